@@ -1,0 +1,116 @@
+/**
+ * The one place that reads the environment. Every variable is validated together and every
+ * problem reported at once, naming the variable; the rest of the service receives a typed object.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+
+const DEFAULT_EVENT_SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
+
+const list = (fallback: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined || s.trim() === '' ? fallback : s.split(',').map((x) => x.trim()).filter(Boolean)));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return fallback;
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${s}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return fallback;
+      if (/^(1|true|yes|on)$/i.test(s)) return true;
+      if (/^(0|false|no|off)$/i.test(s)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${s}"` });
+      return z.NEVER;
+    });
+
+const EnvSchema = z.object({
+  PORT: int(4000, 0, 65535),
+  HOST: z.string().optional().default('0.0.0.0'),
+  ENGINE: z.enum(['duckdb', 'athena']).optional().default('duckdb'),
+  TRAIL_DIR: z.string().optional(),
+  SAMPLE_DIR: z.string().optional(),
+  SAMPLE_DAYS: int(7, 1, 400),
+  SAMPLE_SEED: int(42, 0, 2 ** 31 - 1),
+  EVENT_SOURCES: list(DEFAULT_EVENT_SOURCES).pipe(
+    z
+      .array(z.string().regex(/^([a-z0-9.-]+\.amazonaws\.com|\*)$/, 'each event source must look like "service.amazonaws.com", or be "*" for all'))
+      .min(1),
+  ),
+  DEFAULT_WINDOW_HOURS: int(24, 1, 24 * 400),
+  MAX_WINDOW_DAYS: int(31, 1, 3660),
+  DELIVERY_MARGIN_DAYS: int(1, 0, 30),
+  DEFAULT_PAGE_SIZE: int(50, 1, 1000),
+  MAX_PAGE_SIZE: int(500, 1, 1000),
+  CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  DUCKDB_THREADS: int(0, 0, 256),
+  DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be like "4GB"').optional(),
+  ENGINE_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly engine: 'duckdb' | 'athena';
+  /** Trail folder for DuckDB; undefined means "the generated sample trail". */
+  readonly trailDir: string | undefined;
+  readonly sample: { readonly dir: string; readonly days: number; readonly seed: number };
+  /** eventSource values the service answers for; `[]` means every source (`EVENT_SOURCES=*`). */
+  readonly eventSources: readonly string[];
+  readonly window: { readonly defaultHours: number; readonly maxDays: number; readonly deliveryMarginDays: number };
+  readonly page: { readonly defaultSize: number; readonly maxSize: number };
+  /** Signs cursors; a random per-process secret when unset (cursors then die with the process). */
+  readonly cursorSecret: string | undefined;
+  readonly duckdb: { readonly threads: number; readonly memoryLimit: string | undefined };
+  readonly engineTimeoutMs: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.DEFAULT_PAGE_SIZE > e.MAX_PAGE_SIZE) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
+  if (e.DEFAULT_WINDOW_HOURS > e.MAX_WINDOW_DAYS * 24) problems.push('DEFAULT_WINDOW_HOURS: must not exceed MAX_WINDOW_DAYS');
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    engine: e.ENGINE,
+    trailDir: e.TRAIL_DIR ? path.resolve(e.TRAIL_DIR) : undefined,
+    sample: { dir: path.resolve(e.SAMPLE_DIR ?? '.trail/sample'), days: e.SAMPLE_DAYS, seed: e.SAMPLE_SEED },
+    eventSources: e.EVENT_SOURCES.includes('*') ? [] : e.EVENT_SOURCES,
+    window: { defaultHours: e.DEFAULT_WINDOW_HOURS, maxDays: e.MAX_WINDOW_DAYS, deliveryMarginDays: e.DELIVERY_MARGIN_DAYS },
+    page: { defaultSize: e.DEFAULT_PAGE_SIZE, maxSize: e.MAX_PAGE_SIZE },
+    cursorSecret: e.CURSOR_SECRET,
+    duckdb: { threads: e.DUCKDB_THREADS, memoryLimit: e.DUCKDB_MEMORY_LIMIT },
+    engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

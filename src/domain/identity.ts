@@ -1,0 +1,118 @@
+/**
+ * Who made a call, classified from CloudTrail's `userIdentity`. One table drives both the
+ * classification of returned rows and the SQL the compilers emit for identity filters, so the
+ * two can never disagree.
+ */
+
+export enum IdentityType {
+  ROOT = 'ROOT',
+  IAM_USER = 'IAM_USER',
+  ASSUMED_ROLE = 'ASSUMED_ROLE',
+  ROLE = 'ROLE',
+  FEDERATED_USER = 'FEDERATED_USER',
+  AWS_SERVICE = 'AWS_SERVICE',
+  AWS_ACCOUNT = 'AWS_ACCOUNT',
+  IDENTITY_CENTER_USER = 'IDENTITY_CENTER_USER',
+  DIRECTORY = 'DIRECTORY',
+  SAML_USER = 'SAML_USER',
+  WEB_IDENTITY_USER = 'WEB_IDENTITY_USER',
+  UNKNOWN = 'UNKNOWN',
+}
+
+/** CloudTrail's `userIdentity.type` spelling for each classified type (UNKNOWN has none of its own). */
+export const RAW_IDENTITY_TYPES: Readonly<Record<Exclude<IdentityType, IdentityType.UNKNOWN>, string>> = {
+  [IdentityType.ROOT]: 'Root',
+  [IdentityType.IAM_USER]: 'IAMUser',
+  [IdentityType.ASSUMED_ROLE]: 'AssumedRole',
+  [IdentityType.ROLE]: 'Role',
+  [IdentityType.FEDERATED_USER]: 'FederatedUser',
+  [IdentityType.AWS_SERVICE]: 'AWSService',
+  [IdentityType.AWS_ACCOUNT]: 'AWSAccount',
+  [IdentityType.IDENTITY_CENTER_USER]: 'IdentityCenterUser',
+  [IdentityType.DIRECTORY]: 'Directory',
+  [IdentityType.SAML_USER]: 'SAMLUser',
+  [IdentityType.WEB_IDENTITY_USER]: 'WebIdentityUser',
+};
+
+/**
+ * The seed's three questions as one classification: long-term credentials of the root user or
+ * an IAM user; temporary credentials of a role session or federated user; another AWS service.
+ */
+export enum CallerCategory {
+  ROOT_OR_IAM_USER = 'ROOT_OR_IAM_USER',
+  ROLE_OR_FEDERATED_SESSION = 'ROLE_OR_FEDERATED_SESSION',
+  AWS_SERVICE = 'AWS_SERVICE',
+  OTHER = 'OTHER',
+}
+
+/** Raw `userIdentity.type` values belonging to each category (AWS_SERVICE also takes type-less records with `invokedBy`). */
+export const CATEGORY_RAW_TYPES: Readonly<Record<Exclude<CallerCategory, CallerCategory.OTHER>, readonly string[]>> = {
+  [CallerCategory.ROOT_OR_IAM_USER]: ['Root', 'IAMUser'],
+  [CallerCategory.ROLE_OR_FEDERATED_SESSION]: ['AssumedRole', 'Role', 'FederatedUser', 'WebIdentityUser', 'SAMLUser'],
+  [CallerCategory.AWS_SERVICE]: ['AWSService'],
+};
+
+const BY_RAW = new Map<string, IdentityType>(
+  Object.entries(RAW_IDENTITY_TYPES).map(([k, v]) => [v, k as IdentityType]),
+);
+
+export function classifyIdentityType(raw: string | null | undefined): IdentityType {
+  return (raw && BY_RAW.get(raw)) || IdentityType.UNKNOWN;
+}
+
+export function classifyCategory(raw: string | null | undefined, invokedBy: string | null | undefined): CallerCategory {
+  for (const [category, types] of Object.entries(CATEGORY_RAW_TYPES)) {
+    if (raw && types.includes(raw)) return category as CallerCategory;
+  }
+  if (!raw && invokedBy) return CallerCategory.AWS_SERVICE;
+  return CallerCategory.OTHER;
+}
+
+/** The flattened userIdentity columns every engine returns (see query/fields.ts). */
+export interface IdentityColumns {
+  identity_type: string | null;
+  principal_id: string | null;
+  caller_arn: string | null;
+  identity_account_id: string | null;
+  invoked_by: string | null;
+  access_key_id: string | null;
+  user_name: string | null;
+  mfa_authenticated: string | null;
+  session_created: string | null;
+  issuer_type: string | null;
+  issuer_principal_id: string | null;
+  issuer_arn: string | null;
+  issuer_account_id: string | null;
+  issuer_user_name: string | null;
+  on_behalf_of: string | null;
+  web_id_federation: string | null;
+}
+
+/**
+ * Temporary credentials: an STS session (assumed role, federated user, web identity, SAML), or any
+ * caller whose access key is an `ASIA` session key (an IAM user or root with a session token).
+ */
+export function usesTemporaryCredentials(raw: string | null, accessKeyId: string | null, hasSession: boolean): boolean {
+  if (raw && CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION].includes(raw)) return true;
+  if (accessKeyId?.startsWith('ASIA')) return true;
+  return hasSession && raw !== 'AWSService' && raw !== null && raw !== 'Root' && raw !== 'IAMUser';
+}
+
+/**
+ * The principal behind a call: the role for an assumed-role session, the user for an IAM user,
+ * the account root, the service for AWS services. It is what access is granted to, so the caller
+ * graph groups on it.
+ */
+export function principalOf(row: IdentityColumns): string | null {
+  const raw = row.identity_type;
+  if ((raw === 'AssumedRole' || raw === 'Role' || raw === 'WebIdentityUser' || raw === 'SAMLUser') && row.issuer_arn) {
+    return row.issuer_arn;
+  }
+  if (raw === 'FederatedUser' && row.issuer_arn) return row.issuer_arn;
+  return row.caller_arn ?? row.invoked_by ?? (row.identity_account_id ? `account:${row.identity_account_id}` : null);
+}
+
+/** The key a caller is known by: its ARN, else the invoking service, else its account. */
+export function callerKeyOf(row: Pick<IdentityColumns, 'caller_arn' | 'invoked_by' | 'principal_id' | 'identity_account_id'>): string {
+  return row.caller_arn ?? row.invoked_by ?? row.principal_id ?? (row.identity_account_id ? `account:${row.identity_account_id}` : 'unknown');
+}

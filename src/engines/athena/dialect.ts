@@ -1,0 +1,36 @@
+import { PartitionSpec } from '../engine';
+import { CompileContext, Dialect, quoteIdent } from '../../query/compiler';
+
+export interface AthenaTableRef {
+  readonly database: string;
+  readonly table: string;
+  /** Organization trail: the table has an `account` partition. */
+  readonly orgTrail: boolean;
+}
+
+/**
+ * Athena (Trino SQL) over the CloudTrail table with partition projection. Every statement
+ * restricts the projected partitions (`timestamp`, `region`, and `account` for organization
+ * trails) so Athena lists and reads only those prefixes.
+ */
+export function athenaDialect(table: AthenaTableRef): Dialect {
+  return {
+    name: 'athena',
+    source: () => `${quoteIdent(table.database)}.${quoteIdent(table.table)}`,
+    partitionPredicates(ctx: CompileContext, partitions: PartitionSpec): string[] {
+      const first = partitions.days[0];
+      const last = partitions.days[partitions.days.length - 1];
+      const items = [`"timestamp" BETWEEN ${ctx.bind(first)} AND ${ctx.bind(last)}`];
+      if (partitions.regions.length) items.push(`"region" IN (${partitions.regions.map((r) => ctx.bind(r)).join(', ')})`);
+      if (table.orgTrail && partitions.accounts.length) {
+        items.push(`"account" IN (${partitions.accounts.map((a) => ctx.bind(a)).join(', ')})`);
+      }
+      return items;
+    },
+    jsonText: (of, path) => `json_extract_scalar(${of}, ${path})`,
+    regexpLike: (of, pattern) => `regexp_like(${of}, ${pattern})`,
+    toJson: (of) => `json_format(CAST(${of} AS JSON))`,
+    distinctValues: (of, limit) =>
+      `json_format(CAST(slice(array_sort(array_agg(DISTINCT ${of}) FILTER (WHERE ${of} IS NOT NULL)), 1, ${limit}) AS JSON))`,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The narrow contract every query engine implements. Submitting, polling, paging and decoding
+ * stay inside the driver; the rest of the service sees a compiled query go in and plain rows
+ * come out.
+ */
+
+/** A value bound to a placeholder. Strings, numbers and booleans only: no engine-specific types. */
+export type SqlValue = string | number | boolean;
+
+/**
+ * Which slice of the trail a query needs, derived from its plan by the guards. Engines that read
+ * the S3 layout themselves (DuckDB) turn it into a file list; Athena's compiler turns it into
+ * partition predicates.
+ */
+export interface PartitionSpec {
+  /** Day folders to read, inclusive, as `yyyy/MM/dd` (UTC), already widened by the delivery margin. */
+  readonly days: readonly string[];
+  /** Regions to read; empty means every region. */
+  readonly regions: readonly string[];
+  /** Accounts to read; empty means every account. */
+  readonly accounts: readonly string[];
+}
+
+/** The output of a compiler: frozen SQL text and its positional parameters, never mixed. */
+export interface CompiledQuery {
+  readonly sql: string;
+  readonly params: readonly SqlValue[];
+  readonly partitions: PartitionSpec;
+  /** Short label for logs and the cost report (e.g. `apiCalls`, `callerStats`). */
+  readonly label: string;
+}
+
+/** One result row: column name (lower case, as aliased in SQL) to decoded value. */
+export type Row = Record<string, string | number | boolean | null>;
+
+export interface EngineStats {
+  /** Milliseconds the engine spent on the query (Athena's EngineExecutionTimeInMillis, DuckDB wall time). */
+  readonly engineMs: number;
+  /** Bytes the engine read, when it says (Athena's DataScannedInBytes; DuckDB: size of the files opened). */
+  readonly bytesScanned: number;
+  /** Files the driver opened (DuckDB only). */
+  readonly files?: readonly string[];
+  /** The engine's id for the query (Athena QueryExecutionId). */
+  readonly queryId?: string;
+}
+
+export interface EngineResult {
+  readonly rows: Row[];
+  readonly stats: EngineStats;
+}
+
+/** What the core may assume about an engine: capability flags, not engine names. */
+export interface EngineCapabilities {
+  /** Costs money per byte scanned: the service prefers fewer, larger queries. */
+  readonly billedByScan: boolean;
+  /** Queries can be cancelled once started. */
+  readonly cancellable: boolean;
+}
+
+export interface ExecuteOptions {
+  /** Aborted when the GraphQL request is abandoned or exceeds its engine-time budget. */
+  readonly signal?: AbortSignal;
+  /** Upper bound on the query's run time in milliseconds. */
+  readonly timeoutMs?: number;
+}
+
+export interface Engine {
+  /** `duckdb` or `athena`: for logs, metrics and cache keys only. */
+  readonly name: string;
+  readonly capabilities: EngineCapabilities;
+  /**
+   * Identity of the data the engine reads (local folder, or database.table over bucket/prefix):
+   * part of every cache key so two trails never share answers.
+   */
+  readonly sourceId: string;
+  execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult>;
+  /** Cheap round trip proving the engine can be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

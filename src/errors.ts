@@ -1,0 +1,61 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Errors that reach GraphQL clients. Each carries a stable `extensions.code`; clients branch on
+ * the code, never on the message.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'QUERY_TOO_COMPLEX'
+  | 'ENGINE_ERROR'
+  | 'ENGINE_TIMEOUT'
+  | 'INTERNAL_SERVER_ERROR';
+
+export class TrailqlError extends GraphQLError {
+  constructor(message: string, code: ErrorCode, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extra } });
+  }
+}
+
+/** The caller sent something we will not run: bad window, cursor, enum, page size, ... */
+export class BadInputError extends TrailqlError {
+  constructor(message: string, field?: string) {
+    super(message, 'BAD_USER_INPUT', field ? { field } : {});
+  }
+}
+
+export class ForbiddenError extends TrailqlError {
+  constructor(message: string) {
+    super(message, 'FORBIDDEN');
+  }
+}
+
+export class UnauthenticatedError extends TrailqlError {
+  constructor(message = 'authentication required') {
+    super(message, 'UNAUTHENTICATED');
+  }
+}
+
+export class TooComplexError extends TrailqlError {
+  constructor(message: string) {
+    super(message, 'QUERY_TOO_COMPLEX');
+  }
+}
+
+/**
+ * A failure inside an engine. `userError` is true when the engine blamed the query (syntax, bad
+ * cast, ...) rather than itself; such errors are not retried. The message stays in the log: the
+ * client sees a generic text and the request id.
+ */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly engine: string,
+    readonly options: { userError?: boolean; retryable?: boolean; timeout?: boolean; cause?: unknown; queryId?: string } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EngineError';
+  }
+}

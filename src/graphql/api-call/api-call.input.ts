@@ -1,0 +1,76 @@
+import { Field, InputType } from 'type-graphql';
+import { CallerCategory, IdentityType } from '../common/enums';
+import { CallFilter } from '../../query/filter';
+
+@InputType({
+  description:
+    'Which calls to return. Every field narrows the answer (AND); list fields match any of their values (OR). ' +
+    'The window is UTC: `from` inclusive, `to` exclusive; it defaults to the last 24 hours (configurable) and may span at most the configured maximum.',
+})
+export class ApiCallFilter implements CallFilter {
+  @Field(() => Date, { nullable: true, description: 'Start of the window (inclusive). Offsets are accepted and normalised to UTC.' })
+  from?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'End of the window (exclusive). Defaults to now.' })
+  to?: Date | null;
+
+  @Field(() => [String], { nullable: true, description: 'API actions (eventName), e.g. ["CreateDetectorModel"].' })
+  actions?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Event sources, within those this service is configured for.' })
+  eventSources?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: '12-digit account ids (recipientAccountId).' })
+  accounts?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Regions (awsRegion), e.g. ["us-east-1"].' })
+  regions?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Exact userIdentity.arn values (session ARNs for assumed roles).' })
+  callerArns?: string[] | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Principals: role ARNs (all sessions of the role), IAM user ARNs, root ARNs, or AWS service names.',
+  })
+  principalArns?: string[] | null;
+
+  @Field(() => [IdentityType], { nullable: true })
+  identityTypes?: IdentityType[] | null;
+
+  @Field(() => [CallerCategory], {
+    nullable: true,
+    description: 'Root or IAM user credentials; role or federated session credentials; AWS services.',
+  })
+  categories?: CallerCategory[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'IAM user names, or the role names of role sessions.' })
+  userNames?: string[] | null;
+
+  @Field(() => [String], { nullable: true })
+  accessKeyIds?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Exact sourceIPAddress values (IPs, service host names, "AWS Internal").' })
+  sourceIps?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'IPv4 or IPv6 CIDR blocks, e.g. ["203.0.113.0/24", "2001:db8::/32"].' })
+  sourceCidrs?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'errorCode values, e.g. ["AccessDenied"].' })
+  errorCodes?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true: failed calls only; false: successful calls only.' })
+  errorsOnly?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Match readOnly; records without the field match neither value.' })
+  readOnly?: boolean | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'A detector model, input or alarm model name (from requestParameters or resourceArn).',
+  })
+  resourceName?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the user agent.' })
+  userAgentContains?: string | null;
+}

@@ -1,0 +1,51 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { RequestContext } from '../context';
+import { ApiCall, ApiCallConnection } from './api-call.type';
+import { ApiCallFilter } from './api-call.input';
+import type { ApiCallRecord } from '../../domain/api-call';
+
+@ArgsType()
+class ApiCallsArgs {
+  @Field(() => ApiCallFilter, { nullable: true })
+  filter?: ApiCallFilter | null;
+
+  @Field(() => Int, { nullable: true, description: 'Page size (default and maximum are configured; 50 and 500 out of the box).' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page. Cursors are bound to the filter they came from.' })
+  after?: string | null;
+}
+
+@Resolver(() => ApiCallConnection)
+export class ApiCallConnectionResolver {
+  @FieldResolver(() => Int, { description: 'Calls matching the filter in the whole window (one more query, only when asked for).' })
+  totalCount(@Root() connection: ApiCallConnection): Promise<number> {
+    return connection.totalCount();
+  }
+}
+
+@Resolver(() => ApiCall)
+export class ApiCallResolver {
+  @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first.' })
+  apiCalls(@Args() { filter, first, after }: ApiCallsArgs, @Ctx() ctx: RequestContext): Promise<ApiCallConnection> {
+    return ctx.service.apiCalls(filter, first, after);
+  }
+
+  @Query(() => ApiCall, {
+    nullable: true,
+    description: 'One call by eventId, looked up within a window (default: the configured default window up to now).',
+  })
+  apiCall(
+    @Arg('eventId', () => ID) eventId: string,
+    @Arg('from', () => Date, { nullable: true }) from: Date | null,
+    @Arg('to', () => Date, { nullable: true }) to: Date | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ApiCallRecord | null> {
+    return ctx.service.apiCall(eventId, { from, to });
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True when the call has no errorCode.' })
+  success(@Root() call: ApiCallRecord): boolean {
+    return call.errorCode === null;
+  }
+}

@@ -1,0 +1,9 @@
+import { QueryRunner } from '../query/runner';
+import { TrailService } from '../services/trail.service';
+
+/** What every resolver receives. Made fresh per request (with its own DataLoaders and runner). */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly service: TrailService;
+  readonly runner: QueryRunner;
+}

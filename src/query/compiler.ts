@@ -1,0 +1,232 @@
+/**
+ * Plan -> SQL. The shared compiler walks the plan once and asks its dialect for the few things
+ * engines spell differently (the trail source, partition predicates, JSON and regex functions).
+ * User values become `?` placeholders pushed to `params`; only `const` nodes written in this code
+ * base are inlined, escaped.
+ */
+import { CompiledQuery, PartitionSpec, SqlValue } from '../engines/engine';
+import { AggregateQuery, Cond, EventsQuery, Expr, Measure, Pred, QueryPlan, Value } from './plan';
+import { FIELDS } from './fields';
+import { partitionsFor } from './partitions';
+
+export interface Dialect {
+  readonly name: string;
+  /** FROM clause item for the trail, already aliased; may push its own parameters. */
+  source(ctx: CompileContext, partitions: PartitionSpec): string;
+  /** Extra WHERE items restricting partitions (Athena); `[]` when the source itself is pruned. */
+  partitionPredicates(ctx: CompileContext, partitions: PartitionSpec): string[];
+  jsonText(of: string, pathLiteral: string): string;
+  regexpLike(of: string, patternLiteral: string): string;
+  toJson(of: string): string;
+  /** JSON array text of the distinct non-null values of `of`, sorted, at most `limit`. */
+  distinctValues(of: string, limit: number): string;
+}
+
+export class CompileContext {
+  readonly params: SqlValue[] = [];
+  constructor(readonly dialect: Dialect) {}
+
+  bind(value: SqlValue): string {
+    this.params.push(value);
+    return '?';
+  }
+}
+
+export const quoteIdent = (name: string): string => {
+  if (!/^[a-z_][a-z0-9_]*$/i.test(name)) throw new Error(`identifier not allowed: ${name}`);
+  return `"${name}"`;
+};
+
+/** Inlines a constant written in this code base (never user input), escaped. */
+export const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+const IPV4_PATTERN = '^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$';
+const IPV6_PATTERN = '^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*$';
+const DEDUP_RANK = 'trailql_rank';
+
+export function expr(ctx: CompileContext, e: Expr): string {
+  switch (e.k) {
+    case 'col':
+      return e.path.map(quoteIdent).join('.');
+    case 'jsonText':
+      return ctx.dialect.jsonText(expr(ctx, e.of), literal(e.path));
+    case 'coalesce':
+      return `COALESCE(${e.items.map((i) => expr(ctx, i)).join(', ')})`;
+    case 'concat':
+      return `(${e.items.map((i) => expr(ctx, i)).join(' || ')})`;
+    case 'case': {
+      const whens = e.whens.map(([c, then]) => `WHEN ${cond(ctx, c)} THEN ${expr(ctx, then)}`).join(' ');
+      return `CASE ${whens}${e.otherwise ? ` ELSE ${expr(ctx, e.otherwise)}` : ''} END`;
+    }
+    case 'const':
+      return literal(e.value);
+    case 'lower':
+      return `lower(${expr(ctx, e.of)})`;
+    case 'toJson':
+      return ctx.dialect.toJson(expr(ctx, e.of));
+    case 'bucket': {
+      const t = expr(ctx, e.of);
+      if (e.interval === 'hour') return `(substr(${t}, 1, 13) || ':00:00Z')`;
+      if (e.interval === 'day') return `(substr(${t}, 1, 10) || 'T00:00:00Z')`;
+      return `(CAST(CAST(date_trunc('week', CAST(substr(${t}, 1, 10) AS DATE)) AS DATE) AS VARCHAR) || 'T00:00:00Z')`;
+    }
+  }
+}
+
+export function cond(ctx: CompileContext, c: Cond): string {
+  switch (c.k) {
+    case 'isNull':
+      return `${expr(ctx, c.e)} IS NULL`;
+    case 'notNull':
+      return `${expr(ctx, c.e)} IS NOT NULL`;
+    case 'eqConst':
+      return `${expr(ctx, c.e)} = ${literal(c.value)}`;
+    case 'inConst':
+      return `${expr(ctx, c.e)} IN (${c.values.map(literal).join(', ')})`;
+    case 'startsWithConst':
+      return `substr(${expr(ctx, c.e)}, 1, ${c.prefix.length}) = ${literal(c.prefix)}`;
+    case 'allOf':
+      return `(${c.items.map((i) => cond(ctx, i)).join(' AND ')})`;
+    case 'anyOf':
+      return `(${c.items.map((i) => cond(ctx, i)).join(' OR ')})`;
+  }
+}
+
+const bindValue = (ctx: CompileContext, v: Value): string => ctx.bind(v.v);
+
+/** IPv4 text to its 32-bit number, NULL for anything else. */
+function ipv4Number(ctx: CompileContext, s: string): string {
+  const part = (i: number) => `TRY_CAST(split_part(${s}, '.', ${i}) AS BIGINT)`;
+  return `CASE WHEN ${ctx.dialect.regexpLike(s, literal(IPV4_PATTERN))} THEN ${part(1)} * 16777216 + ${part(2)} * 65536 + ${part(3)} * 256 + ${part(4)} END`;
+}
+
+/**
+ * IPv6 text to 32 lower-case hex digits, NULL for anything else, with plain string functions both
+ * engines share: pad `::` out to eight groups, then left-pad each group to four digits.
+ */
+function ipv6Hex(ctx: CompileContext, s: string): string {
+  const lowered = `lower(${s})`;
+  // Leading or trailing `::` gets an explicit zero group so the split below sees no empty ends.
+  const ends = `(CASE WHEN substr(${lowered}, 1, 2) = '::' THEN '0' ELSE '' END || ${lowered} || CASE WHEN substr(${lowered}, length(${lowered}) - 1, 2) = '::' THEN '0' ELSE '' END)`;
+  const colons = `(length(${ends}) - length(replace(${ends}, ':', '')))`;
+  const full = `(CASE WHEN strpos(${ends}, '::') > 0 THEN replace(${ends}, '::', substr(':0:0:0:0:0:0:0:0:', 1, 2 * (8 - ${colons}) + 1)) ELSE ${ends} END)`;
+  const groups = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `lpad(split_part(${full}, ':', ${i}), 4, '0')`).join(' || ');
+  return `CASE WHEN ${ctx.dialect.regexpLike(s, literal(IPV6_PATTERN))} AND strpos(${s}, '.') = 0 THEN ${groups} END`;
+}
+
+export function pred(ctx: CompileContext, p: Pred): string {
+  switch (p.k) {
+    case 'in':
+      if (p.values.length === 0) return 'FALSE';
+      if (p.values.length === 1) return `${expr(ctx, p.e)} = ${bindValue(ctx, p.values[0])}`;
+      return `${expr(ctx, p.e)} IN (${p.values.map((v) => bindValue(ctx, v)).join(', ')})`;
+    case 'cmp':
+      return `${expr(ctx, p.e)} ${p.op} ${bindValue(ctx, p.value)}`;
+    case 'cond':
+      return cond(ctx, p.cond);
+    case 'endsWith':
+      return `strpos(reverse(${expr(ctx, p.e)}), ${bindValue(ctx, p.reversedSuffix)}) = 1`;
+    case 'containsCi':
+      return `strpos(lower(${expr(ctx, p.e)}), lower(${bindValue(ctx, p.value)})) > 0`;
+    case 'ipv4Range': {
+      const n = ipv4Number(ctx, expr(ctx, p.e));
+      return `(${n}) BETWEEN ${bindValue(ctx, p.first)} AND ${bindValue(ctx, p.last)}`;
+    }
+    case 'ipv6Range': {
+      const h = ipv6Hex(ctx, expr(ctx, p.e));
+      return `(${h}) BETWEEN ${bindValue(ctx, p.first)} AND ${bindValue(ctx, p.last)}`;
+    }
+    case 'and':
+      return p.items.length === 0 ? 'TRUE' : `(${p.items.map((i) => pred(ctx, i)).join(' AND ')})`;
+    case 'or':
+      return p.items.length === 0 ? 'FALSE' : `(${p.items.map((i) => pred(ctx, i)).join(' OR ')})`;
+    case 'not':
+      return `NOT (${pred(ctx, p.item)})`;
+  }
+}
+
+function measure(ctx: CompileContext, m: Measure, inputAlias: string): string {
+  switch (m.k) {
+    case 'count':
+      return 'count(*)';
+    case 'countErrors':
+      return `count(t.${inputAlias})`;
+    case 'min':
+      return `min(t.${inputAlias})`;
+    case 'max':
+      return `max(t.${inputAlias})`;
+    case 'countDistinct':
+      return `count(DISTINCT t.${inputAlias})`;
+    case 'distinctValues':
+      return ctx.dialect.distinctValues(`t.${inputAlias}`, m.limit);
+  }
+}
+
+/** The WHERE list shared by every query: partitions, the exact window, event sources, filters. */
+function whereClause(ctx: CompileContext, plan: QueryPlan, partitions: PartitionSpec): string {
+  const items = [
+    ...ctx.dialect.partitionPredicates(ctx, partitions),
+    pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: { v: isoSeconds(plan.scan.from) } }),
+    pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '<', value: { v: isoSeconds(plan.scan.to) } }),
+    ...(plan.scan.eventSources.length ? [pred(ctx, { k: 'in', e: FIELDS.eventSource, values: plan.scan.eventSources.map((v) => ({ v })) })] : []),
+    ...(plan.scan.regions.length ? [pred(ctx, { k: 'in', e: FIELDS.region, values: plan.scan.regions.map((v) => ({ v })) })] : []),
+    ...(plan.scan.accounts.length ? [pred(ctx, { k: 'in', e: FIELDS.account, values: plan.scan.accounts.map((v) => ({ v })) })] : []),
+    ...plan.where.map((p) => pred(ctx, p)),
+  ];
+  return items.join('\n    AND ');
+}
+
+/** CloudTrail writes `eventTime` as `yyyy-MM-ddTHH:mm:ssZ`; bounds are compared in that form. */
+export function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function dedupRank(): string {
+  return `CASE WHEN "eventid" IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY "eventid") END AS ${DEDUP_RANK}`;
+}
+
+function limitLiteral(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 100000) throw new Error(`invalid LIMIT ${n}`);
+  return String(n);
+}
+
+function orderBy(items: QueryPlan['orderBy']): string {
+  if (items.length === 0) return '';
+  return `\nORDER BY ${items.map((o) => `${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')}`;
+}
+
+function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: PartitionSpec): string {
+  const source = ctx.dialect.source(ctx, partitions);
+  const inner = plan.select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`);
+  const where = whereClause(ctx, plan, partitions);
+  const outer = plan.select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ');
+  return (
+    `SELECT ${outer}\nFROM (\n  SELECT ${inner.join(',\n    ')},\n    ${dedupRank()}\n  FROM ${source}\n  WHERE ${where}\n) t\n` +
+    `WHERE t.${DEDUP_RANK} = 1${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`
+  );
+}
+
+function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions: PartitionSpec): string {
+  const source = ctx.dialect.source(ctx, partitions);
+  const inner: string[] = plan.groupBy.map((g) => `${expr(ctx, g.e)} AS ${quoteIdent(g.alias)}`);
+  const outer: string[] = plan.groupBy.map((g) => `t.${quoteIdent(g.alias)} AS ${quoteIdent(g.alias)}`);
+  plan.measures.forEach(({ alias, m }, i) => {
+    const input = `m${i}`;
+    if (m.k === 'countErrors') inner.push(`${expr(ctx, FIELDS.errorCode)} AS ${input}`);
+    else if (m.k !== 'count') inner.push(`${expr(ctx, m.e)} AS ${input}`);
+    outer.push(`${measure(ctx, m, input)} AS ${quoteIdent(alias)}`);
+  });
+  const where = whereClause(ctx, plan, partitions);
+  const groupBy = plan.groupBy.length ? `\nGROUP BY ${plan.groupBy.map((g) => `t.${quoteIdent(g.alias)}`).join(', ')}` : '';
+  return (
+    `SELECT ${outer.join(', ')}\nFROM (\n  SELECT ${[...inner, dedupRank()].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n) t\n` +
+    `WHERE t.${DEDUP_RANK} = 1${groupBy}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`
+  );
+}
+
+export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): CompiledQuery {
+  const ctx = new CompileContext(dialect);
+  const partitions = partitionsFor(plan.scan, marginDays);
+  const sql = plan.kind === 'events' ? compileEvents(ctx, plan, partitions) : compileAggregate(ctx, plan, partitions);
+  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, label: plan.label });
+}

@@ -1,0 +1,71 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BadInputError } from '../errors';
+
+/**
+ * Opaque keyset cursors. A cursor carries the position (sort key of the last row), the window the
+ * first page resolved (so "last 24 hours" does not slide while paging), and a hash of the query it
+ * belongs to; it is signed, so it cannot be edited or replayed against another filter or scope.
+ */
+export interface CursorPayload {
+  /** Query fingerprint: filter as given, scope, and connection name. */
+  readonly q: string;
+  /** Window the first page resolved, epoch milliseconds. */
+  readonly from: number;
+  readonly to: number;
+  /** Sort key of the last row returned, e.g. [eventTime, eventId] or [count, key]. */
+  readonly k: readonly (string | number | null)[];
+}
+
+export class CursorCodec {
+  private readonly key: Buffer;
+
+  constructor(secret: string | undefined) {
+    this.key = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
+  }
+
+  encode(payload: CursorPayload): string {
+    const body = Buffer.from(JSON.stringify(payload), 'utf8');
+    return `${body.toString('base64url')}.${this.sign(body).toString('base64url')}`;
+  }
+
+  /** Verifies the signature and that the cursor belongs to this query; throws BAD_USER_INPUT otherwise. */
+  decode(cursor: string, fingerprint: string): CursorPayload {
+    const bad = (why: string) => new BadInputError(`invalid cursor: ${why}`, 'after');
+    if (cursor.length > 2048) throw bad('too long');
+    const [bodyText, sigText, extra] = cursor.split('.');
+    if (!bodyText || !sigText || extra !== undefined) throw bad('malformed');
+    const body = Buffer.from(bodyText, 'base64url');
+    const sig = Buffer.from(sigText, 'base64url');
+    const expected = this.sign(body);
+    if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) throw bad('signature does not match');
+    let payload: CursorPayload;
+    try {
+      payload = JSON.parse(body.toString('utf8')) as CursorPayload;
+    } catch {
+      throw bad('malformed');
+    }
+    if (payload.q !== fingerprint) throw bad('it was issued for a different query; start again without "after"');
+    return payload;
+  }
+
+  private sign(body: Buffer): Buffer {
+    return createHmac('sha256', this.key).update(body).digest();
+  }
+}
+
+/** Stable hash of a JSON-able value with sorted keys. */
+export function fingerprint(value: unknown): string {
+  return createHash('sha256').update(stableStringify(value)).digest('base64url').slice(0, 22);
+}
+
+export function stableStringify(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,167 @@
+/**
+ * Call filters: validated, then turned into plan predicates. Every check runs before any query
+ * is planned, so a bad value never reaches an engine.
+ */
+import { BadInputError } from '../errors';
+import { CallerCategory, IdentityType, RAW_IDENTITY_TYPES } from '../domain/identity';
+import { Cidr, ipv6Hex, parseCidr } from '../domain/ip';
+import { FIELDS } from './fields';
+import { Pred, Value, or, val } from './plan';
+
+export interface CallFilter {
+  from?: Date | null;
+  to?: Date | null;
+  actions?: string[] | null;
+  eventSources?: string[] | null;
+  accounts?: string[] | null;
+  regions?: string[] | null;
+  callerArns?: string[] | null;
+  principalArns?: string[] | null;
+  identityTypes?: IdentityType[] | null;
+  categories?: CallerCategory[] | null;
+  userNames?: string[] | null;
+  accessKeyIds?: string[] | null;
+  sourceIps?: string[] | null;
+  sourceCidrs?: string[] | null;
+  errorCodes?: string[] | null;
+  errorsOnly?: boolean | null;
+  readOnly?: boolean | null;
+  resourceName?: string | null;
+  userAgentContains?: string | null;
+}
+
+const MAX_LIST = 100;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const ACTION = /^[A-Za-z0-9]{1,128}$/;
+const EVENT_SOURCE = /^[a-z0-9.-]{1,128}\.amazonaws\.com$/;
+const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]{1,1024}$/;
+const SERVICE_PRINCIPAL = /^[a-z0-9.-]{1,128}\.amazonaws\.com(\.cn)?$/;
+const ACCESS_KEY = /^[A-Z0-9]{16,128}$/;
+const ERROR_CODE = /^[A-Za-z0-9._:-]{1,128}$/;
+const RESOURCE_NAME = /^[A-Za-z0-9_.:\-]{1,256}$/;
+
+function checkList(name: string, values: string[] | null | undefined, test: (v: string) => boolean, what: string): string[] {
+  if (!values) return [];
+  if (values.length > MAX_LIST) throw new BadInputError(`filter.${name}: at most ${MAX_LIST} values`, `filter.${name}`);
+  for (const v of values) {
+    if (typeof v !== 'string' || v.length > 1024 || !test(v)) {
+      throw new BadInputError(`filter.${name}: ${JSON.stringify(String(v).slice(0, 100))} is not ${what}`, `filter.${name}`);
+    }
+  }
+  return [...new Set(values)];
+}
+
+const inValues = (values: string[]): Value[] => values.map((v) => val(v));
+
+/** Reverse by code point, so an `ends with` test can be written as `strpos(reverse(x), reverse(v)) = 1`. */
+const reversed = (s: string): string => Array.from(s).reverse().join('');
+
+export interface ValidatedFilter {
+  readonly predicates: Pred[];
+  readonly regions: string[];
+  readonly accounts: string[];
+  readonly eventSources: string[];
+}
+
+/**
+ * Validates a filter and returns its predicates. `allowedSources` is the configured set (`[]` =
+ * every source); naming a source outside it is an error, not an empty answer.
+ */
+export function validateFilter(filter: CallFilter | null | undefined, allowedSources: readonly string[]): ValidatedFilter {
+  const f = filter ?? {};
+  const preds: Pred[] = [];
+
+  const actions = checkList('actions', f.actions, (v) => ACTION.test(v), 'an API action name');
+  if (actions.length) preds.push({ k: 'in', e: FIELDS.eventName, values: inValues(actions) });
+
+  const sources = checkList('eventSources', f.eventSources, (v) => EVENT_SOURCE.test(v), 'an event source like "iotevents.amazonaws.com"');
+  for (const s of sources) {
+    if (allowedSources.length && !allowedSources.includes(s)) {
+      throw new BadInputError(`filter.eventSources: "${s}" is not served here (served: ${allowedSources.join(', ')})`, 'filter.eventSources');
+    }
+  }
+
+  const accounts = checkList('accounts', f.accounts, (v) => ACCOUNT.test(v), 'a 12-digit AWS account id');
+  const regions = checkList('regions', f.regions, (v) => REGION.test(v), 'an AWS region like "us-east-1"');
+
+  const callerArns = checkList('callerArns', f.callerArns, (v) => ARN.test(v), 'an ARN');
+  if (callerArns.length) preds.push({ k: 'in', e: FIELDS.callerArn, values: inValues(callerArns) });
+
+  const principals = checkList(
+    'principalArns',
+    f.principalArns,
+    (v) => ARN.test(v) || SERVICE_PRINCIPAL.test(v),
+    'an ARN or an AWS service principal',
+  );
+  if (principals.length) preds.push({ k: 'in', e: FIELDS.principal, values: inValues(principals) });
+
+  if (f.identityTypes?.length) {
+    const raw = [...new Set(f.identityTypes)].map((t) => (t === IdentityType.UNKNOWN ? 'Unknown' : RAW_IDENTITY_TYPES[t]));
+    if (raw.some((r) => r === undefined)) throw new BadInputError('filter.identityTypes: unknown identity type', 'filter.identityTypes');
+    preds.push({ k: 'in', e: FIELDS.identityType, values: inValues(raw) });
+  }
+  if (f.categories?.length) {
+    const known = new Set<string>(Object.values(CallerCategory));
+    for (const c of f.categories) {
+      if (!known.has(c)) throw new BadInputError('filter.categories: unknown caller category', 'filter.categories');
+    }
+    preds.push({ k: 'in', e: FIELDS.category, values: inValues([...new Set(f.categories)]) });
+  }
+
+  const userNames = checkList('userNames', f.userNames, (v) => v.length >= 1 && v.length <= 256, 'a user name (1 to 256 characters)');
+  if (userNames.length) preds.push({ k: 'in', e: FIELDS.userName, values: inValues(userNames) });
+
+  const keys = checkList('accessKeyIds', f.accessKeyIds, (v) => ACCESS_KEY.test(v), 'an access key id');
+  if (keys.length) preds.push({ k: 'in', e: FIELDS.accessKeyId, values: inValues(keys) });
+
+  const ips = checkList('sourceIps', f.sourceIps, (v) => v.length >= 1 && v.length <= 256, 'a source address (1 to 256 characters)');
+  const cidrs: Cidr[] = checkList('sourceCidrs', f.sourceCidrs, () => true, 'a CIDR block').map((c) => {
+    try {
+      return parseCidr(c);
+    } catch (err) {
+      throw new BadInputError(`filter.sourceCidrs: ${(err as Error).message}`, 'filter.sourceCidrs');
+    }
+  });
+  const ipPreds: Pred[] = [];
+  if (ips.length) ipPreds.push({ k: 'in', e: FIELDS.sourceIp, values: inValues(ips) });
+  for (const c of cidrs) {
+    ipPreds.push(
+      c.version === 4
+        ? { k: 'ipv4Range', e: FIELDS.sourceIp, first: val(Number(c.first)), last: val(Number(c.last)) }
+        : { k: 'ipv6Range', e: FIELDS.sourceIp, first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)) },
+    );
+  }
+  if (ipPreds.length) preds.push(ipPreds.length === 1 ? ipPreds[0] : or(...ipPreds));
+
+  const errorCodes = checkList('errorCodes', f.errorCodes, (v) => ERROR_CODE.test(v), 'an error code');
+  if (errorCodes.length) preds.push({ k: 'in', e: FIELDS.errorCode, values: inValues(errorCodes) });
+  if (f.errorsOnly === true) preds.push({ k: 'cond', cond: { k: 'notNull', e: FIELDS.errorCode } });
+  if (f.errorsOnly === false) preds.push({ k: 'cond', cond: { k: 'isNull', e: FIELDS.errorCode } });
+  if (f.readOnly === true) preds.push({ k: 'cond', cond: { k: 'eqConst', e: FIELDS.readOnly, value: 'true' } });
+  if (f.readOnly === false) preds.push({ k: 'cond', cond: { k: 'eqConst', e: FIELDS.readOnly, value: 'false' } });
+
+  if (f.resourceName !== undefined && f.resourceName !== null) {
+    const name = f.resourceName;
+    if (!RESOURCE_NAME.test(name)) {
+      throw new BadInputError('filter.resourceName: 1 to 256 letters, digits, "_", "-", "." or ":"', 'filter.resourceName');
+    }
+    preds.push(
+      or(
+        { k: 'in', e: FIELDS.detectorModelName, values: [val(name)] },
+        { k: 'in', e: FIELDS.inputName, values: [val(name)] },
+        { k: 'in', e: FIELDS.alarmModelName, values: [val(name)] },
+        { k: 'endsWith', e: FIELDS.resourceArnParam, reversedSuffix: val(reversed(`/${name}`)) },
+      ),
+    );
+  }
+
+  if (f.userAgentContains !== undefined && f.userAgentContains !== null) {
+    const s = f.userAgentContains;
+    if (s.length < 1 || s.length > 256) throw new BadInputError('filter.userAgentContains: 1 to 256 characters', 'filter.userAgentContains');
+    preds.push({ k: 'containsCi', e: FIELDS.userAgent, value: val(s) });
+  }
+
+  const eventSources = sources.length ? sources : [...allowedSources];
+  return { predicates: preds, regions, accounts, eventSources };
+}

@@ -1,0 +1,77 @@
+/**
+ * Guards: the rules every query obeys, applied to the plan's inputs before it is compiled, so no
+ * resolver can forget one. The caller's scope narrows accounts and regions (asking for more is
+ * FORBIDDEN, not an empty answer); the window is bounded; page sizes are bounded.
+ */
+import { BadInputError, ForbiddenError } from '../errors';
+import { Scan } from './plan';
+
+/** What one API key or token may see. Empty lists mean no restriction on that axis. */
+export interface Scope {
+  readonly accounts: readonly string[];
+  readonly regions: readonly string[];
+  /** May read requestParameters, responseElements and additionalEventData. */
+  readonly readPayloads: boolean;
+  /** Who this is, for logs (never a secret). */
+  readonly principal: string;
+}
+
+export const FULL_SCOPE: Scope = Object.freeze({ accounts: [], regions: [], readPayloads: true, principal: 'anonymous' });
+
+export interface WindowRules {
+  readonly defaultHours: number;
+  readonly maxDays: number;
+}
+
+export interface Window {
+  readonly from: Date;
+  readonly to: Date;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The window a query reads: explicit bounds first, then the bounds a cursor carries, then the
+ * default (the last `defaultHours` up to now). Rejects inverted, empty or over-long windows.
+ */
+export function resolveWindow(
+  input: { from?: Date | null; to?: Date | null },
+  rules: WindowRules,
+  now: Date,
+  fromCursor?: Window,
+): Window {
+  for (const [name, d] of [['from', input.from], ['to', input.to]] as const) {
+    if (d && Number.isNaN(d.getTime())) throw new BadInputError(`filter.${name}: not a valid date-time`, `filter.${name}`);
+    if (d && (d.getUTCFullYear() < 2005 || d.getUTCFullYear() > 9999)) {
+      throw new BadInputError(`filter.${name}: out of range`, `filter.${name}`);
+    }
+  }
+  const to = input.to ?? fromCursor?.to ?? now;
+  const from = input.from ?? fromCursor?.from ?? new Date(to.getTime() - rules.defaultHours * HOUR_MS);
+  if (from.getTime() >= to.getTime()) {
+    throw new BadInputError(`filter: "from" (${from.toISOString()}) must be before "to" (${to.toISOString()})`, 'filter.from');
+  }
+  if (to.getTime() - from.getTime() > rules.maxDays * 24 * HOUR_MS) {
+    throw new BadInputError(`filter: the window may span at most ${rules.maxDays} days`, 'filter.to');
+  }
+  return { from, to };
+}
+
+/** Narrows the scan to the caller's scope; explicit out-of-scope accounts or regions are refused. */
+export function applyScope(scan: Scan, scope: Scope): Scan {
+  const narrow = (name: 'accounts' | 'regions', asked: readonly string[], allowed: readonly string[]): readonly string[] => {
+    if (allowed.length === 0) return asked;
+    const outside = asked.filter((a) => !allowed.includes(a));
+    if (outside.length) throw new ForbiddenError(`filter.${name}: not permitted for this key: ${outside.join(', ')}`);
+    return asked.length ? asked : allowed;
+  };
+  return { ...scan, accounts: narrow('accounts', scan.accounts, scope.accounts), regions: narrow('regions', scan.regions, scope.regions) };
+}
+
+export function checkPageSize(first: number | null | undefined, defaultSize: number, maxSize: number): number {
+  if (first === undefined || first === null) return defaultSize;
+  if (!Number.isInteger(first) || first < 1 || first > maxSize) {
+    throw new BadInputError(`first: must be from 1 to ${maxSize}`, 'first');
+  }
+  return first;
+}

@@ -1,0 +1,122 @@
+/**
+ * The query plan: a small, dialect-free tree. Builders make it from GraphQL filters, guards
+ * rewrite it (scope, window, limits), and each engine's compiler turns it into SQL. Nothing in
+ * here knows which engine will run it.
+ *
+ * Column paths name the Athena CloudTrail table's columns (lower case); every engine exposes
+ * that column model. User values only ever appear as `Value` nodes, which compilers turn into
+ * placeholders; `Const` nodes hold text written in this code base and are the only literals
+ * compilers may inline.
+ */
+
+export type Interval = 'hour' | 'day' | 'week';
+
+export type Expr =
+  | { readonly k: 'col'; readonly path: readonly string[] }
+  /** Scalar at a JSON path (from a fixed list in fields.ts) of a JSON-text column, as text. */
+  | { readonly k: 'jsonText'; readonly of: Expr; readonly path: string }
+  | { readonly k: 'coalesce'; readonly items: readonly Expr[] }
+  | { readonly k: 'concat'; readonly items: readonly Expr[] }
+  | { readonly k: 'case'; readonly whens: readonly (readonly [Cond, Expr])[]; readonly otherwise: Expr | null }
+  | { readonly k: 'const'; readonly value: string }
+  | { readonly k: 'lower'; readonly of: Expr }
+  /** Start of the UTC hour/day/ISO week containing an ISO-8601 text timestamp, as ISO text. */
+  | { readonly k: 'bucket'; readonly interval: Interval; readonly of: Expr }
+  /**
+   * A struct or array column as JSON text. Engines differ in the shape (Trino casts rows to
+   * positional arrays, DuckDB to objects); the row mapper reads both.
+   */
+  | { readonly k: 'toJson'; readonly of: Expr };
+
+/** Conditions that contain no user values: usable in SELECT and GROUP BY on every engine. */
+export type Cond =
+  | { readonly k: 'isNull'; readonly e: Expr }
+  | { readonly k: 'notNull'; readonly e: Expr }
+  | { readonly k: 'eqConst'; readonly e: Expr; readonly value: string }
+  | { readonly k: 'inConst'; readonly e: Expr; readonly values: readonly string[] }
+  | { readonly k: 'startsWithConst'; readonly e: Expr; readonly prefix: string }
+  | { readonly k: 'allOf'; readonly items: readonly Cond[] }
+  | { readonly k: 'anyOf'; readonly items: readonly Cond[] };
+
+/** A value that came from outside (a filter, a cursor, the scope): always bound, never inlined. */
+export interface Value {
+  readonly v: string | number;
+}
+
+export type Pred =
+  | { readonly k: 'in'; readonly e: Expr; readonly values: readonly Value[] }
+  | { readonly k: 'cmp'; readonly e: Expr; readonly op: '<' | '<=' | '>' | '>=' | '='; readonly value: Value }
+  | { readonly k: 'cond'; readonly cond: Cond }
+  /** Text ends with a suffix, given reversed (bound as a value). */
+  | { readonly k: 'endsWith'; readonly e: Expr; readonly reversedSuffix: Value }
+  /** Case-insensitive substring match. */
+  | { readonly k: 'containsCi'; readonly e: Expr; readonly value: Value }
+  /** IPv4 address text within [first, last] (as integers); non-IPv4 text never matches. */
+  | { readonly k: 'ipv4Range'; readonly e: Expr; readonly first: Value; readonly last: Value }
+  /** IPv6 address text within [first, last] (as 32-digit hex); non-IPv6 text never matches. */
+  | { readonly k: 'ipv6Range'; readonly e: Expr; readonly first: Value; readonly last: Value }
+  | { readonly k: 'and'; readonly items: readonly Pred[] }
+  | { readonly k: 'or'; readonly items: readonly Pred[] }
+  | { readonly k: 'not'; readonly item: Pred };
+
+/** The slice of the trail a query reads. Guards turn it into partitions and exact time bounds. */
+export interface Scan {
+  /** Inclusive start and exclusive end of the event-time window. */
+  readonly from: Date;
+  readonly to: Date;
+  /** eventSource values to read; `[]` means every source (a service configured for all of them). */
+  readonly eventSources: readonly string[];
+  /** Region and account restrictions known to the plan (filters and scope); `[]` means all. */
+  readonly regions: readonly string[];
+  readonly accounts: readonly string[];
+}
+
+export interface Projection {
+  readonly alias: string;
+  readonly e: Expr;
+}
+
+export type Measure =
+  | { readonly k: 'count' }
+  | { readonly k: 'countErrors' }
+  | { readonly k: 'min'; readonly e: Expr }
+  | { readonly k: 'max'; readonly e: Expr }
+  | { readonly k: 'countDistinct'; readonly e: Expr }
+  /** Distinct non-null values as a JSON array text, at most `limit` of them. */
+  | { readonly k: 'distinctValues'; readonly e: Expr; readonly limit: number };
+
+export interface OrderItem {
+  readonly alias: string;
+  readonly dir: 'asc' | 'desc';
+}
+
+/** A page of whole events, newest first, deduplicated by eventId. */
+export interface EventsQuery {
+  readonly kind: 'events';
+  readonly label: string;
+  readonly scan: Scan;
+  readonly where: readonly Pred[];
+  readonly select: readonly Projection[];
+  readonly orderBy: readonly OrderItem[];
+  readonly limit: number;
+}
+
+/** Grouped counts over deduplicated events. */
+export interface AggregateQuery {
+  readonly kind: 'aggregate';
+  readonly label: string;
+  readonly scan: Scan;
+  readonly where: readonly Pred[];
+  readonly groupBy: readonly Projection[];
+  readonly measures: readonly { readonly alias: string; readonly m: Measure }[];
+  readonly orderBy: readonly OrderItem[];
+  readonly limit: number;
+}
+
+export type QueryPlan = EventsQuery | AggregateQuery;
+
+export const col = (...path: string[]): Expr => ({ k: 'col', path });
+export const constant = (value: string): Expr => ({ k: 'const', value });
+export const val = (v: string | number): Value => ({ v });
+export const and = (...items: Pred[]): Pred => ({ k: 'and', items });
+export const or = (...items: Pred[]): Pred => ({ k: 'or', items });

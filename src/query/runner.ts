@@ -1,0 +1,54 @@
+import { CompiledQuery, Engine, Row } from '../engines/engine';
+
+/** One line of the cost report a response carries in `extensions.cost`. */
+export interface QueryReport {
+  readonly label: string;
+  readonly engine: string;
+  readonly cached: boolean;
+  readonly rows: number;
+  readonly bytesScanned: number;
+  readonly engineMs: number;
+  readonly files?: number;
+  readonly queryId?: string;
+}
+
+/** Answers a compiled query from somewhere cheaper than the engine, when it can. */
+export interface QueryCacheLayer {
+  run(engine: Engine, query: CompiledQuery, exec: () => Promise<{ rows: Row[]; report: QueryReport }>): Promise<{ rows: Row[]; report: QueryReport }>;
+}
+
+/**
+ * Runs compiled queries for one GraphQL request: through the cache layer when there is one,
+ * recording what each query cost, and cancelling engine work when the request is abandoned.
+ */
+export class QueryRunner {
+  readonly reports: QueryReport[] = [];
+  /** Every compiled query this request ran or looked up, in order (tests and debugging). */
+  readonly compiled: CompiledQuery[] = [];
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: { cache?: QueryCacheLayer; signal?: AbortSignal; timeoutMs?: number } = {},
+  ) {}
+
+  async run(query: CompiledQuery): Promise<Row[]> {
+    this.compiled.push(query);
+    const exec = async () => {
+      const result = await this.engine.execute(query, { signal: this.options.signal, timeoutMs: this.options.timeoutMs });
+      const report: QueryReport = {
+        label: query.label,
+        engine: this.engine.name,
+        cached: false,
+        rows: result.rows.length,
+        bytesScanned: result.stats.bytesScanned,
+        engineMs: Math.round(result.stats.engineMs),
+        ...(result.stats.files ? { files: result.stats.files.length } : {}),
+        ...(result.stats.queryId ? { queryId: result.stats.queryId } : {}),
+      };
+      return { rows: result.rows, report };
+    };
+    const { rows, report } = this.options.cache ? await this.options.cache.run(this.engine, query, exec) : await exec();
+    this.reports.push(report);
+    return rows;
+  }
+}

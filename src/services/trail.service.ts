@@ -1,0 +1,178 @@
+/**
+ * The service layer: what a request may see, which queries answer it, and per-request loaders.
+ * Resolvers call it with GraphQL arguments and get domain objects back; it builds plans, applies
+ * guards, compiles for the configured engine and runs through the request's QueryRunner.
+ */
+import DataLoader from 'dataloader';
+import { Config } from '../config';
+import { ApiCallRecord, apiCallFromRow } from '../domain/api-call';
+import { Row } from '../engines/engine';
+import { BadInputError } from '../errors';
+import { Dialect, compile, isoSeconds } from '../query/compiler';
+import { CursorCodec, fingerprint } from '../query/cursor';
+import { EVENT_COLUMNS, FIELDS } from '../query/fields';
+import { CallFilter, validateFilter } from '../query/filter';
+import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
+import { AggregateQuery, EventsQuery, Pred, QueryPlan, Scan, and, or, val } from '../query/plan';
+import { QueryRunner } from '../query/runner';
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface PageInfo {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  window: Window;
+  /** Runs the count for this connection's filter when a client asks for it. */
+  totalCount: () => Promise<number>;
+}
+
+/** Shared, long-lived parts; a TrailService is made from them per request. */
+export interface ServiceDeps {
+  readonly config: Config;
+  readonly dialect: Dialect;
+  readonly cursors: CursorCodec;
+  readonly now?: () => Date;
+}
+
+const EVENT_ORDER = [
+  { alias: 'event_time', dir: 'desc' },
+  { alias: 'event_id', dir: 'desc' },
+] as const;
+
+export class TrailService {
+  private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    readonly runner: QueryRunner,
+    readonly scope: Scope,
+  ) {
+    this.apiCallLoader = new DataLoader((keys) => this.loadApiCalls(keys), {
+      cacheKeyFn: (k) => `${k.eventId}|${k.from.toISOString()}|${k.to.toISOString()}`,
+      maxBatchSize: 100,
+    });
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Validated scan and predicates for a filter and window, with the caller's scope applied. */
+  private scanFor(filter: CallFilter | null | undefined, window: Window): { scan: Scan; where: Pred[] } {
+    const v = validateFilter(filter, this.deps.config.eventSources);
+    const scan = applyScope(
+      { from: window.from, to: window.to, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts },
+      this.scope,
+    );
+    return { scan, where: v.predicates };
+  }
+
+  compile(plan: QueryPlan) {
+    return compile(this.deps.dialect, plan, this.deps.config.window.deliveryMarginDays);
+  }
+
+  private async run(plan: QueryPlan): Promise<Row[]> {
+    return this.runner.run(this.compile(plan));
+  }
+
+  private fingerprintOf(connection: string, filter: unknown): string {
+    return fingerprint({ connection, filter, scope: { a: this.scope.accounts, r: this.scope.regions } });
+  }
+
+  /** A page of calls, newest first, keyset-paged on (eventTime, eventId). */
+  async apiCalls(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<Connection<ApiCallRecord>> {
+    const { config } = this.deps;
+    const size = checkPageSize(first, config.page.defaultSize, config.page.maxSize);
+    const fp = this.fingerprintOf('apiCalls', filter ?? {});
+    const cursor = after ? this.deps.cursors.decode(after, fp) : undefined;
+    if (cursor && (cursor.k.length !== 2 || typeof cursor.k[0] !== 'string' || typeof cursor.k[1] !== 'string')) {
+      throw new BadInputError('invalid cursor: malformed', 'after');
+    }
+    const window = resolveWindow(filter ?? {}, { defaultHours: config.window.defaultHours, maxDays: config.window.maxDays }, this.now(), cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined);
+    const { scan, where } = this.scanFor(filter, window);
+    const keyset: Pred[] = cursor
+      ? [
+          or(
+            { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(cursor.k[0] as string) },
+            and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(cursor.k[0] as string) }, { k: 'cmp', e: FIELDS.eventId, op: '<', value: val(cursor.k[1] as string) }),
+          ),
+        ]
+      : [];
+    const plan: EventsQuery = { kind: 'events', label: 'apiCalls', scan, where: [...where, ...keyset], select: EVENT_COLUMNS, orderBy: EVENT_ORDER, limit: size + 1 };
+    const rows = await this.run(plan);
+    const page = rows.slice(0, size);
+    const edges = page.map((row) => ({
+      cursor: this.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: [String(row.event_time), String(row.event_id)] }),
+      node: this.redact(apiCallFromRow(row)),
+    }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: rows.length > size,
+        hasPreviousPage: cursor !== undefined,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+      window,
+      totalCount: () => this.countCalls(scan, where),
+    };
+  }
+
+  private async countCalls(scan: Scan, where: Pred[]): Promise<number> {
+    const plan: AggregateQuery = { kind: 'aggregate', label: 'apiCallsCount', scan, where, groupBy: [], measures: [{ alias: 'calls', m: { k: 'count' } }], orderBy: [], limit: 1 };
+    const rows = await this.run(plan);
+    return Number(rows[0]?.calls ?? 0);
+  }
+
+  /** One call by eventId within a window (lookups are bounded in time like everything else). */
+  async apiCall(eventId: string, input: { from?: Date | null; to?: Date | null }): Promise<ApiCallRecord | null> {
+    if (!/^[A-Za-z0-9-]{1,128}$/.test(eventId)) throw new BadInputError('eventId: not an event id', 'eventId');
+    const { config } = this.deps;
+    const window = resolveWindow(input, { defaultHours: config.window.defaultHours, maxDays: config.window.maxDays }, this.now());
+    return this.apiCallLoader.load({ eventId, from: window.from, to: window.to });
+  }
+
+  /** Batch for apiCall: one query per distinct window, whatever the number of ids. */
+  private async loadApiCalls(keys: readonly { eventId: string; from: Date; to: Date }[]): Promise<(ApiCallRecord | null)[]> {
+    const byWindow = new Map<string, { window: Window; ids: string[] }>();
+    for (const k of keys) {
+      const w = `${k.from.toISOString()}|${k.to.toISOString()}`;
+      const group = byWindow.get(w) ?? { window: { from: k.from, to: k.to }, ids: [] };
+      group.ids.push(k.eventId);
+      byWindow.set(w, group);
+    }
+    const found = new Map<string, ApiCallRecord>();
+    for (const [w, { window, ids }] of byWindow) {
+      const { scan, where } = this.scanFor({}, window);
+      const plan: EventsQuery = {
+        kind: 'events',
+        label: 'apiCall',
+        scan,
+        where: [...where, { k: 'in', e: FIELDS.eventId, values: [...new Set(ids)].map((id) => val(id)) }],
+        select: EVENT_COLUMNS,
+        orderBy: EVENT_ORDER,
+        limit: ids.length,
+      };
+      for (const row of await this.run(plan)) found.set(`${row.event_id}|${w}`, this.redact(apiCallFromRow(row)));
+    }
+    return keys.map((k) => found.get(`${k.eventId}|${k.from.toISOString()}|${k.to.toISOString()}`) ?? null);
+  }
+
+  /** Payload fields are withheld from keys whose scope does not include them. */
+  private redact(call: ApiCallRecord): ApiCallRecord {
+    if (this.scope.readPayloads) return call;
+    return { ...call, requestParameters: null, responseElements: null, additionalEventData: null, serviceEventDetails: null };
+  }
+}
+
+export { isoSeconds };

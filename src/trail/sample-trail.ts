@@ -1,0 +1,44 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Logger } from '../logger';
+import { generateSampleTrail } from './sample';
+
+const MARKER = '.trailql-sample.json';
+/** A sample older than this is made again at start, so the default window shows recent calls. */
+const STALE_MS = 6 * 3_600_000;
+
+interface Marker {
+  end: string;
+  days: number;
+  seed: number;
+}
+
+/**
+ * Makes sure `dir` holds a sample trail ending recently; generates one (ending now) when it is
+ * missing, stale or made with other settings. Only folders this function made (with its marker)
+ * are ever replaced.
+ */
+export async function ensureSampleTrail(dir: string, days: number, seed: number, logger: Logger, now = new Date()): Promise<void> {
+  let marker: Marker | undefined;
+  try {
+    marker = JSON.parse(await fs.readFile(path.join(dir, MARKER), 'utf8')) as Marker;
+  } catch {
+    marker = undefined;
+  }
+  const fresh = marker && marker.days === days && marker.seed === seed && now.getTime() - new Date(marker.end).getTime() < STALE_MS;
+  if (fresh) {
+    logger.info({ dir, end: marker?.end }, 'using the sample trail');
+    return;
+  }
+  if (marker) await fs.rm(path.join(dir, 'AWSLogs'), { recursive: true, force: true });
+  else {
+    const existing = await fs.readdir(dir).catch(() => [] as string[]);
+    if (existing.length) throw new Error(`${dir} is not empty and was not made as a sample trail; set SAMPLE_DIR to another folder`);
+  }
+  await fs.mkdir(dir, { recursive: true });
+  const started = Date.now();
+  const end = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const result = await generateSampleTrail({ outDir: dir, days, end, seed });
+  await fs.writeFile(path.join(dir, MARKER), JSON.stringify({ end: end.toISOString(), days, seed } satisfies Marker));
+  logger.info({ dir, files: result.files, records: result.records, ms: Date.now() - started }, 'generated the sample trail');
+}
