@@ -13,7 +13,7 @@ export const duckdbDialect: Dialect = {
   source(_ctx: CompileContext, _partitions: PartitionSpec): string {
     return (
       `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM read_json(?, columns = ${RECORDS_COLUMNS}, ` +
-      `format = 'auto', maximum_object_size = 1073741824))) AS trail`
+      `format = 'unstructured', maximum_object_size = 1073741824))) AS trail`
     );
   },
   partitionPredicates: () => [],

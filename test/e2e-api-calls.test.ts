@@ -1,0 +1,204 @@
+/**
+ * apiCalls over HTTP on a generated sample trail: every filter, checked against an independent
+ * reading of the JSON files; full pagination; the total count.
+ */
+import { ipv4ToBigInt, ipv6ToBigInt } from '../src/domain/ip';
+import { RawRecord, IOT_SOURCES, byTimeDesc, dedupe, inWindow, readRecords } from './support/records';
+import { TestServer, startServer } from './support/server';
+import { SAMPLE_END, sampleTrail } from './support/trails';
+import { isIPv4, isIPv6 } from 'node:net';
+
+const FROM = new Date(SAMPLE_END.getTime() - 36 * 3_600_000);
+const TO = SAMPLE_END;
+
+let server: TestServer;
+let all: RawRecord[];
+
+const QUERY = `query($filter: ApiCallFilter, $first: Int, $after: String, $withTotal: Boolean = false) {
+  apiCalls(filter: $filter, first: $first, after: $after) {
+    totalCount @include(if: $withTotal)
+    window { from to }
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { cursor node { eventId eventTime action eventSource region account sourceIpAddress errorCode readOnly
+      caller { arn identityType category principal userName accessKeyId } } }
+  }
+}`;
+
+beforeAll(async () => {
+  const dir = await sampleTrail(2);
+  server = await startServer(dir, {}, { now: () => SAMPLE_END });
+  all = dedupe(readRecords(dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, TO));
+  expect(all.length).toBeGreaterThan(1000);
+});
+
+afterAll(() => server?.close());
+
+/** Every page of a filter, following endCursor. */
+async function fetchAll(filter: Record<string, unknown>, first = 500): Promise<{ ids: string[]; total: number; pages: number }> {
+  const ids: string[] = [];
+  let after: string | null = null;
+  let total = -1;
+  let pages = 0;
+  for (;;) {
+    const res: Awaited<ReturnType<TestServer['gql']>> = await server.gql(QUERY, { filter: { from: FROM, to: TO, ...filter }, first, after, withTotal: after === null });
+    expect(res.errors).toBeUndefined();
+    const conn = res.data.apiCalls;
+    if (after === null) total = conn.totalCount;
+    pages += 1;
+    ids.push(...conn.edges.map((e: { node: { eventId: string } }) => e.node.eventId));
+    if (!conn.pageInfo.hasNextPage) break;
+    after = conn.pageInfo.endCursor;
+  }
+  return { ids, total, pages };
+}
+
+function expectSame(filter: Record<string, unknown>, predicate: (r: RawRecord) => boolean) {
+  return async () => {
+    const expected = all.filter(predicate).sort(byTimeDesc).map((r) => r.eventID);
+    expect(expected.length).toBeGreaterThan(0);
+    const got = await fetchAll(filter);
+    expect(got.ids).toEqual(expected);
+    expect(got.total).toBe(expected.length);
+  };
+}
+
+const ui = (r: RawRecord) => r.userIdentity ?? {};
+const principalOf = (r: RawRecord): string | null => {
+  const u = ui(r);
+  const issuer = u.sessionContext?.sessionIssuer?.arn;
+  if (['AssumedRole', 'Role', 'WebIdentityUser', 'SAMLUser', 'FederatedUser'].includes(u.type) && issuer) return issuer;
+  return u.arn ?? u.invokedBy ?? (u.accountId ? `account:${u.accountId}` : null);
+};
+
+describe('apiCalls filters match an independent reading of the files', () => {
+  const pick = <T>(f: (r: RawRecord) => T | undefined | null): T => {
+    const counts = new Map<T, number>();
+    for (const r of all) {
+      const v = f(r);
+      if (v !== undefined && v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    // A value that is neither the most nor the least frequent: a real narrowing.
+    const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+    return sorted[Math.min(2, sorted.length - 1)][0];
+  };
+
+  test('no filter: every IoT Events call in the window, newest first', async () => {
+    const expected = [...all].sort(byTimeDesc).map((r) => r.eventID);
+    const got = await fetchAll({});
+    expect(got.ids).toEqual(expected);
+    expect(new Set(got.ids).size).toBe(got.ids.length);
+  });
+
+  test('actions', async () => {
+    const a = pick((r) => r.eventName);
+    await expectSame({ actions: [a, 'DescribeAlarm'] }, (r) => r.eventName === a || r.eventName === 'DescribeAlarm')();
+  });
+  test('eventSources', expectSame({ eventSources: ['ioteventsdata.amazonaws.com'] }, (r) => r.eventSource === 'ioteventsdata.amazonaws.com'));
+  test('accounts', async () => {
+    const acct = pick((r) => r.recipientAccountId);
+    await expectSame({ accounts: [acct] }, (r) => r.recipientAccountId === acct)();
+  });
+  test('regions', expectSame({ regions: ['eu-west-1'] }, (r) => r.awsRegion === 'eu-west-1'));
+  test('callerArns', async () => {
+    const arn = pick((r) => ui(r).arn);
+    await expectSame({ callerArns: [arn] }, (r) => ui(r).arn === arn)();
+  });
+  test('principalArns: a role covers all its sessions', async () => {
+    const role = pick((r) => (ui(r).type === 'AssumedRole' ? ui(r).sessionContext?.sessionIssuer?.arn : null));
+    await expectSame({ principalArns: [role] }, (r) => principalOf(r) === role)();
+  });
+  test('identityTypes, including UNKNOWN for records without a type', async () => {
+    await expectSame({ identityTypes: ['ROOT', 'FEDERATED_USER'] }, (r) => ['Root', 'FederatedUser'].includes(ui(r).type))();
+    const known = ['Root', 'IAMUser', 'AssumedRole', 'Role', 'FederatedUser', 'AWSService', 'AWSAccount', 'IdentityCenterUser', 'Directory', 'SAMLUser', 'WebIdentityUser'];
+    const unknown = all.filter((r) => !known.includes(ui(r).type));
+    if (unknown.length) await expectSame({ identityTypes: ['UNKNOWN'] }, (r) => !known.includes(ui(r).type))();
+  });
+  test('categories: the three identity questions', async () => {
+    await expectSame({ categories: ['ROOT_OR_IAM_USER'] }, (r) => ['Root', 'IAMUser'].includes(ui(r).type))();
+    await expectSame({ categories: ['ROLE_OR_FEDERATED_SESSION'] }, (r) =>
+      ['AssumedRole', 'Role', 'FederatedUser', 'WebIdentityUser', 'SAMLUser'].includes(ui(r).type),
+    )();
+    await expectSame({ categories: ['AWS_SERVICE'] }, (r) => ui(r).type === 'AWSService' || (!ui(r).type && !!ui(r).invokedBy))();
+  });
+  test('userNames', async () => {
+    const name = pick((r) => ui(r).userName);
+    await expectSame({ userNames: [name] }, (r) => (ui(r).userName ?? ui(r).sessionContext?.sessionIssuer?.userName) === name)();
+  });
+  test('accessKeyIds', async () => {
+    const key = pick((r) => ui(r).accessKeyId);
+    await expectSame({ accessKeyIds: [key] }, (r) => ui(r).accessKeyId === key)();
+  });
+  test('sourceIps', async () => {
+    const ip = pick((r) => r.sourceIPAddress);
+    await expectSame({ sourceIps: [ip, 'AWS Internal'] }, (r) => r.sourceIPAddress === ip || r.sourceIPAddress === 'AWS Internal')();
+  });
+  test('sourceCidrs: IPv4 and IPv6 blocks', async () => {
+    const v4 = ipv4ToBigInt('203.0.113.0');
+    const v6lo = ipv6ToBigInt('2001:db8::');
+    const v6hi = ipv6ToBigInt('2001:db8:ffff:ffff:ffff:ffff:ffff:ffff');
+    await expectSame({ sourceCidrs: ['203.0.113.0/24'] }, (r) => isIPv4(r.sourceIPAddress) && ipv4ToBigInt(r.sourceIPAddress) >> 8n === v4 >> 8n)();
+    await expectSame({ sourceCidrs: ['2001:db8::/32', '10.0.0.0/8'] }, (r) => {
+      const ip = r.sourceIPAddress;
+      if (isIPv6(ip)) return ipv6ToBigInt(ip) >= v6lo && ipv6ToBigInt(ip) <= v6hi;
+      return isIPv4(ip) && ip.startsWith('10.');
+    })();
+  });
+  test('errorCodes and errorsOnly', async () => {
+    const code = pick((r) => r.errorCode);
+    await expectSame({ errorCodes: [code] }, (r) => r.errorCode === code)();
+    await expectSame({ errorsOnly: true }, (r) => !!r.errorCode)();
+    await expectSame({ errorsOnly: false }, (r) => !r.errorCode)();
+  });
+  test('readOnly', async () => {
+    await expectSame({ readOnly: true }, (r) => String(r.readOnly) === 'true')();
+    await expectSame({ readOnly: false }, (r) => String(r.readOnly) === 'false')();
+  });
+  test('resourceName', async () => {
+    const name = pick((r) => r.requestParameters?.detectorModelName);
+    await expectSame({ resourceName: name }, (r) => {
+      const p = r.requestParameters ?? {};
+      return [p.detectorModelName, p.inputName, p.alarmModelName].includes(name) || (typeof p.resourceArn === 'string' && p.resourceArn.endsWith(`/${name}`));
+    })();
+  });
+  test('userAgentContains (case-insensitive)', expectSame({ userAgentContains: 'AWS-CLI' }, (r) => String(r.userAgent ?? '').toLowerCase().includes('aws-cli')));
+  test('filters combine with AND', async () => {
+    await expectSame({ regions: ['us-east-1'], errorsOnly: true, categories: ['ROLE_OR_FEDERATED_SESSION'] }, (r) =>
+      r.awsRegion === 'us-east-1' && !!r.errorCode && ['AssumedRole', 'Role', 'FederatedUser', 'WebIdentityUser', 'SAMLUser'].includes(ui(r).type),
+    )();
+  });
+});
+
+describe('pagination', () => {
+  test('small pages walk the whole window with no row repeated or missing', async () => {
+    const expected = [...all].sort(byTimeDesc).map((r) => r.eventID);
+    const got = await fetchAll({}, 97);
+    expect(got.pages).toBe(Math.ceil(expected.length / 97));
+    expect(got.ids).toEqual(expected);
+  });
+
+  test('a cursor keeps the first page\'s window when the filter has none', async () => {
+    const first = await server.gql(QUERY, { first: 5 });
+    expect(first.errors).toBeUndefined();
+    const window = first.data.apiCalls.window;
+    const second = await server.gql(QUERY, { first: 5, after: first.data.apiCalls.pageInfo.endCursor });
+    expect(second.errors).toBeUndefined();
+    expect(second.data.apiCalls.window).toEqual(window);
+    expect(second.data.apiCalls.pageInfo.hasPreviousPage).toBe(true);
+  });
+
+  test('values come back as recorded', async () => {
+    const res = await server.gql(QUERY, { filter: { from: FROM, to: TO }, first: 50 });
+    const byId = new Map(all.map((r) => [r.eventID, r]));
+    for (const { node } of res.data.apiCalls.edges) {
+      const r = byId.get(node.eventId)!;
+      expect(node.eventTime).toBe(new Date(r.eventTime).toISOString());
+      expect(node.action).toBe(r.eventName);
+      expect(node.region).toBe(r.awsRegion);
+      expect(node.account).toBe(r.recipientAccountId);
+      expect(node.sourceIpAddress).toBe(r.sourceIPAddress);
+      expect(node.errorCode).toBe(r.errorCode ?? null);
+      expect(node.caller.arn).toBe(ui(r).arn ?? null);
+      expect(node.caller.accessKeyId).toBe(ui(r).accessKeyId ?? null);
+    }
+  });
+});
