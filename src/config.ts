@@ -4,6 +4,8 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { AthenaSettings } from './engines/athena/settings';
+import { parseAthenaEnv } from './engines/athena/env';
 
 const DEFAULT_EVENT_SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
 
@@ -79,6 +81,8 @@ export interface Config {
   readonly cursorSecret: string | undefined;
   readonly duckdb: { readonly threads: number; readonly memoryLimit: string | undefined };
   readonly engineTimeoutMs: number;
+  /** Present when ENGINE=athena. */
+  readonly athena: AthenaSettings | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -91,11 +95,13 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
+  const athena = env.ENGINE === 'athena' ? parseAthenaEnv(env) : undefined;
+  const athenaProblems = athena && !athena.ok ? athena.problems : [];
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`));
+    throw new ConfigError([...parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`), ...athenaProblems]);
   }
   const e = parsed.data;
-  const problems: string[] = [];
+  const problems: string[] = [...athenaProblems];
   if (e.DEFAULT_PAGE_SIZE > e.MAX_PAGE_SIZE) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
   if (e.DEFAULT_WINDOW_HOURS > e.MAX_WINDOW_DAYS * 24) problems.push('DEFAULT_WINDOW_HOURS: must not exceed MAX_WINDOW_DAYS');
   if (problems.length) throw new ConfigError(problems);
@@ -111,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cursorSecret: e.CURSOR_SECRET,
     duckdb: { threads: e.DUCKDB_THREADS, memoryLimit: e.DUCKDB_MEMORY_LIMIT },
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
+    athena: athena?.ok ? athena.settings : undefined,
     logLevel: e.LOG_LEVEL,
   };
 }

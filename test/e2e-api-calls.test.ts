@@ -4,7 +4,7 @@
  */
 import { ipv4ToBigInt, ipv6ToBigInt } from '../src/domain/ip';
 import { RawRecord, IOT_SOURCES, byTimeDesc, dedupe, inWindow, readRecords } from './support/records';
-import { TestServer, startServer } from './support/server';
+import { GqlResponse, TestServer, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 import { isIPv4, isIPv6 } from 'node:net';
 
@@ -40,7 +40,7 @@ async function fetchAll(filter: Record<string, unknown>, first = 500): Promise<{
   let total = -1;
   let pages = 0;
   for (;;) {
-    const res: Awaited<ReturnType<TestServer['gql']>> = await server.gql(QUERY, { filter: { from: FROM, to: TO, ...filter }, first, after, withTotal: after === null });
+    const res: GqlResponse = await server.gql(QUERY, { filter: { from: FROM, to: TO, ...filter }, first, after, withTotal: after === null });
     expect(res.errors).toBeUndefined();
     const conn = res.data.apiCalls;
     if (after === null) total = conn.totalCount;

@@ -26,6 +26,8 @@ export interface CompiledQuery {
   readonly sql: string;
   readonly params: readonly SqlValue[];
   readonly partitions: PartitionSpec;
+  /** The event-time window the query reads (`to` exclusive): decides how long an answer may be cached. */
+  readonly window: { readonly from: Date; readonly to: Date };
   /** Short label for logs and the cost report (e.g. `apiCalls`, `callerStats`). */
   readonly label: string;
 }

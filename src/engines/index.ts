@@ -3,6 +3,9 @@ import { Dialect } from '../query/compiler';
 import { Engine } from './engine';
 import { duckdbDialect } from './duckdb/dialect';
 import { DuckDbEngine } from './duckdb/driver';
+import { athenaDialect } from './athena/dialect';
+import { AthenaEngine } from './athena/driver';
+import { isOrganizationTrail } from './athena/settings';
 
 export interface EngineSetup {
   readonly engine: Engine;
@@ -11,6 +14,14 @@ export interface EngineSetup {
 
 /** The configured engine and the dialect its compiler speaks. */
 export async function createEngine(config: Config, trailDir: string): Promise<EngineSetup> {
+  if (config.engine === 'athena') {
+    const settings = config.athena;
+    if (!settings) throw new Error('ENGINE=athena needs the Athena settings');
+    return {
+      engine: new AthenaEngine(settings),
+      dialect: athenaDialect({ database: settings.database, table: settings.table, orgTrail: isOrganizationTrail(settings) }),
+    };
+  }
   const engine = await DuckDbEngine.create({
     trailDir,
     threads: config.duckdb.threads || undefined,

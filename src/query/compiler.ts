@@ -228,5 +228,5 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
   const ctx = new CompileContext(dialect);
   const partitions = partitionsFor(plan.scan, marginDays);
   const sql = plan.kind === 'events' ? compileEvents(ctx, plan, partitions) : compileAggregate(ctx, plan, partitions);
-  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, label: plan.label });
+  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: plan.scan.from, to: plan.scan.to }, label: plan.label });
 }

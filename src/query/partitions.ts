@@ -1,11 +1,9 @@
 import { PartitionSpec } from '../engines/engine';
 import { Scan } from './plan';
 
-const DAY_MS = 86_400_000;
+import { dayPath } from '../trail/layout';
 
-export function dayPath(d: Date): string {
-  return d.toISOString().slice(0, 10).replace(/-/g, '/');
-}
+const DAY_MS = 86_400_000;
 
 /**
  * Day folders a window needs. Records land in the folder of the file that delivered them, after

@@ -8,7 +8,7 @@ import { Config } from '../config';
 import { ApiCallRecord, apiCallFromRow } from '../domain/api-call';
 import { Row } from '../engines/engine';
 import { BadInputError } from '../errors';
-import { Dialect, compile, isoSeconds } from '../query/compiler';
+import { Dialect, compile } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter, validateFilter } from '../query/filter';
@@ -175,4 +175,4 @@ export class TrailService {
   }
 }
 
-export { isoSeconds };
+

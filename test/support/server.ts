@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { App, createApp } from '../../src/app';
 import { Config, loadConfig } from '../../src/config';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../../src/engines/engine';
-import { createEngine } from '../../src/engines';
+import { EngineSetup, createEngine } from '../../src/engines';
 import { createLogger } from '../../src/logger';
 import { QueryCacheLayer } from '../../src/query/runner';
 
@@ -61,12 +61,12 @@ export interface TestServer {
 export async function startServer(
   trailDir: string,
   env: Record<string, string> = {},
-  extra: { cache?: QueryCacheLayer; now?: () => Date } = {},
+  extra: { cache?: QueryCacheLayer; now?: () => Date; engine?: EngineSetup } = {},
 ): Promise<TestServer> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TRAIL_DIR: trailDir, DUCKDB_THREADS: '2', ...env });
-  const { engine, dialect } = await createEngine(config, trailDir);
+  const { engine, dialect } = extra.engine ?? (await createEngine(config, trailDir));
   const recording = new RecordingEngine(engine);
-  const app = await createApp({ config, engine: recording, dialect, logger: createLogger('silent'), ...extra });
+  const app = await createApp({ config, engine: recording, dialect, logger: createLogger(config.logLevel), cache: extra.cache, now: extra.now });
   const port = await app.listen();
   const url = `http://127.0.0.1:${port}/graphql`;
   return {

@@ -1,0 +1,572 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  GetTableMetadataCommand,
+  GetWorkGroupCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+  type ColumnInfo,
+  type QueryExecution,
+  type Row as AthenaRow,
+  type StartQueryExecutionCommandInput,
+  type StartQueryExecutionCommandOutput,
+  type TableMetadata,
+} from '@aws-sdk/client-athena';
+import type {
+  CompiledQuery,
+  Engine,
+  EngineCapabilities,
+  EngineResult,
+  EngineStats,
+  ExecuteOptions,
+  Row,
+  SqlValue,
+} from '../engine';
+import { BadInputError, EngineError } from '../../errors';
+import {
+  DEFAULT_CATALOG,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_POLL_INITIAL_MS,
+  DEFAULT_POLL_MAX_MS,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  normalisePrefix,
+  type AthenaSettings,
+} from './settings';
+
+const ENGINE = 'athena';
+/** Athena's bounds on one ExecutionParameters entry, in characters. */
+export const MAX_PARAMETER_LENGTH = 1_024;
+/** Rows per GetQueryResults page (Athena's maximum). */
+export const RESULT_PAGE_SIZE = 1_000;
+const POLL_FACTOR = 1.5;
+const STOP_TIMEOUT_MS = 5_000;
+
+/**
+ * Test and tuning hooks. Everything has a production default; tests inject an instant `sleep`
+ * and a fixed `random` to run retries and polling without real waiting.
+ */
+export interface AthenaEngineOptions {
+  /**
+   * Waits `ms` milliseconds. Must resolve early (not reject) as soon as `signal` aborts; the
+   * driver checks the signal after every wait.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Uniform random number in [0, 1) for retry jitter. */
+  random?: () => number;
+  /** Idempotency token for StartQueryExecution (kept across retries of one start). */
+  clientRequestToken?: () => string;
+  /** Base of the full-jitter backoff for throttled calls (default 200 ms). */
+  retryBaseMs?: number;
+  /** Cap of one backoff wait (default 10,000 ms). */
+  retryMaxMs?: number;
+}
+
+/** What a statement run without fetching rows (DDL) reports. */
+export interface StatementResult {
+  readonly queryId: string;
+  readonly stats: EngineStats;
+  /** Athena's statement type: `DDL`, `DML` or `UTILITY`. */
+  readonly statementType?: string;
+}
+
+/** Options of {@link AthenaEngine.runStatement}. */
+export interface StatementOptions extends ExecuteOptions {
+  /**
+   * Database to run in; defaults to the configured one. `null` sends no database, for statements
+   * that must not depend on it existing (`CREATE DATABASE`).
+   */
+  readonly database?: string | null;
+}
+
+/**
+ * Encodes one bound value the way Athena's `ExecutionParameters` wants it: as SQL literal text
+ * substituted for its `?`. Strings become single-quoted literals with `'` doubled (backslashes
+ * and any Unicode are kept as they are: Trino string literals have no other escapes); integers
+ * become decimal text without exponent or fraction, other numbers the shortest text JavaScript
+ * prints (`0.5`, or `1e-7`, which Trino reads as a DOUBLE); booleans `true`/`false`.
+ *
+ * Throws {@link BadInputError} for NaN/Infinity and for an encoded value longer than 1,024
+ * characters (counted as UTF-16 code units, which never undercounts).
+ */
+export function encodeExecutionParameter(value: SqlValue): string {
+  let text: string;
+  if (typeof value === 'string') {
+    text = `'${value.replace(/'/g, "''")}'`;
+  } else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new BadInputError(`cannot bind the number ${String(value)} as a query parameter`);
+    if (Number.isInteger(value)) {
+      // BigInt prints large integers in full where String(1e21) would give '1e+21'.
+      text = Number.isSafeInteger(value) ? String(value === 0 ? 0 : value) : BigInt(value).toString();
+    } else {
+      text = String(value);
+    }
+  } else if (typeof value === 'boolean') {
+    text = value ? 'true' : 'false';
+  } else {
+    throw new BadInputError(`cannot bind a value of type ${typeof value} as a query parameter`);
+  }
+  if (text.length < 1 || text.length > MAX_PARAMETER_LENGTH) {
+    throw new BadInputError(
+      `a query value is too long: ${text.length} characters once quoted, Athena accepts at most ${MAX_PARAMETER_LENGTH}`,
+    );
+  }
+  return text;
+}
+
+/**
+ * Decodes one Athena result cell by its column type (`ColumnInfo.Type`).
+ *
+ * - missing `VarCharValue` (SQL NULL) -> `null`
+ * - `boolean` -> `true`/`false`
+ * - `tinyint`, `smallint`, `integer`, `bigint`, `real`, `float`, `double`, `decimal` -> number
+ *   (`Number(text)`; a bigint beyond 2^53 loses precision)
+ * - `timestamp` (`2023-07-10 11:42:18.000`) -> ISO-8601 UTC (`2023-07-10T11:42:18.000Z`);
+ *   `timestamp with time zone` likewise when the zone is UTC or a numeric offset, raw text otherwise
+ * - `date` -> `yyyy-MM-dd` as sent (already ISO)
+ * - everything else (`varchar`, `char`, `json`, `array`, `map`, `row`, ...) -> the text as sent
+ */
+export function decodeAthenaValue(type: string | undefined, text: string | undefined): string | number | boolean | null {
+  if (text === undefined) return null;
+  const base = (type ?? 'varchar').toLowerCase().replace(/\(.*$/, '').trim();
+  switch (base) {
+    case 'boolean':
+      return text === 'true';
+    case 'tinyint':
+    case 'smallint':
+    case 'integer':
+    case 'int':
+    case 'bigint':
+    case 'real':
+    case 'float':
+    case 'double':
+    case 'decimal':
+      return Number(text);
+    case 'timestamp':
+    case 'timestamp with time zone':
+      return isoTimestamp(text);
+    default:
+      return text;
+  }
+}
+
+const TIMESTAMP_TEXT = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ?(UTC|Z|[+-]\d{2}:\d{2}))?$/;
+
+function isoTimestamp(text: string): string {
+  const m = TIMESTAMP_TEXT.exec(text);
+  if (!m) return text;
+  const zone = m[3] === undefined || m[3] === 'UTC' || m[3] === 'Z' || m[3] === '+00:00' ? 'Z' : m[3];
+  return `${m[1]}T${m[2]}${zone}`;
+}
+
+function decodeRow(row: AthenaRow, columns: readonly ColumnInfo[], names: readonly string[]): Row {
+  const out: Row = {};
+  const data = row.Data ?? [];
+  for (let i = 0; i < columns.length; i++) {
+    out[names[i]!] = decodeAthenaValue(columns[i]!.Type, data[i]?.VarCharValue);
+  }
+  return out;
+}
+
+/** Raised inside the driver when the deadline's signal fires; mapped to an EngineError at the edge. */
+class Aborted extends Error {}
+
+interface ServiceErrorLike {
+  name?: string;
+  message?: string;
+  $fault?: string;
+  $retryable?: { throttling?: boolean };
+}
+
+function asServiceError(err: unknown): ServiceErrorLike {
+  return typeof err === 'object' && err !== null ? (err as ServiceErrorLike) : {};
+}
+
+const THROTTLING_NAMES = new Set(['ThrottlingException', 'TooManyRequestsException', 'Throttling', 'RequestLimitExceeded']);
+
+/** Whether an SDK error means "slow down": by name, or by the SDK's throttling metadata. */
+export function isThrottlingError(err: unknown): boolean {
+  const e = asServiceError(err);
+  return (e.name !== undefined && THROTTLING_NAMES.has(e.name)) || e.$retryable?.throttling === true;
+}
+
+async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Settles with `promise`, or rejects with {@link Aborted} as soon as `signal` aborts. */
+function raceAbort<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  const promise = Promise.resolve(pending);
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(new Aborted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** The caller's signal and the time limit folded into one signal, remembering which fired. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private timedOutFlag = false;
+  private readonly onOuterAbort = (): void => this.controller.abort(this.outer?.reason);
+
+  constructor(
+    private readonly outer: AbortSignal | undefined,
+    readonly timeoutMs: number,
+  ) {
+    if (outer?.aborted) this.controller.abort(outer.reason);
+    else outer?.addEventListener('abort', this.onOuterAbort, { once: true });
+    this.timer = setTimeout(() => {
+      this.timedOutFlag = true;
+      this.controller.abort(new Error(`time limit of ${timeoutMs} ms reached`));
+    }, timeoutMs);
+    this.timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** True when the time limit fired, or the caller aborted with a `TimeoutError` reason. */
+  get timedOut(): boolean {
+    if (this.timedOutFlag) return true;
+    const reason: unknown = this.outer?.reason;
+    const isTimeoutReason = typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError';
+    return this.outer?.aborted === true && isTimeoutReason;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onOuterAbort);
+  }
+}
+
+const ERROR_CATEGORY: Record<number, string> = { 1: 'user', 2: 'system', 3: 'unknown' };
+
+/**
+ * The Amazon Athena engine. Submits with StartQueryExecution (parameters as
+ * `ExecutionParameters`), polls GetQueryExecution with exponential backoff, pages
+ * GetQueryResults and decodes rows by column type. Throttled calls are retried with full-jitter
+ * backoff; an aborted or timed-out query is stopped with StopQueryExecution. Every failure leaves
+ * as an {@link EngineError} (a too-long parameter as a {@link BadInputError}, before anything is
+ * sent).
+ */
+export class AthenaEngine implements Engine {
+  readonly name = ENGINE;
+  readonly capabilities: EngineCapabilities = { billedByScan: true, cancellable: true };
+  /** `athena:<catalog>.<database>.<table>@s3://<bucket>/<prefix>` */
+  readonly sourceId: string;
+
+  private readonly client: AthenaClient;
+  private readonly catalog: string;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  private readonly token: () => string;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+
+  /**
+   * @param settings where and how to run (see {@link AthenaSettings})
+   * @param client an Athena client; by default one for `settings.region` with the default
+   *   credential chain
+   * @param options test and tuning hooks
+   */
+  constructor(
+    private readonly settings: AthenaSettings,
+    client?: AthenaClient,
+    options: AthenaEngineOptions = {},
+  ) {
+    this.client = client ?? new AthenaClient({ region: settings.region });
+    this.catalog = settings.catalog ?? DEFAULT_CATALOG;
+    const trail = `s3://${settings.bucket}/${normalisePrefix(settings.prefix)}`;
+    this.sourceId = `athena:${this.catalog}.${settings.database}.${settings.table}@${trail}`;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+    this.token = options.clientRequestToken ?? randomUUID;
+    this.retryBaseMs = options.retryBaseMs ?? 200;
+    this.retryMaxMs = options.retryMaxMs ?? 10_000;
+  }
+
+  async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
+    const parameters = query.params.map(encodeExecutionParameter);
+    return this.run(query.sql, parameters, this.settings.database, options, true);
+  }
+
+  /**
+   * Runs a statement without parameters and without fetching rows (DDL: `CREATE DATABASE`,
+   * `CREATE EXTERNAL TABLE`, `DROP TABLE`), through the same start/poll/stop path as
+   * {@link execute}.
+   */
+  async runStatement(sql: string, options: StatementOptions = {}): Promise<StatementResult> {
+    const database = options.database === undefined ? this.settings.database : options.database;
+    const result = await this.run(sql, [], database, options, false);
+    return { queryId: result.stats.queryId ?? '', stats: result.stats, statementType: result.statementType };
+  }
+
+  /**
+   * The configured table's metadata from the catalog (columns, partition keys, table
+   * properties), or `undefined` when the table does not exist.
+   */
+  async getTableMetadata(): Promise<TableMetadata | undefined> {
+    try {
+      const out = await this.withRetry('GetTableMetadata', () =>
+        this.client.send(
+          new GetTableMetadataCommand({
+            CatalogName: this.catalog,
+            DatabaseName: this.settings.database,
+            TableName: this.settings.table,
+          }),
+        ),
+      );
+      return out.TableMetadata;
+    } catch (err) {
+      const e = asServiceError(err instanceof EngineError && err.options.cause !== undefined ? err.options.cause : err);
+      if (
+        (e.name === 'MetadataException' || e.name === 'ResourceNotFoundException' || e.name === 'InvalidRequestException') &&
+        /entity ?not ?found|not found|does not exist/i.test(e.message ?? '')
+      ) {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** GetWorkGroup: proves credentials, region and workgroup; fails when the workgroup is disabled. */
+  async ping(): Promise<void> {
+    const out = await this.withRetry('GetWorkGroup', () =>
+      this.client.send(new GetWorkGroupCommand({ WorkGroup: this.settings.workGroup })),
+    );
+    if (out.WorkGroup?.State === 'DISABLED') throw new EngineError(`Athena workgroup ${this.settings.workGroup} is disabled`, ENGINE);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private async run(
+    sql: string,
+    parameters: string[],
+    database: string | null,
+    options: ExecuteOptions,
+    fetchRows: boolean,
+  ): Promise<EngineResult & { statementType?: string }> {
+    const deadline = new Deadline(options.signal, options.timeoutMs ?? this.settings.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
+    let queryId: string | undefined;
+    let finished = false;
+    try {
+      if (deadline.signal.aborted) throw new Aborted();
+      queryId = await this.start(sql, parameters, database, fetchRows, deadline.signal);
+      if (deadline.signal.aborted) throw new Aborted();
+      const execution = await this.waitForCompletion(queryId, deadline.signal);
+      finished = true;
+      const statistics = execution.Statistics;
+      const stats: EngineStats = {
+        engineMs: statistics?.EngineExecutionTimeInMillis ?? 0,
+        bytesScanned: statistics?.DataScannedInBytes ?? 0,
+        queryId,
+      };
+      // SELECTs (DML) carry a header row; SHOW/DESCRIBE (UTILITY) and DDL results do not.
+      const hasHeader = execution.StatementType !== 'UTILITY' && execution.StatementType !== 'DDL';
+      const rows = fetchRows ? await this.fetchRows(queryId, hasHeader, deadline.signal) : [];
+      return { rows, stats, statementType: execution.StatementType };
+    } catch (err) {
+      if (deadline.signal.aborted) {
+        if (queryId !== undefined && !finished) await this.stopQuietly(queryId);
+        throw this.abortError(deadline, queryId, err);
+      }
+      if (err instanceof EngineError) {
+        if (queryId === undefined || err.options.queryId !== undefined) throw err;
+        throw new EngineError(err.message, ENGINE, { ...err.options, queryId });
+      }
+      if (err instanceof BadInputError) throw err;
+      throw this.sdkError('query', err, queryId);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async start(
+    sql: string,
+    parameters: string[],
+    database: string | null,
+    fetchRows: boolean,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const input: StartQueryExecutionCommandInput = {
+      QueryString: sql,
+      ClientRequestToken: this.token(),
+      QueryExecutionContext: database === null ? { Catalog: this.catalog } : { Catalog: this.catalog, Database: database },
+      WorkGroup: this.settings.workGroup,
+    };
+    if (this.settings.outputLocation) input.ResultConfiguration = { OutputLocation: this.settings.outputLocation };
+    if (parameters.length > 0) input.ExecutionParameters = parameters;
+    // Result reuse applies to SELECTs only; statements (DDL) always run.
+    const reuse = fetchRows ? (this.settings.resultReuseMaxAgeMinutes ?? 0) : 0;
+    if (reuse > 0) input.ResultReuseConfiguration = { ResultReuseByAgeConfiguration: { Enabled: true, MaxAgeInMinutes: reuse } };
+    // The start call itself is not raced against the signal: once sent, Athena may have started the
+    // query, and only its id lets the abort path stop it.
+    const send = (): Promise<StartQueryExecutionCommandOutput> => this.client.send(new StartQueryExecutionCommand(input));
+    const out = await this.withRetry('StartQueryExecution', send, signal, false);
+    if (!out.QueryExecutionId) throw new EngineError('Athena StartQueryExecution returned no QueryExecutionId', ENGINE);
+    return out.QueryExecutionId;
+  }
+
+  private async waitForCompletion(queryId: string, signal: AbortSignal): Promise<QueryExecution> {
+    let delay = this.settings.pollInitialMs ?? DEFAULT_POLL_INITIAL_MS;
+    const maxDelay = this.settings.pollMaxMs ?? DEFAULT_POLL_MAX_MS;
+    for (;;) {
+      const out = await this.withRetry(
+        'GetQueryExecution',
+        () => this.client.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }), { abortSignal: signal }),
+        signal,
+      );
+      const execution = out.QueryExecution ?? {};
+      const status = execution.Status;
+      switch (status?.State) {
+        case 'SUCCEEDED':
+          return execution;
+        case 'FAILED': {
+          const error = status.AthenaError;
+          const category = error?.ErrorCategory ?? 3;
+          const reason = status.StateChangeReason ?? error?.ErrorMessage ?? 'no reason given';
+          throw new EngineError(
+            `Athena query ${queryId} failed (${ERROR_CATEGORY[category] ?? `category ${category}`} error` +
+              `${error?.ErrorType !== undefined ? `, type ${error.ErrorType}` : ''}): ${reason}`,
+            ENGINE,
+            { userError: category === 1, retryable: error?.Retryable === true, queryId },
+          );
+        }
+        case 'CANCELLED':
+          throw new EngineError(
+            `Athena query ${queryId} was cancelled outside this request` +
+              (status.StateChangeReason ? `: ${status.StateChangeReason}` : ''),
+            ENGINE,
+            { queryId },
+          );
+        default:
+        // QUEUED, RUNNING, or no state reported yet: keep polling.
+      }
+      await this.sleep(delay, signal);
+      if (signal.aborted) throw new Aborted();
+      delay = Math.min(maxDelay, Math.ceil(delay * POLL_FACTOR));
+    }
+  }
+
+  private async fetchRows(queryId: string, hasHeader: boolean, signal: AbortSignal): Promise<Row[]> {
+    const rows: Row[] = [];
+    let columns: readonly ColumnInfo[] | undefined;
+    let names: string[] = [];
+    let nextToken: string | undefined;
+    let firstPage = true;
+    do {
+      const token = nextToken;
+      const page = await this.withRetry(
+        'GetQueryResults',
+        () =>
+          this.client.send(
+            new GetQueryResultsCommand(
+              token === undefined
+                ? { QueryExecutionId: queryId, MaxResults: RESULT_PAGE_SIZE }
+                : { QueryExecutionId: queryId, MaxResults: RESULT_PAGE_SIZE, NextToken: token },
+            ),
+            { abortSignal: signal },
+          ),
+        signal,
+      );
+      if (columns === undefined) {
+        columns = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
+        names = columns.map((c, i) => (c.Name ?? c.Label ?? `_col${i}`).toLowerCase());
+      }
+      let data = page.ResultSet?.Rows ?? [];
+      if (firstPage && hasHeader) data = data.slice(1);
+      firstPage = false;
+      for (const row of data) rows.push(decodeRow(row, columns, names));
+      nextToken = page.NextToken || undefined;
+    } while (nextToken !== undefined);
+    return rows;
+  }
+
+  /**
+   * Calls `send`, retrying throttling errors with full-jitter exponential backoff up to
+   * `maxRetries` times; any other failure becomes an EngineError naming `call`. With a signal,
+   * waits wake on abort and (when `race`) the call itself is abandoned on abort.
+   */
+  private async withRetry<T>(call: string, send: () => Promise<T>, signal?: AbortSignal, race = true): Promise<T> {
+    const maxRetries = this.settings.maxRetries ?? DEFAULT_MAX_RETRIES;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await (race ? raceAbort(send(), signal) : send());
+      } catch (err) {
+        if (err instanceof Aborted || signal?.aborted) throw err;
+        if (!isThrottlingError(err)) throw this.sdkError(call, err);
+        if (attempt >= maxRetries) {
+          const name = asServiceError(err).name ?? 'throttled';
+          throw new EngineError(`Athena ${call} kept being throttled (${name}); gave up after ${maxRetries} retries`, ENGINE, {
+            retryable: true,
+            cause: err,
+          });
+        }
+        const cap = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** attempt);
+        await this.sleep(Math.floor(this.random() * cap), signal);
+        if (signal?.aborted) throw new Aborted();
+      }
+    }
+  }
+
+  private async stopQuietly(queryId: string): Promise<void> {
+    try {
+      await this.client.send(new StopQueryExecutionCommand({ QueryExecutionId: queryId }), {
+        abortSignal: AbortSignal.timeout(STOP_TIMEOUT_MS),
+      });
+    } catch {
+      // Best effort: the query may have finished meanwhile, and the caller has already gone.
+    }
+  }
+
+  private abortError(deadline: Deadline, queryId: string | undefined, cause: unknown): EngineError {
+    const subject = queryId === undefined ? 'Athena query (not started yet)' : `Athena query ${queryId}`;
+    if (deadline.timedOut) {
+      return new EngineError(`${subject} cancelled: it exceeded its time limit of ${deadline.timeoutMs} ms`, ENGINE, {
+        timeout: true,
+        queryId,
+        cause,
+      });
+    }
+    return new EngineError(`${subject} cancelled: the request was aborted`, ENGINE, { queryId, cause });
+  }
+
+  private sdkError(call: string, err: unknown, queryId?: string): EngineError {
+    if (err instanceof EngineError) return err;
+    const e = asServiceError(err);
+    return new EngineError(`Athena ${call} failed: ${e.name ?? 'Error'}: ${e.message ?? String(err)}`, ENGINE, {
+      retryable: e.$fault === 'server' || e.$retryable !== undefined,
+      cause: err,
+      queryId,
+    });
+  }
+}
