@@ -12,6 +12,7 @@ import cors from 'cors';
 import express from 'express';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { wantsNoCache } from './cache';
 import { Config } from './config';
 import { Engine } from './engines/engine';
 import { EngineError, TrailqlError } from './errors';
@@ -22,6 +23,7 @@ import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
 import { FULL_SCOPE } from './query/guards';
 import { QueryCacheLayer, QueryReport, QueryRunner } from './query/runner';
+import { GraphService } from './services/graph.service';
 import { TrailService } from './services/trail.service';
 
 export interface AppDeps {
@@ -141,9 +143,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
         res.on('close', () => {
           if (!res.writableFinished) abort.abort();
         });
-        const runner = new QueryRunner(engine, { cache: deps.cache, signal: abort.signal, timeoutMs: config.engineTimeoutMs });
+        const runner = new QueryRunner(engine, { cache: deps.cache, signal: abort.signal, timeoutMs: config.engineTimeoutMs, noCache: wantsNoCache(req) });
         const service = new TrailService(serviceDeps, runner, FULL_SCOPE);
-        return { requestId, service, runner };
+        return { requestId, service, graph: new GraphService(service), runner };
       },
     }),
   );

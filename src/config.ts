@@ -64,6 +64,13 @@ const EnvSchema = z.object({
   DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be like "4GB"').optional(),
   ENGINE_TIMEOUT_MS: int(120_000, 100, 3_600_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
+  CACHE_ENABLED: bool(true),
+  CACHE_DELIVERY_LAG_MINUTES: int(20, 0, 24 * 60),
+  CACHE_CLOSED_TTL_SECONDS: int(86_400, 1, 30 * 86_400),
+  CACHE_OPEN_TTL_SECONDS: int(60, 1, 86_400),
+  CACHE_MAX_ENTRIES: int(1000, 1, 1_000_000),
+  CACHE_LOCK_WAIT_MS: int(5000, 0, 120_000),
 });
 
 export interface Config {
@@ -84,6 +91,24 @@ export interface Config {
   /** Present when ENGINE=athena. */
   readonly athena: AthenaSettings | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly cache: CacheConfig;
+}
+
+/** Query answer cache: Redis when `redisUrl` is set, an in-process LRU otherwise. */
+export interface CacheConfig {
+  readonly enabled: boolean;
+  /** Never logged: it may carry a password. */
+  readonly redisUrl: string | undefined;
+  /** A window that ended before now minus this lag is complete (CloudTrail has delivered it). */
+  readonly deliveryLagMinutes: number;
+  /** TTL of answers over complete windows. */
+  readonly closedTtlSeconds: number;
+  /** TTL of answers over windows that touch the present. */
+  readonly openTtlSeconds: number;
+  /** In-process LRU bound. */
+  readonly maxEntries: number;
+  /** How long a request waits for an identical query another instance is running. */
+  readonly lockWaitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -119,5 +144,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
     athena: athena?.ok ? athena.settings : undefined,
     logLevel: e.LOG_LEVEL,
+    cache: {
+      enabled: e.CACHE_ENABLED,
+      redisUrl: e.REDIS_URL,
+      deliveryLagMinutes: e.CACHE_DELIVERY_LAG_MINUTES,
+      closedTtlSeconds: e.CACHE_CLOSED_TTL_SECONDS,
+      openTtlSeconds: e.CACHE_OPEN_TTL_SECONDS,
+      maxEntries: e.CACHE_MAX_ENTRIES,
+      lockWaitMs: e.CACHE_LOCK_WAIT_MS,
+    },
   };
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app';
+import { createCache } from './cache';
 import { ConfigError, loadConfig } from './config';
 import { createEngine } from './engines';
 import { createLogger } from './logger';
@@ -23,13 +24,15 @@ async function main(): Promise<void> {
     trailDir = config.sample.dir;
   }
   const { engine, dialect } = await createEngine(config, trailDir ?? '');
-  const app = await createApp({ config, engine, dialect, logger });
+  const cache = createCache(config, logger);
+  const app = await createApp({ config, engine, dialect, logger, cache });
   const port = await app.listen();
   logger.info({ url: `http://localhost:${port}/graphql`, engine: engine.name, source: engine.sourceId }, 'trailql is listening');
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await cache.close();
     await engine.close();
     process.exit(0);
   };

@@ -3,7 +3,7 @@
  * reading of the JSON files; full pagination; the total count.
  */
 import { ipv4ToBigInt, ipv6ToBigInt } from '../src/domain/ip';
-import { RawRecord, IOT_SOURCES, byTimeDesc, dedupe, inWindow, readRecords } from './support/records';
+import { RawRecord, IOT_SOURCES, byTimeDesc, dedupe, inWindow, principalOf, readRecords } from './support/records';
 import { GqlResponse, TestServer, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -63,12 +63,6 @@ function expectSame(filter: Record<string, unknown>, predicate: (r: RawRecord) =
 }
 
 const ui = (r: RawRecord) => r.userIdentity ?? {};
-const principalOf = (r: RawRecord): string | null => {
-  const u = ui(r);
-  const issuer = u.sessionContext?.sessionIssuer?.arn;
-  if (['AssumedRole', 'Role', 'WebIdentityUser', 'SAMLUser', 'FederatedUser'].includes(u.type) && issuer) return issuer;
-  return u.arn ?? u.invokedBy ?? (u.accountId ? `account:${u.accountId}` : null);
-};
 
 describe('apiCalls filters match an independent reading of the files', () => {
   const pick = <T>(f: (r: RawRecord) => T | undefined | null): T => {

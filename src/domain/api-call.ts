@@ -20,7 +20,7 @@ export interface CallerInfo {
   /** The key the caller is known by: ARN, else invoking service, else `account:<id>`. */
   key: string;
   arn: string | null;
-  principal: string | null;
+  principal: string;
   identityType: IdentityType;
   rawType: string | null;
   category: CallerCategory;

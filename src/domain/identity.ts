@@ -103,13 +103,13 @@ export function usesTemporaryCredentials(raw: string | null, accessKeyId: string
  * the account root, the service for AWS services. It is what access is granted to, so the caller
  * graph groups on it.
  */
-export function principalOf(row: IdentityColumns): string | null {
+export function principalOf(row: IdentityColumns): string {
   const raw = row.identity_type;
   if ((raw === 'AssumedRole' || raw === 'Role' || raw === 'WebIdentityUser' || raw === 'SAMLUser') && row.issuer_arn) {
     return row.issuer_arn;
   }
   if (raw === 'FederatedUser' && row.issuer_arn) return row.issuer_arn;
-  return row.caller_arn ?? row.invoked_by ?? (row.identity_account_id ? `account:${row.identity_account_id}` : null);
+  return callerKeyOf(row);
 }
 
 /** The key a caller is known by: its ARN, else the invoking service, else its account. */

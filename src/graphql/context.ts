@@ -1,9 +1,11 @@
 import { QueryRunner } from '../query/runner';
+import { GraphService } from '../services/graph.service';
 import { TrailService } from '../services/trail.service';
 
 /** What every resolver receives. Made fresh per request (with its own DataLoaders and runner). */
 export interface RequestContext {
   readonly requestId: string;
   readonly service: TrailService;
+  readonly graph: GraphService;
   readonly runner: QueryRunner;
 }

@@ -43,6 +43,7 @@ export const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`
 const IPV4_PATTERN = '^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$';
 const IPV6_PATTERN = '^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*$';
 const DEDUP_RANK = 'trailql_rank';
+const GROUP_RANK = 'trailql_group_rank';
 
 export function expr(ctx: CompileContext, e: Expr): string {
   switch (e.k) {
@@ -197,12 +198,17 @@ function orderBy(items: QueryPlan['orderBy']): string {
 
 function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: PartitionSpec): string {
   const source = ctx.dialect.source(ctx, partitions);
-  const inner = plan.select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`);
+  const select = plan.perGroup ? [...plan.select, { alias: plan.perGroup.alias, e: plan.perGroup.e }] : plan.select;
+  const inner = select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`);
   const where = whereClause(ctx, plan, partitions);
-  const outer = plan.select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ');
+  const outer = select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ');
+  const deduped = `SELECT ${outer}\nFROM (\n  SELECT ${inner.join(',\n    ')},\n    ${dedupRank()}\n  FROM ${source}\n  WHERE ${where}\n) t\nWHERE t.${DEDUP_RANK} = 1`;
+  if (!plan.perGroup) return `${deduped}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
+  const order = plan.orderBy.map((o) => `g.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
+  const groupRank = `row_number() OVER (PARTITION BY g.${quoteIdent(plan.perGroup.alias)} ORDER BY ${order}) AS ${GROUP_RANK}`;
   return (
-    `SELECT ${outer}\nFROM (\n  SELECT ${inner.join(',\n    ')},\n    ${dedupRank()}\n  FROM ${source}\n  WHERE ${where}\n) t\n` +
-    `WHERE t.${DEDUP_RANK} = 1${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`
+    `SELECT ${select.map((c) => `u.${quoteIdent(c.alias)}`).join(', ')}\nFROM (\nSELECT g.*, ${groupRank}\nFROM (\n${deduped}\n) g\n) u\n` +
+    `WHERE u.${GROUP_RANK} <= ${limitLiteral(plan.perGroup.limit)}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`
   );
 }
 
@@ -220,8 +226,14 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
   const groupBy = plan.groupBy.length ? `\nGROUP BY ${plan.groupBy.map((g) => `t.${quoteIdent(g.alias)}`).join(', ')}` : '';
   return (
     `SELECT ${outer.join(', ')}\nFROM (\n  SELECT ${[...inner, dedupRank()].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n) t\n` +
-    `WHERE t.${DEDUP_RANK} = 1${groupBy}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`
+    `WHERE t.${DEDUP_RANK} = 1${groupBy}${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`
   );
+}
+
+function offsetLiteral(n: number | undefined): string {
+  if (n === undefined || n === 0) return '';
+  if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new Error(`invalid OFFSET ${n}`);
+  return `OFFSET ${n} `;
 }
 
 export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): CompiledQuery {

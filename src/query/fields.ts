@@ -33,6 +33,18 @@ const identityTypeExpr: Expr = {
   otherwise: constant('Unknown'),
 };
 
+/** The key a caller is known by: mirrors domain/identity.ts `callerKeyOf`. */
+const callerKeyExpr: Expr = {
+  k: 'coalesce',
+  items: [
+    ui('arn'),
+    ui('invokedby'),
+    ui('principalid'),
+    { k: 'concat', items: [constant('account:'), ui('accountid')] },
+    constant('unknown'),
+  ],
+};
+
 /** The principal behind a call: mirrors domain/identity.ts `principalOf`. */
 const principalExpr: Expr = {
   k: 'case',
@@ -48,22 +60,7 @@ const principalExpr: Expr = {
       issuer('arn'),
     ],
   ],
-  otherwise: {
-    k: 'coalesce',
-    items: [ui('arn'), ui('invokedby'), { k: 'concat', items: [constant('account:'), ui('accountid')] }],
-  },
-};
-
-/** The key a caller is known by: mirrors domain/identity.ts `callerKeyOf`. */
-const callerKeyExpr: Expr = {
-  k: 'coalesce',
-  items: [
-    ui('arn'),
-    ui('invokedby'),
-    ui('principalid'),
-    { k: 'concat', items: [constant('account:'), ui('accountid')] },
-    constant('unknown'),
-  ],
+  otherwise: callerKeyExpr,
 };
 
 const requestParam = (path: string): Expr => ({ k: 'jsonText', of: col('requestparameters'), path });

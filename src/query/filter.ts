@@ -41,11 +41,23 @@ const ACCESS_KEY = /^[A-Z0-9]{16,128}$/;
 const ERROR_CODE = /^[A-Za-z0-9._:-]{1,128}$/;
 const RESOURCE_NAME = /^[A-Za-z0-9_.:\-]{1,256}$/;
 
+/**
+ * Longest value accepted: every value must fit an Athena execution parameter, which carries it as
+ * a quoted SQL literal (quotes doubled) of at most 1,024 characters, so one input is valid on every
+ * engine or on none.
+ */
+const MAX_LITERAL = 1024;
+const fitsLiteral = (v: string) => v.length + 2 + (v.match(/'/g)?.length ?? 0) <= MAX_LITERAL;
+
+function checkCount(name: string, values: readonly unknown[] | null | undefined): void {
+  if (values && values.length > MAX_LIST) throw new BadInputError(`filter.${name}: at most ${MAX_LIST} values`, `filter.${name}`);
+}
+
 function checkList(name: string, values: string[] | null | undefined, test: (v: string) => boolean, what: string): string[] {
   if (!values) return [];
-  if (values.length > MAX_LIST) throw new BadInputError(`filter.${name}: at most ${MAX_LIST} values`, `filter.${name}`);
+  checkCount(name, values);
   for (const v of values) {
-    if (typeof v !== 'string' || v.length > 1024 || !test(v)) {
+    if (typeof v !== 'string' || !fitsLiteral(v) || !test(v)) {
       throw new BadInputError(`filter.${name}: ${JSON.stringify(String(v).slice(0, 100))} is not ${what}`, `filter.${name}`);
     }
   }
@@ -96,6 +108,8 @@ export function validateFilter(filter: CallFilter | null | undefined, allowedSou
   );
   if (principals.length) preds.push({ k: 'in', e: FIELDS.principal, values: inValues(principals) });
 
+  checkCount('identityTypes', f.identityTypes);
+  checkCount('categories', f.categories);
   if (f.identityTypes?.length) {
     const raw = [...new Set(f.identityTypes)].map((t) => (t === IdentityType.UNKNOWN ? 'Unknown' : RAW_IDENTITY_TYPES[t]));
     if (raw.some((r) => r === undefined)) throw new BadInputError('filter.identityTypes: unknown identity type', 'filter.identityTypes');

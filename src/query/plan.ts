@@ -99,6 +99,11 @@ export interface EventsQuery {
   readonly select: readonly Projection[];
   readonly orderBy: readonly OrderItem[];
   readonly limit: number;
+  /**
+   * Batched nested pages: at most `limit` events per value of `e` (in `orderBy` order), so one
+   * statement answers a page for many parents. The value is returned under `alias`.
+   */
+  readonly perGroup?: { readonly alias: string; readonly e: Expr; readonly limit: number };
 }
 
 /** Grouped counts over deduplicated events. */
@@ -111,6 +116,8 @@ export interface AggregateQuery {
   readonly measures: readonly { readonly alias: string; readonly m: Measure }[];
   readonly orderBy: readonly OrderItem[];
   readonly limit: number;
+  /** Rows to skip (offset paging of grouped answers). */
+  readonly offset?: number;
 }
 
 export type QueryPlan = EventsQuery | AggregateQuery;

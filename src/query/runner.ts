@@ -12,9 +12,22 @@ export interface QueryReport {
   readonly queryId?: string;
 }
 
+/** Per-call options of a cache lookup. */
+export interface CacheRunOptions {
+  /** Skip the lookup and run the engine (the fresh answer still replaces the stored one). */
+  readonly noCache?: boolean;
+  /** The request's abort signal: an abandoned request's query is not shared with the others. */
+  readonly signal?: AbortSignal;
+}
+
 /** Answers a compiled query from somewhere cheaper than the engine, when it can. */
 export interface QueryCacheLayer {
-  run(engine: Engine, query: CompiledQuery, exec: () => Promise<{ rows: Row[]; report: QueryReport }>): Promise<{ rows: Row[]; report: QueryReport }>;
+  run(
+    engine: Engine,
+    query: CompiledQuery,
+    exec: () => Promise<{ rows: Row[]; report: QueryReport }>,
+    options?: CacheRunOptions,
+  ): Promise<{ rows: Row[]; report: QueryReport }>;
 }
 
 /**
@@ -28,7 +41,7 @@ export class QueryRunner {
 
   constructor(
     private readonly engine: Engine,
-    private readonly options: { cache?: QueryCacheLayer; signal?: AbortSignal; timeoutMs?: number } = {},
+    private readonly options: { cache?: QueryCacheLayer; signal?: AbortSignal; timeoutMs?: number; noCache?: boolean } = {},
   ) {}
 
   async run(query: CompiledQuery): Promise<Row[]> {
@@ -47,7 +60,9 @@ export class QueryRunner {
       };
       return { rows: result.rows, report };
     };
-    const { rows, report } = this.options.cache ? await this.options.cache.run(this.engine, query, exec) : await exec();
+    const { rows, report } = this.options.cache
+      ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.options.signal })
+      : await exec();
     this.reports.push(report);
     return rows;
   }

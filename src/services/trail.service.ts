@@ -6,6 +6,7 @@
 import DataLoader from 'dataloader';
 import { Config } from '../config';
 import { ApiCallRecord, apiCallFromRow } from '../domain/api-call';
+import { ApiCallNode, nodeOfCall } from '../domain/graph';
 import { Row } from '../engines/engine';
 import { BadInputError } from '../errors';
 import { Dialect, compile } from '../query/compiler';
@@ -13,6 +14,8 @@ import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
+
+export type { Window };
 import { AggregateQuery, EventsQuery, Pred, QueryPlan, Scan, and, or, val } from '../query/plan';
 import { QueryRunner } from '../query/runner';
 
@@ -53,7 +56,7 @@ export class TrailService {
   private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
 
   constructor(
-    private readonly deps: ServiceDeps,
+    readonly deps: ServiceDeps,
     readonly runner: QueryRunner,
     readonly scope: Scope,
   ) {
@@ -63,12 +66,12 @@ export class TrailService {
     });
   }
 
-  private now(): Date {
+  now(): Date {
     return this.deps.now?.() ?? new Date();
   }
 
   /** Validated scan and predicates for a filter and window, with the caller's scope applied. */
-  private scanFor(filter: CallFilter | null | undefined, window: Window): { scan: Scan; where: Pred[] } {
+  scanFor(filter: CallFilter | null | undefined, window: Window): { scan: Scan; where: Pred[] } {
     const v = validateFilter(filter, this.deps.config.eventSources);
     const scan = applyScope(
       { from: window.from, to: window.to, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts },
@@ -81,24 +84,44 @@ export class TrailService {
     return compile(this.deps.dialect, plan, this.deps.config.window.deliveryMarginDays);
   }
 
-  private async run(plan: QueryPlan): Promise<Row[]> {
+  async run(plan: QueryPlan): Promise<Row[]> {
     return this.runner.run(this.compile(plan));
   }
 
-  private fingerprintOf(connection: string, filter: unknown): string {
+  fingerprintOf(connection: string, filter: unknown): string {
     return fingerprint({ connection, filter, scope: { a: this.scope.accounts, r: this.scope.regions } });
   }
 
   /** A page of calls, newest first, keyset-paged on (eventTime, eventId). */
-  async apiCalls(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<Connection<ApiCallRecord>> {
+  apiCalls(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<Connection<ApiCallNode>> {
+    return this.callsConnection('apiCalls', filter, [], first, after);
+  }
+
+  /** The window a filter asks for: its own bounds, else the cursor's, else `fallback`, else the default. */
+  window(filter: CallFilter | null | undefined, fallback?: Window): Window {
     const { config } = this.deps;
-    const size = checkPageSize(first, config.page.defaultSize, config.page.maxSize);
-    const fp = this.fingerprintOf('apiCalls', filter ?? {});
-    const cursor = after ? this.deps.cursors.decode(after, fp) : undefined;
+    return resolveWindow(filter ?? {}, { defaultHours: config.window.defaultHours, maxDays: config.window.maxDays }, this.now(), fallback);
+  }
+
+  /**
+   * A calls connection for `filter` plus fixed extra predicates (a nested connection's parent).
+   * `name` and `parentKey` bind cursors to the connection they came from.
+   */
+  async callsConnection(
+    name: string,
+    filter: CallFilter | null | undefined,
+    extra: Pred[],
+    first: number | null | undefined,
+    after: string | null | undefined,
+    parent?: { key: string; window: Window },
+  ): Promise<Connection<ApiCallNode>> {
+    const size = this.pageSize(first);
+    const fp = this.fingerprintOf(name, { filter: filter ?? {}, parent: parent?.key });
+    const cursor = after !== null && after !== undefined ? this.deps.cursors.decode(after, fp) : undefined;
     if (cursor && (cursor.k.length !== 2 || typeof cursor.k[0] !== 'string' || typeof cursor.k[1] !== 'string')) {
       throw new BadInputError('invalid cursor: malformed', 'after');
     }
-    const window = resolveWindow(filter ?? {}, { defaultHours: config.window.defaultHours, maxDays: config.window.maxDays }, this.now(), cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined);
+    const window = this.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : parent?.window);
     const { scan, where } = this.scanFor(filter, window);
     const keyset: Pred[] = cursor
       ? [
@@ -108,38 +131,47 @@ export class TrailService {
           ),
         ]
       : [];
-    const plan: EventsQuery = { kind: 'events', label: 'apiCalls', scan, where: [...where, ...keyset], select: EVENT_COLUMNS, orderBy: EVENT_ORDER, limit: size + 1 };
+    const plan: EventsQuery = { kind: 'events', label: name, scan, where: [...where, ...extra, ...keyset], select: EVENT_COLUMNS, orderBy: EVENT_ORDER, limit: size + 1 };
     const rows = await this.run(plan);
+    return this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
+  }
+
+  /** Edges, page info and cursors for rows fetched with one extra row to tell whether more follow. */
+  connectionOf(rows: Row[], size: number, fp: string, window: Window, hasPrevious: boolean, totalCount: () => Promise<number>): Connection<ApiCallNode> {
     const page = rows.slice(0, size);
     const edges = page.map((row) => ({
       cursor: this.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: [String(row.event_time), String(row.event_id)] }),
-      node: this.redact(apiCallFromRow(row)),
+      node: nodeOfCall(this.redact(apiCallFromRow(row)), window),
     }));
     return {
       edges,
       pageInfo: {
         hasNextPage: rows.length > size,
-        hasPreviousPage: cursor !== undefined,
+        hasPreviousPage: hasPrevious,
         startCursor: edges[0]?.cursor ?? null,
         endCursor: edges[edges.length - 1]?.cursor ?? null,
       },
       window,
-      totalCount: () => this.countCalls(scan, where),
+      totalCount,
     };
   }
 
-  private async countCalls(scan: Scan, where: Pred[]): Promise<number> {
+  pageSize(first: number | null | undefined): number {
+    return checkPageSize(first, this.deps.config.page.defaultSize, this.deps.config.page.maxSize);
+  }
+
+  async countCalls(scan: Scan, where: Pred[]): Promise<number> {
     const plan: AggregateQuery = { kind: 'aggregate', label: 'apiCallsCount', scan, where, groupBy: [], measures: [{ alias: 'calls', m: { k: 'count' } }], orderBy: [], limit: 1 };
     const rows = await this.run(plan);
     return Number(rows[0]?.calls ?? 0);
   }
 
   /** One call by eventId within a window (lookups are bounded in time like everything else). */
-  async apiCall(eventId: string, input: { from?: Date | null; to?: Date | null }): Promise<ApiCallRecord | null> {
+  async apiCall(eventId: string, input: { from?: Date | null; to?: Date | null }): Promise<ApiCallNode | null> {
     if (!/^[A-Za-z0-9-]{1,128}$/.test(eventId)) throw new BadInputError('eventId: not an event id', 'eventId');
-    const { config } = this.deps;
-    const window = resolveWindow(input, { defaultHours: config.window.defaultHours, maxDays: config.window.maxDays }, this.now());
-    return this.apiCallLoader.load({ eventId, from: window.from, to: window.to });
+    const window = this.window(input);
+    const call = await this.apiCallLoader.load({ eventId, from: window.from, to: window.to });
+    return call && nodeOfCall(call, window);
   }
 
   /** Batch for apiCall: one query per distinct window, whatever the number of ids. */
@@ -169,7 +201,7 @@ export class TrailService {
   }
 
   /** Payload fields are withheld from keys whose scope does not include them. */
-  private redact(call: ApiCallRecord): ApiCallRecord {
+  redact(call: ApiCallRecord): ApiCallRecord {
     if (this.scope.readPayloads) return call;
     return { ...call, requestParameters: null, responseElements: null, additionalEventData: null, serviceEventDetails: null };
   }

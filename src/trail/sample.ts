@@ -53,6 +53,8 @@ export interface SampleTrailOptions {
   iotEventsPerDay?: number;
   /** Other services' events per IoT Events call. Default 4. */
   otherEventsPerIotEvent?: number;
+  /** Minutes between delivered files per account and region. Default 5, as CloudTrail. */
+  deliveryMinutes?: number;
   onProgress?: (p: SampleTrailProgress) => void;
 }
 
@@ -2062,7 +2064,8 @@ function activity(t: number): number {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-const SLOT = 300;
+/** Seconds between delivered files of one account and region (CloudTrail delivers about every 5 minutes). */
+const DEFAULT_SLOT = 300;
 const DIGEST_HOURS = [6, 18];
 
 interface Entry {
@@ -2140,10 +2143,11 @@ interface StreamPlan {
 
 async function generateStream(
   plan: StreamPlan,
-  opts: { seed: number; startSec: number; endSec: number; iotPerSlot: number; otherPerSlot: number },
+  opts: { seed: number; startSec: number; endSec: number; iotPerSlot: number; otherPerSlot: number; slot: number },
   w: Writer,
   progress: () => void,
 ): Promise<void> {
+  const SLOT = opts.slot;
   const { ctx, region } = plan;
   const { startSec, endSec } = opts;
   const rng = new Rng(`${opts.seed}|stream|${ctx.orgId ?? ''}|${ctx.account}|${region}`);
@@ -2253,7 +2257,7 @@ async function generateStream(
   for (const d of [...pending.keys()].sort((x, y) => x - y)) flush(d);
 
   writeDigests(plan, digestFiles, startSec, endSec, rng, w);
-  if (plan.first) writeInsight(plan, startSec, endSec, rng, w);
+  if (plan.first) writeInsight(plan, startSec, endSec, rng, w, SLOT);
   await w.backpressure();
 }
 
@@ -2305,7 +2309,7 @@ function writeDigests(plan: StreamPlan, files: Map<number, FileInfo[]>, startSec
 }
 
 /** One CloudTrail Insights file (an API call rate insight on BatchPutMessage): not API calls. */
-function writeInsight(plan: StreamPlan, startSec: number, endSec: number, rng: Rng, w: Writer): void {
+function writeInsight(plan: StreamPlan, startSec: number, endSec: number, rng: Rng, w: Writer, SLOT: number): void {
   const { ctx, region } = plan;
   const mid = Math.floor((startSec + endSec) / 2 / SLOT) * SLOT;
   const startT = mid - 1800;
@@ -2375,6 +2379,8 @@ export async function generateSampleTrail(options: SampleTrailOptions): Promise<
 
   fs.mkdirSync(options.outDir, { recursive: true });
   const w = new Writer(options.outDir);
+  const SLOT = Math.round((options.deliveryMinutes ?? DEFAULT_SLOT / 60) * 60);
+  if (!(SLOT >= 60 && SLOT <= 86400)) throw new Error('deliveryMinutes must be from 1 to 1440');
   const slotsPerStream = Math.ceil((endSec - startSec) / SLOT);
   const totalFiles = slotsPerStream * ctxs.length * regions.length;
   const progress = options.onProgress
@@ -2394,6 +2400,7 @@ export async function generateSampleTrail(options: SampleTrailOptions): Promise<
           endSec,
           iotPerSlot: (iotPerDay * SLOT) / 86400,
           otherPerSlot: (iotPerDay * otherPerIot * SLOT) / 86400,
+          slot: SLOT,
         },
         w,
         progress,

@@ -55,3 +55,39 @@ export function byTimeDesc(a: RawRecord, b: RawRecord): number {
   if (a.eventTime !== b.eventTime) return a.eventTime < b.eventTime ? 1 : -1;
   return a.eventID < b.eventID ? 1 : a.eventID > b.eventID ? -1 : 0;
 }
+
+const ui = (r: RawRecord) => r.userIdentity ?? {};
+
+/** The caller key, computed independently of the service: ARN, else invokedBy, else principalId, else account. */
+export function callerKeyOf(r: RawRecord): string {
+  const u = ui(r);
+  return u.arn ?? u.invokedBy ?? u.principalId ?? (u.accountId ? `account:${u.accountId}` : 'unknown');
+}
+
+/** The principal: the session issuer for role and federated sessions, else the caller. */
+export function principalOf(r: RawRecord): string {
+  const u = ui(r);
+  const issuer = u.sessionContext?.sessionIssuer?.arn;
+  if (['AssumedRole', 'Role', 'WebIdentityUser', 'SAMLUser', 'FederatedUser'].includes(u.type) && issuer) return issuer;
+  return callerKeyOf(r);
+}
+
+/** Calls, errors, first and last seen of a set of records. */
+export function usage(rs: RawRecord[]) {
+  const times = rs.map((r) => r.eventTime as string).sort();
+  return {
+    calls: rs.length,
+    errors: rs.filter((r) => r.errorCode).length,
+    firstSeen: times.length ? new Date(times[0]).toISOString() : null,
+    lastSeen: times.length ? new Date(times[times.length - 1]).toISOString() : null,
+  };
+}
+
+export function groupBy<T>(items: T[], key: (t: T) => string | null | undefined): Map<string | null, T[]> {
+  const m = new Map<string | null, T[]>();
+  for (const it of items) {
+    const k = key(it) ?? null;
+    m.set(k, [...(m.get(k) ?? []), it]);
+  }
+  return m;
+}

@@ -3,6 +3,8 @@ import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
 import { ApiCallFilter } from './api-call.input';
 import type { ApiCallRecord } from '../../domain/api-call';
+import { IotEventsResourceName, iotEventsResourcesOf } from '../../domain/iotevents-resources';
+import { IotEventsResourceRef } from '../graph/graph.type';
 
 @ArgsType()
 class ApiCallsArgs {
@@ -42,6 +44,11 @@ export class ApiCallResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<ApiCallRecord | null> {
     return ctx.service.apiCall(eventId, { from, to });
+  }
+
+  @FieldResolver(() => [IotEventsResourceRef], { description: 'Detector models, inputs and alarm models this call names.' })
+  iotEventsResources(@Root() call: ApiCallRecord): IotEventsResourceName[] {
+    return iotEventsResourcesOf(call);
   }
 
   @FieldResolver(() => Boolean, { description: 'True when the call has no errorCode.' })

@@ -26,11 +26,11 @@ export class Caller {
   @Field(() => String, { nullable: true, description: 'userIdentity.arn: the session ARN for assumed roles, the user ARN, the root ARN.' })
   arn!: string | null;
 
-  @Field(() => String, {
-    nullable: true,
-    description: 'The principal behind the call: the role of an assumed-role session, the IAM user, the root ARN, or the AWS service.',
+  @Field({
+    description:
+      'The principal behind the call: the role of a role or federated session, the IAM user, the root ARN, or the AWS service; else the caller key.',
   })
-  principal!: string | null;
+  principal!: string;
 
   @Field(() => IdentityType)
   identityType!: IdentityType;

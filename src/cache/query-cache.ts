@@ -1,0 +1,313 @@
+/**
+ * The cache layer between the compiler and the engine. For each compiled query it answers from
+ * the store when it can; otherwise it runs the engine once for every identical query asked at
+ * the same time (in this process through a shared promise, across instances through a short
+ * lock in the store) and keeps the answer for as long as its window allows.
+ *
+ * No request fails because of the cache: every store call is caught, bounded in time by the
+ * store, logged (rate-limited) and counted, and the request is then answered by the engine.
+ */
+import { CompiledQuery, Engine, Row } from '../engines/engine';
+import { Logger } from '../logger';
+import { CacheRunOptions, QueryCacheLayer, QueryReport } from '../query/runner';
+import { CacheStore, TtlPolicy, cacheKey, cacheSalt, lockKeyOf, ttlFor } from './cache';
+import { CacheEntry, InvalidEntryError, decodeEntry, encodeEntry } from './codec';
+
+type Answer = { rows: Row[]; report: QueryReport };
+type Exec = () => Promise<Answer>;
+
+/** Counters since start. Every call through the layer ends in exactly one of hits, waited, misses, coalesced, bypassed. */
+export interface CacheStats {
+  readonly backend: 'redis' | 'memory' | 'off';
+  /** The store is reachable right now. */
+  readonly connected: boolean;
+  /** Answered from the store. */
+  readonly hits: number;
+  /** Answered from the store after waiting for another instance to compute the answer. */
+  readonly waited: number;
+  /** Answered by the engine (nothing usable stored, nobody computing it). */
+  readonly misses: number;
+  /** Answered by an identical query already running in this process. */
+  readonly coalesced: number;
+  /** Asked not to use cached answers (the fresh answer is still stored). */
+  readonly bypassed: number;
+  /** Answers written to the store. */
+  readonly stores: number;
+  /** Store operations that failed (unreachable, timed out, refused). */
+  readonly errors: number;
+  /** Stored entries rejected on read (corrupt, foreign, wrong key): treated as misses. */
+  readonly invalid: number;
+  /** Connection-level errors reported by the store's client. */
+  readonly connectionErrors: number;
+}
+
+export interface QueryCacheOptions {
+  /** Undefined: caching is off and every query goes to the engine. */
+  readonly store: CacheStore | undefined;
+  readonly policy: TtlPolicy;
+  /** How long to wait for another instance computing the same answer; 0 disables the cross-instance lock. */
+  readonly lockWaitMs: number;
+  readonly logger: Logger;
+  /** Clock for the TTL policy (tests). */
+  readonly now?: () => Date;
+  /** Overrides the version salt of the keys (tests). */
+  readonly salt?: string;
+  /** Encoded answers larger than this are not stored. */
+  readonly maxEntryBytes?: number;
+  /** Upper bound on any one store operation, whatever the store does (default 1 s). */
+  readonly opTimeoutMs?: number;
+}
+
+/** The rows, and the engine's report when the engine produced them (none when they came from the store). */
+type Outcome = { rows: Row[]; report?: QueryReport };
+
+interface Flight {
+  readonly promise: Promise<Outcome>;
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_MAX_ENTRY_BYTES = 8 * 1024 * 1024;
+const DEFAULT_OP_TIMEOUT_MS = 1000;
+/** At most one warning per this interval while the store keeps failing. */
+const LOG_INTERVAL_MS = 10_000;
+const POLL_FIRST_MS = 5;
+const POLL_MAX_MS = 100;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+export class CacheTimeoutError extends Error {
+  constructor(op: string, ms: number) {
+    super(`cache ${op} took longer than ${ms} ms`);
+    this.name = 'CacheTimeoutError';
+  }
+}
+
+type Lookup = { status: 'hit'; entry: CacheEntry } | { status: 'miss' } | { status: 'error' };
+
+export class QueryCache implements QueryCacheLayer {
+  private readonly flights = new Map<string, Flight>();
+  private readonly counters = { hits: 0, waited: 0, misses: 0, coalesced: 0, bypassed: 0, stores: 0, errors: 0, invalid: 0, connectionErrors: 0 };
+  private readonly salt: string;
+  private readonly now: () => Date;
+  private readonly logger: Logger;
+  private lastWarnAt = -Infinity;
+  private suppressed = 0;
+
+  constructor(private readonly options: QueryCacheOptions) {
+    this.salt = options.salt ?? cacheSalt();
+    this.now = options.now ?? (() => new Date());
+    this.logger = options.logger.child({ component: 'cache' });
+  }
+
+  get backend(): CacheStats['backend'] {
+    return this.options.store?.kind ?? 'off';
+  }
+
+  stats(): CacheStats {
+    return { backend: this.backend, connected: this.options.store?.connected() ?? false, ...this.counters };
+  }
+
+  /** The store's key for a compiled query (inspection and tests). */
+  keyFor(engine: Pick<Engine, 'name' | 'sourceId'>, query: CompiledQuery): string {
+    return cacheKey(engine, query, this.salt);
+  }
+
+  async run(engine: Engine, query: CompiledQuery, exec: Exec, options: CacheRunOptions = {}): Promise<Answer> {
+    const store = this.options.store;
+    if (!store) return exec();
+    const key = this.keyFor(engine, query);
+    const { ttlMs } = ttlFor(query.window, this.now(), this.options.policy);
+    if (options.noCache) {
+      this.counters.bypassed += 1;
+      const answer = await exec();
+      await this.save(store, key, answer.rows, ttlMs);
+      return answer;
+    }
+    const running = this.flights.get(key);
+    if (running) {
+      this.counters.coalesced += 1;
+      try {
+        const { rows } = await running.promise;
+        return { rows: rows.slice(), report: hitReport(engine, query, rows) };
+      } catch (err) {
+        // The query was cancelled because the request that started it went away: not our failure.
+        if (running.signal?.aborted && !options.signal?.aborted) return this.run(engine, query, exec, options);
+        throw err;
+      }
+    }
+    const flight: Flight = { promise: this.lead(store, key, ttlMs, exec), signal: options.signal };
+    this.flights.set(key, flight);
+    try {
+      const { rows, report } = await flight.promise;
+      return { rows, report: report ?? hitReport(engine, query, rows) };
+    } finally {
+      if (this.flights.get(key) === flight) this.flights.delete(key);
+    }
+  }
+
+  /** Store, else another instance's computation, else the engine (and store the answer). */
+  private async lead(store: CacheStore, key: string, ttlMs: number, exec: Exec): Promise<Outcome> {
+    const found = await this.lookup(store, key);
+    if (found.status === 'hit') {
+      this.counters.hits += 1;
+      return { rows: found.entry.rows };
+    }
+    let token: string | undefined;
+    const lockKey = lockKeyOf(key);
+    if (found.status === 'miss' && store.lock && this.options.lockWaitMs > 0) {
+      const lock = await this.tryLock(store, lockKey);
+      if (lock.held) {
+        const entry = await this.waitForOther(store, key, lockKey, Date.now() + this.options.lockWaitMs);
+        if (entry) {
+          this.counters.waited += 1;
+          return { rows: entry.rows };
+        }
+      } else if (lock.token) {
+        token = lock.token;
+        // The previous holder may have stored the answer and released the lock since our lookup.
+        const again = await this.lookup(store, key);
+        if (again.status === 'hit') {
+          await this.unlock(store, lockKey, token);
+          this.counters.hits += 1;
+          return { rows: again.entry.rows };
+        }
+      }
+    }
+    this.counters.misses += 1;
+    try {
+      const answer = await exec();
+      await this.save(store, key, answer.rows, ttlMs);
+      return answer;
+    } finally {
+      if (token) await this.unlock(store, lockKey, token);
+    }
+  }
+
+  private async lookup(store: CacheStore, key: string): Promise<Lookup> {
+    let raw: Buffer | undefined;
+    try {
+      raw = await this.bounded('get', store.get(key));
+    } catch (err) {
+      this.failed('get', err);
+      return { status: 'error' };
+    }
+    if (raw === undefined) return { status: 'miss' };
+    try {
+      return { status: 'hit', entry: await decodeEntry(key, raw) };
+    } catch (err) {
+      this.counters.invalid += 1;
+      this.warn({ op: 'decode', err: describe(err), bytes: raw.length }, err instanceof InvalidEntryError ? 'cache entry rejected, treated as a miss' : 'cache entry unreadable, treated as a miss');
+      store.delete(key).catch(() => undefined);
+      return { status: 'miss' };
+    }
+  }
+
+  private async save(store: CacheStore, key: string, rows: Row[], ttlMs: number): Promise<void> {
+    if (!store.connected()) return; // the lookup already counted the outage
+    try {
+      const value = await encodeEntry(key, { rows, storedAt: Date.now() });
+      if (value.length > (this.options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES)) {
+        this.logger.debug({ bytes: value.length }, 'answer too large to cache');
+        return;
+      }
+      await this.bounded('set', store.set(key, value, ttlMs));
+      this.counters.stores += 1;
+    } catch (err) {
+      this.failed('set', err);
+    }
+  }
+
+  private async tryLock(store: CacheStore, lockKey: string): Promise<{ token?: string; held: boolean }> {
+    try {
+      const token = await this.bounded('lock', store.lock!(lockKey, Math.max(this.options.lockWaitMs, 1000)));
+      return token ? { token, held: false } : { held: true };
+    } catch (err) {
+      this.failed('lock', err);
+      return { held: false };
+    }
+  }
+
+  private async unlock(store: CacheStore, lockKey: string, token: string): Promise<void> {
+    try {
+      await this.bounded('unlock', store.unlock!(lockKey, token));
+    } catch (err) {
+      this.failed('unlock', err); // the lock expires on its own
+    }
+  }
+
+  /** Polls for the answer another instance is computing, until it appears, the lock goes, or the deadline. */
+  private async waitForOther(store: CacheStore, key: string, lockKey: string, deadline: number): Promise<CacheEntry | undefined> {
+    let delay = POLL_FIRST_MS;
+    while (Date.now() < deadline) {
+      await sleep(Math.min(delay, deadline - Date.now()));
+      delay = Math.min(delay * 2, POLL_MAX_MS);
+      const found = await this.lookup(store, key);
+      if (found.status === 'hit') return found.entry;
+      if (found.status === 'error') return undefined;
+      let locked: boolean;
+      try {
+        locked = await this.bounded('lock', store.isLocked!(lockKey));
+      } catch (err) {
+        this.failed('lock', err);
+        return undefined;
+      }
+      if (!locked) {
+        // Released: the holder stored the answer just before, or gave up.
+        const last = await this.lookup(store, key);
+        return last.status === 'hit' ? last.entry : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  /** The store operation's result, or a CacheTimeoutError once opTimeoutMs has passed. */
+  private bounded<T>(op: string, work: Promise<T>): Promise<T> {
+    const ms = this.options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CacheTimeoutError(op, ms)), ms);
+    });
+    work.catch(() => undefined); // a late failure after the timeout is not unhandled
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Counts a failed store operation; logs the first of a burst, then one summary per interval. */
+  private failed(op: string, err: unknown): void {
+    this.counters.errors += 1;
+    this.warn({ op, err: describe(err) }, 'cache unavailable, answering from the engine');
+  }
+
+  /** The store's client lost or could not make its connection. */
+  noteConnectionError(err: unknown): void {
+    this.counters.connectionErrors += 1;
+    this.warn({ op: 'connect', err: describe(err) }, 'cache connection failed, will retry');
+  }
+
+  noteReady(): void {
+    if (this.counters.connectionErrors > 0 || this.counters.errors > 0) this.logger.info('cache connected');
+  }
+
+  private warn(fields: Record<string, unknown>, message: string): void {
+    const now = Date.now();
+    if (now - this.lastWarnAt < LOG_INTERVAL_MS) {
+      this.suppressed += 1;
+      return;
+    }
+    this.logger.warn({ ...fields, suppressed: this.suppressed }, message);
+    this.lastWarnAt = now;
+    this.suppressed = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.options.store?.close();
+  }
+}
+
+/** A hit cost this request nothing: no bytes scanned, no engine time. */
+function hitReport(engine: Engine, query: CompiledQuery, rows: Row[]): QueryReport {
+  return { label: query.label, engine: engine.name, cached: true, rows: rows.length, bytesScanned: 0, engineMs: 0 };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,145 @@
+/** The graph users walk from a call: callers, source addresses, actions, activity, resources. */
+import { Row } from '../engines/engine';
+import { ApiCallRecord, CallerInfo, SourceIpInfo, callerFromRow } from './api-call';
+import { classifySourceIp } from './ip';
+
+export interface Window {
+  readonly from: Date;
+  readonly to: Date;
+}
+
+export interface CallerStatsRecord {
+  calls: number;
+  errors: number;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  distinctActions: number;
+  distinctSourceIps: number;
+  accessKeyIds: string[];
+}
+
+export interface SourceIpStatsRecord {
+  calls: number;
+  errors: number;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  distinctActions: number;
+  distinctCallers: number;
+}
+
+/**
+ * A caller as reached in the graph: its identity plus the window of the query that reached it,
+ * which its nested fields use unless they are given their own.
+ */
+export interface CallerNode extends CallerInfo {
+  readonly window: Window;
+  /** What `key` names: a caller (ARN, service, account) or, for grouped-by-principal answers, a principal. */
+  readonly keyKind?: 'caller' | 'principal';
+  /** Stats computed by the query that found this caller (for its window, without extra filters). */
+  readonly preloaded?: CallerStatsRecord;
+}
+
+export interface SourceIpNode extends SourceIpInfo {
+  readonly window: Window;
+  readonly preloaded?: SourceIpStatsRecord;
+}
+
+export interface ApiCallNode extends Omit<ApiCallRecord, 'caller' | 'sourceIp'> {
+  caller: CallerNode;
+  sourceIp: SourceIpNode | null;
+}
+
+export interface ActionSummaryRecord {
+  action: string;
+  eventSource: string;
+  calls: number;
+  errors: number;
+  distinctCallers: number;
+  distinctSourceIps: number;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  errorsByCode: { code: string; calls: number }[];
+}
+
+export interface ActivityBucketRecord {
+  start: Date;
+  key: string | null;
+  calls: number;
+  errors: number;
+}
+
+const num = (v: Row[string] | undefined): number => (v === null || v === undefined ? 0 : Number(v));
+const date = (v: Row[string] | undefined): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
+
+function jsonList(v: Row[string] | undefined): string[] {
+  if (typeof v !== 'string') return [];
+  try {
+    const parsed = JSON.parse(v) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function callerStatsFromRow(row: Row): CallerStatsRecord {
+  return {
+    calls: num(row.calls),
+    errors: num(row.errors),
+    firstSeen: date(row.first_seen),
+    lastSeen: date(row.last_seen),
+    distinctActions: num(row.distinct_actions),
+    distinctSourceIps: num(row.distinct_source_ips),
+    accessKeyIds: jsonList(row.access_key_ids),
+  };
+}
+
+export function sourceIpStatsFromRow(row: Row): SourceIpStatsRecord {
+  return {
+    calls: num(row.calls),
+    errors: num(row.errors),
+    firstSeen: date(row.first_seen),
+    lastSeen: date(row.last_seen),
+    distinctActions: num(row.distinct_actions),
+    distinctCallers: num(row.distinct_callers),
+  };
+}
+
+export function emptyCallerStats(): CallerStatsRecord {
+  return { calls: 0, errors: 0, firstSeen: null, lastSeen: null, distinctActions: 0, distinctSourceIps: 0, accessKeyIds: [] };
+}
+
+export function emptySourceIpStats(): SourceIpStatsRecord {
+  return { calls: 0, errors: 0, firstSeen: null, lastSeen: null, distinctActions: 0, distinctCallers: 0 };
+}
+
+/** A grouped caller row (identity columns + stats) as a node; `key` is the group value. */
+export function callerNodeFromRow(row: Row, window: Window, keyKind: 'caller' | 'principal' = 'caller'): CallerNode {
+  const caller = callerFromRow(row);
+  return { ...caller, key: String(row.group_key ?? caller.key), keyKind, window, preloaded: callerStatsFromRow(row) };
+}
+
+export function sourceIpNodeFromRow(row: Row, window: Window): SourceIpNode {
+  const address = String(row.group_key);
+  return { address, kind: classifySourceIp(address), window, preloaded: sourceIpStatsFromRow(row) };
+}
+
+export function nodeOfCall(call: ApiCallRecord, window: Window): ApiCallNode {
+  return { ...call, caller: { ...call.caller, window }, sourceIp: call.sourceIp ? { ...call.sourceIp, window } : null };
+}
+
+export function actionFromRow(row: Row): Omit<ActionSummaryRecord, 'errorsByCode'> {
+  return {
+    action: String(row.action),
+    eventSource: String(row.event_source),
+    calls: num(row.calls),
+    errors: num(row.errors),
+    distinctCallers: num(row.distinct_callers),
+    distinctSourceIps: num(row.distinct_source_ips),
+    firstSeen: date(row.first_seen),
+    lastSeen: date(row.last_seen),
+  };
+}
+
+export function bucketFromRow(row: Row): ActivityBucketRecord {
+  return { start: new Date(String(row.bucket)), key: row.group_key === null || row.group_key === undefined ? null : String(row.group_key), calls: num(row.calls), errors: num(row.errors) };
+}

@@ -1,0 +1,38 @@
+import type { ApiCallRecord, Json } from './api-call';
+
+export type IotEventsResourceKind = 'detectorModel' | 'input' | 'alarmModel';
+
+export interface IotEventsResourceName {
+  kind: IotEventsResourceKind;
+  name: string;
+}
+
+const PARAM_KINDS: readonly [string, IotEventsResourceKind][] = [
+  ['detectorModelName', 'detectorModel'],
+  ['inputName', 'input'],
+  ['alarmModelName', 'alarmModel'],
+];
+
+const ARN = /^arn:aws[a-z-]*:iotevents:[^:]*:[^:]*:(detectorModel|input|alarmModel)\/(.+)$/;
+
+/**
+ * The detector models, inputs and alarm models a call names: in its request parameters and in
+ * IoT Events ARNs (its resources list, or a resourceArn parameter). Redacted values are skipped.
+ */
+export function iotEventsResourcesOf(call: Pick<ApiCallRecord, 'requestParameters' | 'resources'>): IotEventsResourceName[] {
+  const found = new Map<string, IotEventsResourceName>();
+  const add = (kind: IotEventsResourceKind, name: unknown) => {
+    if (typeof name === 'string' && name && name !== 'HIDDEN_DUE_TO_SECURITY_REASONS') found.set(`${kind}/${name}`, { kind, name });
+  };
+  const fromArn = (arn: unknown) => {
+    const m = typeof arn === 'string' ? ARN.exec(arn) : null;
+    if (m) add(m[1] as IotEventsResourceKind, m[2]);
+  };
+  const params: Json = call.requestParameters;
+  if (params && typeof params === 'object' && !Array.isArray(params)) {
+    for (const [key, kind] of PARAM_KINDS) add(kind, params[key]);
+    fromArn(params.resourceArn);
+  }
+  for (const r of call.resources) fromArn(r.arn);
+  return [...found.values()];
+}

@@ -1,0 +1,163 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import type { ActionSummaryRecord, CallerNode, CallerStatsRecord, SourceIpNode, SourceIpStatsRecord } from '../../domain/graph';
+import type { ActionUsage, CallerUsage, GroupPage, ResourceHistoryRecord, SourceIpUsage } from '../../services/graph.service';
+import type { Connection } from '../../services/trail.service';
+import type { ApiCallNode } from '../../domain/graph';
+import { ApiCallFilter } from '../api-call/api-call.input';
+import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
+import { RequestContext } from '../context';
+import {
+  ActionSummary,
+  ActivityGroupBy,
+  ActivityInterval,
+  ActivitySeries,
+  CallerAction,
+  CallerConnection,
+  CallerGrouping,
+  CallerOrder,
+  CallerSourceIp,
+  CallerStats,
+  ResourceHistory,
+  SourceIpCaller,
+  SourceIpConnection,
+  SourceIpStats,
+} from './graph.type';
+
+const NESTED_FILTER =
+  'Narrows this field. Without from/to it covers the window of the query that reached the parent; the parent query\'s other filters do not carry over.';
+
+@ArgsType()
+class GroupArgs {
+  @Field(() => ApiCallFilter, { nullable: true })
+  filter?: ApiCallFilter | null;
+  @Field(() => Int, { nullable: true })
+  first?: number | null;
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+  @Field(() => CallerOrder, { defaultValue: CallerOrder.CALLS_DESC })
+  orderBy!: CallerOrder;
+}
+
+@ArgsType()
+class CallersArgs extends GroupArgs {
+  @Field(() => CallerGrouping, { defaultValue: CallerGrouping.ARN })
+  groupBy!: CallerGrouping;
+}
+
+@ArgsType()
+class NestedArgs {
+  @Field(() => ApiCallFilter, { nullable: true, description: NESTED_FILTER })
+  filter?: ApiCallFilter | null;
+}
+
+@ArgsType()
+class NestedListArgs extends NestedArgs {
+  @Field(() => Int, { nullable: true, description: 'At most this many, by calls descending (default 20, at most 500).' })
+  first?: number | null;
+}
+
+@ArgsType()
+class NestedCallsArgs extends NestedListArgs {
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+}
+
+@Resolver(() => Caller)
+export class CallerResolver {
+  @FieldResolver(() => CallerStats)
+  stats(@Root() caller: CallerNode, @Args() { filter }: NestedArgs, @Ctx() ctx: RequestContext): Promise<CallerStatsRecord> {
+    return ctx.graph.callerStats(caller, filter);
+  }
+
+  @FieldResolver(() => ApiCallConnection, { description: 'This caller\'s calls, newest first.' })
+  calls(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext): Promise<Connection<ApiCallNode>> {
+    return ctx.graph.nestedCalls(caller.keyKind === 'principal' ? 'principal.calls' : 'caller.calls', caller.key, caller.window, filter, first, after);
+  }
+
+  @FieldResolver(() => [CallerSourceIp], { description: 'Addresses this caller called from, most calls first.' })
+  sourceIps(@Root() caller: CallerNode, @Args() { filter, first }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<SourceIpUsage[]> {
+    return ctx.graph.callerSourceIps(caller, filter, first);
+  }
+
+  @FieldResolver(() => [CallerAction], { description: 'Actions this caller made, most calls first.' })
+  actions(@Root() caller: CallerNode, @Args() { filter, first }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<ActionUsage[]> {
+    return ctx.graph.callerActions(caller, filter, first);
+  }
+}
+
+@Resolver(() => SourceIp)
+export class SourceIpResolver {
+  @FieldResolver(() => SourceIpStats)
+  stats(@Root() ip: SourceIpNode, @Args() { filter }: NestedArgs, @Ctx() ctx: RequestContext): Promise<SourceIpStatsRecord> {
+    return ctx.graph.sourceIpStats(ip, filter);
+  }
+
+  @FieldResolver(() => ApiCallConnection, { description: 'Calls from this address, newest first.' })
+  calls(@Root() ip: SourceIpNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext): Promise<Connection<ApiCallNode>> {
+    return ctx.graph.nestedCalls('sourceIp.calls', ip.address, ip.window, filter, first, after);
+  }
+
+  @FieldResolver(() => [SourceIpCaller], { description: 'Callers seen at this address, most calls first.' })
+  callers(@Root() ip: SourceIpNode, @Args() { filter, first }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<CallerUsage[]> {
+    return ctx.graph.sourceIpCallers(ip, filter, first);
+  }
+}
+
+@Resolver()
+export class GraphQueryResolver {
+  @Query(() => CallerConnection, { description: 'Who called, with counts: one entry per caller ARN (or per principal).' })
+  callers(@Args() { filter, first, after, orderBy, groupBy }: CallersArgs, @Ctx() ctx: RequestContext): Promise<GroupPage<CallerNode>> {
+    return ctx.graph.callers(filter, first, after, orderBy, groupBy);
+  }
+
+  @Query(() => Caller, {
+    nullable: true,
+    description: 'One caller by its key (ARN, or AWS service name; a role ARN with groupBy PRINCIPAL) within a window; null when it made no calls there.',
+  })
+  caller(
+    @Arg('arn') arn: string,
+    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
+    @Arg('groupBy', () => CallerGrouping, { defaultValue: CallerGrouping.ARN }) groupBy: CallerGrouping,
+    @Ctx() ctx: RequestContext,
+  ): Promise<CallerNode | null> {
+    return ctx.graph.caller(arn, filter, groupBy);
+  }
+
+  @Query(() => SourceIpConnection, { description: 'Source addresses with counts.' })
+  sourceIps(@Args() { filter, first, after, orderBy }: GroupArgs, @Ctx() ctx: RequestContext): Promise<GroupPage<SourceIpNode>> {
+    return ctx.graph.sourceIps(filter, first, after, orderBy);
+  }
+
+  @Query(() => SourceIp, { nullable: true, description: 'One source address within a window; null when no calls came from it there.' })
+  sourceIp(
+    @Arg('address') address: string,
+    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<SourceIpNode | null> {
+    return ctx.graph.sourceIp(address, filter);
+  }
+
+  @Query(() => [ActionSummary], { description: 'Per API action: calls, errors by code, distinct callers, first and last seen.' })
+  actions(@Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null, @Ctx() ctx: RequestContext): Promise<ActionSummaryRecord[]> {
+    return ctx.graph.actions(filter);
+  }
+
+  @Query(() => ActivitySeries, { description: 'Calls per time bucket, optionally per group: for charts.' })
+  activity(
+    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
+    @Arg('interval', () => ActivityInterval, { defaultValue: ActivityInterval.HOUR }) interval: ActivityInterval,
+    @Arg('groupBy', () => ActivityGroupBy, { nullable: true }) groupBy: ActivityGroupBy | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return ctx.graph.activity(filter, interval, groupBy);
+  }
+
+  @Query(() => ResourceHistory, { description: 'Who created, changed and deleted an IoT Events resource (detector model, input, alarm model) in the window.' })
+  resource(
+    @Arg('name') name: string,
+    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ResourceHistoryRecord> {
+    return ctx.graph.resource(name, filter);
+  }
+}

@@ -1,0 +1,208 @@
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ApiCall, Caller, SourceIp } from '../api-call/api-call.type';
+import { TimeWindow } from '../common/page-info.type';
+
+export enum CallerOrder {
+  CALLS_DESC = 'CALLS_DESC',
+  ERRORS_DESC = 'ERRORS_DESC',
+  LAST_SEEN_DESC = 'LAST_SEEN_DESC',
+  KEY_ASC = 'KEY_ASC',
+}
+registerEnumType(CallerOrder, { name: 'GroupOrder', description: 'Order of grouped answers; ties are broken by key, ascending.' });
+
+export enum CallerGrouping {
+  ARN = 'ARN',
+  PRINCIPAL = 'PRINCIPAL',
+}
+registerEnumType(CallerGrouping, {
+  name: 'CallerGrouping',
+  valuesConfig: {
+    ARN: { description: 'One caller per userIdentity ARN (each role session separately).' },
+    PRINCIPAL: { description: 'One caller per principal (all sessions of a role together).' },
+  },
+});
+
+export enum ActivityInterval {
+  HOUR = 'hour',
+  DAY = 'day',
+  WEEK = 'week',
+}
+registerEnumType(ActivityInterval, { name: 'ActivityInterval', description: 'UTC buckets; weeks start on Monday.' });
+
+export enum ActivityGroupBy {
+  ACTION = 'ACTION',
+  EVENT_SOURCE = 'EVENT_SOURCE',
+  CALLER = 'CALLER',
+  PRINCIPAL = 'PRINCIPAL',
+  SOURCE_IP = 'SOURCE_IP',
+  REGION = 'REGION',
+  ACCOUNT = 'ACCOUNT',
+  ERROR_CODE = 'ERROR_CODE',
+  IDENTITY_TYPE = 'IDENTITY_TYPE',
+  CATEGORY = 'CATEGORY',
+}
+registerEnumType(ActivityGroupBy, { name: 'ActivityGroupBy' });
+
+@ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
+export class CallerStats {
+  @Field(() => Int)
+  calls!: number;
+  @Field(() => Int)
+  errors!: number;
+  @Field(() => Date, { nullable: true })
+  firstSeen!: Date | null;
+  @Field(() => Date, { nullable: true })
+  lastSeen!: Date | null;
+  @Field(() => Int)
+  distinctActions!: number;
+  @Field(() => Int)
+  distinctSourceIps!: number;
+  @Field(() => [String], { description: 'Access key ids seen (up to 50).' })
+  accessKeyIds!: string[];
+}
+
+@ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
+export class SourceIpStats {
+  @Field(() => Int)
+  calls!: number;
+  @Field(() => Int)
+  errors!: number;
+  @Field(() => Date, { nullable: true })
+  firstSeen!: Date | null;
+  @Field(() => Date, { nullable: true })
+  lastSeen!: Date | null;
+  @Field(() => Int)
+  distinctActions!: number;
+  @Field(() => Int)
+  distinctCallers!: number;
+}
+
+@ObjectType({ description: 'Calls, errors and first/last seen of one breakdown entry.' })
+abstract class UsageFields {
+  @Field(() => Int)
+  calls!: number;
+  @Field(() => Int)
+  errors!: number;
+  @Field(() => Date, { nullable: true })
+  firstSeen!: Date | null;
+  @Field(() => Date, { nullable: true })
+  lastSeen!: Date | null;
+}
+
+@ObjectType({ description: 'A source address a caller used, with the caller\'s calls from it.' })
+export class CallerSourceIp extends UsageFields {
+  @Field(() => SourceIp)
+  sourceIp!: SourceIp;
+}
+
+@ObjectType({ description: 'An action a caller made, with the caller\'s calls of it.' })
+export class CallerAction extends UsageFields {
+  @Field()
+  action!: string;
+  @Field()
+  eventSource!: string;
+}
+
+@ObjectType({ description: 'A caller seen at a source address, with its calls from there.' })
+export class SourceIpCaller extends UsageFields {
+  @Field(() => Caller)
+  caller!: Caller;
+}
+
+@ObjectType({ description: 'Offset-paged grouped answer; the window stays fixed across pages.' })
+export class CallerConnection {
+  @Field(() => [Caller])
+  nodes!: Caller[];
+  @Field()
+  hasNextPage!: boolean;
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+  @Field(() => TimeWindow)
+  window!: TimeWindow;
+}
+
+@ObjectType({ description: 'Offset-paged grouped answer; the window stays fixed across pages.' })
+export class SourceIpConnection {
+  @Field(() => [SourceIp])
+  nodes!: SourceIp[];
+  @Field()
+  hasNextPage!: boolean;
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+  @Field(() => TimeWindow)
+  window!: TimeWindow;
+}
+
+@ObjectType()
+export class ErrorCount {
+  @Field()
+  code!: string;
+  @Field(() => Int)
+  calls!: number;
+}
+
+@ObjectType({ description: 'One API action in the window.' })
+export class ActionSummary {
+  @Field()
+  action!: string;
+  @Field()
+  eventSource!: string;
+  @Field(() => Int)
+  calls!: number;
+  @Field(() => Int)
+  errors!: number;
+  @Field(() => [ErrorCount])
+  errorsByCode!: ErrorCount[];
+  @Field(() => Int)
+  distinctCallers!: number;
+  @Field(() => Int)
+  distinctSourceIps!: number;
+  @Field(() => Date, { nullable: true })
+  firstSeen!: Date | null;
+  @Field(() => Date, { nullable: true })
+  lastSeen!: Date | null;
+}
+
+@ObjectType({ description: 'Calls in one time bucket (and group, when grouped). Buckets without calls are absent.' })
+export class ActivityBucket {
+  @Field({ description: 'Start of the bucket (UTC).' })
+  start!: Date;
+  @Field(() => String, { nullable: true, description: 'The group value (null for calls without one, e.g. no error code).' })
+  key!: string | null;
+  @Field(() => Int)
+  calls!: number;
+  @Field(() => Int)
+  errors!: number;
+}
+
+@ObjectType()
+export class ActivitySeries {
+  @Field(() => TimeWindow)
+  window!: TimeWindow;
+  @Field(() => [ActivityBucket])
+  buckets!: ActivityBucket[];
+}
+
+@ObjectType({ description: 'An IoT Events resource named in request parameters or resource ARNs.' })
+export class IotEventsResourceRef {
+  @Field({ description: 'detectorModel, input or alarmModel.' })
+  kind!: string;
+  @Field()
+  name!: string;
+}
+
+@ObjectType({ description: 'Who created, changed and deleted a detector model, input or alarm model, when and from where.' })
+export class ResourceHistory {
+  @Field()
+  name!: string;
+  @Field(() => TimeWindow)
+  window!: TimeWindow;
+  @Field(() => [ApiCall], { description: 'Calls that changed it (writes), newest first (up to the maximum page size).' })
+  changes!: ApiCall[];
+  @Field(() => ApiCall, { nullable: true })
+  created!: ApiCall | null;
+  @Field(() => ApiCall, { nullable: true })
+  lastUpdated!: ApiCall | null;
+  @Field(() => ApiCall, { nullable: true })
+  deleted!: ApiCall | null;
+}

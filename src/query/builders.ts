@@ -1,0 +1,76 @@
+/**
+ * Plan fragments shared by the service's queries: grouping keys, the measures of each summary,
+ * and the identity columns a grouped caller row carries.
+ */
+import { EVENT_COLUMNS, FIELDS } from './fields';
+import { Expr, Measure, Projection } from './plan';
+
+/** What activity and summaries may be grouped by: a fixed list, each an allowlisted expression. */
+export const GROUP_KEYS = {
+  ACTION: FIELDS.eventName,
+  EVENT_SOURCE: FIELDS.eventSource,
+  CALLER: FIELDS.callerKey,
+  PRINCIPAL: FIELDS.principal,
+  SOURCE_IP: FIELDS.sourceIp,
+  REGION: FIELDS.region,
+  ACCOUNT: FIELDS.account,
+  ERROR_CODE: FIELDS.errorCode,
+  IDENTITY_TYPE: FIELDS.identityType,
+  CATEGORY: FIELDS.category,
+} satisfies Record<string, Expr>;
+
+export type GroupKey = keyof typeof GROUP_KEYS;
+
+type NamedMeasure = { alias: string; m: Measure };
+
+const timeSpan: NamedMeasure[] = [
+  { alias: 'calls', m: { k: 'count' } },
+  { alias: 'errors', m: { k: 'countErrors' } },
+  { alias: 'first_seen', m: { k: 'min', e: FIELDS.eventTime } },
+  { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } },
+];
+
+export const CALLER_STATS: readonly NamedMeasure[] = [
+  ...timeSpan,
+  { alias: 'distinct_actions', m: { k: 'countDistinct', e: FIELDS.eventName } },
+  { alias: 'distinct_source_ips', m: { k: 'countDistinct', e: FIELDS.sourceIp } },
+  { alias: 'access_key_ids', m: { k: 'distinctValues', e: FIELDS.accessKeyId, limit: 50 } },
+];
+
+export const SOURCE_IP_STATS: readonly NamedMeasure[] = [
+  ...timeSpan,
+  { alias: 'distinct_actions', m: { k: 'countDistinct', e: FIELDS.eventName } },
+  { alias: 'distinct_callers', m: { k: 'countDistinct', e: FIELDS.callerKey } },
+];
+
+export const ACTION_STATS: readonly NamedMeasure[] = [
+  ...timeSpan,
+  { alias: 'distinct_callers', m: { k: 'countDistinct', e: FIELDS.callerKey } },
+  { alias: 'distinct_source_ips', m: { k: 'countDistinct', e: FIELDS.sourceIp } },
+];
+
+export const COUNTS: readonly NamedMeasure[] = timeSpan.slice(0, 2);
+
+const IDENTITY_ALIASES = [
+  'identity_type',
+  'principal_id',
+  'caller_arn',
+  'identity_account_id',
+  'invoked_by',
+  'user_name',
+  'mfa_authenticated',
+  'issuer_type',
+  'issuer_principal_id',
+  'issuer_arn',
+  'issuer_account_id',
+  'issuer_user_name',
+];
+
+/**
+ * The identity columns of a caller, as measures of a grouped row (the latest value of each), so a
+ * row of `callers` can be read by the same mapper as a single call.
+ */
+export const CALLER_IDENTITY: readonly NamedMeasure[] = EVENT_COLUMNS.filter((c: Projection) => IDENTITY_ALIASES.includes(c.alias)).map((c) => ({
+  alias: c.alias,
+  m: { k: 'max', e: c.e },
+}));

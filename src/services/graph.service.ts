@@ -1,0 +1,419 @@
+/**
+ * Callers, source addresses, actions, activity and IoT Events resources. Nested fields go through
+ * per-request DataLoaders: however many parents a page has, each loader runs one grouped query per
+ * distinct (filter, window) it is asked for.
+ */
+import DataLoader from 'dataloader';
+import {
+  ActionSummaryRecord,
+  ActivityBucketRecord,
+  ApiCallNode,
+  CallerNode,
+  CallerStatsRecord,
+  SourceIpNode,
+  SourceIpStatsRecord,
+  Window,
+  actionFromRow,
+  bucketFromRow,
+  callerNodeFromRow,
+  callerStatsFromRow,
+  emptyCallerStats,
+  emptySourceIpStats,
+  sourceIpNodeFromRow,
+  sourceIpStatsFromRow,
+} from '../domain/graph';
+import { classifySourceIp } from '../domain/ip';
+import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
+import { Row } from '../engines/engine';
+import { BadInputError } from '../errors';
+import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, SOURCE_IP_STATS } from '../query/builders';
+import { stableStringify } from '../query/cursor';
+import { EVENT_COLUMNS, FIELDS } from '../query/fields';
+import { CallFilter } from '../query/filter';
+import { AggregateQuery, Expr, Interval, OrderItem, Pred, val } from '../query/plan';
+import { Connection, TrailService } from './trail.service';
+
+export type CallerOrder = 'CALLS_DESC' | 'ERRORS_DESC' | 'LAST_SEEN_DESC' | 'KEY_ASC';
+export type CallerGrouping = 'ARN' | 'PRINCIPAL';
+
+export interface Usage {
+  calls: number;
+  errors: number;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+}
+
+export interface SourceIpUsage extends Usage {
+  sourceIp: SourceIpNode;
+}
+export interface ActionUsage extends Usage {
+  action: string;
+  eventSource: string;
+}
+export interface CallerUsage extends Usage {
+  caller: CallerNode;
+}
+
+export interface GroupPage<T> {
+  nodes: T[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+  window: Window;
+}
+
+export interface ResourceHistoryRecord {
+  name: string;
+  window: Window;
+  changes: ApiCallNode[];
+  created: ApiCallNode | null;
+  lastUpdated: ApiCallNode | null;
+  deleted: ApiCallNode | null;
+}
+
+const MAX_NESTED = 500;
+
+/** The expression a caller node's key is a value of. */
+const CALLER_KEY = { caller: FIELDS.callerKey, principal: FIELDS.principal } as const;
+const keyOf = (node: CallerNode) => node.keyKind ?? 'caller';
+const MAX_BUCKETS = 10_000;
+const WRITE_ACTIONS = IOT_EVENTS_ACTIONS.filter((a) => !a.readOnly).map((a) => a.name);
+
+const ORDERS: Record<CallerOrder, OrderItem[]> = {
+  CALLS_DESC: [{ alias: 'calls', dir: 'desc' }],
+  ERRORS_DESC: [{ alias: 'errors', dir: 'desc' }],
+  LAST_SEEN_DESC: [{ alias: 'last_seen', dir: 'desc' }],
+  KEY_ASC: [],
+};
+
+const usageOf = (row: Row): Usage => ({
+  calls: Number(row.calls ?? 0),
+  errors: Number(row.errors ?? 0),
+  firstSeen: row.first_seen ? new Date(String(row.first_seen)) : null,
+  lastSeen: row.last_seen ? new Date(String(row.last_seen)) : null,
+});
+
+/** A loader key: the parent, and the filter and window its field was asked with. */
+interface NestedKey {
+  readonly key: string;
+  readonly filter: CallFilter | null | undefined;
+  readonly window: Window;
+  readonly first?: number;
+}
+
+const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first });
+const cacheKeyOf = (k: NestedKey) => `${k.key}\u0000${groupOf(k)}`;
+
+/** Splits loader keys by (filter, window), so each group becomes one statement. */
+function byGroup(keys: readonly NestedKey[]): Map<string, { sample: NestedKey; keys: string[] }> {
+  const groups = new Map<string, { sample: NestedKey; keys: string[] }>();
+  for (const k of keys) {
+    const g = groupOf(k);
+    const entry = groups.get(g) ?? { sample: k, keys: [] };
+    if (!entry.keys.includes(k.key)) entry.keys.push(k.key);
+    groups.set(g, entry);
+  }
+  return groups;
+}
+
+export class GraphService {
+  private readonly loaders: Map<string, DataLoader<NestedKey, unknown, string>> = new Map();
+
+  constructor(private readonly trail: TrailService) {}
+
+  /** One loader per (name), created on first use in this request. */
+  private loader<T>(name: string, batch: (keys: readonly NestedKey[]) => Promise<T[]>): DataLoader<NestedKey, T, string> {
+    let l = this.loaders.get(name) as DataLoader<NestedKey, T, string> | undefined;
+    if (!l) {
+      l = new DataLoader<NestedKey, T, string>((keys) => batch(keys), { cacheKeyFn: cacheKeyOf, maxBatchSize: 1000 });
+      this.loaders.set(name, l as DataLoader<NestedKey, unknown, string>);
+    }
+    return l;
+  }
+
+  /** Grouped rows for many parents at once: `parent` is the parent's key expression. */
+  private async grouped(
+    label: string,
+    parent: Expr,
+    group: NestedKey,
+    keys: string[],
+    plan: Pick<AggregateQuery, 'groupBy' | 'measures' | 'orderBy'>,
+    limit: number,
+  ): Promise<Row[]> {
+    const { scan, where } = this.trail.scanFor(group.filter, group.window);
+    return this.trail.run({
+      kind: 'aggregate',
+      label,
+      scan,
+      where: [...where, { k: 'in', e: parent, values: keys.map((k) => val(k)) }],
+      groupBy: [{ alias: 'parent_key', e: parent }, ...plan.groupBy],
+      measures: plan.measures,
+      orderBy: plan.orderBy,
+      limit,
+    });
+  }
+
+  private windowFor(filter: CallFilter | null | undefined, parentWindow: Window): Window {
+    return this.trail.window(filter, parentWindow);
+  }
+
+  // ----- top-level grouped connections -----------------------------------------------------
+
+  private async groupPage<T>(
+    name: string,
+    keyExpr: Expr,
+    measures: AggregateQuery['measures'],
+    filter: CallFilter | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    order: CallerOrder,
+    toNode: (row: Row, window: Window) => T,
+  ): Promise<GroupPage<T>> {
+    const size = this.trail.pageSize(first);
+    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, order });
+    const cursor = after !== null && after !== undefined ? this.trail.deps.cursors.decode(after, fp) : undefined;
+    const offset = cursor ? cursor.k[0] : 0;
+    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) throw new BadInputError('invalid cursor: malformed', 'after');
+    const window = this.trail.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined);
+    const { scan, where } = this.trail.scanFor(filter, window);
+    const rows = await this.trail.run({
+      kind: 'aggregate',
+      label: name,
+      scan,
+      where,
+      groupBy: [{ alias: 'group_key', e: keyExpr }],
+      measures,
+      orderBy: [...ORDERS[order], { alias: 'group_key', dir: 'asc' }],
+      limit: size + 1,
+      offset,
+    });
+    const nodes = rows.slice(0, size).map((r) => toNode(r, window));
+    const hasNextPage = rows.length > size;
+    return {
+      nodes,
+      hasNextPage,
+      endCursor: hasNextPage ? this.trail.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: [offset + size] }) : null,
+      window,
+    };
+  }
+
+  callers(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder, grouping: CallerGrouping): Promise<GroupPage<CallerNode>> {
+    const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
+    return this.groupPage(`callers:${grouping}`, CALLER_KEY[kind], [...CALLER_STATS, ...CALLER_IDENTITY], filter, first, after, order, (row, window) =>
+      callerNodeFromRow(row, window, kind),
+    );
+  }
+
+  sourceIps(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder): Promise<GroupPage<SourceIpNode>> {
+    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, sourceIpNodeFromRow);
+  }
+
+  // ----- single lookups --------------------------------------------------------------------
+
+  async caller(key: string, filter: CallFilter | null | undefined, grouping: CallerGrouping = 'ARN'): Promise<CallerNode | null> {
+    if (key.length < 1 || key.length > 2048) throw new BadInputError('caller: key must be 1 to 2048 characters', 'arn');
+    const window = this.trail.window(filter);
+    const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
+    const row = await this.loader(`caller:${kind}`, async (keys) => {
+      const out = new Map<string, Row>();
+      for (const { sample, keys: ks } of byGroup(keys).values()) {
+        const rows = await this.grouped('caller', CALLER_KEY[kind], sample, ks, { groupBy: [], measures: [...CALLER_STATS, ...CALLER_IDENTITY], orderBy: [] }, ks.length);
+        for (const r of rows) out.set(`${r.parent_key}\u0000${groupOf(sample)}`, r);
+      }
+      return keys.map((k) => out.get(cacheKeyOf(k)) ?? null);
+    }).load({ key, filter, window });
+    return row ? callerNodeFromRow({ ...(row as Row), group_key: key }, window, kind) : null;
+  }
+
+  async sourceIp(address: string, filter: CallFilter | null | undefined): Promise<SourceIpNode | null> {
+    if (address.length < 1 || address.length > 256) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
+    const window = this.trail.window(filter);
+    const stats = await this.sourceIpStatsFor({ key: address, filter, window });
+    if (stats.calls === 0) return null;
+    return { address, kind: classifySourceIp(address), window, preloaded: stats };
+  }
+
+  // ----- nested fields ---------------------------------------------------------------------
+
+  async callerStats(node: CallerNode, filter: CallFilter | null | undefined): Promise<CallerStatsRecord> {
+    if (!filter && node.preloaded) return node.preloaded;
+    const k: NestedKey = { key: node.key, filter, window: this.windowFor(filter, node.window) };
+    const kind = keyOf(node);
+    return this.loader<CallerStatsRecord>(`callerStats:${kind}`, async (keys) => {
+      const out = new Map<string, CallerStatsRecord>();
+      for (const { sample, keys: ks } of byGroup(keys).values()) {
+        const rows = await this.grouped('callerStats', CALLER_KEY[kind], sample, ks, { groupBy: [], measures: CALLER_STATS, orderBy: [] }, ks.length);
+        for (const r of rows) out.set(`${r.parent_key}\u0000${groupOf(sample)}`, callerStatsFromRow(r));
+      }
+      return keys.map((key) => out.get(cacheKeyOf(key)) ?? emptyCallerStats());
+    }).load(k);
+  }
+
+  private sourceIpStatsFor(k: NestedKey): Promise<SourceIpStatsRecord> {
+    return this.loader<SourceIpStatsRecord>('sourceIpStats', async (keys) => {
+      const out = new Map<string, SourceIpStatsRecord>();
+      for (const { sample, keys: ks } of byGroup(keys).values()) {
+        const rows = await this.grouped('sourceIpStats', FIELDS.sourceIp, sample, ks, { groupBy: [], measures: SOURCE_IP_STATS, orderBy: [] }, ks.length);
+        for (const r of rows) out.set(`${r.parent_key}\u0000${groupOf(sample)}`, sourceIpStatsFromRow(r));
+      }
+      return keys.map((key) => out.get(cacheKeyOf(key)) ?? emptySourceIpStats());
+    }).load(k);
+  }
+
+  sourceIpStats(node: SourceIpNode, filter: CallFilter | null | undefined): Promise<SourceIpStatsRecord> {
+    if (!filter && node.preloaded) return Promise.resolve(node.preloaded);
+    return this.sourceIpStatsFor({ key: node.address, filter, window: this.windowFor(filter, node.window) });
+  }
+
+  /** Usage rows of a parent broken down by a second key, top `first` by calls. */
+  private async breakdown<T>(
+    name: string,
+    parent: Expr,
+    child: Expr,
+    extra: AggregateQuery['measures'],
+    k: NestedKey,
+    toItem: (row: Row, window: Window) => T,
+  ): Promise<T[]> {
+    const rows = await this.loader<Row[]>(name, async (keys) => {
+      const out = new Map<string, Row[]>();
+      for (const { sample, keys: ks } of byGroup(keys).values()) {
+        const rows = await this.grouped(name.split(':')[0], parent, sample, ks, { groupBy: [{ alias: 'group_key', e: child }], measures: [...COUNTS, { alias: 'first_seen', m: { k: 'min', e: FIELDS.eventTime } }, { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } }, ...extra], orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'group_key', dir: 'asc' }] }, 100_000);
+        for (const r of rows) {
+          const id = `${r.parent_key}\u0000${groupOf(sample)}`;
+          const list = out.get(id) ?? [];
+          if (list.length < (sample.first ?? MAX_NESTED)) list.push(r);
+          out.set(id, list);
+        }
+      }
+      return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
+    }).load(k);
+    return rows.map((r) => toItem(r, k.window));
+  }
+
+  private nestedKey(key: string, filter: CallFilter | null | undefined, parentWindow: Window, first: number | null | undefined): NestedKey {
+    const n = first ?? 20;
+    if (!Number.isInteger(n) || n < 1 || n > MAX_NESTED) throw new BadInputError(`first: must be from 1 to ${MAX_NESTED}`, 'first');
+    return { key, filter, window: this.windowFor(filter, parentWindow), first: n };
+  }
+
+  callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<SourceIpUsage[]> {
+    return this.breakdown(`callerSourceIps:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.sourceIp, [], this.nestedKey(node.key, filter, node.window, first), (r, window) => {
+      const address = String(r.group_key ?? '');
+      return { ...usageOf(r), sourceIp: { address, kind: classifySourceIp(address), window } };
+    });
+  }
+
+  callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<ActionUsage[]> {
+    return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }], this.nestedKey(node.key, filter, node.window, first), (r) => ({
+      ...usageOf(r),
+      action: String(r.group_key),
+      eventSource: String(r.event_source),
+    }));
+  }
+
+  sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<CallerUsage[]> {
+    return this.breakdown('sourceIpCallers', FIELDS.sourceIp, FIELDS.callerKey, CALLER_IDENTITY, this.nestedKey(node.address, filter, node.window, first), (r, window) => {
+      const { preloaded: _stats, ...caller } = callerNodeFromRow(r, window);
+      return { ...usageOf(r), caller };
+    });
+  }
+
+  /** A parent's calls: batched across parents for first pages, one query per parent after that. */
+  async nestedCalls(
+    name: 'caller.calls' | 'principal.calls' | 'sourceIp.calls',
+    parentKey: string,
+    parentWindow: Window,
+    filter: CallFilter | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<Connection<ApiCallNode>> {
+    const parent = { 'caller.calls': FIELDS.callerKey, 'principal.calls': FIELDS.principal, 'sourceIp.calls': FIELDS.sourceIp }[name];
+    const extra: Pred[] = [{ k: 'in', e: parent, values: [val(parentKey)] }];
+    if (after !== null && after !== undefined) return this.trail.callsConnection(name, filter, extra, first, after, { key: parentKey, window: parentWindow });
+    const size = this.trail.pageSize(first);
+    const k: NestedKey = { key: parentKey, filter, window: this.windowFor(filter, parentWindow), first: size };
+    const rows = await this.loader<Row[]>(name, async (keys) => {
+      const out = new Map<string, Row[]>();
+      for (const { sample, keys: ks } of byGroup(keys).values()) {
+        const { scan, where } = this.trail.scanFor(sample.filter, sample.window);
+        const rows = await this.trail.run({
+          kind: 'events',
+          label: name,
+          scan,
+          where: [...where, { k: 'in', e: parent, values: ks.map((x) => val(x)) }],
+          select: EVENT_COLUMNS,
+          orderBy: [
+            { alias: 'event_time', dir: 'desc' },
+            { alias: 'event_id', dir: 'desc' },
+          ],
+          limit: ks.length * (size + 1),
+          perGroup: { alias: 'parent_key', e: parent, limit: size + 1 },
+        });
+        for (const r of rows) {
+          const id = `${r.parent_key}\u0000${groupOf(sample)}`;
+          out.set(id, [...(out.get(id) ?? []), r]);
+        }
+      }
+      return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
+    }).load(k);
+    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
+    const { scan, where } = this.trail.scanFor(filter, k.window);
+    return this.trail.connectionOf(rows, size, fp, k.window, false, () => this.trail.countCalls(scan, [...where, ...extra]));
+  }
+
+  // ----- summaries -------------------------------------------------------------------------
+
+  async actions(filter: CallFilter | null | undefined): Promise<ActionSummaryRecord[]> {
+    const window = this.trail.window(filter);
+    const { scan, where } = this.trail.scanFor(filter, window);
+    const groupBy = [
+      { alias: 'action', e: FIELDS.eventName },
+      { alias: 'event_source', e: FIELDS.eventSource },
+    ];
+    const [summary, errors] = await Promise.all([
+      this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: ACTION_STATS, orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }], limit: 10_000 }),
+      this.trail.run({
+        kind: 'aggregate',
+        label: 'actionErrors',
+        scan,
+        where: [...where, { k: 'cond', cond: { k: 'notNull', e: FIELDS.errorCode } }],
+        groupBy: [...groupBy, { alias: 'error_code', e: FIELDS.errorCode }],
+        measures: [{ alias: 'calls', m: { k: 'count' } }],
+        orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'error_code', dir: 'asc' }],
+        limit: 10_000,
+      }),
+    ]);
+    const byAction = new Map<string, { code: string; calls: number }[]>();
+    for (const r of errors) {
+      const id = `${r.action}\u0000${r.event_source}`;
+      byAction.set(id, [...(byAction.get(id) ?? []), { code: String(r.error_code), calls: Number(r.calls) }]);
+    }
+    return summary.map((r) => ({ ...actionFromRow(r), errorsByCode: byAction.get(`${r.action}\u0000${r.event_source}`) ?? [] }));
+  }
+
+  async activity(filter: CallFilter | null | undefined, interval: Interval, groupBy: GroupKey | null | undefined): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {
+    const window = this.trail.window(filter);
+    const { scan, where } = this.trail.scanFor(filter, window);
+    const rows = await this.trail.run({
+      kind: 'aggregate',
+      label: 'activity',
+      scan,
+      where,
+      groupBy: [{ alias: 'bucket', e: { k: 'bucket', interval, of: FIELDS.eventTime } }, ...(groupBy ? [{ alias: 'group_key', e: GROUP_KEYS[groupBy] }] : [])],
+      measures: COUNTS,
+      orderBy: [{ alias: 'bucket', dir: 'asc' }, ...(groupBy ? [{ alias: 'group_key', dir: 'asc' } as const] : [])],
+      limit: MAX_BUCKETS + 1,
+    });
+    if (rows.length > MAX_BUCKETS) {
+      throw new BadInputError(`activity: more than ${MAX_BUCKETS} buckets; use a longer interval, a shorter window or a narrower filter`, 'interval');
+    }
+    return { window, buckets: rows.map(bucketFromRow) };
+  }
+
+  async resource(name: string, filter: CallFilter | null | undefined): Promise<ResourceHistoryRecord> {
+    const merged: CallFilter = { ...(filter ?? {}), resourceName: name, actions: filter?.actions ?? WRITE_ACTIONS };
+    const page = await this.trail.callsConnection('resource', merged, [], this.trail.deps.config.page.maxSize, null);
+    const changes = page.edges.map((e) => e.node);
+    const latest = (prefix: string) => changes.find((c) => c.action.startsWith(prefix)) ?? null;
+    return { name, window: page.window, changes, created: latest('Create'), lastUpdated: latest('Update'), deleted: latest('Delete') };
+  }
+}

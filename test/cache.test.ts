@@ -1,0 +1,346 @@
+/**
+ * The answer cache without Redis: keys, the TTL policy, the stored format, the in-process LRU,
+ * single flight, bypass, and what happens when the store fails or returns garbage.
+ */
+import { CacheStore, MemoryStore, QueryCache, cacheKey, createCache, ttlFor, wantsNoCache } from '../src/cache';
+import { lockKeyOf } from '../src/cache/cache';
+import { COMPRESS_THRESHOLD_BYTES, InvalidEntryError, decodeEntry, encodeEntry } from '../src/cache/codec';
+import { loadConfig } from '../src/config';
+import { CompiledQuery, Engine, Row } from '../src/engines/engine';
+import { createLogger } from '../src/logger';
+import { QueryReport } from '../src/query/runner';
+
+const logger = createLogger('silent');
+const NOW = new Date('2026-03-15T12:00:00Z');
+const HOUR = 3_600_000;
+const POLICY = { deliveryLagMs: 20 * 60_000, closedTtlMs: 86_400_000, openTtlMs: 60_000 };
+
+const engine = (sourceId = 'duckdb:/trail/a', name = 'duckdb'): Engine => ({
+  name,
+  sourceId,
+  capabilities: { billedByScan: false, cancellable: true },
+  execute: async () => ({ rows: [], stats: { engineMs: 0, bytesScanned: 0 } }),
+  ping: async () => undefined,
+  close: async () => undefined,
+});
+
+function query(over: Partial<CompiledQuery> = {}): CompiledQuery {
+  return {
+    sql: 'SELECT event_id FROM t WHERE event_time >= ? AND event_time < ?',
+    params: ['2026-03-14T00:00:00Z', '2026-03-15T00:00:00Z'],
+    partitions: { days: ['2026/03/14'], regions: [], accounts: [] },
+    window: { from: new Date(NOW.getTime() - 36 * HOUR), to: new Date(NOW.getTime() - 12 * HOUR) },
+    label: 'apiCalls',
+    ...over,
+  };
+}
+
+const sampleRows = (n: number): Row[] =>
+  Array.from({ length: n }, (_, i) => ({ event_id: `e-${i}`, event_time: `2026-03-14T10:${String(i % 60).padStart(2, '0')}:00Z`, error_code: i % 7 ? null : 'AccessDenied', read_only: i % 2 === 0, n: i }));
+
+/** An engine stand-in counting executions; resolves when `release` is called (or at once). */
+function fakeExec(rows: Row[], options: { gate?: Promise<void>; signal?: AbortSignal } = {}) {
+  const state = { calls: 0 };
+  const exec = async (): Promise<{ rows: Row[]; report: QueryReport }> => {
+    state.calls += 1;
+    await options.gate;
+    if (options.signal?.aborted) throw new Error('aborted');
+    return { rows, report: { label: 'apiCalls', engine: 'duckdb', cached: false, rows: rows.length, bytesScanned: 1234, engineMs: 7 } };
+  };
+  return { exec, state };
+}
+
+function memoryCache(over: { store?: CacheStore; now?: () => Date } = {}) {
+  const store = over.store ?? new MemoryStore({ maxEntries: 100 });
+  return { store, cache: new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, logger, now: over.now ?? (() => NOW), salt: 'test' }) };
+}
+
+describe('cache keys', () => {
+  const base = cacheKey(engine(), query(), 's');
+
+  it('are prefixed sha256 digests, stable for the same input', () => {
+    expect(base).toMatch(/^trailql:v1:q:[0-9a-f]{64}$/);
+    expect(cacheKey(engine(), query(), 's')).toBe(base);
+    expect(lockKeyOf(base)).toBe(base.replace(':q:', ':lock:'));
+  });
+
+  it('differ by engine, data source, SQL, parameters (with their types), window and salt', () => {
+    const variants = [
+      cacheKey(engine('duckdb:/trail/b'), query(), 's'),
+      cacheKey(engine('duckdb:/trail/a', 'athena'), query(), 's'),
+      cacheKey(engine(), query({ sql: query().sql + ' LIMIT 51' }), 's'),
+      cacheKey(engine(), query({ params: ['2026-03-14T00:00:00Z', '2026-03-15T00:00:01Z'] }), 's'),
+      cacheKey(engine(), query({ params: [...query().params, 1] }), 's'),
+      cacheKey(engine(), query({ params: [...query().params, '1'] }), 's'),
+      cacheKey(engine(), query({ window: { from: query().window.from, to: new Date(query().window.to.getTime() + 1) } }), 's'),
+      cacheKey(engine(), query(), 's2'),
+    ];
+    expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
+  });
+
+  it('do not depend on the label', () => {
+    expect(cacheKey(engine(), query({ label: 'other' }), 's')).toBe(base);
+  });
+
+  it('carry the package version and schema version by default', () => {
+    expect(cacheKey(engine(), query())).not.toBe(cacheKey(engine(), query(), 'x'));
+    expect(cacheKey(engine(), query())).toBe(cacheKey(engine(), query()));
+  });
+});
+
+describe('TTL policy', () => {
+  const at = (minutesBeforeNow: number) => ({ to: new Date(NOW.getTime() - minutesBeforeNow * 60_000) });
+
+  it('keeps answers over complete windows long', () => {
+    expect(ttlFor(at(12 * 60), NOW, POLICY)).toEqual({ ttlMs: 86_400_000, closed: true });
+    expect(ttlFor(at(20), NOW, POLICY)).toEqual({ ttlMs: 86_400_000, closed: true });
+  });
+
+  it('keeps answers over windows within the delivery lag, or reaching now or later, briefly', () => {
+    expect(ttlFor(at(19), NOW, POLICY)).toEqual({ ttlMs: 60_000, closed: false });
+    expect(ttlFor(at(0), NOW, POLICY)).toEqual({ ttlMs: 60_000, closed: false });
+    expect(ttlFor(at(-60), NOW, POLICY)).toEqual({ ttlMs: 60_000, closed: false });
+  });
+
+  it('follows the configured lag', () => {
+    expect(ttlFor(at(19), NOW, { ...POLICY, deliveryLagMs: 10 * 60_000 }).closed).toBe(true);
+  });
+});
+
+describe('stored format', () => {
+  it('round-trips small answers uncompressed', async () => {
+    const rows = sampleRows(3);
+    const raw = await encodeEntry('k', { rows, storedAt: 5 });
+    expect(raw[3]).toBe(0);
+    expect(await decodeEntry('k', raw)).toEqual({ rows, storedAt: 5 });
+  });
+
+  it('compresses large answers and round-trips them', async () => {
+    const rows = sampleRows(2000);
+    expect(JSON.stringify(rows).length).toBeGreaterThan(COMPRESS_THRESHOLD_BYTES);
+    const raw = await encodeEntry('k', { rows, storedAt: 5 });
+    expect(raw[3]).toBe(1);
+    expect(raw.length).toBeLessThan(JSON.stringify(rows).length / 4);
+    expect((await decodeEntry('k', raw)).rows).toEqual(rows);
+  });
+
+  it('rejects anything that is not an entry written for this key', async () => {
+    const good = await encodeEntry('k', { rows: sampleRows(2), storedAt: 5 });
+    const big = await encodeEntry('k', { rows: sampleRows(2000), storedAt: 5 });
+    const header = good.subarray(0, 4);
+    const bad: Buffer[] = [
+      Buffer.from('garbage'),
+      Buffer.alloc(0),
+      good.subarray(0, 10),
+      Buffer.concat([Buffer.from([0x54, 0x51, 9, 0]), good.subarray(4)]),
+      Buffer.concat([Buffer.from([0x54, 0x51, 1, 7]), good.subarray(4)]),
+      big.subarray(0, big.length - 20),
+      Buffer.concat([header, Buffer.from(JSON.stringify({ k: 'k', t: 1, rows: [{ a: { nested: true } }] }))]),
+      Buffer.concat([header, Buffer.from(JSON.stringify({ k: 'k', t: 1, rows: [[1, 2]] }))]),
+      Buffer.concat([header, Buffer.from(JSON.stringify({ k: 'k', t: 1, rows: 'x' }))]),
+      Buffer.concat([header, Buffer.from(JSON.stringify({ k: 'k', rows: [] }))]),
+      Buffer.concat([header, Buffer.from('null')]),
+    ];
+    for (const raw of bad) await expect(decodeEntry('k', raw)).rejects.toBeInstanceOf(InvalidEntryError);
+    await expect(decodeEntry('other', good)).rejects.toThrow(/another key/);
+  });
+});
+
+describe('in-process LRU', () => {
+  it('expires entries after their TTL', async () => {
+    let t = 1000;
+    const store = new MemoryStore({ maxEntries: 10, clock: { now: () => t } });
+    await store.set('a', Buffer.from('1'), 500);
+    expect(await store.get('a')).toEqual(Buffer.from('1'));
+    t += 499;
+    expect(await store.get('a')).toBeDefined();
+    t += 2;
+    expect(await store.get('a')).toBeUndefined();
+  });
+
+  it('is bounded by entries, evicting the least recently used', async () => {
+    const store = new MemoryStore({ maxEntries: 3 });
+    for (const k of ['a', 'b', 'c']) await store.set(k, Buffer.from(k), 60_000);
+    await store.get('a');
+    await store.set('d', Buffer.from('d'), 60_000);
+    expect(await store.get('b')).toBeUndefined();
+    expect(await store.get('a')).toBeDefined();
+    expect(store.size.entries).toBe(3);
+  });
+
+  it('is bounded by bytes', async () => {
+    const store = new MemoryStore({ maxEntries: 100, maxBytes: 1000 });
+    for (let i = 0; i < 10; i += 1) await store.set(`k${i}`, Buffer.alloc(300), 60_000);
+    expect(store.size.bytes).toBeLessThanOrEqual(1000);
+    expect(await store.get('k9')).toBeDefined();
+    expect(await store.get('k0')).toBeUndefined();
+  });
+});
+
+describe('QueryCache over the in-process store', () => {
+  it('misses, then hits with a cost report that costs nothing', async () => {
+    const { cache } = memoryCache();
+    const rows = sampleRows(5);
+    const { exec, state } = fakeExec(rows);
+    const first = await cache.run(engine(), query(), exec);
+    expect(first.report).toMatchObject({ cached: false, rows: 5, bytesScanned: 1234, engineMs: 7 });
+    const second = await cache.run(engine(), query(), exec);
+    expect(second.rows).toEqual(rows);
+    expect(second.report).toEqual({ label: 'apiCalls', engine: 'duckdb', cached: true, rows: 5, bytesScanned: 0, engineMs: 0 });
+    expect(state.calls).toBe(1);
+    expect(cache.stats()).toMatchObject({ backend: 'memory', connected: true, hits: 1, misses: 1, stores: 1, errors: 0 });
+  });
+
+  it('keeps data sources apart', async () => {
+    const { cache } = memoryCache();
+    const a = fakeExec(sampleRows(1));
+    const b = fakeExec(sampleRows(2));
+    await cache.run(engine('duckdb:/a'), query(), a.exec);
+    const fromB = await cache.run(engine('duckdb:/b'), query(), b.exec);
+    expect(fromB.rows).toHaveLength(2);
+    expect((await cache.run(engine('duckdb:/a'), query(), b.exec)).rows).toHaveLength(1);
+    expect(a.state.calls + b.state.calls).toBe(2);
+  });
+
+  it('runs 50 identical concurrent queries once', async () => {
+    const { cache } = memoryCache();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { exec, state } = fakeExec(sampleRows(4), { gate });
+    const all = Array.from({ length: 50 }, () => cache.run(engine(), query(), exec));
+    release();
+    const results = await Promise.all(all);
+    expect(state.calls).toBe(1);
+    expect(results.every((r) => r.rows.length === 4)).toBe(true);
+    expect(results.filter((r) => !r.report.cached)).toHaveLength(1);
+    expect(cache.stats()).toMatchObject({ misses: 1, coalesced: 49 });
+  });
+
+  it('shares a failure with the queries waiting on it, and does not cache it', async () => {
+    const { cache } = memoryCache();
+    let calls = 0;
+    const failing = async (): Promise<never> => {
+      calls += 1;
+      await new Promise((r) => setTimeout(r, 5));
+      throw new Error('engine down');
+    };
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => cache.run(engine(), query(), failing)));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(calls).toBe(1);
+    const { exec } = fakeExec(sampleRows(1));
+    expect((await cache.run(engine(), query(), exec)).report.cached).toBe(false);
+  });
+
+  it('reruns for a waiter when the request that started the query was abandoned', async () => {
+    const { cache } = memoryCache();
+    const abandoned = new AbortController();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = fakeExec(sampleRows(2), { gate, signal: abandoned.signal });
+    const second = fakeExec(sampleRows(2));
+    const leader = cache.run(engine(), query(), first.exec, { signal: abandoned.signal });
+    const waiter = cache.run(engine(), query(), second.exec, { signal: new AbortController().signal });
+    abandoned.abort();
+    release();
+    await expect(leader).rejects.toThrow('aborted');
+    expect((await waiter).rows).toHaveLength(2);
+    expect(second.state.calls).toBe(1);
+  });
+
+  it('bypasses stored answers on request and stores the fresh one', async () => {
+    const { cache } = memoryCache();
+    const old = fakeExec(sampleRows(1));
+    await cache.run(engine(), query(), old.exec);
+    const fresh = fakeExec(sampleRows(3));
+    const bypass = await cache.run(engine(), query(), fresh.exec, { noCache: true });
+    expect(bypass.report.cached).toBe(false);
+    expect(fresh.state.calls).toBe(1);
+    const after = await cache.run(engine(), query(), old.exec);
+    expect(after.report.cached).toBe(true);
+    expect(after.rows).toHaveLength(3);
+    expect(cache.stats().bypassed).toBe(1);
+  });
+
+  it('stores open windows briefly and complete windows long', async () => {
+    let t = 1000;
+    const store = new MemoryStore({ maxEntries: 10, clock: { now: () => t } });
+    const { cache } = memoryCache({ store });
+    const open = query({ window: { from: new Date(NOW.getTime() - HOUR), to: NOW } });
+    const { exec, state } = fakeExec(sampleRows(1));
+    await cache.run(engine(), open, exec);
+    await cache.run(engine(), query(), exec);
+    t += 61_000;
+    await cache.run(engine(), open, exec);
+    await cache.run(engine(), query(), exec);
+    expect(state.calls).toBe(3);
+  });
+
+  it('answers from the engine when the store fails, hangs or returns garbage, and counts it', async () => {
+    const broken: CacheStore = {
+      kind: 'memory',
+      get: async () => {
+        throw new Error('boom');
+      },
+      set: async () => {
+        throw new Error('boom');
+      },
+      delete: async () => undefined,
+      connected: () => true,
+      close: async () => undefined,
+    };
+    const hanging: CacheStore = { ...broken, get: () => new Promise(() => undefined), set: () => new Promise(() => undefined) };
+    const deleted: string[] = [];
+    const garbage: CacheStore = { ...broken, get: async () => Buffer.from('not an entry'), set: async () => undefined, delete: async (k) => void deleted.push(k) };
+    for (const store of [broken, hanging, garbage]) {
+      const cache = new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, logger, now: () => NOW, opTimeoutMs: 50 });
+      const { exec, state } = fakeExec(sampleRows(2));
+      const result = await cache.run(engine(), query(), exec);
+      expect(result.rows).toHaveLength(2);
+      expect(state.calls).toBe(1);
+      const stats = cache.stats();
+      expect(stats.errors + stats.invalid).toBeGreaterThan(0);
+    }
+    expect(deleted).toHaveLength(1);
+  });
+
+  it('is a pass-through when disabled', async () => {
+    const cache = createCache(loadConfig({ CACHE_ENABLED: 'false' }), logger);
+    const { exec, state } = fakeExec(sampleRows(1));
+    await cache.run(engine(), query(), exec);
+    await cache.run(engine(), query(), exec);
+    expect(state.calls).toBe(2);
+    expect(cache.stats().backend).toBe('off');
+  });
+});
+
+describe('configuration', () => {
+  it('has defaults', () => {
+    expect(loadConfig({}).cache).toEqual({
+      enabled: true,
+      redisUrl: undefined,
+      deliveryLagMinutes: 20,
+      closedTtlSeconds: 86_400,
+      openTtlSeconds: 60,
+      maxEntries: 1000,
+      lockWaitMs: 5000,
+    });
+    expect(createCache(loadConfig({}), logger).backend).toBe('memory');
+  });
+
+  it('reads the variables and rejects bad ones', () => {
+    const c = loadConfig({ REDIS_URL: 'rediss://:pw@cache.internal:6380/2', CACHE_DELIVERY_LAG_MINUTES: '5', CACHE_OPEN_TTL_SECONDS: '30', CACHE_LOCK_WAIT_MS: '0' });
+    expect(c.cache).toMatchObject({ redisUrl: 'rediss://:pw@cache.internal:6380/2', deliveryLagMinutes: 5, openTtlSeconds: 30, lockWaitMs: 0 });
+    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ CACHE_CLOSED_TTL_SECONDS: '0' })).toThrow(/CACHE_CLOSED_TTL_SECONDS/);
+    expect(() => loadConfig({ CACHE_ENABLED: 'maybe' })).toThrow(/CACHE_ENABLED/);
+  });
+});
+
+describe('wantsNoCache', () => {
+  it('reads x-trailql-no-cache', () => {
+    expect(wantsNoCache({ headers: { 'x-trailql-no-cache': '1' } })).toBe(true);
+    expect(wantsNoCache({ headers: { 'x-trailql-no-cache': 'true' } })).toBe(true);
+    expect(wantsNoCache({ headers: { 'x-trailql-no-cache': '0' } })).toBe(false);
+    expect(wantsNoCache({ headers: {} })).toBe(false);
+  });
+});

@@ -1,0 +1,271 @@
+/**
+ * The compiler without an engine: SQL text and parameters pinned separately for both dialects,
+ * user values only ever in parameters, LIMIT an integer literal, Athena's partition predicates,
+ * and the day folders a window needs.
+ */
+import { RECORDS_COLUMNS } from '../src/engines/duckdb/record-schema';
+import { athenaDialect } from '../src/engines/athena/dialect';
+import { duckdbDialect } from '../src/engines/duckdb/dialect';
+import { BadInputError } from '../src/errors';
+import { compile } from '../src/query/compiler';
+import { EVENT_COLUMNS } from '../src/query/fields';
+import { partitionsFor } from '../src/query/partitions';
+import { Scan } from '../src/query/plan';
+import { DIALECTS, IOT_EVENT_SOURCES, apiCallsCountPlan, apiCallsPlan } from './support/plans';
+
+const athenaOrg = athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true });
+const athenaSingle = athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: false });
+
+const WINDOW = { from: new Date('2026-03-14T10:00:00Z'), to: new Date('2026-03-15T00:00:00Z') };
+const FILTER = {
+  actions: ['CreateInput', 'DeleteInput'],
+  regions: ['eu-west-1'],
+  accounts: ['111122223333'],
+  errorsOnly: true,
+  userAgentContains: 'aws-cli',
+};
+
+const DUCKDB_SOURCE =
+  `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM read_json(?, columns = ${RECORDS_COLUMNS}, ` +
+  `format = 'unstructured', maximum_object_size = 1073741824))) AS trail`;
+
+const countSql = (source: string, where: string[]) =>
+  [
+    'SELECT count(*) AS "calls"',
+    'FROM (',
+    '  SELECT CASE WHEN "eventid" IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY "eventid") END AS trailql_rank',
+    `  FROM ${source}`,
+    `  WHERE ${where.join('\n    AND ')}`,
+    ') t',
+    'WHERE t.trailql_rank = 1',
+    'LIMIT 1',
+  ].join('\n');
+
+const FILTER_WHERE = [
+  '"eventtime" >= ?',
+  '"eventtime" < ?',
+  '"eventsource" IN (?, ?)',
+  '"awsregion" = ?',
+  '"recipientaccountid" = ?',
+  '"eventname" IN (?, ?)',
+  '"errorcode" IS NOT NULL',
+  'strpos(lower("useragent"), lower(?)) > 0',
+];
+const FILTER_PARAMS = [
+  '2026-03-14T10:00:00Z',
+  '2026-03-15T00:00:00Z',
+  'iotevents.amazonaws.com',
+  'ioteventsdata.amazonaws.com',
+  'eu-west-1',
+  '111122223333',
+  'CreateInput',
+  'DeleteInput',
+  'aws-cli',
+];
+
+/** Every string the caller chose, as it would appear in SQL if it were inlined. */
+const userValues = (filter: Record<string, unknown>): string[] =>
+  Object.values(filter).flatMap((v) => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : [])).map(String);
+
+describe('apiCallsCount, pinned', () => {
+  test('duckdb: the file list is the first parameter, then the window, sources, regions, accounts, filters', () => {
+    const q = compile(duckdbDialect, apiCallsCountPlan(FILTER, WINDOW), 1);
+    expect(q.sql).toBe(countSql(DUCKDB_SOURCE, FILTER_WHERE));
+    expect(q.params).toEqual(FILTER_PARAMS);
+    expect(q.partitions).toEqual({ days: ['2026/03/14', '2026/03/15'], regions: ['eu-west-1'], accounts: ['111122223333'] });
+    expect(q.label).toBe('apiCallsCount');
+    expect(q.window).toEqual(WINDOW);
+    expect(Object.isFrozen(q)).toBe(true);
+    expect(Object.isFrozen(q.params)).toBe(true);
+  });
+
+  test('athena, organization trail: timestamp, region and account partitions first', () => {
+    const q = compile(athenaOrg, apiCallsCountPlan(FILTER, WINDOW), 1);
+    expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"region" IN (?)', '"account" IN (?)', ...FILTER_WHERE]));
+    expect(q.params).toEqual(['2026/03/14', '2026/03/15', 'eu-west-1', '111122223333', ...FILTER_PARAMS]);
+  });
+
+  test('athena, single-account trail: no account partition (the table has none)', () => {
+    const q = compile(athenaSingle, apiCallsCountPlan(FILTER, WINDOW), 1);
+    expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"region" IN (?)', ...FILTER_WHERE]));
+    expect(q.params).toEqual(['2026/03/14', '2026/03/15', 'eu-west-1', ...FILTER_PARAMS]);
+  });
+
+  test('no region or account restriction: athena restricts the timestamp only', () => {
+    const where = ['"eventtime" >= ?', '"eventtime" < ?', '"eventsource" IN (?, ?)'];
+    const params = ['2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z', ...IOT_EVENT_SOURCES];
+    for (const dialect of [athenaOrg, athenaSingle]) {
+      const q = compile(dialect, apiCallsCountPlan({}, WINDOW), 2);
+      expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', ...where]));
+      expect(q.params).toEqual(['2026/03/14', '2026/03/16', ...params]);
+    }
+    const q = compile(duckdbDialect, apiCallsCountPlan({}, WINDOW), 2);
+    expect(q.sql).toBe(countSql(DUCKDB_SOURCE, where));
+    expect(q.params).toEqual(params);
+  });
+
+  test('every event source served (EVENT_SOURCES=*): no event source predicate', () => {
+    const q = compile(athenaOrg, apiCallsCountPlan({ accounts: ['111122223333', '444455556666'] }, WINDOW, []), 0);
+    expect(q.sql).toBe(
+      countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"account" IN (?, ?)', '"eventtime" >= ?', '"eventtime" < ?', '"recipientaccountid" IN (?, ?)']),
+    );
+    expect(q.params).toEqual(['2026/03/14', '2026/03/14', '111122223333', '444455556666', '2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z', '111122223333', '444455556666']);
+  });
+
+  test('IPv4 and IPv6 blocks and a resource name bind numbers, hex and the reversed suffix', () => {
+    const filter = { sourceCidrs: ['203.0.113.0/24', '2001:db8::/32'], resourceName: 'boiler-temp' };
+    for (const dialect of Object.values(DIALECTS)) {
+      const q = compile(dialect, apiCallsCountPlan(filter, WINDOW), 1);
+      expect(q.params.slice(-8)).toEqual([
+        3405803776, // 203.0.113.0
+        3405804031, // 203.0.113.255
+        '20010db8000000000000000000000000',
+        '20010db8ffffffffffffffffffffffff',
+        'boiler-temp', // detectorModelName
+        'boiler-temp', // inputName
+        'boiler-temp', // alarmModelName
+        'pmet-reliob/', // resourceArn ends with "/boiler-temp", reversed
+      ]);
+      for (const v of ['203.0.113.0', '2001:db8', 'boiler-temp', 'pmet-reliob']) expect(q.sql).not.toContain(v);
+      expect(q.sql).toContain('BETWEEN ? AND ?');
+      expect(q.sql).toContain('strpos(reverse(');
+    }
+  });
+});
+
+describe('apiCalls pages', () => {
+  const CURSOR: [string, string] = ['2026-03-14T18:00:00Z', 'f0e1d2c3-0000-4000-8000-000000000000'];
+
+  test.each(Object.entries(DIALECTS))('%s: columns, keyset, order and LIMIT', (_name, dialect) => {
+    const q = compile(dialect, apiCallsPlan({ userNames: ['Admin'] }, WINDOW, { size: 50, cursor: CURSOR }), 1);
+    for (const c of EVENT_COLUMNS) expect(q.sql).toContain(`t."${c.alias}"`);
+    expect(q.sql).toContain(
+      [
+        '    AND "eventsource" IN (?, ?)',
+        '    AND COALESCE("useridentity"."username", "useridentity"."sessioncontext"."sessionissuer"."username") = ?',
+        '    AND ("eventtime" < ? OR ("eventtime" = ? AND "eventid" < ?))',
+        ') t',
+        'WHERE t.trailql_rank = 1',
+        'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST',
+        'LIMIT 51',
+      ].join('\n'),
+    );
+    expect(q.sql.endsWith('\nLIMIT 51')).toBe(true);
+    expect(q.params.slice(-4)).toEqual(['Admin', CURSOR[0], CURSOR[0], CURSOR[1]]);
+    for (const v of ['Admin', CURSOR[0], CURSOR[1]]) expect(q.sql).not.toContain(v);
+  });
+
+  test('the SQL text does not depend on the values, only on how many there are', () => {
+    const a = apiCallsPlan({ actions: ['A1', 'A2'], userNames: ["O'Brien"], sourceIps: ['AWS Internal'] }, WINDOW, { cursor: CURSOR });
+    const b = apiCallsPlan({ actions: ['Zz', 'Yy'], userNames: ['x--y/*z*/'], sourceIps: ['10.0.0.1'] }, { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') }, { cursor: ['x', 'y'] });
+    for (const dialect of Object.values(DIALECTS)) {
+      const qa = compile(dialect, a, 1);
+      const qb = compile(dialect, b, 1);
+      expect(qa.sql).toBe(qb.sql);
+      expect(qa.params).not.toEqual(qb.params);
+      expect(qa.params).toHaveLength(qb.params.length);
+    }
+  });
+});
+
+describe('user values are parameters, never SQL', () => {
+  const HOSTILE = {
+    actions: ['DescribeDetector'],
+    userNames: ["admin' OR '1'='1", 'x"; DROP TABLE t; --', 'a?b', 'back\\slash', 'nul\u0000byte', 'üñî©ødé 🚀'],
+    sourceIps: ["'; SELECT 1; --", '/* comment */'],
+    callerArns: ["arn:aws:iam::111122223333:user/o'hara"],
+    principalArns: ['arn:aws:iam::111122223333:role/x?y'],
+    errorCodes: ['Access.Denied:x'],
+    userAgentContains: "'; DELETE FROM x; --",
+    resourceName: 'model:v1.2_x',
+  };
+
+  test.each(Object.entries(DIALECTS))('%s', (_name, dialect) => {
+    for (const plan of [apiCallsPlan(HOSTILE, WINDOW), apiCallsCountPlan(HOSTILE, WINDOW)]) {
+      const q = compile(dialect, plan, 1);
+      for (const v of userValues(HOSTILE)) {
+        expect(q.sql).not.toContain(v);
+      }
+      for (const v of [...HOSTILE.actions, ...HOSTILE.userNames, ...HOSTILE.sourceIps, ...HOSTILE.callerArns, ...HOSTILE.principalArns, ...HOSTILE.errorCodes, HOSTILE.userAgentContains, HOSTILE.resourceName]) {
+        expect(q.params).toContain(v);
+      }
+      for (const p of q.params) {
+        expect(['string', 'number', 'boolean']).toContain(typeof p);
+        if (typeof p === 'string') expect(q.sql).not.toContain(p);
+      }
+      const placeholders = q.sql.match(/\?/g)?.length ?? 0;
+      expect(placeholders).toBe(q.params.length + (dialect === duckdbDialect ? 1 : 0));
+    }
+  });
+});
+
+describe('LIMIT', () => {
+  test.each([1, 2, 500, 100000])('%p is an integer literal', (limit) => {
+    for (const dialect of Object.values(DIALECTS)) {
+      const q = compile(dialect, { ...apiCallsCountPlan({}, WINDOW), limit }, 1);
+      expect(q.sql).toMatch(new RegExp(`\\nLIMIT ${limit}$`));
+      expect(q.params).not.toContain(limit);
+    }
+  });
+
+  test.each([0, -1, 1.5, 100001, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])('%p throws', (limit) => {
+    for (const dialect of Object.values(DIALECTS)) {
+      expect(() => compile(dialect, { ...apiCallsPlan({}, WINDOW), limit }, 1)).toThrow(/LIMIT/);
+      expect(() => compile(dialect, { ...apiCallsCountPlan({}, WINDOW), limit }, 1)).toThrow(/LIMIT/);
+    }
+  });
+});
+
+describe('partitionsFor', () => {
+  const scan = (from: string, to: string, extra: Partial<Scan> = {}): Scan => ({
+    from: new Date(from),
+    to: new Date(to),
+    eventSources: [],
+    regions: [],
+    accounts: [],
+    ...extra,
+  });
+  const days = (from: string, to: string, margin: number) => partitionsFor(scan(from, to), margin).days;
+
+  test('a window within one day', () => {
+    expect(days('2026-03-14T10:00:00Z', '2026-03-14T14:00:00Z', 0)).toEqual(['2026/03/14']);
+    expect(days('2026-03-14T10:00:00Z', '2026-03-14T14:00:00Z', 1)).toEqual(['2026/03/14', '2026/03/15']);
+    expect(days('2026-03-14T10:00:00Z', '2026-03-14T14:00:00Z', 2)).toEqual(['2026/03/14', '2026/03/15', '2026/03/16']);
+  });
+
+  test('a window across midnight', () => {
+    expect(days('2026-03-14T22:00:00Z', '2026-03-15T02:00:00Z', 0)).toEqual(['2026/03/14', '2026/03/15']);
+    expect(days('2026-03-14T22:00:00Z', '2026-03-15T02:00:00Z', 2)).toEqual(['2026/03/14', '2026/03/15', '2026/03/16', '2026/03/17']);
+  });
+
+  test('a window ending exactly at midnight does not need that day for itself', () => {
+    expect(days('2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z', 0)).toEqual(['2026/03/14']);
+    expect(days('2026-03-14T00:00:00Z', '2026-03-15T00:00:00Z', 0)).toEqual(['2026/03/14']);
+    expect(days('2026-03-14T00:00:00Z', '2026-03-15T00:00:00Z', 1)).toEqual(['2026/03/14', '2026/03/15']);
+    expect(days('2026-03-14T00:00:00Z', '2026-03-15T00:00:00Z', 2)).toEqual(['2026/03/14', '2026/03/15', '2026/03/16']);
+    expect(days('2026-03-14T00:00:00Z', '2026-03-15T00:00:00.001Z', 0)).toEqual(['2026/03/14', '2026/03/15']);
+  });
+
+  test('month, year and leap-day boundaries', () => {
+    expect(days('2025-12-31T23:00:00Z', '2026-01-01T01:00:00Z', 1)).toEqual(['2025/12/31', '2026/01/01', '2026/01/02']);
+    expect(days('2024-02-28T12:00:00Z', '2024-03-01T00:00:00Z', 0)).toEqual(['2024/02/28', '2024/02/29']);
+    expect(days('2026-02-28T12:00:00Z', '2026-02-28T13:00:00Z', 1)).toEqual(['2026/02/28', '2026/03/01']);
+  });
+
+  test('regions and accounts come sorted', () => {
+    const p = partitionsFor(scan('2026-03-14T00:00:00Z', '2026-03-14T01:00:00Z', { regions: ['us-east-1', 'eu-west-1'], accounts: ['444455556666', '111122223333'] }), 0);
+    expect(p).toEqual({ days: ['2026/03/14'], regions: ['eu-west-1', 'us-east-1'], accounts: ['111122223333', '444455556666'] });
+  });
+
+  test('athena binds the first and last day of the list', () => {
+    const plan = apiCallsCountPlan({}, { from: new Date('2026-03-14T22:00:00Z'), to: new Date('2026-03-15T02:00:00Z') });
+    expect(compile(athenaOrg, plan, 0).params.slice(0, 2)).toEqual(['2026/03/14', '2026/03/15']);
+    expect(compile(athenaOrg, plan, 2).params.slice(0, 2)).toEqual(['2026/03/14', '2026/03/17']);
+    expect(compile(athenaOrg, plan, 2).partitions.days).toHaveLength(4);
+  });
+});
+
+test('the filter refuses what would otherwise reach the compiler', () => {
+  expect(() => apiCallsPlan({ regions: ["eu-west-1' OR '1'='1"] }, WINDOW)).toThrow(BadInputError);
+  expect(() => apiCallsPlan({ eventSources: ['s3.amazonaws.com'] }, WINDOW)).toThrow(BadInputError);
+});

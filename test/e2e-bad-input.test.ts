@@ -1,0 +1,184 @@
+/**
+ * Bad input over HTTP: every kind is refused with BAD_USER_INPUT before any engine query runs.
+ * An engine failure reaches the client as a generic error with the request id, and nothing of the
+ * engine's message or the trail's paths.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { listRecordFiles } from './support/records';
+import { useSampleServer } from './support/sample-server';
+import { GqlResponse } from './support/server';
+import { SAMPLE_END } from './support/trails';
+
+const DAY_MS = 86_400_000;
+const TO = new Date(SAMPLE_END.getTime() - 3_600_000);
+const FROM = new Date(TO.getTime() - 12 * 3_600_000);
+const WINDOW = { from: FROM.toISOString(), to: TO.toISOString() };
+
+const PAGE = `query($filter: ApiCallFilter, $first: Int, $after: String) {
+  apiCalls(filter: $filter, first: $first, after: $after) { edges { node { eventId } } pageInfo { endCursor } }
+}`;
+const ONE = `query($eventId: ID!, $from: DateTime, $to: DateTime) { apiCall(eventId: $eventId, from: $from, to: $to) { eventId } }`;
+
+/** Day folders holding a file the engine cannot read, far from the window the other tests use. */
+const CORRUPT = {
+  garbage: { day: '2026/03/01', name: '111122223333_CloudTrail_us-east-1_20260301T0005Z_CORRUPTGARBAGE00.json.gz' },
+  truncated: { day: '2026/03/05', name: '111122223333_CloudTrail_us-east-1_20260305T0005Z_CORRUPTTRUNCATED.json.gz' },
+};
+
+/** Puts the unreadable files into their day folders. */
+function corrupt(dir: string): void {
+  const account = path.join(dir, 'AWSLogs', '111122223333', 'CloudTrail', 'us-east-1');
+  const put = (c: { day: string; name: string }, bytes: Buffer) => {
+    const folder = path.join(account, ...c.day.split('/'));
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, c.name), bytes);
+  };
+  put(CORRUPT.garbage, Buffer.from('this is not gzip, and not JSON either'));
+  const real = fs.readFileSync(listRecordFiles(dir)[0]);
+  expect(gzipSync(Buffer.from('x'))[0]).toBe(real[0]);
+  put(CORRUPT.truncated, real.subarray(0, Math.floor(real.length / 2)));
+}
+
+const ctx = useSampleServer(1, { iotEventsPerDay: 40 }, { prepare: corrupt });
+let cursor: string;
+
+beforeAll(async () => {
+  const first = await ctx.server.gql(PAGE, { filter: WINDOW, first: 2 });
+  expect(first.errors).toBeUndefined();
+  cursor = first.data.apiCalls.pageInfo.endCursor;
+  expect(typeof cursor).toBe('string');
+});
+
+/** The request fails with BAD_USER_INPUT and the engine runs nothing. */
+async function expectRefused(query: string, variables: Record<string, unknown> = {}): Promise<GqlResponse> {
+  const before = ctx.server.engine.executed.length;
+  const res = await ctx.server.gql(query, variables);
+  expect(res.errors?.length).toBeGreaterThan(0);
+  expect(res.errors!.map((e) => e.extensions?.code)).toEqual(res.errors!.map(() => 'BAD_USER_INPUT'));
+  expect(res.data?.apiCalls ?? null).toBeNull();
+  expect(ctx.server.engine.executed.length).toBe(before);
+  return res;
+}
+
+const refusedFilter = (filter: Record<string, unknown>) => () => expectRefused(PAGE, { filter: { ...WINDOW, ...filter } });
+const iso = (ms: number) => new Date(ms).toISOString();
+const long = 'a'.repeat(2000);
+
+describe('windows', () => {
+  test('inverted', refusedFilter({ from: WINDOW.to, to: WINDOW.from }));
+  test('empty (from == to)', refusedFilter({ from: WINDOW.from, to: WINDOW.from }));
+  test('over MAX_WINDOW_DAYS', refusedFilter({ from: iso(TO.getTime() - 32 * DAY_MS), to: WINDOW.to }));
+  test('one second over MAX_WINDOW_DAYS', refusedFilter({ from: iso(TO.getTime() - 31 * DAY_MS - 1000), to: WINDOW.to }));
+  test('only "from", too far back for the default "to" (now)', () => expectRefused(PAGE, { filter: { from: iso(SAMPLE_END.getTime() - 40 * DAY_MS) } }));
+  test('only "to", before everything', refusedFilter({ from: undefined, to: '2004-12-31T00:00:00Z' }));
+});
+
+describe('cursors', () => {
+  test('random text', () => expectRefused(PAGE, { filter: WINDOW, after: 'not a cursor at all' }));
+  test('two dots', () => expectRefused(PAGE, { filter: WINDOW, after: 'eyJhIjoxfQ.abc.def' }));
+  test('too long', () => expectRefused(PAGE, { filter: WINDOW, after: `${'A'.repeat(3000)}.${'B'.repeat(43)}` }));
+
+  const changeAt = (text: string, i: number) => text.slice(0, i) + (text[i] === 'A' ? 'B' : 'A') + text.slice(i + 1);
+  test('a valid cursor with one character of its body changed', () => {
+    const dot = cursor.indexOf('.');
+    return expectRefused(PAGE, { filter: WINDOW, after: changeAt(cursor, Math.floor(dot / 2)) });
+  });
+  test('a valid cursor with one character of its signature changed', () => {
+    const dot = cursor.indexOf('.');
+    return expectRefused(PAGE, { filter: WINDOW, after: changeAt(cursor, dot + 5) });
+  });
+  test('a cursor from a different filter', () => expectRefused(PAGE, { filter: { ...WINDOW, errorsOnly: true }, after: cursor }));
+  test('a cursor from a different window', () => expectRefused(PAGE, { filter: { ...WINDOW, from: iso(FROM.getTime() - 1000) }, after: cursor }));
+  test('the unchanged cursor is accepted (control)', async () => {
+    const res = await ctx.server.gql(PAGE, { filter: WINDOW, first: 2, after: cursor });
+    expect(res.errors).toBeUndefined();
+  });
+});
+
+describe('page size', () => {
+  test.each([0, -1, 501, 2 ** 31 - 1])('first: %p', (first) => expectRefused(PAGE, { filter: WINDOW, first }));
+  test('first: 1.5 (not an Int)', () => expectRefused(PAGE, { filter: WINDOW, first: 1.5 }));
+});
+
+describe('enums', () => {
+  test('unknown identity type, as a variable', refusedFilter({ identityTypes: ['ROOT', 'SUPERUSER'] }));
+  test('unknown identity type, inline', () => expectRefused(`{ apiCalls(filter: { identityTypes: [ROOT, SUPERUSER] }) { edges { cursor } } }`));
+  test('identity type as a string literal, inline', () => expectRefused(`{ apiCalls(filter: { identityTypes: ["ROOT"] }) { edges { cursor } } }`));
+  test('unknown caller category, as a variable', refusedFilter({ categories: ['ADMINS'] }));
+  test('unknown caller category, inline', () => expectRefused(`{ apiCalls(filter: { categories: [ADMINS] }) { edges { cursor } } }`));
+});
+
+describe('values', () => {
+  test.each(['12345', '1234567890123', '12345678901a', "111122223333' OR '1'='1"])('account %p', (a) => refusedFilter({ accounts: [a] })());
+  test.each(['US-EAST-1', 'us-east', 'useast1', "us-east-1'--", '../us-east-1'])('region %p', (r) => refusedFilter({ regions: [r] })());
+  test.each(['10.0.0.0/33', 'nope', '10.0.0.0/8/8', '300.0.0.0/8', '2001:db8::/129', '10.0.0.0/x'])('CIDR %p', (c) => refusedFilter({ sourceCidrs: [c] })());
+  test.each(['10.0.0.1/8', '203.0.113.7/24', '2001:db8::1/32'])('CIDR with host bits set %p', (c) => refusedFilter({ sourceCidrs: [c] })());
+  test.each(['s3.amazonaws.com', 'iotevents.amazonaws.com.evil', 'IOTEVENTS.AMAZONAWS.COM'])('event source not served %p', (s) => refusedFilter({ eventSources: [s] })());
+  test.each(['Create Detector', 'Describe;Drop', ''])('action %p', (a) => refusedFilter({ actions: [a] })());
+  test.each(['arn:aws:iam::1:user/x', 'not-an-arn'])('caller ARN %p', (a) => refusedFilter({ callerArns: [a] })());
+  test('resourceName with a quote', refusedFilter({ resourceName: "model'--" }));
+  test('empty userAgentContains', refusedFilter({ userAgentContains: '' }));
+});
+
+describe('over-long strings (2,000 characters)', () => {
+  const lists = ['actions', 'eventSources', 'accounts', 'regions', 'callerArns', 'principalArns', 'userNames', 'accessKeyIds', 'sourceIps', 'sourceCidrs', 'errorCodes'];
+  test.each(lists)('filter.%s', (field) => refusedFilter({ [field]: [long] })());
+  test('filter.callerArns with a valid prefix', refusedFilter({ callerArns: [`arn:aws:iam::111122223333:user/${long}`] }));
+  test('filter.resourceName', refusedFilter({ resourceName: long }));
+  test('filter.userAgentContains', refusedFilter({ userAgentContains: long }));
+  test('apiCall eventId', () => expectRefused(ONE, { eventId: long, ...WINDOW }));
+});
+
+describe('date-times', () => {
+  test.each(['yesterday', '2026-03-14', '2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-03-14T00:00:00', '', '2026-03-14T25:00:00Z'])(
+    'filter.from %p',
+    (from) => refusedFilter({ from })(),
+  );
+  test('filter.to out of range', refusedFilter({ to: '10000-01-01T00:00:00Z' }));
+  test('filter.from before 2005', refusedFilter({ from: '1999-12-31T00:00:00Z' }));
+  test('inline literal', () => expectRefused(`{ apiCalls(filter: { from: "last tuesday" }) { edges { cursor } } }`));
+  test('apiCall with a bad "from"', () => expectRefused(ONE, { eventId: 'abc', from: 'soon', to: WINDOW.to }));
+  test('apiCall with an inverted window', () => expectRefused(ONE, { eventId: 'abc', from: WINDOW.to, to: WINDOW.from }));
+});
+
+describe('lists over 100 values', () => {
+  const n = (count: number, f: (i: number) => string) => Array.from({ length: count }, (_, i) => f(i));
+  test('actions', refusedFilter({ actions: n(101, (i) => `Action${i}`) }));
+  test('accounts', refusedFilter({ accounts: n(101, (i) => String(100000000000 + i)) }));
+  test('sourceIps', refusedFilter({ sourceIps: n(101, (i) => `10.0.0.${i}`) }));
+  test('identityTypes (enum list)', () => expectRefused(PAGE, { filter: { ...WINDOW, identityTypes: n(101, (i) => (i % 2 ? 'ROOT' : 'IAM_USER')) } }));
+  test('categories (enum list)', () => expectRefused(PAGE, { filter: { ...WINDOW, categories: n(101, () => 'AWS_SERVICE') } }));
+  test('100 values are accepted (control)', async () => {
+    const res = await ctx.server.gql(PAGE, { filter: { ...WINDOW, actions: n(100, (i) => `Action${i}`) }, first: 1 });
+    expect(res.errors).toBeUndefined();
+  });
+});
+
+describe('apiCall eventId', () => {
+  test.each(['not an id', "' OR 1=1 --", 'a/b', 'x'.repeat(129), ''])('%p', (eventId) => expectRefused(ONE, { eventId, ...WINDOW }));
+});
+
+describe('an engine failure', () => {
+  test.each(Object.entries(CORRUPT))('a %s .json.gz in a day folder: generic error with the request id, nothing leaked', async (_kind, c) => {
+    const from = `${c.day.replace(/\//g, '-')}T00:00:00Z`;
+    const to = iso(new Date(from).getTime() + DAY_MS);
+    const before = ctx.server.engine.executed.length;
+    const res = await ctx.server.gql(PAGE, { filter: { from, to } });
+    expect(ctx.server.engine.executed.length).toBe(before + 1);
+    expect(res.data?.apiCalls ?? null).toBeNull();
+    expect(res.errors).toHaveLength(1);
+    const [err] = res.errors!;
+    expect(['ENGINE_ERROR', 'INTERNAL_SERVER_ERROR']).toContain(err.extensions?.code);
+    expect(err.message).toMatch(/^Internal error/);
+    expect(Object.keys(err.extensions ?? {})).toEqual(['code']);
+    const requestId = res.extensions?.requestId;
+    expect(typeof requestId).toBe('string');
+    expect(requestId).toBe(res.headers.get('x-request-id'));
+    const text = JSON.stringify(res);
+    for (const leak of [ctx.dir, c.name, c.day, 'AWSLogs', '.json', 'gz', 'DuckDB', 'duckdb', 'Error:', 'read_json', 'stack']) {
+      expect(text).not.toContain(leak);
+    }
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * Callers, source addresses, actions, activity and resources over HTTP, each answer checked
+ * against an independent computation from the JSON files; and DataLoader batching, counted in
+ * engine queries.
+ */
+import { classifySourceIp } from '../src/domain/ip';
+import { IOT_SOURCES, RawRecord, callerKeyOf, dedupe, groupBy, inWindow, principalOf, readRecords, usage } from './support/records';
+import { TestServer, startServer } from './support/server';
+import { SAMPLE_END, sampleTrail } from './support/trails';
+
+const FROM = new Date(SAMPLE_END.getTime() - 30 * 3_600_000);
+const TO = SAMPLE_END;
+const W = { from: FROM.toISOString(), to: TO.toISOString() };
+
+let server: TestServer;
+let all: RawRecord[];
+
+beforeAll(async () => {
+  const dir = await sampleTrail(2, { iotEventsPerDay: 150 });
+  server = await startServer(dir, { MAX_PAGE_SIZE: '1000' }, { now: () => SAMPLE_END });
+  all = dedupe(readRecords(dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, TO));
+});
+
+afterAll(() => server?.close());
+
+async function gql(query: string, variables: Record<string, unknown> = {}) {
+  const res = await server.gql(query, variables);
+  expect(res.errors).toBeUndefined();
+  return res.data;
+}
+
+const sortKey = (a: { calls: number; key: string }, b: { calls: number; key: string }) => b.calls - a.calls || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+describe('callers', () => {
+  test('grouped by ARN: counts, errors, first/last seen, distinct actions and addresses, in order', async () => {
+    const expected = [...groupBy(all, callerKeyOf).entries()]
+      .map(([key, rs]) => ({ key: key!, ...usage(rs), distinctActions: new Set(rs.map((r) => r.eventName)).size, distinctSourceIps: new Set(rs.map((r) => r.sourceIPAddress)).size }))
+      .sort(sortKey);
+    const nodes: { key: string; stats: Record<string, unknown> }[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const data = await gql(
+        `query($f: ApiCallFilter, $after: String) { callers(filter: $f, first: 7, after: $after) { hasNextPage endCursor nodes { key stats { calls errors firstSeen lastSeen distinctActions distinctSourceIps } } } }`,
+        { f: W, after },
+      );
+      nodes.push(...data.callers.nodes);
+      if (!data.callers.hasNextPage) break;
+      after = data.callers.endCursor;
+    }
+    expect(nodes.map((n) => ({ key: n.key, ...n.stats }))).toEqual(expected);
+  });
+
+  test('grouped by principal: a role covers its sessions; identity fields come along', async () => {
+    const expected = [...groupBy(all, (r) => principalOf(r) ?? 'unknown').entries()].map(([key, rs]) => ({ key: key!, calls: rs.length })).sort(sortKey);
+    const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 1000, groupBy: PRINCIPAL) { nodes { key principal identityType category stats { calls } } } }`, { f: W });
+    expect(data.callers.nodes.map((n: { key: string; stats: { calls: number } }) => ({ key: n.key, calls: n.stats.calls }))).toEqual(expected);
+    const role = data.callers.nodes.find((n: { identityType: string }) => n.identityType === 'ASSUMED_ROLE');
+    expect(role.principal).toBe(role.key);
+    expect(role.category).toBe('ROLE_OR_FEDERATED_SESSION');
+  });
+
+  test('caller(arn) with its calls, source addresses and actions', async () => {
+    const [key, rs] = [...groupBy(all, callerKeyOf).entries()].sort((a, b) => b[1].length - a[1].length)[0];
+    const data = await gql(
+      `query($arn: String!, $f: ApiCallFilter) { caller(arn: $arn, filter: $f) {
+        key stats { calls accessKeyIds }
+        calls(first: 5) { totalCount edges { node { eventId caller { key } } } }
+        sourceIps(first: 100) { sourceIp { address kind } calls errors }
+        actions(first: 100) { action calls errors firstSeen lastSeen } } }`,
+      { arn: key, f: W },
+    );
+    const c = data.caller;
+    expect(c.stats.calls).toBe(rs.length);
+    expect(c.stats.accessKeyIds).toEqual([...new Set(rs.map((r) => r.userIdentity?.accessKeyId).filter(Boolean))].sort().slice(0, 50));
+    expect(c.calls.totalCount).toBe(rs.length);
+    expect(c.calls.edges.every((e: { node: { caller: { key: string } } }) => e.node.caller.key === key)).toBe(true);
+    const byIp = [...groupBy(rs, (r) => r.sourceIPAddress).entries()].map(([address, x]) => ({ sourceIp: { address, kind: classifySourceIp(address) }, calls: x.length, errors: usage(x).errors }));
+    expect(c.sourceIps.sort((a: { sourceIp: { address: string } }, b: { sourceIp: { address: string } }) => (a.sourceIp.address < b.sourceIp.address ? -1 : 1))).toEqual(
+      byIp.sort((a, b) => (a.sourceIp.address! < b.sourceIp.address! ? -1 : 1)),
+    );
+    const byAction = [...groupBy(rs, (r) => r.eventName).entries()].map(([action, x]) => ({ action, ...usage(x) })).sort((a, b) => b.calls - a.calls || (a.action! < b.action! ? -1 : 1));
+    expect(c.actions).toEqual(byAction);
+    expect((await gql(`query($f: ApiCallFilter) { caller(arn: "arn:aws:iam::111122223333:user/nobody", filter: $f) { key } }`, { f: W })).caller).toBeNull();
+  });
+});
+
+describe('source addresses', () => {
+  test('sourceIps: counts, kinds and distinct callers', async () => {
+    const expected = [...groupBy(all, (r) => r.sourceIPAddress).entries()]
+      .map(([key, rs]) => ({ key: key!, kind: classifySourceIp(key), ...usage(rs), distinctCallers: new Set(rs.map(callerKeyOf)).size }))
+      .sort(sortKey);
+    const data = await gql(`query($f: ApiCallFilter) { sourceIps(filter: $f, first: 1000) { hasNextPage nodes { address kind stats { calls errors firstSeen lastSeen distinctCallers } } } }`, { f: W });
+    expect(data.sourceIps.hasNextPage).toBe(false);
+    expect(data.sourceIps.nodes.map((n: { address: string; kind: string; stats: object }) => ({ key: n.address, kind: n.kind, ...n.stats }))).toEqual(expected);
+    expect(new Set(expected.map((e) => e.kind))).toEqual(new Set(['PUBLIC_IPV4', 'PUBLIC_IPV6', 'PRIVATE', 'AWS_SERVICE', 'AWS_INTERNAL']));
+  });
+
+  test('sourceIp(address) with its callers and calls', async () => {
+    const [address, rs] = [...groupBy(all, (r) => r.sourceIPAddress).entries()].sort((a, b) => b[1].length - a[1].length)[1];
+    const data = await gql(
+      `query($a: String!, $f: ApiCallFilter) { sourceIp(address: $a, filter: $f) { address stats { calls } callers(first: 500) { caller { key } calls } calls(first: 3) { totalCount } } }`,
+      { a: address, f: W },
+    );
+    expect(data.sourceIp.stats.calls).toBe(rs.length);
+    expect(data.sourceIp.calls.totalCount).toBe(rs.length);
+    const expected = [...groupBy(rs, callerKeyOf).entries()].map(([key, x]) => ({ key: key!, calls: x.length })).sort(sortKey);
+    expect(data.sourceIp.callers.map((c: { caller: { key: string }; calls: number }) => ({ key: c.caller.key, calls: c.calls }))).toEqual(expected);
+  });
+});
+
+describe('actions and activity', () => {
+  test('actions: calls, errors by code, distinct callers, first/last seen', async () => {
+    const data = await gql(`query($f: ApiCallFilter) { actions(filter: $f) { action eventSource calls errors distinctCallers firstSeen lastSeen errorsByCode { code calls } } }`, { f: W });
+    const expected = [...groupBy(all, (r) => `${r.eventName}|${r.eventSource}`).entries()].map(([k, rs]) => ({
+      action: k!.split('|')[0],
+      eventSource: k!.split('|')[1],
+      ...usage(rs),
+      distinctCallers: new Set(rs.map(callerKeyOf)).size,
+      errorsByCode: [...groupBy(rs.filter((r) => r.errorCode), (r) => r.errorCode).entries()]
+        .map(([code, x]) => ({ code, calls: x.length }))
+        .sort((a, b) => b.calls - a.calls || (a.code! < b.code! ? -1 : 1)),
+    }));
+    const norm = (xs: { action: string; eventSource: string }[]) => [...xs].sort((a, b) => (`${a.action}|${a.eventSource}` < `${b.action}|${b.eventSource}` ? -1 : 1));
+    expect(norm(data.actions)).toEqual(norm(expected));
+  });
+
+  test.each([
+    ['HOUR', null, (r: RawRecord) => `${r.eventTime.slice(0, 13)}:00:00.000Z`],
+    ['DAY', 'ACTION', (r: RawRecord) => `${r.eventTime.slice(0, 10)}T00:00:00.000Z`],
+    ['WEEK', 'CATEGORY', () => '2026-03-09T00:00:00.000Z'],
+  ] as const)('activity by %s grouped by %s', async (interval, group, bucket) => {
+    const data = await gql(`query($f: ApiCallFilter, $g: ActivityGroupBy) { activity(filter: $f, interval: ${interval}, groupBy: $g) { buckets { start key calls errors } } }`, { f: W, g: group });
+    const category = (r: RawRecord) => {
+      const t = r.userIdentity?.type;
+      if (['Root', 'IAMUser'].includes(t)) return 'ROOT_OR_IAM_USER';
+      if (['AssumedRole', 'Role', 'FederatedUser', 'WebIdentityUser', 'SAMLUser'].includes(t)) return 'ROLE_OR_FEDERATED_SESSION';
+      if (t === 'AWSService' || (!t && r.userIdentity?.invokedBy)) return 'AWS_SERVICE';
+      return 'OTHER';
+    };
+    const keyOf = (r: RawRecord) => (group === 'ACTION' ? r.eventName : group === 'CATEGORY' ? category(r) : null);
+    const expected = [...groupBy(all, (r) => `${bucket(r)}|${keyOf(r) ?? ''}`).entries()]
+      .map(([k, rs]) => ({ start: k!.split('|')[0], key: group ? k!.split('|')[1] : null, calls: rs.length, errors: usage(rs).errors }))
+      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : (a.key ?? '') < (b.key ?? '') ? -1 : 1));
+    expect(data.activity.buckets).toEqual(expected);
+  });
+});
+
+describe('IoT Events resources', () => {
+  test('resource history: who created, changed and deleted it', async () => {
+    const writes = all.filter((r) => r.readOnly === false && (r.requestParameters?.detectorModelName === 'boiler-temp' || r.requestParameters?.inputName === 'boiler-temp' || r.requestParameters?.alarmModelName === 'boiler-temp' || String(r.requestParameters?.resourceArn ?? '').endsWith('/boiler-temp')));
+    const data = await gql(`query($f: ApiCallFilter) { resource(name: "boiler-temp", filter: $f) { name changes { eventId action } created { eventId caller { arn } sourceIpAddress } } }`, { f: W });
+    expect(new Set(data.resource.changes.map((c: { eventId: string }) => c.eventId))).toEqual(new Set(writes.map((r) => r.eventID)));
+    const creates = writes.filter((r) => r.eventName.startsWith('Create')).sort((a, b) => (a.eventTime < b.eventTime ? 1 : -1));
+    if (creates.length) expect(data.resource.created.eventId).toBe(creates[0].eventID);
+  });
+
+  test('iotEventsResources on a call', async () => {
+    const data = await gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 50) { edges { node { requestParameters iotEventsResources { kind name } } } } }`, { f: { ...W, actions: ['CreateDetectorModel', 'UpdateInput'] } });
+    for (const { node } of data.apiCalls.edges) {
+      const p = node.requestParameters ?? {};
+      const names = node.iotEventsResources.map((r: { name: string }) => r.name);
+      for (const v of [p.detectorModelName, p.inputName].filter((x) => x && x !== 'HIDDEN_DUE_TO_SECURITY_REASONS')) expect(names).toContain(v);
+    }
+  });
+});
+
+describe('DataLoader batching', () => {
+  const NESTED = `query($f: ApiCallFilter, $n: Int) { apiCalls(filter: $f, first: $n) { edges { node {
+    caller { stats { calls errors lastSeen } }
+    sourceIp { stats { calls distinctCallers } }
+  } } } }`;
+
+  test('a page of 10 and a page of 200 run the same small number of queries', async () => {
+    const counts: number[] = [];
+    for (const n of [10, 200]) {
+      server.engine.reset();
+      const data = await gql(NESTED, { f: W, n });
+      expect(data.apiCalls.edges).toHaveLength(n);
+      counts.push(server.engine.executed.length);
+      expect(server.engine.executed.map((q) => q.label).sort()).toEqual(['apiCalls', 'callerStats', 'sourceIpStats']);
+    }
+    expect(counts).toEqual([3, 3]);
+  });
+
+  test('nested calls, source addresses and actions of many callers are one query each', async () => {
+    server.engine.reset();
+    await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 50) { nodes { key calls(first: 2) { edges { node { eventId } } } sourceIps(first: 3) { calls } actions(first: 3) { action } } } }`, { f: W });
+    expect(server.engine.executed.map((q) => q.label).sort()).toEqual(['caller.calls', 'callerActions', 'callerSourceIps', 'callers:ARN']);
+  });
+
+  test('batched first pages equal one-by-one pages', async () => {
+    const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 5) { nodes { key calls(first: 3) { edges { node { eventId } } pageInfo { hasNextPage } } } } }`, { f: W });
+    for (const node of data.callers.nodes) {
+      const single = await gql(`query($f: ApiCallFilter, $a: String!) { apiCalls(filter: $f, first: 3) { edges { node { eventId } } } x: caller(arn: $a, filter: $f) { key } }`, { f: { ...W, callerArns: node.key.startsWith('arn:') ? [node.key] : undefined }, a: node.key });
+      if (node.key.startsWith('arn:')) expect(node.calls.edges).toEqual(single.apiCalls.edges);
+    }
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * The HTTP surface: the Sandbox landing page, CSRF prevention, request ids, the health check and
+ * the cost report every GraphQL response carries.
+ */
+import * as fs from 'node:fs';
+import { useSampleServer } from './support/sample-server';
+import { SAMPLE_END } from './support/trails';
+
+const ctx = useSampleServer(1, { iotEventsPerDay: 40 });
+
+const WINDOW = { from: new Date(SAMPLE_END.getTime() - 20 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
+const QUERY = '{ __typename }';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const origin = () => ctx.server.url.replace(/\/graphql$/, '');
+const getUrl = (query: string) => `${ctx.server.url}?query=${encodeURIComponent(query)}`;
+
+describe('landing page', () => {
+  test('GET /graphql from a browser serves the embedded Apollo Sandbox page', async () => {
+    const res = await fetch(ctx.server.url, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toMatch(/^\s*<!DOCTYPE html>/i);
+    expect(html).toContain('embeddableSandbox');
+    expect(html).toMatch(/embeddable-sandbox\.cdn\.apollographql\.com/);
+    expect(html).not.toContain('includeCookies: true');
+  });
+});
+
+describe('CSRF prevention', () => {
+  const blocked = async (res: Response) => {
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/Cross-Site Request Forgery/);
+  };
+
+  test.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])('POST with content-type %s is refused', async (type) => {
+    const before = ctx.server.engine.executed.length;
+    await blocked(await fetch(ctx.server.url, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify({ query: QUERY }) }));
+    expect(ctx.server.engine.executed.length).toBe(before);
+  });
+
+  test('POST without a content-type is refused', async () => {
+    await blocked(await fetch(ctx.server.url, { method: 'POST', body: new TextEncoder().encode(JSON.stringify({ query: QUERY })) }));
+  });
+
+  test('POST with application/json is served', async () => {
+    const res = await fetch(ctx.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: unknown }).data).toEqual({ __typename: 'Query' });
+  });
+
+  test('GET with a query but no preflight-forcing header is refused', async () => {
+    await blocked(await fetch(getUrl(QUERY)));
+    await blocked(await fetch(getUrl(QUERY), { headers: { accept: 'application/json' } }));
+  });
+
+  test.each(['apollo-require-preflight', 'x-apollo-operation-name'])('GET with %s is served', async (header) => {
+    const res = await fetch(getUrl(QUERY), { headers: { [header]: 'x' } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: unknown }).data).toEqual({ __typename: 'Query' });
+  });
+});
+
+describe('request ids', () => {
+  test('a well-formed x-request-id is echoed in the header and in extensions.requestId', async () => {
+    const res = await ctx.server.gql(QUERY, {}, { 'x-request-id': 'trace-Abc.123_x' });
+    expect(res.headers.get('x-request-id')).toBe('trace-Abc.123_x');
+    expect(res.extensions?.requestId).toBe('trace-Abc.123_x');
+  });
+
+  test.each(['has spaces', 'x'.repeat(65), 'semi;colon', 'new\tline'])('an unusable x-request-id %p is replaced by a fresh one', async (id) => {
+    const res = await ctx.server.gql(QUERY, {}, { 'x-request-id': id });
+    const echoed = res.headers.get('x-request-id');
+    expect(echoed).toMatch(UUID);
+    expect(res.extensions?.requestId).toBe(echoed);
+  });
+
+  test('without one, every response gets its own', async () => {
+    const a = await ctx.server.gql(QUERY);
+    const b = await ctx.server.gql(QUERY);
+    expect(a.headers.get('x-request-id')).toMatch(UUID);
+    expect(a.extensions?.requestId).toBe(a.headers.get('x-request-id'));
+    expect(b.extensions?.requestId).not.toBe(a.extensions?.requestId);
+  });
+});
+
+test('/healthz answers 200', async () => {
+  const res = await fetch(`${origin()}/healthz`);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ status: 'ok' });
+});
+
+describe('cost report', () => {
+  test('lists each engine query with label, rows, bytes scanned, engine time and files', async () => {
+    const before = ctx.server.engine.filesRead.length;
+    const res = await ctx.server.gql(`query($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 5) { totalCount edges { node { eventId } } } }`, { filter: WINDOW });
+    expect(res.errors).toBeUndefined();
+    const total: number = res.data.apiCalls.totalCount;
+    expect(total).toBeGreaterThan(5);
+    const opened = ctx.server.engine.filesRead.slice(before);
+    expect(opened).toHaveLength(2);
+
+    const cost = res.extensions?.cost;
+    expect(cost.queries).toHaveLength(2);
+    const byLabel = Object.fromEntries(cost.queries.map((q: { label: string }) => [q.label, q]));
+    expect(Object.keys(byLabel).sort()).toEqual(['apiCalls', 'apiCallsCount']);
+    expect(byLabel.apiCalls.rows).toBe(6); // one page of 5, plus the row telling there is a next page
+    expect(byLabel.apiCallsCount.rows).toBe(1);
+    for (const q of cost.queries) {
+      expect(q).toEqual({ label: q.label, engine: 'duckdb', cached: false, rows: expect.any(Number), bytesScanned: expect.any(Number), engineMs: expect.any(Number), files: expect.any(Number) });
+      expect(Number.isInteger(q.engineMs)).toBe(true);
+      expect(q.engineMs).toBeGreaterThanOrEqual(0);
+    }
+    for (const [i, files] of opened.entries()) {
+      const q = cost.queries[i];
+      expect(q.files).toBe(files.length);
+      expect(q.files).toBeGreaterThan(0);
+      expect(q.bytesScanned).toBe(files.reduce((a, f) => a + fs.statSync(f).size, 0));
+    }
+    expect(cost.totals).toEqual({
+      queries: 2,
+      engineQueries: 2,
+      cacheHits: 0,
+      rows: 7,
+      bytesScanned: cost.queries[0].bytesScanned + cost.queries[1].bytesScanned,
+      engineMs: cost.queries[0].engineMs + cost.queries[1].engineMs,
+    });
+  });
+
+  test('a response that ran no query reports none', async () => {
+    const res = await ctx.server.gql(QUERY);
+    expect(res.extensions?.cost).toEqual({ queries: [], totals: { queries: 0, engineQueries: 0, cacheHits: 0, rows: 0, bytesScanned: 0, engineMs: 0 } });
+  });
+
+  test('a refused request reports none', async () => {
+    const res = await ctx.server.gql(`{ apiCalls(first: 0) { edges { cursor } } }`);
+    expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(res.extensions?.cost.queries).toEqual([]);
+    expect(typeof res.extensions?.requestId).toBe('string');
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Query plans built the way TrailService builds them (filter validated, scope applied, keyset
+ * predicates for a cursor), for compiler tests that run no engine.
+ */
+import { athenaDialect } from '../../src/engines/athena/dialect';
+import { duckdbDialect } from '../../src/engines/duckdb/dialect';
+import { Dialect } from '../../src/query/compiler';
+import { EVENT_COLUMNS, FIELDS } from '../../src/query/fields';
+import { CallFilter, validateFilter } from '../../src/query/filter';
+import { FULL_SCOPE, Window, applyScope } from '../../src/query/guards';
+import { AggregateQuery, EventsQuery, Pred, and, or, val } from '../../src/query/plan';
+
+export const IOT_EVENT_SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
+
+export const DIALECTS: Record<string, Dialect> = {
+  duckdb: duckdbDialect,
+  'athena (organization trail)': athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true }),
+  'athena (single-account trail)': athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: false }),
+};
+
+function scanOf(filter: CallFilter, window: Window, allowedSources: readonly string[]) {
+  const v = validateFilter(filter, allowedSources);
+  const scan = applyScope({ from: window.from, to: window.to, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts }, FULL_SCOPE);
+  return { scan, where: v.predicates };
+}
+
+/** The plan of one apiCalls page: `size + 1` rows, newest first, after `cursor` ([eventTime, eventId]) when given. */
+export function apiCallsPlan(
+  filter: CallFilter,
+  window: Window,
+  options: { size?: number; cursor?: [string, string]; allowedSources?: readonly string[] } = {},
+): EventsQuery {
+  const { scan, where } = scanOf(filter, window, options.allowedSources ?? IOT_EVENT_SOURCES);
+  const c = options.cursor;
+  const keyset: Pred[] = c
+    ? [
+        or(
+          { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(c[0]) },
+          and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(c[0]) }, { k: 'cmp', e: FIELDS.eventId, op: '<', value: val(c[1]) }),
+        ),
+      ]
+    : [];
+  return {
+    kind: 'events',
+    label: 'apiCalls',
+    scan,
+    where: [...where, ...keyset],
+    select: EVENT_COLUMNS,
+    orderBy: [
+      { alias: 'event_time', dir: 'desc' },
+      { alias: 'event_id', dir: 'desc' },
+    ],
+    limit: (options.size ?? 50) + 1,
+  };
+}
+
+/** The plan of apiCalls' totalCount. */
+export function apiCallsCountPlan(filter: CallFilter, window: Window, allowedSources: readonly string[] = IOT_EVENT_SOURCES): AggregateQuery {
+  const { scan, where } = scanOf(filter, window, allowedSources);
+  return { kind: 'aggregate', label: 'apiCallsCount', scan, where, groupBy: [], measures: [{ alias: 'calls', m: { k: 'count' } }], orderBy: [], limit: 1 };
+}
