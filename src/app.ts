@@ -7,6 +7,9 @@ import * as http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { Authenticator } from './auth/authenticate';
+import { limitsPlugin } from './graphql/limits';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -21,10 +24,13 @@ import { schema } from './graphql/schema';
 import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
-import { FULL_SCOPE } from './query/guards';
 import { QueryCacheLayer, QueryReport, QueryRunner } from './query/runner';
 import { GraphService } from './services/graph.service';
 import { TrailService } from './services/trail.service';
+import { Lifecycle, opsRoutes } from './ops/health';
+import { InstrumentedEngine, Metrics, createMetrics, instrumentEngine } from './ops/metrics';
+import { errorForLog, httpErrorHandler, requestLogPlugin } from './ops/request-log';
+import { HttpDrainer } from './ops/shutdown';
 
 export interface AppDeps {
   readonly config: Config;
@@ -33,11 +39,15 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly cache?: QueryCacheLayer;
   readonly now?: () => Date;
+  /** The app's metrics registry; a fresh one when omitted. */
+  readonly metrics?: Metrics;
 }
 
 export interface App {
   readonly httpServer: http.Server;
   readonly apollo: ApolloServer<RequestContext>;
+  /** Probes' state, request drainer, metrics and the instrumented engine: what a shutdown needs. */
+  readonly ops: { readonly lifecycle: Lifecycle; readonly drainer: HttpDrainer; readonly metrics: Metrics; readonly engine: InstrumentedEngine };
   /** Port actually bound (useful with PORT=0). */
   listen(): Promise<number>;
   close(): Promise<void>;
@@ -68,7 +78,7 @@ function reportPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
             const original = unwrapResolverError(err);
             if (original instanceof TrailqlError || (original instanceof GraphQLError && original.extensions?.code)) continue;
             logger.error(
-              { requestId: contextValue.requestId, err: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original) },
+              { requestId: contextValue.requestId, err: errorForLog(original, contextValue.runner?.compiled ?? []) },
               'request failed',
             );
           }
@@ -106,33 +116,59 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
 }
 
 export async function createApp(deps: AppDeps): Promise<App> {
-  const { config, engine, dialect, logger } = deps;
+  const { config, dialect, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const engine = instrumentEngine(deps.engine, metrics);
+  metrics.observeCache(deps.cache);
   const cursors = new CursorCodec(config.cursorSecret);
   const serviceDeps = { config, dialect, cursors, now: deps.now };
+  const auth = new Authenticator(config.security.auth);
   const expressApp = express();
   const httpServer = http.createServer(expressApp);
+  const drainer = new HttpDrainer(httpServer);
+  metrics.observeHttp(drainer);
+  const lifecycle = new Lifecycle();
 
   const apollo = new ApolloServer<RequestContext>({
     schema: schema(),
-    introspection: true,
+    introspection: config.security.introspection,
     csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    status400ForVariableCoercionErrors: true,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // Signals are handled by the service's own shutdown (src/ops/shutdown.ts).
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      config.security.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      limitsPlugin({ ...config.security.limits, defaultPageSize: config.page.defaultSize, maxPageSize: config.page.maxSize }),
       reportPlugin(logger),
+      requestLogPlugin({ logger, metrics }),
     ],
   });
   await apollo.start();
 
   expressApp.disable('x-powered-by');
-  expressApp.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  expressApp.use(
+    opsRoutes({
+      engine: deps.engine,
+      cache: deps.cache,
+      schema,
+      lifecycle,
+      timeoutMs: config.ops.readinessTimeoutMs,
+      logger,
+      metrics: config.ops.metricsEnabled ? metrics : undefined,
+    }),
+  );
   expressApp.use(
     '/graphql',
-    cors<cors.CorsRequest>(),
+    cors<cors.CorsRequest>({
+      origin: config.security.corsOrigins.includes('*') ? true : [...config.security.corsOrigins],
+      allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name'],
+      exposedHeaders: ['x-request-id'],
+      maxAge: 600,
+    }),
     express.json({ limit: '256kb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
@@ -143,16 +179,26 @@ export async function createApp(deps: AppDeps): Promise<App> {
         res.on('close', () => {
           if (!res.writableFinished) abort.abort();
         });
-        const runner = new QueryRunner(engine, { cache: deps.cache, signal: abort.signal, timeoutMs: config.engineTimeoutMs, noCache: wantsNoCache(req) });
-        const service = new TrailService(serviceDeps, runner, FULL_SCOPE);
+        const scope = await auth.authenticate(req.headers.authorization);
+        const runner = new QueryRunner(engine, {
+          cache: deps.cache,
+          signal: abort.signal,
+          timeoutMs: config.engineTimeoutMs,
+          budgetMs: config.security.limits.requestEngineBudgetMs,
+          noCache: scope.admin && wantsNoCache(req),
+        });
+        const service = new TrailService(serviceDeps, runner, scope);
         return { requestId, service, graph: new GraphService(service), runner };
       },
     }),
   );
 
+  expressApp.use(httpErrorHandler(logger));
+
   return {
     httpServer,
     apollo,
+    ops: { lifecycle, drainer, metrics, engine },
     listen: () =>
       new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { AthenaSettings } from './engines/athena/settings';
 import { parseAthenaEnv } from './engines/athena/env';
+import { SecurityConfig, parseSecurityConfig } from './auth/security-config';
 
 const DEFAULT_EVENT_SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
 
@@ -62,6 +63,8 @@ const EnvSchema = z.object({
   CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   DUCKDB_THREADS: int(0, 0, 256),
   DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be like "4GB"').optional(),
+  PARQUET_DIR: z.string().optional(),
+  PARQUET_ENABLED: bool(true),
   ENGINE_TIMEOUT_MS: int(120_000, 100, 3_600_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
@@ -71,6 +74,9 @@ const EnvSchema = z.object({
   CACHE_OPEN_TTL_SECONDS: int(60, 1, 86_400),
   CACHE_MAX_ENTRIES: int(1000, 1, 1_000_000),
   CACHE_LOCK_WAIT_MS: int(5000, 0, 120_000),
+  SHUTDOWN_TIMEOUT_MS: int(25_000, 0, 600_000),
+  READINESS_TIMEOUT_MS: int(2000, 50, 60_000),
+  METRICS_ENABLED: bool(true),
 });
 
 export interface Config {
@@ -86,12 +92,24 @@ export interface Config {
   readonly page: { readonly defaultSize: number; readonly maxSize: number };
   /** Signs cursors; a random per-process secret when unset (cursors then die with the process). */
   readonly cursorSecret: string | undefined;
-  readonly duckdb: { readonly threads: number; readonly memoryLimit: string | undefined };
+  readonly duckdb: {
+    readonly threads: number;
+    readonly memoryLimit: string | undefined;
+    /**
+     * The Parquet store `npm run compact` writes and the engine reads (PARQUET_DIR); undefined
+     * means `<trail folder>/.trailql-parquet`.
+     */
+    readonly parquetDir: string | undefined;
+    /** PARQUET_ENABLED=false: read only the JSON files even when a store exists. */
+    readonly parquetEnabled: boolean;
+  };
   readonly engineTimeoutMs: number;
   /** Present when ENGINE=athena. */
   readonly athena: AthenaSettings | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly cache: CacheConfig;
+  readonly ops: OpsConfig;
+  readonly security: SecurityConfig;
 }
 
 /** Query answer cache: Redis when `redisUrl` is set, an in-process LRU otherwise. */
@@ -111,6 +129,16 @@ export interface CacheConfig {
   readonly lockWaitMs: number;
 }
 
+/** Probes, metrics and shutdown. */
+export interface OpsConfig {
+  /** On SIGTERM/SIGINT, how long requests in flight may finish before they are aborted. */
+  readonly shutdownTimeoutMs: number;
+  /** How long /readyz waits for the engine's ping. */
+  readonly readinessTimeoutMs: number;
+  /** Serve Prometheus metrics on /metrics. */
+  readonly metricsEnabled: boolean;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -122,11 +150,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   const athena = env.ENGINE === 'athena' ? parseAthenaEnv(env) : undefined;
   const athenaProblems = athena && !athena.ok ? athena.problems : [];
+  const securityProblems: string[] = [];
+  const security = parseSecurityConfig(env, (env.ENGINE ?? 'duckdb') === 'duckdb' && !env.TRAIL_DIR, securityProblems);
   if (!parsed.success) {
-    throw new ConfigError([...parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`), ...athenaProblems]);
+    throw new ConfigError([...parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`), ...athenaProblems, ...securityProblems]);
   }
   const e = parsed.data;
-  const problems: string[] = [...athenaProblems];
+  const problems: string[] = [...athenaProblems, ...securityProblems];
   if (e.DEFAULT_PAGE_SIZE > e.MAX_PAGE_SIZE) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
   if (e.DEFAULT_WINDOW_HOURS > e.MAX_WINDOW_DAYS * 24) problems.push('DEFAULT_WINDOW_HOURS: must not exceed MAX_WINDOW_DAYS');
   if (problems.length) throw new ConfigError(problems);
@@ -134,15 +164,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     engine: e.ENGINE,
-    trailDir: e.TRAIL_DIR ? path.resolve(e.TRAIL_DIR) : undefined,
-    sample: { dir: path.resolve(e.SAMPLE_DIR ?? '.trail/sample'), days: e.SAMPLE_DAYS, seed: e.SAMPLE_SEED },
-    eventSources: e.EVENT_SOURCES.includes('*') ? [] : e.EVENT_SOURCES,
+    ...storageSettings(e),
     window: { defaultHours: e.DEFAULT_WINDOW_HOURS, maxDays: e.MAX_WINDOW_DAYS, deliveryMarginDays: e.DELIVERY_MARGIN_DAYS },
     page: { defaultSize: e.DEFAULT_PAGE_SIZE, maxSize: e.MAX_PAGE_SIZE },
     cursorSecret: e.CURSOR_SECRET,
-    duckdb: { threads: e.DUCKDB_THREADS, memoryLimit: e.DUCKDB_MEMORY_LIMIT },
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
     athena: athena?.ok ? athena.settings : undefined,
+    security,
     logLevel: e.LOG_LEVEL,
     cache: {
       enabled: e.CACHE_ENABLED,
@@ -153,5 +181,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEntries: e.CACHE_MAX_ENTRIES,
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
     },
+    ops: { shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, readinessTimeoutMs: e.READINESS_TIMEOUT_MS, metricsEnabled: e.METRICS_ENABLED },
   };
+}
+
+/** Where the trail and its Parquet store are, which event sources are served, the DuckDB settings. */
+export type StorageConfig = Pick<Config, 'trailDir' | 'sample' | 'eventSources' | 'duckdb'>;
+
+function storageSettings(e: z.infer<typeof EnvSchema>): StorageConfig {
+  return {
+    trailDir: e.TRAIL_DIR ? path.resolve(e.TRAIL_DIR) : undefined,
+    sample: { dir: path.resolve(e.SAMPLE_DIR ?? '.trail/sample'), days: e.SAMPLE_DAYS, seed: e.SAMPLE_SEED },
+    eventSources: e.EVENT_SOURCES.includes('*') ? [] : e.EVENT_SOURCES,
+    duckdb: {
+      threads: e.DUCKDB_THREADS,
+      memoryLimit: e.DUCKDB_MEMORY_LIMIT,
+      parquetDir: e.PARQUET_DIR ? path.resolve(e.PARQUET_DIR) : undefined,
+      parquetEnabled: e.PARQUET_ENABLED,
+    },
+  };
+}
+
+/**
+ * The storage settings alone, for offline tools (`npm run compact`) that serve nobody and so need
+ * no authentication settings.
+ */
+export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`));
+  return storageSettings(parsed.data);
 }

@@ -4,6 +4,7 @@ import { createCache } from './cache';
 import { ConfigError, loadConfig } from './config';
 import { createEngine } from './engines';
 import { createLogger } from './logger';
+import { onTerminationSignals, shutdown } from './ops/shutdown';
 import { ensureSampleTrail } from './trail/sample-trail';
 
 async function main(): Promise<void> {
@@ -25,19 +26,33 @@ async function main(): Promise<void> {
   }
   const { engine, dialect } = await createEngine(config, trailDir ?? '');
   const cache = createCache(config, logger);
+  if (config.security.auth.devMode) {
+    logger.warn('authentication is OFF: dev mode on the generated sample trail (set AUTH_DEV_MODE=false to require keys)');
+  }
   const app = await createApp({ config, engine, dialect, logger, cache });
   const port = await app.listen();
   logger.info({ url: `http://localhost:${port}/graphql`, engine: engine.name, source: engine.sourceId }, 'trailql is listening');
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await app.close();
-    await cache.close();
-    await engine.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const abortGraceMs = 5000;
+  onTerminationSignals({
+    logger,
+    exit: (code) => process.exit(code),
+    hardDeadlineMs: config.ops.shutdownTimeoutMs + abortGraceMs + 15_000,
+    run: () =>
+      shutdown({
+        lifecycle: app.ops.lifecycle,
+        drainer: app.ops.drainer,
+        timeoutMs: config.ops.shutdownTimeoutMs,
+        logger,
+        engineIdle: (ms) => app.ops.engine.idle(ms),
+        abortGraceMs,
+        close: [
+          { name: 'graphql', close: () => app.close() },
+          { name: 'cache', close: () => cache.close() },
+          { name: 'engine', close: () => engine.close() },
+        ],
+      }),
+  });
 }
 
 main().catch((err: unknown) => {

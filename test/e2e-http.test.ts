@@ -5,6 +5,9 @@
 import * as fs from 'node:fs';
 import { useSampleServer } from './support/sample-server';
 import { SAMPLE_END } from './support/trails';
+import { TEST_KEY } from './support/server';
+
+const AUTH = { authorization: `Bearer ${TEST_KEY}` };
 
 const ctx = useSampleServer(1, { iotEventsPerDay: 40 });
 
@@ -45,7 +48,7 @@ describe('CSRF prevention', () => {
   });
 
   test('POST with application/json is served', async () => {
-    const res = await fetch(ctx.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+    const res = await fetch(ctx.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify({ query: QUERY }) });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { data: unknown }).data).toEqual({ __typename: 'Query' });
   });
@@ -56,7 +59,7 @@ describe('CSRF prevention', () => {
   });
 
   test.each(['apollo-require-preflight', 'x-apollo-operation-name'])('GET with %s is served', async (header) => {
-    const res = await fetch(getUrl(QUERY), { headers: { [header]: 'x' } });
+    const res = await fetch(getUrl(QUERY), { headers: { [header]: 'x', ...AUTH } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { data: unknown }).data).toEqual({ __typename: 'Query' });
   });

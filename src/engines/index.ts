@@ -3,6 +3,7 @@ import { Dialect } from '../query/compiler';
 import { Engine } from './engine';
 import { duckdbDialect } from './duckdb/dialect';
 import { DuckDbEngine } from './duckdb/driver';
+import { defaultStoreDir } from './duckdb/parquet-store';
 import { athenaDialect } from './athena/dialect';
 import { AthenaEngine } from './athena/driver';
 import { isOrganizationTrail } from './athena/settings';
@@ -26,6 +27,8 @@ export async function createEngine(config: Config, trailDir: string): Promise<En
     trailDir,
     threads: config.duckdb.threads || undefined,
     memoryLimit: config.duckdb.memoryLimit,
+    parquetDir: config.duckdb.parquetEnabled ? (config.duckdb.parquetDir ?? defaultStoreDir(trailDir)) : undefined,
+    eventSources: config.eventSources,
   });
   return { engine, dialect: duckdbDialect };
 }

@@ -14,9 +14,11 @@ export interface Scope {
   readonly readPayloads: boolean;
   /** Who this is, for logs (never a secret). */
   readonly principal: string;
+  /** May bypass the answer cache (`x-trailql-no-cache`). */
+  readonly admin: boolean;
 }
 
-export const FULL_SCOPE: Scope = Object.freeze({ accounts: [], regions: [], readPayloads: true, principal: 'anonymous' });
+export const FULL_SCOPE: Scope = Object.freeze({ accounts: [], regions: [], readPayloads: true, principal: 'anonymous', admin: false });
 
 export interface WindowRules {
   readonly defaultHours: number;

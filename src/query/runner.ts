@@ -1,4 +1,5 @@
 import { CompiledQuery, Engine, Row } from '../engines/engine';
+import { TooComplexError } from '../errors';
 
 /** One line of the cost report a response carries in `extensions.cost`. */
 export interface QueryReport {
@@ -41,13 +42,22 @@ export class QueryRunner {
 
   constructor(
     private readonly engine: Engine,
-    private readonly options: { cache?: QueryCacheLayer; signal?: AbortSignal; timeoutMs?: number; noCache?: boolean } = {},
+    private readonly options: { cache?: QueryCacheLayer; signal?: AbortSignal; timeoutMs?: number; noCache?: boolean; budgetMs?: number } = {},
   ) {}
+
+  /** Engine time (wall clock of engine calls) this request has used. */
+  private spentMs = 0;
 
   async run(query: CompiledQuery): Promise<Row[]> {
     this.compiled.push(query);
     const exec = async () => {
-      const result = await this.engine.execute(query, { signal: this.options.signal, timeoutMs: this.options.timeoutMs });
+      const remaining = (this.options.budgetMs ?? Infinity) - this.spentMs;
+      if (remaining <= 0) throw new TooComplexError('this request used up its engine time budget; ask for less in one request');
+      const timeoutMs = Math.min(this.options.timeoutMs ?? Infinity, remaining);
+      const started = performance.now();
+      const result = await this.engine
+        .execute(query, { signal: this.options.signal, timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : undefined })
+        .finally(() => (this.spentMs += performance.now() - started));
       const report: QueryReport = {
         label: query.label,
         engine: this.engine.name,

@@ -8,6 +8,7 @@ import { Config, loadConfig } from '../../src/config';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../../src/engines/engine';
 import { EngineSetup, createEngine } from '../../src/engines';
 import { createLogger } from '../../src/logger';
+import { hashKey } from '../../src/auth/authenticate';
 import { QueryCacheLayer } from '../../src/query/runner';
 
 export interface GqlResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -58,12 +59,24 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** An API key every test server accepts, with full scope (admin, payloads). */
+export const TEST_KEY = 'test-key-with-full-scope-0123456789';
+export const TEST_KEYS = [{ id: 'tests', sha256: hashKey(TEST_KEY), accounts: [], regions: [], payloads: true, admin: true }];
+
 export async function startServer(
   trailDir: string,
   env: Record<string, string> = {},
   extra: { cache?: QueryCacheLayer; now?: () => Date; engine?: EngineSetup } = {},
 ): Promise<TestServer> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TRAIL_DIR: trailDir, DUCKDB_THREADS: '2', ...env });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    TRAIL_DIR: trailDir,
+    DUCKDB_THREADS: '2',
+    API_KEYS: JSON.stringify(TEST_KEYS),
+    ...env,
+  });
   const { engine, dialect } = extra.engine ?? (await createEngine(config, trailDir));
   const recording = new RecordingEngine(engine);
   const app = await createApp({ config, engine: recording, dialect, logger: createLogger(config.logLevel), cache: extra.cache, now: extra.now });
@@ -77,7 +90,7 @@ export async function startServer(
     async gql(query, variables, headers = {}) {
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_KEY}`, ...headers },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await res.json()) as Omit<GqlResponse, 'status' | 'headers'>;

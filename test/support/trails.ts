@@ -12,7 +12,7 @@ export function tempDir(prefix = 'trailql-test-'): string {
 /** A fixed end time so every run generates the same sample trail. */
 export const SAMPLE_END = new Date('2026-03-15T12:00:00Z');
 
-export async function sampleTrail(days: number, options: { iotEventsPerDay?: number; otherEventsPerIotEvent?: number; end?: Date } = {}): Promise<string> {
+export async function sampleTrail(days: number, options: { iotEventsPerDay?: number; otherEventsPerIotEvent?: number; deliveryMinutes?: number; end?: Date } = {}): Promise<string> {
   const dir = tempDir();
   await generateSampleTrail({ outDir: dir, days, end: options.end ?? SAMPLE_END, seed: 7, ...options });
   return dir;

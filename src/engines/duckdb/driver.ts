@@ -4,13 +4,32 @@ import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckdb/node-api';
 import { EngineError } from '../../errors';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row } from '../engine';
-import { listTrailFiles } from './trail-files';
+import { JSON_SOURCE, columnarSource } from './dialect';
+import { ParquetStore } from './parquet-store';
+import { dayFolders, recordFiles } from './trail-files';
 
 export interface DuckDbSettings {
   /** Folder holding `AWSLogs/` in the S3 delivery layout. */
   readonly trailDir: string;
   readonly threads?: number;
   readonly memoryLimit?: string;
+  /**
+   * The Parquet store written by `npm run compact` (parquet-store.ts). When set, days it holds up
+   * to date are read from it, the others from JSON; a missing folder just means "all JSON".
+   */
+  readonly parquetDir?: string;
+  /** The service's event sources (`[]` = every source): a store made for fewer is not read. */
+  readonly eventSources?: readonly string[];
+}
+
+/** The files one statement reads and how they are bound. */
+interface Sources {
+  readonly sql: string;
+  /** File lists bound, in order, to the statement's first placeholders. */
+  readonly lists: readonly (readonly string[])[];
+  /** Parquet files first, then JSON files. */
+  readonly files: readonly string[];
+  readonly bytes: number;
 }
 
 function plain(value: unknown): string | number | boolean | null {
@@ -26,6 +45,7 @@ export class DuckDbEngine implements Engine {
   readonly capabilities = { billedByScan: false, cancellable: true };
   readonly sourceId: string;
   private readonly emptyFile: string;
+  private readonly store: ParquetStore | undefined;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -36,6 +56,7 @@ export class DuckDbEngine implements Engine {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trailql-'));
     this.emptyFile = path.join(dir, 'empty.json');
     writeFileSync(this.emptyFile, '{"Records":[]}');
+    this.store = settings.parquetDir ? new ParquetStore(path.resolve(settings.parquetDir), settings.trailDir, settings.eventSources) : undefined;
   }
 
   static async create(settings: DuckDbSettings): Promise<DuckDbEngine> {
@@ -46,23 +67,45 @@ export class DuckDbEngine implements Engine {
     return new DuckDbEngine(instance, settings);
   }
 
-  /** Files a compiled query would open. */
-  files(query: CompiledQuery): Promise<string[]> {
-    return listTrailFiles(this.settings.trailDir, query.partitions);
+  /** Files a compiled query would open: Parquet files of the days the store holds, JSON files of the rest. */
+  async files(query: CompiledQuery): Promise<string[]> {
+    return [...(await this.sources(query)).files];
+  }
+
+  /**
+   * Only the day folders of the query's partitions are looked at. With a store, each account,
+   * region and day it holds up to date is one Parquet file; every other day is its JSON files, and
+   * the statement's source becomes the union of both (same columns, same types).
+   */
+  private async sources(query: CompiledQuery): Promise<Sources> {
+    const folders = await dayFolders(this.settings.trailDir, query.partitions);
+    const at = query.sql.indexOf(JSON_SOURCE);
+    const swappable = at >= 0 && at === query.sql.lastIndexOf(JSON_SOURCE);
+    const split = this.store && swappable ? await this.store.split(folders) : { parquet: [], jsonDirs: folders.map((f) => f.dir) };
+    const json = (await Promise.all(split.jsonDirs.map((d) => recordFiles(d)))).flat().sort();
+    const jsonBytes = (await Promise.all(json.map((f) => fs.stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+    if (split.parquet.length === 0) return { sql: query.sql, lists: [json.length ? json : [this.emptyFile]], files: json, bytes: jsonBytes };
+    const parquet = split.parquet.map((p) => p.file);
+    const source = columnarSource(json.length > 0);
+    return {
+      sql: query.sql.slice(0, at) + source + query.sql.slice(at + JSON_SOURCE.length),
+      lists: json.length ? [parquet, json] : [parquet],
+      files: [...parquet, ...json],
+      bytes: jsonBytes + split.parquet.reduce((a, p) => a + p.size, 0),
+    };
   }
 
   async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const started = performance.now();
-    const files = await this.files(query);
-    const bytes = (await Promise.all(files.map((f) => fs.stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+    const { sql, lists, files, bytes } = await this.sources(query);
     const connection = await DuckDBConnection.create(this.instance);
     const abort = () => connection.interrupt();
     options.signal?.addEventListener('abort', abort, { once: true });
     const timer = options.timeoutMs ? setTimeout(abort, options.timeoutMs) : undefined;
     try {
       if (options.signal?.aborted) throw new EngineError('query abandoned before it started', this.name);
-      const prepared = await connection.prepare(query.sql);
-      const values: DuckDBValue[] = [listValue(files.length ? files : [this.emptyFile]), ...query.params];
+      const prepared = await connection.prepare(sql);
+      const values: DuckDBValue[] = [...lists.map((l) => listValue([...l])), ...query.params];
       prepared.bind(values);
       const reader = await prepared.runAndReadAll();
       const rows: Row[] = reader.getRowObjectsJS().map((r) => {
@@ -70,7 +113,7 @@ export class DuckDbEngine implements Engine {
         for (const [k, v] of Object.entries(r)) row[k] = plain(v);
         return row;
       });
-      return { rows, stats: { engineMs: performance.now() - started, bytesScanned: bytes, files } };
+      return { rows, stats: { engineMs: performance.now() - started, bytesScanned: bytes, files: [...files] } };
     } catch (err) {
       if (err instanceof EngineError) throw err;
       const message = err instanceof Error ? err.message : String(err);

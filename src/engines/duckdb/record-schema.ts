@@ -62,3 +62,6 @@ function typeText(t: FieldType): string {
 
 /** The `columns` argument of read_json for a `{"Records":[...]}` file. */
 export const RECORDS_COLUMNS = `{'Records': '${typeText(RECORD).replace(/'/g, "''")}[]'}`;
+
+/** The record's top-level columns, in the order the JSON source yields them (CloudTrail's spelling). */
+export const RECORD_COLUMN_NAMES: readonly string[] = Object.keys(RECORD);

@@ -15,7 +15,8 @@ async function children(dir: string): Promise<string[]> {
   }
 }
 
-async function recordFiles(dir: string): Promise<string[]> {
+/** The record files (`.json`, `.json.gz`) directly in a folder; none when it does not exist. */
+export async function recordFiles(dir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });
     return entries.filter((e) => e.isFile() && RECORD_FILE.test(e.name)).map((e) => path.join(dir, e.name));
@@ -45,14 +46,56 @@ async function accountFolders(awsLogs: string): Promise<{ account: string; dir: 
  * `CloudTrail-Digest/` and `CloudTrail-Insight/` are never entered.
  */
 export async function listTrailFiles(root: string, partitions: PartitionSpec): Promise<string[]> {
-  const awsLogs = path.basename(root) === 'AWSLogs' ? root : path.join(root, 'AWSLogs');
   const files: string[] = [];
-  for (const { account, dir } of await accountFolders(awsLogs)) {
+  for (const folder of await dayFolders(root, partitions)) files.push(...(await recordFiles(folder.dir)));
+  return files.sort();
+}
+
+/** One `<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>` folder (plain or organization trail). */
+export interface DayFolder {
+  readonly account: string;
+  readonly region: string;
+  /** `yyyy/MM/dd` */
+  readonly day: string;
+  /** Absolute path of the folder (it may not exist). */
+  readonly dir: string;
+}
+
+/** The folder holding `AWSLogs/` (the trail directory may be given as either). */
+export function trailRoot(trailDir: string): string {
+  return path.basename(trailDir) === 'AWSLogs' ? path.dirname(trailDir) : trailDir;
+}
+
+/**
+ * The day folders a query's partitions name, without opening any of them: the account folders
+ * (filtered), their region folders (filtered), then the listed days. Folders may not exist.
+ */
+export async function dayFolders(root: string, partitions: PartitionSpec): Promise<DayFolder[]> {
+  const out: DayFolder[] = [];
+  for (const { account, dir } of await accountFolders(path.join(trailRoot(root), 'AWSLogs'))) {
     if (partitions.accounts.length && !partitions.accounts.includes(account)) continue;
     for (const region of await children(dir)) {
       if (partitions.regions.length && !partitions.regions.includes(region)) continue;
-      for (const day of partitions.days) files.push(...(await recordFiles(path.join(dir, region, ...day.split('/')))));
+      for (const day of partitions.days) out.push({ account, region, day, dir: path.join(dir, region, ...day.split('/')) });
     }
   }
-  return files.sort();
+  return out;
+}
+
+/** Every existing day folder of the trail (digests and Insights excluded), in path order. */
+export async function allDayFolders(root: string): Promise<DayFolder[]> {
+  const out: DayFolder[] = [];
+  const digits = (n: number) => (name: string) => name.length === n && /^\d+$/.test(name);
+  for (const { account, dir } of await accountFolders(path.join(trailRoot(root), 'AWSLogs'))) {
+    for (const region of (await children(dir)).sort()) {
+      for (const yyyy of (await children(path.join(dir, region))).filter(digits(4)).sort()) {
+        for (const mm of (await children(path.join(dir, region, yyyy))).filter(digits(2)).sort()) {
+          for (const dd of (await children(path.join(dir, region, yyyy, mm))).filter(digits(2)).sort()) {
+            out.push({ account, region, day: `${yyyy}/${mm}/${dd}`, dir: path.join(dir, region, yyyy, mm, dd) });
+          }
+        }
+      }
+    }
+  }
+  return out;
 }

@@ -1,0 +1,93 @@
+/**
+ * Refuses queries that are too deep, too wide or too costly before any resolver runs, so no
+ * engine query starts. Complexity counts connection sizes: a field taking `first: n` costs
+ * n times its selection.
+ */
+import { ApolloServerPlugin } from '@apollo/server';
+import { DocumentNode, FieldNode, getVariableValues, FragmentDefinitionNode, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { TooComplexError } from '../errors';
+
+export interface QueryLimits {
+  readonly maxDepth: number;
+  readonly maxComplexity: number;
+  readonly maxAliases: number;
+  /** Page size assumed for connection fields asked without `first`. */
+  readonly defaultPageSize: number;
+  /** Larger `first` values are refused by the resolvers as bad input; they cost no more than this here. */
+  readonly maxPageSize: number;
+}
+
+/** Cost of a field with `first`: its selection, `first` times. */
+function connectionEstimator(defaultSize: number, maxSize: number): ComplexityEstimator {
+  return ({ args, childComplexity, field }) => {
+    const takesFirst = field.args.some((a) => a.name === 'first');
+    if (!takesFirst) return undefined;
+    const n = typeof args.first === 'number' && args.first > 0 ? Math.min(args.first, maxSize) : defaultSize;
+    return 1 + n * Math.max(1, childComplexity);
+  };
+}
+
+function depthOf(set: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
+  if (!set) return 0;
+  let max = 0;
+  for (const sel of set.selections) {
+    if (sel.kind === Kind.FIELD) {
+      if (sel.name.value.startsWith('__')) continue;
+      max = Math.max(max, 1 + depthOf(sel.selectionSet, fragments, seen));
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      max = Math.max(max, depthOf(sel.selectionSet, fragments, seen));
+    } else {
+      const name = sel.name.value;
+      if (seen.has(name)) continue;
+      const frag = fragments.get(name);
+      max = Math.max(max, depthOf(frag?.selectionSet, fragments, new Set([...seen, name])));
+    }
+  }
+  return max;
+}
+
+function countAliases(doc: DocumentNode): number {
+  let n = 0;
+  const visit = (set: SelectionSetNode | undefined) => {
+    for (const sel of set?.selections ?? []) {
+      if (sel.kind === Kind.FIELD && (sel as FieldNode).alias) n += 1;
+      if ('selectionSet' in sel) visit(sel.selectionSet);
+    }
+  };
+  for (const def of doc.definitions) if ('selectionSet' in def) visit(def.selectionSet as SelectionSetNode);
+  return n;
+}
+
+export function checkLimits(schema: GraphQLSchema, doc: DocumentNode, operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>, limits: QueryLimits): void {
+  if (!operation) return;
+  const fragments = new Map(doc.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const depth = depthOf(operation.selectionSet, fragments, new Set());
+  if (depth > limits.maxDepth) throw new TooComplexError(`query depth ${depth} is over the limit of ${limits.maxDepth}`);
+  const aliases = countAliases(doc);
+  if (aliases > limits.maxAliases) throw new TooComplexError(`${aliases} aliases is over the limit of ${limits.maxAliases}`);
+  // Variables that do not coerce are the client's mistake, reported by execution as BAD_USER_INPUT.
+  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return;
+  const complexity = getComplexity({
+    schema,
+    query: doc,
+    operationName: operation.name?.value,
+    variables,
+    estimators: [connectionEstimator(limits.defaultPageSize, limits.maxPageSize), simpleEstimator({ defaultComplexity: 1 })],
+  });
+  if (complexity > limits.maxComplexity) {
+    throw new TooComplexError(`query complexity ${complexity} is over the limit of ${limits.maxComplexity}; ask for smaller pages or fewer nested fields`);
+  }
+}
+
+export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          checkLimits(schema, document, operation, request.variables ?? {}, limits);
+        },
+      };
+    },
+  };
+}

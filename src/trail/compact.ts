@@ -1,0 +1,334 @@
+/**
+ * Compaction: the JSON trail to the Parquet store the DuckDB engine reads (layout, manifest and
+ * freshness rule in src/engines/duckdb/parquet-store.ts).
+ *
+ * For each account, region and day folder of the trail (plain and organization trails), the records
+ * whose eventSource is configured are written to one Parquet file with exactly the columns of the
+ * JSON source. Incremental: a day is rewritten only when it is new, when its files changed (names,
+ * sizes, modification times), or when it was made with another schema or other event sources; a
+ * day whose folder was touched without any file changing only gets its manifest refreshed. Every
+ * file is written under a temporary name and renamed into place. Duplicate deliveries are kept:
+ * queries deduplicate, as over JSON.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { jsonRecords } from '../engines/duckdb/dialect';
+import {
+  MANIFEST_FILE,
+  Manifest,
+  ManifestFile,
+  ManifestSource,
+  PARQUET_FILE,
+  STORE_FORMAT,
+  STORE_SCHEMA,
+  defaultStoreDir,
+  mtimeNs,
+  partitionDir,
+  partitionKey,
+  readManifest,
+  sameSources,
+  trailRelative,
+} from '../engines/duckdb/parquet-store';
+import { DayFolder, allDayFolders, recordFiles } from '../engines/duckdb/trail-files';
+
+/**
+ * A folder modified less than this long ago may still change within the same file-system clock
+ * tick, unseen: compaction waits until the newest folder is at least this old before listing.
+ */
+const SETTLE_MS = 1000;
+
+export interface CompactProgress {
+  /** Days looked at, of all the trail's days. */
+  readonly days: number;
+  readonly totalDays: number;
+  /** JSON files compacted so far, of those that need it. */
+  readonly files: number;
+  readonly totalFiles: number;
+  /** Records written so far. */
+  readonly records: number;
+  readonly elapsedMs: number;
+}
+
+export interface CompactOptions {
+  /** Folder holding `AWSLogs/`. */
+  readonly trailDir: string;
+  /** Default `<trailDir>/.trailql-parquet`. */
+  readonly storeDir?: string;
+  /** eventSource values to keep; `[]` keeps every record. */
+  readonly eventSources: readonly string[];
+  readonly threads?: number;
+  readonly memoryLimit?: string;
+  /** Rewrite every day, up to date or not. */
+  readonly force?: boolean;
+  readonly onProgress?: (p: CompactProgress) => void;
+}
+
+export interface CompactResult {
+  readonly storeDir: string;
+  /** Account/region/day partitions in the trail. */
+  readonly days: number;
+  /** Partitions written, as `account/region/yyyy/MM/dd`. */
+  readonly compacted: readonly string[];
+  /** Partitions whose folder changed with no file changing: manifest rewritten, data kept. */
+  readonly refreshed: readonly string[];
+  readonly upToDate: number;
+  /** Partitions removed from the store because their JSON folders are gone. */
+  readonly removed: readonly string[];
+  /** Partitions that could not be compacted (they stay on JSON). */
+  readonly failed: readonly { readonly key: string; readonly error: string }[];
+  /** JSON files read and their bytes. */
+  readonly sourceFiles: number;
+  readonly sourceBytes: number;
+  /** Records written (duplicate deliveries included). */
+  readonly records: number;
+  readonly parquetBytes: number;
+  readonly ms: number;
+}
+
+interface Partition {
+  readonly key: string;
+  readonly account: string;
+  readonly region: string;
+  readonly day: string;
+  readonly folders: DayFolder[];
+}
+
+interface Listing {
+  readonly sources: ManifestSource[];
+  readonly files: ManifestFile[];
+  /** Absolute paths, same order as `files`. */
+  readonly paths: string[];
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+function sameFiles(a: readonly ManifestFile[], b: readonly ManifestFile[]): boolean {
+  if (a.length !== b.length) return false;
+  const byPath = new Map(a.map((f) => [f.path, f]));
+  return b.every((f) => {
+    const o = byPath.get(f.path);
+    return o !== undefined && o.size === f.size && o.mtimeMs === f.mtimeMs;
+  });
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/** Each folder's time first, then its files: a file landing after the listing moves the time. */
+async function listPartition(trailDir: string, p: Partition): Promise<Listing> {
+  const sources: ManifestSource[] = [];
+  const files: ManifestFile[] = [];
+  const paths: string[] = [];
+  for (const folder of p.folders) {
+    const t = await mtimeNs(folder.dir);
+    if (t === undefined) continue;
+    sources.push({ dir: trailRelative(trailDir, folder.dir), mtimeNs: t });
+    const names = await recordFiles(folder.dir);
+    const stats = await Promise.all(names.map((f) => fs.stat(f)));
+    names.forEach((f, i) => {
+      paths.push(f);
+      files.push({ path: trailRelative(trailDir, f), size: stats[i]!.size, mtimeMs: stats[i]!.mtimeMs });
+    });
+  }
+  return { sources, files, paths };
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await fs.writeFile(tmp, text);
+  await fs.rename(tmp, file);
+}
+
+/** Whether the manifest's Parquet file is the one on disk. */
+async function parquetIntact(dir: string, m: Manifest): Promise<boolean> {
+  if (!m.parquet) return true;
+  try {
+    const s = await fs.stat(path.join(dir, m.parquet.file), { bigint: true });
+    return s.mtimeNs.toString() === m.parquet.mtimeNs && Number(s.size) === m.parquet.size;
+  } catch {
+    return false;
+  }
+}
+
+/** Partition folders in the store that hold a manifest, by key. */
+async function storedPartitions(store: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const sub = async (dir: string, prefix: string) =>
+    (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory() && d.name.startsWith(prefix)).map((d) => d.name);
+  for (const a of await sub(store, 'account=')) {
+    for (const r of await sub(path.join(store, a), 'region=')) {
+      for (const d of await sub(path.join(store, a, r), 'day=')) {
+        const dir = path.join(store, a, r, d);
+        const m = await readManifest(path.join(dir, MANIFEST_FILE));
+        if (m) out.set(partitionKey(m.account, m.region, m.day), dir);
+      }
+    }
+  }
+  return out;
+}
+
+/** Compacts the trail into the store; see the file comment. */
+export async function compactTrail(options: CompactOptions): Promise<CompactResult> {
+  const started = performance.now();
+  const trailDir = path.resolve(options.trailDir);
+  const store = path.resolve(options.storeDir ?? defaultStoreDir(trailDir));
+  const sources = [...options.eventSources].sort();
+
+  const partitions = new Map<string, Partition>();
+  for (const f of await allDayFolders(trailDir)) {
+    const key = partitionKey(f.account, f.region, f.day);
+    const p = partitions.get(key) ?? { key, account: f.account, region: f.region, day: f.day, folders: [] };
+    p.folders.push(f);
+    partitions.set(key, p);
+  }
+
+  // Let the newest folder settle (see SETTLE_MS).
+  const times = await Promise.all([...partitions.values()].flatMap((p) => p.folders.map((f) => fs.stat(f.dir).then((s) => s.mtimeMs))));
+  const youngest = times.length ? Math.max(...times) : 0;
+  const wait = Math.min(SETTLE_MS, youngest + SETTLE_MS - Date.now());
+  if (wait > 0) await sleep(wait);
+
+  // Decide what needs work first, so progress can say how much is left.
+  type Work = { p: Partition; listing: Listing; dir: string; action: 'compact' | 'refresh' };
+  const work: Work[] = [];
+  let upToDate = 0;
+  for (const p of partitions.values()) {
+    const listing = await listPartition(trailDir, p);
+    const dir = partitionDir(store, p.account, p.region, p.day);
+    const m = options.force ? undefined : await readManifest(path.join(dir, MANIFEST_FILE));
+    const current =
+      m !== undefined &&
+      m.schema === STORE_SCHEMA &&
+      sameSet(m.eventSources, sources) &&
+      sameFiles(m.files, listing.files) &&
+      sameSet(
+        m.sources.map((s) => s.dir),
+        listing.sources.map((s) => s.dir),
+      ) &&
+      (await parquetIntact(dir, m));
+    if (!current) work.push({ p, listing, dir, action: 'compact' });
+    else if (!sameSources(m.sources, listing.sources)) work.push({ p, listing, dir, action: 'refresh' });
+    else upToDate++;
+  }
+
+  const totalFiles = work.filter((w) => w.action === 'compact').reduce((a, w) => a + w.listing.files.length, 0);
+  const compacted: string[] = [];
+  const refreshed: string[] = [];
+  const failed: { key: string; error: string }[] = [];
+  let filesDone = 0;
+  let sourceBytes = 0;
+  let records = 0;
+  let parquetBytes = 0;
+  let daysDone = upToDate;
+  const progress = () =>
+    options.onProgress?.({ days: daysDone, totalDays: partitions.size, files: filesDone, totalFiles, records, elapsedMs: performance.now() - started });
+  progress();
+
+  const dbOptions: Record<string, string> = {};
+  if (options.threads) dbOptions.threads = String(options.threads);
+  if (options.memoryLimit) dbOptions.memory_limit = options.memoryLimit;
+  const instance = work.some((w) => w.action === 'compact') ? await DuckDBInstance.create(':memory:', dbOptions) : undefined;
+  const connection = instance ? await DuckDBConnection.create(instance) : undefined;
+  try {
+    for (const w of work) {
+      const { p, listing, dir } = w;
+      const manifestBase = {
+        format: STORE_FORMAT,
+        schema: STORE_SCHEMA,
+        eventSources: sources,
+        account: p.account,
+        region: p.region,
+        day: p.day,
+        sources: listing.sources,
+        files: listing.files,
+      };
+      await fs.mkdir(dir, { recursive: true });
+      if (w.action === 'refresh') {
+        const old = (await readManifest(path.join(dir, MANIFEST_FILE)))!;
+        await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify({ ...old, ...manifestBase, compactedAt: old.compactedAt }, null, 1));
+        refreshed.push(p.key);
+        daysDone++;
+        progress();
+        continue;
+      }
+      try {
+        const written = await writePartition(connection!, dir, listing.paths, sources);
+        const manifest: Manifest = { ...manifestBase, compactedAt: new Date().toISOString(), records: written.records, parquet: written.parquet };
+        await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+        if (!written.parquet) await fs.rm(path.join(dir, PARQUET_FILE), { force: true });
+        compacted.push(p.key);
+        records += written.records;
+        parquetBytes += written.parquet?.size ?? 0;
+        sourceBytes += listing.files.reduce((a, f) => a + f.size, 0);
+      } catch (err) {
+        failed.push({ key: p.key, error: err instanceof Error ? err.message : String(err) });
+      }
+      filesDone += listing.files.length;
+      daysDone++;
+      progress();
+    }
+  } finally {
+    connection?.closeSync();
+    instance?.closeSync();
+  }
+
+  // Partitions whose JSON folders are all gone answer nothing over JSON: remove them. A trail with
+  // no day folder at all is more likely a wrong path than an emptied trail: keep the store then.
+  const removed: string[] = [];
+  if (partitions.size > 0) {
+    for (const [key, dir] of await storedPartitions(store)) {
+      if (partitions.has(key)) continue;
+      await fs.rm(dir, { recursive: true, force: true });
+      removed.push(key);
+    }
+  }
+
+  return {
+    storeDir: store,
+    days: partitions.size,
+    compacted,
+    refreshed,
+    upToDate,
+    removed,
+    failed,
+    sourceFiles: filesDone,
+    sourceBytes,
+    records,
+    parquetBytes,
+    ms: performance.now() - started,
+  };
+}
+
+/**
+ * One partition's records to Parquet: written under a temporary name, described (size, time),
+ * then renamed; the manifest that names it is written after. No file when nothing matched.
+ */
+async function writePartition(
+  connection: DuckDBConnection,
+  dir: string,
+  files: readonly string[],
+  sources: readonly string[],
+): Promise<{ records: number; parquet: Manifest['parquet'] }> {
+  if (files.length === 0) return { records: 0, parquet: null };
+  const tmp = path.join(dir, `${PARQUET_FILE}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const where = sources.length ? `WHERE "eventSource" IN (${sources.map(sqlText).join(', ')})` : '';
+  const list = `[${files.map(sqlText).join(', ')}]`;
+  try {
+    const reader = await connection.runAndReadAll(
+      `COPY (SELECT * FROM ${jsonRecords(list)} ${where} ORDER BY "eventTime", "eventID") TO ${sqlText(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    const records = Number(reader.getRows()[0]?.[0] ?? 0);
+    if (records === 0) {
+      await fs.rm(tmp, { force: true });
+      return { records: 0, parquet: null };
+    }
+    const s = await fs.stat(tmp, { bigint: true });
+    await fs.rename(tmp, path.join(dir, PARQUET_FILE));
+    return { records, parquet: { file: PARQUET_FILE, size: Number(s.size), mtimeNs: s.mtimeNs.toString() } };
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Access control over HTTP: who gets in, what each key or token may see through every query path,
+ * and the limits that refuse a request before any engine query runs.
+ */
+import * as jose from 'jose';
+import { hashKey } from '../src/auth/authenticate';
+import { loadConfig } from '../src/config';
+import { IOT_SOURCES, RawRecord, callerKeyOf, dedupe, inWindow, readRecords } from './support/records';
+import { TEST_KEY, TEST_KEYS, TestServer, startServer } from './support/server';
+import { SAMPLE_END, sampleTrail } from './support/trails';
+
+const A = '111122223333';
+const FROM = new Date(SAMPLE_END.getTime() - 20 * 3_600_000);
+const W = { from: FROM.toISOString(), to: SAMPLE_END.toISOString() };
+const KEY_A = 'key-for-account-a-only-0123456789';
+const KEY_EU = 'key-for-eu-west-1-only-0123456789';
+const SECRET = 'a-shared-secret-of-at-least-32-characters!';
+
+let dir: string;
+let server: TestServer;
+let all: RawRecord[];
+
+const keys = [
+  ...TEST_KEYS,
+  { id: 'a', sha256: hashKey(KEY_A), accounts: [A], regions: [], payloads: false, admin: false },
+  { id: 'eu', sha256: hashKey(KEY_EU), accounts: [], regions: ['eu-west-1'], payloads: true, admin: false },
+];
+
+beforeAll(async () => {
+  dir = await sampleTrail(1, { iotEventsPerDay: 80, deliveryMinutes: 15 });
+  server = await startServer(
+    dir,
+    { API_KEYS: JSON.stringify(keys), JWT_SECRET: SECRET, JWT_ISSUER: 'https://idp.example.com', JWT_AUDIENCE: 'trailql', MAX_QUERY_DEPTH: '8', MAX_ALIASES: '5', CORS_ORIGINS: 'https://portal.example.com' },
+    { now: () => SAMPLE_END },
+  );
+  all = dedupe(readRecords(dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, SAMPLE_END));
+});
+
+afterAll(() => server?.close());
+
+const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+async function expectRefused(query: string, variables: Record<string, unknown>, headers: Record<string, string>, code: string) {
+  server.engine.reset();
+  const res = await server.gql(query, variables, headers);
+  expect(res.errors?.[0]?.extensions?.code).toBe(code);
+  expect(server.engine.executed).toHaveLength(0);
+  return res;
+}
+
+async function ok(query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
+  const res = await server.gql(query, variables, headers);
+  expect(res.errors).toBeUndefined();
+  return res.data;
+}
+
+async function pageAll(headers: Record<string, string>, filter: Record<string, unknown> = {}): Promise<{ eventId: string; account: string; requestParameters: unknown }[]> {
+  const out = [];
+  let after: string | null = null;
+  for (;;) {
+    const data = await ok(
+      `query($f: ApiCallFilter, $a: String) { apiCalls(filter: $f, first: 500, after: $a) { pageInfo { hasNextPage endCursor } edges { node { eventId account requestParameters } } } }`,
+      { f: { ...W, ...filter }, a: after },
+      headers,
+    );
+    out.push(...data.apiCalls.edges.map((e: { node: { eventId: string; account: string; requestParameters: unknown } }) => e.node));
+    if (!data.apiCalls.pageInfo.hasNextPage) return out;
+    after = data.apiCalls.pageInfo.endCursor;
+  }
+}
+
+describe('authentication', () => {
+  test('no credentials: 401 UNAUTHENTICATED, no engine query', async () => {
+    const res = await expectRefused('{ apiCalls { edges { node { eventId } } } }', {}, { authorization: '' }, 'UNAUTHENTICATED');
+    expect(res.status).toBe(401);
+  });
+  test('an unknown key, a malformed header', async () => {
+    await expectRefused('{ apiCalls { edges { node { eventId } } } }', {}, as('not-a-key'), 'UNAUTHENTICATED');
+    await expectRefused('{ apiCalls { edges { node { eventId } } } }', {}, { authorization: 'Basic dXNlcjpwYXNz' }, 'UNAUTHENTICATED');
+  });
+
+  const sign = (claims: Record<string, unknown>, opts: { exp?: string; aud?: string; iss?: string; secret?: string } = {}) =>
+    new jose.SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice@example.com')
+      .setIssuer(opts.iss ?? 'https://idp.example.com')
+      .setAudience(opts.aud ?? 'trailql')
+      .setExpirationTime(opts.exp ?? '10m')
+      .sign(new TextEncoder().encode(opts.secret ?? SECRET));
+
+  test('a JWT with a scope claim is accepted and scoped', async () => {
+    const token = await sign({ trailql: { accounts: [A] } });
+    const rows = await pageAll(as(token));
+    expect(rows.length).toBe(all.filter((r) => r.recipientAccountId === A).length);
+    expect(rows.every((r) => r.account === A)).toBe(true);
+  });
+
+  test('expired, wrong audience, wrong issuer, wrong signature, bad scope claim', async () => {
+    const q = '{ apiCalls { edges { node { eventId } } } }';
+    await expectRefused(q, {}, as(await sign({ trailql: {} }, { exp: '-1m' })), 'UNAUTHENTICATED');
+    await expectRefused(q, {}, as(await sign({ trailql: {} }, { aud: 'other' })), 'UNAUTHENTICATED');
+    await expectRefused(q, {}, as(await sign({ trailql: {} }, { iss: 'https://evil.example.com' })), 'UNAUTHENTICATED');
+    await expectRefused(q, {}, as(await sign({ trailql: {} }, { secret: 'another-secret-of-at-least-32-characters' })), 'UNAUTHENTICATED');
+    await expectRefused(q, {}, as(await sign({ trailql: { accounts: ['not-an-account'] } })), 'UNAUTHENTICATED');
+  });
+
+  test('dev mode is refused on a real trail, and some way to authenticate is required', () => {
+    expect(() => loadConfig({ TRAIL_DIR: dir, AUTH_DEV_MODE: 'true' })).toThrow(/AUTH_DEV_MODE/);
+    expect(() => loadConfig({ TRAIL_DIR: dir })).toThrow(/no way to authenticate/);
+    expect(loadConfig({}).security.auth.devMode).toBe(true);
+  });
+});
+
+describe('a key scoped to account A sees nothing of other accounts, by any path', () => {
+  const aRecords = () => all.filter((r) => r.recipientAccountId === A);
+  const bRecords = () => all.filter((r) => r.recipientAccountId !== A);
+
+  test('apiCalls: every page, only A, and payloads withheld', async () => {
+    const rows = await pageAll(as(KEY_A));
+    expect(new Set(rows.map((r) => r.eventId))).toEqual(new Set(aRecords().map((r) => r.eventID)));
+    expect(rows.every((r) => r.requestParameters === null)).toBe(true);
+    expect((await pageAll(as(TEST_KEY))).some((r) => r.requestParameters !== null)).toBe(true);
+  });
+
+  test('asking for account B is FORBIDDEN, not empty', async () => {
+    await expectRefused('query($f: ApiCallFilter) { apiCalls(filter: $f) { edges { node { eventId } } } }', { f: { ...W, accounts: ['444455556666'] } }, as(KEY_A), 'FORBIDDEN');
+    await expectRefused('query($f: ApiCallFilter) { callers(filter: $f) { nodes { key } } }', { f: { ...W, accounts: ['777788889999'] } }, as(KEY_A), 'FORBIDDEN');
+    await expectRefused('query($f: ApiCallFilter) { activity(filter: $f, interval: DAY) { buckets { calls } } }', { f: { ...W, regions: ['us-east-1'] } }, as(KEY_EU), 'FORBIDDEN');
+  });
+
+  test('callers, sourceIps, actions and activity count only A', async () => {
+    const data = await ok(
+      `query($f: ApiCallFilter) {
+        callers(filter: $f, first: 300) { hasNextPage nodes { key stats { calls } calls(first: 10) { edges { node { account } } } } }
+        sourceIps(filter: $f, first: 300) { hasNextPage nodes { address stats { calls } calls(first: 10) { edges { node { account } } } callers(first: 20) { caller { key } calls } } }
+        actions(filter: $f) { calls }
+        activity(filter: $f, interval: DAY) { buckets { calls } }
+      }`,
+      { f: W },
+      as(KEY_A),
+    );
+    expect(data.callers.hasNextPage).toBe(false);
+    expect(data.sourceIps.hasNextPage).toBe(false);
+    const total = aRecords().length;
+    const sum = (xs: { calls: number }[]) => xs.reduce((a, x) => a + x.calls, 0);
+    expect(sum(data.callers.nodes.map((n: { stats: { calls: number } }) => n.stats))).toBe(total);
+    expect(sum(data.sourceIps.nodes.map((n: { stats: { calls: number } }) => n.stats))).toBe(total);
+    expect(sum(data.actions)).toBe(total);
+    expect(sum(data.activity.buckets)).toBe(total);
+    const nestedAccounts = [
+      ...data.callers.nodes.flatMap((n: { calls: { edges: { node: { account: string } }[] } }) => n.calls.edges.map((e) => e.node.account)),
+      ...data.sourceIps.nodes.flatMap((n: { calls: { edges: { node: { account: string } }[] } }) => n.calls.edges.map((e) => e.node.account)),
+    ];
+    expect(new Set(nestedAccounts)).toEqual(new Set([A]));
+    const onlyA = new Set(aRecords().map(callerKeyOf));
+    for (const ip of data.sourceIps.nodes) for (const c of ip.callers) expect(onlyA.has(c.caller.key)).toBe(true);
+  });
+
+  test('lookups of B\'s caller, address and event return nothing', async () => {
+    const aKeys = new Set(aRecords().map(callerKeyOf));
+    const bOnlyCaller = bRecords().map(callerKeyOf).find((k) => !aKeys.has(k))!;
+    const aIps = new Set(aRecords().map((r) => r.sourceIPAddress));
+    const bOnlyIp = bRecords().map((r) => r.sourceIPAddress).find((ip) => !aIps.has(ip))!;
+    const bEvent = bRecords()[0].eventID;
+    const data = await ok(
+      `query($f: ApiCallFilter, $c: String!, $ip: String!, $e: ID!, $from: DateTime, $to: DateTime) {
+        caller(arn: $c, filter: $f) { key } sourceIp(address: $ip, filter: $f) { address } apiCall(eventId: $e, from: $from, to: $to) { eventId }
+      }`,
+      { f: W, c: bOnlyCaller, ip: bOnlyIp, e: bEvent, from: W.from, to: W.to },
+      as(KEY_A),
+    );
+    expect(data).toEqual({ caller: null, sourceIp: null, apiCall: null });
+    const full = await ok(`query($e: ID!, $from: DateTime, $to: DateTime) { apiCall(eventId: $e, from: $from, to: $to) { eventId } }`, { e: bEvent, from: W.from, to: W.to }, as(TEST_KEY));
+    expect(full.apiCall.eventId).toBe(bEvent);
+  });
+
+  test('a cursor made for a wider scope cannot be replayed by a narrower key', async () => {
+    const first = await ok(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 5) { pageInfo { endCursor } } }`, { f: W }, as(TEST_KEY));
+    await expectRefused(
+      `query($f: ApiCallFilter, $a: String) { apiCalls(filter: $f, first: 5, after: $a) { edges { node { eventId } } } }`,
+      { f: W, a: first.apiCalls.pageInfo.endCursor },
+      as(KEY_A),
+      'BAD_USER_INPUT',
+    );
+  });
+});
+
+describe('limits', () => {
+  test('too deep: QUERY_TOO_COMPLEX before any engine query', async () => {
+    await expectRefused(
+      `{ callers { nodes { calls { edges { node { caller { calls { edges { node { caller { calls { edges { node { eventId } } } } } } } } } } } } } }`,
+      {},
+      as(TEST_KEY),
+      'QUERY_TOO_COMPLEX',
+    );
+  });
+  test('too costly: nested connection sizes multiply', async () => {
+    await expectRefused(
+      `{ apiCalls(first: 500) { edges { node { caller { calls(first: 500) { edges { node { eventId action region } } } } } } } }`,
+      {},
+      as(TEST_KEY),
+      'QUERY_TOO_COMPLEX',
+    );
+  });
+  test('too many aliases', async () => {
+    const fields = Array.from({ length: 6 }, (_, i) => `a${i}: actions { calls }`).join(' ');
+    await expectRefused(`{ ${fields} }`, {}, as(TEST_KEY), 'QUERY_TOO_COMPLEX');
+  });
+  test('batched operations are refused', async () => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...as(TEST_KEY) },
+      body: JSON.stringify([{ query: '{ actions { calls } }' }, { query: '{ actions { calls } }' }]),
+    });
+    expect(res.status).toBe(400);
+  });
+  test('page size over the maximum', async () => {
+    await expectRefused('{ apiCalls(first: 501) { edges { node { eventId } } } }', {}, as(TEST_KEY), 'BAD_USER_INPUT');
+  });
+});
+
+describe('browser access', () => {
+  test('CORS: the allowed portal origin only', async () => {
+    const pre = (origin: string) =>
+      fetch(server.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    expect((await pre('https://portal.example.com')).headers.get('access-control-allow-origin')).toBe('https://portal.example.com');
+    expect((await pre('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  test('introspection and the landing page can be switched off', async () => {
+    const locked = await startServer(dir, { GRAPHQL_INTROSPECTION: 'false', SANDBOX: 'false' });
+    try {
+      const res = await locked.gql('{ __schema { types { name } } }');
+      expect(res.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const page = await fetch(locked.url, { headers: { accept: 'text/html' } });
+      expect(await page.text()).not.toMatch(/sandbox/i);
+    } finally {
+      await locked.close();
+    }
+  });
+});

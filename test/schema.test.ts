@@ -1,0 +1,23 @@
+/** The committed SDL is what the code builds, and every example operation is valid against it. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildSchema, lexicographicSortSchema, parse, printSchema, validate } from 'graphql';
+import { schema } from '../src/graphql/schema';
+
+const root = path.resolve(__dirname, '..');
+
+test('schema/schema.graphql matches the schema the code builds (run `npm run schema` after changing types)', () => {
+  const committed = buildSchema(fs.readFileSync(path.join(root, 'schema/schema.graphql'), 'utf8'));
+  expect(printSchema(lexicographicSortSchema(committed))).toBe(printSchema(lexicographicSortSchema(schema())));
+});
+
+const ops = fs.readdirSync(path.join(root, 'schema/operations')).filter((f) => f.endsWith('.graphql'));
+
+test('there are example operations', () => {
+  expect(ops.length).toBeGreaterThanOrEqual(8);
+});
+
+test.each(ops)('schema/operations/%s is valid', (file) => {
+  const doc = parse(fs.readFileSync(path.join(root, 'schema/operations', file), 'utf8'));
+  expect(validate(schema(), doc)).toEqual([]);
+});
