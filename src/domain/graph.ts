@@ -8,21 +8,13 @@ export interface Window {
   readonly to: Date;
 }
 
-export interface CallerStatsRecord {
-  calls: number;
-  errors: number;
-  firstSeen: Date | null;
-  lastSeen: Date | null;
+export interface CallerStatsRecord extends Usage {
   distinctActions: number;
   distinctSourceIps: number;
   accessKeyIds: string[];
 }
 
-export interface SourceIpStatsRecord {
-  calls: number;
-  errors: number;
-  firstSeen: Date | null;
-  lastSeen: Date | null;
+export interface SourceIpStatsRecord extends Usage {
   distinctActions: number;
   distinctCallers: number;
 }
@@ -81,12 +73,21 @@ function jsonList(v: Row[string] | undefined): string[] {
   }
 }
 
+export interface Usage {
+  calls: number;
+  errors: number;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+}
+
+/** Calls, errors and first/last seen of a grouped row. */
+export function usageFromRow(row: Row): Usage {
+  return { calls: num(row.calls), errors: num(row.errors), firstSeen: date(row.first_seen), lastSeen: date(row.last_seen) };
+}
+
 export function callerStatsFromRow(row: Row): CallerStatsRecord {
   return {
-    calls: num(row.calls),
-    errors: num(row.errors),
-    firstSeen: date(row.first_seen),
-    lastSeen: date(row.last_seen),
+    ...usageFromRow(row),
     distinctActions: num(row.distinct_actions),
     distinctSourceIps: num(row.distinct_source_ips),
     accessKeyIds: jsonList(row.access_key_ids),
@@ -95,10 +96,7 @@ export function callerStatsFromRow(row: Row): CallerStatsRecord {
 
 export function sourceIpStatsFromRow(row: Row): SourceIpStatsRecord {
   return {
-    calls: num(row.calls),
-    errors: num(row.errors),
-    firstSeen: date(row.first_seen),
-    lastSeen: date(row.last_seen),
+    ...usageFromRow(row),
     distinctActions: num(row.distinct_actions),
     distinctCallers: num(row.distinct_callers),
   };
@@ -129,14 +127,11 @@ export function nodeOfCall(call: ApiCallRecord, window: Window): ApiCallNode {
 
 export function actionFromRow(row: Row): Omit<ActionSummaryRecord, 'errorsByCode'> {
   return {
+    ...usageFromRow(row),
     action: String(row.action),
     eventSource: String(row.event_source),
-    calls: num(row.calls),
-    errors: num(row.errors),
     distinctCallers: num(row.distinct_callers),
     distinctSourceIps: num(row.distinct_source_ips),
-    firstSeen: date(row.first_seen),
-    lastSeen: date(row.last_seen),
   };
 }
 

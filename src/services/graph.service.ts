@@ -21,6 +21,8 @@ import {
   emptySourceIpStats,
   sourceIpNodeFromRow,
   sourceIpStatsFromRow,
+  Usage,
+  usageFromRow,
 } from '../domain/graph';
 import { classifySourceIp } from '../domain/ip';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
@@ -35,13 +37,6 @@ import { Connection, TrailService } from './trail.service';
 
 export type CallerOrder = 'CALLS_DESC' | 'ERRORS_DESC' | 'LAST_SEEN_DESC' | 'KEY_ASC';
 export type CallerGrouping = 'ARN' | 'PRINCIPAL';
-
-export interface Usage {
-  calls: number;
-  errors: number;
-  firstSeen: Date | null;
-  lastSeen: Date | null;
-}
 
 export interface SourceIpUsage extends Usage {
   sourceIp: SourceIpNode;
@@ -84,13 +79,6 @@ const ORDERS: Record<CallerOrder, OrderItem[]> = {
   LAST_SEEN_DESC: [{ alias: 'last_seen', dir: 'desc' }],
   KEY_ASC: [],
 };
-
-const usageOf = (row: Row): Usage => ({
-  calls: Number(row.calls ?? 0),
-  errors: Number(row.errors ?? 0),
-  firstSeen: row.first_seen ? new Date(String(row.first_seen)) : null,
-  lastSeen: row.last_seen ? new Date(String(row.last_seen)) : null,
-});
 
 /** A loader key: the parent, and the filter and window its field was asked with. */
 interface NestedKey {
@@ -298,13 +286,13 @@ export class GraphService {
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<SourceIpUsage[]> {
     return this.breakdown(`callerSourceIps:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.sourceIp, [], this.nestedKey(node.key, filter, node.window, first), (r, window) => {
       const address = String(r.group_key ?? '');
-      return { ...usageOf(r), sourceIp: { address, kind: classifySourceIp(address), window } };
+      return { ...usageFromRow(r), sourceIp: { address, kind: classifySourceIp(address), window } };
     });
   }
 
   callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<ActionUsage[]> {
     return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }], this.nestedKey(node.key, filter, node.window, first), (r) => ({
-      ...usageOf(r),
+      ...usageFromRow(r),
       action: String(r.group_key),
       eventSource: String(r.event_source),
     }));
@@ -313,7 +301,7 @@ export class GraphService {
   sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<CallerUsage[]> {
     return this.breakdown('sourceIpCallers', FIELDS.sourceIp, FIELDS.callerKey, CALLER_IDENTITY, this.nestedKey(node.address, filter, node.window, first), (r, window) => {
       const { preloaded: _stats, ...caller } = callerNodeFromRow(r, window);
-      return { ...usageOf(r), caller };
+      return { ...usageFromRow(r), caller };
     });
   }
 

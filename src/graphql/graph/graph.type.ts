@@ -43,40 +43,6 @@ export enum ActivityGroupBy {
 }
 registerEnumType(ActivityGroupBy, { name: 'ActivityGroupBy' });
 
-@ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
-export class CallerStats {
-  @Field(() => Int)
-  calls!: number;
-  @Field(() => Int)
-  errors!: number;
-  @Field(() => Date, { nullable: true })
-  firstSeen!: Date | null;
-  @Field(() => Date, { nullable: true })
-  lastSeen!: Date | null;
-  @Field(() => Int)
-  distinctActions!: number;
-  @Field(() => Int)
-  distinctSourceIps!: number;
-  @Field(() => [String], { description: 'Access key ids seen (up to 50).' })
-  accessKeyIds!: string[];
-}
-
-@ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
-export class SourceIpStats {
-  @Field(() => Int)
-  calls!: number;
-  @Field(() => Int)
-  errors!: number;
-  @Field(() => Date, { nullable: true })
-  firstSeen!: Date | null;
-  @Field(() => Date, { nullable: true })
-  lastSeen!: Date | null;
-  @Field(() => Int)
-  distinctActions!: number;
-  @Field(() => Int)
-  distinctCallers!: number;
-}
-
 @ObjectType({ description: 'Calls, errors and first/last seen of one breakdown entry.' })
 abstract class UsageFields {
   @Field(() => Int)
@@ -87,6 +53,24 @@ abstract class UsageFields {
   firstSeen!: Date | null;
   @Field(() => Date, { nullable: true })
   lastSeen!: Date | null;
+}
+
+@ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
+export class CallerStats extends UsageFields {
+  @Field(() => Int)
+  distinctActions!: number;
+  @Field(() => Int)
+  distinctSourceIps!: number;
+  @Field(() => [String], { description: 'Access key ids seen (up to 50).' })
+  accessKeyIds!: string[];
+}
+
+@ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
+export class SourceIpStats extends UsageFields {
+  @Field(() => Int)
+  distinctActions!: number;
+  @Field(() => Int)
+  distinctCallers!: number;
 }
 
 @ObjectType({ description: 'A source address a caller used, with the caller\'s calls from it.' })
@@ -109,29 +93,28 @@ export class SourceIpCaller extends UsageFields {
   caller!: Caller;
 }
 
-@ObjectType({ description: 'Offset-paged grouped answer; the window stays fixed across pages.' })
-export class CallerConnection {
-  @Field(() => [Caller])
-  nodes!: Caller[];
-  @Field()
-  hasNextPage!: boolean;
-  @Field(() => String, { nullable: true })
-  endCursor!: string | null;
-  @Field(() => TimeWindow)
-  window!: TimeWindow;
+/** A grouped answer, offset-paged; the window stays fixed across pages. */
+function GroupPage<T extends object>(node: new () => T) {
+  // Decorated but never referenced by name: type-graphql emits only the concrete subclasses.
+  @ObjectType(`${node.name}Page`)
+  abstract class Page {
+    @Field(() => [node])
+    nodes!: T[];
+    @Field()
+    hasNextPage!: boolean;
+    @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page; bound to this query.' })
+    endCursor!: string | null;
+    @Field(() => TimeWindow)
+    window!: TimeWindow;
+  }
+  return Page;
 }
 
-@ObjectType({ description: 'Offset-paged grouped answer; the window stays fixed across pages.' })
-export class SourceIpConnection {
-  @Field(() => [SourceIp])
-  nodes!: SourceIp[];
-  @Field()
-  hasNextPage!: boolean;
-  @Field(() => String, { nullable: true })
-  endCursor!: string | null;
-  @Field(() => TimeWindow)
-  window!: TimeWindow;
-}
+@ObjectType({ description: 'Callers, offset-paged; the window stays fixed across pages.' })
+export class CallerConnection extends GroupPage(Caller) {}
+
+@ObjectType({ description: 'Source addresses, offset-paged; the window stays fixed across pages.' })
+export class SourceIpConnection extends GroupPage(SourceIp) {}
 
 @ObjectType()
 export class ErrorCount {
