@@ -92,6 +92,15 @@ test('a refused operation logs its error codes, not the offending value', async 
   expect(logs.text()).not.toContain('987654');
 });
 
+test('a refused credential is logged as refused, without the credential', async () => {
+  const bad = 'Bearer wrong-key-SECRET-1234567890abcdef';
+  const res = await s.gql(QUERY, VARIABLES, { authorization: bad, 'x-request-id': 'log-test-6' });
+  expect(res.status).toBe(401);
+  expect(logs.lines().filter((l) => l.msg === 'graphql request refused')).toContainEqual(expect.objectContaining({ stage: 'context', outcome: 'UNAUTHENTICATED' }));
+  expect(logs.text()).not.toContain('wrong-key-SECRET');
+  expectNoSecrets(logs.text());
+});
+
 test('a body that is not JSON: JSON error with a request id, and the body stays out of the logs', async () => {
   const res = await fetch(`${s.origin}/graphql`, {
     method: 'POST',

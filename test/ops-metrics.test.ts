@@ -101,6 +101,19 @@ test('refused requests are counted by their error code; unnamed operations as "a
   expect(delta({ operation: 'Broken', outcome: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
 });
 
+test('requests refused before their operation starts are counted as operation "unknown"', async () => {
+  const before = await scrape(s.origin);
+  const res = await s.gql(`query Secret { __typename }`, {}, { authorization: 'Bearer not-a-valid-key-0000000000000000' });
+  expect(res.status).toBe(401);
+  const missing = await fetch(`${s.origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, body: '{}' });
+  expect(missing.status).toBeGreaterThanOrEqual(400);
+  const after = await scrape(s.origin);
+  const delta = (labels: Record<string, string>) =>
+    metricSum(after, 'trailql_graphql_requests_total', labels) - metricSum(before, 'trailql_graphql_requests_total', labels);
+  expect(delta({ operation: 'unknown', outcome: 'UNAUTHENTICATED' })).toBeGreaterThanOrEqual(1);
+  expect(delta({ operation: 'Secret' })).toBe(0);
+});
+
 test('engine failures are counted with their outcome', async () => {
   const logs = captureLogs();
   const failing = (real: Engine): Engine => ({

@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CacheStats } from '../cache';
 import { EngineError } from '../errors';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../engines/engine';
+import { IdleWaiters } from './idle';
 
 /** What the metrics read from the answer cache at scrape time (QueryCache.stats()). */
 export type CacheStatsSource = { stats(): Pick<CacheStats, 'backend' | 'connected' | 'hits' | 'misses' | 'errors'> & Partial<CacheStats> };
@@ -31,9 +32,13 @@ const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
 /** Query labels come from the compiler; still checked, so a label can never carry data. */
 const QUERY_LABEL = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
 
+/** Label values with a meaning of their own, never taken from a client. */
+const RESERVED = new Set(['anonymous', 'other', 'unknown']);
+
 /**
  * Maps client-chosen operation names to label values: the name itself for the first N distinct
- * well-formed names, "anonymous" for an unnamed operation, "other" for everything else.
+ * well-formed names, "anonymous" for an unnamed operation, "other" for everything else
+ * ("unknown" is for requests refused before their operation was read).
  */
 export class OperationLabels {
   private readonly known = new Set<string>();
@@ -41,7 +46,7 @@ export class OperationLabels {
 
   label(name: string | null | undefined): string {
     if (name === null || name === undefined || name === '') return 'anonymous';
-    if (!OPERATION_NAME.test(name) || name === 'anonymous' || name === 'other') return 'other';
+    if (!OPERATION_NAME.test(name) || RESERVED.has(name)) return 'other';
     if (this.known.has(name)) return name;
     if (this.known.size >= this.max) return 'other';
     this.known.add(name);
@@ -105,36 +110,41 @@ export class Metrics {
       registers,
     });
     const metrics = this;
-    new Counter({
-      name: 'trailql_cache_hits_total',
-      help: 'Compiled queries answered without running the engine (from the cache store, or shared with an identical query already running).',
-      registers,
-      collect() {
-        const s = metrics.cache?.stats();
-        this.reset();
-        this.inc(s ? s.hits + (s.waited ?? 0) + (s.coalesced ?? 0) : 0);
-      },
-    });
-    new Counter({
-      name: 'trailql_cache_misses_total',
-      help: 'Compiled queries the cache could not answer, so the engine ran them (requests asking for no cache included).',
-      registers,
-      collect() {
-        const s = metrics.cache?.stats();
-        this.reset();
-        this.inc(s ? s.misses + (s.bypassed ?? 0) : 0);
-      },
-    });
-    new Counter({
-      name: 'trailql_cache_errors_total',
-      help: 'Cache store operations that failed or timed out, and stored entries rejected as unreadable; each was answered by the engine.',
-      registers,
-      collect() {
-        const s = metrics.cache?.stats();
-        this.reset();
-        this.inc(s ? s.errors + (s.invalid ?? 0) : 0);
-      },
-    });
+    type Stats = ReturnType<CacheStatsSource['stats']>;
+    /**
+     * A counter read from the cache layer's own counters at every scrape. Never lower than what a
+     * scrape already saw: the layer may take back a count it made, and a falling counter would
+     * read as a restart.
+     */
+    const cacheCounter = (name: string, help: string, value: (s: Stats) => number) => {
+      let seen = 0;
+      return new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const s = metrics.cache?.stats();
+          seen = Math.max(seen, s ? value(s) : 0);
+          this.reset();
+          this.inc(seen);
+        },
+      });
+    };
+    cacheCounter(
+      'trailql_cache_hits_total',
+      'Compiled queries answered without running the engine (from the cache store, or shared with an identical query already running).',
+      (s) => s.hits + (s.waited ?? 0) + (s.coalesced ?? 0),
+    );
+    cacheCounter(
+      'trailql_cache_misses_total',
+      'Compiled queries the cache could not answer, so the engine ran them (requests asking for no cache included).',
+      (s) => s.misses + (s.bypassed ?? 0),
+    );
+    cacheCounter(
+      'trailql_cache_errors_total',
+      'Cache store operations that failed or timed out, and stored entries rejected as unreadable; each was answered by the engine.',
+      (s) => s.errors + (s.invalid ?? 0),
+    );
     new Gauge({
       name: 'trailql_cache_up',
       help: 'Whether the cache store is reachable (1) or not (0); backend is memory, redis or off (always 0).',
@@ -174,6 +184,14 @@ export class Metrics {
     this.requestDuration.observe(labels, seconds);
   }
 
+  /**
+   * Records a request refused before any operation started (authentication failed, not a GraphQL
+   * request): counted with operation "unknown", not timed.
+   */
+  refused(outcome: string): void {
+    this.requests.inc({ operation: 'unknown', outcome });
+  }
+
   /** The text exposition format, and its content type. */
   async scrape(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
@@ -196,7 +214,7 @@ function engineOutcome(err: unknown, signal: AbortSignal | undefined): EngineOut
  */
 export class InstrumentedEngine implements Engine {
   private running = 0;
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new IdleWaiters();
 
   constructor(
     readonly inner: Engine,
@@ -239,24 +257,13 @@ export class InstrumentedEngine implements Engine {
       this.metrics.engineQueries.inc({ engine, label, outcome });
       this.metrics.engineInFlight.dec({ engine });
       this.running -= 1;
-      if (this.running === 0) for (const wake of this.waiters.splice(0)) wake();
+      if (this.running === 0) this.waiters.wake();
     }
   }
 
   /** Resolves true once no query is running, or false after `timeoutMs`. */
   idle(timeoutMs: number): Promise<boolean> {
-    if (this.running === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== wake);
-        resolve(false);
-      }, timeoutMs);
-      this.waiters.push(wake);
-    });
+    return this.waiters.wait(this.running === 0, timeoutMs);
   }
 
   ping(): Promise<void> {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloServerPlugin } from '@apollo/server';
 import type { ErrorRequestHandler } from 'express';
-import { DocumentNode, getOperationAST } from 'graphql';
+import { DocumentNode, GraphQLError, getOperationAST } from 'graphql';
 import { CompiledQuery } from '../engines/engine';
 import { RequestContext } from '../graphql/context';
 import { Logger } from '../logger';
@@ -36,7 +36,20 @@ export interface RequestLogOptions {
  */
 export function requestLogPlugin(options: RequestLogOptions): ApolloServerPlugin<RequestContext> {
   const { logger, metrics } = options;
+  /** A request refused before an operation could start (no context, or not a GraphQL request). */
+  const refused = (error: Error, stage: string) => {
+    const code = error instanceof GraphQLError ? errorCode(error.extensions) : 'INTERNAL_SERVER_ERROR';
+    metrics?.refused(code);
+    if (code === 'INTERNAL_SERVER_ERROR') logger.error({ stage, outcome: code, errName: error.name }, 'graphql request failed before execution');
+    else logger.info({ stage, outcome: code }, 'graphql request refused');
+  };
   return {
+    async contextCreationDidFail({ error }) {
+      refused(error, 'context');
+    },
+    async invalidRequestWasReceived({ error }) {
+      refused(error, 'http');
+    },
     async requestDidStart() {
       const started = performance.now();
       return {
@@ -92,7 +105,7 @@ function nameInDocument(document: DocumentNode | undefined, requested: string | 
 export function scrubForLog(text: string, compiled: readonly Pick<CompiledQuery, 'params'>[]): string {
   const values = new Set<string>();
   for (const q of compiled) for (const p of q.params) if (typeof p === 'string' && p.length >= 2) values.add(p);
-  return text; let out = text;
+  let out = text;
   // Longest first, so a value containing another is replaced whole.
   for (const v of [...values].sort((a, b) => b.length - a.length)) out = out.split(v).join('[param]');
   return out.replace(/'(?:[^'\\\n]|\\.|'')*'/g, "'?'");

@@ -12,6 +12,12 @@ import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { Logger } from '../logger';
 import { Lifecycle } from './health';
+import { IdleWaiters } from './idle';
+
+/** Tells the client this connection closes after the response (when the headers are not sent yet). */
+function closeAfter(res: http.ServerResponse): void {
+  if (!res.headersSent) res.setHeader('connection', 'close');
+}
 
 /**
  * Counts the requests in flight on an HTTP server and drains it: must be created before the
@@ -20,8 +26,10 @@ import { Lifecycle } from './health';
 export class HttpDrainer {
   /** Open sockets and the requests each is serving. */
   private readonly sockets = new Map<Socket, number>();
+  /** Responses not yet finished. */
+  private readonly responses = new Set<http.ServerResponse>();
   private draining = false;
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new IdleWaiters();
 
   constructor(private readonly server: http.Server) {
     // Prepended, so a request is counted before any other listener (the app) sees it.
@@ -35,8 +43,10 @@ export class HttpDrainer {
     server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       const socket = req.socket;
       this.sockets.set(socket, (this.sockets.get(socket) ?? 0) + 1);
-      if (this.draining && !res.headersSent) res.setHeader('connection', 'close');
+      this.responses.add(res);
+      if (this.draining) closeAfter(res);
       res.once('close', () => {
+        this.responses.delete(res);
         const left = Math.max(0, (this.sockets.get(socket) ?? 1) - 1);
         if (this.sockets.has(socket)) this.sockets.set(socket, left);
         if (this.draining && left === 0) socket.end();
@@ -53,22 +63,7 @@ export class HttpDrainer {
   }
 
   private settle(): void {
-    if (this.inFlight === 0) for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  private idle(timeoutMs: number): Promise<boolean> {
-    if (this.inFlight === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== wake);
-        resolve(false);
-      }, timeoutMs);
-      this.waiters.push(wake);
-    });
+    if (this.inFlight === 0) this.waiters.wake();
   }
 
   /**
@@ -82,7 +77,8 @@ export class HttpDrainer {
       else this.server.close(() => resolve());
     });
     for (const [socket, requests] of this.sockets) if (requests === 0) socket.end();
-    const graceful = await this.idle(timeoutMs);
+    for (const res of this.responses) closeAfter(res);
+    const graceful = await this.waiters.wait(this.inFlight === 0, timeoutMs);
     const abandoned = graceful ? 0 : this.inFlight;
     if (!graceful) for (const socket of this.sockets.keys()) socket.destroy();
     // Sockets ended above close once the client hangs up; don't wait on a client that won't.

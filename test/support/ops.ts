@@ -14,7 +14,7 @@ import { EngineError } from '../../src/errors';
 import { Logger } from '../../src/logger';
 import { Metrics } from '../../src/ops/metrics';
 import { QueryCacheLayer } from '../../src/query/runner';
-import { TEST_KEY, TEST_KEYS } from './server';
+import { RecordingEngine, TEST_KEY, TEST_KEYS } from './server';
 import { SAMPLE_END } from './trails';
 
 export interface CapturedLogs {
@@ -151,27 +151,20 @@ export async function scrape(origin: string): Promise<Sample[]> {
  * An engine whose queries wait until the test calls release() (or their request is aborted, then
  * they fail as cancelled), then run on the real engine. Records what happened, in order.
  */
-export class GatedEngine implements Engine {
+export class GatedEngine extends RecordingEngine {
   readonly events: string[] = [];
   private gate!: Promise<void>;
   private open!: () => void;
   private started: (() => void)[] = [];
 
-  constructor(readonly inner: Engine) {
+  constructor(inner: Engine) {
+    super(inner);
     this.reset();
-  }
-  get name() {
-    return this.inner.name;
-  }
-  get capabilities() {
-    return this.inner.capabilities;
-  }
-  get sourceId() {
-    return this.inner.sourceId;
   }
 
   /** Closes the gate again for later queries. */
-  reset(): void {
+  override reset(): void {
+    super.reset();
     this.gate = new Promise<void>((resolve) => {
       this.open = resolve;
     });
@@ -187,7 +180,7 @@ export class GatedEngine implements Engine {
     return new Promise<void>((resolve) => this.started.push(resolve));
   }
 
-  async execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult> {
+  override async execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult> {
     this.events.push('wait');
     for (const wake of this.started.splice(0)) wake();
     const signal = options?.signal;
@@ -200,16 +193,13 @@ export class GatedEngine implements Engine {
       this.events.push('cancelled');
       throw new EngineError('query cancelled: the request was aborted', this.name);
     }
-    const result = await this.inner.execute(query, options);
+    const result = await super.execute(query, options);
     this.events.push('done');
     return result;
   }
 
-  ping() {
-    return this.inner.ping();
-  }
-
-  async close() {
+  /** Records the close; the real engine is closed by the app's owner. */
+  override async close() {
     this.events.push('close');
   }
 }
