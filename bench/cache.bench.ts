@@ -12,11 +12,13 @@
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app';
+import { hashKey } from '../src/auth/authenticate';
 import { QueryCache, createCache } from '../src/cache';
 import { COMPRESS_THRESHOLD_BYTES, encodeEntry } from '../src/cache/codec';
 import { loadConfig } from '../src/config';
@@ -47,6 +49,10 @@ const QUERY = `query($filter: ApiCallFilter, $first: Int) {
 const UNCACHED = 'uncached (`x-trailql-no-cache: 1`)';
 const NO_CACHE = { 'x-trailql-no-cache': '1' };
 const loadAtStart = os.loadavg();
+/** Requests authenticate as in production: an API key (admin, so that it may bypass the cache). */
+const API_KEY = randomBytes(24).toString('hex');
+const API_KEYS = [{ id: 'bench', sha256: hashKey(API_KEY), accounts: [], regions: [], payloads: true, admin: true }];
+const AUTH = { authorization: `Bearer ${API_KEY}` };
 const BODY = JSON.stringify({ query: QUERY, variables: { filter: WINDOW, first: 50 } });
 
 interface Row {
@@ -63,7 +69,7 @@ interface Row {
 }
 
 async function post(url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: BODY });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH, ...headers }, body: BODY });
   const body = (await res.json()) as { data?: { apiCalls: { edges: unknown[] } }; errors?: unknown; extensions?: { cost: { totals: { cacheHits: number } } } };
   if (res.status !== 200 || body.errors || !body.data) throw new Error(`bad answer: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
   return { edges: body.data.apiCalls.edges.length, cached: body.extensions?.cost.totals.cacheHits === 1 };
@@ -73,7 +79,7 @@ async function fire(url: string, headers: Record<string, string>, connections: n
   const result = await autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...AUTH, ...headers },
     body: BODY,
     connections,
     duration,
@@ -109,8 +115,7 @@ async function scenario(name: string, url: string, cache: QueryCache, headers: R
 }
 
 async function serve(trailDir: string, env: Record<string, string>) {
-  // The generated sample trail (SAMPLE_DIR, no TRAIL_DIR): callers need no credentials.
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SAMPLE_DIR: trailDir, ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TRAIL_DIR: trailDir, API_KEYS: JSON.stringify(API_KEYS), ...env });
   const logger = createLogger(config.logLevel);
   const { engine: inner, dialect } = await createEngine(config, trailDir);
   const engine = new RecordingEngine(inner);
@@ -169,7 +174,7 @@ function machine(redisVersion: string | undefined): string[] {
   return [
     `- CPU: ${cpu}, \`nproc\` = ${os.availableParallelism()}, memory ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- ${os.type()} ${os.release()}; Node ${process.version}${redisVersion ? `; ${redisVersion}` : ''}`,
-    `- Load average when the run started: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min)`,
+    `- Load average (1, 5, 15 min) at the start: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')}; at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`,
   ];
 }
 

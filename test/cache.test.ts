@@ -2,9 +2,10 @@
  * The answer cache without Redis: keys, the TTL policy, the stored format, the in-process LRU,
  * single flight, bypass, and what happens when the store fails or returns garbage.
  */
+import { randomBytes } from 'node:crypto';
 import { CacheStore, MemoryStore, QueryCache, cacheKey, createCache, ttlFor, wantsNoCache } from '../src/cache';
 import { lockKeyOf } from '../src/cache/cache';
-import { COMPRESS_THRESHOLD_BYTES, InvalidEntryError, decodeEntry, encodeEntry } from '../src/cache/codec';
+import { COMPRESS_THRESHOLD_BYTES, InvalidEntryError, SYNC_INFLATE_MAX_BYTES, decodeEntry, encodeEntry } from '../src/cache/codec';
 import { loadConfig } from '../src/config';
 import { CompiledQuery, Engine, Row } from '../src/engines/engine';
 import { createLogger } from '../src/logger';
@@ -122,6 +123,15 @@ describe('stored format', () => {
     expect(raw[3]).toBe(1);
     expect(raw.length).toBeLessThan(JSON.stringify(rows).length / 4);
     expect((await decodeEntry('k', raw)).rows).toEqual(rows);
+  });
+
+  it('round-trips large answers that stay large once compressed', async () => {
+    const rows = Array.from({ length: 500 }, (_, i) => ({ i, id: randomBytes(48).toString('hex') }));
+    const raw = await encodeEntry('k', { rows, storedAt: 5 });
+    expect(raw[3]).toBe(1);
+    expect(raw.length).toBeGreaterThan(SYNC_INFLATE_MAX_BYTES);
+    expect((await decodeEntry('k', raw)).rows).toEqual(rows);
+    await expect(decodeEntry('k', raw.subarray(0, raw.length - 100))).rejects.toBeInstanceOf(InvalidEntryError);
   });
 
   it('rejects anything that is not an entry written for this key', async () => {
@@ -301,6 +311,15 @@ describe('QueryCache over the in-process store', () => {
       expect(stats.errors + stats.invalid).toBeGreaterThan(0);
     }
     expect(deleted).toHaveLength(1);
+  });
+
+  it('answers from the engine when no key can be made', async () => {
+    const { cache } = memoryCache();
+    const { exec, state } = fakeExec(sampleRows(1));
+    const broken = query({ window: { from: new Date(NaN), to: new Date(NaN) } });
+    expect((await cache.run(engine(), broken, exec)).rows).toHaveLength(1);
+    expect(state.calls).toBe(1);
+    expect(cache.stats().errors).toBe(1);
   });
 
   it('is a pass-through when disabled', async () => {

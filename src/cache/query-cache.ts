@@ -115,8 +115,15 @@ export class QueryCache implements QueryCacheLayer {
   async run(engine: Engine, query: CompiledQuery, exec: Exec, options: CacheRunOptions = {}): Promise<Answer> {
     const store = this.options.store;
     if (!store) return exec();
-    const key = this.keyFor(engine, query);
-    const { ttlMs } = ttlFor(query.window, this.now(), this.options.policy);
+    let key: string;
+    let ttlMs: number;
+    try {
+      key = this.keyFor(engine, query);
+      ttlMs = ttlFor(query.window, this.now(), this.options.policy).ttlMs;
+    } catch (err) {
+      this.failed('key', err);
+      return exec();
+    }
     if (options.noCache) {
       this.counters.bypassed += 1;
       const answer = await exec();
@@ -131,7 +138,10 @@ export class QueryCache implements QueryCacheLayer {
         return { rows: rows.slice(), report: hitReport(engine, query, rows) };
       } catch (err) {
         // The query was cancelled because the request that started it went away: not our failure.
-        if (running.signal?.aborted && !options.signal?.aborted) return this.run(engine, query, exec, options);
+        if (running.signal?.aborted && !options.signal?.aborted) {
+          this.counters.coalesced -= 1;
+          return this.run(engine, query, exec, options);
+        }
         throw err;
       }
     }

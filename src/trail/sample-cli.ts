@@ -19,6 +19,7 @@ import {
   generateSampleTrail,
   type SampleTrailOptions,
 } from './sample';
+import { ProgressLine } from './progress';
 
 const USAGE = `Usage: npm run sample -- [options]
 
@@ -155,22 +156,15 @@ async function main(): Promise<number> {
     fs.rmSync(logs, { recursive: true, force: true });
   }
 
-  const tty = process.stderr.isTTY === true;
-  let lastDraw = 0;
+  const line = new ProgressLine('sample');
   const started = process.hrtime.bigint();
   const result = await generateSampleTrail({
     ...options,
-    onProgress: tty
-      ? (p) => {
-          const now = Date.now();
-          if (now - lastDraw < 100 && p.files < p.totalFiles) return;
-          lastDraw = now;
-          const pct = p.totalFiles > 0 ? Math.min(100, Math.floor((100 * p.files) / p.totalFiles)) : 100;
-          process.stderr.write(`\r${pct}%  ${p.files} files, ${p.records} records`);
-        }
+    onProgress: process.stderr.isTTY
+      ? (p) => line.update(p.files, p.totalFiles, 'files', Number(process.hrtime.bigint() - started) / 1e6, `${p.records.toLocaleString('en-US')} records`)
       : undefined,
   });
-  if (tty) process.stderr.write('\r\x1b[K');
+  line.done();
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
 
   const reproduce = [

@@ -93,12 +93,16 @@ export async function startRedis(): Promise<TestRedis> {
 
   const launch = async () => {
     const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let errors = '';
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      errors = (errors + chunk.toString('utf8')).slice(-2000);
     });
     child = proc;
     await Promise.race([
       waitForPing(port, '127.0.0.1'),
-      new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)))),
+      new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${errors}`)))),
     ]);
   };
   const halt = async (signal: NodeJS.Signals) => {
@@ -112,6 +116,9 @@ export async function startRedis(): Promise<TestRedis> {
     await exited;
   };
 
+  // Never outlive the process that started it.
+  const reap = () => child?.kill('SIGKILL');
+  process.once('exit', reap);
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -133,6 +140,7 @@ export async function startRedis(): Promise<TestRedis> {
     command: (...args) => rawCommand(port, args),
     stop: async () => {
       await halt('SIGTERM');
+      process.removeListener('exit', reap);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,15 +1,29 @@
 import { PartitionSpec } from '../engine';
-import { CompileContext, Dialect } from '../../query/compiler';
-import { RECORDS_COLUMNS, RECORD_COLUMN_NAMES } from './record-schema';
+import { CompileContext, Dialect, literal } from '../../query/compiler';
+import { RECORDS_COLUMNS, RECORD_COLUMN_NAMES, recordStructure, recordsColumns } from './record-schema';
+
+export interface RecordsOptions {
+  /** Only these top-level record columns (same order and types); default all. */
+  readonly columns?: readonly string[];
+  /**
+   * Only records of these event sources (`[]` or absent: all). Each record is then read as JSON,
+   * its eventSource checked, and only the records kept turned into columns: most records of a
+   * trail belong to other services, and turning a record into columns is most of the cost.
+   */
+  readonly eventSources?: readonly string[];
+}
 
 /**
  * One row per record of the `{"Records":[...]}` files in `fileList` (a list expression or `?`),
  * with the CloudTrail record's columns.
  */
-export function jsonRecords(fileList: string): string {
+export function jsonRecords(fileList: string, options: RecordsOptions = {}): string {
+  const read = (columns: string) => `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = 1073741824)`;
+  const { columns, eventSources } = options;
+  if (!eventSources?.length) return `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM ${read(columns ? recordsColumns(columns) : RECORDS_COLUMNS)}))`;
   return (
-    `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM read_json(${fileList}, columns = ${RECORDS_COLUMNS}, ` +
-    `format = 'unstructured', maximum_object_size = 1073741824)))`
+    `(SELECT unnest(json_transform(r, ${literal(recordStructure(columns))})) FROM (SELECT unnest("Records") AS r FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
+    `WHERE json_extract_string(r, '$.eventSource') IN (${eventSources.map(literal).join(', ')}))`
   );
 }
 
@@ -17,29 +31,47 @@ export function jsonRecords(fileList: string): string {
  * The same rows from Parquet files written by `compact` (see parquet-store.ts): the same columns,
  * named and typed alike and in the same order, so the two can be combined with UNION ALL.
  */
-export function parquetRecords(fileList: string): string {
-  const columns = RECORD_COLUMN_NAMES.map((c) => `"${c}"`).join(', ');
-  return `(SELECT ${columns} FROM read_parquet(${fileList}, hive_partitioning = false))`;
+export function parquetRecords(fileList: string, columns?: readonly string[]): string {
+  const names = RECORD_COLUMN_NAMES.filter((c) => !columns || columns.includes(c));
+  return `(SELECT ${names.map((c) => `"${c}"`).join(', ')} FROM read_parquet(${fileList}, hive_partitioning = false))`;
 }
 
 /** The FROM item every DuckDB statement reads: the JSON files the driver binds to its first `?`. */
 export const JSON_SOURCE = `${jsonRecords('?')} AS trail`;
 
 /**
- * The FROM item when the driver serves some days from the Parquet store: the Parquet files bound
- * to the first `?`, the JSON files of the other days to the second (when there are any).
+ * The record columns a statement reads: the compiler quotes every identifier in lower case, so a
+ * column a statement uses appears as `"<name>"`. Taking a name that is only an alias is harmless
+ * (one column more); every column used is found.
  */
-export function columnarSource(withJson: boolean): string {
-  return withJson
-    ? `(SELECT * FROM ${parquetRecords('?')} UNION ALL SELECT * FROM ${jsonRecords('?')}) AS trail`
-    : `${parquetRecords('?')} AS trail`;
+export function columnsUsed(sql: string): string[] {
+  const text = sql.replace(JSON_SOURCE, '');
+  return RECORD_COLUMN_NAMES.filter((c) => text.includes(`"${c.toLowerCase()}"`));
+}
+
+/**
+ * The FROM item the driver runs a statement with, reading only the record columns it uses (and,
+ * from JSON, only the records of the served event sources: every statement filters on a subset of
+ * them): the Parquet files of the days the store holds bound to the first `?` and the JSON files of
+ * the other days to the next, each part present only when it has files.
+ */
+export function narrowSource(
+  columns: readonly string[],
+  parts: { readonly parquet: boolean; readonly json: boolean },
+  eventSources: readonly string[] | undefined,
+): string {
+  const names = columns.length ? columns : RECORD_COLUMN_NAMES;
+  const json = () => jsonRecords('?', { columns: names, eventSources });
+  if (parts.parquet && parts.json) return `(SELECT * FROM ${parquetRecords('?', names)} UNION ALL SELECT * FROM ${json()}) AS trail`;
+  if (parts.parquet) return `${parquetRecords('?', names)} AS trail`;
+  return `${json()} AS trail`;
 }
 
 /**
  * DuckDB over a local folder in the S3 layout. The source reads the files the driver lists for the
  * plan's partitions: the first `?` of every DuckDB statement is that file list, bound by the
- * driver (which may swap the source for `columnarSource` when the Parquet store holds some of the
- * days). Each record becomes one row with the CloudTrail table's columns (DuckDB resolves the
+ * driver (which swaps in `narrowSource`: Parquet for the days the store holds, only the columns
+ * used). Each record becomes one row with the CloudTrail table's columns (DuckDB resolves the
  * lower-case names case-insensitively).
  */
 export const duckdbDialect: Dialect = {

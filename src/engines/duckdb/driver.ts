@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckdb/node-api';
 import { EngineError } from '../../errors';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row } from '../engine';
-import { JSON_SOURCE, columnarSource } from './dialect';
+import { JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
 import { ParquetStore } from './parquet-store';
 import { dayFolders, recordFiles } from './trail-files';
 
@@ -18,7 +18,11 @@ export interface DuckDbSettings {
    * to date are read from it, the others from JSON; a missing folder just means "all JSON".
    */
   readonly parquetDir?: string;
-  /** The service's event sources (`[]` = every source): a store made for fewer is not read. */
+  /**
+   * The service's event sources (`[]` or absent = every source). Every statement the service runs
+   * filters on a subset of them, so the engine keeps only their records when reading JSON (the
+   * other services' records are never turned into columns), and reads no store made for fewer.
+   */
   readonly eventSources?: readonly string[];
 }
 
@@ -75,7 +79,8 @@ export class DuckDbEngine implements Engine {
   /**
    * Only the day folders of the query's partitions are looked at. With a store, each account,
    * region and day it holds up to date is one Parquet file; every other day is its JSON files, and
-   * the statement's source becomes the union of both (same columns, same types).
+   * the statement's source becomes the union of both (same columns, same types). Either way the
+   * source reads only the record columns the statement uses.
    */
   private async sources(query: CompiledQuery): Promise<Sources> {
     const folders = await dayFolders(this.settings.trailDir, query.partitions);
@@ -84,14 +89,18 @@ export class DuckDbEngine implements Engine {
     const split = this.store && swappable ? await this.store.split(folders) : { parquet: [], jsonDirs: folders.map((f) => f.dir) };
     const json = (await Promise.all(split.jsonDirs.map((d) => recordFiles(d)))).flat().sort();
     const jsonBytes = (await Promise.all(json.map((f) => fs.stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
-    if (split.parquet.length === 0) return { sql: query.sql, lists: [json.length ? json : [this.emptyFile]], files: json, bytes: jsonBytes };
     const parquet = split.parquet.map((p) => p.file);
-    const source = columnarSource(json.length > 0);
+    const jsonList = json.length ? json : [this.emptyFile];
+    const files = [...parquet, ...json];
+    const bytes = jsonBytes + split.parquet.reduce((a, p) => a + p.size, 0);
+    if (!swappable) return { sql: query.sql, lists: [jsonList], files, bytes };
+    const parts = { parquet: parquet.length > 0, json: json.length > 0 || parquet.length === 0 };
+    const source = narrowSource(columnsUsed(query.sql), parts, this.settings.eventSources);
     return {
       sql: query.sql.slice(0, at) + source + query.sql.slice(at + JSON_SOURCE.length),
-      lists: json.length ? [parquet, json] : [parquet],
-      files: [...parquet, ...json],
-      bytes: jsonBytes + split.parquet.reduce((a, p) => a + p.size, 0),
+      lists: [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])],
+      files,
+      bytes,
     };
   }
 

@@ -5,7 +5,7 @@
  * key or a null never fails a read or drops a record. Scalars declared VARCHAR keep any JSON value
  * as its text.
  */
-type FieldType = string | { readonly [key: string]: FieldType };
+type FieldType = string | readonly [FieldType] | { readonly [key: string]: FieldType };
 
 const RECORD: Record<string, FieldType> = {
   eventVersion: 'VARCHAR',
@@ -39,7 +39,7 @@ const RECORD: Record<string, FieldType> = {
   requestID: 'VARCHAR',
   eventID: 'VARCHAR',
   readOnly: 'VARCHAR',
-  resources: 'STRUCT("ARN" VARCHAR, "accountId" VARCHAR, "type" VARCHAR)[]',
+  resources: [{ ARN: 'VARCHAR', accountId: 'VARCHAR', type: 'VARCHAR' }],
   eventType: 'VARCHAR',
   apiVersion: 'VARCHAR',
   managementEvent: 'VARCHAR',
@@ -57,6 +57,7 @@ const RECORD: Record<string, FieldType> = {
 
 function typeText(t: FieldType): string {
   if (typeof t === 'string') return t;
+  if (Array.isArray(t)) return `${typeText(t[0])}[]`;
   return `STRUCT(${Object.entries(t).map(([k, v]) => `"${k}" ${typeText(v)}`).join(', ')})`;
 }
 
@@ -65,3 +66,26 @@ export const RECORDS_COLUMNS = `{'Records': '${typeText(RECORD).replace(/'/g, "'
 
 /** The record's top-level columns, in the order the JSON source yields them (CloudTrail's spelling). */
 export const RECORD_COLUMN_NAMES: readonly string[] = Object.keys(RECORD);
+
+/**
+ * `RECORDS_COLUMNS` keeping only some top-level columns (same order, same types): DuckDB then
+ * turns only those fields of each record into values, which is most of the cost of reading JSON.
+ */
+export function recordsColumns(names: readonly string[]): string {
+  return `{'Records': '${typeText(kept(names)).replace(/'/g, "''")}[]'}`;
+}
+
+const kept = (names: readonly string[] | undefined) => (names ? Object.fromEntries(Object.entries(RECORD).filter(([k]) => names.includes(k))) : RECORD);
+
+/**
+ * The record schema (or only some top-level columns of it) as the structure `json_transform`
+ * takes: the same fields and types as `RECORDS_COLUMNS`, for records read as JSON first.
+ */
+export function recordStructure(names?: readonly string[]): string {
+  const structure = (t: FieldType): unknown => {
+    if (typeof t === 'string') return t;
+    if (Array.isArray(t)) return [structure(t[0])];
+    return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, structure(v as FieldType)]));
+  };
+  return JSON.stringify(structure(kept(names)));
+}

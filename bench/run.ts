@@ -1,0 +1,914 @@
+/**
+ * trailql at trail scale: one command that generates a large sample trail, compacts it to the
+ * Parquet store, starts the HTTP server in this process and measures, side by side:
+ *
+ *   1. a GraphQL question through the HTTP server versus hand-written DuckDB SQL for the same
+ *      question on the same files (JSON and Parquet), and the ratio;
+ *   2. pruning: 1-, 7- and 30-day windows, time and files opened, JSON versus Parquet;
+ *   3. answer cache hit versus miss (latency p50/p99, requests per second, autocannon);
+ *   4. engine queries per request for nested queries at page sizes 10, 100 and 500;
+ *   5. peak memory (RSS) of the server during the largest queries.
+ *
+ * Results go to bench/RESULTS.md with the machine, the parameters and the commands.
+ *
+ *   npm run bench
+ *   npm run bench -- --days 7 --iot-per-day 100 --keep
+ *
+ * The trail is generated into bench/.data (gitignored) and reused by the next run when it was kept
+ * (--keep) with the same parameters. Progress is shown on a terminal only.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { createApp } from '../src/app';
+import { hashKey } from '../src/auth/authenticate';
+import { NO_CACHE_HEADER, QueryCache, createCache } from '../src/cache';
+import { Config, loadConfig } from '../src/config';
+import { createEngine } from '../src/engines';
+import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
+import { RECORDS_COLUMNS } from '../src/engines/duckdb/record-schema';
+import { createLogger } from '../src/logger';
+import { compactTrail, CompactResult } from '../src/trail/compact';
+import { ProgressLine } from '../src/trail/progress';
+import { SampleTrailResult, generateSampleTrail } from '../src/trail/sample';
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --days N             length of the trail in days                     default 30
+  --regions N          regions (us-east-1, eu-west-1, ap-southeast-2, ...)   default 3
+  --accounts N         accounts; the last one delivers through an organization trail   default 2
+  --iot-per-day N      IoT Events calls per account, region and day     default 300
+  --other-per-iot N    other services' records per IoT Events call      default 18
+  --seed N             generator seed                                   default 1
+  --reps N             timed runs per fast measurement (median)         default 3
+  --duration S         seconds per autocannon run                       default 10
+  --connections N      autocannon connections                           default 10
+  --out DIR            data folder (trail and store)                    default bench/.data
+  --keep               keep the data folder for the next run (reused when the parameters match)
+  --results FILE       where the report goes ("-": stdout only)          default bench/RESULTS.md
+  -h, --help           this text
+`;
+
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1', 'sa-east-1', 'ca-central-1'];
+const ACCOUNTS = ['111122223333', '444455556666', '123456789012', '210987654321', '333344445555', '666677778888'];
+const ORG = { orgId: 'o-a1b2c3d4e5', account: '777788889999' };
+const IOT_SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
+/** A fixed end: the same flags give the same trail, and every window is in the past (cacheable). */
+const END = new Date('2026-03-15T00:00:00Z');
+const DAY = 86_400_000;
+const WINDOW_DAYS = [1, 7, 30] as const;
+
+interface Params {
+  days: number;
+  regions: number;
+  accounts: number;
+  iotPerDay: number;
+  otherPerIot: number;
+  seed: number;
+}
+
+interface Options {
+  params: Params;
+  reps: number;
+  duration: number;
+  connections: number;
+  out: string;
+  keep: boolean;
+  results: string;
+}
+
+function parseOptions(argv: string[]): Options | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      days: { type: 'string' },
+      regions: { type: 'string' },
+      accounts: { type: 'string' },
+      'iot-per-day': { type: 'string' },
+      'other-per-iot': { type: 'string' },
+      seed: { type: 'string' },
+      reps: { type: 'string' },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      out: { type: 'string' },
+      keep: { type: 'boolean' },
+      results: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const int = (name: string, v: string | undefined, fallback: number, min: number, max: number) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected a whole number from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
+  return {
+    params: {
+      days: int('days', values.days, 30, 1, 400),
+      regions: int('regions', values.regions, 3, 1, REGIONS.length),
+      accounts: int('accounts', values.accounts, 2, 1, ACCOUNTS.length + 1),
+      iotPerDay: int('iot-per-day', values['iot-per-day'], 300, 1, 100_000),
+      otherPerIot: int('other-per-iot', values['other-per-iot'], 18, 0, 1000),
+      seed: int('seed', values.seed, 1, 0, 2 ** 31 - 1),
+    },
+    reps: int('reps', values.reps, 3, 1, 100),
+    duration: int('duration', values.duration, 10, 1, 600),
+    connections: int('connections', values.connections, 10, 1, 1000),
+    out: path.resolve(values.out ?? path.join(__dirname, '.data')),
+    keep: values.keep ?? false,
+    results: values.results ?? path.join(__dirname, 'RESULTS.md'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (n: number) => (n >= 100 ? fmt(n) : fmt(n, 1));
+const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+const windowOf = (days: number) => ({ from: iso(END.getTime() - days * DAY), to: iso(END.getTime()) });
+const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** Peak RSS of this process while `run` is in flight, sampled every 10 ms. */
+async function withPeakRss<T>(run: () => Promise<T>): Promise<{ value: T; peakRss: number; rssBefore: number }> {
+  const rssBefore = process.memoryUsage.rss();
+  let peak = rssBefore;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  try {
+    const value = await run();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { value, peakRss: peak, rssBefore };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const t = performance.now();
+  const value = await run();
+  return { value, ms: performance.now() - t };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trail
+
+interface TrailInfo {
+  dir: string;
+  params: Params;
+  regions: string[];
+  accounts: string[];
+  generated: SampleTrailResult | undefined;
+  reused: boolean;
+  generateMs: number;
+  files: number;
+  bytes: number;
+  records: number;
+  iotRecords: number;
+}
+
+function trailLayout(p: Params) {
+  const regions = REGIONS.slice(0, p.regions);
+  const plain = ACCOUNTS.slice(0, p.accounts >= 2 ? p.accounts - 1 : 1);
+  const org = p.accounts >= 2 ? ORG : null;
+  return { regions, plain, org, accounts: [...plain, ...(org ? [org.account] : [])] };
+}
+
+function countFiles(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== 'CloudTrail-Digest' && e.name !== 'CloudTrail-Insight') walk(p);
+      } else if (/\.json(\.gz)?$/.test(e.name)) {
+        files++;
+        bytes += fs.statSync(p).size;
+      }
+    }
+  };
+  walk(path.join(dir, 'AWSLogs'));
+  return { files, bytes };
+}
+
+async function ensureTrail(o: Options): Promise<TrailInfo> {
+  const dir = path.join(o.out, 'trail');
+  const marker = path.join(o.out, 'params.json');
+  const layout = trailLayout(o.params);
+  const wanted = JSON.stringify({ ...o.params, end: END.toISOString() });
+  let saved: { params: string; records: number; iotRecords: number } | undefined;
+  try {
+    saved = JSON.parse(fs.readFileSync(marker, 'utf8')) as typeof saved;
+  } catch {
+    saved = undefined;
+  }
+  if (saved && saved.params === wanted && fs.existsSync(path.join(dir, 'AWSLogs'))) {
+    return { dir, params: o.params, regions: layout.regions, accounts: layout.accounts, generated: undefined, reused: true, generateMs: 0, ...countFiles(dir), records: saved.records, iotRecords: saved.iotRecords };
+  }
+  fs.rmSync(o.out, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const line = new ProgressLine('generating the trail');
+  const started = performance.now();
+  const generated = await generateSampleTrail({
+    outDir: dir,
+    days: o.params.days,
+    end: END,
+    seed: o.params.seed,
+    regions: layout.regions,
+    accounts: layout.plain,
+    orgAccount: layout.org,
+    iotEventsPerDay: o.params.iotPerDay,
+    otherEventsPerIotEvent: o.params.otherPerIot,
+    onProgress: (p) => line.update(p.files, p.totalFiles, 'files', performance.now() - started, `${fmt(p.records)} records`),
+  });
+  line.done();
+  const generateMs = performance.now() - started;
+  fs.writeFileSync(marker, JSON.stringify({ params: wanted, records: generated.records, iotRecords: generated.iotEventsRecords }));
+  return { dir, params: o.params, regions: layout.regions, accounts: layout.accounts, generated, reused: false, generateMs, ...countFiles(dir), records: generated.records, iotRecords: generated.iotEventsRecords };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers and GraphQL
+
+const API_KEY = `bench-${randomBytes(16).toString('hex')}`;
+
+interface Cost {
+  queries: { label: string; cached: boolean; rows: number; bytesScanned: number; engineMs: number; files?: number }[];
+  totals: { queries: number; engineQueries: number; cacheHits: number; rows: number; bytesScanned: number; engineMs: number };
+}
+
+interface Server {
+  url: string;
+  config: Config;
+  cache: QueryCache | undefined;
+  close(): Promise<void>;
+}
+
+async function startServer(trailDir: string, env: Record<string, string>, withCache: boolean): Promise<Server> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    TRAIL_DIR: trailDir,
+    API_KEYS: JSON.stringify([{ id: 'bench', sha256: hashKey(API_KEY), accounts: [], regions: [], payloads: true, admin: true }]),
+    MAX_QUERY_COMPLEXITY: '10000000',
+    MAX_PAGE_SIZE: '500',
+    MAX_WINDOW_DAYS: '400',
+    ...env,
+  });
+  const logger = createLogger(config.logLevel);
+  const { engine, dialect } = await createEngine(config, trailDir);
+  const cache = withCache ? createCache(config, logger) : undefined;
+  // The trail ends at END; an hour later every window that ends at END is complete (cacheable long).
+  const app = await createApp({ config, engine, dialect, logger, cache, now: () => new Date(END.getTime() + 3_600_000) });
+  const port = await app.listen();
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    config,
+    cache,
+    async close() {
+      await app.close();
+      await cache?.close();
+      await engine.close();
+    },
+  };
+}
+
+const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
+
+async function gql<T = Record<string, unknown>>(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { ...HEADERS, ...headers }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: T; errors?: unknown[]; extensions?: { cost?: Cost } };
+  if (res.status !== 200 || body.errors || !body.data) throw new Error(`GraphQL failed (${res.status}): ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
+  return { data: body.data, cost: body.extensions?.cost };
+}
+
+/** The 50 newest IoT Events calls of a window, with who, from where, what and the outcome. */
+const RECENT = `query($filter: ApiCallFilter, $first: Int) {
+  apiCalls(filter: $filter, first: $first) {
+    edges { node { eventId eventTime action eventSource region account sourceIpAddress errorCode
+      caller { arn identityType userName } } }
+  }
+}`;
+
+/** Calls and errors per action over a window. */
+const ACTIONS = `query($filter: ApiCallFilter) { actions(filter: $filter) { action eventSource calls errors } }`;
+
+/** A page of calls with, for each, its caller's and source address's statistics and a few of the caller's calls. */
+const NESTED = `query($filter: ApiCallFilter, $first: Int) {
+  apiCalls(filter: $filter, first: $first) {
+    edges { node { eventId action
+      caller { key identityType stats { calls errors lastSeen } calls(first: 3) { edges { node { eventId action } } } }
+      sourceIp { address kind stats { calls distinctCallers } }
+      iotEventsResources { kind name } } }
+  }
+}`;
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written SQL: what a user would run in DuckDB over the same files
+
+interface HandSql {
+  label: string;
+  sql: string;
+}
+
+/** Day folders `yyyy/mm/dd` from the window's first day to its last plus the one-day delivery margin. */
+function dayList(days: number): string[] {
+  const out: string[] = [];
+  for (let t = END.getTime() - days * DAY; t <= END.getTime(); t += DAY) out.push(new Date(t).toISOString().slice(0, 10).replace(/-/g, '/'));
+  return out;
+}
+
+const USER_COLUMNS =
+  `{'Records': 'STRUCT(eventTime VARCHAR, eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, awsRegion VARCHAR, recipientAccountId VARCHAR, ` +
+  `sourceIPAddress VARCHAR, errorCode VARCHAR, userIdentity STRUCT("type" VARCHAR, arn VARCHAR, userName VARCHAR))[]'}`;
+
+/** Whether some folder matches `<AWSLogs>/<one or two levels>/CloudTrail/<region>/<day>` (DuckDB rejects a glob matching nothing). */
+function hasDayFolder(logs: string, org: boolean, day: string): boolean {
+  const sub = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(d, e.name)) : []);
+  const accounts = org ? sub(logs).filter((d) => path.basename(d).startsWith('o-')).flatMap(sub) : sub(logs).filter((d) => /^\d{12}$/.test(path.basename(d)));
+  return accounts.some((a) => sub(path.join(a, 'CloudTrail')).some((r) => fs.existsSync(path.join(r, ...day.split('/')))));
+}
+
+type Question = 'recent' | 'actions';
+/** `floor`: needed columns, no deduplication. `same`: the service's answer (every field of a call, one row per eventId). */
+type Variant = 'floor' | 'same';
+
+const WHERE_SOURCES = `eventSource IN ('iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com')`;
+const DEDUPE = 'QUALIFY row_number() OVER (PARTITION BY eventID) = 1';
+
+/** The two questions over a FROM item and a WHERE clause, written as a user would. */
+function handQuestion(question: Question, variant: Variant, from: string, where: string, fields: string): HandSql {
+  if (question === 'recent') {
+    const select = variant === 'floor' ? fields : '*';
+    return { label: `${question}, ${variant}`, sql: `SELECT ${select}\nFROM ${from}\nWHERE ${where}${variant === 'same' ? `\n${DEDUPE}` : ''}\nORDER BY eventTime DESC, eventID DESC\nLIMIT 50` };
+  }
+  const input = variant === 'floor' ? from : `(SELECT eventName, eventSource, errorCode FROM ${from}\n  WHERE ${where}\n  ${DEDUPE})`;
+  return {
+    label: `${question}, ${variant}`,
+    sql: `SELECT eventName, eventSource, count(*) AS calls, count(errorCode) AS errors\nFROM ${input}${variant === 'floor' ? `\nWHERE ${where}` : ''}\nGROUP BY eventName, eventSource\nORDER BY calls DESC`,
+  };
+}
+
+function handJsonSql(trailDir: string, days: number, question: Question, variant: Variant): HandSql {
+  const logs = path.join(trailDir, 'AWSLogs');
+  const globs = dayList(days).flatMap((d) => [
+    ...(hasDayFolder(logs, false, d) ? [`${logs}/*/CloudTrail/*/${d}/*.json.gz`] : []),
+    ...(hasDayFolder(logs, true, d) ? [`${logs}/o-*/*/CloudTrail/*/${d}/*.json.gz`] : []),
+  ]);
+  const w = windowOf(days);
+  // Every field of a call needs the whole record schema (records vary too much to infer one).
+  const columns = variant === 'same' && question === 'recent' ? RECORDS_COLUMNS : USER_COLUMNS;
+  const read = `read_json([${globs.map(sqlText).join(', ')}],\n        columns = ${columns}, format = 'unstructured')`;
+  // A flat struct unnests in one go; the whole record holds lists (resources), which must stay lists.
+  const from = columns === USER_COLUMNS ? `(SELECT unnest(Records, recursive := true) FROM ${read})` : `(SELECT unnest(r) FROM (SELECT unnest(Records) AS r FROM ${read}))`;
+  const where = `${WHERE_SOURCES}\n  AND eventTime >= ${sqlText(w.from)} AND eventTime < ${sqlText(w.to)}`;
+  return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode, arn, "type", userName');
+}
+
+function handParquetSql(storeDir: string, days: number, question: Question, variant: Variant): HandSql {
+  const w = windowOf(days);
+  const [firstDay, lastDay] = [dayList(days)[0]!.replace(/\//g, '-'), dayList(days).at(-1)!.replace(/\//g, '-')];
+  const from = `read_parquet(${sqlText(`${storeDir}/*/*/*/*.parquet`)}, hive_partitioning = true)`;
+  const where = `"day" BETWEEN ${sqlText(firstDay)} AND ${sqlText(lastDay)}\n  AND ${WHERE_SOURCES}\n  AND eventTime >= ${sqlText(w.from)} AND eventTime < ${sqlText(w.to)}`;
+  return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode,\n  userIdentity.arn, userIdentity."type", userIdentity.userName');
+}
+
+/** Keeps long glob lists short in the report. */
+function shortSql(sql: string, trailDir: string): string {
+  return sql
+    .replace(/\[('[^']*', ){3,}'[^']*'\]/, (m) => {
+      const items = m.slice(1, -1).split(', ');
+      return `[${items.slice(0, 2).join(', ')},\n        ... ${items.length - 3} more day-folder globs ...,\n        ${items.at(-1)}]`;
+    })
+    .split(RECORDS_COLUMNS)
+    .join('<the whole record schema: RECORDS_COLUMNS in src/engines/duckdb/record-schema.ts>')
+    .split(trailDir)
+    .join('<trail>');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+interface Figure1Row {
+  store: string;
+  question: string;
+  window: number;
+  graphqlMs: number;
+  /** Hand-written SQL: needed columns, no deduplication (the floor). */
+  handMs: number;
+  /** Hand-written SQL giving the service's answer: every field of a call, one row per eventId. */
+  sameMs: number;
+  runs: number;
+  engineQueries: number;
+  sameRows: boolean;
+}
+
+interface Figure2Row {
+  window: number;
+  store: string;
+  question: string;
+  ms: number;
+  runs: number;
+  files: number;
+  bytes: number;
+  engineMs: number;
+  peakRss: number;
+}
+
+interface Figure3Row {
+  scenario: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  hits: number;
+  engineRuns: number;
+}
+
+interface Figure4Row {
+  page: number;
+  store: string;
+  ms: number;
+  engineQueries: number;
+  labels: string;
+  edges: number;
+  naive: number;
+}
+
+async function main(): Promise<number> {
+  let o: Options | 'help';
+  try {
+    o = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const opts = o;
+  const started = performance.now();
+  const loadStart = os.loadavg();
+  const steps = new ProgressLine('bench');
+  const note = (text: string) => steps.note(text);
+
+  const trail = await ensureTrail(opts);
+  const storeDir = defaultStoreDir(trail.dir);
+
+  // Compaction: from scratch (timed), then an incremental run that finds nothing to do.
+  fs.rmSync(storeDir, { recursive: true, force: true });
+  const compactLine = new ProgressLine('compacting');
+  const compacted: CompactResult = await compactTrail({
+    trailDir: trail.dir,
+    eventSources: IOT_SOURCES,
+    onProgress: (p) => compactLine.update(p.files, p.totalFiles, 'files', p.elapsedMs, `${p.days}/${p.totalDays} days`),
+  });
+  compactLine.done();
+  if (compacted.failed.length) throw new Error(`compaction failed: ${JSON.stringify(compacted.failed.slice(0, 3))}`);
+  const incremental = await compactTrail({ trailDir: trail.dir, eventSources: IOT_SOURCES });
+
+  const json = await startServer(trail.dir, { PARQUET_ENABLED: 'false' }, false);
+  const parquet = await startServer(trail.dir, {}, false);
+  const baselineRss = process.memoryUsage.rss();
+  const handDb = await DuckDBInstance.create(':memory:');
+  const hand = await DuckDBConnection.create(handDb);
+  const duckdbVersion = String((await hand.runAndReadAll('SELECT version()')).getRows()[0]?.[0]);
+
+  const fig1: Figure1Row[] = [];
+  const fig2: Figure2Row[] = [];
+  const fig3: Figure3Row[] = [];
+  const fig4: Figure4Row[] = [];
+  const handSql: { store: string; sql: HandSql }[] = [];
+  let overallPeak = baselineRss;
+  const rssTimer = setInterval(() => {
+    overallPeak = Math.max(overallPeak, process.memoryUsage.rss());
+  }, 20);
+
+  try {
+    // 2 and 5. Pruning and memory: windows of 1, 7 and 30 days, Parquet first (RSS rarely shrinks:
+    // measured before any JSON query, its peaks are its own), then JSON.
+    for (const [store, server] of [
+      ['Parquet', parquet],
+      ['JSON', json],
+    ] as const) {
+      for (const days of WINDOW_DAYS) {
+        if (days > opts.params.days) continue;
+        for (const [question, query, vars] of [
+          ['recent 50 calls', RECENT, { first: 50 }],
+          ['calls per action', ACTIONS, {}],
+        ] as const) {
+          const runs = opts.reps;
+          const times: number[] = [];
+          let files = 0;
+          let bytes = 0;
+          let engineMs = 0;
+          let peakRss = 0;
+          for (let i = 0; i < runs; i++) {
+            note(`pruning: ${days}-day window, ${store}, ${question} (${i + 1}/${runs})`);
+            const r = await withPeakRss(() => timed(() => gql(server.url, query, { filter: windowOf(days), ...vars })));
+            times.push(r.value.ms);
+            const cost = r.value.value.cost!;
+            files = cost.queries.reduce((a, q) => a + (q.files ?? 0), 0);
+            bytes = cost.totals.bytesScanned;
+            engineMs = cost.totals.engineMs;
+            peakRss = Math.max(peakRss, r.peakRss);
+          }
+          fig2.push({ window: days, store, question, ms: median(times), runs, files, bytes, engineMs, peakRss });
+        }
+      }
+    }
+
+    // 1. GraphQL over HTTP versus hand-written SQL on the same files: 7-day window.
+    const f1days = Math.min(7, opts.params.days);
+    for (const [store, server] of [
+      ['Parquet', parquet],
+      ['JSON', json],
+    ] as const) {
+      for (const question of ['recent', 'actions'] as const) {
+        const floor = store === 'JSON' ? handJsonSql(trail.dir, f1days, question, 'floor') : handParquetSql(storeDir, f1days, question, 'floor');
+        const same = store === 'JSON' ? handJsonSql(trail.dir, f1days, question, 'same') : handParquetSql(storeDir, f1days, question, 'same');
+        handSql.push({ store, sql: floor }, { store, sql: same });
+        const q = question === 'recent' ? RECENT : ACTIONS;
+        const vars = { filter: windowOf(f1days), first: 50 };
+        const g: number[] = [];
+        const f: number[] = [];
+        const sm: number[] = [];
+        let engineQueries = 0;
+        let rows = { graphql: 0, floor: 0, same: 0 };
+        // One untimed round first: the three read the same files, whichever runs first would pay for the OS cache.
+        await gql(server.url, q, vars);
+        await hand.runAndReadAll(floor.sql);
+        for (let i = 0; i < opts.reps; i++) {
+          note(`GraphQL vs SQL: ${store}, ${question} (${i + 1}/${opts.reps})`);
+          const r = await timed(() => gql<Record<string, unknown>>(server.url, q, vars));
+          g.push(r.ms);
+          engineQueries = r.value.cost!.totals.engineQueries;
+          const d = r.value.data as { apiCalls?: { edges: unknown[] }; actions?: unknown[] };
+          const a = await timed(() => hand.runAndReadAll(floor.sql));
+          f.push(a.ms);
+          const b = await timed(() => hand.runAndReadAll(same.sql));
+          sm.push(b.ms);
+          rows = { graphql: question === 'recent' ? d.apiCalls!.edges.length : d.actions!.length, floor: a.value.currentRowCount, same: b.value.currentRowCount };
+        }
+        fig1.push({
+          store,
+          question: question === 'recent' ? 'recent 50 calls' : 'calls per action',
+          window: f1days,
+          graphqlMs: median(g),
+          handMs: median(f),
+          sameMs: median(sm),
+          runs: opts.reps,
+          engineQueries,
+          sameRows: rows.graphql === rows.floor && rows.graphql === rows.same,
+        });
+      }
+    }
+
+    // 4. Engine queries per request for nested queries (Parquet, 7-day window, no cache).
+    for (const n of [10, 100, 500]) {
+      note(`nested queries: page of ${n}`);
+      const r = await timed(() => gql<{ apiCalls: { edges: unknown[] } }>(parquet.url, NESTED, { filter: windowOf(f1days), first: n }));
+      const cost = r.value.cost!;
+      const labels = [...new Set(cost.queries.map((q) => q.label))].sort().join(', ');
+      const edges = r.value.data.apiCalls.edges.length;
+      fig4.push({ page: n, store: 'Parquet', ms: r.ms, engineQueries: cost.totals.engineQueries, labels, edges, naive: 1 + edges * 3 });
+    }
+
+    // 3. Answer cache: hit versus miss, autocannon against a server with the in-process LRU.
+    const cached = await startServer(trail.dir, {}, true);
+    try {
+      const body = JSON.stringify({ query: RECENT, variables: { filter: windowOf(1), first: 50 } });
+      for (const [scenario, headers] of [
+        ['cache hit (in-process LRU)', {}],
+        ['cache miss (`x-trailql-no-cache: 1`, engine every time)', { [NO_CACHE_HEADER]: '1' }],
+      ] as const) {
+        note(`cache: ${scenario}, ${opts.duration} s`);
+        await gql(cached.url, RECENT, { filter: windowOf(1), first: 50 }, headers);
+        const check = await gql(cached.url, RECENT, { filter: windowOf(1), first: 50 }, headers);
+        const hit = check.cost!.totals.cacheHits === 1;
+        if (hit !== !(NO_CACHE_HEADER in headers)) throw new Error(`${scenario}: the check request was ${hit ? '' : 'not '}a cache hit`);
+        const before = cached.cache!.stats();
+        const r = await autocannon({
+          url: cached.url,
+          method: 'POST',
+          headers: { ...HEADERS, ...headers },
+          body,
+          connections: opts.connections,
+          duration: opts.duration,
+          timeout: 120,
+          workers: 1,
+        });
+        if (r.errors || r.non2xx || r.timeouts) throw new Error(`autocannon: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`);
+        const after = cached.cache!.stats();
+        fig3.push({
+          scenario,
+          requests: r.requests.total,
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          hits: after.hits - before.hits + (after.coalesced - before.coalesced),
+          engineRuns: after.misses - before.misses + (after.bypassed - before.bypassed),
+        });
+      }
+    } finally {
+      await cached.close();
+    }
+  } finally {
+    clearInterval(rssTimer);
+    steps.done();
+    hand.closeSync();
+    handDb.closeSync();
+    await json.close();
+    await parquet.close();
+  }
+
+  const totalMs = performance.now() - started;
+  const report = render({ opts, trail, compacted, incremental, duckdbVersion, fig1, fig2, fig3, fig4, handSql, baselineRss, overallPeak, totalMs, loadStart, loadEnd: os.loadavg() });
+  if (opts.results !== '-') {
+    fs.writeFileSync(opts.results, report);
+    process.stderr.write(`results written to ${path.relative(process.cwd(), opts.results) || opts.results}\n`);
+  }
+  process.stdout.write(report);
+  if (!opts.keep) fs.rmSync(opts.out, { recursive: true, force: true });
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+interface ReportInput {
+  opts: Options;
+  trail: TrailInfo;
+  compacted: CompactResult;
+  incremental: CompactResult;
+  duckdbVersion: string;
+  fig1: Figure1Row[];
+  fig2: Figure2Row[];
+  fig3: Figure3Row[];
+  fig4: Figure4Row[];
+  handSql: { store: string; sql: HandSql }[];
+  baselineRss: number;
+  overallPeak: number;
+  totalMs: number;
+  loadStart: number[];
+  loadEnd: number[];
+}
+
+/** The command that reproduces the run: the size and timing flags that differ from the defaults. */
+function commandLine(o: Options): string {
+  const d = parseOptions([]) as Options;
+  const flags: string[] = [];
+  const add = (name: string, v: number, dv: number) => {
+    if (v !== dv) flags.push(`--${name} ${v}`);
+  };
+  add('days', o.params.days, d.params.days);
+  add('regions', o.params.regions, d.params.regions);
+  add('accounts', o.params.accounts, d.params.accounts);
+  add('iot-per-day', o.params.iotPerDay, d.params.iotPerDay);
+  add('other-per-iot', o.params.otherPerIot, d.params.otherPerIot);
+  add('seed', o.params.seed, d.params.seed);
+  add('reps', o.reps, d.reps);
+  add('duration', o.duration, d.duration);
+  add('connections', o.connections, d.connections);
+  return `npm run bench${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
+}
+
+function table(head: string[], rows: (string | number)[][]): string[] {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+function render(r: ReportInput): string {
+  const { opts, trail, compacted, incremental } = r;
+  const p = opts.params;
+  const command = commandLine(opts);
+  const cpu = os.cpus()[0]?.model ?? 'unknown';
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+
+  line('# trailql benchmark results');
+  line();
+  line(`Produced by \`${command}\` (bench/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; the whole run took ${fmt(r.totalMs / 60000, 1)} min.`);
+  line('Every figure below comes from that one run; run the same command to reproduce it.');
+  line();
+  line('## Machine');
+  line();
+  line(`- CPU: ${cpu}; \`nproc\` = ${os.availableParallelism()}; memory ${fmt(os.totalmem() / 2 ** 30, 1)} GiB`);
+  line(`- ${os.type()} ${os.release()}; Node ${process.version}; DuckDB ${r.duckdbVersion} (@duckdb/node-api); DuckDB threads: all cores`);
+  line(`- Load average (1, 5, 15 min) at the start: ${r.loadStart.map((l) => fmt(l, 2)).join(', ')}; at the end: ${r.loadEnd.map((l) => fmt(l, 2)).join(', ')}`);
+  line();
+  line('## Trail');
+  line();
+  line(
+    `${p.days} days ending ${END.toISOString()}, ${p.regions} regions (${trail.regions.join(', ')}), ${p.accounts} accounts ` +
+      `(${trail.accounts.join(', ')}${p.accounts >= 2 ? `; ${ORG.account} through organization trail ${ORG.orgId}` : ''}), ` +
+      `${p.iotPerDay} IoT Events calls per account, region and day, ${p.otherPerIot} other records per IoT Events call, seed ${p.seed}.`,
+  );
+  line();
+  out.push(
+    ...table(
+      ['log files (json.gz)', 'size on disk', 'records', 'IoT Events records', 'IoT Events share', 'generated in'],
+      [
+        [
+          fmt(trail.files),
+          `${mib(trail.bytes)} MiB`,
+          fmt(trail.records),
+          fmt(trail.iotRecords),
+          `${fmt((100 * trail.iotRecords) / Math.max(1, trail.records), 1)} %`,
+          trail.reused ? 'reused from bench/.data' : `${fmt(trail.generateMs / 1000, 1)} s`,
+        ],
+      ],
+    ),
+  );
+  line();
+  line('Equivalent generator command: `npm run sample -- --out bench/.data/trail --days ' +
+    `${p.days} --end ${END.toISOString()} --seed ${p.seed} --regions ${trail.regions.join(',')} --accounts ${trail.accounts.slice(0, p.accounts >= 2 ? -1 : undefined).join(',')}` +
+    `${p.accounts >= 2 ? ` --org-id ${ORG.orgId} --org-account ${ORG.account}` : ' --no-org'} --iot-per-day ${p.iotPerDay} --other-per-iot ${p.otherPerIot}\`.`);
+  line();
+  line('## Columnar store (`npm run compact`)');
+  line();
+  out.push(
+    ...table(
+      ['run', 'days (account/region/day)', 'written', 'JSON files read', 'records written', 'Parquet size', 'time'],
+      [
+        ['from scratch', fmt(compacted.days), fmt(compacted.compacted.length), fmt(compacted.sourceFiles), fmt(compacted.records), `${mib(compacted.parquetBytes)} MiB`, `${fmt(compacted.ms / 1000, 1)} s`],
+        ['again, nothing changed', fmt(incremental.days), fmt(incremental.compacted.length), fmt(incremental.sourceFiles), fmt(incremental.records), '-', `${fmt(incremental.ms / 1000, 1)} s`],
+      ],
+    ),
+  );
+  line();
+  line(`Command: \`TRAIL_DIR=bench/.data/trail npm run compact\` (only the configured event sources: ${IOT_SOURCES.join(', ')}).`);
+  line();
+
+  // Figure 1
+  line('## 1. GraphQL over HTTP versus hand-written DuckDB SQL');
+  line();
+  line(
+    `The same question, same window (${r.fig1[0]?.window ?? 7} days), same files, three ways: through the HTTP server (GraphQL; ` +
+      'the service deduplicates by eventId, fetches every field of a call for a page, and answers `actions` with two engine queries, ' +
+      'one of them for errors by code); as the SQL a user would type into DuckDB for the fields asked, without deduplication (the floor ' +
+      'for this engine); and as the SQL giving the service\'s answer (every field of a call, or the needed ones for the aggregate, one row per ' +
+      'eventId). Median of the runs after one untimed round; the SQL runs in a separate DuckDB instance in the same process.',
+  );
+  line();
+  out.push(
+    ...table(
+      ['store', 'question', 'GraphQL (ms)', 'SQL, floor (ms)', 'GraphQL / floor', 'SQL, same answer (ms)', 'GraphQL / same answer', 'engine queries', 'runs', 'same row count'],
+      r.fig1.map((x) => [
+        x.store,
+        x.question,
+        ms(x.graphqlMs),
+        ms(x.handMs),
+        `${fmt(x.graphqlMs / x.handMs, 2)}×`,
+        ms(x.sameMs),
+        `${fmt(x.graphqlMs / x.sameMs, 2)}×`,
+        x.engineQueries,
+        x.runs,
+        x.sameRows ? 'yes' : 'no',
+      ]),
+    ),
+  );
+  line();
+  line('<details><summary>The hand-written SQL</summary>');
+  line();
+  for (const h of r.handSql) {
+    line(`${h.store}, ${h.sql.label}:`);
+    line();
+    line('```sql');
+    line(shortSql(h.sql.sql, trail.dir));
+    line('```');
+    line();
+  }
+  line('</details>');
+  line();
+
+  // Figure 2
+  line('## 2. Pruning: 1-, 7- and 30-day windows');
+  line();
+  line(
+    `The trail holds ${fmt(trail.files)} JSON files (${mib(trail.bytes)} MiB) and ${fmt(compacted.compacted.length)} Parquet partitions. ` +
+      'Each window ends at the end of the trail and opens its day folders plus one day of delivery margin. Time is the whole HTTP request ' +
+      '(median of the runs); files and bytes are what the engine opened, from the response\'s cost report, summed over the ' +
+      'request\'s engine queries (`actions` runs two, so it opens every file twice).',
+  );
+  line();
+  const speedup = (x: Figure2Row) => {
+    const other = r.fig2.find((y) => y.window === x.window && y.question === x.question && y.store === 'JSON');
+    return x.store === 'Parquet' && other ? `${fmt(other.ms / x.ms, 1)}×` : '';
+  };
+  out.push(
+    ...table(
+      ['window', 'store', 'question', 'time (ms)', 'runs', 'files opened', 'MiB read', 'engine ms', 'Parquet speed-up'],
+      [...r.fig2].sort((a, b) => a.window - b.window || (a.store === b.store ? 0 : a.store === 'Parquet' ? -1 : 1)).map((x) => [`${x.window} d`, x.store, x.question, ms(x.ms), x.runs, fmt(x.files), mib(x.bytes), ms(x.engineMs), speedup(x)]),
+    ),
+  );
+  line();
+
+  // Figure 3
+  line('## 3. Answer cache: hit versus miss');
+  line();
+  line(
+    `autocannon, ${opts.connections} connections for ${opts.duration} s each, from a worker thread against a server with the in-process LRU over the ` +
+      'Parquet store; the question is the 50 newest calls of a 1-day window. A miss is forced with `x-trailql-no-cache: 1` (the engine runs every time). ' +
+      'Redis and more scenarios: `npm run bench:cache` (see the Cache section of bench/README.md).',
+  );
+  line();
+  out.push(...table(['scenario', 'requests', 'req/s', 'p50 (ms)', 'p99 (ms)', 'cache hits', 'engine runs'], r.fig3.map((x) => [x.scenario, fmt(x.requests), fmt(x.rps, 1), x.p50, x.p99, fmt(x.hits), fmt(x.engineRuns)])));
+  line();
+
+  // Figure 4
+  line('## 4. Engine queries per request, nested queries');
+  line();
+  line(
+    'A page of calls where each call also asks for its caller (with statistics and 3 of its calls), its source address (with statistics) ' +
+      `and its IoT Events resources; Parquet store, ${r.fig1[0]?.window ?? 7}-day window, no cache. One query per field is batched across the page (DataLoader); ` +
+      'a resolver per row would run the "naive" count.',
+  );
+  line();
+  out.push(...table(['page size', 'edges', 'engine queries', 'naive (1 + 3 per row)', 'time (ms)', 'queries'], r.fig4.map((x) => [x.page, x.edges, x.engineQueries, fmt(x.naive), ms(x.ms), x.labels])));
+  line();
+
+  // Figure 5
+  line('## 5. Memory (RSS) of the server');
+  line();
+  const largest = [...r.fig2].sort((a, b) => b.files - a.files || b.ms - a.ms)[0];
+  line(
+    'The server, its DuckDB engines and the benchmark client share one process; RSS sampled every 10 ms during each query. ' +
+      'RSS rarely shrinks, so every Parquet query ran before the first JSON query.',
+  );
+  line();
+  out.push(
+    ...table(
+      ['moment', 'RSS (MiB)'],
+      [
+        ['servers started, before the first query', mib(r.baselineRss)],
+        ...(largest ? [[`peak during the largest query (${largest.window}-day window, ${largest.store}, ${largest.question}, ${fmt(largest.files)} files)`, mib(largest.peakRss)]] : []),
+        ...r.fig2.filter((x) => x.store === 'Parquet' && x.window === Math.max(...r.fig2.map((y) => y.window))).map((x) => [`peak during ${x.window}-day Parquet, ${x.question}`, mib(x.peakRss)]),
+        ['peak over the whole run (autocannon included)', mib(r.overallPeak)],
+      ],
+    ),
+  );
+  line();
+
+  // Targets
+  line('## Targets');
+  line();
+  const thirty = r.fig2.filter((x) => x.window === 30 && x.store === 'Parquet');
+  for (const x of thirty) {
+    const j = r.fig2.find((y) => y.window === 30 && y.store === 'JSON' && y.question === x.question);
+    if (j) line(`- 30-day question "${x.question}" with the columnar store: ${fmt(j.ms / x.ms, 1)}× faster than over json.gz (target ≥ 20×): ${j.ms / x.ms >= 20 ? 'met' : 'not met'}.`);
+  }
+  for (const x of r.fig1) {
+    const floor = x.graphqlMs / x.handMs;
+    const same = x.graphqlMs / x.sameMs;
+    line(
+      `- GraphQL over ${x.store}, "${x.question}": ${fmt(floor, 2)}× the floor SQL (target ≤ 1.2×: ${floor <= 1.2 ? 'met' : 'not met'}); ` +
+        `${fmt(same, 2)}× the SQL giving the same answer (${same <= 1.2 ? 'within' : 'beyond'} 1.2×).`,
+    );
+  }
+  line();
+  line('## Commands');
+  line();
+  line('```sh');
+  line(`${command}   # everything above (about ${fmt(Math.max(1, r.totalMs / 60000), 0)} min here)`);
+  line(`${command.includes(' -- ') ? command : `${command} --`} --keep   # the same, keeping bench/.data so the next run reuses the trail`);
+  line('npm run bench -- --help   # sizes and other flags');
+  line('TRAIL_DIR=bench/.data/trail npm run compact   # the store alone (after a run with --keep)');
+  line('```');
+  line();
+  return `${out.join('\n')}`;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+      // autocannon's worker and keep-alive sockets must not hold the process open.
+      setTimeout(() => process.exit(code), 200).unref();
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
