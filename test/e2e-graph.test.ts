@@ -188,6 +188,15 @@ describe('DataLoader batching', () => {
     expect(server.engine.executed.map((q) => q.label).sort()).toEqual(['caller.calls', 'callerActions', 'callerSourceIps', 'callers:ARN']);
   });
 
+  test('actions run the errors-by-code query only when asked, once for all actions', async () => {
+    server.engine.reset();
+    await gql(`query($f: ApiCallFilter) { actions(filter: $f) { action calls } }`, { f: W });
+    expect(server.engine.executed.map((q) => q.label)).toEqual(['actions']);
+    server.engine.reset();
+    await gql(`query($f: ApiCallFilter) { actions(filter: $f) { action errorsByCode { code calls } } }`, { f: W });
+    expect(server.engine.executed.map((q) => q.label)).toEqual(['actions', 'actionErrors']);
+  });
+
   test('batched first pages equal one-by-one pages', async () => {
     const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 5) { nodes { key calls(first: 3) { edges { node { eventId } } pageInfo { hasNextPage } } } } }`, { f: W });
     for (const node of data.callers.nodes) {

@@ -50,7 +50,8 @@ export interface ActionSummaryRecord {
   distinctSourceIps: number;
   firstSeen: Date | null;
   lastSeen: Date | null;
-  errorsByCode: { code: string; calls: number }[];
+  /** Resolved on demand: it costs one more query for all actions of the answer. */
+  errorsByCode: () => Promise<{ code: string; calls: number }[]>;
 }
 
 export interface ActivityBucketRecord {

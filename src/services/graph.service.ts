@@ -357,25 +357,30 @@ export class GraphService {
       { alias: 'action', e: FIELDS.eventName },
       { alias: 'event_source', e: FIELDS.eventSource },
     ];
-    const [summary, errors] = await Promise.all([
-      this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: ACTION_STATS, orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }], limit: 10_000 }),
-      this.trail.run({
-        kind: 'aggregate',
-        label: 'actionErrors',
-        scan,
-        where: [...where, { k: 'cond', cond: { k: 'notNull', e: FIELDS.errorCode } }],
-        groupBy: [...groupBy, { alias: 'error_code', e: FIELDS.errorCode }],
-        measures: [{ alias: 'calls', m: { k: 'count' } }],
-        orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'error_code', dir: 'asc' }],
-        limit: 10_000,
-      }),
-    ]);
-    const byAction = new Map<string, { code: string; calls: number }[]>();
-    for (const r of errors) {
-      const id = `${r.action}\u0000${r.event_source}`;
-      byAction.set(id, [...(byAction.get(id) ?? []), { code: String(r.error_code), calls: Number(r.calls) }]);
-    }
-    return summary.map((r) => ({ ...actionFromRow(r), errorsByCode: byAction.get(`${r.action}\u0000${r.event_source}`) ?? [] }));
+    const summary = await this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: ACTION_STATS, orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }], limit: 10_000 });
+    // Errors by code cost a second query: run once, and only when a client asks for them.
+    let byAction: Promise<Map<string, { code: string; calls: number }[]>> | undefined;
+    const errorsOf = () =>
+      (byAction ??= this.trail
+        .run({
+          kind: 'aggregate',
+          label: 'actionErrors',
+          scan,
+          where: [...where, { k: 'cond', cond: { k: 'notNull', e: FIELDS.errorCode } }],
+          groupBy: [...groupBy, { alias: 'error_code', e: FIELDS.errorCode }],
+          measures: [{ alias: 'calls', m: { k: 'count' } }],
+          orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'error_code', dir: 'asc' }],
+          limit: 10_000,
+        })
+        .then((errors) => {
+          const m = new Map<string, { code: string; calls: number }[]>();
+          for (const r of errors) {
+            const id = `${r.action}\u0000${r.event_source}`;
+            m.set(id, [...(m.get(id) ?? []), { code: String(r.error_code), calls: Number(r.calls) }]);
+          }
+          return m;
+        }));
+    return summary.map((r) => ({ ...actionFromRow(r), errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
   }
 
   async activity(filter: CallFilter | null | undefined, interval: Interval, groupBy: GroupKey | null | undefined): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {

@@ -17,6 +17,7 @@ import {
   CallerOrder,
   CallerSourceIp,
   CallerStats,
+  ErrorCount,
   ResourceHistory,
   SourceIpCaller,
   SourceIpConnection,
@@ -100,6 +101,14 @@ export class SourceIpResolver {
   @FieldResolver(() => [SourceIpCaller], { description: 'Callers seen at this address, most calls first.' })
   callers(@Root() ip: SourceIpNode, @Args() { filter, first }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<CallerUsage[]> {
     return ctx.graph.sourceIpCallers(ip, filter, first);
+  }
+}
+
+@Resolver(() => ActionSummary)
+export class ActionSummaryResolver {
+  @FieldResolver(() => [ErrorCount], { description: 'Failed calls by errorCode, most first (one more query for all actions, only when asked).' })
+  errorsByCode(@Root() action: ActionSummaryRecord): Promise<{ code: string; calls: number }[]> {
+    return action.errorsByCode();
   }
 }
 

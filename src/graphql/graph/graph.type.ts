@@ -134,8 +134,6 @@ export class ActionSummary {
   calls!: number;
   @Field(() => Int)
   errors!: number;
-  @Field(() => [ErrorCount])
-  errorsByCode!: ErrorCount[];
   @Field(() => Int)
   distinctCallers!: number;
   @Field(() => Int)
