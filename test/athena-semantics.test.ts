@@ -6,7 +6,7 @@
  * with a third-party Trino grammar.
  */
 import { athenaDialect } from '../src/engines/athena/dialect';
-import { FILTER_CASES } from './support/filter-cases';
+import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
 import { TestServer, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
@@ -73,16 +73,6 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
     }
   });
 
-  const GRAPH = `query($filter: ApiCallFilter) {
-    callers(filter: $filter, first: 15) { hasNextPage endCursor nodes { key arn principal identityType rawType category temporaryCredentials
-      mfaAuthenticated invokedBy accountId userName stats { calls errors firstSeen lastSeen distinctActions distinctSourceIps accessKeyIds } } }
-    principals: callers(filter: $filter, first: 15, groupBy: PRINCIPAL, orderBy: ERRORS_DESC) { nodes { key stats { calls errors } } }
-    sourceIps(filter: $filter, first: 15, orderBy: LAST_SEEN_DESC) { nodes { address kind stats { calls errors firstSeen lastSeen distinctActions distinctCallers } } }
-    actions(filter: $filter) { action eventSource calls errors distinctCallers distinctSourceIps firstSeen lastSeen errorsByCode { code calls } }
-    hourly: activity(filter: $filter, interval: HOUR, groupBy: IDENTITY_TYPE) { buckets { start key calls errors } }
-    daily: activity(filter: $filter, interval: DAY, groupBy: SOURCE_IP) { buckets { start key calls errors } }
-    weekly: activity(filter: $filter, interval: WEEK) { buckets { start key calls errors } }
-  }`;
 
   test.each(Object.entries(FILTER_CASES))('callers, sourceIps, actions and activity, filter %s', async (_name, filter) => {
     const [a, b] = await both(GRAPH, { filter: { from: FROM, to: TO, ...filter } });

@@ -15,7 +15,7 @@ import { duckdbDialect } from '../src/engines/duckdb/dialect';
 import { CompactResult, compactTrail } from '../src/trail/compact';
 import { generateSampleTrail } from '../src/trail/sample';
 import { API_CALL_FIELDS } from './support/api-calls';
-import { FILTER_CASES } from './support/filter-cases';
+import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';
 import { apiCallsPlan } from './support/plans';
 import { IOT_SOURCES, listRecordFiles } from './support/records';
 import { TestServer, startServer } from './support/server';
@@ -55,17 +55,6 @@ const CALLS = `query($filter: ApiCallFilter, $first: Int, $after: String, $withT
   }
 }`;
 
-/** Every grouped answer, every ordering and interval. */
-const GRAPH = `query($filter: ApiCallFilter) {
-  callers(filter: $filter, first: 15) { hasNextPage endCursor nodes { key arn principal identityType rawType category temporaryCredentials
-    mfaAuthenticated invokedBy accountId userName stats { calls errors firstSeen lastSeen distinctActions distinctSourceIps accessKeyIds } } }
-  principals: callers(filter: $filter, first: 15, groupBy: PRINCIPAL, orderBy: ERRORS_DESC) { nodes { key stats { calls errors } } }
-  sourceIps(filter: $filter, first: 15, orderBy: LAST_SEEN_DESC) { nodes { address kind stats { calls errors firstSeen lastSeen distinctActions distinctCallers } } }
-  actions(filter: $filter) { action eventSource calls errors distinctCallers distinctSourceIps firstSeen lastSeen errorsByCode { code calls } }
-  hourly: activity(filter: $filter, interval: HOUR, groupBy: IDENTITY_TYPE) { buckets { start key calls errors } }
-  daily: activity(filter: $filter, interval: DAY, groupBy: SOURCE_IP) { buckets { start key calls errors } }
-  weekly: activity(filter: $filter, interval: WEEK) { buckets { start key calls errors } }
-}`;
 
 /** One of each grouped answer: run for every filter. */
 const GROUPS = `query($filter: ApiCallFilter) {

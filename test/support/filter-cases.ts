@@ -22,3 +22,16 @@ export const FILTER_CASES: Record<string, Record<string, unknown>> = {
   resourceName: { resourceName: 'boiler-temp' },
   combined: { regions: ['us-east-1'], errorsOnly: true, categories: ['ROLE_OR_FEDERATED_SESSION'] },
 };
+
+/** Every grouped answer, every ordering and interval. */
+export const GRAPH_QUERY = `query($filter: ApiCallFilter) {
+  callers(filter: $filter, first: 15) { hasNextPage endCursor nodes { key arn principal identityType rawType category temporaryCredentials
+    mfaAuthenticated invokedBy accountId userName stats { calls errors firstSeen lastSeen distinctActions distinctSourceIps accessKeyIds } } }
+  principals: callers(filter: $filter, first: 15, groupBy: PRINCIPAL, orderBy: ERRORS_DESC) { nodes { key stats { calls errors } } }
+  sourceIps(filter: $filter, first: 15, orderBy: LAST_SEEN_DESC) { nodes { address kind stats { calls errors firstSeen lastSeen distinctActions distinctCallers } } }
+  actions(filter: $filter) { action eventSource calls errors distinctCallers distinctSourceIps firstSeen lastSeen errorsByCode { code calls } }
+  hourly: activity(filter: $filter, interval: HOUR, groupBy: IDENTITY_TYPE) { buckets { start key calls errors } }
+  daily: activity(filter: $filter, interval: DAY, groupBy: SOURCE_IP) { buckets { start key calls errors } }
+  weekly: activity(filter: $filter, interval: WEEK) { buckets { start key calls errors } }
+}`;
+
