@@ -180,6 +180,20 @@ describe('pagination', () => {
     expect(second.data.apiCalls.pageInfo.hasPreviousPage).toBe(true);
   });
 
+  test('a page reads only the columns its selection needs', async () => {
+    server.engine.reset();
+    const narrow = await server.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 20) { edges { node { eventId action } } } }`, { f: { from: FROM, to: TO } });
+    const sql = server.engine.executed.map((q) => q.sql).join('\n');
+    expect(sql).not.toMatch(/requestparameters|useridentity|useragent/);
+    server.engine.reset();
+    const wide = await server.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 20) { edges { node { eventId action ...Who } } } }
+      fragment Who on ApiCall { caller { arn } requestParameters }`, { f: { from: FROM, to: TO } });
+    expect(server.engine.executed.map((q) => q.sql).join('\n')).toMatch(/requestparameters[\s\S]*useridentity|useridentity[\s\S]*requestparameters/);
+    expect(wide.data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId)).toEqual(
+      narrow.data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId),
+    );
+  });
+
   test('values come back as recorded', async () => {
     const res = await server.gql(QUERY, { filter: { from: FROM, to: TO }, first: 50 });
     const byId = new Map(all.map((r) => [r.eventID, r]));

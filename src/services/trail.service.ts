@@ -93,8 +93,13 @@ export class TrailService {
   }
 
   /** A page of calls, newest first, keyset-paged on (eventTime, eventId). */
-  apiCalls(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<Connection<ApiCallNode>> {
-    return this.callsConnection('apiCalls', filter, [], first, after);
+  apiCalls(
+    filter: CallFilter | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    columns?: readonly string[],
+  ): Promise<Connection<ApiCallNode>> {
+    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns);
   }
 
   /** The window a filter asks for: its own bounds, else the cursor's, else `fallback`, else the default. */
@@ -114,6 +119,7 @@ export class TrailService {
     first: number | null | undefined,
     after: string | null | undefined,
     parent?: { key: string; window: Window },
+    columns?: readonly string[],
   ): Promise<Connection<ApiCallNode>> {
     const size = this.pageSize(first);
     const fp = this.fingerprintOf(name, { filter: filter ?? {}, parent: parent?.key });
@@ -131,7 +137,9 @@ export class TrailService {
           ),
         ]
       : [];
-    const plan: EventsQuery = { kind: 'events', label: name, scan, where: [...where, ...extra, ...keyset], select: EVENT_COLUMNS, orderBy: EVENT_ORDER, limit: size + 1 };
+    // Only the columns the selection needs (event_id and event_time always: cursors and order).
+    const select = columns ? EVENT_COLUMNS.filter((c) => columns.includes(c.alias)) : EVENT_COLUMNS;
+    const plan: EventsQuery = { kind: 'events', label: name, scan, where: [...where, ...extra, ...keyset], select, orderBy: EVENT_ORDER, limit: size + 1 };
     const rows = await this.run(plan);
     return this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
   }

@@ -1,4 +1,6 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
+import { columnsFor } from './selection';
 import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
 import { ApiCallFilter } from './api-call.input';
@@ -29,8 +31,8 @@ export class ApiCallConnectionResolver {
 @Resolver(() => ApiCall)
 export class ApiCallResolver {
   @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first.' })
-  apiCalls(@Args() { filter, first, after }: ApiCallsArgs, @Ctx() ctx: RequestContext): Promise<ApiCallConnection> {
-    return ctx.service.apiCalls(filter, first, after);
+  apiCalls(@Args() { filter, first, after }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
+    return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']));
   }
 
   @Query(() => ApiCall, {

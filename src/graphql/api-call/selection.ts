@@ -1,0 +1,89 @@
+/**
+ * Which record columns a GraphQL selection of ApiCall needs, so a page reads only those (columnar
+ * engines then read less). A field not listed here asks for every column.
+ */
+import { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
+import { EVENT_COLUMNS } from '../../query/fields';
+
+const IDENTITY = [
+  'identity_type', 'principal_id', 'caller_arn', 'identity_account_id', 'invoked_by', 'access_key_id', 'user_name', 'mfa_authenticated',
+  'session_created', 'issuer_type', 'issuer_principal_id', 'issuer_arn', 'issuer_account_id', 'issuer_user_name',
+];
+
+const FIELD_COLUMNS: Record<string, readonly string[]> = {
+  __typename: [],
+  eventId: ['event_id'],
+  eventTime: ['event_time'],
+  eventVersion: ['event_version'],
+  action: ['event_name'],
+  eventSource: ['event_source'],
+  region: ['aws_region'],
+  account: ['recipient_account_id'],
+  sourceIpAddress: ['source_ip_address'],
+  sourceIp: ['source_ip_address'],
+  caller: IDENTITY,
+  userAgent: ['user_agent'],
+  errorCode: ['error_code'],
+  errorMessage: ['error_message'],
+  success: ['error_code'],
+  readOnly: ['read_only'],
+  eventType: ['event_type'],
+  eventCategory: ['event_category'],
+  managementEvent: ['management_event'],
+  requestId: ['request_id'],
+  apiVersion: ['api_version'],
+  sharedEventId: ['shared_event_id'],
+  vpcEndpointId: ['vpc_endpoint_id'],
+  vpcEndpointAccountId: ['vpc_endpoint_account_id'],
+  sessionCredentialFromConsole: ['session_credential_from_console'],
+  requestParameters: ['request_parameters'],
+  responseElements: ['response_elements'],
+  additionalEventData: ['additional_event_data'],
+  serviceEventDetails: ['service_event_details'],
+  edgeDeviceDetails: ['edge_device_details'],
+  addendum: ['addendum'],
+  onBehalfOf: ['on_behalf_of'],
+  webIdFederationData: ['web_id_federation'],
+  ec2RoleDelivery: ['ec2_role_delivery'],
+  tls: ['tls_version', 'tls_cipher_suite', 'tls_client_host_header'],
+  resources: ['resources'],
+  iotEventsResources: ['request_parameters', 'resources'],
+};
+
+const ALL = EVENT_COLUMNS.map((c) => c.alias);
+
+/** Fields selected under `path` (e.g. edges.node) of the resolved field, fragments included. */
+function selected(info: GraphQLResolveInfo, path: readonly string[]): Set<string> | null {
+  const fragments = info.fragments as Record<string, FragmentDefinitionNode>;
+  const out = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined, depth: number): boolean => {
+    for (const sel of set?.selections ?? []) {
+      if (sel.kind === Kind.INLINE_FRAGMENT) {
+        if (!walk(sel.selectionSet, depth)) return false;
+      } else if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const frag = fragments[sel.name.value];
+        if (!frag || !walk(frag.selectionSet, depth)) return false;
+      } else {
+        const name = (sel as FieldNode).name.value;
+        if (depth === path.length) out.add(name);
+        else if (name === path[depth] && !walk(sel.selectionSet, depth + 1)) return false;
+      }
+    }
+    return true;
+  };
+  for (const node of info.fieldNodes) if (!walk(node.selectionSet, 0)) return null;
+  return out;
+}
+
+/** Column aliases for the ApiCall fields selected at `path`; every column when unsure. */
+export function columnsFor(info: GraphQLResolveInfo, path: readonly string[]): string[] {
+  const fields = selected(info, path);
+  if (!fields) return ALL;
+  const cols = new Set<string>(['event_id', 'event_time']);
+  for (const f of fields) {
+    const c = FIELD_COLUMNS[f];
+    if (!c) return ALL;
+    c.forEach((x) => cols.add(x));
+  }
+  return ALL.filter((a) => cols.has(a));
+}
