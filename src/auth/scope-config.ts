@@ -1,11 +1,9 @@
 import { z } from 'zod';
-
-const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+import { ACCOUNT_ID, REGION } from '../domain/aws';
 
 /** What a key or token grants, as written in configuration or token claims. */
 export const ScopeSchema = z.object({
-  accounts: z.array(z.string().regex(ACCOUNT, 'accounts: 12-digit account ids')).default([]),
+  accounts: z.array(z.string().regex(ACCOUNT_ID, 'accounts: 12-digit account ids')).default([]),
   regions: z.array(z.string().regex(REGION, 'regions: region names like us-east-1')).default([]),
   payloads: z.boolean().default(false),
   admin: z.boolean().default(false),

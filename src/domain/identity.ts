@@ -105,10 +105,7 @@ export function usesTemporaryCredentials(raw: string | null, accessKeyId: string
  */
 export function principalOf(row: IdentityColumns): string {
   const raw = row.identity_type;
-  if ((raw === 'AssumedRole' || raw === 'Role' || raw === 'WebIdentityUser' || raw === 'SAMLUser') && row.issuer_arn) {
-    return row.issuer_arn;
-  }
-  if (raw === 'FederatedUser' && row.issuer_arn) return row.issuer_arn;
+  if (raw && CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION].includes(raw) && row.issuer_arn) return row.issuer_arn;
   return callerKeyOf(row);
 }
 

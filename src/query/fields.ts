@@ -53,7 +53,7 @@ const principalExpr: Expr = {
       {
         k: 'allOf',
         items: [
-          { k: 'inConst', e: ui('type'), values: ['AssumedRole', 'Role', 'WebIdentityUser', 'SAMLUser', 'FederatedUser'] },
+          { k: 'inConst', e: ui('type'), values: CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION] },
           { k: 'notNull', e: issuer('arn') },
         ],
       },

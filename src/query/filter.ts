@@ -3,6 +3,7 @@
  * is planned, so a bad value never reaches an engine.
  */
 import { BadInputError } from '../errors';
+import { ACCOUNT_ID, REGION } from '../domain/aws';
 import { CallerCategory, IdentityType, RAW_IDENTITY_TYPES } from '../domain/identity';
 import { Cidr, ipv6Hex, parseCidr } from '../domain/ip';
 import { FIELDS } from './fields';
@@ -31,8 +32,6 @@ export interface CallFilter {
 }
 
 const MAX_LIST = 100;
-const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const ACTION = /^[A-Za-z0-9]{1,128}$/;
 const EVENT_SOURCE = /^[a-z0-9.-]{1,128}\.amazonaws\.com$/;
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]{1,1024}$/;
@@ -94,7 +93,7 @@ export function validateFilter(filter: CallFilter | null | undefined, allowedSou
     }
   }
 
-  const accounts = checkList('accounts', f.accounts, (v) => ACCOUNT.test(v), 'a 12-digit AWS account id');
+  const accounts = checkList('accounts', f.accounts, (v) => ACCOUNT_ID.test(v), 'a 12-digit AWS account id');
   const regions = checkList('regions', f.regions, (v) => REGION.test(v), 'an AWS region like "us-east-1"');
 
   const callerArns = checkList('callerArns', f.callerArns, (v) => ARN.test(v), 'an ARN');

@@ -140,10 +140,6 @@ export class GraphService {
     });
   }
 
-  private windowFor(filter: CallFilter | null | undefined, parentWindow: Window): Window {
-    return this.trail.window(filter, parentWindow);
-  }
-
   // ----- top-level grouped connections -----------------------------------------------------
 
   private async groupPage<T>(
@@ -224,7 +220,7 @@ export class GraphService {
 
   async callerStats(node: CallerNode, filter: CallFilter | null | undefined): Promise<CallerStatsRecord> {
     if (!filter && node.preloaded) return node.preloaded;
-    const k: NestedKey = { key: node.key, filter, window: this.windowFor(filter, node.window) };
+    const k: NestedKey = { key: node.key, filter, window: this.trail.window(filter, node.window) };
     const kind = keyOf(node);
     return this.loader<CallerStatsRecord>(`callerStats:${kind}`, async (keys) => {
       const out = new Map<string, CallerStatsRecord>();
@@ -249,7 +245,7 @@ export class GraphService {
 
   sourceIpStats(node: SourceIpNode, filter: CallFilter | null | undefined): Promise<SourceIpStatsRecord> {
     if (!filter && node.preloaded) return Promise.resolve(node.preloaded);
-    return this.sourceIpStatsFor({ key: node.address, filter, window: this.windowFor(filter, node.window) });
+    return this.sourceIpStatsFor({ key: node.address, filter, window: this.trail.window(filter, node.window) });
   }
 
   /** Usage rows of a parent broken down by a second key, top `first` by calls. */
@@ -280,7 +276,7 @@ export class GraphService {
   private nestedKey(key: string, filter: CallFilter | null | undefined, parentWindow: Window, first: number | null | undefined): NestedKey {
     const n = first ?? 20;
     if (!Number.isInteger(n) || n < 1 || n > MAX_NESTED) throw new BadInputError(`first: must be from 1 to ${MAX_NESTED}`, 'first');
-    return { key, filter, window: this.windowFor(filter, parentWindow), first: n };
+    return { key, filter, window: this.trail.window(filter, parentWindow), first: n };
   }
 
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<SourceIpUsage[]> {
@@ -318,7 +314,7 @@ export class GraphService {
     const extra: Pred[] = [{ k: 'in', e: parent, values: [val(parentKey)] }];
     if (after !== null && after !== undefined) return this.trail.callsConnection(name, filter, extra, first, after, { key: parentKey, window: parentWindow });
     const size = this.trail.pageSize(first);
-    const k: NestedKey = { key: parentKey, filter, window: this.windowFor(filter, parentWindow), first: size };
+    const k: NestedKey = { key: parentKey, filter, window: this.trail.window(filter, parentWindow), first: size };
     const rows = await this.loader<Row[]>(name, async (keys) => {
       const out = new Map<string, Row[]>();
       for (const { sample, keys: ks } of byGroup(keys).values()) {

@@ -1,0 +1,3 @@
+/** Shapes of AWS identifiers, shared by every input check. */
+export const ACCOUNT_ID = /^\d{12}$/;
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
