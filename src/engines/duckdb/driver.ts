@@ -6,7 +6,7 @@ import { EngineError } from '../../errors';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row } from '../engine';
 import { JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
 import { ParquetStore } from './parquet-store';
-import { dayFolders, recordFiles } from './trail-files';
+import { DayFolderFiles, dayFolders } from './trail-files';
 
 export interface DuckDbSettings {
   /** Folder holding `AWSLogs/` in the S3 delivery layout. */
@@ -50,6 +50,7 @@ export class DuckDbEngine implements Engine {
   readonly sourceId: string;
   private readonly emptyFile: string;
   private readonly store: ParquetStore | undefined;
+  private readonly dayFiles = new DayFolderFiles();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -87,8 +88,9 @@ export class DuckDbEngine implements Engine {
     const at = query.sql.indexOf(JSON_SOURCE);
     const swappable = at >= 0 && at === query.sql.lastIndexOf(JSON_SOURCE);
     const split = this.store && swappable ? await this.store.split(folders) : { parquet: [], jsonDirs: folders.map((f) => f.dir) };
-    const json = (await Promise.all(split.jsonDirs.map((d) => recordFiles(d)))).flat().sort();
-    const jsonBytes = (await Promise.all(json.map((f) => fs.stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+    const listed = (await Promise.all(split.jsonDirs.map((d) => this.dayFiles.files(d)))).flat();
+    const json = listed.map((f) => f.file).sort();
+    const jsonBytes = listed.reduce((a, f) => a + f.size, 0);
     const parquet = split.parquet.map((p) => p.file);
     const jsonList = json.length ? json : [this.emptyFile];
     const files = [...parquet, ...json];

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { PartitionSpec } from '../engine';
 
 const ACCOUNT = /^\d{12}$/;
@@ -38,17 +39,6 @@ async function accountFolders(awsLogs: string): Promise<{ account: string; dir: 
     }
   }
   return out;
-}
-
-/**
- * The record files a query needs, found without walking anything outside its partitions: the
- * account folders (filtered), their region folders (filtered), then only the listed day folders.
- * `CloudTrail-Digest/` and `CloudTrail-Insight/` are never entered.
- */
-export async function listTrailFiles(root: string, partitions: PartitionSpec): Promise<string[]> {
-  const files: string[] = [];
-  for (const folder of await dayFolders(root, partitions)) files.push(...(await recordFiles(folder.dir)));
-  return files.sort();
 }
 
 /** One `<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>` folder (plain or organization trail). */
@@ -98,4 +88,45 @@ export async function allDayFolders(root: string): Promise<DayFolder[]> {
     }
   }
   return out;
+}
+
+/** A record file and its size in bytes. */
+export interface SizedFile {
+  readonly file: string;
+  readonly size: number;
+}
+
+/**
+ * The record files of day folders with their sizes, listed again only when a folder's modification
+ * time changes (a file added, removed or renamed changes it). A day folder of a busy trail holds
+ * hundreds of files; without this every query would list and stat each of them again. A file
+ * rewritten in place keeps the size it was listed with, which only the cost report uses.
+ */
+export class DayFolderFiles {
+  private readonly listed: LRUCache<string, { readonly mtimeNs: bigint; readonly files: readonly SizedFile[] }>;
+
+  constructor(maxFolders = 50_000) {
+    this.listed = new LRUCache({ max: maxFolders });
+  }
+
+  /** The folder's record files in name order; none when it does not exist. */
+  async files(dir: string): Promise<readonly SizedFile[]> {
+    let mtimeNs: bigint;
+    try {
+      mtimeNs = (await fs.stat(dir, { bigint: true })).mtimeNs;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      this.listed.delete(dir);
+      return [];
+    }
+    const known = this.listed.get(dir);
+    if (known && known.mtimeNs === mtimeNs) return known.files;
+    const names = (await recordFiles(dir)).sort();
+    const sizes = await Promise.all(names.map((f) => fs.stat(f).then((s) => s.size, () => undefined)));
+    // A file removed between the listing and its stat is left out; the folder's time has changed, so it is listed again next time.
+    const files = names.flatMap((file, i) => (sizes[i] === undefined ? [] : [{ file, size: sizes[i] }]));
+    this.listed.set(dir, { mtimeNs, files });
+    return files;
+  }
 }
