@@ -29,17 +29,32 @@ const DUCKDB_SOURCE =
   `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM read_json(?, columns = ${RECORDS_COLUMNS}, ` +
   `format = 'unstructured', maximum_object_size = 1073741824))) AS trail`;
 
+/** The count over one row per eventId: a window for Athena, DISTINCT ON (a hash aggregate) for DuckDB. */
 const countSql = (source: string, where: string[]) =>
-  [
-    'SELECT count(*) AS "calls"',
-    'FROM (',
-    '  SELECT CASE WHEN "eventid" IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY "eventid") END AS trailql_rank',
-    `  FROM ${source}`,
-    `  WHERE ${where.join('\n    AND ')}`,
-    ') t',
-    'WHERE t.trailql_rank = 1',
-    'LIMIT 1',
-  ].join('\n');
+  (source === DUCKDB_SOURCE
+    ? [
+        'SELECT count(*) AS "calls"',
+        'FROM (',
+        '  SELECT DISTINCT ON (COALESCE("eventid", CAST(gen_random_uuid() AS VARCHAR))) 1 AS trailql_one',
+        `  FROM ${source}`,
+        `  WHERE ${where.join('\n    AND ')}`,
+        ') t',
+        'LIMIT 1',
+      ]
+    : [
+        'SELECT count(*) AS "calls"',
+        'FROM (',
+        '  SELECT *',
+        '  FROM (',
+        '  SELECT CASE WHEN "eventid" IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY "eventid") END AS trailql_rank',
+        `  FROM ${source}`,
+        `  WHERE ${where.join('\n    AND ')}`,
+        '  ) d',
+        '  WHERE d.trailql_rank = 1',
+        ') t',
+        'LIMIT 1',
+      ]
+  ).join('\n');
 
 const FILTER_WHERE = [
   '"eventtime" >= ?',
@@ -136,20 +151,17 @@ describe('apiCallsCount, pinned', () => {
 describe('apiCalls pages', () => {
   const CURSOR: [string, string] = ['2026-03-14T18:00:00Z', 'f0e1d2c3-0000-4000-8000-000000000000'];
 
-  test.each(Object.entries(DIALECTS))('%s: columns, keyset, order and LIMIT', (_name, dialect) => {
+  test.each(Object.entries(DIALECTS))('%s: columns, keyset, order and LIMIT', (name, dialect) => {
     const q = compile(dialect, apiCallsPlan({ userNames: ['Admin'] }, WINDOW, { size: 50, cursor: CURSOR }), 1);
     for (const c of EVENT_COLUMNS) expect(q.sql).toContain(`t."${c.alias}"`);
-    expect(q.sql).toContain(
-      [
-        '    AND "eventsource" IN (?, ?)',
-        '    AND COALESCE("useridentity"."username", "useridentity"."sessioncontext"."sessionissuer"."username") = ?',
-        '    AND ("eventtime" < ? OR ("eventtime" = ? AND "eventid" < ?))',
-        ') t',
-        'WHERE t.trailql_rank = 1',
-        'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST',
-        'LIMIT 51',
-      ].join('\n'),
-    );
+    const where = [
+      '    AND "eventsource" IN (?, ?)',
+      '    AND COALESCE("useridentity"."username", "useridentity"."sessioncontext"."sessionissuer"."username") = ?',
+      '    AND ("eventtime" < ? OR ("eventtime" = ? AND "eventid" < ?))',
+    ];
+    const dedup = name === 'duckdb' ? [') t'] : ['  ) d', '  WHERE d.trailql_rank = 1', ') t'];
+    expect(q.sql).toContain([...where, ...dedup, 'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST', 'LIMIT 51'].join('\n'));
+    if (name === 'duckdb') expect(q.sql).toContain('SELECT DISTINCT ON (COALESCE("eventid", CAST(gen_random_uuid() AS VARCHAR))) "eventid" AS "event_id"');
     expect(q.sql.endsWith('\nLIMIT 51')).toBe(true);
     expect(q.params.slice(-4)).toEqual(['Admin', CURSOR[0], CURSOR[0], CURSOR[1]]);
     for (const v of ['Admin', CURSOR[0], CURSOR[1]]) expect(q.sql).not.toContain(v);

@@ -20,6 +20,11 @@ export interface Dialect {
   toJson(of: string): string;
   /** JSON array text of the distinct non-null values of `of`, sorted, at most `limit`. */
   distinctValues(of: string, limit: number): string;
+  /**
+   * A SELECT of `columns` (each `<expr> AS <alias>`; it may yield more) from `source` where `where`,
+   * one row per eventId: records sharing an eventId count once, records without one each count.
+   */
+  distinctEvents(columns: readonly string[], source: string, where: string): string;
 }
 
 export class CompileContext {
@@ -182,8 +187,10 @@ export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function dedupRank(): string {
-  return `CASE WHEN "eventid" IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY "eventid") END AS ${DEDUP_RANK}`;
+/** `distinctEvents` with a window: the first row of each eventId (any engine with window functions). */
+export function distinctEventsByRank(columns: readonly string[], source: string, where: string): string {
+  const rank = `CASE WHEN "eventid" IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY "eventid") END AS ${DEDUP_RANK}`;
+  return `SELECT *\n  FROM (\n  SELECT ${[...columns, rank].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n  ) d\n  WHERE d.${DEDUP_RANK} = 1`;
 }
 
 function limitLiteral(n: number): string {
@@ -202,7 +209,7 @@ function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: Parti
   const inner = select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`);
   const where = whereClause(ctx, plan, partitions);
   const outer = select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ');
-  const deduped = `SELECT ${outer}\nFROM (\n  SELECT ${inner.join(',\n    ')},\n    ${dedupRank()}\n  FROM ${source}\n  WHERE ${where}\n) t\nWHERE t.${DEDUP_RANK} = 1`;
+  const deduped = `SELECT ${outer}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where)}\n) t`;
   if (!plan.perGroup) return `${deduped}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
   const order = plan.orderBy.map((o) => `g.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
   const groupRank = `row_number() OVER (PARTITION BY g.${quoteIdent(plan.perGroup.alias)} ORDER BY ${order}) AS ${GROUP_RANK}`;
@@ -225,8 +232,8 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
   const where = whereClause(ctx, plan, partitions);
   const groupBy = plan.groupBy.length ? `\nGROUP BY ${plan.groupBy.map((g) => `t.${quoteIdent(g.alias)}`).join(', ')}` : '';
   return (
-    `SELECT ${outer.join(', ')}\nFROM (\n  SELECT ${[...inner, dedupRank()].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n) t\n` +
-    `WHERE t.${DEDUP_RANK} = 1${groupBy}${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`
+    `SELECT ${outer.join(', ')}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where)}\n) t` +
+    `${groupBy}${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`
   );
 }
 

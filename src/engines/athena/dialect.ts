@@ -1,5 +1,5 @@
 import { PartitionSpec } from '../engine';
-import { CompileContext, Dialect, quoteIdent } from '../../query/compiler';
+import { CompileContext, Dialect, distinctEventsByRank, quoteIdent } from '../../query/compiler';
 
 export interface AthenaTableRef {
   readonly database: string;
@@ -32,5 +32,6 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     toJson: (of) => `json_format(CAST(${of} AS JSON))`,
     distinctValues: (of, limit) =>
       `json_format(CAST(slice(array_sort(array_agg(DISTINCT ${of}) FILTER (WHERE ${of} IS NOT NULL)), 1, ${limit}) AS JSON))`,
+    distinctEvents: distinctEventsByRank,
   };
 }

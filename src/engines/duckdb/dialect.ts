@@ -86,4 +86,8 @@ export const duckdbDialect: Dialect = {
   toJson: (of) => `CAST(to_json(${of}) AS VARCHAR)`,
   distinctValues: (of, limit) =>
     `CAST(to_json(list_slice(list_sort(list(DISTINCT ${of}) FILTER (WHERE ${of} IS NOT NULL)), 1, ${limit})) AS VARCHAR)`,
+  // DISTINCT ON is a hash aggregate keeping each key's first row, cheaper than a window over every
+  // row; a record without an eventId gets a key of its own.
+  distinctEvents: (columns, source, where) =>
+    `SELECT DISTINCT ON (COALESCE("eventid", CAST(gen_random_uuid() AS VARCHAR))) ${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}`,
 };
