@@ -47,6 +47,9 @@ export interface ServiceDeps {
   readonly now?: () => Date;
 }
 
+/** How far back from the end of its window a newest-first page looks first (see `newestRows`). */
+export const NEWEST_FIRST_MS = 86_400_000;
+
 const EVENT_ORDER = [
   { alias: 'event_time', dir: 'desc' },
   { alias: 'event_id', dir: 'desc' },
@@ -140,8 +143,29 @@ export class TrailService {
     // Only the columns the selection needs (event_id and event_time always: cursors and order).
     const select = columns ? EVENT_COLUMNS.filter((c) => columns.includes(c.alias)) : EVENT_COLUMNS;
     const plan: EventsQuery = { kind: 'events', label: name, scan, where: [...where, ...extra, ...keyset], select, orderBy: EVENT_ORDER, limit: size + 1 };
-    const rows = await this.run(plan);
+    const rows = await this.newestRows(plan, cursor?.k[0] as string | undefined);
     return this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
+  }
+
+  /**
+   * The rows of a newest-first page. A page after a cursor holds only calls up to the cursor's
+   * time, so its scan ends there. When the window is longer than two days, its newest day is asked
+   * first: every call of that day comes before every older one, so when that day alone fills the
+   * page, its rows are the page, read from one day's files (plus the delivery margin) instead of
+   * the whole window's. Otherwise the whole window is asked, as if the first try had not happened;
+   * a page that is not full in the newest day pays for one day's reading twice.
+   */
+  private async newestRows(plan: EventsQuery, cursorTime: string | undefined): Promise<Row[]> {
+    const { from } = plan.scan;
+    let to = plan.scan.to;
+    const at = cursorTime === undefined ? NaN : Date.parse(cursorTime);
+    // Calls up to the cursor's second all fall before the next second (eventTime compares as text in one format).
+    if (Number.isFinite(at)) to = new Date(Math.min(to.getTime(), Math.floor(at / 1000) * 1000 + 1000));
+    if (to.getTime() <= from.getTime()) return this.run(plan);
+    const whole: EventsQuery = { ...plan, scan: { ...plan.scan, to } };
+    if (to.getTime() - from.getTime() <= 2 * NEWEST_FIRST_MS) return this.run(whole);
+    const newest = await this.run({ ...whole, scan: { ...whole.scan, from: new Date(to.getTime() - NEWEST_FIRST_MS) } });
+    return newest.length >= plan.limit ? newest : this.run(whole);
   }
 
   /** Edges, page info and cursors for rows fetched with one extra row to tell whether more follow. */
