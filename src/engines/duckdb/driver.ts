@@ -69,6 +69,17 @@ export class DuckDbEngine implements Engine {
     if (settings.threads) options.threads = String(settings.threads);
     if (settings.memoryLimit) options.memory_limit = settings.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', options);
+    if (settings.parquetDir) {
+      // The store's files are read by many queries: keep their footers (DuckDB re-reads a file's
+      // footer when the file is newer than what it kept, and compact writes new files).
+      const connection = await DuckDBConnection.create(instance);
+      try {
+        await connection.run('LOAD parquet');
+        await connection.run('SET GLOBAL parquet_metadata_cache = true');
+      } finally {
+        connection.closeSync();
+      }
+    }
     return new DuckDbEngine(instance, settings);
   }
 
