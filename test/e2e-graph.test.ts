@@ -197,6 +197,21 @@ describe('DataLoader batching', () => {
     expect(server.engine.executed.map((q) => q.label)).toEqual(['actions', 'actionErrors']);
   });
 
+  test('actions compute only the measures the selection asks for, with the same values', async () => {
+    server.engine.reset();
+    const narrow = await gql(`query($f: ApiCallFilter) { actions(filter: $f) { action eventSource calls errors } }`, { f: W });
+    const sql = server.engine.executed.map((q) => q.sql).join('\n');
+    expect(sql).not.toMatch(/count\(DISTINCT|min\(|max\(|useridentity|sourceipaddress/);
+    server.engine.reset();
+    const wide = await gql(`query($f: ApiCallFilter) { actions(filter: $f) { action eventSource calls errors ... on ActionSummary { distinctCallers lastSeen } } }`, { f: W });
+    const wideSql = server.engine.executed.map((q) => q.sql).join('\n');
+    expect(wideSql).toMatch(/count\(DISTINCT/);
+    expect(wideSql).toMatch(/max\(/);
+    expect(wideSql).not.toMatch(/min\(/);
+    expect(wide.actions.map((a: { action: string; eventSource: string; calls: number; errors: number }) => ({ action: a.action, eventSource: a.eventSource, calls: a.calls, errors: a.errors }))).toEqual(narrow.actions);
+    expect(wide.actions.every((a: { distinctCallers: number; lastSeen: string }) => a.distinctCallers > 0 && !!a.lastSeen)).toBe(true);
+  });
+
   test('batched first pages equal one-by-one pages', async () => {
     const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 5) { nodes { key calls(first: 3) { edges { node { eventId } } pageInfo { hasNextPage } } } } }`, { f: W });
     for (const node of data.callers.nodes) {

@@ -346,14 +346,16 @@ export class GraphService {
 
   // ----- summaries -------------------------------------------------------------------------
 
-  async actions(filter: CallFilter | null | undefined): Promise<ActionSummaryRecord[]> {
+  /** Per action and event source; `measures` (aliases of ACTION_STATS) limits what is computed, calls always. */
+  async actions(filter: CallFilter | null | undefined, measures?: readonly string[]): Promise<ActionSummaryRecord[]> {
     const window = this.trail.window(filter);
     const { scan, where } = this.trail.scanFor(filter, window);
     const groupBy = [
       { alias: 'action', e: FIELDS.eventName },
       { alias: 'event_source', e: FIELDS.eventSource },
     ];
-    const summary = await this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: ACTION_STATS, orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }], limit: 10_000 });
+    const wanted = ACTION_STATS.filter((m) => !measures || m.alias === 'calls' || measures.includes(m.alias));
+    const summary = await this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: wanted, orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }], limit: 10_000 });
     // Errors by code cost a second query: run once, and only when a client asks for them.
     let byAction: Promise<Map<string, { code: string; calls: number }[]>> | undefined;
     const errorsOf = () =>

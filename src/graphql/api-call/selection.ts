@@ -2,8 +2,9 @@
  * Which record columns a GraphQL selection of ApiCall needs, so a page reads only those (columnar
  * engines then read less). A field not listed here asks for every column.
  */
-import { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
+import { GraphQLResolveInfo } from 'graphql';
 import { EVENT_COLUMNS } from '../../query/fields';
+import { selectedFields } from '../selection';
 
 const IDENTITY = [
   'identity_type', 'principal_id', 'caller_arn', 'identity_account_id', 'invoked_by', 'access_key_id', 'user_name', 'mfa_authenticated',
@@ -52,32 +53,9 @@ const FIELD_COLUMNS: Record<string, readonly string[]> = {
 
 const ALL = EVENT_COLUMNS.map((c) => c.alias);
 
-/** Fields selected under `path` (e.g. edges.node) of the resolved field, fragments included. */
-function selected(info: GraphQLResolveInfo, path: readonly string[]): Set<string> | null {
-  const fragments = info.fragments as Record<string, FragmentDefinitionNode>;
-  const out = new Set<string>();
-  const walk = (set: SelectionSetNode | undefined, depth: number): boolean => {
-    for (const sel of set?.selections ?? []) {
-      if (sel.kind === Kind.INLINE_FRAGMENT) {
-        if (!walk(sel.selectionSet, depth)) return false;
-      } else if (sel.kind === Kind.FRAGMENT_SPREAD) {
-        const frag = fragments[sel.name.value];
-        if (!frag || !walk(frag.selectionSet, depth)) return false;
-      } else {
-        const name = (sel as FieldNode).name.value;
-        if (depth === path.length) out.add(name);
-        else if (name === path[depth] && !walk(sel.selectionSet, depth + 1)) return false;
-      }
-    }
-    return true;
-  };
-  for (const node of info.fieldNodes) if (!walk(node.selectionSet, 0)) return null;
-  return out;
-}
-
 /** Column aliases for the ApiCall fields selected at `path`; every column when unsure. */
 export function columnsFor(info: GraphQLResolveInfo, path: readonly string[]): string[] {
-  const fields = selected(info, path);
+  const fields = selectedFields(info, path);
   if (!fields) return ALL;
   const cols = new Set<string>(['event_id', 'event_time']);
   for (const f of fields) {

@@ -1,4 +1,5 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import type { ActionSummaryRecord, CallerNode, CallerStatsRecord, SourceIpNode, SourceIpStatsRecord } from '../../domain/graph';
 import type { ActionUsage, CallerUsage, GroupPage, ResourceHistoryRecord, SourceIpUsage } from '../../services/graph.service';
 import type { Connection } from '../../services/trail.service';
@@ -6,6 +7,8 @@ import type { ApiCallNode } from '../../domain/graph';
 import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
 import { RequestContext } from '../context';
+import { measuresFor } from '../selection';
+import { ACTION_STATS } from '../../query/builders';
 import {
   ActionSummary,
   ActivityGroupBy,
@@ -23,6 +26,20 @@ import {
   SourceIpConnection,
   SourceIpStats,
 } from './graph.type';
+
+/** The measures each ActionSummary field needs (action and eventSource are the grouping). */
+const ACTION_FIELD_MEASURES: Record<string, readonly string[]> = {
+  __typename: [],
+  action: [],
+  eventSource: [],
+  errorsByCode: [],
+  calls: ['calls'],
+  errors: ['errors'],
+  firstSeen: ['first_seen'],
+  lastSeen: ['last_seen'],
+  distinctCallers: ['distinct_callers'],
+  distinctSourceIps: ['distinct_source_ips'],
+};
 
 const NESTED_FILTER =
   'Narrows this field. Without from/to it covers the window of the query that reached the parent; the parent query\'s other filters do not carry over.';
@@ -147,8 +164,12 @@ export class GraphQueryResolver {
   }
 
   @Query(() => [ActionSummary], { description: 'Per API action: calls, errors by code, distinct callers, first and last seen.' })
-  actions(@Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null, @Ctx() ctx: RequestContext): Promise<ActionSummaryRecord[]> {
-    return ctx.graph.actions(filter);
+  actions(
+    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ActionSummaryRecord[]> {
+    return ctx.graph.actions(filter, measuresFor(info, ACTION_FIELD_MEASURES, ACTION_STATS.map((m) => m.alias)));
   }
 
   @Query(() => ActivitySeries, { description: 'Calls per time bucket, optionally per group: for charts.' })
