@@ -206,8 +206,8 @@ function storageSettings(e: z.infer<typeof EnvSchema>): StorageConfig {
  * The storage settings alone, for offline tools (`npm run compact`) that serve nobody and so need
  * no authentication settings.
  */
-export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig {
+export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig & { readonly deliveryMarginDays: number } {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`));
-  return storageSettings(parsed.data);
+  return { ...storageSettings(parsed.data), deliveryMarginDays: parsed.data.DELIVERY_MARGIN_DAYS };
 }

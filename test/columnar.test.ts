@@ -7,17 +7,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { DuckDbEngine } from '../src/engines/duckdb/driver';
 import { MANIFEST_FILE, Manifest, defaultStoreDir, partitionDir } from '../src/engines/duckdb/parquet-store';
 import { compile } from '../src/query/compiler';
-import { duckdbDialect } from '../src/engines/duckdb/dialect';
+import { DISTINCT_EVENTS, duckdbDialect } from '../src/engines/duckdb/dialect';
 import { CompactResult, compactTrail } from '../src/trail/compact';
 import { generateSampleTrail } from '../src/trail/sample';
 import { API_CALL_FIELDS } from './support/api-calls';
 import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';
-import { apiCallsPlan } from './support/plans';
-import { IOT_SOURCES, listRecordFiles } from './support/records';
+import { apiCallsCountPlan, apiCallsPlan } from './support/plans';
+import { IOT_SOURCES, inWindow, listRecordFiles, readRecords } from './support/records';
 import { TestServer, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail, tempDir } from './support/trails';
 
@@ -27,6 +27,8 @@ const ENV = { CURSOR_SECRET: 'the-same-secret-for-both-servers' };
 /** The day folder new files land in, and its partition key. */
 const LANDING = { account: '111122223333', region: 'us-east-1', day: '2026/03/14' };
 const LANDING_KEY = `${LANDING.account}/${LANDING.region}/${LANDING.day}`;
+/** The day after it: compacted against it (for earlier copies), so it follows it. */
+const NEXT_KEY = `${LANDING.account}/${LANDING.region}/2026/03/15`;
 
 let dir: string;
 let other: string;
@@ -196,7 +198,8 @@ describe('new files after compaction', () => {
     const r = await both(CALLS, { filter: { from: FROM, to: TO }, first: 5 });
     expect(r.columnarFiles).toEqual(expect.arrayContaining(landed));
     const jsonRead = r.columnarFiles.filter((f) => !isParquet(f));
-    expect(new Set(jsonRead.map((f) => path.dirname(f)))).toEqual(new Set([path.dirname(landed[0]!)]));
+    const landing = path.dirname(landed[0]!);
+    expect(new Set(jsonRead.map((f) => path.dirname(f)))).toEqual(new Set([landing, path.join(landing, '..', '..', '03', '15')]));
     expect(r.columnarFiles.some(isParquet)).toBe(true);
     expect(r.columnar).toEqual(r.json);
 
@@ -215,11 +218,11 @@ describe('new files after compaction', () => {
     expect(r.columnar).toEqual(r.json);
   });
 
-  test('compacting again rewrites that day only; then Parquet again, answers identical', async () => {
+  test('compacting again rewrites that day and the next only; then Parquet again, answers identical', async () => {
     const again = await compactTrail({ trailDir: dir, eventSources: IOT_SOURCES });
-    expect(again.compacted).toEqual([LANDING_KEY]);
+    expect(again.compacted).toEqual([LANDING_KEY, NEXT_KEY]);
     expect(again.refreshed).toEqual([]);
-    expect(again.upToDate).toBe(first.days - 1);
+    expect(again.upToDate).toBe(first.days - 2);
     const m = JSON.parse(
       fs.readFileSync(path.join(partitionDir(defaultStoreDir(dir), LANDING.account, LANDING.region, LANDING.day), MANIFEST_FILE), 'utf8'),
     ) as Manifest;
@@ -233,7 +236,7 @@ describe('new files after compaction', () => {
     expect(g.columnar).toEqual(g.json);
   });
 
-  test('a day folder touched without any file changing gets its manifest refreshed, not rewritten', async () => {
+  test('a day folder touched without any file changing gets its manifest refreshed, and the next day\'s, not rewritten', async () => {
     const folder = path.dirname(landed[0]!);
     const scratch = path.join(folder, 'scratch.tmp');
     fs.writeFileSync(scratch, 'x');
@@ -243,7 +246,7 @@ describe('new files after compaction', () => {
     expect(r.columnar).toEqual(r.json);
     const again = await compactTrail({ trailDir: dir, eventSources: IOT_SOURCES });
     expect(again.compacted).toEqual([]);
-    expect(again.refreshed).toEqual([LANDING_KEY]);
+    expect(again.refreshed).toEqual([LANDING_KEY, NEXT_KEY]);
     const after = await both(CALLS, { filter: { from: FROM, to: TO }, first: 5 });
     expect(after.columnarFiles.every(isParquet)).toBe(true);
   });
@@ -256,5 +259,81 @@ describe('new files after compaction', () => {
     const again = await compactTrail({ trailDir: dir, eventSources: IOT_SOURCES });
     expect(again.removed).toEqual([`${gone.account}/${gone.region}/${gone.day}`]);
     expect(fs.existsSync(partitionDir(defaultStoreDir(dir), gone.account, gone.region, gone.day))).toBe(false);
+  });
+});
+
+describe('each call once in the store', () => {
+  const WINDOW = { from: new Date(SAMPLE_END.getTime() - 3 * 86_400_000), to: SAMPLE_END };
+  const DAY_14 = path.join('AWSLogs', LANDING.account, 'CloudTrail', LANDING.region, '2026', '03', '14');
+  const DAY_15 = path.join('AWSLogs', LANDING.account, 'CloudTrail', LANDING.region, '2026', '03', '15');
+  let trail: string;
+  let copied: { eventID: string };
+
+  beforeAll(async () => {
+    trail = await sampleTrail(2, { iotEventsPerDay: 30, deliveryMinutes: 60 });
+    // One call of the 14th delivered again: once more that day, once the next day.
+    const name = fs.readdirSync(path.join(trail, DAY_14)).find((n) => n.endsWith('.json.gz'))!;
+    const doc = JSON.parse(gunzipSync(fs.readFileSync(path.join(trail, DAY_14, name))).toString('utf8')) as { Records: { eventID: string; eventSource: string }[] };
+    copied = doc.Records.find((r) => IOT_SOURCES.includes(r.eventSource))!;
+    const again = gzipSync(JSON.stringify({ Records: [copied] }));
+    fs.writeFileSync(path.join(trail, DAY_14, `zz_again_${name}`), again);
+    fs.writeFileSync(path.join(trail, DAY_15, `zz_again_${name}`), again);
+  });
+
+  afterAll(() => fs.rmSync(trail, { recursive: true, force: true }));
+
+  /** Calls in the window by an engine over the store (or JSON only), and the statement it ran. */
+  async function count(storeDir: string | undefined): Promise<{ calls: number; sql: string; files: string[] }> {
+    const engine = await DuckDbEngine.create({ trailDir: trail, threads: 1, parquetDir: storeDir, eventSources: IOT_SOURCES, deliveryMarginDays: 1 });
+    try {
+      const query = compile(duckdbDialect, apiCallsCountPlan({}, WINDOW), 1);
+      const result = await engine.execute(query);
+      return { calls: Number(result.rows[0]?.calls), sql: await engine.statement(query), files: await engine.files(query) };
+    } finally {
+      await engine.close();
+    }
+  }
+
+  test('compaction leaves out repeated deliveries, the same day or the next; the store then needs no deduplication', async () => {
+    const records = readRecords(trail).map((r) => r.record).filter((r) => IOT_SOURCES.includes(r.eventSource));
+    const unique = new Set(records.map((r) => r.eventID));
+    const result = await compactTrail({ trailDir: trail, eventSources: IOT_SOURCES });
+    expect(result.records).toBe(unique.size);
+    expect(result.duplicates).toBe(records.length - unique.size);
+    const next = JSON.parse(fs.readFileSync(path.join(partitionDir(defaultStoreDir(trail), LANDING.account, LANDING.region, '2026/03/15'), MANIFEST_FILE), 'utf8')) as Manifest;
+    expect(next.duplicates).toBeGreaterThanOrEqual(1);
+    expect(next.earlier.sources.map((s) => s.dir)).toEqual([DAY_14.split(path.sep).join('/')]);
+
+    const fromJson = await count(undefined);
+    const fromStore = await count(defaultStoreDir(trail));
+    expect(fromJson.sql).toContain(DISTINCT_EVENTS);
+    expect(fromStore.files.every(isParquet)).toBe(true);
+    expect(fromStore.sql).not.toContain('DISTINCT ON');
+    expect(fromStore.calls).toBe(fromJson.calls);
+    expect(fromStore.calls).toBe(new Set(records.filter((r) => inWindow(r, WINDOW.from, WINDOW.to)).map((r) => r.eventID)).size);
+  });
+
+  test('a store that looked back less than the delivery margin is still deduplicated by the query', async () => {
+    const store = tempDir('trailql-store-');
+    try {
+      await compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: 0 });
+      const fromStore = await count(store);
+      expect(fromStore.files.every(isParquet)).toBe(true);
+      expect(fromStore.sql).toContain(DISTINCT_EVENTS);
+      expect(fromStore.calls).toBe((await count(undefined)).calls);
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  test('a day after a changed day is read from JSON with deduplication until compacted again', async () => {
+    const scratch = path.join(trail, DAY_14, 'scratch.tmp');
+    fs.writeFileSync(scratch, 'x');
+    fs.rmSync(scratch);
+    const stale = await count(defaultStoreDir(trail));
+    const jsonDirs = new Set(stale.files.filter((f) => !isParquet(f)).map((f) => path.relative(trail, path.dirname(f))));
+    expect(jsonDirs).toEqual(new Set([DAY_14, DAY_15]));
+    expect(stale.sql).toContain(DISTINCT_EVENTS);
+    expect(stale.calls).toBe((await count(undefined)).calls);
   });
 });

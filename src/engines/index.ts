@@ -29,6 +29,7 @@ export async function createEngine(config: Config, trailDir: string): Promise<En
     memoryLimit: config.duckdb.memoryLimit,
     parquetDir: config.duckdb.parquetEnabled ? (config.duckdb.parquetDir ?? defaultStoreDir(trailDir)) : undefined,
     eventSources: config.eventSources,
+    deliveryMarginDays: config.window.deliveryMarginDays,
   });
   return { engine, dialect: duckdbDialect };
 }

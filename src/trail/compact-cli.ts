@@ -87,6 +87,8 @@ async function main(): Promise<number> {
     threads,
     memoryLimit: config.duckdb.memoryLimit,
     force: values.force ?? false,
+    // Look back as far as the service's delivery margin, so its queries over the store skip deduplication.
+    lookbackDays: config.deliveryMarginDays,
     onProgress: (p: CompactProgress) => line.update(p.files, p.totalFiles, 'files', p.elapsedMs, `${p.days}/${p.totalDays} days, ${fmt(p.records)} records`),
   });
   line.done();
@@ -97,7 +99,7 @@ async function main(): Promise<number> {
     `  event sources  ${eventSources.length ? eventSources.join(', ') : 'all'}`,
     `  days           ${result.days} in the trail: ${result.compacted.length} written, ${result.refreshed.length} refreshed, ${result.upToDate} up to date, ${result.removed.length} removed, ${result.failed.length} failed`,
     `  read           ${fmt(result.sourceFiles)} JSON files, ${fmt(result.sourceBytes / 1e6)} MB`,
-    `  wrote          ${fmt(result.records)} records, ${fmt(result.parquetBytes / 1e6)} MB of Parquet`,
+    `  wrote          ${fmt(result.records)} records (${fmt(result.duplicates)} repeated deliveries left out), ${fmt(result.parquetBytes / 1e6)} MB of Parquet`,
     `  took           ${(result.ms / 1000).toFixed(1)} s`,
   ];
   if (values.list) for (const k of result.compacted) out.push(`  written        ${k}`);

@@ -7,10 +7,11 @@
  * JSON source. Incremental: a day is rewritten only when it is new, when its files changed (names,
  * sizes, modification times), or when it was made with another schema or other event sources; a
  * day whose folder was touched without any file changing only gets its manifest refreshed. Every
- * file is written under a temporary name and renamed into place. Duplicate deliveries are kept:
- * queries deduplicate, as over JSON.
+ * file is written under a temporary name and renamed into place. Each call is kept once: a record
+ * whose eventId came earlier in the day, or in the same account and region's folders of the
+ * `lookbackDays` days before, is left out (a day is therefore rewritten when those change too).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -24,6 +25,7 @@ import {
   STORE_FORMAT,
   STORE_SCHEMA,
   defaultStoreDir,
+  earlierDays,
   mtimeNs,
   partitionDir,
   partitionKey,
@@ -64,6 +66,11 @@ export interface CompactOptions {
   readonly memoryLimit?: string;
   /** Rewrite every day, up to date or not. */
   readonly force?: boolean;
+  /**
+   * Days before each day whose folders are checked for earlier copies of its calls: at least the
+   * service's delivery margin (DELIVERY_MARGIN_DAYS), or queries keep deduplicating. Default 1.
+   */
+  readonly lookbackDays?: number;
   readonly onProgress?: (p: CompactProgress) => void;
 }
 
@@ -83,8 +90,10 @@ export interface CompactResult {
   /** JSON files read and their bytes. */
   readonly sourceFiles: number;
   readonly sourceBytes: number;
-  /** Records written (duplicate deliveries included). */
+  /** Records written (each call once). */
   readonly records: number;
+  /** Records left out as copies of a call delivered earlier. */
+  readonly duplicates: number;
   readonly parquetBytes: number;
   readonly ms: number;
 }
@@ -117,6 +126,12 @@ function sameFiles(a: readonly ManifestFile[], b: readonly ManifestFile[]): bool
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/** A digest of a listing's files (path, size, modification time), in path order. */
+function filesDigest(files: readonly ManifestFile[]): string {
+  const lines = files.map((f) => `${f.path}\u0000${f.size}\u0000${f.mtimeMs}`).sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
 
 /** Each folder's time first, then its files: a file landing after the listing moves the time. */
 async function listPartition(trailDir: string, p: Partition): Promise<Listing> {
@@ -177,6 +192,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   const trailDir = path.resolve(options.trailDir);
   const store = path.resolve(options.storeDir ?? defaultStoreDir(trailDir));
   const sources = [...options.eventSources].sort();
+  const lookbackDays = options.lookbackDays ?? 1;
+  if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > 30) throw new Error(`lookbackDays: expected 0 to 30, got ${lookbackDays}`);
 
   const partitions = new Map<string, Partition>();
   for (const f of await allDayFolders(trailDir)) {
@@ -193,25 +210,39 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   if (wait > 0) await sleep(wait);
 
   // Decide what needs work first, so progress can say how much is left.
-  type Work = { p: Partition; listing: Listing; dir: string; action: 'compact' | 'refresh' };
+  type Work = { p: Partition; listing: Listing; earlier: Listing; dir: string; action: 'compact' | 'refresh' };
   const work: Work[] = [];
   let upToDate = 0;
+  const listings = new Map<string, Promise<Listing>>();
+  const listingOf = (p: Partition) => {
+    if (!listings.has(p.key)) listings.set(p.key, listPartition(trailDir, p));
+    return listings.get(p.key)!;
+  };
   for (const p of partitions.values()) {
-    const listing = await listPartition(trailDir, p);
+    const listing = await listingOf(p);
+    const before = earlierDays(p.day, lookbackDays).map((d) => partitions.get(partitionKey(p.account, p.region, d)));
+    const parts = await Promise.all(before.filter((b): b is Partition => b !== undefined).map(listingOf));
+    const earlier: Listing = { sources: parts.flatMap((l) => l.sources), files: parts.flatMap((l) => l.files), paths: parts.flatMap((l) => l.paths) };
     const dir = partitionDir(store, p.account, p.region, p.day);
     const m = options.force ? undefined : await readManifest(path.join(dir, MANIFEST_FILE));
     const current =
       m !== undefined &&
       m.schema === STORE_SCHEMA &&
+      m.lookbackDays === lookbackDays &&
       sameSet(m.eventSources, sources) &&
       sameFiles(m.files, listing.files) &&
+      m.earlier.filesDigest === filesDigest(earlier.files) &&
       sameSet(
         m.sources.map((s) => s.dir),
         listing.sources.map((s) => s.dir),
       ) &&
+      sameSet(
+        m.earlier.sources.map((s) => s.dir),
+        earlier.sources.map((s) => s.dir),
+      ) &&
       (await parquetIntact(dir, m));
-    if (!current) work.push({ p, listing, dir, action: 'compact' });
-    else if (!sameSources(m.sources, listing.sources)) work.push({ p, listing, dir, action: 'refresh' });
+    if (!current) work.push({ p, listing, earlier, dir, action: 'compact' });
+    else if (!sameSources(m.sources, listing.sources) || !sameSources(m.earlier.sources, earlier.sources)) work.push({ p, listing, earlier, dir, action: 'refresh' });
     else upToDate++;
   }
 
@@ -222,6 +253,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   let filesDone = 0;
   let sourceBytes = 0;
   let records = 0;
+  let duplicates = 0;
   let parquetBytes = 0;
   let daysDone = upToDate;
   const progress = () =>
@@ -234,7 +266,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   const instance = work.some((w) => w.action === 'compact') ? await DuckDBInstance.create(':memory:', dbOptions) : undefined;
 
   const handle = async (w: Work, connection: DuckDBConnection | undefined) => {
-    const { p, listing, dir } = w;
+    const { p, listing, earlier, dir } = w;
     const manifestBase = {
       format: STORE_FORMAT,
       schema: STORE_SCHEMA,
@@ -244,6 +276,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
       day: p.day,
       sources: listing.sources,
       files: listing.files,
+      lookbackDays,
+      earlier: { sources: earlier.sources, filesDigest: filesDigest(earlier.files) },
     };
     await fs.mkdir(dir, { recursive: true });
     if (w.action === 'refresh') {
@@ -252,12 +286,19 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
       refreshed.push(p.key);
     } else {
       try {
-        const written = await writePartition(connection!, dir, listing.paths, sources);
-        const manifest: Manifest = { ...manifestBase, compactedAt: new Date().toISOString(), records: written.records, parquet: written.parquet };
+        const written = await writePartition(connection!, dir, listing.paths, earlier.paths, sources);
+        const manifest: Manifest = {
+          ...manifestBase,
+          compactedAt: new Date().toISOString(),
+          records: written.records,
+          duplicates: written.duplicates,
+          parquet: written.parquet,
+        };
         await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
         if (!written.parquet) await fs.rm(path.join(dir, PARQUET_FILE), { force: true });
         compacted.push(p.key);
         records += written.records;
+        duplicates += written.duplicates;
         parquetBytes += written.parquet?.size ?? 0;
         sourceBytes += listing.files.reduce((a, f) => a + f.size, 0);
       } catch (err) {
@@ -307,6 +348,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     sourceFiles: filesDone,
     sourceBytes,
     records,
+    duplicates,
     parquetBytes,
     ms: performance.now() - started,
   };
@@ -315,32 +357,48 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
 /**
  * One partition's records to Parquet: written under a temporary name, described (size, time),
  * then renamed; the manifest that names it is written after. No file when nothing matched.
- * Rows sorted by time; snappy, which decodes faster than zstd for a little more disk.
+ * Each call once: the first record of each eventId, unless that eventId is in `earlierFiles`
+ * (records without an eventId are all kept). Rows sorted by time; snappy, which decodes faster
+ * than zstd for a little more disk.
  */
 async function writePartition(
   connection: DuckDBConnection,
   dir: string,
   files: readonly string[],
+  earlierFiles: readonly string[],
   sources: readonly string[],
-): Promise<{ records: number; parquet: Manifest['parquet'] }> {
-  if (files.length === 0) return { records: 0, parquet: null };
-  const tmp = path.join(dir, `${PARQUET_FILE}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+): Promise<{ records: number; duplicates: number; parquet: Manifest['parquet'] }> {
+  if (files.length === 0) return { records: 0, duplicates: 0, parquet: null };
+  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const tmp = path.join(dir, `${PARQUET_FILE}.tmp-${suffix}`);
+  const table = `trailql_partition_${suffix}`;
   const where = sources.length ? `WHERE "eventSource" IN (${sources.map(sqlText).join(', ')})` : '';
-  const list = `[${files.map(sqlText).join(', ')}]`;
+  const list = (paths: readonly string[]) => `[${paths.map(sqlText).join(', ')}]`;
+  const earlier = earlierFiles.length
+    ? ` AND "eventID" NOT IN (SELECT "eventID" FROM ${jsonRecords(list(earlierFiles), { columns: ['eventID'], eventSources: sources })} WHERE "eventID" IS NOT NULL)`
+    : '';
   try {
+    await connection.run(
+      `CREATE TEMP TABLE ${table} AS SELECT *, row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime") AS trailql_copy ` +
+        `FROM ${jsonRecords(list(files), { eventSources: sources })} ${where}`,
+    );
+    const total = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);
     const reader = await connection.runAndReadAll(
-      `COPY (SELECT * FROM ${jsonRecords(list, { eventSources: sources })} ${where} ORDER BY "eventTime", "eventID") TO ${sqlText(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
+      `COPY (SELECT * EXCLUDE (trailql_copy) FROM ${table} WHERE "eventID" IS NULL OR (trailql_copy = 1${earlier}) ORDER BY "eventTime", "eventID") ` +
+        `TO ${sqlText(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
     );
     const records = Number(reader.getRows()[0]?.[0] ?? 0);
     if (records === 0) {
       await fs.rm(tmp, { force: true });
-      return { records: 0, parquet: null };
+      return { records: 0, duplicates: total, parquet: null };
     }
     const s = await fs.stat(tmp, { bigint: true });
     await fs.rename(tmp, path.join(dir, PARQUET_FILE));
-    return { records, parquet: { file: PARQUET_FILE, size: Number(s.size), mtimeNs: s.mtimeNs.toString() } };
+    return { records, duplicates: total - records, parquet: { file: PARQUET_FILE, size: Number(s.size), mtimeNs: s.mtimeNs.toString() } };
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${table}`);
   }
 }

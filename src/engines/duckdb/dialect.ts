@@ -36,6 +36,9 @@ export function parquetRecords(fileList: string, columns?: readonly string[]): s
   return `(SELECT ${names.map((c) => `"${c}"`).join(', ')} FROM read_parquet(${fileList}, hive_partitioning = false))`;
 }
 
+/** How every DuckDB statement keeps one row per eventId (see `distinctEvents`). */
+export const DISTINCT_EVENTS = 'SELECT DISTINCT ON (COALESCE("eventid", CAST(gen_random_uuid() AS VARCHAR))) ';
+
 /** The FROM item every DuckDB statement reads: the JSON files the driver binds to its first `?`. */
 export const JSON_SOURCE = `${jsonRecords('?')} AS trail`;
 
@@ -89,5 +92,5 @@ export const duckdbDialect: Dialect = {
   // DISTINCT ON is a hash aggregate keeping each key's first row, cheaper than a window over every
   // row; a record without an eventId gets a key of its own.
   distinctEvents: (columns, source, where) =>
-    `SELECT DISTINCT ON (COALESCE("eventid", CAST(gen_random_uuid() AS VARCHAR))) ${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}`,
+    `${DISTINCT_EVENTS}${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}`,
 };

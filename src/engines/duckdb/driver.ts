@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckdb/node-api';
 import { EngineError } from '../../errors';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row } from '../engine';
-import { JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
+import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
 import { ParquetStore } from './parquet-store';
 import { DayFolderFiles, dayFolders } from './trail-files';
 
@@ -24,6 +24,12 @@ export interface DuckDbSettings {
    * other services' records are never turned into columns), and reads no store made for fewer.
    */
   readonly eventSources?: readonly string[];
+  /**
+   * Days after an event its record may still be delivered (DELIVERY_MARGIN_DAYS). A statement
+   * reading only store partitions that looked this far back for earlier copies runs without its
+   * deduplication: those rows hold each call once.
+   */
+  readonly deliveryMarginDays?: number;
 }
 
 /** The files one statement reads and how they are bound. */
@@ -61,7 +67,9 @@ export class DuckDbEngine implements Engine {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trailql-'));
     this.emptyFile = path.join(dir, 'empty.json');
     writeFileSync(this.emptyFile, '{"Records":[]}');
-    this.store = settings.parquetDir ? new ParquetStore(path.resolve(settings.parquetDir), settings.trailDir, settings.eventSources) : undefined;
+    this.store = settings.parquetDir
+      ? new ParquetStore(path.resolve(settings.parquetDir), settings.trailDir, settings.eventSources, settings.deliveryMarginDays ?? 1)
+      : undefined;
   }
 
   static async create(settings: DuckDbSettings): Promise<DuckDbEngine> {
@@ -88,6 +96,11 @@ export class DuckDbEngine implements Engine {
     return [...(await this.sources(query)).files];
   }
 
+  /** The statement a compiled query would run, with the source it would read. */
+  async statement(query: CompiledQuery): Promise<string> {
+    return (await this.sources(query)).sql;
+  }
+
   /**
    * Only the day folders of the query's partitions are looked at. With a store, each account,
    * region and day it holds up to date is one Parquet file; every other day is its JSON files, and
@@ -98,7 +111,7 @@ export class DuckDbEngine implements Engine {
     const folders = await dayFolders(this.settings.trailDir, query.partitions);
     const at = query.sql.indexOf(JSON_SOURCE);
     const swappable = at >= 0 && at === query.sql.lastIndexOf(JSON_SOURCE);
-    const split = this.store && swappable ? await this.store.split(folders) : { parquet: [], jsonDirs: folders.map((f) => f.dir) };
+    const split = this.store && swappable ? await this.store.split(folders) : { parquet: [], jsonDirs: folders.map((f) => f.dir), eachCallOnce: false };
     const listed = (await Promise.all(split.jsonDirs.map((d) => this.dayFiles.files(d)))).flat();
     const json = listed.map((f) => f.file).sort();
     const jsonBytes = listed.reduce((a, f) => a + f.size, 0);
@@ -109,8 +122,11 @@ export class DuckDbEngine implements Engine {
     if (!swappable) return { sql: query.sql, lists: [jsonList], files, bytes };
     const parts = { parquet: parquet.length > 0, json: json.length > 0 || parquet.length === 0 };
     const source = narrowSource(columnsUsed(query.sql), parts, this.settings.eventSources);
+    let sql = query.sql.slice(0, at) + source + query.sql.slice(at + JSON_SOURCE.length);
+    // Store partitions alone already hold each call once (parquet-store.ts).
+    if (!parts.json && split.eachCallOnce) sql = sql.split(DISTINCT_EVENTS).join('SELECT ');
     return {
-      sql: query.sql.slice(0, at) + source + query.sql.slice(at + JSON_SOURCE.length),
+      sql,
       lists: [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])],
       files,
       bytes,

@@ -8,23 +8,27 @@
  *
  * One partition per account, region and day folder of the delivery layout (an account's plain and
  * organization trail folders for the same day share one partition). The Parquet file has exactly
- * the columns of the JSON source (record-schema.ts), records in delivery order within the day
- * folder's files, duplicates kept (deduplication stays in the query).
+ * the columns of the JSON source (record-schema.ts), sorted by time, and holds each call once:
+ * a record whose eventId came earlier in the partition, or in the partition of one of the
+ * `lookbackDays` days before (same account and region), is left out. CloudTrail delivers a call
+ * again within the delivery margin, so whenever a window needs a call, the folder holding its
+ * first copy is read too: a query reading only the store needs no deduplication of its own.
  *
- * The manifest names the JSON folders and files the partition was made from. A partition is read
- * only while it is up to date: the same JSON folders exist, each with the modification time it had
- * when it was compacted (a file added, removed or renamed in a folder changes that time), made with
- * this record schema and for event sources covering the service's. Anything else (a day still
- * receiving files, a new organization folder, a store made for other sources) is read from JSON
- * until `compact` runs again.
+ * The manifest names the JSON folders and files the partition was made from, and the earlier
+ * days' folders it was checked against. A partition is read only while it is up to date: the same
+ * JSON folders exist, each with the modification time it had when it was compacted (a file added,
+ * removed or renamed in a folder changes that time), the same for the earlier days' folders, made
+ * with this record schema and for event sources covering the service's. Anything else (a day still
+ * receiving files, a day after one that is, a new organization folder, a store made for other
+ * sources) is read from JSON until `compact` runs again.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { RECORDS_COLUMNS } from './record-schema';
 import { DayFolder, trailRoot } from './trail-files';
 
-export const STORE_FORMAT = 1;
+export const STORE_FORMAT = 2;
 /** Changes whenever the record schema does: a store made with another schema is not read. */
 export const STORE_SCHEMA = createHash('sha256').update(RECORDS_COLUMNS).digest('hex').slice(0, 16);
 /** Default store location, beside `AWSLogs/` in the trail folder. */
@@ -56,8 +60,14 @@ export interface Manifest {
   /** `yyyy/MM/dd` */
   readonly day: string;
   readonly compactedAt: string;
-  /** Records in the Parquet file (duplicates included). */
+  /** Records in the Parquet file (each call once). */
   readonly records: number;
+  /** Records left out as copies of a call delivered earlier. */
+  readonly duplicates: number;
+  /** Days before this one whose folders were checked for earlier copies. */
+  readonly lookbackDays: number;
+  /** Those folders (existing ones) with their modification times, and a digest of their files. */
+  readonly earlier: { readonly sources: readonly ManifestSource[]; readonly filesDigest: string };
   /** The Parquet file, absent when no record of the day matched the event sources. */
   readonly parquet: { readonly file: string; readonly size: number; readonly mtimeNs: string } | null;
   readonly sources: readonly ManifestSource[];
@@ -100,6 +110,15 @@ export async function mtimeNs(p: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * `mtimeNs` without a trip through the thread pool: a query's freshness check makes a few hundred
+ * of these for a month, and each takes microseconds, far less than scheduling it.
+ */
+export function mtimeNsNow(p: string): string | undefined {
+  const s = statSync(p, { bigint: true, throwIfNoEntry: false });
+  return s?.mtimeNs.toString();
+}
+
 export async function readManifest(file: string): Promise<Manifest | undefined> {
   let text: string;
   try {
@@ -110,7 +129,7 @@ export async function readManifest(file: string): Promise<Manifest | undefined> 
   }
   try {
     const m = JSON.parse(text) as Manifest;
-    return m && m.format === STORE_FORMAT && Array.isArray(m.sources) && Array.isArray(m.files) ? m : undefined;
+    return m && m.format === STORE_FORMAT && Array.isArray(m.sources) && Array.isArray(m.files) && Array.isArray(m.earlier?.sources) ? m : undefined;
   } catch {
     return undefined;
   }
@@ -123,12 +142,28 @@ export function sameSources(a: readonly ManifestSource[], b: readonly ManifestSo
   return b.every((s) => byDir.get(s.dir) === s.mtimeNs);
 }
 
+/** `yyyy/MM/dd` days before `day`, nearest first. */
+export function earlierDays(day: string, count: number): string[] {
+  const t = Date.parse(`${day.replace(/\//g, '-')}T00:00:00Z`);
+  return Array.from({ length: count }, (_, i) => new Date(t - (i + 1) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '/'));
+}
+
+/** The same account and region folder `days` earlier: `<root>/<region>/<yyyy>/<mm>/<dd>` with another day. */
+export function folderOfDay(dayDir: string, day: string): string {
+  return path.join(path.dirname(path.dirname(path.dirname(dayDir))), ...day.split('/'));
+}
+
 /** Where a query's day folders are read from. */
 export interface StoreSplit {
   /** Parquet files of the partitions served from the store. */
   readonly parquet: readonly { readonly file: string; readonly size: number }[];
   /** JSON day folders of every other partition (existing folders only). */
   readonly jsonDirs: readonly string[];
+  /**
+   * Every Parquet partition was checked for earlier copies over at least the delivery margin:
+   * without JSON folders, the rows read hold each call once.
+   */
+  readonly eachCallOnce: boolean;
 }
 
 interface Group {
@@ -144,16 +179,26 @@ interface Group {
  */
 export class ParquetStore {
   private readonly manifests = new Map<string, { mtimeNs: string; manifest: Manifest | undefined }>();
+  /** Parquet files found to match their manifest, by file, with the manifest's modification time then. */
+  private readonly verified = new Map<string, { manifestMtimeNs: string; size: number }>();
 
   constructor(
     readonly dir: string,
     private readonly trailDir: string,
     /** The service's event sources (`[]` = every source): the store must hold at least these. */
     private readonly eventSources: readonly string[] | undefined,
+    /** The service's delivery margin in days: how far back a partition must have looked for copies. */
+    private readonly marginDays: number,
   ) {}
 
   async split(folders: readonly DayFolder[]): Promise<StoreSplit> {
-    if ((await mtimeNs(this.dir)) === undefined) return { parquet: [], jsonDirs: folders.map((f) => f.dir) };
+    if (mtimeNsNow(this.dir) === undefined) return { parquet: [], jsonDirs: folders.map((f) => f.dir), eachCallOnce: false };
+    // A folder is often both a day of the query and the earlier day of the next one: stat it once.
+    const times = new Map<string, string | undefined>();
+    const timeOf = (dir: string) => {
+      if (!times.has(dir)) times.set(dir, mtimeNsNow(dir));
+      return times.get(dir);
+    };
     const groups = new Map<string, Group>();
     for (const f of folders) {
       const key = partitionKey(f.account, f.region, f.day);
@@ -161,54 +206,69 @@ export class ParquetStore {
       g.dirs.push(f.dir);
       groups.set(key, g);
     }
-    const decided = await Promise.all([...groups.values()].map((g) => this.decide(g)));
+    const decided = await Promise.all([...groups.values()].map((g) => this.decide(g, timeOf)));
     const parquet: { file: string; size: number }[] = [];
     const jsonDirs: string[] = [];
+    let eachCallOnce = true;
     for (const d of decided) {
       if (d.parquet) parquet.push(d.parquet);
+      if (d.parquet && d.lookbackDays < this.marginDays) eachCallOnce = false;
       jsonDirs.push(...d.jsonDirs);
     }
     parquet.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    return { parquet, jsonDirs };
+    return { parquet, jsonDirs, eachCallOnce };
   }
 
-  private async decide(g: Group): Promise<{ parquet?: { file: string; size: number }; jsonDirs: string[] }> {
-    const times = await Promise.all(g.dirs.map((d) => mtimeNs(d)));
+  private async decide(
+    g: Group,
+    timeOf: (dir: string) => string | undefined,
+  ): Promise<{ parquet?: { file: string; size: number }; lookbackDays: number; jsonDirs: string[] }> {
+    const times = g.dirs.map(timeOf);
     const present: ManifestSource[] = [];
     g.dirs.forEach((d, i) => {
       const t = times[i];
       if (t !== undefined) present.push({ dir: trailRelative(this.trailDir, d), mtimeNs: t });
     });
-    const json = { jsonDirs: g.dirs.filter((_, i) => times[i] !== undefined) };
+    const json = { lookbackDays: 0, jsonDirs: g.dirs.filter((_, i) => times[i] !== undefined) };
     // No JSON folder: nothing to read, whatever the store holds for it (answers follow the trail).
-    if (present.length === 0) return { jsonDirs: [] };
+    if (present.length === 0) return { lookbackDays: 0, jsonDirs: [] };
     const partition = partitionDir(this.dir, g.account, g.region, g.day);
-    const manifest = await this.manifest(path.join(partition, MANIFEST_FILE));
-    if (!manifest || manifest.schema !== STORE_SCHEMA || !coversSources(manifest.eventSources, this.eventSources)) return json;
+    const found = await this.manifest(path.join(partition, MANIFEST_FILE));
+    const manifest = found?.manifest;
+    if (!found || !manifest || manifest.schema !== STORE_SCHEMA || !coversSources(manifest.eventSources, this.eventSources)) return json;
     if (!sameSources(manifest.sources, present)) return json;
-    if (!manifest.parquet) return { jsonDirs: [] };
-    const file = path.join(partition, manifest.parquet.file);
-    try {
-      const s = await fs.stat(file, { bigint: true });
-      // The manifest and the file it names must belong together (compact replaces both).
-      if (s.mtimeNs.toString() !== manifest.parquet.mtimeNs || Number(s.size) !== manifest.parquet.size) return json;
-      return { parquet: { file, size: Number(s.size) }, jsonDirs: [] };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return json;
-      throw err;
+    // The earlier days' folders must be those it was checked against, unchanged.
+    const earlier: ManifestSource[] = [];
+    for (const day of earlierDays(g.day, manifest.lookbackDays)) {
+      for (const d of g.dirs) {
+        const dir = folderOfDay(d, day);
+        const t = timeOf(dir);
+        if (t !== undefined) earlier.push({ dir: trailRelative(this.trailDir, dir), mtimeNs: t });
+      }
     }
+    if (!sameSources(manifest.earlier.sources, earlier)) return json;
+    if (!manifest.parquet) return { lookbackDays: manifest.lookbackDays, jsonDirs: [] };
+    const file = path.join(partition, manifest.parquet.file);
+    // compact replaces the file and then its manifest: while the manifest is unchanged, so is the file.
+    const known = this.verified.get(file);
+    if (known && known.manifestMtimeNs === found.mtimeNs) return { parquet: { file, size: known.size }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
+    const s = statSync(file, { bigint: true, throwIfNoEntry: false });
+    // The manifest and the file it names must belong together.
+    if (!s || s.mtimeNs.toString() !== manifest.parquet.mtimeNs || Number(s.size) !== manifest.parquet.size) return json;
+    this.verified.set(file, { manifestMtimeNs: found.mtimeNs, size: Number(s.size) });
+    return { parquet: { file, size: Number(s.size) }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
   }
 
-  private async manifest(file: string): Promise<Manifest | undefined> {
-    const t = await mtimeNs(file);
+  private async manifest(file: string): Promise<{ mtimeNs: string; manifest: Manifest | undefined } | undefined> {
+    const t = mtimeNsNow(file);
     if (t === undefined) {
       this.manifests.delete(file);
       return undefined;
     }
     const cached = this.manifests.get(file);
-    if (cached && cached.mtimeNs === t) return cached.manifest;
-    const manifest = await readManifest(file);
-    this.manifests.set(file, { mtimeNs: t, manifest });
-    return manifest;
+    if (cached && cached.mtimeNs === t) return cached;
+    const entry = { mtimeNs: t, manifest: await readManifest(file) };
+    this.manifests.set(file, entry);
+    return entry;
   }
 }
