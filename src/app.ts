@@ -134,7 +134,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     introspection: config.security.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    status400ForVariableCoercionErrors: true,
     formatError,
     includeStacktraceInErrorResponses: false,
     // Signals are handled by the service's own shutdown (src/ops/shutdown.ts).
