@@ -309,6 +309,8 @@ describe('each call once in the store', () => {
     expect(fromJson.sql).toContain(DISTINCT_EVENTS);
     expect(fromStore.files.every(isParquet)).toBe(true);
     expect(fromStore.sql).not.toContain('DISTINCT ON');
+    // Nor does it read eventID, which only deduplication needed here.
+    expect(fromStore.sql).not.toContain('"eventID"');
     expect(fromStore.calls).toBe(fromJson.calls);
     expect(fromStore.calls).toBe(new Set(records.filter((r) => inWindow(r, WINDOW.from, WINDOW.to)).map((r) => r.eventID)).size);
   });

@@ -121,10 +121,11 @@ export class DuckDbEngine implements Engine {
     const bytes = jsonBytes + split.parquet.reduce((a, p) => a + p.size, 0);
     if (!swappable) return { sql: query.sql, lists: [jsonList], files, bytes };
     const parts = { parquet: parquet.length > 0, json: json.length > 0 || parquet.length === 0 };
-    const source = narrowSource(columnsUsed(query.sql), parts, this.settings.eventSources);
-    let sql = query.sql.slice(0, at) + source + query.sql.slice(at + JSON_SOURCE.length);
-    // Store partitions alone already hold each call once (parquet-store.ts).
-    if (!parts.json && split.eachCallOnce) sql = sql.split(DISTINCT_EVENTS).join('SELECT ');
+    // Store partitions alone already hold each call once (parquet-store.ts): no deduplication, and no eventID read for it.
+    const statement = !parts.json && split.eachCallOnce ? query.sql.split(DISTINCT_EVENTS).join('SELECT ') : query.sql;
+    const source = narrowSource(columnsUsed(statement), parts, this.settings.eventSources);
+    const from = statement.indexOf(JSON_SOURCE);
+    const sql = statement.slice(0, from) + source + statement.slice(from + JSON_SOURCE.length);
     return {
       sql,
       lists: [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])],
