@@ -210,7 +210,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   if (wait > 0) await sleep(wait);
 
   // Decide what needs work first, so progress can say how much is left.
-  type Work = { p: Partition; listing: Listing; earlier: Listing; dir: string; action: 'compact' | 'refresh' };
+  /** `before`: the earlier days' partitions this one is checked against, with their listings. */
+  type Work = { p: Partition; listing: Listing; earlier: Listing; before: { p: Partition; listing: Listing }[]; dir: string; action: 'compact' | 'refresh' };
   const work: Work[] = [];
   let upToDate = 0;
   const listings = new Map<string, Promise<Listing>>();
@@ -220,8 +221,9 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   };
   for (const p of partitions.values()) {
     const listing = await listingOf(p);
-    const before = earlierDays(p.day, lookbackDays).map((d) => partitions.get(partitionKey(p.account, p.region, d)));
-    const parts = await Promise.all(before.filter((b): b is Partition => b !== undefined).map(listingOf));
+    const earlierParts = earlierDays(p.day, lookbackDays).flatMap((d) => partitions.get(partitionKey(p.account, p.region, d)) ?? []);
+    const before = await Promise.all(earlierParts.map(async (e) => ({ p: e, listing: await listingOf(e) })));
+    const parts = before.map((b) => b.listing);
     const earlier: Listing = { sources: parts.flatMap((l) => l.sources), files: parts.flatMap((l) => l.files), paths: parts.flatMap((l) => l.paths) };
     const dir = partitionDir(store, p.account, p.region, p.day);
     const m = options.force ? undefined : await readManifest(path.join(dir, MANIFEST_FILE));
@@ -241,8 +243,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
         earlier.sources.map((s) => s.dir),
       ) &&
       (await parquetIntact(dir, m));
-    if (!current) work.push({ p, listing, earlier, dir, action: 'compact' });
-    else if (!sameSources(m.sources, listing.sources) || !sameSources(m.earlier.sources, earlier.sources)) work.push({ p, listing, earlier, dir, action: 'refresh' });
+    if (!current) work.push({ p, listing, earlier, before, dir, action: 'compact' });
+    else if (!sameSources(m.sources, listing.sources) || !sameSources(m.earlier.sources, earlier.sources)) work.push({ p, listing, earlier, before, dir, action: 'refresh' });
     else upToDate++;
   }
 
@@ -265,6 +267,23 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   if (options.memoryLimit) dbOptions.memory_limit = options.memoryLimit;
   const instance = work.some((w) => w.action === 'compact') ? await DuckDBInstance.create(':memory:', dbOptions) : undefined;
 
+  /**
+   * Where the eventIds of earlier days come from: a day stored up to date (written earlier in this
+   * run, or before) gives them from its Parquet file, which holds each of its calls once, far
+   * cheaper than its JSON; any other day from its JSON files.
+   */
+  const earlierIds = async (before: Work['before']): Promise<EarlierIds> => {
+    const out: { parquet: string[]; json: string[] } = { parquet: [], json: [] };
+    for (const b of before) {
+      const bdir = partitionDir(store, b.p.account, b.p.region, b.p.day);
+      const m = await readManifest(path.join(bdir, MANIFEST_FILE));
+      const stored = m !== undefined && m.schema === STORE_SCHEMA && sameSet(m.eventSources, sources) && sameFiles(m.files, b.listing.files) && (await parquetIntact(bdir, m));
+      if (!stored) out.json.push(...b.listing.paths);
+      else if (m.parquet) out.parquet.push(path.join(bdir, m.parquet.file));
+    }
+    return out;
+  };
+
   const handle = async (w: Work, connection: DuckDBConnection | undefined) => {
     const { p, listing, earlier, dir } = w;
     const manifestBase = {
@@ -286,7 +305,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
       refreshed.push(p.key);
     } else {
       try {
-        const written = await writePartition(connection!, dir, listing.paths, earlier.paths, sources);
+        const written = await writePartition(connection!, dir, listing.paths, await earlierIds(w.before), sources);
         const manifest: Manifest = {
           ...manifestBase,
           compactedAt: new Date().toISOString(),
@@ -312,11 +331,25 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
 
   // A few partitions at a time: one alone leaves cores idle between its small files.
   const connections = instance ? await Promise.all(Array.from({ length: COPY_CONCURRENCY }, () => DuckDBConnection.create(instance))) : [undefined];
-  let next = 0;
   try {
+    // In day order, each partition waiting for the days before it (checked against them, so
+    // written first); those were taken earlier from the list, so the wait always ends.
+    const ordered = [...work].sort((a, b) => (a.p.day < b.p.day ? -1 : a.p.day > b.p.day ? 1 : 0));
+    const finished = new Map<string, Promise<void>>();
+    let next = 0;
     await Promise.all(
       connections.map(async (connection) => {
-        while (next < work.length) await handle(work[next++]!, connection);
+        while (next < ordered.length) {
+          const w = ordered[next++]!;
+          let finish = () => {};
+          finished.set(w.p.key, new Promise<void>((resolve) => (finish = resolve)));
+          try {
+            await Promise.all(w.before.map((b) => finished.get(b.p.key)));
+            await handle(w, connection);
+          } finally {
+            finish();
+          }
+        }
       }),
     );
   } finally {
@@ -354,10 +387,16 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   };
 }
 
+/** Files holding the eventIds of the days before a partition: their Parquet files, or their JSON files. */
+interface EarlierIds {
+  readonly parquet: readonly string[];
+  readonly json: readonly string[];
+}
+
 /**
  * One partition's records to Parquet: written under a temporary name, described (size, time),
  * then renamed; the manifest that names it is written after. No file when nothing matched.
- * Each call once: the first record of each eventId, unless that eventId is in `earlierFiles`
+ * Each call once: the first record of each eventId, unless that eventId is in `earlierIds`
  * (records without an eventId are all kept). Rows sorted by time; snappy, which decodes faster
  * than zstd for a little more disk.
  */
@@ -365,7 +404,7 @@ async function writePartition(
   connection: DuckDBConnection,
   dir: string,
   files: readonly string[],
-  earlierFiles: readonly string[],
+  earlierIds: EarlierIds,
   sources: readonly string[],
 ): Promise<{ records: number; duplicates: number; parquet: Manifest['parquet'] }> {
   if (files.length === 0) return { records: 0, duplicates: 0, parquet: null };
@@ -374,9 +413,11 @@ async function writePartition(
   const table = `trailql_partition_${suffix}`;
   const where = sources.length ? `WHERE "eventSource" IN (${sources.map(sqlText).join(', ')})` : '';
   const list = (paths: readonly string[]) => `[${paths.map(sqlText).join(', ')}]`;
-  const earlier = earlierFiles.length
-    ? ` AND "eventID" NOT IN (SELECT "eventID" FROM ${jsonRecords(list(earlierFiles), { columns: ['eventID'], eventSources: sources })} WHERE "eventID" IS NOT NULL)`
-    : '';
+  const idSources = [
+    ...(earlierIds.parquet.length ? [`SELECT "eventID" FROM read_parquet(${list(earlierIds.parquet)})`] : []),
+    ...(earlierIds.json.length ? [`SELECT "eventID" FROM ${jsonRecords(list(earlierIds.json), { columns: ['eventID'], eventSources: sources })}`] : []),
+  ];
+  const earlier = idSources.length ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${idSources.join(' UNION ALL ')}) WHERE "eventID" IS NOT NULL)` : '';
   try {
     await connection.run(
       `CREATE TEMP TABLE ${table} AS SELECT *, row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime") AS trailql_copy ` +
