@@ -33,6 +33,8 @@ const NEXT_KEY = `${LANDING.account}/${LANDING.region}/2026/03/15`;
 let dir: string;
 let other: string;
 let first: CompactResult;
+/** The Parquet file the first compaction wrote for the landing day. */
+let firstParquet: string;
 let json: TestServer;
 let columnar: TestServer;
 
@@ -117,7 +119,9 @@ describe('compaction', () => {
     expect(m.eventSources).toEqual(IOT_SOURCES);
     expect(m.files.length).toBeGreaterThan(0);
     expect(m.records).toBeGreaterThan(0);
-    expect(fs.existsSync(path.join(store, `account=${LANDING.account}`, `region=${LANDING.region}`, 'day=2026-03-14', 'part-0.parquet'))).toBe(true);
+    const partition = path.join(store, `account=${LANDING.account}`, `region=${LANDING.region}`, 'day=2026-03-14');
+    expect(fs.readdirSync(partition).filter((n) => n.endsWith('.parquet'))).toEqual([m.parquet!.file]);
+    firstParquet = m.parquet!.file;
   });
 
   test('a second run finds every day up to date and writes nothing', async () => {
@@ -227,6 +231,10 @@ describe('new files after compaction', () => {
       fs.readFileSync(path.join(partitionDir(defaultStoreDir(dir), LANDING.account, LANDING.region, LANDING.day), MANIFEST_FILE), 'utf8'),
     ) as Manifest;
     for (const f of landed) expect(m.files.map((x) => x.path)).toContain(path.relative(dir, f).split(path.sep).join('/'));
+    // A new file under a new name; the old one is gone.
+    const partition = partitionDir(defaultStoreDir(dir), LANDING.account, LANDING.region, LANDING.day);
+    expect(fs.readdirSync(partition).filter((n) => n.endsWith('.parquet'))).toEqual([m.parquet!.file]);
+    expect(m.parquet!.file).not.toBe(firstParquet);
 
     const r = await both(CALLS, { filter: { from: FROM, to: TO }, first: 5 });
     expect(r.columnarFiles.every(isParquet)).toBe(true);
@@ -302,7 +310,8 @@ describe('each call once in the store', () => {
     expect(result.duplicates).toBe(records.length - unique.size);
     const next = JSON.parse(fs.readFileSync(path.join(partitionDir(defaultStoreDir(trail), LANDING.account, LANDING.region, '2026/03/15'), MANIFEST_FILE), 'utf8')) as Manifest;
     expect(next.duplicates).toBeGreaterThanOrEqual(1);
-    expect(next.earlier.sources.map((s) => s.dir)).toEqual([DAY_14.split(path.sep).join('/')]);
+    expect(next.lookbackDays).toBe(2);
+    expect(next.earlier.sources.map((s) => s.dir)).toContain(DAY_14.split(path.sep).join('/'));
 
     const fromJson = await count(undefined);
     const fromStore = await count(defaultStoreDir(trail));

@@ -87,8 +87,9 @@ async function main(): Promise<number> {
     threads,
     memoryLimit: config.duckdb.memoryLimit,
     force: values.force ?? false,
-    // Look back as far as the service's delivery margin, so its queries over the store skip deduplication.
-    lookbackDays: config.deliveryMarginDays,
+    // Look back one day more than the service's delivery margin (at least the margin lets its
+    // queries over the store skip deduplication; the day more catches a copy a little later).
+    lookbackDays: config.deliveryMarginDays + 1,
     onProgress: (p: CompactProgress) => line.update(p.files, p.totalFiles, 'files', p.elapsedMs, `${p.days}/${p.totalDays} days, ${fmt(p.records)} records`),
   });
   line.done();

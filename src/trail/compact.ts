@@ -21,11 +21,12 @@ import {
   Manifest,
   ManifestFile,
   ManifestSource,
-  PARQUET_FILE,
+  PARQUET_FILE_NAME,
   STORE_FORMAT,
   STORE_SCHEMA,
   defaultStoreDir,
   earlierDays,
+  newParquetFileName,
   mtimeNs,
   partitionDir,
   partitionKey,
@@ -68,7 +69,8 @@ export interface CompactOptions {
   readonly force?: boolean;
   /**
    * Days before each day whose folders are checked for earlier copies of its calls: at least the
-   * service's delivery margin (DELIVERY_MARGIN_DAYS), or queries keep deduplicating. Default 1.
+   * service's delivery margin (DELIVERY_MARGIN_DAYS), or queries keep deduplicating. Default 2,
+   * one more than the default margin: a copy a little later than the margin is still caught.
    */
   readonly lookbackDays?: number;
   readonly onProgress?: (p: CompactProgress) => void;
@@ -192,7 +194,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   const trailDir = path.resolve(options.trailDir);
   const store = path.resolve(options.storeDir ?? defaultStoreDir(trailDir));
   const sources = [...options.eventSources].sort();
-  const lookbackDays = options.lookbackDays ?? 1;
+  const lookbackDays = options.lookbackDays ?? 2;
   if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > 30) throw new Error(`lookbackDays: expected 0 to 30, got ${lookbackDays}`);
 
   const partitions = new Map<string, Partition>();
@@ -314,7 +316,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
           parquet: written.parquet,
         };
         await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
-        if (!written.parquet) await fs.rm(path.join(dir, PARQUET_FILE), { force: true });
+        await removeOtherParquetFiles(dir, written.parquet?.file);
         compacted.push(p.key);
         records += written.records;
         duplicates += written.duplicates;
@@ -387,6 +389,13 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   };
 }
 
+/** After its manifest is written: the partition's Parquet files other than the one it names. */
+async function removeOtherParquetFiles(dir: string, keep: string | undefined): Promise<void> {
+  for (const name of await fs.readdir(dir)) {
+    if (name !== keep && PARQUET_FILE_NAME.test(name)) await fs.rm(path.join(dir, name), { force: true });
+  }
+}
+
 /** Files holding the eventIds of the days before a partition: their Parquet files, or their JSON files. */
 interface EarlierIds {
   readonly parquet: readonly string[];
@@ -409,7 +418,8 @@ async function writePartition(
 ): Promise<{ records: number; duplicates: number; parquet: Manifest['parquet'] }> {
   if (files.length === 0) return { records: 0, duplicates: 0, parquet: null };
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
-  const tmp = path.join(dir, `${PARQUET_FILE}.tmp-${suffix}`);
+  const name = newParquetFileName();
+  const tmp = path.join(dir, `${name}.tmp-${suffix}`);
   const table = `trailql_partition_${suffix}`;
   const where = sources.length ? `WHERE "eventSource" IN (${sources.map(sqlText).join(', ')})` : '';
   const list = (paths: readonly string[]) => `[${paths.map(sqlText).join(', ')}]`;
@@ -434,8 +444,8 @@ async function writePartition(
       return { records: 0, duplicates: total, parquet: null };
     }
     const s = await fs.stat(tmp, { bigint: true });
-    await fs.rename(tmp, path.join(dir, PARQUET_FILE));
-    return { records, duplicates: total - records, parquet: { file: PARQUET_FILE, size: Number(s.size), mtimeNs: s.mtimeNs.toString() } };
+    await fs.rename(tmp, path.join(dir, name));
+    return { records, duplicates: total - records, parquet: { file: name, size: Number(s.size), mtimeNs: s.mtimeNs.toString() } };
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;

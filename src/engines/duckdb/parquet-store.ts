@@ -3,8 +3,12 @@
  * written by `npm run compact` (src/trail/compact.ts) and read by the DuckDB engine in place of the
  * JSON files of every day it holds, up to date.
  *
- *   <store>/account=<account>/region=<region>/day=<yyyy-mm-dd>/part-0.parquet
+ *   <store>/account=<account>/region=<region>/day=<yyyy-mm-dd>/part-<id>.parquet
  *   <store>/account=<account>/region=<region>/day=<yyyy-mm-dd>/manifest.json
+ *
+ * Each compaction writes a file under a new name, which only its manifest names: a file is never
+ * rewritten in place, so a file once checked against its manifest stays what it was, and nothing
+ * kept about it (here or in DuckDB's footer cache) goes stale.
  *
  * One partition per account, region and day folder of the delivery layout (an account's plain and
  * organization trail folders for the same day share one partition). The Parquet file has exactly
@@ -22,7 +26,7 @@
  * receiving files, a day after one that is, a new organization folder, a store made for other
  * sources) is read from JSON until `compact` runs again.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { RECORDS_COLUMNS } from './record-schema';
@@ -34,7 +38,12 @@ export const STORE_SCHEMA = createHash('sha256').update(RECORDS_COLUMNS).digest(
 /** Default store location, beside `AWSLogs/` in the trail folder. */
 export const STORE_DIR_NAME = '.trailql-parquet';
 export const MANIFEST_FILE = 'manifest.json';
-export const PARQUET_FILE = 'part-0.parquet';
+/** A new, unique name for a partition's Parquet file. */
+export function newParquetFileName(): string {
+  return `part-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}.parquet`;
+}
+/** Names a partition's Parquet files have (the current one is the one its manifest names). */
+export const PARQUET_FILE_NAME = /^part-[a-z0-9-]+\.parquet$/;
 
 export interface ManifestSource {
   /** JSON day folder, relative to the trail folder, `/`-separated. */
@@ -249,7 +258,7 @@ export class ParquetStore {
     if (!sameSources(manifest.earlier.sources, earlier)) return json;
     if (!manifest.parquet) return { lookbackDays: manifest.lookbackDays, jsonDirs: [] };
     const file = path.join(partition, manifest.parquet.file);
-    // compact replaces the file and then its manifest: while the manifest is unchanged, so is the file.
+    // Files are never rewritten in place (a new compaction writes a new name): while the manifest is unchanged, so is the file.
     const known = this.verified.get(file);
     if (known && known.manifestMtimeNs === found.mtimeNs) return { parquet: { file, size: known.size }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
     const s = statSync(file, { bigint: true, throwIfNoEntry: false });
