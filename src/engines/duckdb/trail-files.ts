@@ -101,12 +101,20 @@ export interface SizedFile {
  * time changes (a file added, removed or renamed changes it). A day folder of a busy trail holds
  * hundreds of files; without this every query would list and stat each of them again. A file
  * rewritten in place keeps the size it was listed with, which only the cost report uses.
+ *
+ * A folder changed within the last few seconds is not kept (a file landing within the same
+ * file-system clock tick would not move its time), and no listing is kept longer than a few
+ * minutes, for file systems that do not keep folder times (some network and object-store mounts).
  */
 export class DayFolderFiles {
   private readonly listed: LRUCache<string, { readonly mtimeNs: bigint; readonly files: readonly SizedFile[] }>;
 
-  constructor(maxFolders = 50_000) {
-    this.listed = new LRUCache({ max: maxFolders });
+  constructor(
+    maxFolders = 50_000,
+    private readonly settleMs = 2_000,
+    maxAgeMs = 300_000,
+  ) {
+    this.listed = new LRUCache({ max: maxFolders, ttl: maxAgeMs });
   }
 
   /** The folder's record files in name order; none when it does not exist. */
@@ -126,7 +134,7 @@ export class DayFolderFiles {
     const sizes = await Promise.all(names.map((f) => fs.stat(f).then((s) => s.size, () => undefined)));
     // A file removed between the listing and its stat is left out; the folder's time has changed, so it is listed again next time.
     const files = names.flatMap((file, i) => (sizes[i] === undefined ? [] : [{ file, size: sizes[i] }]));
-    this.listed.set(dir, { mtimeNs, files });
+    if (Date.now() - Number(mtimeNs / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, files });
     return files;
   }
 }
