@@ -36,6 +36,8 @@ interface Page {
   endCursor: string | null;
   /** Day folders (yyyy/MM/dd) of each engine query of the page itself, in order (the count excluded). */
   days: string[][];
+  /** The window each of those queries' answer belongs to (how long it may be cached), as `to` instants. */
+  answerEnds: number[];
 }
 
 async function page(filter: Record<string, unknown>, first: number, after: string | null = null): Promise<Page> {
@@ -51,6 +53,7 @@ async function page(filter: Record<string, unknown>, first: number, after: strin
     hasNextPage: conn.pageInfo.hasNextPage,
     endCursor: conn.pageInfo.endCursor,
     days: server.engine.executed.filter((q) => q.label === 'apiCalls').map((q) => [...q.partitions.days]),
+    answerEnds: server.engine.executed.filter((q) => q.label === 'apiCalls').map((q) => q.window.to.getTime()),
   };
 }
 
@@ -103,12 +106,43 @@ describe('newest-first pages', () => {
         // The scan ends at the cursor's time: no day folder after the cursor's day plus the margin.
         const cursorDay = Date.parse(all[ids.length - p.ids.length - 1]!.eventTime);
         for (const days of p.days) expect(days.at(-1)! <= dayOf(cursorDay + DAY)).toBe(true);
+        // The answer still belongs to the whole window: it is cached as long as that window allows.
+        expect(new Set(p.answerEnds)).toEqual(new Set([TO.getTime()]));
       }
       if (!p.hasNextPage) break;
       after = p.endCursor;
     }
     expect(pages).toBe(Math.ceil(all.length / 500));
     expect(ids).toEqual(all.map((r) => r.eventID));
+  });
+});
+
+describe('cursors on calls whose time is not in CloudTrail\'s usual format', () => {
+  test('the next page still holds every call before the cursor', async () => {
+    // eventTime compares as text: "10:00Z" sorts after "10:00:30Z", so the page after a cursor on
+    // it must still hold the call at 10:00:30.
+    const sample = readRecords(dir).find((f) => f.record.eventID === all[0].eventID)!;
+    const base = { ...sample.record, eventName: 'ListInputs' };
+    const odd = [
+      { ...base, eventID: '00000000-0000-4000-8000-0000000000a1', eventTime: '2026-03-15T10:00Z' },
+      { ...base, eventID: '00000000-0000-4000-8000-0000000000a2', eventTime: '2026-03-15T10:00:30Z' },
+      { ...base, eventID: '00000000-0000-4000-8000-0000000000a3', eventTime: '2026-03-15T10:00:00.250Z' },
+    ];
+    const extra = path.join(path.dirname(sample.file), `odd_${Date.now()}.json.gz`);
+    fs.writeFileSync(extra, gzipSync(JSON.stringify({ Records: odd })));
+    try {
+      const filter = { actions: ['ListInputs'] };
+      const expected = [...all.filter((r) => r.eventName === 'ListInputs'), ...odd].sort(byTimeDesc).map((r) => r.eventID);
+      for (const id of odd.map((r) => r.eventID)) {
+        const at = expected.indexOf(id);
+        const first: Page = await page(filter, at + 1);
+        expect(first.ids.at(-1)).toBe(id);
+        const next = await page(filter, 20, first.endCursor);
+        expect(next.ids).toEqual(expected.slice(at + 1, at + 21));
+      }
+    } finally {
+      fs.rmSync(extra);
+    }
   });
 });
 

@@ -247,5 +247,6 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
   const ctx = new CompileContext(dialect);
   const partitions = partitionsFor(plan.scan, marginDays);
   const sql = plan.kind === 'events' ? compileEvents(ctx, plan, partitions) : compileAggregate(ctx, plan, partitions);
-  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: plan.scan.from, to: plan.scan.to }, label: plan.label });
+  const window = (plan.kind === 'events' && plan.answerWindow) || { from: plan.scan.from, to: plan.scan.to };
+  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: window.from, to: window.to }, label: plan.label });
 }

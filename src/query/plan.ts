@@ -104,6 +104,11 @@ export interface EventsQuery {
    * statement answers a page for many parents. The value is returned under `alias`.
    */
   readonly perGroup?: { readonly alias: string; readonly e: Expr; readonly limit: number };
+  /**
+   * The window the answer belongs to, when the scan was narrowed below it (a page after a cursor):
+   * how long the answer may be cached follows this window, not the scan's.
+   */
+  readonly answerWindow?: { readonly from: Date; readonly to: Date };
 }
 
 /** Grouped counts over deduplicated events. */

@@ -9,7 +9,7 @@ import { ApiCallRecord, apiCallFromRow } from '../domain/api-call';
 import { ApiCallNode, nodeOfCall } from '../domain/graph';
 import { Row } from '../engines/engine';
 import { BadInputError } from '../errors';
-import { Dialect, compile } from '../query/compiler';
+import { Dialect, compile, isoSeconds } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter, validateFilter } from '../query/filter';
@@ -46,6 +46,9 @@ export interface ServiceDeps {
   readonly cursors: CursorCodec;
   readonly now?: () => Date;
 }
+
+/** CloudTrail's eventTime format, optionally with fractions of a second. */
+const CLOUDTRAIL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** How far back from the end of its window a newest-first page looks first (see `newestRows`). */
 export const NEWEST_FIRST_MS = 86_400_000;
@@ -158,11 +161,14 @@ export class TrailService {
   private async newestRows(plan: EventsQuery, cursorTime: string | undefined): Promise<Row[]> {
     const { from } = plan.scan;
     let to = plan.scan.to;
-    const at = cursorTime === undefined ? NaN : Date.parse(cursorTime);
-    // Calls up to the cursor's second all fall before the next second (eventTime compares as text in one format).
-    if (Number.isFinite(at)) to = new Date(Math.min(to.getTime(), Math.floor(at / 1000) * 1000 + 1000));
+    // Calls up to the cursor's second all fall before the next second: eventTime compares as text,
+    // so only in CloudTrail's own format (any other text is left to the whole window).
+    if (cursorTime !== undefined && CLOUDTRAIL_TIME.test(cursorTime)) {
+      const next = new Date(Math.floor(Date.parse(cursorTime) / 1000) * 1000 + 1000);
+      if (isoSeconds(next) > cursorTime) to = new Date(Math.min(to.getTime(), next.getTime()));
+    }
     if (to.getTime() <= from.getTime()) return this.run(plan);
-    const whole: EventsQuery = { ...plan, scan: { ...plan.scan, to } };
+    const whole: EventsQuery = { ...plan, scan: { ...plan.scan, to }, answerWindow: { from, to: plan.scan.to } };
     if (to.getTime() - from.getTime() <= 2 * NEWEST_FIRST_MS) return this.run(whole);
     const newest = await this.run({ ...whole, scan: { ...whole.scan, from: new Date(to.getTime() - NEWEST_FIRST_MS) } });
     return newest.length >= plan.limit ? newest : this.run(whole);
