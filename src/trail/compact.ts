@@ -16,6 +16,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { jsonRecords } from '../engines/duckdb/dialect';
+import { literal } from '../query/compiler';
 import {
   MANIFEST_FILE,
   Manifest,
@@ -116,7 +117,6 @@ interface Listing {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 function sameFiles(a: readonly ManifestFile[], b: readonly ManifestFile[]): boolean {
   if (a.length !== b.length) return false;
@@ -212,8 +212,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   if (wait > 0) await sleep(wait);
 
   // Decide what needs work first, so progress can say how much is left.
-  /** `before`: the earlier days' partitions this one is checked against, with their listings. */
-  type Work = { p: Partition; listing: Listing; earlier: Listing; before: { p: Partition; listing: Listing }[]; dir: string; action: 'compact' | 'refresh' };
+  /** `before`: the earlier days' partitions this one is checked against, with their listings; `earlier`: what its manifest records of them. */
+  type Work = { p: Partition; listing: Listing; earlier: Manifest['earlier']; before: { p: Partition; listing: Listing }[]; dir: string; action: 'compact' | 'refresh' };
   const work: Work[] = [];
   let upToDate = 0;
   const listings = new Map<string, Promise<Listing>>();
@@ -225,8 +225,10 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     const listing = await listingOf(p);
     const earlierParts = earlierDays(p.day, lookbackDays).flatMap((d) => partitions.get(partitionKey(p.account, p.region, d)) ?? []);
     const before = await Promise.all(earlierParts.map(async (e) => ({ p: e, listing: await listingOf(e) })));
-    const parts = before.map((b) => b.listing);
-    const earlier: Listing = { sources: parts.flatMap((l) => l.sources), files: parts.flatMap((l) => l.files), paths: parts.flatMap((l) => l.paths) };
+    const earlier = {
+      sources: before.flatMap((b) => b.listing.sources),
+      filesDigest: filesDigest(before.flatMap((b) => b.listing.files)),
+    };
     const dir = partitionDir(store, p.account, p.region, p.day);
     const m = options.force ? undefined : await readManifest(path.join(dir, MANIFEST_FILE));
     const current =
@@ -235,7 +237,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
       m.lookbackDays === lookbackDays &&
       sameSet(m.eventSources, sources) &&
       sameFiles(m.files, listing.files) &&
-      m.earlier.filesDigest === filesDigest(earlier.files) &&
+      m.earlier.filesDigest === earlier.filesDigest &&
       sameSet(
         m.sources.map((s) => s.dir),
         listing.sources.map((s) => s.dir),
@@ -298,7 +300,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
       sources: listing.sources,
       files: listing.files,
       lookbackDays,
-      earlier: { sources: earlier.sources, filesDigest: filesDigest(earlier.files) },
+      earlier,
     };
     await fs.mkdir(dir, { recursive: true });
     if (w.action === 'refresh') {
@@ -421,8 +423,8 @@ async function writePartition(
   const name = newParquetFileName();
   const tmp = path.join(dir, `${name}.tmp-${suffix}`);
   const table = `trailql_partition_${suffix}`;
-  const where = sources.length ? `WHERE "eventSource" IN (${sources.map(sqlText).join(', ')})` : '';
-  const list = (paths: readonly string[]) => `[${paths.map(sqlText).join(', ')}]`;
+  const where = sources.length ? `WHERE "eventSource" IN (${sources.map(literal).join(', ')})` : '';
+  const list = (paths: readonly string[]) => `[${paths.map(literal).join(', ')}]`;
   const idSources = [
     ...(earlierIds.parquet.length ? [`SELECT "eventID" FROM read_parquet(${list(earlierIds.parquet)})`] : []),
     ...(earlierIds.json.length ? [`SELECT "eventID" FROM ${jsonRecords(list(earlierIds.json), { columns: ['eventID'], eventSources: sources })}`] : []),
@@ -436,7 +438,7 @@ async function writePartition(
     const total = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);
     const reader = await connection.runAndReadAll(
       `COPY (SELECT * EXCLUDE (trailql_copy) FROM ${table} WHERE "eventID" IS NULL OR (trailql_copy = 1${earlier}) ORDER BY "eventTime", "eventID") ` +
-        `TO ${sqlText(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
+        `TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
     );
     const records = Number(reader.getRows()[0]?.[0] ?? 0);
     if (records === 0) {

@@ -25,6 +25,7 @@ import type {
   SqlValue,
 } from '../engine';
 import { BadInputError, EngineError } from '../../errors';
+import { literal } from '../../query/compiler';
 import {
   DEFAULT_CATALOG,
   DEFAULT_MAX_RETRIES,
@@ -93,7 +94,7 @@ export interface StatementOptions extends ExecuteOptions {
 export function encodeExecutionParameter(value: SqlValue): string {
   let text: string;
   if (typeof value === 'string') {
-    text = `'${value.replace(/'/g, "''")}'`;
+    text = literal(value);
   } else if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new BadInputError(`cannot bind the number ${String(value)} as a query parameter`);
     if (Number.isInteger(value)) {

@@ -4,6 +4,8 @@
  * driver's polling, retry and timeout knobs. One object feeds the driver, the DDL renderer and
  * the setup script, so the table they create is the table the driver queries.
  */
+import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
+
 export interface AthenaSettings {
   /** AWS region Athena runs in (e.g. `eu-west-1`). */
   region: string;
@@ -58,9 +60,7 @@ export interface SettingsProblem {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX = /^[A-Za-z0-9._\-/]*$/;
-const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-const ORG_ID = /^o-[a-z0-9]{10,32}$/;
 const DATE = /^(\d{4})\/(\d{2})\/(\d{2})$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 const CATALOG = /^[A-Za-z0-9_-]{1,128}$/;
@@ -178,7 +178,7 @@ export function athenaSettingsProblems(settings: Partial<AthenaSettings>, now: D
     add('orgId', `not an organization id (o- then 10-32 of a-z 0-9): ${JSON.stringify(s.orgId)}`);
   }
   if (s.accounts !== undefined) {
-    problems.push(...listProblems('accounts', s.accounts, ACCOUNT, '12-digit account id'));
+    problems.push(...listProblems('accounts', s.accounts, ACCOUNT_ID, '12-digit account id'));
     if (!isOrganizationTrail(s) && s.accounts.length > 1) {
       add('accounts', 'a single-account trail table covers exactly one account; set orgId for an organization trail');
     }

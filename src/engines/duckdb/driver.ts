@@ -5,7 +5,7 @@ import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckd
 import { EngineError } from '../../errors';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row } from '../engine';
 import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
-import { ParquetStore } from './parquet-store';
+import { ParquetStore, allJson } from './parquet-store';
 import { DayFolderFiles, dayFolders } from './trail-files';
 
 export interface DuckDbSettings {
@@ -111,8 +111,8 @@ export class DuckDbEngine implements Engine {
     const folders = await dayFolders(this.settings.trailDir, query.partitions);
     const at = query.sql.indexOf(JSON_SOURCE);
     const swappable = at >= 0 && at === query.sql.lastIndexOf(JSON_SOURCE);
-    const split = this.store && swappable ? await this.store.split(folders) : { parquet: [], jsonDirs: folders.map((f) => f.dir), eachCallOnce: false };
-    const listed = (await Promise.all(split.jsonDirs.map((d) => this.dayFiles.files(d)))).flat();
+    const split = this.store && swappable ? await this.store.split(folders) : allJson(folders);
+    const listed = (await Promise.all(split.jsonDirs.map((d) => this.dayFiles.files(d.dir, d.mtimeNs)))).flat();
     const json = listed.map((f) => f.file).sort();
     const jsonBytes = listed.reduce((a, f) => a + f.size, 0);
     const parquet = split.parquet.map((p) => p.file);

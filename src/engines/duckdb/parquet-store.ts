@@ -28,9 +28,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
+import { dayPath } from '../../trail/layout';
 import * as path from 'node:path';
 import { RECORDS_COLUMNS } from './record-schema';
-import { DayFolder, trailRoot } from './trail-files';
+import { DayFolder, mtimeNsNow, trailRoot } from './trail-files';
 
 export const STORE_FORMAT = 2;
 /** Changes whenever the record schema does: a store made with another schema is not read. */
@@ -119,15 +120,6 @@ export async function mtimeNs(p: string): Promise<string | undefined> {
   }
 }
 
-/**
- * `mtimeNs` without a trip through the thread pool: a query's freshness check makes a few hundred
- * of these for a month, and each takes microseconds, far less than scheduling it.
- */
-export function mtimeNsNow(p: string): string | undefined {
-  const s = statSync(p, { bigint: true, throwIfNoEntry: false });
-  return s?.mtimeNs.toString();
-}
-
 export async function readManifest(file: string): Promise<Manifest | undefined> {
   let text: string;
   try {
@@ -154,7 +146,7 @@ export function sameSources(a: readonly ManifestSource[], b: readonly ManifestSo
 /** `yyyy/MM/dd` days before `day`, nearest first. */
 export function earlierDays(day: string, count: number): string[] {
   const t = Date.parse(`${day.replace(/\//g, '-')}T00:00:00Z`);
-  return Array.from({ length: count }, (_, i) => new Date(t - (i + 1) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '/'));
+  return Array.from({ length: count }, (_, i) => dayPath(new Date(t - (i + 1) * 86_400_000)));
 }
 
 /** The same account and region folder `days` earlier: `<root>/<region>/<yyyy>/<mm>/<dd>` with another day. */
@@ -162,17 +154,28 @@ export function folderOfDay(dayDir: string, day: string): string {
   return path.join(path.dirname(path.dirname(path.dirname(dayDir))), ...day.split('/'));
 }
 
+/** Every folder read as JSON: there is no store, or it is not to be read. Times still to be read. */
+export function allJson(folders: readonly DayFolder[]): { parquet: []; jsonDirs: { dir: string; mtimeNs?: string }[]; eachCallOnce: false } {
+  return { parquet: [], jsonDirs: folders.map((f) => ({ dir: f.dir })), eachCallOnce: false };
+}
+
 /** Where a query's day folders are read from. */
 export interface StoreSplit {
   /** Parquet files of the partitions served from the store. */
   readonly parquet: readonly { readonly file: string; readonly size: number }[];
-  /** JSON day folders of every other partition (existing folders only). */
-  readonly jsonDirs: readonly string[];
+  /** JSON day folders of every other partition (existing folders only), with the time read for them. */
+  readonly jsonDirs: readonly { readonly dir: string; readonly mtimeNs: string }[];
   /**
    * Every Parquet partition was checked for earlier copies over at least the delivery margin:
    * without JSON folders, the rows read hold each call once.
    */
   readonly eachCallOnce: boolean;
+}
+
+interface ManifestEntry {
+  readonly mtimeNs: string;
+  readonly manifest: Manifest | undefined;
+  verifiedSize?: number;
 }
 
 interface Group {
@@ -187,9 +190,8 @@ interface Group {
  * as Parquet) and the rest (read as JSON). Manifests are cached and re-read when they change.
  */
 export class ParquetStore {
-  private readonly manifests = new Map<string, { mtimeNs: string; manifest: Manifest | undefined }>();
-  /** Parquet files found to match their manifest, by file, with the manifest's modification time then. */
-  private readonly verified = new Map<string, { manifestMtimeNs: string; size: number }>();
+  /** Manifests read, by file, with their modification time and the size of their Parquet file once it was found to match. */
+  private readonly manifests = new Map<string, ManifestEntry>();
 
   constructor(
     readonly dir: string,
@@ -200,8 +202,8 @@ export class ParquetStore {
     private readonly marginDays: number,
   ) {}
 
-  async split(folders: readonly DayFolder[]): Promise<StoreSplit> {
-    if (mtimeNsNow(this.dir) === undefined) return { parquet: [], jsonDirs: folders.map((f) => f.dir), eachCallOnce: false };
+  async split(folders: readonly DayFolder[]): Promise<StoreSplit | ReturnType<typeof allJson>> {
+    if (mtimeNsNow(this.dir) === undefined) return allJson(folders);
     // A folder is often both a day of the query and the earlier day of the next one: stat it once.
     const times = new Map<string, string | undefined>();
     const timeOf = (dir: string) => {
@@ -217,7 +219,7 @@ export class ParquetStore {
     }
     const decided = await Promise.all([...groups.values()].map((g) => this.decide(g, timeOf)));
     const parquet: { file: string; size: number }[] = [];
-    const jsonDirs: string[] = [];
+    const jsonDirs: { dir: string; mtimeNs: string }[] = [];
     let eachCallOnce = true;
     for (const d of decided) {
       if (d.parquet) parquet.push(d.parquet);
@@ -231,14 +233,13 @@ export class ParquetStore {
   private async decide(
     g: Group,
     timeOf: (dir: string) => string | undefined,
-  ): Promise<{ parquet?: { file: string; size: number }; lookbackDays: number; jsonDirs: string[] }> {
-    const times = g.dirs.map(timeOf);
-    const present: ManifestSource[] = [];
-    g.dirs.forEach((d, i) => {
-      const t = times[i];
-      if (t !== undefined) present.push({ dir: trailRelative(this.trailDir, d), mtimeNs: t });
+  ): Promise<{ parquet?: { file: string; size: number }; lookbackDays: number; jsonDirs: { dir: string; mtimeNs: string }[] }> {
+    const existing = g.dirs.flatMap((dir) => {
+      const mtimeNs = timeOf(dir);
+      return mtimeNs === undefined ? [] : [{ dir, mtimeNs }];
     });
-    const json = { lookbackDays: 0, jsonDirs: g.dirs.filter((_, i) => times[i] !== undefined) };
+    const present: ManifestSource[] = existing.map((e) => ({ dir: trailRelative(this.trailDir, e.dir), mtimeNs: e.mtimeNs }));
+    const json = { lookbackDays: 0, jsonDirs: existing };
     // No JSON folder: nothing to read, whatever the store holds for it (answers follow the trail).
     if (present.length === 0) return { lookbackDays: 0, jsonDirs: [] };
     const partition = partitionDir(this.dir, g.account, g.region, g.day);
@@ -259,16 +260,16 @@ export class ParquetStore {
     if (!manifest.parquet) return { lookbackDays: manifest.lookbackDays, jsonDirs: [] };
     const file = path.join(partition, manifest.parquet.file);
     // Files are never rewritten in place (a new compaction writes a new name): while the manifest is unchanged, so is the file.
-    const known = this.verified.get(file);
-    if (known && known.manifestMtimeNs === found.mtimeNs) return { parquet: { file, size: known.size }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
-    const s = statSync(file, { bigint: true, throwIfNoEntry: false });
-    // The manifest and the file it names must belong together.
-    if (!s || s.mtimeNs.toString() !== manifest.parquet.mtimeNs || Number(s.size) !== manifest.parquet.size) return json;
-    this.verified.set(file, { manifestMtimeNs: found.mtimeNs, size: Number(s.size) });
-    return { parquet: { file, size: Number(s.size) }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
+    if (found.verifiedSize === undefined) {
+      const s = statSync(file, { bigint: true, throwIfNoEntry: false });
+      // The manifest and the file it names must belong together.
+      if (!s || s.mtimeNs.toString() !== manifest.parquet.mtimeNs || Number(s.size) !== manifest.parquet.size) return json;
+      found.verifiedSize = Number(s.size);
+    }
+    return { parquet: { file, size: found.verifiedSize }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
   }
 
-  private async manifest(file: string): Promise<{ mtimeNs: string; manifest: Manifest | undefined } | undefined> {
+  private async manifest(file: string): Promise<ManifestEntry | undefined> {
     const t = mtimeNsNow(file);
     if (t === undefined) {
       this.manifests.delete(file);
@@ -276,7 +277,7 @@ export class ParquetStore {
     }
     const cached = this.manifests.get(file);
     if (cached && cached.mtimeNs === t) return cached;
-    const entry = { mtimeNs: t, manifest: await readManifest(file) };
+    const entry: ManifestEntry = { mtimeNs: t, manifest: await readManifest(file) };
     this.manifests.set(file, entry);
     return entry;
   }

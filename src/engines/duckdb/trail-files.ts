@@ -1,10 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
+import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
 import { PartitionSpec } from '../engine';
 
-const ACCOUNT = /^\d{12}$/;
-const ORG = /^o-[a-z0-9]{10,32}$/;
 const RECORD_FILE = /\.json(\.gz)?$/;
 
 async function children(dir: string): Promise<string[]> {
@@ -31,10 +30,10 @@ export async function recordFiles(dir: string): Promise<string[]> {
 async function accountFolders(awsLogs: string): Promise<{ account: string; dir: string }[]> {
   const out: { account: string; dir: string }[] = [];
   for (const name of await children(awsLogs)) {
-    if (ACCOUNT.test(name)) out.push({ account: name, dir: path.join(awsLogs, name, 'CloudTrail') });
-    else if (ORG.test(name)) {
+    if (ACCOUNT_ID.test(name)) out.push({ account: name, dir: path.join(awsLogs, name, 'CloudTrail') });
+    else if (ORG_ID.test(name)) {
       for (const acct of await children(path.join(awsLogs, name))) {
-        if (ACCOUNT.test(acct)) out.push({ account: acct, dir: path.join(awsLogs, name, acct, 'CloudTrail') });
+        if (ACCOUNT_ID.test(acct)) out.push({ account: acct, dir: path.join(awsLogs, name, acct, 'CloudTrail') });
       }
     }
   }
@@ -90,6 +89,15 @@ export async function allDayFolders(root: string): Promise<DayFolder[]> {
   return out;
 }
 
+/**
+ * `mtimeNs` without a trip through the thread pool: a query's freshness check makes a few hundred
+ * of these for a month, and each takes microseconds, far less than scheduling it.
+ */
+export function mtimeNsNow(p: string): string | undefined {
+  const s = statSync(p, { bigint: true, throwIfNoEntry: false });
+  return s?.mtimeNs.toString();
+}
+
 /** A record file and its size in bytes. */
 export interface SizedFile {
   readonly file: string;
@@ -117,17 +125,17 @@ export class DayFolderFiles {
     this.listed = new LRUCache({ max: maxFolders, ttl: maxAgeMs });
   }
 
-  /** The folder's record files in name order; none when it does not exist. */
-  async files(dir: string): Promise<readonly SizedFile[]> {
-    let mtimeNs: bigint;
-    try {
-      mtimeNs = (await fs.stat(dir, { bigint: true })).mtimeNs;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+  /**
+   * The folder's record files in name order; none when it does not exist. `knownMtimeNs`: the
+   * folder's modification time when the caller has just read it.
+   */
+  async files(dir: string, knownMtimeNs?: string): Promise<readonly SizedFile[]> {
+    const t = knownMtimeNs ?? mtimeNsNow(dir);
+    if (t === undefined) {
       this.listed.delete(dir);
       return [];
     }
+    const mtimeNs = BigInt(t);
     const known = this.listed.get(dir);
     if (known && known.mtimeNs === mtimeNs) return known.files;
     const names = (await recordFiles(dir)).sort();
