@@ -4,7 +4,7 @@
  * engine queries.
  */
 import { classifySourceIp } from '../src/domain/ip';
-import { IOT_SOURCES, RawRecord, callerKeyOf, dedupe, groupBy, inWindow, principalOf, readRecords, usage } from './support/records';
+import { IOT_SOURCES, RawRecord, byTimeDesc, callerKeyOf, dedupe, groupBy, inWindow, principalOf, readRecords, usage } from './support/records';
 import { TestServer, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 
@@ -210,6 +210,18 @@ describe('DataLoader batching', () => {
     expect(wideSql).not.toMatch(/min\(/);
     expect(wide.actions.map((a: { action: string; eventSource: string; calls: number; errors: number }) => ({ action: a.action, eventSource: a.eventSource, calls: a.calls, errors: a.errors }))).toEqual(narrow.actions);
     expect(wide.actions.every((a: { distinctCallers: number; lastSeen: string }) => a.distinctCallers > 0 && !!a.lastSeen)).toBe(true);
+  });
+
+  test('nested pages of different sizes in one request each get their own size', async () => {
+    const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 3) { nodes { key
+      small: calls(first: 2) { edges { node { eventId } } }
+      large: calls(first: 7) { edges { node { eventId } } pageInfo { hasNextPage } } } } }`, { f: W });
+    for (const node of data.callers.nodes) {
+      const calls = all.filter((r) => callerKeyOf(r) === node.key).sort(byTimeDesc).map((r) => r.eventID);
+      expect(node.small.edges.map((e: { node: { eventId: string } }) => e.node.eventId)).toEqual(calls.slice(0, 2));
+      expect(node.large.edges.map((e: { node: { eventId: string } }) => e.node.eventId)).toEqual(calls.slice(0, 7));
+      expect(node.large.pageInfo.hasNextPage).toBe(calls.length > 7);
+    }
   });
 
   test('batched first pages equal one-by-one pages', async () => {

@@ -329,8 +329,9 @@ export class GraphService {
             { alias: 'event_time', dir: 'desc' },
             { alias: 'event_id', dir: 'desc' },
           ],
-          limit: ks.length * (size + 1),
-          perGroup: { alias: 'parent_key', e: parent, limit: size + 1 },
+          // The page size is part of the group: a batch may hold pages of several sizes.
+          limit: ks.length * ((sample.first ?? size) + 1),
+          perGroup: { alias: 'parent_key', e: parent, limit: (sample.first ?? size) + 1 },
         });
         for (const r of rows) {
           const id = `${r.parent_key}\u0000${groupOf(sample)}`;
