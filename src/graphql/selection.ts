@@ -28,17 +28,24 @@ export function selectedFields(info: GraphQLResolveInfo, path: readonly string[]
 }
 
 /**
- * The measures (by alias) the selected fields need, from a table of field -> measure aliases; every
- * measure in `all` when a selected field is not in the table or the selection cannot be read.
+ * What the fields selected at `path` need, from a table of field -> needs (column or measure
+ * aliases), plus `always`, in the order of `all`; every item of `all` when a selected field is not
+ * in the table or the selection cannot be read.
  */
-export function measuresFor(info: GraphQLResolveInfo, table: Readonly<Record<string, readonly string[]>>, all: readonly string[]): string[] {
-  const fields = selectedFields(info, []);
+export function neededFor(
+  info: GraphQLResolveInfo,
+  path: readonly string[],
+  table: Readonly<Record<string, readonly string[]>>,
+  all: readonly string[],
+  always: readonly string[] = [],
+): string[] {
+  const fields = selectedFields(info, path);
   if (!fields) return [...all];
-  const wanted = new Set<string>();
+  const wanted = new Set<string>(always);
   for (const f of fields) {
-    const m = table[f];
-    if (!m) return [...all];
-    m.forEach((x) => wanted.add(x));
+    const needs = table[f];
+    if (!needs) return [...all];
+    needs.forEach((x) => wanted.add(x));
   }
   return all.filter((a) => wanted.has(a));
 }

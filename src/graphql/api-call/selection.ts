@@ -4,7 +4,7 @@
  */
 import { GraphQLResolveInfo } from 'graphql';
 import { EVENT_COLUMNS } from '../../query/fields';
-import { selectedFields } from '../selection';
+import { neededFor } from '../selection';
 
 const IDENTITY = [
   'identity_type', 'principal_id', 'caller_arn', 'identity_account_id', 'invoked_by', 'access_key_id', 'user_name', 'mfa_authenticated',
@@ -53,15 +53,7 @@ const FIELD_COLUMNS: Record<string, readonly string[]> = {
 
 const ALL = EVENT_COLUMNS.map((c) => c.alias);
 
-/** Column aliases for the ApiCall fields selected at `path`; every column when unsure. */
+/** Column aliases for the ApiCall fields selected at `path` (event_id and event_time always: cursors and order); every column when unsure. */
 export function columnsFor(info: GraphQLResolveInfo, path: readonly string[]): string[] {
-  const fields = selectedFields(info, path);
-  if (!fields) return ALL;
-  const cols = new Set<string>(['event_id', 'event_time']);
-  for (const f of fields) {
-    const c = FIELD_COLUMNS[f];
-    if (!c) return ALL;
-    c.forEach((x) => cols.add(x));
-  }
-  return ALL.filter((a) => cols.has(a));
+  return neededFor(info, path, FIELD_COLUMNS, ALL, ['event_id', 'event_time']);
 }

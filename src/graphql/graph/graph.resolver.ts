@@ -7,7 +7,7 @@ import type { ApiCallNode } from '../../domain/graph';
 import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
 import { RequestContext } from '../context';
-import { measuresFor } from '../selection';
+import { neededFor } from '../selection';
 import { ACTION_STATS } from '../../query/builders';
 import {
   ActionSummary,
@@ -169,7 +169,7 @@ export class GraphQueryResolver {
     @Ctx() ctx: RequestContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ActionSummaryRecord[]> {
-    return ctx.graph.actions(filter, measuresFor(info, ACTION_FIELD_MEASURES, ACTION_STATS.map((m) => m.alias)));
+    return ctx.graph.actions(filter, neededFor(info, [], ACTION_FIELD_MEASURES, ACTION_STATS.map((m) => m.alias)));
   }
 
   @Query(() => ActivitySeries, { description: 'Calls per time bucket, optionally per group: for charts.' })
