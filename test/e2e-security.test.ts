@@ -3,7 +3,7 @@
  * and the limits that refuse a request before any engine query runs.
  */
 import * as jose from 'jose';
-import { hashKey } from '../src/auth/authenticate';
+import { Authenticator, hashKey } from '../src/auth/authenticate';
 import { loadConfig } from '../src/config';
 import { IOT_SOURCES, RawRecord, callerKeyOf, dedupe, inWindow, readRecords } from './support/records';
 import { TEST_KEY, TEST_KEYS, TestServer, startServer } from './support/server';
@@ -237,5 +237,21 @@ describe('browser access', () => {
     } finally {
       await locked.close();
     }
+  });
+});
+
+describe('JWT with a PEM public key', () => {
+  test('tokens are verified with the key, and JWT_ALGORITHM is the only algorithm accepted', async () => {
+    const { privateKey, publicKey } = await jose.generateKeyPair('RS256');
+    const pem = await jose.exportSPKI(publicKey);
+    const token = (alg: string) => new jose.SignJWT({ trailql: { accounts: [A] } }).setProtectedHeader({ alg }).setSubject('bob').setExpirationTime('10m').sign(privateKey);
+    const withAlg = (algorithm?: string, key = pem) =>
+      new Authenticator(loadConfig({ TRAIL_DIR: '/tmp', JWT_PUBLIC_KEY: key, ...(algorithm ? { JWT_ALGORITHM: algorithm } : {}) }).security.auth);
+    await expect(withAlg().authenticate(`Bearer ${await token('RS256')}`)).resolves.toMatchObject({ accounts: [A], principal: 'jwt:bob' });
+    await expect(withAlg('RS256').authenticate(`Bearer ${await token('RS256')}`)).resolves.toMatchObject({ accounts: [A] });
+    await expect(withAlg('PS256').authenticate(`Bearer ${await token('RS256')}`)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    // Signed by another key: refused.
+    const other = await jose.exportSPKI((await jose.generateKeyPair('RS256')).publicKey);
+    await expect(withAlg(undefined, other).authenticate(`Bearer ${await token('RS256')}`)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
   });
 });
