@@ -324,6 +324,20 @@ describe('each call once in the store', () => {
     expect(fromStore.calls).toBe(new Set(records.filter((r) => inWindow(r, WINDOW.from, WINDOW.to)).map((r) => r.eventID)).size);
   });
 
+  test('a folder that is no calendar day is not a day of the trail', async () => {
+    const stray = path.join(trail, 'AWSLogs', LANDING.account, 'CloudTrail', LANDING.region, '2026', '13', '01');
+    fs.mkdirSync(stray, { recursive: true });
+    const store = tempDir('trailql-store-');
+    try {
+      const result = await compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES });
+      expect(result.failed).toEqual([]);
+      expect(result.compacted.some((k) => k.includes('/13/'))).toBe(false);
+    } finally {
+      fs.rmSync(stray, { recursive: true, force: true });
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
   test('a store that looked back less than the delivery margin is still deduplicated by the query', async () => {
     const store = tempDir('trailql-store-');
     try {

@@ -36,6 +36,15 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** True for a `yyyy/MM/dd` string naming a real calendar day. */
+export function isTrailDate(value: string): boolean {
+  const m = /^(\d{4})\/(\d{2})\/(\d{2})$/.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
 /** `yyyy/MM/dd` of a date, in UTC. */
 export function dayPath(date: Date): string {
   return `${date.getUTCFullYear()}/${pad2(date.getUTCMonth() + 1)}/${pad2(date.getUTCDate())}`;

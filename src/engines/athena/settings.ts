@@ -5,6 +5,7 @@
  * the setup script, so the table they create is the table the driver queries.
  */
 import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
+import { isTrailDate } from '../../trail/layout';
 
 export interface AthenaSettings {
   /** AWS region Athena runs in (e.g. `eu-west-1`). */
@@ -61,20 +62,11 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX = /^[A-Za-z0-9._\-/]*$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-const DATE = /^(\d{4})\/(\d{2})\/(\d{2})$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 const CATALOG = /^[A-Za-z0-9_-]{1,128}$/;
 const REQUIRED = ['region', 'workGroup', 'database', 'table', 'bucket', 'prefix', 'accounts', 'regions', 'startDate'] as const;
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^\s']*)?$/;
 
-/** True for a `yyyy/MM/dd` string naming a real calendar day. */
-export function isTrailDate(value: string): boolean {
-  const m = DATE.exec(value);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-}
 
 /**
  * The trail prefix as it appears before `AWSLogs/`: `''`, or the prefix without a leading slash

@@ -2,6 +2,7 @@ import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
+import { isTrailDate } from '../../trail/layout';
 import { PartitionSpec } from '../engine';
 
 const RECORD_FILE = /\.json(\.gz)?$/;
@@ -80,6 +81,8 @@ export async function allDayFolders(root: string): Promise<DayFolder[]> {
       for (const yyyy of (await children(path.join(dir, region))).filter(digits(4)).sort()) {
         for (const mm of (await children(path.join(dir, region, yyyy))).filter(digits(2)).sort()) {
           for (const dd of (await children(path.join(dir, region, yyyy, mm))).filter(digits(2)).sort()) {
+            // A stray folder such as 2024/13/01 is no day of the trail.
+            if (!isTrailDate(`${yyyy}/${mm}/${dd}`)) continue;
             out.push({ account, region, day: `${yyyy}/${mm}/${dd}`, dir: path.join(dir, region, yyyy, mm, dd) });
           }
         }
