@@ -5,13 +5,12 @@
  */
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { App, createApp } from '../../src/app';
 import { Config, loadConfig } from '../../src/config';
 import { createEngine } from '../../src/engines';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../../src/engines/engine';
 import { EngineError } from '../../src/errors';
-import { Logger } from '../../src/logger';
+import { Logger, createLogger } from '../../src/logger';
 import { Metrics } from '../../src/ops/metrics';
 import { QueryCacheLayer } from '../../src/query/runner';
 import { RecordingEngine, TEST_KEY, TEST_KEYS } from './server';
@@ -25,7 +24,7 @@ export interface CapturedLogs {
   text(): string;
 }
 
-/** A pino logger configured like the service's (src/logger.ts), writing to memory. */
+/** The service's logger (src/logger.ts), writing to memory. */
 export function captureLogs(level = 'info'): CapturedLogs {
   const chunks: string[] = [];
   const stream = new Writable({
@@ -34,15 +33,7 @@ export function captureLogs(level = 'info'): CapturedLogs {
       done();
     },
   });
-  const logger = pino(
-    {
-      level,
-      base: { service: 'trailql' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.apiKey', '*.token'], censor: '[redacted]' },
-    },
-    stream,
-  );
+  const logger = createLogger(level, stream);
   const text = () => chunks.join('');
   return {
     logger,
@@ -87,7 +78,7 @@ export async function startOpsApp(options: OpsAppOptions): Promise<OpsApp> {
   });
   const setup = await createEngine(config, options.trailDir);
   const engine = options.engine ? options.engine(setup.engine) : setup.engine;
-  const logger = options.logger ?? pino({ level: 'silent' });
+  const logger = options.logger ?? createLogger('silent');
   const app = await createApp({ config, engine, dialect: setup.dialect, logger, cache: options.cache, metrics: options.metrics, now: () => SAMPLE_END });
   const port = await app.listen();
   const origin = `http://127.0.0.1:${port}`;
