@@ -2,7 +2,6 @@
  * The HTTP application: Apollo Server on express, per-request context (request id, scope,
  * service with its own loaders and query runner), error masking and the cost report.
  */
-import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -29,7 +28,7 @@ import { GraphService } from './services/graph.service';
 import { TrailService } from './services/trail.service';
 import { Lifecycle, opsRoutes } from './ops/health';
 import { InstrumentedEngine, Metrics, createMetrics, instrumentEngine } from './ops/metrics';
-import { errorForLog, httpErrorHandler, requestLogPlugin } from './ops/request-log';
+import { errorForLog, httpErrorHandler, requestIdOf, requestLogPlugin } from './ops/request-log';
 import { HttpDrainer } from './ops/shutdown';
 
 export interface AppDeps {
@@ -171,8 +170,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     express.json({ limit: '256kb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
-        const header = req.headers['x-request-id'];
-        const requestId = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+        const requestId = requestIdOf(req);
         res.setHeader('x-request-id', requestId);
         const abort = new AbortController();
         res.on('close', () => {

@@ -32,11 +32,6 @@ export class ForbiddenError extends TrailqlError {
   }
 }
 
-export class UnauthenticatedError extends TrailqlError {
-  constructor(message = 'authentication required') {
-    super(message, 'UNAUTHENTICATED');
-  }
-}
 
 export class TooComplexError extends TrailqlError {
   constructor(message: string) {

@@ -75,9 +75,3 @@ export const IOT_EVENTS_ACTIONS: readonly IotEventsAction[] = [
   data('ListDetectors', true, 'detectorModel'),
 ];
 
-const BY_NAME: ReadonlyMap<string, IotEventsAction> = new Map(IOT_EVENTS_ACTIONS.map((a) => [a.name, a]));
-
-/** The action with this `eventName`, or undefined when it is not an IoT Events action. */
-export function iotEventsAction(name: string): IotEventsAction | undefined {
-  return BY_NAME.get(name);
-}

@@ -5,6 +5,7 @@
  * no variables, no query text, no headers, no SQL parameters.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { ApolloServerPlugin } from '@apollo/server';
 import type { ErrorRequestHandler } from 'express';
 import { DocumentNode, GraphQLError, getOperationAST } from 'graphql';
@@ -128,6 +129,12 @@ export function errorForLog(err: unknown, compiled: readonly Pick<CompiledQuery,
  * answered as JSON with the request id, logged by type and status only. Express' default handler
  * would print the raw body to stderr and send a stack trace to the client.
  */
+/** The caller's `x-request-id` when it is a plain token, else a new id. */
+export function requestIdOf(req: { readonly headers: IncomingHttpHeaders }): string {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+}
+
 export function httpErrorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) {
@@ -137,8 +144,7 @@ export function httpErrorHandler(logger: Logger): ErrorRequestHandler {
     const e = (typeof err === 'object' && err !== null ? err : {}) as { status?: unknown; statusCode?: unknown; type?: unknown; name?: unknown };
     const raw = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
     const status = raw >= 400 && raw < 600 ? raw : 500;
-    const header = req.headers['x-request-id'];
-    const requestId = typeof header === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(header) ? header : randomUUID();
+    const requestId = requestIdOf(req);
     const type = typeof e.type === 'string' && /^[a-z.]{1,40}$/.test(e.type) ? e.type : undefined;
     const message =
       type === 'entity.parse.failed'

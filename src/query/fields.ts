@@ -95,7 +95,6 @@ export const FIELDS = {
   resourceArnParam: requestParam('$.resourceArn'),
 } satisfies Record<string, Expr>;
 
-export type FieldName = keyof typeof FIELDS;
 
 const p = (alias: string, e: Expr): Projection => ({ alias, e });
 

@@ -32,6 +32,7 @@ import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupK
 import { stableStringify } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
+import { checkPageSize } from '../query/guards';
 import { AggregateQuery, Expr, Interval, OrderItem, Pred, val } from '../query/plan';
 import { Connection, TrailService } from './trail.service';
 
@@ -274,9 +275,7 @@ export class GraphService {
   }
 
   private nestedKey(key: string, filter: CallFilter | null | undefined, parentWindow: Window, first: number | null | undefined): NestedKey {
-    const n = first ?? 20;
-    if (!Number.isInteger(n) || n < 1 || n > MAX_NESTED) throw new BadInputError(`first: must be from 1 to ${MAX_NESTED}`, 'first');
-    return { key, filter, window: this.trail.window(filter, parentWindow), first: n };
+    return { key, filter, window: this.trail.window(filter, parentWindow), first: checkPageSize(first, 20, MAX_NESTED) };
   }
 
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<SourceIpUsage[]> {
