@@ -5,7 +5,7 @@
  * base are inlined, escaped.
  */
 import { CompiledQuery, PartitionSpec, SqlValue } from '../engines/engine';
-import { AggregateQuery, Cond, EventsQuery, Expr, Measure, Pred, QueryPlan, Value } from './plan';
+import { AggregateQuery, Cond, EventsQuery, Expr, Measure, Pred, QueryPlan, Value, and, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 
@@ -182,6 +182,29 @@ function whereClause(ctx: CompileContext, plan: QueryPlan, partitions: Partition
   return items.join('\n    AND ');
 }
 
+/** Events after `after` in the newest-first order: older, or as old with a smaller id. */
+function keyset(after: { readonly time: string; readonly id: string }): Pred {
+  return or(
+    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(after.time) },
+    and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(after.time) }, { k: 'cmp', e: FIELDS.eventId, op: '<', value: val(after.id) }),
+  );
+}
+
+/** CloudTrail's eventTime format, optionally with fractions of a second. */
+const CLOUDTRAIL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * Where a scan ending at `to` may end for a keyset after an event at `time`: calls up to that
+ * second all fall before the next second. eventTime compares as text, so only a time in
+ * CloudTrail's own format moves the end (any other text leaves it where it was).
+ */
+export function keysetEnd(to: Date, time: string): Date {
+  const at = CLOUDTRAIL_TIME.test(time) ? Date.parse(time) : NaN;
+  if (!Number.isFinite(at)) return to;
+  const next = new Date(Math.floor(at / 1000) * 1000 + 1000);
+  return isoSeconds(next) > time && next.getTime() < to.getTime() ? next : to;
+}
+
 /** CloudTrail writes `eventTime` as `yyyy-MM-ddTHH:mm:ssZ`; bounds are compared in that form. */
 export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -245,8 +268,12 @@ function offsetLiteral(n: number | undefined): string {
 
 export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): CompiledQuery {
   const ctx = new CompileContext(dialect);
-  const partitions = partitionsFor(plan.scan, marginDays);
-  const sql = plan.kind === 'events' ? compileEvents(ctx, plan, partitions) : compileAggregate(ctx, plan, partitions);
-  const window = (plan.kind === 'events' && plan.answerWindow) || { from: plan.scan.from, to: plan.scan.to };
-  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: window.from, to: window.to }, label: plan.label });
+  // A keyset page reads up to its cursor only; its answer still belongs to the whole window.
+  const bounded: QueryPlan =
+    plan.kind === 'events' && plan.after
+      ? { ...plan, scan: { ...plan.scan, to: keysetEnd(plan.scan.to, plan.after.time) }, where: [...plan.where, keyset(plan.after)] }
+      : plan;
+  const partitions = partitionsFor(bounded.scan, marginDays);
+  const sql = bounded.kind === 'events' ? compileEvents(ctx, bounded, partitions) : compileAggregate(ctx, bounded, partitions);
+  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: plan.scan.from, to: plan.scan.to }, label: plan.label });
 }

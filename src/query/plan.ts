@@ -105,10 +105,10 @@ export interface EventsQuery {
    */
   readonly perGroup?: { readonly alias: string; readonly e: Expr; readonly limit: number };
   /**
-   * The window the answer belongs to, when the scan was narrowed below it (a page after a cursor):
-   * how long the answer may be cached follows this window, not the scan's.
+   * Keyset paging: only the events after this one in the order (older, or as old with a smaller
+   * id). The compiler also ends the scan at the event's second (see `keysetEnd`).
    */
-  readonly answerWindow?: { readonly from: Date; readonly to: Date };
+  readonly after?: { readonly time: string; readonly id: string };
 }
 
 /** Grouped counts over deduplicated events. */

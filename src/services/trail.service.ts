@@ -9,14 +9,14 @@ import { ApiCallRecord, apiCallFromRow } from '../domain/api-call';
 import { ApiCallNode, nodeOfCall } from '../domain/graph';
 import { Row } from '../engines/engine';
 import { BadInputError } from '../errors';
-import { Dialect, compile, isoSeconds } from '../query/compiler';
+import { Dialect, compile, keysetEnd } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
 
 export type { Window };
-import { AggregateQuery, EventsQuery, Pred, QueryPlan, Scan, and, or, val } from '../query/plan';
+import { AggregateQuery, EventsQuery, Pred, QueryPlan, Scan, val } from '../query/plan';
 import { QueryRunner } from '../query/runner';
 
 export interface Edge<T> {
@@ -46,9 +46,6 @@ export interface ServiceDeps {
   readonly cursors: CursorCodec;
   readonly now?: () => Date;
 }
-
-/** CloudTrail's eventTime format, optionally with fractions of a second. */
-const CLOUDTRAIL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** How far back from the end of its window a newest-first page looks first (see `newestRows`). */
 export const NEWEST_FIRST_MS = 86_400_000;
@@ -135,43 +132,35 @@ export class TrailService {
     }
     const window = this.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : parent?.window);
     const { scan, where } = this.scanFor(filter, window);
-    const keyset: Pred[] = cursor
-      ? [
-          or(
-            { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(cursor.k[0] as string) },
-            and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(cursor.k[0] as string) }, { k: 'cmp', e: FIELDS.eventId, op: '<', value: val(cursor.k[1] as string) }),
-          ),
-        ]
-      : [];
     // Only the columns the selection needs (event_id and event_time always: cursors and order).
     const select = columns ? EVENT_COLUMNS.filter((c) => columns.includes(c.alias)) : EVENT_COLUMNS;
-    const plan: EventsQuery = { kind: 'events', label: name, scan, where: [...where, ...extra, ...keyset], select, orderBy: EVENT_ORDER, limit: size + 1 };
-    const rows = await this.newestRows(plan, cursor?.k[0] as string | undefined);
+    const plan: EventsQuery = {
+      kind: 'events',
+      label: name,
+      scan,
+      where: [...where, ...extra],
+      select,
+      orderBy: EVENT_ORDER,
+      limit: size + 1,
+      ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
+    };
+    const rows = await this.newestRows(plan);
     return this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
   }
 
   /**
-   * The rows of a newest-first page. A page after a cursor holds only calls up to the cursor's
-   * time, so its scan ends there. When the window is longer than two days, its newest day is asked
-   * first: every call of that day comes before every older one, so when that day alone fills the
-   * page, its rows are the page, read from one day's files (plus the delivery margin) instead of
-   * the whole window's. Otherwise the whole window is asked, as if the first try had not happened;
-   * a page that is not full in the newest day pays for one day's reading twice.
+   * The rows of a newest-first page. When the window (up to the cursor, for a page after one) is
+   * longer than two days, its newest day is asked first: every call of that day comes before every
+   * older one, so when that day alone fills the page, its rows are the page, read from one day's
+   * files (plus the delivery margin) instead of the whole window's. Otherwise the whole window is
+   * asked, as if the first try had not happened; a page not full in the newest day pays for one
+   * day's reading twice.
    */
-  private async newestRows(plan: EventsQuery, cursorTime: string | undefined): Promise<Row[]> {
-    const { from } = plan.scan;
-    let to = plan.scan.to;
-    // Calls up to the cursor's second all fall before the next second: eventTime compares as text,
-    // so only in CloudTrail's own format (any other text is left to the whole window).
-    if (cursorTime !== undefined && CLOUDTRAIL_TIME.test(cursorTime)) {
-      const next = new Date(Math.floor(Date.parse(cursorTime) / 1000) * 1000 + 1000);
-      if (isoSeconds(next) > cursorTime) to = new Date(Math.min(to.getTime(), next.getTime()));
-    }
-    if (to.getTime() <= from.getTime()) return this.run(plan);
-    const whole: EventsQuery = { ...plan, scan: { ...plan.scan, to }, answerWindow: { from, to: plan.scan.to } };
-    if (to.getTime() - from.getTime() <= 2 * NEWEST_FIRST_MS) return this.run(whole);
-    const newest = await this.run({ ...whole, scan: { ...whole.scan, from: new Date(to.getTime() - NEWEST_FIRST_MS) } });
-    return newest.length >= plan.limit ? newest : this.run(whole);
+  private async newestRows(plan: EventsQuery): Promise<Row[]> {
+    const to = plan.after ? keysetEnd(plan.scan.to, plan.after.time) : plan.scan.to;
+    if (to.getTime() - plan.scan.from.getTime() <= 2 * NEWEST_FIRST_MS) return this.run(plan);
+    const newest = await this.run({ ...plan, scan: { ...plan.scan, from: new Date(to.getTime() - NEWEST_FIRST_MS) } });
+    return newest.length >= plan.limit ? newest : this.run(plan);
   }
 
   /** Edges, page info and cursors for rows fetched with one extra row to tell whether more follow. */

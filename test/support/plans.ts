@@ -5,10 +5,10 @@
 import { athenaDialect } from '../../src/engines/athena/dialect';
 import { duckdbDialect } from '../../src/engines/duckdb/dialect';
 import { Dialect } from '../../src/query/compiler';
-import { EVENT_COLUMNS, FIELDS } from '../../src/query/fields';
+import { EVENT_COLUMNS } from '../../src/query/fields';
 import { CallFilter, validateFilter } from '../../src/query/filter';
 import { FULL_SCOPE, Window, applyScope } from '../../src/query/guards';
-import { AggregateQuery, EventsQuery, Pred, and, or, val } from '../../src/query/plan';
+import { AggregateQuery, EventsQuery } from '../../src/query/plan';
 
 export const IOT_EVENT_SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
 
@@ -32,25 +32,18 @@ export function apiCallsPlan(
 ): EventsQuery {
   const { scan, where } = scanOf(filter, window, options.allowedSources ?? IOT_EVENT_SOURCES);
   const c = options.cursor;
-  const keyset: Pred[] = c
-    ? [
-        or(
-          { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(c[0]) },
-          and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(c[0]) }, { k: 'cmp', e: FIELDS.eventId, op: '<', value: val(c[1]) }),
-        ),
-      ]
-    : [];
   return {
     kind: 'events',
     label: 'apiCalls',
     scan,
-    where: [...where, ...keyset],
+    where,
     select: EVENT_COLUMNS,
     orderBy: [
       { alias: 'event_time', dir: 'desc' },
       { alias: 'event_id', dir: 'desc' },
     ],
     limit: (options.size ?? 50) + 1,
+    ...(c ? { after: { time: c[0], id: c[1] } } : {}),
   };
 }
 
