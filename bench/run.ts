@@ -32,6 +32,8 @@ import { Config, loadConfig } from '../src/config';
 import { createEngine } from '../src/engines';
 import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
 import { createLogger } from '../src/logger';
+import { IOT_EVENTS_SOURCES } from '../src/domain/iotevents-actions';
+import { literal } from '../src/query/compiler';
 import { compactTrail, CompactResult } from '../src/trail/compact';
 import { ProgressLine } from '../src/trail/progress';
 import { SampleTrailResult, generateSampleTrail } from '../src/trail/sample';
@@ -59,7 +61,8 @@ const USAGE = `Usage: npm run bench -- [options]
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'us-west-2', 'eu-central-1', 'ap-northeast-1', 'sa-east-1', 'ca-central-1'];
 const ACCOUNTS = ['111122223333', '444455556666', '123456789012', '210987654321', '333344445555', '666677778888'];
 const ORG = { orgId: 'o-a1b2c3d4e5', account: '777788889999' };
-const IOT_SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
+/** The service's default event sources: the store is compacted for them, and the SQL filters on them. */
+const IOT_SOURCES = IOT_EVENTS_SOURCES;
 /** A fixed end: the same flags give the same trail, and every window is in the past (cacheable). */
 const END = new Date('2026-03-15T00:00:00Z');
 const DAY = 86_400_000;
@@ -143,7 +146,6 @@ const median = (xs: number[]) => {
 };
 const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 const windowOf = (days: number) => ({ from: iso(END.getTime() - days * DAY), to: iso(END.getTime()) });
-const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Peak RSS of this process while `run` is in flight, sampled every 10 ms. */
 async function withPeakRss<T>(run: () => Promise<T>): Promise<{ value: T; peakRss: number; rssBefore: number }> {
@@ -355,7 +357,7 @@ type Question = 'recent' | 'actions';
 /** `floor`: the fields asked, no deduplication. `same`: the service's answer (the fields asked, one row per eventID). */
 type Variant = 'floor' | 'same';
 
-const WHERE_SOURCES = `eventSource IN ('iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com')`;
+const WHERE_SOURCES = `eventSource IN (${IOT_SOURCES.map(literal).join(', ')})`;
 const DEDUPE = 'QUALIFY row_number() OVER (PARTITION BY eventID) = 1';
 
 /** The two questions over a FROM item and a WHERE clause, written as a user would. */
@@ -378,18 +380,18 @@ function handJsonSql(trailDir: string, days: number, question: Question, variant
     ...(hasDayFolder(logs, true, d) ? [`${logs}/o-*/*/CloudTrail/*/${d}/*.json.gz`] : []),
   ]);
   const w = windowOf(days);
-  const read = `read_json([${globs.map(sqlText).join(', ')}],\n        columns = ${USER_COLUMNS}, format = 'unstructured')`;
+  const read = `read_json([${globs.map(literal).join(', ')}],\n        columns = ${USER_COLUMNS}, format = 'unstructured')`;
   // The asked fields are one flat struct: it unnests in one go.
   const from = `(SELECT unnest(Records, recursive := true) FROM ${read})`;
-  const where = `${WHERE_SOURCES}\n  AND eventTime >= ${sqlText(w.from)} AND eventTime < ${sqlText(w.to)}`;
+  const where = `${WHERE_SOURCES}\n  AND eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
   return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode, arn, "type", userName');
 }
 
 function handParquetSql(storeDir: string, days: number, question: Question, variant: Variant): HandSql {
   const w = windowOf(days);
   const [firstDay, lastDay] = [dayList(days)[0]!.replace(/\//g, '-'), dayList(days).at(-1)!.replace(/\//g, '-')];
-  const from = `read_parquet(${sqlText(`${storeDir}/*/*/*/*.parquet`)}, hive_partitioning = true)`;
-  const where = `"day" BETWEEN ${sqlText(firstDay)} AND ${sqlText(lastDay)}\n  AND ${WHERE_SOURCES}\n  AND eventTime >= ${sqlText(w.from)} AND eventTime < ${sqlText(w.to)}`;
+  const from = `read_parquet(${literal(`${storeDir}/*/*/*/*.parquet`)}, hive_partitioning = true)`;
+  const where = `"day" BETWEEN ${literal(firstDay)} AND ${literal(lastDay)}\n  AND ${WHERE_SOURCES}\n  AND eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
   return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode,\n  userIdentity.arn, userIdentity."type", userIdentity.userName');
 }
 

@@ -4,11 +4,12 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { IOT_EVENTS_SOURCES } from './domain/iotevents-actions';
 import { AthenaSettings } from './engines/athena/settings';
 import { parseAthenaEnv } from './engines/athena/env';
 import { SecurityConfig, parseSecurityConfig } from './auth/security-config';
 
-const DEFAULT_EVENT_SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
+const DEFAULT_EVENT_SOURCES = [...IOT_EVENTS_SOURCES];
 
 const list = (fallback: string[]) =>
   z
