@@ -5,6 +5,7 @@
  * columns and partitions. The answers must be identical. Every Athena statement must also parse
  * with a third-party Trino grammar.
  */
+import * as fs from 'node:fs';
 import { athenaDialect } from '../src/engines/athena/dialect';
 import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
@@ -20,9 +21,10 @@ const SECRET = { CURSOR_SECRET: 'the-same-secret-for-both-servers' };
 let duck: TestServer;
 let athena: TestServer;
 let athenaEngine: AthenaSqlOnDuckDb;
+let dir: string;
 
 beforeAll(async () => {
-  const dir = await sampleTrail(2, { iotEventsPerDay: 120 });
+  dir = await sampleTrail(2, { iotEventsPerDay: 120 });
   duck = await startServer(dir, SECRET, { now: () => SAMPLE_END });
   athenaEngine = await AthenaSqlOnDuckDb.create(dir, 'trailql', 'cloudtrail_logs');
   athena = await startServer(dir, SECRET, {
@@ -34,6 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await duck?.close();
   await athena?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const CALLS = `query($filter: ApiCallFilter, $first: Int, $after: String) {

@@ -4,6 +4,7 @@
  * flight in one process and across instances, expiry without a stampede, and faults: garbage
  * entries, a Redis that hangs, dies, comes back, or was never there.
  */
+import * as fs from 'node:fs';
 import Redis from 'ioredis';
 import { QueryCache, createCache } from '../src/cache';
 import { loadConfig } from '../src/config';
@@ -87,6 +88,7 @@ afterAll(async () => {
   await closeServers();
   inspect?.disconnect();
   await redis?.stop();
+  for (const d of [dirA, dirB]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe('with Redis up', () => {

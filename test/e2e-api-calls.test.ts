@@ -4,8 +4,9 @@
  */
 import { ipv4ToBigInt, ipv6ToBigInt } from '../src/domain/ip';
 import { RawRecord, IOT_SOURCES, byTimeDesc, dedupe, inWindow, principalOf, readRecords } from './support/records';
-import { GqlResponse, TestServer, startServer } from './support/server';
-import { SAMPLE_END, sampleTrail } from './support/trails';
+import { GqlResponse, TestServer } from './support/server';
+import { SAMPLE_END } from './support/trails';
+import { useSampleServer } from './support/sample-server';
 import { isIPv4, isIPv6 } from 'node:net';
 
 const FROM = new Date(SAMPLE_END.getTime() - 36 * 3_600_000);
@@ -24,14 +25,13 @@ const QUERY = `query($filter: ApiCallFilter, $first: Int, $after: String, $withT
   }
 }`;
 
-beforeAll(async () => {
-  const dir = await sampleTrail(2);
-  server = await startServer(dir, {}, { now: () => SAMPLE_END });
-  all = dedupe(readRecords(dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, TO));
+const sample = useSampleServer(2);
+
+beforeAll(() => {
+  server = sample.server;
+  all = dedupe(readRecords(sample.dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, TO));
   expect(all.length).toBeGreaterThan(1000);
 });
-
-afterAll(() => server?.close());
 
 /** Every page of a filter, following endCursor. */
 async function fetchAll(filter: Record<string, unknown>, first = 500): Promise<{ ids: string[]; total: number; pages: number }> {

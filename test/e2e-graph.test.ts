@@ -5,8 +5,9 @@
  */
 import { classifySourceIp } from '../src/domain/ip';
 import { IOT_SOURCES, RawRecord, byTimeDesc, callerKeyOf, dedupe, groupBy, inWindow, principalOf, readRecords, usage } from './support/records';
-import { TestServer, startServer } from './support/server';
-import { SAMPLE_END, sampleTrail } from './support/trails';
+import { TestServer } from './support/server';
+import { SAMPLE_END } from './support/trails';
+import { useSampleServer } from './support/sample-server';
 
 const FROM = new Date(SAMPLE_END.getTime() - 30 * 3_600_000);
 const TO = SAMPLE_END;
@@ -15,13 +16,12 @@ const W = { from: FROM.toISOString(), to: TO.toISOString() };
 let server: TestServer;
 let all: RawRecord[];
 
-beforeAll(async () => {
-  const dir = await sampleTrail(2, { iotEventsPerDay: 150 });
-  server = await startServer(dir, { MAX_PAGE_SIZE: '1000' }, { now: () => SAMPLE_END });
-  all = dedupe(readRecords(dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, TO));
-});
+const sample = useSampleServer(2, { iotEventsPerDay: 150 }, { env: { MAX_PAGE_SIZE: '1000' } });
 
-afterAll(() => server?.close());
+beforeAll(() => {
+  server = sample.server;
+  all = dedupe(readRecords(sample.dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, TO));
+});
 
 async function gql(query: string, variables: Record<string, unknown> = {}) {
   const res = await server.gql(query, variables);

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { NEWEST_FIRST_MS } from '../src/services/trail.service';
 import { RawRecord, IOT_SOURCES, byTimeDesc, dedupe, inWindow, readRecords } from './support/records';
-import { TestServer, startServer } from './support/server';
-import { SAMPLE_END, sampleTrail } from './support/trails';
+import { TestServer } from './support/server';
+import { SAMPLE_END } from './support/trails';
+import { useSampleServer } from './support/sample-server';
 
 const DAY = 86_400_000;
 const TO = SAMPLE_END;
@@ -60,14 +61,14 @@ async function page(filter: Record<string, unknown>, first: number, after: strin
 const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10).replace(/-/g, '/');
 const newestCut = TO.getTime() - NEWEST_FIRST_MS;
 
-beforeAll(async () => {
-  dir = await sampleTrail(5);
-  server = await startServer(dir, {}, { now: () => SAMPLE_END });
+const sample = useSampleServer(5);
+
+beforeAll(() => {
+  dir = sample.dir;
+  server = sample.server;
   all = dedupe(readRecords(dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, TO)).sort(byTimeDesc);
   expect(all.filter((r) => Date.parse(r.eventTime) >= newestCut).length).toBeGreaterThan(100);
 });
-
-afterAll(() => server?.close());
 
 describe('newest-first pages', () => {
   test('a page the newest day fills is one query over the newest day and the delivery margin', async () => {

@@ -7,7 +7,8 @@ import { Authenticator, hashKey } from '../src/auth/authenticate';
 import { loadConfig } from '../src/config';
 import { IOT_SOURCES, RawRecord, callerKeyOf, dedupe, inWindow, readRecords } from './support/records';
 import { TEST_KEY, TEST_KEYS, TestServer, startServer } from './support/server';
-import { SAMPLE_END, sampleTrail } from './support/trails';
+import { SAMPLE_END } from './support/trails';
+import { useSampleServer } from './support/sample-server';
 
 const A = '111122223333';
 const FROM = new Date(SAMPLE_END.getTime() - 20 * 3_600_000);
@@ -26,17 +27,13 @@ const keys = [
   { id: 'eu', sha256: hashKey(KEY_EU), accounts: [], regions: ['eu-west-1'], payloads: true, admin: false },
 ];
 
-beforeAll(async () => {
-  dir = await sampleTrail(1, { iotEventsPerDay: 80, deliveryMinutes: 15 });
-  server = await startServer(
-    dir,
-    { API_KEYS: JSON.stringify(keys), JWT_SECRET: SECRET, JWT_ISSUER: 'https://idp.example.com', JWT_AUDIENCE: 'trailql', MAX_QUERY_DEPTH: '8', MAX_ALIASES: '5', CORS_ORIGINS: 'https://portal.example.com' },
-    { now: () => SAMPLE_END },
-  );
+const sample = useSampleServer(1, { iotEventsPerDay: 80, deliveryMinutes: 15 }, { env: { API_KEYS: JSON.stringify(keys), JWT_SECRET: SECRET, JWT_ISSUER: 'https://idp.example.com', JWT_AUDIENCE: 'trailql', MAX_QUERY_DEPTH: '8', MAX_ALIASES: '5', CORS_ORIGINS: 'https://portal.example.com' } });
+
+beforeAll(() => {
+  dir = sample.dir;
+  server = sample.server;
   all = dedupe(readRecords(dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, SAMPLE_END));
 });
-
-afterAll(() => server?.close());
 
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 

@@ -3,20 +3,20 @@
  * answers 500, no value ever reaches SQL text, and every refusal carries a stable code.
  */
 import fc from 'fast-check';
-import { TestServer, startServer } from './support/server';
-import { SAMPLE_END, sampleTrail } from './support/trails';
+import { TestServer } from './support/server';
+import { SAMPLE_END } from './support/trails';
+import { useSampleServer } from './support/sample-server';
 
 const CODES = new Set(['BAD_USER_INPUT', 'FORBIDDEN', 'QUERY_TOO_COMPLEX', 'GRAPHQL_VALIDATION_FAILED']);
 const W = { from: new Date(SAMPLE_END.getTime() - 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
 
 let server: TestServer;
 
-beforeAll(async () => {
-  const dir = await sampleTrail(0.25, { iotEventsPerDay: 40, otherEventsPerIotEvent: 1, deliveryMinutes: 60 });
-  server = await startServer(dir, {}, { now: () => SAMPLE_END });
-});
+const sample = useSampleServer(0.25, { iotEventsPerDay: 40, otherEventsPerIotEvent: 1, deliveryMinutes: 60 });
 
-afterAll(() => server?.close());
+beforeAll(() => {
+  server = sample.server;
+});
 
 const hostile = fc.oneof(
   fc.string({ maxLength: 40 }),
