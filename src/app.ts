@@ -23,7 +23,7 @@ import { schema } from './graphql/schema';
 import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
-import { QueryCacheLayer, QueryReport, QueryRunner } from './query/runner';
+import { QueryCacheLayer, QueryReport, QueryRunner, costTotals } from './query/runner';
 import { GraphService } from './services/graph.service';
 import { TrailService } from './services/trail.service';
 import { Lifecycle, opsRoutes } from './ops/health';
@@ -54,17 +54,7 @@ export interface App {
 
 
 function costReport(reports: readonly QueryReport[]) {
-  return {
-    queries: reports,
-    totals: {
-      queries: reports.length,
-      engineQueries: reports.filter((r) => !r.cached).length,
-      cacheHits: reports.filter((r) => r.cached).length,
-      rows: reports.reduce((a, r) => a + r.rows, 0),
-      bytesScanned: reports.filter((r) => !r.cached).reduce((a, r) => a + r.bytesScanned, 0),
-      engineMs: reports.filter((r) => !r.cached).reduce((a, r) => a + r.engineMs, 0),
-    },
-  };
+  return { queries: reports, totals: costTotals(reports) };
 }
 
 /** Attaches the request id and the cost report to every response, and logs engine failures. */

@@ -45,10 +45,6 @@ export class Authenticator {
     this.keys = settings.apiKeys.map((entry) => ({ entry, hash: Buffer.from(entry.sha256, 'hex') }));
   }
 
-  get devMode(): boolean {
-    return this.settings.devMode;
-  }
-
   /** Resolves the Authorization header to a scope, or throws UNAUTHENTICATED (HTTP 401). */
   async authenticate(authorization: string | undefined): Promise<Scope> {
     if (this.settings.devMode && !authorization) return DEV_SCOPE;

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { costTotals } from '../query/runner';
 import { ApolloServerPlugin } from '@apollo/server';
 import type { ErrorRequestHandler } from 'express';
 import { DocumentNode, GraphQLError, getOperationAST } from 'graphql';
@@ -61,8 +62,7 @@ export function requestLogPlugin(options: RequestLogOptions): ApolloServerPlugin
           const outcome = codes[0] ?? 'ok';
           const name = operationName ?? nameInDocument(document, request.operationName) ?? request.operationName ?? null;
           metrics?.request(name, outcome, seconds);
-          const reports = contextValue.runner?.reports ?? [];
-          const engineReports = reports.filter((r) => !r.cached);
+          const totals = costTotals(contextValue.runner?.reports ?? []);
           logger.info(
             {
               requestId: contextValue.requestId,
@@ -72,12 +72,7 @@ export function requestLogPlugin(options: RequestLogOptions): ApolloServerPlugin
               durationMs: Math.round(seconds * 1000),
               outcome,
               ...(codes.length ? { errorCodes: codes } : {}),
-              queries: reports.length,
-              engineQueries: engineReports.length,
-              cacheHits: reports.length - engineReports.length,
-              rows: reports.reduce((a, r) => a + r.rows, 0),
-              bytesScanned: engineReports.reduce((a, r) => a + r.bytesScanned, 0),
-              engineMs: engineReports.reduce((a, r) => a + r.engineMs, 0),
+              ...totals,
             },
             'graphql request',
           );

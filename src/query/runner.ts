@@ -13,6 +13,19 @@ export interface QueryReport {
   readonly queryId?: string;
 }
 
+/** What a request's queries cost in all: cache hits read no bytes and spend no engine time. */
+export function costTotals(reports: readonly QueryReport[]) {
+  const engine = reports.filter((r) => !r.cached);
+  return {
+    queries: reports.length,
+    engineQueries: engine.length,
+    cacheHits: reports.length - engine.length,
+    rows: reports.reduce((a, r) => a + r.rows, 0),
+    bytesScanned: engine.reduce((a, r) => a + r.bytesScanned, 0),
+    engineMs: engine.reduce((a, r) => a + r.engineMs, 0),
+  };
+}
+
 /** Per-call options of a cache lookup. */
 export interface CacheRunOptions {
   /** Skip the lookup and run the engine (the fresh answer still replaces the stored one). */
