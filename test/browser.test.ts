@@ -17,7 +17,9 @@ import { useSampleServer } from './support/sample-server';
 import { TEST_KEY } from './support/server';
 import { SAMPLE_END } from './support/trails';
 
-const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(__dirname, '..', 'docs', 'img') : fs.mkdtempSync(path.join(os.tmpdir(), 'trailql-shots-'));
+const KEEP_SHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const SHOTS = KEEP_SHOTS ? path.resolve(__dirname, '..', 'docs', 'img') : fs.mkdtempSync(path.join(os.tmpdir(), 'trailql-shots-'));
+fs.mkdirSync(SHOTS, { recursive: true });
 
 /** The other origin: a portal page on its own port that embeds a component. */
 let portal: http.Server | undefined;
@@ -34,7 +36,7 @@ beforeAll(async () => {
   env.CORS_ORIGINS = portalOrigin;
 });
 
-const ctx = useSampleServer(2, { iotEventsPerDay: 80 }, { env });
+const ctx = useSampleServer(1, { iotEventsPerDay: 100, otherEventsPerIotEvent: 1 }, { env });
 const base = () => new URL(ctx.server.url).origin;
 
 function portalFiles(): Record<string, { type: string; text: string }> {
@@ -73,9 +75,13 @@ beforeAll(async () => {
   await Promise.all([fetch(`${base()}/ui`), fetch(`${base()}/explorer`)]);
 });
 afterAll(async () => {
-  await tb?.close();
-  portal?.closeAllConnections();
-  await new Promise((resolve) => (portal ? portal.close(resolve) : resolve(undefined)));
+  try {
+    await tb?.close();
+  } finally {
+    portal?.closeAllConnections();
+    await new Promise((resolve) => (portal ? portal.close(resolve) : resolve(undefined)));
+    if (!KEEP_SHOTS) fs.rmSync(SHOTS, { recursive: true, force: true });
+  }
 });
 
 /** Polls `probe` until it returns a value other than undefined (bounded: about 20 s). */
@@ -193,7 +199,7 @@ describe('/ui console', () => {
     expect(await until(() => text(page, `${IN_CONSOLE}trailql-caller >>> .key`), 'the caller summary')).toBe(key);
     expect(Number(await text(page, `${IN_CONSOLE}trailql-caller >>> b.calls`))).toBe(summary.data.caller.stats.calls);
     expect(Number(await text(page, `${IN_CONSOLE}trailql-caller >>> b.errors`))).toBe(summary.data.caller.stats.errors);
-    await page.screenshot({ path: path.join(SHOTS, 'console.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, 'console.png') });
   });
 
   test('a bad filter shows the GraphQL error code and the request id', async () => {

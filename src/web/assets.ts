@@ -144,7 +144,8 @@ export function writeAssets(set: AssetSet, dir: string): void {
   fs.writeFileSync(path.join(dir, MANIFEST), JSON.stringify(manifest, null, 2));
 }
 
-function readAssets(dir: string): AssetSet {
+/** Reads what {@link writeAssets} wrote. */
+export function readAssets(dir: string): AssetSet {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8')) as Manifest;
   return collect(
     manifest.files.map((f) => asset(f.url, fs.readFileSync(path.join(dir, f.file)), f.immutable, f.type)),

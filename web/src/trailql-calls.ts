@@ -57,6 +57,12 @@ const QUERY = `query TrailqlCalls($filter: ApiCallFilter, $first: Int, $after: S
   }
 }`;
 
+/** `arn:aws:iam::111122223333:role/ops` -> `111122223333 role/ops`; other names as they are. */
+export function shortName(principal: string): string {
+  const m = /^arn:aws[\w-]*:[\w-]+::(\d{12}):(.+)$/.exec(principal);
+  return m ? `${m[1]} ${m[2]}` : principal;
+}
+
 export class TrailqlCalls extends TrailqlElement<CallsPage> {
   static override properties = {
     pageSize: { type: Number, attribute: 'page-size' },
@@ -77,7 +83,8 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
       td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
       tr.detail td { background: var(--trailql-detail-bg, #f6f8fb); }
       .toggle, .link { background: none; border: 0; padding: 0 2px; color: var(--trailql-accent, #2f6fde); }
-      .link { text-align: left; word-break: break-all; }
+      .link { text-align: left; }
+      td.who { max-width: 26em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       .toggle { width: 1.6em; }
       .err { color: var(--trailql-error, #b42318); font-weight: 600; }
       .ok { color: var(--trailql-ok, #2b8a3e); }
@@ -258,7 +265,7 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
                     <td><button class="toggle" aria-expanded=${open} aria-controls="detail-${c.eventId}" aria-label="Details of ${c.action} at ${c.eventTime}" @click=${() => this.toggle(c.eventId)}>${open ? '▾' : '▸'}</button></td>
                     <td class="time">${formatTime(c.eventTime)}</td>
                     <td>${c.action}</td>
-                    <td><button class="link caller" title="Show this caller" @click=${() => this.selectCaller(c.caller.key)}>${c.caller.principal}</button></td>
+                    <td class="who"><button class="link caller" title="Show ${c.caller.key}" @click=${() => this.selectCaller(c.caller.key)}>${shortName(c.caller.principal)}</button></td>
                     <td>${c.sourceIpAddress ?? '–'}${c.sourceIp ? html` <span class="muted">${c.sourceIp.kind}</span>` : nothing}</td>
                     <td>${c.errorCode ? html`<span class="err">${c.errorCode}</span>` : html`<span class="ok">OK</span>`}</td>
                   </tr>
