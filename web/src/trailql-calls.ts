@@ -75,6 +75,7 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
   static override styles = [
     themeStyles,
     css`
+      :host { overflow-x: auto; }
       .bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
       .bar .spacer { flex: 1; }
       table { width: 100%; border-collapse: collapse; }
@@ -84,13 +85,13 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
       tr.detail td { background: var(--trailql-detail-bg, #f6f8fb); }
       .toggle, .link { background: none; border: 0; padding: 0 2px; color: var(--trailql-accent, #2f6fde); }
       .link { text-align: left; }
-      td.who { max-width: 26em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      td.who { max-width: 18em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
       .toggle { width: 1.6em; }
       .err { color: var(--trailql-error, #b42318); font-weight: 600; }
       .ok { color: var(--trailql-ok, #2b8a3e); }
       dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 4px 0; }
       dt { color: var(--trailql-muted, #5b6475); }
-      dd { margin: 0; word-break: break-all; }
+      dd { margin: 0; overflow-wrap: anywhere; }
       pre { margin: 0; white-space: pre-wrap; font-size: 0.9em; }
       .pager button, a.download { border: 1px solid var(--trailql-border, #d6dae3); border-radius: 4px; background: var(--trailql-bg, #fff); color: var(--trailql-fg, #1d2330); padding: 3px 10px; text-decoration: none; }
       .pager button[disabled] { opacity: 0.5; cursor: default; }

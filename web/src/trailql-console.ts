@@ -65,6 +65,7 @@ export class TrailqlConsole extends LitElement {
       input.wide { width: 20em; }
       button[type='submit'] { font: inherit; padding: 5px 16px; border-radius: 4px; border: 0; color: #fff; background: var(--trailql-accent, #2f6fde); }
       .grid { display: grid; gap: 12px; grid-template-columns: minmax(0, 2fr) minmax(280px, 1fr); }
+      .grid > * { min-width: 0; }
       .grid > trailql-calls { grid-column: 1; }
       .grid > trailql-caller { grid-column: 2; grid-row: 1 / span 2; align-self: start; }
       @media (max-width: 900px) { .grid { grid-template-columns: 1fr; } .grid > trailql-caller { grid-column: 1; grid-row: auto; } }
