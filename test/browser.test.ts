@@ -84,9 +84,9 @@ afterAll(async () => {
   }
 });
 
-/** Polls `probe` until it returns a value other than undefined (bounded: about 20 s). */
+/** Polls `probe` until it returns a value other than undefined (bounded: about 40 s, within the test timeout). */
 async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 400; i++) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, 100));

@@ -78,14 +78,16 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
       :host { overflow-x: auto; }
       .bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
       .bar .spacer { flex: 1; }
-      table { width: 100%; border-collapse: collapse; }
+      table { width: 100%; border-collapse: collapse; table-layout: fixed; min-width: 640px; }
+      col.c-toggle { width: 2em; } col.c-time { width: 13.5em; } col.c-action { width: 20%; } col.c-source { width: 22%; } col.c-result { width: 8em; }
       th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--trailql-border, #d6dae3); vertical-align: top; }
       th { font-weight: 600; white-space: nowrap; }
       td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
       tr.detail td { background: var(--trailql-detail-bg, #f6f8fb); }
       .toggle, .link { background: none; border: 0; padding: 0 2px; color: var(--trailql-accent, #2f6fde); }
       .link { text-align: left; }
-      td.who { max-width: 18em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      td.who, td.src { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      td.act { overflow-wrap: anywhere; }
       .toggle { width: 1.6em; }
       .err { color: var(--trailql-error, #b42318); font-weight: 600; }
       .ok { color: var(--trailql-ok, #2b8a3e); }
@@ -247,6 +249,7 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
       ${edges.length === 0
         ? html`<div class="status empty" part="status">No calls match this filter in the window.</div>`
         : html`<table part="table" @keydown=${this.onKey}>
+            <colgroup><col class="c-toggle" /><col class="c-time" /><col class="c-action" /><col /><col class="c-source" /><col class="c-result" /></colgroup>
             <thead>
               <tr>
                 <th scope="col"><span class="visually-hidden">Details</span></th>
@@ -265,9 +268,9 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
                 return html`<tr class="call" data-event-id=${c.eventId}>
                     <td><button class="toggle" aria-expanded=${open} aria-controls="detail-${c.eventId}" aria-label="Details of ${c.action} at ${c.eventTime}" @click=${() => this.toggle(c.eventId)}>${open ? '▾' : '▸'}</button></td>
                     <td class="time">${formatTime(c.eventTime)}</td>
-                    <td>${c.action}</td>
+                    <td class="act">${c.action}</td>
                     <td class="who"><button class="link caller" title="Show ${c.caller.key}" @click=${() => this.selectCaller(c.caller.key)}>${shortName(c.caller.principal)}</button></td>
-                    <td>${c.sourceIpAddress ?? '–'}${c.sourceIp ? html` <span class="muted">${c.sourceIp.kind}</span>` : nothing}</td>
+                    <td class="src">${c.sourceIpAddress ?? '–'}${c.sourceIp ? html` <span class="muted">${c.sourceIp.kind}</span>` : nothing}</td>
                     <td>${c.errorCode ? html`<span class="err">${c.errorCode}</span>` : html`<span class="ok">OK</span>`}</td>
                   </tr>
                   ${open ? this.renderDetail(c) : nothing}`;
