@@ -9,13 +9,17 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: compile TypeScript to dist/ ----------------------------------------------------
+# ---- build: compile TypeScript to dist/, bundle the browser code to dist/public/ ------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The browser bundles (components, console, explorer) are built here into dist/public: the
+# runtime image has neither web/ nor the build-time libraries (GraphiQL, React).
+COPY web ./web
+COPY schema ./schema
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled service only ------------------------

@@ -30,6 +30,7 @@ import { Lifecycle, opsRoutes } from './ops/health';
 import { InstrumentedEngine, Metrics, createMetrics, instrumentEngine } from './ops/metrics';
 import { errorForLog, httpErrorHandler, requestIdOf, requestLogPlugin } from './ops/request-log';
 import { HttpDrainer } from './ops/shutdown';
+import { webRoutes } from './web/routes';
 
 export interface AppDeps {
   readonly config: Config;
@@ -129,7 +130,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      config.security.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      config.explorer === 'sandbox' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       limitsPlugin({ ...config.security.limits, defaultPageSize: config.page.defaultSize, maxPageSize: config.page.maxSize }),
       reportPlugin(logger),
       requestLogPlugin({ logger, metrics }),
@@ -149,6 +150,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       metrics: config.ops.metricsEnabled ? metrics : undefined,
     }),
   );
+  expressApp.use(webRoutes({ explorer: config.explorer, logger }));
   expressApp.use(
     '/graphql',
     cors<cors.CorsRequest>({

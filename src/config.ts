@@ -78,6 +78,7 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(25_000, 0, 600_000),
   READINESS_TIMEOUT_MS: int(2000, 50, 60_000),
   METRICS_ENABLED: bool(true),
+  EXPLORER: z.enum(['sandbox', 'graphiql', 'off']).optional(),
 });
 
 export interface Config {
@@ -111,6 +112,12 @@ export interface Config {
   readonly cache: CacheConfig;
   readonly ops: OpsConfig;
   readonly security: SecurityConfig;
+  /**
+   * What a browser opening /graphql gets: Apollo Sandbox (loaded from Apollo's CDN), the bundled
+   * GraphiQL at /explorer (no network beyond the service), or nothing. Unset: `sandbox`, or `off`
+   * with SANDBOX=false.
+   */
+  readonly explorer: 'sandbox' | 'graphiql' | 'off';
 }
 
 /** Query answer cache: Redis when `redisUrl` is set, an in-process LRU otherwise. */
@@ -160,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [...athenaProblems, ...securityProblems];
   if (e.DEFAULT_PAGE_SIZE > e.MAX_PAGE_SIZE) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
   if (e.DEFAULT_WINDOW_HOURS > e.MAX_WINDOW_DAYS * 24) problems.push('DEFAULT_WINDOW_HOURS: must not exceed MAX_WINDOW_DAYS');
+  if (e.EXPLORER === 'sandbox' && !security.sandbox) problems.push('EXPLORER: sandbox contradicts SANDBOX=false');
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -172,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
     athena: athena?.ok ? athena.settings : undefined,
     security,
+    explorer: e.EXPLORER ?? (security.sandbox ? 'sandbox' : 'off'),
     logLevel: e.LOG_LEVEL,
     cache: {
       enabled: e.CACHE_ENABLED,

@@ -1,0 +1,267 @@
+/**
+ * The browser parts in Debian's chromium, against the running service on the sample trail: the
+ * /ui console under its Content Security Policy (chart numbers, paging, row details, keyboard,
+ * caller drill-down, coded errors), a component embedded in a page of another origin with a token
+ * and CORS, and the offline explorer. Pages reach nothing beyond 127.0.0.1. Screenshots go to a
+ * temporary folder, or to docs/img/ with UPDATE_SCREENSHOTS=1.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { PAGE_CSP } from '../src/web/routes';
+import { exampleOperations } from '../src/web/assets';
+import { PageRecord, TestBrowser, launchBrowser } from './support/browser';
+import { useSampleServer } from './support/sample-server';
+import { TEST_KEY } from './support/server';
+import { SAMPLE_END } from './support/trails';
+
+const KEEP_SHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const SHOTS = KEEP_SHOTS ? path.resolve(__dirname, '..', 'docs', 'img') : fs.mkdtempSync(path.join(os.tmpdir(), 'trailql-shots-'));
+fs.mkdirSync(SHOTS, { recursive: true });
+
+/** The other origin: a portal page on its own port that embeds a component. */
+let portal: http.Server | undefined;
+let portalOrigin = '';
+const env: Record<string, string> = { EXPLORER: 'graphiql' };
+beforeAll(async () => {
+  portal = http.createServer((req, res) => {
+    const body = portalFiles()[req.url ?? ''];
+    if (!body) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': body.type }).end(body.text);
+  });
+  await new Promise<void>((resolve) => portal!.listen(0, '127.0.0.1', resolve));
+  portalOrigin = `http://127.0.0.1:${(portal.address() as { port: number }).port}`;
+  env.CORS_ORIGINS = portalOrigin;
+});
+
+const ctx = useSampleServer(1, { iotEventsPerDay: 100, otherEventsPerIotEvent: 1 }, { env });
+const base = () => new URL(ctx.server.url).origin;
+
+function portalFiles(): Record<string, { type: string; text: string }> {
+  return {
+    '/': {
+      type: 'text/html',
+      text: `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Portal</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="/portal.css">
+<script type="module" src="${base()}/embed/trailql.js"></script>
+<script type="module" src="/portal.js"></script></head>
+<body><h1>Team portal</h1>
+<trailql-activity endpoint="${base()}/graphql" interval="HOUR" group-by="CATEGORY"
+  filter='{"from":"${new Date(SAMPLE_END.getTime() - 24 * 3_600_000).toISOString()}","to":"${SAMPLE_END.toISOString()}"}'></trailql-activity>
+</body></html>`,
+    },
+    '/portal.js': {
+      type: 'text/javascript',
+      // The portal hands over its own session's token when asked; the element keeps nothing.
+      text: `customElements.whenDefined('trailql-activity').then(() => {
+  document.querySelector('trailql-activity').tokenProvider = async () => ${JSON.stringify(TEST_KEY)};
+});`,
+    },
+    '/portal.css': {
+      type: 'text/css',
+      text: `body { font-family: sans-serif; margin: 16px; background: #0b0f17; color: #e8ecf4; }
+trailql-activity { --trailql-bg: #121826; --trailql-fg: #e8ecf4; --trailql-border: #2a3347; --trailql-muted: #9aa4b8;
+  --trailql-series-1: #7aa2ff; --trailql-series-2: #ffb86b; --trailql-series-3: #8ce99a; --trailql-chart-height: 220px; max-width: 900px; }`,
+    },
+  };
+}
+
+let tb: TestBrowser | undefined;
+beforeAll(async () => {
+  tb = await launchBrowser();
+  // Build both bundles before the first page asks (esbuild, once per process).
+  await Promise.all([fetch(`${base()}/ui`), fetch(`${base()}/explorer`)]);
+});
+afterAll(async () => {
+  try {
+    await tb?.close();
+  } finally {
+    portal?.closeAllConnections();
+    await new Promise((resolve) => (portal ? portal.close(resolve) : resolve(undefined)));
+    if (!KEEP_SHOTS) fs.rmSync(SHOTS, { recursive: true, force: true });
+  }
+});
+
+/** Polls `probe` until it returns a value other than undefined (bounded: about 40 s, within the test timeout). */
+async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+const IN_CONSOLE = 'trailql-console >>> ';
+const text = (page: Page, selector: string) => page.$eval(selector, (el) => (el.textContent ?? '').trim());
+const rowIds = (page: Page) => page.$$eval(`${IN_CONSOLE}trailql-calls >>> tr.call`, (rows) => rows.map((r) => r.getAttribute('data-event-id')!));
+
+describe('/ui console', () => {
+  let page: Page;
+  let record: PageRecord;
+  let filter: Record<string, unknown>;
+
+  beforeAll(async () => {
+    ({ page, record } = await tb!.page());
+    await page.setViewport({ width: 1400, height: 1000 });
+  });
+
+  test('loads under a strict CSP, shows the coded error without a token, then the data with one', async () => {
+    const res = await page.goto(`${base()}/ui?end=${SAMPLE_END.toISOString()}&window=24h`);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-security-policy']).toBe(PAGE_CSP);
+    expect(await until(() => text(page, `${IN_CONSOLE}trailql-calls >>> .error code`), 'the error state')).toBe('UNAUTHENTICATED');
+    expect(await text(page, `${IN_CONSOLE}trailql-calls >>> .request-id`)).toMatch(/\S{8,}/);
+
+    await page.type(`${IN_CONSOLE}input[name=token]`, TEST_KEY);
+    await page.click(`${IN_CONSOLE}button[type=submit]`);
+    await until(async () => ((await rowIds(page)).length ? true : undefined), 'the first page of calls');
+    filter = await page.$eval('trailql-console', (el) => (el as unknown as { filter: Record<string, unknown> }).filter);
+    expect(filter).toEqual({ from: new Date(SAMPLE_END.getTime() - 24 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() });
+  });
+
+  test('the chart draws the buckets the activity query returns', async () => {
+    const drawn = await until(
+      () => page.$eval(`${IN_CONSOLE}trailql-activity`, (el) => (el as unknown as { chartData?: number[][] }).chartData),
+      'the chart',
+    );
+    const { data } = await ctx.server.gql(`query($f: ApiCallFilter) { activity(filter: $f, interval: HOUR) { buckets { start key calls errors } } }`, { f: filter });
+    const buckets: { start: string; calls: number; errors: number }[] = data.activity.buckets;
+    expect(buckets.length).toBeGreaterThan(10);
+    const [x, calls, errors] = drawn as [number[], number[], number[]];
+    const byStart = new Map(buckets.map((b) => [Date.parse(b.start) / 1000, b]));
+    for (const t of byStart.keys()) expect(x).toContain(t);
+    x.forEach((t, i) => {
+      expect(calls[i]).toBe(byStart.get(t)?.calls ?? 0);
+      expect(errors[i]).toBe(byStart.get(t)?.errors ?? 0);
+    });
+    // uPlot really painted: the plot canvas has coloured pixels.
+    const painted = await page.$eval(`${IN_CONSOLE}trailql-activity >>> canvas`, (c) => {
+      const canvas = c as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(...a: number[]): { data: Uint8ClampedArray } } };
+      const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(500);
+  });
+
+  test('the table pages forward without repeats, in the order of the connection', async () => {
+    const { data } = await ctx.server.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 100) { edges { node { eventId } } } }`, { f: filter });
+    const all: string[] = data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId);
+    expect(all.length).toBeGreaterThan(50);
+    const seen: string[] = [...(await rowIds(page))];
+    for (let p = 2; p <= 3; p++) {
+      await page.click(`${IN_CONSOLE}trailql-calls >>> button.next`);
+      await until(async () => ((await text(page, `${IN_CONSOLE}trailql-calls >>> .page`)) === `Page ${p}` && (await rowIds(page)).length ? true : undefined), `page ${p}`);
+      seen.push(...(await rowIds(page)));
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(all.slice(0, seen.length));
+    expect(seen.length).toBe(75);
+  });
+
+  test('a row expands to the whole call, by mouse and by keyboard', async () => {
+    const [first, second] = await rowIds(page);
+    const { data } = await ctx.server.gql(`query($id: ID!, $f: DateTime, $t: DateTime) { apiCall(eventId: $id, from: $f, to: $t) { action caller { arn principal } sourceIpAddress } }`, {
+      id: first,
+      f: filter.from,
+      t: filter.to,
+    });
+    await page.click(`${IN_CONSOLE}trailql-calls >>> tr.call button.toggle`);
+    const detail = await until(() => text(page, `${IN_CONSOLE}trailql-calls >>> tr.detail`), 'the row details');
+    expect(detail).toContain(first);
+    expect(detail).toContain(data.apiCall.caller.arn ?? data.apiCall.caller.principal);
+    if (data.apiCall.sourceIpAddress) expect(detail).toContain(data.apiCall.sourceIpAddress);
+
+    await page.focus(`${IN_CONSOLE}trailql-calls >>> tr.call button.toggle`);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    const expanded = await until(
+      () => page.$eval(`${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${second}"] button.toggle`, (b) => (b.getAttribute('aria-expanded') === 'true' ? true : undefined)),
+      'the second row opened from the keyboard',
+    );
+    expect(expanded).toBe(true);
+    expect(await text(page, `${IN_CONSOLE}trailql-calls >>> #detail-${second}`)).toContain(second);
+  });
+
+  test('clicking a caller shows its summary', async () => {
+    const [first] = await rowIds(page);
+    const { data } = await ctx.server.gql(
+      `query($id: ID!, $f: DateTime, $t: DateTime) { apiCall(eventId: $id, from: $f, to: $t) { caller { key principal } } }`,
+      { id: first, f: filter.from, t: filter.to },
+    );
+    const key: string = data.apiCall.caller.key;
+    const summary = await ctx.server.gql(`query($k: String!, $f: ApiCallFilter) { caller(arn: $k, filter: $f) { stats { calls errors } } }`, { k: key, f: filter });
+    await page.click(`${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${first}"] button.caller`);
+    expect(await until(() => text(page, `${IN_CONSOLE}trailql-caller >>> .key`), 'the caller summary')).toBe(key);
+    expect(Number(await text(page, `${IN_CONSOLE}trailql-caller >>> b.calls`))).toBe(summary.data.caller.stats.calls);
+    expect(Number(await text(page, `${IN_CONSOLE}trailql-caller >>> b.errors`))).toBe(summary.data.caller.stats.errors);
+    await page.screenshot({ path: path.join(SHOTS, 'console.png') });
+  });
+
+  test('a bad filter shows the GraphQL error code and the request id', async () => {
+    const address = await page.$(`${IN_CONSOLE}input[name=address]`);
+    await address!.type('10.0.0.0/99');
+    await page.click(`${IN_CONSOLE}button[type=submit]`);
+    expect(await until(() => text(page, `${IN_CONSOLE}trailql-calls >>> .error code`), 'the error')).toBe('BAD_USER_INPUT');
+    expect(await until(() => text(page, `${IN_CONSOLE}trailql-activity >>> .error code`), 'the chart error')).toBe('BAD_USER_INPUT');
+    expect(await text(page, `${IN_CONSOLE}trailql-calls >>> .request-id`)).toMatch(/\S{8,}/);
+    await page.screenshot({ path: path.join(SHOTS, 'error-state.png'), clip: { x: 0, y: 0, width: 1400, height: 420 } });
+    // The error states come from the service's answers: the browser itself saw no error.
+    expect(record.offHost).toEqual([]);
+    expect(record.errors.filter((e) => !/status of 4\d\d/.test(e))).toEqual([]);
+  });
+});
+
+test('a page on another origin embeds <trailql-activity> with its token, through CORS', async () => {
+  const { page, record } = await tb!.page();
+  await page.setViewport({ width: 960, height: 420 });
+  const graphqlResponses: { status: number; allowOrigin: string | undefined }[] = [];
+  page.on('response', (r) => {
+    if (r.url() === ctx.server.url && r.request().method() === 'POST') graphqlResponses.push({ status: r.status(), allowOrigin: r.headers()['access-control-allow-origin'] });
+  });
+  await page.goto(`${portalOrigin}/`);
+  const drawn = await until(() => page.$eval('trailql-activity', (el) => (el as unknown as { chartData?: number[][] }).chartData), 'the embedded chart');
+  const filter = { from: new Date(SAMPLE_END.getTime() - 24 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
+  const { data } = await ctx.server.gql(`query($f: ApiCallFilter) { activity(filter: $f, interval: HOUR, groupBy: CATEGORY) { buckets { calls } } }`, { f: filter });
+  const total = (data.activity.buckets as { calls: number }[]).reduce((n, b) => n + b.calls, 0);
+  expect(drawn.slice(1).flat().reduce((n, v) => n + v, 0)).toBe(total);
+  expect(graphqlResponses.some((r) => r.status === 200 && r.allowOrigin === portalOrigin)).toBe(true);
+  await page.screenshot({ path: path.join(SHOTS, 'embedded-activity.png') });
+  expect(record.offHost).toEqual([]);
+  expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  await page.close();
+});
+
+test('the offline explorer opens the example operations and runs one', async () => {
+  const { page, record } = await tb!.page();
+  await page.setViewport({ width: 1400, height: 900 });
+  // EXPLORER=graphiql: a browser opening the endpoint lands on the bundled explorer.
+  const res = await page.goto(ctx.server.url);
+  expect(new URL(page.url()).pathname).toBe('/explorer');
+  expect(res?.headers()['content-security-policy']).toBe(PAGE_CSP);
+  await page.waitForSelector('.graphiql-container .CodeMirror');
+  const tabs = await page.$$eval('.graphiql-tab', (t) => t.length);
+  expect(tabs).toBe(exampleOperations().length);
+  // The first tab is the first operation (actions.graphql); send the token as a header.
+  await page.click('::-p-text(Headers)');
+  await page.evaluate(`(() => {
+    const editors = [...document.querySelectorAll('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')];
+    editors[0].CodeMirror.setValue(${JSON.stringify(JSON.stringify({ authorization: `Bearer ${TEST_KEY}` }))});
+  })()`);
+  await page.click('.graphiql-execute-button');
+  const out = await until(async () => {
+    const value = (await page.evaluate(`document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()`)) as string;
+    return value.includes('"data"') ? value : undefined;
+  }, 'the result');
+  const expected = await ctx.server.gql(exampleOperations().find((o) => o.name === 'actions')!.query);
+  expect(JSON.parse(out).data).toEqual(expected.data);
+  await page.screenshot({ path: path.join(SHOTS, 'explorer.png') });
+  expect(record.offHost).toEqual([]);
+  // GraphiQL asks for the schema before the token is in the headers editor: that one is refused.
+  expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  await page.close();
+});

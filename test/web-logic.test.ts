@@ -1,0 +1,132 @@
+/**
+ * The browser code's logic that needs no browser: the chart's series, the console's filter, the
+ * components' filter parsing and GraphQL client (against the running service).
+ */
+import fc from 'fast-check';
+import { ActivityBucket, toSeries } from '../web/src/series';
+import { filterFrom } from '../web/src/console-filter';
+import { RequestFailure, graphql, parseFilter } from '../web/src/client';
+import { useSampleServer } from './support/sample-server';
+import { TEST_KEY } from './support/server';
+import { SAMPLE_END } from './support/trails';
+
+const HOUR = 3600;
+const T0 = Date.parse('2026-03-01T00:00:00Z') / 1000;
+
+/** Buckets with distinct (start, key), at whole hours within ~3 days. */
+const buckets = (keys: fc.Arbitrary<string | null>) =>
+  fc.uniqueArray(fc.record({ hour: fc.integer({ min: 0, max: 72 }), key: keys, calls: fc.integer({ min: 1, max: 500 }), errors: fc.nat(50) }), {
+    selector: (b) => `${b.hour}|${b.key}`,
+    maxLength: 60,
+  }).map((list) => list.map((b): ActivityBucket => ({ start: new Date((T0 + b.hour * HOUR) * 1000).toISOString(), key: b.key, calls: b.calls, errors: Math.min(b.errors, b.calls) })));
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+describe('toSeries', () => {
+  test('ungrouped: every bucket is drawn at its start with its calls and errors; gaps are hours of 0', () => {
+    fc.assert(
+      fc.property(buckets(fc.constant(null)), (bs) => {
+        const { x, series } = toSeries(bs, false, 'HOUR');
+        const [calls, errors] = series;
+        expect(series.map((s) => s.label)).toEqual(['calls', 'errors']);
+        for (let i = 1; i < x.length; i++) expect(x[i]! - x[i - 1]!).toBe(HOUR);
+        for (const b of bs) {
+          const i = x.indexOf(Date.parse(b.start) / 1000);
+          expect(calls!.values[i]).toBe(b.calls);
+          expect(errors!.values[i]).toBe(b.errors);
+        }
+        expect(sum(calls!.values)).toBe(sum(bs.map((b) => b.calls)));
+        expect(sum(errors!.values)).toBe(sum(bs.map((b) => b.errors)));
+      }),
+    );
+  });
+
+  test('grouped: each call counted once, in its group or in "other"; at most ten series', () => {
+    const keys = fc.option(fc.constantFrom(...'abcdefghijklmn'.split('')), { nil: null });
+    fc.assert(
+      fc.property(buckets(keys), (bs) => {
+        const { x, series } = toSeries(bs, true, 'HOUR');
+        expect(series.length).toBeLessThanOrEqual(10);
+        expect(sum(series.flatMap((s) => s.values))).toBe(sum(bs.map((b) => b.calls)));
+        const distinct = new Set(bs.map((b) => b.key ?? '(none)'));
+        expect(series.some((s) => s.label === 'other')).toBe(distinct.size > 10);
+        for (const s of series.filter((s) => s.label !== 'other')) {
+          expect(sum(s.values)).toBe(sum(bs.filter((b) => (b.key ?? '(none)') === s.label).map((b) => b.calls)));
+        }
+        for (const s of series) expect(s.values.length).toBe(x.length);
+      }),
+    );
+  });
+});
+
+describe('the console filter', () => {
+  const end = '2026-03-15T12:00:00.000Z';
+  const blank = { window: '24h', end, action: '', caller: '', address: '', errors: false, group: '' };
+
+  test('a window preset ends at the given time (or now) and empty fields are left out', () => {
+    expect(filterFrom(blank, new Date(0))).toEqual({ from: '2026-03-14T12:00:00.000Z', to: end });
+    expect(filterFrom({ ...blank, window: '7d', end: '' }, new Date(end))).toEqual({ from: '2026-03-08T12:00:00.000Z', to: end });
+  });
+
+  test('an address with a prefix length is a CIDR block; lists are comma-separated', () => {
+    expect(filterFrom({ ...blank, address: '203.0.113.0/24, 2001:db8::/32' }, new Date())).toMatchObject({ sourceCidrs: ['203.0.113.0/24', '2001:db8::/32'] });
+    expect(filterFrom({ ...blank, address: '203.0.113.7' }, new Date())).toMatchObject({ sourceIps: ['203.0.113.7'] });
+    const f = filterFrom({ ...blank, action: 'CreateInput,DeleteInput', caller: 'arn:aws:iam::111122223333:user/a', errors: true }, new Date());
+    expect(f).toMatchObject({ actions: ['CreateInput', 'DeleteInput'], callerArns: ['arn:aws:iam::111122223333:user/a'], errorsOnly: true });
+    expect(Object.keys(filterFrom(blank, new Date()))).toEqual(['from', 'to']);
+  });
+
+  test('an unreadable end time is passed on as typed, for the service to refuse with its code', () => {
+    expect(filterFrom({ ...blank, end: 'yesterday' }, new Date())).toEqual({ from: 'yesterday', to: 'yesterday' });
+  });
+});
+
+describe('parseFilter', () => {
+  test('JSON text or an object; absent is undefined; anything else is BAD_FILTER_JSON', () => {
+    expect(parseFilter(undefined)).toBeUndefined();
+    expect(parseFilter('')).toBeUndefined();
+    expect(parseFilter('{"errorsOnly":true}')).toEqual({ errorsOnly: true });
+    const obj = { actions: ['CreateInput'] };
+    expect(parseFilter(obj)).toBe(obj);
+    for (const bad of ['[1]', '{"a":', '"text"', '3', 'null']) {
+      expect(() => parseFilter(bad)).toThrow(RequestFailure);
+      try {
+        parseFilter(bad);
+      } catch (err) {
+        expect((err as RequestFailure).code).toBe('BAD_FILTER_JSON');
+      }
+    }
+  });
+});
+
+describe('the components’ client against the service', () => {
+  const ctx = useSampleServer(1, { iotEventsPerDay: 10, otherEventsPerIotEvent: 0 });
+  const window = { from: new Date(SAMPLE_END.getTime() - 6 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
+
+  test('data comes back; the token is asked for at request time', async () => {
+    let asked = 0;
+    const data = await graphql<{ apiCalls: { edges: unknown[] } }>({
+      endpoint: ctx.server.url,
+      query: 'query($f: ApiCallFilter) { apiCalls(filter: $f, first: 3) { edges { cursor } } }',
+      variables: { f: window },
+      token: () => (asked++, TEST_KEY),
+    });
+    expect(data.apiCalls.edges.length).toBeGreaterThan(0);
+    expect(asked).toBe(1);
+  });
+
+  test.each([
+    ['a bad filter', { ...window, sourceCidrs: ['10.0.0.0/99'] }, TEST_KEY, 'BAD_USER_INPUT'],
+    ['no token', window, undefined, 'UNAUTHENTICATED'],
+  ])('%s fails with the GraphQL code and the response’s request id', async (_, f, token, code) => {
+    const failure = await graphql({ endpoint: ctx.server.url, query: 'query($f: ApiCallFilter) { apiCalls(filter: $f) { edges { cursor } } }', variables: { f }, token: () => token }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(RequestFailure);
+    expect((failure as RequestFailure).code).toBe(code);
+    expect((failure as RequestFailure).requestId).toMatch(/^[\w-]{8,}$/);
+  });
+
+  test('an unreachable service is NETWORK_ERROR with no request id', async () => {
+    const failure = (await graphql({ endpoint: 'http://127.0.0.1:9/graphql', query: '{ __typename }', variables: {}, token: () => undefined }).catch((e: unknown) => e)) as RequestFailure;
+    expect([failure.code, failure.requestId]).toEqual(['NETWORK_ERROR', null]);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * What every trailql element shares: the endpoint, filter and token inputs, one request at a
+ * time (a newer one aborts the older), and the loading, error and empty states.
+ */
+import { LitElement, PropertyDeclarations, PropertyValues, TemplateResult, css, html, nothing } from 'lit';
+import { RequestFailure, TokenProvider, graphql, parseFilter } from './client';
+
+export const themeStyles = css`
+  :host {
+    display: block;
+    font-family: var(--trailql-font, system-ui, sans-serif);
+    font-size: var(--trailql-font-size, 14px);
+    color: var(--trailql-fg, #1d2330);
+    background: var(--trailql-bg, #ffffff);
+    border: 1px solid var(--trailql-border, #d6dae3);
+    border-radius: var(--trailql-radius, 6px);
+    padding: var(--trailql-padding, 12px);
+    box-sizing: border-box;
+  }
+  :host([hidden]) { display: none; }
+  h2 { font-size: 1em; margin: 0 0 8px; font-weight: 600; }
+  .status { padding: 16px 8px; color: var(--trailql-muted, #5b6475); }
+  .error {
+    padding: 10px 12px;
+    border-left: 4px solid var(--trailql-error, #b42318);
+    background: var(--trailql-error-bg, #fdf0ee);
+    color: var(--trailql-fg, #1d2330);
+  }
+  .error code { font-weight: 600; color: var(--trailql-error, #b42318); }
+  .muted { color: var(--trailql-muted, #5b6475); }
+  button { font: inherit; cursor: pointer; }
+  button:focus-visible, a:focus-visible { outline: 2px solid var(--trailql-accent, #2f6fde); outline-offset: 1px; }
+  .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
+
+export type LoadState<T> = { kind: 'idle' } | { kind: 'loading' } | { kind: 'error'; failure: RequestFailure } | { kind: 'done'; data: T };
+
+export abstract class TrailqlElement<T> extends LitElement {
+  static override properties: PropertyDeclarations = {
+    endpoint: { type: String },
+    filter: { attribute: 'filter' },
+    token: { attribute: false },
+    tokenProvider: { attribute: false },
+    state: { state: true },
+  };
+
+  /** The GraphQL endpoint, e.g. https://trailql.example.com/graphql. */
+  declare endpoint: string;
+  /** An ApiCallFilter: JSON text as an attribute, or an object as a property. */
+  declare filter: string | Record<string, unknown> | undefined;
+  /** A bearer token; used for requests, never written anywhere. */
+  declare token: string | undefined;
+  /** Called before every request for the bearer token (takes precedence over `token`). */
+  declare tokenProvider: TokenProvider | undefined;
+  declare protected state: LoadState<T>;
+  private inflight: AbortController | undefined;
+
+  constructor() {
+    super();
+    this.endpoint = '/graphql';
+    this.state = { kind: 'idle' };
+  }
+
+  /** Properties whose change means asking again. */
+  protected abstract readonly inputs: readonly string[];
+  /** Runs the element's query; undefined means "nothing to ask yet". */
+  protected abstract fetchData(filter: Record<string, unknown> | undefined, signal: AbortSignal): Promise<T> | undefined;
+
+  protected override willUpdate(changed: PropertyValues): void {
+    const keys = ['endpoint', 'filter', 'token', 'tokenProvider', ...this.inputs];
+    if (keys.some((k) => changed.has(k))) void this.reload();
+  }
+
+  /** Asks again with the current inputs. */
+  async reload(): Promise<void> {
+    this.inflight?.abort();
+    const abort = new AbortController();
+    this.inflight = abort;
+    try {
+      const pending = this.fetchData(parseFilter(this.filter), abort.signal);
+      if (!pending) {
+        this.state = { kind: 'idle' };
+        return;
+      }
+      this.state = { kind: 'loading' };
+      const data = await pending;
+      if (!abort.signal.aborted) this.state = { kind: 'done', data };
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      const failure = err instanceof RequestFailure ? err : new RequestFailure(String(err), 'CLIENT_ERROR', null);
+      this.state = { kind: 'error', failure };
+    } finally {
+      if (this.inflight === abort) {
+        this.inflight = undefined;
+        this.dispatchEvent(new CustomEvent('trailql-state', { detail: { state: this.state.kind }, bubbles: true, composed: true }));
+      }
+    }
+  }
+
+  protected query<R>(query: string, variables: Record<string, unknown>, signal: AbortSignal): Promise<R> {
+    return graphql<R>({ endpoint: this.endpoint, query, variables, signal, token: () => this.currentToken() });
+  }
+
+  protected currentToken(): string | undefined | Promise<string | undefined> {
+    return this.tokenProvider ? this.tokenProvider() : this.token;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.inflight?.abort();
+  }
+
+  /** The loading and error states, or `nothing` when there is data to show. */
+  protected renderStatus(what: string): TemplateResult | typeof nothing {
+    switch (this.state.kind) {
+      case 'idle':
+        return html`<div class="status" part="status">${what}: nothing to show yet.</div>`;
+      case 'loading':
+        return html`<div class="status" part="status" role="status" aria-live="polite">Loading ${what}…</div>`;
+      case 'error': {
+        const { failure } = this.state;
+        return html`<div class="error" part="error" role="alert">
+          <div><code class="code">${failure.code}</code> ${failure.message}</div>
+          ${failure.requestId ? html`<div class="muted">Request id: <code class="request-id">${failure.requestId}</code></div>` : nothing}
+        </div>`;
+      }
+      default:
+        return nothing;
+    }
+  }
+}
+
+export const formatTime = (iso: string | null | undefined): string => (iso ? iso.replace('T', ' ').replace(/\.000Z$|Z$/, ' UTC') : '–');
