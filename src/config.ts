@@ -8,6 +8,7 @@ import { IOT_EVENTS_SOURCES } from './domain/iotevents-actions';
 import { AthenaSettings } from './engines/athena/settings';
 import { parseAthenaEnv } from './engines/athena/env';
 import { SecurityConfig, parseSecurityConfig } from './auth/security-config';
+import type { InsightsConfig } from './insights/insights.service';
 
 const DEFAULT_EVENT_SOURCES = [...IOT_EVENTS_SOURCES];
 
@@ -78,6 +79,12 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(25_000, 0, 600_000),
   READINESS_TIMEOUT_MS: int(2000, 50, 60_000),
   METRICS_ENABLED: bool(true),
+  INSIGHTS_BASELINE_DAYS: int(7, 1, 3660),
+  INSIGHTS_DENIED_BURST_COUNT: int(5, 1, 100_000),
+  INSIGHTS_DENIED_BURST_MINUTES: int(10, 1, 60).refine((m) => 60 % m === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)'),
+  INSIGHTS_ERROR_SPIKE_MIN_ERRORS: int(5, 1, 100_000),
+  INSIGHTS_ERROR_SPIKE_FACTOR: int(3, 1, 1000),
+  INSIGHTS_ERROR_SPIKE_MIN_BASELINE_CALLS: int(10, 1, 1_000_000),
 });
 
 export interface Config {
@@ -111,6 +118,7 @@ export interface Config {
   readonly cache: CacheConfig;
   readonly ops: OpsConfig;
   readonly security: SecurityConfig;
+  readonly insights: InsightsConfig;
 }
 
 /** Query answer cache: Redis when `redisUrl` is set, an in-process LRU otherwise. */
@@ -183,6 +191,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
     },
     ops: { shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, readinessTimeoutMs: e.READINESS_TIMEOUT_MS, metricsEnabled: e.METRICS_ENABLED },
+    insights: {
+      baselineDays: e.INSIGHTS_BASELINE_DAYS,
+      deniedBurstCount: e.INSIGHTS_DENIED_BURST_COUNT,
+      deniedBurstMinutes: e.INSIGHTS_DENIED_BURST_MINUTES,
+      errorSpikeMinErrors: e.INSIGHTS_ERROR_SPIKE_MIN_ERRORS,
+      errorSpikeFactor: e.INSIGHTS_ERROR_SPIKE_FACTOR,
+      errorSpikeMinBaselineCalls: e.INSIGHTS_ERROR_SPIKE_MIN_BASELINE_CALLS,
+    },
   };
 }
 
