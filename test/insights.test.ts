@@ -205,3 +205,11 @@ test('bad arguments are refused before any engine query', async () => {
   expect(forged.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   expect(duck.engine.executed).toHaveLength(0);
 });
+
+test('source addresses of findings carry their AS and country from the offline databases', async () => {
+  const res = await duck.gql(`query($f: ApiCallFilter) { insights(filter: $f, kinds: [ROOT_ACTIVITY]) { nodes { sourceIp { address asn { number organization } country awsRange { service } } } } }`, {
+    f: filter,
+  });
+  const ip = res.data.insights.nodes.map((n: { sourceIp: unknown }) => n.sourceIp).find((s: { address: string }) => s.address === SCENARIO.rootIp);
+  expect(ip).toEqual({ address: SCENARIO.rootIp, asn: { number: 20712, organization: expect.any(String) }, country: 'GB', awsRange: null });
+}, 60_000);

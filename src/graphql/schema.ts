@@ -6,9 +6,10 @@ import { ApiCallConnectionResolver, ApiCallResolver } from './api-call/api-call.
 import './common/enums';
 import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpResolver } from './graph/graph.resolver';
 import { InsightResolver } from './insight/insight.resolver';
+import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.resolver';
 
 const options: BuildSchemaOptions = {
-  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver, InsightResolver],
+  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver, InsightResolver, SourceIpEnrichmentResolver],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,
 };

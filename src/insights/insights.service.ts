@@ -4,18 +4,12 @@
  * findings with signed keyset cursors. Findings come most severe first, then most recent.
  */
 import { createHash } from 'node:crypto';
-import { Window } from '../domain/graph';
+import { ApiCallNode, Window } from '../domain/graph';
 import { BadInputError } from '../errors';
 import { CallFilter } from '../query/filter';
 import { Row } from '../engines/engine';
 import { Connection, TrailService } from '../services/trail.service';
-import { ApiCallNode } from '../domain/graph';
-import { EvidenceSpec, Finding, InsightKind, InsightThresholds, RULES, RULE_ROW_LIMIT, SEVERITY_RANK } from './rules';
-
-export interface InsightsConfig extends InsightThresholds {
-  /** Days before the window that rules comparing with "usual" behaviour look at, unless asked. */
-  readonly baselineDays: number;
-}
+import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, SEVERITY_RANK } from './rules';
 
 /** A finding as served: with its id and the window and filter it was found in. */
 export interface InsightRecord extends Finding {

@@ -55,6 +55,12 @@ export interface InsightThresholds {
   readonly errorSpikeMinBaselineCalls: number;
 }
 
+/** The rules' thresholds and the default baseline length. */
+export interface InsightsConfig extends InsightThresholds {
+  /** Days before the window that rules comparing with "usual" behaviour look at, unless asked. */
+  readonly baselineDays: number;
+}
+
 /** Error codes CloudTrail records for refused authorization. */
 export const DENIED_CODES: readonly string[] = [
   'AccessDenied',
