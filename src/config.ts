@@ -2,12 +2,14 @@
  * The one place that reads the environment. Every variable is validated together and every
  * problem reported at once, naming the variable; the rest of the service receives a typed object.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { IOT_EVENTS_SOURCES } from './domain/iotevents-actions';
 import { AthenaSettings } from './engines/athena/settings';
 import { parseAthenaEnv } from './engines/athena/env';
 import { SecurityConfig, parseSecurityConfig } from './auth/security-config';
+import type { InsightsConfig } from './insights/rules';
 
 const DEFAULT_EVENT_SOURCES = [...IOT_EVENTS_SOURCES];
 
@@ -79,6 +81,16 @@ const EnvSchema = z.object({
   READINESS_TIMEOUT_MS: int(2000, 50, 60_000),
   METRICS_ENABLED: bool(true),
   EXPLORER: z.enum(['sandbox', 'graphiql', 'off']).optional(),
+  AWS_IP_RANGES_FILE: z
+    .string()
+    .optional()
+    .refine((f) => f === undefined || fs.existsSync(f), 'must name a readable copy of AWS\'s ip-ranges.json'),
+  INSIGHTS_BASELINE_DAYS: int(7, 1, 3660),
+  INSIGHTS_DENIED_BURST_COUNT: int(5, 1, 100_000),
+  INSIGHTS_DENIED_BURST_MINUTES: int(10, 1, 60).refine((m) => 60 % m === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)'),
+  INSIGHTS_ERROR_SPIKE_MIN_ERRORS: int(5, 1, 100_000),
+  INSIGHTS_ERROR_SPIKE_FACTOR: int(3, 1, 1000),
+  INSIGHTS_ERROR_SPIKE_MIN_BASELINE_CALLS: int(10, 1, 1_000_000),
 });
 
 export interface Config {
@@ -118,6 +130,9 @@ export interface Config {
    * with SANDBOX=false.
    */
   readonly explorer: 'sandbox' | 'graphiql' | 'off';
+  readonly insights: InsightsConfig;
+  /** Source address enrichment: AWS's published ranges (ASN and country databases ship with the service). */
+  readonly enrichment: { readonly awsIpRangesFile: string | undefined };
 }
 
 /** Query answer cache: Redis when `redisUrl` is set, an in-process LRU otherwise. */
@@ -192,6 +207,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
     },
     ops: { shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, readinessTimeoutMs: e.READINESS_TIMEOUT_MS, metricsEnabled: e.METRICS_ENABLED },
+    enrichment: { awsIpRangesFile: e.AWS_IP_RANGES_FILE ? path.resolve(e.AWS_IP_RANGES_FILE) : undefined },
+    insights: {
+      baselineDays: e.INSIGHTS_BASELINE_DAYS,
+      deniedBurstCount: e.INSIGHTS_DENIED_BURST_COUNT,
+      deniedBurstMinutes: e.INSIGHTS_DENIED_BURST_MINUTES,
+      errorSpikeMinErrors: e.INSIGHTS_ERROR_SPIKE_MIN_ERRORS,
+      errorSpikeFactor: e.INSIGHTS_ERROR_SPIKE_FACTOR,
+      errorSpikeMinBaselineCalls: e.INSIGHTS_ERROR_SPIKE_MIN_BASELINE_CALLS,
+    },
   };
 }
 

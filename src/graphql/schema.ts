@@ -5,9 +5,11 @@ import { BuildSchemaOptions, buildSchema, buildSchemaSync } from 'type-graphql';
 import { ApiCallConnectionResolver, ApiCallResolver } from './api-call/api-call.resolver';
 import './common/enums';
 import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpResolver } from './graph/graph.resolver';
+import { InsightResolver } from './insight/insight.resolver';
+import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.resolver';
 
 const options: BuildSchemaOptions = {
-  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver],
+  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver, InsightResolver, SourceIpEnrichmentResolver],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,
 };

@@ -88,6 +88,8 @@ export const FIELDS = {
   userName: { k: 'coalesce', items: [ui('username'), issuer('username')] } as Expr,
   invokedBy: ui('invokedby'),
   sessionIssuerArn: issuer('arn'),
+  mfaAuthenticated: ui('sessioncontext', 'attributes', 'mfaauthenticated'),
+  consoleSession: col('sessioncredentialfromconsole'),
   identityAccount: ui('accountid'),
   detectorModelName: requestParam('$.detectorModelName'),
   inputName: requestParam('$.inputName'),

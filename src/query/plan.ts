@@ -22,6 +22,8 @@ export type Expr =
   | { readonly k: 'lower'; readonly of: Expr }
   /** Start of the UTC hour/day/ISO week containing an ISO-8601 text timestamp, as ISO text. */
   | { readonly k: 'bucket'; readonly interval: Interval; readonly of: Expr }
+  /** Start of the UTC bucket of `minutes` (a divisor of 60) containing an ISO-8601 text timestamp. */
+  | { readonly k: 'minuteBucket'; readonly minutes: number; readonly of: Expr }
   /**
    * A struct or array column as JSON text. Engines differ in the shape (Trino casts rows to
    * positional arrays, DuckDB to objects); the row mapper reads both.

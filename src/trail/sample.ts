@@ -17,6 +17,7 @@ import {
   type IotEventsAction,
 } from '../domain/iotevents-actions';
 import { deliveryKey, digestKey, insightKey } from './layout';
+import { scenarioCalls } from './sample-scenarios';
 
 // ---------------------------------------------------------------------------------------------
 // Options and result
@@ -2209,6 +2210,14 @@ async function generateStream(
       progress();
     }
   };
+
+  // The planted insight scenarios (first account, home region), delivered two minutes after each call.
+  if (plan.first) {
+    for (const c of scenarioCalls(ctx.account, region, startSec, endSec)) {
+      const d = Math.ceil((c.t + 120) / SLOT) * SLOT;
+      if (d <= endSec) push(d, { t: c.t, json: c.json, iot: true });
+    }
+  }
 
   const firstBlock = Math.floor(startSec / SLOT);
   const lastBlock = Math.ceil(endSec / SLOT);

@@ -1,0 +1,139 @@
+/**
+ * Insights for a filter: runs the rules' grouped questions through the request's service (scope,
+ * window guards, cache and cost report apply as to every answer), judges the rows, and pages the
+ * findings with signed keyset cursors. Findings come most severe first, then most recent.
+ */
+import { createHash } from 'node:crypto';
+import { ApiCallNode, Window } from '../domain/graph';
+import { BadInputError } from '../errors';
+import { CallFilter } from '../query/filter';
+import { Row } from '../engines/engine';
+import { Connection, TrailService } from '../services/trail.service';
+import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, SEVERITY_RANK } from './rules';
+
+/** A finding as served: with its id and the window and filter it was found in. */
+export interface InsightRecord extends Finding {
+  readonly id: string;
+  /** The window of the query that found it (the principal and address resolve within it). */
+  readonly window: Window;
+  /** The filter the insight was asked with; evidence stays within it. */
+  readonly filter: CallFilter;
+}
+
+export interface InsightPage {
+  readonly edges: { cursor: string; node: InsightRecord }[];
+  readonly nodes: InsightRecord[];
+  readonly pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  readonly totalCount: number;
+  /** False when a rule's grouped rows were cut at the row limit: more findings may exist. */
+  readonly complete: boolean;
+  readonly window: Window;
+  readonly baseline: Window;
+}
+
+const DAY_MS = 86_400_000;
+
+const clamp = (e: EvidenceSpec, w: Window): EvidenceSpec => {
+  const from = new Date(Math.max(e.from.getTime(), w.from.getTime()));
+  const to = new Date(Math.min(e.to.getTime(), w.to.getTime()));
+  return { ...e, from, to: to.getTime() > from.getTime() ? to : new Date(from.getTime() + 1000) };
+};
+
+function idOf(f: Finding, window: Window): string {
+  const h = createHash('sha256')
+    .update(JSON.stringify([f.kind, f.principal, f.sourceIp, f.action, f.evidence.from.getTime(), f.evidence.to.getTime(), window.from.getTime(), window.to.getTime()]))
+    .digest('base64url')
+    .slice(0, 22);
+  return `Insight:${h}`;
+}
+
+type SortKey = [number, number, string];
+const sortKey = (r: InsightRecord): SortKey => [SEVERITY_RANK[r.severity], r.lastSeen.getTime(), r.id];
+
+/** True when `a` comes after `b` in the order: severity desc, lastSeen desc, id asc. */
+function comesAfter(a: SortKey, b: SortKey): boolean {
+  if (a[0] !== b[0]) return a[0] < b[0];
+  if (a[1] !== b[1]) return a[1] < b[1];
+  return a[2] > b[2];
+}
+
+export class InsightsService {
+  constructor(
+    private readonly trail: TrailService,
+    private readonly config: InsightsConfig,
+  ) {}
+
+  async insights(
+    filter: CallFilter | null | undefined,
+    baselineDays: number | null | undefined,
+    kinds: readonly InsightKind[] | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<InsightPage> {
+    const size = this.trail.pageSize(first);
+    const days = baselineDays ?? this.config.baselineDays;
+    const maxDays = this.trail.deps.config.window.maxDays;
+    if (!Number.isInteger(days) || days < 1 || days > maxDays) throw new BadInputError(`baselineDays: must be from 1 to ${maxDays}`, 'baselineDays');
+    const wanted = kinds?.length ? new Set(kinds) : undefined;
+    const fp = this.trail.fingerprintOf('insights', { filter: filter ?? {}, days, kinds: wanted ? [...wanted].sort() : null });
+    const cursor = after !== null && after !== undefined ? this.trail.deps.cursors.decode(after, fp) : undefined;
+    const [rank, last, lastId] = cursor?.k ?? [];
+    if (cursor && (typeof rank !== 'number' || typeof last !== 'number' || typeof lastId !== 'string')) throw new BadInputError('invalid cursor: malformed', 'after');
+    const window = this.trail.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined);
+    const baseline: Window = { from: new Date(window.from.getTime() - days * DAY_MS), to: window.from };
+
+    const current = this.trail.scanFor(filter, window);
+    const before = this.trail.scanFor(filter, baseline);
+    const rules = RULES.filter((r) => !wanted || wanted.has(r.kind));
+    const ctx = { window, thresholds: this.config };
+    let complete = true;
+    const perRule = await Promise.all(
+      rules.map(async (rule) => {
+        const rows: Row[][] = await Promise.all(
+          rule.queries(ctx).map((q) => {
+            const { scan, where } = q.over === 'window' ? current : before;
+            return this.trail.run({ kind: 'aggregate', label: `insight:${rule.kind}`, scan, ...q.plan, where: [...where, ...q.plan.where] });
+          }),
+        );
+        if (rows.some((r) => r.length >= RULE_ROW_LIMIT)) complete = false;
+        return rule.judge(rows, ctx);
+      }),
+    );
+
+    const all: InsightRecord[] = perRule
+      .flat()
+      .map((f) => {
+        const evidence = clamp(f.evidence, window);
+        const withWindow = { ...f, evidence };
+        return { ...withWindow, id: idOf(withWindow, window), window, filter: { ...(filter ?? {}) } };
+      })
+      .sort((a, b) => (comesAfter(sortKey(a), sortKey(b)) ? 1 : comesAfter(sortKey(b), sortKey(a)) ? -1 : 0));
+
+    const rest = cursor ? all.filter((r) => comesAfter(sortKey(r), [rank as number, last as number, lastId as string])) : all;
+    const page = rest.slice(0, size);
+    const edges = page.map((node) => ({
+      cursor: this.trail.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: sortKey(node) }),
+      node,
+    }));
+    return {
+      edges,
+      nodes: page,
+      pageInfo: {
+        hasNextPage: rest.length > size,
+        hasPreviousPage: cursor !== undefined,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+      totalCount: all.length,
+      complete,
+      window,
+      baseline,
+    };
+  }
+
+  /** The calls proving a finding: an `apiCalls` page of the insight's filter, narrowed to them. */
+  evidence(insight: InsightRecord, first: number | null | undefined, after: string | null | undefined): Promise<Connection<ApiCallNode>> {
+    const { from, to, where } = insight.evidence;
+    return this.trail.callsConnection('insightEvidence', { ...insight.filter, from, to }, [...where], first, after, { key: insight.id, window: { from, to } });
+  }
+}

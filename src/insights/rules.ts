@@ -1,0 +1,458 @@
+/**
+ * Insight rules: each kind is a documented rule over the calls a filter selects, computed on the
+ * engine from ordinary aggregate plans (so both dialects, the scope guard and the answer cache
+ * apply unchanged), then judged here on the grouped rows. Every finding carries the predicates
+ * and window that select exactly the calls proving it, so its evidence is an `apiCalls` page the
+ * same key could ask for itself.
+ */
+import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
+import { SourceIpKind, classifySourceIp } from '../domain/ip';
+import { FIELDS } from '../query/fields';
+import { AggregateQuery, Cond, Expr, Pred, Projection, val } from '../query/plan';
+
+export enum InsightKind {
+  NEW_SOURCE_FOR_PRINCIPAL = 'NEW_SOURCE_FOR_PRINCIPAL',
+  FIRST_USE_OF_ACTION = 'FIRST_USE_OF_ACTION',
+  ROOT_ACTIVITY = 'ROOT_ACTIVITY',
+  LONG_TERM_KEY_FROM_PUBLIC_ADDRESS = 'LONG_TERM_KEY_FROM_PUBLIC_ADDRESS',
+  NO_MFA_SESSION = 'NO_MFA_SESSION',
+  ACCESS_DENIED_BURST = 'ACCESS_DENIED_BURST',
+  DESTRUCTIVE_CHANGE = 'DESTRUCTIVE_CHANGE',
+  ERROR_SPIKE = 'ERROR_SPIKE',
+}
+
+export enum Severity {
+  LOW = 'LOW',
+  MEDIUM = 'MEDIUM',
+  HIGH = 'HIGH',
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { LOW: 1, MEDIUM: 2, HIGH: 3 };
+
+/** MITRE ATT&CK (Enterprise, cloud) techniques each kind is evidence of; see docs/insights.md. */
+export const ATTACK: Record<InsightKind, readonly string[]> = {
+  NEW_SOURCE_FOR_PRINCIPAL: ['T1078.004'],
+  FIRST_USE_OF_ACTION: ['T1078.004'],
+  ROOT_ACTIVITY: ['T1078.004'],
+  LONG_TERM_KEY_FROM_PUBLIC_ADDRESS: ['T1078.004', 'T1552.001'],
+  NO_MFA_SESSION: ['T1078.004'],
+  ACCESS_DENIED_BURST: ['T1580', 'T1526'],
+  DESTRUCTIVE_CHANGE: ['T1485', 'T1562.008'],
+  ERROR_SPIKE: ['T1580', 'T1499'],
+};
+
+/** Thresholds of the rules (configured; see `INSIGHTS_*` in the README). */
+export interface InsightThresholds {
+  /** ACCESS_DENIED_BURST: at least this many authorization failures ... */
+  readonly deniedBurstCount: number;
+  /** ... by one principal within one bucket of this many minutes (a divisor of 60). */
+  readonly deniedBurstMinutes: number;
+  /** ERROR_SPIKE: at least this many failed calls of an action in one hour ... */
+  readonly errorSpikeMinErrors: number;
+  /** ... at an error rate this many times the action's baseline rate ... */
+  readonly errorSpikeFactor: number;
+  /** ... and at least this many baseline calls of the action to compare with. */
+  readonly errorSpikeMinBaselineCalls: number;
+}
+
+/** The rules' thresholds and the default baseline length. */
+export interface InsightsConfig extends InsightThresholds {
+  /** Days before the window that rules comparing with "usual" behaviour look at, unless asked. */
+  readonly baselineDays: number;
+}
+
+/** Error codes CloudTrail records for refused authorization. */
+export const DENIED_CODES: readonly string[] = [
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'Client.UnauthorizedOperation',
+  'UnauthorizedException',
+  'NotAuthorized',
+];
+
+/** Successful calls that destroy IoT Events resources or change what is logged. */
+export const DESTRUCTIVE_ACTIONS: readonly string[] = ['DeleteDetectorModel', 'DeleteInput', 'DeleteAlarmModel', 'BatchDeleteDetector', 'PutLoggingOptions'];
+const LOGGING_ACTIONS = new Set(['PutLoggingOptions']);
+const READ_ONLY_ACTIONS = new Set(IOT_EVENTS_ACTIONS.filter((a) => a.readOnly).map((a) => a.name));
+
+/** The calls of a finding: its own window and the predicates that pick them out of the filter's. */
+export interface EvidenceSpec {
+  readonly from: Date;
+  readonly to: Date;
+  readonly where: readonly Pred[];
+}
+
+export interface Finding {
+  readonly kind: InsightKind;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly summary: string;
+  /** The principal (role for sessions, user, root, service) as `Caller.key` with PRINCIPAL grouping. */
+  readonly principal: string | null;
+  readonly sourceIp: string | null;
+  readonly action: string | null;
+  readonly firstSeen: Date;
+  readonly lastSeen: Date;
+  readonly count: number;
+  readonly evidence: EvidenceSpec;
+}
+
+/** A grouped question a rule asks: over the filter's window, or over the baseline before it. */
+export interface RuleQuery {
+  readonly over: 'window' | 'baseline';
+  readonly plan: Pick<AggregateQuery, 'groupBy' | 'measures' | 'orderBy' | 'limit'> & { readonly where: readonly Pred[] };
+}
+
+type Row = Record<string, string | number | boolean | null>;
+
+export interface RuleContext {
+  readonly window: { readonly from: Date; readonly to: Date };
+  readonly thresholds: InsightThresholds;
+}
+
+export interface Rule {
+  readonly kind: InsightKind;
+  readonly queries: (ctx: RuleContext) => readonly RuleQuery[];
+  /** Judges the rows of each query (in the order asked) into findings. */
+  readonly judge: (rows: readonly Row[][], ctx: RuleContext) => Finding[];
+}
+
+/** Most grouped rows one rule query may return; more means the answer is cut (reported, not hidden). */
+export const RULE_ROW_LIMIT = 5000;
+
+const cond = (c: Cond): Pred => ({ k: 'cond', cond: c });
+const eq = (e: Expr, v: string): Pred => ({ k: 'in', e, values: [val(v)] });
+const p = (alias: string, e: Expr): Projection => ({ alias, e });
+const text = (v: Row[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: Row[string] | undefined): number => (v === null || v === undefined ? 0 : Number(v));
+const time = (v: Row[string] | undefined): Date => new Date(String(v));
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+const SPAN = [
+  { alias: 'calls', m: { k: 'count' } },
+  { alias: 'first_seen', m: { k: 'min', e: FIELDS.eventTime } },
+  { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } },
+] as const;
+const BY_CALLS = [{ alias: 'calls', dir: 'desc' }] as const;
+
+/** Second after the last call: evidence windows end exclusive, like every window. */
+const after = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000 + 1000);
+
+const isPublic = (address: string) => {
+  const kind = classifySourceIp(address);
+  return kind === SourceIpKind.PUBLIC_IPV4 || kind === SourceIpKind.PUBLIC_IPV6;
+};
+const isAddress = (address: string) => {
+  const kind = classifySourceIp(address);
+  return kind !== SourceIpKind.AWS_SERVICE && kind !== SourceIpKind.AWS_INTERNAL && kind !== SourceIpKind.OTHER;
+};
+
+function finding(
+  kind: InsightKind,
+  severity: Severity,
+  row: Row,
+  fields: { principal?: string | null; sourceIp?: string | null; action?: string | null; title: string; summary: string; where: Pred[] },
+): Finding {
+  const firstSeen = time(row.first_seen);
+  const lastSeen = time(row.last_seen);
+  return {
+    kind,
+    severity,
+    title: fields.title,
+    summary: fields.summary,
+    principal: fields.principal ?? null,
+    sourceIp: fields.sourceIp ?? null,
+    action: fields.action ?? null,
+    firstSeen,
+    lastSeen,
+    count: num(row.calls),
+    evidence: { from: firstSeen, to: after(lastSeen), where: fields.where },
+  };
+}
+
+const principalWhere = (principal: string | null): Pred[] =>
+  principal === null ? [cond({ k: 'isNull', e: FIELDS.principal })] : [eq(FIELDS.principal, principal)];
+const ipWhere = (ip: string | null): Pred[] => (ip === null ? [cond({ k: 'isNull', e: FIELDS.sourceIp })] : [eq(FIELDS.sourceIp, ip)]);
+
+const rootActivity: Rule = {
+  kind: InsightKind.ROOT_ACTIVITY,
+  queries: () => [
+    {
+      over: 'window',
+      plan: {
+        where: [cond({ k: 'eqConst', e: FIELDS.rawIdentityType, value: 'Root' })],
+        groupBy: [p('principal', FIELDS.principal), p('source_ip', FIELDS.sourceIp)],
+        measures: [...SPAN],
+        orderBy: [...BY_CALLS],
+        limit: RULE_ROW_LIMIT,
+      },
+    },
+  ],
+  judge: ([rows]) =>
+    rows.map((r) => {
+      const principal = text(r.principal);
+      const ip = text(r.source_ip);
+      return finding(InsightKind.ROOT_ACTIVITY, Severity.HIGH, r, {
+        principal,
+        sourceIp: ip,
+        title: 'Root credentials used',
+        summary: `${plural(num(r.calls), 'call')} with the account's root credentials from ${ip ?? 'an unknown address'}.`,
+        where: [cond({ k: 'eqConst', e: FIELDS.rawIdentityType, value: 'Root' }), ...principalWhere(principal), ...ipWhere(ip)],
+      });
+    }),
+};
+
+const LONG_TERM_KEY: Cond = { k: 'startsWithConst', e: FIELDS.accessKeyId, prefix: 'AKIA' };
+
+const longTermKey: Rule = {
+  kind: InsightKind.LONG_TERM_KEY_FROM_PUBLIC_ADDRESS,
+  queries: () => [
+    {
+      over: 'window',
+      plan: {
+        where: [cond(LONG_TERM_KEY)],
+        groupBy: [p('principal', FIELDS.principal), p('source_ip', FIELDS.sourceIp), p('access_key_id', FIELDS.accessKeyId)],
+        measures: [...SPAN],
+        orderBy: [...BY_CALLS],
+        limit: RULE_ROW_LIMIT,
+      },
+    },
+  ],
+  judge: ([rows]) =>
+    rows
+      .filter((r) => r.source_ip !== null && isPublic(String(r.source_ip)))
+      .map((r) => {
+        const principal = text(r.principal);
+        const ip = String(r.source_ip);
+        const key = String(r.access_key_id);
+        return finding(InsightKind.LONG_TERM_KEY_FROM_PUBLIC_ADDRESS, Severity.MEDIUM, r, {
+          principal,
+          sourceIp: ip,
+          title: 'Long-term access key used from a public address',
+          summary: `IAM user access key ${key} made ${plural(num(r.calls), 'call')} from the public address ${ip}.`,
+          where: [eq(FIELDS.accessKeyId, key), ...principalWhere(principal), eq(FIELDS.sourceIp, ip)],
+        });
+      }),
+};
+
+const NO_MFA: Cond = {
+  k: 'allOf',
+  items: [
+    { k: 'eqConst', e: { k: 'lower', of: FIELDS.consoleSession }, value: 'true' },
+    { k: 'eqConst', e: { k: 'lower', of: FIELDS.mfaAuthenticated }, value: 'false' },
+  ],
+};
+
+const noMfaSession: Rule = {
+  kind: InsightKind.NO_MFA_SESSION,
+  queries: () => [
+    {
+      over: 'window',
+      plan: { where: [cond(NO_MFA)], groupBy: [p('principal', FIELDS.principal)], measures: [...SPAN], orderBy: [...BY_CALLS], limit: RULE_ROW_LIMIT },
+    },
+  ],
+  judge: ([rows]) =>
+    rows.map((r) => {
+      const principal = text(r.principal);
+      return finding(InsightKind.NO_MFA_SESSION, Severity.MEDIUM, r, {
+        principal,
+        title: 'Console session without MFA',
+        summary: `${plural(num(r.calls), 'call')} from console sessions that were not authenticated with MFA.`,
+        where: [cond(NO_MFA), ...principalWhere(principal)],
+      });
+    }),
+};
+
+const DENIED: Cond = { k: 'inConst', e: FIELDS.errorCode, values: DENIED_CODES };
+
+const accessDeniedBurst: Rule = {
+  kind: InsightKind.ACCESS_DENIED_BURST,
+  queries: (ctx) => [
+    {
+      over: 'window',
+      plan: {
+        where: [cond(DENIED)],
+        groupBy: [p('principal', FIELDS.principal), p('bucket', { k: 'minuteBucket', minutes: ctx.thresholds.deniedBurstMinutes, of: FIELDS.eventTime })],
+        measures: [...SPAN, { alias: 'actions', m: { k: 'countDistinct', e: FIELDS.eventName } }],
+        orderBy: [...BY_CALLS],
+        limit: RULE_ROW_LIMIT,
+      },
+    },
+  ],
+  judge: ([rows], ctx) => {
+    const { deniedBurstCount: n, deniedBurstMinutes: m } = ctx.thresholds;
+    return rows
+      .filter((r) => num(r.calls) >= n)
+      .map((r) => {
+        const principal = text(r.principal);
+        const start = time(r.bucket);
+        const base = finding(InsightKind.ACCESS_DENIED_BURST, num(r.calls) >= 4 * n ? Severity.HIGH : Severity.MEDIUM, r, {
+          principal,
+          title: 'Burst of refused calls',
+          summary: `${plural(num(r.calls), 'call')} refused for lack of permission across ${plural(num(r.actions), 'action')} within ${m} minutes (threshold ${n}).`,
+          where: [cond(DENIED), ...principalWhere(principal)],
+        });
+        return { ...base, evidence: { ...base.evidence, from: start, to: new Date(start.getTime() + m * 60_000) } };
+      });
+  },
+};
+
+const SUCCESSFUL_DESTRUCTIVE: Cond = {
+  k: 'allOf',
+  items: [
+    { k: 'isNull', e: FIELDS.errorCode },
+    { k: 'inConst', e: FIELDS.eventName, values: DESTRUCTIVE_ACTIONS },
+  ],
+};
+
+const destructiveChange: Rule = {
+  kind: InsightKind.DESTRUCTIVE_CHANGE,
+  queries: () => [
+    {
+      over: 'window',
+      plan: {
+        where: [cond(SUCCESSFUL_DESTRUCTIVE)],
+        groupBy: [p('principal', FIELDS.principal), p('action', FIELDS.eventName)],
+        measures: [...SPAN],
+        orderBy: [...BY_CALLS],
+        limit: RULE_ROW_LIMIT,
+      },
+    },
+  ],
+  judge: ([rows]) =>
+    rows.map((r) => {
+      const principal = text(r.principal);
+      const action = String(r.action);
+      const logging = LOGGING_ACTIONS.has(action);
+      return finding(InsightKind.DESTRUCTIVE_CHANGE, Severity.HIGH, r, {
+        principal,
+        action,
+        title: logging ? 'Logging options changed' : `Successful ${action}`,
+        summary: logging
+          ? `${plural(num(r.calls), 'successful call')} to ${action}: what IoT Events logs was changed.`
+          : `${plural(num(r.calls), 'successful call')} to ${action}: IoT Events resources were deleted.`,
+        where: [cond({ k: 'isNull', e: FIELDS.errorCode }), eq(FIELDS.eventName, action), ...principalWhere(principal)],
+      });
+    }),
+};
+
+/** Pairs (principal, x) of the window, and the same pairs of the baseline. */
+function pairQueries(x: Expr): RuleQuery[] {
+  const groupBy = [p('principal', FIELDS.principal), p('item', x)];
+  return [
+    { over: 'window', plan: { where: [], groupBy, measures: [...SPAN], orderBy: [...BY_CALLS], limit: RULE_ROW_LIMIT } },
+    { over: 'baseline', plan: { where: [], groupBy, measures: [{ alias: 'calls', m: { k: 'count' } }], orderBy: [...BY_CALLS], limit: RULE_ROW_LIMIT } },
+  ];
+}
+
+/** Window pairs whose item the principal never had in the baseline (principals with a baseline only). */
+function newPairs(windowRows: readonly Row[], baselineRows: readonly Row[]): Row[] {
+  const seen = new Map<string, Set<string>>();
+  for (const r of baselineRows) {
+    const principal = String(r.principal);
+    const items = seen.get(principal) ?? new Set<string>();
+    items.add(String(r.item));
+    seen.set(principal, items);
+  }
+  return windowRows.filter((r) => r.principal !== null && r.item !== null && seen.has(String(r.principal)) && !seen.get(String(r.principal))!.has(String(r.item)));
+}
+
+const newSource: Rule = {
+  kind: InsightKind.NEW_SOURCE_FOR_PRINCIPAL,
+  queries: () => pairQueries(FIELDS.sourceIp),
+  judge: ([windowRows, baselineRows]) =>
+    newPairs(windowRows, baselineRows)
+      .filter((r) => isAddress(String(r.item)))
+      .map((r) => {
+        const principal = String(r.principal);
+        const ip = String(r.item);
+        return finding(InsightKind.NEW_SOURCE_FOR_PRINCIPAL, isPublic(ip) ? Severity.MEDIUM : Severity.LOW, r, {
+          principal,
+          sourceIp: ip,
+          title: 'New source address for a principal',
+          summary: `${plural(num(r.calls), 'call')} from ${ip}, an address this principal did not use in the baseline.`,
+          where: [eq(FIELDS.principal, principal), eq(FIELDS.sourceIp, ip)],
+        });
+      }),
+};
+
+function actionSeverity(action: string): Severity {
+  if (DESTRUCTIVE_ACTIONS.includes(action) || LOGGING_ACTIONS.has(action) || /^(Delete|Untag|Put)/.test(action)) return Severity.HIGH;
+  return READ_ONLY_ACTIONS.has(action) || /^(Describe|List|Get)/.test(action) ? Severity.LOW : Severity.MEDIUM;
+}
+
+const firstUse: Rule = {
+  kind: InsightKind.FIRST_USE_OF_ACTION,
+  queries: () => pairQueries(FIELDS.eventName),
+  judge: ([windowRows, baselineRows]) =>
+    newPairs(windowRows, baselineRows).map((r) => {
+      const principal = String(r.principal);
+      const action = String(r.item);
+      return finding(InsightKind.FIRST_USE_OF_ACTION, actionSeverity(action), r, {
+        principal,
+        action,
+        title: `First use of ${action}`,
+        summary: `${plural(num(r.calls), 'call')} to ${action}, an action this principal did not use in the baseline.`,
+        where: [eq(FIELDS.principal, principal), eq(FIELDS.eventName, action)],
+      });
+    }),
+};
+
+const errorSpike: Rule = {
+  kind: InsightKind.ERROR_SPIKE,
+  queries: () => [
+    {
+      over: 'window',
+      plan: {
+        where: [],
+        groupBy: [p('action', FIELDS.eventName), p('bucket', { k: 'bucket', interval: 'hour', of: FIELDS.eventTime })],
+        measures: [...SPAN, { alias: 'errors', m: { k: 'countErrors' } }],
+        orderBy: [{ alias: 'errors', dir: 'desc' }],
+        limit: RULE_ROW_LIMIT,
+      },
+    },
+    {
+      over: 'baseline',
+      plan: {
+        where: [],
+        groupBy: [p('action', FIELDS.eventName)],
+        measures: [
+          { alias: 'calls', m: { k: 'count' } },
+          { alias: 'errors', m: { k: 'countErrors' } },
+        ],
+        orderBy: [...BY_CALLS],
+        limit: RULE_ROW_LIMIT,
+      },
+    },
+  ],
+  judge: ([windowRows, baselineRows], ctx) => {
+    const t = ctx.thresholds;
+    const baseline = new Map(baselineRows.map((r) => [String(r.action), { calls: num(r.calls), errors: num(r.errors) }]));
+    const out: Finding[] = [];
+    for (const r of windowRows) {
+      const action = text(r.action);
+      const b = action === null ? undefined : baseline.get(action);
+      const errors = num(r.errors);
+      const calls = num(r.calls);
+      if (action === null || !b || b.calls < t.errorSpikeMinBaselineCalls || errors < t.errorSpikeMinErrors) continue;
+      const rate = errors / calls;
+      const baseRate = b.errors / b.calls;
+      // A rate far above the baseline's, and at least a tenth of the calls above it in absolute terms.
+      if (rate < t.errorSpikeFactor * baseRate || rate - baseRate < 0.1) continue;
+      const start = time(r.bucket);
+      const f = finding(InsightKind.ERROR_SPIKE, rate >= 0.5 ? Severity.HIGH : Severity.MEDIUM, { ...r, calls: errors }, {
+        action,
+        title: `Error spike in ${action}`,
+        summary: `${errors} of ${calls} calls to ${action} failed in one hour (${pct(rate)}), against ${pct(baseRate)} in the baseline.`,
+        where: [eq(FIELDS.eventName, action), cond({ k: 'notNull', e: FIELDS.errorCode })],
+      });
+      out.push({ ...f, evidence: { ...f.evidence, from: start, to: new Date(start.getTime() + 3_600_000) } });
+    }
+    return out;
+  },
+};
+
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+export const RULES: readonly Rule[] = [rootActivity, longTermKey, noMfaSession, accessDeniedBurst, destructiveChange, newSource, firstUse, errorSpike];
