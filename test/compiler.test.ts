@@ -56,9 +56,12 @@ const countSql = (source: string, where: string[]) =>
         'FROM (',
         '  SELECT *',
         '  FROM (',
-        `  SELECT row_number() OVER (PARTITION BY "recipientaccountid", "awsregion", ${ATHENA_ID}) AS trailql_rank`,
+        '  SELECT k.*, row_number() OVER (PARTITION BY k.trailql_key0, k.trailql_key1, k.trailql_key2) AS trailql_rank',
+        '  FROM (',
+        `  SELECT "recipientaccountid" AS trailql_key0,\n    "awsregion" AS trailql_key1,\n    ${ATHENA_ID} AS trailql_key2`,
         `  FROM ${source}`,
         `  WHERE ${athenaWhere(where).join('\n    AND ')}`,
+        '  ) k',
         '  ) d',
         '  WHERE d.trailql_rank = 1',
         ') t',
@@ -172,7 +175,7 @@ describe('apiCalls pages', () => {
       '    AND ("eventtime" < ? OR ("eventtime" = ? AND "eventid" < ?))',
     ];
     const where = name === 'duckdb' ? duck : athenaWhere(duck);
-    const dedup = name === 'duckdb' ? [') t'] : ['  ) d', '  WHERE d.trailql_rank = 1', ') t'];
+    const dedup = name === 'duckdb' ? [') t'] : ['  ) k', '  ) d', '  WHERE d.trailql_rank = 1', ') t'];
     expect(q.sql).toContain([...where, ...dedup, 'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST', 'LIMIT 51'].join('\n'));
     if (name === 'duckdb') expect(q.sql).toContain('SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") "eventid" AS "event_id"');
     else expect(q.sql).toContain(`${ATHENA_ID} AS "event_id"`);

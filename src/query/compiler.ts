@@ -238,10 +238,17 @@ export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** `distinctEvents` with a window: the first row of each eventId (any engine with window functions). */
+/**
+ * `distinctEvents` with a window: the first row of each key (any engine with window functions).
+ * The key is computed as columns first and the window partitions by those (plain column
+ * references, which every Trino grammar takes).
+ */
 export function distinctEventsByRank(columns: readonly string[], source: string, where: string, key: readonly string[]): string {
-  const rank = `row_number() OVER (PARTITION BY ${key.join(', ')}) AS ${DEDUP_RANK}`;
-  return `SELECT *\n  FROM (\n  SELECT ${[...columns, rank].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n  ) d\n  WHERE d.${DEDUP_RANK} = 1`;
+  const keys = key.map((k, i) => `${k} AS trailql_key${i}`);
+  const rank = `row_number() OVER (PARTITION BY ${key.map((_, i) => `k.trailql_key${i}`).join(', ')}) AS ${DEDUP_RANK}`;
+  return (
+    `SELECT *\n  FROM (\n  SELECT k.*, ${rank}\n  FROM (\n  SELECT ${[...columns, ...keys].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n  ) k\n  ) d\n  WHERE d.${DEDUP_RANK} = 1`
+  );
 }
 
 function limitLiteral(n: number): string {
