@@ -3,9 +3,8 @@
  * user values only ever in parameters, LIMIT an integer literal, Athena's partition predicates,
  * and the day folders a window needs.
  */
-import { RECORDS_COLUMNS } from '../src/engines/duckdb/record-schema';
 import { athenaDialect } from '../src/engines/athena/dialect';
-import { duckdbDialect } from '../src/engines/duckdb/dialect';
+import { JSON_SOURCE, duckdbDialect } from '../src/engines/duckdb/dialect';
 import { BadInputError } from '../src/errors';
 import { compile } from '../src/query/compiler';
 import { EVENT_COLUMNS } from '../src/query/fields';
@@ -25,9 +24,20 @@ const FILTER = {
   userAgentContains: 'aws-cli',
 };
 
-const DUCKDB_SOURCE =
-  `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM read_json(?, columns = ${RECORDS_COLUMNS}, ` +
-  `format = 'unstructured', maximum_object_size = 1073741824))) AS trail`;
+const DUCKDB_SOURCE = JSON_SOURCE;
+
+/** The canonical UTC eventTime, computed by Athena from the record's text (DuckDB reads it from its source). */
+const ATHENA_TIME = `date_format(at_timezone(try(from_iso8601_timestamp(replace("eventtime", ' ', 'T'))), 'UTC'), '%Y-%m-%dT%H:%i:%sZ')`;
+/** The documented synthetic id: `synthetic-` + SHA-256 of these fields joined by newlines, NULL as ''. */
+const SYNTHETIC_INPUT = [
+  '"eventversion"', '"eventtime"', '"eventsource"', '"eventname"', '"awsregion"', '"recipientaccountid"', '"sourceipaddress"', '"useragent"',
+  '"useridentity"."type"', '"useridentity"."principalid"', '"useridentity"."arn"', '"useridentity"."accountid"', '"useridentity"."accesskeyid"',
+  '"useridentity"."username"', '"useridentity"."invokedby"', '"requestid"', '"errorcode"', '"errormessage"',
+].map((c) => `COALESCE(${c}, '')`).join(" || '\n' || ");
+const ATHENA_ID = `COALESCE("eventid", ('synthetic-' || lower(to_hex(sha256(to_utf8((${SYNTHETIC_INPUT})))))))`;
+const INSIGHTS = `COALESCE("eventtype", '') <> 'AwsCloudTrailInsight'`;
+/** Where items written with DuckDB's column names, as the Athena dialect spells them. */
+const athenaWhere = (items: string[]) => items.map((w) => w.replace(/"eventtime"/g, ATHENA_TIME).replace(/"eventid"/g, ATHENA_ID));
 
 /** The count over one row per eventId: a window for Athena, DISTINCT ON (a hash aggregate) for DuckDB. */
 const countSql = (source: string, where: string[]) =>
@@ -35,7 +45,7 @@ const countSql = (source: string, where: string[]) =>
     ? [
         'SELECT count(*) AS "calls"',
         'FROM (',
-        '  SELECT DISTINCT ON (COALESCE("eventid", CAST(gen_random_uuid() AS VARCHAR))) 1 AS trailql_one',
+        '  SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") 1 AS trailql_one',
         `  FROM ${source}`,
         `  WHERE ${where.join('\n    AND ')}`,
         ') t',
@@ -46,9 +56,12 @@ const countSql = (source: string, where: string[]) =>
         'FROM (',
         '  SELECT *',
         '  FROM (',
-        '  SELECT CASE WHEN "eventid" IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY "eventid") END AS trailql_rank',
+        '  SELECT k.*, row_number() OVER (PARTITION BY k.trailql_key0, k.trailql_key1, k.trailql_key2) AS trailql_rank',
+        '  FROM (',
+        `  SELECT "recipientaccountid" AS trailql_key0,\n    "awsregion" AS trailql_key1,\n    ${ATHENA_ID} AS trailql_key2`,
         `  FROM ${source}`,
-        `  WHERE ${where.join('\n    AND ')}`,
+        `  WHERE ${athenaWhere(where).join('\n    AND ')}`,
+        '  ) k',
         '  ) d',
         '  WHERE d.trailql_rank = 1',
         ') t',
@@ -62,6 +75,7 @@ const FILTER_WHERE = [
   '"eventsource" IN (?, ?)',
   '"awsregion" = ?',
   '"recipientaccountid" = ?',
+  INSIGHTS,
   '"eventname" IN (?, ?)',
   '"errorcode" IS NOT NULL',
   'strpos(lower("useragent"), lower(?)) > 0',
@@ -107,7 +121,7 @@ describe('apiCallsCount, pinned', () => {
   });
 
   test('no region or account restriction: athena restricts the timestamp only', () => {
-    const where = ['"eventtime" >= ?', '"eventtime" < ?', '"eventsource" IN (?, ?)'];
+    const where = ['"eventtime" >= ?', '"eventtime" < ?', '"eventsource" IN (?, ?)', INSIGHTS];
     const params = ['2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z', ...IOT_EVENT_SOURCES];
     for (const dialect of [athenaOrg, athenaSingle]) {
       const q = compile(dialect, apiCallsCountPlan({}, WINDOW), 2);
@@ -122,7 +136,7 @@ describe('apiCallsCount, pinned', () => {
   test('every event source served (EVENT_SOURCES=*): no event source predicate', () => {
     const q = compile(athenaOrg, apiCallsCountPlan({ accounts: ['111122223333', '444455556666'] }, WINDOW, []), 0);
     expect(q.sql).toBe(
-      countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"account" IN (?, ?)', '"eventtime" >= ?', '"eventtime" < ?', '"recipientaccountid" IN (?, ?)']),
+      countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"account" IN (?, ?)', '"eventtime" >= ?', '"eventtime" < ?', '"recipientaccountid" IN (?, ?)', INSIGHTS]),
     );
     expect(q.params).toEqual(['2026/03/14', '2026/03/14', '111122223333', '444455556666', '2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z', '111122223333', '444455556666']);
   });
@@ -154,14 +168,17 @@ describe('apiCalls pages', () => {
   test.each(Object.entries(DIALECTS))('%s: columns, keyset, order and LIMIT', (name, dialect) => {
     const q = compile(dialect, apiCallsPlan({ userNames: ['Admin'] }, WINDOW, { size: 50, cursor: CURSOR }), 1);
     for (const c of EVENT_COLUMNS) expect(q.sql).toContain(`t."${c.alias}"`);
-    const where = [
+    const duck = [
       '    AND "eventsource" IN (?, ?)',
+      `    AND ${INSIGHTS}`,
       '    AND COALESCE("useridentity"."username", "useridentity"."sessioncontext"."sessionissuer"."username") = ?',
       '    AND ("eventtime" < ? OR ("eventtime" = ? AND "eventid" < ?))',
     ];
-    const dedup = name === 'duckdb' ? [') t'] : ['  ) d', '  WHERE d.trailql_rank = 1', ') t'];
+    const where = name === 'duckdb' ? duck : athenaWhere(duck);
+    const dedup = name === 'duckdb' ? [') t'] : ['  ) k', '  ) d', '  WHERE d.trailql_rank = 1', ') t'];
     expect(q.sql).toContain([...where, ...dedup, 'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST', 'LIMIT 51'].join('\n'));
-    if (name === 'duckdb') expect(q.sql).toContain('SELECT DISTINCT ON (COALESCE("eventid", CAST(gen_random_uuid() AS VARCHAR))) "eventid" AS "event_id"');
+    if (name === 'duckdb') expect(q.sql).toContain('SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") "eventid" AS "event_id"');
+    else expect(q.sql).toContain(`${ATHENA_ID} AS "event_id"`);
     expect(q.sql.endsWith('\nLIMIT 51')).toBe(true);
     expect(q.params.slice(-4)).toEqual(['Admin', CURSOR[0], CURSOR[0], CURSOR[1]]);
     for (const v of ['Admin', CURSOR[0], CURSOR[1]]) expect(q.sql).not.toContain(v);

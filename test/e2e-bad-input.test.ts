@@ -118,7 +118,7 @@ describe('values', () => {
   test.each(['s3.amazonaws.com', 'iotevents.amazonaws.com.evil', 'IOTEVENTS.AMAZONAWS.COM'])('event source not served %p', (s) => refusedFilter({ eventSources: [s] })());
   test.each(['Create Detector', 'Describe;Drop', ''])('action %p', (a) => refusedFilter({ actions: [a] })());
   test.each(['arn:aws:iam::1:user/x', 'not-an-arn'])('caller ARN %p', (a) => refusedFilter({ callerArns: [a] })());
-  test('resourceName with a quote', refusedFilter({ resourceName: "model'--" }));
+  test('resourceName with a control character', refusedFilter({ resourceName: 'model\u0001' }));
   test('empty userAgentContains', refusedFilter({ userAgentContains: '' }));
 });
 

@@ -148,10 +148,17 @@ describe('actions and activity', () => {
 describe('IoT Events resources', () => {
   test('resource history: who created, changed and deleted it', async () => {
     const writes = all.filter((r) => r.readOnly === false && (r.requestParameters?.detectorModelName === 'boiler-temp' || r.requestParameters?.inputName === 'boiler-temp' || r.requestParameters?.alarmModelName === 'boiler-temp' || String(r.requestParameters?.resourceArn ?? '').endsWith('/boiler-temp')));
-    const data = await gql(`query($f: ApiCallFilter) { resource(name: "boiler-temp", filter: $f) { name changes { eventId action } created { eventId caller { arn } sourceIpAddress } } }`, { f: W });
+    const data = await gql(`query($f: ApiCallFilter) { resource(name: "boiler-temp", filter: $f) { name changes { eventId action }
+      instances { kind account region created { eventId caller { arn } sourceIpAddress } } } }`, { f: W });
     expect(new Set(data.resource.changes.map((c: { eventId: string }) => c.eventId))).toEqual(new Set(writes.map((r) => r.eventID)));
-    const creates = writes.filter((r) => r.eventName.startsWith('Create')).sort((a, b) => (a.eventTime < b.eventTime ? 1 : -1));
-    if (creates.length) expect(data.resource.created.eventId).toBe(creates[0].eventID);
+    // Per kind, account and region: the newest successful create.
+    const KINDS: Record<string, string> = { DetectorModel: 'detectorModel', Input: 'input', AlarmModel: 'alarmModel' };
+    for (const inst of data.resource.instances as { kind: string; account: string; region: string; created: { eventId: string } | null }[]) {
+      const creates = writes
+        .filter((r) => !r.errorCode && r.recipientAccountId === inst.account && r.awsRegion === inst.region && KINDS[r.eventName.replace(/^Create/, '')] === inst.kind && r.eventName.startsWith('Create'))
+        .sort((a, b) => (a.eventTime < b.eventTime ? 1 : -1));
+      expect(inst.created?.eventId ?? null).toBe(creates[0]?.eventID ?? null);
+    }
   });
 
   test('iotEventsResources on a call', async () => {

@@ -49,9 +49,12 @@ export interface ResourceRef {
 export interface ApiCallRecord {
   eventId: string;
   eventTime: Date;
+  /** eventTime as the record wrote it (eventTime is its canonical UTC reading). */
+  eventTimeRaw: string | null;
   eventVersion: string | null;
-  action: string;
-  eventSource: string;
+  /** eventName; null only for a record without one. */
+  action: string | null;
+  eventSource: string | null;
   region: string | null;
   account: string | null;
   sourceIpAddress: string | null;
@@ -180,9 +183,10 @@ export function apiCallFromRow(row: Row): ApiCallRecord {
   return {
     eventId: str(row.event_id) ?? '',
     eventTime: dateOf(str(row.event_time)) ?? new Date(0),
+    eventTimeRaw: str(row.event_time_raw),
     eventVersion: str(row.event_version),
-    action: str(row.event_name) ?? '',
-    eventSource: str(row.event_source) ?? '',
+    action: str(row.event_name),
+    eventSource: str(row.event_source),
     region: str(row.aws_region),
     account: str(row.recipient_account_id),
     sourceIpAddress: ip,

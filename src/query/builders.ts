@@ -67,10 +67,10 @@ const IDENTITY_ALIASES = [
 ];
 
 /**
- * The identity columns of a caller, as measures of a grouped row (the latest value of each), so a
- * row of `callers` can be read by the same mapper as a single call.
+ * The identity columns of a caller, as measures of a grouped row (each the value of the caller's
+ * newest call), so a row of `callers` can be read by the same mapper as a single call.
  */
 export const CALLER_IDENTITY: readonly NamedMeasure[] = EVENT_COLUMNS.filter((c: Projection) => IDENTITY_ALIASES.includes(c.alias)).map((c) => ({
   alias: c.alias,
-  m: { k: 'max', e: c.e },
+  m: { k: 'latest', e: c.e },
 }));

@@ -5,7 +5,7 @@
  * base are inlined, escaped.
  */
 import { CompiledQuery, PartitionSpec, SqlValue } from '../engines/engine';
-import { AggregateQuery, Cond, EventsQuery, Expr, Measure, Pred, QueryPlan, Value, and, or, val } from './plan';
+import { AggregateQuery, Cond, DerivedName, EventsQuery, Expr, Measure, Pred, QueryPlan, Value, and, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 
@@ -20,11 +20,18 @@ export interface Dialect {
   toJson(of: string): string;
   /** JSON array text of the distinct non-null values of `of`, sorted, at most `limit`. */
   distinctValues(of: string, limit: number): string;
+  /** A derived value (fields.ts DERIVED): a column of the engine's source, or computed from the record. */
+  derived(ctx: CompileContext, name: DerivedName): string;
+  /** Lower-case hex SHA-256 of a text's UTF-8 bytes. */
+  sha256Hex(of: string): string;
+  /** ISO-8601 date-time text to `yyyy-MM-ddTHH:mm:ssZ` in UTC; NULL when it cannot be parsed. */
+  utcTime(of: string): string;
   /**
    * A SELECT of `columns` (each `<expr> AS <alias>`; it may yield more) from `source` where `where`,
-   * one row per eventId: records sharing an eventId count once, records without one each count.
+   * one row per `key` (account, region, event id: what CloudTrail repeats when it delivers a call
+   * again): records sharing it count once.
    */
-  distinctEvents(columns: readonly string[], source: string, where: string): string;
+  distinctEvents(columns: readonly string[], source: string, where: string, key: readonly string[]): string;
 }
 
 export class CompileContext {
@@ -70,6 +77,12 @@ export function expr(ctx: CompileContext, e: Expr): string {
       return `lower(${expr(ctx, e.of)})`;
     case 'toJson':
       return ctx.dialect.toJson(expr(ctx, e.of));
+    case 'derived':
+      return ctx.dialect.derived(ctx, e.name);
+    case 'sha256Hex':
+      return ctx.dialect.sha256Hex(expr(ctx, e.of));
+    case 'utcTime':
+      return ctx.dialect.utcTime(expr(ctx, e.of));
     case 'bucket': {
       const t = expr(ctx, e.of);
       if (e.interval === 'hour') return `(substr(${t}, 1, 13) || ':00:00Z')`;
@@ -159,6 +172,7 @@ export function pred(ctx: CompileContext, p: Pred): string {
 }
 
 function measure(ctx: CompileContext, m: Measure, inputAlias: string): string {
+  if (m.k === 'latest') return `max_by(t.${inputAlias}, t.${inputAlias}_at)`;
   switch (m.k) {
     case 'count':
       return 'count(*)';
@@ -179,14 +193,28 @@ function measure(ctx: CompileContext, m: Measure, inputAlias: string): string {
 function whereClause(ctx: CompileContext, plan: QueryPlan, partitions: PartitionSpec): string {
   const items = [
     ...ctx.dialect.partitionPredicates(ctx, partitions),
-    pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: { v: isoSeconds(plan.scan.from) } }),
-    pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '<', value: { v: isoSeconds(plan.scan.to) } }),
+    ...(plan.kind === 'aggregate' && plan.untimed
+      ? [cond(ctx, { k: 'isNull', e: FIELDS.eventTime })]
+      : [
+          pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: { v: isoSeconds(plan.scan.from) } }),
+          pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '<', value: { v: isoSeconds(plan.scan.to) } }),
+        ]),
     ...(plan.scan.eventSources.length ? [pred(ctx, { k: 'in', e: FIELDS.eventSource, values: plan.scan.eventSources.map((v) => ({ v })) })] : []),
     ...(plan.scan.regions.length ? [pred(ctx, { k: 'in', e: FIELDS.region, values: plan.scan.regions.map((v) => ({ v })) })] : []),
     ...(plan.scan.accounts.length ? [pred(ctx, { k: 'in', e: FIELDS.account, values: plan.scan.accounts.map((v) => ({ v })) })] : []),
+    // Insights events are findings about calls, not calls.
+    `COALESCE(${expr(ctx, FIELDS.eventType)}, '') <> ${literal(INSIGHT_EVENT_TYPE)}`,
     ...plan.where.map((p) => pred(ctx, p)),
   ];
   return items.join('\n    AND ');
+}
+
+/** eventType of CloudTrail Insights events. */
+export const INSIGHT_EVENT_TYPE = 'AwsCloudTrailInsight';
+
+/** What CloudTrail repeats when it delivers a call again: one row per account, region and event id. */
+function dedupKey(ctx: CompileContext): string[] {
+  return [FIELDS.account, FIELDS.region, FIELDS.eventId].map((e) => expr(ctx, e));
 }
 
 /** Events after `after` in the newest-first order: older, or as old with a smaller id. */
@@ -197,13 +225,13 @@ function keyset(after: { readonly time: string; readonly id: string }): Pred {
   );
 }
 
-/** CloudTrail's eventTime format, optionally with fractions of a second. */
-const CLOUDTRAIL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+/** The canonical eventTime every engine compares on (fields.ts DERIVED). */
+const CLOUDTRAIL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 
 /**
  * Where a scan ending at `to` may end for a keyset after an event at `time`: calls up to that
- * second all fall before the next second. eventTime compares as text, so only a time in
- * CloudTrail's own format moves the end (any other text leaves it where it was).
+ * second all fall before the next second. Only a time in the canonical form moves the end (any
+ * other text leaves it where it was).
  */
 export function keysetEnd(to: Date, time: string): Date {
   const at = CLOUDTRAIL_TIME.test(time) ? Date.parse(time) : NaN;
@@ -217,10 +245,17 @@ export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** `distinctEvents` with a window: the first row of each eventId (any engine with window functions). */
-export function distinctEventsByRank(columns: readonly string[], source: string, where: string): string {
-  const rank = `CASE WHEN "eventid" IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY "eventid") END AS ${DEDUP_RANK}`;
-  return `SELECT *\n  FROM (\n  SELECT ${[...columns, rank].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n  ) d\n  WHERE d.${DEDUP_RANK} = 1`;
+/**
+ * `distinctEvents` with a window: the first row of each key (any engine with window functions).
+ * The key is computed as columns first and the window partitions by those (plain column
+ * references, which every Trino grammar takes).
+ */
+export function distinctEventsByRank(columns: readonly string[], source: string, where: string, key: readonly string[]): string {
+  const keys = key.map((k, i) => `${k} AS trailql_key${i}`);
+  const rank = `row_number() OVER (PARTITION BY ${key.map((_, i) => `k.trailql_key${i}`).join(', ')}) AS ${DEDUP_RANK}`;
+  return (
+    `SELECT *\n  FROM (\n  SELECT k.*, ${rank}\n  FROM (\n  SELECT ${[...columns, ...keys].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n  ) k\n  ) d\n  WHERE d.${DEDUP_RANK} = 1`
+  );
 }
 
 function limitLiteral(n: number): string {
@@ -239,7 +274,7 @@ function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: Parti
   const inner = select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`);
   const where = whereClause(ctx, plan, partitions);
   const outer = select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ');
-  const deduped = `SELECT ${outer}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where)}\n) t`;
+  const deduped = `SELECT ${outer}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t`;
   if (!plan.perGroup) return `${deduped}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
   const order = plan.orderBy.map((o) => `g.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
   const groupRank = `row_number() OVER (PARTITION BY g.${quoteIdent(plan.perGroup.alias)} ORDER BY ${order}) AS ${GROUP_RANK}`;
@@ -257,12 +292,14 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
     const input = `m${i}`;
     if (m.k === 'countErrors') inner.push(`${expr(ctx, FIELDS.errorCode)} AS ${input}`);
     else if (m.k !== 'count') inner.push(`${expr(ctx, m.e)} AS ${input}`);
+    // The newest event wins; its id breaks a tie of times, so every engine picks the same one.
+    if (m.k === 'latest') inner.push(`${expr(ctx, { k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] })} AS ${input}_at`);
     outer.push(`${measure(ctx, m, input)} AS ${quoteIdent(alias)}`);
   });
   const where = whereClause(ctx, plan, partitions);
   const groupBy = plan.groupBy.length ? `\nGROUP BY ${plan.groupBy.map((g) => `t.${quoteIdent(g.alias)}`).join(', ')}` : '';
   return (
-    `SELECT ${outer.join(', ')}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where)}\n) t` +
+    `SELECT ${outer.join(', ')}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t` +
     `${groupBy}${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`
   );
 }
@@ -280,7 +317,9 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
     plan.kind === 'events' && plan.after
       ? { ...plan, scan: { ...plan.scan, to: keysetEnd(plan.scan.to, plan.after.time) }, where: [...plan.where, keyset(plan.after)] }
       : plan;
-  const partitions = partitionsFor(bounded.scan, marginDays);
+  // The day folders are the window's, whatever the cursor: a record delivered late sits in a folder
+  // after its day, up to the window's end plus the margin, and the count reads those folders too.
+  const partitions = partitionsFor({ ...bounded.scan, to: plan.scan.to }, marginDays);
   const sql = bounded.kind === 'events' ? compileEvents(ctx, bounded, partitions) : compileAggregate(ctx, bounded, partitions);
   return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: plan.scan.from, to: plan.scan.to }, label: plan.label });
 }

@@ -4,7 +4,7 @@
  * becomes an identifier in SQL.
  */
 import { CATEGORY_RAW_TYPES, CallerCategory, RAW_IDENTITY_TYPES } from '../domain/identity';
-import { Cond, Expr, Projection, col, constant } from './plan';
+import { Cond, DerivedName, Expr, Projection, col, constant } from './plan';
 
 const ui = (...path: string[]) => col('useridentity', ...path);
 const issuer = (name: string) => ui('sessioncontext', 'sessionissuer', name);
@@ -63,12 +63,77 @@ const principalExpr: Expr = {
   otherwise: callerKeyExpr,
 };
 
+/** Prefix of the id given to a record without an eventID (eventVersion 1.0). */
+export const SYNTHETIC_ID_PREFIX = 'synthetic-';
+
+/**
+ * What a synthetic id is a hash of: these fields of the record as CloudTrail wrote them (eventTime
+ * in its original text), each NULL as '', joined by newlines. Only scalar fields: JSON payloads
+ * are re-serialised differently by each engine. Two records without eventID alike in all of these
+ * are taken for one call delivered twice.
+ */
+const SYNTHETIC_ID_FIELDS: readonly Expr[] = [
+  col('eventversion'),
+  col('eventtime'),
+  col('eventsource'),
+  col('eventname'),
+  col('awsregion'),
+  col('recipientaccountid'),
+  col('sourceipaddress'),
+  col('useragent'),
+  ui('type'),
+  ui('principalid'),
+  ui('arn'),
+  ui('accountid'),
+  ui('accesskeyid'),
+  ui('username'),
+  ui('invokedby'),
+  col('requestid'),
+  col('errorcode'),
+  col('errormessage'),
+];
+
+/** The record columns the derived values are computed from (CloudTrail's spelling). */
+export const DERIVED_INPUTS: Record<DerivedName, readonly string[]> = {
+  eventTime: ['eventTime'],
+  eventTimeRaw: ['eventTime'],
+  eventId: ['eventID', 'eventVersion', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'recipientAccountId', 'sourceIPAddress', 'userAgent', 'userIdentity', 'requestID', 'errorCode', 'errorMessage'],
+};
+
+/**
+ * How each derived value comes from the record's own columns, the same on every engine: eventTime
+ * in canonical UTC (`yyyy-MM-ddTHH:mm:ssZ`, fractions dropped; NULL when it cannot be parsed), its
+ * original text, and the eventID or, when there is none, `synthetic-` + SHA-256 (hex) of the
+ * fields above.
+ */
+export const DERIVED: Record<DerivedName, Expr> = {
+  eventTime: { k: 'utcTime', of: col('eventtime') },
+  eventTimeRaw: col('eventtime'),
+  eventId: {
+    k: 'coalesce',
+    items: [
+      col('eventid'),
+      {
+        k: 'concat',
+        items: [
+          constant(SYNTHETIC_ID_PREFIX),
+          { k: 'sha256Hex', of: { k: 'concat', items: SYNTHETIC_ID_FIELDS.flatMap((e, i) => [...(i ? [constant('\n')] : []), { k: 'coalesce', items: [e, constant('')] } as Expr]) } },
+        ],
+      },
+    ],
+  },
+};
+
+const derived = (name: DerivedName): Expr => ({ k: 'derived', name });
+
 const requestParam = (path: string): Expr => ({ k: 'jsonText', of: col('requestparameters'), path });
 
 /** Named expressions filters and groupings may use. */
 export const FIELDS = {
-  eventTime: col('eventtime'),
-  eventId: col('eventid'),
+  eventTime: derived('eventTime'),
+  eventTimeRaw: derived('eventTimeRaw'),
+  eventId: derived('eventId'),
+  eventType: col('eventtype'),
   eventName: col('eventname'),
   eventSource: col('eventsource'),
   region: col('awsregion'),
@@ -105,8 +170,9 @@ const p = (alias: string, e: Expr): Projection => ({ alias, e });
  * `ApiCall`. Aliases are the row keys the mapper reads.
  */
 export const EVENT_COLUMNS: readonly Projection[] = [
-  p('event_id', col('eventid')),
-  p('event_time', col('eventtime')),
+  p('event_id', derived('eventId')),
+  p('event_time', derived('eventTime')),
+  p('event_time_raw', derived('eventTimeRaw')),
   p('event_version', col('eventversion')),
   p('event_source', col('eventsource')),
   p('event_name', col('eventname')),

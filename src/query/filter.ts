@@ -38,7 +38,8 @@ const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]{1,1024}$/
 const SERVICE_PRINCIPAL = /^[a-z0-9.-]{1,128}\.amazonaws\.com(\.cn)?$/;
 const ACCESS_KEY = /^[A-Z0-9]{16,128}$/;
 const ERROR_CODE = /^[A-Za-z0-9._:-]{1,128}$/;
-const RESOURCE_NAME = /^[A-Za-z0-9_.:\-]{1,256}$/;
+/** Any name a record can hold (spaces, parentheses, ...): it is bound as a value, never SQL text. */
+const RESOURCE_NAME = /^[^\u0000-\u001f\u007f]{1,256}$/u;
 
 /**
  * Longest value accepted: every value must fit an Athena execution parameter, which carries it as
@@ -156,8 +157,8 @@ export function validateFilter(filter: CallFilter | null | undefined, allowedSou
 
   if (f.resourceName !== undefined && f.resourceName !== null) {
     const name = f.resourceName;
-    if (!RESOURCE_NAME.test(name)) {
-      throw new BadInputError('filter.resourceName: 1 to 256 letters, digits, "_", "-", "." or ":"', 'filter.resourceName');
+    if (typeof name !== 'string' || !RESOURCE_NAME.test(name) || !fitsLiteral(name)) {
+      throw new BadInputError('filter.resourceName: 1 to 256 characters, no control characters', 'filter.resourceName');
     }
     preds.push(
       or(

@@ -28,7 +28,20 @@ export type Expr =
    * A struct or array column as JSON text. Engines differ in the shape (Trino casts rows to
    * positional arrays, DuckDB to objects); the row mapper reads both.
    */
-  | { readonly k: 'toJson'; readonly of: Expr };
+  | { readonly k: 'toJson'; readonly of: Expr }
+  /**
+   * A value every engine derives from the record the same way (fields.ts DERIVED): the canonical
+   * UTC eventTime, its original text, the eventID or a synthetic one. An engine whose source
+   * already holds it (DuckDB's reader, the Parquet store) reads a column; others compute it.
+   */
+  | { readonly k: 'derived'; readonly name: DerivedName }
+  /** Lower-case hex SHA-256 of the UTF-8 text. */
+  | { readonly k: 'sha256Hex'; readonly of: Expr }
+  /** An ISO-8601 date-time text (any offset, `T` or space, fractions) as `yyyy-MM-ddTHH:mm:ssZ` in UTC; NULL when unparseable. */
+  | { readonly k: 'utcTime'; readonly of: Expr };
+
+/** Values derived from a record on every engine alike. */
+export type DerivedName = 'eventTime' | 'eventTimeRaw' | 'eventId';
 
 /** Conditions that contain no user values: usable in SELECT and GROUP BY on every engine. */
 export type Cond =
@@ -83,6 +96,8 @@ export type Measure =
   | { readonly k: 'countErrors' }
   | { readonly k: 'min'; readonly e: Expr }
   | { readonly k: 'max'; readonly e: Expr }
+  /** The value of `e` in the newest event of the group (by eventTime; NULL-valued events ignored). */
+  | { readonly k: 'latest'; readonly e: Expr }
   | { readonly k: 'countDistinct'; readonly e: Expr }
   /** Distinct non-null values as a JSON array text, at most `limit` of them. */
   | { readonly k: 'distinctValues'; readonly e: Expr; readonly limit: number };
@@ -125,6 +140,11 @@ export interface AggregateQuery {
   readonly limit: number;
   /** Rows to skip (offset paging of grouped answers). */
   readonly offset?: number;
+  /**
+   * Only the records of the window's day folders whose eventTime cannot be read (no window can
+   * hold them), in place of the records of the window.
+   */
+  readonly untimed?: boolean;
 }
 
 export type QueryPlan = EventsQuery | AggregateQuery;

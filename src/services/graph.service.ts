@@ -26,6 +26,7 @@ import {
 } from '../domain/graph';
 import { classifySourceIp } from '../domain/ip';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
+import { IotEventsResourceKind, iotEventsResourcesOf } from '../domain/iotevents-resources';
 import { Row } from '../engines/engine';
 import { BadInputError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, SOURCE_IP_STATS } from '../query/builders';
@@ -40,11 +41,12 @@ export type CallerOrder = 'CALLS_DESC' | 'ERRORS_DESC' | 'LAST_SEEN_DESC' | 'KEY
 export type CallerGrouping = 'ARN' | 'PRINCIPAL';
 
 export interface SourceIpUsage extends Usage {
-  sourceIp: SourceIpNode;
+  /** Null for calls whose record has no source address. */
+  sourceIp: SourceIpNode | null;
 }
 export interface ActionUsage extends Usage {
-  action: string;
-  eventSource: string;
+  action: string | null;
+  eventSource: string | null;
 }
 export interface CallerUsage extends Usage {
   caller: CallerNode;
@@ -57,13 +59,28 @@ export interface GroupPage<T> {
   window: Window;
 }
 
+/** One resource: a name of one kind in one account and region. */
+export interface ResourceInstanceRecord {
+  kind: IotEventsResourceKind;
+  account: string | null;
+  region: string | null;
+  /** The newest successful create, update and delete (failed attempts never count). */
+  created: ApiCallNode | null;
+  lastUpdated: ApiCallNode | null;
+  deleted: ApiCallNode | null;
+  /** Write calls that failed (an errorCode), newest first. */
+  failedAttempts: ApiCallNode[];
+}
+
 export interface ResourceHistoryRecord {
   name: string;
   window: Window;
   changes: ApiCallNode[];
+  instances: ResourceInstanceRecord[];
   created: ApiCallNode | null;
   lastUpdated: ApiCallNode | null;
   deleted: ApiCallNode | null;
+  failedAttempts: ApiCallNode[];
 }
 
 const MAX_NESTED = 500;
@@ -280,16 +297,16 @@ export class GraphService {
 
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<SourceIpUsage[]> {
     return this.breakdown(`callerSourceIps:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.sourceIp, [], this.nestedKey(node.key, filter, node.window, first), (r, window) => {
-      const address = String(r.group_key ?? '');
-      return { ...usageFromRow(r), sourceIp: { address, kind: classifySourceIp(address), window } };
+      const address = r.group_key === null || r.group_key === undefined ? null : String(r.group_key);
+      return { ...usageFromRow(r), sourceIp: address === null ? null : { address, kind: classifySourceIp(address), window } };
     });
   }
 
   callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<ActionUsage[]> {
     return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }], this.nestedKey(node.key, filter, node.window, first), (r) => ({
       ...usageFromRow(r),
-      action: String(r.group_key),
-      eventSource: String(r.event_source),
+      action: r.group_key === null || r.group_key === undefined ? null : String(r.group_key),
+      eventSource: r.event_source === null || r.event_source === undefined ? null : String(r.event_source),
     }));
   }
 
@@ -374,7 +391,7 @@ export class GraphService {
           const m = new Map<string, { code: string; calls: number }[]>();
           for (const r of errors) {
             const id = `${r.action}\u0000${r.event_source}`;
-            m.set(id, [...(m.get(id) ?? []), { code: String(r.error_code), calls: Number(r.calls) }]);
+            m.set(id, [...(m.get(id) ?? []), { code: String(r.error_code), calls: Number(r.calls) }]); // error_code is never NULL here (filtered)
           }
           return m;
         }));
@@ -404,7 +421,39 @@ export class GraphService {
     const merged: CallFilter = { ...(filter ?? {}), resourceName: name, actions: filter?.actions ?? WRITE_ACTIONS };
     const page = await this.trail.callsConnection('resource', merged, [], this.trail.deps.config.page.maxSize, null);
     const changes = page.edges.map((e) => e.node);
-    const latest = (prefix: string) => changes.find((c) => c.action.startsWith(prefix)) ?? null;
-    return { name, window: page.window, changes, created: latest('Create'), lastUpdated: latest('Update'), deleted: latest('Delete') };
+    const instances = resourceInstances(name, changes);
+    const only = instances.length === 1 ? instances[0] : undefined;
+    return {
+      name,
+      window: page.window,
+      changes,
+      instances,
+      created: only?.created ?? null,
+      lastUpdated: only?.lastUpdated ?? null,
+      deleted: only?.deleted ?? null,
+      failedAttempts: changes.filter((c) => c.errorCode !== null),
+    };
   }
+}
+
+/**
+ * A name's history split by what it names: kind, account and region (the same name in two
+ * accounts is two resources). Only successful calls are creations, updates and deletions.
+ * `changes` is newest first, so the first match is the newest.
+ */
+export function resourceInstances(name: string, changes: readonly ApiCallNode[]): ResourceInstanceRecord[] {
+  const out = new Map<string, ResourceInstanceRecord>();
+  for (const call of changes) {
+    const kinds = new Set(iotEventsResourcesOf(call).filter((r) => r.name === name).map((r) => r.kind));
+    for (const kind of kinds) {
+      const id = JSON.stringify([kind, call.account, call.region]);
+      const inst = out.get(id) ?? { kind, account: call.account, region: call.region, created: null, lastUpdated: null, deleted: null, failedAttempts: [] };
+      out.set(id, inst);
+      if (call.errorCode !== null) inst.failedAttempts.push(call);
+      else if (call.action?.startsWith('Create')) inst.created ??= call;
+      else if (call.action?.startsWith('Update')) inst.lastUpdated ??= call;
+      else if (call.action?.startsWith('Delete')) inst.deleted ??= call;
+    }
+  }
+  return [...out.values()];
 }

@@ -37,6 +37,8 @@ export interface Connection<T> {
   window: Window;
   /** Runs the count for this connection's filter when a client asks for it. */
   totalCount: () => Promise<number>;
+  /** Records of the same filter in the window's day folders whose eventTime cannot be read (never in any window). */
+  untimedCount?: () => Promise<number>;
 }
 
 /** Shared, long-lived parts; a TrailService is made from them per request. */
@@ -145,7 +147,10 @@ export class TrailService {
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
     };
     const rows = await this.newestRows(plan);
-    return this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
+    return {
+      ...this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra])),
+      untimedCount: () => this.countCalls(scan, [...where, ...extra], true),
+    };
   }
 
   /**
@@ -187,8 +192,19 @@ export class TrailService {
     return checkPageSize(first, this.deps.config.page.defaultSize, this.deps.config.page.maxSize);
   }
 
-  async countCalls(scan: Scan, where: Pred[]): Promise<number> {
-    const plan: AggregateQuery = { kind: 'aggregate', label: 'apiCallsCount', scan, where, groupBy: [], measures: [{ alias: 'calls', m: { k: 'count' } }], orderBy: [], limit: 1 };
+  /** Calls in the window, or (`untimed`) records of its day folders whose eventTime cannot be read. */
+  async countCalls(scan: Scan, where: Pred[], untimed = false): Promise<number> {
+    const plan: AggregateQuery = {
+      kind: 'aggregate',
+      label: untimed ? 'untimedCount' : 'apiCallsCount',
+      scan,
+      where,
+      groupBy: [],
+      measures: [{ alias: 'calls', m: { k: 'count' } }],
+      orderBy: [],
+      limit: 1,
+      ...(untimed ? { untimed } : {}),
+    };
     const rows = await this.run(plan);
     return Number(rows[0]?.calls ?? 0);
   }

@@ -16,6 +16,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { jsonRecords } from '../engines/duckdb/dialect';
+import { useUtc } from '../engines/duckdb/driver';
 import { literal } from '../query/compiler';
 import {
   MANIFEST_FILE,
@@ -270,6 +271,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   if (options.threads) dbOptions.threads = String(options.threads);
   if (options.memoryLimit) dbOptions.memory_limit = options.memoryLimit;
   const instance = work.some((w) => w.action === 'compact') ? await DuckDBInstance.create(':memory:', dbOptions) : undefined;
+  if (instance) await useUtc(instance);
 
   /**
    * Where the eventIds of earlier days come from: a day stored up to date (written earlier in this

@@ -10,6 +10,20 @@ import { encodeExecutionParameter } from '../../src/engines/athena/driver';
 import { RECORDS_COLUMNS } from '../../src/engines/duckdb/record-schema';
 import { listRecordFiles } from './records';
 
+/**
+ * Trino functions DuckDB spells differently, in a schema searched first (they may shadow DuckDB's
+ * own of the same name). `to_utf8`, `sha256` and `to_hex` map varchar -> varbinary -> varbinary ->
+ * upper-case hex as Trino's do; `date_format` takes MySQL's `%i` (minutes) and `%s` (seconds).
+ */
+const TRINO_MACROS = [
+  `CREATE MACRO trino.to_utf8(s) AS encode(s)`,
+  `CREATE MACRO trino.sha256(b) AS unhex(main.sha256(b))`,
+  `CREATE MACRO trino.to_hex(b) AS hex(b)`,
+  `CREATE MACRO trino.from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
+  `CREATE MACRO trino.at_timezone(t, z) AS timezone(z, t)`,
+  `CREATE MACRO trino.date_format(t, f) AS strftime(t, replace(replace(f, '%i', '%M'), '%s', '%S'))`,
+];
+
 const MACROS = [
   `CREATE MACRO json_extract_scalar(j, p) AS CASE WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END`,
   `CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p)`,
@@ -48,7 +62,9 @@ export class AthenaSqlOnDuckDb implements Engine {
     const c = await DuckDBConnection.create(instance);
     const files = listRecordFiles(trailDir).map((f) => `'${f.replace(/'/g, "''")}'`);
     await c.run(`CREATE SCHEMA "${database}"`);
-    for (const m of MACROS) await c.run(m);
+    await c.run("SET GLOBAL TimeZone = 'UTC'");
+    await c.run('CREATE SCHEMA trino');
+    for (const m of [...MACROS, ...TRINO_MACROS]) await c.run(m);
     await c.run(`
       CREATE TABLE "${database}"."${table}" AS
       SELECT unnest(r),
@@ -66,6 +82,7 @@ export class AthenaSqlOnDuckDb implements Engine {
     this.statements.push(sql);
     const c = await DuckDBConnection.create(this.instance);
     try {
+      await c.run("SET search_path = 'trino,main'");
       const reader = await c.runAndReadAll(sql);
       const rows: Row[] = reader.getRowObjectsJS().map((r) => {
         const row: Row = {};

@@ -1,5 +1,6 @@
 import { PartitionSpec } from '../engine';
-import { CompileContext, Dialect, distinctEventsByRank, quoteIdent } from '../../query/compiler';
+import { CompileContext, Dialect, distinctEventsByRank, expr, quoteIdent } from '../../query/compiler';
+import { DERIVED } from '../../query/fields';
 
 export interface AthenaTableRef {
   readonly database: string;
@@ -32,6 +33,12 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     toJson: (of) => `json_format(CAST(${of} AS JSON))`,
     distinctValues: (of, limit) =>
       `json_format(CAST(slice(array_sort(array_agg(DISTINCT ${of}) FILTER (WHERE ${of} IS NOT NULL)), 1, ${limit}) AS JSON))`,
+    // The table holds the records as CloudTrail wrote them: derived values are computed.
+    derived: (ctx, name) => expr(ctx, DERIVED[name]),
+    sha256Hex: (of) => `lower(to_hex(sha256(to_utf8(${of}))))`,
+    // from_iso8601_timestamp reads `T` forms with any offset (none: the session's zone, UTC on
+    // Athena); a space between date and time is CloudTrail-adjacent and read alike.
+    utcTime: (of) => `date_format(at_timezone(try(from_iso8601_timestamp(replace(${of}, ' ', 'T'))), 'UTC'), '%Y-%m-%dT%H:%i:%sZ')`,
     distinctEvents: distinctEventsByRank,
   };
 }

@@ -1,6 +1,8 @@
 import { PartitionSpec } from '../engine';
-import { CompileContext, Dialect, literal } from '../../query/compiler';
-import { RECORDS_COLUMNS, RECORD_COLUMN_NAMES, recordStructure, recordsColumns } from './record-schema';
+import { CompileContext, Dialect, expr, literal, quoteIdent } from '../../query/compiler';
+import { DERIVED, DERIVED_INPUTS } from '../../query/fields';
+import { DerivedName } from '../../query/plan';
+import { RECORD_COLUMN_NAMES, SOURCE_COLUMN_NAMES, recordStructure, recordsColumns } from './record-schema';
 
 export interface RecordsOptions {
   /** Only these top-level record columns (same order and types); default all. */
@@ -13,18 +15,43 @@ export interface RecordsOptions {
   readonly eventSources?: readonly string[];
 }
 
+/** The source columns DuckDB derives while reading (fields.ts DERIVED), by the name the source gives them. */
+const DERIVED_COLUMNS: Record<string, DerivedName> = { eventTime: 'eventTime', eventTimeRaw: 'eventTimeRaw', eventID: 'eventId' };
+
+/**
+ * The select list turning raw record columns into the source's: eventTime in canonical UTC, its
+ * original text as eventTimeRaw, eventID or a synthetic one (computed as every engine does).
+ */
+function derivedSelect(names: readonly string[]): string {
+  const ctx = new CompileContext(duckdbDialect);
+  return names
+    .map((n) => {
+      const d = DERIVED_COLUMNS[n];
+      return d ? `${expr(ctx, DERIVED[d])} AS "${n}"` : `"${n}"`;
+    })
+    .join(', ');
+}
+
+/** The raw record columns the source columns `names` are made from, in the record's order. */
+function rawColumns(names: readonly string[]): string[] {
+  const needed = new Set(names.flatMap((n) => (DERIVED_COLUMNS[n] ? DERIVED_INPUTS[DERIVED_COLUMNS[n]] : [n])));
+  return RECORD_COLUMN_NAMES.filter((c) => needed.has(c));
+}
+
 /**
  * One row per record of the `{"Records":[...]}` files in `fileList` (a list expression or `?`),
- * with the CloudTrail record's columns.
+ * with the source's columns (SOURCE_COLUMN_NAMES): the CloudTrail record's, some derived.
  */
 export function jsonRecords(fileList: string, options: RecordsOptions = {}): string {
   const read = (columns: string) => `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = 1073741824)`;
-  const { columns, eventSources } = options;
-  if (!eventSources?.length) return `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM ${read(columns ? recordsColumns(columns) : RECORDS_COLUMNS)}))`;
-  return (
-    `(SELECT unnest(json_transform(r, ${literal(recordStructure(columns))})) FROM (SELECT unnest("Records") AS r FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
-    `WHERE json_extract_string(r, '$.eventSource') IN (${eventSources.map(literal).join(', ')}))`
-  );
+  const { eventSources } = options;
+  const names = SOURCE_COLUMN_NAMES.filter((c) => !options.columns || options.columns.includes(c));
+  const raw = rawColumns(names);
+  const records = !eventSources?.length
+    ? `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM ${read(recordsColumns(raw))}))`
+    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))})) FROM (SELECT unnest("Records") AS r FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
+      `WHERE json_extract_string(r, '$.eventSource') IN (${eventSources.map(literal).join(', ')}))`;
+  return `(SELECT ${derivedSelect(names)} FROM ${records})`;
 }
 
 /**
@@ -32,15 +59,13 @@ export function jsonRecords(fileList: string, options: RecordsOptions = {}): str
  * named and typed alike and in the same order, so the two can be combined with UNION ALL.
  */
 export function parquetRecords(fileList: string, columns?: readonly string[]): string {
-  const names = RECORD_COLUMN_NAMES.filter((c) => !columns || columns.includes(c));
+  const names = SOURCE_COLUMN_NAMES.filter((c) => !columns || columns.includes(c));
   return `(SELECT ${names.map((c) => `"${c}"`).join(', ')} FROM read_parquet(${fileList}, hive_partitioning = false))`;
 }
 
-/** How every DuckDB statement keeps one row per eventId (see `distinctEvents`). */
-export const DISTINCT_EVENTS = 'SELECT DISTINCT ON (COALESCE("eventid", CAST(gen_random_uuid() AS VARCHAR))) ';
+/** How every DuckDB statement keeps one row per account, region and eventId (see `distinctEvents`). */
+export const DISTINCT_EVENTS = 'SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") ';
 
-/** The FROM item every DuckDB statement reads: the JSON files the driver binds to its first `?`. */
-export const JSON_SOURCE = `${jsonRecords('?')} AS trail`;
 
 /**
  * The record columns a statement reads: the compiler quotes every identifier in lower case, so a
@@ -49,7 +74,7 @@ export const JSON_SOURCE = `${jsonRecords('?')} AS trail`;
  */
 export function columnsUsed(sql: string): string[] {
   const text = sql.replace(JSON_SOURCE, '');
-  return RECORD_COLUMN_NAMES.filter((c) => text.includes(`"${c.toLowerCase()}"`));
+  return SOURCE_COLUMN_NAMES.filter((c) => text.includes(`"${c.toLowerCase()}"`));
 }
 
 /**
@@ -63,7 +88,7 @@ export function narrowSource(
   parts: { readonly parquet: boolean; readonly json: boolean },
   eventSources: readonly string[] | undefined,
 ): string {
-  const names = columns.length ? columns : RECORD_COLUMN_NAMES;
+  const names = columns.length ? columns : SOURCE_COLUMN_NAMES;
   const json = () => jsonRecords('?', { columns: names, eventSources });
   if (parts.parquet && parts.json) return `(SELECT * FROM ${parquetRecords('?', names)} UNION ALL SELECT * FROM ${json()}) AS trail`;
   if (parts.parquet) return `${parquetRecords('?', names)} AS trail`;
@@ -89,8 +114,16 @@ export const duckdbDialect: Dialect = {
   toJson: (of) => `CAST(to_json(${of}) AS VARCHAR)`,
   distinctValues: (of, limit) =>
     `CAST(to_json(list_slice(list_sort(list(DISTINCT ${of}) FILTER (WHERE ${of} IS NOT NULL)), 1, ${limit})) AS VARCHAR)`,
+  // The source already holds the derived values (jsonRecords, and the Parquet store written from it).
+  derived: (_ctx, name) => quoteIdent(name === 'eventId' ? 'eventid' : name.toLowerCase()),
+  sha256Hex: (of) => `sha256(${of})`,
+  // The engine's time zone is UTC (driver.ts), so a time without an offset is read as UTC.
+  utcTime: (of) => `strftime(try_cast(${of} AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%SZ')`,
   // DISTINCT ON is a hash aggregate keeping each key's first row, cheaper than a window over every
-  // row; a record without an eventId gets a key of its own.
+  // row; the key is always the source's account, region and eventid columns.
   distinctEvents: (columns, source, where) =>
     `${DISTINCT_EVENTS}${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}`,
 };
+
+/** The FROM item every DuckDB statement reads: the JSON files the driver binds to its first `?`. */
+export const JSON_SOURCE = `${jsonRecords('?')} AS trail`;

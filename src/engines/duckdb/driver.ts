@@ -49,6 +49,19 @@ function plain(value: unknown): string | number | boolean | null {
   return String(value);
 }
 
+/**
+ * Times are read and written in UTC whatever the host's zone: a record's eventTime without an
+ * offset is UTC (CloudTrail writes UTC), and the canonical form is formatted in UTC.
+ */
+export async function useUtc(instance: DuckDBInstance): Promise<void> {
+  const connection = await DuckDBConnection.create(instance);
+  try {
+    await connection.run("SET GLOBAL TimeZone = 'UTC'");
+  } finally {
+    connection.closeSync();
+  }
+}
+
 /** Embedded DuckDB reading the trail folder directly; one connection per query. */
 export class DuckDbEngine implements Engine {
   readonly name = 'duckdb';
@@ -77,6 +90,7 @@ export class DuckDbEngine implements Engine {
     if (settings.threads) options.threads = String(settings.threads);
     if (settings.memoryLimit) options.memory_limit = settings.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', options);
+    await useUtc(instance);
     if (settings.parquetDir) {
       // The store's files are read by many queries: keep their footers (DuckDB re-reads a file's
       // footer when the file is newer than what it kept, and compact writes new files).

@@ -30,12 +30,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import { dayPath } from '../../trail/layout';
 import * as path from 'node:path';
-import { RECORDS_COLUMNS } from './record-schema';
+import { jsonRecords } from './dialect';
 import { DayFolder, mtimeNsNow, trailRoot } from './trail-files';
 
-export const STORE_FORMAT = 2;
-/** Changes whenever the record schema does: a store made with another schema is not read. */
-export const STORE_SCHEMA = createHash('sha256').update(RECORDS_COLUMNS).digest('hex').slice(0, 16);
+/** 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs (stores of earlier formats are rewritten). */
+export const STORE_FORMAT = 3;
+/**
+ * Changes whenever the source's columns do (the record schema, or how eventTime and eventID are
+ * derived): a store made with another schema is not read.
+ */
+export const STORE_SCHEMA = createHash('sha256').update(jsonRecords('?')).digest('hex').slice(0, 16);
 /** Default store location, beside `AWSLogs/` in the trail folder. */
 export const STORE_DIR_NAME = '.trailql-parquet';
 export const MANIFEST_FILE = 'manifest.json';

@@ -68,6 +68,13 @@ export const RECORDS_COLUMNS = `{'Records': '${typeText(RECORD).replace(/'/g, "'
 export const RECORD_COLUMN_NAMES: readonly string[] = Object.keys(RECORD);
 
 /**
+ * The columns of the engine's source (JSON reader and Parquet store alike): the record's, with
+ * eventTime in canonical UTC, eventID never NULL (a synthetic one when the record has none) and
+ * eventTimeRaw, eventTime's original text (see dialect.ts `jsonRecords`).
+ */
+export const SOURCE_COLUMN_NAMES: readonly string[] = [...RECORD_COLUMN_NAMES, 'eventTimeRaw'];
+
+/**
  * `RECORDS_COLUMNS` keeping only some top-level columns (same order, same types): DuckDB then
  * turns only those fields of each record into values, which is most of the cost of reading JSON.
  */

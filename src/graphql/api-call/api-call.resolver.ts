@@ -26,6 +26,15 @@ export class ApiCallConnectionResolver {
   totalCount(@Root() connection: ApiCallConnection): Promise<number> {
     return connection.totalCount();
   }
+
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description:
+      'Null on nested connections. Records matching the filter in the day folders this window reads whose eventTime cannot be read as a date-time: no window holds them, so they are in no page and no count (one more query, only when asked for).',
+  })
+  untimedRecords(@Root() connection: ApiCallConnection): Promise<number | null> {
+    return connection.untimedCount ? connection.untimedCount() : Promise.resolve(null);
+  }
 }
 
 @Resolver(() => ApiCall)

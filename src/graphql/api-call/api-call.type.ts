@@ -103,20 +103,25 @@ export class TlsDetails {
     'One API call: one CloudTrail record. CloudTrail delivers at least once; records sharing an eventId are one call and appear once.',
 })
 export class ApiCall {
-  @Field(() => ID)
+  @Field(() => ID, {
+    description: 'CloudTrail\'s eventID; for a record without one (eventVersion 1.0), `synthetic-` and the SHA-256 of its fields (the same on every engine and run).',
+  })
   eventId!: string;
 
-  @Field({ description: 'When the call was made (UTC).' })
+  @Field({ description: 'When the call was made (UTC): the record\'s eventTime read in any ISO-8601 form and normalised.' })
   eventTime!: Date;
+
+  @Field(() => String, { nullable: true, description: 'eventTime exactly as the record wrote it.' })
+  eventTimeRaw!: string | null;
 
   @Field(() => String, { nullable: true })
   eventVersion!: string | null;
 
-  @Field({ description: 'The API action: eventName, e.g. CreateDetectorModel.' })
-  action!: string;
+  @Field(() => String, { nullable: true, description: 'The API action: eventName, e.g. CreateDetectorModel.' })
+  action!: string | null;
 
-  @Field()
-  eventSource!: string;
+  @Field(() => String, { nullable: true })
+  eventSource!: string | null;
 
   @Field(() => String, { nullable: true, description: 'awsRegion.' })
   region!: string | null;
@@ -228,4 +233,5 @@ export class ApiCallConnection {
 
   /** Counts the calls of the whole window; resolved only when asked for. */
   totalCount!: () => Promise<number>;
+  untimedCount?: () => Promise<number>;
 }

@@ -75,16 +75,16 @@ export class SourceIpStats extends UsageFields {
 
 @ObjectType({ description: 'A source address a caller used, with the caller\'s calls from it.' })
 export class CallerSourceIp extends UsageFields {
-  @Field(() => SourceIp)
-  sourceIp!: SourceIp;
+  @Field(() => SourceIp, { nullable: true, description: 'Null for calls whose record names no source address.' })
+  sourceIp!: SourceIp | null;
 }
 
 @ObjectType({ description: 'An action a caller made, with the caller\'s calls of it.' })
 export class CallerAction extends UsageFields {
-  @Field()
-  action!: string;
-  @Field()
-  eventSource!: string;
+  @Field(() => String, { nullable: true })
+  action!: string | null;
+  @Field(() => String, { nullable: true })
+  eventSource!: string | null;
 }
 
 @ObjectType({ description: 'A caller seen at a source address, with its calls from there.' })
@@ -172,6 +172,24 @@ export class IotEventsResourceRef {
   name!: string;
 }
 
+@ObjectType({ description: 'One IoT Events resource: a name of one kind in one account and region.' })
+export class ResourceInstance {
+  @Field({ description: 'detectorModel, input or alarmModel.' })
+  kind!: string;
+  @Field(() => String, { nullable: true })
+  account!: string | null;
+  @Field(() => String, { nullable: true })
+  region!: string | null;
+  @Field(() => ApiCall, { nullable: true, description: 'Newest successful create.' })
+  created!: ApiCall | null;
+  @Field(() => ApiCall, { nullable: true, description: 'Newest successful update.' })
+  lastUpdated!: ApiCall | null;
+  @Field(() => ApiCall, { nullable: true, description: 'Newest successful delete.' })
+  deleted!: ApiCall | null;
+  @Field(() => [ApiCall], { description: 'Changes to it that failed, newest first.' })
+  failedAttempts!: ApiCall[];
+}
+
 @ObjectType({ description: 'Who created, changed and deleted a detector model, input or alarm model, when and from where.' })
 export class ResourceHistory {
   @Field()
@@ -180,10 +198,14 @@ export class ResourceHistory {
   window!: TimeWindow;
   @Field(() => [ApiCall], { description: 'Calls that changed it (writes), newest first (up to the maximum page size).' })
   changes!: ApiCall[];
-  @Field(() => ApiCall, { nullable: true })
+  @Field(() => [ResourceInstance], { description: 'The resources of this name: one per kind, account and region.' })
+  instances!: ResourceInstance[];
+  @Field(() => ApiCall, { nullable: true, description: 'Newest successful create, when the name is one resource (else see instances).' })
   created!: ApiCall | null;
-  @Field(() => ApiCall, { nullable: true })
+  @Field(() => ApiCall, { nullable: true, description: 'Newest successful update, when the name is one resource (else see instances).' })
   lastUpdated!: ApiCall | null;
-  @Field(() => ApiCall, { nullable: true })
+  @Field(() => ApiCall, { nullable: true, description: 'Newest successful delete, when the name is one resource (else see instances).' })
   deleted!: ApiCall | null;
+  @Field(() => [ApiCall], { description: 'Changes that failed (an errorCode), newest first: never a creation, update or deletion.' })
+  failedAttempts!: ApiCall[];
 }
