@@ -51,7 +51,7 @@ const NO_CACHE = { 'x-trailql-no-cache': '1' };
 const loadAtStart = os.loadavg();
 /** Requests authenticate as in production: an API key (admin, so that it may bypass the cache). */
 const API_KEY = randomBytes(24).toString('hex');
-const API_KEYS = [{ id: 'bench', sha256: hashKey(API_KEY), accounts: [], regions: [], payloads: true, admin: true }];
+const API_KEYS = [{ id: 'bench', sha256: hashKey(API_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }];
 const AUTH = { authorization: `Bearer ${API_KEY}` };
 const BODY = JSON.stringify({ query: QUERY, variables: { filter: WINDOW, first: 50 } });
 

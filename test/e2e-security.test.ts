@@ -24,7 +24,7 @@ let all: RawRecord[];
 const keys = [
   ...TEST_KEYS,
   { id: 'a', sha256: hashKey(KEY_A), accounts: [A], regions: [], payloads: false, admin: false },
-  { id: 'eu', sha256: hashKey(KEY_EU), accounts: [], regions: ['eu-west-1'], payloads: true, admin: false },
+  { id: 'eu', sha256: hashKey(KEY_EU), accounts: ['*'], regions: ['eu-west-1'], payloads: true, admin: false },
 ];
 
 const sample = useSampleServer(1, { iotEventsPerDay: 80, deliveryMinutes: 15 }, { env: { API_KEYS: JSON.stringify(keys), JWT_SECRET: SECRET, JWT_ISSUER: 'https://idp.example.com', JWT_AUDIENCE: 'trailql', MAX_QUERY_DEPTH: '8', MAX_ALIASES: '5', CORS_ORIGINS: 'https://portal.example.com' } });
