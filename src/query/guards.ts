@@ -10,7 +10,7 @@ import { Scan } from './plan';
 export interface Scope {
   readonly accounts: readonly string[];
   readonly regions: readonly string[];
-  /** May read requestParameters, responseElements and additionalEventData. */
+  /** May read the payload fields (PAYLOAD_FIELDS in src/domain/api-call.ts). */
   readonly readPayloads: boolean;
   /** Who this is, for logs (never a secret). */
   readonly principal: string;
