@@ -38,6 +38,18 @@ describe('scopes: "all" must be said explicitly', () => {
     expect(ApiKeySchema.safeParse({ ...key, admin: true }).success).toBe(true);
     expect(ApiKeySchema.safeParse({ ...key, id: 'bad id', accounts: [A] }).success).toBe(false);
     expect(ApiKeySchema.safeParse({ ...key, sha256: 'A'.repeat(64), accounts: [A] }).success).toBe(false);
+    expect(ApiKeySchema.safeParse({ ...key, sha256: `x${'a'.repeat(64)}`, accounts: [A] }).success).toBe(false);
+    expect(ApiKeySchema.safeParse({ ...key, sha256: `${'a'.repeat(64)}x`, accounts: [A] }).success).toBe(false);
+    expect(ApiKeySchema.safeParse({ ...key, id: 'portal-1.a_b', accounts: [A] }).success).toBe(true);
+    expect(ApiKeySchema.safeParse({ ...key, id: 'x'.repeat(65), accounts: [A] }).success).toBe(false);
+    const messages = (v: unknown) => {
+      const r = ApiKeySchema.safeParse(v);
+      return r.success ? [] : r.error.issues.map((i) => i.message);
+    };
+    expect(messages({ id: '', sha256: 'z', accounts: ['1'], regions: ['x'] })).toEqual(
+      expect.arrayContaining(['id: 1 to 64 letters, digits, ".", "_" or "-"', 'sha256: the hex SHA-256 of the key', 'accounts: 12-digit account ids', 'regions: region names like us-east-1']),
+    );
+    expect(messages({ ...key, accounts: [A], regions: ['*', 'eu-west-1'] })).toEqual(['regions: "*" (all) stands alone']);
   });
 
   test('scopeOf turns "*" into no restriction and keeps the rest', () => {

@@ -24,6 +24,17 @@ describe('windows, page sizes and scope', () => {
     expect(resolveWindow({ from: new Date(NOW.getTime() - 1), to: NOW }, RULES, NOW).from.getTime()).toBe(NOW.getTime() - 1);
   });
 
+  test('refusals name the argument at fault', () => {
+    expect(refusal(() => checkBound('from', new Date('nope'))).field).toBe('filter.from');
+    expect(refusal(() => checkBound('to', new Date('1999-01-01T00:00:00Z'))).field).toBe('filter.to');
+    expect(refusal(() => resolveWindow({ to: new Date('1999-01-01T00:00:00Z') }, RULES, NOW)).field).toBe('filter.to');
+    expect(refusal(() => resolveWindow({ from: NOW, to: NOW }, RULES, NOW)).field).toBe('filter.from');
+    expect(refusal(() => resolveWindow({ from: new Date(NOW.getTime() - 40 * 24 * HOUR), to: NOW }, RULES, NOW)).field).toBe('filter.to');
+    expect(refusal(() => checkPageSize(0, 50, 500)).field).toBe('first');
+    const scan = { from: NOW, to: NOW, eventSources: [], regions: [] as string[], accounts: [A, B, '000000000000'] };
+    expect(refusal(() => applyScope(scan, { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' })).message).toBe(`filter.accounts: not permitted for this key: ${B}, 000000000000`);
+  });
+
   test('checkBound: real dates from 2005 to 9999', () => {
     expect(() => checkBound('from', null)).not.toThrow();
     expect(() => checkBound('from', new Date('2005-01-01T00:00:00Z'))).not.toThrow();

@@ -12,12 +12,12 @@ export const RULES = { defaultHours: 24, maxDays: 31 };
 export const SOURCES = ['iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'];
 
 /** The code (and HTTP status) `fn` is refused with; fails when it is not refused. */
-export function refusal(fn: () => unknown): { code: unknown; status: unknown; message: string } {
+export function refusal(fn: () => unknown): { code: unknown; status: unknown; message: string; field: unknown } {
   try {
     fn();
   } catch (err) {
     if (!(err instanceof TrailqlError)) throw err;
-    return { code: err.extensions.code, status: (err.extensions.http as { status?: number } | undefined)?.status, message: err.message };
+    return { code: err.extensions.code, status: (err.extensions.http as { status?: number } | undefined)?.status, message: err.message, field: err.extensions.field };
   }
   throw new Error('not refused');
 }
