@@ -51,7 +51,7 @@ const NO_CACHE = { 'x-trailql-no-cache': '1' };
 const loadAtStart = os.loadavg();
 /** Requests authenticate as in production: an API key (admin, so that it may bypass the cache). */
 const API_KEY = randomBytes(24).toString('hex');
-const API_KEYS = [{ id: 'bench', sha256: hashKey(API_KEY), accounts: [], regions: [], payloads: true, admin: true }];
+const API_KEYS = [{ id: 'bench', sha256: hashKey(API_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }];
 const AUTH = { authorization: `Bearer ${API_KEY}` };
 const BODY = JSON.stringify({ query: QUERY, variables: { filter: WINDOW, first: 50 } });
 
@@ -115,7 +115,7 @@ async function scenario(name: string, url: string, cache: QueryCache, headers: R
 }
 
 async function serve(trailDir: string, env: Record<string, string>) {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TRAIL_DIR: trailDir, API_KEYS: JSON.stringify(API_KEYS), ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TRAIL_DIR: trailDir, API_KEYS: JSON.stringify(API_KEYS), CACHE_SECRET: 'bench-cache-secret-of-32-characters!', ...env });
   const logger = createLogger(config.logLevel);
   const { engine: inner, dialect } = await createEngine(config, trailDir);
   const engine = new RecordingEngine(inner);
@@ -162,7 +162,7 @@ async function layerCost(store: string, cache: QueryCache, engine: RecordingEngi
   }
   us.sort((a, b) => a - b);
   const { rows } = await cache.run(engine, query, notAHit);
-  const stored = await encodeEntry(cache.keyFor(engine, query), { rows, storedAt: Date.now() });
+  const stored = await encodeEntry(cache.keyFor(engine, query), { rows, storedAt: Date.now() }, 'bench-cache-secret-of-32-characters!');
   const at = (q: number) => Math.round(us[Math.min(us.length - 1, Math.floor(q * us.length))]);
   return { store, n, rows: rows.length, jsonBytes: Buffer.byteLength(JSON.stringify(rows)), storedBytes: stored.length, p50: at(0.5), p99: at(0.99), mean: Math.round(us.reduce((a, b) => a + b, 0) / us.length) };
 }

@@ -270,7 +270,7 @@ async function startServer(trailDir: string, env: Record<string, string>, withCa
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     TRAIL_DIR: trailDir,
-    API_KEYS: JSON.stringify([{ id: 'bench', sha256: hashKey(API_KEY), accounts: [], regions: [], payloads: true, admin: true }]),
+    API_KEYS: JSON.stringify([{ id: 'bench', sha256: hashKey(API_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }]),
     MAX_QUERY_COMPLEXITY: '10000000',
     MAX_PAGE_SIZE: '500',
     MAX_WINDOW_DAYS: '400',

@@ -9,6 +9,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Authenticator } from './auth/authenticate';
 import { limitsPlugin } from './graphql/limits';
+import { prevalidatePlugin } from './graphql/prevalidate';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -66,7 +67,7 @@ function reportPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
         async didEncounterErrors({ contextValue, errors }) {
           for (const err of errors) {
             const original = unwrapResolverError(err);
-            if (original instanceof TrailqlError || (original instanceof GraphQLError && original.extensions?.code)) continue;
+            if (original instanceof TrailqlError || (original instanceof GraphQLError && original.extensions?.code) || refusalCode(original)) continue;
             logger.error(
               { requestId: contextValue.requestId, err: errorForLog(original, contextValue.runner?.compiled ?? []) },
               'request failed',
@@ -83,10 +84,26 @@ function reportPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
   };
 }
 
+/** Apollo's own refusals of a malformed request that carry a 4xx status but no code. */
+const APOLLO_REFUSALS: readonly [RegExp, string][] = [
+  [/^provided sha does not match query$/, 'PERSISTED_QUERY_HASH_MISMATCH'],
+  [/^Unsupported persisted query version$/, 'PERSISTED_QUERY_VERSION_UNSUPPORTED'],
+];
+
+/** The code of a client refusal Apollo raised without one (4xx status), else undefined. */
+function refusalCode(error: unknown): string | undefined {
+  if (!(error instanceof GraphQLError) || error.extensions?.code) return undefined;
+  const status = (error.extensions?.http as { status?: unknown } | undefined)?.status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  return APOLLO_REFUSALS.find(([re]) => re.test(error.message))?.[1] ?? 'BAD_REQUEST';
+}
+
 /** Errors we raised pass through with their code; anything else becomes a generic error with the request id. */
 function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof TrailqlError) return formatted;
+  const refusal = refusalCode(original);
+  if (refusal) return { message: formatted.message, extensions: { code: refusal } };
   const code = formatted.extensions?.code;
   if (!(original instanceof EngineError) && typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
     // Validation and parse errors: the client's own query, safe to show. Argument values of the
@@ -132,6 +149,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.explorer === 'sandbox' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       limitsPlugin({ ...config.security.limits, defaultPageSize: config.page.defaultSize, maxPageSize: config.page.maxSize }),
+      prevalidatePlugin<RequestContext>(
+        { eventSources: config.eventSources, window: config.window, page: config.page },
+        (ctx) => ({ scope: ctx.service.scope, now: ctx.service.now() }),
+      ),
       reportPlugin(logger),
       requestLogPlugin({ logger, metrics }),
     ],

@@ -11,6 +11,9 @@ import { parseAthenaEnv } from './engines/athena/env';
 import { SecurityConfig, parseSecurityConfig } from './auth/security-config';
 import type { InsightsConfig } from './insights/rules';
 
+/** Only where no CACHE_SECRET is required: dev mode, or the in-process cache. */
+const DEV_CACHE_SECRET = 'trailql-dev-mode-cache-secret-not-for-shared-stores';
+
 const DEFAULT_EVENT_SOURCES = [...IOT_EVENTS_SOURCES];
 
 const list = (fallback: string[]) =>
@@ -71,6 +74,7 @@ const EnvSchema = z.object({
   ENGINE_TIMEOUT_MS: int(120_000, 100, 3_600_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
+  CACHE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CACHE_ENABLED: bool(true),
   CACHE_DELIVERY_LAG_MINUTES: int(20, 0, 24 * 60),
   CACHE_CLOSED_TTL_SECONDS: int(86_400, 1, 30 * 86_400),
@@ -140,6 +144,8 @@ export interface CacheConfig {
   readonly enabled: boolean;
   /** Never logged: it may carry a password. */
   readonly redisUrl: string | undefined;
+  /** HMAC key of stored answers; never logged. A fixed, public one in dev mode without CACHE_SECRET. */
+  readonly secret: string;
   /** A window that ended before now minus this lag is complete (CloudTrail has delivered it). */
   readonly deliveryLagMinutes: number;
   /** TTL of answers over complete windows. */
@@ -183,6 +189,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.DEFAULT_PAGE_SIZE > e.MAX_PAGE_SIZE) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
   if (e.DEFAULT_WINDOW_HOURS > e.MAX_WINDOW_DAYS * 24) problems.push('DEFAULT_WINDOW_HOURS: must not exceed MAX_WINDOW_DAYS');
   if (e.EXPLORER === 'sandbox' && !security.sandbox) problems.push('EXPLORER: sandbox contradicts SANDBOX=false');
+  if (e.REDIS_URL && e.CACHE_ENABLED && !e.CACHE_SECRET && !security.auth.devMode) {
+    problems.push('CACHE_SECRET: required with REDIS_URL (entries in Redis are authenticated with it); at least 32 characters, the same on every instance');
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -200,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cache: {
       enabled: e.CACHE_ENABLED,
       redisUrl: e.REDIS_URL,
+      secret: e.CACHE_SECRET ?? DEV_CACHE_SECRET,
       deliveryLagMinutes: e.CACHE_DELIVERY_LAG_MINUTES,
       closedTtlSeconds: e.CACHE_CLOSED_TTL_SECONDS,
       openTtlSeconds: e.CACHE_OPEN_TTL_SECONDS,

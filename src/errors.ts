@@ -13,9 +13,18 @@ export type ErrorCode =
   | 'ENGINE_TIMEOUT'
   | 'INTERNAL_SERVER_ERROR';
 
+/** HTTP status of a response refused with each code; codes not listed leave the status to Apollo. */
+export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_USER_INPUT: 400,
+  QUERY_TOO_COMPLEX: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+};
+
 export class TrailqlError extends GraphQLError {
   constructor(message: string, code: ErrorCode, extra: Record<string, unknown> = {}) {
-    super(message, { extensions: { code, ...extra } });
+    const status = HTTP_STATUS[code];
+    super(message, { extensions: { code, ...extra, ...(status ? { http: { status } } : {}) } });
   }
 }
 
@@ -31,7 +40,6 @@ export class ForbiddenError extends TrailqlError {
     super(message, 'FORBIDDEN');
   }
 }
-
 
 export class TooComplexError extends TrailqlError {
   constructor(message: string) {

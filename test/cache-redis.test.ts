@@ -7,8 +7,10 @@
 import * as fs from 'node:fs';
 import Redis from 'ioredis';
 import { QueryCache, createCache } from '../src/cache';
+import { encodeEntry } from '../src/cache/codec';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { INFLATE_BOMB } from './support/inflate-bomb';
 import { TestRedis, freePort, hasRedisServer, startRedis } from './support/redis';
 import { GqlResponse, TestServer, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
@@ -48,7 +50,7 @@ async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, t
 /** A server over `dir` whose cache lives in the Redis at `url` (clock fixed at the sample's end). */
 async function cachedServer(dir: string, url: string, env: Record<string, string> = {}, waitConnected = true): Promise<CachedServer> {
   const config = loadConfig({ REDIS_URL: url, ...env });
-  const cache = createCache(config, logger, { now: () => SAMPLE_END, commandTimeoutMs: 300 });
+  const cache = createCache(config, logger, { now: () => SAMPLE_END, commandTimeoutMs: 300, probeIntervalMs: 100 });
   if (waitConnected) await waitUntil('the cache is connected', () => cache.stats().connected);
   const server = await startServer(dir, {}, { cache, now: () => SAMPLE_END });
   const entry = {
@@ -206,6 +208,22 @@ describe('with Redis up', () => {
     expect(a1.cache.stats().errors).toBeGreaterThan(errorsBefore);
     expect(cachedFlags(await ask(a1.server, 17))).toEqual([true]);
   });
+  it('serves no forged entry: right key and rows, wrong MAC, or an inflate bomb, is a counted miss', async () => {
+    const good = await ask(a1.server, 8);
+    const key = lastKey(a1);
+    const forgedRows = [{ event_id: 'forged', event_time: '2020-01-01T00:00:00Z', event_name: 'DeleteDetectorModel', aws_region: 'us-east-1' }];
+    const forged = await encodeEntry(key, { rows: forgedRows, storedAt: Date.now() }, 'a-guessed-secret-that-is-32-chars-long');
+    const bomb = Buffer.concat([Buffer.from([0x54, 0x51, 2, 1, 0, 0, 0, 64]), Buffer.alloc(32), INFLATE_BOMB]);
+    for (const entry of [forged, bomb]) {
+      const invalidBefore = a1.cache.stats().invalid;
+      await inspect.set(key, entry);
+      const res = await ask(a1.server, 8);
+      expect(ids(res)).toEqual(ids(good));
+      expect(cachedFlags(res)).toEqual([false]);
+      expect(a1.cache.stats().invalid).toBe(invalidBefore + 1);
+    }
+    expect(cachedFlags(await ask(a1.server, 8))).toEqual([true]);
+  });
 });
 
 describe('with Redis failing', () => {
@@ -254,6 +272,11 @@ describe('with Redis failing', () => {
     const f = await cachedServer(dirA, own.url);
     const expected = ids(await ask(reference, 22));
     await ask(f.server, 22);
+    const origin = new URL(f.server.url).origin;
+    const cacheCheck = async () => ((await (await fetch(`${origin}/readyz`)).json()) as { checks: { cache: { status: string } } }).checks.cache.status;
+    const cacheUp = async () => /trailql_cache_up\{backend="redis"\} (\d)/.exec(await (await fetch(`${origin}/metrics`)).text())?.[1];
+    expect(await cacheCheck()).toBe('ok');
+    expect(await cacheUp()).toBe('1');
     own.pause();
     try {
       const errorsBefore = f.cache.stats().errors;
@@ -261,9 +284,19 @@ describe('with Redis failing', () => {
       expect(ids(res)).toEqual(expected);
       expect(cachedFlags(res)).toEqual([false]);
       expect(f.cache.stats().errors).toBeGreaterThan(errorsBefore);
+      // The first timeout marks the cache down, and probes, metrics and later requests see it.
+      expect(f.cache.stats().connected).toBe(false);
+      expect(await cacheCheck()).toBe('down');
+      expect(await cacheUp()).toBe('0');
+      const engineBefore = f.server.engine.executed.length;
+      for (let i = 0; i < 3; i += 1) expect(ids(await ask(f.server, 22))).toEqual(expected);
+      expect(f.server.engine.executed.length - engineBefore).toBe(3);
+      expect(f.cache.stats().connected).toBe(false);
     } finally {
       own.resume();
     }
+    await waitUntil('the cache is marked up again', () => f.cache.stats().connected);
+    expect(await cacheCheck()).toBe('ok');
     await waitUntil('the cache answers again', async () => cachedFlags(await ask(f.server, 22))[0] === true);
   });
 

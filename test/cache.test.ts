@@ -5,13 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { CacheStore, MemoryStore, QueryCache, cacheKey, createCache, ttlFor, wantsNoCache } from '../src/cache';
 import { lockKeyOf } from '../src/cache/cache';
-import { COMPRESS_THRESHOLD_BYTES, InvalidEntryError, SYNC_INFLATE_MAX_BYTES, decodeEntry, encodeEntry } from '../src/cache/codec';
+import { COMPRESS_THRESHOLD_BYTES, InvalidEntryError, SYNC_INFLATE_MAX_BYTES, decodeEntry as decodeWith, encodeEntry as encodeWith, sealBody } from '../src/cache/codec';
 import { loadConfig } from '../src/config';
+import { INFLATE_BOMB } from './support/inflate-bomb';
 import { CompiledQuery, Engine, Row } from '../src/engines/engine';
 import { createLogger } from '../src/logger';
 import { QueryReport } from '../src/query/runner';
 
 const logger = createLogger('silent');
+const SECRET = 'cache-test-secret-of-at-least-32-chars';
+const encodeEntry = (key: string, entry: { rows: Row[]; storedAt: number }) => encodeWith(key, entry, SECRET);
+const decodeEntry = (key: string, raw: Buffer) => decodeWith(key, raw, SECRET);
 const NOW = new Date('2026-03-15T12:00:00Z');
 const HOUR = 3_600_000;
 const POLICY = { deliveryLagMs: 20 * 60_000, closedTtlMs: 86_400_000, openTtlMs: 60_000 };
@@ -53,7 +57,7 @@ function fakeExec(rows: Row[], options: { gate?: Promise<void>; signal?: AbortSi
 
 function memoryCache(over: { store?: CacheStore; now?: () => Date } = {}) {
   const store = over.store ?? new MemoryStore({ maxEntries: 100 });
-  return { store, cache: new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, logger, now: over.now ?? (() => NOW), salt: 'test' }) };
+  return { store, cache: new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, secret: SECRET, logger, now: over.now ?? (() => NOW), salt: 'test' }) };
 }
 
 describe('cache keys', () => {
@@ -137,22 +141,54 @@ describe('stored format', () => {
   it('rejects anything that is not an entry written for this key', async () => {
     const good = await encodeEntry('k', { rows: sampleRows(2), storedAt: 5 });
     const big = await encodeEntry('k', { rows: sampleRows(2000), storedAt: 5 });
-    const header = good.subarray(0, 4);
+    const sealed = (body: string) => sealBody('k', Buffer.from(body), SECRET);
     const bad: Buffer[] = [
       Buffer.from('garbage'),
       Buffer.alloc(0),
       good.subarray(0, 10),
       Buffer.concat([Buffer.from([0x54, 0x51, 9, 0]), good.subarray(4)]),
-      Buffer.concat([Buffer.from([0x54, 0x51, 1, 7]), good.subarray(4)]),
       big.subarray(0, big.length - 20),
-      Buffer.concat([header, Buffer.from(JSON.stringify({ k: 'k', t: 1, rows: [{ a: { nested: true } }] }))]),
-      Buffer.concat([header, Buffer.from(JSON.stringify({ k: 'k', t: 1, rows: [[1, 2]] }))]),
-      Buffer.concat([header, Buffer.from(JSON.stringify({ k: 'k', t: 1, rows: 'x' }))]),
-      Buffer.concat([header, Buffer.from(JSON.stringify({ k: 'k', rows: [] }))]),
-      Buffer.concat([header, Buffer.from('null')]),
+      await sealed(JSON.stringify({ k: 'k', t: 1, rows: [{ a: { nested: true } }] })),
+      await sealed(JSON.stringify({ k: 'k', t: 1, rows: [[1, 2]] })),
+      await sealed(JSON.stringify({ k: 'k', t: 1, rows: 'x' })),
+      await sealed(JSON.stringify({ k: 'k', rows: [] })),
+      await sealed('null'),
+      await sealed('{not json'),
     ];
     for (const raw of bad) await expect(decodeEntry('k', raw)).rejects.toBeInstanceOf(InvalidEntryError);
-    await expect(decodeEntry('other', good)).rejects.toThrow(/another key/);
+    await expect(decodeEntry('other', good)).rejects.toThrow(/MAC/);
+    // Authentic bytes whose body names another key (a MAC over the wrong key material) are refused too.
+    await expect(decodeEntry('k', await sealBody('k', Buffer.from(JSON.stringify({ k: 'other', t: 1, rows: [] })), SECRET))).rejects.toThrow(/another key/);
+    const unknownCompression = Buffer.from(good);
+    unknownCompression[3] = 7;
+    await expect(decodeEntry('k', unknownCompression)).rejects.toThrow(/MAC/);
+    await expect(decodeEntry('k', await sealBody('k', Buffer.from('{"k":"k"}'), SECRET))).rejects.toThrow(/no timestamp/);
+  });
+
+  it('rejects a forged entry: right key and body, MAC from another secret or altered bytes', async () => {
+    const rows = sampleRows(3);
+    const forged = await encodeWith('k', { rows, storedAt: 5 }, 'an-attacker-guessed-secret-of-32-chars');
+    await expect(decodeEntry('k', forged)).rejects.toThrow(/MAC does not match/);
+    const good = await encodeEntry('k', { rows, storedAt: 5 });
+    for (const at of [3, 4, 12, good.length - 2]) {
+      const altered = Buffer.from(good);
+      altered[at] ^= 1;
+      await expect(decodeEntry('k', altered)).rejects.toBeInstanceOf(InvalidEntryError);
+    }
+  });
+
+  it('refuses an inflate bomb before inflating it, and bounds what an authentic header declares', async () => {
+    const bomb = INFLATE_BOMB;
+    expect(bomb.length).toBeLessThan(1024);
+    // Forged: the MAC is checked before anything is inflated.
+    const forgedHeader = Buffer.from([0x54, 0x51, 2, 1, 0, 0, 0, 16]);
+    await expect(decodeEntry('k', Buffer.concat([forgedHeader, Buffer.alloc(32), bomb]))).rejects.toThrow(/MAC/);
+    // Authentic (a holder of the secret) but lying about its length: inflation stops at the declared size.
+    const sealed = await sealBody('k', Buffer.from('{"k":"k","t":1,"rows":[]}'), SECRET, true);
+    const liar = Buffer.concat([sealed.subarray(0, 40), bomb]);
+    const { createHmac } = await import('node:crypto');
+    createHmac('sha256', SECRET).update('k').update(Buffer.from([0])).update(liar.subarray(0, 8)).update(bomb).digest().copy(liar, 8);
+    await expect(decodeEntry('k', liar)).rejects.toThrow(/cannot decompress/);
   });
 });
 
@@ -302,7 +338,7 @@ describe('QueryCache over the in-process store', () => {
     const deleted: string[] = [];
     const garbage: CacheStore = { ...broken, get: async () => Buffer.from('not an entry'), set: async () => undefined, delete: async (k) => void deleted.push(k) };
     for (const store of [broken, hanging, garbage]) {
-      const cache = new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, logger, now: () => NOW, opTimeoutMs: 50 });
+      const cache = new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, secret: SECRET, logger, now: () => NOW, opTimeoutMs: 50 });
       const { exec, state } = fakeExec(sampleRows(2));
       const result = await cache.run(engine(), query(), exec);
       expect(result.rows).toHaveLength(2);
@@ -342,6 +378,7 @@ describe('configuration', () => {
       openTtlSeconds: 60,
       maxEntries: 1000,
       lockWaitMs: 5000,
+      secret: expect.any(String),
     });
     expect(createCache(loadConfig({}), logger).backend).toBe('memory');
   });
@@ -352,6 +389,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
     expect(() => loadConfig({ CACHE_CLOSED_TTL_SECONDS: '0' })).toThrow(/CACHE_CLOSED_TTL_SECONDS/);
     expect(() => loadConfig({ CACHE_ENABLED: 'maybe' })).toThrow(/CACHE_ENABLED/);
+  });
+
+  it('requires CACHE_SECRET with Redis outside dev mode', () => {
+    const real = { TRAIL_DIR: '/tmp', API_KEYS: JSON.stringify([{ id: 'a', sha256: 'a'.repeat(64), accounts: ['*'] }]), REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(() => loadConfig(real)).toThrow(/CACHE_SECRET: required with REDIS_URL/);
+    expect(() => loadConfig({ ...real, CACHE_SECRET: 'short' })).toThrow(/CACHE_SECRET: must be at least 32/);
+    expect(loadConfig({ ...real, CACHE_SECRET: 's'.repeat(32) }).cache.secret).toBe('s'.repeat(32));
+    expect(() => loadConfig({ ...real, REDIS_URL: undefined })).not.toThrow();
   });
 });
 

@@ -24,7 +24,7 @@ let all: RawRecord[];
 const keys = [
   ...TEST_KEYS,
   { id: 'a', sha256: hashKey(KEY_A), accounts: [A], regions: [], payloads: false, admin: false },
-  { id: 'eu', sha256: hashKey(KEY_EU), accounts: [], regions: ['eu-west-1'], payloads: true, admin: false },
+  { id: 'eu', sha256: hashKey(KEY_EU), accounts: ['*'], regions: ['eu-west-1'], payloads: true, admin: false },
 ];
 
 const sample = useSampleServer(1, { iotEventsPerDay: 80, deliveryMinutes: 15 }, { env: { API_KEYS: JSON.stringify(keys), JWT_SECRET: SECRET, JWT_ISSUER: 'https://idp.example.com', JWT_AUDIENCE: 'trailql', MAX_QUERY_DEPTH: '8', MAX_ALIASES: '5', CORS_ORIGINS: 'https://portal.example.com' } });
@@ -37,11 +37,18 @@ beforeAll(() => {
 
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
+/** The HTTP status every refusal with that code must carry. */
+const STATUS: Record<string, number> = { BAD_USER_INPUT: 400, QUERY_TOO_COMPLEX: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403 };
+
+/** Refused with `code` and its status, no data, and no engine query (none run, none reported). */
 async function expectRefused(query: string, variables: Record<string, unknown>, headers: Record<string, string>, code: string) {
   server.engine.reset();
   const res = await server.gql(query, variables, headers);
   expect(res.errors?.[0]?.extensions?.code).toBe(code);
+  expect(res.status).toBe(STATUS[code]);
+  expect(res.data ?? null).toBeNull();
   expect(server.engine.executed).toHaveLength(0);
+  expect(res.extensions?.cost?.queries ?? []).toEqual([]);
   return res;
 }
 
@@ -101,6 +108,38 @@ describe('authentication', () => {
     await expectRefused(q, {}, as(await sign({ trailql: { accounts: ['not-an-account'] } })), 'UNAUTHENTICATED');
   });
 
+  test('a token without the scope claim, with an empty one, or naming no accounts: 401, no data', async () => {
+    const q = '{ apiCalls { edges { node { eventId } } } }';
+    for (const claims of [{}, { trailql: {} }, { trailql: { accounts: [] } }, { trailql: null }, { trailql: { regions: ['eu-west-1'], payloads: true } }]) {
+      await expectRefused(q, {}, as(await sign(claims)), 'UNAUTHENTICATED');
+    }
+  });
+
+  test('an unsigned token (alg none) is refused, even with an all-accounts claim', async () => {
+    const unsigned = new jose.UnsecuredJWT({ trailql: { accounts: ['*'], admin: true } })
+      .setSubject('mallory')
+      .setIssuer('https://idp.example.com')
+      .setAudience('trailql')
+      .setExpirationTime('10m')
+      .encode();
+    await expectRefused('{ apiCalls { edges { node { eventId } } } }', {}, as(unsigned), 'UNAUTHENTICATED');
+  });
+
+  test('an explicit all-accounts claim sees every account', async () => {
+    for (const claim of [{ accounts: ['*'] }, { admin: true }]) {
+      const rows = await pageAll(as(await sign({ trailql: claim })));
+      expect(rows.length).toBe(all.length);
+      expect(new Set(rows.map((r) => r.account)).size).toBeGreaterThan(1);
+    }
+  });
+
+  test('a key entry naming no accounts stops start-up', () => {
+    const entry = { id: 'empty', sha256: hashKey('x'), regions: [], payloads: false, admin: false };
+    expect(() => loadConfig({ TRAIL_DIR: dir, API_KEYS: JSON.stringify([{ ...entry, accounts: [] }]) })).toThrow(/accounts: name the accounts/);
+    expect(() => loadConfig({ TRAIL_DIR: dir, API_KEYS: JSON.stringify([entry]) })).toThrow(/accounts/);
+    expect(loadConfig({ TRAIL_DIR: dir, API_KEYS: JSON.stringify([{ ...entry, accounts: ['*'] }]) }).security.auth.apiKeys).toHaveLength(1);
+  });
+
   test('dev mode is refused on a real trail, and some way to authenticate is required', () => {
     expect(() => loadConfig({ TRAIL_DIR: dir, AUTH_DEV_MODE: 'true' })).toThrow(/AUTH_DEV_MODE/);
     expect(() => loadConfig({ TRAIL_DIR: dir })).toThrow(/no way to authenticate/);
@@ -117,6 +156,16 @@ describe('a key scoped to account A sees nothing of other accounts, by any path'
     expect(new Set(rows.map((r) => r.eventId))).toEqual(new Set(aRecords().map((r) => r.eventID)));
     expect(rows.every((r) => r.requestParameters === null)).toBe(true);
     expect((await pageAll(as(TEST_KEY))).some((r) => r.requestParameters !== null)).toBe(true);
+  });
+
+  test('errorMessage is payload: withheld without payloads', async () => {
+    const q = `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 500) { edges { node { errorCode errorMessage } } } }`;
+    const failed = (data: { apiCalls: { edges: { node: { errorCode: string | null; errorMessage: string | null } }[] } }) => data.apiCalls.edges.map((e) => e.node).filter((n) => n.errorCode !== null);
+    const withPayloads = failed(await ok(q, { f: { ...W, accounts: [A], errorsOnly: true } }, as(TEST_KEY)));
+    expect(withPayloads.some((n) => n.errorMessage !== null)).toBe(true);
+    const withheld = failed(await ok(q, { f: { ...W, errorsOnly: true } }, as(KEY_A)));
+    expect(withheld.length).toBe(withPayloads.length);
+    expect(withheld.every((n) => n.errorMessage === null)).toBe(true);
   });
 
   test('asking for account B is FORBIDDEN, not empty', async () => {
@@ -183,25 +232,61 @@ describe('a key scoped to account A sees nothing of other accounts, by any path'
 });
 
 describe('limits', () => {
-  test('too deep: QUERY_TOO_COMPLEX before any engine query', async () => {
-    await expectRefused(
-      `{ callers { nodes { calls { edges { node { caller { calls { edges { node { caller { calls { edges { node { eventId } } } } } } } } } } } } } }`,
+  test('too deep: QUERY_TOO_COMPLEX before any engine query, whatever the complexity', async () => {
+    // Depth 10 over MAX_QUERY_DEPTH 8, with every page of size 1: complexity alone lets it through.
+    const res = await expectRefused(
+      `{ callers(first: 1) { nodes { calls(first: 1) { edges { node { caller { calls(first: 1) { edges { node { eventId } } } } } } } } } }`,
       {},
       as(TEST_KEY),
       'QUERY_TOO_COMPLEX',
     );
+    expect(res.errors?.[0]?.message).toBe('query depth 10 is over the limit of 8');
+    // One level less is run.
+    const shallower = await server.gql(`{ callers(first: 1) { nodes { calls(first: 1) { edges { node { caller { key } } } } } } }`, {}, as(TEST_KEY));
+    expect(shallower.errors).toBeUndefined();
   });
   test('too costly: nested connection sizes multiply', async () => {
-    await expectRefused(
+    const res = await expectRefused(
       `{ apiCalls(first: 500) { edges { node { caller { calls(first: 500) { edges { node { eventId action region } } } } } } } }`,
       {},
       as(TEST_KEY),
       'QUERY_TOO_COMPLEX',
     );
+    expect(res.errors?.[0]?.message).toMatch(/^query complexity \d+ is over the limit/);
   });
   test('too many aliases', async () => {
     const fields = Array.from({ length: 6 }, (_, i) => `a${i}: actions { calls }`).join(' ');
-    await expectRefused(`{ ${fields} }`, {}, as(TEST_KEY), 'QUERY_TOO_COMPLEX');
+    const res = await expectRefused(`{ ${fields} }`, {}, as(TEST_KEY), 'QUERY_TOO_COMPLEX');
+    expect(res.errors?.[0]?.message).toBe('6 aliases is over the limit of 5');
+  });
+  test('malformed persisted queries: 400 with a stable code, no engine query', async () => {
+    const post = async (body: unknown) => {
+      server.engine.reset();
+      const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...as(TEST_KEY) }, body: JSON.stringify(body) });
+      const json = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(server.engine.executed).toHaveLength(0);
+      return { status: res.status, code: json.errors?.[0]?.extensions?.code };
+    };
+    const query = '{ actions { calls } }';
+    expect(await post({ query, extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } })).toEqual({ status: 400, code: 'PERSISTED_QUERY_HASH_MISMATCH' });
+    expect(await post({ query, extensions: { persistedQuery: { version: 2, sha256Hash: '0'.repeat(64) } } })).toEqual({ status: 400, code: 'PERSISTED_QUERY_VERSION_UNSUPPORTED' });
+    expect(await post({ query, extensions: { persistedQuery: 'yes' } })).toEqual({ status: 400, code: 'PERSISTED_QUERY_VERSION_UNSUPPORTED' });
+    expect(await post({ query, extensions: 'persisted' })).toEqual({ status: 400, code: 'BAD_REQUEST' });
+    // Not malformed: the persisted-query protocol's request to send the query text (Apollo answers 200).
+    expect((await post({ extensions: { persistedQuery: { version: 1, sha256Hash: '1'.repeat(64) } } })).code).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+  test('nested arguments are checked before the first engine query', async () => {
+    const nested = (args: string) => `{ callers(first: 5) { nodes { key calls(${args}) { edges { node { eventId } } } } } }`;
+    await expectRefused(nested(`filter: { accounts: ["444455556666"] }`), {}, as(KEY_A), 'FORBIDDEN');
+    await expectRefused(nested(`first: 100000`), {}, as(TEST_KEY), 'BAD_USER_INPUT');
+    await expectRefused(nested(`filter: { actions: ["Not An Action"] }`), {}, as(TEST_KEY), 'BAD_USER_INPUT');
+    await expectRefused(`{ sourceIps(first: 2) { nodes { callers(first: 501) { calls } } } }`, {}, as(TEST_KEY), 'BAD_USER_INPUT');
+    await expectRefused(
+      `query($f: ApiCallFilter) { callers(first: 2) { nodes { ...C } } } fragment C on Caller { sourceIps(filter: $f) { calls } }`,
+      { f: { regions: ['us-east-1'] } },
+      as(KEY_EU),
+      'FORBIDDEN',
+    );
   });
   test('batched operations are refused', async () => {
     const res = await fetch(server.url, {

@@ -7,7 +7,7 @@ import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import * as jose from 'jose';
 import { Scope } from '../query/guards';
-import { ApiKeyEntry, ScopeSchema } from './scope-config';
+import { ApiKeyEntry, ScopeSchema, scopeOf } from './scope-config';
 
 export interface JwtSettings {
   readonly jwksUrl?: string;
@@ -18,7 +18,7 @@ export interface JwtSettings {
   readonly algorithm?: string;
   readonly issuer?: string;
   readonly audience?: string;
-  /** Claim holding the scope object `{accounts, regions, payloads, admin}`. */
+  /** Claim holding the scope object `{accounts, regions, payloads, admin}`; required, and it must name accounts (`["*"]` for all) or be admin. */
   readonly scopeClaim: string;
 }
 
@@ -62,7 +62,7 @@ export class Authenticator {
     let found: ApiKeyEntry | undefined;
     for (const k of this.keys) if (timingSafeEqual(k.hash, hash)) found = k.entry;
     if (!found) throw unauthenticated('unknown API key');
-    return { accounts: found.accounts, regions: found.regions, readPayloads: found.payloads, admin: found.admin, principal: `key:${found.id}` };
+    return scopeOf(found, `key:${found.id}`);
   }
 
   private key(): Promise<jose.KeyLike | Uint8Array | jose.JWTVerifyGetKey> {
@@ -92,10 +92,12 @@ export class Authenticator {
       const reason = err instanceof jose.errors.JWTExpired ? 'token expired' : err instanceof jose.errors.JWTClaimValidationFailed ? `token claim "${err.claim}" not accepted` : 'token not valid';
       throw unauthenticated(reason);
     }
-    const parsed = ScopeSchema.safeParse(payload[jwt.scopeClaim] ?? {});
-    if (!parsed.success) throw unauthenticated(`token claim "${jwt.scopeClaim}" is not a valid scope`);
-    const s = parsed.data;
-    return { accounts: s.accounts, regions: s.regions, readPayloads: s.payloads, admin: s.admin, principal: `jwt:${String(payload.sub ?? 'unknown')}` };
+    // Fail closed: no claim, or a claim naming no accounts, grants nothing (see ScopeSchema).
+    const claim = payload[jwt.scopeClaim];
+    if (claim === undefined || claim === null) throw unauthenticated(`token has no "${jwt.scopeClaim}" claim`);
+    const parsed = ScopeSchema.safeParse(claim);
+    if (!parsed.success) throw unauthenticated(`token claim "${jwt.scopeClaim}" is not a valid scope: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    return scopeOf(parsed.data, `jwt:${String(payload.sub ?? 'unknown')}`);
   }
 }
 

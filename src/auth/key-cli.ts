@@ -1,6 +1,6 @@
 /**
- * `npm run key -- --id portal [--accounts 111122223333,...] [--regions us-east-1,...] [--payloads] [--admin]`:
- * makes a new random API key, prints it once, and prints the API_KEYS entry (its SHA-256 and scope)
+ * `npm run key -- --id portal --accounts 111122223333,... [--regions us-east-1,...] [--payloads] [--admin]`:
+ * `--accounts '*'` grants every account (a key naming no accounts is refused unless `--admin`). Makes a new random API key, prints it once, and prints the API_KEYS entry (its SHA-256 and scope)
  * to add to the configuration. The key itself is never stored.
  */
 import { randomBytes } from 'node:crypto';

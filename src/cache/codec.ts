@@ -1,8 +1,11 @@
 /**
- * How an answer is stored: a 4-byte header (magic, format, compression) and the JSON of the
- * rows, brotli-compressed when large. Reading validates everything: bytes that are not an entry
- * written for this very key are rejected, never served.
+ * How an answer is stored: a header (magic, format, compression, body length), an HMAC-SHA256
+ * over the key, the header and the payload, then the JSON of the rows, brotli-compressed when
+ * large. Reading checks the MAC first, so bytes this service did not write for this very key
+ * (forged, corrupt, or written for another key) are rejected before anything is inflated or
+ * parsed; the inflated size is bounded by the length the authenticated header declares.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { Row } from '../engines/engine';
@@ -15,12 +18,14 @@ export const COMPRESS_THRESHOLD_BYTES = 16 * 1024;
 
 const MAGIC_0 = 0x54; // 'T'
 const MAGIC_1 = 0x51; // 'Q'
-const FORMAT = 1;
+const FORMAT = 2;
 const PLAIN = 0;
 const BROTLI = 1;
-const HEADER_BYTES = 4;
-/** A decompressed body larger than this is refused (a corrupt or hostile entry). */
-const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/** Magic (2), format, compression, body length (uint32 big-endian). */
+const HEADER_BYTES = 8;
+const MAC_BYTES = 32;
+/** A body larger than this is never written nor read. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** Compressed payloads up to this size are inflated synchronously (well under a millisecond). */
 export const SYNC_INFLATE_MAX_BYTES = 16 * 1024;
 
@@ -43,10 +48,16 @@ interface Body {
   rows: Row[];
 }
 
-export async function encodeEntry(key: string, entry: CacheEntry): Promise<Buffer> {
-  const body: Body = { k: key, t: entry.storedAt, rows: entry.rows };
-  const json = Buffer.from(JSON.stringify(body), 'utf8');
-  const compress = json.length > COMPRESS_THRESHOLD_BYTES;
+function mac(secret: string, key: string, header: Buffer, payload: Buffer): Buffer {
+  return createHmac('sha256', secret).update(key, 'utf8').update(Buffer.from([0])).update(header).update(payload).digest();
+}
+
+/**
+ * Header, MAC and payload for a JSON body stored under `key`. Exported so tests can write
+ * authentic entries whose bodies are wrong.
+ */
+export async function sealBody(key: string, json: Buffer, secret: string, compress = json.length > COMPRESS_THRESHOLD_BYTES): Promise<Buffer> {
+  if (json.length > MAX_BODY_BYTES) throw new InvalidEntryError(`body of ${json.length} bytes is over ${MAX_BODY_BYTES}`);
   const payload = compress
     ? await brotliCompress(json, {
         params: {
@@ -56,24 +67,39 @@ export async function encodeEntry(key: string, entry: CacheEntry): Promise<Buffe
         },
       })
     : json;
-  return Buffer.concat([Buffer.from([MAGIC_0, MAGIC_1, FORMAT, compress ? BROTLI : PLAIN]), payload]);
+  const header = Buffer.from([MAGIC_0, MAGIC_1, FORMAT, compress ? BROTLI : PLAIN, 0, 0, 0, 0]);
+  header.writeUInt32BE(json.length, 4);
+  return Buffer.concat([header, mac(secret, key, header, payload), payload]);
 }
 
-/** The entry stored under `key`; throws InvalidEntryError for anything else. */
-export async function decodeEntry(key: string, raw: Buffer): Promise<CacheEntry> {
-  if (!Buffer.isBuffer(raw) || raw.length < HEADER_BYTES || raw[0] !== MAGIC_0 || raw[1] !== MAGIC_1) throw new InvalidEntryError('not an entry');
+export async function encodeEntry(key: string, entry: CacheEntry, secret: string): Promise<Buffer> {
+  const body: Body = { k: key, t: entry.storedAt, rows: entry.rows };
+  return sealBody(key, Buffer.from(JSON.stringify(body), 'utf8'), secret);
+}
+
+/** The entry stored under `key` by a holder of `secret`; throws InvalidEntryError for anything else. */
+export async function decodeEntry(key: string, raw: Buffer, secret: string): Promise<CacheEntry> {
+  if (!Buffer.isBuffer(raw) || raw.length < HEADER_BYTES + MAC_BYTES || raw[0] !== MAGIC_0 || raw[1] !== MAGIC_1) throw new InvalidEntryError('not an entry');
   if (raw[2] !== FORMAT) throw new InvalidEntryError(`unknown format ${raw[2]}`);
-  const payload = raw.subarray(HEADER_BYTES);
+  const header = raw.subarray(0, HEADER_BYTES);
+  const payload = raw.subarray(HEADER_BYTES + MAC_BYTES);
+  if (!timingSafeEqual(raw.subarray(HEADER_BYTES, HEADER_BYTES + MAC_BYTES), mac(secret, key, header, payload))) {
+    throw new InvalidEntryError('MAC does not match (not written by this service for this key)');
+  }
+  const length = header.readUInt32BE(4);
+  if (length > MAX_BODY_BYTES) throw new InvalidEntryError(`declared body of ${length} bytes is over ${MAX_BODY_BYTES}`);
   let json: Buffer;
   if (raw[3] === PLAIN) json = payload;
   else if (raw[3] === BROTLI) {
     try {
       // Small payloads inflate faster in line than through the thread pool's round trip.
-      json = payload.length <= SYNC_INFLATE_MAX_BYTES ? zlib.brotliDecompressSync(payload, { maxOutputLength: MAX_BODY_BYTES }) : await brotliDecompress(payload, { maxOutputLength: MAX_BODY_BYTES });
+      const options = { maxOutputLength: Math.max(1, length) };
+      json = payload.length <= SYNC_INFLATE_MAX_BYTES ? zlib.brotliDecompressSync(payload, options) : await brotliDecompress(payload, options);
     } catch (err) {
       throw new InvalidEntryError(`cannot decompress: ${err instanceof Error ? err.message : String(err)}`);
     }
   } else throw new InvalidEntryError(`unknown compression ${raw[3]}`);
+  if (json.length !== length) throw new InvalidEntryError(`body is ${json.length} bytes, header says ${length}`);
   let body: unknown;
   try {
     body = JSON.parse(json.toString('utf8'));

@@ -19,8 +19,10 @@ export { RedisStore } from './redis-cache';
 export interface CreateCacheOptions {
   /** Clock for the TTL policy (tests). */
   readonly now?: () => Date;
-  /** Upper bound on one Redis command (default 500 ms). */
+  /** Upper bound on one Redis command (default 500 ms); a timeout marks the cache down. */
   readonly commandTimeoutMs?: number;
+  /** How often an unresponsive Redis is probed (default 1 s). */
+  readonly probeIntervalMs?: number;
 }
 
 export function createCache(config: Pick<Config, 'cache'>, logger: Logger, options: CreateCacheOptions = {}): QueryCache {
@@ -32,8 +34,10 @@ export function createCache(config: Pick<Config, 'cache'>, logger: Logger, optio
     store = new RedisStore({
       url: settings.redisUrl,
       commandTimeoutMs: options.commandTimeoutMs,
+      probeIntervalMs: options.probeIntervalMs,
       onConnectionError: (err) => cache?.noteConnectionError(err),
       onReady: () => cache?.noteReady(),
+      onUnresponsive: (err) => cache?.noteConnectionError(err),
     });
   } else store = new MemoryStore({ maxEntries: settings.maxEntries });
   cache = new QueryCache({
@@ -44,6 +48,7 @@ export function createCache(config: Pick<Config, 'cache'>, logger: Logger, optio
       openTtlMs: settings.openTtlSeconds * 1000,
     },
     lockWaitMs: settings.lockWaitMs,
+    secret: settings.secret,
     logger,
     now: options.now,
   });

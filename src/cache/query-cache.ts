@@ -48,6 +48,8 @@ export interface QueryCacheOptions {
   /** How long to wait for another instance computing the same answer; 0 disables the cross-instance lock. */
   readonly lockWaitMs: number;
   readonly logger: Logger;
+  /** Key of the HMAC every stored entry carries (CACHE_SECRET); entries without a valid one are misses. */
+  readonly secret: string;
   /** Clock for the TTL policy (tests). */
   readonly now?: () => Date;
   /** Overrides the version salt of the keys (tests). */
@@ -203,7 +205,7 @@ export class QueryCache implements QueryCacheLayer {
     }
     if (raw === undefined) return { status: 'miss' };
     try {
-      return { status: 'hit', entry: await decodeEntry(key, raw) };
+      return { status: 'hit', entry: await decodeEntry(key, raw, this.options.secret) };
     } catch (err) {
       this.counters.invalid += 1;
       this.warn({ op: 'decode', err: describe(err), bytes: raw.length }, err instanceof InvalidEntryError ? 'cache entry rejected, treated as a miss' : 'cache entry unreadable, treated as a miss');
@@ -215,7 +217,7 @@ export class QueryCache implements QueryCacheLayer {
   private async save(store: CacheStore, key: string, rows: Row[], ttlMs: number): Promise<void> {
     if (!store.connected()) return; // the lookup already counted the outage
     try {
-      const value = await encodeEntry(key, { rows, storedAt: Date.now() });
+      const value = await encodeEntry(key, { rows, storedAt: Date.now() }, this.options.secret);
       if (value.length > (this.options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES)) {
         this.logger.debug({ bytes: value.length }, 'answer too large to cache');
         return;

@@ -105,6 +105,13 @@ function parseJson(v: Row[string] | undefined): Json {
   }
 }
 
+/**
+ * Fields that carry what a caller sent or received, or quote it: withheld (null) from keys and
+ * tokens without `payloads`. `errorMessage` is one: services quote request parameters in it
+ * (names, ARNs, values).
+ */
+export const PAYLOAD_FIELDS = ['requestParameters', 'responseElements', 'additionalEventData', 'serviceEventDetails', 'edgeDeviceDetails', 'errorMessage'] as const;
+
 /** Struct-as-JSON from either engine: an object (any key case) or a positional array, per `fields`. */
 function structOf(v: Json, fields: readonly string[]): Record<string, Json> | null {
   if (v === null || typeof v !== 'object') return null;

@@ -10,7 +10,7 @@ import { Scan } from './plan';
 export interface Scope {
   readonly accounts: readonly string[];
   readonly regions: readonly string[];
-  /** May read requestParameters, responseElements and additionalEventData. */
+  /** May read the payload fields (PAYLOAD_FIELDS in src/domain/api-call.ts). */
   readonly readPayloads: boolean;
   /** Who this is, for logs (never a secret). */
   readonly principal: string;
@@ -32,6 +32,13 @@ export interface Window {
 
 const HOUR_MS = 3_600_000;
 
+/** One window bound on its own: a real date-time from 2005 (before CloudTrail) to 9999. */
+export function checkBound(name: 'from' | 'to', d: Date | null | undefined): void {
+  if (!d) return;
+  if (Number.isNaN(d.getTime())) throw new BadInputError(`filter.${name}: not a valid date-time`, `filter.${name}`);
+  if (d.getUTCFullYear() < 2005 || d.getUTCFullYear() > 9999) throw new BadInputError(`filter.${name}: out of range`, `filter.${name}`);
+}
+
 /**
  * The window a query reads: explicit bounds first, then the bounds a cursor carries, then the
  * default (the last `defaultHours` up to now). Rejects inverted, empty or over-long windows.
@@ -42,12 +49,8 @@ export function resolveWindow(
   now: Date,
   fromCursor?: Window,
 ): Window {
-  for (const [name, d] of [['from', input.from], ['to', input.to]] as const) {
-    if (d && Number.isNaN(d.getTime())) throw new BadInputError(`filter.${name}: not a valid date-time`, `filter.${name}`);
-    if (d && (d.getUTCFullYear() < 2005 || d.getUTCFullYear() > 9999)) {
-      throw new BadInputError(`filter.${name}: out of range`, `filter.${name}`);
-    }
-  }
+  checkBound('from', input.from);
+  checkBound('to', input.to);
   const to = input.to ?? fromCursor?.to ?? now;
   const from = input.from ?? fromCursor?.from ?? new Date(to.getTime() - rules.defaultHours * HOUR_MS);
   if (from.getTime() >= to.getTime()) {

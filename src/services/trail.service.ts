@@ -5,7 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import { Config } from '../config';
-import { ApiCallRecord, apiCallFromRow } from '../domain/api-call';
+import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-call';
 import { ApiCallNode, nodeOfCall } from '../domain/graph';
 import { Row } from '../engines/engine';
 import { BadInputError } from '../errors';
@@ -246,7 +246,9 @@ export class TrailService {
   /** Payload fields are withheld from keys whose scope does not include them. */
   redact(call: ApiCallRecord): ApiCallRecord {
     if (this.scope.readPayloads) return call;
-    return { ...call, requestParameters: null, responseElements: null, additionalEventData: null, serviceEventDetails: null };
+    const redacted: ApiCallRecord = { ...call };
+    for (const field of PAYLOAD_FIELDS) redacted[field] = null;
+    return redacted;
   }
 }
 

@@ -61,7 +61,7 @@ export interface TestServer {
 
 /** An API key every test server accepts, with full scope (admin, payloads). */
 export const TEST_KEY = 'test-key-with-full-scope-0123456789';
-export const TEST_KEYS = [{ id: 'tests', sha256: hashKey(TEST_KEY), accounts: [], regions: [], payloads: true, admin: true }];
+export const TEST_KEYS = [{ id: 'tests', sha256: hashKey(TEST_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }];
 
 export async function startServer(
   trailDir: string,

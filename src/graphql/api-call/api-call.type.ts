@@ -144,7 +144,7 @@ export class ApiCall {
   @Field(() => String, { nullable: true })
   errorCode!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The error text as recorded; it may quote request parameters, so null for keys without payload access.' })
   errorMessage!: string | null;
 
   @Field(() => Boolean, { nullable: true, description: 'readOnly; null for records that predate the field.' })
@@ -183,13 +183,13 @@ export class ApiCall {
   @Field(() => GraphQLJSON, { nullable: true, description: 'responseElements as recorded (null for keys without payload access).' })
   responseElements!: Json;
 
-  @Field(() => GraphQLJSON, { nullable: true })
+  @Field(() => GraphQLJSON, { nullable: true, description: 'additionalEventData as recorded (null for keys without payload access).' })
   additionalEventData!: Json;
 
-  @Field(() => GraphQLJSON, { nullable: true })
+  @Field(() => GraphQLJSON, { nullable: true, description: 'serviceEventDetails as recorded (null for keys without payload access).' })
   serviceEventDetails!: Json;
 
-  @Field(() => GraphQLJSON, { nullable: true })
+  @Field(() => GraphQLJSON, { nullable: true, description: 'edgeDeviceDetails as recorded (null for keys without payload access).' })
   edgeDeviceDetails!: Json;
 
   @Field(() => GraphQLJSON, { nullable: true })

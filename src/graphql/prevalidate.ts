@@ -1,0 +1,117 @@
+/**
+ * Checks every argument of the whole operation before any resolver runs, so a bad value in a
+ * nested field is refused before its parent's engine query starts. It knows no field by name:
+ * it walks the operation (fragments followed, variables coerced as execution will) and runs the
+ * query guards on every argument named `filter`, `first`, `from` or `to`, the same checks the
+ * services apply again when they build their plans.
+ */
+import { ApolloServerPlugin } from '@apollo/server';
+import {
+  DocumentNode,
+  FragmentDefinitionNode,
+  GraphQLNamedType,
+  GraphQLSchema,
+  Kind,
+  OperationDefinitionNode,
+  SelectionSetNode,
+  getArgumentValues,
+  getNamedType,
+  getVariableValues,
+  isInterfaceType,
+  isObjectType,
+} from 'graphql';
+import { CallFilter, validateFilter } from '../query/filter';
+import { Scope, WindowRules, applyScope, checkBound, checkPageSize, resolveWindow } from '../query/guards';
+
+export interface ArgumentRules {
+  /** Event sources served (`[]` = all). */
+  readonly eventSources: readonly string[];
+  readonly window: WindowRules;
+  readonly page: { readonly defaultSize: number; readonly maxSize: number };
+}
+
+/** One field of the operation as execution will see it. */
+export interface FieldArguments {
+  /** `Type.field`, for messages and tests. */
+  readonly coordinate: string;
+  /** A field of the root operation type (its window has no parent to fall back on). */
+  readonly root: boolean;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Every field selected by `operation`, with its arguments coerced. Returns undefined when the
+ * variables do not coerce (execution reports that itself, as bad input).
+ */
+export function operationFields(schema: GraphQLSchema, doc: DocumentNode, operation: OperationDefinitionNode, inputs: Record<string, unknown>): FieldArguments[] | undefined {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], inputs);
+  if (coerced.errors) return undefined;
+  const variables = coerced.coerced;
+  const fragments = new Map(doc.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const out: FieldArguments[] = [];
+  const walk = (set: SelectionSetNode | undefined, type: GraphQLNamedType | null | undefined, root: boolean, seen: ReadonlySet<string>): void => {
+    if (!set || !type) return;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.INLINE_FRAGMENT) {
+        walk(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, root, seen);
+      } else if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const name = sel.name.value;
+        const frag = fragments.get(name);
+        if (frag && !seen.has(name)) walk(frag.selectionSet, schema.getType(frag.typeCondition.name.value), root, new Set([...seen, name]));
+      } else if (isObjectType(type) || isInterfaceType(type)) {
+        const def = type.getFields()[sel.name.value];
+        if (!def) continue;
+        out.push({ coordinate: `${type.name}.${def.name}`, root, args: getArgumentValues(def, sel, variables) });
+        walk(sel.selectionSet, getNamedType(def.type), false, seen);
+      }
+    }
+  };
+  walk(operation.selectionSet, schema.getRootType(operation.operation), true, new Set());
+  return out;
+}
+
+const isDate = (v: unknown): v is Date => v instanceof Date;
+
+/**
+ * Runs the guards on one field's arguments; throws the guard's BAD_USER_INPUT or FORBIDDEN.
+ * A window is checked whole where it does not depend on a parent or a cursor (a root field
+ * without `after`, or both bounds given); otherwise each bound is checked on its own.
+ */
+export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules, scope: Scope, now: Date): void {
+  const { args } = field;
+  if ('first' in args) checkPageSize(args.first as number | null | undefined, rules.page.defaultSize, rules.page.maxSize);
+  const filter = typeof args.filter === 'object' && args.filter !== null ? (args.filter as CallFilter) : undefined;
+  const bounds = filter ?? { from: isDate(args.from) ? args.from : null, to: isDate(args.to) ? args.to : null };
+  const standalone = field.root && (args.after === undefined || args.after === null);
+  if (standalone || (bounds.from && bounds.to)) {
+    resolveWindow(bounds, rules.window, now);
+  } else {
+    checkBound('from', bounds.from);
+    checkBound('to', bounds.to);
+  }
+  if (!filter) return;
+  const v = validateFilter(filter, rules.eventSources);
+  // The window only matters to applyScope as part of a scan; the scope check is on accounts and regions.
+  applyScope({ from: now, to: now, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts }, scope);
+}
+
+/** What the plugin needs from a request's context. */
+export interface CallerOf<C> {
+  (context: C): { readonly scope: Scope; readonly now: Date };
+}
+
+export function prevalidatePlugin<C extends object>(rules: ArgumentRules, callerOf: CallerOf<C>): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
+          if (!operation) return;
+          const fields = operationFields(schema, document, operation, request.variables ?? {});
+          if (!fields) return;
+          const { scope, now } = callerOf(contextValue);
+          for (const field of fields) checkFieldArguments(field, rules, scope, now);
+        },
+      };
+    },
+  };
+}

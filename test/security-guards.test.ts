@@ -1,0 +1,156 @@
+/**
+ * The query guards on their own: windows, page sizes, scope narrowing, filter validation and
+ * cursors. `npm run mutation` runs these against src/query.
+ */
+import { CursorCodec, fingerprint, stableStringify } from '../src/query/cursor';
+import { validateFilter } from '../src/query/filter';
+import { Scope, applyScope, checkBound, checkPageSize, resolveWindow } from '../src/query/guards';
+import { A, B, HOUR, NOW, RULES, SOURCES, refusal } from './support/refusals';
+
+describe('windows, page sizes and scope', () => {
+  test('resolveWindow: explicit, cursor, default; inverted, empty, too long, out of range', () => {
+    const from = new Date(NOW.getTime() - 2 * HOUR);
+    expect(resolveWindow({ from, to: NOW }, RULES, NOW)).toEqual({ from, to: NOW });
+    expect(resolveWindow({}, RULES, NOW)).toEqual({ from: new Date(NOW.getTime() - 24 * HOUR), to: NOW });
+    const cursor = { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-01-02T00:00:00Z') };
+    expect(resolveWindow({}, RULES, NOW, cursor)).toEqual(cursor);
+    expect(resolveWindow({ from: new Date('2026-01-01T12:00:00Z') }, RULES, NOW, cursor)).toEqual({ from: new Date('2026-01-01T12:00:00Z'), to: cursor.to });
+    expect(resolveWindow({ to: new Date('2026-01-01T12:00:00Z') }, RULES, NOW)).toEqual({ from: new Date('2025-12-31T12:00:00Z'), to: new Date('2026-01-01T12:00:00Z') });
+    const exactly = new Date(NOW.getTime() - 31 * 24 * HOUR);
+    expect(resolveWindow({ from: exactly, to: NOW }, RULES, NOW).from).toEqual(exactly);
+    expect(refusal(() => resolveWindow({ from: new Date(exactly.getTime() - 1), to: NOW }, RULES, NOW))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, message: 'filter: the window may span at most 31 days' });
+    expect(refusal(() => resolveWindow({ from: NOW, to: NOW }, RULES, NOW)).message).toMatch(/must be before/);
+    expect(refusal(() => resolveWindow({ from: NOW, to: from }, RULES, NOW)).message).toMatch(/must be before/);
+    expect(resolveWindow({ from: new Date(NOW.getTime() - 1), to: NOW }, RULES, NOW).from.getTime()).toBe(NOW.getTime() - 1);
+  });
+
+  test('refusals name the argument at fault', () => {
+    expect(refusal(() => checkBound('from', new Date('nope'))).field).toBe('filter.from');
+    expect(refusal(() => checkBound('to', new Date('1999-01-01T00:00:00Z'))).field).toBe('filter.to');
+    expect(refusal(() => resolveWindow({ to: new Date('1999-01-01T00:00:00Z') }, RULES, NOW)).field).toBe('filter.to');
+    expect(refusal(() => resolveWindow({ from: NOW, to: NOW }, RULES, NOW)).field).toBe('filter.from');
+    expect(refusal(() => resolveWindow({ from: new Date(NOW.getTime() - 40 * 24 * HOUR), to: NOW }, RULES, NOW)).field).toBe('filter.to');
+    expect(refusal(() => checkPageSize(0, 50, 500)).field).toBe('first');
+    const scan = { from: NOW, to: NOW, eventSources: [], regions: [] as string[], accounts: [A, B, '000000000000'] };
+    expect(refusal(() => applyScope(scan, { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' })).message).toBe(`filter.accounts: not permitted for this key: ${B}, 000000000000`);
+  });
+
+  test('checkBound: real dates from 2005 to 9999', () => {
+    expect(() => checkBound('from', null)).not.toThrow();
+    expect(() => checkBound('from', new Date('2005-01-01T00:00:00Z'))).not.toThrow();
+    expect(() => checkBound('to', new Date('9999-12-31T23:59:59Z'))).not.toThrow();
+    expect(refusal(() => checkBound('from', new Date('2004-12-31T23:59:59Z')))).toMatchObject({ code: 'BAD_USER_INPUT', message: 'filter.from: out of range' });
+    expect(refusal(() => checkBound('to', new Date('+010000-01-01T00:00:00Z'))).message).toBe('filter.to: out of range');
+    expect(refusal(() => checkBound('to', new Date('nope'))).message).toBe('filter.to: not a valid date-time');
+    expect(refusal(() => resolveWindow({ from: new Date('nope') }, RULES, NOW)).message).toBe('filter.from: not a valid date-time');
+  });
+
+  test('checkPageSize: default, 1 to max, integers only', () => {
+    expect(checkPageSize(undefined, 50, 500)).toBe(50);
+    expect(checkPageSize(null, 50, 500)).toBe(50);
+    expect(checkPageSize(1, 50, 500)).toBe(1);
+    expect(checkPageSize(500, 50, 500)).toBe(500);
+    for (const bad of [0, -1, 501, 1.5, 100000]) expect(refusal(() => checkPageSize(bad, 50, 500))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, message: 'first: must be from 1 to 500' });
+  });
+
+  test('applyScope: narrows, refuses asking outside, passes through when unrestricted', () => {
+    const scan = { from: NOW, to: NOW, eventSources: [], regions: [] as string[], accounts: [] as string[] };
+    const scope = (accounts: string[], regions: string[] = []): Scope => ({ accounts, regions, readPayloads: false, admin: false, principal: 't' });
+    expect(applyScope(scan, scope([A]))).toMatchObject({ accounts: [A], regions: [] });
+    expect(applyScope({ ...scan, accounts: [A] }, scope([A, B]))).toMatchObject({ accounts: [A] });
+    expect(applyScope({ ...scan, accounts: [B] }, scope([]))).toMatchObject({ accounts: [B] });
+    expect(applyScope({ ...scan, regions: ['eu-west-1'] }, scope([], ['eu-west-1', 'us-east-1']))).toMatchObject({ regions: ['eu-west-1'] });
+    expect(applyScope(scan, scope([], ['eu-west-1']))).toMatchObject({ regions: ['eu-west-1'] });
+    expect(refusal(() => applyScope({ ...scan, accounts: [A, B] }, scope([A])))).toMatchObject({ code: 'FORBIDDEN', status: 403, message: `filter.accounts: not permitted for this key: ${B}` });
+    expect(refusal(() => applyScope({ ...scan, regions: ['us-east-1'] }, scope([A], ['eu-west-1']))).message).toBe('filter.regions: not permitted for this key: us-east-1');
+  });
+});
+
+describe('validateFilter', () => {
+  const refusedField = (filter: Record<string, unknown>) => {
+    const r = refusal(() => validateFilter(filter, SOURCES));
+    expect(r).toMatchObject({ code: 'BAD_USER_INPUT', status: 400 });
+    return r.message;
+  };
+
+  test('valid values pass, deduplicated, with one predicate per restriction', () => {
+    const v = validateFilter({ actions: ['ListInputs', 'ListInputs'], accounts: [A, A], regions: ['eu-west-1'] }, SOURCES);
+    expect(v.accounts).toEqual([A]);
+    expect(v.regions).toEqual(['eu-west-1']);
+    expect(v.eventSources).toEqual(SOURCES);
+    expect(v.predicates).toHaveLength(1);
+    expect(validateFilter(null, SOURCES)).toEqual({ predicates: [], regions: [], accounts: [], eventSources: SOURCES });
+    expect(validateFilter({ eventSources: ['iotevents.amazonaws.com'] }, SOURCES).eventSources).toEqual(['iotevents.amazonaws.com']);
+    expect(validateFilter({ eventSources: ['s3.amazonaws.com'] }, []).eventSources).toEqual(['s3.amazonaws.com']);
+  });
+
+  test('every list refuses a bad value and more than 100 values', () => {
+    const lists: Record<string, [string, string]> = {
+      actions: ['ListInputs', 'List Inputs'],
+      eventSources: ['iotevents.amazonaws.com', 'iotevents.example.com'],
+      accounts: [A, '1234'],
+      regions: ['eu-west-1', 'EU'],
+      callerArns: [`arn:aws:iam::${A}:user/alice`, 'alice'],
+      principalArns: ['iotevents.amazonaws.com', 'nobody'],
+      accessKeyIds: ['AKIAABCDEFGHIJKLMNOP', 'akia'],
+      errorCodes: ['AccessDenied', 'Access Denied'],
+      userNames: ['alice', ''],
+      sourceIps: ['10.0.0.1', ''],
+      sourceCidrs: ['10.0.0.0/8', '10.0.0.0/99'],
+    };
+    for (const [name, [good, bad]] of Object.entries(lists)) {
+      expect(() => validateFilter({ [name]: [good] }, SOURCES)).not.toThrow();
+      expect(refusedField({ [name]: [good, bad] })).toMatch(new RegExp(`^filter\\.${name}: `));
+      expect(refusedField({ [name]: Array.from({ length: 101 }, () => good) })).toBe(`filter.${name}: at most 100 values`);
+      expect(() => validateFilter({ [name]: Array.from({ length: 100 }, () => good) }, SOURCES)).not.toThrow();
+    }
+    expect(refusedField({ userNames: ['x'.repeat(257)] })).toMatch(/userNames/);
+    expect(refusedField({ callerArns: [`arn:aws:iam::${A}:user/${"'".repeat(600)}`] })).toMatch(/callerArns/);
+    expect(refusedField({ eventSources: ['s3.amazonaws.com'] })).toMatch(/is not served here/);
+  });
+
+  test('enums, resource names and user agents', () => {
+    expect(refusedField({ identityTypes: Array.from({ length: 101 }, () => 'ROOT') })).toBe('filter.identityTypes: at most 100 values');
+    expect(refusedField({ categories: Array.from({ length: 101 }, () => 'AWS_SERVICE') })).toBe('filter.categories: at most 100 values');
+    expect(refusedField({ identityTypes: ['SUPERUSER'] })).toBe('filter.identityTypes: unknown identity type');
+    expect(refusedField({ categories: ['ADMINS'] })).toBe('filter.categories: unknown caller category');
+    expect(validateFilter({ identityTypes: ['ROOT', 'UNKNOWN'] as never, categories: ['AWS_SERVICE'] as never }, SOURCES).predicates).toHaveLength(2);
+    expect(refusedField({ resourceName: "model'--" })).toMatch(/^filter\.resourceName/);
+    expect(validateFilter({ resourceName: 'boiler-temp' }, SOURCES).predicates).toHaveLength(1);
+    expect(refusedField({ userAgentContains: '' })).toBe('filter.userAgentContains: 1 to 256 characters');
+    expect(refusedField({ userAgentContains: 'x'.repeat(257) })).toBe('filter.userAgentContains: 1 to 256 characters');
+    expect(validateFilter({ userAgentContains: 'x'.repeat(256), errorsOnly: true, readOnly: false }, SOURCES).predicates).toHaveLength(3);
+  });
+});
+
+describe('cursors', () => {
+  const codec = new CursorCodec('a-cursor-secret-0123456789');
+  const payload = { q: 'fp', from: 1, to: 2, k: ['2026-01-01', 'e1'] };
+
+  test('round-trip, and refused when edited, re-signed elsewhere, for another query or malformed', () => {
+    const c = codec.encode(payload);
+    expect(codec.decode(c, 'fp')).toEqual(payload);
+    const bad = (cursor: string, fp = 'fp') => refusal(() => codec.decode(cursor, fp));
+    expect(bad(c, 'other')).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, message: expect.stringMatching(/different query/) });
+    expect(bad(new CursorCodec('another-secret-0123456789').encode(payload)).message).toMatch(/signature does not match/);
+    const [body, sig] = c.split('.');
+    expect(bad(`${body}x.${sig}`).message).toMatch(/signature/);
+    expect(bad(`${body}.${sig.slice(0, -2)}`).message).toMatch(/signature/);
+    expect(bad(`${body}.${sig}.x`).message).toMatch(/malformed/);
+    expect(bad(`.${sig}`).message).toMatch(/malformed/);
+    expect(bad(`${body}.`).message).toMatch(/malformed/);
+    expect(bad('A'.repeat(2049)).message).toMatch(/too long/);
+    const notJson = Buffer.from('not json');
+    const signed = `${notJson.toString('base64url')}.${(codec as unknown as { sign(b: Buffer): Buffer }).sign(notJson).toString('base64url')}`;
+    expect(bad(signed).message).toMatch(/malformed/);
+    expect(new CursorCodec(undefined).encode(payload)).not.toEqual(new CursorCodec(undefined).encode(payload));
+  });
+
+  test('fingerprints ignore key order and empty values, and see every value', () => {
+    expect(stableStringify({ b: 1, a: [new Date(0), null], c: undefined, d: null })).toBe('{"a":["1970-01-01T00:00:00.000Z",null],"b":1}');
+    expect(stableStringify({ a: 1, B: 2 })).toBe('{"B":2,"a":1}');
+    expect(fingerprint({ a: 1, b: 2 })).toBe(fingerprint({ b: 2, a: 1 }));
+    expect(fingerprint({ a: 1 })).not.toBe(fingerprint({ a: 2 }));
+    expect(fingerprint({ a: 1 })).toHaveLength(22);
+  });
+});

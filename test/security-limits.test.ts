@@ -1,0 +1,99 @@
+/**
+ * Query shape limits and the pre-execution walk over every argument, against the real schema,
+ * without a server. `npm run mutation` runs these against src/graphql.
+ */
+import 'reflect-metadata';
+import { parse } from 'graphql';
+import { checkLimits } from '../src/graphql/limits';
+import { checkFieldArguments, operationFields } from '../src/graphql/prevalidate';
+import { schema } from '../src/graphql/schema';
+import { Scope } from '../src/query/guards';
+import { A, B, NOW, RULES, SOURCES, refusal } from './support/refusals';
+
+describe('query shape limits', () => {
+  const LIMITS = { maxDepth: 6, maxComplexity: 2000, maxAliases: 3, defaultPageSize: 50, maxPageSize: 500 };
+  const check = (query: string, variables: Record<string, unknown> = {}, limits = LIMITS) => {
+    const doc = parse(query);
+    const op = doc.definitions.find((d) => d.kind === 'OperationDefinition');
+    return () => checkLimits(schema(), doc, op as never, variables, limits);
+  };
+  const deep = (levels: number) => `{ callers(first: 1) { nodes { ${'sourceIps { callers { '.repeat(levels)}key${' } }'.repeat(levels)} } } }`;
+
+  test('depth counts fields through fragments, not introspection; complexity does not refuse it first', () => {
+    expect(check(`{ callers(first: 1) { nodes { key } } }`)).not.toThrow();
+    expect(refusal(check(deep(3), {}, { ...LIMITS, maxComplexity: 10_000_000 }))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', status: 400, message: 'query depth 9 is over the limit of 6' });
+    expect(check(deep(2), {}, { ...LIMITS, maxDepth: 7, maxComplexity: 10_000_000 })).not.toThrow();
+    expect(refusal(check(deep(2), {}, { ...LIMITS, maxDepth: 6, maxComplexity: 10_000_000 })).message).toMatch(/depth 7/);
+    const viaFragments = `query { callers(first: 1) { ...N } } fragment N on CallerConnection { nodes { ...S } } fragment S on Caller { sourceIps { callers { key } } }`;
+    expect(refusal(check(viaFragments, {}, { ...LIMITS, maxDepth: 4, maxComplexity: 10_000_000 })).message).toMatch(/depth 5/);
+    expect(check(viaFragments, {}, { ...LIMITS, maxDepth: 5, maxComplexity: 10_000_000 })).not.toThrow();
+    const inline = `{ callers(first: 1) { ... on CallerConnection { nodes { key } } } }`;
+    expect(refusal(check(inline, {}, { ...LIMITS, maxDepth: 2 })).message).toMatch(/depth 3/);
+    expect(check(`{ __schema { types { fields { type { name } } } } }`, {}, { ...LIMITS, maxDepth: 2 })).not.toThrow();
+  });
+
+  test('aliases are counted everywhere', () => {
+    expect(check(`{ a: callers(first: 1) { n: nodes { k: key } } }`)).not.toThrow();
+    expect(refusal(check(`{ a: callers(first: 1) { n: nodes { k: key, l: key } } }`))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', status: 400, message: '4 aliases is over the limit of 3' });
+  });
+
+  test('complexity multiplies connection sizes, variables included', () => {
+    const q = `query($n: Int) { callers(first: $n) { nodes { key arn } } }`;
+    expect(check(q, { n: 10 })).not.toThrow();
+    expect(refusal(check(q, { n: 500 }, { ...LIMITS, maxComplexity: 1000 }))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', status: 400 });
+    expect(refusal(check(q, { n: 500 }, { ...LIMITS, maxComplexity: 1000 })).message).toMatch(/^query complexity \d+ is over the limit of 1000/);
+    expect(check(q, { n: 'x' }, { ...LIMITS, maxComplexity: 10 })).not.toThrow();
+    const noFirst = `{ callers { nodes { key arn } } }`;
+    expect(refusal(check(noFirst, {}, { ...LIMITS, maxComplexity: 100 })).message).toMatch(/complexity 1\d\d /);
+  });
+});
+
+describe('arguments checked before execution', () => {
+  const RULES_ALL = { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 } };
+  const scopeA: Scope = { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' };
+  const fields = (query: string, variables: Record<string, unknown> = {}) => {
+    const doc = parse(query);
+    return operationFields(schema(), doc, doc.definitions[0] as never, variables);
+  };
+  const run = (query: string, variables: Record<string, unknown> = {}) => () => {
+    for (const f of fields(query, variables) ?? []) checkFieldArguments(f, RULES_ALL, scopeA, NOW);
+  };
+
+  test('walks nested fields, fragments and variables', () => {
+    const list = fields(`query($f: ApiCallFilter) { callers(first: 2) { nodes { ...C } } } fragment C on Caller { calls(filter: $f, first: 3) { edges { cursor } } }`, { f: { accounts: [A] } });
+    expect(list?.map((f) => [f.coordinate, f.root])).toEqual([
+      ['Query.callers', true],
+      ['CallerConnection.nodes', false],
+      ['Caller.calls', false],
+      ['ApiCallConnection.edges', false],
+      ['ApiCallEdge.cursor', false],
+    ]);
+    expect(list?.[2].args).toMatchObject({ filter: { accounts: [A] }, first: 3 });
+    expect(fields(`query($n: Int) { callers(first: $n) { nodes { key } } }`, { n: 'x' })).toBeUndefined();
+  });
+
+  test('a nested forbidden account, oversize first, bad value or bad window is refused', () => {
+    const nested = (args: string) => `{ callers(first: 2) { nodes { calls(${args}) { edges { cursor } } } } }`;
+    expect(run(nested(`filter: { accounts: ["${A}"] }, first: 5`))).not.toThrow();
+    expect(refusal(run(nested(`filter: { accounts: ["${B}"] }`)))).toMatchObject({ code: 'FORBIDDEN', status: 403 });
+    expect(refusal(run(nested(`first: 100000`)))).toMatchObject({ code: 'BAD_USER_INPUT', message: 'first: must be from 1 to 500' });
+    expect(refusal(run(nested(`filter: { actions: ["Bad Action"] }`)))).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(refusal(run(nested(`filter: { from: "2026-03-14T00:00:00Z", to: "2026-01-01T00:00:00Z" }`))).message).toMatch(/must be before/);
+    expect(refusal(run(nested(`filter: { from: "2001-03-14T00:00:00Z" }`))).message).toBe('filter.from: out of range');
+    expect(refusal(run(nested(`filter: { to: "2001-03-14T00:00:00Z" }`))).message).toBe('filter.to: out of range');
+    // A nested window with one bound falls back on its parent's window: not judged against "now".
+    expect(run(nested(`filter: { from: "2025-01-01T00:00:00Z" }`))).not.toThrow();
+    const deepList = `{ sourceIps(first: 1) { nodes { callers(first: 900) { calls } } } }`;
+    expect(refusal(run(deepList)).message).toBe('first: must be from 1 to 500');
+  });
+
+  test('root fields: windows judged whole, unless a cursor carries them', () => {
+    expect(refusal(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }) { edges { cursor } } }`)).message).toMatch(/at most 31 days/);
+    expect(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }, after: "c") { edges { cursor } } }`)).not.toThrow();
+    expect(refusal(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" }, after: "c") { edges { cursor } } }`)).message).toMatch(/at most 31 days/);
+    expect(refusal(run(`{ apiCall(eventId: "e", from: "2026-03-14T00:00:00Z", to: "2026-03-13T00:00:00Z") { eventId } }`)).message).toMatch(/must be before/);
+    expect(refusal(run(`{ apiCall(eventId: "e", from: "2004-03-14T00:00:00Z") { eventId } }`)).message).toBe('filter.from: out of range');
+    expect(refusal(run(`{ actions(filter: { accounts: ["${B}"] }) { action } }`))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(run(`{ actions(filter: { accounts: ["${A}"] }) { action } }`)).not.toThrow();
+  });
+});
