@@ -5,9 +5,10 @@ import { BuildSchemaOptions, buildSchema, buildSchemaSync } from 'type-graphql';
 import { ApiCallConnectionResolver, ApiCallResolver } from './api-call/api-call.resolver';
 import './common/enums';
 import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpResolver } from './graph/graph.resolver';
+import { CONNECTION_RESOLVERS } from './graph/graph.type';
 
 const options: BuildSchemaOptions = {
-  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver],
+  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver, ...CONNECTION_RESOLVERS],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,
 };

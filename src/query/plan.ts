@@ -123,6 +123,11 @@ export interface AggregateQuery {
   readonly limit: number;
   /** Rows to skip (offset paging of grouped answers). */
   readonly offset?: number;
+  /**
+   * Keyset paging of grouped answers: only the rows after this one in `orderBy` order (one value
+   * per order item, null for a null value; nulls sort last). `orderBy` must end with a unique key.
+   */
+  readonly after?: readonly (Value | null)[];
 }
 
 export type QueryPlan = EventsQuery | AggregateQuery;
