@@ -92,13 +92,13 @@ describe('nested connections', () => {
 
   test('Caller.sourceIps and Caller.actions walk every entry once', async () => {
     const [key, rs] = busiest(callerKeyOf);
-    const ips = `query($k: String!, $f: ApiCallFilter, $first: Int, $after: String) { caller(arn: $k, filter: $f) { sourceIps(first: $first, after: $after) ${conn('sourceIp { address } calls')} } }`;
+    const ips = `query($k: String!, $f: ApiCallFilter, $first: Int, $after: String) { caller(key: $k, filter: $f) { sourceIps(first: $first, after: $after) ${conn('sourceIp { address } calls')} } }`;
     const walkedIps = await walk(ips, { k: key, f: W }, 1, (d) => d.caller.sourceIps);
     const byIp = groupBy(rs, (r) => r.sourceIPAddress);
     expect(walkedIps.nodes.map((n: any) => n.sourceIp.address).sort()).toEqual([...byIp.keys()].sort()); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(walkedIps.totals.every((t) => t === byIp.size)).toBe(true);
 
-    const actions = `query($k: String!, $f: ApiCallFilter, $first: Int, $after: String) { caller(arn: $k, filter: $f) { actions(first: $first, after: $after) ${conn('action calls')} } }`;
+    const actions = `query($k: String!, $f: ApiCallFilter, $first: Int, $after: String) { caller(key: $k, filter: $f) { actions(first: $first, after: $after) ${conn('action calls')} } }`;
     const walkedActions = await walk(actions, { k: key, f: W }, 2, (d) => d.caller.actions);
     const byAction = [...groupBy(rs, (r) => r.eventName).entries()].map(([action, x]) => ({ action, calls: x.length })).sort((a, b) => b.calls - a.calls || (a.action! < b.action! ? -1 : 1));
     expect(walkedActions.nodes).toEqual(byAction);

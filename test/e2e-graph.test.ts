@@ -59,10 +59,10 @@ describe('callers', () => {
     expect(role.category).toBe('ROLE_OR_FEDERATED_SESSION');
   });
 
-  test('caller(arn) with its calls, source addresses and actions', async () => {
+  test('caller(key) with its calls, source addresses and actions', async () => {
     const [key, rs] = [...groupBy(all, callerKeyOf).entries()].sort((a, b) => b[1].length - a[1].length)[0];
     const data = await gql(
-      `query($arn: String!, $f: ApiCallFilter) { caller(arn: $arn, filter: $f) {
+      `query($arn: String!, $f: ApiCallFilter) { caller(key: $arn, filter: $f) {
         key stats { calls accessKeyIds }
         calls(first: 5) { totalCount edges { node { eventId caller { key } } } }
         sourceIps(first: 100) { nodes { sourceIp { address kind } calls errors } }
@@ -81,6 +81,8 @@ describe('callers', () => {
     const byAction = [...groupBy(rs, (r) => r.eventName).entries()].map(([action, x]) => ({ action, ...usage(x) })).sort((a, b) => b.calls - a.calls || (a.action! < b.action! ? -1 : 1));
     expect(c.actions.nodes).toEqual(byAction);
     expect((await gql(`query($f: ApiCallFilter) { caller(arn: "arn:aws:iam::111122223333:user/nobody", filter: $f) { key } }`, { f: W })).caller).toBeNull();
+    // The deprecated `arn` still finds the same caller.
+    expect((await gql(`query($arn: String!, $f: ApiCallFilter) { caller(arn: $arn, filter: $f) { key } }`, { arn: key, f: W })).caller.key).toBe(key);
   });
 });
 
@@ -227,7 +229,7 @@ describe('DataLoader batching', () => {
   test('batched first pages equal one-by-one pages', async () => {
     const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 5) { nodes { key calls(first: 3) { edges { node { eventId } } pageInfo { hasNextPage } } } } }`, { f: W });
     for (const node of data.callers.nodes) {
-      const single = await gql(`query($f: ApiCallFilter, $a: String!) { apiCalls(filter: $f, first: 3) { edges { node { eventId } } } x: caller(arn: $a, filter: $f) { key } }`, { f: { ...W, callerArns: node.key.startsWith('arn:') ? [node.key] : undefined }, a: node.key });
+      const single = await gql(`query($f: ApiCallFilter, $a: String!) { apiCalls(filter: $f, first: 3) { edges { node { eventId } } } x: caller(key: $a, filter: $f) { key } }`, { f: { ...W, callerArns: node.key.startsWith('arn:') ? [node.key] : undefined }, a: node.key });
       if (node.key.startsWith('arn:')) expect(node.calls.edges).toEqual(single.apiCalls.edges);
     }
   });

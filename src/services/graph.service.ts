@@ -261,7 +261,7 @@ export class GraphService {
   // ----- single lookups --------------------------------------------------------------------
 
   async caller(key: string, filter: CallFilter | null | undefined, grouping: CallerGrouping = 'ARN'): Promise<CallerNode | null> {
-    if (key.length < 1 || key.length > 2048) throw new BadInputError('caller: key must be 1 to 2048 characters', 'arn');
+    if (key.length < 1 || key.length > 2048) throw new BadInputError('caller: key must be 1 to 2048 characters', 'key');
     const window = this.trail.window(filter);
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
     const row = await this.loader(`caller:${kind}`, async (keys) => {

@@ -6,6 +6,7 @@ import type { Connection } from '../../services/trail.service';
 import type { ApiCallNode } from '../../domain/graph';
 import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
+import { BadInputError } from '../../errors';
 import { RequestContext } from '../context';
 import { neededFor } from '../selection';
 import { ACTION_STATS } from '../../query/builders';
@@ -145,12 +146,15 @@ export class GraphQueryResolver {
     description: 'One caller by its key (ARN, or AWS service name; a role ARN with groupBy PRINCIPAL) within a window; null when it made no calls there.',
   })
   caller(
-    @Arg('arn') arn: string,
+    @Arg('key', () => String, { nullable: true, description: 'The caller\'s key as `Caller.key` gives it: an ARN, an AWS service name, a principal id or `account:<id>`.' })
+    key: string | null,
+    @Arg('arn', () => String, { nullable: true, deprecationReason: 'Use `key`: it takes every kind of caller key, not only ARNs.' }) arn: string | null,
     @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
     @Arg('groupBy', () => CallerGrouping, { defaultValue: CallerGrouping.ARN }) groupBy: CallerGrouping,
     @Ctx() ctx: RequestContext,
   ): Promise<CallerNode | null> {
-    return ctx.graph.caller(arn, filter, groupBy);
+    if ((key === null || key === undefined) === (arn === null || arn === undefined)) throw new BadInputError('caller: give exactly one of `key` and `arn`', 'key');
+    return ctx.graph.caller((key ?? arn)!, filter, groupBy);
   }
 
   @Query(() => SourceIpConnection, { description: 'Source addresses with counts.' })
