@@ -62,7 +62,7 @@ const CALLS = `query($filter: ApiCallFilter, $first: Int, $after: String, $withT
 
 /** One of each grouped answer: run for every filter. */
 const GROUPS = `query($filter: ApiCallFilter) {
-  callers(filter: $filter, first: 15) { hasNextPage endCursor nodes { key arn principal identityType rawType category temporaryCredentials
+  callers(filter: $filter, first: 15) { pageInfo { hasNextPage endCursor } nodes { key arn principal identityType rawType category temporaryCredentials
     mfaAuthenticated invokedBy accountId userName stats { calls errors firstSeen lastSeen distinctActions distinctSourceIps accessKeyIds } } }
   sourceIps(filter: $filter, first: 15, orderBy: LAST_SEEN_DESC) { nodes { address kind stats { calls errors firstSeen lastSeen distinctActions distinctCallers } } }
   actions(filter: $filter) { action eventSource calls errors distinctCallers distinctSourceIps firstSeen lastSeen errorsByCode { code calls } }
@@ -71,9 +71,9 @@ const GROUPS = `query($filter: ApiCallFilter) {
 
 const NESTED = `query($filter: ApiCallFilter) {
   apiCalls(filter: $filter, first: 30) { edges { node { eventId iotEventsResources { kind name }
-    caller { key stats { calls errors accessKeyIds } sourceIps(first: 3) { sourceIp { address kind } calls errors firstSeen lastSeen }
-      actions(first: 3) { action eventSource calls } calls(first: 2) { edges { node { eventId } } pageInfo { hasNextPage } } }
-    sourceIp { address stats { calls distinctCallers } callers(first: 2) { caller { key identityType } calls } calls(first: 2) { totalCount } } } } }
+    caller { key stats { calls errors accessKeyIds } sourceIps(first: 3) { nodes { sourceIp { address kind } calls errors firstSeen lastSeen } }
+      actions(first: 3) { nodes { action eventSource calls } } calls(first: 2) { edges { node { eventId } } pageInfo { hasNextPage } } }
+    sourceIp { address stats { calls distinctCallers } callers(first: 2) { nodes { caller { key identityType } calls } } calls(first: 2) { totalCount } } } } }
   resource(name: "boiler-temp", filter: $filter) { name changes { eventId action } created { eventId } lastUpdated { eventId } deleted { eventId } }
 }`;
 

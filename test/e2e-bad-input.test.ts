@@ -71,8 +71,21 @@ describe('windows', () => {
   test('empty (from == to)', refusedFilter({ from: WINDOW.from, to: WINDOW.from }));
   test('over MAX_WINDOW_DAYS', refusedFilter({ from: iso(TO.getTime() - 32 * DAY_MS), to: WINDOW.to }));
   test('one second over MAX_WINDOW_DAYS', refusedFilter({ from: iso(TO.getTime() - 31 * DAY_MS - 1000), to: WINDOW.to }));
-  test('only "from", too far back for the default "to" (now)', () => expectRefused(PAGE, { filter: { from: iso(SAMPLE_END.getTime() - 40 * DAY_MS) } }));
+  test('only "from", too far back for the default "to" (now): the refusal names "from"', async () => {
+    const res = await expectRefused(PAGE, { filter: { from: iso(SAMPLE_END.getTime() - 40 * DAY_MS) } });
+    expect(res.errors![0].extensions?.field).toBe('filter.from');
+  });
+  test('a lookup with "from" too far back: the refusal names the argument', async () => {
+    const res = await expectRefused(`query($from: DateTime) { apiCall(eventId: "abc", from: $from) { eventId } }`, { from: iso(SAMPLE_END.getTime() - 40 * DAY_MS) });
+    expect(res.errors![0].extensions?.field).toBe('from');
+  });
   test('only "to", before everything', refusedFilter({ from: undefined, to: '2004-12-31T00:00:00Z' }));
+});
+
+describe('caller lookups', () => {
+  const CALLER = `query($k: String, $a: String) { caller(key: $k, arn: $a) { key } }`;
+  test('neither key nor arn', () => expectRefused(CALLER, {}));
+  test('both key and arn', () => expectRefused(CALLER, { k: 'x', a: 'y' }));
 });
 
 describe('cursors', () => {

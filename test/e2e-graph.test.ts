@@ -40,12 +40,12 @@ describe('callers', () => {
     let after: string | null = null;
     for (;;) {
       const data = await gql(
-        `query($f: ApiCallFilter, $after: String) { callers(filter: $f, first: 7, after: $after) { hasNextPage endCursor nodes { key stats { calls errors firstSeen lastSeen distinctActions distinctSourceIps } } } }`,
+        `query($f: ApiCallFilter, $after: String) { callers(filter: $f, first: 7, after: $after) { pageInfo { hasNextPage endCursor } nodes { key stats { calls errors firstSeen lastSeen distinctActions distinctSourceIps } } } }`,
         { f: W, after },
       );
       nodes.push(...data.callers.nodes);
-      if (!data.callers.hasNextPage) break;
-      after = data.callers.endCursor;
+      if (!data.callers.pageInfo.hasNextPage) break;
+      after = data.callers.pageInfo.endCursor;
     }
     expect(nodes.map((n) => ({ key: n.key, ...n.stats }))).toEqual(expected);
   });
@@ -59,14 +59,14 @@ describe('callers', () => {
     expect(role.category).toBe('ROLE_OR_FEDERATED_SESSION');
   });
 
-  test('caller(arn) with its calls, source addresses and actions', async () => {
+  test('caller(key) with its calls, source addresses and actions', async () => {
     const [key, rs] = [...groupBy(all, callerKeyOf).entries()].sort((a, b) => b[1].length - a[1].length)[0];
     const data = await gql(
-      `query($arn: String!, $f: ApiCallFilter) { caller(arn: $arn, filter: $f) {
+      `query($arn: String!, $f: ApiCallFilter) { caller(key: $arn, filter: $f) {
         key stats { calls accessKeyIds }
         calls(first: 5) { totalCount edges { node { eventId caller { key } } } }
-        sourceIps(first: 100) { sourceIp { address kind } calls errors }
-        actions(first: 100) { action calls errors firstSeen lastSeen } } }`,
+        sourceIps(first: 100) { nodes { sourceIp { address kind } calls errors } }
+        actions(first: 100) { nodes { action calls errors firstSeen lastSeen } } } }`,
       { arn: key, f: W },
     );
     const c = data.caller;
@@ -75,12 +75,14 @@ describe('callers', () => {
     expect(c.calls.totalCount).toBe(rs.length);
     expect(c.calls.edges.every((e: { node: { caller: { key: string } } }) => e.node.caller.key === key)).toBe(true);
     const byIp = [...groupBy(rs, (r) => r.sourceIPAddress).entries()].map(([address, x]) => ({ sourceIp: { address, kind: classifySourceIp(address) }, calls: x.length, errors: usage(x).errors }));
-    expect(c.sourceIps.sort((a: { sourceIp: { address: string } }, b: { sourceIp: { address: string } }) => (a.sourceIp.address < b.sourceIp.address ? -1 : 1))).toEqual(
+    expect(c.sourceIps.nodes.sort((a: { sourceIp: { address: string } }, b: { sourceIp: { address: string } }) => (a.sourceIp.address < b.sourceIp.address ? -1 : 1))).toEqual(
       byIp.sort((a, b) => (a.sourceIp.address! < b.sourceIp.address! ? -1 : 1)),
     );
     const byAction = [...groupBy(rs, (r) => r.eventName).entries()].map(([action, x]) => ({ action, ...usage(x) })).sort((a, b) => b.calls - a.calls || (a.action! < b.action! ? -1 : 1));
-    expect(c.actions).toEqual(byAction);
+    expect(c.actions.nodes).toEqual(byAction);
     expect((await gql(`query($f: ApiCallFilter) { caller(arn: "arn:aws:iam::111122223333:user/nobody", filter: $f) { key } }`, { f: W })).caller).toBeNull();
+    // The deprecated `arn` still finds the same caller.
+    expect((await gql(`query($arn: String!, $f: ApiCallFilter) { caller(arn: $arn, filter: $f) { key } }`, { arn: key, f: W })).caller.key).toBe(key);
   });
 });
 
@@ -89,8 +91,8 @@ describe('source addresses', () => {
     const expected = [...groupBy(all, (r) => r.sourceIPAddress).entries()]
       .map(([key, rs]) => ({ key: key!, kind: classifySourceIp(key), ...usage(rs), distinctCallers: new Set(rs.map(callerKeyOf)).size }))
       .sort(sortKey);
-    const data = await gql(`query($f: ApiCallFilter) { sourceIps(filter: $f, first: 1000) { hasNextPage nodes { address kind stats { calls errors firstSeen lastSeen distinctCallers } } } }`, { f: W });
-    expect(data.sourceIps.hasNextPage).toBe(false);
+    const data = await gql(`query($f: ApiCallFilter) { sourceIps(filter: $f, first: 1000) { pageInfo { hasNextPage } nodes { address kind stats { calls errors firstSeen lastSeen distinctCallers } } } }`, { f: W });
+    expect(data.sourceIps.pageInfo.hasNextPage).toBe(false);
     expect(data.sourceIps.nodes.map((n: { address: string; kind: string; stats: object }) => ({ key: n.address, kind: n.kind, ...n.stats }))).toEqual(expected);
     expect(new Set(expected.map((e) => e.kind))).toEqual(new Set(['PUBLIC_IPV4', 'PUBLIC_IPV6', 'PRIVATE', 'AWS_SERVICE', 'AWS_INTERNAL']));
   });
@@ -98,13 +100,13 @@ describe('source addresses', () => {
   test('sourceIp(address) with its callers and calls', async () => {
     const [address, rs] = [...groupBy(all, (r) => r.sourceIPAddress).entries()].sort((a, b) => b[1].length - a[1].length)[1];
     const data = await gql(
-      `query($a: String!, $f: ApiCallFilter) { sourceIp(address: $a, filter: $f) { address stats { calls } callers(first: 500) { caller { key } calls } calls(first: 3) { totalCount } } }`,
+      `query($a: String!, $f: ApiCallFilter) { sourceIp(address: $a, filter: $f) { address stats { calls } callers(first: 500) { nodes { caller { key } calls } } calls(first: 3) { totalCount } } }`,
       { a: address, f: W },
     );
     expect(data.sourceIp.stats.calls).toBe(rs.length);
     expect(data.sourceIp.calls.totalCount).toBe(rs.length);
     const expected = [...groupBy(rs, callerKeyOf).entries()].map(([key, x]) => ({ key: key!, calls: x.length })).sort(sortKey);
-    expect(data.sourceIp.callers.map((c: { caller: { key: string }; calls: number }) => ({ key: c.caller.key, calls: c.calls }))).toEqual(expected);
+    expect(data.sourceIp.callers.nodes.map((c: { caller: { key: string }; calls: number }) => ({ key: c.caller.key, calls: c.calls }))).toEqual(expected);
   });
 });
 
@@ -191,7 +193,7 @@ describe('DataLoader batching', () => {
 
   test('nested calls, source addresses and actions of many callers are one query each', async () => {
     server.engine.reset();
-    await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 50) { nodes { key calls(first: 2) { edges { node { eventId } } } sourceIps(first: 3) { calls } actions(first: 3) { action } } } }`, { f: W });
+    await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 50) { nodes { key calls(first: 2) { edges { node { eventId } } } sourceIps(first: 3) { nodes { calls } } actions(first: 3) { nodes { action } } } } }`, { f: W });
     expect(server.engine.executed.map((q) => q.label).sort()).toEqual(['caller.calls', 'callerActions', 'callerSourceIps', 'callers:ARN']);
   });
 
@@ -234,7 +236,7 @@ describe('DataLoader batching', () => {
   test('batched first pages equal one-by-one pages', async () => {
     const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 5) { nodes { key calls(first: 3) { edges { node { eventId } } pageInfo { hasNextPage } } } } }`, { f: W });
     for (const node of data.callers.nodes) {
-      const single = await gql(`query($f: ApiCallFilter, $a: String!) { apiCalls(filter: $f, first: 3) { edges { node { eventId } } } x: caller(arn: $a, filter: $f) { key } }`, { f: { ...W, callerArns: node.key.startsWith('arn:') ? [node.key] : undefined }, a: node.key });
+      const single = await gql(`query($f: ApiCallFilter, $a: String!) { apiCalls(filter: $f, first: 3) { edges { node { eventId } } } x: caller(key: $a, filter: $f) { key } }`, { f: { ...W, callerArns: node.key.startsWith('arn:') ? [node.key] : undefined }, a: node.key });
       if (node.key.startsWith('arn:')) expect(node.calls.edges).toEqual(single.apiCalls.edges);
     }
   });

@@ -177,16 +177,16 @@ describe('a key scoped to account A sees nothing of other accounts, by any path'
   test('callers, sourceIps, actions and activity count only A', async () => {
     const data = await ok(
       `query($f: ApiCallFilter) {
-        callers(filter: $f, first: 300) { hasNextPage nodes { key stats { calls } calls(first: 10) { edges { node { account } } } } }
-        sourceIps(filter: $f, first: 300) { hasNextPage nodes { address stats { calls } calls(first: 10) { edges { node { account } } } callers(first: 20) { caller { key } calls } } }
+        callers(filter: $f, first: 300) { pageInfo { hasNextPage } nodes { key stats { calls } calls(first: 10) { edges { node { account } } } } }
+        sourceIps(filter: $f, first: 300) { pageInfo { hasNextPage } nodes { address stats { calls } calls(first: 10) { edges { node { account } } } callers(first: 20) { nodes { caller { key } calls } } } }
         actions(filter: $f) { calls }
         activity(filter: $f, interval: DAY) { buckets { calls } }
       }`,
       { f: W },
       as(KEY_A),
     );
-    expect(data.callers.hasNextPage).toBe(false);
-    expect(data.sourceIps.hasNextPage).toBe(false);
+    expect(data.callers.pageInfo.hasNextPage).toBe(false);
+    expect(data.sourceIps.pageInfo.hasNextPage).toBe(false);
     const total = aRecords().length;
     const sum = (xs: { calls: number }[]) => xs.reduce((a, x) => a + x.calls, 0);
     expect(sum(data.callers.nodes.map((n: { stats: { calls: number } }) => n.stats))).toBe(total);
@@ -199,7 +199,7 @@ describe('a key scoped to account A sees nothing of other accounts, by any path'
     ];
     expect(new Set(nestedAccounts)).toEqual(new Set([A]));
     const onlyA = new Set(aRecords().map(callerKeyOf));
-    for (const ip of data.sourceIps.nodes) for (const c of ip.callers) expect(onlyA.has(c.caller.key)).toBe(true);
+    for (const ip of data.sourceIps.nodes) for (const c of ip.callers.nodes) expect(onlyA.has(c.caller.key)).toBe(true);
   });
 
   test('lookups of B\'s caller, address and event return nothing', async () => {

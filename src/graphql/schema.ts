@@ -7,9 +7,20 @@ import './common/enums';
 import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpResolver } from './graph/graph.resolver';
 import { InsightResolver } from './insight/insight.resolver';
 import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.resolver';
+import { CONNECTION_RESOLVERS } from './graph/graph.type';
 
 const options: BuildSchemaOptions = {
-  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver, InsightResolver, SourceIpEnrichmentResolver],
+  resolvers: [
+    ApiCallResolver,
+    ApiCallConnectionResolver,
+    CallerResolver,
+    SourceIpResolver,
+    ActionSummaryResolver,
+    GraphQueryResolver,
+    InsightResolver,
+    SourceIpEnrichmentResolver,
+    ...CONNECTION_RESOLVERS,
+  ],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,
 };

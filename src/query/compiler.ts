@@ -5,7 +5,7 @@
  * base are inlined, escaped.
  */
 import { CompiledQuery, PartitionSpec, SqlValue } from '../engines/engine';
-import { AggregateQuery, Cond, DerivedName, EventsQuery, Expr, Measure, Pred, QueryPlan, Value, and, or, val } from './plan';
+import { AggregateQuery, Cond, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, QueryPlan, Value, and, col, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 
@@ -298,10 +298,31 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
   });
   const where = whereClause(ctx, plan, partitions);
   const groupBy = plan.groupBy.length ? `\nGROUP BY ${plan.groupBy.map((g) => `t.${quoteIdent(g.alias)}`).join(', ')}` : '';
-  return (
-    `SELECT ${outer.join(', ')}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t` +
-    `${groupBy}${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`
-  );
+  const grouped = `SELECT ${outer.join(', ')}
+FROM (
+  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t${groupBy}`;
+  const page = `${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`;
+  if (!plan.after) return `${grouped}${page}`;
+  return `SELECT *\nFROM (\n${grouped}\n) a\nWHERE ${pred(ctx, groupKeyset(plan.orderBy, plan.after))}${page}`;
+}
+
+/**
+ * Grouped rows after `after` in `order` (ORDER BY ... NULLS LAST): for the first item that differs,
+ * the row's value comes later (a null comes after every value, nothing after a null).
+ */
+export function groupKeyset(order: readonly OrderItem[], after: readonly (Value | null)[]): Pred {
+  if (after.length !== order.length || order.length === 0) throw new Error('keyset: one value per order item');
+  const later = (o: OrderItem, v: Value | null): Pred => {
+    const e = col(o.alias);
+    if (v === null) return or();
+    return or({ k: 'cmp', e, op: o.dir === 'desc' ? '<' : '>', value: v }, { k: 'cond', cond: { k: 'isNull', e } });
+  };
+  const same = (o: OrderItem, v: Value | null): Pred =>
+    v === null ? { k: 'cond', cond: { k: 'isNull', e: col(o.alias) } } : { k: 'cmp', e: col(o.alias), op: '=', value: v };
+  const [head, ...rest] = order;
+  const first = later(head, after[0]);
+  if (rest.length === 0) return first;
+  return or(first, and(same(head, after[0]), groupKeyset(rest, after.slice(1))));
 }
 
 function offsetLiteral(n: number | undefined): string {

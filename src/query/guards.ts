@@ -48,6 +48,7 @@ export function resolveWindow(
   rules: WindowRules,
   now: Date,
   fromCursor?: Window,
+  path = 'filter',
 ): Window {
   checkBound('from', input.from);
   checkBound('to', input.to);
@@ -57,7 +58,9 @@ export function resolveWindow(
     throw new BadInputError(`filter: "from" (${from.toISOString()}) must be before "to" (${to.toISOString()})`, 'filter.from');
   }
   if (to.getTime() - from.getTime() > rules.maxDays * 24 * HOUR_MS) {
-    throw new BadInputError(`filter: the window may span at most ${rules.maxDays} days`, 'filter.to');
+    // Name the bound the user set: with only one given, the other came from a default.
+    const field = `${path ? `${path}.` : ''}${input.from || !input.to ? 'from' : 'to'}`;
+    throw new BadInputError(`${field}: the window may span at most ${rules.maxDays} days`, field);
   }
   return { from, to };
 }

@@ -145,6 +145,11 @@ export interface AggregateQuery {
    * hold them), in place of the records of the window.
    */
   readonly untimed?: boolean;
+  /**
+   * Keyset paging of grouped answers: only the rows after this one in `orderBy` order (one value
+   * per order item, null for a null value; nulls sort last). `orderBy` must end with a unique key.
+   */
+  readonly after?: readonly (Value | null)[];
 }
 
 export type QueryPlan = EventsQuery | AggregateQuery;

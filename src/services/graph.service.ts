@@ -30,11 +30,11 @@ import { IotEventsResourceKind, iotEventsResourcesOf } from '../domain/iotevents
 import { Row } from '../engines/engine';
 import { BadInputError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, SOURCE_IP_STATS } from '../query/builders';
-import { stableStringify } from '../query/cursor';
+import { CursorPayload, stableStringify } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { checkPageSize } from '../query/guards';
-import { AggregateQuery, Expr, Interval, OrderItem, Pred, val } from '../query/plan';
+import { AggregateQuery, Expr, Interval, OrderItem, Pred, Value, constant, val } from '../query/plan';
 import { Connection, TrailService } from './trail.service';
 
 export type CallerOrder = 'CALLS_DESC' | 'ERRORS_DESC' | 'LAST_SEEN_DESC' | 'KEY_ASC';
@@ -52,11 +52,9 @@ export interface CallerUsage extends Usage {
   caller: CallerNode;
 }
 
-export interface GroupPage<T> {
+/** A grouped answer as a Relay connection, keyset-paged on (order value, key). */
+export interface GroupConnection<T> extends Connection<T> {
   nodes: T[];
-  hasNextPage: boolean;
-  endCursor: string | null;
-  window: Window;
 }
 
 /** One resource: a name of one kind in one account and region. */
@@ -97,6 +95,29 @@ const ORDERS: Record<CallerOrder, OrderItem[]> = {
   LAST_SEEN_DESC: [{ alias: 'last_seen', dir: 'desc' }],
   KEY_ASC: [],
 };
+
+/** The full order of a grouped page: the chosen one, then the group key, so ties have one order. */
+const orderOf = (order: CallerOrder): OrderItem[] => [...ORDERS[order], { alias: 'group_key', dir: 'asc' }];
+
+/** Nested lists: most calls first, then by key. */
+const NESTED_ORDER = orderOf('CALLS_DESC');
+
+/**
+ * How many distinct values `e` takes, a null counting as one value (a group of its own): the
+ * distinct non-null values plus one when some row has none.
+ */
+const DISTINCT_KEYS: (e: Expr) => AggregateQuery['measures'] = (e) => [
+  { alias: 'keys', m: { k: 'countDistinct', e } },
+  { alias: 'null_key', m: { k: 'countDistinct', e: { k: 'case', whens: [[{ k: 'isNull', e }, constant('null')]], otherwise: null } } },
+];
+const distinctKeysOf = (row: Row | undefined): number => Number(row?.keys ?? 0) + Number(row?.null_key ?? 0);
+
+/** A row's position in `order`, as a cursor carries it. */
+const positionOf = (row: Row, order: readonly OrderItem[]): (string | number | null)[] =>
+  order.map((o) => {
+    const v = row[o.alias];
+    return v === null || v === undefined ? null : typeof v === 'number' ? v : String(v);
+  });
 
 /** A loader key: the parent, and the filter and window its field was asked with. */
 interface NestedKey {
@@ -142,7 +163,7 @@ export class GraphService {
     parent: Expr,
     group: NestedKey,
     keys: string[],
-    plan: Pick<AggregateQuery, 'groupBy' | 'measures' | 'orderBy'>,
+    plan: Pick<AggregateQuery, 'groupBy' | 'measures' | 'orderBy' | 'after'>,
     limit: number,
   ): Promise<Row[]> {
     const { scan, where } = this.trail.scanFor(group.filter, group.window);
@@ -154,8 +175,57 @@ export class GraphService {
       groupBy: [{ alias: 'parent_key', e: parent }, ...plan.groupBy],
       measures: plan.measures,
       orderBy: plan.orderBy,
+      ...(plan.after ? { after: plan.after } : {}),
       limit,
     });
+  }
+
+  /** A grouped page's cursor, checked against the connection and its order. */
+  private groupCursor(after: string | null | undefined, fp: string, order: readonly OrderItem[]): { cursor: CursorPayload; after: (Value | null)[] } | undefined {
+    if (after === null || after === undefined) return undefined;
+    const cursor = this.trail.deps.cursors.decode(after, fp);
+    const ok = cursor.k.length === order.length && cursor.k.every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
+    if (!ok) throw new BadInputError('invalid cursor: malformed', 'after');
+    return { cursor, after: cursor.k.map((v) => (v === null ? null : val(v))) };
+  }
+
+  /** Edges, nodes and page info of grouped rows fetched with one extra row. */
+  private groupConnectionOf<T>(
+    rows: Row[],
+    size: number,
+    fp: string,
+    window: Window,
+    order: readonly OrderItem[],
+    hasPrevious: boolean,
+    toNode: (row: Row, window: Window) => T,
+    totalCount: () => Promise<number>,
+  ): GroupConnection<T> {
+    const edges = rows.slice(0, size).map((r) => ({
+      cursor: this.trail.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: positionOf(r, order) }),
+      node: toNode(r, window),
+    }));
+    return {
+      edges,
+      nodes: edges.map((e) => e.node),
+      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: hasPrevious, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
+      window,
+      totalCount,
+    };
+  }
+
+  /**
+   * One grouped count per parent, batched: every parent asking with the same filter and window
+   * shares one statement (`measures` and `read` say what is counted).
+   */
+  private nestedCount(name: string, parent: Expr, measures: AggregateQuery['measures'], read: (row: Row | undefined) => number, k: NestedKey): Promise<number> {
+    return this.loader<number>(`${name}:count`, async (keys) => {
+      const out = new Map<string, Row>();
+      for (const { sample, keys: ks } of byGroup(keys).values()) {
+        const rows = await this.grouped(`${name.split(':')[0]}.totalCount`, parent, sample, ks, { groupBy: [], measures, orderBy: [] }, ks.length);
+        for (const r of rows) out.set(`${r.parent_key}\u0000${groupOf(sample)}`, r);
+      }
+      return keys.map((key) => read(out.get(cacheKeyOf(key))));
+    }).load({ key: k.key, filter: k.filter, window: k.window });
   }
 
   // ----- top-level grouped connections -----------------------------------------------------
@@ -169,13 +239,12 @@ export class GraphService {
     after: string | null | undefined,
     order: CallerOrder,
     toNode: (row: Row, window: Window) => T,
-  ): Promise<GroupPage<T>> {
+  ): Promise<GroupConnection<T>> {
     const size = this.trail.pageSize(first);
     const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, order });
-    const cursor = after !== null && after !== undefined ? this.trail.deps.cursors.decode(after, fp) : undefined;
-    const offset = cursor ? cursor.k[0] : 0;
-    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) throw new BadInputError('invalid cursor: malformed', 'after');
-    const window = this.trail.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined);
+    const orderBy = orderOf(order);
+    const position = this.groupCursor(after, fp, orderBy);
+    const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : undefined);
     const { scan, where } = this.trail.scanFor(filter, window);
     const rows = await this.trail.run({
       kind: 'aggregate',
@@ -184,35 +253,32 @@ export class GraphService {
       where,
       groupBy: [{ alias: 'group_key', e: keyExpr }],
       measures,
-      orderBy: [...ORDERS[order], { alias: 'group_key', dir: 'asc' }],
+      orderBy,
       limit: size + 1,
-      offset,
+      ...(position ? { after: position.after } : {}),
     });
-    const nodes = rows.slice(0, size).map((r) => toNode(r, window));
-    const hasNextPage = rows.length > size;
-    return {
-      nodes,
-      hasNextPage,
-      endCursor: hasNextPage ? this.trail.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: [offset + size] }) : null,
-      window,
+    const totalCount = async () => {
+      const counted = await this.trail.run({ kind: 'aggregate', label: `${name.split(':')[0]}.totalCount`, scan, where, groupBy: [], measures: DISTINCT_KEYS(keyExpr), orderBy: [], limit: 1 });
+      return distinctKeysOf(counted[0]);
     };
+    return this.groupConnectionOf(rows, size, fp, window, orderBy, position !== undefined, toNode, totalCount);
   }
 
-  callers(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder, grouping: CallerGrouping): Promise<GroupPage<CallerNode>> {
+  callers(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder, grouping: CallerGrouping): Promise<GroupConnection<CallerNode>> {
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
     return this.groupPage(`callers:${grouping}`, CALLER_KEY[kind], [...CALLER_STATS, ...CALLER_IDENTITY], filter, first, after, order, (row, window) =>
       callerNodeFromRow(row, window, kind),
     );
   }
 
-  sourceIps(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder): Promise<GroupPage<SourceIpNode>> {
+  sourceIps(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder): Promise<GroupConnection<SourceIpNode>> {
     return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, sourceIpNodeFromRow);
   }
 
   // ----- single lookups --------------------------------------------------------------------
 
   async caller(key: string, filter: CallFilter | null | undefined, grouping: CallerGrouping = 'ARN'): Promise<CallerNode | null> {
-    if (key.length < 1 || key.length > 2048) throw new BadInputError('caller: key must be 1 to 2048 characters', 'arn');
+    if (key.length < 1 || key.length > 2048) throw new BadInputError('caller: key must be 1 to 2048 characters', 'key');
     const window = this.trail.window(filter);
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
     const row = await this.loader(`caller:${kind}`, async (keys) => {
@@ -266,52 +332,69 @@ export class GraphService {
     return this.sourceIpStatsFor({ key: node.address, filter, window: this.trail.window(filter, node.window) });
   }
 
-  /** Usage rows of a parent broken down by a second key, top `first` by calls. */
+  /**
+   * A parent's usage broken down by a second key, most calls first, as a connection: first pages
+   * are batched across parents (one statement per field), later pages run one statement each.
+   */
   private async breakdown<T>(
     name: string,
     parent: Expr,
     child: Expr,
     extra: AggregateQuery['measures'],
-    k: NestedKey,
+    parentKey: string,
+    parentWindow: Window,
+    filter: CallFilter | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
     toItem: (row: Row, window: Window) => T,
-  ): Promise<T[]> {
-    const rows = await this.loader<Row[]>(name, async (keys) => {
-      const out = new Map<string, Row[]>();
-      for (const { sample, keys: ks } of byGroup(keys).values()) {
-        const rows = await this.grouped(name.split(':')[0], parent, sample, ks, { groupBy: [{ alias: 'group_key', e: child }], measures: [...COUNTS, { alias: 'first_seen', m: { k: 'min', e: FIELDS.eventTime } }, { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } }, ...extra], orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'group_key', dir: 'asc' }] }, 100_000);
-        for (const r of rows) {
-          const id = `${r.parent_key}\u0000${groupOf(sample)}`;
-          const list = out.get(id) ?? [];
-          if (list.length < (sample.first ?? MAX_NESTED)) list.push(r);
-          out.set(id, list);
-        }
-      }
-      return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
-    }).load(k);
-    return rows.map((r) => toItem(r, k.window));
+  ): Promise<GroupConnection<T>> {
+    const size = checkPageSize(first, 20, MAX_NESTED);
+    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
+    const position = this.groupCursor(after, fp, NESTED_ORDER);
+    const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : parentWindow);
+    const k: NestedKey = { key: parentKey, filter, window, first: size };
+    const plan = {
+      groupBy: [{ alias: 'group_key', e: child }],
+      measures: [...COUNTS, { alias: 'first_seen', m: { k: 'min', e: FIELDS.eventTime } }, { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } }, ...extra] as AggregateQuery['measures'],
+      orderBy: NESTED_ORDER,
+    };
+    const label = name.split(':')[0];
+    const rows = position
+      ? await this.grouped(label, parent, k, [parentKey], { ...plan, after: position.after }, size + 1)
+      : await this.loader<Row[]>(name, async (keys) => {
+          const out = new Map<string, Row[]>();
+          for (const { sample, keys: ks } of byGroup(keys).values()) {
+            for (const r of await this.grouped(label, parent, sample, ks, plan, 100_000)) {
+              const id = `${r.parent_key}\u0000${groupOf(sample)}`;
+              const list = out.get(id) ?? [];
+              if (list.length <= (sample.first ?? size)) list.push(r);
+              out.set(id, list);
+            }
+          }
+          return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
+        }).load(k);
+    const totalCount = () => this.nestedCount(name, parent, DISTINCT_KEYS(child), distinctKeysOf, k);
+    return this.groupConnectionOf(rows, size, fp, window, NESTED_ORDER, position !== undefined, toItem, totalCount);
   }
 
-  private nestedKey(key: string, filter: CallFilter | null | undefined, parentWindow: Window, first: number | null | undefined): NestedKey {
-    return { key, filter, window: this.trail.window(filter, parentWindow), first: checkPageSize(first, 20, MAX_NESTED) };
-  }
-
-  callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<SourceIpUsage[]> {
-    return this.breakdown(`callerSourceIps:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.sourceIp, [], this.nestedKey(node.key, filter, node.window, first), (r, window) => {
+  callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<SourceIpUsage>> {
+    return this.breakdown(`callerSourceIps:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.sourceIp, [], node.key, node.window, filter, first, after, (r, window) => {
       const address = r.group_key === null || r.group_key === undefined ? null : String(r.group_key);
       return { ...usageFromRow(r), sourceIp: address === null ? null : { address, kind: classifySourceIp(address), window } };
     });
   }
 
-  callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<ActionUsage[]> {
-    return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }], this.nestedKey(node.key, filter, node.window, first), (r) => ({
+  callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<ActionUsage>> {
+    const extra: AggregateQuery['measures'] = [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }];
+    return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, extra, node.key, node.window, filter, first, after, (r) => ({
       ...usageFromRow(r),
       action: r.group_key === null || r.group_key === undefined ? null : String(r.group_key),
       eventSource: r.event_source === null || r.event_source === undefined ? null : String(r.event_source),
     }));
   }
 
-  sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined): Promise<CallerUsage[]> {
-    return this.breakdown('sourceIpCallers', FIELDS.sourceIp, FIELDS.callerKey, CALLER_IDENTITY, this.nestedKey(node.address, filter, node.window, first), (r, window) => {
+  sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<CallerUsage>> {
+    return this.breakdown('sourceIpCallers', FIELDS.sourceIp, FIELDS.callerKey, CALLER_IDENTITY, node.address, node.window, filter, first, after, (r, window) => {
       const { preloaded: _stats, ...caller } = callerNodeFromRow(r, window);
       return { ...usageFromRow(r), caller };
     });
@@ -357,8 +440,12 @@ export class GraphService {
       return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
     }).load(k);
     const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
-    const { scan, where } = this.trail.scanFor(filter, k.window);
-    return this.trail.connectionOf(rows, size, fp, k.window, false, () => this.trail.countCalls(scan, [...where, ...extra]));
+    return this.trail.connectionOf(rows, size, fp, k.window, false, () => this.nestedCallsCount(name, parent, k));
+  }
+
+  /** A nested calls connection's totalCount: one grouped statement for all parents of a field. */
+  nestedCallsCount(name: string, parent: Expr, k: NestedKey): Promise<number> {
+    return this.nestedCount(name, parent, [{ alias: 'calls', m: { k: 'count' } }], (row) => Number(row?.calls ?? 0), k);
   }
 
   // ----- summaries -------------------------------------------------------------------------

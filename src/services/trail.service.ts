@@ -108,9 +108,9 @@ export class TrailService {
   }
 
   /** The window a filter asks for: its own bounds, else the cursor's, else `fallback`, else the default. */
-  window(filter: CallFilter | null | undefined, fallback?: Window): Window {
+  window(filter: CallFilter | null | undefined, fallback?: Window, path?: string): Window {
     const { config } = this.deps;
-    return resolveWindow(filter ?? {}, { defaultHours: config.window.defaultHours, maxDays: config.window.maxDays }, this.now(), fallback);
+    return resolveWindow(filter ?? {}, { defaultHours: config.window.defaultHours, maxDays: config.window.maxDays }, this.now(), fallback, path);
   }
 
   /**
@@ -212,7 +212,7 @@ export class TrailService {
   /** One call by eventId within a window (lookups are bounded in time like everything else). */
   async apiCall(eventId: string, input: { from?: Date | null; to?: Date | null }): Promise<ApiCallNode | null> {
     if (!/^[A-Za-z0-9-]{1,128}$/.test(eventId)) throw new BadInputError('eventId: not an event id', 'eventId');
-    const window = this.window(input);
+    const window = this.window(input, undefined, '');
     const call = await this.apiCallLoader.load({ eventId, from: window.from, to: window.to });
     return call && nodeOfCall(call, window);
   }

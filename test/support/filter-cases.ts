@@ -25,7 +25,7 @@ export const FILTER_CASES: Record<string, Record<string, unknown>> = {
 
 /** Every grouped answer, every ordering and interval. */
 export const GRAPH_QUERY = `query($filter: ApiCallFilter) {
-  callers(filter: $filter, first: 15) { hasNextPage endCursor nodes { key arn principal identityType rawType category temporaryCredentials
+  callers(filter: $filter, first: 15) { pageInfo { hasNextPage endCursor } nodes { key arn principal identityType rawType category temporaryCredentials
     mfaAuthenticated invokedBy accountId userName stats { calls errors firstSeen lastSeen distinctActions distinctSourceIps accessKeyIds } } }
   principals: callers(filter: $filter, first: 15, groupBy: PRINCIPAL, orderBy: ERRORS_DESC) { nodes { key stats { calls errors } } }
   sourceIps(filter: $filter, first: 15, orderBy: LAST_SEEN_DESC) { nodes { address kind stats { calls errors firstSeen lastSeen distinctActions distinctCallers } } }

@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { ClassType, Field, FieldResolver, Int, ObjectType, Resolver, Root } from 'type-graphql';
 
 @ObjectType({ description: 'Relay page information.' })
 export class PageInfo {
@@ -22,4 +22,46 @@ export class TimeWindow {
 
   @Field()
   to!: Date;
+}
+
+/**
+ * A Relay connection type for `node` (with its edge type), plus the resolver of its `totalCount`,
+ * which runs a query only when a client asks for it.
+ */
+export function connectionOf<T extends object>(node: ClassType<T>, name: string, what: { items: string; order: string; count: string }) {
+  @ObjectType(name.replace(/Connection$/, 'Edge'), { description: `An entry of a page of ${what.items}, with its cursor.` })
+  class Edge {
+    @Field({ description: 'Pass as `after` to get the items after this one; bound to the query it came from.' })
+    cursor!: string;
+
+    @Field(() => node, { description: 'The item.' })
+    node!: T;
+  }
+
+  @ObjectType(name, { description: `A page of ${what.items}, ${what.order}; the window stays fixed across pages.` })
+  class Connection {
+    @Field(() => [Edge], { description: 'The items of this page with their cursors.' })
+    edges!: Edge[];
+
+    @Field(() => [node], { description: 'The items of this page, without cursors.' })
+    nodes!: T[];
+
+    @Field(() => PageInfo, { description: 'Whether more pages follow, and the cursors to get them.' })
+    pageInfo!: PageInfo;
+
+    @Field(() => TimeWindow, { description: 'The window this connection reads; later pages keep it.' })
+    window!: TimeWindow;
+
+    totalCount!: () => Promise<number>;
+  }
+
+  @Resolver(() => Connection)
+  class CountResolver {
+    @FieldResolver(() => Int, { description: `${what.count} (one more query, only when asked for; batched across parents for nested lists).` })
+    totalCount(@Root() connection: Connection): Promise<number> {
+      return connection.totalCount();
+    }
+  }
+
+  return { Connection, Edge, CountResolver };
 }

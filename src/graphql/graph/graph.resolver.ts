@@ -1,11 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import type { ActionSummaryRecord, CallerNode, CallerStatsRecord, SourceIpNode, SourceIpStatsRecord } from '../../domain/graph';
-import type { ActionUsage, CallerUsage, GroupPage, ResourceHistoryRecord, SourceIpUsage } from '../../services/graph.service';
+import type { ActionUsage, CallerUsage, GroupConnection, ResourceHistoryRecord, SourceIpUsage } from '../../services/graph.service';
 import type { Connection } from '../../services/trail.service';
 import type { ApiCallNode } from '../../domain/graph';
 import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
+import { BadInputError } from '../../errors';
 import { RequestContext } from '../context';
 import { neededFor } from '../selection';
 import { ACTION_STATS } from '../../query/builders';
@@ -14,15 +15,15 @@ import {
   ActivityGroupBy,
   ActivityInterval,
   ActivitySeries,
-  CallerAction,
+  CallerActionConnectionTypes,
   CallerConnection,
   CallerGrouping,
   CallerOrder,
-  CallerSourceIp,
+  CallerSourceIpConnectionTypes,
   CallerStats,
   ErrorCount,
   ResourceHistory,
-  SourceIpCaller,
+  SourceIpCallerConnectionTypes,
   SourceIpConnection,
   SourceIpStats,
 } from './graph.type';
@@ -69,14 +70,18 @@ class NestedArgs {
 }
 
 @ArgsType()
-class NestedListArgs extends NestedArgs {
-  @Field(() => Int, { nullable: true, description: 'At most this many, by calls descending (default 20, at most 500).' })
+class NestedCallsArgs extends NestedArgs {
+  @Field(() => Int, { nullable: true, description: 'Page size (default and maximum are configured; 50 and 500 out of the box).' })
   first?: number | null;
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page of this field for this parent.' })
+  after?: string | null;
 }
 
 @ArgsType()
-class NestedCallsArgs extends NestedListArgs {
-  @Field(() => String, { nullable: true })
+class NestedListArgs extends NestedArgs {
+  @Field(() => Int, { nullable: true, description: 'Page size: most calls first, ties by key (default 20, at most 500).' })
+  first?: number | null;
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page of this field for this parent.' })
   after?: string | null;
 }
 
@@ -92,14 +97,14 @@ export class CallerResolver {
     return ctx.graph.nestedCalls(caller.keyKind === 'principal' ? 'principal.calls' : 'caller.calls', caller.key, caller.window, filter, first, after);
   }
 
-  @FieldResolver(() => [CallerSourceIp], { description: 'Addresses this caller called from, most calls first.' })
-  sourceIps(@Root() caller: CallerNode, @Args() { filter, first }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<SourceIpUsage[]> {
-    return ctx.graph.callerSourceIps(caller, filter, first);
+  @FieldResolver(() => CallerSourceIpConnectionTypes.Connection, { description: 'Addresses this caller called from, most calls first.' })
+  sourceIps(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<SourceIpUsage>> {
+    return ctx.graph.callerSourceIps(caller, filter, first, after);
   }
 
-  @FieldResolver(() => [CallerAction], { description: 'Actions this caller made, most calls first.' })
-  actions(@Root() caller: CallerNode, @Args() { filter, first }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<ActionUsage[]> {
-    return ctx.graph.callerActions(caller, filter, first);
+  @FieldResolver(() => CallerActionConnectionTypes.Connection, { description: 'Actions this caller made, most calls first.' })
+  actions(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<ActionUsage>> {
+    return ctx.graph.callerActions(caller, filter, first, after);
   }
 }
 
@@ -115,9 +120,9 @@ export class SourceIpResolver {
     return ctx.graph.nestedCalls('sourceIp.calls', ip.address, ip.window, filter, first, after);
   }
 
-  @FieldResolver(() => [SourceIpCaller], { description: 'Callers seen at this address, most calls first.' })
-  callers(@Root() ip: SourceIpNode, @Args() { filter, first }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<CallerUsage[]> {
-    return ctx.graph.sourceIpCallers(ip, filter, first);
+  @FieldResolver(() => SourceIpCallerConnectionTypes.Connection, { description: 'Callers seen at this address, most calls first.' })
+  callers(@Root() ip: SourceIpNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<CallerUsage>> {
+    return ctx.graph.sourceIpCallers(ip, filter, first, after);
   }
 }
 
@@ -132,7 +137,7 @@ export class ActionSummaryResolver {
 @Resolver()
 export class GraphQueryResolver {
   @Query(() => CallerConnection, { description: 'Who called, with counts: one entry per caller ARN (or per principal).' })
-  callers(@Args() { filter, first, after, orderBy, groupBy }: CallersArgs, @Ctx() ctx: RequestContext): Promise<GroupPage<CallerNode>> {
+  callers(@Args() { filter, first, after, orderBy, groupBy }: CallersArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<CallerNode>> {
     return ctx.graph.callers(filter, first, after, orderBy, groupBy);
   }
 
@@ -141,16 +146,19 @@ export class GraphQueryResolver {
     description: 'One caller by its key (ARN, or AWS service name; a role ARN with groupBy PRINCIPAL) within a window; null when it made no calls there.',
   })
   caller(
-    @Arg('arn') arn: string,
+    @Arg('key', () => String, { nullable: true, description: 'The caller\'s key as `Caller.key` gives it: an ARN, an AWS service name, a principal id or `account:<id>`.' })
+    key: string | null,
+    @Arg('arn', () => String, { nullable: true, deprecationReason: 'Use `key`: it takes every kind of caller key, not only ARNs.' }) arn: string | null,
     @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
     @Arg('groupBy', () => CallerGrouping, { defaultValue: CallerGrouping.ARN }) groupBy: CallerGrouping,
     @Ctx() ctx: RequestContext,
   ): Promise<CallerNode | null> {
-    return ctx.graph.caller(arn, filter, groupBy);
+    if ((key === null || key === undefined) === (arn === null || arn === undefined)) throw new BadInputError('caller: give exactly one of `key` and `arn`', 'key');
+    return ctx.graph.caller((key ?? arn)!, filter, groupBy);
   }
 
   @Query(() => SourceIpConnection, { description: 'Source addresses with counts.' })
-  sourceIps(@Args() { filter, first, after, orderBy }: GroupArgs, @Ctx() ctx: RequestContext): Promise<GroupPage<SourceIpNode>> {
+  sourceIps(@Args() { filter, first, after, orderBy }: GroupArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<SourceIpNode>> {
     return ctx.graph.sourceIps(filter, first, after, orderBy);
   }
 

@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ApiCall, Caller, SourceIp } from '../api-call/api-call.type';
-import { TimeWindow } from '../common/page-info.type';
+import { TimeWindow, connectionOf } from '../common/page-info.type';
 
 export enum CallerOrder {
   CALLS_DESC = 'CALLS_DESC',
@@ -93,28 +93,40 @@ export class SourceIpCaller extends UsageFields {
   caller!: Caller;
 }
 
-/** A grouped answer, offset-paged; the window stays fixed across pages. */
-function GroupPage<T extends object>(node: new () => T) {
-  // Decorated but never referenced by name: type-graphql emits only the concrete subclasses.
-  @ObjectType(`${node.name}Page`)
-  abstract class Page {
-    @Field(() => [node])
-    nodes!: T[];
-    @Field()
-    hasNextPage!: boolean;
-    @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page; bound to this query.' })
-    endCursor!: string | null;
-    @Field(() => TimeWindow)
-    window!: TimeWindow;
-  }
-  return Page;
-}
+export const CallerConnectionTypes = connectionOf(Caller, 'CallerConnection', {
+  items: 'callers',
+  order: 'in the order asked for, ties by key',
+  count: 'Callers matching the filter in the whole window',
+});
+export const CallerConnection = CallerConnectionTypes.Connection;
 
-@ObjectType({ description: 'Callers, offset-paged; the window stays fixed across pages.' })
-export class CallerConnection extends GroupPage(Caller) {}
+export const SourceIpConnectionTypes = connectionOf(SourceIp, 'SourceIpConnection', {
+  items: 'source addresses',
+  order: 'in the order asked for, ties by address',
+  count: 'Source addresses matching the filter in the whole window',
+});
+export const SourceIpConnection = SourceIpConnectionTypes.Connection;
 
-@ObjectType({ description: 'Source addresses, offset-paged; the window stays fixed across pages.' })
-export class SourceIpConnection extends GroupPage(SourceIp) {}
+export const CallerSourceIpConnectionTypes = connectionOf(CallerSourceIp, 'CallerSourceIpConnection', {
+  items: 'addresses a caller used',
+  order: 'most calls first, ties by address',
+  count: 'Addresses this caller used in the window, under the field\'s filter',
+});
+export const CallerActionConnectionTypes = connectionOf(CallerAction, 'CallerActionConnection', {
+  items: 'actions a caller made',
+  order: 'most calls first, ties by action',
+  count: 'Actions this caller made in the window, under the field\'s filter',
+});
+export const SourceIpCallerConnectionTypes = connectionOf(SourceIpCaller, 'SourceIpCallerConnection', {
+  items: 'callers seen at an address',
+  order: 'most calls first, ties by caller key',
+  count: 'Callers seen at this address in the window, under the field\'s filter',
+});
+
+/** The totalCount resolvers of the connections above. */
+export const CONNECTION_RESOLVERS = [CallerConnectionTypes, SourceIpConnectionTypes, CallerSourceIpConnectionTypes, CallerActionConnectionTypes, SourceIpCallerConnectionTypes].map(
+  (t) => t.CountResolver,
+);
 
 @ObjectType()
 export class ErrorCount {
