@@ -5,9 +5,10 @@ import { BuildSchemaOptions, buildSchema, buildSchemaSync } from 'type-graphql';
 import { ApiCallConnectionResolver, ApiCallResolver } from './api-call/api-call.resolver';
 import './common/enums';
 import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpResolver } from './graph/graph.resolver';
+import { TrailHealthResolver } from './health/trail-health.resolver';
 
 const options: BuildSchemaOptions = {
-  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver],
+  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver, TrailHealthResolver],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,
 };
