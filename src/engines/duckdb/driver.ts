@@ -215,7 +215,10 @@ export class DuckDbEngine implements Engine {
         if (!(err instanceof EngineError) || err.options.timeout || err.options.userError || options.signal?.aborted || attempt >= MAX_RETRIES) throw err;
         const found = await this.blame(err.cause ?? err, sources.json);
         if (found.length === 0) throw err;
-        for (const { file, reason } of found) leftOut.set(file, this.unreadable.add(file, reason));
+        for (const { file, reason } of found) {
+          const { path: rel, reason: why } = this.unreadable.add(file, reason);
+          leftOut.set(file, { path: rel, reason: why });
+        }
       }
     }
   }
