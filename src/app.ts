@@ -18,13 +18,13 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { wantsNoCache } from './cache';
 import { Config } from './config';
 import { Engine } from './engines/engine';
-import { EngineError, TrailqlError } from './errors';
+import { EngineError, TrailUnavailableError, TrailqlError } from './errors';
 import { RequestContext } from './graphql/context';
 import { schema } from './graphql/schema';
 import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
-import { QueryCacheLayer, QueryReport, QueryRunner, costTotals } from './query/runner';
+import { QueryCacheLayer, QueryReport, QueryRunner, costTotals, unreadableFiles } from './query/runner';
 import { GraphService } from './services/graph.service';
 import { TrailService } from './services/trail.service';
 import { Lifecycle, opsRoutes } from './ops/health';
@@ -56,7 +56,22 @@ export interface App {
 
 
 function costReport(reports: readonly QueryReport[]) {
-  return { queries: reports, totals: costTotals(reports) };
+  const queries = reports.map(({ unreadable, ...r }) => (unreadable ? { ...r, unreadableFiles: unreadable.length } : r));
+  return { queries, totals: costTotals(reports) };
+}
+
+/** Stable code of the warning an answer carries when it left out files it could not read. */
+export const FILES_UNREADABLE = 'FILES_UNREADABLE';
+
+/**
+ * What the response says about its completeness: `complete` is false when any query of the
+ * request left out files it could not read, and `warnings` then names them (relative paths).
+ */
+function completeness(reports: readonly QueryReport[]) {
+  const files = unreadableFiles(reports);
+  if (files.length === 0) return { complete: true };
+  const message = `${files.length} trail file${files.length === 1 ? '' : 's'} could not be read and ${files.length === 1 ? 'was' : 'were'} left out: the answer covers every other file.`;
+  return { complete: false, warnings: [{ code: FILES_UNREADABLE, message, count: files.length, files }] };
 }
 
 /** Attaches the request id and the cost report to every response, and logs engine failures. */
@@ -77,7 +92,8 @@ function reportPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
         async willSendResponse({ contextValue, response }) {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, requestId: contextValue.requestId, cost: costReport(contextValue.runner.reports) };
+          const reports = contextValue.runner.reports;
+          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports), cost: costReport(reports) };
         },
       };
     },
@@ -113,6 +129,9 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
     }
     return formatted;
   }
+  if (original instanceof TrailUnavailableError) {
+    return { message: 'The trail cannot be read right now; no answer was made. Quote the request id when reporting it.', locations: formatted.locations, path: formatted.path, extensions: { code: 'TRAIL_UNAVAILABLE' } };
+  }
   const timeout = original instanceof EngineError && original.options.timeout;
   return {
     message: timeout ? 'The query took too long and was cancelled.' : 'Internal error. Quote the request id when reporting it.',
@@ -127,6 +146,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const metrics = deps.metrics ?? createMetrics();
   const engine = instrumentEngine(deps.engine, metrics);
   metrics.observeCache(deps.cache);
+  metrics.observeTrail(engine);
   const cursors = new CursorCodec(config.cursorSecret);
   const serviceDeps = { config, dialect, cursors, now: deps.now };
   const auth = new Authenticator(config.security.auth);
@@ -198,7 +218,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
           noCache: scope.admin && wantsNoCache(req),
         });
         const service = new TrailService(serviceDeps, runner, scope);
-        return { requestId, service, graph: new GraphService(service), runner };
+        return { requestId, service, graph: new GraphService(service), runner, trailHealth: engine.trailHealth };
       },
     }),
   );

@@ -76,7 +76,10 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
   CACHE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CACHE_ENABLED: bool(true),
-  CACHE_DELIVERY_LAG_MINUTES: int(20, 0, 24 * 60),
+  // CloudTrail documents an average of about 5 minutes from call to delivery, with no guarantee, and
+  // delivers later at times: a window counts as closed (Athena) only a day after its end, the
+  // same day the reader's delivery margin allows for. DuckDB keys answers on the files instead.
+  CACHE_DELIVERY_LAG_MINUTES: int(1440, 0, 7 * 24 * 60),
   CACHE_CLOSED_TTL_SECONDS: int(86_400, 1, 30 * 86_400),
   CACHE_OPEN_TTL_SECONDS: int(60, 1, 86_400),
   CACHE_MAX_ENTRIES: int(1000, 1, 1_000_000),
@@ -146,7 +149,10 @@ export interface CacheConfig {
   readonly redisUrl: string | undefined;
   /** HMAC key of stored answers; never logged. A fixed, public one in dev mode without CACHE_SECRET. */
   readonly secret: string;
-  /** A window that ended before now minus this lag is complete (CloudTrail has delivered it). */
+  /**
+   * Engines without a file fingerprint (Athena): a window that ended before now minus this lag is
+   * taken as complete (CloudTrail has delivered it). DuckDB answers are keyed on the files read.
+   */
   readonly deliveryLagMinutes: number;
   /** TTL of answers over complete windows. */
   readonly closedTtlSeconds: number;

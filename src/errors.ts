@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'QUERY_TOO_COMPLEX'
   | 'ENGINE_ERROR'
   | 'ENGINE_TIMEOUT'
+  | 'TRAIL_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** HTTP status of a response refused with each code; codes not listed leave the status to Apollo. */
@@ -60,5 +61,18 @@ export class EngineError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
+  }
+}
+
+/**
+ * The trail itself cannot be read (its folder or `AWSLogs/` is missing): not an empty trail.
+ * Answered with `TRAIL_UNAVAILABLE` and HTTP 503 (graphql-js copies `extensions` from the original
+ * error, and Apollo takes the status from them); nothing is cached from it.
+ */
+export class TrailUnavailableError extends EngineError {
+  readonly extensions = { code: 'TRAIL_UNAVAILABLE', http: { status: 503 } };
+  constructor(message: string, engine: string) {
+    super(message, engine, { retryable: true });
+    this.name = 'TrailUnavailableError';
   }
 }

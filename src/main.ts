@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     await ensureSampleTrail(config.sample.dir, config.sample.days, config.sample.seed, logger);
     trailDir = config.sample.dir;
   }
-  const { engine, dialect } = await createEngine(config, trailDir ?? '');
+  const { engine, dialect } = await createEngine(config, trailDir ?? '', logger);
   const cache = createCache(config, logger);
   if (config.security.auth.devMode) {
     logger.warn('authentication is OFF: dev mode on the generated sample trail (set AUTH_DEV_MODE=false to require keys)');

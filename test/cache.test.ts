@@ -373,7 +373,7 @@ describe('configuration', () => {
     expect(loadConfig({}).cache).toEqual({
       enabled: true,
       redisUrl: undefined,
-      deliveryLagMinutes: 20,
+      deliveryLagMinutes: 1440,
       closedTtlSeconds: 86_400,
       openTtlSeconds: 60,
       maxEntries: 1000,

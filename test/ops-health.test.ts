@@ -58,6 +58,7 @@ describe('a healthy service', () => {
         engine: { status: 'ok', engine: 'duckdb', ms: expect.any(Number) },
         cache: { status: 'ok', backend: 'memory' },
         schema: { status: 'ok' },
+        data: { status: 'ok', unreadableFiles: 0 },
       },
     });
   });
@@ -81,7 +82,7 @@ describe('readiness fails when the engine cannot be reached', () => {
       const down = await get(`${s.origin}/readyz`);
       expect(down.status).toBe(503);
       expect(down.body.status).toBe('not ready');
-      expect(down.body.reasons).toEqual(['engine: duckdb cannot be reached (ENOENT)']);
+      expect(down.body.reasons).toEqual(['engine: duckdb cannot be reached (ENOENT)', 'data: the trail folder does not exist']);
       expect(down.body.checks.engine).toEqual({ status: 'down', engine: 'duckdb', error: 'ENOENT' });
       expect(down.body.checks.schema).toEqual({ status: 'ok' });
       // The process itself is fine.

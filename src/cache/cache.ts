@@ -58,10 +58,25 @@ export function cacheSalt(): string {
 
 /**
  * The key of a compiled query's answer: sha256 over the engine, the data it reads, the SQL text,
- * the parameters (types kept: `"1"` and `1` differ), the window and the salt.
+ * the parameters (types kept: `"1"` and `1` differ), the window and the salt, plus the state of
+ * the files the query reads when the engine gives it (`Engine.fingerprint`).
  */
-export function cacheKey(engine: Pick<Engine, 'name' | 'sourceId'>, query: Pick<CompiledQuery, 'sql' | 'params' | 'window'>, salt = cacheSalt()): string {
-  const material = JSON.stringify([salt, engine.name, engine.sourceId, query.sql, query.params, query.window.from.toISOString(), query.window.to.toISOString()]);
+export function cacheKey(
+  engine: Pick<Engine, 'name' | 'sourceId'>,
+  query: Pick<CompiledQuery, 'sql' | 'params' | 'window'>,
+  salt = cacheSalt(),
+  fingerprint?: string,
+): string {
+  const material = JSON.stringify([
+    salt,
+    engine.name,
+    engine.sourceId,
+    query.sql,
+    query.params,
+    query.window.from.toISOString(),
+    query.window.to.toISOString(),
+    ...(fingerprint === undefined ? [] : [fingerprint]),
+  ]);
   return `${KEY_PREFIX}q:${createHash('sha256').update(material).digest('hex')}`;
 }
 
@@ -79,10 +94,12 @@ export interface TtlPolicy {
 
 /**
  * How long an answer over `window` may be kept. A window that ended before now − delivery lag
- * can no longer change: keep it long. One that touches the present can: keep it briefly.
+ * can no longer change: keep it long. One that touches the present can: keep it briefly. With
+ * `fingerprinted` (the key holds the state of the files read, so a new delivery is a new key) no
+ * lag is needed: a window that has ended is closed.
  */
-export function ttlFor(window: { readonly to: Date }, now: Date, policy: TtlPolicy): { ttlMs: number; closed: boolean } {
-  const closed = window.to.getTime() <= now.getTime() - policy.deliveryLagMs;
+export function ttlFor(window: { readonly to: Date }, now: Date, policy: TtlPolicy, fingerprinted = false): { ttlMs: number; closed: boolean } {
+  const closed = window.to.getTime() <= now.getTime() - (fingerprinted ? 0 : policy.deliveryLagMs);
   return { ttlMs: closed ? policy.closedTtlMs : policy.openTtlMs, closed };
 }
 

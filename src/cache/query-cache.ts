@@ -109,19 +109,26 @@ export class QueryCache implements QueryCacheLayer {
     return { backend: this.backend, connected: this.options.store?.connected() ?? false, ...this.counters };
   }
 
-  /** The store's key for a compiled query (inspection and tests). */
-  keyFor(engine: Pick<Engine, 'name' | 'sourceId'>, query: CompiledQuery): string {
-    return cacheKey(engine, query, this.salt);
+  /** The store's key for a compiled query (inspection and tests); `fingerprint` from `Engine.fingerprint`. */
+  keyFor(engine: Pick<Engine, 'name' | 'sourceId'>, query: CompiledQuery, fingerprint?: string): string {
+    return cacheKey(engine, query, this.salt, fingerprint);
   }
 
+  /**
+   * An answer that left out unreadable files is never stored (the next ask reads again, and a
+   * repaired file counts at once); only complete answers are. One shared with an identical query
+   * running at the same time carries the same files left out.
+   */
   async run(engine: Engine, query: CompiledQuery, exec: Exec, options: CacheRunOptions = {}): Promise<Answer> {
     const store = this.options.store;
     if (!store) return exec();
+    // A trail that cannot be read fails here, before anything is looked up or stored.
+    const fingerprint = await engine.fingerprint?.(query);
     let key: string;
     let ttlMs: number;
     try {
-      key = this.keyFor(engine, query);
-      ttlMs = ttlFor(query.window, this.now(), this.options.policy).ttlMs;
+      key = this.keyFor(engine, query, fingerprint);
+      ttlMs = ttlFor(query.window, this.now(), this.options.policy, fingerprint !== undefined).ttlMs;
     } catch (err) {
       this.failed('key', err);
       return exec();
@@ -129,15 +136,15 @@ export class QueryCache implements QueryCacheLayer {
     if (options.noCache) {
       this.counters.bypassed += 1;
       const answer = await exec();
-      await this.save(store, key, answer.rows, ttlMs);
+      if (complete(answer.report)) await this.save(store, key, answer.rows, ttlMs);
       return answer;
     }
     const running = this.flights.get(key);
     if (running) {
       this.counters.coalesced += 1;
       try {
-        const { rows } = await running.promise;
-        return { rows: rows.slice(), report: hitReport(engine, query, rows) };
+        const { rows, report } = await running.promise;
+        return { rows: rows.slice(), report: hitReport(engine, query, rows, report) };
       } catch (err) {
         // The query was cancelled because the request that started it went away: not our failure.
         if (running.signal?.aborted && !options.signal?.aborted) {
@@ -188,7 +195,7 @@ export class QueryCache implements QueryCacheLayer {
     this.counters.misses += 1;
     try {
       const answer = await exec();
-      await this.save(store, key, answer.rows, ttlMs);
+      if (complete(answer.report)) await this.save(store, key, answer.rows, ttlMs);
       return answer;
     } finally {
       if (token) await this.unlock(store, lockKey, token);
@@ -315,9 +322,22 @@ export class QueryCache implements QueryCacheLayer {
   }
 }
 
-/** A hit cost this request nothing: no bytes scanned, no engine time. */
-function hitReport(engine: Engine, query: CompiledQuery, rows: Row[]): QueryReport {
-  return { label: query.label, engine: engine.name, cached: true, rows: rows.length, bytesScanned: 0, engineMs: 0 };
+/** A hit cost this request nothing: no bytes scanned, no engine time; rows shared from a running query left out what it left out. */
+function hitReport(engine: Engine, query: CompiledQuery, rows: Row[], shared?: QueryReport): QueryReport {
+  return {
+    label: query.label,
+    engine: engine.name,
+    cached: true,
+    rows: rows.length,
+    bytesScanned: 0,
+    engineMs: 0,
+    ...(shared?.unreadable?.length ? { unreadable: shared.unreadable } : {}),
+  };
+}
+
+/** The answer read every file it should have: only such answers are stored. */
+function complete(report: QueryReport): boolean {
+  return !report.unreadable?.length;
 }
 
 function describe(err: unknown): string {

@@ -35,6 +35,17 @@ export interface CompiledQuery {
 /** One result row: column name (lower case, as aliased in SQL) to decoded value. */
 export type Row = Record<string, string | number | boolean | null>;
 
+/**
+ * A record file the engine could not read (damaged, empty, not JSON, unreadable, vanished while
+ * read): left out of the answer, which then covers every other file and says so.
+ */
+export interface UnreadableFile {
+  /** Relative to the trail folder, `/`-separated. */
+  readonly path: string;
+  /** Short reason without the trail's absolute path (e.g. `malformed JSON`, `not a gzip stream`). */
+  readonly reason: string;
+}
+
 export interface EngineStats {
   /** Milliseconds the engine spent on the query (Athena's EngineExecutionTimeInMillis, DuckDB wall time). */
   readonly engineMs: number;
@@ -44,6 +55,20 @@ export interface EngineStats {
   readonly files?: readonly string[];
   /** The engine's id for the query (Athena QueryExecutionId). */
   readonly queryId?: string;
+  /** Files the query should have read but left out because they could not be read: the rows are incomplete. */
+  readonly unreadable?: readonly UnreadableFile[];
+}
+
+/** What the engine knows of the data it reads: for readiness and the operators' health view. */
+export interface TrailHealth {
+  /** The trail can be read at all (DuckDB: its folder and `AWSLogs/` exist). */
+  readonly available: boolean;
+  /** Why it cannot, without absolute paths. */
+  readonly problem?: string;
+  /** Files set aside right now (each remembered until its size or modification time changes). */
+  readonly unreadable: readonly (UnreadableFile & { readonly size: number; readonly since: string })[];
+  /** Files set aside since start, each counted once per version (size, modification time). */
+  readonly unreadableFound: number;
 }
 
 export interface EngineResult {
@@ -76,6 +101,16 @@ export interface Engine {
    */
   readonly sourceId: string;
   execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult>;
+  /**
+   * A digest of the state of the files `query` would read (day folders and their modification
+   * times), when the engine reads files itself: part of the answer's cache key, so a newly
+   * delivered file makes a new answer at once. Undefined: the engine cannot tell (Athena), and
+   * answers are kept according to the delivery lag instead. Throws like `execute` when the trail
+   * is unavailable.
+   */
+  fingerprint?(query: CompiledQuery): Promise<string | undefined>;
+  /** The state of the data (readiness and the `trailHealth` query); absent when the engine cannot tell. */
+  trailHealth?(): Promise<TrailHealth>;
   /** Cheap round trip proving the engine can be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { Config } from '../config';
+import { Logger } from '../logger';
 import { Dialect } from '../query/compiler';
 import { Engine } from './engine';
 import { duckdbDialect } from './duckdb/dialect';
@@ -14,7 +15,7 @@ export interface EngineSetup {
 }
 
 /** The configured engine and the dialect its compiler speaks. */
-export async function createEngine(config: Config, trailDir: string): Promise<EngineSetup> {
+export async function createEngine(config: Config, trailDir: string, logger?: Logger): Promise<EngineSetup> {
   if (config.engine === 'athena') {
     const settings = config.athena;
     if (!settings) throw new Error('ENGINE=athena needs the Athena settings');
@@ -30,6 +31,7 @@ export async function createEngine(config: Config, trailDir: string): Promise<En
     parquetDir: config.duckdb.parquetEnabled ? (config.duckdb.parquetDir ?? defaultStoreDir(trailDir)) : undefined,
     eventSources: config.eventSources,
     deliveryMarginDays: config.window.deliveryMarginDays,
+    logger,
   });
   return { engine, dialect: duckdbDialect };
 }

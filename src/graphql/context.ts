@@ -1,3 +1,4 @@
+import type { TrailHealth } from '../engines/engine';
 import { QueryRunner } from '../query/runner';
 import { GraphService } from '../services/graph.service';
 import { TrailService } from '../services/trail.service';
@@ -8,4 +9,6 @@ export interface RequestContext {
   readonly service: TrailService;
   readonly graph: GraphService;
   readonly runner: QueryRunner;
+  /** The engine's view of the trail (`trailHealth` query); absent when the engine cannot tell. */
+  readonly trailHealth?: () => Promise<TrailHealth>;
 }

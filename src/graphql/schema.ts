@@ -8,6 +8,7 @@ import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpReso
 import { InsightResolver } from './insight/insight.resolver';
 import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.resolver';
 import { CONNECTION_RESOLVERS } from './graph/graph.type';
+import { TrailHealthResolver } from './health/trail-health.resolver';
 
 const options: BuildSchemaOptions = {
   resolvers: [
@@ -19,6 +20,7 @@ const options: BuildSchemaOptions = {
     GraphQueryResolver,
     InsightResolver,
     SourceIpEnrichmentResolver,
+    TrailHealthResolver,
     ...CONNECTION_RESOLVERS,
   ],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

@@ -4,7 +4,9 @@
  * - `/healthz`: the process is up and serving (200), or shutting down (503).
  * - `/readyz`: the service can answer queries: the engine answered a ping within the time limit
  *   and the schema is built (200); otherwise 503 with the reasons. The cache is reported but never
- *   makes the service unready: without it, answers come from the engine.
+ *   makes the service unready: without it, answers come from the engine. The data is checked
+ *   too (`checks.data`): a missing trail folder or `AWSLogs/` makes the service unready; files
+ *   set aside as unreadable leave it ready but `degraded` (answers over them say complete: false).
  * - `/metrics`: Prometheus text format.
  */
 import express from 'express';
@@ -38,11 +40,21 @@ export interface Readiness {
     readonly engine?: { readonly status: CheckStatus; readonly engine: string; readonly ms?: number; readonly error?: string };
     readonly cache?: { readonly status: CheckStatus; readonly backend: string; readonly detail?: string };
     readonly schema?: { readonly status: CheckStatus };
+    readonly data?: DataCheck;
   };
+  /** Ready, but some answers are incomplete (unreadable files set aside); absent otherwise. */
+  readonly degraded?: string[];
+}
+
+/** The trail's state as readiness reports it: never absolute paths, only counts and a reason. */
+export interface DataCheck {
+  readonly status: 'ok' | 'degraded' | 'down';
+  readonly unreadableFiles: number;
+  readonly detail?: string;
 }
 
 export interface ReadinessOptions {
-  readonly engine: Pick<Engine, 'name' | 'ping'>;
+  readonly engine: Pick<Engine, 'name' | 'ping' | 'trailHealth'>;
   /** The cache layer; its `stats()` (backend, connected) is reported when it has one. */
   readonly cache?: unknown;
   readonly schema: () => GraphQLSchema | undefined;
@@ -138,8 +150,35 @@ export class ReadinessCheck {
       cacheCheck = cache ? { status: 'ok', backend: 'custom' } : { status: 'off', backend: 'off', detail: 'answers from the engine' };
     }
 
+    const dataCheck = await this.data();
+    if (dataCheck?.status === 'down') reasons.push(`data: ${dataCheck.detail}`);
+    const degraded = dataCheck?.status === 'degraded' ? [`data: ${dataCheck.detail}`] : undefined;
+
     const ready = reasons.length === 0;
-    return { ready, status: ready ? 'ready' : 'not ready', reasons, checks: { engine: engineCheck, cache: cacheCheck, schema: schemaCheck } };
+    return {
+      ready,
+      status: ready ? 'ready' : 'not ready',
+      reasons,
+      checks: { engine: engineCheck, cache: cacheCheck, schema: schemaCheck, ...(dataCheck ? { data: dataCheck } : {}) },
+      ...(degraded ? { degraded } : {}),
+    };
+  }
+
+  /** The trail's state from the engine's own bookkeeping (a few stats, no query). */
+  private async data(): Promise<DataCheck | undefined> {
+    const { engine, logger } = this.options;
+    if (!engine.trailHealth) return undefined;
+    let health;
+    try {
+      health = await engine.trailHealth();
+    } catch (err) {
+      logger.warn({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'trail state unknown');
+      return { status: 'down', unreadableFiles: 0, detail: 'the trail state cannot be read' };
+    }
+    const unreadableFiles = health.unreadable.length;
+    if (!health.available) return { status: 'down', unreadableFiles, detail: health.problem ?? 'the trail cannot be read' };
+    if (unreadableFiles > 0) return { status: 'degraded', unreadableFiles, detail: `${unreadableFiles} unreadable trail file${unreadableFiles === 1 ? '' : 's'} left out of answers (see the trailHealth query)` };
+    return { status: 'ok', unreadableFiles };
   }
 }
 
@@ -160,7 +199,12 @@ export function opsRoutes(options: OpsRoutesOptions): express.Router {
   router.get('/readyz', async (_req, res) => {
     const answer = await readiness.check();
     res.setHeader('cache-control', 'no-store');
-    res.status(answer.ready ? 200 : 503).json({ status: answer.status, ...(answer.reasons.length ? { reasons: answer.reasons } : {}), checks: answer.checks });
+    res.status(answer.ready ? 200 : 503).json({
+      status: answer.status,
+      ...(answer.reasons.length ? { reasons: answer.reasons } : {}),
+      ...(answer.degraded ? { degraded: answer.degraded } : {}),
+      checks: answer.checks,
+    });
   });
   const metrics = options.metrics;
   if (metrics) {

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheStats } from '../cache';
 import { EngineError } from '../errors';
-import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../engines/engine';
+import { CompiledQuery, Engine, EngineResult, ExecuteOptions, TrailHealth } from '../engines/engine';
 import { IdleWaiters } from './idle';
 
 /** What the metrics read from the answer cache at scrape time (QueryCache.stats()). */
@@ -67,6 +67,7 @@ export class Metrics {
   readonly engineInFlight: Gauge<'engine'>;
   private cache: CacheStatsSource | undefined;
   private http: { readonly inFlight: number } | undefined;
+  private trail: Pick<Engine, 'trailHealth'> | undefined;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -164,12 +165,47 @@ export class Metrics {
         this.set(metrics.http?.inFlight ?? 0);
       },
     });
+    /** The trail's state, read once per scrape by the metrics below. */
+    let health: Promise<TrailHealth | undefined> | undefined;
+    const trailHealth = () => (health ??= (metrics.trail?.trailHealth?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => setImmediate(() => (health = undefined))));
+    new Gauge({
+      name: 'trailql_trail_unreadable_files',
+      help: 'Trail files set aside right now because they cannot be read (left out of every answer, which then says complete: false).',
+      registers,
+      async collect() {
+        this.set((await trailHealth())?.unreadable.length ?? 0);
+      },
+    });
+    let found = 0;
+    new Counter({
+      name: 'trailql_trail_unreadable_files_found_total',
+      help: 'Trail files found unreadable since start, each file version (size, modification time) once.',
+      registers,
+      async collect() {
+        found = Math.max(found, (await trailHealth())?.unreadableFound ?? 0);
+        this.reset();
+        this.inc(found);
+      },
+    });
+    new Gauge({
+      name: 'trailql_trail_available',
+      help: 'Whether the trail can be read at all (1), or its folder or AWSLogs/ is missing (0); 1 when the engine cannot tell.',
+      registers,
+      async collect() {
+        this.set((await trailHealth())?.available === false ? 0 : 1);
+      },
+    });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
   /** Reads the cache counters from `cache` at every scrape. */
   observeCache(cache: unknown): void {
     this.cache = hasCacheStats(cache) ? cache : undefined;
+  }
+
+  /** Reads the trail's state (unreadable files, availability) from `engine` at every scrape. */
+  observeTrail(engine: Pick<Engine, 'trailHealth'>): void {
+    this.trail = engine;
   }
 
   /** Reads the number of HTTP requests in flight from `http` at every scrape. */
@@ -216,10 +252,16 @@ export class InstrumentedEngine implements Engine {
   private running = 0;
   private readonly waiters = new IdleWaiters();
 
+  readonly fingerprint?: (query: CompiledQuery) => Promise<string | undefined>;
+  readonly trailHealth?: () => Promise<TrailHealth>;
+
   constructor(
     readonly inner: Engine,
     readonly metrics: Metrics,
-  ) {}
+  ) {
+    if (inner.fingerprint) this.fingerprint = (query) => inner.fingerprint!(query);
+    if (inner.trailHealth) this.trailHealth = () => inner.trailHealth!();
+  }
 
   get name(): string {
     return this.inner.name;

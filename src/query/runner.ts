@@ -1,4 +1,4 @@
-import { CompiledQuery, Engine, Row } from '../engines/engine';
+import { CompiledQuery, Engine, Row, UnreadableFile } from '../engines/engine';
 import { TooComplexError } from '../errors';
 
 /** One line of the cost report a response carries in `extensions.cost`. */
@@ -11,6 +11,15 @@ export interface QueryReport {
   readonly engineMs: number;
   readonly files?: number;
   readonly queryId?: string;
+  /** Files left out because they could not be read: the rows are incomplete (never cached as complete). */
+  readonly unreadable?: readonly UnreadableFile[];
+}
+
+/** The files a request's queries left out, each once, by path. */
+export function unreadableFiles(reports: readonly QueryReport[]): UnreadableFile[] {
+  const byPath = new Map<string, UnreadableFile>();
+  for (const r of reports) for (const f of r.unreadable ?? []) if (!byPath.has(f.path)) byPath.set(f.path, { path: f.path, reason: f.reason });
+  return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** What a request's queries cost in all: cache hits read no bytes and spend no engine time. */
@@ -80,6 +89,7 @@ export class QueryRunner {
         engineMs: Math.round(result.stats.engineMs),
         ...(result.stats.files ? { files: result.stats.files.length } : {}),
         ...(result.stats.queryId ? { queryId: result.stats.queryId } : {}),
+        ...(result.stats.unreadable?.length ? { unreadable: result.stats.unreadable } : {}),
       };
       return { rows: result.rows, report };
     };

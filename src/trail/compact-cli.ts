@@ -5,7 +5,9 @@
  *   npm run compact -- --trail /data/trail --store /data/trail-parquet
  *
  * Incremental: only days that are new, or whose files changed, are written. Run it from cron (or
- * after each sync); days not compacted yet are read from JSON meanwhile.
+ * after each sync); days not compacted yet are read from JSON meanwhile. A file that cannot be
+ * read is left out and listed (`LEFT OUT`), not a failure: the exit code is 1 only when a day
+ * could not be written at all.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadStorageConfig } from '../config';
@@ -99,6 +101,7 @@ async function main(): Promise<number> {
     `  trail          ${trailDir}`,
     `  event sources  ${eventSources.length ? eventSources.join(', ') : 'all'}`,
     `  days           ${result.days} in the trail: ${result.compacted.length} written, ${result.refreshed.length} refreshed, ${result.upToDate} up to date, ${result.removed.length} removed, ${result.failed.length} failed`,
+    `  unreadable     ${result.unreadable.length} files left out (their days are written from the other files and read from JSON until they change)`,
     `  read           ${fmt(result.sourceFiles)} JSON files, ${fmt(result.sourceBytes / 1e6)} MB`,
     `  wrote          ${fmt(result.records)} records (${fmt(result.duplicates)} repeated deliveries left out), ${fmt(result.parquetBytes / 1e6)} MB of Parquet`,
     `  took           ${(result.ms / 1000).toFixed(1)} s`,
@@ -106,6 +109,7 @@ async function main(): Promise<number> {
   if (values.list) for (const k of result.compacted) out.push(`  written        ${k}`);
   for (const k of result.removed) out.push(`  removed        ${k} (its JSON folders are gone)`);
   for (const f of result.failed) out.push(`  FAILED         ${f.key}: ${f.error}`);
+  for (const u of result.unreadable) out.push(`  LEFT OUT       ${u.path}: ${u.reason}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return result.failed.length ? 1 : 0;
 }

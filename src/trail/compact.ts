@@ -37,6 +37,10 @@ import {
   trailRelative,
 } from '../engines/duckdb/parquet-store';
 import { DayFolder, allDayFolders, recordFiles } from '../engines/duckdb/trail-files';
+import { blameFiles } from '../engines/duckdb/unreadable-files';
+
+/** Files a partition may leave out as unreadable before it is counted as failed. */
+const MAX_UNREADABLE_PER_PARTITION = 20;
 
 /**
  * A folder modified less than this long ago may still change within the same file-system clock
@@ -91,6 +95,12 @@ export interface CompactResult {
   readonly removed: readonly string[];
   /** Partitions that could not be compacted (they stay on JSON). */
   readonly failed: readonly { readonly key: string; readonly error: string }[];
+  /**
+   * Files left out because they cannot be read (relative to the trail folder), from partitions
+   * written now and from those kept: their partitions are written from every other file but
+   * read from JSON by the engine (which reports them), and written again once one changes.
+   */
+  readonly unreadable: readonly { readonly partition: string; readonly path: string; readonly reason: string }[];
   /** JSON files read and their bytes. */
   readonly sourceFiles: number;
   readonly sourceBytes: number;
@@ -216,6 +226,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   /** `before`: the earlier days' partitions this one is checked against, with their listings; `earlier`: what its manifest records of them. */
   type Work = { p: Partition; listing: Listing; earlier: Manifest['earlier']; before: { p: Partition; listing: Listing }[]; dir: string; action: 'compact' | 'refresh' };
   const work: Work[] = [];
+  const unreadable: { partition: string; path: string; reason: string }[] = [];
   let upToDate = 0;
   const listings = new Map<string, Promise<Listing>>();
   const listingOf = (p: Partition) => {
@@ -248,6 +259,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
         earlier.sources.map((s) => s.dir),
       ) &&
       (await parquetIntact(dir, m));
+    if (current) for (const u of m.unreadable ?? []) unreadable.push({ partition: p.key, path: u.path, reason: u.reason });
     if (!current) work.push({ p, listing, earlier, before, dir, action: 'compact' });
     else if (!sameSources(m.sources, listing.sources) || !sameSources(m.earlier.sources, earlier.sources)) work.push({ p, listing, earlier, before, dir, action: 'refresh' });
     else upToDate++;
@@ -310,24 +322,44 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
       await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify({ ...old, ...manifestBase, compactedAt: old.compactedAt }, null, 1));
       refreshed.push(p.key);
     } else {
-      try {
-        const written = await writePartition(connection!, dir, listing.paths, await earlierIds(w.before), sources);
-        const manifest: Manifest = {
-          ...manifestBase,
-          compactedAt: new Date().toISOString(),
-          records: written.records,
-          duplicates: written.duplicates,
-          parquet: written.parquet,
-        };
-        await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
-        await removeOtherParquetFiles(dir, written.parquet?.file);
-        compacted.push(p.key);
-        records += written.records;
-        duplicates += written.duplicates;
-        parquetBytes += written.parquet?.size ?? 0;
-        sourceBytes += listing.files.reduce((a, f) => a + f.size, 0);
-      } catch (err) {
-        failed.push({ key: p.key, error: err instanceof Error ? err.message : String(err) });
+      // Files that cannot be read are left out (an empty one is known from its listing); the
+      // partition is written from the others and its manifest names them.
+      const leftOut = new Map<string, string>();
+      listing.files.forEach((f, i) => f.size === 0 && leftOut.set(listing.paths[i]!, 'empty file'));
+      for (;;) {
+        const ids = await earlierIds(w.before);
+        const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), json: ids.json.filter((f) => !leftOut.has(f)) };
+        try {
+          const written = await writePartition(connection!, dir, readable.paths, { parquet: ids.parquet, json: readable.json }, sources);
+          const own = listing.files.flatMap((f, i) => {
+            const reason = leftOut.get(listing.paths[i]!);
+            return reason ? [{ ...f, reason }] : [];
+          });
+          const manifest: Manifest = {
+            ...manifestBase,
+            compactedAt: new Date().toISOString(),
+            records: written.records,
+            duplicates: written.duplicates,
+            parquet: written.parquet,
+            ...(own.length ? { unreadable: own } : {}),
+          };
+          await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+          await removeOtherParquetFiles(dir, written.parquet?.file);
+          compacted.push(p.key);
+          for (const u of own) unreadable.push({ partition: p.key, path: u.path, reason: u.reason });
+          records += written.records;
+          duplicates += written.duplicates;
+          parquetBytes += written.parquet?.size ?? 0;
+          sourceBytes += listing.files.reduce((a, f) => a + f.size, 0);
+          break;
+        } catch (err) {
+          const found = leftOut.size < MAX_UNREADABLE_PER_PARTITION ? await blameFiles(connection!, err, [...readable.paths, ...readable.json]) : [];
+          if (found.length === 0) {
+            failed.push({ key: p.key, error: err instanceof Error ? err.message : String(err) });
+            break;
+          }
+          for (const f of found) leftOut.set(f.file, f.reason);
+        }
       }
       filesDone += listing.files.length;
     }
@@ -384,6 +416,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     upToDate,
     removed,
     failed,
+    unreadable: unreadable.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     sourceFiles: filesDone,
     sourceBytes,
     records,

@@ -22,7 +22,12 @@ export interface GqlResponse<T = any> { // eslint-disable-line @typescript-eslin
 export class RecordingEngine implements Engine {
   readonly executed: CompiledQuery[] = [];
   readonly filesRead: string[][] = [];
-  constructor(readonly inner: Engine) {}
+  readonly fingerprint?: Engine['fingerprint'];
+  readonly trailHealth?: Engine['trailHealth'];
+  constructor(readonly inner: Engine) {
+    if (inner.fingerprint) this.fingerprint = (query) => inner.fingerprint!(query);
+    if (inner.trailHealth) this.trailHealth = () => inner.trailHealth!();
+  }
   get name() {
     return this.inner.name;
   }

@@ -1,12 +1,18 @@
-import { promises as fs, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckdb/node-api';
-import { EngineError } from '../../errors';
-import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row } from '../engine';
+import { EngineError, TrailUnavailableError } from '../../errors';
+import { Logger } from '../../logger';
+import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, UnreadableFile } from '../engine';
 import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
-import { ParquetStore, allJson } from './parquet-store';
-import { DayFolderFiles, dayFolders } from './trail-files';
+import { ParquetStore, allJson, trailRelative } from './parquet-store';
+import { DayFolderFiles, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
+import { UnreadableFiles, blameFiles } from './unreadable-files';
+
+/** Failed reads retried with the file found unreadable left out, before the query gives up. */
+const MAX_RETRIES = 8;
 
 export interface DuckDbSettings {
   /** Folder holding `AWSLogs/` in the S3 delivery layout. */
@@ -30,6 +36,8 @@ export interface DuckDbSettings {
    * deduplication: those rows hold each call once.
    */
   readonly deliveryMarginDays?: number;
+  /** Where each file set aside as unreadable is logged, once per version. */
+  readonly logger?: Logger;
 }
 
 /** The files one statement reads and how they are bound. */
@@ -39,7 +47,11 @@ interface Sources {
   readonly lists: readonly (readonly string[])[];
   /** Parquet files first, then JSON files. */
   readonly files: readonly string[];
+  /** The JSON files read (the only ones a failed read is looked for in). */
+  readonly json: readonly string[];
   readonly bytes: number;
+  /** Files of the query's day folders left out as unreadable. */
+  readonly unreadable: readonly UnreadableFile[];
 }
 
 function plain(value: unknown): string | number | boolean | null {
@@ -70,6 +82,7 @@ export class DuckDbEngine implements Engine {
   private readonly emptyFile: string;
   private readonly store: ParquetStore | undefined;
   private readonly dayFiles = new DayFolderFiles();
+  private readonly unreadable: UnreadableFiles;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -83,6 +96,10 @@ export class DuckDbEngine implements Engine {
     this.store = settings.parquetDir
       ? new ParquetStore(path.resolve(settings.parquetDir), settings.trailDir, settings.eventSources, settings.deliveryMarginDays ?? 1)
       : undefined;
+    this.unreadable = new UnreadableFiles(
+      (file) => trailRelative(settings.trailDir, file),
+      (f) => settings.logger?.warn({ file: f.path, reason: f.reason, size: f.size }, 'trail file unreadable: left out of answers until it changes'),
+    );
   }
 
   static async create(settings: DuckDbSettings): Promise<DuckDbEngine> {
@@ -121,36 +138,116 @@ export class DuckDbEngine implements Engine {
    * the statement's source becomes the union of both (same columns, same types). Either way the
    * source reads only the record columns the statement uses.
    */
-  private async sources(query: CompiledQuery): Promise<Sources> {
-    const folders = await dayFolders(this.settings.trailDir, query.partitions);
+  private async sources(query: CompiledQuery, leftOut: ReadonlyMap<string, UnreadableFile> = new Map()): Promise<Sources> {
+    const folders = await dayFolders(this.available(), query.partitions);
     const at = query.sql.indexOf(JSON_SOURCE);
     const swappable = at >= 0 && at === query.sql.lastIndexOf(JSON_SOURCE);
     const split = this.store && swappable ? await this.store.split(folders) : allJson(folders);
     const listed = (await Promise.all(split.jsonDirs.map((d) => this.dayFiles.files(d.dir, d.mtimeNs)))).flat();
-    const json = listed.map((f) => f.file).sort();
-    const jsonBytes = listed.reduce((a, f) => a + f.size, 0);
+    // Files found unreadable (by this read, or earlier and unchanged since) are left out; an empty
+    // file is known unreadable from its listing alone.
+    const unreadable = new Map(leftOut);
+    const readable = listed.filter((f) => {
+      if (unreadable.has(f.file)) return false;
+      const known = f.size === 0 ? this.emptyListed(f.file) : this.unreadable.current(f.file);
+      if (known) unreadable.set(f.file, { path: known.path, reason: known.reason });
+      return !known;
+    });
+    const json = readable.map((f) => f.file).sort();
+    const jsonBytes = readable.reduce((a, f) => a + f.size, 0);
     const parquet = split.parquet.map((p) => p.file);
     const jsonList = json.length ? json : [this.emptyFile];
     const files = [...parquet, ...json];
     const bytes = jsonBytes + split.parquet.reduce((a, p) => a + p.size, 0);
-    if (!swappable) return { sql: query.sql, lists: [jsonList], files, bytes };
+    const common = { files, json, bytes, unreadable: [...unreadable.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+    if (!swappable) return { sql: query.sql, lists: [jsonList], ...common };
     const parts = { parquet: parquet.length > 0, json: json.length > 0 || parquet.length === 0 };
     // Store partitions alone already hold each call once (parquet-store.ts): no deduplication, and no eventID read for it.
     const statement = !parts.json && split.eachCallOnce ? query.sql.split(DISTINCT_EVENTS).join('SELECT ') : query.sql;
     const source = narrowSource(columnsUsed(statement), parts, this.settings.eventSources);
     const from = statement.indexOf(JSON_SOURCE);
     const sql = statement.slice(0, from) + source + statement.slice(from + JSON_SOURCE.length);
-    return {
-      sql,
-      lists: [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])],
-      files,
-      bytes,
-    };
+    return { sql, lists: [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])], ...common };
   }
 
+  /** A file listed with no bytes: set aside when it is still empty (it may have been written since its listing). */
+  private emptyListed(file: string) {
+    const s = statSync(file, { throwIfNoEntry: false });
+    return s && s.size === 0 ? this.unreadable.add(file, 'empty file') : this.unreadable.current(file);
+  }
+
+  /**
+   * The trail folder, once it is known to hold `AWSLogs/`: a missing trail is an error, never an
+   * empty answer.
+   */
+  private available(): string {
+    const problem = this.trailProblem();
+    if (problem) throw new TrailUnavailableError(problem, this.name);
+    return this.settings.trailDir;
+  }
+
+  private trailProblem(): string | undefined {
+    const root = trailRoot(this.settings.trailDir);
+    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) return 'the trail folder does not exist';
+    if (!statSync(path.join(root, 'AWSLogs'), { throwIfNoEntry: false })?.isDirectory()) return 'the trail folder holds no AWSLogs/ folder';
+    return undefined;
+  }
+
+  /**
+   * The day folders a query reads with their modification times (a file added, removed or
+   * renamed changes its folder's), and the store's folder: a new delivery gives a new digest.
+   */
+  async fingerprint(query: CompiledQuery): Promise<string> {
+    const hash = createHash('sha256');
+    for (const f of await dayFolders(this.available(), query.partitions)) hash.update(`${f.dir}\u0000${mtimeNsNow(f.dir) ?? '-'}\n`);
+    if (this.store) hash.update(`store\u0000${mtimeNsNow(this.store.dir) ?? '-'}`);
+    return hash.digest('hex');
+  }
+
+  async trailHealth(): Promise<TrailHealth> {
+    const problem = this.trailProblem();
+    return { available: problem === undefined, ...(problem ? { problem } : {}), ...this.unreadable.health() };
+  }
+
+  /**
+   * Runs the statement over the query's files. When the read fails, the files to blame are looked
+   * for (unreadable-files.ts); each one found is set aside and the statement runs again over the
+   * others, its answer naming them in `stats.unreadable`. A failure no file explains is the error.
+   */
   async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const started = performance.now();
-    const { sql, lists, files, bytes } = await this.sources(query);
+    const leftOut = new Map<string, UnreadableFile>();
+    for (let attempt = 0; ; attempt++) {
+      const sources = await this.sources(query, leftOut);
+      try {
+        // Retries share the query's time limit.
+        const timeoutMs = options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (performance.now() - started));
+        const rows = await this.run(sources, query, { ...options, timeoutMs });
+        const stats = { engineMs: performance.now() - started, bytesScanned: sources.bytes, files: [...sources.files] };
+        return { rows, stats: sources.unreadable.length ? { ...stats, unreadable: sources.unreadable } : stats };
+      } catch (err) {
+        if (!(err instanceof EngineError) || err.options.timeout || err.options.userError || options.signal?.aborted || attempt >= MAX_RETRIES) throw err;
+        const found = await this.blame(err.cause ?? err, sources.json);
+        if (found.length === 0) throw err;
+        for (const { file, reason } of found) {
+          const { path: rel, reason: why } = this.unreadable.add(file, reason);
+          leftOut.set(file, { path: rel, reason: why });
+        }
+      }
+    }
+  }
+
+  private async blame(err: unknown, json: readonly string[]): Promise<{ file: string; reason: string }[]> {
+    const connection = await DuckDBConnection.create(this.instance);
+    try {
+      return await blameFiles(connection, err, json, this.unreadable);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  private async run(sources: Sources, query: CompiledQuery, options: ExecuteOptions): Promise<Row[]> {
+    const { sql, lists } = sources;
     const connection = await DuckDBConnection.create(this.instance);
     const abort = () => connection.interrupt();
     options.signal?.addEventListener('abort', abort, { once: true });
@@ -161,12 +258,11 @@ export class DuckDbEngine implements Engine {
       const values: DuckDBValue[] = [...lists.map((l) => listValue([...l])), ...query.params];
       prepared.bind(values);
       const reader = await prepared.runAndReadAll();
-      const rows: Row[] = reader.getRowObjectsJS().map((r) => {
+      return reader.getRowObjectsJS().map((r) => {
         const row: Row = {};
         for (const [k, v] of Object.entries(r)) row[k] = plain(v);
         return row;
       });
-      return { rows, stats: { engineMs: performance.now() - started, bytesScanned: bytes, files: [...files] } };
     } catch (err) {
       if (err instanceof EngineError) throw err;
       const message = err instanceof Error ? err.message : String(err);

@@ -85,7 +85,14 @@ export interface Manifest {
   /** The Parquet file, absent when no record of the day matched the event sources. */
   readonly parquet: { readonly file: string; readonly size: number; readonly mtimeNs: string } | null;
   readonly sources: readonly ManifestSource[];
+  /** Every JSON file of the folders, the unreadable ones included (a change to one makes the partition stale). */
   readonly files: readonly ManifestFile[];
+  /**
+   * Files of `files` that could not be read and are not in the Parquet file. A partition with any
+   * is never read from the store (its JSON is, where the engine reports them), and is compacted
+   * again once one of them changes.
+   */
+  readonly unreadable?: readonly (ManifestFile & { readonly reason: string })[];
 }
 
 /** The store folder used when none is configured: `<trail folder>/.trailql-parquet`. */
@@ -250,6 +257,8 @@ export class ParquetStore {
     const found = await this.manifest(path.join(partition, MANIFEST_FILE));
     const manifest = found?.manifest;
     if (!found || !manifest || manifest.schema !== STORE_SCHEMA || !coversSources(manifest.eventSources, this.eventSources)) return json;
+    // Made without some of its files: read from JSON, where the engine reports them.
+    if (manifest.unreadable?.length) return json;
     if (!sameSources(manifest.sources, present)) return json;
     // The earlier days' folders must be those it was checked against, unchanged.
     const earlier: ManifestSource[] = [];

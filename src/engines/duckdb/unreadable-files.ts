@@ -1,0 +1,171 @@
+/**
+ * Record files that cannot be read: how one is recognised, and the set of files set aside.
+ *
+ * DuckDB fails a whole `read_json` over a file list when one file is damaged, so a clean read
+ * pays nothing here: only when a read fails are its files looked at, the one DuckDB names first,
+ * each read alone the way queries read it. A file found unreadable is remembered by path, size
+ * and modification time and left out of every later read until it changes (a redelivered or
+ * repaired file is read again); a file that vanished is left out of the read that missed it.
+ */
+import { promises as fs, statSync } from 'node:fs';
+import { DuckDBConnection, listValue } from '@duckdb/node-api';
+import { LRUCache } from 'lru-cache';
+import { TrailHealth, UnreadableFile } from '../engine';
+import { jsonRecords } from './dialect';
+
+/** A file set aside, with the version (size, modification time) found unreadable. */
+export interface SetAsideFile extends UnreadableFile {
+  /** Absolute path. */
+  readonly file: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** When it was found, ISO 8601. */
+  readonly since: string;
+}
+
+const REASONS: readonly [RegExp, string][] = [
+  [/No files found|ENOENT|no such file/i, 'vanished while being read'],
+  [/EACCES|EPERM|Permission denied/i, 'permission denied'],
+  [/EISDIR|ENOTDIR|Is a directory/i, 'not a file'],
+  [/GZIP|gzip|zlib|inflate/, 'not a complete gzip stream'],
+  [/unexpected end of data/i, 'truncated JSON'],
+  [/Malformed JSON|JSON/i, 'malformed JSON'],
+];
+
+/** A short, path-free reason for a read failure (what an operator needs to decide what to do). */
+export function unreadableReason(err: unknown): string {
+  const text = `${(err as { code?: unknown } | null)?.code ?? ''} ${err instanceof Error ? err.message : String(err)}`;
+  return REASONS.find(([re]) => re.test(text))?.[1] ?? 'unreadable';
+}
+
+/** The statement a file is read alone with: the same reader the queries use, every record unnested. */
+const PROBE_SQL = `SELECT count(*) FROM ${jsonRecords('?', { columns: ['eventID'] })}`;
+
+/**
+ * Reads one record file alone, as queries read it. Undefined when it reads; otherwise why not.
+ * An empty file is unreadable too: CloudTrail never delivers one, so it is a copy still in
+ * progress or a failed one, and the records it should hold are missing.
+ */
+export async function probeRecordFile(connection: DuckDBConnection, file: string): Promise<string | undefined> {
+  try {
+    const s = await fs.stat(file);
+    if (!s.isFile()) return 'not a file';
+    if (s.size === 0) return 'empty file';
+    await (await fs.open(file, 'r')).close();
+  } catch (err) {
+    return unreadableReason(err);
+  }
+  try {
+    await connection.run(PROBE_SQL, [listValue([file])]);
+    return undefined;
+  } catch (err) {
+    return unreadableReason(err);
+  }
+}
+
+/** The absolute paths a DuckDB error message names (`in file "..."`, `pattern "..."`, `stream: ...`). */
+export function filesNamedIn(message: string): string[] {
+  const out: string[] = [];
+  for (const m of message.matchAll(/(?:file|pattern) "([^"]+)"|GZIP stream: (\S+)/g)) out.push((m[1] ?? m[2])!);
+  return out;
+}
+
+/** Files read alone at once while looking for the one that failed a read. */
+const PROBE_CONCURRENCY = 4;
+
+/**
+ * The files among `files` that made a read fail with `err`, each read alone: those the error
+ * names first, every other one only when none of them is to blame. With `known`, versions already
+ * found readable are skipped and those found readable now are remembered.
+ */
+export async function blameFiles(
+  connection: DuckDBConnection,
+  err: unknown,
+  files: readonly string[],
+  known?: UnreadableFiles,
+): Promise<{ file: string; reason: string }[]> {
+  const listed = new Set(files);
+  const named = filesNamedIn(err instanceof Error ? err.message : String(err)).filter((f) => listed.has(f));
+  const probe = async (list: readonly string[]) => {
+    const found: { file: string; reason: string }[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(PROBE_CONCURRENCY, list.length) }, async () => {
+        while (next < list.length) {
+          const file = list[next++]!;
+          if (known?.knownReadable(file)) continue;
+          const reason = await probeRecordFile(connection, file);
+          if (reason) found.push({ file, reason });
+          else known?.markReadable(file);
+        }
+      }),
+    );
+    return found;
+  };
+  const blamed = await probe(named);
+  return blamed.length ? blamed : await probe(files.filter((f) => !named.includes(f)));
+}
+
+const versionKey = (file: string, size: number, mtimeMs: number) => `${file}\u0000${size}\u0000${mtimeMs}`;
+
+/** The files set aside by one engine, and the versions of files already found readable. */
+export class UnreadableFiles {
+  private readonly setAside = new Map<string, SetAsideFile>();
+  /** Versions probed and found readable: not probed again after a later failure. */
+  private readonly readable = new LRUCache<string, true>({ max: 100_000 });
+  private found = 0;
+
+  constructor(
+    /** Turns an absolute path into the trail-relative one reported. */
+    private readonly relative: (file: string) => string,
+    /** Called once per file version set aside (log it once). */
+    private readonly onSetAside: (file: SetAsideFile) => void = () => {},
+  ) {}
+
+  /** The entry when `file` is set aside in its current version; forgets it once it changed or vanished. */
+  current(file: string): SetAsideFile | undefined {
+    const known = this.setAside.get(file);
+    if (!known) return undefined;
+    const s = statSync(file, { throwIfNoEntry: false });
+    if (s && s.size === known.size && s.mtimeMs === known.mtimeMs) return known;
+    this.setAside.delete(file);
+    return undefined;
+  }
+
+  /** Whether this version of `file` was already found readable. */
+  knownReadable(file: string): boolean {
+    const s = statSync(file, { throwIfNoEntry: false });
+    return s !== undefined && this.readable.has(versionKey(file, s.size, s.mtimeMs));
+  }
+
+  markReadable(file: string): void {
+    const s = statSync(file, { throwIfNoEntry: false });
+    if (s) this.readable.set(versionKey(file, s.size, s.mtimeMs), true);
+  }
+
+  /**
+   * Records `file` as unreadable for `reason`: remembered (and reported once) when it still
+   * exists, only returned when it vanished (nothing left to remember).
+   */
+  add(file: string, reason: string): UnreadableFile {
+    const path = this.relative(file);
+    const s = statSync(file, { throwIfNoEntry: false });
+    if (!s) return { path, reason };
+    const known = this.setAside.get(file);
+    if (known && known.size === s.size && known.mtimeMs === s.mtimeMs) return known;
+    const entry: SetAsideFile = { path, reason, file, size: s.size, mtimeMs: s.mtimeMs, since: new Date().toISOString() };
+    this.setAside.set(file, entry);
+    this.found += 1;
+    this.onSetAside(entry);
+    return entry;
+  }
+
+  /** Files set aside now (those changed or gone since are forgotten first). */
+  health(): Pick<TrailHealth, 'unreadable' | 'unreadableFound'> {
+    const unreadable = [...this.setAside.keys()]
+      .flatMap((f) => this.current(f) ?? [])
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      .map(({ path, reason, size, since }) => ({ path, reason, size, since }));
+    return { unreadable, unreadableFound: this.found };
+  }
+}

@@ -1,0 +1,57 @@
+import { Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { ForbiddenError } from '../../errors';
+import { RequestContext } from '../context';
+
+@ObjectType({ description: 'A trail file left out of every answer because it cannot be read; read again once it changes.' })
+export class UnreadableTrailFile {
+  @Field({ description: 'Path relative to the trail folder (`AWSLogs/...`).' })
+  path!: string;
+
+  @Field({ description: 'Why it cannot be read: `empty file`, `not a complete gzip stream`, `truncated JSON`, `malformed JSON`, `permission denied`, `not a file` or `unreadable`.' })
+  reason!: string;
+
+  @Field(() => Number, { description: 'Size in bytes of the version found unreadable.' })
+  size!: number;
+
+  @Field({ description: 'When it was found unreadable.' })
+  since!: Date;
+}
+
+@ObjectType({ description: 'The state of the data the service reads, as far as the engine can tell.' })
+export class TrailHealth {
+  @Field({ description: 'Whether the engine can tell anything about the files (false on Athena: the fields below are then empty).' })
+  observed!: boolean;
+
+  @Field({ description: 'Whether the trail can be read at all (its folder and AWSLogs/ exist).' })
+  available!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why it cannot, when it cannot.' })
+  problem!: string | null;
+
+  @Field(() => Int, { description: 'Files set aside right now.' })
+  unreadableFileCount!: number;
+
+  @Field(() => [UnreadableTrailFile], { description: 'Those files, by path. Only files some query (or readiness) has tried to read are known.' })
+  unreadableFiles!: UnreadableTrailFile[];
+
+  @Field(() => Int, { description: 'Files found unreadable since the service started, each version once.' })
+  unreadableFilesFound!: number;
+}
+
+@Resolver()
+export class TrailHealthResolver {
+  @Query(() => TrailHealth, { description: 'Unreadable trail files and whether the trail is there at all. Admin keys only (`FORBIDDEN` otherwise).' })
+  async trailHealth(@Ctx() ctx: RequestContext): Promise<TrailHealth> {
+    if (!ctx.service.scope.admin) throw new ForbiddenError('trailHealth needs an admin key');
+    const health = await ctx.trailHealth?.();
+    if (!health) return { observed: false, available: true, problem: null, unreadableFileCount: 0, unreadableFiles: [], unreadableFilesFound: 0 };
+    return {
+      observed: true,
+      available: health.available,
+      problem: health.problem ?? null,
+      unreadableFileCount: health.unreadable.length,
+      unreadableFiles: health.unreadable.map((f) => ({ path: f.path, reason: f.reason, size: f.size, since: new Date(f.since) })),
+      unreadableFilesFound: health.unreadableFound,
+    };
+  }
+}

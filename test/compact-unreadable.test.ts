@@ -1,0 +1,63 @@
+/**
+ * Compaction over a damaged trail: the day holding a truncated file is written from its other
+ * files and names the one left out; that day is read from JSON (where answers report the file)
+ * until the file changes, and compacted again then; every other day is read from the store.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DuckDbEngine } from '../src/engines/duckdb/driver';
+import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
+import { compactTrail } from '../src/trail/compact';
+import { IOT_SOURCES, listRecordFiles } from './support/records';
+import { sampleTrail } from './support/trails';
+import { duckdbDialect } from '../src/engines/duckdb/dialect';
+import { compile } from '../src/query/compiler';
+import { apiCallsCountPlan } from './support/plans';
+
+let dir: string;
+let engine: DuckDbEngine;
+let bad: string;
+let original: Buffer;
+
+beforeAll(async () => {
+  dir = await sampleTrail(2, { iotEventsPerDay: 10, otherEventsPerIotEvent: 1 });
+  bad = listRecordFiles(dir).find((f) => f.includes(`${path.sep}2026${path.sep}03${path.sep}14${path.sep}`))!;
+  original = fs.readFileSync(bad);
+  fs.writeFileSync(bad, original.subarray(0, Math.floor(original.length / 2)));
+  engine = await DuckDbEngine.create({ trailDir: dir, threads: 2, parquetDir: defaultStoreDir(dir), eventSources: IOT_SOURCES, deliveryMarginDays: 1 });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const relBad = () => path.relative(dir, bad).split(path.sep).join('/');
+
+test('compaction writes every other file, names the one left out, and the day stays on JSON until it changes', async () => {
+  const first = await compactTrail({ trailDir: dir, eventSources: IOT_SOURCES, lookbackDays: 2 });
+  expect(first.failed).toEqual([]);
+  expect(first.unreadable).toEqual([{ partition: expect.stringContaining('2026/03/14'), path: relBad(), reason: expect.stringMatching(/gzip|truncated/) }]);
+  expect(first.compacted.length).toBe(first.days);
+
+  // The damaged day is read from JSON, where the answer names the file; the other days from Parquet.
+  const query = compile(duckdbDialect, apiCallsCountPlan({}, { from: new Date('2026-03-14T00:00:00Z'), to: new Date('2026-03-14T12:00:00Z') }), 1);
+  const result = await engine.execute(query);
+  expect(result.stats.unreadable).toEqual([{ path: relBad(), reason: expect.any(String) }]);
+  expect(result.stats.files!.some((f) => f.endsWith('.parquet'))).toBe(true);
+  expect(result.stats.files!.some((f) => f.includes(`${path.sep}14${path.sep}`) && f.endsWith('.json.gz'))).toBe(true);
+
+  // Nothing changed: nothing rewritten, the file still reported.
+  const again = await compactTrail({ trailDir: dir, eventSources: IOT_SOURCES, lookbackDays: 2 });
+  expect(again.compacted).toEqual([]);
+  expect(again.unreadable.map((u) => u.path)).toEqual([relBad()]);
+
+  // Repaired: its day (and the days checked against it) are written again, nothing left out.
+  fs.writeFileSync(bad, original);
+  const repaired = await compactTrail({ trailDir: dir, eventSources: IOT_SOURCES, lookbackDays: 2 });
+  expect(repaired.unreadable).toEqual([]);
+  expect(repaired.compacted.some((k) => k.endsWith('2026/03/14'))).toBe(true);
+  const clean = await engine.execute(query);
+  expect(clean.stats.unreadable).toBeUndefined();
+  expect(clean.rows[0]!.calls).toBeGreaterThan(result.rows[0]!.calls as number);
+}, 120_000);
