@@ -78,6 +78,19 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(25_000, 0, 600_000),
   READINESS_TIMEOUT_MS: int(2000, 50, 60_000),
   METRICS_ENABLED: bool(true),
+  SCAN_BUDGET_BYTES: int(0, 0, Number.MAX_SAFE_INTEGER),
+  SCAN_PRICE_PER_TB_USD: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return 5;
+      const n = Number(s);
+      if (!Number.isFinite(n) || n < 0 || n > 1000) {
+        ctx.addIssue({ code: 'custom', message: `must be a price from 0 to 1000, got "${s}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 export interface Config {
@@ -111,6 +124,8 @@ export interface Config {
   readonly cache: CacheConfig;
   readonly ops: OpsConfig;
   readonly security: SecurityConfig;
+  /** Engines billed by bytes scanned (Athena): per-request budget (0: none) and price for the estimate. */
+  readonly scan: { readonly budgetBytes: number; readonly pricePerTbUsd: number };
 }
 
 /** Query answer cache: Redis when `redisUrl` is set, an in-process LRU otherwise. */
@@ -183,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
     },
     ops: { shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, readinessTimeoutMs: e.READINESS_TIMEOUT_MS, metricsEnabled: e.METRICS_ENABLED },
+    scan: { budgetBytes: e.SCAN_BUDGET_BYTES, pricePerTbUsd: e.SCAN_PRICE_PER_TB_USD },
   };
 }
 

@@ -8,4 +8,6 @@ export interface RequestContext {
   readonly service: TrailService;
   readonly graph: GraphService;
   readonly runner: QueryRunner;
+  /** The request asked for its statements instead of answers (`x-trailql-explain: 1`). */
+  readonly explain?: boolean;
 }
