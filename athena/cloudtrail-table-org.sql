@@ -8,7 +8,10 @@
 --
 -- Partition projection computes partitions from the table properties, so there is nothing to
 -- load or repair: a query filtering on `timestamp`, `region` and `account` reads only those
--- day folders. Accounts and regions not listed here are not visible through the table.
+-- day folders. Regions not listed here are not visible through the table. {{accountProjection}}
+-- is either an `enum` projection listing the accounts (those not listed are not visible) or, with
+-- TRAIL_ACCOUNT_PROJECTION=injected, an `injected` one: no list, and every query must name its
+-- accounts (see athena/README.md, "Enum projections at scale").
 CREATE EXTERNAL TABLE IF NOT EXISTS `{{database}}`.`{{table}}` (
 {{columns}}
 )
@@ -23,8 +26,7 @@ OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://{{bucket}}/{{prefix}}AWSLogs/{{orgId}}/'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
-  'projection.account.type' = 'enum',
-  'projection.account.values' = '{{accounts}}',
+{{accountProjection}}
   'projection.region.type' = 'enum',
   'projection.region.values' = '{{regions}}',
   'projection.timestamp.type' = 'date',

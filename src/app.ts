@@ -25,6 +25,8 @@ import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
 import { QueryCacheLayer, QueryReport, QueryRunner, costTotals, unreadableFiles } from './query/runner';
+import { ScanBudget, estimateCost } from './query/scan-budget';
+import { EXPLAIN_HEADER, explainEngine, explainStatements, wantsExplain } from './query/explain';
 import { GraphService } from './services/graph.service';
 import { TrailService } from './services/trail.service';
 import { Lifecycle, opsRoutes } from './ops/health';
@@ -55,9 +57,9 @@ export interface App {
 }
 
 
-function costReport(reports: readonly QueryReport[]) {
+function costReport(reports: readonly QueryReport[], pricePerTbUsd: number | undefined) {
   const queries = reports.map(({ unreadable, ...r }) => (unreadable ? { ...r, unreadableFiles: unreadable.length } : r));
-  return { queries, totals: costTotals(reports) };
+  return { queries, totals: costTotals(reports), ...(pricePerTbUsd === undefined ? {} : { estimate: estimateCost(reports, pricePerTbUsd) }) };
 }
 
 /** Stable code of the warning an answer carries when it left out files it could not read. */
@@ -75,7 +77,7 @@ function completeness(reports: readonly QueryReport[]) {
 }
 
 /** Attaches the request id and the cost report to every response, and logs engine failures. */
-function reportPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
+function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -93,7 +95,8 @@ function reportPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           const reports = contextValue.runner.reports;
-          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports), cost: costReport(reports) };
+          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports), cost: costReport(reports, pricePerTbUsd) };
+          if (contextValue.explain) result.extensions.explain = { statements: explainStatements(contextValue.runner.compiled) };
         },
       };
     },
@@ -173,7 +176,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
         { eventSources: config.eventSources, window: config.window, page: config.page },
         (ctx) => ({ scope: ctx.service.scope, now: ctx.service.now() }),
       ),
-      reportPlugin(logger),
+      // Engines billed by bytes scanned get an estimate of each request's price.
+      reportPlugin(logger, deps.engine.capabilities.billedByScan ? config.scan.pricePerTbUsd : undefined),
       requestLogPlugin({ logger, metrics }),
     ],
   });
@@ -196,7 +200,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     '/graphql',
     cors<cors.CorsRequest>({
       origin: config.security.corsOrigins.includes('*') ? true : [...config.security.corsOrigins],
-      allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name'],
+      allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name', EXPLAIN_HEADER],
       exposedHeaders: ['x-request-id'],
       maxAge: 600,
     }),
@@ -210,15 +214,22 @@ export async function createApp(deps: AppDeps): Promise<App> {
           if (!res.writableFinished) abort.abort();
         });
         const scope = await auth.authenticate(req.headers.authorization);
-        const runner = new QueryRunner(engine, {
-          cache: deps.cache,
+        // A preview (admin keys only) runs nothing and bypasses the cache: its empty answers must
+        // never be stored as real ones.
+        const explain = wantsExplain(req);
+        if (explain && !scope.admin) {
+          throw new GraphQLError(`${EXPLAIN_HEADER} needs an admin key`, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+        }
+        const runner = new QueryRunner(explain ? explainEngine(engine) : engine, {
+          cache: explain ? undefined : deps.cache,
           signal: abort.signal,
           timeoutMs: config.engineTimeoutMs,
           budgetMs: config.security.limits.requestEngineBudgetMs,
           noCache: scope.admin && wantsNoCache(req),
+          scanBudget: deps.engine.capabilities.billedByScan && config.scan.budgetBytes > 0 ? new ScanBudget(config.scan.budgetBytes) : undefined,
         });
         const service = new TrailService(serviceDeps, runner, scope);
-        return { requestId, service, graph: new GraphService(service), runner, trailHealth: engine.trailHealth };
+        return { requestId, service, graph: new GraphService(service), runner, trailHealth: engine.trailHealth, explain };
       },
     }),
   );

@@ -98,6 +98,19 @@ const EnvSchema = z.object({
   INSIGHTS_ERROR_SPIKE_MIN_ERRORS: int(5, 1, 100_000),
   INSIGHTS_ERROR_SPIKE_FACTOR: int(3, 1, 1000),
   INSIGHTS_ERROR_SPIKE_MIN_BASELINE_CALLS: int(10, 1, 1_000_000),
+  SCAN_BUDGET_BYTES: int(0, 0, Number.MAX_SAFE_INTEGER),
+  SCAN_PRICE_PER_TB_USD: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return 5;
+      const n = Number(s);
+      if (!Number.isFinite(n) || n < 0 || n > 1000) {
+        ctx.addIssue({ code: 'custom', message: `must be a price from 0 to 1000, got "${s}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 export interface Config {
@@ -140,6 +153,8 @@ export interface Config {
   readonly insights: InsightsConfig;
   /** Source address enrichment: AWS's published ranges (ASN and country databases ship with the service). */
   readonly enrichment: { readonly awsIpRangesFile: string | undefined };
+  /** Engines billed by bytes scanned (Athena): per-request budget (0: none) and price for the estimate. */
+  readonly scan: { readonly budgetBytes: number; readonly pricePerTbUsd: number };
 }
 
 /** Query answer cache: Redis when `redisUrl` is set, an in-process LRU otherwise. */
@@ -232,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       errorSpikeFactor: e.INSIGHTS_ERROR_SPIKE_FACTOR,
       errorSpikeMinBaselineCalls: e.INSIGHTS_ERROR_SPIKE_MIN_BASELINE_CALLS,
     },
+    scan: { budgetBytes: e.SCAN_BUDGET_BYTES, pricePerTbUsd: e.SCAN_PRICE_PER_TB_USD },
   };
 }
 

@@ -138,6 +138,41 @@ describe('renderTableDdl (organization)', () => {
   });
 });
 
+describe('renderTableDdl (organization, injected account projection)', () => {
+  const settings: AthenaSettings = { ...ORG, accountProjection: 'injected' };
+  const ddl = renderTableDdl(settings);
+
+  test('projects account as injected, with no account list, and keeps the rest', () => {
+    expect(ddl).not.toMatch(/\{\{|\}\}/);
+    expect(ddl).toContain("'projection.account.type' = 'injected',");
+    expect(ddl).not.toContain('projection.account.values');
+    expect(ddl).not.toContain('210987654321');
+    expect(ddl).toContain("'projection.region.type' = 'enum'");
+    expect(ddl).toMatch(/PARTITIONED BY \(\s+`account` STRING,\s+`region` STRING,\s+`timestamp` STRING\s+\)/);
+    expect(expectedTable(settings, ddl).parameters['projection.account.type']).toBe('injected');
+  });
+
+  test('the enum default is unchanged by the option', () => {
+    expect(renderTableDdl({ ...ORG, accountProjection: 'enum' })).toBe(renderTableDdl(ORG));
+  });
+
+  test('injected needs an organization trail and is read from TRAIL_ACCOUNT_PROJECTION', () => {
+    expect(athenaSettingsProblems({ ...SINGLE, accountProjection: 'injected' }).map((p) => p.message)).toContain(
+      'injected applies to organization trails only (set orgId)',
+    );
+    const env = {
+      ATHENA_REGION: 'eu-west-1',
+      TRAIL_BUCKET: 'my-trail-bucket',
+      TRAIL_ORG_ID: 'o-abc123def4',
+      TRAIL_ACCOUNTS: '123456789012',
+      TRAIL_REGIONS: 'eu-west-1',
+      TRAIL_START_DATE: '2024/01/01',
+    };
+    expect(athenaSettingsFromEnv({ ...env, TRAIL_ACCOUNT_PROJECTION: 'injected' }).accountProjection).toBe('injected');
+    expect(parseAthenaEnv({ ...env, TRAIL_ACCOUNT_PROJECTION: 'dynamic' }).ok).toBe(false);
+  });
+});
+
 describe('templates', () => {
   test('the column list lives in one place: neither template repeats it', () => {
     const dir = findTemplateDir();

@@ -193,7 +193,8 @@ describe('AthenaEngine.execute', () => {
     const starts = athena.commandCalls(StartQueryExecutionCommand);
     expect(starts).toHaveLength(1);
     expect(starts[0]!.args[0].input).toStrictEqual({
-      QueryString: 'SELECT 1 FROM t WHERE a = ? AND b = ? AND c = ?',
+      // With reuse on, the text carries a hash of the parameters (see test/athena-limits.test.ts).
+      QueryString: expect.stringMatching(/^\/\* trailql parameters sha256:[0-9a-f]{64} \*\/\nSELECT 1 FROM t WHERE a = \? AND b = \? AND c = \?$/),
       ClientRequestToken: 'token-1',
       QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: 'trailql' },
       WorkGroup: 'trailql-wg',

@@ -21,7 +21,12 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
     if (!settings) throw new Error('ENGINE=athena needs the Athena settings');
     return {
       engine: new AthenaEngine(settings),
-      dialect: athenaDialect({ database: settings.database, table: settings.table, orgTrail: isOrganizationTrail(settings) }),
+      dialect: athenaDialect({
+        database: settings.database,
+        table: settings.table,
+        orgTrail: isOrganizationTrail(settings),
+        accountProjection: settings.accountProjection,
+      }),
     };
   }
   const engine = await DuckDbEngine.create({

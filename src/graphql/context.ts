@@ -11,4 +11,6 @@ export interface RequestContext {
   readonly runner: QueryRunner;
   /** The engine's view of the trail (`trailHealth` query); absent when the engine cannot tell. */
   readonly trailHealth?: () => Promise<TrailHealth>;
+  /** The request asked for its statements instead of answers (`x-trailql-explain: 1`). */
+  readonly explain?: boolean;
 }

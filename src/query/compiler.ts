@@ -8,6 +8,7 @@ import { CompiledQuery, PartitionSpec, SqlValue } from '../engines/engine';
 import { AggregateQuery, Cond, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, QueryPlan, Value, and, col, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';
+import { BadInputError } from '../errors';
 
 export interface Dialect {
   readonly name: string;
@@ -32,6 +33,18 @@ export interface Dialect {
    * again): records sharing it count once.
    */
   distinctEvents(columns: readonly string[], source: string, where: string, key: readonly string[]): string;
+  /**
+   * Optional: whether the IPv6 address text `of` lies in the block bound at `cidr` (a `?` holding
+   * canonical `address/length` text); false or NULL for anything that is not an IPv6 address.
+   * Without it the compiler writes out its own normalisation, which both engines run but which is
+   * long (about 14 KB of SQL a block).
+   */
+  ipv6InPrefix?(of: string, cidr: string): string;
+  /**
+   * Optional: the table can only be read for named accounts (an `injected` account projection),
+   * so a statement without accounts is refused before it is sent.
+   */
+  readonly requiresAccounts?: boolean;
 }
 
 export class CompileContext {
@@ -130,7 +143,7 @@ function ipv4Number(ctx: CompileContext, s: string): string {
  * IPv6 text to 32 lower-case hex digits, NULL for anything else, with plain string functions both
  * engines share: pad `::` out to eight groups, then left-pad each group to four digits.
  */
-function ipv6Hex(ctx: CompileContext, s: string): string {
+export function ipv6Hex(ctx: CompileContext, s: string): string {
   const lowered = `lower(${s})`;
   // Leading or trailing `::` gets an explicit zero group so the split below sees no empty ends.
   const ends = `(CASE WHEN substr(${lowered}, 1, 2) = '::' THEN '0' ELSE '' END || ${lowered} || CASE WHEN substr(${lowered}, length(${lowered}) - 1, 2) = '::' THEN '0' ELSE '' END)`;
@@ -159,6 +172,7 @@ export function pred(ctx: CompileContext, p: Pred): string {
       return `(${n}) BETWEEN ${bindValue(ctx, p.first)} AND ${bindValue(ctx, p.last)}`;
     }
     case 'ipv6Range': {
+      if (ctx.dialect.ipv6InPrefix) return ctx.dialect.ipv6InPrefix(expr(ctx, p.e), bindValue(ctx, p.cidr));
       const h = ipv6Hex(ctx, expr(ctx, p.e));
       return `(${h}) BETWEEN ${bindValue(ctx, p.first)} AND ${bindValue(ctx, p.last)}`;
     }
@@ -341,6 +355,9 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
   // The day folders are the window's, whatever the cursor: a record delivered late sits in a folder
   // after its day, up to the window's end plus the margin, and the count reads those folders too.
   const partitions = partitionsFor({ ...bounded.scan, to: plan.scan.to }, marginDays);
+  if (dialect.requiresAccounts && partitions.accounts.length === 0) {
+    throw new BadInputError('filter.accounts: this trail table is only read for named accounts; name them in filter.accounts', 'filter.accounts');
+  }
   const sql = bounded.kind === 'events' ? compileEvents(ctx, bounded, partitions) : compileAggregate(ctx, bounded, partitions);
   return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: plan.scan.from, to: plan.scan.to }, label: plan.label });
 }

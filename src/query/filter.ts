@@ -143,7 +143,7 @@ export function validateFilter(filter: CallFilter | null | undefined, allowedSou
     ipPreds.push(
       c.version === 4
         ? { k: 'ipv4Range', e: FIELDS.sourceIp, first: val(Number(c.first)), last: val(Number(c.last)) }
-        : { k: 'ipv6Range', e: FIELDS.sourceIp, first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)) },
+        : { k: 'ipv6Range', e: FIELDS.sourceIp, first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)), cidr: val(c.text) },
     );
   }
   if (ipPreds.length) preds.push(ipPreds.length === 1 ? ipPreds[0] : or(...ipPreds));

@@ -68,8 +68,11 @@ export type Pred =
   | { readonly k: 'containsCi'; readonly e: Expr; readonly value: Value }
   /** IPv4 address text within [first, last] (as integers); non-IPv4 text never matches. */
   | { readonly k: 'ipv4Range'; readonly e: Expr; readonly first: Value; readonly last: Value }
-  /** IPv6 address text within [first, last] (as 32-digit hex); non-IPv6 text never matches. */
-  | { readonly k: 'ipv6Range'; readonly e: Expr; readonly first: Value; readonly last: Value }
+  /**
+   * IPv6 address text within [first, last] (as 32-digit hex), the block `cidr` (canonical
+   * `address/length` text); non-IPv6 text never matches.
+   */
+  | { readonly k: 'ipv6Range'; readonly e: Expr; readonly first: Value; readonly last: Value; readonly cidr: Value }
   | { readonly k: 'and'; readonly items: readonly Pred[] }
   | { readonly k: 'or'; readonly items: readonly Pred[] }
   | { readonly k: 'not'; readonly item: Pred };

@@ -1,5 +1,6 @@
 import { CompiledQuery, Engine, Row, UnreadableFile } from '../engines/engine';
 import { TooComplexError } from '../errors';
+import type { ScanBudget } from './scan-budget';
 
 /** One line of the cost report a response carries in `extensions.cost`. */
 export interface QueryReport {
@@ -64,7 +65,15 @@ export class QueryRunner {
 
   constructor(
     private readonly engine: Engine,
-    private readonly options: { cache?: QueryCacheLayer; signal?: AbortSignal; timeoutMs?: number; noCache?: boolean; budgetMs?: number } = {},
+    private readonly options: {
+      cache?: QueryCacheLayer;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      noCache?: boolean;
+      budgetMs?: number;
+      /** Bytes this request may scan (engines billed by scan); see scan-budget.ts. */
+      scanBudget?: ScanBudget;
+    } = {},
   ) {}
 
   /** Engine time (wall clock of engine calls) this request has used. */
@@ -76,10 +85,17 @@ export class QueryRunner {
       const remaining = (this.options.budgetMs ?? Infinity) - this.spentMs;
       if (remaining <= 0) throw new TooComplexError('this request used up its engine time budget; ask for less in one request');
       const timeoutMs = Math.min(this.options.timeoutMs ?? Infinity, remaining);
+      const scan = this.options.scanBudget;
+      scan?.check();
+      const signal = scan ? scan.signal(this.options.signal) : this.options.signal;
       const started = performance.now();
       const result = await this.engine
-        .execute(query, { signal: this.options.signal, timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : undefined })
+        .execute(query, { signal, timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : undefined })
+        .catch((err: unknown) => {
+          throw scan?.exceeded ?? err;
+        })
         .finally(() => (this.spentMs += performance.now() - started));
+      scan?.charge(result.stats.bytesScanned);
       const report: QueryReport = {
         label: query.label,
         engine: this.engine.name,

@@ -133,6 +133,15 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
   return filled;
 }
 
+/**
+ * The organization table's `account` projection properties: an `enum` listing the accounts, or
+ * `injected` (no list; Athena then needs each query to give its accounts).
+ */
+export function accountProjectionProperties(settings: AthenaSettings): string {
+  if (settings.accountProjection === 'injected') return `  'projection.account.type' = 'injected',`;
+  return `  'projection.account.type' = 'enum',\n  'projection.account.values' = '${settings.accounts.join(',')}',`;
+}
+
 function placeholderValues(settings: AthenaSettings): Record<string, string> {
   return {
     database: settings.database,
@@ -142,6 +151,7 @@ function placeholderValues(settings: AthenaSettings): Record<string, string> {
     account: isOrganizationTrail(settings) ? '' : (settings.accounts[0] ?? ''),
     orgId: settings.orgId ?? '',
     accounts: settings.accounts.join(','),
+    accountProjection: accountProjectionProperties(settings),
     regions: settings.regions.join(','),
     startDate: settings.startDate,
     columns: renderColumns(CLOUDTRAIL_COLUMNS),

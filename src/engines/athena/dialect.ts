@@ -7,7 +7,15 @@ export interface AthenaTableRef {
   readonly table: string;
   /** Organization trail: the table has an `account` partition. */
   readonly orgTrail: boolean;
+  /**
+   * How the organization table projects `account` (default `enum`). With `injected` Athena needs
+   * every query to name its accounts, so statements without accounts are refused before sending.
+   */
+  readonly accountProjection?: AccountProjection;
 }
+
+/** `enum`: the table lists its accounts; `injected`: each query supplies them. */
+export type AccountProjection = 'enum' | 'injected';
 
 /**
  * Athena (Trino SQL) over the CloudTrail table with partition projection. Every statement
@@ -17,6 +25,7 @@ export interface AthenaTableRef {
 export function athenaDialect(table: AthenaTableRef): Dialect {
   return {
     name: 'athena',
+    requiresAccounts: table.orgTrail && table.accountProjection === 'injected',
     source: () => `${quoteIdent(table.database)}.${quoteIdent(table.table)}`,
     partitionPredicates(ctx: CompileContext, partitions: PartitionSpec): string[] {
       const first = partitions.days[0];
@@ -40,5 +49,11 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     // Athena); a space between date and time is CloudTrail-adjacent and read alike.
     utcTime: (of) => `date_format(at_timezone(try(from_iso8601_timestamp(replace(${of}, ' ', 'T'))), 'UTC'), '%Y-%m-%dT%H:%i:%sZ')`,
     distinctEvents: distinctEventsByRank,
+    // Athena engine v3 has Trino's IP types: one short test per block instead of the shared
+    // normalisation. TRY_CAST turns text that is no address ("AWS Internal", service names) into
+    // NULL instead of failing the query; only IPv6 text is tested, as the shared form does (Trino
+    // keeps IPv4 addresses as IPv4-mapped IPv6, which `::/0` would otherwise contain).
+    ipv6InPrefix: (of, cidr) =>
+      `(strpos(${of}, ':') > 0 AND strpos(${of}, '.') = 0 AND contains(CAST(${cidr} AS IPPREFIX), TRY_CAST(${of} AS IPADDRESS)))`,
   };
 }

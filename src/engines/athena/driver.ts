@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   AthenaClient,
+  type AthenaClientConfig,
   GetQueryExecutionCommand,
   GetQueryResultsCommand,
   GetTableMetadataCommand,
@@ -24,7 +25,7 @@ import type {
   Row,
   SqlValue,
 } from '../engine';
-import { BadInputError, EngineError } from '../../errors';
+import { BadInputError, EngineError, TooComplexError } from '../../errors';
 import { literal } from '../../query/compiler';
 import {
   DEFAULT_CATALOG,
@@ -41,6 +42,8 @@ const ENGINE = 'athena';
 export const MAX_PARAMETER_LENGTH = 1_024;
 /** Rows per GetQueryResults page (Athena's maximum). */
 export const RESULT_PAGE_SIZE = 1_000;
+/** Athena's limit on the text of one statement (QueryString), in bytes of UTF-8. */
+export const MAX_STATEMENT_BYTES = 262_144;
 const POLL_FACTOR = 1.5;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -170,6 +173,41 @@ function decodeRow(row: AthenaRow, columns: readonly ColumnInfo[], names: readon
   return out;
 }
 
+/**
+ * Refuses a statement Athena would refuse for its length, before anything is sent: a
+ * QUERY_TOO_COMPLEX error naming the size (the request asked for more than one statement holds).
+ */
+export function checkStatementSize(sql: string): void {
+  const bytes = Buffer.byteLength(sql, 'utf8');
+  if (bytes > MAX_STATEMENT_BYTES) {
+    throw new TooComplexError(
+      `the query would need a statement of ${bytes} bytes; Athena accepts at most ${MAX_STATEMENT_BYTES}. Ask for fewer values in one filter`,
+    );
+  }
+}
+
+/**
+ * The statement text sent when result reuse is on: the SQL preceded by a comment holding a hash of
+ * the encoded parameters. Athena matches reusable results by query text, and does not document
+ * whether ExecutionParameters take part; with the hash in the text, a result computed for one set
+ * of parameters (one tenant's accounts) can never answer another set.
+ */
+export function reusableStatement(sql: string, parameters: readonly string[]): string {
+  const hash = createHash('sha256').update(JSON.stringify(parameters)).digest('hex');
+  return `/* trailql parameters sha256:${hash} */\n${sql}`;
+}
+
+/**
+ * The Athena client the driver makes for itself. Its own retries are off (`maxAttempts: 1`): the
+ * driver retries throttled calls itself (see `withRetry`), and two layers multiply (the SDK's
+ * default 3 attempts under the driver's 6 made up to 18 calls per logical call with the default 5 retries). The driver's loop is
+ * the one kept because it sees the request's abort signal and deadline between attempts, keeps one
+ * ClientRequestToken across retries of a start, and counts attempts in one place.
+ */
+export function createAthenaClient(region: string, extra: Omit<AthenaClientConfig, 'region' | 'maxAttempts'> = {}): AthenaClient {
+  return new AthenaClient({ ...extra, region, maxAttempts: 1 });
+}
+
 /** Raised inside the driver when the deadline's signal fires; mapped to an EngineError at the edge. */
 class Aborted extends Error {}
 
@@ -293,8 +331,8 @@ export class AthenaEngine implements Engine {
 
   /**
    * @param settings where and how to run (see {@link AthenaSettings})
-   * @param client an Athena client; by default one for `settings.region` with the default
-   *   credential chain
+   * @param client an Athena client; by default {@link createAthenaClient} for `settings.region`
+   *   with the default credential chain (an injected client should also have `maxAttempts: 1`)
    * @param options test and tuning hooks
    */
   constructor(
@@ -302,7 +340,7 @@ export class AthenaEngine implements Engine {
     client?: AthenaClient,
     options: AthenaEngineOptions = {},
   ) {
-    this.client = client ?? new AthenaClient({ region: settings.region });
+    this.client = client ?? createAthenaClient(settings.region);
     this.catalog = settings.catalog ?? DEFAULT_CATALOG;
     const trail = `s3://${settings.bucket}/${normalisePrefix(settings.prefix)}`;
     this.sourceId = `athena:${this.catalog}.${settings.database}.${settings.table}@${trail}`;
@@ -315,7 +353,10 @@ export class AthenaEngine implements Engine {
 
   async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const parameters = query.params.map(encodeExecutionParameter);
-    return this.run(query.sql, parameters, this.settings.database, options, true);
+    const reuse = (this.settings.resultReuseMaxAgeMinutes ?? 0) > 0;
+    const sql = reuse ? reusableStatement(query.sql, parameters) : query.sql;
+    checkStatementSize(sql);
+    return this.run(sql, parameters, this.settings.database, options, true);
   }
 
   /**
@@ -325,6 +366,7 @@ export class AthenaEngine implements Engine {
    */
   async runStatement(sql: string, options: StatementOptions = {}): Promise<StatementResult> {
     const database = options.database === undefined ? this.settings.database : options.database;
+    checkStatementSize(sql);
     const result = await this.run(sql, [], database, options, false);
     return { queryId: result.stats.queryId ?? '', stats: result.stats, statementType: result.statementType };
   }
@@ -514,7 +556,8 @@ export class AthenaEngine implements Engine {
 
   /**
    * Calls `send`, retrying throttling errors with full-jitter exponential backoff up to
-   * `maxRetries` times; any other failure becomes an EngineError naming `call`. With a signal,
+   * `maxRetries` times (the only retry layer: the client's own is off, see
+   * {@link createAthenaClient}), so at most `maxRetries + 1` calls per logical call; any other failure becomes an EngineError naming `call`. With a signal,
    * waits wake on abort and (when `race`) the call itself is abandoned on abort.
    */
   private async withRetry<T>(call: string, send: () => Promise<T>, signal?: AbortSignal, race = true): Promise<T> {

@@ -20,6 +20,7 @@ export const ATHENA_ENV_VARIABLES: Readonly<Partial<Record<keyof AthenaSettings,
   accounts: 'TRAIL_ACCOUNTS',
   regions: 'TRAIL_REGIONS',
   startDate: 'TRAIL_START_DATE',
+  accountProjection: 'TRAIL_ACCOUNT_PROJECTION',
 };
 
 const text = z.string().trim();
@@ -51,6 +52,7 @@ const s3Uri = text.startsWith('s3://', 'must start with s3://');
  * | `TRAIL_ACCOUNTS` | accounts (comma list) | required |
  * | `TRAIL_REGIONS` | regions (comma list) | required |
  * | `TRAIL_START_DATE` | startDate (`yyyy/MM/dd`) | required |
+ * | `TRAIL_ACCOUNT_PROJECTION` | accountProjection (`enum` or `injected`) | `enum` |
  *
  * Empty values count as unset. Every problem is collected first; when there is any, throws one
  * Error whose message lists them all, each naming its variable.
@@ -103,6 +105,7 @@ export function parseAthenaEnv(env: Env): AthenaEnvResult {
     accounts: read('accounts', commaList),
     regions: read('regions', commaList),
     startDate: read('startDate', text),
+    accountProjection: read('accountProjection', z.enum(['enum', 'injected'])),
   };
 
   for (const problem of athenaSettingsProblems(partial)) {

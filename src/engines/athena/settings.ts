@@ -42,6 +42,12 @@ export interface AthenaSettings {
   regions: string[];
   /** First day of logs the table projects, `yyyy/MM/dd` (UTC). */
   startDate: string;
+  /**
+   * Organization trails: how the table projects `account`. `enum` (default) lists `accounts` in
+   * the table; `injected` lists nothing and needs every query to name its accounts (for trails
+   * with more accounts than an enum projection handles well; see athena/README.md).
+   */
+  accountProjection?: 'enum' | 'injected';
 }
 
 export const DEFAULT_CATALOG = 'AwsDataCatalog';
@@ -174,6 +180,12 @@ export function athenaSettingsProblems(settings: Partial<AthenaSettings>, now: D
     if (!isOrganizationTrail(s) && s.accounts.length > 1) {
       add('accounts', 'a single-account trail table covers exactly one account; set orgId for an organization trail');
     }
+  }
+  if (s.accountProjection !== undefined && s.accountProjection !== 'enum' && s.accountProjection !== 'injected') {
+    add('accountProjection', `must be enum or injected, got ${JSON.stringify(s.accountProjection)}`);
+  }
+  if (s.accountProjection === 'injected' && !isOrganizationTrail(s)) {
+    add('accountProjection', 'injected applies to organization trails only (set orgId)');
   }
   if (s.regions !== undefined) problems.push(...listProblems('regions', s.regions, REGION, 'AWS region'));
   if (s.startDate !== undefined) {
