@@ -24,6 +24,7 @@ import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
 import { QueryCacheLayer, QueryReport, QueryRunner, costTotals } from './query/runner';
+import { Admission } from './query/admission';
 import { GraphService } from './services/graph.service';
 import { TrailService } from './services/trail.service';
 import { Lifecycle, opsRoutes } from './ops/health';
@@ -46,15 +47,30 @@ export interface App {
   readonly httpServer: http.Server;
   readonly apollo: ApolloServer<RequestContext>;
   /** Probes' state, request drainer, metrics and the instrumented engine: what a shutdown needs. */
-  readonly ops: { readonly lifecycle: Lifecycle; readonly drainer: HttpDrainer; readonly metrics: Metrics; readonly engine: InstrumentedEngine };
+  readonly ops: {
+    readonly lifecycle: Lifecycle;
+    readonly drainer: HttpDrainer;
+    readonly metrics: Metrics;
+    readonly engine: InstrumentedEngine;
+    readonly admission: Admission;
+  };
   /** Port actually bound (useful with PORT=0). */
   listen(): Promise<number>;
   close(): Promise<void>;
 }
 
 
-function costReport(reports: readonly QueryReport[]) {
-  return { queries: reports, totals: costTotals(reports) };
+function costReport(runner: QueryRunner) {
+  return { queries: runner.reports, totals: costTotals(runner.reports), budgets: runner.budgetReport() };
+}
+
+/** The `Retry-After` of the first 503-class refusal among a response's errors, if any. */
+function unavailable(errors: readonly GraphQLFormattedError[] | undefined): number | undefined {
+  for (const e of errors ?? []) {
+    const code = e.extensions?.code;
+    if (code === 'ENGINE_BUSY' || code === 'SHUTTING_DOWN') return Number(e.extensions?.retryAfterSeconds) || 1;
+  }
+  return undefined;
 }
 
 /** Attaches the request id and the cost report to every response, and logs engine failures. */
@@ -75,7 +91,13 @@ function reportPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
         async willSendResponse({ contextValue, response }) {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, requestId: contextValue.requestId, cost: costReport(contextValue.runner.reports) };
+          result.extensions = { ...result.extensions, requestId: contextValue.requestId, cost: costReport(contextValue.runner) };
+          // A full engine queue is not the client's fault and not a failure: 503, come back later.
+          const retryAfter = unavailable(result.errors);
+          if (retryAfter !== undefined) {
+            response.http.status = 503;
+            response.http.headers.set('retry-after', String(retryAfter));
+          }
         },
       };
     },
@@ -117,6 +139,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const drainer = new HttpDrainer(httpServer);
   metrics.observeHttp(drainer);
   const lifecycle = new Lifecycle();
+  const admission = new Admission(config.admission, Math.min(config.admission.maxConcurrent, engine.maxConcurrentQueries ?? Infinity));
 
   const apollo = new ApolloServer<RequestContext>({
     schema: schema(),
@@ -166,12 +189,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
         res.on('close', () => {
           if (!res.writableFinished) abort.abort();
         });
+        drainer.track(res, () => abort.abort());
         const scope = await auth.authenticate(req.headers.authorization);
         const runner = new QueryRunner(engine, {
           cache: deps.cache,
           signal: abort.signal,
           timeoutMs: config.engineTimeoutMs,
           budgetMs: config.security.limits.requestEngineBudgetMs,
+          admission,
           noCache: scope.admin && wantsNoCache(req),
         });
         const service = new TrailService(serviceDeps, runner, scope);
@@ -180,12 +205,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }),
   );
 
+  // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
+  expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (drainer.answeredAtDeadline(res)) return;
+    next(err);
+  });
   expressApp.use(httpErrorHandler(logger));
 
   return {
     httpServer,
     apollo,
-    ops: { lifecycle, drainer, metrics, engine },
+    ops: { lifecycle, drainer, metrics, engine, admission },
     listen: () =>
       new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -2,9 +2,11 @@
  * The one place that reads the environment. Every variable is validated together and every
  * problem reported at once, naming the variable; the rest of the service receives a typed object.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { IOT_EVENTS_SOURCES } from './domain/iotevents-actions';
+import { duckDbResources } from './engines/duckdb/resources';
 import { AthenaSettings } from './engines/athena/settings';
 import { parseAthenaEnv } from './engines/athena/env';
 import { SecurityConfig, parseSecurityConfig } from './auth/security-config';
@@ -67,6 +69,10 @@ const EnvSchema = z.object({
   PARQUET_DIR: z.string().optional(),
   PARQUET_ENABLED: bool(true),
   ENGINE_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+  ENGINE_MAX_CONCURRENT: int(4, 1, 256),
+  ENGINE_QUEUE_LENGTH: int(64, 0, 100_000),
+  ENGINE_QUEUE_TIMEOUT_MS: int(30_000, 0, 600_000),
+  ENGINE_HEAVY_DAYS: int(3, 1, 3660),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
   CACHE_ENABLED: bool(true),
@@ -105,6 +111,7 @@ export interface Config {
     readonly parquetEnabled: boolean;
   };
   readonly engineTimeoutMs: number;
+  readonly admission: AdmissionConfig;
   /** Present when ENGINE=athena. */
   readonly athena: AthenaSettings | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -128,6 +135,18 @@ export interface CacheConfig {
   readonly maxEntries: number;
   /** How long a request waits for an identical query another instance is running. */
   readonly lockWaitMs: number;
+}
+
+/** How many engine queries run at once, and how the others wait (src/query/admission.ts). */
+export interface AdmissionConfig {
+  /** Engine queries running at once (lowered for DuckDB when its memory limit cannot hold them). */
+  readonly maxConcurrent: number;
+  /** Queries waiting in each lane; one more is refused with ENGINE_BUSY (503). */
+  readonly queueLength: number;
+  /** Longest a query waits for a slot before it is refused with ENGINE_BUSY (503). */
+  readonly queueTimeoutMs: number;
+  /** A query reading more day folders than this is heavy: it never takes the last free slot. */
+  readonly heavyDays: number;
 }
 
 /** Probes, metrics and shutdown. */
@@ -160,6 +179,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [...athenaProblems, ...securityProblems];
   if (e.DEFAULT_PAGE_SIZE > e.MAX_PAGE_SIZE) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
   if (e.DEFAULT_WINDOW_HOURS > e.MAX_WINDOW_DAYS * 24) problems.push('DEFAULT_WINDOW_HOURS: must not exceed MAX_WINDOW_DAYS');
+  if (e.ENGINE === 'duckdb') {
+    try {
+      duckDbResources({ threads: e.DUCKDB_THREADS, memoryLimit: e.DUCKDB_MEMORY_LIMIT, concurrentQueries: e.ENGINE_MAX_CONCURRENT, cores: os.availableParallelism(), totalMemoryBytes: os.totalmem() });
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -170,6 +196,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     page: { defaultSize: e.DEFAULT_PAGE_SIZE, maxSize: e.MAX_PAGE_SIZE },
     cursorSecret: e.CURSOR_SECRET,
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
+    admission: {
+      maxConcurrent: e.ENGINE_MAX_CONCURRENT,
+      queueLength: e.ENGINE_QUEUE_LENGTH,
+      queueTimeoutMs: e.ENGINE_QUEUE_TIMEOUT_MS,
+      heavyDays: e.ENGINE_HEAVY_DAYS,
+    },
     athena: athena?.ok ? athena.settings : undefined,
     security,
     logLevel: e.LOG_LEVEL,

@@ -1,3 +1,4 @@
+import './threadpool';
 import 'reflect-metadata';
 import { createApp } from './app';
 import { createCache } from './cache';

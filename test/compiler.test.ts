@@ -27,7 +27,7 @@ const FILTER = {
 
 const DUCKDB_SOURCE =
   `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM read_json(?, columns = ${RECORDS_COLUMNS}, ` +
-  `format = 'unstructured', maximum_object_size = 1073741824))) AS trail`;
+  `format = 'unstructured', maximum_object_size = 67108864))) AS trail`;
 
 /** The count over one row per eventId: a window for Athena, DISTINCT ON (a hash aggregate) for DuckDB. */
 const countSql = (source: string, where: string[]) =>

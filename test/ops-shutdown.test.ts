@@ -86,21 +86,24 @@ test('a query running when shutdown starts finishes and is answered; then everyt
   }
 });
 
-test('past the deadline the request is aborted, its engine queries cancelled, and the engine closed after them', async () => {
+test('past the deadline the request is answered 503 SHUTTING_DOWN, its engine queries cancelled, and the engine closed after them', async () => {
   const { s, gated, logs } = await gatedApp();
   try {
     const pending = s.gql(QUERY, { filter: WINDOW });
     await gated.waiting();
     const report = await runShutdown(s, gated, logs, 200);
     expect(report).toMatchObject({ graceful: false, abandoned: 1, failures: [] });
-    await expect(pending).rejects.toThrow();
+    const res = await pending;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.body.errors[0].extensions.code).toBe('SHUTTING_DOWN');
     // The held query was cancelled through the request's signal before the engine was closed.
     expect(gated.events).toEqual(['wait', 'cancelled', 'close']);
     expect(s.app.ops.engine.inFlight).toBe(0);
     const m = parseMetrics((await s.app.ops.metrics.scrape()).body);
     expect(metricSum(m, 'trailql_engine_queries_total', { outcome: 'cancelled' })).toBe(1);
     expect(metricSum(m, 'trailql_engine_queries_in_flight')).toBe(0);
-    expect(logs.lines().some((l) => l.msg === 'shutdown timeout reached: aborted the requests still running and cancelled their engine queries')).toBe(true);
+    expect(logs.lines().some((l) => l.msg === 'shutdown timeout reached: answered the requests still running with 503 and cancelled their engine queries')).toBe(true);
   } finally {
     await s.close();
   }

@@ -230,6 +230,9 @@ export class InstrumentedEngine implements Engine {
   get sourceId(): string {
     return this.inner.sourceId;
   }
+  get maxConcurrentQueries(): number | undefined {
+    return this.inner.maxConcurrentQueries;
+  }
 
   /** Engine queries running right now. */
   get inFlight(): number {

@@ -1,5 +1,10 @@
 import { CompiledQuery, Engine, Row } from '../engines/engine';
-import { TooComplexError } from '../errors';
+import { EngineError } from '../errors';
+import { Admission, Lane } from './admission';
+import { Budget, EngineTimeBudget } from './budget';
+
+/** How an engine query ended. */
+export type QueryOutcome = 'ok' | 'timeout' | 'cancelled' | 'error';
 
 /** One line of the cost report a response carries in `extensions.cost`. */
 export interface QueryReport {
@@ -11,6 +16,16 @@ export interface QueryReport {
   readonly engineMs: number;
   readonly files?: number;
   readonly queryId?: string;
+  /** Engine queries: how they ended. A failed query is reported with the time it used and no rows. */
+  readonly outcome?: QueryOutcome;
+  /** Engine queries: their admission lane and how long they waited for a slot. */
+  readonly lane?: Lane;
+  readonly queueMs?: number;
+  /**
+   * Queries cancelled because the request's budget was spent: milliseconds from the cancellation
+   * to the query's end. A request's engine time is at most its budget plus these.
+   */
+  readonly cancelLatencyMs?: number;
 }
 
 /** What a request's queries cost in all: cache hits read no bytes and spend no engine time. */
@@ -44,45 +59,114 @@ export interface QueryCacheLayer {
   ): Promise<{ rows: Row[]; report: QueryReport }>;
 }
 
+/** What a request's engine queries may use in all (REQUEST_ENGINE_BUDGET_MS, ...), with its state. */
+export interface BudgetReport {
+  readonly resource: string;
+  readonly limit: number;
+  readonly spent: number;
+  readonly exhausted: boolean;
+}
+
+export interface RunnerOptions {
+  readonly cache?: QueryCacheLayer;
+  /** The request's signal: aborted when the client goes away or the service shuts down. */
+  readonly signal?: AbortSignal;
+  /** Longest one engine query may run (ENGINE_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
+  readonly noCache?: boolean;
+  /** Engine time the whole request may use (REQUEST_ENGINE_BUDGET_MS), across parallel queries. */
+  readonly budgetMs?: number;
+  /** Slots for engine queries, shared by every request. */
+  readonly admission?: Admission;
+}
+
+function outcomeOf(err: unknown, signal: AbortSignal | undefined): QueryOutcome {
+  if (err instanceof EngineError && err.options.timeout) return 'timeout';
+  return signal?.aborted ? 'cancelled' : 'error';
+}
+
 /**
- * Runs compiled queries for one GraphQL request: through the cache layer when there is one,
- * recording what each query cost, and cancelling engine work when the request is abandoned.
+ * Runs compiled queries for one GraphQL request: through the cache layer when there is one, each
+ * engine query after a slot from admission control, within the request's budgets, recording what
+ * every query cost (failed, timed-out and cancelled ones too), and cancelling engine work when the
+ * request is abandoned or a budget is spent.
  */
 export class QueryRunner {
   readonly reports: QueryReport[] = [];
   /** Every compiled query this request ran or looked up, in order (tests and debugging). */
   readonly compiled: CompiledQuery[] = [];
+  /**
+   * The request's budgets. Each is reserved before a query runs, charged when it ends, and cancels
+   * the queries running when it is spent (budget.ts); another resource is one more entry here.
+   */
+  readonly budgets: Budget[];
 
   constructor(
     private readonly engine: Engine,
-    private readonly options: { cache?: QueryCacheLayer; signal?: AbortSignal; timeoutMs?: number; noCache?: boolean; budgetMs?: number } = {},
-  ) {}
+    private readonly options: RunnerOptions = {},
+  ) {
+    this.budgets = options.budgetMs !== undefined ? [new EngineTimeBudget(options.budgetMs)] : [];
+  }
 
-  /** Engine time (wall clock of engine calls) this request has used. */
-  private spentMs = 0;
+  budgetReport(): BudgetReport[] {
+    return this.budgets.map((b) => ({ resource: b.resource, limit: b.limit, spent: Math.round(b.spent), exhausted: b.exhausted.aborted }));
+  }
 
-  async run(query: CompiledQuery): Promise<Row[]> {
-    this.compiled.push(query);
-    const exec = async () => {
-      const remaining = (this.options.budgetMs ?? Infinity) - this.spentMs;
-      if (remaining <= 0) throw new TooComplexError('this request used up its engine time budget; ask for less in one request');
-      const timeoutMs = Math.min(this.options.timeoutMs ?? Infinity, remaining);
+  private async exec(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
+    const slot = await this.options.admission?.acquire(query, this.options.signal);
+    try {
+      const leases = this.budgets.map((b) => b.reserve());
+      const signals = [this.options.signal, ...this.budgets.map((b) => b.exhausted)].filter((s): s is AbortSignal => s !== undefined);
+      const signal = signals.length ? AbortSignal.any(signals) : undefined;
       const started = performance.now();
-      const result = await this.engine
-        .execute(query, { signal: this.options.signal, timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : undefined })
-        .finally(() => (this.spentMs += performance.now() - started));
-      const report: QueryReport = {
+      const base = {
         label: query.label,
         engine: this.engine.name,
         cached: false,
-        rows: result.rows.length,
-        bytesScanned: result.stats.bytesScanned,
-        engineMs: Math.round(result.stats.engineMs),
-        ...(result.stats.files ? { files: result.stats.files.length } : {}),
-        ...(result.stats.queryId ? { queryId: result.stats.queryId } : {}),
+        ...(slot ? { lane: slot.lane, queueMs: Math.round(slot.waitedMs) } : {}),
       };
-      return { rows: result.rows, report };
-    };
+      try {
+        const result = await this.engine.execute(query, { signal, timeoutMs: this.options.timeoutMs });
+        const engineMs = performance.now() - started;
+        for (const lease of leases) lease.charge({ engineMs, bytesScanned: result.stats.bytesScanned });
+        const report: QueryReport = {
+          ...base,
+          outcome: 'ok',
+          rows: result.rows.length,
+          bytesScanned: result.stats.bytesScanned,
+          engineMs: Math.round(result.stats.engineMs),
+          ...(result.stats.files ? { files: result.stats.files.length } : {}),
+          ...(result.stats.queryId ? { queryId: result.stats.queryId } : {}),
+        };
+        return { rows: result.rows, report };
+      } catch (err) {
+        const engineMs = performance.now() - started;
+        // A failed query's bytes are unknown here: the engine reports them only with a result.
+        for (const lease of leases) lease.charge({ engineMs, bytesScanned: 0 });
+        const spent = this.budgets.find((b) => b.exhausted.aborted);
+        const outcome = spent ? 'cancelled' : outcomeOf(err, this.options.signal);
+        const queryId = err instanceof EngineError ? err.options.queryId : undefined;
+        const cancelLatencyMs = spent?.cancelledAt !== undefined ? Math.max(0, Math.round(performance.now() - spent.cancelledAt)) : undefined;
+        this.reports.push({
+          ...base,
+          outcome,
+          rows: 0,
+          bytesScanned: 0,
+          engineMs: Math.round(engineMs),
+          ...(cancelLatencyMs !== undefined ? { cancelLatencyMs } : {}),
+          ...(queryId ? { queryId } : {}),
+        });
+        if (spent && !this.options.signal?.aborted) throw spent.error();
+        throw err;
+      }
+    } finally {
+      slot?.release();
+    }
+  }
+
+  async run(query: CompiledQuery): Promise<Row[]> {
+    this.compiled.push(query);
+    const exec = () => this.exec(query);
     const { rows, report } = this.options.cache
       ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.options.signal })
       : await exec();

@@ -1,6 +1,7 @@
 import { PartitionSpec } from '../engine';
 import { CompileContext, Dialect, literal } from '../../query/compiler';
 import { RECORDS_COLUMNS, RECORD_COLUMN_NAMES, recordStructure, recordsColumns } from './record-schema';
+import { MAX_DELIVERY_FILE_BYTES } from './resources';
 
 export interface RecordsOptions {
   /** Only these top-level record columns (same order and types); default all. */
@@ -18,7 +19,7 @@ export interface RecordsOptions {
  * with the CloudTrail record's columns.
  */
 export function jsonRecords(fileList: string, options: RecordsOptions = {}): string {
-  const read = (columns: string) => `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = 1073741824)`;
+  const read = (columns: string) => `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES})`;
   const { columns, eventSources } = options;
   if (!eventSources?.length) return `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM ${read(columns ? recordsColumns(columns) : RECORDS_COLUMNS)}))`;
   return (
