@@ -90,6 +90,7 @@ function reportPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
         },
         async willSendResponse({ contextValue, response }) {
           if (response.body.kind !== 'single') return;
+          await contextValue.runner?.finish();
           const result = response.body.singleResult;
           result.extensions = { ...result.extensions, requestId: contextValue.requestId, cost: costReport(contextValue.runner) };
           // A full engine queue is not the client's fault and not a failure: 503, come back later.

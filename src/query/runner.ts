@@ -100,24 +100,45 @@ export class QueryRunner {
    * the queries running when it is spent (budget.ts); another resource is one more entry here.
    */
   readonly budgets: Budget[];
+  /** Aborted by `finish()`: queries still running once the response is decided are not needed. */
+  private readonly done = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     private readonly engine: Engine,
     private readonly options: RunnerOptions = {},
   ) {
     this.budgets = options.budgetMs !== undefined ? [new EngineTimeBudget(options.budgetMs)] : [];
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.done.signal]) : this.done.signal;
+  }
+
+  /**
+   * The response is decided (GraphQL may answer before every field settled, e.g. when a non-null
+   * field failed): cancels the engine queries still running or queued and waits for them, so the
+   * cost report lists them too.
+   */
+  async finish(): Promise<void> {
+    this.done.abort();
+    await Promise.allSettled([...this.pending]);
   }
 
   budgetReport(): BudgetReport[] {
     return this.budgets.map((b) => ({ resource: b.resource, limit: b.limit, spent: Math.round(b.spent), exhausted: b.exhausted.aborted }));
   }
 
-  private async exec(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
-    const slot = await this.options.admission?.acquire(query, this.options.signal);
+  private exec(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
+    const running = this.execute(query);
+    this.pending.add(running);
+    void running.finally(() => this.pending.delete(running)).catch(() => undefined);
+    return running;
+  }
+
+  private async execute(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
+    const slot = await this.options.admission?.acquire(query, this.signal);
     try {
       const leases = this.budgets.map((b) => b.reserve());
-      const signals = [this.options.signal, ...this.budgets.map((b) => b.exhausted)].filter((s): s is AbortSignal => s !== undefined);
-      const signal = signals.length ? AbortSignal.any(signals) : undefined;
+      const signal = AbortSignal.any([this.signal, ...this.budgets.map((b) => b.exhausted)]);
       const started = performance.now();
       const base = {
         label: query.label,
@@ -144,7 +165,7 @@ export class QueryRunner {
         // A failed query's bytes are unknown here: the engine reports them only with a result.
         for (const lease of leases) lease.charge({ engineMs, bytesScanned: 0 });
         const spent = this.budgets.find((b) => b.exhausted.aborted);
-        const outcome = spent ? 'cancelled' : outcomeOf(err, this.options.signal);
+        const outcome = spent ? 'cancelled' : outcomeOf(err, this.signal);
         const queryId = err instanceof EngineError ? err.options.queryId : undefined;
         const cancelLatencyMs = spent?.cancelledAt !== undefined ? Math.max(0, Math.round(performance.now() - spent.cancelledAt)) : undefined;
         this.reports.push({
@@ -156,7 +177,7 @@ export class QueryRunner {
           ...(cancelLatencyMs !== undefined ? { cancelLatencyMs } : {}),
           ...(queryId ? { queryId } : {}),
         });
-        if (spent && !this.options.signal?.aborted) throw spent.error();
+        if (spent && !this.signal.aborted) throw spent.error();
         throw err;
       }
     } finally {
@@ -168,7 +189,7 @@ export class QueryRunner {
     this.compiled.push(query);
     const exec = () => this.exec(query);
     const { rows, report } = this.options.cache
-      ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.options.signal })
+      ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.signal })
       : await exec();
     this.reports.push(report);
     return rows;
