@@ -169,6 +169,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       schema,
       lifecycle,
       timeoutMs: config.ops.readinessTimeoutMs,
+      engineLastOk: () => engine.lastOkAt,
       logger,
       metrics: config.ops.metricsEnabled ? metrics : undefined,
     }),

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import fc from 'fast-check';
-import { CompiledQuery } from '../src/engines/engine';
+import { CompiledQuery, Engine } from '../src/engines/engine';
 import { UnavailableError } from '../src/errors';
 import { Admission, Slot } from '../src/query/admission';
 import { GatedEngine, OpsApp, startOpsApp } from './support/ops';
@@ -142,6 +142,20 @@ describe('over HTTP', () => {
       expect(res.status).toBe(200);
       expect(res.body.errors).toBeUndefined();
     }
+  });
+
+  test('readiness under load: a ping stuck behind busy queries is "busy", not down, while queries keep succeeding', async () => {
+    s = await startOpsApp({
+      trailDir: dir,
+      env: { READINESS_TIMEOUT_MS: '100' },
+      engine: (real) => Object.assign(Object.create(real) as Engine, { ping: () => new Promise<void>(() => undefined) }),
+    });
+    const before = await fetch(`${s.origin}/readyz`);
+    expect(before.status).toBe(503); // no query has succeeded yet: a silent engine is down
+    expect((await s.gql(ACTIONS, { f: hour })).status).toBe(200);
+    const during = await fetch(`${s.origin}/readyz`);
+    expect(during.status).toBe(200);
+    expect(((await during.json()) as { checks: { engine: unknown } }).checks.engine).toEqual({ status: 'ok', engine: 'duckdb', error: 'busy' });
   });
 
   test('REQUEST_ENGINE_BUDGET_MS=500: 8 parallel aliased heavy queries are cancelled when it is spent, with a coded error and every cost reported', async () => {

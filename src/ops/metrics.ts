@@ -215,6 +215,8 @@ function engineOutcome(err: unknown, signal: AbortSignal | undefined): EngineOut
 export class InstrumentedEngine implements Engine {
   private running = 0;
   private readonly waiters = new IdleWaiters();
+  /** When (performance.now()) an engine query last succeeded. */
+  lastOkAt: number | undefined;
 
   constructor(
     readonly inner: Engine,
@@ -249,6 +251,7 @@ export class InstrumentedEngine implements Engine {
     try {
       const result = await this.inner.execute(query, options);
       outcome = 'ok';
+      this.lastOkAt = performance.now();
       const bytes = result.stats.bytesScanned;
       if (Number.isFinite(bytes) && bytes > 0) this.metrics.engineBytes.inc({ engine }, bytes);
       return result;
