@@ -36,8 +36,17 @@ interface Outcome {
   readonly engineMs: number;
 }
 
+/** Status 0: no HTTP answer at all (connection error), a failure the report counts. */
 async function ask(server: ChildServer, window: { from: string; to: string }): Promise<Outcome> {
   const started = performance.now();
+  try {
+    return await answer(server, window, started);
+  } catch {
+    return { ms: performance.now() - started, status: 0, queueMs: 0, engineMs: 0 };
+  }
+}
+
+async function answer(server: ChildServer, window: { from: string; to: string }, started: number): Promise<Outcome> {
   const res = await fetch(`${server.origin}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_KEY}`, 'x-trailql-no-cache': '1' },
@@ -83,7 +92,7 @@ async function phase(server: ChildServer, uv: string, heavy: number, seq: { n: n
   });
   const probe = (async () => {
     while (!stop) {
-      ready.push((await fetch(`${server.origin}/readyz`)).status);
+      ready.push(await fetch(`${server.origin}/readyz`).then((r) => r.status, () => 0));
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
@@ -111,7 +120,8 @@ async function run(trail: string, uv: string, levels: number[]): Promise<{ phase
     return { phases, rssMb: peakRssMb(server.child.pid!) };
   } finally {
     server.child.kill('SIGTERM');
-    await server.exited;
+    const exit = await server.exited;
+    if (exit.code !== 0) process.stderr.write(`server exited ${JSON.stringify(exit)}; stderr: ${server.stderr().slice(-2000)}\n`);
   }
 }
 
