@@ -9,7 +9,7 @@
  *
  *   npm run bench:load
  *
- * Environment: BENCH_LIGHT (light queries per phase, default 20), BENCH_DAYS (trail days, 33),
+ * Environment: BENCH_LIGHT (light queries per phase, default 10), BENCH_DAYS (trail days, 33),
  * BENCH_OUT (report path).
  */
 import * as fs from 'node:fs';
@@ -19,7 +19,7 @@ import { generateSampleTrail } from '../src/trail/sample';
 import { ChildServer, spawnServer } from '../test/support/child-server';
 import { TEST_KEY } from '../test/support/server';
 
-const LIGHT = Number(process.env.BENCH_LIGHT ?? 20);
+const LIGHT = Number(process.env.BENCH_LIGHT ?? 10);
 const DAYS = Number(process.env.BENCH_DAYS ?? 33);
 const OUT = process.env.BENCH_OUT ?? path.resolve(__dirname, 'results/load.md');
 const BUDGET_MS = 300_000;
@@ -129,14 +129,14 @@ async function main(): Promise<void> {
   const trail = fs.mkdtempSync(path.join(os.tmpdir(), 'trailql-load-'));
   try {
     process.stdout.write(`generating a ${DAYS}-day sample trail...\n`);
-    await generateSampleTrail({ outDir: trail, days: DAYS, end: END, seed: 7, iotEventsPerDay: 100, otherEventsPerIotEvent: 4 });
+    await generateSampleTrail({ outDir: trail, days: DAYS, end: END, seed: 7, iotEventsPerDay: 100, otherEventsPerIotEvent: 4, deliveryMinutes: 60 });
     const runs = [await run(trail, '16', [2, 6]), await run(trail, '4', [6])];
     const lines: string[] = [];
     const all = runs.flatMap((r) => r.phases);
     const base = (uv: string) => pct(all.find((p) => p.uv === uv && p.heavy === 0)!.light.map((o) => o.ms), 99);
     lines.push('# Load: light queries under heavy load', '');
     lines.push(`Command: \`npm run bench:load\` (BENCH_LIGHT=${LIGHT}, BENCH_DAYS=${DAYS}). Run ${new Date().toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average before the run ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}. **The machine was shared with other work while this ran**: absolute times are noisy; compare the rows of one run.`, '');
-    lines.push(`Server: \`src/main.ts\` as a child process on 127.0.0.1, DUCKDB_THREADS=2, ENGINE_MAX_CONCURRENT=4 (default), REQUEST_ENGINE_BUDGET_MS=${BUDGET_MS}, every query uncached. Sample trail: ${DAYS} days, 3 accounts, 2 regions, 100 IoT Events calls per account, region and day and 4 other records per call. Heavy: \`actions\` over 31 days (33 day folders with the margin); light: \`actions\` over 1 hour (2 day folders). Each phase: ${LIGHT} light queries one after another while N clients loop heavy queries.`, '');
+    lines.push(`Server: \`src/main.ts\` as a child process on 127.0.0.1, DUCKDB_THREADS=2, ENGINE_MAX_CONCURRENT=4 (default), REQUEST_ENGINE_BUDGET_MS=${BUDGET_MS}, every query uncached. Sample trail: ${DAYS} days, 3 accounts, 2 regions, 100 IoT Events calls per account, region and day and 4 other records per call, one delivery file an hour per account and region. Heavy: \`actions\` over 31 days (33 day folders with the margin); light: \`actions\` over 1 hour (2 day folders). Each phase: ${LIGHT} light queries one after another while N clients loop heavy queries.`, '');
     lines.push('| UV_THREADPOOL_SIZE | heavy clients | light p50 ms | light p99 ms | p99 / unloaded p99 | light queue wait p99 ms | heavy answered | heavy p50 ms | heavy queue wait p50 ms | 503s (ENGINE_BUSY) | other failures | max engine ms of a request / budget | /readyz 200 of |');
     lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const p of all) {
