@@ -27,6 +27,7 @@ import { CursorCodec } from './query/cursor';
 import { QueryCacheLayer, QueryReport, QueryRunner, costTotals, unreadableFiles } from './query/runner';
 import { ScanBudget, estimateCost } from './query/scan-budget';
 import { EXPLAIN_HEADER, explainEngine, explainStatements, wantsExplain } from './query/explain';
+import { Admission } from './query/admission';
 import { GraphService } from './services/graph.service';
 import { TrailService } from './services/trail.service';
 import { Lifecycle, opsRoutes } from './ops/health';
@@ -50,16 +51,28 @@ export interface App {
   readonly httpServer: http.Server;
   readonly apollo: ApolloServer<RequestContext>;
   /** Probes' state, request drainer, metrics and the instrumented engine: what a shutdown needs. */
-  readonly ops: { readonly lifecycle: Lifecycle; readonly drainer: HttpDrainer; readonly metrics: Metrics; readonly engine: InstrumentedEngine };
+  readonly ops: {
+    readonly lifecycle: Lifecycle;
+    readonly drainer: HttpDrainer;
+    readonly metrics: Metrics;
+    readonly engine: InstrumentedEngine;
+    readonly admission: Admission;
+  };
   /** Port actually bound (useful with PORT=0). */
   listen(): Promise<number>;
   close(): Promise<void>;
 }
 
 
-function costReport(reports: readonly QueryReport[], pricePerTbUsd: number | undefined) {
+function costReport(runner: QueryRunner, pricePerTbUsd: number | undefined) {
+  const reports: readonly QueryReport[] = runner.reports;
   const queries = reports.map(({ unreadable, ...r }) => (unreadable ? { ...r, unreadableFiles: unreadable.length } : r));
-  return { queries, totals: costTotals(reports), ...(pricePerTbUsd === undefined ? {} : { estimate: estimateCost(reports, pricePerTbUsd) }) };
+  return {
+    queries,
+    totals: costTotals(reports),
+    budgets: runner.budgetReport(),
+    ...(pricePerTbUsd === undefined ? {} : { estimate: estimateCost(reports, pricePerTbUsd) }),
+  };
 }
 
 /** Stable code of the warning an answer carries when it left out files it could not read. */
@@ -74,6 +87,15 @@ function completeness(reports: readonly QueryReport[]) {
   if (files.length === 0) return { complete: true };
   const message = `${files.length} trail file${files.length === 1 ? '' : 's'} could not be read and ${files.length === 1 ? 'was' : 'were'} left out: the answer covers every other file.`;
   return { complete: false, warnings: [{ code: FILES_UNREADABLE, message, count: files.length, files }] };
+}
+
+/** The `Retry-After` of the first 503-class refusal among a response's errors, if any. */
+function unavailable(errors: readonly GraphQLFormattedError[] | undefined): number | undefined {
+  for (const e of errors ?? []) {
+    const code = e.extensions?.code;
+    if (code === 'ENGINE_BUSY' || code === 'SHUTTING_DOWN') return Number(e.extensions?.retryAfterSeconds) || 1;
+  }
+  return undefined;
 }
 
 /** Attaches the request id and the cost report to every response, and logs engine failures. */
@@ -93,10 +115,17 @@ function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined): Apollo
         },
         async willSendResponse({ contextValue, response }) {
           if (response.body.kind !== 'single') return;
+          await contextValue.runner?.finish();
           const result = response.body.singleResult;
           const reports = contextValue.runner.reports;
-          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports), cost: costReport(reports, pricePerTbUsd) };
+          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports), cost: costReport(contextValue.runner, pricePerTbUsd) };
           if (contextValue.explain) result.extensions.explain = { statements: explainStatements(contextValue.runner.compiled) };
+          // A full engine queue is not the client's fault and not a failure: 503, come back later.
+          const retryAfter = unavailable(result.errors);
+          if (retryAfter !== undefined) {
+            response.http.status = 503;
+            response.http.headers.set('retry-after', String(retryAfter));
+          }
         },
       };
     },
@@ -158,6 +187,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const drainer = new HttpDrainer(httpServer);
   metrics.observeHttp(drainer);
   const lifecycle = new Lifecycle();
+  const admission = new Admission(config.admission, Math.min(config.admission.maxConcurrent, engine.maxConcurrentQueries ?? Infinity));
 
   const apollo = new ApolloServer<RequestContext>({
     schema: schema(),
@@ -191,6 +221,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       schema,
       lifecycle,
       timeoutMs: config.ops.readinessTimeoutMs,
+      engineLastOk: () => engine.lastOkAt,
       logger,
       metrics: config.ops.metricsEnabled ? metrics : undefined,
     }),
@@ -213,6 +244,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         res.on('close', () => {
           if (!res.writableFinished) abort.abort();
         });
+        drainer.track(res, () => abort.abort());
         const scope = await auth.authenticate(req.headers.authorization);
         // A preview (admin keys only) runs nothing and bypasses the cache: its empty answers must
         // never be stored as real ones.
@@ -225,6 +257,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
           signal: abort.signal,
           timeoutMs: config.engineTimeoutMs,
           budgetMs: config.security.limits.requestEngineBudgetMs,
+          admission,
           noCache: scope.admin && wantsNoCache(req),
           scanBudget: deps.engine.capabilities.billedByScan && config.scan.budgetBytes > 0 ? new ScanBudget(config.scan.budgetBytes) : undefined,
         });
@@ -234,12 +267,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }),
   );
 
+  // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
+  expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (drainer.answeredAtDeadline(res)) return;
+    next(err);
+  });
   expressApp.use(httpErrorHandler(logger));
 
   return {
     httpServer,
     apollo,
-    ops: { lifecycle, drainer, metrics, engine },
+    ops: { lifecycle, drainer, metrics, engine, admission },
     listen: () =>
       new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -3,9 +3,11 @@
  * problem reported at once, naming the variable; the rest of the service receives a typed object.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { IOT_EVENTS_SOURCES } from './domain/iotevents-actions';
+import { duckDbResources } from './engines/duckdb/resources';
 import { AthenaSettings } from './engines/athena/settings';
 import { parseAthenaEnv } from './engines/athena/env';
 import { SecurityConfig, parseSecurityConfig } from './auth/security-config';
@@ -72,6 +74,10 @@ const EnvSchema = z.object({
   PARQUET_DIR: z.string().optional(),
   PARQUET_ENABLED: bool(true),
   ENGINE_TIMEOUT_MS: int(120_000, 100, 3_600_000),
+  ENGINE_MAX_CONCURRENT: int(4, 1, 256),
+  ENGINE_QUEUE_LENGTH: int(64, 0, 100_000),
+  ENGINE_QUEUE_TIMEOUT_MS: int(30_000, 0, 600_000),
+  ENGINE_HEAVY_DAYS: int(3, 1, 3660),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
   CACHE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -138,6 +144,7 @@ export interface Config {
     readonly parquetEnabled: boolean;
   };
   readonly engineTimeoutMs: number;
+  readonly admission: AdmissionConfig;
   /** Present when ENGINE=athena. */
   readonly athena: AthenaSettings | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -179,6 +186,18 @@ export interface CacheConfig {
   readonly lockWaitMs: number;
 }
 
+/** How many engine queries run at once, and how the others wait (src/query/admission.ts). */
+export interface AdmissionConfig {
+  /** Engine queries running at once (lowered for DuckDB when its memory limit cannot hold them). */
+  readonly maxConcurrent: number;
+  /** Queries waiting in each lane; one more is refused with ENGINE_BUSY (503). */
+  readonly queueLength: number;
+  /** Longest a query waits for a slot before it is refused with ENGINE_BUSY (503). */
+  readonly queueTimeoutMs: number;
+  /** A query reading more day folders than this is heavy: it never takes the last free slot. */
+  readonly heavyDays: number;
+}
+
 /** Probes, metrics and shutdown. */
 export interface OpsConfig {
   /** On SIGTERM/SIGINT, how long requests in flight may finish before they are aborted. */
@@ -213,6 +232,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.REDIS_URL && e.CACHE_ENABLED && !e.CACHE_SECRET && !security.auth.devMode) {
     problems.push('CACHE_SECRET: required with REDIS_URL (entries in Redis are authenticated with it); at least 32 characters, the same on every instance');
   }
+  if (e.ENGINE === 'duckdb') {
+    try {
+      duckDbResources({ threads: e.DUCKDB_THREADS, memoryLimit: e.DUCKDB_MEMORY_LIMIT, concurrentQueries: e.ENGINE_MAX_CONCURRENT, cores: os.availableParallelism(), totalMemoryBytes: os.totalmem() });
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -223,6 +249,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     page: { defaultSize: e.DEFAULT_PAGE_SIZE, maxSize: e.MAX_PAGE_SIZE },
     cursorSecret: e.CURSOR_SECRET,
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
+    admission: {
+      maxConcurrent: e.ENGINE_MAX_CONCURRENT,
+      queueLength: e.ENGINE_QUEUE_LENGTH,
+      queueTimeoutMs: e.ENGINE_QUEUE_TIMEOUT_MS,
+      heavyDays: e.ENGINE_HEAVY_DAYS,
+    },
     athena: athena?.ok ? athena.settings : undefined,
     security,
     explorer: e.EXPLORER ?? (security.sandbox ? 'sandbox' : 'off'),

@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'ENGINE_ERROR'
   | 'ENGINE_TIMEOUT'
   | 'TRAIL_UNAVAILABLE'
+  | 'ENGINE_BUSY'
+  | 'ENGINE_BUDGET_EXHAUSTED'
+  | 'SHUTTING_DOWN'
   | 'INTERNAL_SERVER_ERROR';
 
 /** HTTP status of a response refused with each code; codes not listed leave the status to Apollo. */
@@ -45,6 +48,30 @@ export class ForbiddenError extends TrailqlError {
 export class TooComplexError extends TrailqlError {
   constructor(message: string) {
     super(message, 'QUERY_TOO_COMPLEX');
+  }
+}
+
+/**
+ * Refusals that are no fault of the query: the engine's queue is full or waited too long, or the
+ * service is shutting down. The response is HTTP 503 with `Retry-After` (src/app.ts).
+ */
+export class UnavailableError extends TrailqlError {
+  constructor(
+    message: string,
+    code: 'ENGINE_BUSY' | 'SHUTTING_DOWN',
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, code, { retryAfterSeconds });
+  }
+}
+
+/**
+ * The request spent its engine budget: the queries still running were cancelled. The cost report
+ * lists every query, the cancelled ones too.
+ */
+export class BudgetExhaustedError extends TrailqlError {
+  constructor(resource: string, limit: number, spent: number) {
+    super(`this request used up its ${resource} budget (${limit}); ask for less in one request`, 'ENGINE_BUDGET_EXHAUSTED', { resource, limit, spent: Math.round(spent) });
   }
 }
 

@@ -1,8 +1,10 @@
+import './threadpool';
 import 'reflect-metadata';
 import { createApp } from './app';
 import { createCache } from './cache';
 import { ConfigError, loadConfig } from './config';
 import { createEngine } from './engines';
+import { DuckDbEngine } from './engines/duckdb/driver';
 import { createLogger } from './logger';
 import { onTerminationSignals, shutdown } from './ops/shutdown';
 import { ensureSampleTrail } from './trail/sample-trail';
@@ -25,6 +27,9 @@ async function main(): Promise<void> {
     trailDir = config.sample.dir;
   }
   const { engine, dialect } = await createEngine(config, trailDir ?? '', logger);
+  if (engine instanceof DuckDbEngine && engine.resources.adjusted.length) {
+    logger.warn({ adjusted: engine.resources.adjusted }, 'DuckDB settings lowered to fit DUCKDB_MEMORY_LIMIT (see docs/operations.md)');
+  }
   const cache = createCache(config, logger);
   if (config.security.auth.devMode) {
     logger.warn('authentication is OFF: dev mode on the generated sample trail (set AUTH_DEV_MODE=false to require keys)');

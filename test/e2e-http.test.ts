@@ -111,7 +111,18 @@ describe('cost report', () => {
     expect(byLabel.apiCalls.rows).toBe(6); // one page of 5, plus the row telling there is a next page
     expect(byLabel.apiCallsCount.rows).toBe(1);
     for (const q of cost.queries) {
-      expect(q).toEqual({ label: q.label, engine: 'duckdb', cached: false, rows: expect.any(Number), bytesScanned: expect.any(Number), engineMs: expect.any(Number), files: expect.any(Number) });
+      expect(q).toEqual({
+        label: q.label,
+        engine: 'duckdb',
+        cached: false,
+        outcome: 'ok',
+        lane: 'light',
+        queueMs: expect.any(Number),
+        rows: expect.any(Number),
+        bytesScanned: expect.any(Number),
+        engineMs: expect.any(Number),
+        files: expect.any(Number),
+      });
       expect(Number.isInteger(q.engineMs)).toBe(true);
       expect(q.engineMs).toBeGreaterThanOrEqual(0);
     }
@@ -133,7 +144,11 @@ describe('cost report', () => {
 
   test('a response that ran no query reports none', async () => {
     const res = await ctx.server.gql(QUERY);
-    expect(res.extensions?.cost).toEqual({ queries: [], totals: { queries: 0, engineQueries: 0, cacheHits: 0, rows: 0, bytesScanned: 0, engineMs: 0 } });
+    expect(res.extensions?.cost).toEqual({
+      queries: [],
+      totals: { queries: 0, engineQueries: 0, cacheHits: 0, rows: 0, bytesScanned: 0, engineMs: 0 },
+      budgets: [{ resource: 'engineMs', limit: ctx.server.config.security.limits.requestEngineBudgetMs, spent: 0, exhausted: false }],
+    });
   });
 
   test('a refused request reports none', async () => {

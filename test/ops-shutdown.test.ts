@@ -9,7 +9,9 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { Lifecycle } from '../src/ops/health';
 import { HttpDrainer, ShutdownReport, onTerminationSignals, shutdown } from '../src/ops/shutdown';
-import { GatedEngine, OpsApp, captureLogs, metricSum, parseMetrics, startOpsApp } from './support/ops';
+import { spawnServer } from './support/child-server';
+import { GatedEngine, OpsApp, captureLogs, metricSum, parseMetrics, scrape, startOpsApp } from './support/ops';
+import { TEST_KEY } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 
 const WINDOW = { from: new Date(SAMPLE_END.getTime() - 6 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
@@ -86,23 +88,53 @@ test('a query running when shutdown starts finishes and is answered; then everyt
   }
 });
 
-test('past the deadline the request is aborted, its engine queries cancelled, and the engine closed after them', async () => {
+test('past the deadline the request is answered 503 SHUTTING_DOWN, its engine queries cancelled, and the engine closed after them', async () => {
   const { s, gated, logs } = await gatedApp();
   try {
     const pending = s.gql(QUERY, { filter: WINDOW });
     await gated.waiting();
     const report = await runShutdown(s, gated, logs, 200);
     expect(report).toMatchObject({ graceful: false, abandoned: 1, failures: [] });
-    await expect(pending).rejects.toThrow();
+    const res = await pending;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.body.errors[0].extensions.code).toBe('SHUTTING_DOWN');
     // The held query was cancelled through the request's signal before the engine was closed.
     expect(gated.events).toEqual(['wait', 'cancelled', 'close']);
     expect(s.app.ops.engine.inFlight).toBe(0);
     const m = parseMetrics((await s.app.ops.metrics.scrape()).body);
     expect(metricSum(m, 'trailql_engine_queries_total', { outcome: 'cancelled' })).toBe(1);
     expect(metricSum(m, 'trailql_engine_queries_in_flight')).toBe(0);
-    expect(logs.lines().some((l) => l.msg === 'shutdown timeout reached: aborted the requests still running and cancelled their engine queries')).toBe(true);
+    expect(logs.lines().some((l) => l.msg === 'shutdown timeout reached: answered the requests still running with 503 and cancelled their engine queries')).toBe(true);
   } finally {
     await s.close();
+  }
+});
+
+test('SIGTERM with queries in flight, deadline 0: every client gets a response, 503 SHUTTING_DOWN for those still open', async () => {
+  const server = await spawnServer(dir, { SHUTDOWN_TIMEOUT_MS: '0', ENGINE_MAX_CONCURRENT: '1' });
+  try {
+    const post = (minutes: number) =>
+      fetch(`${server.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_KEY}` },
+        body: JSON.stringify({ query: QUERY, variables: { filter: { from: WINDOW.from, to: new Date(Date.parse(WINDOW.to) - minutes * 60_000).toISOString() } } }),
+      }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { errors?: { extensions: { code: string } }[] } }));
+    // Five distinct queries; one engine slot, so they are in flight together.
+    const pending = [0, 1, 2, 3, 4].map(post);
+    let inFlight = 0;
+    for (let i = 0; i < 400 && inFlight < 6; i++) inFlight = metricSum(await scrape(server.origin), 'trailql_http_requests_in_flight'); // five and the scrape
+    expect(inFlight).toBeGreaterThanOrEqual(6);
+    server.child.kill('SIGTERM');
+    const answers = await Promise.all(pending); // none rejected: every connection got a response
+    for (const a of answers) {
+      if (a.status === 200) expect(a.body.errors).toBeUndefined();
+      else expect(a).toMatchObject({ status: 503, retryAfter: '1', body: { errors: [{ extensions: { code: 'SHUTTING_DOWN' } }] } });
+    }
+    expect(answers.some((a) => a.status === 503)).toBe(true);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  } finally {
+    server.child.kill('SIGKILL');
   }
 });
 

@@ -100,6 +100,11 @@ export interface Engine {
    * part of every cache key so two trails never share answers.
    */
   readonly sourceId: string;
+  /**
+   * The most queries the engine can run at once (DuckDB: what fits its memory limit). Absent: no
+   * limit of its own; the service's admission limit applies.
+   */
+  readonly maxConcurrentQueries?: number;
   execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult>;
   /**
    * A digest of the state of the files `query` would read (day folders and their modification

@@ -33,6 +33,7 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
     trailDir,
     threads: config.duckdb.threads || undefined,
     memoryLimit: config.duckdb.memoryLimit,
+    concurrentQueries: config.admission.maxConcurrent,
     parquetDir: config.duckdb.parquetEnabled ? (config.duckdb.parquetDir ?? defaultStoreDir(trailDir)) : undefined,
     eventSources: config.eventSources,
     deliveryMarginDays: config.window.deliveryMarginDays,

@@ -61,8 +61,17 @@ export interface ReadinessOptions {
   readonly lifecycle: Lifecycle;
   /** How long the engine ping may take. */
   readonly timeoutMs: number;
+  /**
+   * When (performance.now()) an engine query last succeeded. A ping that times out while queries
+   * keep succeeding means the engine is busy, not down: readiness stays up instead of flapping
+   * under load (a ping that fails outright still makes the service not ready).
+   */
+  readonly engineLastOk?: () => number | undefined;
   readonly logger: Logger;
 }
+
+/** How recent a successful engine query must be for a slow ping to mean "busy". */
+const BUSY_WINDOW_MS = 30_000;
 
 class PingTimeoutError extends Error {
   constructor(ms: number) {
@@ -117,13 +126,19 @@ export class ReadinessCheck {
       if (this.engineWasUp === false) logger.info({ engine: engine.name }, 'engine reachable again');
       this.engineWasUp = true;
     } catch (err) {
-      const error = pingFailure(err);
-      engineCheck = { status: 'down', engine: engine.name, error };
-      reasons.push(`engine: ${engine.name} cannot be reached (${error})`);
-      if (this.engineWasUp !== false) {
-        logger.warn({ engine: engine.name, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'engine cannot be reached: not ready');
+      const lastOk = this.options.engineLastOk?.();
+      const busy = err instanceof PingTimeoutError && lastOk !== undefined && performance.now() - lastOk < BUSY_WINDOW_MS;
+      if (busy) {
+        engineCheck = { status: 'ok', engine: engine.name, error: 'busy' };
+      } else {
+        const error = pingFailure(err);
+        engineCheck = { status: 'down', engine: engine.name, error };
+        reasons.push(`engine: ${engine.name} cannot be reached (${error})`);
+        if (this.engineWasUp !== false) {
+          logger.warn({ engine: engine.name, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, 'engine cannot be reached: not ready');
+        }
+        this.engineWasUp = false;
       }
-      this.engineWasUp = false;
     } finally {
       clearTimeout(timer);
     }

@@ -251,6 +251,8 @@ function engineOutcome(err: unknown, signal: AbortSignal | undefined): EngineOut
 export class InstrumentedEngine implements Engine {
   private running = 0;
   private readonly waiters = new IdleWaiters();
+  /** When (performance.now()) an engine query last succeeded. */
+  lastOkAt: number | undefined;
 
   readonly fingerprint?: (query: CompiledQuery) => Promise<string | undefined>;
   readonly trailHealth?: () => Promise<TrailHealth>;
@@ -272,6 +274,9 @@ export class InstrumentedEngine implements Engine {
   get sourceId(): string {
     return this.inner.sourceId;
   }
+  get maxConcurrentQueries(): number | undefined {
+    return this.inner.maxConcurrentQueries;
+  }
 
   /** Engine queries running right now. */
   get inFlight(): number {
@@ -288,6 +293,7 @@ export class InstrumentedEngine implements Engine {
     try {
       const result = await this.inner.execute(query, options);
       outcome = 'ok';
+      this.lastOkAt = performance.now();
       const bytes = result.stats.bytesScanned;
       if (Number.isFinite(bytes) && bytes > 0) this.metrics.engineBytes.inc({ engine }, bytes);
       return result;

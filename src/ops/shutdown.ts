@@ -3,8 +3,9 @@
  * 1. answers 503 on /healthz and /readyz, so load balancers stop sending traffic;
  * 2. stops accepting connections and closes idle keep-alive ones;
  * 3. waits for the HTTP requests in flight, up to the shutdown timeout;
- * 4. then drops the connections still open, which aborts their requests and cancels their engine
- *    queries (DuckDB interrupt, Athena StopQueryExecution), and waits briefly for those to settle;
+ * 4. then answers every request still open with 503 and the code SHUTTING_DOWN (Retry-After),
+ *    cancels its engine queries (DuckDB interrupt, Athena StopQueryExecution), closes the
+ *    connections, and waits briefly for the cancelled queries to settle;
  * 5. stops the GraphQL server and closes the cache (Redis) and the engine (DuckDB, Athena client);
  * 6. exits 0, or 1 when a resource failed to close or the whole sequence overran.
  */
@@ -28,6 +29,10 @@ export class HttpDrainer {
   private readonly sockets = new Map<Socket, number>();
   /** Responses not yet finished. */
   private readonly responses = new Set<http.ServerResponse>();
+  /** How to cancel the work of a request still open at the deadline (see `track`). */
+  private readonly cancels = new WeakMap<http.ServerResponse, () => void>();
+  /** Responses the drainer answered itself at the deadline. */
+  private readonly answered = new WeakSet<http.ServerResponse>();
   private draining = false;
   private readonly waiters = new IdleWaiters();
 
@@ -55,6 +60,31 @@ export class HttpDrainer {
     });
   }
 
+  /** Registers how to cancel a request's work (its abort controller) if it is still open at the deadline. */
+  track(res: http.ServerResponse, cancel: () => void): void {
+    this.cancels.set(res, cancel);
+  }
+
+  /** True when the drainer answered this response at the deadline: the app must not write to it. */
+  answeredAtDeadline(res: http.ServerResponse): boolean {
+    return this.answered.has(res);
+  }
+
+  /**
+   * At the deadline: cancels each open request's work and answers it 503 SHUTTING_DOWN, so no
+   * client is left without a response. A response already streaming cannot be answered again.
+   */
+  private answerOpen(): void {
+    const body = JSON.stringify({ errors: [{ message: 'The service is shutting down. Retry on another instance.', extensions: { code: 'SHUTTING_DOWN', retryAfterSeconds: 1 } }] });
+    for (const res of [...this.responses]) {
+      this.cancels.get(res)?.();
+      if (res.headersSent || res.writableEnded) continue;
+      this.answered.add(res);
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close', 'cache-control': 'no-store' });
+      res.end(body);
+    }
+  }
+
   /** HTTP requests being served right now. */
   get inFlight(): number {
     let n = 0;
@@ -80,7 +110,12 @@ export class HttpDrainer {
     for (const res of this.responses) closeAfter(res);
     const graceful = await this.waiters.wait(this.inFlight === 0, timeoutMs);
     const abandoned = graceful ? 0 : this.inFlight;
-    if (!graceful) for (const socket of this.sockets.keys()) socket.destroy();
+    if (!graceful) {
+      this.answerOpen();
+      // The answers just written are flushed before the connections still busy are dropped.
+      await this.waiters.wait(this.inFlight === 0, 500);
+      for (const socket of this.sockets.keys()) socket.destroy();
+    }
     // Sockets ended above close once the client hangs up; don't wait on a client that won't.
     const rest = setTimeout(() => {
       for (const socket of this.sockets.keys()) socket.destroy();
@@ -132,7 +167,7 @@ export async function shutdown(options: ShutdownOptions): Promise<ShutdownReport
   logger.info({ inFlight: drainer.inFlight, timeoutMs }, 'draining: no new connections, waiting for requests in flight');
   const { graceful, abandoned } = await drainer.drain(timeoutMs);
   if (!graceful) {
-    logger.warn({ abandoned, timeoutMs }, 'shutdown timeout reached: aborted the requests still running and cancelled their engine queries');
+    logger.warn({ abandoned, timeoutMs }, 'shutdown timeout reached: answered the requests still running with 503 and cancelled their engine queries');
     const settled = (await options.engineIdle?.(options.abortGraceMs ?? 5000)) ?? true;
     if (!settled) logger.warn('engine queries still running after cancellation; closing the engine anyway');
   }

@@ -1,6 +1,11 @@
 import { CompiledQuery, Engine, Row, UnreadableFile } from '../engines/engine';
-import { TooComplexError } from '../errors';
+import { EngineError } from '../errors';
+import { Admission, Lane } from './admission';
+import { Budget, EngineTimeBudget } from './budget';
 import type { ScanBudget } from './scan-budget';
+
+/** How an engine query ended. */
+export type QueryOutcome = 'ok' | 'timeout' | 'cancelled' | 'error';
 
 /** One line of the cost report a response carries in `extensions.cost`. */
 export interface QueryReport {
@@ -12,6 +17,16 @@ export interface QueryReport {
   readonly engineMs: number;
   readonly files?: number;
   readonly queryId?: string;
+  /** Engine queries: how they ended. A failed query is reported with the time it used and no rows. */
+  readonly outcome?: QueryOutcome;
+  /** Engine queries: their admission lane and how long they waited for a slot. */
+  readonly lane?: Lane;
+  readonly queueMs?: number;
+  /**
+   * Queries cancelled because the request's budget was spent: milliseconds from the cancellation
+   * to the query's end. A request's engine time is at most its budget plus these.
+   */
+  readonly cancelLatencyMs?: number;
   /** Files left out because they could not be read: the rows are incomplete (never cached as complete). */
   readonly unreadable?: readonly UnreadableFile[];
 }
@@ -54,63 +69,146 @@ export interface QueryCacheLayer {
   ): Promise<{ rows: Row[]; report: QueryReport }>;
 }
 
+/** What a request's engine queries may use in all (REQUEST_ENGINE_BUDGET_MS, ...), with its state. */
+export interface BudgetReport {
+  readonly resource: string;
+  readonly limit: number;
+  readonly spent: number;
+  readonly exhausted: boolean;
+}
+
+export interface RunnerOptions {
+  readonly cache?: QueryCacheLayer;
+  /** The request's signal: aborted when the client goes away or the service shuts down. */
+  readonly signal?: AbortSignal;
+  /** Longest one engine query may run (ENGINE_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
+  readonly noCache?: boolean;
+  /** Engine time the whole request may use (REQUEST_ENGINE_BUDGET_MS), across parallel queries. */
+  readonly budgetMs?: number;
+  /** Slots for engine queries, shared by every request. */
+  readonly admission?: Admission;
+  /**
+   * Bytes this request may scan (engines billed by scan; see scan-budget.ts). Checked as each query
+   * finishes, since engines report bytes only then; spending it cancels the request's other queries.
+   */
+  readonly scanBudget?: ScanBudget;
+}
+
+function outcomeOf(err: unknown, signal: AbortSignal | undefined): QueryOutcome {
+  if (err instanceof EngineError && err.options.timeout) return 'timeout';
+  return signal?.aborted ? 'cancelled' : 'error';
+}
+
 /**
- * Runs compiled queries for one GraphQL request: through the cache layer when there is one,
- * recording what each query cost, and cancelling engine work when the request is abandoned.
+ * Runs compiled queries for one GraphQL request: through the cache layer when there is one, each
+ * engine query after a slot from admission control, within the request's budgets, recording what
+ * every query cost (failed, timed-out and cancelled ones too), and cancelling engine work when the
+ * request is abandoned or a budget is spent.
  */
 export class QueryRunner {
   readonly reports: QueryReport[] = [];
   /** Every compiled query this request ran or looked up, in order (tests and debugging). */
   readonly compiled: CompiledQuery[] = [];
+  /**
+   * The request's budgets. Each is reserved before a query runs, charged when it ends, and cancels
+   * the queries running when it is spent (budget.ts); another resource is one more entry here.
+   */
+  readonly budgets: Budget[];
+  /** Aborted by `finish()`: queries still running once the response is decided are not needed. */
+  private readonly done = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     private readonly engine: Engine,
-    private readonly options: {
-      cache?: QueryCacheLayer;
-      signal?: AbortSignal;
-      timeoutMs?: number;
-      noCache?: boolean;
-      budgetMs?: number;
-      /** Bytes this request may scan (engines billed by scan); see scan-budget.ts. */
-      scanBudget?: ScanBudget;
-    } = {},
-  ) {}
+    private readonly options: RunnerOptions = {},
+  ) {
+    this.budgets = options.budgetMs !== undefined ? [new EngineTimeBudget(options.budgetMs)] : [];
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.done.signal]) : this.done.signal;
+  }
 
-  /** Engine time (wall clock of engine calls) this request has used. */
-  private spentMs = 0;
+  /**
+   * The response is decided (GraphQL may answer before every field settled, e.g. when a non-null
+   * field failed): cancels the engine queries still running or queued and waits for them, so the
+   * cost report lists them too.
+   */
+  async finish(): Promise<void> {
+    this.done.abort();
+    await Promise.allSettled([...this.pending]);
+  }
 
-  async run(query: CompiledQuery): Promise<Row[]> {
-    this.compiled.push(query);
-    const exec = async () => {
-      const remaining = (this.options.budgetMs ?? Infinity) - this.spentMs;
-      if (remaining <= 0) throw new TooComplexError('this request used up its engine time budget; ask for less in one request');
-      const timeoutMs = Math.min(this.options.timeoutMs ?? Infinity, remaining);
+  budgetReport(): BudgetReport[] {
+    return this.budgets.map((b) => ({ resource: b.resource, limit: b.limit, spent: Math.round(b.spent), exhausted: b.exhausted.aborted }));
+  }
+
+  private exec(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
+    const running = this.execute(query);
+    this.pending.add(running);
+    void running.finally(() => this.pending.delete(running)).catch(() => undefined);
+    return running;
+  }
+
+  private async execute(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
+    const slot = await this.options.admission?.acquire(query, this.signal);
+    try {
       const scan = this.options.scanBudget;
       scan?.check();
-      const signal = scan ? scan.signal(this.options.signal) : this.options.signal;
+      const leases = this.budgets.map((b) => b.reserve());
+      const signal = AbortSignal.any([scan ? scan.signal(this.signal) : this.signal, ...this.budgets.map((b) => b.exhausted)]);
       const started = performance.now();
-      const result = await this.engine
-        .execute(query, { signal, timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : undefined })
-        .catch((err: unknown) => {
-          throw scan?.exceeded ?? err;
-        })
-        .finally(() => (this.spentMs += performance.now() - started));
-      scan?.charge(result.stats.bytesScanned);
-      const report: QueryReport = {
+      const base = {
         label: query.label,
         engine: this.engine.name,
         cached: false,
-        rows: result.rows.length,
-        bytesScanned: result.stats.bytesScanned,
-        engineMs: Math.round(result.stats.engineMs),
-        ...(result.stats.files ? { files: result.stats.files.length } : {}),
-        ...(result.stats.queryId ? { queryId: result.stats.queryId } : {}),
-        ...(result.stats.unreadable?.length ? { unreadable: result.stats.unreadable } : {}),
+        ...(slot ? { lane: slot.lane, queueMs: Math.round(slot.waitedMs) } : {}),
       };
-      return { rows: result.rows, report };
-    };
+      try {
+        const result = await this.engine.execute(query, { signal, timeoutMs: this.options.timeoutMs });
+        const engineMs = performance.now() - started;
+        for (const lease of leases) lease.charge({ engineMs, bytesScanned: result.stats.bytesScanned });
+        scan?.charge(result.stats.bytesScanned);
+        const report: QueryReport = {
+          ...base,
+          outcome: 'ok',
+          rows: result.rows.length,
+          bytesScanned: result.stats.bytesScanned,
+          engineMs: Math.round(result.stats.engineMs),
+          ...(result.stats.files ? { files: result.stats.files.length } : {}),
+          ...(result.stats.queryId ? { queryId: result.stats.queryId } : {}),
+          ...(result.stats.unreadable?.length ? { unreadable: result.stats.unreadable } : {}),
+        };
+        return { rows: result.rows, report };
+      } catch (err) {
+        const engineMs = performance.now() - started;
+        // A failed query's bytes are unknown here: the engine reports them only with a result.
+        for (const lease of leases) lease.charge({ engineMs, bytesScanned: 0 });
+        const spent = this.budgets.find((b) => b.exhausted.aborted);
+        const outcome = spent ? 'cancelled' : outcomeOf(err, this.signal);
+        const queryId = err instanceof EngineError ? err.options.queryId : undefined;
+        const cancelLatencyMs = spent?.cancelledAt !== undefined ? Math.max(0, Math.round(performance.now() - spent.cancelledAt)) : undefined;
+        this.reports.push({
+          ...base,
+          outcome,
+          rows: 0,
+          bytesScanned: 0,
+          engineMs: Math.round(engineMs),
+          ...(cancelLatencyMs !== undefined ? { cancelLatencyMs } : {}),
+          ...(queryId ? { queryId } : {}),
+        });
+        if (spent && !this.signal.aborted) throw spent.error();
+        throw scan?.exceeded ?? err;
+      }
+    } finally {
+      slot?.release();
+    }
+  }
+
+  async run(query: CompiledQuery): Promise<Row[]> {
+    this.compiled.push(query);
+    const exec = () => this.exec(query);
     const { rows, report } = this.options.cache
-      ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.options.signal })
+      ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.signal })
       : await exec();
     this.reports.push(report);
     return rows;

@@ -148,7 +148,11 @@ export class GatedEngine extends RecordingEngine {
   private open!: () => void;
   private started: (() => void)[] = [];
 
-  constructor(inner: Engine) {
+  /** `holds`: which queries wait at the gate (default all); the others run at once. */
+  constructor(
+    inner: Engine,
+    private readonly holds: (query: CompiledQuery) => boolean = () => true,
+  ) {
     super(inner);
     this.reset();
   }
@@ -165,13 +169,13 @@ export class GatedEngine extends RecordingEngine {
     this.open();
   }
 
-  /** Resolves once a query is waiting at the gate. */
-  waiting(): Promise<void> {
-    if (this.events.includes('wait')) return Promise.resolve();
-    return new Promise<void>((resolve) => this.started.push(resolve));
+  /** Resolves once `count` queries (default 1) have reached the gate. */
+  async waiting(count = 1): Promise<void> {
+    while (this.events.filter((e) => e === 'wait').length < count) await new Promise<void>((resolve) => this.started.push(resolve));
   }
 
   override async execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult> {
+    if (!this.holds(query)) return super.execute(query, options);
     this.events.push('wait');
     for (const wake of this.started.splice(0)) wake();
     const signal = options?.signal;

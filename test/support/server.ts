@@ -37,6 +37,9 @@ export class RecordingEngine implements Engine {
   get sourceId() {
     return this.inner.sourceId;
   }
+  get maxConcurrentQueries() {
+    return this.inner.maxConcurrentQueries;
+  }
   async execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult> {
     this.executed.push(query);
     const result = await this.inner.execute(query, options);

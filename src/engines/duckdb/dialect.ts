@@ -3,6 +3,7 @@ import { CompileContext, Dialect, expr, literal, quoteIdent } from '../../query/
 import { DERIVED, DERIVED_INPUTS } from '../../query/fields';
 import { DerivedName } from '../../query/plan';
 import { RECORD_COLUMN_NAMES, SOURCE_COLUMN_NAMES, recordStructure, recordsColumns } from './record-schema';
+import { MAX_DELIVERY_FILE_BYTES } from './resources';
 
 export interface RecordsOptions {
   /** Only these top-level record columns (same order and types); default all. */
@@ -43,7 +44,7 @@ function rawColumns(names: readonly string[]): string[] {
  * with the source's columns (SOURCE_COLUMN_NAMES): the CloudTrail record's, some derived.
  */
 export function jsonRecords(fileList: string, options: RecordsOptions = {}): string {
-  const read = (columns: string) => `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = 1073741824)`;
+  const read = (columns: string) => `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES})`;
   const { eventSources } = options;
   const names = SOURCE_COLUMN_NAMES.filter((c) => !options.columns || options.columns.includes(c));
   const raw = rawColumns(names);

@@ -8,6 +8,7 @@ import { Logger } from '../../logger';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, UnreadableFile } from '../engine';
 import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
 import { ParquetStore, allJson, trailRelative } from './parquet-store';
+import { DuckDbResources, duckDbResources } from './resources';
 import { DayFolderFiles, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
 import { UnreadableFiles, blameFiles } from './unreadable-files';
 
@@ -19,6 +20,11 @@ export interface DuckDbSettings {
   readonly trailDir: string;
   readonly threads?: number;
   readonly memoryLimit?: string;
+  /**
+   * The most queries the service will run at once: with the threads, what the JSON reader's
+   * buffers must fit in the memory limit (resources.ts). Default 4.
+   */
+  readonly concurrentQueries?: number;
   /**
    * The Parquet store written by `npm run compact` (parquet-store.ts). When set, days it holds up
    * to date are read from it, the others from JSON; a missing folder just means "all JSON".
@@ -79,6 +85,7 @@ export class DuckDbEngine implements Engine {
   readonly name = 'duckdb';
   readonly capabilities = { billedByScan: false, cancellable: true };
   readonly sourceId: string;
+  readonly maxConcurrentQueries: number;
   private readonly emptyFile: string;
   private readonly store: ParquetStore | undefined;
   private readonly dayFiles = new DayFolderFiles();
@@ -87,7 +94,9 @@ export class DuckDbEngine implements Engine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly settings: DuckDbSettings,
+    readonly resources: DuckDbResources,
   ) {
+    this.maxConcurrentQueries = resources.concurrentQueries;
     this.sourceId = `duckdb:${path.resolve(settings.trailDir)}`;
     // read_json needs at least one file; a window with none reads this empty delivery instead.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trailql-'));
@@ -103,9 +112,14 @@ export class DuckDbEngine implements Engine {
   }
 
   static async create(settings: DuckDbSettings): Promise<DuckDbEngine> {
-    const options: Record<string, string> = {};
-    if (settings.threads) options.threads = String(settings.threads);
-    if (settings.memoryLimit) options.memory_limit = settings.memoryLimit;
+    const resources = duckDbResources({
+      threads: settings.threads,
+      memoryLimit: settings.memoryLimit,
+      concurrentQueries: settings.concurrentQueries ?? 4,
+      cores: os.availableParallelism(),
+      totalMemoryBytes: os.totalmem(),
+    });
+    const options: Record<string, string> = { threads: String(resources.threads), memory_limit: `${resources.memoryLimitBytes}B` };
     const instance = await DuckDBInstance.create(':memory:', options);
     await useUtc(instance);
     if (settings.parquetDir) {
@@ -119,7 +133,7 @@ export class DuckDbEngine implements Engine {
         connection.closeSync();
       }
     }
-    return new DuckDbEngine(instance, settings);
+    return new DuckDbEngine(instance, settings, resources);
   }
 
   /** Files a compiled query would open: Parquet files of the days the store holds, JSON files of the rest. */
