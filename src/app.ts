@@ -30,6 +30,7 @@ import { Lifecycle, opsRoutes } from './ops/health';
 import { InstrumentedEngine, Metrics, createMetrics, instrumentEngine } from './ops/metrics';
 import { errorForLog, httpErrorHandler, requestIdOf, requestLogPlugin } from './ops/request-log';
 import { HttpDrainer } from './ops/shutdown';
+import { exportRoutes } from './export/export.routes';
 
 export interface AppDeps {
   readonly config: Config;
@@ -118,6 +119,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
   metrics.observeHttp(drainer);
   const lifecycle = new Lifecycle();
 
+  /** Authenticates the caller and makes its per-request runner and services (GraphQL and downloads alike). */
+  const requestContext = async (req: express.Request, requestId: string, signal: AbortSignal): Promise<RequestContext> => {
+    const scope = await auth.authenticate(req.headers.authorization);
+    const runner = new QueryRunner(engine, {
+      cache: deps.cache,
+      signal,
+      timeoutMs: config.engineTimeoutMs,
+      budgetMs: config.security.limits.requestEngineBudgetMs,
+      noCache: scope.admin && wantsNoCache(req),
+    });
+    const service = new TrailService(serviceDeps, runner, scope);
+    return { requestId, service, graph: new GraphService(service), runner };
+  };
+
   const apollo = new ApolloServer<RequestContext>({
     schema: schema(),
     introspection: config.security.introspection,
@@ -166,19 +181,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
         res.on('close', () => {
           if (!res.writableFinished) abort.abort();
         });
-        const scope = await auth.authenticate(req.headers.authorization);
-        const runner = new QueryRunner(engine, {
-          cache: deps.cache,
-          signal: abort.signal,
-          timeoutMs: config.engineTimeoutMs,
-          budgetMs: config.security.limits.requestEngineBudgetMs,
-          noCache: scope.admin && wantsNoCache(req),
-        });
-        const service = new TrailService(serviceDeps, runner, scope);
-        return { requestId, service, graph: new GraphService(service), runner };
+        return requestContext(req, requestId, abort.signal);
       },
     }),
   );
+  expressApp.use('/export', exportRoutes({ schema: schema(), context: requestContext, formatError, maxPageSize: config.page.maxSize, logger }));
 
   expressApp.use(httpErrorHandler(logger));
 

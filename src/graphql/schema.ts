@@ -4,10 +4,11 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { BuildSchemaOptions, buildSchema, buildSchemaSync } from 'type-graphql';
 import { ApiCallConnectionResolver, ApiCallResolver } from './api-call/api-call.resolver';
 import './common/enums';
+import { DownloadUrlResolver } from '../export/download-url.resolver';
 import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpResolver } from './graph/graph.resolver';
 
 const options: BuildSchemaOptions = {
-  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver],
+  resolvers: [ApiCallResolver, ApiCallConnectionResolver, CallerResolver, SourceIpResolver, ActionSummaryResolver, GraphQueryResolver, DownloadUrlResolver],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,
 };

@@ -37,6 +37,8 @@ export interface Connection<T> {
   window: Window;
   /** Runs the count for this connection's filter when a client asks for it. */
   totalCount: () => Promise<number>;
+  /** The filter, with the window pinned, that downloads exactly this connection's calls (top-level connections only). */
+  downloadFilter?: CallFilter;
 }
 
 /** Shared, long-lived parts; a TrailService is made from them per request. */
@@ -145,7 +147,8 @@ export class TrailService {
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
     };
     const rows = await this.newestRows(plan);
-    return this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
+    const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
+    return extra.length || parent ? connection : { ...connection, downloadFilter: { ...filter, from: window.from, to: window.to } };
   }
 
   /**
