@@ -6,6 +6,7 @@ import { createEngine } from './engines';
 import { createLogger } from './logger';
 import { onTerminationSignals, shutdown } from './ops/shutdown';
 import { ensureSampleTrail } from './trail/sample-trail';
+import { scheduleSync } from './history/schedule';
 
 async function main(): Promise<void> {
   let config;
@@ -31,6 +32,11 @@ async function main(): Promise<void> {
   }
   const app = await createApp({ config, engine, dialect, logger, cache });
   const port = await app.listen();
+  const { eventHistory } = config;
+  const history =
+    eventHistory.regions.length && eventHistory.intervalMinutes > 0 && trailDir
+      ? scheduleSync({ trailDir, eventSources: config.eventSources, settings: eventHistory, logger })
+      : undefined;
   logger.info({ url: `http://localhost:${port}/graphql`, engine: engine.name, source: engine.sourceId }, 'trailql is listening');
 
   const abortGraceMs = 5000;
@@ -47,6 +53,7 @@ async function main(): Promise<void> {
         engineIdle: (ms) => app.ops.engine.idle(ms),
         abortGraceMs,
         close: [
+          { name: 'event history sync', close: async () => history?.stop() },
           { name: 'graphql', close: () => app.close() },
           { name: 'cache', close: () => cache.close() },
           { name: 'engine', close: () => engine.close() },

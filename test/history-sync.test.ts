@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EventHistoryConfig } from '../src/config';
+import { EventHistoryConfig, loadConfig } from '../src/config';
 import { EXPORT_PAGE_QUERY } from '../src/export/columns';
 import { runSync } from '../src/history/run';
 import { syncEventHistory } from '../src/history/sync';
@@ -16,7 +16,7 @@ import { STATE_FOLDER } from '../src/history/state';
 import { parseDeliveryKey } from '../src/trail/layout';
 import { FakeEventHistory, eventOf } from './support/event-history';
 import { IOT_SOURCES, RawRecord, listRecordFiles, readRecords } from './support/records';
-import { startServer } from './support/server';
+import { TEST_KEYS, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail, tempDir } from './support/trails';
 
 const ACCOUNT = '123456789012';
@@ -258,5 +258,16 @@ describe('a synced folder answers like the delivered trail', () => {
       fs.rmSync(trail, { recursive: true, force: true });
       fs.rmSync(synced, { recursive: true, force: true });
     }
+  });
+});
+
+describe('configuration', () => {
+  test('regions are validated and need a trail folder to write into', () => {
+    expect(() => loadConfig({ EVENT_HISTORY_REGIONS: 'us-east-1', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_REGIONS: Event history is synced into TRAIL_DIR/);
+    expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REGIONS: 'us-east-1,not a region', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_REGIONS/);
+    expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_DAYS: '91', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_DAYS/);
+    expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REQUESTS_PER_SECOND: '3', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_REQUESTS_PER_SECOND/);
+    const config = loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REGIONS: 'us-east-1, eu-west-1,us-east-1', API_KEYS: JSON.stringify(TEST_KEYS) });
+    expect(config.eventHistory).toEqual({ regions: ['us-east-1', 'eu-west-1'], intervalMinutes: 15, days: 90, overlapMinutes: 30, requestsPerSecond: 2, maxAttempts: 8 });
   });
 });
