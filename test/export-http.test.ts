@@ -237,6 +237,17 @@ describe('a client that goes away', () => {
     const pages = Math.ceil(all.length / 25);
     expect(pages).toBeGreaterThan(3);
     sample.server.engine.reset();
+    let running = 0;
+    const engine = sample.server.engine;
+    const execute = engine.execute.bind(engine);
+    jest.spyOn(engine, 'execute').mockImplementation(async (...args) => {
+      running += 1;
+      try {
+        return await execute(...args);
+      } finally {
+        running -= 1;
+      }
+    });
     const abort = new AbortController();
     const res = await fetch(exportUrl('ndjson', W), { headers: auth(), signal: abort.signal });
     const reader = res.body!.getReader();
@@ -245,6 +256,13 @@ describe('a client that goes away', () => {
     await reader.read().catch(() => undefined);
     for (let i = 0; i < 200 && sample.server.app.ops.drainer.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(sample.server.app.ops.drainer.inFlight).toBe(0);
+    // The response closes before the handler notices: wait until no engine query has been running
+    // for a while (the walk starts its next page within milliseconds of the previous one).
+    for (let i = 0, idle = 0; i < 600 && idle < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      idle = running === 0 ? idle + 1 : 0;
+    }
+    expect(running).toBe(0);
     expect(sample.server.engine.executed.length).toBeLessThan(pages);
   });
 });
