@@ -56,7 +56,7 @@ async function main() {
   try {
     process.stderr.write(`generating ${CALLS} calls over ${DAYS} days in ${dir}\n`);
     await generateSampleTrail({ outDir: dir, days: DAYS, end: END, seed: 11, iotEventsPerDay: Math.ceil(CALLS / DAYS), otherEventsPerIotEvent: 1 });
-    const server = await spawnServer(dir, { MAX_PAGE_SIZE: '1000', CACHE_ENABLED: 'false', LOG_LEVEL: 'warn', MAX_WINDOW_DAYS: '31' });
+    const server = await spawnServer(dir, { MAX_PAGE_SIZE: '1000', CACHE_ENABLED: 'false', MAX_WINDOW_DAYS: '31' });
     const pid = server.child.pid!;
     const filter = { from: new Date(END.getTime() - DAYS * DAY).toISOString(), to: END.toISOString() };
     try {
