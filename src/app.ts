@@ -164,14 +164,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
       metrics: config.ops.metricsEnabled ? metrics : undefined,
     }),
   );
+  const allowOrigins = cors<cors.CorsRequest>({
+    origin: config.security.corsOrigins.includes('*') ? true : [...config.security.corsOrigins],
+    allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name'],
+    exposedHeaders: ['x-request-id', 'content-disposition'],
+    maxAge: 600,
+  });
   expressApp.use(
     '/graphql',
-    cors<cors.CorsRequest>({
-      origin: config.security.corsOrigins.includes('*') ? true : [...config.security.corsOrigins],
-      allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name'],
-      exposedHeaders: ['x-request-id'],
-      maxAge: 600,
-    }),
+    allowOrigins,
     express.json({ limit: '256kb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
@@ -185,7 +186,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
     }),
   );
-  expressApp.use('/export', exportRoutes({ schema: schema(), context: requestContext, formatError, maxPageSize: config.page.maxSize, logger }));
+  expressApp.use('/export', allowOrigins, exportRoutes({ schema: schema(), context: requestContext, formatError, maxPageSize: config.page.maxSize, logger }));
 
   expressApp.use(httpErrorHandler(logger));
 

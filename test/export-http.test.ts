@@ -49,7 +49,7 @@ const sample = useSampleServer(
   1,
   { iotEventsPerDay: 120, otherEventsPerIotEvent: 1, deliveryMinutes: 30 },
   {
-    env: { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' },
+    env: { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25', CORS_ORIGINS: 'https://portal.example.com' },
     prepare: (dir) => {
       const folder = path.join(dir, 'AWSLogs', A, 'CloudTrail', 'us-east-1', '2026', '03', '15');
       fs.mkdirSync(folder, { recursive: true });
@@ -182,6 +182,17 @@ describe('same refusals as GraphQL, before any engine query', () => {
   test('an account outside the key\'s scope: 403', async () => {
     const res = await fetch(exportUrl('csv', { ...W, accounts: ['444455556666'] }), { headers: auth(KEY_A) });
     expect(res.status).toBe(403);
+  });
+});
+
+describe('browsers', () => {
+  test('CORS as for /graphql: the allowed portal may read the file name; others get no grant', async () => {
+    const pre = (origin: string) =>
+      fetch(`${base()}/export/api-calls`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    expect((await pre('https://portal.example.com')).headers.get('access-control-allow-origin')).toBe('https://portal.example.com');
+    expect((await pre('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
+    const res = await fetch(exportUrl('csv', { ...W, actions: ['NoSuchAction'] }), { headers: { ...auth(), origin: 'https://portal.example.com' } });
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/content-disposition/);
   });
 });
 
