@@ -35,6 +35,7 @@ import { InstrumentedEngine, Metrics, createMetrics, instrumentEngine } from './
 import { errorForLog, httpErrorHandler, requestIdOf, requestLogPlugin } from './ops/request-log';
 import { HttpDrainer } from './ops/shutdown';
 import { webRoutes } from './web/routes';
+import { exportRoutes } from './export/export.routes';
 
 export interface AppDeps {
   readonly config: Config;
@@ -189,6 +190,28 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const lifecycle = new Lifecycle();
   const admission = new Admission(config.admission, Math.min(config.admission.maxConcurrent, engine.maxConcurrentQueries ?? Infinity));
 
+  /** Authenticates the caller and makes its per-request runner and services (GraphQL and downloads alike). */
+  const requestContext = async (req: express.Request, requestId: string, signal: AbortSignal): Promise<RequestContext> => {
+    const scope = await auth.authenticate(req.headers.authorization);
+    // A preview (admin keys only) runs nothing and bypasses the cache: its empty answers must
+    // never be stored as real ones.
+    const explain = wantsExplain(req);
+    if (explain && !scope.admin) {
+      throw new GraphQLError(`${EXPLAIN_HEADER} needs an admin key`, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    }
+    const runner = new QueryRunner(explain ? explainEngine(engine) : engine, {
+      cache: explain ? undefined : deps.cache,
+      signal,
+      timeoutMs: config.engineTimeoutMs,
+      budgetMs: config.security.limits.requestEngineBudgetMs,
+      admission,
+      noCache: scope.admin && wantsNoCache(req),
+      scanBudget: deps.engine.capabilities.billedByScan && config.scan.budgetBytes > 0 ? new ScanBudget(config.scan.budgetBytes) : undefined,
+    });
+    const service = new TrailService(serviceDeps, runner, scope);
+    return { requestId, service, graph: new GraphService(service), runner, trailHealth: engine.trailHealth, explain };
+  };
+
   const apollo = new ApolloServer<RequestContext>({
     schema: schema(),
     introspection: config.security.introspection,
@@ -227,14 +250,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }),
   );
   expressApp.use(webRoutes({ explorer: config.explorer, logger }));
+  const allowOrigins = cors<cors.CorsRequest>({
+    origin: config.security.corsOrigins.includes('*') ? true : [...config.security.corsOrigins],
+    allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name', EXPLAIN_HEADER],
+    exposedHeaders: ['x-request-id', 'content-disposition'],
+    maxAge: 600,
+  });
   expressApp.use(
     '/graphql',
-    cors<cors.CorsRequest>({
-      origin: config.security.corsOrigins.includes('*') ? true : [...config.security.corsOrigins],
-      allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name', EXPLAIN_HEADER],
-      exposedHeaders: ['x-request-id'],
-      maxAge: 600,
-    }),
+    allowOrigins,
     express.json({ limit: '256kb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
@@ -245,27 +269,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
           if (!res.writableFinished) abort.abort();
         });
         drainer.track(res, () => abort.abort());
-        const scope = await auth.authenticate(req.headers.authorization);
-        // A preview (admin keys only) runs nothing and bypasses the cache: its empty answers must
-        // never be stored as real ones.
-        const explain = wantsExplain(req);
-        if (explain && !scope.admin) {
-          throw new GraphQLError(`${EXPLAIN_HEADER} needs an admin key`, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
-        }
-        const runner = new QueryRunner(explain ? explainEngine(engine) : engine, {
-          cache: explain ? undefined : deps.cache,
-          signal: abort.signal,
-          timeoutMs: config.engineTimeoutMs,
-          budgetMs: config.security.limits.requestEngineBudgetMs,
-          admission,
-          noCache: scope.admin && wantsNoCache(req),
-          scanBudget: deps.engine.capabilities.billedByScan && config.scan.budgetBytes > 0 ? new ScanBudget(config.scan.budgetBytes) : undefined,
-        });
-        const service = new TrailService(serviceDeps, runner, scope);
-        return { requestId, service, graph: new GraphService(service), runner, trailHealth: engine.trailHealth, explain };
+        return requestContext(req, requestId, abort.signal);
       },
     }),
   );
+  expressApp.use('/export', allowOrigins, exportRoutes({ schema: schema(), context: requestContext, formatError, maxPageSize: config.page.maxSize, logger }));
 
   // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
   expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

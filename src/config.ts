@@ -117,6 +117,12 @@ const EnvSchema = z.object({
       }
       return n;
     }),
+  EVENT_HISTORY_REGIONS: list([]).pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'each region must look like "us-east-1"'))),
+  EVENT_HISTORY_SYNC_INTERVAL_MINUTES: int(15, 0, 24 * 60),
+  EVENT_HISTORY_DAYS: int(90, 1, 90),
+  EVENT_HISTORY_OVERLAP_MINUTES: int(30, 0, 24 * 60),
+  EVENT_HISTORY_REQUESTS_PER_SECOND: int(2, 1, 2),
+  EVENT_HISTORY_MAX_ATTEMPTS: int(8, 1, 20),
 });
 
 export interface Config {
@@ -162,6 +168,7 @@ export interface Config {
   readonly enrichment: { readonly awsIpRangesFile: string | undefined };
   /** Engines billed by bytes scanned (Athena): per-request budget (0: none) and price for the estimate. */
   readonly scan: { readonly budgetBytes: number; readonly pricePerTbUsd: number };
+  readonly eventHistory: EventHistoryConfig;
 }
 
 /** Query answer cache: Redis when `redisUrl` is set, an in-process LRU otherwise. */
@@ -196,6 +203,21 @@ export interface AdmissionConfig {
   readonly queueTimeoutMs: number;
   /** A query reading more day folders than this is heavy: it never takes the last free slot. */
   readonly heavyDays: number;
+}
+
+/** Event history sync (LookupEvents into the trail folder); no regions means no sync. */
+export interface EventHistoryConfig {
+  readonly regions: readonly string[];
+  /** In the running service: sync at start, then every this many minutes; 0 never. */
+  readonly intervalMinutes: number;
+  /** How far back a first sync reaches (Event history keeps 90 days). */
+  readonly days: number;
+  /** How far before the last synced time the next run starts (Event history can show events late). */
+  readonly overlapMinutes: number;
+  /** LookupEvents calls per second per account and region (AWS allows 2). */
+  readonly requestsPerSecond: number;
+  /** Attempts per call by the SDK's retry strategy, throttling included. */
+  readonly maxAttempts: number;
 }
 
 /** Probes, metrics and shutdown. */
@@ -239,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(err instanceof Error ? err.message : String(err));
     }
   }
+  if (e.EVENT_HISTORY_REGIONS.length && (e.ENGINE !== 'duckdb' || !e.TRAIL_DIR)) problems.push('EVENT_HISTORY_REGIONS: Event history is synced into TRAIL_DIR (ENGINE=duckdb)');
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -269,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEntries: e.CACHE_MAX_ENTRIES,
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
     },
+    eventHistory: eventHistorySettings(e),
     ops: { shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, readinessTimeoutMs: e.READINESS_TIMEOUT_MS, metricsEnabled: e.METRICS_ENABLED },
     enrichment: { awsIpRangesFile: e.AWS_IP_RANGES_FILE ? path.resolve(e.AWS_IP_RANGES_FILE) : undefined },
     insights: {
@@ -300,12 +324,25 @@ function storageSettings(e: z.infer<typeof EnvSchema>): StorageConfig {
   };
 }
 
+function eventHistorySettings(e: z.infer<typeof EnvSchema>): EventHistoryConfig {
+  return {
+    regions: [...new Set(e.EVENT_HISTORY_REGIONS)],
+    intervalMinutes: e.EVENT_HISTORY_SYNC_INTERVAL_MINUTES,
+    days: e.EVENT_HISTORY_DAYS,
+    overlapMinutes: e.EVENT_HISTORY_OVERLAP_MINUTES,
+    requestsPerSecond: e.EVENT_HISTORY_REQUESTS_PER_SECOND,
+    maxAttempts: e.EVENT_HISTORY_MAX_ATTEMPTS,
+  };
+}
+
 /**
  * The storage settings alone, for offline tools (`npm run compact`) that serve nobody and so need
  * no authentication settings.
  */
-export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig & { readonly deliveryMarginDays: number } {
+export function loadStorageConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): StorageConfig & { readonly deliveryMarginDays: number; readonly eventHistory: EventHistoryConfig } {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`));
-  return { ...storageSettings(parsed.data), deliveryMarginDays: parsed.data.DELIVERY_MARGIN_DAYS };
+  return { ...storageSettings(parsed.data), deliveryMarginDays: parsed.data.DELIVERY_MARGIN_DAYS, eventHistory: eventHistorySettings(parsed.data) };
 }

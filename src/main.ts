@@ -8,6 +8,7 @@ import { DuckDbEngine } from './engines/duckdb/driver';
 import { createLogger } from './logger';
 import { onTerminationSignals, shutdown } from './ops/shutdown';
 import { ensureSampleTrail } from './trail/sample-trail';
+import { scheduleSync } from './history/schedule';
 
 async function main(): Promise<void> {
   let config;
@@ -36,6 +37,11 @@ async function main(): Promise<void> {
   }
   const app = await createApp({ config, engine, dialect, logger, cache });
   const port = await app.listen();
+  const { eventHistory } = config;
+  const history =
+    eventHistory.regions.length && eventHistory.intervalMinutes > 0 && trailDir
+      ? scheduleSync({ trailDir, eventSources: config.eventSources, settings: eventHistory, logger })
+      : undefined;
   logger.info({ url: `http://localhost:${port}/graphql`, engine: engine.name, source: engine.sourceId }, 'trailql is listening');
 
   const abortGraceMs = 5000;
@@ -52,6 +58,7 @@ async function main(): Promise<void> {
         engineIdle: (ms) => app.ops.engine.idle(ms),
         abortGraceMs,
         close: [
+          { name: 'event history sync', close: async () => history?.stop() },
           { name: 'graphql', close: () => app.close() },
           { name: 'cache', close: () => cache.close() },
           { name: 'engine', close: () => engine.close() },

@@ -4,6 +4,7 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { BuildSchemaOptions, buildSchema, buildSchemaSync } from 'type-graphql';
 import { ApiCallConnectionResolver, ApiCallResolver } from './api-call/api-call.resolver';
 import './common/enums';
+import { DownloadUrlResolver } from '../export/download-url.resolver';
 import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpResolver } from './graph/graph.resolver';
 import { InsightResolver } from './insight/insight.resolver';
 import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.resolver';
@@ -21,6 +22,7 @@ const options: BuildSchemaOptions = {
     InsightResolver,
     SourceIpEnrichmentResolver,
     TrailHealthResolver,
+    DownloadUrlResolver,
     ...CONNECTION_RESOLVERS,
   ],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

@@ -39,6 +39,8 @@ export interface Connection<T> {
   totalCount: () => Promise<number>;
   /** Records of the same filter in the window's day folders whose eventTime cannot be read (never in any window). */
   untimedCount?: () => Promise<number>;
+  /** The filter, with the window pinned, that downloads exactly this connection's calls (top-level connections only). */
+  downloadFilter?: CallFilter;
 }
 
 /** Shared, long-lived parts; a TrailService is made from them per request. */
@@ -147,10 +149,9 @@ export class TrailService {
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
     };
     const rows = await this.newestRows(plan);
-    return {
-      ...this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra])),
-      untimedCount: () => this.countCalls(scan, [...where, ...extra], true),
-    };
+    const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
+    const withUntimed = { ...connection, untimedCount: () => this.countCalls(scan, [...where, ...extra], true) };
+    return extra.length || parent ? withUntimed : { ...withUntimed, downloadFilter: { ...filter, from: window.from, to: window.to } };
   }
 
   /**

@@ -1,0 +1,40 @@
+import { Arg, FieldResolver, Resolver, Root, registerEnumType } from 'type-graphql';
+import { ApiCallConnection } from '../graphql/api-call/api-call.type';
+import type { Connection } from '../services/trail.service';
+
+export enum ExportFormatEnum {
+  CSV = 'csv',
+  NDJSON = 'ndjson',
+}
+
+registerEnumType(ExportFormatEnum, {
+  name: 'ExportFormat',
+  description: 'File format of a download.',
+  valuesConfig: {
+    CSV: { description: 'RFC 4180 CSV with a header row; cells a spreadsheet would run as formulas start with a quote.' },
+    NDJSON: { description: 'One ApiCall object per line, in the GraphQL shape.' },
+  },
+});
+
+/** The download link of an `apiCalls` connection: the same filter, its window pinned. */
+export function downloadUrl(filter: object, format: 'csv' | 'ndjson'): string {
+  const clean = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
+  return `/export/api-calls?format=${format}&filter=${encodeURIComponent(JSON.stringify(clean))}`;
+}
+
+@Resolver(() => ApiCallConnection)
+export class DownloadUrlResolver {
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      'Path (relative to this service) that downloads every call of this connection, newest first, with the window pinned; ' +
+      'send it with the same Authorization header. Null on nested connections.',
+  })
+  downloadUrl(
+    @Root() connection: ApiCallConnection,
+    @Arg('format', () => ExportFormatEnum, { defaultValue: ExportFormatEnum.CSV }) format: ExportFormatEnum,
+  ): string | null {
+    const filter = (connection as unknown as Connection<unknown>).downloadFilter;
+    return filter ? downloadUrl(filter, format) : null;
+  }
+}

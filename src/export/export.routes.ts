@@ -1,0 +1,164 @@
+/**
+ * Downloads: `GET /export/api-calls?format=csv|ndjson&filter=<ApiCallFilter JSON>` and `POST
+ * /export/api-calls` with `{ "format": ..., "filter": {...} }`. Every page is read by running the
+ * `apiCalls` query of the GraphQL schema with a request context made exactly as for /graphql, so a
+ * download has the caller's authentication, scope, payload withholding, window and page limits,
+ * and its filter the same checks and coded errors. Pages (keyset, newest first) are written as they
+ * arrive, so memory holds one page; a client that goes away aborts the engine query in flight and
+ * stops the walk.
+ */
+import express from 'express';
+import { DocumentNode, ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, execute, parse } from 'graphql';
+import { stringify } from 'csv-stringify/sync';
+import { RequestContext } from '../graphql/context';
+import { Logger } from '../logger';
+import { requestIdOf } from '../ops/request-log';
+import { fileStamp } from '../trail/layout';
+import { CSV_COLUMNS, EXPORT_PAGE_QUERY, ExportedCall, csvRow } from './columns';
+
+export type ExportFormat = 'csv' | 'ndjson';
+
+export interface ExportDeps {
+  readonly schema: GraphQLSchema;
+  /** The same context factory /graphql uses: authentication, scope, runner, services. */
+  readonly context: (req: express.Request, requestId: string, signal: AbortSignal) => Promise<RequestContext>;
+  /** The same error formatting as GraphQL responses (codes kept, engine errors masked). */
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Rows asked for per page (the configured maximum page size). */
+  readonly maxPageSize: number;
+  readonly logger: Logger;
+}
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+/** The HTTP status of a refusal, by error code. */
+const STATUS: Record<string, number> = { BAD_USER_INPUT: 400, QUERY_TOO_COMPLEX: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, ENGINE_TIMEOUT: 504 };
+
+interface Page {
+  window: { from: string; to: string };
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: ExportedCall }[];
+}
+
+/** A refusal or failure already formatted for the client, with its HTTP status. */
+class ExportFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: readonly GraphQLFormattedError[],
+  ) {
+    super(errors[0]?.message ?? 'export failed');
+  }
+}
+
+function badInput(message: string, field: string): ExportFailure {
+  return new ExportFailure(400, [{ message, extensions: { code: 'BAD_USER_INPUT', field } }]);
+}
+
+/** The file name of a download: what it holds and which window, e.g. `api-calls_20260301T0000Z_20260302T0000Z.csv`. */
+export function exportFileName(window: { from: string; to: string }, format: ExportFormat): string {
+  return `api-calls_${fileStamp(new Date(window.from))}_${fileStamp(new Date(window.to))}.${format}`;
+}
+
+/** Reads format and filter from the query string (GET) or the JSON body (POST). */
+function exportRequest(req: express.Request): { format: ExportFormat; filter: unknown } {
+  const source: Record<string, unknown> = req.method === 'POST' ? ((req.body ?? {}) as Record<string, unknown>) : (req.query as Record<string, unknown>);
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) throw badInput('the body must be a JSON object', 'body');
+  const format = source.format ?? 'csv';
+  if (format !== 'csv' && format !== 'ndjson') throw badInput('format: must be "csv" or "ndjson"', 'format');
+  let filter: unknown = source.filter ?? null;
+  if (req.method !== 'POST' && filter !== null) {
+    if (typeof filter !== 'string') throw badInput('filter: give it once, as URL-encoded JSON', 'filter');
+    try {
+      filter = JSON.parse(filter) as unknown;
+    } catch {
+      throw badInput('filter: not valid JSON', 'filter');
+    }
+  }
+  if (filter !== null && (typeof filter !== 'object' || Array.isArray(filter))) throw badInput('filter: must be a JSON object (an ApiCallFilter)', 'filter');
+  return { format, filter };
+}
+
+/** Waits until the response can take more, or the client has gone. */
+function drained(res: express.Response, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.on('drain', done);
+    signal.addEventListener('abort', done);
+  });
+}
+
+export function exportRoutes(deps: ExportDeps): express.Router {
+  const document: DocumentNode = parse(EXPORT_PAGE_QUERY);
+  const router = express.Router();
+
+  /** One page through the schema; errors formatted as GraphQL formats them, with a status. */
+  async function page(req: express.Request, requestId: string, signal: AbortSignal, filter: unknown, after: string | null): Promise<Page> {
+    let result: ExecutionResult;
+    try {
+      const contextValue = await deps.context(req, requestId, signal);
+      result = await execute({ schema: deps.schema, document, contextValue, variableValues: { filter, first: deps.maxPageSize, after } });
+    } catch (err) {
+      if (!(err instanceof GraphQLError)) throw err;
+      result = { errors: [err] };
+    }
+    if (result.errors?.length) {
+      // Without data, the variables did not fit ApiCallFilter: the caller's input, as GraphQL says too.
+      const request = result.data === undefined;
+      const errors = result.errors.map((e) =>
+        request && !e.path && !e.extensions?.code ? { message: e.message, extensions: { code: 'BAD_USER_INPUT' } } : deps.formatError(e.toJSON(), e),
+      );
+      for (const e of result.errors) if (!e.extensions?.code && e.path) deps.logger.error({ requestId, err: e.originalError ?? e }, 'export page failed');
+      const code = String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+      throw new ExportFailure(STATUS[code] ?? 500, errors);
+    }
+    return (result.data as { apiCalls: Page }).apiCalls;
+  }
+
+  const handler: express.RequestHandler = async (req, res) => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    let started = false;
+    try {
+      const { format, filter } = exportRequest(req);
+      // The first page is read before anything is sent, so a refusal is a plain 4xx JSON answer.
+      let current = await page(req, requestId, abort.signal, filter, null);
+      res.status(200);
+      res.setHeader('content-type', CONTENT_TYPES[format]);
+      res.setHeader('content-disposition', `attachment; filename="${exportFileName(current.window, format)}"`);
+      res.setHeader('cache-control', 'no-store');
+      started = true;
+      if (format === 'csv') res.write(stringify([CSV_COLUMNS.map((c) => c.header)]));
+      for (;;) {
+        const nodes = current.edges.map((e) => e.node);
+        const text = format === 'csv' ? stringify(nodes.map(csvRow)) : nodes.map((n) => `${JSON.stringify(n)}\n`).join('');
+        if (text && !res.write(text)) await drained(res, abort.signal);
+        if (abort.signal.aborted || !current.pageInfo.hasNextPage || !current.pageInfo.endCursor) break;
+        current = await page(req, requestId, abort.signal, filter, current.pageInfo.endCursor);
+      }
+      if (!abort.signal.aborted) res.end();
+    } catch (err) {
+      const failure = err instanceof ExportFailure ? err : new ExportFailure(500, [{ message: 'Internal error. Quote the request id when reporting it.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      if (!(err instanceof ExportFailure)) deps.logger.error({ requestId, err }, 'export failed');
+      if (abort.signal.aborted) return;
+      // Mid-stream, the status is gone: cut the connection so the download is visibly incomplete.
+      if (started) res.destroy(failure);
+      else res.status(failure.status).json({ errors: failure.errors, extensions: { requestId } });
+    }
+  };
+
+  router.get('/api-calls', handler);
+  router.post('/api-calls', express.json({ limit: '256kb' }), handler);
+  return router;
+}

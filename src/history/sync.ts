@@ -1,0 +1,207 @@
+/**
+ * Event history sync: reads CloudTrail's LookupEvents for each configured region and event source
+ * (one EventSource lookup attribute per call: the API takes exactly one) and writes the records
+ * into the trail folder in the S3 delivery layout (see slot-files.ts), so every engine, the
+ * columnar store and the cache read them like a delivered trail.
+ *
+ * Each region and source walks [from, now) newest first, 50 events a page. After each page, the
+ * slots wholly newer than the page's oldest event are complete and are written, and the state
+ * records that [doneDownTo, to) is on disk; an interrupted walk resumes below doneDownTo and
+ * repeats at most one slot. A finished walk moves `syncedTo`; the next run starts there minus an
+ * overlap (Event history can show an event minutes late). Records met again are merged by eventID.
+ */
+import { CloudTrailClient, LookupEventsCommand, LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
+import { SLOT_MS, SlotRecord, mergeSlot, recordKey, slotStart } from './slot-files';
+import { StateStore, SyncState, isPending } from './state';
+
+const PAGE_SIZE = 50;
+const DAY_MS = 86_400_000;
+/** How far above a resumed walk's `doneDownTo` it asks again (records met twice merge). */
+const RESUME_OVERLAP_MS = 60_000;
+
+export interface SyncOptions {
+  readonly trailDir: string;
+  readonly regions: readonly string[];
+  /** Event sources to read, one walk each; `[]` reads every source (no lookup attribute). */
+  readonly eventSources: readonly string[];
+  /** How far back a first sync reaches (at most 90: what Event history keeps). */
+  readonly days: number;
+  readonly overlapMinutes: number;
+  /** The (rate-limited) client of a region. */
+  readonly client: (region: string) => CloudTrailClient;
+  readonly now?: () => Date;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: SyncProgress) => void;
+}
+
+export interface SyncProgress {
+  readonly region: string;
+  readonly source: string;
+  readonly pages: number;
+  readonly events: number;
+  readonly elapsedMs: number;
+  /** Share of the walk's time span covered so far, 0..1. */
+  readonly covered: number;
+}
+
+/** What one region and source did in a run. */
+export interface SyncResult {
+  readonly region: string;
+  readonly source: string;
+  /** The account the records belong to; null when none was seen yet. */
+  readonly account: string | null;
+  readonly pages: number;
+  /** Events LookupEvents returned. */
+  readonly events: number;
+  /** Records new to the folder (the rest were there already). */
+  readonly written: number;
+  /** Events left out: no CloudTrailEvent text, unreadable JSON, or no account to file them under. */
+  readonly skipped: number;
+  readonly from: string;
+  readonly to: string;
+}
+
+export async function syncEventHistory(options: SyncOptions): Promise<SyncResult[]> {
+  const results: SyncResult[] = [];
+  const sources = options.eventSources.length ? options.eventSources : ['*'];
+  for (const region of options.regions) {
+    for (const source of sources) results.push(await syncOne(options, region, source));
+  }
+  return results;
+}
+
+interface Tally {
+  account: string;
+  pages: number;
+  events: number;
+  written: number;
+  skipped: number;
+}
+
+async function syncOne(options: SyncOptions, region: string, source: string): Promise<SyncResult> {
+  const store = new StateStore(options.trailDir);
+  const loaded = store.load(region, source);
+  const state: SyncState = loaded.state;
+  const tally: Tally = { account: loaded.account, pages: 0, events: 0, written: 0, skipped: 0 };
+  const now = (options.now ?? (() => new Date()))();
+  const earliest = now.getTime() - options.days * DAY_MS;
+  let stateAccount = loaded.account;
+  const save = () => {
+    store.save(tally.account, region, source, state, stateAccount);
+    stateAccount = tally.account;
+  };
+
+  const walk = async (from: number, endTime: number, to: number) => {
+    state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(endTime, to)) };
+    save();
+    await walkPages(options, region, source, from, endTime, tally, (doneDownTo) => {
+      state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(doneDownTo, Date.parse(state.walk!.doneDownTo))) };
+      save();
+    });
+    state.syncedTo = iso(to);
+    state.walk = null;
+    save();
+  };
+
+  const started = state.walk ? Math.max(earliest, Date.parse(state.walk.from)) : undefined;
+  if (state.walk && started !== undefined && started < Date.parse(state.walk.doneDownTo)) {
+    const { doneDownTo, to } = state.walk;
+    await walk(started, Math.min(Date.parse(to), Date.parse(doneDownTo) + RESUME_OVERLAP_MS), Date.parse(to));
+  }
+  const from = state.syncedTo ? Math.max(earliest, Date.parse(state.syncedTo) - options.overlapMinutes * 60_000) : earliest;
+  await walk(from, now.getTime(), now.getTime());
+  return {
+    region,
+    source,
+    account: isPending(tally.account) ? null : tally.account,
+    pages: tally.pages,
+    events: tally.events,
+    written: tally.written,
+    skipped: tally.skipped,
+    from: started !== undefined ? iso(Math.min(started, from)) : iso(from),
+    to: now.toISOString(),
+  };
+}
+
+/** Pages one walk newest first, writing complete slots as it goes; `progress(doneDownTo)` after each page. */
+async function walkPages(
+  options: SyncOptions,
+  region: string,
+  source: string,
+  from: number,
+  endTime: number,
+  tally: Tally,
+  progress: (doneDownTo: number) => void,
+): Promise<void> {
+  const client = options.client(region);
+  const buffer = new Map<string, { start: number; records: SlotRecord[] }>();
+  const flush = (newerThan: number) => {
+    for (const [key, slot] of buffer) {
+      if (slot.start <= newerThan) continue;
+      tally.written += mergeSlot(options.trailDir, region, slot.records);
+      buffer.delete(key);
+    }
+  };
+  const began = Date.now();
+  let token: string | undefined;
+  let oldest = endTime;
+  do {
+    const input: LookupEventsCommandInput = {
+      StartTime: new Date(from),
+      EndTime: new Date(endTime),
+      MaxResults: PAGE_SIZE,
+      ...(source === '*' ? {} : { LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: source }] }),
+      ...(token ? { NextToken: token } : {}),
+    };
+    const out = await client.send(new LookupEventsCommand(input), { abortSignal: options.signal });
+    tally.pages += 1;
+    for (const event of out.Events ?? []) {
+      tally.events += 1;
+      const record = placed(event.CloudTrailEvent, event.EventTime);
+      if (!record) {
+        tally.skipped += 1;
+        continue;
+      }
+      if (isPending(tally.account)) tally.account = record.account;
+      const start = slotStart(record.time);
+      const key = `${record.account}|${start}`;
+      const slot = buffer.get(key) ?? { start, records: [] };
+      slot.records.push(record);
+      buffer.set(key, slot);
+      oldest = Math.min(oldest, record.time.getTime());
+    }
+    // Newest first: slots wholly newer than the oldest event seen get nothing more from this walk.
+    const boundary = slotStart(new Date(oldest));
+    flush(boundary);
+    progress(Math.min(endTime, boundary + SLOT_MS));
+    options.onProgress?.({
+      region,
+      source,
+      pages: tally.pages,
+      events: tally.events,
+      elapsedMs: Date.now() - began,
+      covered: endTime > from ? Math.min(1, (endTime - oldest) / (endTime - from)) : 1,
+    });
+    token = out.NextToken;
+  } while (token);
+  flush(-Infinity);
+  progress(from);
+}
+
+/** The record of an event, placed by account and time; null when it cannot be filed. */
+function placed(text: string | undefined, eventTime: Date | undefined): SlotRecord | null {
+  if (!text) return null;
+  let record: { eventID?: unknown; eventTime?: unknown; recipientAccountId?: unknown; userIdentity?: { accountId?: unknown } };
+  try {
+    record = JSON.parse(text) as typeof record;
+  } catch {
+    return null;
+  }
+  if (typeof record !== 'object' || record === null) return null;
+  const account = [record.recipientAccountId, record.userIdentity?.accountId].find((a): a is string => typeof a === 'string' && /^\d{12}$/.test(a));
+  const time = typeof record.eventTime === 'string' ? new Date(record.eventTime) : eventTime;
+  if (!account || !time || Number.isNaN(time.getTime())) return null;
+  return { eventId: recordKey(text, record), account, time, text };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,0 +1,279 @@
+/**
+ * Downloads over HTTP on a generated sample trail: every call of a filter, newest first, in CSV and
+ * NDJSON, the same as walking `apiCalls`; the same refusals, scope and payload withholding as
+ * GraphQL; formula injection neutralised; engine work stops when the client goes away.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { hashKey } from '../src/auth/authenticate';
+import { CSV_COLUMNS, EXPORT_PAGE_QUERY, csvRow, neutraliseFormula } from '../src/export/columns';
+import { IOT_SOURCES, RawRecord, byTimeDesc, dedupe, inWindow, readRecords } from './support/records';
+import { TEST_KEY, TEST_KEYS } from './support/server';
+import { SAMPLE_END } from './support/trails';
+import { useSampleServer } from './support/sample-server';
+
+const FROM = new Date(SAMPLE_END.getTime() - 20 * 3_600_000);
+const W = { from: FROM.toISOString(), to: SAMPLE_END.toISOString() };
+const A = '111122223333';
+const KEY_A = 'export-key-for-account-a-0123456789';
+const KEY_NONE = 'export-key-with-no-scope-0123456789';
+const keys = [...TEST_KEYS, { id: 'a', sha256: hashKey(KEY_A), accounts: [A], regions: [], payloads: false, admin: false }];
+
+const FORMULA_ID = 'aaaaaaaa-0000-4000-8000-f0f0f0f0f0f0';
+/** A record whose text fields a spreadsheet would run as formulas. */
+const FORMULA_RECORD = {
+  eventVersion: '1.08',
+  userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: 'arn:aws:iam::111122223333:user/@admin', accountId: A, accessKeyId: 'AKIAEXAMPLE', userName: '@admin' },
+  eventTime: new Date(SAMPLE_END.getTime() - 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  eventSource: 'iotevents.amazonaws.com',
+  eventName: 'DeleteDetectorModel',
+  awsRegion: 'us-east-1',
+  sourceIPAddress: '203.0.113.9',
+  userAgent: '=HYPERLINK("http://203.0.113.9/x","click")',
+  errorCode: '+ValidationException',
+  errorMessage: '-1+2',
+  requestParameters: { detectorModelName: 'model' },
+  responseElements: null,
+  requestID: '\tcafe',
+  eventID: FORMULA_ID,
+  readOnly: false,
+  eventType: 'AwsApiCall',
+  managementEvent: true,
+  recipientAccountId: A,
+  eventCategory: 'Management',
+};
+
+const sample = useSampleServer(
+  1,
+  { iotEventsPerDay: 120, otherEventsPerIotEvent: 1, deliveryMinutes: 30 },
+  {
+    env: { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25', CORS_ORIGINS: 'https://portal.example.com' },
+    prepare: (dir) => {
+      const folder = path.join(dir, 'AWSLogs', A, 'CloudTrail', 'us-east-1', '2026', '03', '15');
+      fs.mkdirSync(folder, { recursive: true });
+      fs.writeFileSync(path.join(folder, `${A}_CloudTrail_us-east-1_20260315T1105Z_FormulaInjection1.json.gz`), gzipSync(JSON.stringify({ Records: [FORMULA_RECORD] })));
+    },
+  },
+);
+
+let all: RawRecord[];
+/** The whole window downloaded once in each format with the full-scope key (several tests read them). */
+const full = {} as { csv: Response; csvText: string; ndjson: Response; ndjsonText: string };
+beforeAll(async () => {
+  all = dedupe(readRecords(sample.dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, FROM, SAMPLE_END)).sort(byTimeDesc);
+  expect(all.length).toBeGreaterThan(75);
+  full.csv = await fetch(exportUrl('csv', W), { headers: auth() });
+  full.csvText = await full.csv.text();
+  full.ndjson = await fetch(exportUrl('ndjson', W), { headers: auth() });
+  full.ndjsonText = await full.ndjson.text();
+});
+
+const base = () => sample.server.url.replace(/\/graphql$/, '');
+const auth = (key = TEST_KEY) => ({ authorization: `Bearer ${key}` });
+
+function exportUrl(format: string, filter: unknown): string {
+  return `${base()}/export/api-calls?format=${format}&filter=${encodeURIComponent(JSON.stringify(filter))}`;
+}
+
+/** RFC 4180 rows (quoted cells may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (ch !== '\r') cell += ch;
+  }
+  return rows;
+}
+
+function ndjson(text: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+describe('every call of a filter, newest first', () => {
+  test('CSV: header, one row per call in the service order, a file name with the window', async () => {
+    const res = full.csv;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="api-calls_20260314T1600Z_20260315T1200Z.csv"');
+    const rows = parseCsv(full.csvText);
+    expect(rows[0]).toEqual(CSV_COLUMNS.map((c) => c.header));
+    const id = rows[0].indexOf('eventId');
+    expect(rows.slice(1).map((r) => r[id])).toEqual(all.map((r) => r.eventID));
+  });
+
+  test('NDJSON: the GraphQL nodes, line for line, across pages', async () => {
+    const res = full.ndjson;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="api-calls_.*\.ndjson"$/);
+    const lines = ndjson(full.ndjsonText);
+    expect(lines.map((l) => l.eventId)).toEqual(all.map((r) => r.eventID));
+    const gql = await sample.server.gql(EXPORT_PAGE_QUERY, { filter: W, first: 25 });
+    expect(gql.errors).toBeUndefined();
+    expect(lines.slice(0, 25)).toEqual(gql.data.apiCalls.edges.map((e: { node: unknown }) => e.node));
+  });
+
+  test('POST with a JSON body answers the same as GET', async () => {
+    const filter = { ...W, actions: ['DescribeDetectorModel', 'ListDetectorModels'] };
+    const get = await (await fetch(exportUrl('ndjson', filter), { headers: auth() })).text();
+    const post = await fetch(`${base()}/export/api-calls`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ format: 'ndjson', filter }) });
+    expect(post.status).toBe(200);
+    const body = await post.text();
+    expect(body).toBe(get);
+    expect(ndjson(body).map((l) => l.eventId)).toEqual(all.filter((r) => filter.actions.includes(r.eventName)).map((r) => r.eventID));
+  });
+
+  test('the downloadUrl of a connection downloads that connection, window pinned', async () => {
+    const filter = { ...W, errorsOnly: true };
+    const gql = await sample.server.gql('query($f: ApiCallFilter) { apiCalls(filter: $f) { downloadUrl(format: NDJSON) caller: edges { node { eventId } } } }', { f: filter });
+    const url: string = gql.data.apiCalls.downloadUrl;
+    expect(url).toMatch(/^\/export\/api-calls\?format=ndjson&filter=/);
+    const lines = ndjson(await (await fetch(`${base()}${url}`, { headers: auth() })).text());
+    expect(lines.map((l) => l.eventId)).toEqual(all.filter((r) => r.errorCode).map((r) => r.eventID));
+  });
+
+  test('nested connections offer no download link', async () => {
+    const gql = await sample.server.gql('query($f: CallerFilter) { callers(filter: $f, first: 1) { nodes { calls(first: 1) { downloadUrl } } } }', { f: W });
+    if (gql.errors) expect(gql.errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    else expect(gql.data.callers.nodes[0].calls.downloadUrl).toBeNull();
+  });
+});
+
+describe('same refusals as GraphQL, before any engine query', () => {
+  const cases: [string, string, string][] = [
+    ['invalid JSON', `${'format=csv&filter='}${encodeURIComponent('{from:')}`, 'BAD_USER_INPUT'],
+    ['unknown format', `format=xlsx&filter=${encodeURIComponent(JSON.stringify(W))}`, 'BAD_USER_INPUT'],
+    ['unknown filter field', `format=csv&filter=${encodeURIComponent(JSON.stringify({ ...W, nope: 1 }))}`, 'BAD_USER_INPUT'],
+    ['bad enum value', `format=csv&filter=${encodeURIComponent(JSON.stringify({ ...W, identityTypes: ['ADMIN'] }))}`, 'BAD_USER_INPUT'],
+    ['window too long', `format=csv&filter=${encodeURIComponent(JSON.stringify({ from: '2025-01-01T00:00:00Z', to: W.to }))}`, 'BAD_USER_INPUT'],
+    ['bad CIDR', `format=csv&filter=${encodeURIComponent(JSON.stringify({ ...W, sourceCidrs: ['10.0.0.0/99'] }))}`, 'BAD_USER_INPUT'],
+    ['filter not an object', `format=csv&filter=${encodeURIComponent('[1]')}`, 'BAD_USER_INPUT'],
+  ];
+  test.each(cases)('%s', async (_name, query, code) => {
+    sample.server.engine.reset();
+    const res = await fetch(`${base()}/export/api-calls?${query}`, { headers: auth() });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0].extensions.code).toBe(code);
+    expect(sample.server.engine.executed).toHaveLength(0);
+  });
+
+  test('no credentials: 401; an unknown key: 401', async () => {
+    sample.server.engine.reset();
+    for (const headers of [{}, auth(KEY_NONE)]) {
+      const res = await fetch(exportUrl('csv', W), { headers });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+    expect(sample.server.engine.executed).toHaveLength(0);
+  });
+
+  test('an account outside the key\'s scope: 403', async () => {
+    const res = await fetch(exportUrl('csv', { ...W, accounts: ['444455556666'] }), { headers: auth(KEY_A) });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('browsers', () => {
+  test('CORS as for /graphql: the allowed portal may read the file name; others get no grant', async () => {
+    const pre = (origin: string) =>
+      fetch(`${base()}/export/api-calls`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    expect((await pre('https://portal.example.com')).headers.get('access-control-allow-origin')).toBe('https://portal.example.com');
+    expect((await pre('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
+    const res = await fetch(exportUrl('csv', { ...W, actions: ['NoSuchAction'] }), { headers: { ...auth(), origin: 'https://portal.example.com' } });
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/content-disposition/);
+  });
+});
+
+describe('scope and payloads', () => {
+  test('a key for one account downloads that account only, payloads withheld', async () => {
+    const lines = ndjson(await (await fetch(exportUrl('ndjson', W), { headers: auth(KEY_A) })).text());
+    expect(lines.map((l) => l.eventId)).toEqual(all.filter((r) => r.recipientAccountId === A).map((r) => r.eventID));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.requestParameters === null && l.responseElements === null)).toBe(true);
+    expect(ndjson(full.ndjsonText).some((l) => l.requestParameters !== null)).toBe(true);
+  });
+});
+
+describe('formula injection', () => {
+  test('cells a spreadsheet would run start with a quote; the rest is untouched', async () => {
+    const rows = parseCsv(full.csvText);
+    const header = rows[0];
+    const row = rows.find((r) => r[header.indexOf('eventId')] === FORMULA_ID)!;
+    const cell = (name: string) => row[header.indexOf(name)];
+    expect(cell('userAgent')).toBe(`'${FORMULA_RECORD.userAgent}`);
+    expect(cell('errorCode')).toBe("'+ValidationException");
+    expect(cell('errorMessage')).toBe("'-1+2");
+    expect(cell('callerUserName')).toBe("'@admin");
+    expect(cell('requestId')).toBe("'\tcafe");
+    expect(cell('callerArn')).toBe(FORMULA_RECORD.userIdentity.arn);
+    expect(cell('action')).toBe('DeleteDetectorModel');
+  });
+
+  test.each(['=1+1', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1'])('%j is neutralised', (value) => {
+    expect(neutraliseFormula(value)).toBe(`'${value}`);
+    expect(csvRow({ userAgent: value }).find((c) => c.endsWith(value))).toBe(`'${value}`);
+  });
+
+  test('property: no cell starts a formula, and a neutralised cell is the value behind one quote', () => {
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        const out = neutraliseFormula(s);
+        expect(/^[=+\-@\t\r]/.test(out)).toBe(false);
+        expect(out === s || out === `'${s}`).toBe(true);
+      }),
+    );
+  });
+
+  test('null is an empty cell, never the text "null"', () => {
+    const cells = csvRow({ eventId: 'x', errorCode: null });
+    expect(cells[CSV_COLUMNS.findIndex((c) => c.header === 'errorCode')]).toBe('');
+    expect(cells).not.toContain('null');
+  });
+});
+
+describe('a client that goes away', () => {
+  test('stops the walk: fewer pages read than the whole download needs', async () => {
+    const pages = Math.ceil(all.length / 25);
+    expect(pages).toBeGreaterThan(3);
+    sample.server.engine.reset();
+    let running = 0;
+    const engine = sample.server.engine;
+    const execute = engine.execute.bind(engine);
+    jest.spyOn(engine, 'execute').mockImplementation(async (...args) => {
+      running += 1;
+      try {
+        return await execute(...args);
+      } finally {
+        running -= 1;
+      }
+    });
+    const abort = new AbortController();
+    const res = await fetch(exportUrl('ndjson', W), { headers: auth(), signal: abort.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    abort.abort();
+    await reader.read().catch(() => undefined);
+    for (let i = 0; i < 200 && sample.server.app.ops.drainer.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(sample.server.app.ops.drainer.inFlight).toBe(0);
+    // The response closes before the handler notices: wait until no engine query has been running
+    // for a while (the walk starts its next page within milliseconds of the previous one).
+    for (let i = 0, idle = 0; i < 600 && idle < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      idle = running === 0 ? idle + 1 : 0;
+    }
+    expect(running).toBe(0);
+    expect(sample.server.engine.executed.length).toBeLessThan(pages);
+  });
+});

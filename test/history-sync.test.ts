@@ -1,0 +1,273 @@
+/**
+ * Event history sync against a stand-in LookupEvents (aws-sdk-client-mock, and a fake HTTP
+ * handler where the SDK's own retry strategy must run): paging, one lookup attribute per call,
+ * incremental runs, an interrupted run resumed, throttling, the rate limit on a fake clock, and the
+ * same GraphQL answers from a synced folder as from the delivered trail.
+ */
+import * as fs from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EventHistoryConfig, loadConfig } from '../src/config';
+import { EXPORT_PAGE_QUERY } from '../src/export/columns';
+import { runSync } from '../src/history/run';
+import { syncEventHistory } from '../src/history/sync';
+import { STATE_FOLDER } from '../src/history/state';
+import { parseDeliveryKey } from '../src/trail/layout';
+import { FakeEventHistory, eventOf } from './support/event-history';
+import { IOT_SOURCES, RawRecord, listRecordFiles, readRecords } from './support/records';
+import { TEST_KEYS, startServer } from './support/server';
+import { SAMPLE_END, sampleTrail, tempDir } from './support/trails';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const NOW = new Date('2026-03-15T12:00:00Z');
+const HOUR = 3_600_000;
+
+function record(i: number, time: Date, source = 'iotevents.amazonaws.com'): RawRecord {
+  return {
+    eventVersion: '1.09',
+    userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/ops`, accountId: ACCOUNT, accessKeyId: 'AKIAEXAMPLE', userName: 'ops' },
+    eventTime: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource: source,
+    eventName: 'DescribeDetectorModel',
+    awsRegion: REGION,
+    sourceIPAddress: '198.51.100.7',
+    userAgent: 'aws-cli/2.15',
+    requestParameters: { detectorModelName: `model-${i}` },
+    responseElements: null,
+    requestID: `req-${i}`,
+    eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    readOnly: true,
+    resources: [{ ARN: `arn:aws:iotevents:${REGION}:${ACCOUNT}:detectorModel/model-${i}`, accountId: ACCOUNT, type: 'AWS::IoTEvents::DetectorModel' }],
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: ACCOUNT,
+    eventCategory: 'Management',
+  };
+}
+
+/** `n` records spread over the hours before `end`, alternating between the two IoT Events sources. */
+function records(n: number, end: Date, first = 0, spanMs = 20 * HOUR): RawRecord[] {
+  return Array.from({ length: n }, (_, k) => record(first + k, new Date(end.getTime() - 1000 - Math.floor((k * spanMs) / n)), IOT_SOURCES[k % 2]));
+}
+
+/** Every record in the folder, with the file it is in. */
+function onDisk(dir: string) {
+  return readRecords(dir);
+}
+
+function expectEachOnce(dir: string, expected: RawRecord[]) {
+  const found = onDisk(dir);
+  expect(found.map((f) => f.record.eventID).sort()).toEqual(expected.map((r) => r.eventID).sort());
+  for (const { file, record: r } of found) {
+    const key = parseDeliveryKey(file.slice(dir.length + 1));
+    expect(key).toMatchObject({ account: r.recipientAccountId, region: REGION });
+    expect(key!.deliveryTime!.getTime()).toBeGreaterThan(Date.parse(r.eventTime));
+  }
+}
+
+const SOURCES = IOT_SOURCES;
+
+function mocked(history: FakeEventHistory) {
+  const client = new CloudTrailClient({ region: REGION });
+  const mock = mockClient(client);
+  mock.on(LookupEventsCommand).callsFake((input) => history.answer(input));
+  return { client, mock };
+}
+
+function options(dir: string, client: CloudTrailClient, now = NOW) {
+  return { trailDir: dir, regions: [REGION], eventSources: SOURCES, days: 90, overlapMinutes: 30, client: () => client, now: () => now };
+}
+
+describe('paging and files', () => {
+  test('many pages, one EventSource attribute per call, each record written once, text untouched', async () => {
+    const dir = tempDir();
+    const all = records(620, NOW);
+    const history = new FakeEventHistory(all.map(eventOf));
+    const { client } = mocked(history);
+    const [a, b] = await syncEventHistory(options(dir, client));
+    expect(a.pages + b.pages).toBe(history.calls.length);
+    expect(history.calls.length).toBe(Math.ceil(310 / 50) * 2);
+    for (const call of history.calls) {
+      expect(call.MaxResults).toBe(50);
+      expect(call.LookupAttributes).toHaveLength(1);
+      expect(call.LookupAttributes![0].AttributeKey).toBe('EventSource');
+    }
+    expect(a.written + b.written).toBe(620);
+    expect(a.account).toBe(ACCOUNT);
+    expectEachOnce(dir, all);
+    const texts = new Set(all.map((r) => JSON.stringify(r)));
+    const lines = listRecordFiles(dir).flatMap((f) => gunzipSync(fs.readFileSync(f)).toString('utf8').split('\n'));
+    expect(lines.filter((l: string) => l.startsWith('{"eventVersion"')).every((l: string) => texts.has(l.replace(/,$/, '')))).toBe(true);
+    expect(fs.existsSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`)).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a second run asks from the last synced time minus the overlap and writes only the new events', async () => {
+    const dir = tempDir();
+    const old = records(120, NOW);
+    const history = new FakeEventHistory(old.map(eventOf));
+    const { client } = mocked(history);
+    await syncEventHistory(options(dir, client));
+    const later = new Date(NOW.getTime() + 2 * HOUR);
+    const fresh = records(80, later, 1000, HOUR);
+    // An event that showed up late: its time is before the first run's end, within the overlap.
+    const late = record(5000, new Date(NOW.getTime() - 10 * 60_000));
+    history.add([...fresh, late].map(eventOf));
+    history.calls.length = 0;
+    const results = await syncEventHistory(options(dir, client, later));
+    expect(results.reduce((s, r) => s + r.written, 0)).toBe(81);
+    for (const call of history.calls) expect(call.StartTime!.getTime()).toBe(NOW.getTime() - 30 * 60_000);
+    expectEachOnce(dir, [...old, ...fresh, late]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('records without an account to file them under are left out and counted', async () => {
+    const dir = tempDir();
+    const r = record(1, new Date(NOW.getTime() - HOUR));
+    delete r.recipientAccountId;
+    delete r.userIdentity.accountId;
+    const history = new FakeEventHistory([eventOf(r), { ...eventOf(record(2, new Date(NOW.getTime() - HOUR))), CloudTrailEvent: undefined }]);
+    const { client } = mocked(history);
+    const results = await syncEventHistory({ ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] });
+    expect(results[0]).toMatchObject({ events: 2, written: 0, skipped: 2, account: null });
+    expect(listRecordFiles(dir)).toHaveLength(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('an interrupted run', () => {
+  test('keeps what it wrote and the next run continues below it, repeating at most a slot', async () => {
+    const dir = tempDir();
+    const all = records(400, NOW).map((r) => ({ ...r, eventSource: 'iotevents.amazonaws.com' }));
+    const history = new FakeEventHistory(all.map(eventOf));
+    const client = new CloudTrailClient({ region: REGION });
+    const mock = mockClient(client);
+    let n = 0;
+    mock.on(LookupEventsCommand).callsFake((input) => {
+      n += 1;
+      if (n === 4) throw Object.assign(new Error('connection reset'), { name: 'NetworkingError' });
+      return history.answer(input);
+    });
+    const opts = { ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] };
+    await expect(syncEventHistory(opts)).rejects.toThrow('connection reset');
+    const kept = onDisk(dir).length;
+    expect(kept).toBeGreaterThan(100);
+    expect(kept).toBeLessThan(150);
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    expect(state.syncedTo).toBeNull();
+    expect(Date.parse(state.walk.doneDownTo)).toBeLessThan(NOW.getTime());
+    history.calls.length = 0;
+    const [result] = await syncEventHistory(opts);
+    // The resumed walk asks only below what was kept (plus a minute), then the new window.
+    expect(history.calls[0].EndTime!.getTime()).toBe(Date.parse(state.walk.doneDownTo) + 60_000);
+    const repeated = result.events - (400 - kept);
+    expect(repeated).toBeLessThan(50);
+    expect(result.written).toBe(400 - kept);
+    expectEachOnce(dir, all);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+const SETTINGS: EventHistoryConfig = { regions: [REGION], intervalMinutes: 0, days: 90, overlapMinutes: 30, requestsPerSecond: 2, maxAttempts: 4 };
+const WIRE = { credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } };
+
+describe('through the SDK stack', () => {
+  test('a ThrottlingException is retried by the SDK retry strategy, and the page is kept', async () => {
+    const dir = tempDir();
+    const all = records(60, new Date());
+    const history = new FakeEventHistory(all.map(eventOf));
+    let requests = 0;
+    const handler = history.handler((k) => k === 1 || k === 2, () => (requests += 1));
+    const results = await runSync({ trailDir: dir, eventSources: ['iotevents.amazonaws.com'], settings: SETTINGS, clientExtra: { ...WIRE, requestHandler: handler } });
+    expect(requests).toBe(3);
+    expect(results[0]).toMatchObject({ pages: 1, events: 30, written: 30 });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('throttled beyond maxAttempts: the run fails after exactly maxAttempts requests', async () => {
+    const dir = tempDir();
+    const history = new FakeEventHistory(records(10, new Date()).map(eventOf));
+    let requests = 0;
+    const handler = history.handler(() => true, () => (requests += 1));
+    await expect(runSync({ trailDir: dir, eventSources: ['iotevents.amazonaws.com'], settings: { ...SETTINGS, maxAttempts: 2 }, clientExtra: { ...WIRE, requestHandler: handler } })).rejects.toThrow(/Rate exceeded/);
+    expect(requests).toBe(2);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('fake clock: never more than 2 requests in any second per account and region', async () => {
+    jest.useFakeTimers({ now: NOW });
+    try {
+      const dir = tempDir();
+      const history = new FakeEventHistory([...records(500, NOW)].map(eventOf));
+      const at: number[] = [];
+      const handler = history.handler((k) => k === 3, () => at.push(Date.now()));
+      let done = false;
+      const run = runSync({ trailDir: dir, eventSources: SOURCES, settings: SETTINGS, clientExtra: { ...WIRE, requestHandler: handler } }).finally(() => (done = true));
+      for (let i = 0; i < 2000 && !done; i++) await jest.advanceTimersByTimeAsync(50);
+      await run;
+      expect(at.length).toBe(10 + 1);
+      for (let i = 2; i < at.length; i++) expect(at[i] - at[i - 2]).toBeGreaterThanOrEqual(1000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('a synced folder answers like the delivered trail', () => {
+  test('same apiCalls pages, actions and callers', async () => {
+    const trail = await sampleTrail(1, { iotEventsPerDay: 120, otherEventsPerIotEvent: 1 });
+    const synced = tempDir();
+    try {
+      const seen = new Set<string>();
+      const iot = readRecords(trail)
+        .map((f) => f.record)
+        .filter((r) => IOT_SOURCES.includes(r.eventSource) && r.eventID && !seen.has(r.eventID) && seen.add(r.eventID));
+      // Event history is regional: each region's client answers that region's events.
+      const regions = [...new Set(iot.map((r) => r.awsRegion as string))];
+      const clients = new Map(
+        regions.map((region) => {
+          const history = new FakeEventHistory(iot.filter((r) => r.awsRegion === region).map(eventOf));
+          const client = new CloudTrailClient({ region });
+          mockClient(client).on(LookupEventsCommand).callsFake((input) => history.answer(input));
+          return [region, client] as const;
+        }),
+      );
+      await syncEventHistory({ trailDir: synced, regions, eventSources: SOURCES, days: 90, overlapMinutes: 30, client: (r) => clients.get(r)!, now: () => SAMPLE_END });
+      const filter = { from: new Date(SAMPLE_END.getTime() - 30 * HOUR).toISOString(), to: SAMPLE_END.toISOString() };
+      const ask = async (dir: string) => {
+        const server = await startServer(dir, { MAX_PAGE_SIZE: '500' }, { now: () => SAMPLE_END });
+        try {
+          const page = await server.gql(EXPORT_PAGE_QUERY, { filter, first: 500 });
+          const summary = await server.gql('query($f: ApiCallFilter) { actions(filter: $f) { action calls errors } callers(filter: $f, first: 50) { nodes { key principal category } } }', { f: filter });
+          return { page: page.data, errors: [page.errors, summary.errors], summary: summary.data };
+        } finally {
+          await server.close();
+        }
+      };
+      const fromTrail = await ask(trail);
+      const fromSync = await ask(synced);
+      expect(fromTrail.errors).toEqual([undefined, undefined]);
+      expect(fromTrail.page.apiCalls.edges.length).toBeGreaterThan(50);
+      expect(fromTrail.page.apiCalls.pageInfo.hasNextPage).toBe(false);
+      expect(fromSync.page.apiCalls.edges.map((e: { node: unknown }) => e.node)).toEqual(fromTrail.page.apiCalls.edges.map((e: { node: unknown }) => e.node));
+      expect(fromSync.summary).toEqual(fromTrail.summary);
+    } finally {
+      fs.rmSync(trail, { recursive: true, force: true });
+      fs.rmSync(synced, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('configuration', () => {
+  test('regions are validated and need a trail folder to write into', () => {
+    expect(() => loadConfig({ EVENT_HISTORY_REGIONS: 'us-east-1', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_REGIONS: Event history is synced into TRAIL_DIR/);
+    expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REGIONS: 'us-east-1,not a region', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_REGIONS/);
+    expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_DAYS: '91', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_DAYS/);
+    expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REQUESTS_PER_SECOND: '3', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_REQUESTS_PER_SECOND/);
+    const config = loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REGIONS: 'us-east-1, eu-west-1,us-east-1', API_KEYS: JSON.stringify(TEST_KEYS) });
+    expect(config.eventHistory).toEqual({ regions: ['us-east-1', 'eu-west-1'], intervalMinutes: 15, days: 90, overlapMinutes: 30, requestsPerSecond: 2, maxAttempts: 8 });
+  });
+});
