@@ -12,7 +12,7 @@ import { TEST_KEYS, TestServer, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 
 const READER_KEY = 'reader-key-without-admin-0123456789';
-const KEYS = JSON.stringify([...TEST_KEYS, { id: 'reader', sha256: hashKey(READER_KEY), accounts: [], regions: [], payloads: false, admin: false }]);
+const KEYS = JSON.stringify([...TEST_KEYS, { id: 'reader', sha256: hashKey(READER_KEY), accounts: ['*'], regions: [], payloads: false, admin: false }]);
 const FROM = new Date(SAMPLE_END.getTime() - 24 * 3_600_000).toISOString();
 const TO = SAMPLE_END.toISOString();
 const DIALECT = athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true });

@@ -209,7 +209,9 @@ describe('DataLoader batching', () => {
   test('actions compute only the measures the selection asks for, with the same values', async () => {
     server.engine.reset();
     const narrow = await gql(`query($f: ApiCallFilter) { actions(filter: $f) { action eventSource calls errors } }`, { f: W });
-    const sql = server.engine.executed.map((q) => q.sql).join('\n');
+    // The grouped SELECT computes no other measure (the source below it reads the fields that make
+    // a synthetic eventId for deduplication, whatever the measures).
+    const sql = server.engine.executed.map((q) => q.sql.split('\nFROM (')[0]).join('\n');
     expect(sql).not.toMatch(/count\(DISTINCT|min\(|max\(|useridentity|sourceipaddress/);
     server.engine.reset();
     const wide = await gql(`query($f: ApiCallFilter) { actions(filter: $f) { action eventSource calls errors ... on ActionSummary { distinctCallers lastSeen } } }`, { f: W });

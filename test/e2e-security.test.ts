@@ -280,9 +280,9 @@ describe('limits', () => {
     await expectRefused(nested(`filter: { accounts: ["444455556666"] }`), {}, as(KEY_A), 'FORBIDDEN');
     await expectRefused(nested(`first: 100000`), {}, as(TEST_KEY), 'BAD_USER_INPUT');
     await expectRefused(nested(`filter: { actions: ["Not An Action"] }`), {}, as(TEST_KEY), 'BAD_USER_INPUT');
-    await expectRefused(`{ sourceIps(first: 2) { nodes { callers(first: 501) { calls } } } }`, {}, as(TEST_KEY), 'BAD_USER_INPUT');
+    await expectRefused(`{ sourceIps(first: 2) { nodes { callers(first: 501) { nodes { calls } } } } }`, {}, as(TEST_KEY), 'BAD_USER_INPUT');
     await expectRefused(
-      `query($f: ApiCallFilter) { callers(first: 2) { nodes { ...C } } } fragment C on Caller { sourceIps(filter: $f) { calls } }`,
+      `query($f: ApiCallFilter) { callers(first: 2) { nodes { ...C } } } fragment C on Caller { sourceIps(filter: $f) { nodes { calls } } }`,
       { f: { regions: ['us-east-1'] } },
       as(KEY_EU),
       'FORBIDDEN',

@@ -95,8 +95,8 @@ beforeAll(async () => {
   // Folder times in the past: listings are kept (see DayFolderFiles), as on a settled trail.
   for (const f of listRecordFiles(dir)) fs.utimesSync(path.dirname(f), new Date('2026-01-01'), new Date('2026-01-01'));
   const keys = [
-    { id: 'tests', sha256: hashKey(TEST_KEY), accounts: [], regions: [], payloads: true, admin: true },
-    { id: 'reader', sha256: hashKey(READER_KEY), accounts: [], regions: [], payloads: false, admin: false },
+    { id: 'tests', sha256: hashKey(TEST_KEY), accounts: ['*'], regions: [], payloads: true, admin: true },
+    { id: 'reader', sha256: hashKey(READER_KEY), accounts: ['*'], regions: [], payloads: false, admin: false },
   ];
   const config = loadConfig({ TRAIL_DIR: dir, LOG_LEVEL: 'silent', API_KEYS: JSON.stringify(keys) });
   cache = createCache(config, createLogger('silent'), { now: () => SAMPLE_END });

@@ -18,7 +18,7 @@ describe('windows, page sizes and scope', () => {
     expect(resolveWindow({ to: new Date('2026-01-01T12:00:00Z') }, RULES, NOW)).toEqual({ from: new Date('2025-12-31T12:00:00Z'), to: new Date('2026-01-01T12:00:00Z') });
     const exactly = new Date(NOW.getTime() - 31 * 24 * HOUR);
     expect(resolveWindow({ from: exactly, to: NOW }, RULES, NOW).from).toEqual(exactly);
-    expect(refusal(() => resolveWindow({ from: new Date(exactly.getTime() - 1), to: NOW }, RULES, NOW))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, message: 'filter: the window may span at most 31 days' });
+    expect(refusal(() => resolveWindow({ from: new Date(exactly.getTime() - 1), to: NOW }, RULES, NOW))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, message: 'filter.from: the window may span at most 31 days' });
     expect(refusal(() => resolveWindow({ from: NOW, to: NOW }, RULES, NOW)).message).toMatch(/must be before/);
     expect(refusal(() => resolveWindow({ from: NOW, to: from }, RULES, NOW)).message).toMatch(/must be before/);
     expect(resolveWindow({ from: new Date(NOW.getTime() - 1), to: NOW }, RULES, NOW).from.getTime()).toBe(NOW.getTime() - 1);
@@ -29,7 +29,8 @@ describe('windows, page sizes and scope', () => {
     expect(refusal(() => checkBound('to', new Date('1999-01-01T00:00:00Z'))).field).toBe('filter.to');
     expect(refusal(() => resolveWindow({ to: new Date('1999-01-01T00:00:00Z') }, RULES, NOW)).field).toBe('filter.to');
     expect(refusal(() => resolveWindow({ from: NOW, to: NOW }, RULES, NOW)).field).toBe('filter.from');
-    expect(refusal(() => resolveWindow({ from: new Date(NOW.getTime() - 40 * 24 * HOUR), to: NOW }, RULES, NOW)).field).toBe('filter.to');
+    expect(refusal(() => resolveWindow({ from: new Date(NOW.getTime() - 40 * 24 * HOUR), to: NOW }, RULES, NOW)).field).toBe('filter.from');
+    expect(refusal(() => resolveWindow({ to: new Date(NOW.getTime() - 40 * 24 * HOUR) }, { ...RULES, defaultHours: 24 * 40 }, NOW)).field).toBe('filter.to');
     expect(refusal(() => checkPageSize(0, 50, 500)).field).toBe('first');
     const scan = { from: NOW, to: NOW, eventSources: [], regions: [] as string[], accounts: [A, B, '000000000000'] };
     expect(refusal(() => applyScope(scan, { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' })).message).toBe(`filter.accounts: not permitted for this key: ${B}, 000000000000`);
@@ -115,7 +116,9 @@ describe('validateFilter', () => {
     expect(refusedField({ identityTypes: ['SUPERUSER'] })).toBe('filter.identityTypes: unknown identity type');
     expect(refusedField({ categories: ['ADMINS'] })).toBe('filter.categories: unknown caller category');
     expect(validateFilter({ identityTypes: ['ROOT', 'UNKNOWN'] as never, categories: ['AWS_SERVICE'] as never }, SOURCES).predicates).toHaveLength(2);
-    expect(refusedField({ resourceName: "model'--" })).toMatch(/^filter\.resourceName/);
+    expect(refusedField({ resourceName: 'model\u0001' })).toMatch(/^filter\.resourceName/);
+    expect(refusedField({ resourceName: 'x'.repeat(257) })).toMatch(/^filter\.resourceName/);
+    expect(validateFilter({ resourceName: "Pump (line 2) model'--" }, SOURCES).predicates).toHaveLength(1);
     expect(validateFilter({ resourceName: 'boiler-temp' }, SOURCES).predicates).toHaveLength(1);
     expect(refusedField({ userAgentContains: '' })).toBe('filter.userAgentContains: 1 to 256 characters');
     expect(refusedField({ userAgentContains: 'x'.repeat(257) })).toBe('filter.userAgentContains: 1 to 256 characters');

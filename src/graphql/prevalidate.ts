@@ -84,7 +84,8 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
   const bounds = filter ?? { from: isDate(args.from) ? args.from : null, to: isDate(args.to) ? args.to : null };
   const standalone = field.root && (args.after === undefined || args.after === null);
   if (standalone || (bounds.from && bounds.to)) {
-    resolveWindow(bounds, rules.window, now);
+    // Bounds given as the field's own arguments (apiCall's from/to) are named as such.
+    resolveWindow(bounds, rules.window, now, undefined, filter ? 'filter' : '');
   } else {
     checkBound('from', bounds.from);
     checkBound('to', bounds.to);

@@ -16,17 +16,17 @@ interface CallerData {
     accountId: string | null;
     invokedBy: string | null;
     stats: { calls: number; errors: number; distinctActions: number; distinctSourceIps: number; firstSeen: string | null; lastSeen: string | null; accessKeyIds: string[] };
-    sourceIps: { calls: number; errors: number; sourceIp: { address: string; kind: string } }[];
-    actions: { action: string; calls: number; errors: number }[];
+    sourceIps: { nodes: { calls: number; errors: number; sourceIp: { address: string; kind: string } | null }[] };
+    actions: { nodes: { action: string | null; calls: number; errors: number }[] };
   };
 }
 
 const QUERY = `query TrailqlCaller($key: String!, $filter: ApiCallFilter, $groupBy: CallerGrouping!) {
-  caller(arn: $key, filter: $filter, groupBy: $groupBy) {
+  caller(key: $key, filter: $filter, groupBy: $groupBy) {
     key arn principal category identityType accountId invokedBy
     stats { calls errors distinctActions distinctSourceIps firstSeen lastSeen accessKeyIds }
-    sourceIps(first: 20) { calls errors sourceIp { address kind } }
-    actions(first: 20) { action calls errors }
+    sourceIps(first: 20) { nodes { calls errors sourceIp { address kind } } }
+    actions(first: 20) { nodes { action calls errors } }
   }
 }`;
 
@@ -98,14 +98,14 @@ export class TrailqlCaller extends TrailqlElement<CallerData> {
           <h3>Source addresses</h3>
           <table>
             <thead><tr><th scope="col">Address</th><th scope="col">Kind</th><th scope="col">Calls</th></tr></thead>
-            <tbody>${c.sourceIps.map((ip) => html`<tr><td>${ip.sourceIp.address}</td><td>${ip.sourceIp.kind}</td><td class="n">${ip.calls}</td></tr>`)}</tbody>
+            <tbody>${c.sourceIps.nodes.map((ip) => html`<tr><td>${ip.sourceIp?.address ?? '(none)'}</td><td>${ip.sourceIp?.kind ?? ''}</td><td class="n">${ip.calls}</td></tr>`)}</tbody>
           </table>
         </section>
         <section>
           <h3>Actions</h3>
           <table>
             <thead><tr><th scope="col">Action</th><th scope="col">Calls</th><th scope="col">Errors</th></tr></thead>
-            <tbody>${c.actions.map((a) => html`<tr><td>${a.action}</td><td class="n">${a.calls}</td><td class="n">${a.errors}</td></tr>`)}</tbody>
+            <tbody>${c.actions.nodes.map((a) => html`<tr><td>${a.action ?? '(none)'}</td><td class="n">${a.calls}</td><td class="n">${a.errors}</td></tr>`)}</tbody>
           </table>
         </section>
       </div>`;
