@@ -67,10 +67,11 @@ async function trailql(): Promise<string> {
 
 const kind = process.argv[2];
 (kind === 'trailql' ? trailql() : kind === 'bare' || kind === 'bare-express' ? bare(kind === 'bare-express') : Promise.reject(new Error(`unknown server ${kind}`)))
-  .then((url) => process.send?.({ url }))
+  .then((url) => (process.send ? process.send({ url }) : process.stdout.write(`${url}\n`)))
   .catch((err: unknown) => {
     process.stderr.write(`cache-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
-// The parent going away ends this process.
+// The parent going away ends this process (and SIGTERM exits cleanly, so `node --cpu-prof` writes its profile).
 process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
