@@ -1,40 +1,36 @@
 /**
- * Answer-cache benchmark over HTTP: the same GraphQL query served from a warm cache (Redis, then
- * the in-process LRU) and uncached (`x-trailql-no-cache: 1`, the engine runs every time), with
- * autocannon firing from a worker thread at a server started in this process on a generated
- * sample trail. Prints a Markdown report and writes it to bench/results/cache.md.
+ * Answer-cache benchmark over HTTP, with its ceiling measured in the same run: the same GraphQL
+ * question (`apiCalls(first: 20)` over the last complete day of a generated sample trail)
+ * answered by trailql from a warm in-process LRU, from a warm Redis, and uncached
+ * (`x-trailql-no-cache: 1`), and by a bare Apollo Server 5 whose only resolver returns the same
+ * rows (standalone, and behind express 5 as the service is). Every server runs in a process of its
+ * own (bench/cache-server.ts) and autocannon runs in another, so each server's peak RSS
+ * (`/proc/<pid>/status` VmHWM) is its own. The servers take turns in rounds whose order alternates,
+ * and each figure is the median over the rounds with the minimum and maximum.
  *
  *   npm run bench:cache
  *
- * Environment: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 10),
- * BENCH_DAYS (sample trail length, default 2), REDIS_URL (use this Redis instead of starting a
- * throwaway redis-server), BENCH_OUT (report path; "-" to print only).
+ * Environment: BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS (default 5),
+ * BENCH_CONNECTIONS (default 10), BENCH_DAYS (sample trail length, default 2), REDIS_URL (use this
+ * Redis instead of starting a throwaway redis-server), BENCH_OUT (report path; "-" to print only).
  */
-import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
+import { ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import autocannon from 'autocannon';
-import { createApp } from '../src/app';
 import { hashKey } from '../src/auth/authenticate';
-import { QueryCache, createCache } from '../src/cache';
-import { COMPRESS_THRESHOLD_BYTES, encodeEntry } from '../src/cache/codec';
-import { loadConfig } from '../src/config';
-import { createEngine } from '../src/engines';
-import { createLogger } from '../src/logger';
+import { CacheStats } from '../src/cache';
 import { generateSampleTrail } from '../src/trail/sample';
 import { TestRedis, hasRedisServer, startRedis } from '../test/support/redis';
-import { RecordingEngine } from '../test/support/server';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-/** Uncached requests take hundreds of milliseconds each: give them longer to collect a sample. */
-const UNCACHED_DURATION = Number(process.env.BENCH_UNCACHED_DURATION ?? 30);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const DAYS = Number(process.env.BENCH_DAYS ?? 2);
 const OUT = process.env.BENCH_OUT ?? path.resolve(__dirname, 'results/cache.md');
 const DAY = 86_400_000;
+const PAGE = 20;
 
 /** The sample ends at today's midnight (UTC): yesterday is a complete, immutable window. */
 const END = new Date(Math.floor(Date.now() / DAY) * DAY);
@@ -46,128 +42,105 @@ const QUERY = `query($filter: ApiCallFilter, $first: Int) {
       caller { arn identityType principal userName } } }
   }
 }`;
-const UNCACHED = 'uncached (`x-trailql-no-cache: 1`)';
 const NO_CACHE = { 'x-trailql-no-cache': '1' };
 const loadAtStart = os.loadavg();
 /** Requests authenticate as in production: an API key (admin, so that it may bypass the cache). */
 const API_KEY = randomBytes(24).toString('hex');
 const API_KEYS = [{ id: 'bench', sha256: hashKey(API_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }];
 const AUTH = { authorization: `Bearer ${API_KEY}` };
-const BODY = JSON.stringify({ query: QUERY, variables: { filter: WINDOW, first: 50 } });
+const BODY = JSON.stringify({ query: QUERY, variables: { filter: WINDOW, first: PAGE } });
 
-interface Row {
-  scenario: string;
-  connections: number;
-  requests: number;
+interface Server {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  headers: Record<string, string>;
+  /** The trailql servers' cache counters. */
+  stats?: () => Promise<CacheStats>;
+}
+
+interface Run {
   rps: number;
   p50: number;
-  p90: number;
   p99: number;
-  max: number;
-  hits: number;
-  engineRuns: number;
+  requests: number;
+  hits?: number;
+  engineRuns?: number;
 }
 
-async function post(url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH, ...headers }, body: BODY });
-  const body = (await res.json()) as { data?: { apiCalls: { edges: unknown[] } }; errors?: unknown; extensions?: { cost: { totals: { cacheHits: number } } } };
-  if (res.status !== 200 || body.errors || !body.data) throw new Error(`bad answer: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-  return { edges: body.data.apiCalls.edges.length, cached: body.extensions?.cost.totals.cacheHits === 1 };
-}
-
-async function fire(url: string, headers: Record<string, string>, connections: number, duration: number): Promise<autocannon.Result> {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...AUTH, ...headers },
-    body: BODY,
-    connections,
-    duration,
-    timeout: 60,
-    workers: 1,
+function startChild(kind: string, name: string, env: Record<string, string>, headers: Record<string, string> = {}): Promise<Server> {
+  const child = fork(path.resolve(__dirname, 'cache-server.ts'), [kind], {
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  if (result.errors || result.non2xx || result.timeouts) throw new Error(`autocannon: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
-  return result;
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+    child.once('message', (m: { url?: string }) => {
+      if (!m.url) return reject(new Error(`${name}: no url`));
+      const stats = kind === 'trailql' ? () => new Promise<CacheStats>((res) => {
+        child.once('message', (r: { stats: CacheStats }) => res(r.stats));
+        child.send('stats');
+      }) : undefined;
+      resolve({ name, url: m.url, child, headers, stats });
+    });
+  });
 }
 
-async function scenario(name: string, url: string, cache: QueryCache, headers: Record<string, string>, expectCached: boolean, connections: number): Promise<Row> {
-  // Warm up (and fill the cache), and check the answer is what the scenario claims to measure.
-  await post(url, headers);
-  const check = await post(url, headers);
-  if (check.cached !== expectCached || check.edges !== 50) throw new Error(`${name}: expected cached=${expectCached} with 50 edges, got ${JSON.stringify(check)}`);
-  const before = cache.stats();
-  const r = await fire(url, headers, connections, expectCached ? DURATION : UNCACHED_DURATION);
-  const after = cache.stats();
-  const row = {
-    scenario: name,
-    connections,
-    requests: r.requests.total,
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p90: r.latency.p90,
-    p99: r.latency.p99,
-    max: r.latency.max,
-    hits: after.hits - before.hits + (after.coalesced - before.coalesced),
-    engineRuns: after.misses - before.misses + (after.bypassed - before.bypassed),
-  };
-  process.stderr.write(`${name}, ${connections} connection(s): ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms\n`);
-  return row;
-}
-
-async function serve(trailDir: string, env: Record<string, string>) {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TRAIL_DIR: trailDir, API_KEYS: JSON.stringify(API_KEYS), CACHE_SECRET: 'bench-cache-secret-of-32-characters!', ...env });
-  const logger = createLogger(config.logLevel);
-  const { engine: inner, dialect } = await createEngine(config, trailDir);
-  const engine = new RecordingEngine(inner);
-  const cache = createCache(config, logger);
-  const app = await createApp({ config, engine, dialect, logger, cache });
-  const port = await app.listen();
-  const deadline = Date.now() + 10_000;
-  while (!cache.stats().connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    cache,
-    engine,
-    close: async () => {
-      await app.close();
-      await cache.close();
-      await engine.close();
-    },
-  };
-}
-
-interface LayerCost {
-  store: string;
-  n: number;
-  rows: number;
-  jsonBytes: number;
-  storedBytes: number;
-  p50: number;
-  p99: number;
-  mean: number;
-}
-
-/** The cache layer alone, no HTTP or GraphQL: one hit after another for the benchmark's compiled query, in microseconds. */
-async function layerCost(store: string, cache: QueryCache, engine: RecordingEngine, n = 5000): Promise<LayerCost> {
-  const query = engine.executed[engine.executed.length - 1];
-  if (!query) throw new Error('no compiled query recorded');
-  const notAHit = async (): Promise<never> => {
-    throw new Error('expected a cache hit');
-  };
-  const us: number[] = [];
-  for (let i = 0; i < n; i += 1) {
-    const t = process.hrtime.bigint();
-    await cache.run(engine, query, notAHit);
-    us.push(Number(process.hrtime.bigint() - t) / 1000);
+/** Peak resident set of a process, from the kernel (bytes). */
+function peakRss(pid: number | undefined): number | undefined {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
   }
-  us.sort((a, b) => a - b);
-  const { rows } = await cache.run(engine, query, notAHit);
-  const stored = await encodeEntry(cache.keyFor(engine, query), { rows, storedAt: Date.now() }, 'bench-cache-secret-of-32-characters!');
-  const at = (q: number) => Math.round(us[Math.min(us.length - 1, Math.floor(q * us.length))]);
-  return { store, n, rows: rows.length, jsonBytes: Buffer.byteLength(JSON.stringify(rows)), storedBytes: stored.length, p50: at(0.5), p99: at(0.99), mean: Math.round(us.reduce((a, b) => a + b, 0) / us.length) };
 }
 
-const kib = (bytes: number | undefined) => (bytes === undefined ? '?' : (bytes / 1024).toFixed(1));
+async function post(url: string, headers: Record<string, string>) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH, ...headers }, body: BODY });
+  const body = (await res.json()) as { data?: { apiCalls: { edges: unknown[] } }; errors?: unknown; extensions?: { cost?: { totals: { cacheHits: number } } } };
+  if (res.status !== 200 || body.errors || !body.data) throw new Error(`bad answer from ${url}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  return body;
+}
+
+/** autocannon in a process of its own; its JSON result. */
+function fire(url: string, headers: Record<string, string>, duration: number): Promise<{ requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number }> {
+  const cli = require.resolve('autocannon/autocannon.js');
+  const hs = Object.entries({ 'content-type': 'application/json', ...AUTH, ...headers }).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
+  const child = spawn(process.execPath, [cli, '-j', '-n', '-c', String(CONNECTIONS), '-d', String(duration), '-t', '60', '-m', 'POST', ...hs, '-b', BODY, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
+      const r = JSON.parse(out);
+      if (r.errors || r.non2xx || r.timeouts) return reject(new Error(`autocannon: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`));
+      resolve(r);
+    });
+  });
+}
+
+async function measure(s: Server, duration: number): Promise<Run> {
+  const before = await s.stats?.();
+  const r = await fire(s.url, s.headers, duration);
+  const after = await s.stats?.();
+  const run: Run = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total };
+  if (before && after) {
+    run.hits = after.hits - before.hits + (after.coalesced - before.coalesced);
+    run.engineRuns = after.misses - before.misses + (after.bypassed - before.bypassed);
+  }
+  process.stderr.write(`${s.name}: ${run.rps.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms\n`);
+  return run;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const spread = (xs: number[], f: (n: number) => string) => `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const mib = (b: number | undefined) => (b === undefined ? '?' : (b / 2 ** 20).toFixed(0));
 
 function machine(redisVersion: string | undefined): string[] {
   const cpu = os.cpus()[0]?.model ?? 'unknown';
@@ -190,56 +163,63 @@ async function main(): Promise<void> {
     redisUrl = redis.url;
     redisVersion = execFileSync('redis-server', ['--version']).toString().trim().replace(/ sha=.*/, '');
   }
-  const rows: Row[] = [];
-  const layer: LayerCost[] = [];
+  const env = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TRAIL_DIR: trailDir, API_KEYS: JSON.stringify(API_KEYS), DUCKDB_THREADS: '1', CURSOR_SECRET: randomBytes(24).toString('hex'), CACHE_SECRET: randomBytes(24).toString('hex') };
+  const servers: Server[] = [];
+  const answerFile = path.join(trailDir, 'answer.json');
+  const results = new Map<string, Run[]>();
+  let uncached: Run | undefined;
+  let rss = new Map<string, number | undefined>();
   try {
-    if (redisUrl) {
-      const s = await serve(trailDir, { REDIS_URL: redisUrl });
-      try {
-        for (const c of [1, CONNECTIONS]) rows.push(await scenario('cache hit, Redis', s.url, s.cache, {}, true, c));
-        layer.push(await layerCost('Redis', s.cache, s.engine));
-        for (const c of [1, CONNECTIONS]) rows.push(await scenario(UNCACHED, s.url, s.cache, NO_CACHE, false, c));
-      } finally {
-        await s.close();
-      }
-    } else process.stderr.write('no redis-server and no REDIS_URL: skipping the Redis runs\n');
-    const m = await serve(trailDir, {});
-    try {
-      for (const c of [1, CONNECTIONS]) rows.push(await scenario('cache hit, in-process LRU', m.url, m.cache, {}, true, c));
-      layer.push(await layerCost('in-process LRU', m.cache, m.engine));
-      if (!redisUrl) for (const c of [1, CONNECTIONS]) rows.push(await scenario(UNCACHED, m.url, m.cache, NO_CACHE, false, c));
-    } finally {
-      await m.close();
+    const lru = await startChild('trailql', 'trailql, in-process LRU hit', env);
+    servers.push(lru);
+    if (redisUrl) servers.push(await startChild('trailql', 'trailql, Redis hit', { ...env, REDIS_URL: redisUrl }));
+    else process.stderr.write('no redis-server and no REDIS_URL: skipping the Redis runs\n');
+    const answer = await post(lru.url, {});
+    fs.writeFileSync(answerFile, JSON.stringify(answer.data));
+    servers.push(await startChild('bare', 'bare Apollo Server 5 (standalone)', { BENCH_ANSWER: answerFile }));
+    servers.push(await startChild('bare-express', 'bare Apollo Server 5 on express 5', { BENCH_ANSWER: answerFile }));
+    // Warm up every server (JIT, caches filled) and check each gives the same data.
+    for (const s of servers) {
+      for (let i = 0; i < 200; i += 1) await post(s.url, s.headers);
+      const got = await post(s.url, s.headers);
+      if (JSON.stringify(got.data) !== JSON.stringify(answer.data)) throw new Error(`${s.name} answers differently`);
+      if (s.stats && got.extensions?.cost?.totals.cacheHits !== 1) throw new Error(`${s.name}: not answered from the cache`);
+      results.set(s.name, []);
     }
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const order = round % 2 === 0 ? servers : [...servers].reverse();
+      for (const s of order) results.get(s.name)!.push(await measure(s, DURATION));
+    }
+    uncached = await measure({ ...lru, name: 'trailql, uncached', headers: NO_CACHE }, DURATION * 4);
   } finally {
+    rss = new Map(servers.map((s) => [s.name, peakRss(s.child.pid)]));
+    for (const s of servers) s.child.kill();
     await redis?.stop();
     fs.rmSync(trailDir, { recursive: true, force: true });
   }
-
+  const ceiling = median(results.get(servers.find((s) => s.name.includes('standalone'))!.name)!.map((r) => r.rps));
+  const rows = servers.map((s) => {
+    const runs = results.get(s.name)!;
+    const rps = runs.map((r) => r.rps);
+    const hits = runs.reduce((a, r) => a + (r.hits ?? 0), 0);
+    const engine = runs.reduce((a, r) => a + (r.engineRuns ?? 0), 0);
+    return `| ${s.name} | ${spread(rps, int)} | ${(median(rps) / ceiling).toFixed(2)}× | ${spread(runs.map((r) => r.p50), String)} | ${spread(runs.map((r) => r.p99), String)} | ${s.stats ? `${int(hits)} / ${engine}` : '-'} | ${mib(rss.get(s.name))} |`;
+  });
   const report = [
     '# Answer cache benchmark',
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:cache\` (autocannon in one worker thread, ${DURATION} s per run, 1 and ${CONNECTIONS} concurrent connections; the server runs in the main thread of the same process).`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:cache\` (settings: BENCH_DURATION=${DURATION}, BENCH_ROUNDS=${ROUNDS}, BENCH_CONNECTIONS=${CONNECTIONS}, BENCH_DAYS=${DAYS}).`,
     '',
     ...machine(redisVersion),
     `- Trail: generated sample, ${DAYS} days, ${sample.files} files, ${sample.records} records (${sample.iotEventsRecords} IoT Events); DuckDB engine.`,
-    `- Query: \`apiCalls(first: 50)\` over the last complete day (${WINDOW.from} to ${WINDOW.to}), one engine query per request when uncached.`,
+    `- Question: \`apiCalls(first: ${PAGE})\` over the last complete day (${WINDOW.from} to ${WINDOW.to}) with \`pageInfo { hasNextPage endCursor }\` and ten fields per call; the bare servers return the very data trailql gave (checked before timing).`,
+    `- Each server runs in its own process; autocannon (${CONNECTIONS} connections) in another. ${ROUNDS} rounds of ${DURATION} s per server, the order reversed every other round; figures are medians with (min–max). Peak RSS is each server process's VmHWM at the end.`,
     '',
-    '| scenario | connections | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | answered from cache | engine runs |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.scenario} | ${r.connections} | ${r.requests} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${r.hits} | ${r.engineRuns} |`),
+    '| server | req/s | vs bare Apollo (standalone) | p50 ms | p99 ms | answered from cache / engine runs | peak RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
     '',
-    'The cache layer alone (one `QueryCache.run` hit after another for the same compiled query: lookup, decompression,',
-    `parsing and validation, no HTTP or GraphQL), in microseconds. The entry holds ${layer[0]?.rows} rows: ${kib(layer[0]?.jsonBytes)} KiB of JSON,`,
-    `${kib(layer[0]?.storedBytes)} KiB stored (brotli above ${COMPRESS_THRESHOLD_BYTES / 1024} KiB).`,
-    '',
-    '| store | hits | p50 µs | p99 µs | mean µs |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...layer.map((l) => `| ${l.store} | ${l.n} | ${l.p50} | ${l.p99} | ${l.mean} |`),
-    '',
-    'Uncached requests still write their fresh answer to the cache, as every miss does. "answered from cache" and',
-    '"engine runs" are read from the cache counters over each run (warm-up requests excluded; requests cut off by the',
-    "end of a run may have started an engine run that autocannon did not count).",
+    uncached ? `Uncached, for scale (\`x-trailql-no-cache: 1\`, the engine runs every time; one run of ${DURATION * 4} s): ${int(uncached.rps)} req/s, p50 ${uncached.p50} ms, p99 ${uncached.p99} ms, ${uncached.engineRuns} engine runs.` : '',
     '',
   ].join('\n');
   process.stdout.write(report);

@@ -314,6 +314,9 @@ const RECENT = `query($filter: ApiCallFilter, $first: Int) {
 /** Changes to detector models: a question the newest day alone rarely answers. */
 const MODEL_CHANGES = ['CreateDetectorModel', 'UpdateDetectorModel', 'DeleteDetectorModel'];
 
+/** How many calls a window holds (the connection's totalCount alone). */
+const TOTAL = `query($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 1) { totalCount } }`;
+
 /** Calls and errors per action over a window. */
 const ACTIONS = `query($filter: ApiCallFilter) { actions(filter: $filter) { action eventSource calls errors } }`;
 
@@ -353,7 +356,7 @@ function hasDayFolder(logs: string, org: boolean, day: string): boolean {
   return accounts.some((a) => sub(path.join(a, 'CloudTrail')).some((r) => fs.existsSync(path.join(r, ...day.split('/')))));
 }
 
-type Question = 'recent' | 'actions';
+type Question = 'recent' | 'actions' | 'total';
 /** `floor`: the fields asked, no deduplication. `same`: the service's answer (the fields asked, one row per eventID). */
 type Variant = 'floor' | 'same';
 
@@ -365,6 +368,10 @@ function handQuestion(question: Question, variant: Variant, from: string, where:
   const label = `${question}, ${variant}`;
   if (question === 'recent') {
     return { label, sql: `SELECT ${fields}\nFROM ${from}\nWHERE ${where}${variant === 'same' ? `\n${DEDUPE}` : ''}\nORDER BY eventTime DESC, eventID DESC\nLIMIT 50` };
+  }
+  if (question === 'total') {
+    const input = variant === 'floor' ? from : `(SELECT eventID FROM ${from}\n  WHERE ${where}\n  ${DEDUPE})`;
+    return { label, sql: `SELECT count(*) AS calls\nFROM ${input}${variant === 'floor' ? `\nWHERE ${where}` : ''}` };
   }
   const input = variant === 'floor' ? from : `(SELECT eventName, eventSource, errorCode FROM ${from}\n  WHERE ${where}\n  ${DEDUPE})`;
   return {
@@ -387,12 +394,13 @@ function handJsonSql(trailDir: string, days: number, question: Question, variant
   return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode, arn, "type", userName');
 }
 
-function handParquetSql(storeDir: string, days: number, question: Question, variant: Variant): HandSql {
+/** Over the store the floor is the same answer: compaction kept each call once, so nothing is deduplicated. */
+function handParquetSql(storeDir: string, days: number, question: Question): HandSql {
   const w = windowOf(days);
   const [firstDay, lastDay] = [dayList(days)[0]!.replace(/\//g, '-'), dayList(days).at(-1)!.replace(/\//g, '-')];
   const from = `read_parquet(${literal(`${storeDir}/*/*/*/*.parquet`)}, hive_partitioning = true)`;
   const where = `"day" BETWEEN ${literal(firstDay)} AND ${literal(lastDay)}\n  AND ${WHERE_SOURCES}\n  AND eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
-  return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode,\n  userIdentity.arn, userIdentity."type", userIdentity.userName');
+  return handQuestion(question, 'floor', from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode,\n  userIdentity.arn, userIdentity."type", userIdentity.userName');
 }
 
 /** Keeps long glob lists short in the report. */
@@ -414,8 +422,12 @@ interface Figure1Row {
   question: string;
   window: number;
   graphqlMs: number;
+  graphqlRange: [number, number];
   /** Hand-written SQL: needed columns, no deduplication (the floor). */
   handMs: number;
+  handRange: [number, number];
+  /** A newest-first page the service answered from the newest day alone while the SQL read the window: not like for like. */
+  oneDay: boolean;
   /** Hand-written SQL giving the service's answer: every field of a call, one row per eventId. */
   sameMs: number;
   runs: number;
@@ -557,18 +569,18 @@ async function main(): Promise<number> {
       // Parquet questions take milliseconds: more runs steady the medians at little cost.
       const runs = store === 'Parquet' ? opts.reps * 5 : opts.reps;
       for (const days of fig1Windows) {
-        for (const question of ['recent', 'actions'] as const) {
-          const floor = store === 'JSON' ? handJsonSql(trail.dir, days, question, 'floor') : handParquetSql(storeDir, days, question, 'floor');
-          const same = store === 'JSON' ? handJsonSql(trail.dir, days, question, 'same') : handParquetSql(storeDir, days, question, 'same');
-          if (days === f1days) handSql.push({ store, sql: floor }, { store, sql: same });
-          const q = question === 'recent' ? RECENT : ACTIONS;
+        for (const question of ['recent', 'actions', 'total'] as const) {
+          const floor = store === 'JSON' ? handJsonSql(trail.dir, days, question, 'floor') : handParquetSql(storeDir, days, question);
+          const same = store === 'JSON' ? handJsonSql(trail.dir, days, question, 'same') : floor;
+          if (days === f1days) handSql.push(...(store === 'JSON' ? [{ store, sql: floor }, { store, sql: same }] : [{ store, sql: floor }]));
+          const q = question === 'recent' ? RECENT : question === 'total' ? TOTAL : ACTIONS;
           const vars = { filter: windowOf(days), first: 50 };
           const label = `GraphQL vs SQL: ${store}, ${days} d, ${question}`;
           // A server answers for a long time: its first requests also compile the service's
           // JavaScript. Untimed runs first measure the steady state (one for the SQL: DuckDB is native).
           // GraphQL and the floor SQL then run in pairs, taking turns to go first, so both see the
           // machine alike; the same-answer SQL, the heaviest, runs in its own block after them.
-          type Timed<T> = { ms: number; last: T };
+          type Timed<T> = { ms: number; range: [number, number]; last: T };
           const measure = async <A, B>(a: () => Promise<A>, b: (() => Promise<B>) | undefined, what: string): Promise<[Timed<A>, Timed<B> | undefined]> => {
             const ta: number[] = [];
             const tb: number[] = [];
@@ -581,7 +593,8 @@ async function main(): Promise<number> {
               if (b) ({ ms: tb[i], value: lb } = await timed(b));
               if (!first) ({ ms: ta[i], value: la } = await timed(a));
             }
-            return [{ ms: median(ta), last: la! }, b ? { ms: median(tb), last: lb! } : undefined];
+            const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
+            return [{ ms: median(ta), range: range(ta), last: la! }, b ? { ms: median(tb), range: range(tb), last: lb! } : undefined];
           };
           const graphql = () => gql<Record<string, unknown>>(server.url, q, vars);
           const floorRun = () => hand.runAndReadAll(floor.sql);
@@ -591,15 +604,20 @@ async function main(): Promise<number> {
           await sameRun();
           const [g, fl] = await measure(graphql, floorRun, 'GraphQL and floor SQL');
           const f = fl!;
-          const [sm] = await measure(sameRun, undefined, 'same-answer SQL');
-          const d = g.last.data as { apiCalls?: { edges: unknown[] }; actions?: unknown[] };
-          const graphqlRows = question === 'recent' ? d.apiCalls!.edges.length : d.actions!.length;
+          const [sm] = same === floor ? [f] : await measure(sameRun, undefined, 'same-answer SQL');
+          const d = g.last.data as { apiCalls?: { edges: unknown[]; totalCount?: number }; actions?: unknown[] };
+          const graphqlRows = question === 'recent' ? d.apiCalls!.edges.length : question === 'total' ? 1 : d.actions!.length;
+          // The newest day filled the page when the page took one query (a second reads the whole window).
+          const days1 = g.last.cost!.queries.filter((x) => x.label === 'apiCalls').length === 1;
           fig1.push({
             store,
-            question: question === 'recent' ? 'recent 50 calls' : 'calls per action',
+            question: question === 'recent' ? 'recent 50 calls' : question === 'total' ? 'totalCount' : 'calls per action',
             window: days,
             graphqlMs: g.ms,
+            graphqlRange: g.range,
             handMs: f.ms,
+            handRange: f.range,
+            oneDay: question === 'recent' && days > 2 && days1,
             sameMs: sm.ms,
             runs,
             engineQueries: g.last.cost!.totals.engineQueries,
@@ -793,10 +811,10 @@ function render(r: ReportInput): string {
       'service does (`QUALIFY row_number() OVER (PARTITION BY eventID) = 1`: CloudTrail delivers at least once, and the service ' +
       'counts a call delivered twice once), which gives the service\'s answer. The service reads only the columns the selection ' +
       'asks for, computes only the measures it asks for, and reads the newest day of the window first for a newest-first page ' +
-      '(the hand-written SQL reads the whole window). Each way runs untimed first (GraphQL over Parquet five times: a server ' +
+      '(the hand-written SQL reads the whole window: such rows say "one-day read" and are left out of the targets). Over the store the floor SQL already gives the same answer (compaction kept each call once), so it is not deduplicated there. `totalCount` is asked alone (`first: 1`). Each way runs untimed first (GraphQL over Parquet five times: a server ' +
       'answers for a long time, and its first requests also compile its JavaScript; the rest once). Then GraphQL and the floor ' +
       'SQL run in pairs, taking turns to go first, so both see the machine alike, and the same-answer SQL, the heaviest, in a ' +
-      'block of its own; medians. ' +
+      'block of its own; medians with (min–max). ' +
       'The SQL runs in a separate DuckDB instance in the same process.',
   );
   line();
@@ -806,9 +824,9 @@ function render(r: ReportInput): string {
       r.fig1.map((x) => [
         x.store,
         `${x.window} d`,
-        x.question,
-        ms(x.graphqlMs),
-        ms(x.handMs),
+        x.oneDay ? `${x.question} (one-day read)` : x.question,
+        `${ms(x.graphqlMs)} (${ms(x.graphqlRange[0])}–${ms(x.graphqlRange[1])})`,
+        `${ms(x.handMs)} (${ms(x.handRange[0])}–${ms(x.handRange[1])})`,
         `${fmt(x.graphqlMs / x.handMs, 2)}×`,
         ms(x.sameMs),
         `${fmt(x.graphqlMs / x.sameMs, 2)}×`,
@@ -919,6 +937,10 @@ function render(r: ReportInput): string {
     );
   }
   for (const x of r.fig1) {
+    if (x.oneDay) {
+      line(`- GraphQL over ${x.store}, ${x.window}-day "${x.question}": a one-day read (the newest day filled the page) against SQL reading the whole window; not like for like, left out of the targets.`);
+      continue;
+    }
     const floor = x.graphqlMs / x.handMs;
     const same = x.graphqlMs / x.sameMs;
     line(
@@ -935,7 +957,7 @@ function render(r: ReportInput): string {
       'mapping, and over the store the freshness check (a file-system call or two per day folder). Over JSON the same-answer ' +
       'SQL pays for deduplication; over the store the service does not.',
   );
-  const above = r.fig1.filter((x) => x.graphqlMs / x.handMs > 1.2);
+  const above = r.fig1.filter((x) => !x.oneDay && x.graphqlMs / x.handMs > 1.2);
   if (above.length) {
     line();
     line(

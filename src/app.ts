@@ -237,6 +237,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await apollo.start();
 
   expressApp.disable('x-powered-by');
+  // GraphQL answers are POSTed and never revalidated: hashing every body for an ETag is wasted work.
+  expressApp.set('etag', false);
   expressApp.use(
     opsRoutes({
       engine: deps.engine,

@@ -56,10 +56,25 @@ export function cacheSalt(): string {
   return `${serviceVersion()}/${CACHE_SCHEMA_VERSION}`;
 }
 
+/** Digests of recent SQL texts: a page asked again compiles to the same text, which is hashed once. */
+const sqlDigests = new Map<string, string>();
+const SQL_DIGESTS_KEPT = 512;
+
+function sqlDigest(sql: string): string {
+  let digest = sqlDigests.get(sql);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(sql).digest('base64');
+    if (sqlDigests.size >= SQL_DIGESTS_KEPT) sqlDigests.clear();
+    sqlDigests.set(sql, digest);
+  }
+  return digest;
+}
+
 /**
- * The key of a compiled query's answer: sha256 over the engine, the data it reads, the SQL text,
- * the parameters (types kept: `"1"` and `1` differ), the window and the salt, plus the state of
- * the files the query reads when the engine gives it (`Engine.fingerprint`).
+ * The key of a compiled query's answer: sha256 over the engine, the data it reads, the SQL text
+ * (through its own digest, kept for recent texts), the parameters (types kept: `"1"` and `1`
+ * differ), the window and the salt, plus the state of the files the query reads when the engine
+ * gives it (`Engine.fingerprint`).
  */
 export function cacheKey(
   engine: Pick<Engine, 'name' | 'sourceId'>,
@@ -71,7 +86,7 @@ export function cacheKey(
     salt,
     engine.name,
     engine.sourceId,
-    query.sql,
+    sqlDigest(query.sql),
     query.params,
     query.window.from.toISOString(),
     query.window.to.toISOString(),

@@ -222,6 +222,18 @@ export function apiCallFromRow(row: Row): ApiCallRecord {
     tls: tlsVersion || tlsSuite || tlsHost ? { version: tlsVersion, cipherSuite: tlsSuite, clientProvidedHostHeader: tlsHost } : null,
     resources: resourcesOf(parseJson(row.resources)),
     caller: callerFromRow(row),
-    sourceIp: ip === null ? null : { address: ip, kind: classifySourceIp(ip) },
+    sourceIp: ip === null ? null : sourceIpOf(ip),
   };
+}
+
+/**
+ * A source address whose `kind` is classified the first time it is read, at most once: a page
+ * whose selection does not ask for it classifies nothing. `extra` fields (e.g. the window) are
+ * copied onto it; spreading the result reads `kind`, so add fields through `extra` instead.
+ */
+export function sourceIpOf<E extends object = object>(address: string, extra?: E): SourceIpInfo & E {
+  let kind: SourceIpKind | undefined;
+  const info = { address, ...extra } as SourceIpInfo & E;
+  Object.defineProperty(info, 'kind', { enumerable: true, get: () => (kind ??= classifySourceIp(address)) });
+  return info;
 }

@@ -1,6 +1,6 @@
 /** The graph users walk from a call: callers, source addresses, actions, activity, resources. */
 import { Row } from '../engines/engine';
-import { ApiCallRecord, CallerInfo, SourceIpInfo, callerFromRow } from './api-call';
+import { ApiCallRecord, CallerInfo, SourceIpInfo, callerFromRow, sourceIpOf } from './api-call';
 import { classifySourceIp } from './ip';
 
 export interface Window {
@@ -123,7 +123,7 @@ export function sourceIpNodeFromRow(row: Row, window: Window): SourceIpNode {
 }
 
 export function nodeOfCall(call: ApiCallRecord, window: Window): ApiCallNode {
-  return { ...call, caller: { ...call.caller, window }, sourceIp: call.sourceIp ? { ...call.sourceIp, window } : null };
+  return { ...call, caller: { ...call.caller, window }, sourceIp: call.sourceIp ? sourceIpOf(call.sourceIp.address, { window }) : null };
 }
 
 export function actionFromRow(row: Row): Omit<ActionSummaryRecord, 'errorsByCode'> {

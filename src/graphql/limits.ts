@@ -80,12 +80,36 @@ export function checkLimits(schema: GraphQLSchema, doc: DocumentNode, operation:
   }
 }
 
+/** Verdicts kept per operation and variables of one parsed document (Apollo reuses the parsed document of a known query text). */
+const VERDICTS_PER_DOCUMENT = 64;
+
 export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
+  // The analysis depends on nothing but the document, the operation and the variables (the schema
+  // and limits are fixed): its verdict is kept, so a repeated query is analysed once.
+  const verdicts = new WeakMap<DocumentNode, Map<string, string | null>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          checkLimits(schema, document, operation, request.variables ?? {}, limits);
+          const variables = request.variables ?? {};
+          const key = `${operation?.name?.value ?? ''}\u0000${JSON.stringify(variables)}`;
+          let known = verdicts.get(document);
+          const kept = known?.get(key);
+          if (kept !== undefined) {
+            if (kept !== null) throw new TooComplexError(kept);
+            return;
+          }
+          let verdict: string | null = null;
+          try {
+            checkLimits(schema, document, operation, variables, limits);
+          } catch (err) {
+            if (!(err instanceof TooComplexError)) throw err;
+            verdict = err.message;
+          }
+          if (!known) verdicts.set(document, (known = new Map()));
+          if (known.size >= VERDICTS_PER_DOCUMENT) known.clear();
+          known.set(key, verdict);
+          if (verdict !== null) throw new TooComplexError(verdict);
         },
       };
     },

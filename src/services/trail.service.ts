@@ -24,6 +24,17 @@ export interface Edge<T> {
   node: T;
 }
 
+/** An edge whose cursor is computed the first time it is read, at most once. */
+export function lazyEdge<T>(node: T, cursorOf: () => string): Edge<T> {
+  let cursor: string | undefined;
+  return {
+    node,
+    get cursor() {
+      return (cursor ??= cursorOf());
+    },
+  };
+}
+
 export interface PageInfo {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
@@ -169,20 +180,29 @@ export class TrailService {
     return newest.length >= plan.limit ? newest : this.run(plan);
   }
 
-  /** Edges, page info and cursors for rows fetched with one extra row to tell whether more follow. */
+  /**
+   * Edges, page info and cursors for rows fetched with one extra row to tell whether more follow.
+   * A cursor is signed only when read (an edge's `cursor`, pageInfo's start/end cursor), once.
+   */
   connectionOf(rows: Row[], size: number, fp: string, window: Window, hasPrevious: boolean, totalCount: () => Promise<number>): Connection<ApiCallNode> {
     const page = rows.slice(0, size);
-    const edges = page.map((row) => ({
-      cursor: this.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: [String(row.event_time), String(row.event_id)] }),
-      node: nodeOfCall(this.redact(apiCallFromRow(row)), window),
-    }));
+    const { cursors } = this.deps;
+    const edges = page.map((row) =>
+      lazyEdge(nodeOfCall(this.redact(apiCallFromRow(row)), window), () =>
+        cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: [String(row.event_time), String(row.event_id)] }),
+      ),
+    );
     return {
       edges,
       pageInfo: {
         hasNextPage: rows.length > size,
         hasPreviousPage: hasPrevious,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
+        get startCursor() {
+          return edges[0]?.cursor ?? null;
+        },
+        get endCursor() {
+          return edges[edges.length - 1]?.cursor ?? null;
+        },
       },
       window,
       totalCount,

@@ -1,0 +1,77 @@
+/**
+ * A server for bench/cache.bench.ts, run in its own process so that the load generator, the
+ * bench's bookkeeping and the other servers do not share its event loop or its memory:
+ *
+ *   trailql   the service (createApp over BENCH_TRAIL with the process's environment)
+ *   bare      a bare Apollo Server 5 (its standalone HTTP server) whose only resolver returns the
+ *             answer in BENCH_ANSWER (a file holding the `data` trailql gave): the ceiling
+ *   bare-express  the same bare server behind express 5 and express.json, as the service is
+ *
+ * It sends `{ url }` to the parent over IPC once listening, then answers `stats` messages with the
+ * cache's counters (trailql only).
+ */
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+
+/** The GraphQL shape of the bench's question, fields as the service answers them (all text, as JSON carries them). */
+const BARE_SCHEMA = `#graphql
+  input ApiCallFilter { from: String, to: String }
+  type Caller { arn: String, identityType: String, principal: String, userName: String }
+  type ApiCall { eventId: String, eventTime: String, action: String, eventSource: String, region: String, account: String, sourceIpAddress: String, errorCode: String, caller: Caller }
+  type Edge { node: ApiCall }
+  type PageInfo { hasNextPage: Boolean, endCursor: String }
+  type ApiCallConnection { pageInfo: PageInfo, edges: [Edge] }
+  type Query { apiCalls(filter: ApiCallFilter, first: Int): ApiCallConnection }
+`;
+
+async function bare(withExpress: boolean): Promise<string> {
+  const answer = JSON.parse(fs.readFileSync(process.env.BENCH_ANSWER ?? '', 'utf8')) as { apiCalls: unknown };
+  const server = new ApolloServer({ typeDefs: BARE_SCHEMA, resolvers: { Query: { apiCalls: () => answer.apiCalls } } });
+  if (!withExpress) {
+    const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+    return url;
+  }
+  await server.start();
+  const app = express();
+  app.use('/graphql', express.json({ limit: '256kb' }), expressMiddleware(server));
+  const httpServer = http.createServer(app);
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const addr = httpServer.address();
+  return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/graphql`;
+}
+
+async function trailql(): Promise<string> {
+  const { createApp } = await import('../src/app');
+  const { createCache } = await import('../src/cache');
+  const { loadConfig } = await import('../src/config');
+  const { createEngine } = await import('../src/engines');
+  const { createLogger } = await import('../src/logger');
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const { engine, dialect } = await createEngine(config, config.trailDir ?? '');
+  const cache = createCache(config, logger);
+  const app = await createApp({ config, engine, dialect, logger, cache });
+  const port = await app.listen();
+  const deadline = Date.now() + 10_000;
+  while (process.env.REDIS_URL && !cache.stats().connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  process.on('message', (m) => {
+    if (m === 'stats') process.send?.({ stats: cache.stats() });
+  });
+  return `http://127.0.0.1:${port}/graphql`;
+}
+
+const kind = process.argv[2];
+(kind === 'trailql' ? trailql() : kind === 'bare' || kind === 'bare-express' ? bare(kind === 'bare-express') : Promise.reject(new Error(`unknown server ${kind}`)))
+  .then((url) => (process.send ? process.send({ url }) : process.stdout.write(`${url}\n`)))
+  .catch((err: unknown) => {
+    process.stderr.write(`cache-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+// The parent going away ends this process (and SIGTERM exits cleanly, so `node --cpu-prof` writes its profile).
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
