@@ -21,19 +21,20 @@ import { createApp } from '../src/app';
 import { hashKey } from '../src/auth/authenticate';
 import { QueryCache, createCache } from '../src/cache';
 import { COMPRESS_THRESHOLD_BYTES, encodeEntry } from '../src/cache/codec';
-import { loadConfig } from '../src/config';
+import { loadBenchConfig, loadConfig } from '../src/config';
 import { createEngine } from '../src/engines';
 import { createLogger } from '../src/logger';
 import { generateSampleTrail } from '../src/trail/sample';
 import { TestRedis, hasRedisServer, startRedis } from '../test/support/redis';
 import { RecordingEngine } from '../test/support/server';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const BENCH = loadBenchConfig();
+const DURATION = BENCH.durationSeconds ?? 10;
 /** Uncached requests take hundreds of milliseconds each: give them longer to collect a sample. */
-const UNCACHED_DURATION = Number(process.env.BENCH_UNCACHED_DURATION ?? 30);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const DAYS = Number(process.env.BENCH_DAYS ?? 2);
-const OUT = process.env.BENCH_OUT ?? path.resolve(__dirname, 'results/cache.md');
+const UNCACHED_DURATION = BENCH.uncachedDurationSeconds ?? 30;
+const CONNECTIONS = BENCH.connections ?? 10;
+const DAYS = BENCH.days ?? 2;
+const OUT = BENCH.out ?? path.resolve(__dirname, 'results/cache.md');
 const DAY = 86_400_000;
 
 /** The sample ends at today's midnight (UTC): yesterday is a complete, immutable window. */
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
   process.stderr.write(`generating a ${DAYS}-day sample trail in ${trailDir}\n`);
   const sample = await generateSampleTrail({ outDir: trailDir, days: DAYS, end: END, seed: 42 });
   let redis: TestRedis | undefined;
-  let redisUrl = process.env.REDIS_URL;
+  let redisUrl = BENCH.redisUrl;
   let redisVersion: string | undefined;
   if (!redisUrl && hasRedisServer()) {
     redis = await startRedis();
