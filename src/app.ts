@@ -17,7 +17,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { wantsNoCache } from './cache';
 import { Config } from './config';
-import { Engine } from './engines/engine';
+import { Engine } from './query/engine';
 import { EngineError, TrailUnavailableError, TrailqlError } from './errors';
 import { RequestContext } from './graphql/context';
 import { schema } from './graphql/schema';

@@ -27,7 +27,7 @@ import {
 import { classifySourceIp } from '../domain/ip';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
 import { IotEventsResourceKind, iotEventsResourcesOf } from '../domain/iotevents-resources';
-import { Row } from '../engines/engine';
+import { Row } from '../query/engine';
 import { BadInputError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, SOURCE_IP_STATS } from '../query/builders';
 import { CursorPayload, stableStringify } from '../query/cursor';

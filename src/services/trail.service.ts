@@ -7,7 +7,7 @@ import DataLoader from 'dataloader';
 import { Config } from '../config';
 import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-call';
 import { ApiCallNode, nodeOfCall } from '../domain/graph';
-import { Row } from '../engines/engine';
+import { Row } from '../query/engine';
 import { BadInputError } from '../errors';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';

@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { CompiledQuery, Engine, EngineResult, PartitionSpec, Row } from '../../src/engines/engine';
+import { CompiledQuery, Engine, EngineResult, PartitionSpec, Row } from '../../src/query/engine';
 import { checkStatementSize, encodeExecutionParameter } from '../../src/engines/athena/driver';
 import { RECORDS_COLUMNS } from '../../src/engines/duckdb/record-schema';
 import { listRecordFiles } from './records';

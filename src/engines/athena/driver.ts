@@ -24,7 +24,7 @@ import type {
   ExecuteOptions,
   Row,
   SqlValue,
-} from '../engine';
+} from '../../query/engine';
 import { BadInputError, EngineError, TooComplexError } from '../../errors';
 import { literal } from '../../query/compiler';
 import {

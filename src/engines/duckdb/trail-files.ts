@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
 import { isTrailDate } from '../../trail/layout';
-import { PartitionSpec } from '../engine';
+import { PartitionSpec } from '../../query/engine';
 
 const RECORD_FILE = /\.json(\.gz)?$/;
 

@@ -3,6 +3,7 @@
  * stay inside the driver; the rest of the service sees a compiled query go in and plain rows
  * come out.
  */
+import type { Row } from '../domain/row';
 
 /** A value bound to a placeholder. Strings, numbers and booleans only: no engine-specific types. */
 export type SqlValue = string | number | boolean;
@@ -32,8 +33,8 @@ export interface CompiledQuery {
   readonly label: string;
 }
 
-/** One result row: column name (lower case, as aliased in SQL) to decoded value. */
-export type Row = Record<string, string | number | boolean | null>;
+/** One result row, as every engine decodes it (the domain's row type). */
+export type { Row };
 
 /**
  * A record file the engine could not read (damaged, empty, not JSON, unreadable, vanished while

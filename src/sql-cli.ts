@@ -8,19 +8,19 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { graphql } from 'graphql';
-import { type Env, loadConfig, processEnvironment } from '../config';
-import { athenaDialect } from '../engines/athena/dialect';
-import { parseAthenaEnv } from '../engines/athena/env';
-import { isOrganizationTrail } from '../engines/athena/settings';
-import { duckdbDialect } from '../engines/duckdb/dialect';
-import { GraphService } from '../services/graph.service';
-import { TrailService } from '../services/trail.service';
-import { schema } from '../graphql/schema';
-import { Dialect } from './compiler';
-import { CursorCodec } from './cursor';
-import { explainEngine, explainStatements } from './explain';
-import { FULL_SCOPE } from './guards';
-import { QueryRunner } from './runner';
+import { type Env, loadConfig, processEnvironment } from './config';
+import { athenaDialect } from './engines/athena/dialect';
+import { parseAthenaEnv } from './engines/athena/env';
+import { isOrganizationTrail } from './engines/athena/settings';
+import { duckdbDialect } from './engines/duckdb/dialect';
+import { GraphService } from './services/graph.service';
+import { TrailService } from './services/trail.service';
+import { schema } from './graphql/schema';
+import { Dialect } from './query/compiler';
+import { CursorCodec } from './query/cursor';
+import { explainEngine, explainStatements } from './query/explain';
+import { FULL_SCOPE } from './query/guards';
+import { QueryRunner } from './query/runner';
 
 function athenaFromEnv(env: Env): Dialect {
   const parsed = parseAthenaEnv(env);
