@@ -23,7 +23,7 @@ PARTITIONED BY (
 ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'
 STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
-LOCATION 's3://{{bucket}}/{{prefix}}AWSLogs/{{orgId}}/'
+LOCATION '{{location}}'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
 {{accountProjection}}
@@ -34,5 +34,5 @@ TBLPROPERTIES (
   'projection.timestamp.range' = '{{startDate}},NOW',
   'projection.timestamp.interval' = '1',
   'projection.timestamp.interval.unit' = 'DAYS',
-  'storage.location.template' = 's3://{{bucket}}/{{prefix}}AWSLogs/{{orgId}}/${account}/CloudTrail/${region}/${timestamp}'
+  'storage.location.template' = '{{locationTemplate}}'
 )

@@ -18,7 +18,7 @@ PARTITIONED BY (
 ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'
 STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
-LOCATION 's3://{{bucket}}/{{prefix}}AWSLogs/{{account}}/CloudTrail/'
+LOCATION '{{location}}'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
   'projection.region.type' = 'enum',
@@ -28,5 +28,5 @@ TBLPROPERTIES (
   'projection.timestamp.range' = '{{startDate}},NOW',
   'projection.timestamp.interval' = '1',
   'projection.timestamp.interval.unit' = 'DAYS',
-  'storage.location.template' = 's3://{{bucket}}/{{prefix}}AWSLogs/{{account}}/CloudTrail/${region}/${timestamp}'
+  'storage.location.template' = '{{locationTemplate}}'
 )

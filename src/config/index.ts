@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { REGION } from '../domain/aws';
 import { IOT_EVENTS_SOURCES } from '../domain/iotevents-actions';
 import { duckDbResources } from '../engines/duckdb/resources';
 import { AthenaSettings } from '../engines/athena/settings';
@@ -89,7 +90,7 @@ const EnvSchema = z.object({
       }
       return n;
     }),
-  EVENT_HISTORY_REGIONS: list([]).pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'each region must look like "us-east-1"'))),
+  EVENT_HISTORY_REGIONS: list([]).pipe(z.array(z.string().regex(REGION, 'each region must look like "us-east-1"'))),
   EVENT_HISTORY_SYNC_INTERVAL_MINUTES: int(15, 0, 24 * 60),
   EVENT_HISTORY_DAYS: int(90, 1, 90),
   EVENT_HISTORY_OVERLAP_MINUTES: int(30, 0, 24 * 60),

@@ -16,6 +16,7 @@ import {
   IOT_EVENTS_SOURCE,
   type IotEventsAction,
 } from '../domain/iotevents-actions';
+import { ACCOUNT_ID, ORG_ID, REGION } from '../domain/aws';
 import { deliveryKey, digestKey, insightKey } from './layout';
 import { scenarioCalls } from './sample-scenarios';
 
@@ -2371,10 +2372,10 @@ export async function generateSampleTrail(options: SampleTrailOptions): Promise<
   const iotPerDay = options.iotEventsPerDay ?? SAMPLE_DEFAULT_IOT_EVENTS_PER_DAY;
   const otherPerIot = options.otherEventsPerIotEvent ?? SAMPLE_DEFAULT_OTHER_EVENTS_PER_IOT_EVENT;
   for (const a of [...accounts, ...(org ? [org.account] : [])]) {
-    if (!/^\d{12}$/.test(a)) throw new Error(`account must be 12 digits, got ${a}`);
+    if (!ACCOUNT_ID.test(a)) throw new Error(`account must be 12 digits, got ${a}`);
   }
-  if (org && !/^o-[a-z0-9]{10,32}$/.test(org.orgId)) throw new Error(`orgId must look like o-xxxxxxxxxx, got ${org.orgId}`);
-  for (const r of regions) if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) throw new Error(`not a region: ${r}`);
+  if (org && !ORG_ID.test(org.orgId)) throw new Error(`orgId must look like o-xxxxxxxxxx, got ${org.orgId}`);
+  for (const r of regions) if (!REGION.test(r)) throw new Error(`not a region: ${r}`);
   if (regions.length === 0) throw new Error('at least one region is needed');
   if (!(iotPerDay >= 0) || !(otherPerIot >= 0)) throw new Error('rates must be non-negative');
   const allAccounts = [...accounts, ...(org ? [org.account] : [])];

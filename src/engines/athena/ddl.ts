@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TableMetadata } from '@aws-sdk/client-athena';
 import { assertValidAthenaSettings, awsLogsRoot, isOrganizationTrail, normalisePrefix, type AthenaSettings } from './settings';
+import { dayFolderKey, recordsRoot } from '../../trail/layout';
 
 /** A Hive column type, kept structured so it can be rendered readably and compared with the catalog. */
 export type HiveType =
@@ -152,6 +153,8 @@ function placeholderValues(settings: AthenaSettings): Record<string, string> {
     orgId: settings.orgId ?? '',
     accounts: settings.accounts.join(','),
     accountProjection: accountProjectionProperties(settings),
+    location: tableLocation(settings),
+    locationTemplate: locationTemplate(settings),
     regions: settings.regions.join(','),
     startDate: settings.startDate,
     columns: renderColumns(CLOUDTRAIL_COLUMNS),
@@ -265,9 +268,18 @@ export function tableDifferences(expected: ExpectedTable, actual: TableMetadata)
   return out;
 }
 
-/** Where the table reads from, for messages: `s3://bucket/prefix/AWSLogs/...`. */
+/** Where the table reads from (its LOCATION): `s3://bucket/prefix/AWSLogs/...`. */
 export function tableLocation(settings: AthenaSettings): string {
-  return isOrganizationTrail(settings)
-    ? `${awsLogsRoot(settings)}${settings.orgId}/`
-    : `${awsLogsRoot(settings)}${settings.accounts[0] ?? ''}/CloudTrail/`;
+  return isOrganizationTrail(settings) ? `${awsLogsRoot(settings)}${settings.orgId}/` : `${bucketRoot(settings)}${recordsRoot(settings.accounts[0] ?? '')}/`;
+}
+
+/** `s3://<bucket>/<prefix>`: where the S3 layout's keys start. */
+function bucketRoot(settings: AthenaSettings): string {
+  return `s3://${settings.bucket}/${normalisePrefix(settings.prefix)}`;
+}
+
+/** Partition projection's `storage.location.template`: the day folders of the S3 layout. */
+export function locationTemplate(settings: AthenaSettings): string {
+  const account = isOrganizationTrail(settings) ? '${account}' : (settings.accounts[0] ?? '');
+  return `${bucketRoot(settings)}${dayFolderKey(account, '${region}', '${timestamp}', settings.orgId || undefined)}`;
 }
