@@ -3,8 +3,9 @@
 --
 -- Template: `npm run athena:setup` fills the {{placeholders}} from the ATHENA_* and TRAIL_*
 -- variables (see athena/README.md) and runs it; `npm run athena:setup -- --print` only prints it.
--- {{columns}} is the CloudTrail column list kept in src/engines/athena/ddl.ts, shared with the
--- single-account template. Lines starting with `--` are removed before the statement is sent.
+-- {{columns}} is derived from the CloudTrail record model (src/domain/record-model.ts), shared
+-- with the single-account template; {{location}} and {{locationTemplate}} come from the S3 layout
+-- (src/trail/layout.ts). Lines starting with `--` are removed before the statement is sent.
 --
 -- Partition projection computes partitions from the table properties, so there is nothing to
 -- load or repair: a query filtering on `timestamp`, `region` and `account` reads only those

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TableMetadata } from '@aws-sdk/client-athena';
 import { assertValidAthenaSettings, awsLogsRoot, isOrganizationTrail, normalisePrefix, type AthenaSettings } from './settings';
+import { CLOUDTRAIL_RECORD, type FieldKind } from '../../domain/record-model';
 import { dayFolderKey, recordsRoot } from '../../trail/layout';
 
 /** A Hive column type, kept structured so it can be rendered readably and compared with the catalog. */
@@ -17,67 +18,20 @@ export interface ColumnDefinition {
   readonly type: HiveType;
 }
 
-const S: HiveType = 'STRING';
-const stringColumns = (...names: string[]): ColumnDefinition[] => names.map((name) => ({ name, type: S }));
-const struct = (...fields: ReadonlyArray<readonly [string, HiveType]>): HiveType => ({ struct: fields });
-const strings = (...names: string[]): ReadonlyArray<readonly [string, HiveType]> => names.map((n) => [n, S] as const);
+/** Athena's type for a field of the record model: scalars and JSON values are STRING. */
+function hiveType(kind: FieldKind): HiveType {
+  if (kind === 'text' || kind === 'json') return 'STRING';
+  if (kind === 'textMap') return { map: ['STRING', 'STRING'] };
+  if ('listOf' in kind) return { array: hiveType(kind.listOf) };
+  return { struct: kind.fields.map((f) => [f.name.toLowerCase(), hiveType(f.kind)] as const) };
+}
 
 /**
  * The CloudTrail columns, in the order and with the types of Athena's documented CloudTrail
- * table, plus `managementevent`. The only copy of the list: both DDL templates receive it through
- * `{{columns}}`, and setup compares the catalog's table against it.
+ * table, plus `managementevent`, derived from the engine-free record model. Both DDL templates
+ * receive it through `{{columns}}`, and setup compares the catalog's table against it.
  */
-export const CLOUDTRAIL_COLUMNS: readonly ColumnDefinition[] = [
-  { name: 'eventversion', type: S },
-  {
-    name: 'useridentity',
-    type: struct(
-      ...strings('type', 'principalid', 'arn', 'accountid', 'invokedby', 'accesskeyid', 'username'),
-      ['onbehalfof', struct(...strings('userid', 'identitystorearn'))],
-      [
-        'sessioncontext',
-        struct(
-          ['attributes', struct(...strings('mfaauthenticated', 'creationdate'))],
-          ['sessionissuer', struct(...strings('type', 'principalid', 'arn', 'accountid', 'username'))],
-          ['ec2roledelivery', S],
-          ['webidfederationdata', struct(['federatedprovider', S], ['attributes', { map: [S, S] }])],
-        ),
-      ],
-    ),
-  },
-  ...stringColumns(
-    'eventtime',
-    'eventsource',
-    'eventname',
-    'awsregion',
-    'sourceipaddress',
-    'useragent',
-    'errorcode',
-    'errormessage',
-    'requestparameters',
-    'responseelements',
-    'additionaleventdata',
-    'requestid',
-    'eventid',
-    'readonly',
-  ),
-  { name: 'resources', type: { array: struct(...strings('arn', 'accountid', 'type')) } },
-  ...stringColumns(
-    'eventtype',
-    'apiversion',
-    'recipientaccountid',
-    'serviceeventdetails',
-    'sharedeventid',
-    'vpcendpointid',
-    'vpcendpointaccountid',
-    'eventcategory',
-  ),
-  { name: 'addendum', type: struct(...strings('reason', 'updatedfields', 'originalrequestid', 'originaleventid')) },
-  { name: 'sessioncredentialfromconsole', type: S },
-  { name: 'edgedevicedetails', type: S },
-  { name: 'tlsdetails', type: struct(...strings('tlsversion', 'ciphersuite', 'clientprovidedhostheader')) },
-  { name: 'managementevent', type: S },
-];
+export const CLOUDTRAIL_COLUMNS: readonly ColumnDefinition[] = CLOUDTRAIL_RECORD.map((f) => ({ name: f.name.toLowerCase(), type: hiveType(f.kind) }));
 
 /** Renders a type for DDL: nested structs one field a line, indented. */
 export function renderHiveType(type: HiveType, indent = '  '): string {
