@@ -9,6 +9,14 @@ import type { Row } from '../domain/row';
 export type SqlValue = string | number | boolean;
 
 /**
+ * Longest bound value every engine accepts, in characters once written as a quoted SQL literal
+ * (quotes doubled): Athena carries each value as such a literal in one execution parameter of at
+ * most 1,024 characters. Filters refuse longer values, so an input is valid on every engine or on
+ * none; Athena's driver checks it again before submitting.
+ */
+export const MAX_BOUND_VALUE_LENGTH = 1_024;
+
+/**
  * Which slice of the trail a query needs, derived from its plan by the guards. Engines that read
  * the S3 layout themselves (DuckDB) turn it into a file list; Athena's compiler turns it into
  * partition predicates.

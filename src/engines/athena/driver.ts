@@ -25,6 +25,7 @@ import type {
   Row,
   SqlValue,
 } from '../../query/engine';
+import { MAX_BOUND_VALUE_LENGTH } from '../../query/engine';
 import { BadInputError, EngineError, TooComplexError } from '../../errors';
 import { literal } from '../../query/compiler';
 import {
@@ -38,8 +39,6 @@ import {
 } from './settings';
 
 const ENGINE = 'athena';
-/** Athena's bounds on one ExecutionParameters entry, in characters. */
-export const MAX_PARAMETER_LENGTH = 1_024;
 /** Rows per GetQueryResults page (Athena's maximum). */
 export const RESULT_PAGE_SIZE = 1_000;
 /** Athena's limit on the text of one statement (QueryString), in bytes of UTF-8. */
@@ -111,9 +110,9 @@ export function encodeExecutionParameter(value: SqlValue): string {
   } else {
     throw new BadInputError(`cannot bind a value of type ${typeof value} as a query parameter`);
   }
-  if (text.length < 1 || text.length > MAX_PARAMETER_LENGTH) {
+  if (text.length < 1 || text.length > MAX_BOUND_VALUE_LENGTH) {
     throw new BadInputError(
-      `a query value is too long: ${text.length} characters once quoted, Athena accepts at most ${MAX_PARAMETER_LENGTH}`,
+      `a query value is too long: ${text.length} characters once quoted, Athena accepts at most ${MAX_BOUND_VALUE_LENGTH}`,
     );
   }
   return text;
