@@ -9,6 +9,7 @@ import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-cal
 import { ApiCallNode, nodeOfCall } from '../domain/graph';
 import { Row } from '../query/engine';
 import { BadInputError } from '../errors';
+import { NEWEST_FIRST } from '../query/builders';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
@@ -53,11 +54,6 @@ export interface ServiceDeps {
 
 /** How far back from the end of its window a newest-first page looks first (see `newestRows`). */
 export const NEWEST_FIRST_MS = 86_400_000;
-
-const EVENT_ORDER = [
-  { alias: 'event_time', dir: 'desc' },
-  { alias: 'event_id', dir: 'desc' },
-] as const;
 
 export class TrailService {
   private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
@@ -144,7 +140,7 @@ export class TrailService {
       scan,
       where: [...where, ...extra],
       select,
-      orderBy: EVENT_ORDER,
+      orderBy: NEWEST_FIRST,
       limit: size + 1,
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
     };
@@ -236,7 +232,7 @@ export class TrailService {
         scan,
         where: [...where, { k: 'in', e: FIELDS.eventId, values: [...new Set(ids)].map((id) => val(id)) }],
         select: EVENT_COLUMNS,
-        orderBy: EVENT_ORDER,
+        orderBy: NEWEST_FIRST,
         limit: ids.length,
       };
       for (const row of await this.run(plan)) found.set(`${row.event_id}|${w}`, this.redact(apiCallFromRow(row)));
