@@ -3,8 +3,9 @@
 --
 -- Template: `npm run athena:setup` fills the {{placeholders}} from the ATHENA_* and TRAIL_*
 -- variables (see athena/README.md) and runs it; `npm run athena:setup -- --print` only prints it.
--- {{columns}} is the CloudTrail column list kept in src/engines/athena/ddl.ts, shared with the
--- organization template. Lines starting with `--` are removed before the statement is sent.
+-- {{columns}} is derived from the CloudTrail record model (src/domain/record-model.ts), shared
+-- with the organization template; {{location}} and {{locationTemplate}} come from the S3 layout
+-- (src/trail/layout.ts). Lines starting with `--` are removed before the statement is sent.
 --
 -- Partition projection computes partitions from the table properties, so there is nothing to
 -- load or repair: a query filtering on `timestamp` and `region` reads only those day folders.
@@ -18,7 +19,7 @@ PARTITIONED BY (
 ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'
 STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
-LOCATION 's3://{{bucket}}/{{prefix}}AWSLogs/{{account}}/CloudTrail/'
+LOCATION '{{location}}'
 TBLPROPERTIES (
   'projection.enabled' = 'true',
   'projection.region.type' = 'enum',
@@ -28,5 +29,5 @@ TBLPROPERTIES (
   'projection.timestamp.range' = '{{startDate}},NOW',
   'projection.timestamp.interval' = '1',
   'projection.timestamp.interval.unit' = 'DAYS',
-  'storage.location.template' = 's3://{{bucket}}/{{prefix}}AWSLogs/{{account}}/CloudTrail/${region}/${timestamp}'
+  'storage.location.template' = '{{locationTemplate}}'
 )

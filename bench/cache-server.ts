@@ -17,6 +17,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { loadBenchConfig } from '../src/config';
 
 /** The GraphQL shape of the bench's question, fields as the service answers them (all text, as JSON carries them). */
 const BARE_SCHEMA = `#graphql
@@ -30,7 +31,7 @@ const BARE_SCHEMA = `#graphql
 `;
 
 async function bare(withExpress: boolean): Promise<string> {
-  const answer = JSON.parse(fs.readFileSync(process.env.BENCH_ANSWER ?? '', 'utf8')) as { apiCalls: unknown };
+  const answer = JSON.parse(fs.readFileSync(loadBenchConfig().answerFile ?? '', 'utf8')) as { apiCalls: unknown };
   const server = new ApolloServer({ typeDefs: BARE_SCHEMA, resolvers: { Query: { apiCalls: () => answer.apiCalls } } });
   if (!withExpress) {
     const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
@@ -58,7 +59,7 @@ async function trailql(): Promise<string> {
   const app = await createApp({ config, engine, dialect, logger, cache });
   const port = await app.listen();
   const deadline = Date.now() + 10_000;
-  while (process.env.REDIS_URL && !cache.stats().connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (config.cache.redisUrl && !cache.stats().connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   process.on('message', (m) => {
     if (m === 'stats') process.send?.({ stats: cache.stats() });
   });

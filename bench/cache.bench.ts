@@ -21,14 +21,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { hashKey } from '../src/auth/authenticate';
 import { CacheStats } from '../src/cache';
+import { loadBenchConfig, processEnvironment } from '../src/config';
 import { generateSampleTrail } from '../src/trail/sample';
 import { TestRedis, hasRedisServer, startRedis } from '../test/support/redis';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const DAYS = Number(process.env.BENCH_DAYS ?? 2);
-const OUT = process.env.BENCH_OUT ?? path.resolve(__dirname, 'results/cache.md');
+const BENCH = loadBenchConfig();
+const DURATION = BENCH.durationSeconds ?? 5;
+const ROUNDS = BENCH.rounds ?? 5;
+const CONNECTIONS = BENCH.connections ?? 10;
+const DAYS = BENCH.days ?? 2;
+const OUT = BENCH.out ?? path.resolve(__dirname, 'results/cache.md');
 const DAY = 86_400_000;
 const PAGE = 20;
 
@@ -71,7 +73,7 @@ interface Run {
 function startChild(kind: string, name: string, env: Record<string, string>, headers: Record<string, string> = {}): Promise<Server> {
   const child = fork(path.resolve(__dirname, 'cache-server.ts'), [kind], {
     execArgv: ['-r', 'ts-node/register/transpile-only'],
-    env: { ...process.env, ...env },
+    env: { ...processEnvironment(), ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
   process.stderr.write(`generating a ${DAYS}-day sample trail in ${trailDir}\n`);
   const sample = await generateSampleTrail({ outDir: trailDir, days: DAYS, end: END, seed: 42 });
   let redis: TestRedis | undefined;
-  let redisUrl = process.env.REDIS_URL;
+  let redisUrl = BENCH.redisUrl;
   let redisVersion: string | undefined;
   if (!redisUrl && hasRedisServer()) {
     redis = await startRedis();

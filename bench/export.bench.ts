@@ -11,12 +11,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadBenchConfig } from '../src/config';
 import { generateSampleTrail } from '../src/trail/sample';
 import { spawnServer } from '../test/support/child-server';
 import { TEST_KEY } from '../test/support/server';
 
-const CALLS = Number(process.env.BENCH_CALLS ?? 50_000);
-const OUT = process.env.BENCH_OUT ?? path.resolve(__dirname, 'results/export.md');
+const BENCH = loadBenchConfig();
+const CALLS = BENCH.calls ?? 50_000;
+const OUT = BENCH.out ?? path.resolve(__dirname, 'results/export.md');
 const DAY = 86_400_000;
 const DAYS = 2;
 const END = new Date(Math.floor(Date.now() / DAY) * DAY);

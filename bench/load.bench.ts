@@ -15,13 +15,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { loadBenchConfig } from '../src/config';
 import { generateSampleTrail } from '../src/trail/sample';
 import { ChildServer, spawnServer } from '../test/support/child-server';
 import { TEST_KEY } from '../test/support/server';
 
-const LIGHT = Number(process.env.BENCH_LIGHT ?? 10);
-const DAYS = Number(process.env.BENCH_DAYS ?? 33);
-const OUT = process.env.BENCH_OUT ?? path.resolve(__dirname, 'results/load.md');
+const BENCH = loadBenchConfig();
+const LIGHT = BENCH.lightQueries ?? 10;
+const DAYS = BENCH.days ?? 33;
+const OUT = BENCH.out ?? path.resolve(__dirname, 'results/load.md');
 const BUDGET_MS = 300_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -34,7 +34,7 @@ import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
 import { createLogger } from '../src/logger';
 import { IOT_EVENTS_SOURCES } from '../src/domain/iotevents-actions';
 import { literal } from '../src/query/compiler';
-import { compactTrail, CompactResult } from '../src/trail/compact';
+import { compactTrail, CompactResult } from '../src/engines/duckdb/compact';
 import { ProgressLine } from '../src/trail/progress';
 import { SampleTrailResult, generateSampleTrail } from '../src/trail/sample';
 

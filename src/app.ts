@@ -4,7 +4,6 @@
  */
 import * as http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Authenticator } from './auth/authenticate';
@@ -17,7 +16,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { wantsNoCache } from './cache';
 import { Config } from './config';
-import { Engine } from './engines/engine';
+import { Engine } from './query/engine';
 import { EngineError, TrailUnavailableError, TrailqlError } from './errors';
 import { RequestContext } from './graphql/context';
 import { schema } from './graphql/schema';
@@ -222,7 +221,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // Signals are handled by the service's own shutdown (src/ops/shutdown.ts).
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       config.explorer === 'sandbox' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       limitsPlugin({ ...config.security.limits, defaultPageSize: config.page.defaultSize, maxPageSize: config.page.maxSize }),
       prevalidatePlugin<RequestContext>(
@@ -296,7 +294,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
           resolve(typeof addr === 'object' && addr ? addr.port : config.port);
         });
       }),
+    /**
+     * Drains the HTTP server (one drainer: the requests still running at the shutdown deadline are
+     * answered 503 and cut off), then stops Apollo. After a shutdown has drained, only Apollo stops.
+     */
     async close() {
+      await drainer.drain(config.ops.shutdownTimeoutMs);
       await apollo.stop();
     },
   };

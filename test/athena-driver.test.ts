@@ -22,7 +22,7 @@ import {
   type AthenaEngineOptions,
 } from '../src/engines/athena/driver';
 import type { AthenaSettings } from '../src/engines/athena/settings';
-import type { CompiledQuery, SqlValue } from '../src/engines/engine';
+import type { CompiledQuery, SqlValue } from '../src/query/engine';
 import { BadInputError, EngineError } from '../src/errors';
 
 const athena = mockClient(AthenaClient);

@@ -20,7 +20,7 @@ import {
 } from '../src/engines/athena/driver';
 import type { AthenaSettings } from '../src/engines/athena/settings';
 import { duckdbDialect } from '../src/engines/duckdb/dialect';
-import type { CompiledQuery, SqlValue } from '../src/engines/engine';
+import type { CompiledQuery, SqlValue } from '../src/query/engine';
 import { EngineError, TrailqlError } from '../src/errors';
 import { compile } from '../src/query/compiler';
 import { apiCallsCountPlan, apiCallsPlan } from './support/plans';

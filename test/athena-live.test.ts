@@ -10,7 +10,7 @@
 import { AthenaEngine } from '../src/engines/athena/driver';
 import { athenaSettingsFromEnv } from '../src/engines/athena/env';
 import { isOrganizationTrail } from '../src/engines/athena/settings';
-import type { CompiledQuery, SqlValue } from '../src/engines/engine';
+import type { CompiledQuery, SqlValue } from '../src/query/engine';
 
 const LIVE = process.env.TRAILQL_LIVE_ATHENA === '1';
 

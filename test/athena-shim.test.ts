@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import fc from 'fast-check';
 import { cidrContains, formatAddress, parseCidr } from '../src/domain/ip';
-import { CompiledQuery, SqlValue } from '../src/engines/engine';
+import { CompiledQuery, SqlValue } from '../src/query/engine';
 import { TrailqlError } from '../src/errors';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
 import { listRecordFiles } from './support/records';

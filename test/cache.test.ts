@@ -8,7 +8,7 @@ import { lockKeyOf } from '../src/cache/cache';
 import { COMPRESS_THRESHOLD_BYTES, InvalidEntryError, SYNC_INFLATE_MAX_BYTES, decodeEntry as decodeWith, encodeEntry as encodeWith, sealBody } from '../src/cache/codec';
 import { loadConfig } from '../src/config';
 import { INFLATE_BOMB } from './support/inflate-bomb';
-import { CompiledQuery, Engine, Row } from '../src/engines/engine';
+import { CompiledQuery, Engine, Row } from '../src/query/engine';
 import { createLogger } from '../src/logger';
 import { QueryReport } from '../src/query/runner';
 

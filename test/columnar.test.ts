@@ -12,7 +12,7 @@ import { DuckDbEngine } from '../src/engines/duckdb/driver';
 import { MANIFEST_FILE, Manifest, defaultStoreDir, partitionDir } from '../src/engines/duckdb/parquet-store';
 import { compile } from '../src/query/compiler';
 import { DISTINCT_EVENTS, duckdbDialect } from '../src/engines/duckdb/dialect';
-import { CompactResult, compactTrail } from '../src/trail/compact';
+import { CompactResult, compactTrail } from '../src/engines/duckdb/compact';
 import { generateSampleTrail } from '../src/trail/sample';
 import { API_CALL_FIELDS } from './support/api-calls';
 import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';

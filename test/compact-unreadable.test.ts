@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDbEngine } from '../src/engines/duckdb/driver';
 import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
-import { compactTrail } from '../src/trail/compact';
+import { compactTrail } from '../src/engines/duckdb/compact';
 import { IOT_SOURCES, listRecordFiles } from './support/records';
 import { sampleTrail } from './support/trails';
 import { duckdbDialect } from '../src/engines/duckdb/dialect';

@@ -11,7 +11,7 @@ import { useSampleServer } from './support/sample-server';
 import { GqlResponse, TEST_KEYS, startServer } from './support/server';
 import { loadConfig } from '../src/config';
 import { createEngine } from '../src/engines';
-import { Engine } from '../src/engines/engine';
+import { Engine } from '../src/query/engine';
 import { SAMPLE_END } from './support/trails';
 
 const DAY_MS = 86_400_000;

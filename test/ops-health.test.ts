@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { createCache } from '../src/cache';
 import { loadConfig } from '../src/config';
-import { Engine } from '../src/engines/engine';
+import { Engine } from '../src/query/engine';
 import { OpsApp, captureLogs, startOpsApp } from './support/ops';
 import { sampleTrail } from './support/trails';
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import fc from 'fast-check';
-import { CompiledQuery, Engine } from '../src/engines/engine';
+import { CompiledQuery, Engine } from '../src/query/engine';
 import { UnavailableError } from '../src/errors';
 import { Admission, Slot } from '../src/query/admission';
 import { GatedEngine, OpsApp, startOpsApp } from './support/ops';

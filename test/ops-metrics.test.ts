@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { createCache } from '../src/cache';
 import { loadConfig } from '../src/config';
-import { Engine } from '../src/engines/engine';
+import { Engine } from '../src/query/engine';
 import { EngineError } from '../src/errors';
 import { OperationLabels, createMetrics } from '../src/ops/metrics';
 import { OpsApp, captureLogs, metricSum, parseMetrics, scrape, startOpsApp } from './support/ops';

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { athenaDialect } from '../src/engines/athena/dialect';
-import { compactTrail } from '../src/trail/compact';
+import { compactTrail } from '../src/engines/duckdb/compact';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
 import { GqlResponse, TestServer, startServer } from './support/server';
 import { tempDir } from './support/trails';

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { z } from 'zod';
 import { AuthSettings } from './authenticate';
 import { ApiKeysSchema } from './scope-config';
+import { Env, bool, int, readVariable } from '../config/vars';
 
 export interface SecurityConfig {
   readonly auth: AuthSettings;
@@ -23,27 +24,10 @@ export interface SecurityConfig {
   readonly corsOrigins: readonly string[];
 }
 
-type Env = Record<string, string | undefined>;
+const flag = (env: Env, name: string, fallback: boolean, problems: string[]): boolean => readVariable(env, name, bool(fallback), problems) ?? fallback;
 
-const flag = (env: Env, name: string, fallback: boolean, problems: string[]): boolean => {
-  const v = env[name];
-  if (v === undefined || v.trim() === '') return fallback;
-  if (/^(1|true|yes|on)$/i.test(v)) return true;
-  if (/^(0|false|no|off)$/i.test(v)) return false;
-  problems.push(`${name}: must be true or false, got "${v}"`);
-  return fallback;
-};
-
-const number = (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number => {
-  const v = env[name];
-  if (v === undefined || v.trim() === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${name}: must be a whole number from ${min} to ${max}, got "${v}"`);
-    return fallback;
-  }
-  return n;
-};
+const number = (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number =>
+  readVariable(env, name, int(fallback, min, max), problems) ?? fallback;
 
 function apiKeys(env: Env, problems: string[]): AuthSettings['apiKeys'] {
   let text = env.API_KEYS;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import * as path from 'node:path';
-import { CompiledQuery, Engine } from '../engines/engine';
+import { CompiledQuery, Engine } from '../query/engine';
 
 /**
  * Bump when the shape of cached rows changes (new columns, renamed aliases, different decoding):

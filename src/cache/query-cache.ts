@@ -7,7 +7,7 @@
  * No request fails because of the cache: every store call is caught, bounded in time by the
  * store, logged (rate-limited) and counted, and the request is then answered by the engine.
  */
-import { CompiledQuery, Engine, Row } from '../engines/engine';
+import { CompiledQuery, Engine, Row } from '../query/engine';
 import { Logger } from '../logger';
 import { CacheRunOptions, QueryCacheLayer, QueryReport } from '../query/runner';
 import { CacheStore, TtlPolicy, cacheKey, cacheSalt, lockKeyOf, ttlFor } from './cache';

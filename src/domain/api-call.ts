@@ -2,7 +2,7 @@
  * Rows -> domain objects. Engines return the flattened columns of query/fields.ts EVENT_COLUMNS;
  * this is the one place that knows how to read them, whichever engine produced them.
  */
-import { Row } from '../engines/engine';
+import { Row } from './row';
 import { CallerCategory, IdentityColumns, IdentityType, classifyCategory, classifyIdentityType, callerKeyOf, principalOf, usesTemporaryCredentials } from './identity';
 import { SourceIpKind, classifySourceIp } from './ip';
 

@@ -1,5 +1,5 @@
 /** The graph users walk from a call: callers, source addresses, actions, activity, resources. */
-import { Row } from '../engines/engine';
+import { Row } from './row';
 import { ApiCallRecord, CallerInfo, SourceIpInfo, callerFromRow, sourceIpOf } from './api-call';
 import { classifySourceIp } from './ip';
 

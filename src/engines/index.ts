@@ -1,7 +1,7 @@
 import { Config } from '../config';
 import { Logger } from '../logger';
 import { Dialect } from '../query/compiler';
-import { Engine } from './engine';
+import { Engine } from '../query/engine';
 import { duckdbDialect } from './duckdb/dialect';
 import { DuckDbEngine } from './duckdb/driver';
 import { defaultStoreDir } from './duckdb/parquet-store';

@@ -1,4 +1,4 @@
-import type { TrailHealth } from '../engines/engine';
+import type { TrailHealth } from '../query/engine';
 import { QueryRunner } from '../query/runner';
 import { GraphService } from '../services/graph.service';
 import { TrailService } from '../services/trail.service';

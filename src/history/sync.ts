@@ -10,6 +10,7 @@
  * repeats at most one slot. A finished walk moves `syncedTo`; the next run starts there minus an
  * overlap (Event history can show an event minutes late). Records met again are merged by eventID.
  */
+import { ACCOUNT_ID } from '../domain/aws';
 import { CloudTrailClient, LookupEventsCommand, LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
 import { SLOT_MS, SlotRecord, mergeSlot, recordKey, slotStart } from './slot-files';
 import { StateStore, SyncState, isPending } from './state';
@@ -198,7 +199,7 @@ function placed(text: string | undefined, eventTime: Date | undefined): SlotReco
     return null;
   }
   if (typeof record !== 'object' || record === null) return null;
-  const account = [record.recipientAccountId, record.userIdentity?.accountId].find((a): a is string => typeof a === 'string' && /^\d{12}$/.test(a));
+  const account = [record.recipientAccountId, record.userIdentity?.accountId].find((a): a is string => typeof a === 'string' && ACCOUNT_ID.test(a));
   const time = typeof record.eventTime === 'string' ? new Date(record.eventTime) : eventTime;
   if (!account || !time || Number.isNaN(time.getTime())) return null;
   return { eventId: recordKey(text, record), account, time, text };

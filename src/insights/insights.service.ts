@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { ApiCallNode, Window } from '../domain/graph';
 import { BadInputError } from '../errors';
 import { CallFilter } from '../query/filter';
-import { Row } from '../engines/engine';
+import { Row } from '../query/engine';
 import { Connection, TrailService } from '../services/trail.service';
 import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, SEVERITY_RANK } from './rules';
 

@@ -11,7 +11,7 @@
  */
 import express from 'express';
 import { GraphQLSchema } from 'graphql';
-import { Engine } from '../engines/engine';
+import { Engine } from '../query/engine';
 import { Logger } from '../logger';
 import { Metrics, hasCacheStats } from './metrics';
 

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheStats } from '../cache';
 import { EngineError } from '../errors';
-import { CompiledQuery, Engine, EngineResult, ExecuteOptions, TrailHealth } from '../engines/engine';
+import { CompiledQuery, Engine, EngineResult, ExecuteOptions, TrailHealth } from '../query/engine';
 import { IdleWaiters } from './idle';
 
 /** What the metrics read from the answer cache at scrape time (QueryCache.stats()). */

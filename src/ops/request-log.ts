@@ -10,7 +10,7 @@ import { costTotals } from '../query/runner';
 import { ApolloServerPlugin } from '@apollo/server';
 import type { ErrorRequestHandler } from 'express';
 import { DocumentNode, GraphQLError, getOperationAST } from 'graphql';
-import { CompiledQuery } from '../engines/engine';
+import { CompiledQuery } from '../query/engine';
 import { RequestContext } from '../graphql/context';
 import { Logger } from '../logger';
 import { Metrics } from './metrics';

@@ -12,7 +12,7 @@
  * both with ENGINE_BUSY (HTTP 503 and Retry-After), never a hanging request. Readiness pings do
  * not pass through here.
  */
-import { CompiledQuery } from '../engines/engine';
+import { CompiledQuery } from './engine';
 import { EngineError, UnavailableError } from '../errors';
 import { AdmissionConfig } from '../config';
 

@@ -3,7 +3,13 @@
  * and the identity columns a grouped caller row carries.
  */
 import { EVENT_COLUMNS, FIELDS } from './fields';
-import { Expr, Measure, Projection } from './plan';
+import { Expr, Measure, OrderItem, Projection } from './plan';
+
+/** Calls newest first, ties broken by event id: the order of every page of calls (keyset paging relies on it). */
+export const NEWEST_FIRST: readonly OrderItem[] = [
+  { alias: 'event_time', dir: 'desc' },
+  { alias: 'event_id', dir: 'desc' },
+];
 
 /** What activity and summaries may be grouped by: a fixed list, each an allowlisted expression. */
 export const GROUP_KEYS = {

@@ -4,7 +4,7 @@
  * User values become `?` placeholders pushed to `params`; only `const` nodes written in this code
  * base are inlined, escaped.
  */
-import { CompiledQuery, PartitionSpec, SqlValue } from '../engines/engine';
+import { CompiledQuery, PartitionSpec, SqlValue } from './engine';
 import { AggregateQuery, Cond, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, QueryPlan, Value, and, col, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';

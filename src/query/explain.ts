@@ -5,7 +5,7 @@
  * (nested fields of returned rows) do not appear.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CompiledQuery, Engine, EngineResult, PartitionSpec, SqlValue } from '../engines/engine';
+import type { CompiledQuery, Engine, EngineResult, PartitionSpec, SqlValue } from './engine';
 
 /** The HTTP header an admin key sends to receive statements instead of answers. */
 export const EXPLAIN_HEADER = 'x-trailql-explain';

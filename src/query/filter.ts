@@ -6,6 +6,7 @@ import { BadInputError } from '../errors';
 import { ACCOUNT_ID, REGION } from '../domain/aws';
 import { CallerCategory, IdentityType, RAW_IDENTITY_TYPES } from '../domain/identity';
 import { Cidr, ipv6Hex, parseCidr } from '../domain/ip';
+import { MAX_BOUND_VALUE_LENGTH } from './engine';
 import { FIELDS } from './fields';
 import { Pred, Value, or, val } from './plan';
 
@@ -41,13 +42,8 @@ const ERROR_CODE = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Any name a record can hold (spaces, parentheses, ...): it is bound as a value, never SQL text. */
 const RESOURCE_NAME = /^[^\u0000-\u001f\u007f]{1,256}$/u;
 
-/**
- * Longest value accepted: every value must fit an Athena execution parameter, which carries it as
- * a quoted SQL literal (quotes doubled) of at most 1,024 characters, so one input is valid on every
- * engine or on none.
- */
-const MAX_LITERAL = 1024;
-const fitsLiteral = (v: string) => v.length + 2 + (v.match(/'/g)?.length ?? 0) <= MAX_LITERAL;
+/** Longest value accepted, quoted (see MAX_BOUND_VALUE_LENGTH). */
+const fitsLiteral = (v: string) => v.length + 2 + (v.match(/'/g)?.length ?? 0) <= MAX_BOUND_VALUE_LENGTH;
 
 function checkCount(name: string, values: readonly unknown[] | null | undefined): void {
   if (values && values.length > MAX_LIST) throw new BadInputError(`filter.${name}: at most ${MAX_LIST} values`, `filter.${name}`);

@@ -1,4 +1,4 @@
-import { PartitionSpec } from '../engines/engine';
+import { PartitionSpec } from './engine';
 import { Scan } from './plan';
 
 import { dayPath } from '../trail/layout';

@@ -1,4 +1,4 @@
-import { CompiledQuery, Engine, Row, UnreadableFile } from '../engines/engine';
+import { CompiledQuery, Engine, Row, UnreadableFile } from './engine';
 import { EngineError } from '../errors';
 import { Admission, Lane } from './admission';
 import { Budget, EngineTimeBudget } from './budget';

@@ -27,9 +27,9 @@ import {
 import { classifySourceIp } from '../domain/ip';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
 import { IotEventsResourceKind, iotEventsResourcesOf } from '../domain/iotevents-resources';
-import { Row } from '../engines/engine';
+import { Row } from '../query/engine';
 import { BadInputError } from '../errors';
-import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, SOURCE_IP_STATS } from '../query/builders';
+import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS } from '../query/builders';
 import { CursorPayload, stableStringify } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
@@ -424,10 +424,7 @@ export class GraphService {
           scan,
           where: [...where, { k: 'in', e: parent, values: ks.map((x) => val(x)) }],
           select: EVENT_COLUMNS,
-          orderBy: [
-            { alias: 'event_time', dir: 'desc' },
-            { alias: 'event_id', dir: 'desc' },
-          ],
+          orderBy: NEWEST_FIRST,
           // The page size is part of the group: a batch may hold pages of several sizes.
           limit: ks.length * ((sample.first ?? size) + 1),
           perGroup: { alias: 'parent_key', e: parent, limit: (sample.first ?? size) + 1 },

@@ -7,8 +7,9 @@ import DataLoader from 'dataloader';
 import { Config } from '../config';
 import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-call';
 import { ApiCallNode, nodeOfCall } from '../domain/graph';
-import { Row } from '../engines/engine';
+import { Row } from '../query/engine';
 import { BadInputError } from '../errors';
+import { NEWEST_FIRST } from '../query/builders';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
@@ -64,11 +65,6 @@ export interface ServiceDeps {
 
 /** How far back from the end of its window a newest-first page looks first (see `newestRows`). */
 export const NEWEST_FIRST_MS = 86_400_000;
-
-const EVENT_ORDER = [
-  { alias: 'event_time', dir: 'desc' },
-  { alias: 'event_id', dir: 'desc' },
-] as const;
 
 export class TrailService {
   private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
@@ -155,7 +151,7 @@ export class TrailService {
       scan,
       where: [...where, ...extra],
       select,
-      orderBy: EVENT_ORDER,
+      orderBy: NEWEST_FIRST,
       limit: size + 1,
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
     };
@@ -256,7 +252,7 @@ export class TrailService {
         scan,
         where: [...where, { k: 'in', e: FIELDS.eventId, values: [...new Set(ids)].map((id) => val(id)) }],
         select: EVENT_COLUMNS,
-        orderBy: EVENT_ORDER,
+        orderBy: NEWEST_FIRST,
         limit: ids.length,
       };
       for (const row of await this.run(plan)) found.set(`${row.event_id}|${w}`, this.redact(apiCallFromRow(row)));

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { dayPath, deliveryKey } from './layout';
+import { ACCOUNT_ID } from '../domain/aws';
+import { REGION_FOLDER, dayFolderKey, dayPath, deliveryKey, parseDeliveryFileName } from './layout';
 
-const DELIVERED = /^(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{4})(\d{2})(\d{2})T\d{4}Z_[A-Za-z0-9]+\.json(\.gz)?$/;
 
 export interface ArrangeResult {
   /** Layout-relative paths written. */
@@ -41,11 +41,11 @@ export async function arrangeTrail(fromDir: string, outDir: string): Promise<Arr
   for (const name of (await fs.readdir(fromDir)).sort()) {
     if (!/\.json(\.gz)?$/.test(name)) continue;
     const file = path.join(fromDir, name);
-    const m = DELIVERED.exec(name);
+    const delivered = parseDeliveryFileName(name);
     const recs = recordsOf(await readJson(file), file);
     records += recs.length;
-    if (m) {
-      const rel = path.join('AWSLogs', m[1], 'CloudTrail', m[2], m[3], m[4], m[5], name);
+    if (delivered) {
+      const rel = path.join(...dayFolderKey(delivered.account, delivered.region, delivered.day).split('/'), name);
       await fs.mkdir(path.join(outDir, path.dirname(rel)), { recursive: true });
       await fs.copyFile(file, path.join(outDir, rel));
       written.push(rel);
@@ -55,7 +55,7 @@ export async function arrangeTrail(fromDir: string, outDir: string): Promise<Arr
       const account = String(r.recipientAccountId ?? (r.userIdentity as { accountId?: string } | undefined)?.accountId ?? '000000000000');
       const region = String(r.awsRegion ?? 'us-east-1');
       const time = new Date(String(r.eventTime));
-      if (!/^\d{12}$/.test(account) || !/^[a-z0-9-]+$/.test(region) || Number.isNaN(time.getTime())) {
+      if (!ACCOUNT_ID.test(account) || !REGION_FOLDER.test(region) || Number.isNaN(time.getTime())) {
         throw new Error(`${file}: record ${String(r.eventID)} has no usable account, region or eventTime`);
       }
       const key = `${account}|${region}|${dayPath(time)}`;

@@ -63,15 +63,38 @@ export function digestStamp(date: Date): string {
   return fileStamp(date).slice(0, -1) + `${pad2(date.getUTCSeconds())}Z`;
 }
 
+/** The top folder of every trail key. */
+export const AWS_LOGS = 'AWSLogs';
+/** An account's folder of log files (beside `CloudTrail-Digest` and `CloudTrail-Insight`). */
+export const RECORDS_FOLDER = 'CloudTrail';
+/**
+ * A region folder name as the layout accepts it (a path-safe name; which regions exist is the
+ * domain's REGION rule, not the layout's).
+ */
+export const REGION_FOLDER = /^[a-z0-9-]+$/;
+
 function accountRoot(account: string, orgId: string | undefined): string {
-  return orgId ? `AWSLogs/${orgId}/${account}` : `AWSLogs/${account}`;
+  return orgId ? `${AWS_LOGS}/${orgId}/${account}` : `${AWS_LOGS}/${account}`;
+}
+
+/**
+ * `AWSLogs/[<o-orgid>/]<account>/CloudTrail`: the folder of an account's log files. `account` may
+ * be a placeholder (Athena's `${account}` projection).
+ */
+export function recordsRoot(account: string, orgId?: string): string {
+  return `${accountRoot(account, orgId)}/${RECORDS_FOLDER}`;
+}
+
+/** `AWSLogs/[<o-orgid>/]<account>/CloudTrail/<region>/<yyyy>/<MM>/<dd>`: one day folder. */
+export function dayFolderKey(account: string, region: string, day: string, orgId?: string): string {
+  return `${recordsRoot(account, orgId)}/${region}/${day}`;
 }
 
 /** The key of a CloudTrail log file, relative to the bucket (or to the trail's key prefix). */
 export function deliveryKey(input: DeliveryKeyInput): string {
   const { account, region, orgId, time, unique } = input;
   return (
-    `${accountRoot(account, orgId)}/CloudTrail/${region}/${dayPath(time)}/` +
+    `${dayFolderKey(account, region, dayPath(time), orgId)}/` +
     `${account}_CloudTrail_${region}_${fileStamp(time)}_${unique}.json.gz`
   );
 }
@@ -106,7 +129,25 @@ export function insightKey(input: DeliveryKeyInput): string {
 
 const RECORD_PATH =
   /^(?:.*\/)?AWSLogs\/(?:(o-[a-z0-9]{10,32})\/)?(\d{12})\/CloudTrail\/([a-z0-9-]+)\/(\d{4})\/(\d{2})\/(\d{2})\/([^/]+\.json(?:\.gz)?)$/;
-const STANDARD_NAME = /^\d{12}_CloudTrail_[a-z0-9-]+_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[A-Za-z0-9]+\.json(?:\.gz)?$/;
+const STANDARD_NAME = /^(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[A-Za-z0-9]+\.json(?:\.gz)?$/;
+
+/** What a standard log file name (`<account>_CloudTrail_<region>_<yyyymmddThhmmZ>_<unique>.json[.gz]`) says. */
+export interface ParsedFileName {
+  readonly account: string;
+  readonly region: string;
+  /** The day folder the file belongs in, `yyyy/MM/dd`. */
+  readonly day: string;
+  readonly deliveryTime: Date;
+}
+
+/** Parses a standard CloudTrail log file name; null for any other name or an impossible time. */
+export function parseDeliveryFileName(name: string): ParsedFileName | null {
+  const n = STANDARD_NAME.exec(name);
+  if (!n) return null;
+  const t = Date.UTC(Number(n[3]), Number(n[4]) - 1, Number(n[5]), Number(n[6]), Number(n[7]));
+  if (!Number.isFinite(t)) return null;
+  return { account: n[1], region: n[2], day: `${n[3]}/${n[4]}/${n[5]}`, deliveryTime: new Date(t) };
+}
 
 /**
  * Parses the key (or a path relative to the folder holding `AWSLogs/`, with `/` or `\`) of a
@@ -136,10 +177,7 @@ export function parseDeliveryKey(relPath: string): ParsedDeliveryKey | null {
     file,
   };
   if (orgId) parsed.orgId = orgId;
-  const n = STANDARD_NAME.exec(file);
-  if (n) {
-    const t = Date.UTC(Number(n[1]), Number(n[2]) - 1, Number(n[3]), Number(n[4]), Number(n[5]));
-    if (Number.isFinite(t)) parsed.deliveryTime = new Date(t);
-  }
+  const named = parseDeliveryFileName(file);
+  if (named) parsed.deliveryTime = named.deliveryTime;
   return parsed;
 }

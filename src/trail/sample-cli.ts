@@ -19,6 +19,7 @@ import {
   generateSampleTrail,
   type SampleTrailOptions,
 } from './sample';
+import { AWS_LOGS } from './layout';
 import { ProgressLine } from './progress';
 
 const USAGE = `Usage: npm run sample -- [options]
@@ -147,7 +148,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const { options, clean } = parsed;
-  const logs = path.join(options.outDir, 'AWSLogs');
+  const logs = path.join(options.outDir, AWS_LOGS);
   if (fs.existsSync(logs)) {
     if (!clean) {
       process.stderr.write(`${logs} already exists; pass --clean to replace it (files of different runs would mix).\n`);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '../logger';
+import { AWS_LOGS } from './layout';
 import { generateSampleTrail } from './sample';
 
 const MARKER = '.trailql-sample.json';
@@ -30,7 +31,7 @@ export async function ensureSampleTrail(dir: string, days: number, seed: number,
     logger.info({ dir, end: marker?.end }, 'using the sample trail');
     return;
   }
-  if (marker) await fs.rm(path.join(dir, 'AWSLogs'), { recursive: true, force: true });
+  if (marker) await fs.rm(path.join(dir, AWS_LOGS), { recursive: true, force: true });
   else {
     const existing = await fs.readdir(dir).catch(() => [] as string[]);
     if (existing.length) throw new Error(`${dir} is not empty and was not made as a sample trail; set SAMPLE_DIR to another folder`);

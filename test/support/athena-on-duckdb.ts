@@ -11,9 +11,10 @@
  */
 import * as fs from 'node:fs';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { CompiledQuery, Engine, EngineResult, PartitionSpec, Row } from '../../src/engines/engine';
+import { CompiledQuery, Engine, EngineResult, PartitionSpec, Row } from '../../src/query/engine';
 import { checkStatementSize, encodeExecutionParameter } from '../../src/engines/athena/driver';
 import { RECORDS_COLUMNS } from '../../src/engines/duckdb/record-schema';
+import { parseDeliveryKey } from '../../src/trail/layout';
 import { listRecordFiles } from './records';
 import { checkTrinoStatement } from './trino-checks';
 
@@ -71,12 +72,8 @@ interface TrailFile {
 }
 
 function trailFile(file: string): TrailFile {
-  return {
-    bytes: fs.statSync(file).size,
-    day: /\/CloudTrail\/[^/]+\/(\d{4}\/\d{2}\/\d{2})\//.exec(file)?.[1] ?? '',
-    region: /\/CloudTrail\/([^/]+)\//.exec(file)?.[1] ?? '',
-    account: /\/(\d{12})\/CloudTrail\//.exec(file)?.[1] ?? '',
-  };
+  const key = parseDeliveryKey(file);
+  return { bytes: fs.statSync(file).size, day: key?.day ?? '', region: key?.region ?? '', account: key?.account ?? '' };
 }
 
 /**

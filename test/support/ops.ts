@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { App, createApp } from '../../src/app';
 import { Config, loadConfig } from '../../src/config';
 import { createEngine } from '../../src/engines';
-import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../../src/engines/engine';
+import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../../src/query/engine';
 import { EngineError } from '../../src/errors';
 import { Logger, createLogger } from '../../src/logger';
 import { Metrics } from '../../src/ops/metrics';

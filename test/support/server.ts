@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { App, createApp } from '../../src/app';
 import { Config, loadConfig } from '../../src/config';
-import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../../src/engines/engine';
+import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../../src/query/engine';
 import { EngineSetup, createEngine } from '../../src/engines';
 import { createLogger } from '../../src/logger';
 import { hashKey } from '../../src/auth/authenticate';

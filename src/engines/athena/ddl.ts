@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TableMetadata } from '@aws-sdk/client-athena';
 import { assertValidAthenaSettings, awsLogsRoot, isOrganizationTrail, normalisePrefix, type AthenaSettings } from './settings';
+import { CLOUDTRAIL_RECORD, type FieldKind } from '../../domain/record-model';
+import { dayFolderKey, recordsRoot } from '../../trail/layout';
 
 /** A Hive column type, kept structured so it can be rendered readably and compared with the catalog. */
 export type HiveType =
@@ -16,67 +18,20 @@ export interface ColumnDefinition {
   readonly type: HiveType;
 }
 
-const S: HiveType = 'STRING';
-const stringColumns = (...names: string[]): ColumnDefinition[] => names.map((name) => ({ name, type: S }));
-const struct = (...fields: ReadonlyArray<readonly [string, HiveType]>): HiveType => ({ struct: fields });
-const strings = (...names: string[]): ReadonlyArray<readonly [string, HiveType]> => names.map((n) => [n, S] as const);
+/** Athena's type for a field of the record model: scalars and JSON values are STRING. */
+function hiveType(kind: FieldKind): HiveType {
+  if (kind === 'text' || kind === 'json') return 'STRING';
+  if (kind === 'textMap') return { map: ['STRING', 'STRING'] };
+  if ('listOf' in kind) return { array: hiveType(kind.listOf) };
+  return { struct: kind.fields.map((f) => [f.name.toLowerCase(), hiveType(f.kind)] as const) };
+}
 
 /**
  * The CloudTrail columns, in the order and with the types of Athena's documented CloudTrail
- * table, plus `managementevent`. The only copy of the list: both DDL templates receive it through
- * `{{columns}}`, and setup compares the catalog's table against it.
+ * table, plus `managementevent`, derived from the engine-free record model. Both DDL templates
+ * receive it through `{{columns}}`, and setup compares the catalog's table against it.
  */
-export const CLOUDTRAIL_COLUMNS: readonly ColumnDefinition[] = [
-  { name: 'eventversion', type: S },
-  {
-    name: 'useridentity',
-    type: struct(
-      ...strings('type', 'principalid', 'arn', 'accountid', 'invokedby', 'accesskeyid', 'username'),
-      ['onbehalfof', struct(...strings('userid', 'identitystorearn'))],
-      [
-        'sessioncontext',
-        struct(
-          ['attributes', struct(...strings('mfaauthenticated', 'creationdate'))],
-          ['sessionissuer', struct(...strings('type', 'principalid', 'arn', 'accountid', 'username'))],
-          ['ec2roledelivery', S],
-          ['webidfederationdata', struct(['federatedprovider', S], ['attributes', { map: [S, S] }])],
-        ),
-      ],
-    ),
-  },
-  ...stringColumns(
-    'eventtime',
-    'eventsource',
-    'eventname',
-    'awsregion',
-    'sourceipaddress',
-    'useragent',
-    'errorcode',
-    'errormessage',
-    'requestparameters',
-    'responseelements',
-    'additionaleventdata',
-    'requestid',
-    'eventid',
-    'readonly',
-  ),
-  { name: 'resources', type: { array: struct(...strings('arn', 'accountid', 'type')) } },
-  ...stringColumns(
-    'eventtype',
-    'apiversion',
-    'recipientaccountid',
-    'serviceeventdetails',
-    'sharedeventid',
-    'vpcendpointid',
-    'vpcendpointaccountid',
-    'eventcategory',
-  ),
-  { name: 'addendum', type: struct(...strings('reason', 'updatedfields', 'originalrequestid', 'originaleventid')) },
-  { name: 'sessioncredentialfromconsole', type: S },
-  { name: 'edgedevicedetails', type: S },
-  { name: 'tlsdetails', type: struct(...strings('tlsversion', 'ciphersuite', 'clientprovidedhostheader')) },
-  { name: 'managementevent', type: S },
-];
+export const CLOUDTRAIL_COLUMNS: readonly ColumnDefinition[] = CLOUDTRAIL_RECORD.map((f) => ({ name: f.name.toLowerCase(), type: hiveType(f.kind) }));
 
 /** Renders a type for DDL: nested structs one field a line, indented. */
 export function renderHiveType(type: HiveType, indent = '  '): string {
@@ -152,6 +107,8 @@ function placeholderValues(settings: AthenaSettings): Record<string, string> {
     orgId: settings.orgId ?? '',
     accounts: settings.accounts.join(','),
     accountProjection: accountProjectionProperties(settings),
+    location: tableLocation(settings),
+    locationTemplate: locationTemplate(settings),
     regions: settings.regions.join(','),
     startDate: settings.startDate,
     columns: renderColumns(CLOUDTRAIL_COLUMNS),
@@ -265,9 +222,18 @@ export function tableDifferences(expected: ExpectedTable, actual: TableMetadata)
   return out;
 }
 
-/** Where the table reads from, for messages: `s3://bucket/prefix/AWSLogs/...`. */
+/** Where the table reads from (its LOCATION): `s3://bucket/prefix/AWSLogs/...`. */
 export function tableLocation(settings: AthenaSettings): string {
-  return isOrganizationTrail(settings)
-    ? `${awsLogsRoot(settings)}${settings.orgId}/`
-    : `${awsLogsRoot(settings)}${settings.accounts[0] ?? ''}/CloudTrail/`;
+  return isOrganizationTrail(settings) ? `${awsLogsRoot(settings)}${settings.orgId}/` : `${bucketRoot(settings)}${recordsRoot(settings.accounts[0] ?? '')}/`;
+}
+
+/** `s3://<bucket>/<prefix>`: where the S3 layout's keys start. */
+function bucketRoot(settings: AthenaSettings): string {
+  return `s3://${settings.bucket}/${normalisePrefix(settings.prefix)}`;
+}
+
+/** Partition projection's `storage.location.template`: the day folders of the S3 layout. */
+export function locationTemplate(settings: AthenaSettings): string {
+  const account = isOrganizationTrail(settings) ? '${account}' : (settings.accounts[0] ?? '');
+  return `${bucketRoot(settings)}${dayFolderKey(account, '${region}', '${timestamp}', settings.orgId || undefined)}`;
 }

@@ -1,4 +1,4 @@
-import { PartitionSpec } from '../engine';
+import { PartitionSpec } from '../../query/engine';
 import { CompileContext, Dialect, distinctEventsByRank, expr, quoteIdent } from '../../query/compiler';
 import { DERIVED } from '../../query/fields';
 

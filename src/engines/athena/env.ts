@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import type { Env } from '../../config/vars';
 import { athenaSettingsProblems, type AthenaSettings } from './settings';
 
-/** Environment variables, as in `process.env`. */
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '../../config/vars';
 
 /** Which variable sets each settings field (for messages and the README). */
 export const ATHENA_ENV_VARIABLES: Readonly<Partial<Record<keyof AthenaSettings, string>>> = {
@@ -57,7 +57,7 @@ const s3Uri = text.startsWith('s3://', 'must start with s3://');
  * Empty values count as unset. Every problem is collected first; when there is any, throws one
  * Error whose message lists them all, each naming its variable.
  */
-export function athenaSettingsFromEnv(env: Env = process.env): AthenaSettings {
+export function athenaSettingsFromEnv(env: Env): AthenaSettings {
   const result = parseAthenaEnv(env);
   if (result.ok) return result.settings;
   const n = result.problems.length;

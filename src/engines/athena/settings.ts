@@ -4,8 +4,8 @@
  * driver's polling, retry and timeout knobs. One object feeds the driver, the DDL renderer and
  * the setup script, so the table they create is the table the driver queries.
  */
-import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
-import { isTrailDate } from '../../trail/layout';
+import { ACCOUNT_ID, ORG_ID, REGION } from '../../domain/aws';
+import { AWS_LOGS, dayPath, isTrailDate } from '../../trail/layout';
 
 export interface AthenaSettings {
   /** AWS region Athena runs in (e.g. `eu-west-1`). */
@@ -67,7 +67,6 @@ export interface SettingsProblem {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,127}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX = /^[A-Za-z0-9._\-/]*$/;
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 const CATALOG = /^[A-Za-z0-9_-]{1,128}$/;
 const REQUIRED = ['region', 'workGroup', 'database', 'table', 'bucket', 'prefix', 'accounts', 'regions', 'startDate'] as const;
@@ -85,7 +84,7 @@ export function normalisePrefix(prefix: string): string {
 
 /** `s3://<bucket>/<prefix>AWSLogs/`: the root every trail key sits under. */
 export function awsLogsRoot(settings: Pick<AthenaSettings, 'bucket' | 'prefix'>): string {
-  return `s3://${settings.bucket}/${normalisePrefix(settings.prefix)}AWSLogs/`;
+  return `s3://${settings.bucket}/${normalisePrefix(settings.prefix)}${AWS_LOGS}/`;
 }
 
 /** Whether the settings describe an organization trail (an `orgId` is set). */
@@ -192,7 +191,7 @@ export function athenaSettingsProblems(settings: Partial<AthenaSettings>, now: D
     if (!isTrailDate(s.startDate)) {
       add('startDate', `must be a real day as yyyy/MM/dd, got ${JSON.stringify(s.startDate)}`);
     } else {
-      const today = now.toISOString().slice(0, 10).replace(/-/g, '/');
+      const today = dayPath(now);
       if (s.startDate > today) add('startDate', `${s.startDate} is in the future`);
     }
   }

@@ -3,6 +3,7 @@ import { AthenaEngine, type StatementOptions, type StatementResult } from './dri
 import { expectedTable, renderDatabaseDdl, renderDropTableDdl, renderTableDdl, tableDifferences, tableLocation } from './ddl';
 import { athenaSettingsFromEnv, type Env } from './env';
 import { isOrganizationTrail, type AthenaSettings } from './settings';
+import { processEnvironment } from '../../config/vars';
 
 /** The part of {@link AthenaEngine} setup needs (so tests can substitute it). */
 export type SetupEngine = Pick<AthenaEngine, 'runStatement' | 'getTableMetadata'>;
@@ -146,7 +147,7 @@ function unreachable(): never {
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2), process.env).then((code) => {
+  void main(process.argv.slice(2), processEnvironment()).then((code) => {
     process.exitCode = code;
   });
 }

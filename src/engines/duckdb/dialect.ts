@@ -1,4 +1,4 @@
-import { PartitionSpec } from '../engine';
+import { PartitionSpec } from '../../query/engine';
 import { CompileContext, Dialect, expr, literal, quoteIdent } from '../../query/compiler';
 import { DERIVED, DERIVED_INPUTS } from '../../query/fields';
 import { DerivedName } from '../../query/plan';

@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckdb/node-api';
 import { EngineError, TrailUnavailableError } from '../../errors';
 import { Logger } from '../../logger';
-import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, UnreadableFile } from '../engine';
+import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, UnreadableFile } from '../../query/engine';
 import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
 import { ParquetStore, allJson, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
+import { AWS_LOGS } from '../../trail/layout';
 import { DayFolderFiles, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
 import { UnreadableFiles, blameFiles } from './unreadable-files';
 
@@ -203,7 +204,7 @@ export class DuckDbEngine implements Engine {
   private trailProblem(): string | undefined {
     const root = trailRoot(this.settings.trailDir);
     if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) return 'the trail folder does not exist';
-    if (!statSync(path.join(root, 'AWSLogs'), { throwIfNoEntry: false })?.isDirectory()) return 'the trail folder holds no AWSLogs/ folder';
+    if (!statSync(path.join(root, AWS_LOGS), { throwIfNoEntry: false })?.isDirectory()) return 'the trail folder holds no AWSLogs/ folder';
     return undefined;
   }
 

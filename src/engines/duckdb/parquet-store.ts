@@ -1,6 +1,6 @@
 /**
  * The columnar store: a Parquet copy of the trail's records for the configured event sources,
- * written by `npm run compact` (src/trail/compact.ts) and read by the DuckDB engine in place of the
+ * written by `npm run compact` (./compact.ts) and read by the DuckDB engine in place of the
  * JSON files of every day it holds, up to date.
  *
  *   <store>/account=<account>/region=<region>/day=<yyyy-mm-dd>/part-<id>.parquet

@@ -5,55 +5,24 @@
  * key or a null never fails a read or drops a record. Scalars declared VARCHAR keep any JSON value
  * as its text.
  */
+import { CLOUDTRAIL_RECORD, type FieldKind, type RecordField } from '../../domain/record-model';
+
 type FieldType = string | readonly [FieldType] | { readonly [key: string]: FieldType };
 
-const RECORD: Record<string, FieldType> = {
-  eventVersion: 'VARCHAR',
-  userIdentity: {
-    type: 'VARCHAR',
-    principalId: 'VARCHAR',
-    arn: 'VARCHAR',
-    accountId: 'VARCHAR',
-    invokedBy: 'VARCHAR',
-    accessKeyId: 'VARCHAR',
-    userName: 'VARCHAR',
-    onBehalfOf: { userId: 'VARCHAR', identityStoreArn: 'VARCHAR' },
-    sessionContext: {
-      attributes: { mfaAuthenticated: 'VARCHAR', creationDate: 'VARCHAR' },
-      sessionIssuer: { type: 'VARCHAR', principalId: 'VARCHAR', arn: 'VARCHAR', accountId: 'VARCHAR', userName: 'VARCHAR' },
-      ec2RoleDelivery: 'VARCHAR',
-      webIdFederationData: { federatedProvider: 'VARCHAR', attributes: 'JSON' },
-    },
-  },
-  eventTime: 'VARCHAR',
-  eventSource: 'VARCHAR',
-  eventName: 'VARCHAR',
-  awsRegion: 'VARCHAR',
-  sourceIPAddress: 'VARCHAR',
-  userAgent: 'VARCHAR',
-  errorCode: 'VARCHAR',
-  errorMessage: 'VARCHAR',
-  requestParameters: 'JSON',
-  responseElements: 'JSON',
-  additionalEventData: 'JSON',
-  requestID: 'VARCHAR',
-  eventID: 'VARCHAR',
-  readOnly: 'VARCHAR',
-  resources: [{ ARN: 'VARCHAR', accountId: 'VARCHAR', type: 'VARCHAR' }],
-  eventType: 'VARCHAR',
-  apiVersion: 'VARCHAR',
-  managementEvent: 'VARCHAR',
-  recipientAccountId: 'VARCHAR',
-  serviceEventDetails: 'JSON',
-  sharedEventID: 'VARCHAR',
-  vpcEndpointId: 'VARCHAR',
-  vpcEndpointAccountId: 'VARCHAR',
-  eventCategory: 'VARCHAR',
-  addendum: { reason: 'VARCHAR', updatedFields: 'VARCHAR', originalRequestID: 'VARCHAR', originalEventID: 'VARCHAR' },
-  sessionCredentialFromConsole: 'VARCHAR',
-  edgeDeviceDetails: 'JSON',
-  tlsDetails: { tlsVersion: 'VARCHAR', cipherSuite: 'VARCHAR', clientProvidedHostHeader: 'VARCHAR' },
-};
+/** DuckDB's type for a field of the record model: scalars VARCHAR, varying objects JSON. */
+function fieldType(kind: FieldKind): FieldType {
+  if (kind === 'text') return 'VARCHAR';
+  if (kind === 'json' || kind === 'textMap') return 'JSON';
+  if ('listOf' in kind) return [fieldType(kind.listOf)];
+  return structOf(kind.fields);
+}
+
+function structOf(fields: readonly RecordField[]): { readonly [key: string]: FieldType } {
+  return Object.fromEntries(fields.map((f) => [f.name, fieldType(f.kind)]));
+}
+
+/** The record's structure, from the engine-free record model. */
+const RECORD = structOf(CLOUDTRAIL_RECORD);
 
 function typeText(t: FieldType): string {
   if (typeof t === 'string') return t;

@@ -2,8 +2,8 @@ import { promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
-import { isTrailDate } from '../../trail/layout';
-import { PartitionSpec } from '../engine';
+import { AWS_LOGS, RECORDS_FOLDER, isTrailDate } from '../../trail/layout';
+import { PartitionSpec } from '../../query/engine';
 
 const RECORD_FILE = /\.json(\.gz)?$/;
 
@@ -31,10 +31,10 @@ export async function recordFiles(dir: string): Promise<string[]> {
 async function accountFolders(awsLogs: string): Promise<{ account: string; dir: string }[]> {
   const out: { account: string; dir: string }[] = [];
   for (const name of await children(awsLogs)) {
-    if (ACCOUNT_ID.test(name)) out.push({ account: name, dir: path.join(awsLogs, name, 'CloudTrail') });
+    if (ACCOUNT_ID.test(name)) out.push({ account: name, dir: path.join(awsLogs, name, RECORDS_FOLDER) });
     else if (ORG_ID.test(name)) {
       for (const acct of await children(path.join(awsLogs, name))) {
-        if (ACCOUNT_ID.test(acct)) out.push({ account: acct, dir: path.join(awsLogs, name, acct, 'CloudTrail') });
+        if (ACCOUNT_ID.test(acct)) out.push({ account: acct, dir: path.join(awsLogs, name, acct, RECORDS_FOLDER) });
       }
     }
   }
@@ -53,7 +53,7 @@ export interface DayFolder {
 
 /** The folder holding `AWSLogs/` (the trail directory may be given as either). */
 export function trailRoot(trailDir: string): string {
-  return path.basename(trailDir) === 'AWSLogs' ? path.dirname(trailDir) : trailDir;
+  return path.basename(trailDir) === AWS_LOGS ? path.dirname(trailDir) : trailDir;
 }
 
 /**
@@ -62,7 +62,7 @@ export function trailRoot(trailDir: string): string {
  */
 export async function dayFolders(root: string, partitions: PartitionSpec): Promise<DayFolder[]> {
   const out: DayFolder[] = [];
-  for (const { account, dir } of await accountFolders(path.join(trailRoot(root), 'AWSLogs'))) {
+  for (const { account, dir } of await accountFolders(path.join(trailRoot(root), AWS_LOGS))) {
     if (partitions.accounts.length && !partitions.accounts.includes(account)) continue;
     for (const region of await children(dir)) {
       if (partitions.regions.length && !partitions.regions.includes(region)) continue;
@@ -76,7 +76,7 @@ export async function dayFolders(root: string, partitions: PartitionSpec): Promi
 export async function allDayFolders(root: string): Promise<DayFolder[]> {
   const out: DayFolder[] = [];
   const digits = (n: number) => (name: string) => name.length === n && /^\d+$/.test(name);
-  for (const { account, dir } of await accountFolders(path.join(trailRoot(root), 'AWSLogs'))) {
+  for (const { account, dir } of await accountFolders(path.join(trailRoot(root), AWS_LOGS))) {
     for (const region of (await children(dir)).sort()) {
       for (const yyyy of (await children(path.join(dir, region))).filter(digits(4)).sort()) {
         for (const mm of (await children(path.join(dir, region, yyyy))).filter(digits(2)).sort()) {

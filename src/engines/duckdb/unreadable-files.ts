@@ -10,7 +10,7 @@
 import { promises as fs, statSync } from 'node:fs';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
 import { LRUCache } from 'lru-cache';
-import { TrailHealth, UnreadableFile } from '../engine';
+import { TrailHealth, UnreadableFile } from '../../query/engine';
 import { jsonRecords } from './dialect';
 
 /** A file set aside, with the version (size, modification time) found unreadable. */

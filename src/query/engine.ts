@@ -3,9 +3,18 @@
  * stay inside the driver; the rest of the service sees a compiled query go in and plain rows
  * come out.
  */
+import type { Row } from '../domain/row';
 
 /** A value bound to a placeholder. Strings, numbers and booleans only: no engine-specific types. */
 export type SqlValue = string | number | boolean;
+
+/**
+ * Longest bound value every engine accepts, in characters once written as a quoted SQL literal
+ * (quotes doubled): Athena carries each value as such a literal in one execution parameter of at
+ * most 1,024 characters. Filters refuse longer values, so an input is valid on every engine or on
+ * none; Athena's driver checks it again before submitting.
+ */
+export const MAX_BOUND_VALUE_LENGTH = 1_024;
 
 /**
  * Which slice of the trail a query needs, derived from its plan by the guards. Engines that read
@@ -32,8 +41,8 @@ export interface CompiledQuery {
   readonly label: string;
 }
 
-/** One result row: column name (lower case, as aliased in SQL) to decoded value. */
-export type Row = Record<string, string | number | boolean | null>;
+/** One result row, as every engine decodes it (the domain's row type). */
+export type { Row };
 
 /**
  * A record file the engine could not read (damaged, empty, not JSON, unreadable, vanished while

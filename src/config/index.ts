@@ -1,54 +1,27 @@
 /**
- * The one place that reads the environment. Every variable is validated together and every
+ * The one place that reads the environment (tools get it from {@link processEnvironment}). Every variable is validated together and every
  * problem reported at once, naming the variable; the rest of the service receives a typed object.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { IOT_EVENTS_SOURCES } from './domain/iotevents-actions';
-import { duckDbResources } from './engines/duckdb/resources';
-import { AthenaSettings } from './engines/athena/settings';
-import { parseAthenaEnv } from './engines/athena/env';
-import { SecurityConfig, parseSecurityConfig } from './auth/security-config';
-import type { InsightsConfig } from './insights/rules';
+import { REGION } from '../domain/aws';
+import { IOT_EVENTS_SOURCES } from '../domain/iotevents-actions';
+import { duckDbResources } from '../engines/duckdb/resources';
+import { AthenaSettings } from '../engines/athena/settings';
+import { parseAthenaEnv } from '../engines/athena/env';
+import { SecurityConfig, parseSecurityConfig } from '../auth/security-config';
+import type { InsightsConfig } from '../insights/rules';
+import { ConfigError, Env, bool, int, list, problemsOf, processEnvironment } from './vars';
+
+export { ConfigError, processEnvironment, type Env } from './vars';
+export { loadBenchConfig, type BenchConfig } from './bench';
 
 /** Only where no CACHE_SECRET is required: dev mode, or the in-process cache. */
 const DEV_CACHE_SECRET = 'trailql-dev-mode-cache-secret-not-for-shared-stores';
 
 const DEFAULT_EVENT_SOURCES = [...IOT_EVENTS_SOURCES];
-
-const list = (fallback: string[]) =>
-  z
-    .string()
-    .optional()
-    .transform((s) => (s === undefined || s.trim() === '' ? fallback : s.split(',').map((x) => x.trim()).filter(Boolean)));
-
-const int = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (s === undefined || s.trim() === '') return fallback;
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${s}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const bool = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (s === undefined || s.trim() === '') return fallback;
-      if (/^(1|true|yes|on)$/i.test(s)) return true;
-      if (/^(0|false|no|off)$/i.test(s)) return false;
-      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${s}"` });
-      return z.NEVER;
-    });
 
 const EnvSchema = z.object({
   PORT: int(4000, 0, 65535),
@@ -117,7 +90,7 @@ const EnvSchema = z.object({
       }
       return n;
     }),
-  EVENT_HISTORY_REGIONS: list([]).pipe(z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'each region must look like "us-east-1"'))),
+  EVENT_HISTORY_REGIONS: list([]).pipe(z.array(z.string().regex(REGION, 'each region must look like "us-east-1"'))),
   EVENT_HISTORY_SYNC_INTERVAL_MINUTES: int(15, 0, 24 * 60),
   EVENT_HISTORY_DAYS: int(90, 1, 90),
   EVENT_HISTORY_OVERLAP_MINUTES: int(30, 0, 24 * 60),
@@ -230,21 +203,14 @@ export interface OpsConfig {
   readonly metricsEnabled: boolean;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Env = processEnvironment()): Config {
   const parsed = EnvSchema.safeParse(env);
   const athena = env.ENGINE === 'athena' ? parseAthenaEnv(env) : undefined;
   const athenaProblems = athena && !athena.ok ? athena.problems : [];
   const securityProblems: string[] = [];
   const security = parseSecurityConfig(env, (env.ENGINE ?? 'duckdb') === 'duckdb' && !env.TRAIL_DIR, securityProblems);
   if (!parsed.success) {
-    throw new ConfigError([...parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`), ...athenaProblems, ...securityProblems]);
+    throw new ConfigError([...problemsOf(parsed.error), ...athenaProblems, ...securityProblems]);
   }
   const e = parsed.data;
   const problems: string[] = [...athenaProblems, ...securityProblems];
@@ -340,9 +306,9 @@ function eventHistorySettings(e: z.infer<typeof EnvSchema>): EventHistoryConfig 
  * no authentication settings.
  */
 export function loadStorageConfig(
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = processEnvironment(),
 ): StorageConfig & { readonly deliveryMarginDays: number; readonly eventHistory: EventHistoryConfig } {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`));
+  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error));
   return { ...storageSettings(parsed.data), deliveryMarginDays: parsed.data.DELIVERY_MARGIN_DAYS, eventHistory: eventHistorySettings(parsed.data) };
 }

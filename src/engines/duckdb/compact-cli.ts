@@ -10,10 +10,10 @@
  * could not be written at all.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadStorageConfig } from '../config';
-import { defaultStoreDir } from '../engines/duckdb/parquet-store';
+import { ConfigError, loadStorageConfig } from '../../config';
+import { defaultStoreDir } from './parquet-store';
 import { CompactProgress, compactTrail } from './compact';
-import { ProgressLine } from './progress';
+import { ProgressLine } from '../../trail/progress';
 
 const USAGE = `Usage: npm run compact -- [options]
 

@@ -8,27 +8,27 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { graphql } from 'graphql';
-import { loadConfig } from '../config';
-import { athenaDialect } from '../engines/athena/dialect';
-import { parseAthenaEnv } from '../engines/athena/env';
-import { isOrganizationTrail } from '../engines/athena/settings';
-import { duckdbDialect } from '../engines/duckdb/dialect';
-import { GraphService } from '../services/graph.service';
-import { TrailService } from '../services/trail.service';
-import { schema } from '../graphql/schema';
-import { Dialect } from './compiler';
-import { CursorCodec } from './cursor';
-import { explainEngine, explainStatements } from './explain';
-import { FULL_SCOPE } from './guards';
-import { QueryRunner } from './runner';
+import { type Env, loadConfig, processEnvironment } from './config';
+import { athenaDialect } from './engines/athena/dialect';
+import { parseAthenaEnv } from './engines/athena/env';
+import { isOrganizationTrail } from './engines/athena/settings';
+import { duckdbDialect } from './engines/duckdb/dialect';
+import { GraphService } from './services/graph.service';
+import { TrailService } from './services/trail.service';
+import { schema } from './graphql/schema';
+import { Dialect } from './query/compiler';
+import { CursorCodec } from './query/cursor';
+import { explainEngine, explainStatements } from './query/explain';
+import { FULL_SCOPE } from './query/guards';
+import { QueryRunner } from './query/runner';
 
-function athenaFromEnv(): Dialect {
-  const parsed = parseAthenaEnv(process.env);
+function athenaFromEnv(env: Env): Dialect {
+  const parsed = parseAthenaEnv(env);
   if (parsed.ok) {
     const s = parsed.settings;
     return athenaDialect({ database: s.database, table: s.table, orgTrail: isOrganizationTrail(s), accountProjection: s.accountProjection });
   }
-  return athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: Boolean(process.env.TRAIL_ORG_ID) });
+  return athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: Boolean(env.TRAIL_ORG_ID) });
 }
 
 async function main(): Promise<number> {
@@ -41,8 +41,9 @@ async function main(): Promise<number> {
     process.stderr.write("usage: npm run sql -- --engine athena|duckdb '<GraphQL operation>' [--variables JSON]\n");
     return 2;
   }
-  const config = loadConfig({ ...process.env, ENGINE: 'duckdb' });
-  const dialect = values.engine === 'athena' ? athenaFromEnv() : duckdbDialect;
+  const env = processEnvironment();
+  const config = loadConfig({ ...env, ENGINE: 'duckdb' });
+  const dialect = values.engine === 'athena' ? athenaFromEnv(env) : duckdbDialect;
   const engine = explainEngine({ name: values.engine, capabilities: { billedByScan: values.engine === 'athena', cancellable: true }, sourceId: 'preview' });
   const runner = new QueryRunner(engine);
   const service = new TrailService({ config, dialect, cursors: new CursorCodec(config.cursorSecret) }, runner, { ...FULL_SCOPE, principal: 'sql-preview', admin: true });

@@ -15,9 +15,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { jsonRecords } from '../engines/duckdb/dialect';
-import { useUtc } from '../engines/duckdb/driver';
-import { literal } from '../query/compiler';
+import { jsonRecords } from './dialect';
+import { useUtc } from './driver';
+import { literal } from '../../query/compiler';
 import {
   MANIFEST_FILE,
   Manifest,
@@ -35,9 +35,9 @@ import {
   readManifest,
   sameSources,
   trailRelative,
-} from '../engines/duckdb/parquet-store';
-import { DayFolder, allDayFolders, recordFiles } from '../engines/duckdb/trail-files';
-import { blameFiles } from '../engines/duckdb/unreadable-files';
+} from './parquet-store';
+import { DayFolder, allDayFolders, recordFiles } from './trail-files';
+import { blameFiles } from './unreadable-files';
 
 /** Files a partition may leave out as unreadable before it is counted as failed. */
 const MAX_UNREADABLE_PER_PARTITION = 20;
