@@ -16,7 +16,7 @@ const W = { from: FROM.toISOString(), to: TO.toISOString() };
 let server: TestServer;
 let all: RawRecord[];
 
-const sample = useSampleServer(2, { iotEventsPerDay: 150 }, { env: { MAX_PAGE_SIZE: '1000' } });
+const sample = useSampleServer(2, { iotEventsPerDay: 150, deliveryMinutes: 60 }, { env: { MAX_PAGE_SIZE: '1000' } });
 
 beforeAll(() => {
   server = sample.server;

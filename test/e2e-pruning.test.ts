@@ -9,7 +9,7 @@ import { fetchAllPages } from './support/api-calls';
 import { IOT_SOURCES, dedupe, inWindow, listRecordFiles, readRecords } from './support/records';
 import { useSampleServer } from './support/sample-server';
 
-const ctx = useSampleServer(30, { iotEventsPerDay: 20, otherEventsPerIotEvent: 1 });
+const ctx = useSampleServer(30, { iotEventsPerDay: 20, otherEventsPerIotEvent: 1, deliveryMinutes: 60 });
 /** Every record file on disk (digests and Insights excluded), with its place in the layout. */
 let onDisk: FileSlot[];
 /** Every file any query of this suite opened. */

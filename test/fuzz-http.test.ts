@@ -51,6 +51,7 @@ interface Field {
   readonly free?: boolean;
 }
 const tooLong = fc.string({ minLength: 257, maxLength: 300 });
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const LISTS: Record<string, Field> = {
   actions: { valid: alnum(1, 30), invalid: malformed },
   eventSources: { valid: fc.constantFrom('iotevents.amazonaws.com', 'ioteventsdata.amazonaws.com'), invalid: fc.oneof(malformed, fc.constantFrom('s3.amazonaws.com')) },
@@ -65,7 +66,12 @@ const LISTS: Record<string, Field> = {
   sourceIps: { valid: text, invalid: fc.oneof(fc.constant(''), tooLong), free: true },
 };
 const SINGLES: Record<string, Field> = {
-  resourceName: { valid: fc.stringMatching(/^[A-Za-z0-9_.:-]{1,40}$/), invalid: malformed },
+  // Any name of 1 to 256 characters without control characters: bound as is.
+  resourceName: {
+    valid: text.filter((v) => !CONTROL.test(v)),
+    invalid: fc.oneof(fc.constant(''), tooLong, fc.string({ maxLength: 10 }).map((s) => `${s}\n${s}`), fc.constantFrom('\u0000', 'a\tb', '\u007f')),
+    free: true,
+  },
   userAgentContains: { valid: text, invalid: fc.oneof(fc.constant(''), tooLong), free: true },
 };
 

@@ -38,7 +38,7 @@ type Node = Record<string, unknown>;
 type Kind = 'number' | 'varchar' | 'unknown';
 
 /** The IP types are Trino's own; the grammar knows no such names, so they parse as VARCHAR. */
-const forGrammar = (sql: string): string => sql.replace(/ AS (IPADDRESS|IPPREFIX)\)/g, ' AS VARCHAR)');
+export const forGrammar = (sql: string): string => sql.replace(/ AS (IPADDRESS|IPPREFIX)\)/g, ' AS VARCHAR)');
 
 function functionName(n: Node): string {
   const name = n.name as { name?: Array<{ value?: string }> } | string | undefined;
