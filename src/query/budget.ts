@@ -86,13 +86,17 @@ export abstract class Budget {
     };
   }
 
-  /** When (performance.now()) the budget was spent and its queries cancelled. */
+  /**
+   * When (performance.now()) the budget was spent: the moment it ran out, even when the timer
+   * noticed later (a busy event loop fires timers late), so a query's cancellation latency counts
+   * that delay too.
+   */
   cancelledAt: number | undefined;
 
-  /** Spends the budget now: cancels the queries running and refuses the next ones. */
-  cancel(): void {
+  /** Spends the budget (it ran out at `at`, default now): cancels the queries running and refuses the next ones. */
+  cancel(at?: number): void {
     if (!this.exhausted.aborted) {
-      this.cancelledAt = performance.now();
+      this.cancelledAt = Math.min(at ?? Infinity, performance.now());
       this.controller.abort(this.error());
     }
     this.rearm();
@@ -131,7 +135,9 @@ export class EngineTimeBudget extends Budget {
       this.cancel();
       return;
     }
-    this.timer = setTimeout(() => this.cancel(), Math.ceil(left / this.open.size));
+    const wait = Math.ceil(left / this.open.size);
+    const due = performance.now() + wait;
+    this.timer = setTimeout(() => this.cancel(due), wait);
     this.timer.unref();
   }
 }
