@@ -35,7 +35,7 @@ export class ApiCallFilter implements CallFilter {
   })
   principalArns?: string[] | null;
 
-  @Field(() => [IdentityType], { nullable: true })
+  @Field(() => [IdentityType], { nullable: true, description: 'userIdentity.type values, classified.' })
   identityTypes?: IdentityType[] | null;
 
   @Field(() => [CallerCategory], {
@@ -47,7 +47,7 @@ export class ApiCallFilter implements CallFilter {
   @Field(() => [String], { nullable: true, description: 'IAM user names, or the role names of role sessions.' })
   userNames?: string[] | null;
 
-  @Field(() => [String], { nullable: true })
+  @Field(() => [String], { nullable: true, description: 'userIdentity.accessKeyId values.' })
   accessKeyIds?: string[] | null;
 
   @Field(() => [String], { nullable: true, description: 'Exact sourceIPAddress values (IPs, service host names, "AWS Internal").' })

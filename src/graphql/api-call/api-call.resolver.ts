@@ -5,12 +5,13 @@ import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
 import { ApiCallFilter } from './api-call.input';
 import type { ApiCallRecord } from '../../domain/api-call';
+import type { ApiCallNode } from '../../domain/graph';
 import { IotEventsResourceName, iotEventsResourcesOf } from '../../domain/iotevents-resources';
 import { IotEventsResourceRef } from '../graph/graph.type';
 
 @ArgsType()
 class ApiCallsArgs {
-  @Field(() => ApiCallFilter, { nullable: true })
+  @Field(() => ApiCallFilter, { nullable: true, description: 'Which calls; without one, every call of the default window.' })
   filter?: ApiCallFilter | null;
 
   @Field(() => Int, { nullable: true, description: 'Page size (default and maximum are configured; 50 and 500 out of the box).' })
@@ -49,11 +50,11 @@ export class ApiCallResolver {
     description: 'One call by eventId, looked up within a window (default: the configured default window up to now).',
   })
   apiCall(
-    @Arg('eventId', () => ID) eventId: string,
-    @Arg('from', () => Date, { nullable: true }) from: Date | null,
-    @Arg('to', () => Date, { nullable: true }) to: Date | null,
+    @Arg('eventId', () => ID, { description: 'The call\'s `ApiCall.eventId`.' }) eventId: string,
+    @Arg('from', () => Date, { nullable: true, description: 'Start of the window to look in (inclusive).' }) from: Date | null,
+    @Arg('to', () => Date, { nullable: true, description: 'End of the window to look in (exclusive); defaults to now.' }) to: Date | null,
     @Ctx() ctx: RequestContext,
-  ): Promise<ApiCallRecord | null> {
+  ): Promise<ApiCallNode | null> {
     return ctx.service.apiCall(eventId, { from, to });
   }
 

@@ -5,6 +5,20 @@ import { SourceIpKind } from '../../domain/ip';
 registerEnumType(IdentityType, {
   name: 'IdentityType',
   description: 'CloudTrail `userIdentity.type`, classified. UNKNOWN when the record has no type or one not listed here.',
+  valuesConfig: {
+    ROOT: { description: 'Root: the account root user.' },
+    IAM_USER: { description: 'IAMUser: an IAM user\'s long-term credentials.' },
+    ASSUMED_ROLE: { description: 'AssumedRole: a role session (AssumeRole and its variants).' },
+    ROLE: { description: 'Role: the type CloudTrail writes for some calls made with role credentials.' },
+    FEDERATED_USER: { description: 'FederatedUser: a session from GetFederationToken.' },
+    AWS_SERVICE: { description: 'AWSService: an AWS service acting with its own credentials.' },
+    AWS_ACCOUNT: { description: 'AWSAccount: another AWS account.' },
+    IDENTITY_CENTER_USER: { description: 'IdentityCenterUser: an IAM Identity Center user.' },
+    DIRECTORY: { description: 'Directory: a directory service user.' },
+    SAML_USER: { description: 'SAMLUser: a SAML-federated user.' },
+    WEB_IDENTITY_USER: { description: 'WebIdentityUser: a web identity federated user.' },
+    UNKNOWN: { description: 'No userIdentity.type, or one not listed here (rawType holds it).' },
+  },
 });
 
 registerEnumType(CallerCategory, {
