@@ -6,18 +6,18 @@
  * with a third-party Trino grammar.
  */
 import * as fs from 'node:fs';
-import { athenaDialect } from '../src/engines/athena/dialect';
 import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
-import { TestServer, startServer } from './support/server';
+import { DialectPair, startDialectPair } from './support/dialect-pair';
+import { TestServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Parser } = require('node-sql-parser/build/trino') as { Parser: new () => { astify(sql: string, opt: object): unknown } };
 
 const FROM = new Date(SAMPLE_END.getTime() - 36 * 3_600_000).toISOString();
 const TO = SAMPLE_END.toISOString();
-const SECRET = { CURSOR_SECRET: 'the-same-secret-for-both-servers' };
 
+let pair: DialectPair;
 let duck: TestServer;
 let athena: TestServer;
 let athenaEngine: AthenaSqlOnDuckDb;
@@ -25,17 +25,12 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await sampleTrail(2, { iotEventsPerDay: 120 });
-  duck = await startServer(dir, SECRET, { now: () => SAMPLE_END });
-  athenaEngine = await AthenaSqlOnDuckDb.create(dir, 'trailql', 'cloudtrail_logs');
-  athena = await startServer(dir, SECRET, {
-    now: () => SAMPLE_END,
-    engine: { engine: athenaEngine, dialect: athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true }) },
-  });
+  pair = await startDialectPair(dir);
+  ({ duck, athena, athenaEngine } = pair);
 });
 
 afterAll(async () => {
-  await duck?.close();
-  await athena?.close();
+  await pair?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -124,6 +124,8 @@ export function cond(ctx: CompileContext, c: Cond): string {
       return `${expr(ctx, c.e)} IN (${c.values.map(literal).join(', ')})`;
     case 'startsWithConst':
       return `substr(${expr(ctx, c.e)}, 1, ${c.prefix.length}) = ${literal(c.prefix)}`;
+    case 'regexConst':
+      return ctx.dialect.regexpLike(expr(ctx, c.e), literal(c.pattern));
     case 'allOf':
       return `(${c.items.map((i) => cond(ctx, i)).join(' AND ')})`;
     case 'anyOf':
@@ -175,6 +177,14 @@ export function pred(ctx: CompileContext, p: Pred): string {
       if (ctx.dialect.ipv6InPrefix) return ctx.dialect.ipv6InPrefix(expr(ctx, p.e), bindValue(ctx, p.cidr));
       const h = ipv6Hex(ctx, expr(ctx, p.e));
       return `(${h}) BETWEEN ${bindValue(ctx, p.first)} AND ${bindValue(ctx, p.last)}`;
+    }
+    case 'ipv6InAny': {
+      if (p.blocks.length === 0) return 'FALSE';
+      const prefix = ctx.dialect.ipv6InPrefix;
+      if (prefix) return `(${p.blocks.map((b) => prefix(expr(ctx, p.e), bindValue(ctx, b.cidr))).join(' OR ')})`;
+      // The normalisation is long: write it once and compare it with a list of ranges.
+      const rows = p.blocks.map((b) => `(${bindValue(ctx, b.first)}, ${bindValue(ctx, b.last)})`).join(', ');
+      return `EXISTS (SELECT 1 FROM (VALUES ${rows}) AS trailql_blocks(f, l) WHERE (${ipv6Hex(ctx, expr(ctx, p.e))}) BETWEEN trailql_blocks.f AND trailql_blocks.l)`;
     }
     case 'and':
       return p.items.length === 0 ? 'TRUE' : `(${p.items.map((i) => pred(ctx, i)).join(' AND ')})`;

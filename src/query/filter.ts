@@ -5,9 +5,9 @@
 import { BadInputError } from '../errors';
 import { ACCOUNT_ID, REGION } from '../domain/aws';
 import { CallerCategory, IdentityType, RAW_IDENTITY_TYPES } from '../domain/identity';
-import { Cidr, ipv6Hex, parseCidr } from '../domain/ip';
+import { AWS_INTERNAL, AWS_SERVICE_PATTERNS, Cidr, IPV4_TEXT_PATTERN, IPV6_TEXT_PATTERN, SourceIpKind, addressBlocks, ipv6Hex, parseCidr } from '../domain/ip';
 import { FIELDS } from './fields';
-import { Pred, Value, or, val } from './plan';
+import { Expr, Pred, Value, and, or, val } from './plan';
 
 export interface CallFilter {
   from?: Date | null;
@@ -24,6 +24,7 @@ export interface CallFilter {
   accessKeyIds?: string[] | null;
   sourceIps?: string[] | null;
   sourceCidrs?: string[] | null;
+  sourceKinds?: SourceIpKind[] | null;
   errorCodes?: string[] | null;
   errorsOnly?: boolean | null;
   readOnly?: boolean | null;
@@ -65,6 +66,50 @@ function checkList(name: string, values: string[] | null | undefined, test: (v: 
 }
 
 const inValues = (values: string[]): Value[] => values.map((v) => val(v));
+
+/** Value-bound predicates for a CIDR block: an IPv4 range, or an IPv6 range with its canonical text. */
+function cidrPred(e: Expr, c: Cidr): Pred {
+  return c.version === 4
+    ? { k: 'ipv4Range', e, first: val(Number(c.first)), last: val(Number(c.last)) }
+    : { k: 'ipv6Range', e, first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)), cidr: val(c.text) };
+}
+
+const regex = (e: Expr, pattern: string): Pred => ({ k: 'cond', cond: { k: 'regexConst', e, pattern } });
+
+/** Address text in `version`'s counted form within any of `cidrs`. */
+function inBlocks(e: Expr, version: 4 | 6, cidrs: readonly Cidr[]): Pred {
+  const own = cidrs.filter((c) => c.version === version);
+  if (own.length === 0) return or();
+  if (version === 4) return or(...own.map((c) => cidrPred(e, c)));
+  return { k: 'ipv6InAny', e, blocks: own.map((c) => ({ first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)), cidr: val(c.text) })) };
+}
+
+/**
+ * `classifySourceIp(e) = kind` in SQL, from the same text patterns and blocks (domain/ip.ts), the
+ * blocks' bounds bound as values. True or false (never NULL) for any non-NULL text.
+ */
+export function sourceKindPred(e: Expr, kind: SourceIpKind): Pred {
+  const v4 = regex(e, IPV4_TEXT_PATTERN);
+  const v6 = regex(e, IPV6_TEXT_PATTERN);
+  const service = or(...AWS_SERVICE_PATTERNS.map((p) => regex({ k: 'lower', of: e }, p)));
+  const internal: Pred = { k: 'in', e, values: [val(AWS_INTERNAL)] };
+  const all = addressBlocks().map((b) => b.cidr);
+  const own = addressBlocks().filter((b) => b.kind === kind).map((b) => b.cidr);
+  switch (kind) {
+    case SourceIpKind.PUBLIC_IPV4:
+      return and(v4, { k: 'not', item: inBlocks(e, 4, all) });
+    case SourceIpKind.PUBLIC_IPV6:
+      return and(v6, { k: 'not', item: inBlocks(e, 6, all) });
+    case SourceIpKind.AWS_INTERNAL:
+      return internal;
+    case SourceIpKind.AWS_SERVICE:
+      return and({ k: 'not', item: or(internal, v4, v6) }, service);
+    case SourceIpKind.OTHER:
+      return or({ k: 'cond', cond: { k: 'isNull', e } }, { k: 'not', item: or(internal, v4, v6, service) });
+    default:
+      return or(and(v4, inBlocks(e, 4, own)), and(v6, inBlocks(e, 6, own)));
+  }
+}
 
 /** Reverse by code point, so an `ends with` test can be written as `strpos(reverse(x), reverse(v)) = 1`. */
 const reversed = (s: string): string => Array.from(s).reverse().join('');
@@ -139,14 +184,16 @@ export function validateFilter(filter: CallFilter | null | undefined, allowedSou
   });
   const ipPreds: Pred[] = [];
   if (ips.length) ipPreds.push({ k: 'in', e: FIELDS.sourceIp, values: inValues(ips) });
-  for (const c of cidrs) {
-    ipPreds.push(
-      c.version === 4
-        ? { k: 'ipv4Range', e: FIELDS.sourceIp, first: val(Number(c.first)), last: val(Number(c.last)) }
-        : { k: 'ipv6Range', e: FIELDS.sourceIp, first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)), cidr: val(c.text) },
-    );
-  }
+  for (const c of cidrs) ipPreds.push(cidrPred(FIELDS.sourceIp, c));
   if (ipPreds.length) preds.push(ipPreds.length === 1 ? ipPreds[0] : or(...ipPreds));
+
+  checkCount('sourceKinds', f.sourceKinds);
+  if (f.sourceKinds?.length) {
+    const known = new Set<string>(Object.values(SourceIpKind));
+    if (f.sourceKinds.some((k) => !known.has(k))) throw new BadInputError('filter.sourceKinds: unknown source address kind', 'filter.sourceKinds');
+    const kinds = [...new Set(f.sourceKinds)];
+    preds.push(or(...kinds.map((k) => sourceKindPred(FIELDS.sourceIp, k))));
+  }
 
   const errorCodes = checkList('errorCodes', f.errorCodes, (v) => ERROR_CODE.test(v), 'an error code');
   if (errorCodes.length) preds.push({ k: 'in', e: FIELDS.errorCode, values: inValues(errorCodes) });

@@ -50,6 +50,8 @@ export type Cond =
   | { readonly k: 'eqConst'; readonly e: Expr; readonly value: string }
   | { readonly k: 'inConst'; readonly e: Expr; readonly values: readonly string[] }
   | { readonly k: 'startsWithConst'; readonly e: Expr; readonly prefix: string }
+  /** Text matches a regular expression written in this code base (never user input). */
+  | { readonly k: 'regexConst'; readonly e: Expr; readonly pattern: string }
   | { readonly k: 'allOf'; readonly items: readonly Cond[] }
   | { readonly k: 'anyOf'; readonly items: readonly Cond[] };
 
@@ -73,6 +75,8 @@ export type Pred =
    * `address/length` text); non-IPv6 text never matches.
    */
   | { readonly k: 'ipv6Range'; readonly e: Expr; readonly first: Value; readonly last: Value; readonly cidr: Value }
+  /** IPv6 address text within any of the blocks (as `ipv6Range`); the address is normalised once. */
+  | { readonly k: 'ipv6InAny'; readonly e: Expr; readonly blocks: readonly { readonly first: Value; readonly last: Value; readonly cidr: Value }[] }
   | { readonly k: 'and'; readonly items: readonly Pred[] }
   | { readonly k: 'or'; readonly items: readonly Pred[] }
   | { readonly k: 'not'; readonly item: Pred };

@@ -1,5 +1,5 @@
 import { Field, InputType } from 'type-graphql';
-import { CallerCategory, IdentityType } from '../common/enums';
+import { CallerCategory, IdentityType, SourceIpKind } from '../common/enums';
 import { CallFilter } from '../../query/filter';
 
 @InputType({
@@ -55,6 +55,12 @@ export class ApiCallFilter implements CallFilter {
 
   @Field(() => [String], { nullable: true, description: 'IPv4 or IPv6 CIDR blocks, e.g. ["203.0.113.0/24", "2001:db8::/32"].' })
   sourceCidrs?: string[] | null;
+
+  @Field(() => [SourceIpKind], {
+    nullable: true,
+    description: 'Kinds of source address, e.g. [PUBLIC_IPV4, PUBLIC_IPV6] for calls from public addresses; a call without an address is OTHER.',
+  })
+  sourceKinds?: SourceIpKind[] | null;
 
   @Field(() => [String], { nullable: true, description: 'errorCode values, e.g. ["AccessDenied"].' })
   errorCodes?: string[] | null;
