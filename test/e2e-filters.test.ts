@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { SourceIpKind, classifySourceIp } from '../src/domain/ip';
 import { RawRecord, listRecordFiles, readRecords } from './support/records';
-import { GqlResponse, TestServer } from './support/server';
+import { GqlResponse, TEST_KEYS, TestServer } from './support/server';
+import { hashKey } from '../src/auth/authenticate';
 import { DialectPair, startDialectPair } from './support/dialect-pair';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 
@@ -16,6 +17,8 @@ const FROM = new Date(SAMPLE_END.getTime() - 6 * 3_600_000).toISOString();
 const TO = SAMPLE_END.toISOString();
 /** Planted calls share this request-id prefix, so a filter's answer can be narrowed to them. */
 const PLANTED = 'planted-';
+const ACTIONS = ['DeleteDetectorModel', 'DeleteInput', 'CreateDetectorModel', 'DescribeDetectorModel', 'ListAlarmModels', 'DescribeAlarm'];
+const NO_PAYLOADS_KEY = 'a-key-without-payload-access-0123456789';
 
 /** Source addresses of the planted calls: every kind, edge forms, and text that is no address. */
 const ADDRESSES = [
@@ -38,12 +41,30 @@ beforeAll(async () => {
   const base = readRecords(dir).find((f) => f.record.eventSource === 'iotevents.amazonaws.com' && f.record.userIdentity?.type === 'IAMUser')!.record;
   const at = (i: number) => new Date(SAMPLE_END.getTime() - 3_600_000 - i * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   planted = [...ADDRESSES, null].map((address, i) => {
-    const r: RawRecord = { ...base, eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, eventTime: at(i), requestID: `${PLANTED}${i}`, sourceIPAddress: address };
+    const failed = i % 3 === 0;
+    const r: RawRecord = {
+      ...base,
+      eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      eventTime: at(i),
+      requestID: `${PLANTED}${i}`,
+      sourceIPAddress: address,
+      eventName: ACTIONS[i % ACTIONS.length],
+      awsRegion: i % 4 === 0 ? 'eu-west-1' : 'us-east-1',
+      errorCode: failed ? (i % 2 ? 'AccessDeniedException' : 'ThrottlingException') : undefined,
+      errorMessage: failed ? `User is not authorized to perform iotevents:${ACTIONS[i % ACTIONS.length]} on planted-${i}` : undefined,
+      requestParameters: { detectorModelName: `Needle-${i}` },
+      responseElements: i % 5 === 0 ? { note: `Haystack-${i}` } : null,
+    };
+    if (!failed) {
+      delete r.errorCode;
+      delete r.errorMessage;
+    }
     if (address === null) delete r.sourceIPAddress;
     return r;
   });
   fs.writeFileSync(path.join(path.dirname(file), `planted_${Date.now()}.json.gz`), gzipSync(JSON.stringify({ Records: planted })));
-  pair = await startDialectPair(dir);
+  const keys = [...TEST_KEYS, { id: 'no-payloads', sha256: hashKey(NO_PAYLOADS_KEY), accounts: ['*'], regions: [], payloads: false, admin: false }];
+  pair = await startDialectPair(dir, { API_KEYS: JSON.stringify(keys) });
   ({ duck, athena } = pair);
 });
 
@@ -102,5 +123,61 @@ describe('sourceKinds', () => {
     expect(plantedOf(pub).map((c) => classifySourceIp(c.sourceIpAddress)).every((k) => k === 'PUBLIC_IPV4' || k === 'PUBLIC_IPV6')).toBe(true);
     const all = await calls(duck, {});
     expect(every.flat().map((c) => c.eventId).sort()).toEqual(all.map((c) => c.eventId).sort());
+  });
+});
+
+/** The planted calls a predicate on their records keeps, by request id. */
+const want = (keep: (r: RawRecord) => boolean) => planted.filter(keep).map((r) => r.requestID as string).sort();
+const ids = (cs: Call[]) => plantedOf(cs).map((c) => c.requestId!).sort();
+
+describe('outcome, action patterns, text search and not', () => {
+  test.each([
+    ['outcome ERROR', { outcome: 'ERROR' }, (r: RawRecord) => r.errorCode !== undefined],
+    ['outcome SUCCESS', { outcome: 'SUCCESS' }, (r: RawRecord) => r.errorCode === undefined],
+    ['outcome ANY', { outcome: 'ANY' }, () => true],
+    ['errorsOnly (deprecated) false', { errorsOnly: false }, (r: RawRecord) => r.errorCode === undefined],
+    ['prefix Delete*', { actionPatterns: ['Delete*'] }, (r: RawRecord) => r.eventName.startsWith('Delete')],
+    ['suffix *DetectorModel', { actionPatterns: ['*DetectorModel'] }, (r: RawRecord) => r.eventName.endsWith('DetectorModel')],
+    ['substring *Alarm* or exact DeleteInput', { actionPatterns: ['*Alarm*', 'DeleteInput'] }, (r: RawRecord) => r.eventName.includes('Alarm') || r.eventName === 'DeleteInput'],
+    ['errorMessageContains, any case', { errorMessageContains: 'NOT AUTHORIZED to perform iotevents:Delete' }, (r: RawRecord) => /not authorized to perform iotevents:delete/i.test(r.errorMessage ?? '')],
+    ['payloadContains in requestParameters', { payloadContains: 'needle-12"' }, (r: RawRecord) => r.requestID === `${PLANTED}12`],
+    ['payloadContains in responseElements', { payloadContains: 'HAYSTACK-1' }, (r: RawRecord) => /haystack-1/i.test(JSON.stringify(r.responseElements ?? ''))],
+    ['not: prefix', { not: { actionPatterns: ['Delete*'] } }, (r: RawRecord) => !r.eventName.startsWith('Delete')],
+    ['not: error code keeps successful calls', { not: { errorCodes: ['ThrottlingException'] } }, (r: RawRecord) => r.errorCode !== 'ThrottlingException'],
+    ['not: region and outcome together', { not: { regions: ['eu-west-1'], outcome: 'ERROR' } }, (r: RawRecord) => !(r.awsRegion === 'eu-west-1' && r.errorCode !== undefined)],
+    ['not beside other fields', { actionPatterns: ['*DetectorModel'], not: { sourceKinds: ['PUBLIC_IPV4', 'PUBLIC_IPV6'] } }, (r: RawRecord) => r.eventName.endsWith('DetectorModel') && !['PUBLIC_IPV4', 'PUBLIC_IPV6'].includes(classifySourceIp(r.sourceIPAddress))],
+  ])('%s, on both dialects', async (_name, filter, keep) => {
+    const expected = want(keep as (r: RawRecord) => boolean);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(planted.length + (_name === 'outcome ANY' ? 1 : 0));
+    expect(ids(await both(filter))).toEqual(expected);
+  });
+
+  const refused = async (filter: Record<string, unknown>, key?: string) => {
+    duck.engine.reset();
+    const res = await duck.gql(CALLS, { filter: { from: FROM, to: TO, ...filter }, first: 5 }, key ? { authorization: `Bearer ${key}` } : {});
+    expect(duck.engine.executed).toHaveLength(0);
+    return { status: res.status, code: res.errors?.[0]?.extensions?.code, field: res.errors?.[0]?.extensions?.field };
+  };
+
+  test.each([
+    [{ payloadContains: 'needle' }],
+    [{ errorMessageContains: 'authorized' }],
+    [{ not: { payloadContains: 'needle' } }],
+  ])('a key without payload access may not search payloads or error messages: %j', async (filter) => {
+    expect(await refused(filter, NO_PAYLOADS_KEY)).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+  });
+
+  test.each([
+    [{ outcome: 'ERROR', errorsOnly: true }, 'filter.outcome'],
+    [{ actionPatterns: ['Delete%'] }, 'filter.actionPatterns'],
+    [{ actionPatterns: ['*'] }, 'filter.actionPatterns'],
+    [{ actionPatterns: ['De*lete'] }, 'filter.actionPatterns'],
+    [{ not: { from: FROM } }, 'filter.not.from'],
+    [{ not: { not: { actions: ['ListInputs'] } } }, 'filter.not.not'],
+    [{ not: { regions: ['nowhere'] } }, 'filter.not.regions'],
+    [{ payloadContains: '' }, 'filter.payloadContains'],
+  ])('%j is refused before any query, naming %s', async (filter, field) => {
+    expect(await refused(filter)).toEqual({ status: 400, code: 'BAD_USER_INPUT', field });
   });
 });

@@ -167,6 +167,12 @@ export function pred(ctx: CompileContext, p: Pred): string {
       return cond(ctx, p.cond);
     case 'endsWith':
       return `strpos(reverse(${expr(ctx, p.e)}), ${bindValue(ctx, p.reversedSuffix)}) = 1`;
+    case 'startsWith':
+      return `strpos(${expr(ctx, p.e)}, ${bindValue(ctx, p.prefix)}) = 1`;
+    case 'contains':
+      return `strpos(${expr(ctx, p.e)}, ${bindValue(ctx, p.value)}) > 0`;
+    case 'isTrue':
+      return `COALESCE(${pred(ctx, p.item)}, FALSE)`;
     case 'containsCi':
       return `strpos(lower(${expr(ctx, p.e)}), lower(${bindValue(ctx, p.value)})) > 0`;
     case 'ipv4Range': {

@@ -66,6 +66,12 @@ export type Pred =
   | { readonly k: 'cond'; readonly cond: Cond }
   /** Text ends with a suffix, given reversed (bound as a value). */
   | { readonly k: 'endsWith'; readonly e: Expr; readonly reversedSuffix: Value }
+  /** Text starts with a prefix (bound as a value). */
+  | { readonly k: 'startsWith'; readonly e: Expr; readonly prefix: Value }
+  /** Case-sensitive substring match. */
+  | { readonly k: 'contains'; readonly e: Expr; readonly value: Value }
+  /** True when the predicate is true; false when it is false or unknown (NULL). */
+  | { readonly k: 'isTrue'; readonly item: Pred }
   /** Case-insensitive substring match. */
   | { readonly k: 'containsCi'; readonly e: Expr; readonly value: Value }
   /** IPv4 address text within [first, last] (as integers); non-IPv4 text never matches. */

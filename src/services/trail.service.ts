@@ -79,7 +79,7 @@ export class TrailService {
 
   /** Validated scan and predicates for a filter and window, with the caller's scope applied. */
   scanFor(filter: CallFilter | null | undefined, window: Window): { scan: Scan; where: Pred[] } {
-    const v = validateFilter(filter, this.deps.config.eventSources);
+    const v = validateFilter(filter, this.deps.config.eventSources, { readPayloads: this.scope.readPayloads });
     const scan = applyScope(
       { from: window.from, to: window.to, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts },
       this.scope,

@@ -15,8 +15,8 @@ export interface DialectPair {
   close(): Promise<void>;
 }
 
-export async function startDialectPair(dir: string): Promise<DialectPair> {
-  const env = { CURSOR_SECRET: 'the-same-secret-for-both-servers' };
+export async function startDialectPair(dir: string, extraEnv: Record<string, string> = {}): Promise<DialectPair> {
+  const env = { CURSOR_SECRET: 'the-same-secret-for-both-servers', ...extraEnv };
   const duck = await startServer(dir, env, { now: () => SAMPLE_END });
   const athenaEngine = await AthenaSqlOnDuckDb.create(dir, 'trailql', 'cloudtrail_logs');
   const athena = await startServer(dir, env, {

@@ -1,6 +1,6 @@
 import { Field, InputType } from 'type-graphql';
 import { CallerCategory, IdentityType, SourceIpKind } from '../common/enums';
-import { CallFilter } from '../../query/filter';
+import { CallFilter, CallOutcome } from '../../query/filter';
 
 @InputType({
   description:
@@ -65,8 +65,40 @@ export class ApiCallFilter implements CallFilter {
   @Field(() => [String], { nullable: true, description: 'errorCode values, e.g. ["AccessDenied"].' })
   errorCodes?: string[] | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'true: failed calls only; false: successful calls only.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: failed calls only; false: successful calls only.',
+    deprecationReason: 'Use `outcome` (ERROR, SUCCESS or ANY): `errorsOnly: false` means successful calls only, not all calls.',
+  })
   errorsOnly?: boolean | null;
+
+  @Field(() => CallOutcome, { nullable: true, description: 'ERROR: failed calls (with an errorCode); SUCCESS: calls without one; ANY (the default): both.' })
+  outcome?: CallOutcome | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Action patterns with `*` at the start, the end or both: "Delete*", "*DetectorModel", "*Alarm*" (case-sensitive); any of them matches.',
+  })
+  actionPatterns?: string[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Case-insensitive substring of errorMessage. Only for keys that may read payloads (FORBIDDEN otherwise).',
+  })
+  errorMessageContains?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Case-insensitive substring of the requestParameters or responseElements JSON text. Only for keys that may read payloads (FORBIDDEN otherwise).',
+  })
+  payloadContains?: string | null;
+
+  @Field(() => ApiCallFilter, {
+    nullable: true,
+    description:
+      'Leaves out the calls this filter matches, e.g. `{ principalArns: ["arn:aws:iam::111122223333:role/ci"] }`. Its window is the outer one (no from/to) and it holds no `not`; it only narrows, never widening what the key may see.',
+  })
+  not?: ApiCallFilter | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Match readOnly; records without the field match neither value.' })
   readOnly?: boolean | null;

@@ -1,6 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import { CallerCategory, IdentityType } from '../../domain/identity';
 import { SourceIpKind } from '../../domain/ip';
+import { CallOutcome } from '../../query/filter';
 
 registerEnumType(IdentityType, {
   name: 'IdentityType',
@@ -53,4 +54,14 @@ registerEnumType(SourceIpKind, {
   },
 });
 
-export { CallerCategory, IdentityType, SourceIpKind };
+registerEnumType(CallOutcome, {
+  name: 'CallOutcome',
+  description: 'Whether a call failed.',
+  valuesConfig: {
+    SUCCESS: { description: 'Calls without an errorCode.' },
+    ERROR: { description: 'Calls with an errorCode.' },
+    ANY: { description: 'Both.' },
+  },
+});
+
+export { CallerCategory, CallOutcome, IdentityType, SourceIpKind };
