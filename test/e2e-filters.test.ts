@@ -181,3 +181,35 @@ describe('outcome, action patterns, text search and not', () => {
     expect(await refused(filter)).toEqual({ status: 400, code: 'BAD_USER_INPUT', field });
   });
 });
+
+describe('orderBy', () => {
+  const ORDERED = CALLS.replace('apiCalls(filter: $filter, first: $first, after: $after)', 'apiCalls(filter: $filter, first: $first, after: $after, orderBy: $orderBy)').replace('$after: String)', '$after: String, $orderBy: CallOrder)');
+
+  test('OLDEST_FIRST walks page by page the reverse of NEWEST_FIRST, on both dialects', async () => {
+    const filter = { actionPatterns: ['Describe*', 'Delete*'] };
+    const newest = await both(filter, { orderBy: 'NEWEST_FIRST' }, ORDERED);
+    const oldest: Call[] = [];
+    for (const server of [duck, athena]) {
+      const walked: Call[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 100; page++) {
+        const res: GqlResponse = await server.gql(ORDERED, { filter: { from: FROM, to: TO, ...filter }, first: 7, after, orderBy: 'OLDEST_FIRST' });
+        expect(res.errors).toBeUndefined();
+        walked.push(...res.data.apiCalls.edges.map((e: { node: Call }) => e.node));
+        if (!res.data.apiCalls.pageInfo.hasNextPage) break;
+        after = res.data.apiCalls.pageInfo.endCursor;
+      }
+      if (oldest.length) expect(walked).toEqual(oldest);
+      else oldest.push(...walked);
+    }
+    expect(newest.length).toBeGreaterThan(14);
+    expect(oldest).toEqual([...newest].reverse());
+  });
+
+  test('a cursor is bound to its order', async () => {
+    const vars = { filter: { from: FROM, to: TO }, first: 2 };
+    const res = await duck.gql(ORDERED, { ...vars, orderBy: 'NEWEST_FIRST' });
+    const refused = await duck.gql(ORDERED, { ...vars, orderBy: 'OLDEST_FIRST', after: res.data.apiCalls.pageInfo.endCursor });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

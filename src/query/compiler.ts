@@ -247,12 +247,27 @@ function dedupKey(ctx: CompileContext): string[] {
   return [FIELDS.account, FIELDS.region, FIELDS.eventId].map((e) => expr(ctx, e));
 }
 
-/** Events after `after` in the newest-first order: older, or as old with a smaller id. */
-function keyset(after: { readonly time: string; readonly id: string }): Pred {
+/**
+ * Events after `after` in the order: newest first, older or as old with a smaller id; oldest
+ * first, newer or as new with a larger id.
+ */
+function keyset(after: { readonly time: string; readonly id: string }, oldestFirst: boolean): Pred {
+  const op = oldestFirst ? '>' : '<';
   return or(
-    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(after.time) },
-    and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(after.time) }, { k: 'cmp', e: FIELDS.eventId, op: '<', value: val(after.id) }),
+    { k: 'cmp', e: FIELDS.eventTime, op, value: val(after.time) },
+    and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(after.time) }, { k: 'cmp', e: FIELDS.eventId, op, value: val(after.id) }),
   );
+}
+
+/** Whether an events plan runs oldest first (its first order item ascending). */
+export const oldestFirst = (plan: EventsQuery): boolean => plan.orderBy[0]?.dir === 'asc';
+
+/** Where a scan starting at `from` may start for an oldest-first keyset after an event at `time`: that event's second. */
+export function keysetStart(from: Date, time: string): Date {
+  const at = CLOUDTRAIL_TIME.test(time) ? Date.parse(time) : NaN;
+  if (!Number.isFinite(at)) return from;
+  const second = new Date(Math.floor(at / 1000) * 1000);
+  return second.getTime() > from.getTime() ? second : from;
 }
 
 /** The canonical eventTime every engine compares on (fields.ts DERIVED). */
@@ -366,7 +381,13 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
   // A keyset page reads up to its cursor only; its answer still belongs to the whole window.
   const bounded: QueryPlan =
     plan.kind === 'events' && plan.after
-      ? { ...plan, scan: { ...plan.scan, to: keysetEnd(plan.scan.to, plan.after.time) }, where: [...plan.where, keyset(plan.after)] }
+      ? {
+          ...plan,
+          scan: oldestFirst(plan)
+            ? { ...plan.scan, from: keysetStart(plan.scan.from, plan.after.time) }
+            : { ...plan.scan, to: keysetEnd(plan.scan.to, plan.after.time) },
+          where: [...plan.where, keyset(plan.after, oldestFirst(plan))],
+        }
       : plan;
   // The day folders are the window's, whatever the cursor: a record delivered late sits in a folder
   // after its day, up to the window's end plus the margin, and the count reads those folders too.

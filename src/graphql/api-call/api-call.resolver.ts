@@ -1,5 +1,5 @@
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, registerEnumType, Ctx, Field, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { columnsFor } from './selection';
 import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
@@ -9,6 +9,19 @@ import type { ApiCallNode } from '../../domain/graph';
 import { IotEventsResourceName, iotEventsResourcesOf } from '../../domain/iotevents-resources';
 import { IotEventsResourceRef } from '../graph/graph.type';
 
+export enum CallOrderEnum {
+  NEWEST_FIRST = 'NEWEST_FIRST',
+  OLDEST_FIRST = 'OLDEST_FIRST',
+}
+registerEnumType(CallOrderEnum, {
+  name: 'CallOrder',
+  description: 'Order of a page of calls.',
+  valuesConfig: {
+    NEWEST_FIRST: { description: 'Newest first: eventTime, then eventId, descending.' },
+    OLDEST_FIRST: { description: 'Oldest first: eventTime, then eventId, ascending.' },
+  },
+});
+
 @ArgsType()
 class ApiCallsArgs {
   @Field(() => ApiCallFilter, { nullable: true, description: 'Which calls; without one, every call of the default window.' })
@@ -17,9 +30,13 @@ class ApiCallsArgs {
   @Field(() => Int, { nullable: true, description: 'Page size (default and maximum are configured; 50 and 500 out of the box).' })
   first?: number | null;
 
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page. Cursors are bound to the filter they came from.' })
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page. Cursors are bound to the filter and order they came from.' })
   after?: string | null;
+
+  @Field(() => CallOrderEnum, { defaultValue: CallOrderEnum.NEWEST_FIRST, description: 'NEWEST_FIRST (eventTime, then eventId, descending) or OLDEST_FIRST (both ascending).' })
+  orderBy!: CallOrderEnum;
 }
+
 
 @Resolver(() => ApiCallConnection)
 export class ApiCallConnectionResolver {
@@ -40,9 +57,9 @@ export class ApiCallConnectionResolver {
 
 @Resolver(() => ApiCall)
 export class ApiCallResolver {
-  @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first.' })
-  apiCalls(@Args() { filter, first, after }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
-    return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']));
+  @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first unless orderBy says otherwise.' })
+  apiCalls(@Args() { filter, first, after, orderBy }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
+    return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']), orderBy);
   }
 
   @Query(() => ApiCall, {

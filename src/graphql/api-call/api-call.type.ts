@@ -221,7 +221,7 @@ export class ApiCallEdge {
   node!: ApiCall;
 }
 
-@ObjectType({ description: 'A page of API calls, newest first (eventTime, then eventId, descending).' })
+@ObjectType({ description: 'A page of API calls in the order asked for: newest first (eventTime, then eventId, descending) unless OLDEST_FIRST.' })
 export class ApiCallConnection {
   @Field(() => [ApiCallEdge], { description: 'The calls of this page with their cursors.' })
   edges!: ApiCallEdge[];
