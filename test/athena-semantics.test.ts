@@ -6,19 +6,19 @@
  * with a third-party Trino grammar.
  */
 import * as fs from 'node:fs';
-import { athenaDialect } from '../src/engines/athena/dialect';
 import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
 import { forGrammar } from './support/trino-checks';
-import { TestServer, startServer } from './support/server';
+import { DialectPair, startDialectPair } from './support/dialect-pair';
+import { TestServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Parser } = require('node-sql-parser/build/trino') as { Parser: new () => { astify(sql: string, opt: object): unknown } };
 
 const FROM = new Date(SAMPLE_END.getTime() - 36 * 3_600_000).toISOString();
 const TO = SAMPLE_END.toISOString();
-const SECRET = { CURSOR_SECRET: 'the-same-secret-for-both-servers' };
 
+let pair: DialectPair;
 let duck: TestServer;
 let athena: TestServer;
 let athenaEngine: AthenaSqlOnDuckDb;
@@ -26,17 +26,12 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await sampleTrail(2, { iotEventsPerDay: 120, deliveryMinutes: 60 });
-  duck = await startServer(dir, SECRET, { now: () => SAMPLE_END });
-  athenaEngine = await AthenaSqlOnDuckDb.create(dir, 'trailql', 'cloudtrail_logs');
-  athena = await startServer(dir, SECRET, {
-    now: () => SAMPLE_END,
-    engine: { engine: athenaEngine, dialect: athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true }) },
-  });
+  pair = await startDialectPair(dir);
+  ({ duck, athena, athenaEngine } = pair);
 }, 180_000);
 
 afterAll(async () => {
-  await duck?.close();
-  await athena?.close();
+  await pair?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

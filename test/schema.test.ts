@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSchema, lexicographicSortSchema, parse, printSchema, validate } from 'graphql';
 import { schema } from '../src/graphql/schema';
+import { missingDescriptions } from '../src/graphql/describe-check';
 
 const root = path.resolve(__dirname, '..');
 
@@ -20,4 +21,21 @@ test('there are example operations', () => {
 test.each(ops)('schema/operations/%s is valid', (file) => {
   const doc = parse(fs.readFileSync(path.join(root, 'schema/operations', file), 'utf8'));
   expect(validate(schema(), doc)).toEqual([]);
+});
+
+describe('descriptions', () => {
+  test('every type, field, argument and enum value of the schema is described', () => {
+    expect(missingDescriptions(schema())).toEqual([]);
+  });
+
+  test('the check names each undescribed part', () => {
+    const sdl = `
+      "Root" type Query { "described" a(x: Int): E, b: Int }
+      enum E { "described" ONE TWO }
+      input I { c: Int }
+      type T { d: Int }
+    `;
+    const s = buildSchema(`${sdl}\nextend type Query { t(i: I): T }`);
+    expect(missingDescriptions(s).sort()).toEqual(['E', 'E.TWO', 'I', 'I.c', 'Query.a(x:)', 'Query.b', 'Query.t', 'Query.t(i:)', 'T', 'T.d'].sort());
+  });
 });

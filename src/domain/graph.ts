@@ -31,7 +31,10 @@ export interface CallerNode extends CallerInfo {
   readonly preloaded?: CallerStatsRecord;
 }
 
-export interface SourceIpNode extends SourceIpInfo {
+/** A source address as a graph node; `address` and `kind` are null for the calls without an address. */
+export interface SourceIpNode {
+  readonly address: string | null;
+  readonly kind: SourceIpInfo['kind'] | null;
   readonly window: Window;
   readonly preloaded?: SourceIpStatsRecord;
 }
@@ -118,8 +121,8 @@ export function callerNodeFromRow(row: Row, window: Window, keyKind: 'caller' | 
 }
 
 export function sourceIpNodeFromRow(row: Row, window: Window): SourceIpNode {
-  const address = String(row.group_key);
-  return { address, kind: classifySourceIp(address), window, preloaded: sourceIpStatsFromRow(row) };
+  const address = row.group_key === null || row.group_key === undefined ? null : String(row.group_key);
+  return { address, kind: address === null ? null : classifySourceIp(address), window, preloaded: sourceIpStatsFromRow(row) };
 }
 
 export function nodeOfCall(call: ApiCallRecord, window: Window): ApiCallNode {

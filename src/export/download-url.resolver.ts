@@ -32,7 +32,7 @@ export class DownloadUrlResolver {
   })
   downloadUrl(
     @Root() connection: ApiCallConnection,
-    @Arg('format', () => ExportFormatEnum, { defaultValue: ExportFormatEnum.CSV }) format: ExportFormatEnum,
+    @Arg('format', () => ExportFormatEnum, { defaultValue: ExportFormatEnum.CSV, description: 'CSV (one row per call) or NDJSON (one JSON object per line).' }) format: ExportFormatEnum,
   ): string | null {
     const filter = (connection as unknown as Connection<unknown>).downloadFilter;
     return filter ? downloadUrl(filter, format) : null;

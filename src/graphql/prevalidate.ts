@@ -91,7 +91,7 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
     checkBound('to', bounds.to);
   }
   if (!filter) return;
-  const v = validateFilter(filter, rules.eventSources);
+  const v = validateFilter(filter, rules.eventSources, { readPayloads: scope.readPayloads });
   // The window only matters to applyScope as part of a scan; the scope check is on accounts and regions.
   applyScope({ from: now, to: now, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts }, scope);
 }

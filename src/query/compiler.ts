@@ -124,6 +124,8 @@ export function cond(ctx: CompileContext, c: Cond): string {
       return `${expr(ctx, c.e)} IN (${c.values.map(literal).join(', ')})`;
     case 'startsWithConst':
       return `substr(${expr(ctx, c.e)}, 1, ${c.prefix.length}) = ${literal(c.prefix)}`;
+    case 'regexConst':
+      return ctx.dialect.regexpLike(expr(ctx, c.e), literal(c.pattern));
     case 'allOf':
       return `(${c.items.map((i) => cond(ctx, i)).join(' AND ')})`;
     case 'anyOf':
@@ -165,6 +167,12 @@ export function pred(ctx: CompileContext, p: Pred): string {
       return cond(ctx, p.cond);
     case 'endsWith':
       return `strpos(reverse(${expr(ctx, p.e)}), ${bindValue(ctx, p.reversedSuffix)}) = 1`;
+    case 'startsWith':
+      return `strpos(${expr(ctx, p.e)}, ${bindValue(ctx, p.prefix)}) = 1`;
+    case 'contains':
+      return `strpos(${expr(ctx, p.e)}, ${bindValue(ctx, p.value)}) > 0`;
+    case 'isTrue':
+      return `COALESCE(${pred(ctx, p.item)}, FALSE)`;
     case 'containsCi':
       return `strpos(lower(${expr(ctx, p.e)}), lower(${bindValue(ctx, p.value)})) > 0`;
     case 'ipv4Range': {
@@ -175,6 +183,14 @@ export function pred(ctx: CompileContext, p: Pred): string {
       if (ctx.dialect.ipv6InPrefix) return ctx.dialect.ipv6InPrefix(expr(ctx, p.e), bindValue(ctx, p.cidr));
       const h = ipv6Hex(ctx, expr(ctx, p.e));
       return `(${h}) BETWEEN ${bindValue(ctx, p.first)} AND ${bindValue(ctx, p.last)}`;
+    }
+    case 'ipv6InAny': {
+      if (p.blocks.length === 0) return 'FALSE';
+      const prefix = ctx.dialect.ipv6InPrefix;
+      if (prefix) return `(${p.blocks.map((b) => prefix(expr(ctx, p.e), bindValue(ctx, b.cidr))).join(' OR ')})`;
+      // The normalisation is long: write it once and compare it with a list of ranges.
+      const rows = p.blocks.map((b) => `(${bindValue(ctx, b.first)}, ${bindValue(ctx, b.last)})`).join(', ');
+      return `EXISTS (SELECT 1 FROM (VALUES ${rows}) AS trailql_blocks(f, l) WHERE (${ipv6Hex(ctx, expr(ctx, p.e))}) BETWEEN trailql_blocks.f AND trailql_blocks.l)`;
     }
     case 'and':
       return p.items.length === 0 ? 'TRUE' : `(${p.items.map((i) => pred(ctx, i)).join(' AND ')})`;
@@ -231,12 +247,27 @@ function dedupKey(ctx: CompileContext): string[] {
   return [FIELDS.account, FIELDS.region, FIELDS.eventId].map((e) => expr(ctx, e));
 }
 
-/** Events after `after` in the newest-first order: older, or as old with a smaller id. */
-function keyset(after: { readonly time: string; readonly id: string }): Pred {
+/**
+ * Events after `after` in the order: newest first, older or as old with a smaller id; oldest
+ * first, newer or as new with a larger id.
+ */
+function keyset(after: { readonly time: string; readonly id: string }, oldestFirst: boolean): Pred {
+  const op = oldestFirst ? '>' : '<';
   return or(
-    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(after.time) },
-    and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(after.time) }, { k: 'cmp', e: FIELDS.eventId, op: '<', value: val(after.id) }),
+    { k: 'cmp', e: FIELDS.eventTime, op, value: val(after.time) },
+    and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(after.time) }, { k: 'cmp', e: FIELDS.eventId, op, value: val(after.id) }),
   );
+}
+
+/** Whether an events plan runs oldest first (its first order item ascending). */
+export const oldestFirst = (plan: EventsQuery): boolean => plan.orderBy[0]?.dir === 'asc';
+
+/** Where a scan starting at `from` may start for an oldest-first keyset after an event at `time`: that event's second. */
+export function keysetStart(from: Date, time: string): Date {
+  const at = CLOUDTRAIL_TIME.test(time) ? Date.parse(time) : NaN;
+  if (!Number.isFinite(at)) return from;
+  const second = new Date(Math.floor(at / 1000) * 1000);
+  return second.getTime() > from.getTime() ? second : from;
 }
 
 /** The canonical eventTime every engine compares on (fields.ts DERIVED). */
@@ -350,7 +381,13 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
   // A keyset page reads up to its cursor only; its answer still belongs to the whole window.
   const bounded: QueryPlan =
     plan.kind === 'events' && plan.after
-      ? { ...plan, scan: { ...plan.scan, to: keysetEnd(plan.scan.to, plan.after.time) }, where: [...plan.where, keyset(plan.after)] }
+      ? {
+          ...plan,
+          scan: oldestFirst(plan)
+            ? { ...plan.scan, from: keysetStart(plan.scan.from, plan.after.time) }
+            : { ...plan.scan, to: keysetEnd(plan.scan.to, plan.after.time) },
+          where: [...plan.where, keyset(plan.after, oldestFirst(plan))],
+        }
       : plan;
   // The day folders are the window's, whatever the cursor: a record delivered late sits in a folder
   // after its day, up to the window's end plus the margin, and the count reads those folders too.

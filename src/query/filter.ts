@@ -2,13 +2,20 @@
  * Call filters: validated, then turned into plan predicates. Every check runs before any query
  * is planned, so a bad value never reaches an engine.
  */
-import { BadInputError } from '../errors';
+import { BadInputError, ForbiddenError } from '../errors';
 import { ACCOUNT_ID, REGION } from '../domain/aws';
 import { CallerCategory, IdentityType, RAW_IDENTITY_TYPES } from '../domain/identity';
-import { Cidr, ipv6Hex, parseCidr } from '../domain/ip';
+import { AWS_INTERNAL, AWS_SERVICE_PATTERNS, Cidr, IPV4_TEXT_PATTERN, IPV6_TEXT_PATTERN, SourceIpKind, addressBlocks, ipv6Hex, parseCidr } from '../domain/ip';
 import { MAX_BOUND_VALUE_LENGTH } from './engine';
 import { FIELDS } from './fields';
-import { Pred, Value, or, val } from './plan';
+import { Expr, Pred, Value, and, or, val } from './plan';
+
+/** Whether a call failed (it has an errorCode). */
+export enum CallOutcome {
+  SUCCESS = 'SUCCESS',
+  ERROR = 'ERROR',
+  ANY = 'ANY',
+}
 
 export interface CallFilter {
   from?: Date | null;
@@ -25,8 +32,15 @@ export interface CallFilter {
   accessKeyIds?: string[] | null;
   sourceIps?: string[] | null;
   sourceCidrs?: string[] | null;
+  sourceKinds?: SourceIpKind[] | null;
   errorCodes?: string[] | null;
   errorsOnly?: boolean | null;
+  outcome?: CallOutcome | null;
+  actionPatterns?: string[] | null;
+  errorMessageContains?: string | null;
+  payloadContains?: string | null;
+  /** Calls matching this filter are left out (its window is the outer filter's; no `not` inside). */
+  not?: CallFilter | null;
   readOnly?: boolean | null;
   resourceName?: string | null;
   userAgentContains?: string | null;
@@ -34,6 +48,8 @@ export interface CallFilter {
 
 const MAX_LIST = 100;
 const ACTION = /^[A-Za-z0-9]{1,128}$/;
+/** An action name with `*` at its start, its end or both: "Delete*", "*DetectorModel", "*Alarm*". */
+const ACTION_PATTERN = /^\*?[A-Za-z0-9]{1,128}\*?$/;
 const EVENT_SOURCE = /^[a-z0-9.-]{1,128}\.amazonaws\.com$/;
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]{1,1024}$/;
 const SERVICE_PRINCIPAL = /^[a-z0-9.-]{1,128}\.amazonaws\.com(\.cn)?$/;
@@ -45,22 +61,66 @@ const RESOURCE_NAME = /^[^\u0000-\u001f\u007f]{1,256}$/u;
 /** Longest value accepted, quoted (see MAX_BOUND_VALUE_LENGTH). */
 const fitsLiteral = (v: string) => v.length + 2 + (v.match(/'/g)?.length ?? 0) <= MAX_BOUND_VALUE_LENGTH;
 
-function checkCount(name: string, values: readonly unknown[] | null | undefined): void {
-  if (values && values.length > MAX_LIST) throw new BadInputError(`filter.${name}: at most ${MAX_LIST} values`, `filter.${name}`);
+function checkCount(path: string, values: readonly unknown[] | null | undefined): void {
+  if (values && values.length > MAX_LIST) throw new BadInputError(`${path}: at most ${MAX_LIST} values`, path);
 }
 
-function checkList(name: string, values: string[] | null | undefined, test: (v: string) => boolean, what: string): string[] {
+function checkList(path: string, values: string[] | null | undefined, test: (v: string) => boolean, what: string): string[] {
   if (!values) return [];
-  checkCount(name, values);
+  checkCount(path, values);
   for (const v of values) {
     if (typeof v !== 'string' || !fitsLiteral(v) || !test(v)) {
-      throw new BadInputError(`filter.${name}: ${JSON.stringify(String(v).slice(0, 100))} is not ${what}`, `filter.${name}`);
+      throw new BadInputError(`${path}: ${JSON.stringify(String(v).slice(0, 100))} is not ${what}`, path);
     }
   }
   return [...new Set(values)];
 }
 
 const inValues = (values: string[]): Value[] => values.map((v) => val(v));
+
+/** Value-bound predicates for a CIDR block: an IPv4 range, or an IPv6 range with its canonical text. */
+function cidrPred(e: Expr, c: Cidr): Pred {
+  return c.version === 4
+    ? { k: 'ipv4Range', e, first: val(Number(c.first)), last: val(Number(c.last)) }
+    : { k: 'ipv6Range', e, first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)), cidr: val(c.text) };
+}
+
+const regex = (e: Expr, pattern: string): Pred => ({ k: 'cond', cond: { k: 'regexConst', e, pattern } });
+
+/** Address text in `version`'s counted form within any of `cidrs`. */
+function inBlocks(e: Expr, version: 4 | 6, cidrs: readonly Cidr[]): Pred {
+  const own = cidrs.filter((c) => c.version === version);
+  if (own.length === 0) return or();
+  if (version === 4) return or(...own.map((c) => cidrPred(e, c)));
+  return { k: 'ipv6InAny', e, blocks: own.map((c) => ({ first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)), cidr: val(c.text) })) };
+}
+
+/**
+ * `classifySourceIp(e) = kind` in SQL, from the same text patterns and blocks (domain/ip.ts), the
+ * blocks' bounds bound as values. True or false (never NULL) for any non-NULL text.
+ */
+export function sourceKindPred(e: Expr, kind: SourceIpKind): Pred {
+  const v4 = regex(e, IPV4_TEXT_PATTERN);
+  const v6 = regex(e, IPV6_TEXT_PATTERN);
+  const service = or(...AWS_SERVICE_PATTERNS.map((p) => regex({ k: 'lower', of: e }, p)));
+  const internal: Pred = { k: 'in', e, values: [val(AWS_INTERNAL)] };
+  const all = addressBlocks().map((b) => b.cidr);
+  const own = addressBlocks().filter((b) => b.kind === kind).map((b) => b.cidr);
+  switch (kind) {
+    case SourceIpKind.PUBLIC_IPV4:
+      return and(v4, { k: 'not', item: inBlocks(e, 4, all) });
+    case SourceIpKind.PUBLIC_IPV6:
+      return and(v6, { k: 'not', item: inBlocks(e, 6, all) });
+    case SourceIpKind.AWS_INTERNAL:
+      return internal;
+    case SourceIpKind.AWS_SERVICE:
+      return and({ k: 'not', item: or(internal, v4, v6) }, service);
+    case SourceIpKind.OTHER:
+      return or({ k: 'cond', cond: { k: 'isNull', e } }, { k: 'not', item: or(internal, v4, v6, service) });
+    default:
+      return or(and(v4, inBlocks(e, 4, own)), and(v6, inBlocks(e, 6, own)));
+  }
+}
 
 /** Reverse by code point, so an `ends with` test can be written as `strpos(reverse(x), reverse(v)) = 1`. */
 const reversed = (s: string): string => Array.from(s).reverse().join('');
@@ -72,89 +132,141 @@ export interface ValidatedFilter {
   readonly eventSources: string[];
 }
 
+/** What the caller may search: text search in payloads (and error messages, which quote them) needs payload access. */
+export interface FilterAccess {
+  readonly readPayloads?: boolean;
+}
+
+/** One action pattern as a predicate: exact, prefix, suffix or substring, the text bound as a value. */
+function actionPatternPred(pattern: string): Pred {
+  const e = FIELDS.eventName;
+  const text = pattern.replace(/^\*|\*$/g, '');
+  const start = pattern.startsWith('*');
+  const end = pattern.endsWith('*') && pattern.length > 1;
+  if (start && end) return { k: 'contains', e, value: val(text) };
+  if (end) return { k: 'startsWith', e, prefix: val(text) };
+  if (start) return { k: 'endsWith', e, reversedSuffix: val(reversed(text)) };
+  return { k: 'in', e, values: [val(text)] };
+}
+
+/** Text of a `...Contains` field: 1 to 256 characters, no control characters. */
+function checkText(path: string, s: unknown): string {
+  if (typeof s !== 'string' || !RESOURCE_NAME.test(s) || !fitsLiteral(s)) throw new BadInputError(`${path}: 1 to 256 characters, no control characters`, path);
+  return s;
+}
+
 /**
  * Validates a filter and returns its predicates. `allowedSources` is the configured set (`[]` =
- * every source); naming a source outside it is an error, not an empty answer.
+ * every source); naming a source outside it is an error, not an empty answer. Text search in
+ * error messages and payloads is refused (FORBIDDEN) unless `access.readPayloads`.
  */
-export function validateFilter(filter: CallFilter | null | undefined, allowedSources: readonly string[]): ValidatedFilter {
-  const f = filter ?? {};
+export function validateFilter(filter: CallFilter | null | undefined, allowedSources: readonly string[], access: FilterAccess = {}): ValidatedFilter {
+  const v = validateAt(filter ?? {}, allowedSources, access, 'filter');
+  if (filter?.not !== undefined && filter.not !== null) {
+    const n = filter.not;
+    if (n.from || n.to) throw new BadInputError('filter.not: the window is set by the outer filter, not inside `not`', n.from ? 'filter.not.from' : 'filter.not.to');
+    if (n.not !== undefined && n.not !== null) throw new BadInputError('filter.not: `not` cannot hold another `not`', 'filter.not.not');
+    const inner = validateAt(n, allowedSources, access, 'filter.not');
+    // Scan-level lists become row predicates here, so the exclusion covers them too.
+    const all: Pred[] = [
+      ...inner.predicates,
+      ...(inner.regions.length ? [{ k: 'in', e: FIELDS.region, values: inValues(inner.regions) } as Pred] : []),
+      ...(inner.accounts.length ? [{ k: 'in', e: FIELDS.account, values: inValues(inner.accounts) } as Pred] : []),
+      ...(n.eventSources?.length ? [{ k: 'in', e: FIELDS.eventSource, values: inValues(inner.eventSources) } as Pred] : []),
+    ];
+    // Only adds a condition: the scope and window of the outer filter stay as they are. A call
+    // for which the inner filter is unknown (a NULL) is not excluded.
+    if (all.length) v.predicates.push({ k: 'not', item: { k: 'isTrue', item: and(...all) } });
+  }
+  return v;
+}
+
+function validateAt(f: CallFilter, allowedSources: readonly string[], access: FilterAccess, at: string): ValidatedFilter {
   const preds: Pred[] = [];
 
-  const actions = checkList('actions', f.actions, (v) => ACTION.test(v), 'an API action name');
+  const actions = checkList(`${at}.actions`, f.actions, (v) => ACTION.test(v), 'an API action name');
   if (actions.length) preds.push({ k: 'in', e: FIELDS.eventName, values: inValues(actions) });
+  const patterns = checkList(`${at}.actionPatterns`, f.actionPatterns, (v) => ACTION_PATTERN.test(v), 'an action name with * at its start or end');
+  if (patterns.length) preds.push(or(...patterns.map(actionPatternPred)));
 
-  const sources = checkList('eventSources', f.eventSources, (v) => EVENT_SOURCE.test(v), 'an event source like "iotevents.amazonaws.com"');
+  const sources = checkList(`${at}.eventSources`, f.eventSources, (v) => EVENT_SOURCE.test(v), 'an event source like "iotevents.amazonaws.com"');
   for (const s of sources) {
     if (allowedSources.length && !allowedSources.includes(s)) {
-      throw new BadInputError(`filter.eventSources: "${s}" is not served here (served: ${allowedSources.join(', ')})`, 'filter.eventSources');
+      throw new BadInputError(`${at}.eventSources: "${s}" is not served here (served: ${allowedSources.join(', ')})`, `${at}.eventSources`);
     }
   }
 
-  const accounts = checkList('accounts', f.accounts, (v) => ACCOUNT_ID.test(v), 'a 12-digit AWS account id');
-  const regions = checkList('regions', f.regions, (v) => REGION.test(v), 'an AWS region like "us-east-1"');
+  const accounts = checkList(`${at}.accounts`, f.accounts, (v) => ACCOUNT_ID.test(v), 'a 12-digit AWS account id');
+  const regions = checkList(`${at}.regions`, f.regions, (v) => REGION.test(v), 'an AWS region like "us-east-1"');
 
-  const callerArns = checkList('callerArns', f.callerArns, (v) => ARN.test(v), 'an ARN');
+  const callerArns = checkList(`${at}.callerArns`, f.callerArns, (v) => ARN.test(v), 'an ARN');
   if (callerArns.length) preds.push({ k: 'in', e: FIELDS.callerArn, values: inValues(callerArns) });
 
   const principals = checkList(
-    'principalArns',
+    `${at}.principalArns`,
     f.principalArns,
     (v) => ARN.test(v) || SERVICE_PRINCIPAL.test(v),
     'an ARN or an AWS service principal',
   );
   if (principals.length) preds.push({ k: 'in', e: FIELDS.principal, values: inValues(principals) });
 
-  checkCount('identityTypes', f.identityTypes);
-  checkCount('categories', f.categories);
+  checkCount(`${at}.identityTypes`, f.identityTypes);
+  checkCount(`${at}.categories`, f.categories);
   if (f.identityTypes?.length) {
     const raw = [...new Set(f.identityTypes)].map((t) => (t === IdentityType.UNKNOWN ? 'Unknown' : RAW_IDENTITY_TYPES[t]));
-    if (raw.some((r) => r === undefined)) throw new BadInputError('filter.identityTypes: unknown identity type', 'filter.identityTypes');
+    if (raw.some((r) => r === undefined)) throw new BadInputError(`${at}.identityTypes: unknown identity type`, `${at}.identityTypes`);
     preds.push({ k: 'in', e: FIELDS.identityType, values: inValues(raw) });
   }
   if (f.categories?.length) {
     const known = new Set<string>(Object.values(CallerCategory));
     for (const c of f.categories) {
-      if (!known.has(c)) throw new BadInputError('filter.categories: unknown caller category', 'filter.categories');
+      if (!known.has(c)) throw new BadInputError(`${at}.categories: unknown caller category`, `${at}.categories`);
     }
     preds.push({ k: 'in', e: FIELDS.category, values: inValues([...new Set(f.categories)]) });
   }
 
-  const userNames = checkList('userNames', f.userNames, (v) => v.length >= 1 && v.length <= 256, 'a user name (1 to 256 characters)');
+  const userNames = checkList(`${at}.userNames`, f.userNames, (v) => v.length >= 1 && v.length <= 256, 'a user name (1 to 256 characters)');
   if (userNames.length) preds.push({ k: 'in', e: FIELDS.userName, values: inValues(userNames) });
 
-  const keys = checkList('accessKeyIds', f.accessKeyIds, (v) => ACCESS_KEY.test(v), 'an access key id');
+  const keys = checkList(`${at}.accessKeyIds`, f.accessKeyIds, (v) => ACCESS_KEY.test(v), 'an access key id');
   if (keys.length) preds.push({ k: 'in', e: FIELDS.accessKeyId, values: inValues(keys) });
 
-  const ips = checkList('sourceIps', f.sourceIps, (v) => v.length >= 1 && v.length <= 256, 'a source address (1 to 256 characters)');
-  const cidrs: Cidr[] = checkList('sourceCidrs', f.sourceCidrs, () => true, 'a CIDR block').map((c) => {
+  const ips = checkList(`${at}.sourceIps`, f.sourceIps, (v) => v.length >= 1 && v.length <= 256, 'a source address (1 to 256 characters)');
+  const cidrs: Cidr[] = checkList(`${at}.sourceCidrs`, f.sourceCidrs, () => true, 'a CIDR block').map((c) => {
     try {
       return parseCidr(c);
     } catch (err) {
-      throw new BadInputError(`filter.sourceCidrs: ${(err as Error).message}`, 'filter.sourceCidrs');
+      throw new BadInputError(`${at}.sourceCidrs: ${(err as Error).message}`, `${at}.sourceCidrs`);
     }
   });
   const ipPreds: Pred[] = [];
   if (ips.length) ipPreds.push({ k: 'in', e: FIELDS.sourceIp, values: inValues(ips) });
-  for (const c of cidrs) {
-    ipPreds.push(
-      c.version === 4
-        ? { k: 'ipv4Range', e: FIELDS.sourceIp, first: val(Number(c.first)), last: val(Number(c.last)) }
-        : { k: 'ipv6Range', e: FIELDS.sourceIp, first: val(ipv6Hex(c.first)), last: val(ipv6Hex(c.last)), cidr: val(c.text) },
-    );
-  }
+  for (const c of cidrs) ipPreds.push(cidrPred(FIELDS.sourceIp, c));
   if (ipPreds.length) preds.push(ipPreds.length === 1 ? ipPreds[0] : or(...ipPreds));
 
-  const errorCodes = checkList('errorCodes', f.errorCodes, (v) => ERROR_CODE.test(v), 'an error code');
+  checkCount(`${at}.sourceKinds`, f.sourceKinds);
+  if (f.sourceKinds?.length) {
+    const known = new Set<string>(Object.values(SourceIpKind));
+    if (f.sourceKinds.some((k) => !known.has(k))) throw new BadInputError(`${at}.sourceKinds: unknown source address kind`, `${at}.sourceKinds`);
+    const kinds = [...new Set(f.sourceKinds)];
+    preds.push(or(...kinds.map((k) => sourceKindPred(FIELDS.sourceIp, k))));
+  }
+
+  const errorCodes = checkList(`${at}.errorCodes`, f.errorCodes, (v) => ERROR_CODE.test(v), 'an error code');
   if (errorCodes.length) preds.push({ k: 'in', e: FIELDS.errorCode, values: inValues(errorCodes) });
-  if (f.errorsOnly === true) preds.push({ k: 'cond', cond: { k: 'notNull', e: FIELDS.errorCode } });
-  if (f.errorsOnly === false) preds.push({ k: 'cond', cond: { k: 'isNull', e: FIELDS.errorCode } });
+  const hasErrorsOnly = f.errorsOnly !== undefined && f.errorsOnly !== null;
+  if (hasErrorsOnly && f.outcome !== undefined && f.outcome !== null) throw new BadInputError(`${at}.outcome: give outcome or errorsOnly, not both`, `${at}.outcome`);
+  const outcome = hasErrorsOnly ? (f.errorsOnly ? CallOutcome.ERROR : CallOutcome.SUCCESS) : (f.outcome ?? CallOutcome.ANY);
+  if (!Object.values(CallOutcome).includes(outcome)) throw new BadInputError(`${at}.outcome: unknown outcome`, `${at}.outcome`);
+  if (outcome === CallOutcome.ERROR) preds.push({ k: 'cond', cond: { k: 'notNull', e: FIELDS.errorCode } });
+  if (outcome === CallOutcome.SUCCESS) preds.push({ k: 'cond', cond: { k: 'isNull', e: FIELDS.errorCode } });
   if (f.readOnly === true) preds.push({ k: 'cond', cond: { k: 'eqConst', e: FIELDS.readOnly, value: 'true' } });
   if (f.readOnly === false) preds.push({ k: 'cond', cond: { k: 'eqConst', e: FIELDS.readOnly, value: 'false' } });
 
   if (f.resourceName !== undefined && f.resourceName !== null) {
     const name = f.resourceName;
     if (typeof name !== 'string' || !RESOURCE_NAME.test(name) || !fitsLiteral(name)) {
-      throw new BadInputError('filter.resourceName: 1 to 256 characters, no control characters', 'filter.resourceName');
+      throw new BadInputError(`${at}.resourceName: 1 to 256 characters, no control characters`, `${at}.resourceName`);
     }
     preds.push(
       or(
@@ -168,8 +280,19 @@ export function validateFilter(filter: CallFilter | null | undefined, allowedSou
 
   if (f.userAgentContains !== undefined && f.userAgentContains !== null) {
     const s = f.userAgentContains;
-    if (s.length < 1 || s.length > 256) throw new BadInputError('filter.userAgentContains: 1 to 256 characters', 'filter.userAgentContains');
+    if (s.length < 1 || s.length > 256) throw new BadInputError(`${at}.userAgentContains: 1 to 256 characters`, `${at}.userAgentContains`);
     preds.push({ k: 'containsCi', e: FIELDS.userAgent, value: val(s) });
+  }
+
+  for (const [name, columns] of [
+    ['errorMessageContains', [FIELDS.errorMessage]],
+    ['payloadContains', [FIELDS.requestParameters, FIELDS.responseElements]],
+  ] as const) {
+    const given = f[name];
+    if (given === undefined || given === null) continue;
+    if (!access.readPayloads) throw new ForbiddenError(`${at}.${name}: this key may not read payloads or error messages, so it may not search them`);
+    const s = checkText(`${at}.${name}`, given);
+    preds.push(or(...columns.map((e) => ({ k: 'containsCi', e, value: val(s) }) as Pred)));
   }
 
   const eventSources = sources.length ? sources : [...allowedSources];

@@ -50,6 +50,8 @@ export type Cond =
   | { readonly k: 'eqConst'; readonly e: Expr; readonly value: string }
   | { readonly k: 'inConst'; readonly e: Expr; readonly values: readonly string[] }
   | { readonly k: 'startsWithConst'; readonly e: Expr; readonly prefix: string }
+  /** Text matches a regular expression written in this code base (never user input). */
+  | { readonly k: 'regexConst'; readonly e: Expr; readonly pattern: string }
   | { readonly k: 'allOf'; readonly items: readonly Cond[] }
   | { readonly k: 'anyOf'; readonly items: readonly Cond[] };
 
@@ -64,6 +66,12 @@ export type Pred =
   | { readonly k: 'cond'; readonly cond: Cond }
   /** Text ends with a suffix, given reversed (bound as a value). */
   | { readonly k: 'endsWith'; readonly e: Expr; readonly reversedSuffix: Value }
+  /** Text starts with a prefix (bound as a value). */
+  | { readonly k: 'startsWith'; readonly e: Expr; readonly prefix: Value }
+  /** Case-sensitive substring match. */
+  | { readonly k: 'contains'; readonly e: Expr; readonly value: Value }
+  /** True when the predicate is true; false when it is false or unknown (NULL). */
+  | { readonly k: 'isTrue'; readonly item: Pred }
   /** Case-insensitive substring match. */
   | { readonly k: 'containsCi'; readonly e: Expr; readonly value: Value }
   /** IPv4 address text within [first, last] (as integers); non-IPv4 text never matches. */
@@ -73,6 +81,8 @@ export type Pred =
    * `address/length` text); non-IPv6 text never matches.
    */
   | { readonly k: 'ipv6Range'; readonly e: Expr; readonly first: Value; readonly last: Value; readonly cidr: Value }
+  /** IPv6 address text within any of the blocks (as `ipv6Range`); the address is normalised once. */
+  | { readonly k: 'ipv6InAny'; readonly e: Expr; readonly blocks: readonly { readonly first: Value; readonly last: Value; readonly cidr: Value }[] }
   | { readonly k: 'and'; readonly items: readonly Pred[] }
   | { readonly k: 'or'; readonly items: readonly Pred[] }
   | { readonly k: 'not'; readonly item: Pred };

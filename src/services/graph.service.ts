@@ -34,7 +34,7 @@ import { CursorPayload, stableStringify } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { checkPageSize } from '../query/guards';
-import { AggregateQuery, Expr, Interval, OrderItem, Pred, Value, constant, val } from '../query/plan';
+import { AggregateQuery, Expr, Interval, OrderItem, Pred, Value, constant, or, val } from '../query/plan';
 import { Connection, TrailService } from './trail.service';
 
 export type CallerOrder = 'CALLS_DESC' | 'ERRORS_DESC' | 'LAST_SEEN_DESC' | 'KEY_ASC';
@@ -128,6 +128,23 @@ interface NestedKey {
 }
 
 const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first });
+/**
+ * The key of a parent whose value is missing (the calls without a source address): no record
+ * holds a NUL character, so it names no real value.
+ */
+export const NULL_PARENT = '\u0000';
+
+/** The parent key of a grouped row: its value, or NULL_PARENT for the group without one. */
+const parentOf = (r: Row): string => (r.parent_key === null || r.parent_key === undefined ? NULL_PARENT : String(r.parent_key));
+
+/** Records whose parent value is one of `keys` (NULL_PARENT: records without a value). */
+function parentIn(parent: Expr, keys: readonly string[]): Pred {
+  const values = keys.filter((k) => k !== NULL_PARENT);
+  const items: Pred[] = values.length ? [{ k: 'in', e: parent, values: values.map((v) => val(v)) }] : [];
+  if (values.length < keys.length) items.push({ k: 'cond', cond: { k: 'isNull', e: parent } });
+  return items.length === 1 ? items[0] : or(...items);
+}
+
 const cacheKeyOf = (k: NestedKey) => `${k.key}\u0000${groupOf(k)}`;
 
 /** Splits loader keys by (filter, window), so each group becomes one statement. */
@@ -171,7 +188,7 @@ export class GraphService {
       kind: 'aggregate',
       label,
       scan,
-      where: [...where, { k: 'in', e: parent, values: keys.map((k) => val(k)) }],
+      where: [...where, parentIn(parent, keys)],
       groupBy: [{ alias: 'parent_key', e: parent }, ...plan.groupBy],
       measures: plan.measures,
       orderBy: plan.orderBy,
@@ -222,7 +239,7 @@ export class GraphService {
       const out = new Map<string, Row>();
       for (const { sample, keys: ks } of byGroup(keys).values()) {
         const rows = await this.grouped(`${name.split(':')[0]}.totalCount`, parent, sample, ks, { groupBy: [], measures, orderBy: [] }, ks.length);
-        for (const r of rows) out.set(`${r.parent_key}\u0000${groupOf(sample)}`, r);
+        for (const r of rows) out.set(`${parentOf(r)}\u0000${groupOf(sample)}`, r);
       }
       return keys.map((key) => read(out.get(cacheKeyOf(key))));
     }).load({ key: k.key, filter: k.filter, window: k.window });
@@ -285,7 +302,7 @@ export class GraphService {
       const out = new Map<string, Row>();
       for (const { sample, keys: ks } of byGroup(keys).values()) {
         const rows = await this.grouped('caller', CALLER_KEY[kind], sample, ks, { groupBy: [], measures: [...CALLER_STATS, ...CALLER_IDENTITY], orderBy: [] }, ks.length);
-        for (const r of rows) out.set(`${r.parent_key}\u0000${groupOf(sample)}`, r);
+        for (const r of rows) out.set(`${parentOf(r)}\u0000${groupOf(sample)}`, r);
       }
       return keys.map((k) => out.get(cacheKeyOf(k)) ?? null);
     }).load({ key, filter, window });
@@ -310,7 +327,7 @@ export class GraphService {
       const out = new Map<string, CallerStatsRecord>();
       for (const { sample, keys: ks } of byGroup(keys).values()) {
         const rows = await this.grouped('callerStats', CALLER_KEY[kind], sample, ks, { groupBy: [], measures: CALLER_STATS, orderBy: [] }, ks.length);
-        for (const r of rows) out.set(`${r.parent_key}\u0000${groupOf(sample)}`, callerStatsFromRow(r));
+        for (const r of rows) out.set(`${parentOf(r)}\u0000${groupOf(sample)}`, callerStatsFromRow(r));
       }
       return keys.map((key) => out.get(cacheKeyOf(key)) ?? emptyCallerStats());
     }).load(k);
@@ -321,7 +338,7 @@ export class GraphService {
       const out = new Map<string, SourceIpStatsRecord>();
       for (const { sample, keys: ks } of byGroup(keys).values()) {
         const rows = await this.grouped('sourceIpStats', FIELDS.sourceIp, sample, ks, { groupBy: [], measures: SOURCE_IP_STATS, orderBy: [] }, ks.length);
-        for (const r of rows) out.set(`${r.parent_key}\u0000${groupOf(sample)}`, sourceIpStatsFromRow(r));
+        for (const r of rows) out.set(`${parentOf(r)}\u0000${groupOf(sample)}`, sourceIpStatsFromRow(r));
       }
       return keys.map((key) => out.get(cacheKeyOf(key)) ?? emptySourceIpStats());
     }).load(k);
@@ -329,7 +346,7 @@ export class GraphService {
 
   sourceIpStats(node: SourceIpNode, filter: CallFilter | null | undefined): Promise<SourceIpStatsRecord> {
     if (!filter && node.preloaded) return Promise.resolve(node.preloaded);
-    return this.sourceIpStatsFor({ key: node.address, filter, window: this.trail.window(filter, node.window) });
+    return this.sourceIpStatsFor({ key: node.address ?? NULL_PARENT, filter, window: this.trail.window(filter, node.window) });
   }
 
   /**
@@ -365,7 +382,7 @@ export class GraphService {
           const out = new Map<string, Row[]>();
           for (const { sample, keys: ks } of byGroup(keys).values()) {
             for (const r of await this.grouped(label, parent, sample, ks, plan, 100_000)) {
-              const id = `${r.parent_key}\u0000${groupOf(sample)}`;
+              const id = `${parentOf(r)}\u0000${groupOf(sample)}`;
               const list = out.get(id) ?? [];
               if (list.length <= (sample.first ?? size)) list.push(r);
               out.set(id, list);
@@ -394,7 +411,7 @@ export class GraphService {
   }
 
   sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<CallerUsage>> {
-    return this.breakdown('sourceIpCallers', FIELDS.sourceIp, FIELDS.callerKey, CALLER_IDENTITY, node.address, node.window, filter, first, after, (r, window) => {
+    return this.breakdown('sourceIpCallers', FIELDS.sourceIp, FIELDS.callerKey, CALLER_IDENTITY, node.address ?? NULL_PARENT, node.window, filter, first, after, (r, window) => {
       const { preloaded: _stats, ...caller } = callerNodeFromRow(r, window);
       return { ...usageFromRow(r), caller };
     });
@@ -410,7 +427,7 @@ export class GraphService {
     after: string | null | undefined,
   ): Promise<Connection<ApiCallNode>> {
     const parent = { 'caller.calls': FIELDS.callerKey, 'principal.calls': FIELDS.principal, 'sourceIp.calls': FIELDS.sourceIp }[name];
-    const extra: Pred[] = [{ k: 'in', e: parent, values: [val(parentKey)] }];
+    const extra: Pred[] = [parentIn(parent, [parentKey])];
     if (after !== null && after !== undefined) return this.trail.callsConnection(name, filter, extra, first, after, { key: parentKey, window: parentWindow });
     const size = this.trail.pageSize(first);
     const k: NestedKey = { key: parentKey, filter, window: this.trail.window(filter, parentWindow), first: size };
@@ -422,7 +439,7 @@ export class GraphService {
           kind: 'events',
           label: name,
           scan,
-          where: [...where, { k: 'in', e: parent, values: ks.map((x) => val(x)) }],
+          where: [...where, parentIn(parent, ks)],
           select: EVENT_COLUMNS,
           orderBy: NEWEST_FIRST,
           // The page size is part of the group: a batch may hold pages of several sizes.
@@ -430,7 +447,7 @@ export class GraphService {
           perGroup: { alias: 'parent_key', e: parent, limit: (sample.first ?? size) + 1 },
         });
         for (const r of rows) {
-          const id = `${r.parent_key}\u0000${groupOf(sample)}`;
+          const id = `${parentOf(r)}\u0000${groupOf(sample)}`;
           out.set(id, [...(out.get(id) ?? []), r]);
         }
       }

@@ -66,6 +66,14 @@ export interface ServiceDeps {
 /** How far back from the end of its window a newest-first page looks first (see `newestRows`). */
 export const NEWEST_FIRST_MS = 86_400_000;
 
+/** Order of a calls connection. */
+export type CallOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
+
+const OLDEST_ORDER = [
+  { alias: 'event_time', dir: 'asc' },
+  { alias: 'event_id', dir: 'asc' },
+] as const;
+
 export class TrailService {
   private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
 
@@ -86,7 +94,7 @@ export class TrailService {
 
   /** Validated scan and predicates for a filter and window, with the caller's scope applied. */
   scanFor(filter: CallFilter | null | undefined, window: Window): { scan: Scan; where: Pred[] } {
-    const v = validateFilter(filter, this.deps.config.eventSources);
+    const v = validateFilter(filter, this.deps.config.eventSources, { readPayloads: this.scope.readPayloads });
     const scan = applyScope(
       { from: window.from, to: window.to, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts },
       this.scope,
@@ -112,8 +120,9 @@ export class TrailService {
     first: number | null | undefined,
     after: string | null | undefined,
     columns?: readonly string[],
+    order: CallOrder = 'NEWEST_FIRST',
   ): Promise<Connection<ApiCallNode>> {
-    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns);
+    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns, order);
   }
 
   /** The window a filter asks for: its own bounds, else the cursor's, else `fallback`, else the default. */
@@ -134,9 +143,11 @@ export class TrailService {
     after: string | null | undefined,
     parent?: { key: string; window: Window },
     columns?: readonly string[],
+    order: CallOrder = 'NEWEST_FIRST',
   ): Promise<Connection<ApiCallNode>> {
     const size = this.pageSize(first);
-    const fp = this.fingerprintOf(name, { filter: filter ?? {}, parent: parent?.key });
+    // A cursor is bound to its order: a newest-first cursor means nothing oldest first.
+    const fp = this.fingerprintOf(name, { filter: filter ?? {}, parent: parent?.key, ...(order === 'OLDEST_FIRST' ? { order } : {}) });
     const cursor = after !== null && after !== undefined ? this.deps.cursors.decode(after, fp) : undefined;
     if (cursor && (cursor.k.length !== 2 || typeof cursor.k[0] !== 'string' || typeof cursor.k[1] !== 'string')) {
       throw new BadInputError('invalid cursor: malformed', 'after');
@@ -151,11 +162,12 @@ export class TrailService {
       scan,
       where: [...where, ...extra],
       select,
-      orderBy: NEWEST_FIRST,
+      orderBy: order === 'OLDEST_FIRST' ? OLDEST_ORDER : NEWEST_FIRST,
       limit: size + 1,
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
     };
-    const rows = await this.newestRows(plan);
+    // The newest-day shortcut holds for newest-first pages only.
+    const rows = order === 'OLDEST_FIRST' ? await this.run(plan) : await this.newestRows(plan);
     const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
     const withUntimed = { ...connection, untimedCount: () => this.countCalls(scan, [...where, ...extra], true) };
     return extra.length || parent ? withUntimed : { ...withUntimed, downloadFilter: { ...filter, from: window.from, to: window.to } };

@@ -1,6 +1,6 @@
 import { Field, InputType } from 'type-graphql';
-import { CallerCategory, IdentityType } from '../common/enums';
-import { CallFilter } from '../../query/filter';
+import { CallerCategory, IdentityType, SourceIpKind } from '../common/enums';
+import { CallFilter, CallOutcome } from '../../query/filter';
 
 @InputType({
   description:
@@ -35,7 +35,7 @@ export class ApiCallFilter implements CallFilter {
   })
   principalArns?: string[] | null;
 
-  @Field(() => [IdentityType], { nullable: true })
+  @Field(() => [IdentityType], { nullable: true, description: 'userIdentity.type values, classified.' })
   identityTypes?: IdentityType[] | null;
 
   @Field(() => [CallerCategory], {
@@ -47,7 +47,7 @@ export class ApiCallFilter implements CallFilter {
   @Field(() => [String], { nullable: true, description: 'IAM user names, or the role names of role sessions.' })
   userNames?: string[] | null;
 
-  @Field(() => [String], { nullable: true })
+  @Field(() => [String], { nullable: true, description: 'userIdentity.accessKeyId values.' })
   accessKeyIds?: string[] | null;
 
   @Field(() => [String], { nullable: true, description: 'Exact sourceIPAddress values (IPs, service host names, "AWS Internal").' })
@@ -56,11 +56,49 @@ export class ApiCallFilter implements CallFilter {
   @Field(() => [String], { nullable: true, description: 'IPv4 or IPv6 CIDR blocks, e.g. ["203.0.113.0/24", "2001:db8::/32"].' })
   sourceCidrs?: string[] | null;
 
+  @Field(() => [SourceIpKind], {
+    nullable: true,
+    description: 'Kinds of source address, e.g. [PUBLIC_IPV4, PUBLIC_IPV6] for calls from public addresses; a call without an address is OTHER.',
+  })
+  sourceKinds?: SourceIpKind[] | null;
+
   @Field(() => [String], { nullable: true, description: 'errorCode values, e.g. ["AccessDenied"].' })
   errorCodes?: string[] | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'true: failed calls only; false: successful calls only.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: failed calls only; false: successful calls only.',
+    deprecationReason: 'Use `outcome` (ERROR, SUCCESS or ANY): `errorsOnly: false` means successful calls only, not all calls.',
+  })
   errorsOnly?: boolean | null;
+
+  @Field(() => CallOutcome, { nullable: true, description: 'ERROR: failed calls (with an errorCode); SUCCESS: calls without one; ANY (the default): both.' })
+  outcome?: CallOutcome | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Action patterns with `*` at the start, the end or both: "Delete*", "*DetectorModel", "*Alarm*" (case-sensitive); any of them matches.',
+  })
+  actionPatterns?: string[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Case-insensitive substring of errorMessage. Only for keys that may read payloads (FORBIDDEN otherwise).',
+  })
+  errorMessageContains?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Case-insensitive substring of the requestParameters or responseElements JSON text. Only for keys that may read payloads (FORBIDDEN otherwise).',
+  })
+  payloadContains?: string | null;
+
+  @Field(() => ApiCallFilter, {
+    nullable: true,
+    description:
+      'Leaves out the calls this filter matches, e.g. `{ principalArns: ["arn:aws:iam::111122223333:role/ci"] }`. Its window is the outer one (no from/to) and it holds no `not`; it only narrows, never widening what the key may see.',
+  })
+  not?: ApiCallFilter | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Match readOnly; records without the field match neither value.' })
   readOnly?: boolean | null;

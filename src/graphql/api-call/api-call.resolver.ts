@@ -1,24 +1,42 @@
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, registerEnumType, Ctx, Field, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { columnsFor } from './selection';
 import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
 import { ApiCallFilter } from './api-call.input';
 import type { ApiCallRecord } from '../../domain/api-call';
+import type { ApiCallNode } from '../../domain/graph';
 import { IotEventsResourceName, iotEventsResourcesOf } from '../../domain/iotevents-resources';
 import { IotEventsResourceRef } from '../graph/graph.type';
 
+export enum CallOrderEnum {
+  NEWEST_FIRST = 'NEWEST_FIRST',
+  OLDEST_FIRST = 'OLDEST_FIRST',
+}
+registerEnumType(CallOrderEnum, {
+  name: 'CallOrder',
+  description: 'Order of a page of calls.',
+  valuesConfig: {
+    NEWEST_FIRST: { description: 'Newest first: eventTime, then eventId, descending.' },
+    OLDEST_FIRST: { description: 'Oldest first: eventTime, then eventId, ascending.' },
+  },
+});
+
 @ArgsType()
 class ApiCallsArgs {
-  @Field(() => ApiCallFilter, { nullable: true })
+  @Field(() => ApiCallFilter, { nullable: true, description: 'Which calls; without one, every call of the default window.' })
   filter?: ApiCallFilter | null;
 
   @Field(() => Int, { nullable: true, description: 'Page size (default and maximum are configured; 50 and 500 out of the box).' })
   first?: number | null;
 
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page. Cursors are bound to the filter they came from.' })
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page. Cursors are bound to the filter and order they came from.' })
   after?: string | null;
+
+  @Field(() => CallOrderEnum, { defaultValue: CallOrderEnum.NEWEST_FIRST, description: 'NEWEST_FIRST (eventTime, then eventId, descending) or OLDEST_FIRST (both ascending).' })
+  orderBy!: CallOrderEnum;
 }
+
 
 @Resolver(() => ApiCallConnection)
 export class ApiCallConnectionResolver {
@@ -39,9 +57,9 @@ export class ApiCallConnectionResolver {
 
 @Resolver(() => ApiCall)
 export class ApiCallResolver {
-  @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first.' })
-  apiCalls(@Args() { filter, first, after }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
-    return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']));
+  @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first unless orderBy says otherwise.' })
+  apiCalls(@Args() { filter, first, after, orderBy }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
+    return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']), orderBy);
   }
 
   @Query(() => ApiCall, {
@@ -49,11 +67,11 @@ export class ApiCallResolver {
     description: 'One call by eventId, looked up within a window (default: the configured default window up to now).',
   })
   apiCall(
-    @Arg('eventId', () => ID) eventId: string,
-    @Arg('from', () => Date, { nullable: true }) from: Date | null,
-    @Arg('to', () => Date, { nullable: true }) to: Date | null,
+    @Arg('eventId', () => ID, { description: 'The call\'s `ApiCall.eventId`.' }) eventId: string,
+    @Arg('from', () => Date, { nullable: true, description: 'Start of the window to look in (inclusive).' }) from: Date | null,
+    @Arg('to', () => Date, { nullable: true, description: 'End of the window to look in (exclusive); defaults to now.' }) to: Date | null,
     @Ctx() ctx: RequestContext,
-  ): Promise<ApiCallRecord | null> {
+  ): Promise<ApiCallNode | null> {
     return ctx.service.apiCall(eventId, { from, to });
   }
 

@@ -8,19 +8,20 @@ import type { Json } from '../../domain/api-call';
 export class SessionIssuer {
   @Field(() => String, { nullable: true, description: 'Role, IAMUser or Root.' })
   type!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'sessionIssuer.principalId: the issuing role\'s or user\'s unique id.' })
   principalId!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'sessionIssuer.arn: the role (or user) the session was issued for.' })
   arn!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'sessionIssuer.accountId: the account that owns the issuer.' })
   accountId!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'sessionIssuer.userName: the role or user name.' })
   userName!: string | null;
 }
 
 @ObjectType({ description: 'Who made a call, as CloudTrail recorded it and as classified here.' })
 export class Caller {
-  @Field({ description: 'The key this caller is known by: its ARN; for an AWS service its name (invokedBy); else `account:<id>`.' })
+  @Field({ description:
+      'The key this caller is known by: userIdentity.arn; else the AWS service name (invokedBy); else userIdentity.principalId; else `account:<accountId>`; else `unknown`. With groupBy PRINCIPAL, the principal.' })
   key!: string;
 
   @Field(() => String, { nullable: true, description: 'userIdentity.arn: the session ARN for assumed roles, the user ARN, the root ARN.' })
@@ -32,7 +33,7 @@ export class Caller {
   })
   principal!: string;
 
-  @Field(() => IdentityType)
+  @Field(() => IdentityType, { description: 'userIdentity.type, classified.' })
   identityType!: IdentityType;
 
   @Field(() => String, { nullable: true, description: 'userIdentity.type exactly as written (null when absent).' })
@@ -50,19 +51,19 @@ export class Caller {
   @Field(() => String, { nullable: true, description: 'The AWS service that made the call on the principal\'s behalf.' })
   invokedBy!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'userIdentity.accountId: the account that owns the credentials.' })
   accountId!: string | null;
 
   @Field(() => String, { nullable: true, description: 'IAM user name, or the session issuer\'s name for role sessions.' })
   userName!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'userIdentity.principalId: the unique id of the entity (for role sessions `<role id>:<session name>`).' })
   principalId!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'userIdentity.accessKeyId: the access key that signed the call (ASIA... for temporary credentials).' })
   accessKeyId!: string | null;
 
-  @Field(() => SessionIssuer, { nullable: true })
+  @Field(() => SessionIssuer, { nullable: true, description: 'Who issued the session\'s credentials; null for calls not made with session credentials.' })
   sessionIssuer!: SessionIssuer | null;
 
   @Field(() => Date, { nullable: true, description: 'When the session\'s credentials were issued.' })
@@ -71,30 +72,30 @@ export class Caller {
 
 @ObjectType({ description: 'A source address as CloudTrail wrote it: an IP, an AWS service host name, or "AWS Internal".' })
 export class SourceIp {
-  @Field()
-  address!: string;
+  @Field(() => String, { nullable: true, description: 'sourceIPAddress exactly as written; null for the group of calls whose record names no source address.' })
+  address!: string | null;
 
-  @Field(() => SourceIpKind)
-  kind!: SourceIpKind;
+  @Field(() => SourceIpKind, { nullable: true, description: 'What the address is; null when there is no address.' })
+  kind!: SourceIpKind | null;
 }
 
 @ObjectType({ description: 'An entry of the record\'s resources list.' })
 export class ResourceRef {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The resource\'s ARN.' })
   arn!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The account that owns the resource.' })
   accountId!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The resource type, e.g. AWS::IoTEvents::DetectorModel.' })
   type!: string | null;
 }
 
 @ObjectType({ description: 'TLS details of the request (eventVersion 1.08 and later).' })
 export class TlsDetails {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'tlsDetails.tlsVersion, e.g. TLSv1.3.' })
   version!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'tlsDetails.cipherSuite.' })
   cipherSuite!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'tlsDetails.clientProvidedHostHeader: the host name the client connected to.' })
   clientProvidedHostHeader!: string | null;
 }
 
@@ -114,13 +115,13 @@ export class ApiCall {
   @Field(() => String, { nullable: true, description: 'eventTime exactly as the record wrote it.' })
   eventTimeRaw!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'eventVersion: the version of the record format, e.g. 1.08.' })
   eventVersion!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The API action: eventName, e.g. CreateDetectorModel.' })
   action!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'eventSource: the service called, e.g. iotevents.amazonaws.com.' })
   eventSource!: string | null;
 
   @Field(() => String, { nullable: true, description: 'awsRegion.' })
@@ -132,16 +133,16 @@ export class ApiCall {
   @Field(() => String, { nullable: true, description: 'sourceIPAddress exactly as written.' })
   sourceIpAddress!: string | null;
 
-  @Field(() => SourceIp, { nullable: true })
+  @Field(() => SourceIp, { nullable: true, description: 'The source address, classified; null when the record names none.' })
   sourceIp!: SourceIp | null;
 
-  @Field(() => Caller)
+  @Field(() => Caller, { description: 'Who made the call: userIdentity.' })
   caller!: Caller;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'userAgent: the tool or SDK that made the request, as recorded.' })
   userAgent!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'errorCode: the AWS error of a failed call; null when the call succeeded.' })
   errorCode!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The error text as recorded; it may quote request parameters, so null for keys without payload access.' })
@@ -156,25 +157,25 @@ export class ApiCall {
   @Field(() => String, { nullable: true, description: 'Management, Data or Insight.' })
   eventCategory!: string | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { nullable: true, description: 'managementEvent: true for management (control plane) events.' })
   managementEvent!: boolean | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'requestID: the id the service gave the request.' })
   requestId!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'apiVersion of the service API called, when recorded.' })
   apiVersion!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'sharedEventID: the same across the copies of a call delivered to several accounts.' })
   sharedEventId!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'vpcEndpointId: the VPC endpoint the call came through.' })
   vpcEndpointId!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'vpcEndpointAccountId: the account that owns that VPC endpoint.' })
   vpcEndpointAccountId!: string | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { nullable: true, description: 'sessionCredentialFromConsole: true when the session came from a console sign-in.' })
   sessionCredentialFromConsole!: boolean | null;
 
   @Field(() => GraphQLJSON, { nullable: true, description: 'requestParameters as recorded (null for keys without payload access).' })
@@ -192,7 +193,7 @@ export class ApiCall {
   @Field(() => GraphQLJSON, { nullable: true, description: 'edgeDeviceDetails as recorded (null for keys without payload access).' })
   edgeDeviceDetails!: Json;
 
-  @Field(() => GraphQLJSON, { nullable: true })
+  @Field(() => GraphQLJSON, { nullable: true, description: 'addendum: why and how a record was delivered late or changed, when CloudTrail added one.' })
   addendum!: Json;
 
   @Field(() => GraphQLJSON, { nullable: true, description: 'userIdentity.onBehalfOf.' })
@@ -201,31 +202,31 @@ export class ApiCall {
   @Field(() => GraphQLJSON, { nullable: true, description: 'userIdentity.sessionContext.webIdFederationData.' })
   webIdFederationData!: Json;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'sessionContext.ec2RoleDelivery: the instance metadata service version that delivered role credentials (1.0 or 2.0).' })
   ec2RoleDelivery!: string | null;
 
-  @Field(() => TlsDetails, { nullable: true })
+  @Field(() => TlsDetails, { nullable: true, description: 'tlsDetails; null for records without them.' })
   tls!: TlsDetails | null;
 
-  @Field(() => [ResourceRef])
+  @Field(() => [ResourceRef], { description: 'The record\'s resources list (empty when it has none).' })
   resources!: ResourceRef[];
 }
 
-@ObjectType()
+@ObjectType({ description: 'An entry of a page of API calls, with its cursor.' })
 export class ApiCallEdge {
-  @Field()
+  @Field({ description: 'Pass as `after` to get the calls after this one; bound to the query it came from.' })
   cursor!: string;
 
-  @Field(() => ApiCall)
+  @Field(() => ApiCall, { description: 'The call.' })
   node!: ApiCall;
 }
 
-@ObjectType({ description: 'A page of API calls, newest first (eventTime, then eventId, descending).' })
+@ObjectType({ description: 'A page of API calls in the order asked for: newest first (eventTime, then eventId, descending) unless OLDEST_FIRST.' })
 export class ApiCallConnection {
-  @Field(() => [ApiCallEdge])
+  @Field(() => [ApiCallEdge], { description: 'The calls of this page with their cursors.' })
   edges!: ApiCallEdge[];
 
-  @Field(() => PageInfo)
+  @Field(() => PageInfo, { description: 'Whether more pages follow, and the cursors to get them.' })
   pageInfo!: PageInfo;
 
   @Field(() => TimeWindow, { description: 'The window this connection reads; later pages keep it.' })

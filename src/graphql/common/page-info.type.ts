@@ -2,25 +2,25 @@ import { ClassType, Field, FieldResolver, Int, ObjectType, Resolver, Root } from
 
 @ObjectType({ description: 'Relay page information.' })
 export class PageInfo {
-  @Field()
+  @Field({ description: 'True when more items follow this page.' })
   hasNextPage!: boolean;
 
   @Field({ description: 'True when this page was asked for with `after`.' })
   hasPreviousPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Cursor of the first item of the page; null for an empty page.' })
   startCursor!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item: pass it as `after` for the next page; null for an empty page.' })
   endCursor!: string | null;
 }
 
 @ObjectType({ description: 'The UTC time window a query read: `from` inclusive, `to` exclusive.' })
 export class TimeWindow {
-  @Field()
+  @Field({ description: 'Start (inclusive).' })
   from!: Date;
 
-  @Field()
+  @Field({ description: 'End (exclusive).' })
   to!: Date;
 }
 

@@ -25,7 +25,7 @@ export class AwsAddressRange {
   region!: string;
 }
 
-const infoOf = (ip: SourceIpNode, ctx: RequestContext): AddressInfo => sharedEnrichment(ctx.service.deps.config.enrichment.awsIpRangesFile).info(ip.address);
+const infoOf = (ip: SourceIpNode, ctx: RequestContext): AddressInfo => sharedEnrichment(ctx.service.deps.config.enrichment.awsIpRangesFile).info(ip.address ?? '');
 
 @Resolver(() => SourceIp)
 export class SourceIpEnrichmentResolver {

@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import type { ActionSummaryRecord, CallerNode, CallerStatsRecord, SourceIpNode, SourceIpStatsRecord } from '../../domain/graph';
 import type { ActionUsage, CallerUsage, GroupConnection, ResourceHistoryRecord, SourceIpUsage } from '../../services/graph.service';
+import { NULL_PARENT } from '../../services/graph.service';
 import type { Connection } from '../../services/trail.service';
 import type { ApiCallNode } from '../../domain/graph';
 import { ApiCallFilter } from '../api-call/api-call.input';
@@ -47,19 +48,19 @@ const NESTED_FILTER =
 
 @ArgsType()
 class GroupArgs {
-  @Field(() => ApiCallFilter, { nullable: true })
+  @Field(() => ApiCallFilter, { nullable: true, description: 'The calls to count; its window (from/to) is the window of every nested field.' })
   filter?: ApiCallFilter | null;
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Page size (default and maximum are configured; 50 and 500 out of the box).' })
   first?: number | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page. Cursors are bound to the filter and order they came from.' })
   after?: string | null;
-  @Field(() => CallerOrder, { defaultValue: CallerOrder.CALLS_DESC })
+  @Field(() => CallerOrder, { defaultValue: CallerOrder.CALLS_DESC, description: 'Order of the entries; ties by key.' })
   orderBy!: CallerOrder;
 }
 
 @ArgsType()
 class CallersArgs extends GroupArgs {
-  @Field(() => CallerGrouping, { defaultValue: CallerGrouping.ARN })
+  @Field(() => CallerGrouping, { defaultValue: CallerGrouping.ARN, description: 'One entry per caller ARN, or per principal.' })
   groupBy!: CallerGrouping;
 }
 
@@ -79,7 +80,7 @@ class NestedCallsArgs extends NestedArgs {
 
 @ArgsType()
 class NestedListArgs extends NestedArgs {
-  @Field(() => Int, { nullable: true, description: 'Page size: most calls first, ties by key (default 20, at most 500).' })
+  @Field(() => Int, { nullable: true, description: 'Page size (default 20, at most 500); entries come most calls first, ties by key.' })
   first?: number | null;
   @Field(() => String, { nullable: true, description: 'endCursor of the previous page of this field for this parent.' })
   after?: string | null;
@@ -87,7 +88,7 @@ class NestedListArgs extends NestedArgs {
 
 @Resolver(() => Caller)
 export class CallerResolver {
-  @FieldResolver(() => CallerStats)
+  @FieldResolver(() => CallerStats, { description: 'This caller\'s counts in the window (under the field\'s filter, when given).' })
   stats(@Root() caller: CallerNode, @Args() { filter }: NestedArgs, @Ctx() ctx: RequestContext): Promise<CallerStatsRecord> {
     return ctx.graph.callerStats(caller, filter);
   }
@@ -110,14 +111,14 @@ export class CallerResolver {
 
 @Resolver(() => SourceIp)
 export class SourceIpResolver {
-  @FieldResolver(() => SourceIpStats)
+  @FieldResolver(() => SourceIpStats, { description: 'Counts of the calls from this address in the window (under the field\'s filter, when given).' })
   stats(@Root() ip: SourceIpNode, @Args() { filter }: NestedArgs, @Ctx() ctx: RequestContext): Promise<SourceIpStatsRecord> {
     return ctx.graph.sourceIpStats(ip, filter);
   }
 
   @FieldResolver(() => ApiCallConnection, { description: 'Calls from this address, newest first.' })
   calls(@Root() ip: SourceIpNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext): Promise<Connection<ApiCallNode>> {
-    return ctx.graph.nestedCalls('sourceIp.calls', ip.address, ip.window, filter, first, after);
+    return ctx.graph.nestedCalls('sourceIp.calls', ip.address ?? NULL_PARENT, ip.window, filter, first, after);
   }
 
   @FieldResolver(() => SourceIpCallerConnectionTypes.Connection, { description: 'Callers seen at this address, most calls first.' })
@@ -148,9 +149,9 @@ export class GraphQueryResolver {
   caller(
     @Arg('key', () => String, { nullable: true, description: 'The caller\'s key as `Caller.key` gives it: an ARN, an AWS service name, a principal id or `account:<id>`.' })
     key: string | null,
-    @Arg('arn', () => String, { nullable: true, deprecationReason: 'Use `key`: it takes every kind of caller key, not only ARNs.' }) arn: string | null,
-    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
-    @Arg('groupBy', () => CallerGrouping, { defaultValue: CallerGrouping.ARN }) groupBy: CallerGrouping,
+    @Arg('arn', () => String, { nullable: true, description: 'The caller\'s key (the old name of `key`).', deprecationReason: 'Use `key`: it takes every kind of caller key, not only ARNs.' }) arn: string | null,
+    @Arg('filter', () => ApiCallFilter, { nullable: true, description: 'The calls to look in, and the window of nested fields.' }) filter: ApiCallFilter | null,
+    @Arg('groupBy', () => CallerGrouping, { defaultValue: CallerGrouping.ARN, description: 'ARN: the key is a caller key; PRINCIPAL: the key is a principal.' }) groupBy: CallerGrouping,
     @Ctx() ctx: RequestContext,
   ): Promise<CallerNode | null> {
     if ((key === null || key === undefined) === (arn === null || arn === undefined)) throw new BadInputError('caller: give exactly one of `key` and `arn`', 'key');
@@ -164,8 +165,8 @@ export class GraphQueryResolver {
 
   @Query(() => SourceIp, { nullable: true, description: 'One source address within a window; null when no calls came from it there.' })
   sourceIp(
-    @Arg('address') address: string,
-    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
+    @Arg('address', { description: 'sourceIPAddress exactly as written (an IP, a service host name, "AWS Internal").' }) address: string,
+    @Arg('filter', () => ApiCallFilter, { nullable: true, description: 'The calls to look in, and the window of nested fields.' }) filter: ApiCallFilter | null,
     @Ctx() ctx: RequestContext,
   ): Promise<SourceIpNode | null> {
     return ctx.graph.sourceIp(address, filter);
@@ -173,7 +174,7 @@ export class GraphQueryResolver {
 
   @Query(() => [ActionSummary], { description: 'Per API action: calls, errors by code, distinct callers, first and last seen.' })
   actions(
-    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
+    @Arg('filter', () => ApiCallFilter, { nullable: true, description: 'The calls to summarise.' }) filter: ApiCallFilter | null,
     @Ctx() ctx: RequestContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ActionSummaryRecord[]> {
@@ -182,9 +183,9 @@ export class GraphQueryResolver {
 
   @Query(() => ActivitySeries, { description: 'Calls per time bucket, optionally per group: for charts.' })
   activity(
-    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
-    @Arg('interval', () => ActivityInterval, { defaultValue: ActivityInterval.HOUR }) interval: ActivityInterval,
-    @Arg('groupBy', () => ActivityGroupBy, { nullable: true }) groupBy: ActivityGroupBy | null,
+    @Arg('filter', () => ApiCallFilter, { nullable: true, description: 'The calls to count.' }) filter: ApiCallFilter | null,
+    @Arg('interval', () => ActivityInterval, { defaultValue: ActivityInterval.HOUR, description: 'Bucket width.' }) interval: ActivityInterval,
+    @Arg('groupBy', () => ActivityGroupBy, { nullable: true, description: 'Split each bucket by this key; without it, one series.' }) groupBy: ActivityGroupBy | null,
     @Ctx() ctx: RequestContext,
   ) {
     return ctx.graph.activity(filter, interval, groupBy);
@@ -192,8 +193,8 @@ export class GraphQueryResolver {
 
   @Query(() => ResourceHistory, { description: 'Who created, changed and deleted an IoT Events resource (detector model, input, alarm model) in the window.' })
   resource(
-    @Arg('name') name: string,
-    @Arg('filter', () => ApiCallFilter, { nullable: true }) filter: ApiCallFilter | null,
+    @Arg('name', { description: 'The detector model, input or alarm model name.' }) name: string,
+    @Arg('filter', () => ApiCallFilter, { nullable: true, description: 'The calls to look in (window, accounts, regions, ...).' }) filter: ApiCallFilter | null,
     @Ctx() ctx: RequestContext,
   ): Promise<ResourceHistoryRecord> {
     return ctx.graph.resource(name, filter);

@@ -8,7 +8,16 @@ export enum CallerOrder {
   LAST_SEEN_DESC = 'LAST_SEEN_DESC',
   KEY_ASC = 'KEY_ASC',
 }
-registerEnumType(CallerOrder, { name: 'GroupOrder', description: 'Order of grouped answers; ties are broken by key, ascending.' });
+registerEnumType(CallerOrder, {
+  name: 'GroupOrder',
+  description: 'Order of grouped answers; ties are broken by key, ascending.',
+  valuesConfig: {
+    CALLS_DESC: { description: 'Most calls first.' },
+    ERRORS_DESC: { description: 'Most failed calls first.' },
+    LAST_SEEN_DESC: { description: 'Most recently seen first.' },
+    KEY_ASC: { description: 'By key (ARN, address), ascending; the group without a key last.' },
+  },
+});
 
 export enum CallerGrouping {
   ARN = 'ARN',
@@ -16,6 +25,7 @@ export enum CallerGrouping {
 }
 registerEnumType(CallerGrouping, {
   name: 'CallerGrouping',
+  description: 'What one caller entry stands for.',
   valuesConfig: {
     ARN: { description: 'One caller per userIdentity ARN (each role session separately).' },
     PRINCIPAL: { description: 'One caller per principal (all sessions of a role together).' },
@@ -27,7 +37,15 @@ export enum ActivityInterval {
   DAY = 'day',
   WEEK = 'week',
 }
-registerEnumType(ActivityInterval, { name: 'ActivityInterval', description: 'UTC buckets; weeks start on Monday.' });
+registerEnumType(ActivityInterval, {
+  name: 'ActivityInterval',
+  description: 'UTC buckets; weeks start on Monday.',
+  valuesConfig: {
+    HOUR: { description: 'One bucket per UTC hour.' },
+    DAY: { description: 'One bucket per UTC day.' },
+    WEEK: { description: 'One bucket per ISO week (Monday 00:00 UTC).' },
+  },
+});
 
 export enum ActivityGroupBy {
   ACTION = 'ACTION',
@@ -41,25 +59,40 @@ export enum ActivityGroupBy {
   IDENTITY_TYPE = 'IDENTITY_TYPE',
   CATEGORY = 'CATEGORY',
 }
-registerEnumType(ActivityGroupBy, { name: 'ActivityGroupBy' });
+registerEnumType(ActivityGroupBy, {
+  name: 'ActivityGroupBy',
+  description: 'The key an activity series is split by; `ActivityBucket.key` holds its value.',
+  valuesConfig: {
+    ACTION: { description: 'The API action (eventName).' },
+    EVENT_SOURCE: { description: 'The event source.' },
+    CALLER: { description: 'The caller key (see `Caller.key`).' },
+    PRINCIPAL: { description: 'The principal (see `Caller.principal`).' },
+    SOURCE_IP: { description: 'sourceIPAddress as written.' },
+    REGION: { description: 'awsRegion.' },
+    ACCOUNT: { description: 'recipientAccountId.' },
+    ERROR_CODE: { description: 'errorCode (null for successful calls).' },
+    IDENTITY_TYPE: { description: 'userIdentity.type as written (Unknown when absent or not recognised).' },
+    CATEGORY: { description: 'The caller category (see `CallerCategory`).' },
+  },
+});
 
 @ObjectType({ description: 'Calls, errors and first/last seen of one breakdown entry.' })
 abstract class UsageFields {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Calls (one per eventId).' })
   calls!: number;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Calls that failed (with an errorCode).' })
   errors!: number;
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Time of the oldest of these calls.' })
   firstSeen!: Date | null;
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Time of the newest of these calls.' })
   lastSeen!: Date | null;
 }
 
 @ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
 export class CallerStats extends UsageFields {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Different actions among the calls.' })
   distinctActions!: number;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Different source addresses among the calls (none counts as none).' })
   distinctSourceIps!: number;
   @Field(() => [String], { description: 'Access key ids seen (up to 50).' })
   accessKeyIds!: string[];
@@ -67,9 +100,9 @@ export class CallerStats extends UsageFields {
 
 @ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
 export class SourceIpStats extends UsageFields {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Different actions among the calls.' })
   distinctActions!: number;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Different caller keys among the calls.' })
   distinctCallers!: number;
 }
 
@@ -81,15 +114,15 @@ export class CallerSourceIp extends UsageFields {
 
 @ObjectType({ description: 'An action a caller made, with the caller\'s calls of it.' })
 export class CallerAction extends UsageFields {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The API action (eventName); null for records without one.' })
   action!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The event source of the action.' })
   eventSource!: string | null;
 }
 
 @ObjectType({ description: 'A caller seen at a source address, with its calls from there.' })
 export class SourceIpCaller extends UsageFields {
-  @Field(() => Caller)
+  @Field(() => Caller, { description: 'The caller.' })
   caller!: Caller;
 }
 
@@ -128,31 +161,31 @@ export const CONNECTION_RESOLVERS = [CallerConnectionTypes, SourceIpConnectionTy
   (t) => t.CountResolver,
 );
 
-@ObjectType()
+@ObjectType({ description: 'Failed calls with one errorCode.' })
 export class ErrorCount {
-  @Field()
+  @Field({ description: 'The errorCode.' })
   code!: string;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Calls that failed with it.' })
   calls!: number;
 }
 
 @ObjectType({ description: 'One API action in the window.' })
 export class ActionSummary {
-  @Field()
+  @Field({ description: 'The API action (eventName).' })
   action!: string;
-  @Field()
+  @Field({ description: 'The event source of the action.' })
   eventSource!: string;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Calls (one per eventId).' })
   calls!: number;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Calls that failed (with an errorCode).' })
   errors!: number;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Different caller keys among the calls.' })
   distinctCallers!: number;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Different source addresses among the calls.' })
   distinctSourceIps!: number;
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Time of the oldest call.' })
   firstSeen!: Date | null;
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'Time of the newest call.' })
   lastSeen!: Date | null;
 }
 
@@ -162,17 +195,17 @@ export class ActivityBucket {
   start!: Date;
   @Field(() => String, { nullable: true, description: 'The group value (null for calls without one, e.g. no error code).' })
   key!: string | null;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Calls in the bucket (and group).' })
   calls!: number;
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Of those, calls that failed.' })
   errors!: number;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Calls over time in a window.' })
 export class ActivitySeries {
-  @Field(() => TimeWindow)
+  @Field(() => TimeWindow, { description: 'The window counted.' })
   window!: TimeWindow;
-  @Field(() => [ActivityBucket])
+  @Field(() => [ActivityBucket], { description: 'Buckets with calls, by start then key.' })
   buckets!: ActivityBucket[];
 }
 
@@ -180,7 +213,7 @@ export class ActivitySeries {
 export class IotEventsResourceRef {
   @Field({ description: 'detectorModel, input or alarmModel.' })
   kind!: string;
-  @Field()
+  @Field({ description: 'The resource name.' })
   name!: string;
 }
 
@@ -188,9 +221,9 @@ export class IotEventsResourceRef {
 export class ResourceInstance {
   @Field({ description: 'detectorModel, input or alarmModel.' })
   kind!: string;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The account the calls were made in (recipientAccountId).' })
   account!: string | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The region the calls were made in.' })
   region!: string | null;
   @Field(() => ApiCall, { nullable: true, description: 'Newest successful create.' })
   created!: ApiCall | null;
@@ -204,9 +237,9 @@ export class ResourceInstance {
 
 @ObjectType({ description: 'Who created, changed and deleted a detector model, input or alarm model, when and from where.' })
 export class ResourceHistory {
-  @Field()
+  @Field({ description: 'The name asked for.' })
   name!: string;
-  @Field(() => TimeWindow)
+  @Field(() => TimeWindow, { description: 'The window read.' })
   window!: TimeWindow;
   @Field(() => [ApiCall], { description: 'Calls that changed it (writes), newest first (up to the maximum page size).' })
   changes!: ApiCall[];
