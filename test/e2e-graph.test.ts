@@ -94,7 +94,7 @@ describe('source addresses', () => {
     const data = await gql(`query($f: ApiCallFilter) { sourceIps(filter: $f, first: 1000) { pageInfo { hasNextPage } nodes { address kind stats { calls errors firstSeen lastSeen distinctCallers } } } }`, { f: W });
     expect(data.sourceIps.pageInfo.hasNextPage).toBe(false);
     expect(data.sourceIps.nodes.map((n: { address: string; kind: string; stats: object }) => ({ key: n.address, kind: n.kind, ...n.stats }))).toEqual(expected);
-    expect(new Set(expected.map((e) => e.kind))).toEqual(new Set(['PUBLIC_IPV4', 'PUBLIC_IPV6', 'PRIVATE', 'AWS_SERVICE', 'AWS_INTERNAL']));
+    expect(new Set(expected.map((e) => e.kind))).toEqual(new Set(['PUBLIC_IPV4', 'PUBLIC_IPV6', 'PRIVATE', 'AWS_SERVICE', 'AWS_INTERNAL', 'DOCUMENTATION']));
   });
 
   test('sourceIp(address) with its callers and calls', async () => {
