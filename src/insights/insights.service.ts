@@ -82,10 +82,10 @@ export class InsightsService {
     const window = this.trail.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined);
     const baseline: Window = { from: new Date(window.from.getTime() - days * DAY_MS), to: window.from };
 
-    const current = this.trail.scanFor(filter, window);
-    const before = this.trail.scanFor(filter, baseline);
+    const [current, before] = await Promise.all([this.trail.scanFor(filter, window), this.trail.scanFor(filter, baseline)]);
     const rules = RULES.filter((r) => !wanted || wanted.has(r.kind));
-    const ctx = { window, thresholds: this.config };
+    const enrichment = this.trail.enrichment();
+    const ctx = { window, thresholds: this.config, networkOf: (a: string) => enrichment.info(a) };
     let complete = true;
     const perRule = await Promise.all(
       rules.map(async (rule) => {
@@ -131,9 +131,13 @@ export class InsightsService {
     };
   }
 
-  /** The calls proving a finding: an `apiCalls` page of the insight's filter, narrowed to them. */
+  /**
+   * The calls proving a finding: an `apiCalls` page of the insight's filter, narrowed to them. First
+   * pages (and their counts) of all the insights of a request share one statement each.
+   */
   evidence(insight: InsightRecord, first: number | null | undefined, after: string | null | undefined): Promise<Connection<ApiCallNode>> {
     const { from, to, where } = insight.evidence;
+    if (after === null || after === undefined) return this.trail.narrowedPage({ name: 'insightEvidence', key: insight.id, filter: insight.filter, window: { from, to }, where }, first);
     return this.trail.callsConnection('insightEvidence', { ...insight.filter, from, to }, [...where], first, after, { key: insight.id, window: { from, to } });
   }
 }

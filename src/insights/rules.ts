@@ -106,9 +106,17 @@ export interface RuleQuery {
 
 type Row = Record<string, string | number | boolean | null>;
 
+/** What the offline databases say of an address (null where they do not place it). */
+export interface AddressNetwork {
+  readonly asn: { readonly number: number; readonly organization: string | null } | null;
+  readonly country: string | null;
+}
+
 export interface RuleContext {
   readonly window: { readonly from: Date; readonly to: Date };
   readonly thresholds: InsightThresholds;
+  /** Network of an address, for rules that weigh where calls come from. */
+  readonly networkOf: (address: string) => AddressNetwork;
 }
 
 export interface Rule {
@@ -358,23 +366,60 @@ function newPairs(windowRows: readonly Row[], baselineRows: readonly Row[]): Row
   return windowRows.filter((r) => r.principal !== null && r.item !== null && seen.has(String(r.principal)) && !seen.get(String(r.principal))!.has(String(r.item)));
 }
 
+/** The AS numbers and countries a principal's baseline addresses are in. */
+function baselineNetworks(baselineRows: readonly Row[], networkOf: RuleContext['networkOf']): Map<string, { asns: Set<number>; countries: Set<string> }> {
+  const out = new Map<string, { asns: Set<number>; countries: Set<string> }>();
+  for (const r of baselineRows) {
+    if (r.principal === null || r.item === null) continue;
+    const principal = String(r.principal);
+    const seen = out.get(principal) ?? { asns: new Set<number>(), countries: new Set<string>() };
+    const n = networkOf(String(r.item));
+    if (n.asn) seen.asns.add(n.asn.number);
+    if (n.country) seen.countries.add(n.country);
+    out.set(principal, seen);
+  }
+  return out;
+}
+
+const asText = (n: AddressNetwork) => (n.asn ? `AS${n.asn.number}${n.asn.organization ? ` (${n.asn.organization})` : ''}` : 'no known AS');
+
+/**
+ * How new a new address is: in an AS the principal used in the baseline (LOW: a new address of a
+ * known network), in a new AS of a country it called from (MEDIUM), or in a new country when its
+ * baseline addresses have known countries (HIGH). Private addresses and addresses the databases
+ * do not place stay LOW and MEDIUM as before: new private address LOW, new public address MEDIUM.
+ */
+export function newSourceSeverity(ip: string, n: AddressNetwork, seen: { asns: Set<number>; countries: Set<string> } | undefined): { severity: Severity; note: string } {
+  if (!isPublic(ip)) return { severity: Severity.LOW, note: 'a private or special-purpose address' };
+  const where = `${asText(n)}, ${n.country ?? 'country unknown'}`;
+  if (n.asn && seen?.asns.has(n.asn.number)) return { severity: Severity.LOW, note: `in ${where}: a network this principal used in the baseline` };
+  if (n.country && seen?.countries.has(n.country)) return { severity: Severity.MEDIUM, note: `in ${where}: a new network in a country this principal called from in the baseline` };
+  if (n.country && seen && seen.countries.size > 0) {
+    return { severity: Severity.HIGH, note: `in ${where}: a country this principal did not call from in the baseline (${[...seen.countries].sort().join(', ')})` };
+  }
+  return { severity: Severity.MEDIUM, note: `in ${where}: a network this principal did not use in the baseline` };
+}
+
 const newSource: Rule = {
   kind: InsightKind.NEW_SOURCE_FOR_PRINCIPAL,
   queries: () => pairQueries(FIELDS.sourceIp),
-  judge: ([windowRows, baselineRows]) =>
-    newPairs(windowRows, baselineRows)
+  judge: ([windowRows, baselineRows], ctx) => {
+    const networks = baselineNetworks(baselineRows, ctx.networkOf);
+    return newPairs(windowRows, baselineRows)
       .filter((r) => isAddress(String(r.item)))
       .map((r) => {
         const principal = String(r.principal);
         const ip = String(r.item);
-        return finding(InsightKind.NEW_SOURCE_FOR_PRINCIPAL, isPublic(ip) ? Severity.MEDIUM : Severity.LOW, r, {
+        const { severity, note } = newSourceSeverity(ip, ctx.networkOf(ip), networks.get(principal));
+        return finding(InsightKind.NEW_SOURCE_FOR_PRINCIPAL, severity, r, {
           principal,
           sourceIp: ip,
-          title: 'New source address for a principal',
-          summary: `${plural(num(r.calls), 'call')} from ${ip}, an address this principal did not use in the baseline.`,
+          title: severity === Severity.LOW && isPublic(ip) ? 'New address in a known network for a principal' : 'New source address for a principal',
+          summary: `${plural(num(r.calls), 'call')} from ${ip}, an address this principal did not use in the baseline, ${note}.`,
           where: [eq(FIELDS.principal, principal), eq(FIELDS.sourceIp, ip)],
         });
-      }),
+      });
+  },
 };
 
 function actionSeverity(action: string): Severity {

@@ -5,7 +5,7 @@
  * base are inlined, escaped.
  */
 import { CompiledQuery, PartitionSpec, SqlValue } from './engine';
-import { AggregateQuery, Cond, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, QueryPlan, Value, and, col, or, val } from './plan';
+import { AggregateQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, QueryPlan, Value, and, col, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 import { BadInputError } from '../errors';
@@ -313,11 +313,88 @@ function orderBy(items: QueryPlan['orderBy']): string {
   return `\nORDER BY ${items.map((o) => `${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')}`;
 }
 
+/** A condition with every expression it reads replaced by `f` of it. */
+function mapCond(c: Cond, f: (e: Expr) => Expr): Cond {
+  switch (c.k) {
+    case 'allOf':
+    case 'anyOf':
+      return { ...c, items: c.items.map((i) => mapCond(i, f)) };
+    default:
+      return { ...c, e: f(c.e) };
+  }
+}
+
+/** A predicate with every expression it reads replaced by `f` of it (values kept as they are). */
+function mapPred(p: Pred, f: (e: Expr) => Expr): Pred {
+  switch (p.k) {
+    case 'cond':
+      return { ...p, cond: mapCond(p.cond, f) };
+    case 'isTrue':
+    case 'not':
+      return { ...p, item: mapPred(p.item, f) };
+    case 'and':
+    case 'or':
+      return { ...p, items: p.items.map((i) => mapPred(i, f)) };
+    default:
+      return { ...p, e: f(p.e) };
+  }
+}
+
+/**
+ * Branches read from the deduplicated rows: each expression the branch predicates read becomes a
+ * column of the scan (expressions hold no values), and the predicates, rewritten to read those
+ * columns, are tested after the scan, so their placeholders follow the scan's in the text (a
+ * source may hold a placeholder of its own, as DuckDB's file list does).
+ */
+function branchInputs(b: Branches | undefined): { exprs: Expr[]; items: Pred[] } {
+  if (!b) return { exprs: [], items: [] };
+  if (b.items.length < 1 || b.items.length > MAX_BRANCHES) throw new Error(`branches: 1 to ${MAX_BRANCHES}, not ${b.items.length}`);
+  const seen = new Map<string, number>();
+  const exprs: Expr[] = [];
+  const items = b.items.map((p) =>
+    mapPred(p, (e) => {
+      const id = JSON.stringify(e);
+      let i = seen.get(id);
+      if (i === undefined) {
+        i = exprs.length;
+        seen.set(id, i);
+        exprs.push(e);
+      }
+      return col(branchInput(i));
+    }),
+  );
+  return { exprs, items };
+}
+
+const branchInput = (i: number) => `trailql_input_${i}`;
+
+/**
+ * The deduplicated events `t0` once per branch they meet, with the branch index under `alias`:
+ * a join with the constant list of indices (written here, never from input).
+ */
+function branched(ctx: CompileContext, deduped: string, b: Branches, items: readonly Pred[], columns: readonly string[]): string {
+  const indices = b.items.map((_, i) => `(${i})`).join(', ');
+  const member = items.map((p, i) => `(b.${quoteIdent(b.alias)} = ${i} AND ${pred(ctx, p)})`).join('\n    OR ');
+  return `SELECT ${[...columns.map((c) => `t0.${c}`), `b.${quoteIdent(b.alias)}`].join(', ')}\nFROM (\n  ${deduped}\n) t0\nCROSS JOIN (VALUES ${indices}) AS b (${quoteIdent(b.alias)})\nWHERE ${member}`;
+}
+
 function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: PartitionSpec): string {
   const source = ctx.dialect.source(ctx, partitions);
   const select = plan.perGroup ? [...plan.select, { alias: plan.perGroup.alias, e: plan.perGroup.e }] : plan.select;
-  const inner = select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`);
+  const inputs = branchInputs(plan.branches);
+  const inner = [...select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`), ...inputs.exprs.map((e, i) => `${expr(ctx, e)} AS ${branchInput(i)}`)];
   const where = whereClause(ctx, plan, partitions);
+  if (plan.branches) {
+    const b = plan.branches;
+    const rows = branched(ctx, ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx)), b, inputs.items, select.map((c) => quoteIdent(c.alias)));
+    const order = plan.orderBy.map((o) => `g.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
+    const rank = `row_number() OVER (PARTITION BY g.${quoteIdent(b.alias)} ORDER BY ${order}) AS ${GROUP_RANK}`;
+    const out = [...select.map((c) => quoteIdent(c.alias)), quoteIdent(b.alias)].map((c) => `u.${c}`).join(', ');
+    return (
+      `SELECT ${out}\nFROM (\nSELECT g.*, ${rank}\nFROM (\n${rows}\n) g\n) u\n` +
+      `WHERE u.${GROUP_RANK} <= ${limitLiteral(b.limit)}\nORDER BY u.${quoteIdent(b.alias)} ASC${plan.orderBy.map((o) => `, u.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`).join('')}\nLIMIT ${limitLiteral(plan.limit)}`
+    );
+  }
   const outer = select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ');
   const deduped = `SELECT ${outer}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t`;
   if (!plan.perGroup) return `${deduped}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
@@ -341,11 +418,18 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
     if (m.k === 'latest') inner.push(`${expr(ctx, { k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] })} AS ${input}_at`);
     outer.push(`${measure(ctx, m, input)} AS ${quoteIdent(alias)}`);
   });
+  // The inputs' aliases (each column ends `AS <alias>`), carried through the branch join.
+  const inputs = inner.map((c) => c.slice(c.lastIndexOf(' AS ') + 4));
+  const branchIn = branchInputs(plan.branches);
+  inner.push(...branchIn.exprs.map((e, i) => `${expr(ctx, e)} AS ${branchInput(i)}`));
   const where = whereClause(ctx, plan, partitions);
-  const groupBy = plan.groupBy.length ? `\nGROUP BY ${plan.groupBy.map((g) => `t.${quoteIdent(g.alias)}`).join(', ')}` : '';
+  const keys = [...(plan.branches ? [plan.branches.alias] : []), ...plan.groupBy.map((g) => g.alias)];
+  if (plan.branches) outer.unshift(`t.${quoteIdent(plan.branches.alias)} AS ${quoteIdent(plan.branches.alias)}`);
+  const groupBy = keys.length ? `\nGROUP BY ${keys.map((a) => `t.${quoteIdent(a)}`).join(', ')}` : '';
+  const deduped = ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx));
   const grouped = `SELECT ${outer.join(', ')}
 FROM (
-  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t${groupBy}`;
+  ${plan.branches ? branched(ctx, deduped, plan.branches, branchIn.items, inputs) : deduped}\n) t${groupBy}`;
   const page = `${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`;
   if (!plan.after) return `${grouped}${page}`;
   return `SELECT *\nFROM (\n${grouped}\n) a\nWHERE ${pred(ctx, groupKeyset(plan.orderBy, plan.after))}${page}`;

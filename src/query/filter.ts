@@ -33,6 +33,10 @@ export interface CallFilter {
   sourceIps?: string[] | null;
   sourceCidrs?: string[] | null;
   sourceKinds?: SourceIpKind[] | null;
+  /** Autonomous system numbers of the source address (resolved offline by the service, see SourceSelection). */
+  asns?: number[] | null;
+  /** ISO 3166-1 alpha-2 countries of the source address, upper case. */
+  countries?: string[] | null;
   errorCodes?: string[] | null;
   errorsOnly?: boolean | null;
   outcome?: CallOutcome | null;
@@ -130,11 +134,47 @@ export interface ValidatedFilter {
   readonly regions: string[];
   readonly accounts: string[];
   readonly eventSources: string[];
+  /**
+   * The filter (or its `not`) selects by AS number or country and `access.sourcesIn` was not
+   * given: its predicates are incomplete until validated again with the addresses resolved.
+   */
+  readonly needsSources: boolean;
+}
+
+/**
+ * Source addresses chosen by what the offline databases say about them. The trail holds only the
+ * address text, so the service resolves a selection into the list of matching addresses of the
+ * window (looked up outside SQL) and the filter binds that list as values.
+ */
+export interface SourceSelection {
+  /** Any of these AS numbers ([] = any). */
+  readonly asns: readonly number[];
+  /** Any of these countries ([] = any). */
+  readonly countries: readonly string[];
 }
 
 /** What the caller may search: text search in payloads (and error messages, which quote them) needs payload access. */
 export interface FilterAccess {
   readonly readPayloads?: boolean;
+  /** The window's addresses matching a selection (all of its lists), from the service. */
+  readonly sourcesIn?: (selection: SourceSelection) => readonly string[];
+}
+
+/** Largest AS number a filter accepts (GraphQL's Int; public AS numbers are far below it). */
+const MAX_ASN = 2_147_483_647;
+/** ISO 3166-1 alpha-2, as the country database writes it. */
+const COUNTRY = /^[A-Z]{2}$/;
+
+/** The validated AS number and country lists of a filter, or undefined when it has neither. */
+export function sourceSelectionOf(f: CallFilter, at = 'filter'): SourceSelection | undefined {
+  checkCount(`${at}.asns`, f.asns);
+  checkCount(`${at}.countries`, f.countries);
+  for (const n of f.asns ?? []) {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_ASN) throw new BadInputError(`${at}.asns: ${JSON.stringify(n)} is not an AS number (a positive integer)`, `${at}.asns`);
+  }
+  const countries = checkList(`${at}.countries`, f.countries, (v) => COUNTRY.test(v), 'an ISO 3166-1 alpha-2 country code in upper case, like "DE"');
+  const asns = [...new Set(f.asns ?? [])];
+  return asns.length || countries.length ? { asns, countries } : undefined;
 }
 
 /** One action pattern as a predicate: exact, prefix, suffix or substring, the text bound as a value. */
@@ -161,12 +201,14 @@ function checkText(path: string, s: unknown): string {
  * error messages and payloads is refused (FORBIDDEN) unless `access.readPayloads`.
  */
 export function validateFilter(filter: CallFilter | null | undefined, allowedSources: readonly string[], access: FilterAccess = {}): ValidatedFilter {
-  const v = validateAt(filter ?? {}, allowedSources, access, 'filter');
+  const outer = validateAt(filter ?? {}, allowedSources, access, 'filter');
+  let v = outer;
   if (filter?.not !== undefined && filter.not !== null) {
     const n = filter.not;
     if (n.from || n.to) throw new BadInputError('filter.not: the window is set by the outer filter, not inside `not`', n.from ? 'filter.not.from' : 'filter.not.to');
     if (n.not !== undefined && n.not !== null) throw new BadInputError('filter.not: `not` cannot hold another `not`', 'filter.not.not');
     const inner = validateAt(n, allowedSources, access, 'filter.not');
+    if (inner.needsSources) v = { ...v, needsSources: true };
     // Scan-level lists become row predicates here, so the exclusion covers them too.
     const all: Pred[] = [
       ...inner.predicates,
@@ -244,6 +286,10 @@ function validateAt(f: CallFilter, allowedSources: readonly string[], access: Fi
   for (const c of cidrs) ipPreds.push(cidrPred(FIELDS.sourceIp, c));
   if (ipPreds.length) preds.push(ipPreds.length === 1 ? ipPreds[0] : or(...ipPreds));
 
+  const selection = sourceSelectionOf(f, at);
+  const needsSources = selection !== undefined && access.sourcesIn === undefined;
+  if (selection && access.sourcesIn) preds.push({ k: 'in', e: FIELDS.sourceIp, values: inValues([...access.sourcesIn(selection)]) });
+
   checkCount(`${at}.sourceKinds`, f.sourceKinds);
   if (f.sourceKinds?.length) {
     const known = new Set<string>(Object.values(SourceIpKind));
@@ -296,5 +342,5 @@ function validateAt(f: CallFilter, allowedSources: readonly string[], access: Fi
   }
 
   const eventSources = sources.length ? sources : [...allowedSources];
-  return { predicates: preds, regions, accounts, eventSources };
+  return { predicates: preds, regions, accounts, eventSources, needsSources };
 }

@@ -135,11 +135,27 @@ export interface EventsQuery {
    */
   readonly perGroup?: { readonly alias: string; readonly e: Expr; readonly limit: number };
   /**
+   * Batched pages of several narrowings at once: each event is returned once per branch whose
+   * predicate it meets (the branch's index under `alias`), at most `limit` per branch in `orderBy`
+   * order. `where` should hold the branches' disjunction so the scan reads no more than needed.
+   */
+  readonly branches?: Branches & { readonly limit: number };
+  /**
    * Keyset paging: only the events after this one in the order (older, or as old with a smaller
    * id). The compiler also ends the scan at the event's second (see `keysetEnd`).
    */
   readonly after?: { readonly time: string; readonly id: string };
 }
+
+/** Narrowings of one query answered by one statement (see EventsQuery.branches). */
+export interface Branches {
+  readonly alias: string;
+  /** One predicate per branch (values bound); the branch index is its position here. */
+  readonly items: readonly Pred[];
+}
+
+/** Most branches one statement holds. */
+export const MAX_BRANCHES = 200;
 
 /** Grouped counts over deduplicated events. */
 export interface AggregateQuery {
@@ -163,6 +179,8 @@ export interface AggregateQuery {
    * per order item, null for a null value; nulls sort last). `orderBy` must end with a unique key.
    */
   readonly after?: readonly (Value | null)[];
+  /** Counts per branch: every event counts once in each branch whose predicate it meets; `alias` is grouped first. */
+  readonly branches?: Branches;
 }
 
 export type QueryPlan = EventsQuery | AggregateQuery;

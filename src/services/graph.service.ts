@@ -28,7 +28,8 @@ import { classifySourceIp } from '../domain/ip';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
 import { IotEventsResourceKind, iotEventsResourcesOf } from '../domain/iotevents-resources';
 import { Row } from '../query/engine';
-import { BadInputError } from '../errors';
+import { AddressEnrichment } from '../enrichment';
+import { BadInputError, TooComplexError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS } from '../query/builders';
 import { CursorPayload, stableStringify } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
@@ -87,6 +88,49 @@ const MAX_NESTED = 500;
 const CALLER_KEY = { caller: FIELDS.callerKey, principal: FIELDS.principal } as const;
 const keyOf = (node: CallerNode) => node.keyKind ?? 'caller';
 const MAX_BUCKETS = 10_000;
+/** Most (bucket, source address) rows activity by AS number or country folds. */
+export const MAX_ADDRESS_BUCKETS = 100_000;
+
+/** What activity may be split by: a grouping key of the trail, or what the databases say of the source address. */
+export type SourceKey = 'ASN' | 'COUNTRY';
+export type ActivityKey = GroupKey | SourceKey;
+
+function checkBuckets(buckets: ActivityBucketRecord[]): ActivityBucketRecord[] {
+  if (buckets.length > MAX_BUCKETS) {
+    throw new BadInputError(`activity: more than ${MAX_BUCKETS} buckets; use a longer interval, a shorter window or a narrower filter`, 'interval');
+  }
+  return buckets;
+}
+
+/** The AS number (as text) or country of an address; null when the databases do not place it. */
+export function sourceKeyOf(enrichment: AddressEnrichment, key: SourceKey): (address: string | null) => string | null {
+  return (address) => {
+    if (address === null) return null;
+    const info = enrichment.info(address);
+    return key === 'ASN' ? (info.asn ? String(info.asn.number) : null) : info.country;
+  };
+}
+
+/** Keys in order, null last: AS numbers by value, countries by text. */
+const byNumber = (a: string, b: string) => Number(a) - Number(b);
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Sums per-address buckets per (bucket, key of the address); ordered by bucket, then key (null last). */
+export function foldBuckets(perAddress: readonly ActivityBucketRecord[], keyOf: (address: string | null) => string | null, order: (a: string, b: string) => number): ActivityBucketRecord[] {
+  const out = new Map<string, ActivityBucketRecord>();
+  for (const b of perAddress) {
+    const key = keyOf(b.key);
+    const id = `${b.start.getTime()}\u0000${key ?? ''}\u0000${key === null ? 0 : 1}`;
+    const sum = out.get(id);
+    if (sum) {
+      sum.calls += b.calls;
+      sum.errors += b.errors;
+    } else out.set(id, { start: b.start, key, calls: b.calls, errors: b.errors });
+  }
+  return [...out.values()].sort(
+    (a, b) => a.start.getTime() - b.start.getTime() || (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : order(a.key, b.key)),
+  );
+}
 const WRITE_ACTIONS = IOT_EVENTS_ACTIONS.filter((a) => !a.readOnly).map((a) => a.name);
 
 const ORDERS: Record<CallerOrder, OrderItem[]> = {
@@ -183,7 +227,7 @@ export class GraphService {
     plan: Pick<AggregateQuery, 'groupBy' | 'measures' | 'orderBy' | 'after'>,
     limit: number,
   ): Promise<Row[]> {
-    const { scan, where } = this.trail.scanFor(group.filter, group.window);
+    const { scan, where } = await this.trail.scanFor(group.filter, group.window);
     return this.trail.run({
       kind: 'aggregate',
       label,
@@ -262,7 +306,7 @@ export class GraphService {
     const orderBy = orderOf(order);
     const position = this.groupCursor(after, fp, orderBy);
     const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : undefined);
-    const { scan, where } = this.trail.scanFor(filter, window);
+    const { scan, where } = await this.trail.scanFor(filter, window);
     const rows = await this.trail.run({
       kind: 'aggregate',
       label: name,
@@ -434,7 +478,7 @@ export class GraphService {
     const rows = await this.loader<Row[]>(name, async (keys) => {
       const out = new Map<string, Row[]>();
       for (const { sample, keys: ks } of byGroup(keys).values()) {
-        const { scan, where } = this.trail.scanFor(sample.filter, sample.window);
+        const { scan, where } = await this.trail.scanFor(sample.filter, sample.window);
         const rows = await this.trail.run({
           kind: 'events',
           label: name,
@@ -467,7 +511,7 @@ export class GraphService {
   /** Per action and event source; `measures` (aliases of ACTION_STATS) limits what is computed, calls always. */
   async actions(filter: CallFilter | null | undefined, measures?: readonly string[]): Promise<ActionSummaryRecord[]> {
     const window = this.trail.window(filter);
-    const { scan, where } = this.trail.scanFor(filter, window);
+    const { scan, where } = await this.trail.scanFor(filter, window);
     const groupBy = [
       { alias: 'action', e: FIELDS.eventName },
       { alias: 'event_source', e: FIELDS.eventSource },
@@ -499,9 +543,10 @@ export class GraphService {
     return summary.map((r) => ({ ...actionFromRow(r), errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
   }
 
-  async activity(filter: CallFilter | null | undefined, interval: Interval, groupBy: GroupKey | null | undefined): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {
+  async activity(filter: CallFilter | null | undefined, interval: Interval, groupBy: ActivityKey | null | undefined): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {
+    if (groupBy === 'ASN' || groupBy === 'COUNTRY') return this.activityBySource(filter, interval, groupBy);
     const window = this.trail.window(filter);
-    const { scan, where } = this.trail.scanFor(filter, window);
+    const { scan, where } = await this.trail.scanFor(filter, window);
     const rows = await this.trail.run({
       kind: 'aggregate',
       label: 'activity',
@@ -512,10 +557,34 @@ export class GraphService {
       orderBy: [{ alias: 'bucket', dir: 'asc' }, ...(groupBy ? [{ alias: 'group_key', dir: 'asc' } as const] : [])],
       limit: MAX_BUCKETS + 1,
     });
-    if (rows.length > MAX_BUCKETS) {
-      throw new BadInputError(`activity: more than ${MAX_BUCKETS} buckets; use a longer interval, a shorter window or a narrower filter`, 'interval');
+    return { window, buckets: checkBuckets(rows.map(bucketFromRow)) };
+  }
+
+  /**
+   * Activity by AS number or country: the engine counts per bucket and source address, and the
+   * counts are folded per key here (exact sums), the addresses looked up offline once each.
+   */
+  private async activityBySource(filter: CallFilter | null | undefined, interval: Interval, groupBy: SourceKey): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {
+    const window = this.trail.window(filter);
+    const { scan, where } = await this.trail.scanFor(filter, window);
+    const rows = await this.trail.run({
+      kind: 'aggregate',
+      label: `activity:${groupBy}`,
+      scan,
+      where,
+      groupBy: [
+        { alias: 'bucket', e: { k: 'bucket', interval, of: FIELDS.eventTime } },
+        { alias: 'group_key', e: FIELDS.sourceIp },
+      ],
+      measures: COUNTS,
+      orderBy: [{ alias: 'bucket', dir: 'asc' }, { alias: 'group_key', dir: 'asc' }],
+      limit: MAX_ADDRESS_BUCKETS + 1,
+    });
+    if (rows.length > MAX_ADDRESS_BUCKETS) {
+      throw new TooComplexError(`activity by ${groupBy}: more than ${MAX_ADDRESS_BUCKETS} (bucket, source address) pairs to fold; use a longer interval, a shorter window or a narrower filter`);
     }
-    return { window, buckets: rows.map(bucketFromRow) };
+    const keyOfAddress = sourceKeyOf(this.trail.enrichment(), groupBy);
+    return { window, buckets: checkBuckets(foldBuckets(rows.map(bucketFromRow), keyOfAddress, groupBy === 'ASN' ? byNumber : byText)) };
   }
 
   async resource(name: string, filter: CallFilter | null | undefined): Promise<ResourceHistoryRecord> {

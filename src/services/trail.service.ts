@@ -8,16 +8,18 @@ import { Config } from '../config';
 import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-call';
 import { ApiCallNode, nodeOfCall } from '../domain/graph';
 import { Row } from '../query/engine';
-import { BadInputError } from '../errors';
+import { AddressEnrichment, AddressInfo, sharedEnrichment } from '../enrichment';
+import { BadInputError, TooComplexError } from '../errors';
 import { NEWEST_FIRST } from '../query/builders';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
-import { CallFilter, validateFilter } from '../query/filter';
+import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
 
 export type { Window };
-import { AggregateQuery, EventsQuery, Pred, QueryPlan, Scan, val } from '../query/plan';
+import { AggregateQuery, EventsQuery, MAX_BRANCHES, Pred, QueryPlan, Scan, and, or, val } from '../query/plan';
+import { isoSeconds } from '../query/compiler';
 import { QueryRunner } from '../query/runner';
 
 export interface Edge<T> {
@@ -69,13 +71,73 @@ export const NEWEST_FIRST_MS = 86_400_000;
 /** Order of a calls connection. */
 export type CallOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
 
+/**
+ * Most distinct source addresses a window may hold for a filter by AS number or country: each is
+ * looked up in the offline databases before the filter's query runs. More is QUERY_TOO_COMPLEX.
+ */
+export const MAX_RESOLVED_ADDRESSES = 20_000;
+/** Most addresses one AS number or country filter binds as values into a statement. */
+export const MAX_MATCHED_ADDRESSES = 2_000;
+
+/** Whether what the databases say of an address satisfies a selection (every list given). */
+export const matchesSelection = (info: AddressInfo, s: SourceSelection): boolean =>
+  (s.asns.length === 0 || (info.asn !== null && s.asns.includes(info.asn.number))) && (s.countries.length === 0 || (info.country !== null && s.countries.includes(info.country)));
+
 const OLDEST_ORDER = [
   { alias: 'event_time', dir: 'asc' },
   { alias: 'event_id', dir: 'asc' },
 ] as const;
 
+/** One narrowing of a filter whose first page many connections ask for at once (see `narrowedPage`). */
+export interface Narrowing {
+  /** The connection's name (cursors are bound to it). */
+  readonly name: string;
+  /** Identifies the narrowing among those of the filter (its predicates and window). */
+  readonly key: string;
+  readonly filter: CallFilter;
+  readonly window: Window;
+  readonly where: readonly Pred[];
+}
+
+type NarrowingKey = Narrowing & { readonly size: number };
+
+const narrowingId = (k: Narrowing, size?: number) => `${k.name}\u0000${size ?? ''}\u0000${fingerprint({ f: k.filter })}\u0000${k.key}`;
+
+/** Narrowings of the same connection, filter and page size: one statement answers them. */
+function byFilter<K extends NarrowingKey | Narrowing>(keys: readonly K[]): { keys: K[]; window: Window }[] {
+  const groups = new Map<string, { keys: K[]; window: Window }>();
+  for (const k of keys) {
+    const id = narrowingId({ ...k, key: '' }, 'size' in k ? k.size : undefined);
+    const g = groups.get(id);
+    if (!g) groups.set(id, { keys: [k], window: k.window });
+    else {
+      g.keys.push(k);
+      g.window = { from: k.window.from < g.window.from ? k.window.from : g.window.from, to: k.window.to > g.window.to ? k.window.to : g.window.to };
+    }
+  }
+  return [...groups.values()];
+}
+
+/** A narrowing's own predicate: its window and its predicates. */
+const branchOf = (k: Narrowing): Pred =>
+  and(
+    { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: val(isoSeconds(k.window.from)) },
+    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(isoSeconds(k.window.to)) },
+    ...k.where,
+  );
+
 export class TrailService {
   private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
+  private readonly narrowedPages = new DataLoader<NarrowingKey, Row[], string>((keys) => this.loadNarrowedPages(keys), {
+    cacheKeyFn: (k) => narrowingId(k, k.size),
+    maxBatchSize: MAX_BRANCHES,
+  });
+  private readonly narrowedCounts = new DataLoader<Narrowing, number, string>((keys) => this.loadNarrowedCounts(keys), {
+    cacheKeyFn: (k) => narrowingId(k),
+    maxBatchSize: MAX_BRANCHES,
+  });
+  /** The distinct source addresses of a scan, per scan, for this request. */
+  private readonly addresses = new Map<string, Promise<string[]>>();
 
   constructor(
     readonly deps: ServiceDeps,
@@ -92,14 +154,59 @@ export class TrailService {
     return this.deps.now?.() ?? new Date();
   }
 
-  /** Validated scan and predicates for a filter and window, with the caller's scope applied. */
-  scanFor(filter: CallFilter | null | undefined, window: Window): { scan: Scan; where: Pred[] } {
-    const v = validateFilter(filter, this.deps.config.eventSources, { readPayloads: this.scope.readPayloads });
+  /** What the offline databases say about source addresses (shared by the process). */
+  enrichment(): AddressEnrichment {
+    return sharedEnrichment(this.deps.config.enrichment.awsIpRangesFile);
+  }
+
+  /**
+   * Validated scan and predicates for a filter and window, with the caller's scope applied. A
+   * filter by AS number or country first reads the distinct source addresses of the scoped scan
+   * (one grouped statement), looks each up offline, and binds the matching ones as values.
+   */
+  async scanFor(filter: CallFilter | null | undefined, window: Window): Promise<{ scan: Scan; where: Pred[] }> {
+    const access = { readPayloads: this.scope.readPayloads };
+    const v = validateFilter(filter, this.deps.config.eventSources, access);
     const scan = applyScope(
       { from: window.from, to: window.to, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts },
       this.scope,
     );
-    return { scan, where: v.predicates };
+    if (!v.needsSources) return { scan, where: v.predicates };
+    const known = await this.sourceAddresses(scan);
+    const enrichment = this.enrichment();
+    const sourcesIn = (s: SourceSelection): string[] => {
+      const matched = known.filter((a) => matchesSelection(enrichment.info(a), s));
+      if (matched.length > MAX_MATCHED_ADDRESSES) {
+        throw new TooComplexError(`the AS numbers and countries asked match ${matched.length} source addresses in the window; at most ${MAX_MATCHED_ADDRESSES}. Narrow the window or the filter`);
+      }
+      return matched;
+    };
+    return { scan, where: validateFilter(filter, this.deps.config.eventSources, { ...access, sourcesIn }).predicates };
+  }
+
+  /** The distinct source addresses of a (scoped) scan, in address order; at most MAX_RESOLVED_ADDRESSES. */
+  sourceAddresses(scan: Scan): Promise<string[]> {
+    const key = JSON.stringify(scan);
+    let found = this.addresses.get(key);
+    if (!found) {
+      found = this.run({
+        kind: 'aggregate',
+        label: 'sourceAddresses',
+        scan,
+        where: [{ k: 'cond', cond: { k: 'notNull', e: FIELDS.sourceIp } }],
+        groupBy: [{ alias: 'source_ip', e: FIELDS.sourceIp }],
+        measures: [{ alias: 'calls', m: { k: 'count' } }],
+        orderBy: [{ alias: 'source_ip', dir: 'asc' }],
+        limit: MAX_RESOLVED_ADDRESSES + 1,
+      }).then((rows) => {
+        if (rows.length > MAX_RESOLVED_ADDRESSES) {
+          throw new TooComplexError(`the window holds more than ${MAX_RESOLVED_ADDRESSES} distinct source addresses to look up for an AS number or country filter; narrow the window, accounts or regions`);
+        }
+        return rows.map((r) => String(r.source_ip));
+      });
+      this.addresses.set(key, found);
+    }
+    return found;
   }
 
   compile(plan: QueryPlan) {
@@ -153,7 +260,7 @@ export class TrailService {
       throw new BadInputError('invalid cursor: malformed', 'after');
     }
     const window = this.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : parent?.window);
-    const { scan, where } = this.scanFor(filter, window);
+    const { scan, where } = await this.scanFor(filter, window);
     // Only the columns the selection needs (event_id and event_time always: cursors and order).
     const select = columns ? EVENT_COLUMNS.filter((c) => columns.includes(c.alias)) : EVENT_COLUMNS;
     const plan: EventsQuery = {
@@ -171,6 +278,70 @@ export class TrailService {
     const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
     const withUntimed = { ...connection, untimedCount: () => this.countCalls(scan, [...where, ...extra], true) };
     return extra.length || parent ? withUntimed : { ...withUntimed, downloadFilter: { ...filter, from: window.from, to: window.to } };
+  }
+
+  /**
+   * The first page of `filter` narrowed by `n.where` to `n.window`, newest first, as
+   * `callsConnection` with that parent would answer it (the same cursors, so later pages go there).
+   * Every first page and every totalCount asked for in one tick with the same filter is answered
+   * by one statement each (branches: one per narrowing), however many narrowings there are.
+   */
+  async narrowedPage(n: Narrowing, first: number | null | undefined): Promise<Connection<ApiCallNode>> {
+    const size = this.pageSize(first);
+    const filter = { ...n.filter, from: n.window.from, to: n.window.to };
+    const window = this.window(filter);
+    const key: NarrowingKey = { ...n, window, size };
+    const rows = await this.narrowedPages.load(key);
+    const fp = this.fingerprintOf(n.name, { filter, parent: n.key });
+    const connection = this.connectionOf(rows, size, fp, window, false, () => this.narrowedCounts.load({ ...n, window }));
+    const untimedCount = async () => {
+      const { scan, where } = await this.scanFor(filter, window);
+      return this.countCalls(scan, [...where, ...n.where], true);
+    };
+    return { ...connection, untimedCount };
+  }
+
+  private async loadNarrowedPages(keys: readonly NarrowingKey[]): Promise<Row[][]> {
+    const out = new Map<string, Row[]>();
+    for (const g of byFilter(keys)) {
+      const size = g.keys[0].size;
+      const { scan, where } = await this.scanFor(g.keys[0].filter, g.window);
+      const items = g.keys.map(branchOf);
+      const rows = await this.run({
+        kind: 'events',
+        label: `${g.keys[0].name}:batch`,
+        scan,
+        where: [...where, or(...items)],
+        select: EVENT_COLUMNS,
+        orderBy: NEWEST_FIRST,
+        limit: items.length * (size + 1),
+        branches: { alias: 'trailql_branch', items, limit: size + 1 },
+      });
+      g.keys.forEach((k, i) => out.set(narrowingId(k, size), rows.filter((r) => Number(r.trailql_branch) === i)));
+    }
+    return keys.map((k) => out.get(narrowingId(k, k.size)) ?? []);
+  }
+
+  private async loadNarrowedCounts(keys: readonly Narrowing[]): Promise<number[]> {
+    const out = new Map<string, number>();
+    for (const g of byFilter(keys)) {
+      const { scan, where } = await this.scanFor(g.keys[0].filter, g.window);
+      const items = g.keys.map(branchOf);
+      const rows = await this.run({
+        kind: 'aggregate',
+        label: `${g.keys[0].name}.totalCount:batch`,
+        scan,
+        where: [...where, or(...items)],
+        groupBy: [],
+        measures: [{ alias: 'calls', m: { k: 'count' } }],
+        orderBy: [],
+        limit: items.length,
+        branches: { alias: 'trailql_branch', items },
+      });
+      const counts = new Map(rows.map((r) => [Number(r.trailql_branch), Number(r.calls)]));
+      g.keys.forEach((k, i) => out.set(narrowingId(k), counts.get(i) ?? 0));
+    }
+    return keys.map((k) => out.get(narrowingId(k)) ?? 0);
   }
 
   /**
@@ -257,7 +428,7 @@ export class TrailService {
     }
     const found = new Map<string, ApiCallRecord>();
     for (const [w, { window, ids }] of byWindow) {
-      const { scan, where } = this.scanFor({}, window);
+      const { scan, where } = await this.scanFor({}, window);
       const plan: EventsQuery = {
         kind: 'events',
         label: 'apiCall',

@@ -22,6 +22,7 @@ export const SCENARIO = {
   cleanup: 'cleanup-role',
   intern: 'intern-role',
   etl: 'etl-role',
+  roamer: 'roamer-role',
   spikeAction: 'GetDetectorModelAnalysisResults',
   steadyAction: 'DescribeDetectorModelAnalysis',
   /** Public addresses (outside documentation ranges) the scenarios call from. */
@@ -29,6 +30,14 @@ export const SCENARIO = {
   legacyIp: '89.160.20.112',
   etlNewIp: '216.160.83.56',
   etlUsualIp: '10.1.2.3',
+  /** The roamer's baseline address (AS20712, GB), and its new addresses in the window: */
+  roamerUsualIp: '81.2.69.150',
+  /** in the same AS as the baseline's; */
+  roamerSameAsIp: '81.2.69.151',
+  /** in another AS (AS5607) of the same country; */
+  roamerSameCountryIp: '2a02:c7c:1::20',
+  /** in another AS and country (AS29518, SE). */
+  roamerNewCountryIp: '89.160.20.130',
 } as const;
 
 const HOUR = 3600;
@@ -155,6 +164,17 @@ export function scenarioCalls(account: string, region: string, startSec: number,
     errorCode: 'ResourceNotFoundException',
     readOnly: false,
   });
+
+  // A principal calling from one public network in the baseline; in the window from a new address
+  // in that network, one in another network of the same country, and one in another country.
+  for (let d = 2; d <= 5; d++) {
+    call(end - d * DAY + 3 * HOUR, role(SCENARIO.roamer), SCENARIO.roamerUsualIp, 'ListDetectorModels');
+  }
+  call(end - 11 * HOUR, role(SCENARIO.roamer), SCENARIO.roamerUsualIp, 'ListDetectorModels');
+  call(end - 11 * HOUR + 60, role(SCENARIO.roamer), SCENARIO.roamerSameAsIp, 'ListDetectorModels');
+  call(end - 11 * HOUR + 120, role(SCENARIO.roamer), SCENARIO.roamerSameCountryIp, 'ListDetectorModels');
+  call(end - 11 * HOUR + 180, role(SCENARIO.roamer), SCENARIO.roamerNewCountryIp, 'ListDetectorModels');
+  call(end - 11 * HOUR + 240, role(SCENARIO.roamer), SCENARIO.roamerNewCountryIp, 'ListDetectorModels');
 
   // An action that rarely fails in the baseline and mostly fails in one hour of the window; an
   // action failing at its usual rate is the look-alike.

@@ -1,4 +1,4 @@
-import { Field, InputType } from 'type-graphql';
+import { Field, InputType, Int } from 'type-graphql';
 import { CallerCategory, IdentityType, SourceIpKind } from '../common/enums';
 import { CallFilter, CallOutcome } from '../../query/filter';
 
@@ -61,6 +61,19 @@ export class ApiCallFilter implements CallFilter {
     description: 'Kinds of source address, e.g. [PUBLIC_IPV4, PUBLIC_IPV6] for calls from public addresses; a call without an address is OTHER.',
   })
   sourceKinds?: SourceIpKind[] | null;
+
+  @Field(() => [Int], {
+    nullable: true,
+    description:
+      'AS numbers of the source address (offline database, see `SourceIp.asn`), any of them. Resolved per distinct address of the window: QUERY_TOO_COMPLEX when the window holds too many addresses (docs/insights.md).',
+  })
+  asns?: number[] | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'ISO 3166-1 alpha-2 countries of the source address in upper case, e.g. ["DE", "US"] (see `SourceIp.country`), any of them. Resolved like `asns`.',
+  })
+  countries?: string[] | null;
 
   @Field(() => [String], { nullable: true, description: 'errorCode values, e.g. ["AccessDenied"].' })
   errorCodes?: string[] | null;

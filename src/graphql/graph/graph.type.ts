@@ -58,6 +58,8 @@ export enum ActivityGroupBy {
   ERROR_CODE = 'ERROR_CODE',
   IDENTITY_TYPE = 'IDENTITY_TYPE',
   CATEGORY = 'CATEGORY',
+  ASN = 'ASN',
+  COUNTRY = 'COUNTRY',
 }
 registerEnumType(ActivityGroupBy, {
   name: 'ActivityGroupBy',
@@ -73,6 +75,8 @@ registerEnumType(ActivityGroupBy, {
     ERROR_CODE: { description: 'errorCode (null for successful calls).' },
     IDENTITY_TYPE: { description: 'userIdentity.type as written (Unknown when absent or not recognised).' },
     CATEGORY: { description: 'The caller category (see `CallerCategory`).' },
+    ASN: { description: 'AS number of the source address (see `SourceIp.asn`), as text; null for addresses the database does not place. Keys in numeric order.' },
+    COUNTRY: { description: 'Country of the source address (see `SourceIp.country`); null when unknown.' },
   },
 });
 
