@@ -72,6 +72,8 @@ const EnvSchema = z.object({
     .optional()
     .refine((f) => f === undefined || fs.existsSync(f), 'must name a readable copy of AWS\'s ip-ranges.json'),
   INSIGHTS_BASELINE_DAYS: int(7, 1, 3660),
+  ENRICHMENT_MAX_ADDRESSES: int(20_000, 1, 99_999),
+  ENRICHMENT_MAX_MATCHED: int(2_000, 1, 10_000),
   INSIGHTS_DENIED_BURST_COUNT: int(5, 1, 100_000),
   INSIGHTS_DENIED_BURST_MINUTES: int(10, 1, 60).refine((m) => 60 % m === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)'),
   INSIGHTS_ERROR_SPIKE_MIN_ERRORS: int(5, 1, 100_000),
@@ -138,7 +140,13 @@ export interface Config {
   readonly explorer: 'sandbox' | 'graphiql' | 'off';
   readonly insights: InsightsConfig;
   /** Source address enrichment: AWS's published ranges (ASN and country databases ship with the service). */
-  readonly enrichment: { readonly awsIpRangesFile: string | undefined };
+  readonly enrichment: {
+    readonly awsIpRangesFile: string | undefined;
+    /** Most distinct source addresses of a window looked up for an AS number or country filter (QUERY_TOO_COMPLEX beyond). */
+    readonly maxAddresses: number;
+    /** Most matching addresses such a filter binds into one statement (QUERY_TOO_COMPLEX beyond). */
+    readonly maxMatched: number;
+  };
   /** Engines billed by bytes scanned (Athena): per-request budget (0: none) and price for the estimate. */
   readonly scan: { readonly budgetBytes: number; readonly pricePerTbUsd: number };
   readonly eventHistory: EventHistoryConfig;
@@ -260,7 +268,11 @@ export function loadConfig(env: Env = processEnvironment()): Config {
     },
     eventHistory: eventHistorySettings(e),
     ops: { shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, readinessTimeoutMs: e.READINESS_TIMEOUT_MS, metricsEnabled: e.METRICS_ENABLED },
-    enrichment: { awsIpRangesFile: e.AWS_IP_RANGES_FILE ? path.resolve(e.AWS_IP_RANGES_FILE) : undefined },
+    enrichment: {
+      awsIpRangesFile: e.AWS_IP_RANGES_FILE ? path.resolve(e.AWS_IP_RANGES_FILE) : undefined,
+      maxAddresses: e.ENRICHMENT_MAX_ADDRESSES,
+      maxMatched: e.ENRICHMENT_MAX_MATCHED,
+    },
     insights: {
       baselineDays: e.INSIGHTS_BASELINE_DAYS,
       deniedBurstCount: e.INSIGHTS_DENIED_BURST_COUNT,

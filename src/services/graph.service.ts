@@ -89,7 +89,7 @@ const CALLER_KEY = { caller: FIELDS.callerKey, principal: FIELDS.principal } as 
 const keyOf = (node: CallerNode) => node.keyKind ?? 'caller';
 const MAX_BUCKETS = 10_000;
 /** Most (bucket, source address) rows activity by AS number or country folds. */
-export const MAX_ADDRESS_BUCKETS = 100_000;
+export const MAX_ADDRESS_BUCKETS = 50_000;
 
 /** What activity may be split by: a grouping key of the trail, or what the databases say of the source address. */
 export type SourceKey = 'ASN' | 'COUNTRY';

@@ -71,14 +71,6 @@ export const NEWEST_FIRST_MS = 86_400_000;
 /** Order of a calls connection. */
 export type CallOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
 
-/**
- * Most distinct source addresses a window may hold for a filter by AS number or country: each is
- * looked up in the offline databases before the filter's query runs. More is QUERY_TOO_COMPLEX.
- */
-export const MAX_RESOLVED_ADDRESSES = 20_000;
-/** Most addresses one AS number or country filter binds as values into a statement. */
-export const MAX_MATCHED_ADDRESSES = 2_000;
-
 /** Whether what the databases say of an address satisfies a selection (every list given). */
 export const matchesSelection = (info: AddressInfo, s: SourceSelection): boolean =>
   (s.asns.length === 0 || (info.asn !== null && s.asns.includes(info.asn.number))) && (s.countries.length === 0 || (info.country !== null && s.countries.includes(info.country)));
@@ -176,17 +168,19 @@ export class TrailService {
     const enrichment = this.enrichment();
     const sourcesIn = (s: SourceSelection): string[] => {
       const matched = known.filter((a) => matchesSelection(enrichment.info(a), s));
-      if (matched.length > MAX_MATCHED_ADDRESSES) {
-        throw new TooComplexError(`the AS numbers and countries asked match ${matched.length} source addresses in the window; at most ${MAX_MATCHED_ADDRESSES}. Narrow the window or the filter`);
+      const max = this.deps.config.enrichment.maxMatched;
+      if (matched.length > max) {
+        throw new TooComplexError(`the AS numbers and countries asked match ${matched.length} source addresses in the window; at most ${max} (ENRICHMENT_MAX_MATCHED). Narrow the window or the filter`);
       }
       return matched;
     };
     return { scan, where: validateFilter(filter, this.deps.config.eventSources, { ...access, sourcesIn }).predicates };
   }
 
-  /** The distinct source addresses of a (scoped) scan, in address order; at most MAX_RESOLVED_ADDRESSES. */
+  /** The distinct source addresses of a (scoped) scan, in address order; at most ENRICHMENT_MAX_ADDRESSES. */
   sourceAddresses(scan: Scan): Promise<string[]> {
     const key = JSON.stringify(scan);
+    const max = this.deps.config.enrichment.maxAddresses;
     let found = this.addresses.get(key);
     if (!found) {
       found = this.run({
@@ -197,10 +191,10 @@ export class TrailService {
         groupBy: [{ alias: 'source_ip', e: FIELDS.sourceIp }],
         measures: [{ alias: 'calls', m: { k: 'count' } }],
         orderBy: [{ alias: 'source_ip', dir: 'asc' }],
-        limit: MAX_RESOLVED_ADDRESSES + 1,
+        limit: max + 1,
       }).then((rows) => {
-        if (rows.length > MAX_RESOLVED_ADDRESSES) {
-          throw new TooComplexError(`the window holds more than ${MAX_RESOLVED_ADDRESSES} distinct source addresses to look up for an AS number or country filter; narrow the window, accounts or regions`);
+        if (rows.length > max) {
+          throw new TooComplexError(`the window holds more than ${max} distinct source addresses to look up for an AS number or country filter (ENRICHMENT_MAX_ADDRESSES); narrow the window, accounts or regions`);
         }
         return rows.map((r) => String(r.source_ip));
       });
