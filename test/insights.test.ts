@@ -57,6 +57,7 @@ interface InsightNode {
   id: string;
   kind: string;
   severity: string;
+  summary: string;
   action: string | null;
   count: number;
   attack: string[];
@@ -147,6 +148,19 @@ describe.each([
     expect(mine[0].severity).toBe('MEDIUM');
   });
 
+  test('NEW_SOURCE_FOR_PRINCIPAL: a new address in a known AS is LOW, a new AS of a known country MEDIUM, a new country HIGH', () => {
+    const mine = of('NEW_SOURCE_FOR_PRINCIPAL').filter((i) => i.principal?.key === role(SCENARIO.roamer));
+    const by = new Map(mine.map((i) => [i.sourceIp?.address, i]));
+    expect([...by.keys()].sort()).toEqual([SCENARIO.roamerSameAsIp, SCENARIO.roamerSameCountryIp, SCENARIO.roamerNewCountryIp].sort());
+    expect(by.get(SCENARIO.roamerSameAsIp)?.severity).toBe('LOW');
+    expect(by.get(SCENARIO.roamerSameAsIp)?.summary).toContain('AS20712');
+    expect(by.get(SCENARIO.roamerSameCountryIp)?.severity).toBe('MEDIUM');
+    expect(by.get(SCENARIO.roamerSameCountryIp)?.summary).toMatch(/AS5607.*GB.*a new network in a country/);
+    expect(by.get(SCENARIO.roamerNewCountryIp)?.severity).toBe('HIGH');
+    expect(by.get(SCENARIO.roamerNewCountryIp)?.summary).toMatch(/AS29518.*SE.*did not call from in the baseline \(GB\)/);
+    expect(by.get(SCENARIO.roamerNewCountryIp)?.count).toBe(2);
+  });
+
   test('FIRST_USE_OF_ACTION: the first DeleteInput, not the usual DescribeDetectorModel', () => {
     const mine = of('FIRST_USE_OF_ACTION').filter((i) => i.principal?.key === role(SCENARIO.etl));
     expect(mine.map((i) => i.action)).toContain('DeleteInput');
@@ -212,4 +226,40 @@ test('source addresses of findings carry their AS and country from the offline d
   });
   const ip = res.data.insights.nodes.map((n: { sourceIp: unknown }) => n.sourceIp).find((s: { address: string }) => s.address === SCENARIO.rootIp);
   expect(ip).toEqual({ address: SCENARIO.rootIp, asn: { number: 20712, organization: expect.any(String) }, country: 'GB', awsRange: null });
+}, 60_000);
+
+test('evidence of all insights on a page takes the same number of statements, whatever the page size', async () => {
+  const q = `query($filter: ApiCallFilter, $first: Int) { insights(filter: $filter, first: $first) { nodes { id count evidence(first: 3) { totalCount edges { node { eventId } } } } } }`;
+  const evidenceStatements = async (first: number) => {
+    duck.engine.reset();
+    const res = await duck.gql(q, { filter, first });
+    expect(res.errors).toBeUndefined();
+    const nodes: { count: number; evidence: { totalCount: number; edges: unknown[] } }[] = res.data.insights.nodes;
+    expect(nodes).toHaveLength(first);
+    for (const n of nodes) {
+      expect(n.evidence.totalCount).toBe(n.count);
+      expect(n.evidence.edges).toHaveLength(Math.min(3, n.count));
+    }
+    return duck.engine.executed.filter((s) => s.label.startsWith('insightEvidence')).length;
+  };
+  const few = await evidenceStatements(2);
+  const many = await evidenceStatements(12);
+  expect(few).toBe(2);
+  expect(many).toBe(few);
+}, 60_000);
+
+test('a batched first evidence page hands on to the next page with its cursor', async () => {
+  const q = `query($filter: ApiCallFilter, $after: String) { insights(filter: $filter, kinds: [ACCESS_DENIED_BURST]) { nodes { count evidence(first: 3, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { eventId } } } } } }`;
+  const f = { ...filter, principalArns: [role(SCENARIO.scanner)] };
+  const first = await duck.gql(q, { filter: f });
+  expect(first.errors).toBeUndefined();
+  const [burst] = first.data.insights.nodes;
+  expect(burst.count).toBe(8);
+  expect(burst.evidence.pageInfo.hasNextPage).toBe(true);
+  const next = await duck.gql(q, { filter: f, after: burst.evidence.pageInfo.endCursor });
+  expect(next.errors).toBeUndefined();
+  const page2 = next.data.insights.nodes[0].evidence;
+  const ids = [...burst.evidence.edges, ...page2.edges].map((e: { node: { eventId: string } }) => e.node.eventId);
+  expect(page2.edges).toHaveLength(3);
+  expect(new Set(ids).size).toBe(6);
 }, 60_000);
