@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { athenaDialect } from '../src/engines/athena/dialect';
 import { hashKey } from '../src/auth/authenticate';
+import { AddressEnrichment } from '../src/enrichment';
 import { SCENARIO } from '../src/trail/sample-scenarios';
 import { SAMPLE_DEFAULT_ACCOUNTS, SAMPLE_DEFAULT_REGIONS } from '../src/trail/sample';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
@@ -262,4 +263,28 @@ test('a batched first evidence page hands on to the next page with its cursor', 
   const ids = [...burst.evidence.edges, ...page2.edges].map((e: { node: { eventId: string } }) => e.node.eventId);
   expect(page2.edges).toHaveLength(3);
   expect(new Set(ids).size).toBe(6);
+}, 60_000);
+
+test('bySource: every insight of the answer folded per country and AS of its address, exact and in order', async () => {
+  const found = await all(duck);
+  const enrichment = AddressEnrichment.create();
+  for (const [groupBy, keyOf] of [
+    ['COUNTRY', (a: string) => enrichment.info(a).country],
+    ['ASN', (a: string) => (enrichment.info(a).asn ? String(enrichment.info(a).asn!.number) : null)],
+  ] as const) {
+    const res = await duck.gql(`query($f: ApiCallFilter, $g: InsightSourceGrouping!) { insights(filter: $f, first: 1) { totalCount bySource(groupBy: $g) { key insights calls severity } } }`, { f: filter, g: groupBy });
+    expect(res.errors).toBeUndefined();
+    const groups: { key: string | null; insights: number; calls: number; severity: string }[] = res.data.insights.bySource;
+    const expected = new Map<string | null, { insights: number; calls: number }>();
+    for (const i of found) {
+      const key = i.sourceIp ? keyOf(i.sourceIp.address) : null;
+      const e = expected.get(key) ?? { insights: 0, calls: 0 };
+      expected.set(key, { insights: e.insights + 1, calls: e.calls + i.count });
+    }
+    expect(new Map(groups.map((g) => [g.key, { insights: g.insights, calls: g.calls }]))).toEqual(expected);
+    expect(groups.reduce((a, g) => a + g.insights, 0)).toBe(res.data.insights.totalCount);
+    for (let i = 1; i < groups.length; i++) expect(groups[i - 1].insights).toBeGreaterThanOrEqual(groups[i].insights);
+  }
+  const byCountry = (await duck.gql(`query($f: ApiCallFilter) { insights(filter: $f) { bySource(groupBy: COUNTRY) { key severity } } }`, { f: filter })).data.insights.bySource;
+  expect(byCountry.find((g: { key: string | null }) => g.key === 'SE')?.severity).toBe('HIGH');
 }, 60_000);

@@ -7,7 +7,7 @@ import { ApiCallConnectionResolver, ApiCallResolver } from './api-call/api-call.
 import './common/enums';
 import { DownloadUrlResolver } from '../export/download-url.resolver';
 import { ActionSummaryResolver, CallerResolver, GraphQueryResolver, SourceIpResolver } from './graph/graph.resolver';
-import { InsightResolver } from './insight/insight.resolver';
+import { InsightConnectionResolver, InsightResolver } from './insight/insight.resolver';
 import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.resolver';
 import { CONNECTION_RESOLVERS } from './graph/graph.type';
 import { TrailHealthResolver } from './health/trail-health.resolver';
@@ -21,6 +21,7 @@ const options: BuildSchemaOptions = {
     ActionSummaryResolver,
     GraphQueryResolver,
     InsightResolver,
+    InsightConnectionResolver,
     SourceIpEnrichmentResolver,
     TrailHealthResolver,
     DownloadUrlResolver,

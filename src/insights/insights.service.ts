@@ -9,7 +9,7 @@ import { BadInputError } from '../errors';
 import { CallFilter } from '../query/filter';
 import { Row } from '../query/engine';
 import { Connection, TrailService } from '../services/trail.service';
-import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, SEVERITY_RANK } from './rules';
+import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, SEVERITY_RANK, Severity } from './rules';
 
 /** A finding as served: with its id and the window and filter it was found in. */
 export interface InsightRecord extends Finding {
@@ -29,6 +29,37 @@ export interface InsightPage {
   readonly complete: boolean;
   readonly window: Window;
   readonly baseline: Window;
+  /** Every insight of the answer (all pages), for summaries. */
+  readonly all: readonly InsightRecord[];
+}
+
+/** Insights of an answer per AS number or country of their source address. */
+export interface InsightGroupRecord {
+  /** AS number as text, or country; null for insights about no address or an address not placed. */
+  readonly key: string | null;
+  readonly insights: number;
+  /** Calls the group's insights count (a call proving two insights counts twice). */
+  readonly calls: number;
+  /** The most severe of the group's insights. */
+  readonly severity: Severity;
+}
+
+/**
+ * The insights of an answer folded per AS number or country of their source address: most
+ * insights first, then by key (AS numbers by value), null last.
+ */
+export function insightsBySource(all: readonly InsightRecord[], keyOf: (address: string | null) => string | null, numeric: boolean): InsightGroupRecord[] {
+  const groups = new Map<string | null, { key: string | null; insights: number; calls: number; severity: Severity }>();
+  for (const r of all) {
+    const key = keyOf(r.sourceIp);
+    const g = groups.get(key) ?? { key, insights: 0, calls: 0, severity: r.severity };
+    g.insights += 1;
+    g.calls += r.count;
+    if (SEVERITY_RANK[r.severity] > SEVERITY_RANK[g.severity]) g.severity = r.severity;
+    groups.set(key, g);
+  }
+  const byKey = (a: string, b: string) => (numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0);
+  return [...groups.values()].sort((a, b) => b.insights - a.insights || (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : byKey(a.key, b.key)));
 }
 
 const DAY_MS = 86_400_000;
@@ -128,6 +159,7 @@ export class InsightsService {
       complete,
       window,
       baseline,
+      all,
     };
   }
 

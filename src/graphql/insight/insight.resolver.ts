@@ -1,13 +1,14 @@
-import { Args, ArgsType, Ctx, Field, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import type { ApiCallNode, CallerNode, SourceIpNode } from '../../domain/graph';
 import { classifySourceIp } from '../../domain/ip';
-import { InsightPage, InsightRecord, InsightsService } from '../../insights/insights.service';
+import { InsightGroupRecord, InsightPage, InsightRecord, InsightsService, insightsBySource } from '../../insights/insights.service';
+import { sourceKeyOf } from '../../services/graph.service';
 import { ATTACK, InsightKind } from '../../insights/rules';
 import type { Connection } from '../../services/trail.service';
 import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
 import { RequestContext } from '../context';
-import { Insight, InsightConnection } from './insight.type';
+import { Insight, InsightConnection, InsightGroup, InsightSourceGrouping } from './insight.type';
 
 @ArgsType()
 class InsightsArgs {
@@ -64,5 +65,19 @@ export class InsightResolver {
   @FieldResolver(() => ApiCallConnection, { description: 'The calls that prove the finding, newest first: each is one `apiCalls` returns for the same filter.' })
   evidence(@Root() insight: InsightRecord, @Args() { first, after }: EvidenceArgs, @Ctx() ctx: RequestContext): Promise<Connection<ApiCallNode>> {
     return service(ctx).evidence(insight, first, after);
+  }
+}
+
+@Resolver(() => InsightConnection)
+export class InsightConnectionResolver {
+  @FieldResolver(() => [InsightGroup], {
+    description: 'Every insight of the answer (all pages) per AS number or country of its source address: most insights first, then by key, null last.',
+  })
+  bySource(
+    @Root() page: InsightPage,
+    @Arg('groupBy', () => InsightSourceGrouping, { description: 'AS number or country.' }) groupBy: InsightSourceGrouping,
+    @Ctx() ctx: RequestContext,
+  ): InsightGroupRecord[] {
+    return insightsBySource(page.all, sourceKeyOf(ctx.service.enrichment(), groupBy), groupBy === InsightSourceGrouping.ASN);
   }
 }

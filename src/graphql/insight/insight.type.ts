@@ -69,6 +69,34 @@ export class InsightEdge {
   node!: Insight;
 }
 
+export enum InsightSourceGrouping {
+  ASN = 'ASN',
+  COUNTRY = 'COUNTRY',
+}
+registerEnumType(InsightSourceGrouping, {
+  name: 'InsightSourceGrouping',
+  description: 'What the insights of an answer may be summarised by: what the offline databases say of their source address.',
+  valuesConfig: {
+    ASN: { description: 'AS number of the source address (see `SourceIp.asn`), as text.' },
+    COUNTRY: { description: 'Country of the source address (see `SourceIp.country`).' },
+  },
+});
+
+@ObjectType({ description: 'Insights of an answer sharing an AS number or country of their source address.' })
+export class InsightGroup {
+  @Field(() => String, { nullable: true, description: 'AS number (as text) or country; null for insights about no address or one the databases do not place.' })
+  key!: string | null;
+
+  @Field(() => Int, { description: 'Insights in the group.' })
+  insights!: number;
+
+  @Field(() => Int, { description: 'Calls the group\'s insights count (a call proving two insights counts twice).' })
+  calls!: number;
+
+  @Field(() => Severity, { description: 'The most severe of the group\'s insights.' })
+  severity!: Severity;
+}
+
 @ObjectType({ description: 'A page of insights, most severe first, then most recent.' })
 export class InsightConnection {
   @Field(() => [InsightEdge], { description: 'The insights of this page with their cursors.' })
