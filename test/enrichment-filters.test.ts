@@ -103,6 +103,18 @@ describe.each([
     expect(await calls(server(), { ...base, countries: ['AQ'] })).toEqual([]);
   });
 
+  test('insights take the filter too: only findings about addresses of that country, or about no address', async () => {
+    const q = `query($f: ApiCallFilter) { insights(filter: $f, first: 100) { nodes { kind sourceIp { address country } evidence(first: 50) { edges { node { sourceIpAddress } } } } } }`;
+    const res = await server().gql(q, { f: { ...base, countries: ['SE'] } });
+    expect(res.errors).toBeUndefined();
+    const nodes: { kind: string; sourceIp: { address: string; country: string } | null; evidence: { edges: { node: { sourceIpAddress: string } }[] } }[] = res.data.insights.nodes;
+    expect(nodes.some((n) => n.kind === 'LONG_TERM_KEY_FROM_PUBLIC_ADDRESS' && n.sourceIp?.address === SCENARIO.legacyIp)).toBe(true);
+    for (const n of nodes) {
+      if (n.sourceIp) expect(n.sourceIp.country).toBe('SE');
+      for (const e of n.evidence.edges) expect(enrichment.info(e.node.sourceIpAddress).country).toBe('SE');
+    }
+  });
+
   test('activity by COUNTRY and ASN: per-address counts folded exactly, keys in order, null last', async () => {
     const plain = (await server().gql(ACTIVITY, { f: base })).data.activity.buckets as Bucket[];
     const total = plain.reduce((a, b) => a + b.calls, 0);

@@ -80,7 +80,7 @@ describe('validateFilter', () => {
     expect(v.regions).toEqual(['eu-west-1']);
     expect(v.eventSources).toEqual(SOURCES);
     expect(v.predicates).toHaveLength(1);
-    expect(validateFilter(null, SOURCES)).toEqual({ predicates: [], regions: [], accounts: [], eventSources: SOURCES });
+    expect(validateFilter(null, SOURCES)).toEqual({ predicates: [], regions: [], accounts: [], eventSources: SOURCES, needsSources: false });
     expect(validateFilter({ eventSources: ['iotevents.amazonaws.com'] }, SOURCES).eventSources).toEqual(['iotevents.amazonaws.com']);
     expect(validateFilter({ eventSources: ['s3.amazonaws.com'] }, []).eventSources).toEqual(['s3.amazonaws.com']);
   });
