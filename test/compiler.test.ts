@@ -7,10 +7,11 @@ import { athenaDialect } from '../src/engines/athena/dialect';
 import { JSON_SOURCE, duckdbDialect } from '../src/engines/duckdb/dialect';
 import { BadInputError } from '../src/errors';
 import { compile } from '../src/query/compiler';
-import { EVENT_COLUMNS } from '../src/query/fields';
+import { EVENT_COLUMNS, FIELDS } from '../src/query/fields';
 import { partitionsFor } from '../src/query/partitions';
 import { Scan } from '../src/query/plan';
 import { DIALECTS, IOT_EVENT_SOURCES, apiCallsCountPlan, apiCallsPlan } from './support/plans';
+import { checkTrinoStatement } from './support/trino-checks';
 
 const athenaOrg = athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true });
 const athenaSingle = athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: false });
@@ -298,4 +299,26 @@ describe('partitionsFor', () => {
 test('the filter refuses what would otherwise reach the compiler', () => {
   expect(() => apiCallsPlan({ regions: ["eu-west-1' OR '1'='1"] }, WINDOW)).toThrow(BadInputError);
   expect(() => apiCallsPlan({ eventSources: ['s3.amazonaws.com'] }, WINDOW)).toThrow(BadInputError);
+});
+
+describe('branches: many narrowings of one scan in one statement', () => {
+  const window = { from: new Date('2026-03-14T00:00:00Z'), to: new Date('2026-03-15T00:00:00Z') };
+  const items = [
+    { k: 'in', e: FIELDS.sourceIp, values: [{ v: '198.51.100.7' }] },
+    { k: 'and', items: [{ k: 'in', e: FIELDS.eventName, values: [{ v: 'DeleteInput' }] }, { k: 'cond', cond: { k: 'isNull', e: FIELDS.errorCode } }] },
+  ] as const;
+  const events = () => ({ ...apiCallsPlan({ accounts: ['111122223333'] }, window, 3), branches: { alias: 'trailql_branch', items, limit: 4 } });
+  const counts = () => ({ ...apiCallsCountPlan({ accounts: ['111122223333'] }, window), branches: { alias: 'trailql_branch', items } });
+
+  test.each(Object.entries(DIALECTS))('%s: branch values bound after the scan\'s, never in the text; Trino grammar accepts it', (name, dialect) => {
+    for (const plan of [events(), counts()]) {
+      const q = compile(dialect, plan as never, 1);
+      expect(q.sql).not.toContain('198.51.100.7');
+      expect(q.sql).not.toContain('DeleteInput');
+      // The branch values are the last placeholders: the text's order is the params' order.
+      expect(q.params.slice(-2)).toEqual(['198.51.100.7', 'DeleteInput']);
+      expect(q.sql).toMatch(/CROSS JOIN \(VALUES \(0\), \(1\)\) AS b \("trailql_branch"\)/);
+      if (name.startsWith('athena')) checkTrinoStatement(q.sql);
+    }
+  });
 });
