@@ -307,7 +307,7 @@ describe('branches: many narrowings of one scan in one statement', () => {
     { k: 'in', e: FIELDS.sourceIp, values: [{ v: '198.51.100.7' }] },
     { k: 'and', items: [{ k: 'in', e: FIELDS.eventName, values: [{ v: 'DeleteInput' }] }, { k: 'cond', cond: { k: 'isNull', e: FIELDS.errorCode } }] },
   ] as const;
-  const events = () => ({ ...apiCallsPlan({ accounts: ['111122223333'] }, window, 3), branches: { alias: 'trailql_branch', items, limit: 4 } });
+  const events = () => ({ ...apiCallsPlan({ accounts: ['111122223333'] }, window, { size: 3 }), branches: { alias: 'trailql_branch', items, limit: 4 } });
   const counts = () => ({ ...apiCallsCountPlan({ accounts: ['111122223333'] }, window), branches: { alias: 'trailql_branch', items } });
 
   test.each(Object.entries(DIALECTS))('%s: branch values bound after the scan\'s, never in the text; Trino grammar accepts it', (name, dialect) => {
