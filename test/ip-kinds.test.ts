@@ -2,12 +2,12 @@
  * Address kinds: what each documented range is, and the data the SQL classification shares; the
  * SQL's IPv6 expansion against ipaddr.js.
  */
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import * as fc from 'fast-check';
 import * as ipaddr from 'ipaddr.js';
 import { IPV6_TEXT_PATTERN, SourceIpKind, addressBlocks, addressVersion, classifySourceIp, formatAddress, ipv6Hex, ipv6ToBigInt } from '../src/domain/ip';
 import { duckdbDialect } from '../src/engines/duckdb/dialect';
 import { CompileContext, ipv6Hex as ipv6HexSql } from '../src/query/compiler';
+import { useMemoryDuckDb } from './support/memory-duckdb';
 
 test.each([
   ['8.8.8.8', SourceIpKind.PUBLIC_IPV4],
@@ -71,22 +71,13 @@ test('the IPv6 text pattern the SQL uses accepts exactly the hexadecimal forms i
 });
 
 describe('the SQL expansion of IPv6 text is what ipaddr.js reads', () => {
-  let instance: DuckDBInstance;
-  let connection: DuckDBConnection;
-  beforeAll(async () => {
-    instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    connection = await DuckDBConnection.create(instance);
-  });
-  afterAll(() => {
-    connection?.closeSync();
-    instance?.closeSync();
-  });
+  const db = useMemoryDuckDb();
 
   /** The compiler's expansion of each text, run by DuckDB. */
   async function expandInSql(texts: readonly string[]): Promise<(string | null)[]> {
     const ctx = new CompileContext(duckdbDialect);
     const rows = texts.map((t, i) => `(${i}, ${ctx.bind(t)})`).join(', ');
-    const prepared = await connection.prepare(`SELECT i, ${ipv6HexSql(ctx, 's')} AS h FROM (VALUES ${rows}) AS t(i, s) ORDER BY i`);
+    const prepared = await db.connection.prepare(`SELECT i, ${ipv6HexSql(ctx, 's')} AS h FROM (VALUES ${rows}) AS t(i, s) ORDER BY i`);
     prepared.bind(ctx.params as string[]);
     const reader = await prepared.runAndReadAll();
     return reader.getRowObjectsJS().map((r) => (r.h as string | null) ?? null);
