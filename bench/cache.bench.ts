@@ -24,6 +24,7 @@ import { CacheStats } from '../src/cache';
 import { loadBenchConfig, processEnvironment } from '../src/config';
 import { generateSampleTrail } from '../src/trail/sample';
 import { TestRedis, hasRedisServer, startRedis } from '../test/support/redis';
+import { median, procMemory } from './measure';
 
 const BENCH = loadBenchConfig();
 const DURATION = BENCH.durationSeconds ?? 5;
@@ -92,8 +93,8 @@ function startChild(kind: string, name: string, env: Record<string, string>, hea
 /** Peak resident set of a process, from the kernel (bytes). */
 function peakRss(pid: number | undefined): number | undefined {
   try {
-    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
-    return m ? Number(m[1]) * 1024 : undefined;
+    const bytes = procMemory(pid!, 'VmHWM');
+    return Number.isNaN(bytes) ? undefined : bytes;
   } catch {
     return undefined;
   }
@@ -136,10 +137,6 @@ async function measure(s: Server, duration: number): Promise<Run> {
   return run;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const spread = (xs: number[], f: (n: number) => string) => `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const mib = (b: number | undefined) => (b === undefined ? '?' : (b / 2 ** 20).toFixed(0));

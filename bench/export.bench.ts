@@ -15,6 +15,7 @@ import { loadBenchConfig } from '../src/config';
 import { generateSampleTrail } from '../src/trail/sample';
 import { spawnServer } from '../test/support/child-server';
 import { TEST_KEY } from '../test/support/server';
+import { procMemory } from './measure';
 
 const BENCH = loadBenchConfig();
 const CALLS = BENCH.calls ?? 50_000;
@@ -22,11 +23,6 @@ const OUT = BENCH.out ?? path.resolve(__dirname, 'results/export.md');
 const DAY = 86_400_000;
 const DAYS = 2;
 const END = new Date(Math.floor(Date.now() / DAY) * DAY);
-
-function status(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
 
 /** Resets the process's peak RSS (Linux 4.0+); false when not allowed. */
 function resetPeak(pid: number): boolean {
@@ -62,14 +58,14 @@ async function main() {
     const pid = server.child.pid!;
     const filter = { from: new Date(END.getTime() - DAYS * DAY).toISOString(), to: END.toISOString() };
     try {
-      const idle = status(pid, 'VmRSS');
+      const idle = procMemory(pid, 'VmRSS');
       const rows: string[] = [];
       for (const format of ['csv', 'ndjson']) {
-        const before = status(pid, 'VmRSS');
+        const before = procMemory(pid, 'VmRSS');
         const reset = resetPeak(pid);
         const r = await download(server.origin, format, filter);
         const records = format === 'csv' ? r.lines - 1 : r.lines;
-        const peak = status(pid, 'VmHWM');
+        const peak = procMemory(pid, 'VmHWM');
         rows.push(
           `| ${format} | ${records.toLocaleString('en-US')} | ${(r.bytes / 1024 / 1024).toFixed(1)} MB | ${r.seconds.toFixed(1)} s | ${Math.round(records / r.seconds).toLocaleString('en-US')} | ${mb(before)} | ${mb(peak)}${reset ? '' : ' (since start)'} |`,
         );

@@ -19,6 +19,7 @@ import { loadBenchConfig } from '../src/config';
 import { generateSampleTrail } from '../src/trail/sample';
 import { ChildServer, spawnServer } from '../test/support/child-server';
 import { TEST_KEY } from '../test/support/server';
+import { procMemory } from './measure';
 
 const BENCH = loadBenchConfig();
 const LIGHT = BENCH.lightQueries ?? 10;
@@ -107,8 +108,7 @@ async function phase(server: ChildServer, uv: string, heavy: number, seq: { n: n
 }
 
 function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  return Math.round(procMemory(pid, 'VmHWM') / 2 ** 20);
 }
 
 async function run(trail: string, uv: string, levels: number[]): Promise<{ phases: Phase[]; rssMb: number }> {

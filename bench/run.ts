@@ -37,6 +37,7 @@ import { literal } from '../src/query/compiler';
 import { compactTrail, CompactResult } from '../src/engines/duckdb/compact';
 import { ProgressLine } from '../src/trail/progress';
 import { SampleTrailResult, generateSampleTrail } from '../src/trail/sample';
+import { median } from './measure';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -139,11 +140,6 @@ function parseOptions(argv: string[]): Options | 'help' {
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (n: number) => (n >= 100 ? fmt(n) : fmt(n, 1));
 const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 const windowOf = (days: number) => ({ from: iso(END.getTime() - days * DAY), to: iso(END.getTime()) });
 

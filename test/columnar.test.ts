@@ -14,7 +14,7 @@ import { compile } from '../src/query/compiler';
 import { DISTINCT_EVENTS, duckdbDialect } from '../src/engines/duckdb/dialect';
 import { CompactResult, compactTrail } from '../src/engines/duckdb/compact';
 import { generateSampleTrail } from '../src/trail/sample';
-import { API_CALL_FIELDS } from './support/api-calls';
+import { API_CALL_FIELDS, followPages } from './support/api-calls';
 import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';
 import { apiCallsCountPlan, apiCallsPlan } from './support/plans';
 import { IOT_SOURCES, inWindow, listRecordFiles, readRecords } from './support/records';
@@ -89,16 +89,12 @@ async function both(query: string, variables: Record<string, unknown>) {
 
 /** Every page of apiCalls from both servers, compared page by page; the ids seen. */
 async function allPagesAlike(filter: Record<string, unknown>, pageSize: number): Promise<string[]> {
-  const ids: string[] = [];
-  let after: string | null = null;
-  for (;;) {
+  const pages = await followPages(async (after) => {
     const r = await both(CALLS, { filter: { from: FROM, to: TO, ...filter }, first: pageSize, after, withTotal: after === null });
     expect(r.columnar).toEqual(r.json);
-    const conn = r.json.apiCalls;
-    ids.push(...conn.edges.map((e: { node: { eventId: string } }) => e.node.eventId));
-    if (!conn.pageInfo.hasNextPage) return ids;
-    after = conn.pageInfo.endCursor;
-  }
+    return r.json.apiCalls;
+  });
+  return pages.flatMap((conn) => conn.edges.map((e: { node: { eventId: string } }) => e.node.eventId));
 }
 
 const isParquet = (f: string) => f.endsWith('.parquet');

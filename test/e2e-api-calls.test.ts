@@ -4,8 +4,9 @@
  */
 import { ipv4ToBigInt, ipv6ToBigInt } from '../src/domain/ip';
 import { columnsUsed } from '../src/engines/duckdb/dialect';
+import { fetchAllPages } from './support/api-calls';
 import { RawRecord, IOT_SOURCES, byTimeDesc, dedupe, inWindow, principalOf, readRecords } from './support/records';
-import { GqlResponse, TestServer } from './support/server';
+import { TestServer } from './support/server';
 import { SAMPLE_END } from './support/trails';
 import { useSampleServer } from './support/sample-server';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -36,21 +37,8 @@ beforeAll(() => {
 
 /** Every page of a filter, following endCursor. */
 async function fetchAll(filter: Record<string, unknown>, first = 500): Promise<{ ids: string[]; total: number; pages: number }> {
-  const ids: string[] = [];
-  let after: string | null = null;
-  let total = -1;
-  let pages = 0;
-  for (;;) {
-    const res: GqlResponse = await server.gql(QUERY, { filter: { from: FROM, to: TO, ...filter }, first, after, withTotal: after === null });
-    expect(res.errors).toBeUndefined();
-    const conn = res.data.apiCalls;
-    if (after === null) total = conn.totalCount;
-    pages += 1;
-    ids.push(...conn.edges.map((e: { node: { eventId: string } }) => e.node.eventId));
-    if (!conn.pageInfo.hasNextPage) break;
-    after = conn.pageInfo.endCursor;
-  }
-  return { ids, total, pages };
+  const { nodes, total, pages } = await fetchAllPages(server, { from: FROM, to: TO, ...filter }, first, QUERY);
+  return { ids: nodes.map((n) => n.eventId), total, pages };
 }
 
 function expectSame(filter: Record<string, unknown>, predicate: (r: RawRecord) => boolean) {

@@ -5,6 +5,7 @@
 import * as jose from 'jose';
 import { Authenticator, hashKey } from '../src/auth/authenticate';
 import { loadConfig } from '../src/config';
+import { followPages } from './support/api-calls';
 import { IOT_SOURCES, RawRecord, callerKeyOf, dedupe, inWindow, readRecords } from './support/records';
 import { TEST_KEY, TEST_KEYS, TestServer, startServer } from './support/server';
 import { SAMPLE_END } from './support/trails';
@@ -59,18 +60,15 @@ async function ok(query: string, variables: Record<string, unknown>, headers: Re
 }
 
 async function pageAll(headers: Record<string, string>, filter: Record<string, unknown> = {}): Promise<{ eventId: string; account: string; requestParameters: unknown }[]> {
-  const out = [];
-  let after: string | null = null;
-  for (;;) {
+  const pages = await followPages(async (after) => {
     const data = await ok(
       `query($f: ApiCallFilter, $a: String) { apiCalls(filter: $f, first: 500, after: $a) { pageInfo { hasNextPage endCursor } edges { node { eventId account requestParameters } } } }`,
       { f: { ...W, ...filter }, a: after },
       headers,
     );
-    out.push(...data.apiCalls.edges.map((e: { node: { eventId: string; account: string; requestParameters: unknown } }) => e.node));
-    if (!data.apiCalls.pageInfo.hasNextPage) return out;
-    after = data.apiCalls.pageInfo.endCursor;
-  }
+    return data.apiCalls;
+  });
+  return pages.flatMap((conn) => conn.edges.map((e: { node: { eventId: string; account: string; requestParameters: unknown } }) => e.node));
 }
 
 describe('authentication', () => {

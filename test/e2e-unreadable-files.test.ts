@@ -17,6 +17,7 @@ import { createCache } from '../src/cache';
 import { QueryCache } from '../src/cache/query-cache';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { followPages } from './support/api-calls';
 import { IOT_SOURCES, RawRecord, dedupe, inWindow, listRecordFiles } from './support/records';
 import { GqlResponse, TEST_KEY, TestServer, startServer } from './support/server';
 import { parseMetrics, metricSum } from './support/ops';
@@ -49,20 +50,15 @@ let expectedIds: string[];
 const rel = (abs: string) => path.relative(dir, abs).split(path.sep).join('/');
 
 async function walk(filter: Record<string, unknown>, first: number, headers: Record<string, string> = {}) {
-  const ids: string[] = [];
   const responses: GqlResponse[] = [];
-  let after: string | null = null;
-  let total = -1;
-  for (let i = 0; i < 500; i++) {
+  const pages = await followPages(async (after) => {
     const res: GqlResponse = await server.gql(PAGE, { filter, first, after }, headers);
     expect(res.errors).toBeUndefined();
     responses.push(res);
-    total = res.data.apiCalls.totalCount;
-    ids.push(...res.data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId));
-    if (!res.data.apiCalls.pageInfo.hasNextPage) break;
-    after = res.data.apiCalls.pageInfo.endCursor;
-  }
-  return { ids, total, responses };
+    return res.data.apiCalls;
+  }, 500);
+  const ids: string[] = pages.flatMap((conn) => conn.edges.map((e: { node: { eventId: string } }) => e.node.eventId));
+  return { ids, total: pages[pages.length - 1].totalCount as number, responses };
 }
 
 /** The calls of the window read straight from the files, the damaged ones left out. */

@@ -3,32 +3,23 @@
  * memory limit: the documented combinations of DUCKDB_MEMORY_LIMIT and DUCKDB_THREADS answer a
  * 31-day query, and settings that cannot hold the readers are lowered or refused at start.
  */
-import * as fs from 'node:fs';
 import { loadConfig, ConfigError } from '../src/config';
 import { MAX_DELIVERY_FILE_BYTES, duckDbResources, memoryBytes } from '../src/engines/duckdb/resources';
 import { startServer } from './support/server';
-import { SAMPLE_END, sampleTrail } from './support/trails';
+import { SAMPLE_END, useSampleTrail } from './support/trails';
 
 const GIB = 2 ** 30;
 const MONTH = { from: new Date(SAMPLE_END.getTime() - 31 * 86_400_000).toISOString(), to: SAMPLE_END.toISOString() };
 
-let dir: string;
-
-beforeAll(async () => {
-  // 31 days and their margin, few events a day: every day folder is read, quickly.
-  dir = await sampleTrail(33, { iotEventsPerDay: 6, otherEventsPerIotEvent: 1, deliveryMinutes: 240 });
-});
-
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+// 31 days and their margin, few events a day: every day folder is read, quickly.
+const trail = useSampleTrail(33, { iotEventsPerDay: 6, otherEventsPerIotEvent: 1, deliveryMinutes: 240 });
 
 test.each([
   ['1GB', '2'],
   ['4GB', '2'],
   ['4GB', '8'],
 ])('DUCKDB_MEMORY_LIMIT=%s DUCKDB_THREADS=%s answers a 31-day query', async (memoryLimit, threads) => {
-  const server = await startServer(dir, { DUCKDB_MEMORY_LIMIT: memoryLimit, DUCKDB_THREADS: threads });
+  const server = await startServer(trail.dir, { DUCKDB_MEMORY_LIMIT: memoryLimit, DUCKDB_THREADS: threads });
   try {
     const res = await server.gql(`query($f: ApiCallFilter) { actions(filter: $f) { action calls } }`, { f: MONTH });
     expect(res.errors).toBeUndefined();
@@ -58,5 +49,5 @@ test('threads, then concurrent queries, are lowered to what the memory limit hol
   // No limit: DuckDB's default, 80% of the host's memory; no threads given: one per core.
   expect(duckDbResources({ ...host, concurrentQueries: 4 })).toMatchObject({ threads: 8, concurrentQueries: 4, memoryLimitBytes: Math.floor(16 * GIB * 0.8) });
   expect(() => duckDbResources({ ...host, threads: 1, memoryLimit: '256MB', concurrentQueries: 1 })).toThrow(/DUCKDB_MEMORY_LIMIT/);
-  expect(() => loadConfig({ TRAIL_DIR: dir, API_KEYS: '[]', DUCKDB_MEMORY_LIMIT: '256MB' })).toThrow(ConfigError);
+  expect(() => loadConfig({ TRAIL_DIR: trail.dir, API_KEYS: '[]', DUCKDB_MEMORY_LIMIT: '256MB' })).toThrow(ConfigError);
 });

@@ -4,7 +4,6 @@
  * parameter only, and the SQL text does not change with it. Athena's parameter encoding, run on
  * DuckDB, gives back exactly the string it was given.
  */
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { encodeExecutionParameter } from '../src/engines/athena/driver';
 import { parseCidr } from '../src/domain/ip';
@@ -12,6 +11,7 @@ import { BadInputError } from '../src/errors';
 import { compile } from '../src/query/compiler';
 import { CallFilter } from '../src/query/filter';
 import { substituteParameters } from './support/athena-on-duckdb';
+import { useMemoryDuckDb } from './support/memory-duckdb';
 import { DIALECTS, IOT_EVENT_SOURCES, apiCallsPlan } from './support/plans';
 
 const WINDOW = { from: new Date('2026-03-14T10:00:00Z'), to: new Date('2026-03-15T00:00:00Z') };
@@ -180,21 +180,11 @@ test('random combinations of fields, with a cursor', () => {
 // Athena parameter encoding, run as a literal on DuckDB
 
 describe('encodeExecutionParameter round-trips through substituteParameters on DuckDB', () => {
-  let instance: DuckDBInstance;
-  let connection: DuckDBConnection;
-
-  beforeAll(async () => {
-    instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    connection = await DuckDBConnection.create(instance);
-  });
-  afterAll(() => {
-    connection?.closeSync();
-    instance?.closeSync();
-  });
+  const db = useMemoryDuckDb();
 
   const selectValues = async (values: string[]): Promise<unknown[]> => {
     const sql = substituteParameters(`SELECT ${values.map((_, i) => `? AS v${i}`).join(', ')}`, values);
-    const reader = await connection.runAndReadAll(sql);
+    const reader = await db.connection.runAndReadAll(sql);
     const [row] = reader.getRowObjectsJS();
     return values.map((_, i) => row[`v${i}`]);
   };

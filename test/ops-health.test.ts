@@ -8,17 +8,9 @@ import { createCache } from '../src/cache';
 import { loadConfig } from '../src/config';
 import { Engine } from '../src/query/engine';
 import { OpsApp, captureLogs, startOpsApp } from './support/ops';
-import { sampleTrail } from './support/trails';
+import { sampleTrail, useSampleTrail } from './support/trails';
 
-let dir: string;
-
-beforeAll(async () => {
-  dir = await sampleTrail(1, { iotEventsPerDay: 40, deliveryMinutes: 30 });
-});
-
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const trail = useSampleTrail(1, { iotEventsPerDay: 40, deliveryMinutes: 30 });
 
 const get = async (url: string) => {
   const res = await fetch(url);
@@ -38,7 +30,7 @@ const withPing = (ping: () => Promise<void>) => (real: Engine): Engine => ({
 describe('a healthy service', () => {
   let s: OpsApp;
   beforeAll(async () => {
-    s = await startOpsApp({ trailDir: dir, cache: createCache(loadConfig({}), captureLogs().logger) });
+    s = await startOpsApp({ trailDir: trail.dir, cache: createCache(loadConfig({}), captureLogs().logger) });
   });
   afterAll(() => s.close());
 
@@ -105,7 +97,7 @@ describe('readiness fails when the engine cannot be reached', () => {
 
   test('a ping that throws: 503', async () => {
     const s = await startOpsApp({
-      trailDir: dir,
+      trailDir: trail.dir,
       engine: withPing(async () => {
         throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
       }),
@@ -121,7 +113,7 @@ describe('readiness fails when the engine cannot be reached', () => {
   });
 
   test('a ping that never answers: 503 after READINESS_TIMEOUT_MS', async () => {
-    const s = await startOpsApp({ trailDir: dir, env: { READINESS_TIMEOUT_MS: '100' }, engine: withPing(() => new Promise<void>(() => undefined)) });
+    const s = await startOpsApp({ trailDir: trail.dir, env: { READINESS_TIMEOUT_MS: '100' }, engine: withPing(() => new Promise<void>(() => undefined)) });
     try {
       const { status, body } = await get(`${s.origin}/readyz`);
       expect(status).toBe(503);
@@ -137,7 +129,7 @@ describe('the cache does not decide readiness', () => {
     const logs = captureLogs();
     // Nothing listens on port 1: every connection attempt is refused.
     const cache = createCache(loadConfig({ REDIS_URL: 'redis://127.0.0.1:1' }), logs.logger, { commandTimeoutMs: 100 });
-    const s = await startOpsApp({ trailDir: dir, cache });
+    const s = await startOpsApp({ trailDir: trail.dir, cache });
     try {
       const { status, body } = await get(`${s.origin}/readyz`);
       expect(status).toBe(200);
@@ -151,7 +143,7 @@ describe('the cache does not decide readiness', () => {
 
   test('cache turned off: reported off, ready', async () => {
     const cache = createCache(loadConfig({ CACHE_ENABLED: 'false' }), captureLogs().logger);
-    const s = await startOpsApp({ trailDir: dir, cache });
+    const s = await startOpsApp({ trailDir: trail.dir, cache });
     try {
       const { status, body } = await get(`${s.origin}/readyz`);
       expect(status).toBe(200);
@@ -163,7 +155,7 @@ describe('the cache does not decide readiness', () => {
 });
 
 test('once shutdown starts, both probes answer 503', async () => {
-  const s = await startOpsApp({ trailDir: dir });
+  const s = await startOpsApp({ trailDir: trail.dir });
   try {
     s.app.ops.lifecycle.startDraining();
     expect(await get(`${s.origin}/healthz`)).toEqual({ status: 503, body: { status: 'shutting down' } });

@@ -3,13 +3,12 @@
  * full queue with 503 and Retry-After; the request engine budget holds across parallel queries.
  * Assertions are on order and queue state, never on timings.
  */
-import * as fs from 'node:fs';
 import fc from 'fast-check';
 import { CompiledQuery, Engine } from '../src/query/engine';
 import { UnavailableError } from '../src/errors';
 import { Admission, Slot } from '../src/query/admission';
 import { GatedEngine, OpsApp, startOpsApp } from './support/ops';
-import { SAMPLE_END, sampleTrail } from './support/trails';
+import { SAMPLE_END, useSampleTrail } from './support/trails';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -22,15 +21,7 @@ const month = (minutesBefore = 0) => {
 const hour = { from: new Date(SAMPLE_END.getTime() - HOUR).toISOString(), to: SAMPLE_END.toISOString() };
 const isHeavy = (q: CompiledQuery) => q.partitions.days.length > 3;
 
-let dir: string;
-
-beforeAll(async () => {
-  dir = await sampleTrail(33, { iotEventsPerDay: 6, otherEventsPerIotEvent: 1, deliveryMinutes: 240 });
-});
-
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const trail = useSampleTrail(33, { iotEventsPerDay: 6, otherEventsPerIotEvent: 1, deliveryMinutes: 240 });
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 2000 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
@@ -114,7 +105,7 @@ describe('over HTTP', () => {
   test('heavy queries held in the engine: a light query is answered meanwhile, and a full heavy queue is a 503 with Retry-After', async () => {
     let gated!: GatedEngine;
     s = await startOpsApp({
-      trailDir: dir,
+      trailDir: trail.dir,
       env: { ENGINE_MAX_CONCURRENT: '2', ENGINE_QUEUE_LENGTH: '1', ENGINE_QUEUE_TIMEOUT_MS: '60000' },
       engine: (real) => (gated = new GatedEngine(real, isHeavy)),
     });
@@ -146,7 +137,7 @@ describe('over HTTP', () => {
 
   test('readiness under load: a ping stuck behind busy queries is "busy", not down, while queries keep succeeding', async () => {
     s = await startOpsApp({
-      trailDir: dir,
+      trailDir: trail.dir,
       env: { READINESS_TIMEOUT_MS: '100' },
       engine: (real) => Object.assign(Object.create(real) as Engine, { ping: () => new Promise<void>(() => undefined) }),
     });
@@ -161,7 +152,7 @@ describe('over HTTP', () => {
   test('REQUEST_ENGINE_BUDGET_MS=500: 8 parallel aliased heavy queries are cancelled when it is spent, with a coded error and every cost reported', async () => {
     let gated!: GatedEngine;
     s = await startOpsApp({
-      trailDir: dir,
+      trailDir: trail.dir,
       env: { REQUEST_ENGINE_BUDGET_MS: '500', ENGINE_MAX_CONCURRENT: '8' },
       engine: (real) => (gated = new GatedEngine(real)), // never released: only the budget ends them
     });

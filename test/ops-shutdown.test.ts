@@ -5,33 +5,24 @@
  * and exits with its verdict.
  */
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { Lifecycle } from '../src/ops/health';
 import { HttpDrainer, ShutdownReport, onTerminationSignals, shutdown } from '../src/ops/shutdown';
 import { spawnServer } from './support/child-server';
 import { GatedEngine, OpsApp, captureLogs, metricSum, parseMetrics, scrape, startOpsApp } from './support/ops';
 import { TEST_KEY } from './support/server';
-import { SAMPLE_END, sampleTrail } from './support/trails';
+import { SAMPLE_END, useSampleTrail } from './support/trails';
 
 const WINDOW = { from: new Date(SAMPLE_END.getTime() - 6 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
 const QUERY = `query Slow($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 2) { totalCount } }`;
 
-let dir: string;
-
-beforeAll(async () => {
-  dir = await sampleTrail(1, { iotEventsPerDay: 40, deliveryMinutes: 30 });
-});
-
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const trail = useSampleTrail(1, { iotEventsPerDay: 40, deliveryMinutes: 30 });
 
 async function gatedApp(): Promise<{ s: OpsApp; gated: GatedEngine; logs: ReturnType<typeof captureLogs> }> {
   let gated: GatedEngine | undefined;
   const logs = captureLogs();
   const s = await startOpsApp({
-    trailDir: dir,
+    trailDir: trail.dir,
     logger: logs.logger,
     engine: (real) => {
       gated = new GatedEngine(real);
@@ -112,7 +103,7 @@ test('past the deadline the request is answered 503 SHUTTING_DOWN, its engine qu
 });
 
 test('SIGTERM with queries in flight, deadline 0: every client gets a response, 503 SHUTTING_DOWN for those still open', async () => {
-  const server = await spawnServer(dir, { SHUTDOWN_TIMEOUT_MS: '0', ENGINE_MAX_CONCURRENT: '1' });
+  const server = await spawnServer(trail.dir, { SHUTDOWN_TIMEOUT_MS: '0', ENGINE_MAX_CONCURRENT: '1' });
   try {
     const post = (minutes: number) =>
       fetch(`${server.origin}/graphql`, {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { athenaDialect } from '../src/engines/athena/dialect';
 import { compactTrail } from '../src/engines/duckdb/compact';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
+import { followPages } from './support/api-calls';
 import { GqlResponse, TestServer, startServer } from './support/server';
 import { tempDir } from './support/trails';
 
@@ -69,25 +70,14 @@ interface Node {
 }
 
 async function walk(s: TestServer, filter: object, first: number) {
-  const nodes: Node[] = [];
-  const cursors: string[] = [];
-  let after: string | null = null;
-  let totalCount = -1;
-  let untimed = -1;
-  for (let i = 0; i < 50; i++) {
+  const pages = await followPages(async (after) => {
     const r: GqlResponse<{ apiCalls: Page }> = await s.gql(PAGE, { filter, first, after });
     expect(r.errors).toBeUndefined();
-    const c: Page = r.data!.apiCalls;
-    totalCount = c.totalCount;
-    untimed = c.untimedRecords;
-    for (const e of c.edges) {
-      nodes.push(e.node);
-      cursors.push(e.cursor);
-    }
-    if (!c.pageInfo.hasNextPage) break;
-    after = c.pageInfo.endCursor;
-  }
-  return { nodes, cursors, totalCount, untimed };
+    return r.data!.apiCalls;
+  }, 50);
+  const edges = pages.flatMap((c) => c.edges);
+  const last = pages[pages.length - 1]!;
+  return { nodes: edges.map((e) => e.node), cursors: edges.map((e) => e.cursor), totalCount: last.totalCount, untimed: last.untimedRecords };
 }
 
 interface Page {

@@ -149,26 +149,23 @@ export interface Cidr {
   readonly text: string;
 }
 
-export function ipv4ToBigInt(ip: string): bigint {
-  return ip.split('.').reduce((acc, part) => (acc << 8n) + BigInt(Number(part)), 0n);
+/** An address's bits as an integer: 32 of them for IPv4, 128 for IPv6. */
+function toBigInt(addr: ipaddr.IPv4 | ipaddr.IPv6): bigint {
+  return addr.toByteArray().reduce((n, byte) => (n << 8n) | BigInt(byte), 0n);
 }
 
-/** Expands an IPv6 address (compressed, or with an embedded IPv4 tail) to a 128-bit integer. */
+/** Dotted decimal IPv4 (checked by the caller) to a 32-bit integer. */
+export function ipv4ToBigInt(ip: string): bigint {
+  return toBigInt(ipaddr.IPv4.parse(ip));
+}
+
+/**
+ * An IPv6 address in any form ipaddr.js reads (compressed, with an embedded IPv4 tail or a zone)
+ * to a 128-bit integer. The SQL side expands IPv6 text once, in the compiler (`ipv6Hex`), and a
+ * property test holds it to this.
+ */
 export function ipv6ToBigInt(ip: string): bigint {
-  let text = ip.toLowerCase();
-  const zone = text.indexOf('%');
-  if (zone >= 0) text = text.slice(0, zone);
-  const v4 = text.match(/(\d+\.\d+\.\d+\.\d+)$/);
-  if (v4) {
-    const n = ipv4ToBigInt(v4[1]);
-    text = text.slice(0, -v4[1].length) + `${((n >> 16n) & 0xffffn).toString(16)}:${(n & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const headParts = head ? head.split(':') : [];
-  const tailParts = tail === undefined ? [] : tail ? tail.split(':') : [];
-  const missing = 8 - headParts.length - tailParts.length;
-  const parts = tail === undefined ? headParts : [...headParts, ...Array<string>(missing).fill('0'), ...tailParts];
-  return parts.reduce((acc, p) => (acc << 16n) + BigInt(parseInt(p || '0', 16)), 0n);
+  return toBigInt(ipaddr.IPv6.parse(ip));
 }
 
 export function cidrContains(cidr: Cidr, ip: string): boolean {
@@ -197,10 +194,11 @@ export function parseCidr(input: string): Cidr {
   return { version, first: n, last: n | hostMask, prefix, text: `${formatAddress(n, version)}/${prefix}` };
 }
 
+/** An address integer as text: dotted decimal, or IPv6 compressed as RFC 5952 writes it. */
 export function formatAddress(n: bigint, version: 4 | 6): string {
-  if (version === 4) return [24n, 16n, 8n, 0n].map((s) => ((n >> s) & 0xffn).toString()).join('.');
-  const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => ((n >> s) & 0xffffn).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+  const length = version === 4 ? 4 : 16;
+  const bytes = Array.from({ length }, (_, i) => Number((n >> BigInt(8 * (length - 1 - i))) & 0xffn));
+  return ipaddr.fromByteArray(bytes).toString();
 }
 
 /** Fixed-width 32-hex-digit text of an IPv6 address: the form the SQL compares IPv6 ranges in. */

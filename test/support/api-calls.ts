@@ -41,23 +41,33 @@ export interface AllPages {
   pages: number;
 }
 
-/** Every page of apiCalls for a filter, following endCursor; fails the test on any error. */
-export async function fetchAllPages(server: TestServer, filter: Record<string, unknown>, first = 500): Promise<AllPages> {
-  const nodes: ApiCallNode[] = [];
+/**
+ * Follows endCursor: asks for the page after `after` (null for the first) until a page says it
+ * has no next one, or `maxPages` pages were asked for; the connections, in order.
+ */
+export async function followPages<C extends { pageInfo: { hasNextPage: boolean; endCursor: string | null } }>(
+  ask: (after: string | null) => Promise<C>,
+  maxPages = Infinity,
+): Promise<C[]> {
+  const pages: C[] = [];
   let after: string | null = null;
-  let total = -1;
-  let pages = 0;
-  for (;;) {
-    const res: GqlResponse = await server.gql(API_CALLS_PAGE, { filter, first, after, withTotal: after === null });
-    expect(res.errors).toBeUndefined();
-    const conn = res.data.apiCalls;
-    if (after === null) total = conn.totalCount;
-    pages += 1;
-    nodes.push(...conn.edges.map((e: { node: ApiCallNode }) => e.node));
+  while (pages.length < maxPages) {
+    const conn: C = await ask(after);
+    pages.push(conn);
     if (!conn.pageInfo.hasNextPage) break;
     after = conn.pageInfo.endCursor;
   }
-  return { nodes, total, pages };
+  return pages;
+}
+
+/** Every page of apiCalls for a filter (selected by `query`), following endCursor; fails the test on any error. */
+export async function fetchAllPages(server: TestServer, filter: Record<string, unknown>, first = 500, query = API_CALLS_PAGE): Promise<AllPages> {
+  const pages = await followPages(async (after) => {
+    const res: GqlResponse = await server.gql(query, { filter, first, after, withTotal: after === null });
+    expect(res.errors).toBeUndefined();
+    return res.data.apiCalls;
+  });
+  return { nodes: pages.flatMap((conn) => conn.edges.map((e: { node: ApiCallNode }) => e.node)), total: pages[0].totalCount, pages: pages.length };
 }
 
 /** CloudTrail `userIdentity.type` to the GraphQL IdentityType (anything else is UNKNOWN). */

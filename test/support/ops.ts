@@ -6,14 +6,14 @@
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
 import { App, createApp } from '../../src/app';
-import { Config, loadConfig } from '../../src/config';
+import { Config } from '../../src/config';
 import { createEngine } from '../../src/engines';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../../src/query/engine';
 import { EngineError } from '../../src/errors';
 import { Logger, createLogger } from '../../src/logger';
 import { Metrics } from '../../src/ops/metrics';
 import { QueryCacheLayer } from '../../src/query/runner';
-import { RecordingEngine, TEST_KEY, TEST_KEYS } from './server';
+import { RecordingEngine, TEST_KEY, testConfig } from './server';
 import { SAMPLE_END } from './trails';
 
 export interface CapturedLogs {
@@ -67,15 +67,7 @@ export interface OpsAppOptions {
 
 /** The real app over a trail folder, on a free port, with the test API key. */
 export async function startOpsApp(options: OpsAppOptions): Promise<OpsApp> {
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    TRAIL_DIR: options.trailDir,
-    DUCKDB_THREADS: '2',
-    API_KEYS: JSON.stringify(TEST_KEYS),
-    ...options.env,
-  });
+  const config = testConfig(options.trailDir, options.env);
   const setup = await createEngine(config, options.trailDir);
   const engine = options.engine ? options.engine(setup.engine) : setup.engine;
   const logger = options.logger ?? createLogger('silent');

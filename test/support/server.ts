@@ -71,12 +71,9 @@ export interface TestServer {
 export const TEST_KEY = 'test-key-with-full-scope-0123456789';
 export const TEST_KEYS = [{ id: 'tests', sha256: hashKey(TEST_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }];
 
-export async function startServer(
-  trailDir: string,
-  env: Record<string, string> = {},
-  extra: { cache?: QueryCacheLayer; now?: () => Date; engine?: EngineSetup } = {},
-): Promise<TestServer> {
-  const config = loadConfig({
+/** The configuration of an in-process test server: a free loopback port, silent, the test keys; `env` on top. */
+export function testConfig(trailDir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
@@ -85,6 +82,14 @@ export async function startServer(
     API_KEYS: JSON.stringify(TEST_KEYS),
     ...env,
   });
+}
+
+export async function startServer(
+  trailDir: string,
+  env: Record<string, string> = {},
+  extra: { cache?: QueryCacheLayer; now?: () => Date; engine?: EngineSetup } = {},
+): Promise<TestServer> {
+  const config = testConfig(trailDir, env);
   const { engine, dialect } = extra.engine ?? (await createEngine(config, trailDir));
   const recording = new RecordingEngine(engine);
   const app = await createApp({ config, engine: recording, dialect, logger: createLogger(config.logLevel), cache: extra.cache, now: extra.now });

@@ -17,3 +17,15 @@ export async function sampleTrail(days: number, options: { iotEventsPerDay?: num
   await generateSampleTrail({ outDir: dir, days, end: options.end ?? SAMPLE_END, seed: 7, ...options });
   return dir;
 }
+
+/** One generated sample trail for a whole test file: made in beforeAll, removed in afterAll. */
+export function useSampleTrail(days: number, options: Parameters<typeof sampleTrail>[1] = {}): { dir: string } {
+  const trail = { dir: '' };
+  beforeAll(async () => {
+    trail.dir = await sampleTrail(days, options);
+  });
+  afterAll(() => {
+    if (trail.dir) fs.rmSync(trail.dir, { recursive: true, force: true });
+  });
+  return trail;
+}
