@@ -16,11 +16,16 @@ const F = `filter: { from: "${FROM}", to: "${TO}" }`;
 
 const QUESTIONS: ReadonlyArray<readonly [string, string]> = [
   ['apiCalls: first page (50) and totalCount', `{ apiCalls(${F}) { totalCount edges { node { eventId } } } }`],
+  ['apiCalls: first page (50) only', `{ apiCalls(${F}) { edges { node { eventId } } } }`],
   ['apiCalls: 2 IPv6 blocks, totalCount', `{ apiCalls(filter: { from: "${FROM}", to: "${TO}", sourceCidrs: ["2600:1f18::/32", "2001:db8::/32"] }) { totalCount } }`],
-  ['callers: first 10 with stats', `{ callers(${F}, first: 10) { hasNextPage nodes { key stats { calls errors } } } }`],
-  ['sourceIps: first 10 with their callers (2 each)', `{ sourceIps(${F}, first: 10) { nodes { address callers(first: 2) { calls } } } }`],
+  ['callers: first 10 with stats', `{ callers(${F}, first: 10) { pageInfo { hasNextPage } nodes { key stats { calls errors } } } }`],
+  ['sourceIps: first 10 with their callers (2 each)', `{ sourceIps(${F}, first: 10) { nodes { address callers(first: 2) { nodes { calls } } } } }`],
   ['actions', `{ actions(${F}) { action calls } }`],
   ['activity by hour', `{ activity(${F}, interval: HOUR) { buckets { start calls } } }`],
+  ['callers: first 10 and totalCount', `{ callers(${F}, first: 10) { totalCount nodes { key } } }`],
+  ['sourceIps: first 10 and totalCount', `{ sourceIps(${F}, first: 10) { totalCount nodes { address } } }`],
+  ['callers: first 10 with their top 3 actions and count of actions', `{ callers(${F}, first: 10) { nodes { key actions(first: 3) { totalCount nodes { action calls } } } } }`],
+  ['sourceIps: first 10 with their calls (5 each) and count of calls', `{ sourceIps(${F}, first: 10) { nodes { address calls(first: 5) { totalCount edges { node { eventId } } } } } }`],
   ['apiCalls page of 20 with nested caller stats', `{ apiCalls(${F}, first: 20) { edges { node { eventId caller { stats { calls } } } } } }`],
 ];
 

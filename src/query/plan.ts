@@ -139,6 +139,12 @@ export interface EventsQuery {
    * id). The compiler also ends the scan at the event's second (see `keysetEnd`).
    */
   readonly after?: { readonly time: string; readonly id: string };
+  /**
+   * Also return, under this alias on every row, how many events match before the page is cut
+   * (per value of `perGroup.e` when batched): a connection's totalCount from the page's own
+   * statement. Not with `after` (a keyset page reads only up to its cursor).
+   */
+  readonly withTotal?: string;
 }
 
 /** Grouped counts over deduplicated events. */
@@ -163,6 +169,17 @@ export interface AggregateQuery {
    * per order item, null for a null value; nulls sort last). `orderBy` must end with a unique key.
    */
   readonly after?: readonly (Value | null)[];
+  /**
+   * Batched nested pages: at most `limit` rows per value of the grouping column `alias` (in
+   * `orderBy` order), cut in the statement, so one statement answers a page for many parents.
+   */
+  readonly perGroup?: { readonly alias: string; readonly limit: number };
+  /**
+   * Also return, under this alias on every row, how many groups there are before the page is cut
+   * (before `after`, `perGroup` and the limit; per `perGroup` value when batched): a grouped
+   * connection's totalCount from the page's own statement.
+   */
+  readonly withTotal?: string;
 }
 
 export type QueryPlan = EventsQuery | AggregateQuery;

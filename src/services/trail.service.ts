@@ -9,7 +9,7 @@ import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-cal
 import { ApiCallNode, nodeOfCall } from '../domain/graph';
 import { Row } from '../query/engine';
 import { BadInputError } from '../errors';
-import { NEWEST_FIRST } from '../query/builders';
+import { NEWEST_FIRST, TOTAL, totalOf } from '../query/builders';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
@@ -121,8 +121,9 @@ export class TrailService {
     after: string | null | undefined,
     columns?: readonly string[],
     order: CallOrder = 'NEWEST_FIRST',
+    withTotal = false,
   ): Promise<Connection<ApiCallNode>> {
-    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns, order);
+    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns, order, withTotal);
   }
 
   /** The window a filter asks for: its own bounds, else the cursor's, else `fallback`, else the default. */
@@ -134,6 +135,12 @@ export class TrailService {
   /**
    * A calls connection for `filter` plus fixed extra predicates (a nested connection's parent).
    * `name` and `parentKey` bind cursors to the connection they came from.
+   *
+   * `withTotal` (the client asked for totalCount): a first page then carries the count in its own
+   * statement (`count(*) OVER ()`), read over the whole window, instead of a second statement
+   * reading the same files. The newest-day shortcut is skipped then: the count reads the whole
+   * window anyway, and one statement over it scans less than the newest day plus the window. A
+   * page after a cursor reads only up to its cursor, so its count stays a statement of its own.
    */
   async callsConnection(
     name: string,
@@ -144,6 +151,7 @@ export class TrailService {
     parent?: { key: string; window: Window },
     columns?: readonly string[],
     order: CallOrder = 'NEWEST_FIRST',
+    withTotal = false,
   ): Promise<Connection<ApiCallNode>> {
     const size = this.pageSize(first);
     // A cursor is bound to its order: a newest-first cursor means nothing oldest first.
@@ -156,6 +164,7 @@ export class TrailService {
     const { scan, where } = this.scanFor(filter, window);
     // Only the columns the selection needs (event_id and event_time always: cursors and order).
     const select = columns ? EVENT_COLUMNS.filter((c) => columns.includes(c.alias)) : EVENT_COLUMNS;
+    const counted = withTotal && !cursor;
     const plan: EventsQuery = {
       kind: 'events',
       label: name,
@@ -165,10 +174,12 @@ export class TrailService {
       orderBy: order === 'OLDEST_FIRST' ? OLDEST_ORDER : NEWEST_FIRST,
       limit: size + 1,
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
+      ...(counted ? { withTotal: TOTAL } : {}),
     };
-    // The newest-day shortcut holds for newest-first pages only.
-    const rows = order === 'OLDEST_FIRST' ? await this.run(plan) : await this.newestRows(plan);
-    const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
+    // The newest-day shortcut holds for newest-first pages only, and not for a page with its count.
+    const rows = order === 'OLDEST_FIRST' || counted ? await this.run(plan) : await this.newestRows(plan);
+    const totalCount = counted ? () => Promise.resolve(totalOf(rows)) : () => this.countCalls(scan, [...where, ...extra]);
+    const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, totalCount);
     const withUntimed = { ...connection, untimedCount: () => this.countCalls(scan, [...where, ...extra], true) };
     return extra.length || parent ? withUntimed : { ...withUntimed, downloadFilter: { ...filter, from: window.from, to: window.to } };
   }
