@@ -135,7 +135,7 @@ const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.w
 const MAX_ROWS = 100_000;
 
 /** `keys` in slices whose pages of `perParent` rows each fit one statement's LIMIT. */
-function slices(keys: readonly string[], perParent: number): string[][] {
+export function slices(keys: readonly string[], perParent: number): string[][] {
   const per = Math.max(1, Math.floor(MAX_ROWS / perParent));
   const out: string[][] = [];
   for (let i = 0; i < keys.length; i += per) out.push(keys.slice(i, i + per));
