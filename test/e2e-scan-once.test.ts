@@ -64,18 +64,45 @@ async function walkIds(server: TestServer, filter: Record<string, unknown>): Pro
 }
 
 describe.each(DIALECTS)('%s: totalCount with the first page', (dialect) => {
-  const PAGE = `query($f: ApiCallFilter, $a: String) { apiCalls(filter: $f, first: 7, after: $a) { totalCount pageInfo { endCursor } edges { node { eventId } } } }`;
+  const PAGE = `query($f: ApiCallFilter, $a: String, $n: Int = 7, $o: CallOrder = NEWEST_FIRST) {
+    apiCalls(filter: $f, first: $n, after: $a, orderBy: $o) { totalCount pageInfo { endCursor } edges { node { eventId } } } }`;
+  const idsOf = (data: { apiCalls: { edges: { node: { eventId: string } }[] } }) => data.apiCalls.edges.map((e) => e.node.eventId);
+  const dayOf = (iso: string) => iso.slice(0, 10).replace(/-/g, '/');
 
-  test.each([['24 hours', W24], ['60 hours', W60]])('apiCalls over %s: one statement, reading the whole window, counting what a walk finds', async (_name, window) => {
+  test.each([
+    ['24 hours, newest first', W24, 'NEWEST_FIRST'],
+    ['60 hours, oldest first', W60, 'OLDEST_FIRST'],
+  ])('apiCalls over %s: one statement, reading the whole window, counting what a walk finds', async (_name, window, order) => {
     const server = servers[dialect];
-    const { data, statements } = await ran(server, PAGE, { f: window });
+    const { data, statements } = await ran(server, PAGE, { f: window, o: order });
     expect(statements.map((s) => s.label)).toEqual(['apiCalls']);
-    // The count is the window's: the statement reads every day folder of it, not only the newest day.
-    expect(statements[0]!.partitions.days[0]).toBe(window.from.slice(0, 10).replace(/-/g, '/'));
+    // The count is the window's: the statement reads every day folder of it.
+    expect(statements[0]!.partitions.days[0]).toBe(dayOf(window.from));
     const ids = await walkIds(server, window);
     expect(new Set(ids).size).toBe(ids.length);
     expect(data.apiCalls.totalCount).toBe(ids.length);
-    expect(data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId)).toEqual(ids.slice(0, 7));
+    expect(idsOf(data)).toEqual(order === 'NEWEST_FIRST' ? ids.slice(0, 7) : [...ids].reverse().slice(0, 7));
+  });
+
+  test('over 60 hours newest first, a page the newest day fills keeps its one-day statement; the count is its own', async () => {
+    const server = servers[dialect];
+    const { data, statements } = await ran(server, PAGE, { f: W60 });
+    expect(statements.map((s) => s.label).sort()).toEqual(['apiCalls', 'apiCallsCount']);
+    const page = statements.find((s) => s.label === 'apiCalls')!;
+    expect(page.window.from.getTime()).toBe(SAMPLE_END.getTime() - DAY);
+    const ids = await walkIds(server, W60);
+    expect(data.apiCalls.totalCount).toBe(ids.length);
+    expect(idsOf(data)).toEqual(ids.slice(0, 7));
+  });
+
+  test('over 60 hours newest first, a page the newest day cannot fill is read over the window with its count', async () => {
+    const server = servers[dialect];
+    const { data, statements } = await ran(server, PAGE, { f: W60, n: 500 });
+    expect(statements.map((s) => s.label)).toEqual(['apiCalls', 'apiCalls']);
+    expect(statements[1]!.partitions.days[0]).toBe(dayOf(W60.from));
+    const ids = await walkIds(server, W60);
+    expect(data.apiCalls.totalCount).toBe(ids.length);
+    expect(idsOf(data)).toEqual(ids.slice(0, 500));
   });
 
   test('a page without totalCount over a long window still reads the newest day first', async () => {

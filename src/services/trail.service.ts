@@ -136,11 +136,13 @@ export class TrailService {
    * A calls connection for `filter` plus fixed extra predicates (a nested connection's parent).
    * `name` and `parentKey` bind cursors to the connection they came from.
    *
-   * `withTotal` (the client asked for totalCount): a first page then carries the count in its own
-   * statement (`count(*) OVER ()`), read over the whole window, instead of a second statement
-   * reading the same files. The newest-day shortcut is skipped then: the count reads the whole
-   * window anyway, and one statement over it scans less than the newest day plus the window. A
-   * page after a cursor reads only up to its cursor, so its count stays a statement of its own.
+   * `withTotal` (the client asked for totalCount): when a first page's statement reads the whole
+   * window, it carries the count (`count(*) OVER ()`) instead of a second statement reading the
+   * same files. The count never widens what a page reads: a newest-first page the newest day
+   * fills (see `newestRows`) keeps its one-day statement and the count its own; a window count
+   * over the page's columns gathers every matching row on one worker, which the separate count
+   * (a plain aggregate) does not, and would save only the newest day's bytes. A page after a
+   * cursor reads only up to its cursor, so its count is a statement of its own too.
    */
   async callsConnection(
     name: string,
@@ -164,7 +166,6 @@ export class TrailService {
     const { scan, where } = this.scanFor(filter, window);
     // Only the columns the selection needs (event_id and event_time always: cursors and order).
     const select = columns ? EVENT_COLUMNS.filter((c) => columns.includes(c.alias)) : EVENT_COLUMNS;
-    const counted = withTotal && !cursor;
     const plan: EventsQuery = {
       kind: 'events',
       label: name,
@@ -174,10 +175,9 @@ export class TrailService {
       orderBy: order === 'OLDEST_FIRST' ? OLDEST_ORDER : NEWEST_FIRST,
       limit: size + 1,
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
-      ...(counted ? { withTotal: TOTAL } : {}),
     };
-    // The newest-day shortcut holds for newest-first pages only, and not for a page with its count.
-    const rows = order === 'OLDEST_FIRST' || counted ? await this.run(plan) : await this.newestRows(plan);
+    // The newest-day shortcut holds for newest-first pages only.
+    const { rows, counted } = order === 'OLDEST_FIRST' ? await this.wholeRows(plan, withTotal && !cursor) : await this.newestRows(plan, withTotal && !cursor);
     const totalCount = counted ? () => Promise.resolve(totalOf(rows)) : () => this.countCalls(scan, [...where, ...extra]);
     const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, totalCount);
     const withUntimed = { ...connection, untimedCount: () => this.countCalls(scan, [...where, ...extra], true) };
@@ -189,14 +189,21 @@ export class TrailService {
    * longer than two days, its newest day is asked first: every call of that day comes before every
    * older one, so when that day alone fills the page, its rows are the page, read from one day's
    * files (plus the delivery margin) instead of the whole window's. Otherwise the whole window is
-   * asked, as if the first try had not happened; a page not full in the newest day pays for one
-   * day's reading twice.
+   * asked, as if the first try had not happened (with the count, when `count`); a page not full
+   * in the newest day pays for one day's reading twice.
    */
-  private async newestRows(plan: EventsQuery): Promise<Row[]> {
+  private async newestRows(plan: EventsQuery, count: boolean): Promise<{ rows: Row[]; counted: boolean }> {
     const to = plan.after ? keysetEnd(plan.scan.to, plan.after.time) : plan.scan.to;
-    if (to.getTime() - plan.scan.from.getTime() <= 2 * NEWEST_FIRST_MS) return this.run(plan);
-    const newest = await this.run({ ...plan, scan: { ...plan.scan, from: new Date(to.getTime() - NEWEST_FIRST_MS) } });
-    return newest.length >= plan.limit ? newest : this.run(plan);
+    if (to.getTime() - plan.scan.from.getTime() > 2 * NEWEST_FIRST_MS) {
+      const newest = await this.run({ ...plan, scan: { ...plan.scan, from: new Date(to.getTime() - NEWEST_FIRST_MS) } });
+      if (newest.length >= plan.limit) return { rows: newest, counted: false };
+    }
+    return this.wholeRows(plan, count);
+  }
+
+  /** The rows of a page read over its whole window, with the count of the window when `count`. */
+  private async wholeRows(plan: EventsQuery, count: boolean): Promise<{ rows: Row[]; counted: boolean }> {
+    return { rows: await this.run(count ? { ...plan, withTotal: TOTAL } : plan), counted: count };
   }
 
   /**
