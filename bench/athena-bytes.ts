@@ -21,6 +21,7 @@ const QUESTIONS: ReadonlyArray<readonly [string, string]> = [
   ['apiCalls: first page (50) and totalCount', `{ apiCalls(${F}) { totalCount edges { node { eventId } } } }`],
   ['apiCalls: first page (50) only', `{ apiCalls(${F}) { edges { node { eventId } } } }`],
   ['apiCalls over 60 hours: first page (50) and totalCount', `{ apiCalls(${LONG}) { totalCount edges { node { eventId } } } }`],
+  ['apiCalls over 60 hours, oldest first: first page (50) and totalCount', `{ apiCalls(${LONG}, orderBy: OLDEST_FIRST) { totalCount edges { node { eventId } } } }`],
   ['apiCalls over 60 hours: first page (50) only', `{ apiCalls(${LONG}) { edges { node { eventId } } } }`],
   ['apiCalls: 2 IPv6 blocks, totalCount', `{ apiCalls(filter: { from: "${FROM}", to: "${TO}", sourceCidrs: ["2600:1f18::/32", "2001:db8::/32"] }) { totalCount } }`],
   ['callers: first 10 with stats', `{ callers(${F}, first: 10) { pageInfo { hasNextPage } nodes { key stats { calls errors } } } }`],
