@@ -41,7 +41,7 @@ class ApiCallsArgs {
 
 @Resolver(() => ApiCallConnection)
 export class ApiCallConnectionResolver {
-  @FieldResolver(() => Int, { description: 'Calls matching the filter in the whole window (on a first page, counted by the page\'s own query; after a cursor, one more query; only when asked for).' })
+  @FieldResolver(() => Int, { description: 'Calls matching the filter in the whole window (only when asked for: counted by the page\'s own query when it reads the whole window, otherwise one more query).' })
   totalCount(@Root() connection: ApiCallConnection): Promise<number> {
     return connection.totalCount();
   }
