@@ -81,11 +81,11 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
   test('nested fields through loaders, and resource history', async () => {
     const q = `query($filter: ApiCallFilter) {
       apiCalls(filter: $filter, first: 30) { edges { node { eventId iotEventsResources { kind name }
-        caller { key stats { calls errors accessKeyIds } sourceIps(first: 3) { nodes { sourceIp { address kind } calls errors firstSeen lastSeen } }
-          actions(first: 3) { nodes { action eventSource calls } } calls(first: 2) { edges { node { eventId } } pageInfo { hasNextPage } } }
-        sourceIp { address stats { calls distinctCallers } callers(first: 2) { nodes { caller { key identityType } calls } }
+        caller { key stats { calls errors accessKeyIds } sourceIps(first: 3) { totalCount nodes { sourceIp { address kind } calls errors firstSeen lastSeen } }
+          actions(first: 3) { nodes { action eventSource calls } } calls(first: 2) { totalCount edges { node { eventId } } pageInfo { hasNextPage } } }
+        sourceIp { address stats { calls distinctCallers } callers(first: 2) { totalCount nodes { caller { key identityType } calls } }
           calls(first: 2) { totalCount edges { node { eventId } } } } } } }
-      principals: callers(filter: $filter, first: 5, groupBy: PRINCIPAL) { nodes { key calls(first: 3) { edges { node { eventId } } } actions(first: 2) { nodes { action calls } } } }
+      principals: callers(filter: $filter, first: 5, groupBy: PRINCIPAL) { totalCount nodes { key calls(first: 3) { edges { node { eventId } } } actions(first: 2) { nodes { action calls } } } }
       resource(name: "boiler-temp", filter: $filter) { name changes { eventId action } created { eventId } lastUpdated { eventId } deleted { eventId } }
     }`;
     const [a, b] = await both(q, { filter: { from: FROM, to: TO } });

@@ -247,6 +247,30 @@ describe('LIMIT', () => {
   });
 });
 
+describe('counts and per-parent cuts in the page statement', () => {
+  const page = apiCallsPlan({}, WINDOW);
+  const grouped = { ...apiCallsCountPlan({}, WINDOW), groupBy: [{ alias: 'parent_key', e: EVENT_COLUMNS[0]!.e }], orderBy: [{ alias: 'calls', dir: 'desc' as const }], limit: 10 };
+
+  test.each(Object.entries(DIALECTS))('%s: a count over the whole set before ORDER BY and LIMIT', (_name, dialect) => {
+    expect(compile(dialect, { ...page, withTotal: 'trailql_total' }, 1).sql).toContain('count(*) OVER () AS "trailql_total"');
+    const cut = compile(dialect, { ...grouped, perGroup: { alias: 'parent_key', limit: 3 }, withTotal: 'trailql_total' }, 1).sql;
+    expect(cut).toContain('row_number() OVER (PARTITION BY a0."parent_key" ORDER BY a0."calls" DESC NULLS LAST) AS trailql_group_rank');
+    expect(cut).toContain('count(*) OVER (PARTITION BY a0."parent_key") AS "trailql_total"');
+    expect(cut).toContain('WHERE a.trailql_group_rank <= 3');
+  });
+
+  test('a keyset page of calls cannot carry the count (it reads only up to its cursor)', () => {
+    const after = apiCallsPlan({}, WINDOW, { cursor: ['2026-03-14T12:00:00Z', 'id'] });
+    expect(() => compile(duckdbDialect, { ...after, withTotal: 'trailql_total' }, 1)).toThrow(/withTotal/);
+  });
+
+  test('a per-parent cut is for first pages, and cuts by a grouping column', () => {
+    expect(() => compile(duckdbDialect, { ...grouped, perGroup: { alias: 'parent_key', limit: 3 }, after: [{ v: 1 }] }, 1)).toThrow(/perGroup/);
+    expect(() => compile(duckdbDialect, { ...grouped, perGroup: { alias: 'parent_key', limit: 3 }, offset: 10 }, 1)).toThrow(/perGroup/);
+    expect(() => compile(duckdbDialect, { ...grouped, perGroup: { alias: 'calls', limit: 3 } }, 1)).toThrow(/not a grouping column/);
+  });
+});
+
 describe('partitionsFor', () => {
   const scan = (from: string, to: string, extra: Partial<Scan> = {}): Scan => ({
     from: new Date(from),

@@ -36,7 +36,7 @@ async function filesFor(filter: Record<string, unknown>) {
   const before = ctx.server.engine.filesRead.length;
   const result = await fetchAllPages(ctx.server, filter);
   const perQuery = ctx.server.engine.filesRead.slice(before);
-  expect(perQuery.length).toBeGreaterThanOrEqual(2); // the page and the count
+  expect(perQuery.length).toBeGreaterThanOrEqual(1); // the first page carries the count
   for (const files of perQuery) opened.push(...files);
   return { result, perQuery };
 }

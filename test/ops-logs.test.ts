@@ -18,7 +18,7 @@ const SECRET_PRINCIPAL = 'arn:aws:iam::111122223333:role/SecretRoleName-7f3a';
 const SECRET_ACTION = 'DescribeSecretDetectorQx9';
 const SECRET_ERROR = 'SecretErrorCodeZz';
 const FROM = new Date(SAMPLE_END.getTime() - 9 * 3_600_000).toISOString();
-const QUERY = `query FindCalls($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 5) { totalCount edges { node { eventId } } } }`;
+const QUERY = `query FindCalls($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 5) { totalCount untimedRecords edges { node { eventId } } } }`;
 const VARIABLES = { filter: { from: FROM, to: SAMPLE_END.toISOString(), principalArns: [SECRET_PRINCIPAL], actions: [SECRET_ACTION], errorCodes: [SECRET_ERROR] } };
 
 let dir: string;

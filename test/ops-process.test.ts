@@ -15,7 +15,7 @@ import { TEST_KEY } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 
 const WINDOW = { from: new Date(SAMPLE_END.getTime() - 6 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
-const BODY = JSON.stringify({ query: `query Held($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 3) { totalCount edges { node { eventId } } } }`, variables: { filter: WINDOW } });
+const BODY = JSON.stringify({ query: `query Held($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 3) { totalCount untimedRecords edges { node { eventId } } } }`, variables: { filter: WINDOW } });
 
 let dir: string;
 const children: ChildServer[] = [];

@@ -49,3 +49,8 @@ export function neededFor(
   }
   return all.filter((a) => wanted.has(a));
 }
+
+/** Whether the resolved field's own selection names `field` (false when the selection cannot be read). */
+export function asksFor(info: GraphQLResolveInfo, field: string): boolean {
+  return selectedFields(info, [])?.has(field) ?? false;
+}

@@ -11,6 +11,15 @@ export const NEWEST_FIRST: readonly OrderItem[] = [
   { alias: 'event_id', dir: 'desc' },
 ];
 
+/**
+ * The column a page's statement returns its connection's totalCount in (`withTotal`), computed
+ * over the whole matching set before the page is cut.
+ */
+export const TOTAL = 'trailql_total';
+
+/** The totalCount a page's rows carry (no rows: nothing matched). */
+export const totalOf = (rows: readonly Record<string, unknown>[]): number => Number(rows[0]?.[TOTAL] ?? 0);
+
 /** What activity and summaries may be grouped by: a fixed list, each an allowlisted expression. */
 export const GROUP_KEYS = {
   ACTION: FIELDS.eventName,

@@ -399,14 +399,25 @@ function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: Parti
     );
   }
   const outer = select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ');
-  const deduped = `SELECT ${outer}\nFROM (\n  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t`;
-  if (!plan.perGroup) return `${deduped}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
+  const total = plan.withTotal === undefined ? undefined : quoteIdent(plan.withTotal);
+  const events = `FROM (\n  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t`;
+  if (!plan.perGroup) {
+    // The count is taken over every matching event before ORDER BY and LIMIT cut the page.
+    return `SELECT ${outer}${total ? `, count(*) OVER () AS ${total}` : ''}\n${events}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
+  }
+  const part = `PARTITION BY g.${quoteIdent(plan.perGroup.alias)}`;
   const order = plan.orderBy.map((o) => `g.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
-  const groupRank = `row_number() OVER (PARTITION BY g.${quoteIdent(plan.perGroup.alias)} ORDER BY ${order}) AS ${GROUP_RANK}`;
+  const windows = [`row_number() OVER (${part} ORDER BY ${order}) AS ${GROUP_RANK}`, ...(total ? [`count(*) OVER (${part}) AS ${total}`] : [])];
+  const columns = [...select.map((c) => `u.${quoteIdent(c.alias)}`), ...(total ? [`u.${total}`] : [])];
   return (
-    `SELECT ${select.map((c) => `u.${quoteIdent(c.alias)}`).join(', ')}\nFROM (\nSELECT g.*, ${groupRank}\nFROM (\n${deduped}\n) g\n) u\n` +
+    `SELECT ${columns.join(', ')}\nFROM (\nSELECT g.*, ${windows.join(', ')}\nFROM (\nSELECT ${outer}\n${events}\n) g\n) u\n` +
     `WHERE u.${GROUP_RANK} <= ${limitLiteral(plan.perGroup.limit)}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`
   );
+}
+
+/** An ORDER BY list for a window over the rows of `from` (NULLS LAST, as the page's own order). */
+function windowOrder(from: string, items: readonly OrderItem[]): string {
+  return items.map((o) => `${from}.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
 }
 
 function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions: PartitionSpec): string {
@@ -434,8 +445,22 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
 FROM (
   ${plan.branches ? branched(ctx, deduped, plan.branches, branchIn.items, inputs) : deduped}\n) t${groupBy}`;
   const page = `${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`;
-  if (!plan.after) return `${grouped}${page}`;
-  return `SELECT *\nFROM (\n${grouped}\n) a\nWHERE ${pred(ctx, groupKeyset(plan.orderBy, plan.after))}${page}`;
+  const { perGroup, withTotal } = plan;
+  if (perGroup && !plan.groupBy.some((g) => g.alias === perGroup.alias)) throw new Error(`perGroup: ${perGroup.alias} is not a grouping column`);
+  // Window functions over the grouped rows, before the keyset and the per-group cut: the count of
+  // groups (per parent when batched) and each row's rank within its parent.
+  const part = perGroup ? `PARTITION BY a0.${quoteIdent(perGroup.alias)}` : '';
+  const windows = [
+    ...(perGroup ? [`row_number() OVER (${part} ORDER BY ${windowOrder('a0', plan.orderBy)}) AS ${GROUP_RANK}`] : []),
+    ...(withTotal !== undefined ? [`count(*) OVER (${part}) AS ${quoteIdent(withTotal)}`] : []),
+  ];
+  const ranked = windows.length ? `SELECT a0.*, ${windows.join(', ')}\nFROM (\n${grouped}\n) a0` : grouped;
+  const conditions = [...(plan.after ? [pred(ctx, groupKeyset(plan.orderBy, plan.after))] : []), ...(perGroup ? [`a.${GROUP_RANK} <= ${limitLiteral(perGroup.limit)}`] : [])];
+  if (conditions.length === 0) return `${ranked}${page}`;
+  const columns = perGroup
+    ? [...plan.groupBy.map((g) => g.alias), ...plan.measures.map((m) => m.alias), ...(withTotal !== undefined ? [withTotal] : [])].map((a) => `a.${quoteIdent(a)}`).join(', ')
+    : '*';
+  return `SELECT ${columns}\nFROM (\n${ranked}\n) a\nWHERE ${conditions.join(' AND ')}${page}`;
 }
 
 /**
@@ -482,6 +507,8 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
   if (dialect.requiresAccounts && partitions.accounts.length === 0) {
     throw new BadInputError('filter.accounts: this trail table is only read for named accounts; name them in filter.accounts', 'filter.accounts');
   }
+  if (plan.kind === 'events' && plan.after && plan.withTotal !== undefined) throw new Error('withTotal: a keyset page reads only up to its cursor');
+  if (plan.kind === 'aggregate' && plan.perGroup && (plan.after || plan.offset)) throw new Error('perGroup: first pages only');
   const sql = bounded.kind === 'events' ? compileEvents(ctx, bounded, partitions) : compileAggregate(ctx, bounded, partitions);
   return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: plan.scan.from, to: plan.scan.to }, label: plan.label });
 }

@@ -145,6 +145,12 @@ export interface EventsQuery {
    * id). The compiler also ends the scan at the event's second (see `keysetEnd`).
    */
   readonly after?: { readonly time: string; readonly id: string };
+  /**
+   * Also return, under this alias on every row, how many events match before the page is cut
+   * (per value of `perGroup.e` when batched): a connection's totalCount from the page's own
+   * statement. Not with `after` (a keyset page reads only up to its cursor).
+   */
+  readonly withTotal?: string;
 }
 
 /** Narrowings of one query answered by one statement (see EventsQuery.branches). */
@@ -181,6 +187,17 @@ export interface AggregateQuery {
   readonly after?: readonly (Value | null)[];
   /** Counts per branch: every event counts once in each branch whose predicate it meets; `alias` is grouped first. */
   readonly branches?: Branches;
+  /**
+   * Batched nested pages: at most `limit` rows per value of the grouping column `alias` (in
+   * `orderBy` order), cut in the statement, so one statement answers a page for many parents.
+   */
+  readonly perGroup?: { readonly alias: string; readonly limit: number };
+  /**
+   * Also return, under this alias on every row, how many groups there are before the page is cut
+   * (before `after`, `perGroup` and the limit; per `perGroup` value when batched): a grouped
+   * connection's totalCount from the page's own statement.
+   */
+  readonly withTotal?: string;
 }
 
 export type QueryPlan = EventsQuery | AggregateQuery;

@@ -30,7 +30,7 @@ import { IotEventsResourceKind, iotEventsResourcesOf } from '../domain/iotevents
 import { Row } from '../query/engine';
 import { AddressEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
-import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS } from '../query/builders';
+import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS, TOTAL, totalOf } from '../query/builders';
 import { CursorPayload, stableStringify } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
@@ -169,9 +169,22 @@ interface NestedKey {
   readonly filter: CallFilter | null | undefined;
   readonly window: Window;
   readonly first?: number;
+  /** The field asks for totalCount: its page's statement counts too (per parent). */
+  readonly total?: boolean;
 }
 
-const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first });
+const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first, t: k.total });
+
+/** The most rows one statement returns (the compiler's LIMIT bound). */
+const MAX_ROWS = 100_000;
+
+/** `keys` in slices whose pages of `perParent` rows each fit one statement's LIMIT. */
+export function slices(keys: readonly string[], perParent: number): string[][] {
+  const per = Math.max(1, Math.floor(MAX_ROWS / perParent));
+  const out: string[][] = [];
+  for (let i = 0; i < keys.length; i += per) out.push(keys.slice(i, i + per));
+  return out;
+}
 /**
  * The key of a parent whose value is missing (the calls without a source address): no record
  * holds a NUL character, so it names no real value.
@@ -224,7 +237,7 @@ export class GraphService {
     parent: Expr,
     group: NestedKey,
     keys: string[],
-    plan: Pick<AggregateQuery, 'groupBy' | 'measures' | 'orderBy' | 'after'>,
+    plan: Pick<AggregateQuery, 'groupBy' | 'measures' | 'orderBy' | 'after' | 'perGroup' | 'withTotal'>,
     limit: number,
   ): Promise<Row[]> {
     const { scan, where } = await this.trail.scanFor(group.filter, group.window);
@@ -237,6 +250,8 @@ export class GraphService {
       measures: plan.measures,
       orderBy: plan.orderBy,
       ...(plan.after ? { after: plan.after } : {}),
+      ...(plan.perGroup ? { perGroup: plan.perGroup } : {}),
+      ...(plan.withTotal !== undefined ? { withTotal: plan.withTotal } : {}),
       limit,
     });
   }
@@ -300,6 +315,7 @@ export class GraphService {
     after: string | null | undefined,
     order: CallerOrder,
     toNode: (row: Row, window: Window) => T,
+    withTotal: boolean,
   ): Promise<GroupConnection<T>> {
     const size = this.trail.pageSize(first);
     const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, order });
@@ -317,23 +333,48 @@ export class GraphService {
       orderBy,
       limit: size + 1,
       ...(position ? { after: position.after } : {}),
+      // Every page reads the whole window's groups: the count of groups comes with it.
+      ...(withTotal ? { withTotal: TOTAL } : {}),
     });
     const totalCount = async () => {
+      // No rows after a cursor says nothing of the groups before it: count them on their own.
+      if (withTotal && (rows.length > 0 || !position)) return totalOf(rows);
       const counted = await this.trail.run({ kind: 'aggregate', label: `${name.split(':')[0]}.totalCount`, scan, where, groupBy: [], measures: DISTINCT_KEYS(keyExpr), orderBy: [], limit: 1 });
       return distinctKeysOf(counted[0]);
     };
     return this.groupConnectionOf(rows, size, fp, window, orderBy, position !== undefined, toNode, totalCount);
   }
 
-  callers(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder, grouping: CallerGrouping): Promise<GroupConnection<CallerNode>> {
+  callers(
+    filter: CallFilter | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    order: CallerOrder,
+    grouping: CallerGrouping,
+    withTotal = false,
+  ): Promise<GroupConnection<CallerNode>> {
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
-    return this.groupPage(`callers:${grouping}`, CALLER_KEY[kind], [...CALLER_STATS, ...CALLER_IDENTITY], filter, first, after, order, (row, window) =>
-      callerNodeFromRow(row, window, kind),
+    return this.groupPage(
+      `callers:${grouping}`,
+      CALLER_KEY[kind],
+      [...CALLER_STATS, ...CALLER_IDENTITY],
+      filter,
+      first,
+      after,
+      order,
+      (row, window) => callerNodeFromRow(row, window, kind),
+      withTotal,
     );
   }
 
-  sourceIps(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder): Promise<GroupConnection<SourceIpNode>> {
-    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, sourceIpNodeFromRow);
+  sourceIps(
+    filter: CallFilter | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    order: CallerOrder,
+    withTotal = false,
+  ): Promise<GroupConnection<SourceIpNode>> {
+    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, sourceIpNodeFromRow, withTotal);
   }
 
   // ----- single lookups --------------------------------------------------------------------
@@ -395,7 +436,9 @@ export class GraphService {
 
   /**
    * A parent's usage broken down by a second key, most calls first, as a connection: first pages
-   * are batched across parents (one statement per field), later pages run one statement each.
+   * are batched across parents (one statement per field, cut to the page size per parent in the
+   * statement), later pages run one statement each. With `withTotal`, each parent's count of
+   * entries comes with its page.
    */
   private async breakdown<T>(
     name: string,
@@ -408,60 +451,70 @@ export class GraphService {
     first: number | null | undefined,
     after: string | null | undefined,
     toItem: (row: Row, window: Window) => T,
+    withTotal: boolean,
   ): Promise<GroupConnection<T>> {
     const size = checkPageSize(first, 20, MAX_NESTED);
     const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
     const position = this.groupCursor(after, fp, NESTED_ORDER);
     const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : parentWindow);
-    const k: NestedKey = { key: parentKey, filter, window, first: size };
+    const k: NestedKey = { key: parentKey, filter, window, first: size, ...(withTotal ? { total: true } : {}) };
     const plan = {
       groupBy: [{ alias: 'group_key', e: child }],
       measures: [...COUNTS, { alias: 'first_seen', m: { k: 'min', e: FIELDS.eventTime } }, { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } }, ...extra] as AggregateQuery['measures'],
       orderBy: NESTED_ORDER,
     };
+    // The loader's batch is the first caller's: what differs between keys comes from the key (`sample`).
+    const counted = (key: NestedKey) => (key.total ? { withTotal: TOTAL } : {});
     const label = name.split(':')[0];
     const rows = position
-      ? await this.grouped(label, parent, k, [parentKey], { ...plan, after: position.after }, size + 1)
+      ? await this.grouped(label, parent, k, [parentKey], { ...plan, ...counted(k), after: position.after }, size + 1)
       : await this.loader<Row[]>(name, async (keys) => {
           const out = new Map<string, Row[]>();
-          for (const { sample, keys: ks } of byGroup(keys).values()) {
-            for (const r of await this.grouped(label, parent, sample, ks, plan, 100_000)) {
-              const id = `${parentOf(r)}\u0000${groupOf(sample)}`;
-              const list = out.get(id) ?? [];
-              if (list.length <= (sample.first ?? size)) list.push(r);
-              out.set(id, list);
+          for (const { sample, keys: all } of byGroup(keys).values()) {
+            const perParent = (sample.first ?? size) + 1;
+            for (const ks of slices(all, perParent)) {
+              const perGroup = { alias: 'parent_key', limit: perParent };
+              for (const r of await this.grouped(label, parent, sample, ks, { ...plan, ...counted(sample), perGroup }, ks.length * perParent)) {
+                const id = `${parentOf(r)}\u0000${groupOf(sample)}`;
+                out.set(id, [...(out.get(id) ?? []), r]);
+              }
             }
           }
           return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
         }).load(k);
-    const totalCount = () => this.nestedCount(name, parent, DISTINCT_KEYS(child), distinctKeysOf, k);
+    // A first page without rows: the parent has no entries. No rows after a cursor says nothing of those before it.
+    const carried = withTotal && (rows.length > 0 || !position);
+    const totalCount = () => (carried ? Promise.resolve(totalOf(rows)) : this.nestedCount(name, parent, DISTINCT_KEYS(child), distinctKeysOf, k));
     return this.groupConnectionOf(rows, size, fp, window, NESTED_ORDER, position !== undefined, toItem, totalCount);
   }
 
-  callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<SourceIpUsage>> {
+  callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<SourceIpUsage>> {
     return this.breakdown(`callerSourceIps:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.sourceIp, [], node.key, node.window, filter, first, after, (r, window) => {
       const address = r.group_key === null || r.group_key === undefined ? null : String(r.group_key);
       return { ...usageFromRow(r), sourceIp: address === null ? null : { address, kind: classifySourceIp(address), window } };
-    });
+    }, withTotal);
   }
 
-  callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<ActionUsage>> {
+  callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<ActionUsage>> {
     const extra: AggregateQuery['measures'] = [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }];
     return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, extra, node.key, node.window, filter, first, after, (r) => ({
       ...usageFromRow(r),
       action: r.group_key === null || r.group_key === undefined ? null : String(r.group_key),
       eventSource: r.event_source === null || r.event_source === undefined ? null : String(r.event_source),
-    }));
+    }), withTotal);
   }
 
-  sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<CallerUsage>> {
+  sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<CallerUsage>> {
     return this.breakdown('sourceIpCallers', FIELDS.sourceIp, FIELDS.callerKey, CALLER_IDENTITY, node.address ?? NULL_PARENT, node.window, filter, first, after, (r, window) => {
       const { preloaded: _stats, ...caller } = callerNodeFromRow(r, window);
       return { ...usageFromRow(r), caller };
-    });
+    }, withTotal);
   }
 
-  /** A parent's calls: batched across parents for first pages, one query per parent after that. */
+  /**
+   * A parent's calls: batched across parents for first pages, one query per parent after that.
+   * With `withTotal`, a first page's statement also counts each parent's calls.
+   */
   async nestedCalls(
     name: 'caller.calls' | 'principal.calls' | 'sourceIp.calls',
     parentKey: string,
@@ -469,36 +522,43 @@ export class GraphService {
     filter: CallFilter | null | undefined,
     first: number | null | undefined,
     after: string | null | undefined,
+    withTotal = false,
   ): Promise<Connection<ApiCallNode>> {
     const parent = { 'caller.calls': FIELDS.callerKey, 'principal.calls': FIELDS.principal, 'sourceIp.calls': FIELDS.sourceIp }[name];
     const extra: Pred[] = [parentIn(parent, [parentKey])];
     if (after !== null && after !== undefined) return this.trail.callsConnection(name, filter, extra, first, after, { key: parentKey, window: parentWindow });
     const size = this.trail.pageSize(first);
-    const k: NestedKey = { key: parentKey, filter, window: this.trail.window(filter, parentWindow), first: size };
+    const k: NestedKey = { key: parentKey, filter, window: this.trail.window(filter, parentWindow), first: size, ...(withTotal ? { total: true } : {}) };
     const rows = await this.loader<Row[]>(name, async (keys) => {
       const out = new Map<string, Row[]>();
-      for (const { sample, keys: ks } of byGroup(keys).values()) {
+      for (const { sample, keys: all } of byGroup(keys).values()) {
         const { scan, where } = await this.trail.scanFor(sample.filter, sample.window);
-        const rows = await this.trail.run({
-          kind: 'events',
-          label: name,
-          scan,
-          where: [...where, parentIn(parent, ks)],
-          select: EVENT_COLUMNS,
-          orderBy: NEWEST_FIRST,
-          // The page size is part of the group: a batch may hold pages of several sizes.
-          limit: ks.length * ((sample.first ?? size) + 1),
-          perGroup: { alias: 'parent_key', e: parent, limit: (sample.first ?? size) + 1 },
-        });
-        for (const r of rows) {
-          const id = `${parentOf(r)}\u0000${groupOf(sample)}`;
-          out.set(id, [...(out.get(id) ?? []), r]);
+        // The page size is part of the group: a batch may hold pages of several sizes.
+        const perParent = (sample.first ?? size) + 1;
+        for (const ks of slices(all, perParent)) {
+          const rows = await this.trail.run({
+            kind: 'events',
+            label: name,
+            scan,
+            where: [...where, parentIn(parent, ks)],
+            select: EVENT_COLUMNS,
+            orderBy: NEWEST_FIRST,
+            limit: ks.length * perParent,
+            perGroup: { alias: 'parent_key', e: parent, limit: perParent },
+            ...(sample.total ? { withTotal: TOTAL } : {}),
+          });
+          for (const r of rows) {
+            const id = `${parentOf(r)}\u0000${groupOf(sample)}`;
+            out.set(id, [...(out.get(id) ?? []), r]);
+          }
         }
       }
       return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
     }).load(k);
     const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
-    return this.trail.connectionOf(rows, size, fp, k.window, false, () => this.nestedCallsCount(name, parent, k));
+    // A first page without rows: the parent has no calls.
+    const totalCount = withTotal ? () => Promise.resolve(totalOf(rows)) : () => this.nestedCallsCount(name, parent, k);
+    return this.trail.connectionOf(rows, size, fp, k.window, false, totalCount);
   }
 
   /** A nested calls connection's totalCount: one grouped statement for all parents of a field. */

@@ -10,7 +10,7 @@ import { ApiCallNode, nodeOfCall } from '../domain/graph';
 import { Row } from '../query/engine';
 import { AddressEnrichment, AddressInfo, sharedEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
-import { NEWEST_FIRST } from '../query/builders';
+import { NEWEST_FIRST, TOTAL, totalOf } from '../query/builders';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
 import { CursorCodec, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
@@ -222,8 +222,9 @@ export class TrailService {
     after: string | null | undefined,
     columns?: readonly string[],
     order: CallOrder = 'NEWEST_FIRST',
+    withTotal = false,
   ): Promise<Connection<ApiCallNode>> {
-    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns, order);
+    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns, order, withTotal);
   }
 
   /** The window a filter asks for: its own bounds, else the cursor's, else `fallback`, else the default. */
@@ -235,6 +236,14 @@ export class TrailService {
   /**
    * A calls connection for `filter` plus fixed extra predicates (a nested connection's parent).
    * `name` and `parentKey` bind cursors to the connection they came from.
+   *
+   * `withTotal` (the client asked for totalCount): when a first page's statement reads the whole
+   * window, it carries the count (`count(*) OVER ()`) instead of a second statement reading the
+   * same files. The count never widens what a page reads: a newest-first page the newest day
+   * fills (see `newestRows`) keeps its one-day statement and the count its own; a window count
+   * over the page's columns gathers every matching row on one worker, which the separate count
+   * (a plain aggregate) does not, and would save only the newest day's bytes. A page after a
+   * cursor reads only up to its cursor, so its count is a statement of its own too.
    */
   async callsConnection(
     name: string,
@@ -245,6 +254,7 @@ export class TrailService {
     parent?: { key: string; window: Window },
     columns?: readonly string[],
     order: CallOrder = 'NEWEST_FIRST',
+    withTotal = false,
   ): Promise<Connection<ApiCallNode>> {
     const size = this.pageSize(first);
     // A cursor is bound to its order: a newest-first cursor means nothing oldest first.
@@ -268,8 +278,9 @@ export class TrailService {
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
     };
     // The newest-day shortcut holds for newest-first pages only.
-    const rows = order === 'OLDEST_FIRST' ? await this.run(plan) : await this.newestRows(plan);
-    const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, () => this.countCalls(scan, [...where, ...extra]));
+    const { rows, counted } = order === 'OLDEST_FIRST' ? await this.wholeRows(plan, withTotal && !cursor) : await this.newestRows(plan, withTotal && !cursor);
+    const totalCount = counted ? () => Promise.resolve(totalOf(rows)) : () => this.countCalls(scan, [...where, ...extra]);
+    const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, totalCount);
     const withUntimed = { ...connection, untimedCount: () => this.countCalls(scan, [...where, ...extra], true) };
     return extra.length || parent ? withUntimed : { ...withUntimed, downloadFilter: { ...filter, from: window.from, to: window.to } };
   }
@@ -343,14 +354,21 @@ export class TrailService {
    * longer than two days, its newest day is asked first: every call of that day comes before every
    * older one, so when that day alone fills the page, its rows are the page, read from one day's
    * files (plus the delivery margin) instead of the whole window's. Otherwise the whole window is
-   * asked, as if the first try had not happened; a page not full in the newest day pays for one
-   * day's reading twice.
+   * asked, as if the first try had not happened (with the count, when `count`); a page not full
+   * in the newest day pays for one day's reading twice.
    */
-  private async newestRows(plan: EventsQuery): Promise<Row[]> {
+  private async newestRows(plan: EventsQuery, count: boolean): Promise<{ rows: Row[]; counted: boolean }> {
     const to = plan.after ? keysetEnd(plan.scan.to, plan.after.time) : plan.scan.to;
-    if (to.getTime() - plan.scan.from.getTime() <= 2 * NEWEST_FIRST_MS) return this.run(plan);
-    const newest = await this.run({ ...plan, scan: { ...plan.scan, from: new Date(to.getTime() - NEWEST_FIRST_MS) } });
-    return newest.length >= plan.limit ? newest : this.run(plan);
+    if (to.getTime() - plan.scan.from.getTime() > 2 * NEWEST_FIRST_MS) {
+      const newest = await this.run({ ...plan, scan: { ...plan.scan, from: new Date(to.getTime() - NEWEST_FIRST_MS) } });
+      if (newest.length >= plan.limit) return { rows: newest, counted: false };
+    }
+    return this.wholeRows(plan, count);
+  }
+
+  /** The rows of a page read over its whole window, with the count of the window when `count`. */
+  private async wholeRows(plan: EventsQuery, count: boolean): Promise<{ rows: Row[]; counted: boolean }> {
+    return { rows: await this.run(count ? { ...plan, withTotal: TOTAL } : plan), counted: count };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, registerEnumType, Ctx, Field, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { columnsFor } from './selection';
+import { asksFor } from '../selection';
 import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
 import { ApiCallFilter } from './api-call.input';
@@ -40,7 +41,7 @@ class ApiCallsArgs {
 
 @Resolver(() => ApiCallConnection)
 export class ApiCallConnectionResolver {
-  @FieldResolver(() => Int, { description: 'Calls matching the filter in the whole window (one more query, only when asked for).' })
+  @FieldResolver(() => Int, { description: 'Calls matching the filter in the whole window (only when asked for: counted by the page\'s own query when it reads the whole window, otherwise one more query).' })
   totalCount(@Root() connection: ApiCallConnection): Promise<number> {
     return connection.totalCount();
   }
@@ -59,7 +60,7 @@ export class ApiCallConnectionResolver {
 export class ApiCallResolver {
   @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first unless orderBy says otherwise.' })
   apiCalls(@Args() { filter, first, after, orderBy }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
-    return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']), orderBy);
+    return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']), orderBy, asksFor(info, 'totalCount'));
   }
 
   @Query(() => ApiCall, {

@@ -26,7 +26,7 @@ export class TimeWindow {
 
 /**
  * A Relay connection type for `node` (with its edge type), plus the resolver of its `totalCount`,
- * which runs a query only when a client asks for it.
+ * computed only when a client asks for it (by the page's own query when it can).
  */
 export function connectionOf<T extends object>(node: ClassType<T>, name: string, what: { items: string; order: string; count: string }) {
   @ObjectType(name.replace(/Connection$/, 'Edge'), { description: `An entry of a page of ${what.items}, with its cursor.` })
@@ -57,7 +57,7 @@ export function connectionOf<T extends object>(node: ClassType<T>, name: string,
 
   @Resolver(() => Connection)
   class CountResolver {
-    @FieldResolver(() => Int, { description: `${what.count} (one more query, only when asked for; batched across parents for nested lists).` })
+    @FieldResolver(() => Int, { description: `${what.count} (only when asked for: counted by the page's own query, batched across parents for nested lists; one more query after a cursor that leaves no entries).` })
     totalCount(@Root() connection: Connection): Promise<number> {
       return connection.totalCount();
     }

@@ -9,7 +9,7 @@ import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
 import { BadInputError } from '../../errors';
 import { RequestContext } from '../context';
-import { neededFor } from '../selection';
+import { asksFor, neededFor } from '../selection';
 import { ACTION_STATS } from '../../query/builders';
 import {
   ActionSummary,
@@ -94,18 +94,19 @@ export class CallerResolver {
   }
 
   @FieldResolver(() => ApiCallConnection, { description: 'This caller\'s calls, newest first.' })
-  calls(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext): Promise<Connection<ApiCallNode>> {
-    return ctx.graph.nestedCalls(caller.keyKind === 'principal' ? 'principal.calls' : 'caller.calls', caller.key, caller.window, filter, first, after);
+  calls(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<Connection<ApiCallNode>> {
+    const name = caller.keyKind === 'principal' ? 'principal.calls' : 'caller.calls';
+    return ctx.graph.nestedCalls(name, caller.key, caller.window, filter, first, after, asksFor(info, 'totalCount'));
   }
 
   @FieldResolver(() => CallerSourceIpConnectionTypes.Connection, { description: 'Addresses this caller called from, most calls first.' })
-  sourceIps(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<SourceIpUsage>> {
-    return ctx.graph.callerSourceIps(caller, filter, first, after);
+  sourceIps(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<SourceIpUsage>> {
+    return ctx.graph.callerSourceIps(caller, filter, first, after, asksFor(info, 'totalCount'));
   }
 
   @FieldResolver(() => CallerActionConnectionTypes.Connection, { description: 'Actions this caller made, most calls first.' })
-  actions(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<ActionUsage>> {
-    return ctx.graph.callerActions(caller, filter, first, after);
+  actions(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<ActionUsage>> {
+    return ctx.graph.callerActions(caller, filter, first, after, asksFor(info, 'totalCount'));
   }
 }
 
@@ -117,13 +118,13 @@ export class SourceIpResolver {
   }
 
   @FieldResolver(() => ApiCallConnection, { description: 'Calls from this address, newest first.' })
-  calls(@Root() ip: SourceIpNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext): Promise<Connection<ApiCallNode>> {
-    return ctx.graph.nestedCalls('sourceIp.calls', ip.address ?? NULL_PARENT, ip.window, filter, first, after);
+  calls(@Root() ip: SourceIpNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<Connection<ApiCallNode>> {
+    return ctx.graph.nestedCalls('sourceIp.calls', ip.address ?? NULL_PARENT, ip.window, filter, first, after, asksFor(info, 'totalCount'));
   }
 
   @FieldResolver(() => SourceIpCallerConnectionTypes.Connection, { description: 'Callers seen at this address, most calls first.' })
-  callers(@Root() ip: SourceIpNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<CallerUsage>> {
-    return ctx.graph.sourceIpCallers(ip, filter, first, after);
+  callers(@Root() ip: SourceIpNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<CallerUsage>> {
+    return ctx.graph.sourceIpCallers(ip, filter, first, after, asksFor(info, 'totalCount'));
   }
 }
 
@@ -138,8 +139,8 @@ export class ActionSummaryResolver {
 @Resolver()
 export class GraphQueryResolver {
   @Query(() => CallerConnection, { description: 'Who called, with counts: one entry per caller ARN (or per principal).' })
-  callers(@Args() { filter, first, after, orderBy, groupBy }: CallersArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<CallerNode>> {
-    return ctx.graph.callers(filter, first, after, orderBy, groupBy);
+  callers(@Args() { filter, first, after, orderBy, groupBy }: CallersArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<CallerNode>> {
+    return ctx.graph.callers(filter, first, after, orderBy, groupBy, asksFor(info, 'totalCount'));
   }
 
   @Query(() => Caller, {
@@ -159,8 +160,8 @@ export class GraphQueryResolver {
   }
 
   @Query(() => SourceIpConnection, { description: 'Source addresses with counts.' })
-  sourceIps(@Args() { filter, first, after, orderBy }: GroupArgs, @Ctx() ctx: RequestContext): Promise<GroupConnection<SourceIpNode>> {
-    return ctx.graph.sourceIps(filter, first, after, orderBy);
+  sourceIps(@Args() { filter, first, after, orderBy }: GroupArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<SourceIpNode>> {
+    return ctx.graph.sourceIps(filter, first, after, orderBy, asksFor(info, 'totalCount'));
   }
 
   @Query(() => SourceIp, { nullable: true, description: 'One source address within a window; null when no calls came from it there.' })
