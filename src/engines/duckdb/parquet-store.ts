@@ -33,8 +33,11 @@ import * as path from 'node:path';
 import { jsonRecords } from './dialect';
 import { DayFolder, mtimeNsNow, trailRoot } from './trail-files';
 
-/** 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs (stores of earlier formats are rewritten). */
-export const STORE_FORMAT = 3;
+/**
+ * 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs; 4: sourceFile, each record's
+ * delivery file (stores of earlier formats are rewritten).
+ */
+export const STORE_FORMAT = 4;
 /**
  * Changes whenever the source's columns do (the record schema, or how eventTime and eventID are
  * derived): a store made with another schema is not read.
