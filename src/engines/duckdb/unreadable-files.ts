@@ -3,9 +3,10 @@
  *
  * DuckDB fails a whole `read_json` over a file list when one file is damaged, so a clean read
  * pays nothing here: only when a read fails are its files looked at, the one DuckDB names first,
- * each read alone the way queries read it. A file found unreadable is remembered by path, size
- * and modification time and left out of every later read until it changes (a redelivered or
- * repaired file is read again); a file that vanished is left out of the read that missed it.
+ * each read alone the way queries read it. A file found unreadable is remembered by path, size,
+ * modification and change time and left out of every later read until it changes (a redelivered or
+ * repaired file, or one whose permissions were fixed, is read again); a file that vanished is left
+ * out of the read that missed it.
  */
 import { promises as fs, statSync } from 'node:fs';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
@@ -13,12 +14,14 @@ import { LRUCache } from 'lru-cache';
 import { TrailHealth, UnreadableFile } from '../../query/engine';
 import { jsonRecords } from './dialect';
 
-/** A file set aside, with the version (size, modification time) found unreadable. */
+/** A file set aside, with the version (size, modification and change time) found unreadable. */
 export interface SetAsideFile extends UnreadableFile {
   /** Absolute path. */
   readonly file: string;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Status change time: moves with a chmod or chown too, which can make a file readable. */
+  readonly ctimeMs: number;
   /** When it was found, ISO 8601. */
   readonly since: string;
 }
@@ -106,7 +109,14 @@ export async function blameFiles(
   return blamed.length ? blamed : await probe(files.filter((f) => !named.includes(f)));
 }
 
-const versionKey = (file: string, size: number, mtimeMs: number) => `${file}\u0000${size}\u0000${mtimeMs}`;
+/** What a version of a file is known by: its size, modification and status change times. */
+interface Version {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+const versionKey = (file: string, v: Version) => `${file}\u0000${v.size}\u0000${v.mtimeMs}\u0000${v.ctimeMs}`;
+const sameVersion = (a: Version, b: Version) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 
 /** The files set aside by one engine, and the versions of files already found readable. */
 export class UnreadableFiles {
@@ -127,7 +137,7 @@ export class UnreadableFiles {
     const known = this.setAside.get(file);
     if (!known) return undefined;
     const s = statSync(file, { throwIfNoEntry: false });
-    if (s && s.size === known.size && s.mtimeMs === known.mtimeMs) return known;
+    if (s && sameVersion(s, known)) return known;
     this.setAside.delete(file);
     return undefined;
   }
@@ -135,12 +145,12 @@ export class UnreadableFiles {
   /** Whether this version of `file` was already found readable. */
   knownReadable(file: string): boolean {
     const s = statSync(file, { throwIfNoEntry: false });
-    return s !== undefined && this.readable.has(versionKey(file, s.size, s.mtimeMs));
+    return s !== undefined && this.readable.has(versionKey(file, s));
   }
 
   markReadable(file: string): void {
     const s = statSync(file, { throwIfNoEntry: false });
-    if (s) this.readable.set(versionKey(file, s.size, s.mtimeMs), true);
+    if (s) this.readable.set(versionKey(file, s), true);
   }
 
   /**
@@ -152,8 +162,8 @@ export class UnreadableFiles {
     const s = statSync(file, { throwIfNoEntry: false });
     if (!s) return { path, reason };
     const known = this.setAside.get(file);
-    if (known && known.size === s.size && known.mtimeMs === s.mtimeMs) return known;
-    const entry: SetAsideFile = { path, reason, file, size: s.size, mtimeMs: s.mtimeMs, since: new Date().toISOString() };
+    if (known && sameVersion(s, known)) return known;
+    const entry: SetAsideFile = { path, reason, file, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, since: new Date().toISOString() };
     this.setAside.set(file, entry);
     this.found += 1;
     this.onSetAside(entry);
