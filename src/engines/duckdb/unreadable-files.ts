@@ -66,6 +66,22 @@ export async function probeRecordFile(connection: DuckDBConnection, file: string
   }
 }
 
+/**
+ * The Parquet files among `files` that cannot be read whole (each read alone, every column of
+ * every row): DuckDB's errors for a damaged Parquet file seldom name it.
+ */
+export async function damagedParquetFiles(connection: DuckDBConnection, files: readonly string[]): Promise<{ file: string; reason: string }[]> {
+  const found: { file: string; reason: string }[] = [];
+  for (const file of files) {
+    try {
+      await connection.run(`SELECT * FROM read_parquet(?, hive_partitioning = false)`, [file]);
+    } catch (err) {
+      found.push({ file, reason: err instanceof Error ? err.message.slice(0, 200) : 'unreadable' });
+    }
+  }
+  return found;
+}
+
 /** The absolute paths a DuckDB error message names (`in file "..."`, `pattern "..."`, `stream: ...`). */
 export function filesNamedIn(message: string): string[] {
   const out: string[] = [];
