@@ -346,3 +346,38 @@ describe('branches: many narrowings of one scan in one statement', () => {
     }
   });
 });
+
+describe('untimed records', () => {
+  const scan: Scan = { ...WINDOW, eventSources: IOT_EVENT_SOURCES, regions: [], accounts: ['111122223333'] };
+  const plan = (untimed: boolean) =>
+    compile(
+      duckdbDialect,
+      { kind: 'aggregate', label: 'u', scan, where: [], groupBy: [{ alias: 'source_file', e: { k: 'sourceFile' } }], measures: [], orderBy: [{ alias: 'source_file', dir: 'asc' }], limit: 2, untimed },
+      1,
+    );
+  const athena = (untimed: boolean) =>
+    compile(
+      athenaOrg,
+      { kind: 'aggregate', label: 'u', scan, where: [], groupBy: [{ alias: 'source_file', e: { k: 'sourceFile' } }], measures: [], orderBy: [{ alias: 'source_file', dir: 'asc' }], limit: 2, untimed },
+      1,
+    );
+
+  test('of the copies of an untimed record, the one in the first file by key is kept (its file is the same in every answer)', () => {
+    expect(plan(true).sql).toContain('ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"');
+    expect(athena(true).sql).toContain(`"$path"`);
+    expect(athena(true).sql).toMatch(/row_number\(\) OVER \(PARTITION BY k\.trailql_key0, k\.trailql_key1, k\.trailql_key2 ORDER BY k\.trailql_prefer\)/);
+    expect(athena(true).sql).toContain(`COALESCE(NULLIF(regexp_extract("$path", '.*/(AWSLogs/.*)$', 1), ''), "$path") AS trailql_prefer`);
+  });
+
+  test('other statements pay for no such order', () => {
+    expect(plan(false).sql).not.toContain('ORDER BY "recipientaccountid"');
+    expect(athena(false).sql).not.toContain('trailql_prefer');
+  });
+
+  test('untimed statements read the records whose canonical time is NULL, with the scope bound', () => {
+    const q = plan(true);
+    expect(q.sql).toContain('"eventtime" IS NULL');
+    expect(q.sql).not.toContain('111122223333');
+    expect(q.params).toContain('111122223333');
+  });
+});

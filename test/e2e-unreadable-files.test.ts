@@ -5,10 +5,8 @@
  * cached, readiness and metrics report them, and a repaired or newly delivered file counts at
  * once. A vanished trail is an error (TRAIL_UNAVAILABLE, 503), never an empty answer.
  *
- * Not covered: a file unreadable by its permissions. Tests run as root, which reads any file, and
- * the only other unopenable paths (directories, sockets, dangling links) are not listed as record
- * files at all; the engine handles an open failure the same way as the cases here (a read error
- * blamed on the file), with the reason `permission denied`.
+ * A file unreadable by its permissions is in e2e-permission-denied.test.ts: it needs the service
+ * in a process of its own, under a user that permissions bind.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

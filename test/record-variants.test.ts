@@ -5,14 +5,10 @@
  * with spaces and parentheses) read alike by DuckDB over JSON, DuckDB over the Parquet store and
  * the Athena dialect's SQL (through the Athena-on-DuckDB shim).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { athenaDialect } from '../src/engines/athena/dialect';
-import { compactTrail } from '../src/engines/duckdb/compact';
-import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
+import { FixtureServers, serveFixture } from './support/fixture-engines';
+import { GqlResponse, TestServer } from './support/server';
 import { followPages } from './support/api-calls';
-import { GqlResponse, TestServer, startServer } from './support/server';
-import { tempDir } from './support/trails';
 
 const FIXTURE = path.resolve(__dirname, 'fixtures/record-variants');
 const ENV = { EVENT_SOURCES: '*', CURSOR_SECRET: 'record-variants-cursor-secret' };
@@ -23,33 +19,16 @@ const B = '444455556666';
 const SHARED_ID = '0b6a1f3e-0000-4000-8000-000000000004';
 const PUMP = 'Pump (line 2)';
 
-const servers: Record<string, TestServer> = {};
-const dirs: string[] = [];
-
-function copyFixture(): string {
-  const dir = tempDir('trailql-variants-');
-  fs.cpSync(FIXTURE, dir, { recursive: true });
-  dirs.push(dir);
-  return dir;
-}
+let fixture: FixtureServers;
+let servers: FixtureServers['servers'];
 
 beforeAll(async () => {
-  servers.json = await startServer(copyFixture(), { ...ENV, PARQUET_ENABLED: 'false' }, { now: NOW });
-  const stored = copyFixture();
-  const result = await compactTrail({ trailDir: stored, eventSources: [] });
-  expect(result.compacted.length).toBeGreaterThan(0);
-  servers.parquet = await startServer(stored, ENV, { now: NOW });
-  const shim = await AthenaSqlOnDuckDb.create(copyFixture(), 'trailql', 'cloudtrail_logs');
-  servers.athena = await startServer(dirs[2], ENV, {
-    now: NOW,
-    engine: { engine: shim, dialect: athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true }) },
-  });
+  fixture = await serveFixture(FIXTURE, ENV, NOW);
+  servers = fixture.servers;
+  expect(fixture.compacted.length).toBeGreaterThan(0);
 }, 120_000);
 
-afterAll(async () => {
-  for (const s of Object.values(servers)) await s.close();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
 const PAGE = `query($filter: ApiCallFilter, $first: Int, $after: String) {
   apiCalls(filter: $filter, first: $first, after: $after) {
@@ -89,7 +68,7 @@ interface Page {
 
 const keyOf = (n: Node) => `${n.account}|${n.eventId}`;
 
-describe.each(['json', 'parquet', 'athena'])('record variants on %s', (name) => {
+describe.each(['json', 'parquet', 'athena'] as const)('record variants on %s', (name) => {
   test.each([1, 2, 3])('pages of %i return every call of the day once, as totalCount counts', async (first) => {
     const { nodes, cursors, totalCount, untimed } = await walk(servers[name], DAY14, first);
     expect(totalCount).toBe(8);
@@ -170,7 +149,7 @@ describe.each(['json', 'parquet', 'athena'])('record variants on %s', (name) => 
 });
 
 test('synthetic ids are the same on every engine and store', async () => {
-  const ids = await Promise.all(['json', 'parquet', 'athena'].map(async (n) => (await walk(servers[n], DAY14, 50)).nodes.map(keyOf).sort()));
+  const ids = await Promise.all((['json', 'parquet', 'athena'] as const).map(async (n) => (await walk(servers[n], DAY14, 50)).nodes.map(keyOf).sort()));
   expect(ids[1]).toEqual(ids[0]);
   expect(ids[2]).toEqual(ids[0]);
 });

@@ -142,3 +142,45 @@ export function actionFromRow(row: Row): Omit<ActionSummaryRecord, 'errorsByCode
 export function bucketFromRow(row: Row): ActivityBucketRecord {
   return { start: new Date(String(row.bucket)), key: row.group_key === null || row.group_key === undefined ? null : String(row.group_key), calls: num(row.calls), errors: num(row.errors) };
 }
+
+/**
+ * A record whose eventTime cannot be read as a date-time: in no window, so in no page or count of
+ * calls; listed on its own, by the delivery file that holds it.
+ */
+export interface UntimedRecord {
+  /** The delivery file's key from `AWSLogs/` on. */
+  file: string;
+  eventId: string;
+  /** eventTime exactly as written; null when the record has none. */
+  eventTimeRaw: string | null;
+  eventVersion: string | null;
+  eventSource: string | null;
+  action: string | null;
+  eventType: string | null;
+  region: string | null;
+  account: string | null;
+  requestId: string | null;
+  errorCode: string | null;
+  callerKey: string | null;
+  sourceIpAddress: string | null;
+}
+
+const text = (v: Row[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
+
+export function untimedRecordFromRow(row: Row): UntimedRecord {
+  return {
+    file: String(row.source_file),
+    eventId: String(row.event_id),
+    eventTimeRaw: text(row.event_time_raw),
+    eventVersion: text(row.event_version),
+    eventSource: text(row.event_source),
+    action: text(row.event_name),
+    eventType: text(row.event_type),
+    region: text(row.aws_region),
+    account: text(row.recipient_account_id),
+    requestId: text(row.request_id),
+    errorCode: text(row.error_code),
+    callerKey: text(row.caller_key),
+    sourceIpAddress: text(row.source_ip_address),
+  };
+}

@@ -11,6 +11,7 @@ import { InsightConnectionResolver, InsightResolver } from './insight/insight.re
 import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.resolver';
 import { CONNECTION_RESOLVERS } from './graph/graph.type';
 import { TrailHealthResolver } from './health/trail-health.resolver';
+import { UntimedRecordConnectionTypes } from './api-call/untimed-record.type';
 
 const options: BuildSchemaOptions = {
   resolvers: [
@@ -26,6 +27,7 @@ const options: BuildSchemaOptions = {
     TrailHealthResolver,
     DownloadUrlResolver,
     ...CONNECTION_RESOLVERS,
+    UntimedRecordConnectionTypes.CountResolver,
   ],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,

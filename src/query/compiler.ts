@@ -28,12 +28,15 @@ export interface Dialect {
   sha256Hex(of: string): string;
   /** ISO-8601 date-time text to `yyyy-MM-ddTHH:mm:ssZ` in UTC; NULL when it cannot be parsed. */
   utcTime(of: string): string;
+  /** The delivery file a record was read from, as its key from `AWSLogs/` on (plan.ts `sourceFile`). */
+  sourceFile(ctx: CompileContext): string;
   /**
    * A SELECT of `columns` (each `<expr> AS <alias>`; it may yield more) from `source` where `where`,
    * one row per `key` (account, region, event id: what CloudTrail repeats when it delivers a call
-   * again): records sharing it count once.
+   * again): records sharing it count once. With `prefer`, the row kept is the one with the
+   * smallest `prefer` (otherwise any one).
    */
-  distinctEvents(columns: readonly string[], source: string, where: string, key: readonly string[]): string;
+  distinctEvents(columns: readonly string[], source: string, where: string, key: readonly string[], prefer?: string): string;
   /**
    * Optional: whether the IPv6 address text `of` lies in the block bound at `cidr` (a `?` holding
    * canonical `address/length` text); false or NULL for anything that is not an IPv6 address.
@@ -96,6 +99,8 @@ export function expr(ctx: CompileContext, e: Expr): string {
       return ctx.dialect.sha256Hex(expr(ctx, e.of));
     case 'utcTime':
       return ctx.dialect.utcTime(expr(ctx, e.of));
+    case 'sourceFile':
+      return ctx.dialect.sourceFile(ctx);
     case 'bucket': {
       const t = expr(ctx, e.of);
       if (e.interval === 'hour') return `(substr(${t}, 1, 13) || ':00:00Z')`;
@@ -298,9 +303,10 @@ export function isoSeconds(d: Date): string {
  * The key is computed as columns first and the window partitions by those (plain column
  * references, which every Trino grammar takes).
  */
-export function distinctEventsByRank(columns: readonly string[], source: string, where: string, key: readonly string[]): string {
-  const keys = key.map((k, i) => `${k} AS trailql_key${i}`);
-  const rank = `row_number() OVER (PARTITION BY ${key.map((_, i) => `k.trailql_key${i}`).join(', ')}) AS ${DEDUP_RANK}`;
+export function distinctEventsByRank(columns: readonly string[], source: string, where: string, key: readonly string[], prefer?: string): string {
+  const keys = [...key.map((k, i) => `${k} AS trailql_key${i}`), ...(prefer ? [`${prefer} AS trailql_prefer`] : [])];
+  const order = prefer ? ' ORDER BY k.trailql_prefer' : '';
+  const rank = `row_number() OVER (PARTITION BY ${key.map((_, i) => `k.trailql_key${i}`).join(', ')}${order}) AS ${DEDUP_RANK}`;
   return (
     `SELECT *\n  FROM (\n  SELECT k.*, ${rank}\n  FROM (\n  SELECT ${[...columns, ...keys].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n  ) k\n  ) d\n  WHERE d.${DEDUP_RANK} = 1`
   );
@@ -440,7 +446,9 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
   const keys = [...(plan.branches ? [plan.branches.alias] : []), ...plan.groupBy.map((g) => g.alias)];
   if (plan.branches) outer.unshift(`t.${quoteIdent(plan.branches.alias)} AS ${quoteIdent(plan.branches.alias)}`);
   const groupBy = keys.length ? `\nGROUP BY ${keys.map((a) => `t.${quoteIdent(a)}`).join(', ')}` : '';
-  const deduped = ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx));
+  // Of an untimed record's copies, the first file's: its sourceFile is the same in every answer.
+  const prefer = plan.untimed ? expr(ctx, { k: 'sourceFile' }) : undefined;
+  const deduped = ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx), prefer);
   const grouped = `SELECT ${outer.join(', ')}
 FROM (
   ${plan.branches ? branched(ctx, deduped, plan.branches, branchIn.items, inputs) : deduped}\n) t${groupBy}`;

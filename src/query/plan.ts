@@ -38,7 +38,12 @@ export type Expr =
   /** Lower-case hex SHA-256 of the UTF-8 text. */
   | { readonly k: 'sha256Hex'; readonly of: Expr }
   /** An ISO-8601 date-time text (any offset, `T` or space, fractions) as `yyyy-MM-ddTHH:mm:ssZ` in UTC; NULL when unparseable. */
-  | { readonly k: 'utcTime'; readonly of: Expr };
+  | { readonly k: 'utcTime'; readonly of: Expr }
+  /**
+   * The delivery file the record was read from, as its key from `AWSLogs/` on (the path relative
+   * to the trail folder, the S3 key without the bucket's prefix).
+   */
+  | { readonly k: 'sourceFile' };
 
 /** Values derived from a record on every engine alike. */
 export type DerivedName = 'eventTime' | 'eventTimeRaw' | 'eventId';
@@ -177,7 +182,8 @@ export interface AggregateQuery {
   readonly offset?: number;
   /**
    * Only the records of the window's day folders whose eventTime cannot be read (no window can
-   * hold them), in place of the records of the window.
+   * hold them), in place of the records of the window. Of the copies of such a record, the one in
+   * the first delivery file (by key) is kept, so its `sourceFile` is the same in every answer.
    */
   readonly untimed?: boolean;
   /**

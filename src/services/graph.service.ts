@@ -35,8 +35,8 @@ import { CursorPayload, stableStringify } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { checkPageSize } from '../query/guards';
-import { AggregateQuery, Expr, Interval, OrderItem, Pred, Value, constant, or, val } from '../query/plan';
-import { Connection, TrailService } from './trail.service';
+import { AggregateQuery, Expr, Interval, OrderItem, Pred, constant, or, val } from '../query/plan';
+import { Connection, GroupConnection, TrailService } from './trail.service';
 
 export type CallerOrder = 'CALLS_DESC' | 'ERRORS_DESC' | 'LAST_SEEN_DESC' | 'KEY_ASC';
 export type CallerGrouping = 'ARN' | 'PRINCIPAL';
@@ -53,10 +53,7 @@ export interface CallerUsage extends Usage {
   caller: CallerNode;
 }
 
-/** A grouped answer as a Relay connection, keyset-paged on (order value, key). */
-export interface GroupConnection<T> extends Connection<T> {
-  nodes: T[];
-}
+export type { GroupConnection };
 
 /** One resource: a name of one kind in one account and region. */
 export interface ResourceInstanceRecord {
@@ -156,13 +153,6 @@ const DISTINCT_KEYS: (e: Expr) => AggregateQuery['measures'] = (e) => [
 ];
 const distinctKeysOf = (row: Row | undefined): number => Number(row?.keys ?? 0) + Number(row?.null_key ?? 0);
 
-/** A row's position in `order`, as a cursor carries it. */
-const positionOf = (row: Row, order: readonly OrderItem[]): (string | number | null)[] =>
-  order.map((o) => {
-    const v = row[o.alias];
-    return v === null || v === undefined ? null : typeof v === 'number' ? v : String(v);
-  });
-
 /** A loader key: the parent, and the filter and window its field was asked with. */
 interface NestedKey {
   readonly key: string;
@@ -256,39 +246,6 @@ export class GraphService {
     });
   }
 
-  /** A grouped page's cursor, checked against the connection and its order. */
-  private groupCursor(after: string | null | undefined, fp: string, order: readonly OrderItem[]): { cursor: CursorPayload; after: (Value | null)[] } | undefined {
-    if (after === null || after === undefined) return undefined;
-    const cursor = this.trail.deps.cursors.decode(after, fp);
-    const ok = cursor.k.length === order.length && cursor.k.every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
-    if (!ok) throw new BadInputError('invalid cursor: malformed', 'after');
-    return { cursor, after: cursor.k.map((v) => (v === null ? null : val(v))) };
-  }
-
-  /** Edges, nodes and page info of grouped rows fetched with one extra row. */
-  private groupConnectionOf<T>(
-    rows: Row[],
-    size: number,
-    fp: string,
-    window: Window,
-    order: readonly OrderItem[],
-    hasPrevious: boolean,
-    toNode: (row: Row, window: Window) => T,
-    totalCount: () => Promise<number>,
-  ): GroupConnection<T> {
-    const edges = rows.slice(0, size).map((r) => ({
-      cursor: this.trail.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: positionOf(r, order) }),
-      node: toNode(r, window),
-    }));
-    return {
-      edges,
-      nodes: edges.map((e) => e.node),
-      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: hasPrevious, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
-      window,
-      totalCount,
-    };
-  }
-
   /**
    * One grouped count per parent, batched: every parent asking with the same filter and window
    * shares one statement (`measures` and `read` say what is counted).
@@ -320,7 +277,7 @@ export class GraphService {
     const size = this.trail.pageSize(first);
     const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, order });
     const orderBy = orderOf(order);
-    const position = this.groupCursor(after, fp, orderBy);
+    const position = this.trail.groupCursor(after, fp, orderBy);
     const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : undefined);
     const { scan, where } = await this.trail.scanFor(filter, window);
     const rows = await this.trail.run({
@@ -342,7 +299,7 @@ export class GraphService {
       const counted = await this.trail.run({ kind: 'aggregate', label: `${name.split(':')[0]}.totalCount`, scan, where, groupBy: [], measures: DISTINCT_KEYS(keyExpr), orderBy: [], limit: 1 });
       return distinctKeysOf(counted[0]);
     };
-    return this.groupConnectionOf(rows, size, fp, window, orderBy, position !== undefined, toNode, totalCount);
+    return this.trail.groupConnectionOf(rows, size, fp, window, orderBy, position !== undefined, toNode, totalCount);
   }
 
   callers(
@@ -455,7 +412,7 @@ export class GraphService {
   ): Promise<GroupConnection<T>> {
     const size = checkPageSize(first, 20, MAX_NESTED);
     const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
-    const position = this.groupCursor(after, fp, NESTED_ORDER);
+    const position = this.trail.groupCursor(after, fp, NESTED_ORDER);
     const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : parentWindow);
     const k: NestedKey = { key: parentKey, filter, window, first: size, ...(withTotal ? { total: true } : {}) };
     const plan = {
@@ -485,7 +442,7 @@ export class GraphService {
     // A first page without rows: the parent has no entries. No rows after a cursor says nothing of those before it.
     const carried = withTotal && (rows.length > 0 || !position);
     const totalCount = () => (carried ? Promise.resolve(totalOf(rows)) : this.nestedCount(name, parent, DISTINCT_KEYS(child), distinctKeysOf, k));
-    return this.groupConnectionOf(rows, size, fp, window, NESTED_ORDER, position !== undefined, toItem, totalCount);
+    return this.trail.groupConnectionOf(rows, size, fp, window, NESTED_ORDER, position !== undefined, toItem, totalCount);
   }
 
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<SourceIpUsage>> {

@@ -6,19 +6,19 @@
 import DataLoader from 'dataloader';
 import { Config } from '../config';
 import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-call';
-import { ApiCallNode, nodeOfCall } from '../domain/graph';
+import { ApiCallNode, UntimedRecord, nodeOfCall, untimedRecordFromRow } from '../domain/graph';
 import { Row } from '../query/engine';
 import { AddressEnrichment, AddressInfo, sharedEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
 import { NEWEST_FIRST, TOTAL, totalOf } from '../query/builders';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
-import { CursorCodec, fingerprint } from '../query/cursor';
+import { CursorCodec, CursorPayload, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
 
 export type { Window };
-import { AggregateQuery, EventsQuery, MAX_BRANCHES, Pred, QueryPlan, Scan, and, or, val } from '../query/plan';
+import { AggregateQuery, EventsQuery, MAX_BRANCHES, OrderItem, Pred, Projection, QueryPlan, Scan, Value, and, col, or, val } from '../query/plan';
 import { isoSeconds } from '../query/compiler';
 import { QueryRunner } from '../query/runner';
 
@@ -57,6 +57,18 @@ export interface Connection<T> {
   downloadFilter?: CallFilter;
 }
 
+/** A grouped answer as a Relay connection, keyset-paged on (order value, key). */
+export interface GroupConnection<T> extends Connection<T> {
+  nodes: T[];
+}
+
+/** A row's position in `order`, as a cursor carries it. */
+const positionOf = (row: Row, order: readonly OrderItem[]): (string | number | null)[] =>
+  order.map((o) => {
+    const v = row[o.alias];
+    return v === null || v === undefined ? null : typeof v === 'number' ? v : String(v);
+  });
+
 /** Shared, long-lived parts; a TrailService is made from them per request. */
 export interface ServiceDeps {
   readonly config: Config;
@@ -74,6 +86,31 @@ export type CallOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
 /** Whether what the databases say of an address satisfies a selection (every list given). */
 export const matchesSelection = (info: AddressInfo, s: SourceSelection): boolean =>
   (s.asns.length === 0 || (info.asn !== null && s.asns.includes(info.asn.number))) && (s.countries.length === 0 || (info.country !== null && s.countries.includes(info.country)));
+/**
+ * A record whose eventTime cannot be read is known by its delivery file and its deduplication key
+ * (eventId, account, region); the listing is ordered by those, each ascending.
+ */
+const UNTIMED_KEY: readonly Projection[] = [
+  { alias: 'source_file', e: { k: 'sourceFile' } },
+  { alias: 'event_id', e: FIELDS.eventId },
+  { alias: 'recipient_account_id', e: FIELDS.account },
+  { alias: 'aws_region', e: FIELDS.region },
+];
+const UNTIMED_ORDER: readonly OrderItem[] = UNTIMED_KEY.map((k) => ({ alias: k.alias, dir: 'asc' }));
+/** The rest of an untimed record's fields: one record per group, so `min` is its value. */
+const UNTIMED_FIELDS: AggregateQuery['measures'] = (
+  [
+    ['event_time_raw', FIELDS.eventTimeRaw],
+    ['event_version', col('eventversion')],
+    ['event_source', FIELDS.eventSource],
+    ['event_name', FIELDS.eventName],
+    ['event_type', FIELDS.eventType],
+    ['request_id', col('requestid')],
+    ['error_code', FIELDS.errorCode],
+    ['caller_key', FIELDS.callerKey],
+    ['source_ip_address', FIELDS.sourceIp],
+  ] as const
+).map(([alias, e]) => ({ alias, m: { k: 'min', e } }));
 
 const OLDEST_ORDER = [
   { alias: 'event_time', dir: 'asc' },
@@ -400,6 +437,39 @@ export class TrailService {
     };
   }
 
+  /** A grouped page's cursor, checked against the connection and its order. */
+  groupCursor(after: string | null | undefined, fp: string, order: readonly OrderItem[]): { cursor: CursorPayload; after: (Value | null)[] } | undefined {
+    if (after === null || after === undefined) return undefined;
+    const cursor = this.deps.cursors.decode(after, fp);
+    const ok = cursor.k.length === order.length && cursor.k.every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
+    if (!ok) throw new BadInputError('invalid cursor: malformed', 'after');
+    return { cursor, after: cursor.k.map((v) => (v === null ? null : val(v))) };
+  }
+
+  /** Edges, nodes and page info of grouped rows fetched with one extra row. */
+  groupConnectionOf<T>(
+    rows: Row[],
+    size: number,
+    fp: string,
+    window: Window,
+    order: readonly OrderItem[],
+    hasPrevious: boolean,
+    toNode: (row: Row, window: Window) => T,
+    totalCount: () => Promise<number>,
+  ): GroupConnection<T> {
+    const edges = rows.slice(0, size).map((r) => ({
+      cursor: this.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: positionOf(r, order) }),
+      node: toNode(r, window),
+    }));
+    return {
+      edges,
+      nodes: edges.map((e) => e.node),
+      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: hasPrevious, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
+      window,
+      totalCount,
+    };
+  }
+
   pageSize(first: number | null | undefined): number {
     return checkPageSize(first, this.deps.config.page.defaultSize, this.deps.config.page.maxSize);
   }
@@ -419,6 +489,32 @@ export class TrailService {
     };
     const rows = await this.run(plan);
     return Number(rows[0]?.calls ?? 0);
+  }
+
+  /**
+   * Records of the window's day folders whose eventTime cannot be read, matching the filter's other
+   * conditions, under the caller's scope: by delivery file, then eventId, account and region,
+   * keyset-paged like every connection. `totalCount` is `apiCalls.untimedRecords`.
+   */
+  async untimedRecords(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<UntimedRecord>> {
+    const size = this.pageSize(first);
+    const fp = this.fingerprintOf('untimedRecords', { filter: filter ?? {} });
+    const position = this.groupCursor(after, fp, UNTIMED_ORDER);
+    const window = this.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : undefined);
+    const { scan, where } = await this.scanFor(filter, window);
+    const rows = await this.run({
+      kind: 'aggregate',
+      label: 'untimedRecords',
+      scan,
+      where,
+      groupBy: UNTIMED_KEY,
+      measures: UNTIMED_FIELDS,
+      orderBy: UNTIMED_ORDER,
+      limit: size + 1,
+      untimed: true,
+      ...(position ? { after: position.after } : {}),
+    });
+    return this.groupConnectionOf(rows, size, fp, window, UNTIMED_ORDER, position !== undefined, untimedRecordFromRow, () => this.countCalls(scan, where, true));
   }
 
   /** One call by eventId within a window (lookups are bounded in time like everything else). */

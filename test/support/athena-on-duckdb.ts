@@ -128,7 +128,8 @@ export class AthenaSqlOnDuckDb implements Engine {
       SELECT unnest(r),
         regexp_extract(filename, '/CloudTrail/([^/]+)/', 1) AS "region",
         regexp_extract(filename, '/CloudTrail/[^/]+/([0-9]{4}/[0-9]{2}/[0-9]{2})/', 1) AS "timestamp",
-        regexp_extract(filename, '/([0-9]{12})/CloudTrail/', 1) AS "account"
+        regexp_extract(filename, '/([0-9]{12})/CloudTrail/', 1) AS "account",
+        filename AS "$path"
       FROM (SELECT unnest("Records") AS r, filename
             FROM read_json([${files.join(', ')}], columns = ${RECORDS_COLUMNS}, format = 'unstructured', filename = true))`);
     for (const m of [...MACROS, ...TRINO_MACROS]) await c.run(m);

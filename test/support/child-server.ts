@@ -22,9 +22,11 @@ export interface ChildServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnServer(trailDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+/** `user`: run the process as this user and group id (the test process must be root to). */
+export async function spawnServer(trailDir: string, env: Record<string, string> = {}, user?: { uid: number; gid: number }): Promise<ChildServer> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
+    ...(user ?? {}),
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',

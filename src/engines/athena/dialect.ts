@@ -48,6 +48,8 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     // from_iso8601_timestamp reads `T` forms with any offset (none: the session's zone, UTC on
     // Athena); a space between date and time is CloudTrail-adjacent and read alike.
     utcTime: (of) => `date_format(at_timezone(try(from_iso8601_timestamp(replace(${of}, ' ', 'T'))), 'UTC'), '%Y-%m-%dT%H:%i:%sZ')`,
+    // The table's hidden column: the S3 URI of the object a row was read from.
+    sourceFile: () => `COALESCE(NULLIF(regexp_extract("$path", '.*/(AWSLogs/.*)$', 1), ''), "$path")`,
     distinctEvents: distinctEventsByRank,
     // Athena engine v3 has Trino's IP types: one short test per block instead of the shared
     // normalisation. TRY_CAST turns text that is no address ("AWS Internal", service names) into

@@ -442,8 +442,8 @@ interface EarlierIds {
 /**
  * One partition's records to Parquet: written under a temporary name, described (size, time),
  * then renamed; the manifest that names it is written after. No file when nothing matched.
- * Each call once: the first record of each eventId, unless that eventId is in `earlierIds`
- * (records without an eventId are all kept). Rows sorted by time; snappy, which decodes faster
+ * Each call once: the first record of each eventId (by time, then delivery file: the copy queries
+ * over JSON keep), unless that eventId is in `earlierIds` (records without an eventId are all kept). Rows sorted by time; snappy, which decodes faster
  * than zstd for a little more disk.
  */
 async function writePartition(
@@ -467,7 +467,7 @@ async function writePartition(
   const earlier = idSources.length ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${idSources.join(' UNION ALL ')}) WHERE "eventID" IS NOT NULL)` : '';
   try {
     await connection.run(
-      `CREATE TEMP TABLE ${table} AS SELECT *, row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime") AS trailql_copy ` +
+      `CREATE TEMP TABLE ${table} AS SELECT *, row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile") AS trailql_copy ` +
         `FROM ${jsonRecords(list(files), { eventSources: sources })} ${where}`,
     );
     const total = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);

@@ -27,6 +27,7 @@ function derivedSelect(names: readonly string[]): string {
   const ctx = new CompileContext(duckdbDialect);
   return names
     .map((n) => {
+      if (n === SOURCE_FILE_COLUMN) return `${fileKey('filename')} AS "${n}"`;
       const d = DERIVED_COLUMNS[n];
       return d ? `${expr(ctx, DERIVED[d])} AS "${n}"` : `"${n}"`;
     })
@@ -35,22 +36,35 @@ function derivedSelect(names: readonly string[]): string {
 
 /** The raw record columns the source columns `names` are made from, in the record's order. */
 function rawColumns(names: readonly string[]): string[] {
-  const needed = new Set(names.flatMap((n) => (DERIVED_COLUMNS[n] ? DERIVED_INPUTS[DERIVED_COLUMNS[n]] : [n])));
+  const needed = new Set(names.flatMap((n) => (DERIVED_COLUMNS[n] ? DERIVED_INPUTS[DERIVED_COLUMNS[n]] : n === SOURCE_FILE_COLUMN ? [] : [n])));
   return RECORD_COLUMN_NAMES.filter((c) => needed.has(c));
 }
 
+/** The column of the source naming the delivery file of each record (plan.ts `sourceFile`). */
+export const SOURCE_FILE_COLUMN = 'sourceFile';
+
+/**
+ * A delivery file's key from `AWSLogs/` on: the last `/AWSLogs/` of a path is the trail's (no
+ * account or organization folder has that name); a path without one is kept whole.
+ */
+export const fileKey = (of: string): string => `COALESCE(NULLIF(regexp_extract(${of}, '.*/(AWSLogs/.*)$', 1), ''), ${of})`;
+
 /**
  * One row per record of the `{"Records":[...]}` files in `fileList` (a list expression or `?`),
- * with the source's columns (SOURCE_COLUMN_NAMES): the CloudTrail record's, some derived.
+ * with the source's columns (SOURCE_COLUMN_NAMES): the CloudTrail record's, some derived, and the
+ * key of the file each came from (read only when asked for).
  */
 export function jsonRecords(fileList: string, options: RecordsOptions = {}): string {
-  const read = (columns: string) => `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES})`;
   const { eventSources } = options;
   const names = SOURCE_COLUMN_NAMES.filter((c) => !options.columns || options.columns.includes(c));
+  const withFile = names.includes(SOURCE_FILE_COLUMN);
+  const read = (columns: string) =>
+    `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES}${withFile ? ', filename = true' : ''})`;
+  const file = withFile ? ', filename' : '';
   const raw = rawColumns(names);
   const records = !eventSources?.length
-    ? `(SELECT unnest(r) FROM (SELECT unnest("Records") AS r FROM ${read(recordsColumns(raw))}))`
-    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))})) FROM (SELECT unnest("Records") AS r FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
+    ? `(SELECT unnest(r)${file} FROM (SELECT unnest("Records") AS r${file} FROM ${read(recordsColumns(raw))}))`
+    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${file} FROM (SELECT unnest("Records") AS r${file} FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
       `WHERE json_extract_string(r, '$.eventSource') IN (${eventSources.map(literal).join(', ')}))`;
   return `(SELECT ${derivedSelect(names)} FROM ${records})`;
 }
@@ -120,10 +134,13 @@ export const duckdbDialect: Dialect = {
   sha256Hex: (of) => `sha256(${of})`,
   // The engine's time zone is UTC (driver.ts), so a time without an offset is read as UTC.
   utcTime: (of) => `strftime(try_cast(${of} AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%SZ')`,
+  sourceFile: () => quoteIdent(SOURCE_FILE_COLUMN.toLowerCase()),
   // DISTINCT ON is a hash aggregate keeping each key's first row, cheaper than a window over every
-  // row; the key is always the source's account, region and eventid columns.
-  distinctEvents: (columns, source, where) =>
-    `${DISTINCT_EVENTS}${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}`,
+  // row; the key is always the source's account, region and eventid columns. With `prefer`, the
+  // first row in that order (a sort, paid only by the statements that ask for it).
+  distinctEvents: (columns, source, where, _key, prefer) =>
+    `${DISTINCT_EVENTS}${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}` +
+    (prefer ? `\n  ORDER BY "recipientaccountid", "awsregion", "eventid", ${prefer}` : ''),
 };
 
 /** The FROM item every DuckDB statement reads: the JSON files the driver binds to its first `?`. */

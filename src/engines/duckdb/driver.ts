@@ -11,7 +11,7 @@ import { ParquetStore, allJson, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
 import { AWS_LOGS } from '../../trail/layout';
 import { DayFolderFiles, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
-import { UnreadableFiles, blameFiles } from './unreadable-files';
+import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /** Failed reads retried with the file found unreadable left out, before the query gives up. */
 const MAX_RETRIES = 8;
@@ -54,8 +54,10 @@ interface Sources {
   readonly lists: readonly (readonly string[])[];
   /** Parquet files first, then JSON files. */
   readonly files: readonly string[];
-  /** The JSON files read (the only ones a failed read is looked for in). */
+  /** The JSON files read (looked at first when a read fails). */
   readonly json: readonly string[];
+  /** The store's Parquet files read (looked at when no JSON file explains a failed read). */
+  readonly parquet: readonly string[];
   readonly bytes: number;
   /** Files of the query's day folders left out as unreadable. */
   readonly unreadable: readonly UnreadableFile[];
@@ -174,7 +176,7 @@ export class DuckDbEngine implements Engine {
     const jsonList = json.length ? json : [this.emptyFile];
     const files = [...parquet, ...json];
     const bytes = jsonBytes + split.parquet.reduce((a, p) => a + p.size, 0);
-    const common = { files, json, bytes, unreadable: [...unreadable.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+    const common = { files, json, parquet, bytes, unreadable: [...unreadable.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
     if (!swappable) return { sql: query.sql, lists: [jsonList], ...common };
     const parts = { parquet: parquet.length > 0, json: json.length > 0 || parquet.length === 0 };
     // Store partitions alone already hold each call once (parquet-store.ts): no deduplication, and no eventID read for it.
@@ -243,6 +245,8 @@ export class DuckDbEngine implements Engine {
       } catch (err) {
         if (!(err instanceof EngineError) || err.options.timeout || err.options.userError || options.signal?.aborted || attempt >= MAX_RETRIES) throw err;
         const found = await this.blame(err.cause ?? err, sources.json);
+        // The store is a copy of the JSON files: a damaged Parquet file's partition is read from those.
+        if (found.length === 0 && (await this.setAsideDamagedStoreFiles(sources.parquet))) continue;
         if (found.length === 0) throw err;
         for (const { file, reason } of found) {
           const { path: rel, reason: why } = this.unreadable.add(file, reason);
@@ -250,6 +254,24 @@ export class DuckDbEngine implements Engine {
         }
       }
     }
+  }
+
+  /** Store files that fail to read, set aside (each logged once); whether any was found. */
+  private async setAsideDamagedStoreFiles(parquet: readonly string[]): Promise<boolean> {
+    if (!this.store || parquet.length === 0) return false;
+    const connection = await DuckDBConnection.create(this.instance);
+    let damaged: { file: string; reason: string }[];
+    try {
+      damaged = await damagedParquetFiles(connection, parquet);
+    } finally {
+      connection.closeSync();
+    }
+    for (const { file, reason } of damaged) {
+      if (this.store.setAside(file)) {
+        this.settings.logger?.warn({ storeFile: this.store.relative(file), reason }, 'store file unreadable: its partition is read from JSON until compaction replaces it');
+      }
+    }
+    return damaged.length > 0;
   }
 
   private async blame(err: unknown, json: readonly string[]): Promise<{ file: string; reason: string }[]> {

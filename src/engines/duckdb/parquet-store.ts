@@ -33,8 +33,11 @@ import * as path from 'node:path';
 import { jsonRecords } from './dialect';
 import { DayFolder, mtimeNsNow, trailRoot } from './trail-files';
 
-/** 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs (stores of earlier formats are rewritten). */
-export const STORE_FORMAT = 3;
+/**
+ * 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs; 4: sourceFile, each record's
+ * delivery file (stores of earlier formats are rewritten).
+ */
+export const STORE_FORMAT = 4;
 /**
  * Changes whenever the source's columns do (the record schema, or how eventTime and eventID are
  * derived): a store made with another schema is not read.
@@ -203,6 +206,11 @@ interface Group {
 export class ParquetStore {
   /** Manifests read, by file, with their modification time and the size of their Parquet file once it was found to match. */
   private readonly manifests = new Map<string, ManifestEntry>();
+  /**
+   * Parquet files found damaged when read: their partitions are read from JSON. A compaction
+   * writes a new file under a new name, so a name once found damaged is never read again.
+   */
+  private readonly damaged = new Set<string>();
 
   constructor(
     readonly dir: string,
@@ -212,6 +220,18 @@ export class ParquetStore {
     /** The service's delivery margin in days: how far back a partition must have looked for copies. */
     private readonly marginDays: number,
   ) {}
+
+  /** Reads `file`'s partition from JSON from now on; true the first time it is named. */
+  setAside(file: string): boolean {
+    if (this.damaged.has(file)) return false;
+    this.damaged.add(file);
+    return true;
+  }
+
+  /** The store-relative path of one of its files, for logs. */
+  relative(file: string): string {
+    return path.relative(this.dir, file).split(path.sep).join('/');
+  }
 
   async split(folders: readonly DayFolder[]): Promise<StoreSplit | ReturnType<typeof allJson>> {
     if (mtimeNsNow(this.dir) === undefined) return allJson(folders);
@@ -272,6 +292,7 @@ export class ParquetStore {
     if (!sameSources(manifest.earlier.sources, earlier)) return json;
     if (!manifest.parquet) return { lookbackDays: manifest.lookbackDays, jsonDirs: [] };
     const file = path.join(partition, manifest.parquet.file);
+    if (this.damaged.has(file)) return json;
     // Files are never rewritten in place (a new compaction writes a new name): while the manifest is unchanged, so is the file.
     if (found.verifiedSize === undefined) {
       const s = statSync(file, { bigint: true, throwIfNoEntry: false });

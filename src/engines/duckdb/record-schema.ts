@@ -38,10 +38,11 @@ export const RECORD_COLUMN_NAMES: readonly string[] = Object.keys(RECORD);
 
 /**
  * The columns of the engine's source (JSON reader and Parquet store alike): the record's, with
- * eventTime in canonical UTC, eventID never NULL (a synthetic one when the record has none) and
- * eventTimeRaw, eventTime's original text (see dialect.ts `jsonRecords`).
+ * eventTime in canonical UTC, eventID never NULL (a synthetic one when the record has none),
+ * eventTimeRaw, eventTime's original text, and sourceFile, the key of the delivery file the record
+ * came from (see dialect.ts `jsonRecords`).
  */
-export const SOURCE_COLUMN_NAMES: readonly string[] = [...RECORD_COLUMN_NAMES, 'eventTimeRaw'];
+export const SOURCE_COLUMN_NAMES: readonly string[] = [...RECORD_COLUMN_NAMES, 'eventTimeRaw', 'sourceFile'];
 
 /**
  * `RECORDS_COLUMNS` keeping only some top-level columns (same order, same types): DuckDB then

@@ -3,9 +3,10 @@
  *
  * DuckDB fails a whole `read_json` over a file list when one file is damaged, so a clean read
  * pays nothing here: only when a read fails are its files looked at, the one DuckDB names first,
- * each read alone the way queries read it. A file found unreadable is remembered by path, size
- * and modification time and left out of every later read until it changes (a redelivered or
- * repaired file is read again); a file that vanished is left out of the read that missed it.
+ * each read alone the way queries read it. A file found unreadable is remembered by path, size,
+ * modification and change time and left out of every later read until it changes (a redelivered or
+ * repaired file, or one whose permissions were fixed, is read again); a file that vanished is left
+ * out of the read that missed it.
  */
 import { promises as fs, statSync } from 'node:fs';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
@@ -13,12 +14,14 @@ import { LRUCache } from 'lru-cache';
 import { TrailHealth, UnreadableFile } from '../../query/engine';
 import { jsonRecords } from './dialect';
 
-/** A file set aside, with the version (size, modification time) found unreadable. */
+/** A file set aside, with the version (size, modification and change time) found unreadable. */
 export interface SetAsideFile extends UnreadableFile {
   /** Absolute path. */
   readonly file: string;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Status change time: moves with a chmod or chown too, which can make a file readable. */
+  readonly ctimeMs: number;
   /** When it was found, ISO 8601. */
   readonly since: string;
 }
@@ -61,6 +64,22 @@ export async function probeRecordFile(connection: DuckDBConnection, file: string
   } catch (err) {
     return unreadableReason(err);
   }
+}
+
+/**
+ * The Parquet files among `files` that cannot be read whole (each read alone, every column of
+ * every row): DuckDB's errors for a damaged Parquet file seldom name it.
+ */
+export async function damagedParquetFiles(connection: DuckDBConnection, files: readonly string[]): Promise<{ file: string; reason: string }[]> {
+  const found: { file: string; reason: string }[] = [];
+  for (const file of files) {
+    try {
+      await connection.run(`SELECT * FROM read_parquet(?, hive_partitioning = false)`, [file]);
+    } catch (err) {
+      found.push({ file, reason: err instanceof Error ? err.message.slice(0, 200) : 'unreadable' });
+    }
+  }
+  return found;
 }
 
 /** The absolute paths a DuckDB error message names (`in file "..."`, `pattern "..."`, `stream: ...`). */
@@ -106,7 +125,14 @@ export async function blameFiles(
   return blamed.length ? blamed : await probe(files.filter((f) => !named.includes(f)));
 }
 
-const versionKey = (file: string, size: number, mtimeMs: number) => `${file}\u0000${size}\u0000${mtimeMs}`;
+/** What a version of a file is known by: its size, modification and status change times. */
+interface Version {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+const versionKey = (file: string, v: Version) => `${file}\u0000${v.size}\u0000${v.mtimeMs}\u0000${v.ctimeMs}`;
+const sameVersion = (a: Version, b: Version) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 
 /** The files set aside by one engine, and the versions of files already found readable. */
 export class UnreadableFiles {
@@ -127,7 +153,7 @@ export class UnreadableFiles {
     const known = this.setAside.get(file);
     if (!known) return undefined;
     const s = statSync(file, { throwIfNoEntry: false });
-    if (s && s.size === known.size && s.mtimeMs === known.mtimeMs) return known;
+    if (s && sameVersion(s, known)) return known;
     this.setAside.delete(file);
     return undefined;
   }
@@ -135,12 +161,12 @@ export class UnreadableFiles {
   /** Whether this version of `file` was already found readable. */
   knownReadable(file: string): boolean {
     const s = statSync(file, { throwIfNoEntry: false });
-    return s !== undefined && this.readable.has(versionKey(file, s.size, s.mtimeMs));
+    return s !== undefined && this.readable.has(versionKey(file, s));
   }
 
   markReadable(file: string): void {
     const s = statSync(file, { throwIfNoEntry: false });
-    if (s) this.readable.set(versionKey(file, s.size, s.mtimeMs), true);
+    if (s) this.readable.set(versionKey(file, s), true);
   }
 
   /**
@@ -152,8 +178,8 @@ export class UnreadableFiles {
     const s = statSync(file, { throwIfNoEntry: false });
     if (!s) return { path, reason };
     const known = this.setAside.get(file);
-    if (known && known.size === s.size && known.mtimeMs === s.mtimeMs) return known;
-    const entry: SetAsideFile = { path, reason, file, size: s.size, mtimeMs: s.mtimeMs, since: new Date().toISOString() };
+    if (known && sameVersion(s, known)) return known;
+    const entry: SetAsideFile = { path, reason, file, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, since: new Date().toISOString() };
     this.setAside.set(file, entry);
     this.found += 1;
     this.onSetAside(entry);

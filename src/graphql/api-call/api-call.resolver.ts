@@ -5,6 +5,7 @@ import { asksFor } from '../selection';
 import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
 import { ApiCallFilter } from './api-call.input';
+import { UntimedRecordConnectionTypes } from './untimed-record.type';
 import type { ApiCallRecord } from '../../domain/api-call';
 import type { ApiCallNode } from '../../domain/graph';
 import { IotEventsResourceName, iotEventsResourcesOf } from '../../domain/iotevents-resources';
@@ -49,7 +50,7 @@ export class ApiCallConnectionResolver {
   @FieldResolver(() => Int, {
     nullable: true,
     description:
-      'Null on nested connections. Records matching the filter in the day folders this window reads whose eventTime cannot be read as a date-time: no window holds them, so they are in no page and no count (one more query, only when asked for).',
+      'Null on nested connections. Records matching the filter in the day folders this window reads whose eventTime cannot be read as a date-time: no window holds them, so they are in no page and no count (one more query, only when asked for). The `untimedRecords` query lists them.',
   })
   untimedRecords(@Root() connection: ApiCallConnection): Promise<number | null> {
     return connection.untimedCount ? connection.untimedCount() : Promise.resolve(null);
@@ -61,6 +62,19 @@ export class ApiCallResolver {
   @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first unless orderBy says otherwise.' })
   apiCalls(@Args() { filter, first, after, orderBy }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
     return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']), orderBy, asksFor(info, 'totalCount'));
+  }
+
+  @Query(() => UntimedRecordConnectionTypes.Connection, {
+    description:
+      'Records whose eventTime cannot be read as a date-time, in the day folders the filter\'s window reads (with the delivery margin), matching its other conditions, within the key\'s scope: no window holds them, so no page of calls does. By file, then eventId, account and region.',
+  })
+  untimedRecords(
+    @Arg('filter', () => ApiCallFilter, { nullable: true, description: 'Which day folders (its window) and which records (its other conditions).' }) filter: ApiCallFilter | null,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size (default and maximum are configured; 50 and 500 out of the box).' }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page; bound to the filter and key it came from.' }) after: string | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    return ctx.service.untimedRecords(filter, first, after);
   }
 
   @Query(() => ApiCall, {
