@@ -11,6 +11,7 @@ import { InsightResolver } from './insight/insight.resolver';
 import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.resolver';
 import { CONNECTION_RESOLVERS } from './graph/graph.type';
 import { TrailHealthResolver } from './health/trail-health.resolver';
+import { NODE_RESOLVERS } from './node/node.resolver';
 
 const options: BuildSchemaOptions = {
   resolvers: [
@@ -25,6 +26,7 @@ const options: BuildSchemaOptions = {
     TrailHealthResolver,
     DownloadUrlResolver,
     ...CONNECTION_RESOLVERS,
+    ...NODE_RESOLVERS,
   ],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,

@@ -283,13 +283,14 @@ export class GraphService {
 
   callers(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder, grouping: CallerGrouping): Promise<GroupConnection<CallerNode>> {
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
-    return this.groupPage(`callers:${grouping}`, CALLER_KEY[kind], [...CALLER_STATS, ...CALLER_IDENTITY], filter, first, after, order, (row, window) =>
-      callerNodeFromRow(row, window, kind),
-    );
+    return this.groupPage(`callers:${grouping}`, CALLER_KEY[kind], [...CALLER_STATS, ...CALLER_IDENTITY], filter, first, after, order, (row, window) => ({
+      ...callerNodeFromRow(row, window, kind),
+      filter: filter ?? null,
+    }));
   }
 
   sourceIps(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, order: CallerOrder): Promise<GroupConnection<SourceIpNode>> {
-    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, sourceIpNodeFromRow);
+    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, (row, window) => ({ ...sourceIpNodeFromRow(row, window), filter: filter ?? null }));
   }
 
   // ----- single lookups --------------------------------------------------------------------
@@ -306,15 +307,16 @@ export class GraphService {
       }
       return keys.map((k) => out.get(cacheKeyOf(k)) ?? null);
     }).load({ key, filter, window });
-    return row ? callerNodeFromRow({ ...(row as Row), group_key: key }, window, kind) : null;
+    return row ? { ...callerNodeFromRow({ ...(row as Row), group_key: key }, window, kind), filter: filter ?? null } : null;
   }
 
-  async sourceIp(address: string, filter: CallFilter | null | undefined): Promise<SourceIpNode | null> {
-    if (address.length < 1 || address.length > 256) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
+  /** One source address (null: the calls whose record names none) within a window; null when no calls came from it there. */
+  async sourceIp(address: string | null, filter: CallFilter | null | undefined): Promise<SourceIpNode | null> {
+    if (address !== null && (address.length < 1 || address.length > 256)) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
     const window = this.trail.window(filter);
-    const stats = await this.sourceIpStatsFor({ key: address, filter, window });
+    const stats = await this.sourceIpStatsFor({ key: address ?? NULL_PARENT, filter, window });
     if (stats.calls === 0) return null;
-    return { address, kind: classifySourceIp(address), window, preloaded: stats };
+    return { address, kind: address === null ? null : classifySourceIp(address), window, preloaded: stats, filter: filter ?? null };
   }
 
   // ----- nested fields ---------------------------------------------------------------------
@@ -496,7 +498,7 @@ export class GraphService {
           }
           return m;
         }));
-    return summary.map((r) => ({ ...actionFromRow(r), errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
+    return summary.map((r) => ({ ...actionFromRow(r), window, filter: filter ?? null, errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
   }
 
   async activity(filter: CallFilter | null | undefined, interval: Interval, groupBy: GroupKey | null | undefined): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {

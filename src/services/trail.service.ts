@@ -272,6 +272,54 @@ export class TrailService {
     return keys.map((k) => found.get(`${k.eventId}|${k.from.toISOString()}|${k.to.toISOString()}`) ?? null);
   }
 
+  /**
+   * Calls by eventId and exact eventTime (what a global id names). Batched: the times are sorted
+   * and cut into stretches of at most a day, and each stretch is one statement over its own
+   * window, so ids from one page cost one statement and far-apart ids do not read the days between.
+   * Nested fields of a call found this way cover the UTC day of the call.
+   */
+  callAt(eventId: string, time: Date): Promise<ApiCallNode | null> {
+    return this.callAtLoader.load({ eventId, time });
+  }
+
+  private readonly callAtLoader = new DataLoader<{ eventId: string; time: Date }, ApiCallNode | null, string>(
+    async (keys) => {
+      const sorted = [...keys].sort((a, b) => a.time.getTime() - b.time.getTime());
+      const stretches: { eventId: string; time: Date }[][] = [];
+      for (const k of sorted) {
+        const last = stretches[stretches.length - 1];
+        if (last && k.time.getTime() - last[0].time.getTime() < NEWEST_FIRST_MS) last.push(k);
+        else stretches.push([k]);
+      }
+      const found = new Map<string, ApiCallRecord>();
+      for (const stretch of stretches) {
+        const window = { from: stretch[0].time, to: new Date(stretch[stretch.length - 1].time.getTime() + 1) };
+        const { scan, where } = this.scanFor({}, window);
+        const ids = [...new Set(stretch.map((k) => k.eventId))];
+        const rows = await this.run({
+          kind: 'events',
+          label: 'node:ApiCall',
+          scan,
+          where: [...where, { k: 'in', e: FIELDS.eventId, values: ids.map((id) => val(id)) }],
+          select: EVENT_COLUMNS,
+          orderBy: NEWEST_FIRST,
+          limit: ids.length,
+        });
+        for (const row of rows) {
+          const call = this.redact(apiCallFromRow(row));
+          found.set(`${call.eventId}|${call.eventTime.getTime()}`, call);
+        }
+      }
+      return keys.map((k) => {
+        const call = found.get(`${k.eventId}|${k.time.getTime()}`);
+        if (!call) return null;
+        const day = Date.UTC(k.time.getUTCFullYear(), k.time.getUTCMonth(), k.time.getUTCDate());
+        return nodeOfCall(call, { from: new Date(day), to: new Date(day + 86_400_000) });
+      });
+    },
+    { cacheKeyFn: (k) => `${k.eventId}|${k.time.getTime()}`, maxBatchSize: 100 },
+  );
+
   /** Payload fields are withheld from keys whose scope does not include them. */
   redact(call: ApiCallRecord): ApiCallRecord {
     if (this.scope.readPayloads) return call;

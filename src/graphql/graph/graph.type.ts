@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ApiCall, Caller, SourceIp } from '../api-call/api-call.type';
 import { TimeWindow, connectionOf } from '../common/page-info.type';
+import { Node } from '../common/node.type';
 
 export enum CallerOrder {
   CALLS_DESC = 'CALLS_DESC',
@@ -169,7 +170,7 @@ export class ErrorCount {
   calls!: number;
 }
 
-@ObjectType({ description: 'One API action in the window.' })
+@ObjectType({ implements: Node, description: 'One API action (with its event source) in a window, under the filter it was asked with.' })
 export class ActionSummary {
   @Field({ description: 'The API action (eventName).' })
   action!: string;
