@@ -107,7 +107,10 @@ export function checkNodeIds(schema: GraphQLSchema, field: FieldArguments, rules
   const { id, ids } = field.args;
   const refs = typeof id === 'string' ? [decodeId(schema, id, 'id')] : Array.isArray(ids) ? decodeIds(schema, ids as string[]) : [];
   for (const ref of refs) {
-    if (ref.type === 'ApiCall') continue;
+    if (ref.type === 'ApiCall') {
+      resolveWindow(ref.window, rules.window, now);
+      continue;
+    }
     resolveWindow(ref.filter, rules.window, now);
     validateFilter(ref.filter, rules.eventSources, { readPayloads: scope.readPayloads });
   }

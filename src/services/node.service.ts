@@ -8,11 +8,20 @@ import type { ActionSummaryRecord, ApiCallNode, CallerNode, SourceIpNode } from 
 import { stableStringify } from '../query/cursor';
 import { CallFilter } from '../query/filter';
 import { GraphService } from './graph.service';
+import type { Window } from '../query/guards';
 import { TrailService } from './trail.service';
 
 /** What a global id names. `filter` has the window pinned (from and to set). */
 export type NodeRef =
-  | { readonly type: 'ApiCall'; readonly eventId: string; readonly time: Date; readonly account: string | null; readonly region: string | null }
+  | {
+      readonly type: 'ApiCall';
+      readonly eventId: string;
+      readonly time: Date;
+      readonly account: string | null;
+      readonly region: string | null;
+      /** The window of the list it came from, which its nested fields cover. */
+      readonly window: Window;
+    }
   | { readonly type: 'Caller'; readonly grouping: 'ARN' | 'PRINCIPAL'; readonly key: string; readonly filter: CallFilter }
   | { readonly type: 'SourceIp'; readonly address: string | null; readonly filter: CallFilter }
   | { readonly type: 'ActionSummary'; readonly action: string; readonly eventSource: string; readonly filter: CallFilter };
@@ -47,7 +56,7 @@ export class NodeService {
   private async lookup(ref: NodeRef): Promise<Found | null> {
     switch (ref.type) {
       case 'ApiCall':
-        return this.trail.callAt(ref.eventId, ref.time);
+        return this.trail.callAt(ref.eventId, ref.time, this.trail.window(ref.window));
       case 'Caller':
         return this.graph.caller(ref.key, ref.filter, ref.grouping);
       case 'SourceIp':

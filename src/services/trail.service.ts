@@ -276,13 +276,13 @@ export class TrailService {
    * Calls by eventId and exact eventTime (what a global id names). Batched: the times are sorted
    * and cut into stretches of at most a day, and each stretch is one statement over its own
    * window, so ids from one page cost one statement and far-apart ids do not read the days between.
-   * Nested fields of a call found this way cover the UTC day of the call.
+   * `window` is the window its nested fields (caller, sourceIp) cover: the one of the list it came from.
    */
-  callAt(eventId: string, time: Date): Promise<ApiCallNode | null> {
-    return this.callAtLoader.load({ eventId, time });
+  callAt(eventId: string, time: Date, window: Window): Promise<ApiCallNode | null> {
+    return this.callAtLoader.load({ eventId, time, window });
   }
 
-  private readonly callAtLoader = new DataLoader<{ eventId: string; time: Date }, ApiCallNode | null, string>(
+  private readonly callAtLoader = new DataLoader<{ eventId: string; time: Date; window: Window }, ApiCallNode | null, string>(
     async (keys) => {
       const sorted = [...keys].sort((a, b) => a.time.getTime() - b.time.getTime());
       const stretches: { eventId: string; time: Date }[][] = [];
@@ -293,7 +293,8 @@ export class TrailService {
       }
       const found = new Map<string, ApiCallRecord>();
       for (const stretch of stretches) {
-        const window = { from: stretch[0].time, to: new Date(stretch[stretch.length - 1].time.getTime() + 1) };
+        // Statements bound windows to whole seconds, as CloudTrail writes eventTime.
+        const window = { from: new Date(Math.floor(stretch[0].time.getTime() / 1000) * 1000), to: new Date(Math.floor(stretch[stretch.length - 1].time.getTime() / 1000) * 1000 + 1000) };
         const { scan, where } = this.scanFor({}, window);
         const ids = [...new Set(stretch.map((k) => k.eventId))];
         const rows = await this.run({
@@ -313,11 +314,10 @@ export class TrailService {
       return keys.map((k) => {
         const call = found.get(`${k.eventId}|${k.time.getTime()}`);
         if (!call) return null;
-        const day = Date.UTC(k.time.getUTCFullYear(), k.time.getUTCMonth(), k.time.getUTCDate());
-        return nodeOfCall(call, { from: new Date(day), to: new Date(day + 86_400_000) });
+        return nodeOfCall(call, k.window);
       });
     },
-    { cacheKeyFn: (k) => `${k.eventId}|${k.time.getTime()}`, maxBatchSize: 100 },
+    { cacheKeyFn: (k) => `${k.eventId}|${k.time.getTime()}|${k.window.from.getTime()}|${k.window.to.getTime()}`, maxBatchSize: 100 },
   );
 
   /** Payload fields are withheld from keys whose scope does not include them. */

@@ -1,8 +1,8 @@
 /**
  * Global ids: what `Node.id` holds and `node(id:)` reads. An id is the base64url of a JSON array
- * naming the object: its type, its key, and for objects whose fields count calls (callers,
- * addresses, actions) the filter those counts are under, with the window pinned, written as a
- * GraphQL literal of `ApiCallFilter`. The same object in the same window under the same filter has
+ * naming the object: its type, its key, and the window its counts and nested fields cover (for
+ * objects whose fields count calls, callers, addresses, actions, the whole filter those counts
+ * are under, with the window pinned, written as a GraphQL literal of `ApiCallFilter`). The same object in the same window under the same filter has
  * the same id in every request and every process; a different window or filter is a different
  * object (its counts differ), so a client cache never mixes them.
  *
@@ -10,7 +10,21 @@
  * be, and the lookup applies the caller's scope, so a made-up id can ask nothing an argument could
  * not. Anything that does not decode is BAD_USER_INPUT.
  */
-import { GraphQLInputObjectType, GraphQLSchema, astFromValue, isInputObjectType, parseValue, print, valueFromAST } from 'graphql';
+import {
+  GraphQLInputObjectType,
+  GraphQLInputType,
+  GraphQLSchema,
+  Kind,
+  ObjectFieldNode,
+  ValueNode,
+  astFromValue,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  parseValue,
+  print,
+  valueFromAST,
+} from 'graphql';
 import { z } from 'zod';
 import { BadInputError } from '../../errors';
 import type { CallFilter } from '../../query/filter';
@@ -32,16 +46,36 @@ export function pinned(filter: object | null | undefined, window: { from: Date; 
   return { ...(filter ?? {}), from: window.from, to: window.to } as CallFilter;
 }
 
+/**
+ * `value` as a literal of `type`: graphql's astFromValue, except for date-times, whose scalar
+ * serialises to a Date (no literal) and is written as its ISO string.
+ */
+function literal(value: unknown, type: GraphQLInputType): ValueNode | null {
+  const t = isNonNullType(type) ? type.ofType : type;
+  if (value === null || value === undefined) return null;
+  if (isListType(t) && Array.isArray(value)) {
+    return { kind: Kind.LIST, values: value.map((v) => literal(v, t.ofType) ?? { kind: Kind.NULL }) };
+  }
+  if (isInputObjectType(t)) {
+    const fields: ObjectFieldNode[] = [];
+    for (const f of Object.values(t.getFields())) {
+      const v = literal((value as Record<string, unknown>)[f.name], f.type);
+      if (v) fields.push({ kind: Kind.OBJECT_FIELD, name: { kind: Kind.NAME, value: f.name }, value: v });
+    }
+    return { kind: Kind.OBJECT, fields };
+  }
+  if (value instanceof Date) return { kind: Kind.STRING, value: value.toISOString() };
+  return astFromValue(value, t) ?? null;
+}
+
 function literalOf(schema: GraphQLSchema, filter: CallFilter): string {
-  const ast = astFromValue(filter, filterType(schema));
-  if (!ast) throw new Error('a filter without a literal');
-  return print(ast);
+  return print(literal(filter, filterType(schema))!);
 }
 
 export function encodeId(schema: GraphQLSchema, ref: NodeRef): string {
   const parts =
     ref.type === 'ApiCall'
-      ? [ref.type, ref.eventId, ref.time.getTime(), ref.account, ref.region]
+      ? [ref.type, ref.eventId, ref.time.getTime(), ref.account, ref.region, ref.window.from.getTime(), ref.window.to.getTime()]
       : ref.type === 'Caller'
         ? [ref.type, ref.grouping, ref.key, literalOf(schema, ref.filter)]
         : ref.type === 'SourceIp'
@@ -51,8 +85,9 @@ export function encodeId(schema: GraphQLSchema, ref: NodeRef): string {
 }
 
 const text = (max: number) => z.string().min(1).max(max);
+const TIME = z.number().int().min(0).max(253_402_300_799_999);
 const PARTS = z.union([
-  z.tuple([z.literal('ApiCall'), z.string().regex(/^[A-Za-z0-9-]{1,128}$/), z.number().int().min(0).max(253_402_300_799_999), text(64).nullable(), text(64).nullable()]),
+  z.tuple([z.literal('ApiCall'), z.string().regex(/^[A-Za-z0-9-]{1,128}$/), TIME, text(64).nullable(), text(64).nullable(), TIME, TIME]),
   z.tuple([z.literal('Caller'), z.enum(['ARN', 'PRINCIPAL']), text(2048), z.string()]),
   z.tuple([z.literal('SourceIp'), text(256).nullable(), z.string()]),
   z.tuple([z.literal('ActionSummary'), text(256), text(256), z.string()]),
@@ -69,7 +104,9 @@ export function decodeId(schema: GraphQLSchema, id: string, field: string): Node
   } catch {
     throw bad('malformed');
   }
-  if (parts[0] === 'ApiCall') return { type: 'ApiCall', eventId: parts[1], time: new Date(parts[2]), account: parts[3], region: parts[4] };
+  if (parts[0] === 'ApiCall') {
+    return { type: 'ApiCall', eventId: parts[1], time: new Date(parts[2]), account: parts[3], region: parts[4], window: { from: new Date(parts[5]), to: new Date(parts[6]) } };
+  }
   const literal = parts[parts.length - 1] as string;
   let filter: CallFilter | undefined;
   try {

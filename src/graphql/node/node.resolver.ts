@@ -37,9 +37,11 @@ export class NodeResolver {
 
 @Resolver(() => ApiCall)
 export class ApiCallIdResolver {
-  @FieldResolver(() => ID, { description: 'Global id of the call: its eventId, eventTime, account and region (no window: a call is the same in every window).' })
+  @FieldResolver(() => ID, {
+    description: 'Global id of the call as reached here: its eventId, eventTime, account and region, and the window its `caller` and `sourceIp` cover.',
+  })
   id(@Root() call: ApiCallNode, @Info() info: GraphQLResolveInfo): string {
-    return encodeId(info.schema, { type: 'ApiCall', eventId: call.eventId, time: call.eventTime, account: call.account, region: call.region });
+    return encodeId(info.schema, { type: 'ApiCall', eventId: call.eventId, time: call.eventTime, account: call.account, region: call.region, window: call.caller.window });
   }
 }
 
