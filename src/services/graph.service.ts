@@ -99,9 +99,6 @@ const ORDERS: Record<CallerOrder, OrderItem[]> = {
 /** The full order of a grouped page: the chosen one, then the group key, so ties have one order. */
 const orderOf = (order: CallerOrder): OrderItem[] => [...ORDERS[order], { alias: 'group_key', dir: 'asc' }];
 
-/** Nested lists: most calls first, then by key. */
-const NESTED_ORDER = orderOf('CALLS_DESC');
-
 /**
  * How many distinct values `e` takes, a null counting as one value (a group of its own): the
  * distinct non-null values plus one when some row has none.
@@ -125,9 +122,11 @@ interface NestedKey {
   readonly filter: CallFilter | null | undefined;
   readonly window: Window;
   readonly first?: number;
+  /** The order of a nested page (absent: most calls first). */
+  readonly order?: CallerOrder;
 }
 
-const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first });
+const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first, o: k.order });
 /**
  * The key of a parent whose value is missing (the calls without a source address): no record
  * holds a NUL character, so it names no real value.
@@ -352,8 +351,9 @@ export class GraphService {
   }
 
   /**
-   * A parent's usage broken down by a second key, most calls first, as a connection: first pages
-   * are batched across parents (one statement per field), later pages run one statement each.
+   * A parent's usage broken down by a second key, in `order` (ties by key), as a connection: first
+   * pages are batched across parents (one statement per field and order), later pages run one
+   * statement each. Cursors are bound to the order.
    */
   private async breakdown<T>(
     name: string,
@@ -366,16 +366,20 @@ export class GraphService {
     first: number | null | undefined,
     after: string | null | undefined,
     toItem: (row: Row, window: Window) => T,
+    order: CallerOrder = 'CALLS_DESC',
   ): Promise<GroupConnection<T>> {
     const size = checkPageSize(first, 20, MAX_NESTED);
-    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
-    const position = this.groupCursor(after, fp, NESTED_ORDER);
+    const orderBy = orderOf(order);
+    // The default order's cursors stay what they were; another order's are bound to it.
+    const byDefault = order === 'CALLS_DESC';
+    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey, ...(byDefault ? {} : { order }) });
+    const position = this.groupCursor(after, fp, orderBy);
     const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : parentWindow);
-    const k: NestedKey = { key: parentKey, filter, window, first: size };
+    const k: NestedKey = { key: parentKey, filter, window, first: size, ...(byDefault ? {} : { order }) };
     const plan = {
       groupBy: [{ alias: 'group_key', e: child }],
       measures: [...COUNTS, { alias: 'first_seen', m: { k: 'min', e: FIELDS.eventTime } }, { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } }, ...extra] as AggregateQuery['measures'],
-      orderBy: NESTED_ORDER,
+      orderBy,
     };
     const label = name.split(':')[0];
     const rows = position
@@ -393,7 +397,7 @@ export class GraphService {
           return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
         }).load(k);
     const totalCount = () => this.nestedCount(name, parent, DISTINCT_KEYS(child), distinctKeysOf, k);
-    return this.groupConnectionOf(rows, size, fp, window, NESTED_ORDER, position !== undefined, toItem, totalCount);
+    return this.groupConnectionOf(rows, size, fp, window, orderBy, position !== undefined, toItem, totalCount);
   }
 
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<SourceIpUsage>> {
@@ -403,13 +407,20 @@ export class GraphService {
     });
   }
 
-  callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<ActionUsage>> {
+  callerActions(
+    node: CallerNode,
+    filter: CallFilter | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    order: CallerOrder = 'CALLS_DESC',
+  ): Promise<GroupConnection<ActionUsage>> {
     const extra: AggregateQuery['measures'] = [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }];
-    return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, extra, node.key, node.window, filter, first, after, (r) => ({
+    const toItem = (r: Row): ActionUsage => ({
       ...usageFromRow(r),
       action: r.group_key === null || r.group_key === undefined ? null : String(r.group_key),
       eventSource: r.event_source === null || r.event_source === undefined ? null : String(r.event_source),
-    }));
+    });
+    return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, extra, node.key, node.window, filter, first, after, toItem, order);
   }
 
   sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<CallerUsage>> {
@@ -466,16 +477,20 @@ export class GraphService {
 
   // ----- summaries -------------------------------------------------------------------------
 
-  /** Per action and event source; `measures` (aliases of ACTION_STATS) limits what is computed, calls always. */
-  async actions(filter: CallFilter | null | undefined, measures?: readonly string[]): Promise<ActionSummaryRecord[]> {
+  /**
+   * Per action and event source, in `order` (ties by action, then event source); `measures`
+   * (aliases of ACTION_STATS) limits what is computed: calls and the order's measure always.
+   */
+  async actions(filter: CallFilter | null | undefined, measures?: readonly string[], order: CallerOrder = 'CALLS_DESC'): Promise<ActionSummaryRecord[]> {
     const window = this.trail.window(filter);
     const { scan, where } = this.trail.scanFor(filter, window);
     const groupBy = [
       { alias: 'action', e: FIELDS.eventName },
       { alias: 'event_source', e: FIELDS.eventSource },
     ];
-    const wanted = ACTION_STATS.filter((m) => !measures || m.alias === 'calls' || measures.includes(m.alias));
-    const summary = await this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: wanted, orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }], limit: 10_000 });
+    const orderBy: OrderItem[] = [...ORDERS[order], { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }];
+    const wanted = ACTION_STATS.filter((m) => !measures || m.alias === 'calls' || measures.includes(m.alias) || orderBy.some((o) => o.alias === m.alias));
+    const summary = await this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: wanted, orderBy, limit: 10_000 });
     // Errors by code cost a second query: run once, and only when a client asks for them.
     let byAction: Promise<Map<string, { code: string; calls: number }[]>> | undefined;
     const errorsOf = () =>

@@ -148,7 +148,7 @@ export const CallerSourceIpConnectionTypes = connectionOf(CallerSourceIp, 'Calle
 });
 export const CallerActionConnectionTypes = connectionOf(CallerAction, 'CallerActionConnection', {
   items: 'actions a caller made',
-  order: 'most calls first, ties by action',
+  order: 'in the order asked for (most calls first by default), ties by action',
   count: 'Actions this caller made in the window, under the field\'s filter',
 });
 export const SourceIpCallerConnectionTypes = connectionOf(SourceIpCaller, 'SourceIpCallerConnection', {
