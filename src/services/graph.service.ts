@@ -196,13 +196,30 @@ export class GraphService {
     });
   }
 
-  /** A grouped page's cursor, checked against the connection and its order. */
-  private groupCursor(after: string | null | undefined, fp: string, order: readonly OrderItem[]): { cursor: CursorPayload; after: (Value | null)[] } | undefined {
-    if (after === null || after === undefined) return undefined;
-    const cursor = this.trail.deps.cursors.decode(after, fp);
-    const ok = cursor.k.length === order.length && cursor.k.every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
-    if (!ok) throw new BadInputError('invalid cursor: malformed', 'after');
-    return { cursor, after: cursor.k.map((v) => (v === null ? null : val(v))) };
+  /**
+   * Where a grouped page starts, the one step every grouped connection takes before its plan: the
+   * fingerprint its cursors are bound to (`bound`: what they must not be replayed across), the
+   * position of `after` checked against the connection and its order, and the window (the
+   * cursor's, else the filter's, else `fallback`).
+   */
+  private pageStart(
+    name: string,
+    bound: object,
+    filter: CallFilter | null | undefined,
+    after: string | null | undefined,
+    order: readonly OrderItem[],
+    fallback?: Window,
+  ): { fp: string; position?: { cursor: CursorPayload; after: (Value | null)[] }; window: Window } {
+    const fp = this.trail.fingerprintOf(name, bound);
+    let position: { cursor: CursorPayload; after: (Value | null)[] } | undefined;
+    if (after !== null && after !== undefined) {
+      const cursor = this.trail.deps.cursors.decode(after, fp);
+      const ok = cursor.k.length === order.length && cursor.k.every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
+      if (!ok) throw new BadInputError('invalid cursor: malformed', 'after');
+      position = { cursor, after: cursor.k.map((v) => (v === null ? null : val(v))) };
+    }
+    const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : fallback);
+    return { fp, position, window };
   }
 
   /** Edges, nodes and page info of grouped rows fetched with one extra row. */
@@ -257,10 +274,8 @@ export class GraphService {
     toNode: (row: Row, window: Window) => T,
   ): Promise<GroupConnection<T>> {
     const size = this.trail.pageSize(first);
-    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, order });
     const orderBy = orderOf(order);
-    const position = this.groupCursor(after, fp, orderBy);
-    const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : undefined);
+    const { fp, position, window } = this.pageStart(name, { filter: filter ?? {}, order }, filter, after, orderBy);
     const { scan, where } = this.trail.scanFor(filter, window);
     const rows = await this.trail.run({
       kind: 'aggregate',
@@ -372,9 +387,7 @@ export class GraphService {
     const orderBy = orderOf(order);
     // The default order's cursors stay what they were; another order's are bound to it.
     const byDefault = order === 'CALLS_DESC';
-    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey, ...(byDefault ? {} : { order }) });
-    const position = this.groupCursor(after, fp, orderBy);
-    const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : parentWindow);
+    const { fp, position, window } = this.pageStart(name, { filter: filter ?? {}, parent: parentKey, ...(byDefault ? {} : { order }) }, filter, after, orderBy, parentWindow);
     const k: NestedKey = { key: parentKey, filter, window, first: size, ...(byDefault ? {} : { order }) };
     const plan = {
       groupBy: [{ alias: 'group_key', e: child }],
