@@ -122,6 +122,24 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
     expect(c.caller.actions.edges[0].node.action).not.toBe(one.caller.actions.edges[0].node.action);
   });
 
+  test('objects by global id: nodes(ids:) gives the same objects on both', async () => {
+    const list = `query($filter: ApiCallFilter) {
+      apiCalls(filter: $filter, first: 5) { edges { node { id } } }
+      callers(filter: $filter, first: 3) { nodes { id } }
+      sourceIps(filter: $filter, first: 3) { nodes { id } }
+      actions(filter: $filter) { id } }`;
+    const d = (await duck.gql(list, { filter: { from: FROM, to: TO, outcome: 'SUCCESS' } })).data;
+    const ids = [...d.apiCalls.edges.map((e: { node: { id: string } }) => e.node), ...d.callers.nodes, ...d.sourceIps.nodes, ...d.actions.slice(0, 3)].map((n: { id: string }) => n.id);
+    const q = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+      ... on ApiCall { eventId eventTime action caller { id key } }
+      ... on Caller { key stats { calls errors lastSeen } }
+      ... on SourceIp { address stats { calls distinctCallers } }
+      ... on ActionSummary { summaryAction: action calls distinctCallers } } }`;
+    const [a, b] = await both(q, { ids });
+    expect(b).toEqual(a);
+    expect(a.nodes.map((n: { id: string }) => n.id)).toEqual(ids);
+  });
+
   test('apiCall lookups by eventId', async () => {
     const page = await duck.gql(`{ apiCalls(filter: { from: "${FROM}", to: "${TO}" }, first: 3) { edges { node { eventId } } } }`);
     const ids: string[] = page.data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId);
