@@ -28,6 +28,7 @@ import { ScanBudget, estimateCost } from './query/scan-budget';
 import { EXPLAIN_HEADER, explainEngine, explainStatements, wantsExplain } from './query/explain';
 import { Admission } from './query/admission';
 import { GraphService } from './services/graph.service';
+import { NodeService } from './services/node.service';
 import { TrailService } from './services/trail.service';
 import { Lifecycle, opsRoutes } from './ops/health';
 import { InstrumentedEngine, Metrics, createMetrics, instrumentEngine } from './ops/metrics';
@@ -208,7 +209,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       scanBudget: deps.engine.capabilities.billedByScan && config.scan.budgetBytes > 0 ? new ScanBudget(config.scan.budgetBytes) : undefined,
     });
     const service = new TrailService(serviceDeps, runner, scope);
-    return { requestId, service, graph: new GraphService(service), runner, trailHealth: engine.trailHealth, explain };
+    const graph = new GraphService(service);
+    return { requestId, service, graph, nodes: new NodeService(service, graph), runner, trailHealth: engine.trailHealth, explain };
   };
 
   const apollo = new ApolloServer<RequestContext>({

@@ -14,6 +14,7 @@ import { parseAthenaEnv } from './engines/athena/env';
 import { isOrganizationTrail } from './engines/athena/settings';
 import { duckdbDialect } from './engines/duckdb/dialect';
 import { GraphService } from './services/graph.service';
+import { NodeService } from './services/node.service';
 import { TrailService } from './services/trail.service';
 import { schema } from './graphql/schema';
 import { Dialect } from './query/compiler';
@@ -47,11 +48,12 @@ async function main(): Promise<number> {
   const engine = explainEngine({ name: values.engine, capabilities: { billedByScan: values.engine === 'athena', cancellable: true }, sourceId: 'preview' });
   const runner = new QueryRunner(engine);
   const service = new TrailService({ config, dialect, cursors: new CursorCodec(config.cursorSecret) }, runner, { ...FULL_SCOPE, principal: 'sql-preview', admin: true });
+  const graph = new GraphService(service);
   const result = await graphql({
     schema: schema(),
     source: operation,
     variableValues: values.variables ? (JSON.parse(values.variables) as Record<string, unknown>) : undefined,
-    contextValue: { requestId: 'sql-preview', service, graph: new GraphService(service), runner },
+    contextValue: { requestId: 'sql-preview', service, graph, nodes: new NodeService(service, graph), runner },
   });
   for (const err of result.errors ?? []) process.stderr.write(`error: ${err.message} (${String(err.extensions?.code ?? 'ERROR')})\n`);
   const statements = explainStatements(runner.compiled);

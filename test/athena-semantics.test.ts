@@ -93,6 +93,53 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
     expect(a.apiCalls.edges.length).toBe(30);
   });
 
+  const ORDERS = ['CALLS_DESC', 'ERRORS_DESC', 'LAST_SEEN_DESC', 'KEY_ASC'];
+
+  test.each(ORDERS)('grouped pages after a cursor, ordered by %s: the second pages of callers, sourceIps and Caller.actions, and actions', async (orderBy) => {
+    const stats = 'calls errors firstSeen lastSeen';
+    const q = `query($filter: ApiCallFilter, $callers: String, $ips: String) {
+      callers(filter: $filter, first: 4, after: $callers, orderBy: ${orderBy}) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { key principal stats { ${stats} } } } }
+      sourceIps(filter: $filter, first: 4, after: $ips, orderBy: ${orderBy}) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { address kind stats { ${stats} } } } }
+      actions(filter: $filter, orderBy: ${orderBy}) { action eventSource ${stats} distinctCallers distinctSourceIps }
+    }`;
+    const filter = { from: FROM, to: TO };
+    const [first] = await both(q, { filter });
+    expect(first.callers.pageInfo.hasNextPage && first.sourceIps.pageInfo.hasNextPage).toBe(true);
+    const [a, b] = await both(q, { filter, callers: first.callers.pageInfo.endCursor, ips: first.sourceIps.pageInfo.endCursor });
+    expect(b).toEqual(a);
+    expect(a.callers.pageInfo.hasPreviousPage).toBe(true);
+    expect(a.callers.edges.length).toBe(4);
+    expect(a.callers.edges[0].node.key).not.toBe(first.callers.edges[0].node.key);
+
+    // The caller with the most actions, its actions one at a time: the second page on both.
+    const nested = `query($k: String!, $filter: ApiCallFilter, $after: String) { caller(key: $k, filter: $filter) {
+      actions(first: 1, after: $after, orderBy: ${orderBy}) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { action eventSource ${stats} } } } } }`;
+    const busiest = (await duck.gql(`query($filter: ApiCallFilter) { callers(filter: $filter, first: 1) { nodes { key } } }`, { filter })).data.callers.nodes[0].key;
+    const [one] = await both(nested, { k: busiest, filter });
+    expect(one.caller.actions.pageInfo.hasNextPage).toBe(true);
+    const [c, d] = await both(nested, { k: busiest, filter, after: one.caller.actions.pageInfo.endCursor });
+    expect(d).toEqual(c);
+    expect(c.caller.actions.edges[0].node.action).not.toBe(one.caller.actions.edges[0].node.action);
+  });
+
+  test('objects by global id: nodes(ids:) gives the same objects on both', async () => {
+    const list = `query($filter: ApiCallFilter) {
+      apiCalls(filter: $filter, first: 5) { edges { node { id } } }
+      callers(filter: $filter, first: 3) { nodes { id } }
+      sourceIps(filter: $filter, first: 3) { nodes { id } }
+      actions(filter: $filter) { id } }`;
+    const d = (await duck.gql(list, { filter: { from: FROM, to: TO, outcome: 'SUCCESS' } })).data;
+    const ids = [...d.apiCalls.edges.map((e: { node: { id: string } }) => e.node), ...d.callers.nodes, ...d.sourceIps.nodes, ...d.actions.slice(0, 3)].map((n: { id: string }) => n.id);
+    const q = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+      ... on ApiCall { eventId eventTime action caller { id key } }
+      ... on Caller { key stats { calls errors lastSeen } }
+      ... on SourceIp { address stats { calls distinctCallers } }
+      ... on ActionSummary { summaryAction: action calls distinctCallers } } }`;
+    const [a, b] = await both(q, { ids });
+    expect(b).toEqual(a);
+    expect(a.nodes.map((n: { id: string }) => n.id)).toEqual(ids);
+  });
+
   test('apiCall lookups by eventId', async () => {
     const page = await duck.gql(`{ apiCalls(filter: { from: "${FROM}", to: "${TO}" }, first: 3) { edges { node { eventId } } } }`);
     const ids: string[] = page.data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId);

@@ -124,6 +124,44 @@ describe('nested connections', () => {
     expect(after.totalCount).toBe(all.totalCount);
   });
 
+  /** Sorted as `orderBy` says, ties by action (the nulls of a missing key last). */
+  const inOrder = (orderBy: string, xs: { action: string | null; calls: number; errors: number; lastSeen: string }[]) => {
+    const measure = { CALLS_DESC: (x: (typeof xs)[0]) => x.calls, ERRORS_DESC: (x: (typeof xs)[0]) => x.errors, LAST_SEEN_DESC: (x: (typeof xs)[0]) => Date.parse(x.lastSeen), KEY_ASC: () => 0 }[orderBy]!;
+    const key = (a: string | null) => a ?? '\uffff';
+    return [...xs].sort((a, b) => measure(b) - measure(a) || (key(a.action) < key(b.action) ? -1 : key(a.action) > key(b.action) ? 1 : 0));
+  };
+
+  test.each(['CALLS_DESC', 'ERRORS_DESC', 'LAST_SEEN_DESC', 'KEY_ASC'])('Caller.actions ordered by %s walks every action once, in order', async (orderBy) => {
+    const [key, rs] = busiest(callerKeyOf);
+    const q = `query($k: String!, $f: ApiCallFilter, $first: Int, $after: String) { caller(key: $k, filter: $f) { actions(first: $first, after: $after, orderBy: ${orderBy}) ${conn('action calls errors lastSeen')} } }`;
+    const one = (await gql(q, { k: key, f: W, first: 500, after: null })).data.caller.actions;
+    const walked = await walk<{ action: string | null; calls: number; errors: number; lastSeen: string }>(q, { k: key, f: W }, 1, (d) => d.caller.actions);
+    const actions = new Set(rs.map((r) => r.eventName));
+    expect(walked.pages).toBeGreaterThan(2);
+    expect(walked.nodes).toEqual(one.nodes);
+    expect(walked.nodes).toEqual(inOrder(orderBy, walked.nodes));
+    expect(new Set(walked.nodes.map((n) => n.action)).size).toBe(walked.nodes.length);
+    expect(new Set(walked.nodes.map((n) => n.action))).toEqual(actions);
+    expect(walked.totals.every((t) => t === walked.nodes.length)).toBe(true);
+  });
+
+  test('a Caller.actions cursor is bound to its order', async () => {
+    const [key] = busiest(callerKeyOf);
+    const q = (orderBy: string) => `query($k: String!, $f: ApiCallFilter, $a: String) { caller(key: $k, filter: $f) { actions(first: 1, after: $a, orderBy: ${orderBy}) { pageInfo { endCursor } } } }`;
+    const cursor = (await gql(q('ERRORS_DESC'), { k: key, f: W, a: null })).data.caller.actions.pageInfo.endCursor;
+    for (const other of ['CALLS_DESC', 'KEY_ASC']) {
+      const res = await server.gql(q(other), { k: key, f: W, a: cursor });
+      expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  test.each(['CALLS_DESC', 'ERRORS_DESC', 'LAST_SEEN_DESC', 'KEY_ASC'])('actions ordered by %s: every action once, in order', async (orderBy) => {
+    const list = (await gql(`query($f: ApiCallFilter) { actions(filter: $f, orderBy: ${orderBy}) { action eventSource calls errors lastSeen } }`, { f: W })).data.actions;
+    expect(list).toEqual(inOrder(orderBy, list));
+    const expected = [...groupBy(all, (r) => `${r.eventName}|${r.eventSource}`).keys()].sort();
+    expect(list.map((a: { action: string; eventSource: string }) => `${a.action}|${a.eventSource}`).sort()).toEqual(expected);
+  });
+
   test('SourceIp.callers walks every caller once', async () => {
     const [address, rs] = busiest((r) => r.sourceIPAddress);
     const q = `query($a: String!, $f: ApiCallFilter, $first: Int, $after: String) { sourceIp(address: $a, filter: $f) { callers(first: $first, after: $after) ${conn('caller { key } calls')} } }`;

@@ -46,6 +46,13 @@ describe('query shape limits', () => {
     const noFirst = `{ callers { nodes { key arn } } }`;
     expect(refusal(check(noFirst, {}, { ...LIMITS, maxComplexity: 100 })).message).toMatch(/complexity 1\d\d /);
   });
+
+  test('nodes(ids:) costs its selection once per id', () => {
+    const q = 'query($ids: [ID!]!) { nodes(ids: $ids) { ... on Caller { calls(first: 100) { edges { node { eventId } } } } } }';
+    const ids = (n: number) => ({ ids: Array(n).fill('x') });
+    expect(check(q, ids(6))).not.toThrow();
+    expect(refusal(check(q, ids(7))).code).toBe('QUERY_TOO_COMPLEX');
+  });
 });
 
 describe('arguments checked before execution', () => {

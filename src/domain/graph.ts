@@ -27,8 +27,10 @@ export interface CallerNode extends CallerInfo {
   readonly window: Window;
   /** What `key` names: a caller (ARN, service, account) or, for grouped-by-principal answers, a principal. */
   readonly keyKind?: 'caller' | 'principal';
-  /** Stats computed by the query that found this caller (for its window, without extra filters). */
+  /** Stats computed by the query that found this caller (for its window, under `filter`). */
   readonly preloaded?: CallerStatsRecord;
+  /** The filter of the query that found it, which `preloaded` counts under (opaque here); absent: the window alone. */
+  readonly filter?: object | null;
 }
 
 /** A source address as a graph node; `address` and `kind` are null for the calls without an address. */
@@ -37,6 +39,8 @@ export interface SourceIpNode {
   readonly kind: SourceIpInfo['kind'] | null;
   readonly window: Window;
   readonly preloaded?: SourceIpStatsRecord;
+  /** The filter of the query that found it, which `preloaded` counts under (opaque here); absent: the window alone. */
+  readonly filter?: object | null;
 }
 
 export interface ApiCallNode extends Omit<ApiCallRecord, 'caller' | 'sourceIp'> {
@@ -53,6 +57,9 @@ export interface ActionSummaryRecord {
   distinctSourceIps: number;
   firstSeen: Date | null;
   lastSeen: Date | null;
+  /** The window and filter the summary counts under (the filter is opaque here). */
+  window: Window;
+  filter: object | null;
   /** Resolved on demand: it costs one more query for all actions of the answer. */
   errorsByCode: () => Promise<{ code: string; calls: number }[]>;
 }
@@ -129,7 +136,7 @@ export function nodeOfCall(call: ApiCallRecord, window: Window): ApiCallNode {
   return { ...call, caller: { ...call.caller, window }, sourceIp: call.sourceIp ? sourceIpOf(call.sourceIp.address, { window }) : null };
 }
 
-export function actionFromRow(row: Row): Omit<ActionSummaryRecord, 'errorsByCode'> {
+export function actionFromRow(row: Row): Omit<ActionSummaryRecord, 'errorsByCode' | 'window' | 'filter'> {
   return {
     ...usageFromRow(row),
     action: String(row.action),

@@ -1,6 +1,7 @@
 import type { TrailHealth } from '../query/engine';
 import { QueryRunner } from '../query/runner';
 import { GraphService } from '../services/graph.service';
+import { NodeService } from '../services/node.service';
 import { TrailService } from '../services/trail.service';
 
 /** What every resolver receives. Made fresh per request (with its own DataLoaders and runner). */
@@ -8,6 +9,8 @@ export interface RequestContext {
   readonly requestId: string;
   readonly service: TrailService;
   readonly graph: GraphService;
+  /** Objects by global id (`node`, `nodes`). */
+  readonly nodes: NodeService;
   readonly runner: QueryRunner;
   /** The engine's view of the trail (`trailHealth` query); absent when the engine cannot tell. */
   readonly trailHealth?: () => Promise<TrailHealth>;

@@ -18,9 +18,10 @@ export interface QueryLimits {
   readonly maxPageSize: number;
 }
 
-/** Cost of a field with `first`: its selection, `first` times. */
+/** Cost of a field with `first`: its selection, `first` times; of a field with `ids` (`nodes`): its selection per id. */
 function connectionEstimator(defaultSize: number, maxSize: number): ComplexityEstimator {
   return ({ args, childComplexity, field }) => {
+    if (Array.isArray(args.ids)) return 1 + args.ids.length * Math.max(1, childComplexity);
     const takesFirst = field.args.some((a) => a.name === 'first');
     if (!takesFirst) return undefined;
     const n = typeof args.first === 'number' && args.first > 0 ? Math.min(args.first, maxSize) : defaultSize;

@@ -22,6 +22,7 @@ import {
 } from 'graphql';
 import { CallFilter, validateFilter } from '../query/filter';
 import { Scope, WindowRules, applyScope, checkBound, checkPageSize, resolveWindow } from '../query/guards';
+import { decodeId, decodeIds } from './node/global-id';
 
 export interface ArgumentRules {
   /** Event sources served (`[]` = all). */
@@ -96,6 +97,25 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
   applyScope({ from: now, to: now, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts }, scope);
 }
 
+/**
+ * Decodes the global ids of a root field's `id` or `ids` argument (`node`, `nodes`) and checks
+ * the filters they carry as a `filter` argument is checked, except for scope: an id outside the
+ * caller's scope is answered null by its lookup, as if it named nothing.
+ */
+export function checkNodeIds(schema: GraphQLSchema, field: FieldArguments, rules: ArgumentRules, scope: Scope, now: Date): void {
+  if (!field.root) return;
+  const { id, ids } = field.args;
+  const refs = typeof id === 'string' ? [decodeId(schema, id, 'id')] : Array.isArray(ids) ? decodeIds(schema, ids as string[]) : [];
+  for (const ref of refs) {
+    if (ref.type === 'ApiCall') {
+      resolveWindow(ref.window, rules.window, now);
+      continue;
+    }
+    resolveWindow(ref.filter, rules.window, now);
+    validateFilter(ref.filter, rules.eventSources, { readPayloads: scope.readPayloads });
+  }
+}
+
 /** What the plugin needs from a request's context. */
 export interface CallerOf<C> {
   (context: C): { readonly scope: Scope; readonly now: Date };
@@ -110,7 +130,10 @@ export function prevalidatePlugin<C extends object>(rules: ArgumentRules, caller
           const fields = operationFields(schema, document, operation, request.variables ?? {});
           if (!fields) return;
           const { scope, now } = callerOf(contextValue);
-          for (const field of fields) checkFieldArguments(field, rules, scope, now);
+          for (const field of fields) {
+            checkFieldArguments(field, rules, scope, now);
+            checkNodeIds(schema, field, rules, scope, now);
+          }
         },
       };
     },

@@ -12,6 +12,7 @@ import { SourceIpEnrichmentResolver } from './enrichment/source-ip-enrichment.re
 import { CONNECTION_RESOLVERS } from './graph/graph.type';
 import { TrailHealthResolver } from './health/trail-health.resolver';
 import { UntimedRecordConnectionTypes } from './api-call/untimed-record.type';
+import { NODE_RESOLVERS } from './node/node.resolver';
 
 const options: BuildSchemaOptions = {
   resolvers: [
@@ -28,6 +29,7 @@ const options: BuildSchemaOptions = {
     DownloadUrlResolver,
     ...CONNECTION_RESOLVERS,
     UntimedRecordConnectionTypes.CountResolver,
+    ...NODE_RESOLVERS,
   ],
   scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
   validate: false,

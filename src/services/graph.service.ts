@@ -140,9 +140,6 @@ const ORDERS: Record<CallerOrder, OrderItem[]> = {
 /** The full order of a grouped page: the chosen one, then the group key, so ties have one order. */
 const orderOf = (order: CallerOrder): OrderItem[] => [...ORDERS[order], { alias: 'group_key', dir: 'asc' }];
 
-/** Nested lists: most calls first, then by key. */
-const NESTED_ORDER = orderOf('CALLS_DESC');
-
 /**
  * How many distinct values `e` takes, a null counting as one value (a group of its own): the
  * distinct non-null values plus one when some row has none.
@@ -161,9 +158,11 @@ interface NestedKey {
   readonly first?: number;
   /** The field asks for totalCount: its page's statement counts too (per parent). */
   readonly total?: boolean;
+  /** The order of a nested page (absent: most calls first). */
+  readonly order?: CallerOrder;
 }
 
-const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first, t: k.total });
+const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first, t: k.total, o: k.order });
 
 /** The most rows one statement returns (the compiler's LIMIT bound). */
 const MAX_ROWS = 100_000;
@@ -275,10 +274,8 @@ export class GraphService {
     withTotal: boolean,
   ): Promise<GroupConnection<T>> {
     const size = this.trail.pageSize(first);
-    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, order });
     const orderBy = orderOf(order);
-    const position = this.trail.groupCursor(after, fp, orderBy);
-    const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : undefined);
+    const { fp, position, window } = this.trail.pageStart(name, { filter: filter ?? {}, order }, filter, after, orderBy);
     const { scan, where } = await this.trail.scanFor(filter, window);
     const rows = await this.trail.run({
       kind: 'aggregate',
@@ -319,7 +316,7 @@ export class GraphService {
       first,
       after,
       order,
-      (row, window) => callerNodeFromRow(row, window, kind),
+      (row, window) => ({ ...callerNodeFromRow(row, window, kind), filter: filter ?? null }),
       withTotal,
     );
   }
@@ -331,7 +328,7 @@ export class GraphService {
     order: CallerOrder,
     withTotal = false,
   ): Promise<GroupConnection<SourceIpNode>> {
-    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, sourceIpNodeFromRow, withTotal);
+    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, (row, window) => ({ ...sourceIpNodeFromRow(row, window), filter: filter ?? null }), withTotal);
   }
 
   // ----- single lookups --------------------------------------------------------------------
@@ -348,15 +345,16 @@ export class GraphService {
       }
       return keys.map((k) => out.get(cacheKeyOf(k)) ?? null);
     }).load({ key, filter, window });
-    return row ? callerNodeFromRow({ ...(row as Row), group_key: key }, window, kind) : null;
+    return row ? { ...callerNodeFromRow({ ...(row as Row), group_key: key }, window, kind), filter: filter ?? null } : null;
   }
 
-  async sourceIp(address: string, filter: CallFilter | null | undefined): Promise<SourceIpNode | null> {
-    if (address.length < 1 || address.length > 256) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
+  /** One source address (null: the calls whose record names none) within a window; null when no calls came from it there. */
+  async sourceIp(address: string | null, filter: CallFilter | null | undefined): Promise<SourceIpNode | null> {
+    if (address !== null && (address.length < 1 || address.length > 256)) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
     const window = this.trail.window(filter);
-    const stats = await this.sourceIpStatsFor({ key: address, filter, window });
+    const stats = await this.sourceIpStatsFor({ key: address ?? NULL_PARENT, filter, window });
     if (stats.calls === 0) return null;
-    return { address, kind: classifySourceIp(address), window, preloaded: stats };
+    return { address, kind: address === null ? null : classifySourceIp(address), window, preloaded: stats, filter: filter ?? null };
   }
 
   // ----- nested fields ---------------------------------------------------------------------
@@ -392,10 +390,10 @@ export class GraphService {
   }
 
   /**
-   * A parent's usage broken down by a second key, most calls first, as a connection: first pages
-   * are batched across parents (one statement per field, cut to the page size per parent in the
-   * statement), later pages run one statement each. With `withTotal`, each parent's count of
-   * entries comes with its page.
+   * A parent's usage broken down by a second key, in `order` (ties by key), as a connection: first
+   * pages are batched across parents (one statement per field and order, cut to the page size per
+   * parent in the statement), later pages run one statement each. Cursors are bound to the order.
+   * With `withTotal`, each parent's count of entries comes with its page.
    */
   private async breakdown<T>(
     name: string,
@@ -409,16 +407,18 @@ export class GraphService {
     after: string | null | undefined,
     toItem: (row: Row, window: Window) => T,
     withTotal: boolean,
+    order: CallerOrder = 'CALLS_DESC',
   ): Promise<GroupConnection<T>> {
     const size = checkPageSize(first, 20, MAX_NESTED);
-    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
-    const position = this.trail.groupCursor(after, fp, NESTED_ORDER);
-    const window = this.trail.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : parentWindow);
-    const k: NestedKey = { key: parentKey, filter, window, first: size, ...(withTotal ? { total: true } : {}) };
+    const orderBy = orderOf(order);
+    // The default order's cursors stay what they were; another order's are bound to it.
+    const byDefault = order === 'CALLS_DESC';
+    const { fp, position, window } = this.trail.pageStart(name, { filter: filter ?? {}, parent: parentKey, ...(byDefault ? {} : { order }) }, filter, after, orderBy, parentWindow);
+    const k: NestedKey = { key: parentKey, filter, window, first: size, ...(withTotal ? { total: true } : {}), ...(byDefault ? {} : { order }) };
     const plan = {
       groupBy: [{ alias: 'group_key', e: child }],
       measures: [...COUNTS, { alias: 'first_seen', m: { k: 'min', e: FIELDS.eventTime } }, { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } }, ...extra] as AggregateQuery['measures'],
-      orderBy: NESTED_ORDER,
+      orderBy,
     };
     // The loader's batch is the first caller's: what differs between keys comes from the key (`sample`).
     const counted = (key: NestedKey) => (key.total ? { withTotal: TOTAL } : {});
@@ -442,7 +442,7 @@ export class GraphService {
     // A first page without rows: the parent has no entries. No rows after a cursor says nothing of those before it.
     const carried = withTotal && (rows.length > 0 || !position);
     const totalCount = () => (carried ? Promise.resolve(totalOf(rows)) : this.nestedCount(name, parent, DISTINCT_KEYS(child), distinctKeysOf, k));
-    return this.trail.groupConnectionOf(rows, size, fp, window, NESTED_ORDER, position !== undefined, toItem, totalCount);
+    return this.trail.groupConnectionOf(rows, size, fp, window, orderBy, position !== undefined, toItem, totalCount);
   }
 
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<SourceIpUsage>> {
@@ -452,13 +452,21 @@ export class GraphService {
     }, withTotal);
   }
 
-  callerActions(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<ActionUsage>> {
+  callerActions(
+    node: CallerNode,
+    filter: CallFilter | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    order: CallerOrder = 'CALLS_DESC',
+    withTotal = false,
+  ): Promise<GroupConnection<ActionUsage>> {
     const extra: AggregateQuery['measures'] = [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }];
-    return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, extra, node.key, node.window, filter, first, after, (r) => ({
+    const toItem = (r: Row): ActionUsage => ({
       ...usageFromRow(r),
       action: r.group_key === null || r.group_key === undefined ? null : String(r.group_key),
       eventSource: r.event_source === null || r.event_source === undefined ? null : String(r.event_source),
-    }), withTotal);
+    });
+    return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, extra, node.key, node.window, filter, first, after, toItem, withTotal, order);
   }
 
   sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<CallerUsage>> {
@@ -525,16 +533,20 @@ export class GraphService {
 
   // ----- summaries -------------------------------------------------------------------------
 
-  /** Per action and event source; `measures` (aliases of ACTION_STATS) limits what is computed, calls always. */
-  async actions(filter: CallFilter | null | undefined, measures?: readonly string[]): Promise<ActionSummaryRecord[]> {
+  /**
+   * Per action and event source, in `order` (ties by action, then event source); `measures`
+   * (aliases of ACTION_STATS) limits what is computed: calls and the order's measure always.
+   */
+  async actions(filter: CallFilter | null | undefined, measures?: readonly string[], order: CallerOrder = 'CALLS_DESC'): Promise<ActionSummaryRecord[]> {
     const window = this.trail.window(filter);
     const { scan, where } = await this.trail.scanFor(filter, window);
     const groupBy = [
       { alias: 'action', e: FIELDS.eventName },
       { alias: 'event_source', e: FIELDS.eventSource },
     ];
-    const wanted = ACTION_STATS.filter((m) => !measures || m.alias === 'calls' || measures.includes(m.alias));
-    const summary = await this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: wanted, orderBy: [{ alias: 'calls', dir: 'desc' }, { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }], limit: 10_000 });
+    const orderBy: OrderItem[] = [...ORDERS[order], { alias: 'action', dir: 'asc' }, { alias: 'event_source', dir: 'asc' }];
+    const wanted = ACTION_STATS.filter((m) => !measures || m.alias === 'calls' || measures.includes(m.alias) || orderBy.some((o) => o.alias === m.alias));
+    const summary = await this.trail.run({ kind: 'aggregate', label: 'actions', scan, where, groupBy, measures: wanted, orderBy, limit: 10_000 });
     // Errors by code cost a second query: run once, and only when a client asks for them.
     let byAction: Promise<Map<string, { code: string; calls: number }[]>> | undefined;
     const errorsOf = () =>
@@ -557,7 +569,7 @@ export class GraphService {
           }
           return m;
         }));
-    return summary.map((r) => ({ ...actionFromRow(r), errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
+    return summary.map((r) => ({ ...actionFromRow(r), window, filter: filter ?? null, errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
   }
 
   async activity(filter: CallFilter | null | undefined, interval: Interval, groupBy: ActivityKey | null | undefined): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {

@@ -437,8 +437,28 @@ export class TrailService {
     };
   }
 
+  /**
+   * Where a grouped page starts, the one step every grouped connection takes before its plan: the
+   * fingerprint its cursors are bound to (`bound`: what they must not be replayed across), the
+   * position of `after` checked against the connection and its order, and the window (the
+   * cursor's, else the filter's, else `fallback`).
+   */
+  pageStart(
+    name: string,
+    bound: object,
+    filter: CallFilter | null | undefined,
+    after: string | null | undefined,
+    order: readonly OrderItem[],
+    fallback?: Window,
+  ): { fp: string; position?: { cursor: CursorPayload; after: (Value | null)[] }; window: Window } {
+    const fp = this.fingerprintOf(name, bound);
+    const position = this.groupCursor(after, fp, order);
+    const window = this.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : fallback);
+    return { fp, position, window };
+  }
+
   /** A grouped page's cursor, checked against the connection and its order. */
-  groupCursor(after: string | null | undefined, fp: string, order: readonly OrderItem[]): { cursor: CursorPayload; after: (Value | null)[] } | undefined {
+  private groupCursor(after: string | null | undefined, fp: string, order: readonly OrderItem[]): { cursor: CursorPayload; after: (Value | null)[] } | undefined {
     if (after === null || after === undefined) return undefined;
     const cursor = this.deps.cursors.decode(after, fp);
     const ok = cursor.k.length === order.length && cursor.k.every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
@@ -498,9 +518,7 @@ export class TrailService {
    */
   async untimedRecords(filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined): Promise<GroupConnection<UntimedRecord>> {
     const size = this.pageSize(first);
-    const fp = this.fingerprintOf('untimedRecords', { filter: filter ?? {} });
-    const position = this.groupCursor(after, fp, UNTIMED_ORDER);
-    const window = this.window(filter, position ? { from: new Date(position.cursor.from), to: new Date(position.cursor.to) } : undefined);
+    const { fp, position, window } = this.pageStart('untimedRecords', { filter: filter ?? {} }, filter, after, UNTIMED_ORDER);
     const { scan, where } = await this.scanFor(filter, window);
     const rows = await this.run({
       kind: 'aggregate',
@@ -550,6 +568,54 @@ export class TrailService {
     }
     return keys.map((k) => found.get(`${k.eventId}|${k.from.toISOString()}|${k.to.toISOString()}`) ?? null);
   }
+
+  /**
+   * Calls by eventId and exact eventTime (what a global id names). Batched: the times are sorted
+   * and cut into stretches of at most a day, and each stretch is one statement over its own
+   * window, so ids from one page cost one statement and far-apart ids do not read the days between.
+   * `window` is the window its nested fields (caller, sourceIp) cover: the one of the list it came from.
+   */
+  callAt(eventId: string, time: Date, window: Window): Promise<ApiCallNode | null> {
+    return this.callAtLoader.load({ eventId, time, window });
+  }
+
+  private readonly callAtLoader = new DataLoader<{ eventId: string; time: Date; window: Window }, ApiCallNode | null, string>(
+    async (keys) => {
+      const sorted = [...keys].sort((a, b) => a.time.getTime() - b.time.getTime());
+      const stretches: { eventId: string; time: Date }[][] = [];
+      for (const k of sorted) {
+        const last = stretches[stretches.length - 1];
+        if (last && k.time.getTime() - last[0].time.getTime() < NEWEST_FIRST_MS) last.push(k);
+        else stretches.push([k]);
+      }
+      const found = new Map<string, ApiCallRecord>();
+      for (const stretch of stretches) {
+        // Statements bound windows to whole seconds, as CloudTrail writes eventTime.
+        const window = { from: new Date(Math.floor(stretch[0].time.getTime() / 1000) * 1000), to: new Date(Math.floor(stretch[stretch.length - 1].time.getTime() / 1000) * 1000 + 1000) };
+        const { scan, where } = await this.scanFor({}, window);
+        const ids = [...new Set(stretch.map((k) => k.eventId))];
+        const rows = await this.run({
+          kind: 'events',
+          label: 'node:ApiCall',
+          scan,
+          where: [...where, { k: 'in', e: FIELDS.eventId, values: ids.map((id) => val(id)) }],
+          select: EVENT_COLUMNS,
+          orderBy: NEWEST_FIRST,
+          limit: ids.length,
+        });
+        for (const row of rows) {
+          const call = this.redact(apiCallFromRow(row));
+          found.set(`${call.eventId}|${call.eventTime.getTime()}`, call);
+        }
+      }
+      return keys.map((k) => {
+        const call = found.get(`${k.eventId}|${k.time.getTime()}`);
+        if (!call) return null;
+        return nodeOfCall(call, k.window);
+      });
+    },
+    { cacheKeyFn: (k) => `${k.eventId}|${k.time.getTime()}|${k.window.from.getTime()}|${k.window.to.getTime()}`, maxBatchSize: 100 },
+  );
 
   /** Payload fields are withheld from keys whose scope does not include them. */
   redact(call: ApiCallRecord): ApiCallRecord {

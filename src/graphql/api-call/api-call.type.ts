@@ -2,6 +2,7 @@ import { GraphQLJSON } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { CallerCategory, IdentityType, SourceIpKind } from '../common/enums';
 import { PageInfo, TimeWindow } from '../common/page-info.type';
+import { Node } from '../common/node.type';
 import type { Json } from '../../domain/api-call';
 
 @ObjectType({ description: 'The IAM entity that issued a role session: userIdentity.sessionContext.sessionIssuer.' })
@@ -18,7 +19,10 @@ export class SessionIssuer {
   userName!: string | null;
 }
 
-@ObjectType({ description: 'Who made a call, as CloudTrail recorded it and as classified here.' })
+@ObjectType({
+  implements: Node,
+  description: 'Who made a call, as CloudTrail recorded it and as classified here, with its calls in a window (and under a filter, when reached through one).',
+})
 export class Caller {
   @Field({ description:
       'The key this caller is known by: userIdentity.arn; else the AWS service name (invokedBy); else userIdentity.principalId; else `account:<accountId>`; else `unknown`. With groupBy PRINCIPAL, the principal.' })
@@ -70,7 +74,10 @@ export class Caller {
   sessionCreated!: Date | null;
 }
 
-@ObjectType({ description: 'A source address as CloudTrail wrote it: an IP, an AWS service host name, or "AWS Internal".' })
+@ObjectType({
+  implements: Node,
+  description: 'A source address as CloudTrail wrote it: an IP, an AWS service host name, or "AWS Internal"; with its calls in a window (and under a filter, when reached through one).',
+})
 export class SourceIp {
   @Field(() => String, { nullable: true, description: 'sourceIPAddress exactly as written; null for the group of calls whose record names no source address.' })
   address!: string | null;
@@ -100,6 +107,7 @@ export class TlsDetails {
 }
 
 @ObjectType({
+  implements: Node,
   description:
     'One API call: one CloudTrail record. CloudTrail delivers at least once; records sharing an eventId are one call and appear once.',
 })

@@ -86,6 +86,12 @@ class NestedListArgs extends NestedArgs {
   after?: string | null;
 }
 
+@ArgsType()
+class NestedOrderedListArgs extends NestedListArgs {
+  @Field(() => CallerOrder, { defaultValue: CallerOrder.CALLS_DESC, description: 'Order of the entries; ties by key. Cursors are bound to the order they came from.' })
+  orderBy!: CallerOrder;
+}
+
 @Resolver(() => Caller)
 export class CallerResolver {
   @FieldResolver(() => CallerStats, { description: 'This caller\'s counts in the window (under the field\'s filter, when given).' })
@@ -104,9 +110,9 @@ export class CallerResolver {
     return ctx.graph.callerSourceIps(caller, filter, first, after, asksFor(info, 'totalCount'));
   }
 
-  @FieldResolver(() => CallerActionConnectionTypes.Connection, { description: 'Actions this caller made, most calls first.' })
-  actions(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedListArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<ActionUsage>> {
-    return ctx.graph.callerActions(caller, filter, first, after, asksFor(info, 'totalCount'));
+  @FieldResolver(() => CallerActionConnectionTypes.Connection, { description: 'Actions this caller made, most calls first unless orderBy says otherwise.' })
+  actions(@Root() caller: CallerNode, @Args() { filter, first, after, orderBy }: NestedOrderedListArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<ActionUsage>> {
+    return ctx.graph.callerActions(caller, filter, first, after, orderBy, asksFor(info, 'totalCount'));
   }
 }
 
@@ -173,13 +179,15 @@ export class GraphQueryResolver {
     return ctx.graph.sourceIp(address, filter);
   }
 
-  @Query(() => [ActionSummary], { description: 'Per API action: calls, errors by code, distinct callers, first and last seen.' })
+  @Query(() => [ActionSummary], { description: 'Per API action: calls, errors by code, distinct callers, first and last seen; most calls first unless orderBy says otherwise.' })
   actions(
     @Arg('filter', () => ApiCallFilter, { nullable: true, description: 'The calls to summarise.' }) filter: ApiCallFilter | null,
+    @Arg('orderBy', () => CallerOrder, { defaultValue: CallerOrder.CALLS_DESC, description: 'Order of the actions; ties by action, then event source (KEY_ASC: by action, then event source).' })
+    orderBy: CallerOrder,
     @Ctx() ctx: RequestContext,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ActionSummaryRecord[]> {
-    return ctx.graph.actions(filter, neededFor(info, [], ACTION_FIELD_MEASURES, ACTION_STATS.map((m) => m.alias)));
+    return ctx.graph.actions(filter, neededFor(info, [], ACTION_FIELD_MEASURES, ACTION_STATS.map((m) => m.alias)), orderBy);
   }
 
   @Query(() => ActivitySeries, { description: 'Calls per time bucket, optionally per group: for charts.' })

@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ApiCall, Caller, SourceIp } from '../api-call/api-call.type';
 import { TimeWindow, connectionOf } from '../common/page-info.type';
+import { Node } from '../common/node.type';
 
 export enum CallerOrder {
   CALLS_DESC = 'CALLS_DESC',
@@ -151,7 +152,7 @@ export const CallerSourceIpConnectionTypes = connectionOf(CallerSourceIp, 'Calle
 });
 export const CallerActionConnectionTypes = connectionOf(CallerAction, 'CallerActionConnection', {
   items: 'actions a caller made',
-  order: 'most calls first, ties by action',
+  order: 'in the order asked for (most calls first by default), ties by action',
   count: 'Actions this caller made in the window, under the field\'s filter',
 });
 export const SourceIpCallerConnectionTypes = connectionOf(SourceIpCaller, 'SourceIpCallerConnection', {
@@ -173,7 +174,7 @@ export class ErrorCount {
   calls!: number;
 }
 
-@ObjectType({ description: 'One API action in the window.' })
+@ObjectType({ implements: Node, description: 'One API action (with its event source) in a window, under the filter it was asked with.' })
 export class ActionSummary {
   @Field({ description: 'The API action (eventName).' })
   action!: string;

@@ -1,0 +1,83 @@
+/**
+ * Global ids: whatever a node names, decoding its id gives it back; whatever string a client
+ * sends, decoding either names a node or is refused as BAD_USER_INPUT, never anything else.
+ */
+import 'reflect-metadata';
+import fc from 'fast-check';
+import { schema } from '../src/graphql/schema';
+import { MAX_NODE_IDS, decodeId, decodeIds, encodeId, pinned } from '../src/graphql/node/global-id';
+import type { NodeRef } from '../src/services/node.service';
+import { refusal } from './support/refusals';
+
+const s = schema();
+const time = fc.date({ min: new Date('2005-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true });
+const text = (max: number) => fc.string({ minLength: 1, maxLength: max, unit: 'grapheme' }).filter((t) => t.length <= max);
+const window = fc.tuple(time, fc.integer({ min: 1, max: 30 * 86_400_000 })).map(([from, ms]) => ({ from, to: new Date(from.getTime() + ms) }));
+const filter = fc.record(
+  {
+    actions: fc.array(text(40), { maxLength: 3 }),
+    accounts: fc.array(fc.stringMatching(/^\d{12}$/), { maxLength: 2 }),
+    sourceKinds: fc.array(fc.constantFrom('PUBLIC_IPV4', 'PRIVATE', 'AWS_SERVICE'), { maxLength: 2 }),
+    outcome: fc.constantFrom('SUCCESS', 'ERROR', 'ANY'),
+    readOnly: fc.boolean(),
+    errorMessageContains: text(30),
+    not: fc.record({ actionPatterns: fc.array(fc.constantFrom('Delete*', '*DetectorModel'), { minLength: 1, maxLength: 2 }) }),
+  },
+  { requiredKeys: [] },
+);
+
+const ref: fc.Arbitrary<NodeRef> = fc.oneof(
+  fc.record({
+    type: fc.constant('ApiCall' as const),
+    eventId: fc.stringMatching(/^[A-Za-z0-9-]{1,128}$/),
+    time,
+    account: fc.option(fc.stringMatching(/^\d{12}$/)),
+    region: fc.option(fc.constantFrom('eu-west-1', 'us-east-1')),
+    window,
+  }),
+  fc.record({ type: fc.constant('Caller' as const), grouping: fc.constantFrom('ARN' as const, 'PRINCIPAL' as const), key: text(2048), filter: fc.tuple(filter, window).map(([f, w]) => pinned(f, w)) }),
+  fc.record({ type: fc.constant('SourceIp' as const), address: fc.option(text(256)), filter: fc.tuple(filter, window).map(([f, w]) => pinned(f, w)) }),
+  fc.record({ type: fc.constant('ActionSummary' as const), action: text(256), eventSource: text(256), filter: fc.tuple(filter, window).map(([f, w]) => pinned(f, w)) }),
+);
+
+/** Plain data: decoded filters are null-prototype objects. */
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+test('decoding an id gives back what it names, and encoding is deterministic', () => {
+  fc.assert(
+    fc.property(ref, (r) => {
+      const id = encodeId(s, r);
+      expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(encodeId(s, r)).toBe(id);
+      expect(plain(decodeId(s, id, 'id'))).toEqual(plain(r));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('any string either decodes or is refused as BAD_USER_INPUT on the argument', () => {
+  const candidates = fc.oneof(
+    fc.string(),
+    fc.json().map((j) => Buffer.from(j).toString('base64url')),
+    fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constantFrom('ApiCall', 'Caller', 'SourceIp', 'ActionSummary', 'ARN'))).map((a) =>
+      Buffer.from(JSON.stringify(a)).toString('base64url'),
+    ),
+  );
+  fc.assert(
+    fc.property(candidates, (id) => {
+      try {
+        decodeId(s, id, 'id');
+      } catch {
+        const r = refusal(() => decodeId(s, id, 'id'));
+        expect([r.code, r.status, r.field]).toEqual(['BAD_USER_INPUT', 400, 'id']);
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test(`more than ${MAX_NODE_IDS} ids are refused`, () => {
+  const id = encodeId(s, { type: 'SourceIp', address: null, filter: pinned(null, { from: new Date(0), to: new Date(1000) }) });
+  expect(decodeIds(s, Array(MAX_NODE_IDS).fill(id))).toHaveLength(MAX_NODE_IDS);
+  expect(refusal(() => decodeIds(s, Array(MAX_NODE_IDS + 1).fill(id)))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ids' });
+});
