@@ -108,6 +108,19 @@ async function settle(done: () => boolean): Promise<void> {
   expect(done()).toBe(true);
 }
 
+/** Stops the schedule (opening any gate still shut, so a failed check does not hang it) and cleans up. */
+async function finish(h: Harness, schedule: { stop(): Promise<void> }): Promise<void> {
+  for (const g of h.gates.values()) g.open();
+  let stopped = false;
+  const stopping = schedule.stop().then(() => (stopped = true));
+  try {
+    await settle(() => stopped);
+    await stopping;
+  } finally {
+    h.restore();
+  }
+}
+
 const SYNCED = 'event history synced';
 const SKIPPED = 'event history sync still running; this interval is skipped';
 
@@ -137,8 +150,7 @@ test('a run at start, then one at every interval, each fetching from where the l
     expect(h.requests.maxActive).toBe(1);
     expect(h.messages('event history sync failed; the next run continues from where it stopped')).toBe(0);
   } finally {
-    await schedule.stop();
-    h.restore();
+    await finish(h, schedule);
   }
 });
 
@@ -164,8 +176,7 @@ test('a run longer than the interval: the intervals ending meanwhile are skipped
     expect(h.requests.started).toBe(2);
     expect(h.requests.maxActive).toBe(1);
   } finally {
-    await schedule.stop();
-    h.restore();
+    await finish(h, schedule);
   }
 });
 
@@ -190,6 +201,8 @@ test('stop() during a run: no further request, stop waits for the run, and no ru
   expect(readRecords(h.dir)).toHaveLength(30);
   expect(h.messages('event history sync failed; the next run continues from where it stopped')).toBe(0);
 
+  // The interval timer is gone: nothing is left to fire.
+  expect(jest.getTimerCount()).toBe(0);
   await jest.advanceTimersByTimeAsync(10 * SETTINGS.intervalMinutes * MINUTE);
   expect(h.requests.started).toBe(1);
   expect(h.messages(SKIPPED)).toBe(0);
