@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EventHistoryConfig } from '../src/config';
 import { scheduleSync } from '../src/history/schedule';
 import { createLogger } from '../src/logger';
-import { FakeEventHistory, eventOf } from './support/event-history';
+import { FakeEventHistory, eventOf, iotEventsRecord } from './support/event-history';
 import { RawRecord, readRecords } from './support/records';
 import { tempDir } from './support/trails';
 
@@ -21,26 +21,7 @@ const NOW = new Date('2026-03-15T12:00:00Z');
 const MINUTE = 60_000;
 const SETTINGS: EventHistoryConfig = { regions: [REGION], intervalMinutes: 1, days: 90, overlapMinutes: 30, requestsPerSecond: 2, maxAttempts: 1 };
 
-function record(i: number, time: Date): RawRecord {
-  return {
-    eventVersion: '1.09',
-    userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/ops`, accountId: ACCOUNT, userName: 'ops' },
-    eventTime: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    eventSource: SOURCE,
-    eventName: 'ListDetectorModels',
-    awsRegion: REGION,
-    sourceIPAddress: '198.51.100.7',
-    userAgent: 'aws-cli/2.15',
-    requestParameters: null,
-    responseElements: null,
-    eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    readOnly: true,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    recipientAccountId: ACCOUNT,
-    eventCategory: 'Management',
-  };
-}
+const record = (i: number, time: Date): RawRecord => iotEventsRecord(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, time, ACCOUNT, REGION, SOURCE);
 
 /** `n` records, one every 10 seconds before `end`. */
 const records = (n: number, end: Date, first = 0) => Array.from({ length: n }, (_, k) => record(first + k, new Date(end.getTime() - (k + 1) * 10_000)));
