@@ -1,7 +1,9 @@
 /**
  * Event history sync inside the running service: once at start, then every interval, never two
- * runs at once; a run's failure is logged and the next one tries again (from where it stopped).
- * `stop()` aborts a run in flight and waits for it.
+ * runs at once: an interval that ends while a run is still going is skipped (the sync is
+ * incremental, so the next run fetches what the skipped one would have). A run's failure is
+ * logged and the next one tries again (from where it stopped). `stop()` ends the schedule, aborts
+ * a run in flight and waits for it.
  */
 import { EventHistoryConfig } from '../config';
 import { Logger } from '../logger';
@@ -11,10 +13,17 @@ export interface SyncSchedule {
   stop(): Promise<void>;
 }
 
-export function scheduleSync(options: { trailDir: string; eventSources: readonly string[]; settings: EventHistoryConfig; logger: Logger }): SyncSchedule {
+export interface ScheduleOptions {
+  readonly trailDir: string;
+  readonly eventSources: readonly string[];
+  readonly settings: EventHistoryConfig;
+  readonly logger: Logger;
+}
+
+export function scheduleSync(options: ScheduleOptions): SyncSchedule {
   const { settings, logger } = options;
   const abort = new AbortController();
-  let running: Promise<void> = Promise.resolve();
+  let running: Promise<void> | undefined;
   const once = async () => {
     try {
       const results = await runSync({ trailDir: options.trailDir, eventSources: options.eventSources, settings, signal: abort.signal });
@@ -24,7 +33,12 @@ export function scheduleSync(options: { trailDir: string; eventSources: readonly
     }
   };
   const tick = () => {
-    running = running.then(once);
+    if (abort.signal.aborted) return;
+    if (running) {
+      logger.info('event history sync still running; this interval is skipped');
+      return;
+    }
+    running = once().finally(() => (running = undefined));
   };
   tick();
   const timer = setInterval(tick, settings.intervalMinutes * 60_000);

@@ -4,13 +4,15 @@
  * it), `{"Records":[...]}` gzipped, one record per line, each record the `CloudTrailEvent` text
  * as LookupEvents returned it. A slot's file name is the same on every run, so records of a slot
  * met again are merged into its one file by eventID: a record is never written twice. Files are
- * replaced atomically (write, then rename), so an interrupted run never leaves half a file.
+ * replaced atomically (write, then rename), so an interrupted run never leaves half a file, and
+ * under a lock between processes (file-lock.ts), so two syncs never drop each other's records.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { deliveryKey } from '../trail/layout';
+import { withFileLock } from './file-lock';
 
 export const SLOT_MS = 5 * 60_000;
 
@@ -68,19 +70,23 @@ function readSlot(file: string): Map<string, string> {
 
 /**
  * Adds records (all of one account, region and slot) to the slot's file; returns how many were
- * new to it.
+ * new to it. The file is read, merged and replaced under its lock, so a sync in another process
+ * (`npm run sync` beside the service's own) writing the same slot cannot drop these records, nor
+ * these its.
  */
-export function mergeSlot(trailDir: string, region: string, records: readonly SlotRecord[]): number {
+export async function mergeSlot(trailDir: string, region: string, records: readonly SlotRecord[]): Promise<number> {
   if (!records.length) return 0;
   const first = records[0];
   const file = path.join(trailDir, ...slotKey(first.account, region, slotStart(first.time)).split('/'));
-  const lines = readSlot(file);
-  const before = lines.size;
-  for (const r of records) if (!lines.has(r.eventId)) lines.set(r.eventId, oneLine(r.text));
-  if (lines.size === before) return 0;
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, gzipSync(`${HEAD}\n${[...lines.values()].join(',\n')}\n${TAIL}\n`));
-  fs.renameSync(tmp, file);
-  return lines.size - before;
+  return withFileLock(file, () => {
+    const lines = readSlot(file);
+    const before = lines.size;
+    for (const r of records) if (!lines.has(r.eventId)) lines.set(r.eventId, oneLine(r.text));
+    if (lines.size === before) return 0;
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, gzipSync(`${HEAD}\n${[...lines.values()].join(',\n')}\n${TAIL}\n`));
+    fs.renameSync(tmp, file);
+    return lines.size - before;
+  });
 }

@@ -54,8 +54,10 @@ export class StateStore {
   save(account: string, region: string, source: string, state: SyncState, previousAccount?: string): void {
     const f = this.file(account, region, source);
     fs.mkdirSync(path.dirname(f), { recursive: true });
-    fs.writeFileSync(`${f}.tmp`, JSON.stringify(state, null, 2));
-    fs.renameSync(`${f}.tmp`, f);
+    // Its own temporary name: a sync in another process may save the same state at the same time.
+    const tmp = `${f}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
+    fs.renameSync(tmp, f);
     if (previousAccount && previousAccount !== account) fs.rmSync(this.file(previousAccount, region, source), { force: true });
   }
 }

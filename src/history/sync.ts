@@ -136,10 +136,10 @@ async function walkPages(
 ): Promise<void> {
   const client = options.client(region);
   const buffer = new Map<string, { start: number; records: SlotRecord[] }>();
-  const flush = (newerThan: number) => {
+  const flush = async (newerThan: number) => {
     for (const [key, slot] of buffer) {
       if (slot.start <= newerThan) continue;
-      tally.written += mergeSlot(options.trailDir, region, slot.records);
+      tally.written += await mergeSlot(options.trailDir, region, slot.records);
       buffer.delete(key);
     }
   };
@@ -147,6 +147,8 @@ async function walkPages(
   let token: string | undefined;
   let oldest = endTime;
   do {
+    // Stopped (the service shutting down, Ctrl-C): no further request; what is on disk is kept.
+    options.signal?.throwIfAborted();
     const input: LookupEventsCommandInput = {
       StartTime: new Date(from),
       EndTime: new Date(endTime),
@@ -173,7 +175,7 @@ async function walkPages(
     }
     // Newest first: slots wholly newer than the oldest event seen get nothing more from this walk.
     const boundary = slotStart(new Date(oldest));
-    flush(boundary);
+    await flush(boundary);
     progress(Math.min(endTime, boundary + SLOT_MS));
     options.onProgress?.({
       region,
@@ -185,7 +187,7 @@ async function walkPages(
     });
     token = out.NextToken;
   } while (token);
-  flush(-Infinity);
+  await flush(-Infinity);
   progress(from);
 }
 

@@ -24,6 +24,28 @@ export function eventOf(record: RawRecord): Event {
   };
 }
 
+/** A small IoT Events management call as CloudTrail records it. */
+export function iotEventsRecord(eventId: string, time: Date, account: string, region: string, source = 'iotevents.amazonaws.com'): RawRecord {
+  return {
+    eventVersion: '1.09',
+    userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${account}:user/ops`, accountId: account, userName: 'ops' },
+    eventTime: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource: source,
+    eventName: 'ListDetectorModels',
+    awsRegion: region,
+    sourceIPAddress: '198.51.100.7',
+    userAgent: 'aws-cli/2.15',
+    requestParameters: null,
+    responseElements: null,
+    eventID: eventId,
+    readOnly: true,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: account,
+    eventCategory: 'Management',
+  };
+}
+
 export class FakeEventHistory {
   readonly calls: LookupEventsCommandInput[] = [];
   /** Newest first, as LookupEvents answers. */
