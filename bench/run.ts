@@ -1017,6 +1017,14 @@ function render(r: ReportInput): string {
   for (const h of r.handSql) {
     line(`${h.store}, ${h.sql.label}:`);
     line();
+    if (h.sql.newestDay) {
+      line('First over the newest day alone; the statement over the whole window runs only when that day has fewer than 50 rows:');
+      line();
+      line('```sql');
+      line(shortSql(h.sql.newestDay, trail.dir));
+      line('```');
+      line();
+    }
     line('```sql');
     line(shortSql(h.sql.sql, trail.dir));
     line('```');
