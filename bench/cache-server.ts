@@ -2,13 +2,13 @@
  * A server for bench/cache.bench.ts, run in its own process so that the load generator, the
  * bench's bookkeeping and the other servers do not share its event loop or its memory:
  *
- *   trailql   the service (createApp over BENCH_TRAIL with the process's environment)
+ *   trailql   the service (createApp over TRAIL_DIR with the process's environment; BENCH_NOW fixes its clock)
  *   bare      a bare Apollo Server 5 (its standalone HTTP server) whose only resolver returns the
  *             answer in BENCH_ANSWER (a file holding the `data` trailql gave): the ceiling
  *   bare-express  the same bare server behind express 5 and express.json, as the service is
  *
  * It sends `{ url }` to the parent over IPC once listening, then answers `stats` messages with the
- * cache's counters (trailql only).
+ * cache's counters (trailql only). bench/run.ts runs its servers here too.
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -56,7 +56,8 @@ async function trailql(): Promise<string> {
   const logger = createLogger(config.logLevel);
   const { engine, dialect } = await createEngine(config, config.trailDir ?? '');
   const cache = createCache(config, logger);
-  const app = await createApp({ config, engine, dialect, logger, cache });
+  const fixed = loadBenchConfig().now;
+  const app = await createApp({ config, engine, dialect, logger, cache, ...(fixed ? { now: () => fixed } : {}) });
   const port = await app.listen();
   const deadline = Date.now() + 10_000;
   while (config.cache.redisUrl && !cache.stats().connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

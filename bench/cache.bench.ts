@@ -64,6 +64,8 @@ interface Server {
 
 interface Run {
   rps: number;
+  /** CPU time the server process used per answered request (user + system), µs. */
+  cpuUs: number;
   p50: number;
   p99: number;
   requests: number;
@@ -74,7 +76,8 @@ interface Run {
 function startChild(kind: string, name: string, env: Record<string, string>, headers: Record<string, string> = {}): Promise<Server> {
   const child = fork(path.resolve(__dirname, 'cache-server.ts'), [kind], {
     execArgv: ['-r', 'ts-node/register/transpile-only'],
-    env: { ...processEnvironment(), ...env },
+    // As the image runs every server (graphql-js then skips its development-only checks).
+    env: { ...processEnvironment(), NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -88,6 +91,15 @@ function startChild(kind: string, name: string, env: Record<string, string>, hea
       resolve({ name, url: m.url, child, headers, stats });
     });
   });
+}
+
+/** CPU time a process has used so far (user + system), from the kernel, in µs. */
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+function cpuUs(pid: number | undefined): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is the 3rd, utime the 14th, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
 }
 
 /** Peak resident set of a process, from the kernel (bytes). */
@@ -126,14 +138,16 @@ function fire(url: string, headers: Record<string, string>, duration: number): P
 
 async function measure(s: Server, duration: number): Promise<Run> {
   const before = await s.stats?.();
+  const cpuBefore = cpuUs(s.child.pid);
   const r = await fire(s.url, s.headers, duration);
+  const cpu = cpuUs(s.child.pid) - cpuBefore;
   const after = await s.stats?.();
-  const run: Run = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total };
+  const run: Run = { rps: r.requests.average, cpuUs: cpu / Math.max(1, r.requests.total), p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total };
   if (before && after) {
     run.hits = after.hits - before.hits + (after.coalesced - before.coalesced);
     run.engineRuns = after.misses - before.misses + (after.bypassed - before.bypassed);
   }
-  process.stderr.write(`${s.name}: ${run.rps.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms\n`);
+  process.stderr.write(`${s.name}: ${run.rps.toFixed(0)} req/s, ${run.cpuUs.toFixed(0)} µs CPU per request, p50 ${run.p50} ms, p99 ${run.p99} ms\n`);
   return run;
 }
 
@@ -196,13 +210,16 @@ async function main(): Promise<void> {
     await redis?.stop();
     fs.rmSync(trailDir, { recursive: true, force: true });
   }
-  const ceiling = median(results.get(servers.find((s) => s.name.includes('standalone'))!.name)!.map((r) => r.rps));
+  const bareRuns = results.get(servers.find((s) => s.name.includes('standalone'))!.name)!;
+  const ceiling = median(bareRuns.map((r) => r.rps));
+  const ceilingCpu = median(bareRuns.map((r) => r.cpuUs));
   const rows = servers.map((s) => {
     const runs = results.get(s.name)!;
     const rps = runs.map((r) => r.rps);
     const hits = runs.reduce((a, r) => a + (r.hits ?? 0), 0);
     const engine = runs.reduce((a, r) => a + (r.engineRuns ?? 0), 0);
-    return `| ${s.name} | ${spread(rps, int)} | ${(median(rps) / ceiling).toFixed(2)}× | ${spread(runs.map((r) => r.p50), String)} | ${spread(runs.map((r) => r.p99), String)} | ${s.stats ? `${int(hits)} / ${engine}` : '-'} | ${mib(rss.get(s.name))} |`;
+    const cpu = runs.map((r) => r.cpuUs);
+    return `| ${s.name} | ${spread(rps, int)} | ${(median(rps) / ceiling).toFixed(2)}× | ${spread(cpu, int)} | ${(ceilingCpu / median(cpu)).toFixed(2)}× | ${spread(runs.map((r) => r.p50), String)} | ${spread(runs.map((r) => r.p99), String)} | ${s.stats ? `${int(hits)} / ${engine}` : '-'} | ${mib(rss.get(s.name))} |`;
   });
   const report = [
     '# Answer cache benchmark',
@@ -212,10 +229,10 @@ async function main(): Promise<void> {
     ...machine(redisVersion),
     `- Trail: generated sample, ${DAYS} days, ${sample.files} files, ${sample.records} records (${sample.iotEventsRecords} IoT Events); DuckDB engine.`,
     `- Question: \`apiCalls(first: ${PAGE})\` over the last complete day (${WINDOW.from} to ${WINDOW.to}) with \`pageInfo { hasNextPage endCursor }\` and ten fields per call; the bare servers return the very data trailql gave (checked before timing).`,
-    `- Each server runs in its own process; autocannon (${CONNECTIONS} connections) in another. ${ROUNDS} rounds of ${DURATION} s per server, the order reversed every other round; figures are medians with (min–max). Peak RSS is each server process's VmHWM at the end.`,
+    `- Each server runs in its own process; autocannon (${CONNECTIONS} connections) in another. ${ROUNDS} rounds of ${DURATION} s per server, the order reversed every other round; figures are medians with (min–max). Peak RSS is each server process's VmHWM at the end. CPU per request is the server process's user + system time (\`/proc/<pid>/stat\`) over the run divided by the requests answered: on a machine shared with other work, req/s follows the share of the CPU a server gets, CPU per request does not; \"by CPU per request\" is bare Apollo's CPU per request over this server's, the throughput ratio a CPU-bound server would reach with the CPU to itself.`,
     '',
-    '| server | req/s | vs bare Apollo (standalone) | p50 ms | p99 ms | answered from cache / engine runs | peak RSS MiB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| server | req/s | vs bare Apollo (standalone) | CPU µs per request | vs bare Apollo, by CPU per request | p50 ms | p99 ms | answered from cache / engine runs | peak RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     uncached ? `Uncached, for scale (\`x-trailql-no-cache: 1\`, the engine runs every time; one run of ${DURATION * 4} s): ${int(uncached.rps)} req/s, p50 ${uncached.p50} ms, p99 ${uncached.p99} ms, ${uncached.engineRuns} engine runs.` : '',

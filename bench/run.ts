@@ -1,13 +1,16 @@
 /**
  * trailql at trail scale: one command that generates a large sample trail, compacts it to the
- * Parquet store, starts the HTTP server in this process and measures, side by side:
+ * Parquet store, starts the HTTP servers, each in a process of its own (bench/cache-server.ts),
+ * and measures, side by side:
  *
- *   1. a GraphQL question through the HTTP server versus hand-written DuckDB SQL for the same
- *      question on the same files (JSON and Parquet), and the ratio;
+ *   1. GraphQL questions through the HTTP server (calls per action, totalCount, a newest-first
+ *      page, calls by caller over every page, the top callers with their newest calls) versus
+ *      hand-written DuckDB SQL reading the same days and giving the same answer (checked), on the
+ *      same files (JSON and Parquet), and the ratio;
  *   2. pruning: 1-, 7- and 30-day windows, time and files opened, JSON versus Parquet;
  *   3. answer cache hit versus miss (latency p50/p99, requests per second, autocannon);
  *   4. engine queries per request for nested queries at page sizes 10, 100 and 500;
- *   5. peak memory (RSS) of the server during the largest queries.
+ *   5. peak memory (RSS) of each server process, its own (/proc/<pid>/status).
  *
  * Results go to bench/RESULTS.md with the machine, the parameters and the commands.
  *
@@ -18,6 +21,7 @@
  * (--keep) with the same parameters. Progress is shown on a terminal only.
  */
 import 'reflect-metadata';
+import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,13 +29,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { createApp } from '../src/app';
 import { hashKey } from '../src/auth/authenticate';
-import { NO_CACHE_HEADER, QueryCache, createCache } from '../src/cache';
-import { Config, loadConfig } from '../src/config';
-import { createEngine } from '../src/engines';
+import { CacheStats, NO_CACHE_HEADER } from '../src/cache';
+import { processEnvironment } from '../src/config';
 import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
-import { createLogger } from '../src/logger';
 import { IOT_EVENTS_SOURCES } from '../src/domain/iotevents-actions';
 import { literal } from '../src/query/compiler';
 import { compactTrail, CompactResult } from '../src/engines/duckdb/compact';
@@ -143,16 +144,26 @@ const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
 const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 const windowOf = (days: number) => ({ from: iso(END.getTime() - days * DAY), to: iso(END.getTime()) });
 
-/** Peak RSS of this process while `run` is in flight, sampled every 10 ms. */
-async function withPeakRss<T>(run: () => Promise<T>): Promise<{ value: T; peakRss: number; rssBefore: number }> {
-  const rssBefore = process.memoryUsage.rss();
+/** A process's resident set (`VmRSS`) or its peak so far (`VmHWM`), from the kernel, in bytes. */
+function procMemory(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Peak RSS of the server process `pid` while `run` is in flight, sampled every 10 ms. */
+async function withPeakRss<T>(pid: number | undefined, run: () => Promise<T>): Promise<{ value: T; peakRss: number; rssBefore: number }> {
+  const rssBefore = procMemory(pid, 'VmRSS');
   let peak = rssBefore;
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    peak = Math.max(peak, procMemory(pid, 'VmRSS'));
   }, 10);
   try {
     const value = await run();
-    peak = Math.max(peak, process.memoryUsage.rss());
+    peak = Math.max(peak, procMemory(pid, 'VmRSS'));
     return { value, peakRss: peak, rssBefore };
   } finally {
     clearInterval(timer);
@@ -255,39 +266,59 @@ interface Cost {
 
 interface Server {
   url: string;
-  config: Config;
-  cache: QueryCache | undefined;
+  /** The server's own process: its memory is read from /proc. */
+  pid: number | undefined;
+  /** The answer cache's counters (servers started with a cache). */
+  stats(): Promise<CacheStats>;
   close(): Promise<void>;
 }
 
-async function startServer(trailDir: string, env: Record<string, string>, withCache: boolean): Promise<Server> {
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    TRAIL_DIR: trailDir,
-    API_KEYS: JSON.stringify([{ id: 'bench', sha256: hashKey(API_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }]),
-    MAX_QUERY_COMPLEXITY: '10000000',
-    MAX_PAGE_SIZE: '500',
-    MAX_WINDOW_DAYS: '400',
-    ...env,
-  });
-  const logger = createLogger(config.logLevel);
-  const { engine, dialect } = await createEngine(config, trailDir);
-  const cache = withCache ? createCache(config, logger) : undefined;
-  // The trail ends at END; an hour later every window that ends at END is complete (cacheable long).
-  const app = await createApp({ config, engine, dialect, logger, cache, now: () => new Date(END.getTime() + 3_600_000) });
-  const port = await app.listen();
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    config,
-    cache,
-    async close() {
-      await app.close();
-      await cache?.close();
-      await engine.close();
+/**
+ * The HTTP server in a process of its own (bench/cache-server.ts), so that its memory is its own
+ * and the hand-written SQL and the bench's bookkeeping do not share its event loop. Its clock is
+ * an hour after the end of the trail: every window ending at END is complete (cacheable long).
+ */
+function startServer(trailDir: string, env: Record<string, string>, withCache: boolean): Promise<Server> {
+  const child: ChildProcess = fork(path.resolve(__dirname, 'cache-server.ts'), ['trailql'], {
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    env: {
+      ...processEnvironment(),
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      TRAIL_DIR: trailDir,
+      API_KEYS: JSON.stringify([{ id: 'bench', sha256: hashKey(API_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }]),
+      MAX_QUERY_COMPLEXITY: '10000000',
+      MAX_PAGE_SIZE: '500',
+      MAX_WINDOW_DAYS: '400',
+      CACHE_ENABLED: withCache ? 'true' : 'false',
+      BENCH_NOW: new Date(END.getTime() + 3_600_000).toISOString(),
+      ...env,
     },
-  };
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    child.once('message', (m: { url?: string }) => {
+      if (!m.url) return reject(new Error('server: no url'));
+      resolve({
+        url: m.url,
+        pid: child.pid,
+        stats: () =>
+          new Promise<CacheStats>((res) => {
+            child.once('message', (r: { stats: CacheStats }) => res(r.stats));
+            child.send('stats');
+          }),
+        close: async () => {
+          child.removeAllListeners('exit');
+          const gone = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          await gone;
+        },
+      });
+    });
+  });
 }
 
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
@@ -316,6 +347,23 @@ const TOTAL = `query($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 
 /** Calls and errors per action over a window. */
 const ACTIONS = `query($filter: ApiCallFilter) { actions(filter: $filter) { action eventSource calls errors } }`;
 
+/** Callers with their calls and errors, most calls first (ties by key): one page of `$first`. */
+const CALLERS = `query($filter: ApiCallFilter, $first: Int, $after: String) {
+  callers(filter: $filter, first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { key stats { calls errors } } }
+  }
+}`;
+/** Page size of the by-caller question: every page is read, so a trail with more callers takes more pages. */
+const CALLERS_PAGE = 50;
+
+/** The callers with most calls, each with its newest calls: a grouped list with a nested list per entry. */
+const CALLER_CALLS = `query($filter: ApiCallFilter) {
+  callers(filter: $filter, first: 10) {
+    edges { node { key calls(first: 5) { edges { node { eventId } } } } }
+  }
+}`;
+
 /** A page of calls with, for each, its caller's and source address's statistics and a few of the caller's calls. */
 const NESTED = `query($filter: ApiCallFilter, $first: Int) {
   apiCalls(filter: $filter, first: $first) {
@@ -332,6 +380,8 @@ const NESTED = `query($filter: ApiCallFilter, $first: Int) {
 interface HandSql {
   label: string;
   sql: string;
+  /** A newest-first page: the statement over the newest day alone, run first (as the service does). */
+  newestDay?: string;
 }
 
 /** Day folders `yyyy/mm/dd` from the window's first day to its last plus the one-day delivery margin. */
@@ -343,7 +393,7 @@ function dayList(days: number): string[] {
 
 const USER_COLUMNS =
   `{'Records': 'STRUCT(eventTime VARCHAR, eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, awsRegion VARCHAR, recipientAccountId VARCHAR, ` +
-  `sourceIPAddress VARCHAR, errorCode VARCHAR, userIdentity STRUCT("type" VARCHAR, arn VARCHAR, userName VARCHAR))[]'}`;
+  `sourceIPAddress VARCHAR, errorCode VARCHAR, userIdentity STRUCT("type" VARCHAR, arn VARCHAR, userName VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR))[]'}`;
 
 /** Whether some folder matches `<AWSLogs>/<one or two levels>/CloudTrail/<region>/<day>` (DuckDB rejects a glob matching nothing). */
 function hasDayFolder(logs: string, org: boolean, day: string): boolean {
@@ -352,22 +402,45 @@ function hasDayFolder(logs: string, org: boolean, day: string): boolean {
   return accounts.some((a) => sub(path.join(a, 'CloudTrail')).some((r) => fs.existsSync(path.join(r, ...day.split('/')))));
 }
 
-type Question = 'recent' | 'actions' | 'total';
+type Question = 'recent' | 'actions' | 'total' | 'callers' | 'nested';
 /** `floor`: the fields asked, no deduplication. `same`: the service's answer (the fields asked, one row per eventID). */
 type Variant = 'floor' | 'same';
 
 const WHERE_SOURCES = `eventSource IN (${IOT_SOURCES.map(literal).join(', ')})`;
 const DEDUPE = 'QUALIFY row_number() OVER (PARTITION BY eventID) = 1';
 
-/** The two questions over a FROM item and a WHERE clause, written as a user would. */
-function handQuestion(question: Question, variant: Variant, from: string, where: string, fields: string): HandSql {
+/**
+ * The questions over a FROM item and a WHERE clause, written as a user would. `who` names the
+ * identity fields as the FROM item has them (flat over JSON, `userIdentity.` over the store).
+ */
+function handQuestion(question: Question, variant: Variant, from: string, where: string, fields: string, who: (f: string) => string): HandSql {
   const label = `${question}, ${variant}`;
+  const dedupe = variant === 'same' ? `\n  ${DEDUPE}` : '';
+  // The caller key as the service makes it (src/query/fields.ts).
+  const key = `coalesce(${who('arn')}, ${who('invokedBy')}, ${who('principalId')}, 'account:' || ${who('accountId')}, 'unknown')`;
   if (question === 'recent') {
     return { label, sql: `SELECT ${fields}\nFROM ${from}\nWHERE ${where}${variant === 'same' ? `\n${DEDUPE}` : ''}\nORDER BY eventTime DESC, eventID DESC\nLIMIT 50` };
   }
   if (question === 'total') {
     const input = variant === 'floor' ? from : `(SELECT eventID FROM ${from}\n  WHERE ${where}\n  ${DEDUPE})`;
     return { label, sql: `SELECT count(*) AS calls\nFROM ${input}${variant === 'floor' ? `\nWHERE ${where}` : ''}` };
+  }
+  if (question === 'callers') {
+    return {
+      label,
+      sql: `SELECT key, count(*) AS calls, count(errorCode) AS errors\nFROM (SELECT ${key} AS key, errorCode FROM ${from}\n  WHERE ${where}${dedupe})\nGROUP BY key\nORDER BY calls DESC, key`,
+    };
+  }
+  if (question === 'nested') {
+    return {
+      label,
+      sql:
+        `WITH c AS (SELECT ${key} AS key, eventID, eventTime FROM ${from}\n  WHERE ${where}${dedupe}),\n` +
+        `top AS (SELECT key, count(*) AS calls FROM c GROUP BY key ORDER BY calls DESC, key LIMIT 10)\n` +
+        `SELECT top.key, top.calls, c.eventID\nFROM top JOIN c USING (key)\n` +
+        `QUALIFY row_number() OVER (PARTITION BY top.key ORDER BY c.eventTime DESC, c.eventID DESC) <= 5\n` +
+        `ORDER BY top.calls DESC, top.key, c.eventTime DESC, c.eventID DESC`,
+    };
   }
   const input = variant === 'floor' ? from : `(SELECT eventName, eventSource, errorCode FROM ${from}\n  WHERE ${where}\n  ${DEDUPE})`;
   return {
@@ -376,7 +449,17 @@ function handQuestion(question: Question, variant: Variant, from: string, where:
   };
 }
 
+/** A newest-first page over more than two days: the service asks the newest day first, and so does the SQL. */
+function withNewestDay(question: Question, days: number, make: (days: number) => HandSql): HandSql {
+  const whole = make(days);
+  return question === 'recent' && days > 2 ? { ...whole, newestDay: make(1).sql } : whole;
+}
+
 function handJsonSql(trailDir: string, days: number, question: Question, variant: Variant): HandSql {
+  return withNewestDay(question, days, (d) => handJsonSqlOver(trailDir, d, question, variant));
+}
+
+function handJsonSqlOver(trailDir: string, days: number, question: Question, variant: Variant): HandSql {
   const logs = path.join(trailDir, 'AWSLogs');
   const globs = dayList(days).flatMap((d) => [
     ...(hasDayFolder(logs, false, d) ? [`${logs}/*/CloudTrail/*/${d}/*.json.gz`] : []),
@@ -387,16 +470,107 @@ function handJsonSql(trailDir: string, days: number, question: Question, variant
   // The asked fields are one flat struct: it unnests in one go.
   const from = `(SELECT unnest(Records, recursive := true) FROM ${read})`;
   const where = `${WHERE_SOURCES}\n  AND eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
-  return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode, arn, "type", userName');
+  return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode, arn, "type", userName', (f) => f);
 }
 
 /** Over the store the floor is the same answer: compaction kept each call once, so nothing is deduplicated. */
 function handParquetSql(storeDir: string, days: number, question: Question): HandSql {
+  return withNewestDay(question, days, (d) => handParquetSqlOver(storeDir, d, question));
+}
+
+function handParquetSqlOver(storeDir: string, days: number, question: Question): HandSql {
   const w = windowOf(days);
   const [firstDay, lastDay] = [dayList(days)[0]!.replace(/\//g, '-'), dayList(days).at(-1)!.replace(/\//g, '-')];
   const from = `read_parquet(${literal(`${storeDir}/*/*/*/*.parquet`)}, hive_partitioning = true)`;
   const where = `"day" BETWEEN ${literal(firstDay)} AND ${literal(lastDay)}\n  AND ${WHERE_SOURCES}\n  AND eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
-  return handQuestion(question, 'floor', from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode,\n  userIdentity.arn, userIdentity."type", userIdentity.userName');
+  return handQuestion(
+    question,
+    'floor',
+    from,
+    where,
+    'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode,\n  userIdentity.arn, userIdentity."type", userIdentity.userName',
+    (f) => `userIdentity.${f}`,
+  );
+}
+
+const QUESTION_NAMES: Record<Question, string> = {
+  recent: 'recent 50 calls',
+  actions: 'calls per action',
+  total: 'totalCount',
+  callers: 'calls by caller, every page',
+  nested: 'top 10 callers, 5 newest calls each',
+};
+
+/** An answer reduced to comparable values, in its order. */
+type Answer = unknown[][];
+
+interface GraphqlRun {
+  answer: Answer;
+  /** Rows of the answer (edges, entries or 1). */
+  rows: number;
+  pages: number;
+  engineQueries: number;
+}
+
+type Edges<T> = { edges: { node: T }[] };
+
+/** One question through the HTTP server; the by-caller question reads every page. */
+async function askGraphql(url: string, question: Question, days: number): Promise<GraphqlRun> {
+  const filter = windowOf(days);
+  if (question === 'callers') {
+    const answer: Answer = [];
+    let after: string | null = null;
+    let pages = 0;
+    let engineQueries = 0;
+    do {
+      type Page = { callers: Edges<{ key: string; stats: { calls: number; errors: number } }> & { pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+      const r: { data: Page; cost: Cost | undefined } = await gql<Page>(url, CALLERS, { filter, first: CALLERS_PAGE, after });
+      pages += 1;
+      engineQueries += r.cost!.totals.engineQueries;
+      answer.push(...r.data.callers.edges.map((e) => [e.node.key, e.node.stats.calls, e.node.stats.errors]));
+      after = r.data.callers.pageInfo.hasNextPage ? r.data.callers.pageInfo.endCursor : null;
+    } while (after);
+    return { answer, rows: answer.length, pages, engineQueries };
+  }
+  const query = { recent: RECENT, actions: ACTIONS, total: TOTAL, nested: CALLER_CALLS }[question];
+  const r = await gql<Record<string, unknown>>(url, query, { filter, first: 50 });
+  const d = r.data as {
+    apiCalls?: Edges<{ eventId: string }> & { totalCount?: number };
+    actions?: { action: string; eventSource: string; calls: number; errors: number }[];
+    callers?: Edges<{ key: string; calls: Edges<{ eventId: string }> }>;
+  };
+  const answer: Answer =
+    question === 'recent'
+      ? d.apiCalls!.edges.map((e) => [e.node.eventId])
+      : question === 'total'
+        ? [[d.apiCalls!.totalCount]]
+        : question === 'actions'
+          ? d.actions!.map((a) => [a.action, a.eventSource, a.calls, a.errors])
+          : d.callers!.edges.flatMap((e) => e.node.calls.edges.map((c) => [e.node.key, c.node.eventId]));
+  const rows = question === 'nested' ? d.callers!.edges.length : question === 'total' ? 1 : answer.length;
+  return { answer, rows, pages: 1, engineQueries: r.cost!.totals.engineQueries };
+}
+
+/** Hand-written SQL; a newest-first page reads the newest day first and the window only when that day cannot fill it. */
+async function runHand(hand: DuckDBConnection, q: HandSql): Promise<unknown[][]> {
+  if (q.newestDay) {
+    const newest = (await hand.runAndReadAll(q.newestDay)).getRows();
+    if (newest.length >= 50) return newest;
+  }
+  return (await hand.runAndReadAll(q.sql)).getRows();
+}
+
+/** Whether GraphQL gave what the same-answer SQL gives (per-action lists compared in one order: ties may come either way). */
+function sameAnswer(question: Question, answer: Answer, handRows: unknown[][]): boolean {
+  const plain = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
+  const sql: Answer =
+    question === 'recent'
+      ? handRows.map((r) => [r[0]])
+      : question === 'nested'
+        ? handRows.map((r) => [r[0], r[2]])
+        : handRows.map((r) => r.map(plain));
+  const text = (a: Answer) => (question === 'actions' ? a.map((r) => JSON.stringify(r)).sort() : a.map((r) => JSON.stringify(r)));
+  return JSON.stringify(text(answer)) === JSON.stringify(text(sql));
 }
 
 /** Keeps long glob lists short in the report. */
@@ -422,12 +596,15 @@ interface Figure1Row {
   /** Hand-written SQL: needed columns, no deduplication (the floor). */
   handMs: number;
   handRange: [number, number];
-  /** A newest-first page the service answered from the newest day alone while the SQL read the window: not like for like. */
-  oneDay: boolean;
-  /** Hand-written SQL giving the service's answer: every field of a call, one row per eventId. */
+  /** Hand-written SQL giving the service's answer: over JSON deduplicated (one row per eventId). */
   sameMs: number;
   runs: number;
   engineQueries: number;
+  /** GraphQL requests per answer (the by-caller question reads every page). */
+  pages: number;
+  /** GraphQL's answer equals the same-answer SQL's, value for value. */
+  sameAnswer: boolean;
+  /** GraphQL and the floor SQL gave as many rows. */
   sameRows: boolean;
 }
 
@@ -498,7 +675,9 @@ async function main(): Promise<number> {
 
   const json = await startServer(trail.dir, { PARQUET_ENABLED: 'false' }, false);
   const parquet = await startServer(trail.dir, {}, false);
-  const baselineRss = process.memoryUsage.rss();
+  // Each server's own memory, read from /proc: the JSON and Parquet servers right after start.
+  const baselineRss = { JSON: procMemory(json.pid, 'VmRSS'), Parquet: procMemory(parquet.pid, 'VmRSS') };
+  const serverPeaks: { server: string; peak: number }[] = [];
   const handDb = await DuckDBInstance.create(':memory:');
   const hand = await DuckDBConnection.create(handDb);
   const duckdbVersion = String((await hand.runAndReadAll('SELECT version()')).getRows()[0]?.[0]);
@@ -508,14 +687,10 @@ async function main(): Promise<number> {
   const fig3: Figure3Row[] = [];
   const fig4: Figure4Row[] = [];
   const handSql: { store: string; sql: HandSql }[] = [];
-  let overallPeak = baselineRss;
-  const rssTimer = setInterval(() => {
-    overallPeak = Math.max(overallPeak, process.memoryUsage.rss());
-  }, 20);
 
   try {
-    // 2 and 5. Pruning and memory: windows of 1, 7 and 30 days, Parquet first (RSS rarely shrinks:
-    // measured before any JSON query, its peaks are its own), then JSON.
+    // 2 and 5. Pruning and memory: windows of 1, 7 and 30 days, Parquet first, then JSON (each
+    // server's memory is its own process's).
     for (const [store, server] of [
       ['Parquet', parquet],
       ['JSON', json],
@@ -537,10 +712,10 @@ async function main(): Promise<number> {
           let peakRss = 0;
           // One untimed run first (the OS cache, DuckDB's kept footers); its memory peak still counts.
           note(`pruning: ${days}-day window, ${store}, ${question} (untimed)`);
-          peakRss = (await withPeakRss(() => gql(server.url, query, variables))).peakRss;
+          peakRss = (await withPeakRss(server.pid, () => gql(server.url, query, variables))).peakRss;
           for (let i = 0; i < runs; i++) {
             note(`pruning: ${days}-day window, ${store}, ${question} (${i + 1}/${runs})`);
-            const r = await withPeakRss(() => timed(() => gql(server.url, query, variables)));
+            const r = await withPeakRss(server.pid, () => timed(() => gql(server.url, query, variables)));
             times.push(r.value.ms);
             const cost = r.value.value.cost!;
             files = cost.queries.reduce((a, q) => a + (q.files ?? 0), 0);
@@ -565,12 +740,10 @@ async function main(): Promise<number> {
       // Parquet questions take milliseconds: more runs steady the medians at little cost.
       const runs = store === 'Parquet' ? opts.reps * 5 : opts.reps;
       for (const days of fig1Windows) {
-        for (const question of ['recent', 'actions', 'total'] as const) {
+        for (const question of ['recent', 'actions', 'total', 'callers', 'nested'] as const) {
           const floor = store === 'JSON' ? handJsonSql(trail.dir, days, question, 'floor') : handParquetSql(storeDir, days, question);
           const same = store === 'JSON' ? handJsonSql(trail.dir, days, question, 'same') : floor;
           if (days === f1days) handSql.push(...(store === 'JSON' ? [{ store, sql: floor }, { store, sql: same }] : [{ store, sql: floor }]));
-          const q = question === 'recent' ? RECENT : question === 'total' ? TOTAL : ACTIONS;
-          const vars = { filter: windowOf(days), first: 50 };
           const label = `GraphQL vs SQL: ${store}, ${days} d, ${question}`;
           // A server answers for a long time: its first requests also compile the service's
           // JavaScript. Untimed runs first measure the steady state (one for the SQL: DuckDB is native).
@@ -592,32 +765,30 @@ async function main(): Promise<number> {
             const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
             return [{ ms: median(ta), range: range(ta), last: la! }, b ? { ms: median(tb), range: range(tb), last: lb! } : undefined];
           };
-          const graphql = () => gql<Record<string, unknown>>(server.url, q, vars);
-          const floorRun = () => hand.runAndReadAll(floor.sql);
-          const sameRun = () => hand.runAndReadAll(same.sql);
+          const graphql = () => askGraphql(server.url, question, days);
+          const floorRun = () => runHand(hand, floor);
+          const sameRun = () => runHand(hand, same);
           for (let i = 0; i < (store === 'Parquet' ? 5 : 1); i++) await graphql();
           await floorRun();
           await sameRun();
           const [g, fl] = await measure(graphql, floorRun, 'GraphQL and floor SQL');
           const f = fl!;
           const [sm] = same === floor ? [f] : await measure(sameRun, undefined, 'same-answer SQL');
-          const d = g.last.data as { apiCalls?: { edges: unknown[]; totalCount?: number }; actions?: unknown[] };
-          const graphqlRows = question === 'recent' ? d.apiCalls!.edges.length : question === 'total' ? 1 : d.actions!.length;
-          // The newest day filled the page when the page took one query (a second reads the whole window).
-          const days1 = g.last.cost!.queries.filter((x) => x.label === 'apiCalls').length === 1;
           fig1.push({
             store,
-            question: question === 'recent' ? 'recent 50 calls' : question === 'total' ? 'totalCount' : 'calls per action',
+            question: QUESTION_NAMES[question],
             window: days,
             graphqlMs: g.ms,
             graphqlRange: g.range,
             handMs: f.ms,
             handRange: f.range,
-            oneDay: question === 'recent' && days > 2 && days1,
             sameMs: sm.ms,
             runs,
-            engineQueries: g.last.cost!.totals.engineQueries,
-            sameRows: graphqlRows === f.last.currentRowCount && graphqlRows === sm.last.currentRowCount,
+            engineQueries: g.last.engineQueries,
+            pages: g.last.pages,
+            // Over the store the floor is the same answer; over JSON the floor may count a call delivered twice twice.
+            sameAnswer: sameAnswer(question, g.last.answer, sm.last),
+            sameRows: g.last.rows === f.last.length,
           });
         }
       }
@@ -646,7 +817,7 @@ async function main(): Promise<number> {
         const check = await gql(cached.url, RECENT, { filter: windowOf(1), first: 50 }, headers);
         const hit = check.cost!.totals.cacheHits === 1;
         if (hit !== !(NO_CACHE_HEADER in headers)) throw new Error(`${scenario}: the check request was ${hit ? '' : 'not '}a cache hit`);
-        const before = cached.cache!.stats();
+        const before = await cached.stats();
         const r = await autocannon({
           url: cached.url,
           method: 'POST',
@@ -658,7 +829,7 @@ async function main(): Promise<number> {
           workers: 1,
         });
         if (r.errors || r.non2xx || r.timeouts) throw new Error(`autocannon: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`);
-        const after = cached.cache!.stats();
+        const after = await cached.stats();
         fig3.push({
           scenario,
           requests: r.requests.total,
@@ -670,10 +841,11 @@ async function main(): Promise<number> {
         });
       }
     } finally {
+      serverPeaks.push({ server: 'with the in-process cache (section 3)', peak: procMemory(cached.pid, 'VmHWM') });
       await cached.close();
     }
   } finally {
-    clearInterval(rssTimer);
+    serverPeaks.push({ server: 'JSON (no store)', peak: procMemory(json.pid, 'VmHWM') }, { server: 'Parquet store', peak: procMemory(parquet.pid, 'VmHWM') });
     steps.done();
     hand.closeSync();
     handDb.closeSync();
@@ -682,7 +854,7 @@ async function main(): Promise<number> {
   }
 
   const totalMs = performance.now() - started;
-  const report = render({ opts, trail, compacted, incremental, duckdbVersion, fig1, fig2, fig3, fig4, handSql, baselineRss, overallPeak, totalMs, loadStart, loadEnd: os.loadavg() });
+  const report = render({ opts, trail, compacted, incremental, duckdbVersion, fig1, fig2, fig3, fig4, handSql, baselineRss, serverPeaks, totalMs, loadStart, loadEnd: os.loadavg() });
   if (opts.results !== '-') {
     fs.writeFileSync(opts.results, report);
     process.stderr.write(`results written to ${path.relative(process.cwd(), opts.results) || opts.results}\n`);
@@ -706,8 +878,8 @@ interface ReportInput {
   fig3: Figure3Row[];
   fig4: Figure4Row[];
   handSql: { store: string; sql: HandSql }[];
-  baselineRss: number;
-  overallPeak: number;
+  baselineRss: { JSON: number; Parquet: number };
+  serverPeaks: { server: string; peak: number }[];
   totalMs: number;
   loadStart: number[];
   loadEnd: number[];
@@ -802,33 +974,36 @@ function render(r: ReportInput): string {
   line('## 1. GraphQL over HTTP versus hand-written DuckDB SQL');
   line();
   line(
-    'The same question, same window, same files, three ways: through the HTTP server (GraphQL); as the SQL a user would type into ' +
+    'The same question, same window, same files, three ways: through the HTTP server (GraphQL, a server process of its own); as the SQL a user would type into ' +
       'DuckDB for the fields asked, without deduplication (the floor for this engine); and as that SQL with the deduplication the ' +
-      'service does (`QUALIFY row_number() OVER (PARTITION BY eventID) = 1`: CloudTrail delivers at least once, and the service ' +
-      'counts a call delivered twice once), which gives the service\'s answer. The service reads only the columns the selection ' +
-      'asks for, computes only the measures it asks for, and reads the newest day of the window first for a newest-first page ' +
-      '(the hand-written SQL reads the whole window: such rows say "one-day read" and are left out of the targets). Over the store the floor SQL already gives the same answer (compaction kept each call once), so it is not deduplicated there. `totalCount` is asked alone (`first: 1`). Each way runs untimed first (GraphQL over Parquet five times: a server ' +
+      'service does over JSON (`QUALIFY row_number() OVER (PARTITION BY eventID) = 1`: CloudTrail delivers at least once, and the service ' +
+      'counts a call delivered twice once), which gives the service\'s answer: "same answer" says whether GraphQL\'s answer equals it value for value. ' +
+      'Over the store the floor SQL already gives the same answer (compaction kept each call once), so it is not deduplicated there. ' +
+      'For a newest-first page over more than two days the SQL, like the service, reads the newest day first and the whole window only when that day cannot fill the page. ' +
+      '`totalCount` is asked alone (`first: 1`); "calls by caller" reads every page of ' + `${CALLERS_PAGE}` + ' (one request per page, the SQL answers all at once); ' +
+      '"top 10 callers" is a grouped list with a nested list of each caller\'s 5 newest calls. Each way runs untimed first (GraphQL over Parquet five times: a server ' +
       'answers for a long time, and its first requests also compile its JavaScript; the rest once). Then GraphQL and the floor ' +
-      'SQL run in pairs, taking turns to go first, so both see the machine alike, and the same-answer SQL, the heaviest, in a ' +
-      'block of its own; medians with (min–max). ' +
-      'The SQL runs in a separate DuckDB instance in the same process.',
+      'SQL run in pairs, taking turns to go first, so both see the machine alike, and the same-answer SQL over JSON, the heaviest, in a ' +
+      'block of its own; medians with (min–max). The target (≤ 1.2×) is against the SQL giving the same answer. ' +
+      'The SQL runs in a DuckDB instance in the bench process, using all cores, as the server\'s does.',
   );
   line();
   out.push(
     ...table(
-      ['store', 'window', 'question', 'GraphQL (ms)', 'SQL, floor (ms)', 'GraphQL / floor', 'SQL, same answer (ms)', 'GraphQL / same answer', 'engine queries', 'runs', 'same row count'],
+      ['store', 'window', 'question', 'GraphQL (ms)', 'SQL, floor (ms)', 'GraphQL / floor', 'SQL, same answer (ms)', 'GraphQL / same answer', 'requests', 'engine queries', 'runs', 'same answer'],
       r.fig1.map((x) => [
         x.store,
         `${x.window} d`,
-        x.oneDay ? `${x.question} (one-day read)` : x.question,
+        x.question,
         `${ms(x.graphqlMs)} (${ms(x.graphqlRange[0])}–${ms(x.graphqlRange[1])})`,
         `${ms(x.handMs)} (${ms(x.handRange[0])}–${ms(x.handRange[1])})`,
         `${fmt(x.graphqlMs / x.handMs, 2)}×`,
         ms(x.sameMs),
         `${fmt(x.graphqlMs / x.sameMs, 2)}×`,
+        x.pages,
         x.engineQueries,
         x.runs,
-        x.sameRows ? 'yes' : 'no',
+        x.sameAnswer ? 'yes' : x.sameRows ? 'no (same row count)' : 'no',
       ]),
     ),
   );
@@ -838,6 +1013,14 @@ function render(r: ReportInput): string {
   for (const h of r.handSql) {
     line(`${h.store}, ${h.sql.label}:`);
     line();
+    if (h.sql.newestDay) {
+      line('First over the newest day alone; the statement over the whole window runs only when that day has fewer than 50 rows:');
+      line();
+      line('```sql');
+      line(shortSql(h.sql.newestDay, trail.dir));
+      line('```');
+      line();
+    }
     line('```sql');
     line(shortSql(h.sql.sql, trail.dir));
     line('```');
@@ -895,22 +1078,24 @@ function render(r: ReportInput): string {
   line();
 
   // Figure 5
-  line('## 5. Memory (RSS) of the server');
+  line('## 5. Memory (RSS) of the servers');
   line();
   const largest = [...r.fig2].sort((a, b) => b.files - a.files || b.ms - a.ms)[0];
   line(
-    'The server, its DuckDB engines and the benchmark client share one process; RSS sampled every 10 ms during each query. ' +
-      'RSS rarely shrinks, so every Parquet query ran before the first JSON query.',
+    'Each server runs in a process of its own (bench/cache-server.ts); the figures are that process\'s own, from `/proc/<pid>/status`: ' +
+      '`VmRSS` after start and sampled every 10 ms during each query of section 2, `VmHWM` (its peak) at the end of the run. ' +
+      'The hand-written SQL and autocannon run in the bench process and are not counted.',
   );
   line();
   out.push(
     ...table(
       ['moment', 'RSS (MiB)'],
       [
-        ['servers started, before the first query', mib(r.baselineRss)],
+        [`JSON server started, before the first query`, mib(r.baselineRss.JSON)],
+        [`Parquet server started, before the first query`, mib(r.baselineRss.Parquet)],
         ...(largest ? [[`peak during the largest query (${largest.window}-day window, ${largest.store}, ${largest.question}, ${fmt(largest.files)} files)`, mib(largest.peakRss)]] : []),
         ...r.fig2.filter((x) => x.store === 'Parquet' && x.window === Math.max(...r.fig2.map((y) => y.window))).map((x) => [`peak during ${x.window}-day Parquet, ${x.question}`, mib(x.peakRss)]),
-        ['peak over the whole run (autocannon included)', mib(r.overallPeak)],
+        ...r.serverPeaks.map((p) => [`peak (VmHWM) of the server, ${p.server}`, mib(p.peak)]),
       ],
     ),
   );
@@ -933,31 +1118,26 @@ function render(r: ReportInput): string {
     );
   }
   for (const x of r.fig1) {
-    if (x.oneDay) {
-      line(`- GraphQL over ${x.store}, ${x.window}-day "${x.question}": a one-day read (the newest day filled the page) against SQL reading the whole window; not like for like, left out of the targets.`);
-      continue;
-    }
     const floor = x.graphqlMs / x.handMs;
     const same = x.graphqlMs / x.sameMs;
     line(
-      `- GraphQL over ${x.store}, ${x.window}-day "${x.question}": ${fmt(floor, 2)}× the floor SQL (target ≤ 1.2×: ${floor <= 1.2 ? 'met' : 'not met'}); ` +
-        `${fmt(same, 2)}× the SQL giving the same answer (${same <= 1.2 ? 'within' : 'beyond'} 1.2×).`,
+      `- GraphQL over ${x.store}, ${x.window}-day "${x.question}": ${fmt(same, 2)}× the SQL giving the same answer (target ≤ 1.2×: ${same <= 1.2 ? 'met' : 'not met'}${x.sameAnswer ? '' : '; the answers differ'}); ` +
+        `${fmt(floor, 2)}× the floor SQL.`,
     );
   }
   line();
   line(
-    'What the service does that the hand-written SQL does not: a newest-first page reads the newest day first (the recent-calls ' +
-      'rows, well under 1×); over the store it needs no deduplication, as compaction kept each call once; over JSON it turns only ' +
+    'What the service does that the hand-written SQL does not: over the store it needs no deduplication, as compaction kept each call once; over JSON it turns only ' +
       'the configured event sources\' records into columns, and only the columns a statement uses; it computes only the measures ' +
       'asked for. What it adds: HTTP and GraphQL work per request (parsing, validation, limits, the cost report), the row-to-object ' +
       'mapping, and over the store the freshness check (a file-system call or two per day folder). Over JSON the same-answer ' +
       'SQL pays for deduplication; over the store the service does not.',
   );
-  const above = r.fig1.filter((x) => !x.oneDay && x.graphqlMs / x.handMs > 1.2);
+  const above = r.fig1.filter((x) => x.graphqlMs / x.sameMs > 1.2);
   if (above.length) {
     line();
     line(
-      `Above 1.2× the floor here: ${above.map((x) => `${x.store}, ${x.window}-day "${x.question}"`).join('; ')}. Parquet questions take tens of ` +
+      `Above 1.2× the same-answer SQL here: ${above.map((x) => `${x.store}, ${x.window}-day "${x.question}"`).join('; ')}. Parquet questions take tens of ` +
         'milliseconds, so a few milliseconds per request, or a busy machine, move the ratio; the load average is under Machine.',
     );
   }

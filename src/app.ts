@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { Authenticator } from './auth/authenticate';
 import { limitsPlugin } from './graphql/limits';
 import { prevalidatePlugin } from './graphql/prevalidate';
@@ -115,6 +115,8 @@ function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined): Apollo
           }
         },
         async willSendResponse({ contextValue, response }) {
+          // Answers are the caller's own (scoped by its key): no shared cache may keep them.
+          if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'no-store');
           if (response.body.kind !== 'single') return;
           await contextValue.runner?.finish();
           const result = response.body.singleResult;
@@ -223,6 +225,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // Signals are handled by the service's own shutdown (src/ops/shutdown.ts).
     stopOnTerminationSignals: false,
     plugins: [
+      // No type carries a cache hint: Apollo's default cache-control plugin would only wrap every
+      // field's resolver to compute "no-store", which the report plugin sets once instead.
+      ApolloServerPluginCacheControlDisabled(),
       config.explorer === 'sandbox' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       limitsPlugin({ ...config.security.limits, defaultPageSize: config.page.defaultSize, maxPageSize: config.page.maxSize }),
       prevalidatePlugin<RequestContext>(

@@ -349,6 +349,66 @@ describe('QueryCache over the in-process store', () => {
     expect(deleted).toHaveLength(1);
   });
 
+  describe('decoded entries', () => {
+    /** A store whose entries can be swapped behind the cache's back, counting its reads. */
+    function swappable() {
+      const inner = new MemoryStore({ maxEntries: 10 });
+      const state = { gets: 0 };
+      const store: CacheStore = {
+        kind: 'memory',
+        get: async (k) => {
+          state.gets += 1;
+          return inner.get(k);
+        },
+        set: (k, v, ttl) => inner.set(k, v, ttl),
+        delete: (k) => inner.delete(k),
+        connected: () => true,
+        close: () => inner.close(),
+      };
+      return { store, state };
+    }
+
+    it('a hit on the very bytes decoded before is not decoded again, and its caller may reorder its rows', async () => {
+      const { cache } = memoryCache();
+      const { exec } = fakeExec(sampleRows(5));
+      await cache.run(engine(), query(), exec);
+      const codec = jest.requireActual<typeof import('../src/cache/codec')>('../src/cache/codec');
+      const spy = jest.spyOn(codec, 'decodeEntry');
+      try {
+        const first = await cache.run(engine(), query(), exec);
+        first.rows.reverse();
+        const second = await cache.run(engine(), query(), exec);
+        expect(second.rows).toEqual(sampleRows(5));
+        expect(second.report.cached).toBe(true);
+        second.rows.splice(0, 3);
+        expect((await cache.run(engine(), query(), exec)).rows).toEqual(sampleRows(5));
+        expect(spy).toHaveBeenCalledTimes(1);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    it('bytes rewritten under the key are decoded again: a new answer is served, a forged one refused', async () => {
+      const { store, state } = swappable();
+      const { cache } = memoryCache({ store });
+      const { exec, state: engineRuns } = fakeExec(sampleRows(2));
+      await cache.run(engine(), query(), exec);
+      expect((await cache.run(engine(), query(), exec)).rows).toHaveLength(2);
+      const key = cache.keyFor(engine(), query());
+      // Another instance stored a newer answer under the same key.
+      await store.set(key, await encodeEntry(key, { rows: sampleRows(3), storedAt: 1 }), 60_000);
+      expect((await cache.run(engine(), query(), exec)).rows).toEqual(sampleRows(3));
+      // Bytes not written by this service: refused, and the engine answers.
+      await store.set(key, await encodeWith(key, { rows: sampleRows(9), storedAt: 2 }, 'another-secret-of-at-least-32-chars!!'), 60_000);
+      const refused = await cache.run(engine(), query(), exec);
+      expect(refused.report.cached).toBe(false);
+      expect(refused.rows).toHaveLength(2);
+      expect(cache.stats().invalid).toBe(1);
+      expect(engineRuns.calls).toBe(2);
+      expect(state.gets).toBeGreaterThanOrEqual(4);
+    });
+  });
+
   it('answers from the engine when no key can be made', async () => {
     const { cache } = memoryCache();
     const { exec, state } = fakeExec(sampleRows(1));

@@ -88,6 +88,15 @@ describe('request ids', () => {
   });
 });
 
+test('GraphQL answers are the caller\'s own: no shared cache may keep them, errors included', async () => {
+  const ok = await ctx.server.gql(`query($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 2) { edges { node { eventId } } } }`, { filter: WINDOW });
+  expect(ok.errors).toBeUndefined();
+  expect(ok.headers.get('cache-control')).toBe('no-store');
+  const bad = await ctx.server.gql('{ apiCalls(first: -1) { edges { node { eventId } } } }');
+  expect(bad.status).toBe(400);
+  expect(bad.headers.get('cache-control')).toBe('no-store');
+});
+
 test('/healthz answers 200', async () => {
   const res = await fetch(`${origin()}/healthz`);
   expect(res.status).toBe(200);

@@ -77,6 +77,11 @@ export async function encodeEntry(key: string, entry: CacheEntry, secret: string
   return sealBody(key, Buffer.from(JSON.stringify(body), 'utf8'), secret);
 }
 
+/** The JSON body length an entry's header declares (0 for bytes too short to hold a header). */
+export function declaredBodyBytes(raw: Buffer): number {
+  return raw.length < HEADER_BYTES ? 0 : raw.readUInt32BE(4);
+}
+
 /** The entry stored under `key` by a holder of `secret`; throws InvalidEntryError for anything else. */
 export async function decodeEntry(key: string, raw: Buffer, secret: string): Promise<CacheEntry> {
   if (!Buffer.isBuffer(raw) || raw.length < HEADER_BYTES + MAC_BYTES || raw[0] !== MAGIC_0 || raw[1] !== MAGIC_1) throw new InvalidEntryError('not an entry');

@@ -7,11 +7,12 @@
  * No request fails because of the cache: every store call is caught, bounded in time by the
  * store, logged (rate-limited) and counted, and the request is then answered by the engine.
  */
+import { LRUCache } from 'lru-cache';
 import { CompiledQuery, Engine, Row } from '../query/engine';
 import { Logger } from '../logger';
 import { CacheRunOptions, QueryCacheLayer, QueryReport } from '../query/runner';
 import { CacheStore, TtlPolicy, cacheKey, cacheSalt, lockKeyOf, ttlFor } from './cache';
-import { CacheEntry, InvalidEntryError, decodeEntry, encodeEntry } from './codec';
+import { CacheEntry, InvalidEntryError, declaredBodyBytes, decodeEntry, encodeEntry } from './codec';
 
 type Answer = { rows: Row[]; report: QueryReport };
 type Exec = () => Promise<Answer>;
@@ -86,8 +87,28 @@ export class CacheTimeoutError extends Error {
 
 type Lookup = { status: 'hit'; entry: CacheEntry } | { status: 'miss' } | { status: 'error' };
 
+/** An entry as decoded from these very bytes. */
+interface Decoded {
+  readonly raw: Buffer;
+  readonly entry: CacheEntry;
+}
+
+/** Bound of the decoded entries kept: their stored bytes and twice their JSON (the objects it became). */
+const DECODED_MAX_BYTES = 32 * 1024 * 1024;
+const DECODED_MAX_ENTRIES = 1000;
+
 export class QueryCache implements QueryCacheLayer {
   private readonly flights = new Map<string, Flight>();
+  /**
+   * The last entry decoded under each recent key, with its bytes: a hit whose stored
+   * bytes are exactly those is not authenticated, inflated, parsed and checked again. Other bytes
+   * (rewritten, forged, corrupt) are decoded as ever.
+   */
+  private readonly decoded = new LRUCache<string, Decoded>({
+    max: DECODED_MAX_ENTRIES,
+    maxSize: DECODED_MAX_BYTES,
+    sizeCalculation: (d) => Math.max(1, d.raw.length + 2 * declaredBodyBytes(d.raw)),
+  });
   private readonly counters = { hits: 0, waited: 0, misses: 0, coalesced: 0, bypassed: 0, stores: 0, errors: 0, invalid: 0, connectionErrors: 0 };
   private readonly salt: string;
   private readonly now: () => Date;
@@ -211,8 +232,13 @@ export class QueryCache implements QueryCacheLayer {
       return { status: 'error' };
     }
     if (raw === undefined) return { status: 'miss' };
+    const known = this.decoded.get(key);
+    // Callers may reorder or trim the rows they get, never change a row: share the rows, not the list.
+    if (known && known.raw.equals(raw)) return { status: 'hit', entry: { ...known.entry, rows: known.entry.rows.slice() } };
     try {
-      return { status: 'hit', entry: await decodeEntry(key, raw, this.options.secret) };
+      const entry = await decodeEntry(key, raw, this.options.secret);
+      this.decoded.set(key, { raw, entry: { ...entry, rows: entry.rows.slice() } });
+      return { status: 'hit', entry };
     } catch (err) {
       this.counters.invalid += 1;
       this.warn({ op: 'decode', err: describe(err), bytes: raw.length }, err instanceof InvalidEntryError ? 'cache entry rejected, treated as a miss' : 'cache entry unreadable, treated as a miss');

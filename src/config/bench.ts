@@ -16,6 +16,7 @@ const BenchSchema = z.object({
   BENCH_CALLS: optionalInt(1, 100_000_000),
   BENCH_OUT: z.string().optional(),
   BENCH_ANSWER: z.string().optional(),
+  BENCH_NOW: z.string().datetime({ offset: true }).optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
 });
 
@@ -36,6 +37,8 @@ export interface BenchConfig {
   readonly calls: number | undefined;
   /** The cache benchmark's bare servers: the file holding the answer they return (BENCH_ANSWER). */
   readonly answerFile: string | undefined;
+  /** The clock a bench server runs with, when not the real one (BENCH_NOW, an ISO time). */
+  readonly now: Date | undefined;
   /** Where the results table is written (BENCH_OUT). */
   readonly out: string | undefined;
   /** A Redis to measure against instead of a throwaway one (REDIS_URL). */
@@ -56,6 +59,7 @@ export function loadBenchConfig(env: Env = processEnvironment()): BenchConfig {
     calls: e.BENCH_CALLS,
     out: e.BENCH_OUT ? path.resolve(e.BENCH_OUT) : undefined,
     answerFile: e.BENCH_ANSWER,
+    now: e.BENCH_NOW ? new Date(e.BENCH_NOW) : undefined,
     redisUrl: e.REDIS_URL,
   };
 }

@@ -117,6 +117,7 @@ export class QueryRunner {
   readonly budgets: Budget[];
   /** Aborted by `finish()`: queries still running once the response is decided are not needed. */
   private readonly done = new AbortController();
+  private finished = false;
   private readonly signal: AbortSignal;
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -134,7 +135,9 @@ export class QueryRunner {
    * cost report lists them too.
    */
   async finish(): Promise<void> {
-    this.done.abort();
+    this.finished = true;
+    // Aborting builds an error and walks every signal made from this one: only when there is work to stop.
+    if (this.pending.size > 0) this.done.abort();
     await Promise.allSettled([...this.pending]);
   }
 
@@ -143,6 +146,8 @@ export class QueryRunner {
   }
 
   private exec(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
+    // A query reaching the engine after the response was decided starts cancelled, as it would have.
+    if (this.finished && !this.done.signal.aborted) this.done.abort();
     const running = this.execute(query);
     this.pending.add(running);
     void running.finally(() => this.pending.delete(running)).catch(() => undefined);

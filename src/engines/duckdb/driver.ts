@@ -10,7 +10,7 @@ import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, narrowSource } from './diale
 import { ParquetStore, allJson, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
 import { AWS_LOGS } from '../../trail/layout';
-import { DayFolderFiles, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
+import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
 import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /** Failed reads retried with the file found unreadable left out, before the query gives up. */
@@ -92,6 +92,7 @@ export class DuckDbEngine implements Engine {
   private readonly emptyFile: string;
   private readonly store: ParquetStore | undefined;
   private readonly dayFiles = new DayFolderFiles();
+  private readonly listings = new FolderListings();
   private readonly unreadable: UnreadableFiles;
 
   private constructor(
@@ -156,7 +157,7 @@ export class DuckDbEngine implements Engine {
    * source reads only the record columns the statement uses.
    */
   private async sources(query: CompiledQuery, leftOut: ReadonlyMap<string, UnreadableFile> = new Map()): Promise<Sources> {
-    const folders = await dayFolders(this.available(), query.partitions);
+    const folders = await dayFolders(this.available(), query.partitions, this.listings);
     const at = query.sql.indexOf(JSON_SOURCE);
     const swappable = at >= 0 && at === query.sql.lastIndexOf(JSON_SOURCE);
     const split = this.store && swappable ? await this.store.split(folders) : allJson(folders);
@@ -216,7 +217,7 @@ export class DuckDbEngine implements Engine {
    */
   async fingerprint(query: CompiledQuery): Promise<string> {
     const hash = createHash('sha256');
-    for (const f of await dayFolders(this.available(), query.partitions)) hash.update(`${f.dir}\u0000${mtimeNsNow(f.dir) ?? '-'}\n`);
+    for (const f of await dayFolders(this.available(), query.partitions, this.listings)) hash.update(`${f.dir}\u0000${mtimeNsNow(f.dir) ?? '-'}\n`);
     if (this.store) hash.update(`store\u0000${mtimeNsNow(this.store.dir) ?? '-'}`);
     return hash.digest('hex');
   }

@@ -7,7 +7,8 @@ import { PartitionSpec } from '../../query/engine';
 
 const RECORD_FILE = /\.json(\.gz)?$/;
 
-async function children(dir: string): Promise<string[]> {
+/** The sub-folders of a folder, as the file system lists them now. */
+async function listChildren(dir: string): Promise<string[]> {
   try {
     return (await fs.readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
   } catch (err) {
@@ -15,6 +16,9 @@ async function children(dir: string): Promise<string[]> {
     throw err;
   }
 }
+
+/** Lists a folder's sub-folders: every time (`listChildren`), or through a `FolderListings` memo. */
+type Children = (dir: string) => Promise<readonly string[]>;
 
 /** The record files (`.json`, `.json.gz`) directly in a folder; none when it does not exist. */
 export async function recordFiles(dir: string): Promise<string[]> {
@@ -28,7 +32,7 @@ export async function recordFiles(dir: string): Promise<string[]> {
 }
 
 /** `AWSLogs/<account>/CloudTrail` folders under the root, for plain and organization trails. */
-async function accountFolders(awsLogs: string): Promise<{ account: string; dir: string }[]> {
+async function accountFolders(awsLogs: string, children: Children = listChildren): Promise<{ account: string; dir: string }[]> {
   const out: { account: string; dir: string }[] = [];
   for (const name of await children(awsLogs)) {
     if (ACCOUNT_ID.test(name)) out.push({ account: name, dir: path.join(awsLogs, name, RECORDS_FOLDER) });
@@ -59,10 +63,12 @@ export function trailRoot(trailDir: string): string {
 /**
  * The day folders a query's partitions name, without opening any of them: the account folders
  * (filtered), their region folders (filtered), then the listed days. Folders may not exist.
+ * `listings` keeps the account and region folders' listings while their times are unchanged.
  */
-export async function dayFolders(root: string, partitions: PartitionSpec): Promise<DayFolder[]> {
+export async function dayFolders(root: string, partitions: PartitionSpec, listings?: FolderListings): Promise<DayFolder[]> {
+  const children: Children = listings ? (dir) => listings.children(dir) : listChildren;
   const out: DayFolder[] = [];
-  for (const { account, dir } of await accountFolders(path.join(trailRoot(root), AWS_LOGS))) {
+  for (const { account, dir } of await accountFolders(path.join(trailRoot(root), AWS_LOGS), children)) {
     if (partitions.accounts.length && !partitions.accounts.includes(account)) continue;
     for (const region of await children(dir)) {
       if (partitions.regions.length && !partitions.regions.includes(region)) continue;
@@ -77,10 +83,10 @@ export async function allDayFolders(root: string): Promise<DayFolder[]> {
   const out: DayFolder[] = [];
   const digits = (n: number) => (name: string) => name.length === n && /^\d+$/.test(name);
   for (const { account, dir } of await accountFolders(path.join(trailRoot(root), AWS_LOGS))) {
-    for (const region of (await children(dir)).sort()) {
-      for (const yyyy of (await children(path.join(dir, region))).filter(digits(4)).sort()) {
-        for (const mm of (await children(path.join(dir, region, yyyy))).filter(digits(2)).sort()) {
-          for (const dd of (await children(path.join(dir, region, yyyy, mm))).filter(digits(2)).sort()) {
+    for (const region of (await listChildren(dir)).sort()) {
+      for (const yyyy of (await listChildren(path.join(dir, region))).filter(digits(4)).sort()) {
+        for (const mm of (await listChildren(path.join(dir, region, yyyy))).filter(digits(2)).sort()) {
+          for (const dd of (await listChildren(path.join(dir, region, yyyy, mm))).filter(digits(2)).sort()) {
             // A stray folder such as 2024/13/01 is no day of the trail.
             if (!isTrailDate(`${yyyy}/${mm}/${dd}`)) continue;
             out.push({ account, region, day: `${yyyy}/${mm}/${dd}`, dir: path.join(dir, region, yyyy, mm, dd) });
@@ -147,5 +153,43 @@ export class DayFolderFiles {
     const files = names.flatMap((file, i) => (sizes[i] === undefined ? [] : [{ file, size: sizes[i] }]));
     if (Date.now() - Number(mtimeNs / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, files });
     return files;
+  }
+}
+
+/**
+ * The sub-folders of the trail's upper folders (`AWSLogs/`, organization, account and region
+ * folders), listed again only when a folder's modification time changes: a folder created,
+ * removed or renamed in it changes it. Every query's file fingerprint walks these folders, so a
+ * cached answer would otherwise cost a handful of listings through the thread pool; with this it
+ * costs one `stat` per folder, and a new account or region is still seen at once.
+ *
+ * The rules are those of `DayFolderFiles`: a folder changed within the last few seconds is not
+ * kept, and no listing is kept longer than a few minutes.
+ */
+export class FolderListings {
+  private readonly listed: LRUCache<string, { readonly mtimeNs: string; readonly names: readonly string[] }>;
+
+  constructor(
+    maxFolders = 10_000,
+    private readonly settleMs = 2_000,
+    maxAgeMs = 300_000,
+  ) {
+    this.listed = new LRUCache({ max: maxFolders, ttl: maxAgeMs });
+  }
+
+  /** The folder's sub-folders; none when it does not exist. */
+  async children(dir: string): Promise<readonly string[]> {
+    const mtimeNs = mtimeNsNow(dir);
+    if (mtimeNs === undefined) {
+      this.listed.delete(dir);
+      return [];
+    }
+    const known = this.listed.get(dir);
+    if (known && known.mtimeNs === mtimeNs) return known.names;
+    const names = await listChildren(dir);
+    // A listing made while the folder is still changing replaces none: the older one is stale.
+    if (Date.now() - Number(BigInt(mtimeNs) / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, names });
+    else this.listed.delete(dir);
+    return names;
   }
 }
