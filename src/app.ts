@@ -187,6 +187,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const auth = new Authenticator(config.security.auth);
   const expressApp = express();
   const httpServer = http.createServer(expressApp);
+  // Node closes idle connections after 5 s by default: a client (or balancer) that reuses one just
+  // then gets a reset. Keep them longer than the client's side does; headers must come sooner.
+  httpServer.keepAliveTimeout = config.keepAliveSeconds * 1000;
+  httpServer.headersTimeout = config.keepAliveSeconds * 1000 + 1000;
   const drainer = new HttpDrainer(httpServer);
   metrics.observeHttp(drainer);
   const lifecycle = new Lifecycle();

@@ -3,6 +3,7 @@
  * the cost report every GraphQL response carries.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import { useSampleServer } from './support/sample-server';
 import { SAMPLE_END } from './support/trails';
 import { TEST_KEY } from './support/server';
@@ -28,6 +29,20 @@ describe('landing page', () => {
     expect(html).toContain('embeddableSandbox');
     expect(html).toMatch(/embeddable-sandbox\.cdn\.apollographql\.com/);
     expect(html).not.toContain('includeCookies: true');
+  });
+});
+
+describe('keep-alive', () => {
+  test('idle connections are kept longer than a load balancer keeps its own (not Node\'s 5 s)', async () => {
+    const header = await new Promise<string | undefined>((resolve, reject) => {
+      const req = http.request(`${origin()}/readyz`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers['keep-alive']));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(header).toBe('timeout=65');
   });
 });
 

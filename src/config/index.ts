@@ -26,6 +26,7 @@ const DEFAULT_EVENT_SOURCES = [...IOT_EVENTS_SOURCES];
 const EnvSchema = z.object({
   PORT: int(4000, 0, 65535),
   HOST: z.string().optional().default('0.0.0.0'),
+  HTTP_KEEP_ALIVE_SECONDS: int(65, 1, 3600),
   ENGINE: z.enum(['duckdb', 'athena']).optional().default('duckdb'),
   TRAIL_DIR: z.string().optional(),
   SAMPLE_DIR: z.string().optional(),
@@ -103,6 +104,12 @@ const EnvSchema = z.object({
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /**
+   * How long an idle keep-alive connection stays open (HTTP_KEEP_ALIVE_SECONDS). Longer than a
+   * load balancer's idle timeout (60 s on an ALB), so the balancer, not the service, closes first
+   * and never sends a request down a connection the service is closing.
+   */
+  readonly keepAliveSeconds: number;
   readonly engine: 'duckdb' | 'athena';
   /** Trail folder for DuckDB; undefined means "the generated sample trail". */
   readonly trailDir: string | undefined;
@@ -240,6 +247,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    keepAliveSeconds: e.HTTP_KEEP_ALIVE_SECONDS,
     engine: e.ENGINE,
     ...storageSettings(e),
     window: { defaultHours: e.DEFAULT_WINDOW_HOURS, maxDays: e.MAX_WINDOW_DAYS, deliveryMarginDays: e.DELIVERY_MARGIN_DAYS },
