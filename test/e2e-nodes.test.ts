@@ -280,3 +280,28 @@ describe('bad ids', () => {
     await refused(nodesQuery, { ids: Array.from({ length: 101 }, () => good), w: W }, 'ids');
   });
 });
+
+describe('resources on short pages', () => {
+  // Pages of 5: several names' changes do not fit one page together.
+  const short = useSampleServer(1, { iotEventsPerDay: 80, deliveryMinutes: 60 }, { env: { DEFAULT_PAGE_SIZE: '5', MAX_PAGE_SIZE: '5' } });
+
+  test('when one page does not hold every name\'s changes, each name gets its own statement and the answer resource gives', async () => {
+    const names = [...resourceNames().keys()].slice(0, 4);
+    // Each name in a request of its own: nothing to batch it with.
+    const alone: Obj[] = [];
+    for (const name of names) {
+      const res = await short.server.gql(`query($f: ApiCallFilter, $n: String!) { resource(name: $n, filter: $f) { ${HISTORY} } }`, { f: W, n: name });
+      expect(res.errors).toBeUndefined();
+      alone.push(res.data.resource);
+    }
+    const found = alone.filter((h) => (h.changes as unknown[]).length > 0);
+    expect(found.length).toBeGreaterThanOrEqual(2);
+    expect(found.reduce((n, h) => n + (h.changes as unknown[]).length, 0)).toBeGreaterThan(5);
+    short.server.engine.reset();
+    const again = await short.server.gql(RESOURCE_NODES, { ids: found.map((h) => h.id) });
+    expect(again.errors).toBeUndefined();
+    expect(again.data.nodes).toEqual(found.map(typed('ResourceHistory')));
+    // The shared statement, then one per name.
+    expect(again.extensions?.cost.queries.length).toBe(found.length + 1);
+  });
+});
