@@ -141,6 +141,26 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
     expect(a.nodes.map((n: { id: string }) => n.id)).toEqual(ids);
   });
 
+  test('resources by global id: many names of one filter in one statement, the same objects on both', async () => {
+    const names = ['boiler-temp', 'pump-pressure', 'boiler_telemetry', 'freezer-temp-high', 'test-model'];
+    const list = `query($filter: ApiCallFilter) { ${names.map((n, i) => `r${i}: resource(name: "${n}", filter: $filter) { id changes { eventId } instances { id } }`).join(' ')} }`;
+    const d = (await duck.gql(list, { filter: { from: FROM, to: TO } })).data;
+    const histories = names.map((_, i) => d[`r${i}`]).filter((h: { changes: unknown[] }) => h.changes.length > 0);
+    expect(histories.length).toBeGreaterThanOrEqual(2);
+    const ids: string[] = [...histories.map((h: { id: string }) => h.id), ...histories.flatMap((h: { instances: { id: string }[] }) => h.instances.map((i) => i.id))];
+    const q = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+      ... on ResourceHistory { name changes { eventId action } created { eventId } deleted { eventId } }
+      ... on ResourceInstance { kind name account region created { eventId } lastUpdated { eventId } deleted { eventId } failedAttempts { eventId } } } }`;
+    const before = athena.engine.executed.length;
+    const [a, b] = await both(q, { ids });
+    expect(b).toEqual(a);
+    expect(a.nodes.map((n: { id: string }) => n.id)).toEqual(ids);
+    // One statement for every name (the resource name IN bound values).
+    const mine = athena.engine.executed.slice(before);
+    expect(mine).toHaveLength(1);
+    for (const n of names) expect(mine[0].sql).not.toContain(n);
+  });
+
   test('apiCall lookups by eventId', async () => {
     const page = await duck.gql(`{ apiCalls(filter: { from: "${FROM}", to: "${TO}" }, first: 3) { edges { node { eventId } } } }`);
     const ids: string[] = page.data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId);

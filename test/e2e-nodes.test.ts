@@ -97,6 +97,81 @@ describe('round trip', () => {
   });
 });
 
+/** Names of IoT Events resources written in the window, with the accounts they were written in. */
+function resourceNames(): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const r of all) {
+    const p = (r.requestParameters ?? {}) as Record<string, unknown>;
+    const name = [p.detectorModelName, p.inputName, p.alarmModelName].find((v) => typeof v === 'string');
+    if (r.readOnly !== false || typeof name !== 'string' || name === 'HIDDEN_DUE_TO_SECURITY_REASONS') continue;
+    out.set(name, (out.get(name) ?? new Set()).add(r.recipientAccountId!));
+  }
+  return out;
+}
+
+const INSTANCE = 'id kind name account region created { eventId } lastUpdated { eventId } deleted { eventId } failedAttempts { eventId }';
+const HISTORY = `id name window { from to } changes { eventId } instances { ${INSTANCE} }`;
+const RESOURCE_NODES = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename ... on ResourceInstance { ${INSTANCE} } ... on ResourceHistory { ${HISTORY} } } }`;
+
+/** The histories `resource` gives for `names` under `f` (one field each). */
+async function histories(names: string[], f: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Obj[]> {
+  const fields = names.map((_, i) => `r${i}: resource(name: $n${i}, filter: $f) { ${HISTORY} }`).join(' ');
+  const vars = names.map((_, i) => `$n${i}: String!`).join(', ');
+  const d = (await gql(`query($f: ApiCallFilter, ${vars}) { ${fields} }`, { f, ...Object.fromEntries(names.map((n, i) => [`n${i}`, n])) }, headers)).data;
+  return names.map((_, i) => d[`r${i}`]);
+}
+
+describe('resources', () => {
+  test.each([
+    ['the window alone', W],
+    ['a filter', { ...W, outcome: 'SUCCESS' }],
+  ])('histories and their instances come back from nodes(ids:) as resource gave them, many names in one statement (%s)', async (_, f) => {
+    const names = [...resourceNames().keys()].slice(0, 4);
+    expect(names.length).toBeGreaterThanOrEqual(3);
+    const found = (await histories(names, f)).filter((h) => (h.changes as unknown[]).length > 0);
+    expect(found.length).toBeGreaterThanOrEqual(2);
+    const objects = [
+      ...found.map(typed('ResourceHistory')),
+      ...found.flatMap((h) => (h.instances as Obj[]).map(typed('ResourceInstance'))),
+    ];
+    expect(objects.length).toBeGreaterThan(found.length);
+    server.engine.reset();
+    const res = await gql(RESOURCE_NODES, { ids: objects.map((o) => o.id) });
+    expect(res.data.nodes).toEqual(objects);
+    // Every name under the same filter: one statement.
+    expect(res.extensions?.cost.queries.map((q: { label: string }) => q.label)).toEqual(['resource']);
+    for (const o of objects.slice(0, 3)) {
+      expect((await gql(`query($id: ID!) { node(id: $id) { __typename ... on ResourceInstance { ${INSTANCE} } ... on ResourceHistory { ${HISTORY} } } }`, { id: o.id })).data.node).toEqual(o);
+    }
+  });
+
+  test('a key scoped to account A gets null for resources of account B, and no statement when the id names B', async () => {
+    const names = [...resourceNames()].filter(([, accounts]) => accounts.size === 1 && accounts.has(B)).map(([n]) => n).slice(0, 3);
+    expect(names.length).toBeGreaterThanOrEqual(1);
+    const found = await histories(names, W);
+    const instances = found.flatMap((h) => h.instances as Obj[]);
+    expect(instances.length).toBeGreaterThanOrEqual(1);
+    expect(instances.every((i) => i.account === B)).toBe(true);
+    server.engine.reset();
+    const named = await gql(RESOURCE_NODES, { ids: instances.map((i) => i.id) }, asA);
+    expect(named.data.nodes).toEqual(instances.map(() => null));
+    expect(server.engine.executed).toHaveLength(0);
+    // A history names no account: it is looked up under the key's scope, where nothing changed it.
+    const looked = await gql(RESOURCE_NODES, { ids: found.map((h) => h.id) }, asA);
+    expect(looked.data.nodes).toEqual(found.map(() => null));
+    // The full key sees them.
+    expect((await gql(RESOURCE_NODES, { ids: [...instances, ...found].map((o) => o.id) })).data.nodes.every((n: unknown) => n !== null)).toBe(true);
+  });
+
+  test('the same key gets the resources of its own account', async () => {
+    const names = [...resourceNames()].filter(([, accounts]) => accounts.has(A)).map(([n]) => n).slice(0, 3);
+    const instances = (await histories(names, W, asA)).flatMap((h) => h.instances as Obj[]);
+    expect(instances.length).toBeGreaterThanOrEqual(1);
+    const res = await gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: instances.map((i) => i.id) }, asA);
+    expect(res.data.nodes.map((n: Obj | null) => n?.id)).toEqual(instances.map((i) => i.id));
+  });
+});
+
 describe('scope', () => {
   /** An account's objects as a full key lists them: calls, callers and addresses seen only there. */
   async function idsOf(account: string) {
@@ -161,6 +236,9 @@ describe('bad ids', () => {
     ['a filter that is no literal', b64(['Caller', 'ARN', 'arn:aws:iam::1:user/x', '{from: '])],
     ['a filter of the wrong shape', b64(['Caller', 'ARN', 'arn:aws:iam::1:user/x', `{from: "${W.from}", to: "${W.to}", actions: 5, outcome: NOPE}`])],
     ['a filter without a window', b64(['SourceIp', '192.0.2.1', '{}'])],
+    ['a resource of no kind', b64(['ResourceInstance', 'bucket', 'boiler-temp', A, 'eu-west-1', `{from: "${W.from}", to: "${W.to}"}`])],
+    ['a resource without a name', b64(['ResourceInstance', 'input', '', A, 'eu-west-1', `{from: "${W.from}", to: "${W.to}"}`])],
+    ['a resource history without a window', b64(['ResourceHistory', 'boiler-temp', '{}'])],
     ['too long', 'A'.repeat(20_000)],
   ];
   /** Decodes, but its window is longer than any may be: refused as that filter's bound. */
@@ -191,8 +269,39 @@ describe('bad ids', () => {
     await refused(nodesQuery, { ids: [LONG_WINDOW], w: W }, 'filter.from');
   });
 
+  test('a resource name the resource query would refuse is refused as its name', async () => {
+    const id = b64(['ResourceHistory', 'bad\u0001name', `{from: "${W.from}", to: "${W.to}"}`]);
+    await refused(nodeQuery, { id, w: W }, 'filter.resourceName');
+    await refused(nodesQuery, { ids: [id], w: W }, 'filter.resourceName');
+  });
+
   test('more ids than allowed are refused before any statement', async () => {
     const good = (await listed(W))[0].id;
     await refused(nodesQuery, { ids: Array.from({ length: 101 }, () => good), w: W }, 'ids');
+  });
+});
+
+describe('resources on short pages', () => {
+  // Pages of 5: several names' changes do not fit one page together.
+  const short = useSampleServer(1, { iotEventsPerDay: 80, deliveryMinutes: 60 }, { env: { DEFAULT_PAGE_SIZE: '5', MAX_PAGE_SIZE: '5' } });
+
+  test('when one page does not hold every name\'s changes, each name gets its own statement and the answer resource gives', async () => {
+    const names = [...resourceNames().keys()].slice(0, 4);
+    // Each name in a request of its own: nothing to batch it with.
+    const alone: Obj[] = [];
+    for (const name of names) {
+      const res = await short.server.gql(`query($f: ApiCallFilter, $n: String!) { resource(name: $n, filter: $f) { ${HISTORY} } }`, { f: W, n: name });
+      expect(res.errors).toBeUndefined();
+      alone.push(res.data.resource);
+    }
+    const found = alone.filter((h) => (h.changes as unknown[]).length > 0);
+    expect(found.length).toBeGreaterThanOrEqual(2);
+    expect(found.reduce((n, h) => n + (h.changes as unknown[]).length, 0)).toBeGreaterThan(5);
+    short.server.engine.reset();
+    const again = await short.server.gql(RESOURCE_NODES, { ids: found.map((h) => h.id) });
+    expect(again.errors).toBeUndefined();
+    expect(again.data.nodes).toEqual(found.map(typed('ResourceHistory')));
+    // The shared statement, then one per name.
+    expect(again.extensions?.cost.queries.length).toBe(found.length + 1);
   });
 });

@@ -38,6 +38,15 @@ const ref: fc.Arbitrary<NodeRef> = fc.oneof(
   fc.record({ type: fc.constant('Caller' as const), grouping: fc.constantFrom('ARN' as const, 'PRINCIPAL' as const), key: text(2048), filter: fc.tuple(filter, window).map(([f, w]) => pinned(f, w)) }),
   fc.record({ type: fc.constant('SourceIp' as const), address: fc.option(text(256)), filter: fc.tuple(filter, window).map(([f, w]) => pinned(f, w)) }),
   fc.record({ type: fc.constant('ActionSummary' as const), action: text(256), eventSource: text(256), filter: fc.tuple(filter, window).map(([f, w]) => pinned(f, w)) }),
+  fc.record({
+    type: fc.constant('ResourceInstance' as const),
+    kind: fc.constantFrom('detectorModel' as const, 'input' as const, 'alarmModel' as const),
+    name: text(256),
+    account: fc.option(fc.stringMatching(/^\d{12}$/)),
+    region: fc.option(fc.constantFrom('eu-west-1', 'us-east-1')),
+    filter: fc.tuple(filter, window).map(([f, w]) => pinned(f, w)),
+  }),
+  fc.record({ type: fc.constant('ResourceHistory' as const), name: text(256), filter: fc.tuple(filter, window).map(([f, w]) => pinned(f, w)) }),
 );
 
 /** Plain data: decoded filters are null-prototype objects. */
@@ -59,7 +68,7 @@ test('any string either decodes or is refused as BAD_USER_INPUT on the argument'
   const candidates = fc.oneof(
     fc.string(),
     fc.json().map((j) => Buffer.from(j).toString('base64url')),
-    fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constantFrom('ApiCall', 'Caller', 'SourceIp', 'ActionSummary', 'ARN'))).map((a) =>
+    fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constantFrom('ApiCall', 'Caller', 'SourceIp', 'ActionSummary', 'ResourceInstance', 'ResourceHistory', 'input', 'ARN'))).map((a) =>
       Buffer.from(JSON.stringify(a)).toString('base64url'),
     ),
   );

@@ -36,3 +36,15 @@ export function iotEventsResourcesOf(call: Pick<ApiCallRecord, 'requestParameter
   for (const r of call.resources) fromArn(r.arn);
   return [...found.values()];
 }
+
+/**
+ * Whether a call is one the `resourceName` filter selects for `name`: a detectorModelName,
+ * inputName or alarmModelName request parameter equal to it, or a resourceArn parameter ending in
+ * `/name`. Needs the call's request parameters (unredacted).
+ */
+export function callNamesResource(call: Pick<ApiCallRecord, 'requestParameters'>, name: string): boolean {
+  const params: Json = call.requestParameters;
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return false;
+  if (PARAM_KINDS.some(([key]) => params[key] === name)) return true;
+  return typeof params.resourceArn === 'string' && params.resourceArn.endsWith(`/${name}`);
+}

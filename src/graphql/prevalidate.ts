@@ -112,7 +112,9 @@ export function checkNodeIds(schema: GraphQLSchema, field: FieldArguments, rules
       continue;
     }
     resolveWindow(ref.filter, rules.window, now);
-    validateFilter(ref.filter, rules.eventSources, { readPayloads: scope.readPayloads });
+    // A resource's name is checked as the `resource` query checks it: as its filter's resourceName.
+    const filter = ref.type === 'ResourceInstance' || ref.type === 'ResourceHistory' ? { ...ref.filter, resourceName: ref.name } : ref.filter;
+    validateFilter(filter, rules.eventSources, { readPayloads: scope.readPayloads });
   }
 }
 

@@ -47,6 +47,8 @@ export interface CallFilter {
   not?: CallFilter | null;
   readOnly?: boolean | null;
   resourceName?: string | null;
+  /** Calls naming any of these resources (the service's batches; not an argument). */
+  resourceNames?: readonly string[] | null;
   userAgentContains?: string | null;
 }
 
@@ -309,17 +311,21 @@ function validateAt(f: CallFilter, allowedSources: readonly string[], access: Fi
   if (f.readOnly === true) preds.push({ k: 'cond', cond: { k: 'eqConst', e: FIELDS.readOnly, value: 'true' } });
   if (f.readOnly === false) preds.push({ k: 'cond', cond: { k: 'eqConst', e: FIELDS.readOnly, value: 'false' } });
 
-  if (f.resourceName !== undefined && f.resourceName !== null) {
-    const name = f.resourceName;
-    if (typeof name !== 'string' || !RESOURCE_NAME.test(name) || !fitsLiteral(name)) {
-      throw new BadInputError(`${at}.resourceName: 1 to 256 characters, no control characters`, `${at}.resourceName`);
+  const resourceNames = f.resourceName !== undefined && f.resourceName !== null ? [f.resourceName] : [...(f.resourceNames ?? [])];
+  checkCount(`${at}.resourceNames`, resourceNames);
+  if (resourceNames.length) {
+    for (const name of resourceNames) {
+      if (typeof name !== 'string' || !RESOURCE_NAME.test(name) || !fitsLiteral(name)) {
+        throw new BadInputError(`${at}.resourceName: 1 to 256 characters, no control characters`, `${at}.resourceName`);
+      }
     }
+    const names = [...new Set(resourceNames)];
     preds.push(
       or(
-        { k: 'in', e: FIELDS.detectorModelName, values: [val(name)] },
-        { k: 'in', e: FIELDS.inputName, values: [val(name)] },
-        { k: 'in', e: FIELDS.alarmModelName, values: [val(name)] },
-        { k: 'endsWith', e: FIELDS.resourceArnParam, reversedSuffix: val(reversed(`/${name}`)) },
+        { k: 'in', e: FIELDS.detectorModelName, values: names.map(val) },
+        { k: 'in', e: FIELDS.inputName, values: names.map(val) },
+        { k: 'in', e: FIELDS.alarmModelName, values: names.map(val) },
+        ...names.map((name): Pred => ({ k: 'endsWith', e: FIELDS.resourceArnParam, reversedSuffix: val(reversed(`/${name}`)) })),
       ),
     );
   }

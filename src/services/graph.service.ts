@@ -26,7 +26,7 @@ import {
 } from '../domain/graph';
 import { classifySourceIp } from '../domain/ip';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
-import { IotEventsResourceKind, iotEventsResourcesOf } from '../domain/iotevents-resources';
+import { IotEventsResourceKind, callNamesResource, iotEventsResourcesOf } from '../domain/iotevents-resources';
 import { Row } from '../query/engine';
 import { AddressEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
@@ -58,6 +58,10 @@ export type { GroupConnection };
 /** One resource: a name of one kind in one account and region. */
 export interface ResourceInstanceRecord {
   kind: IotEventsResourceKind;
+  name: string;
+  /** The filter and window of the `resource` query that found it (its global id names them). */
+  filter: CallFilter | null;
+  window: Window;
   account: string | null;
   region: string | null;
   /** The newest successful create, update and delete (failed attempts never count). */
@@ -70,6 +74,7 @@ export interface ResourceInstanceRecord {
 
 export interface ResourceHistoryRecord {
   name: string;
+  filter: CallFilter | null;
   window: Window;
   changes: ApiCallNode[];
   instances: ResourceInstanceRecord[];
@@ -616,15 +621,31 @@ export class GraphService {
     return { window, buckets: checkBuckets(foldBuckets(rows.map(bucketFromRow), keyOfAddress, groupBy === 'ASN' ? byNumber : byText)) };
   }
 
+  /**
+   * The history of a resource name. Names asked with the same filter and window share one
+   * statement (the resource name IN the names); when that statement's page is not the whole of
+   * every name's history, or the key may not read the request parameters that tell the names
+   * apart, each name gets its own statement, so an answer never depends on what it was batched with.
+   */
   async resource(name: string, filter: CallFilter | null | undefined): Promise<ResourceHistoryRecord> {
-    const merged: CallFilter = { ...(filter ?? {}), resourceName: name, actions: filter?.actions ?? WRITE_ACTIONS };
-    const page = await this.trail.callsConnection('resource', merged, [], this.trail.deps.config.page.maxSize, null);
-    const changes = page.edges.map((e) => e.node);
-    const instances = resourceInstances(name, changes);
+    const window = this.trail.window(filter);
+    const changes = await this.loader<ApiCallNode[]>('resource', async (keys) => {
+      const out = new Map<string, ApiCallNode[]>();
+      for (const { sample, keys: names } of byGroup(keys).values()) {
+        const found = names.length > 1 && this.trail.scope.readPayloads ? await this.resourceChanges(names, sample.filter) : undefined;
+        for (const n of names) {
+          const mine = found ? found.filter((c) => callNamesResource(c, n)) : await this.resourceChanges([n], sample.filter);
+          out.set(`${n}\u0000${groupOf(sample)}`, mine ?? []);
+        }
+      }
+      return keys.map((k) => out.get(cacheKeyOf(k)) ?? []);
+    }).load({ key: name, filter, window });
+    const instances = resourceInstances(name, changes, filter ?? null, window);
     const only = instances.length === 1 ? instances[0] : undefined;
     return {
       name,
-      window: page.window,
+      filter: filter ?? null,
+      window,
       changes,
       instances,
       created: only?.created ?? null,
@@ -633,6 +654,14 @@ export class GraphService {
       failedAttempts: changes.filter((c) => c.errorCode !== null),
     };
   }
+
+  /** Write calls naming any of `names`, newest first; undefined when more than one name shares a page that is cut short. */
+  private async resourceChanges(names: readonly string[], filter: CallFilter | null | undefined): Promise<ApiCallNode[] | undefined> {
+    const merged: CallFilter = { ...(filter ?? {}), resourceName: null, resourceNames: names, actions: filter?.actions ?? WRITE_ACTIONS };
+    const page = await this.trail.callsConnection('resource', merged, [], this.trail.deps.config.page.maxSize, null);
+    if (names.length > 1 && page.pageInfo.hasNextPage) return undefined;
+    return page.edges.map((e) => e.node);
+  }
 }
 
 /**
@@ -640,13 +669,13 @@ export class GraphService {
  * accounts is two resources). Only successful calls are creations, updates and deletions.
  * `changes` is newest first, so the first match is the newest.
  */
-export function resourceInstances(name: string, changes: readonly ApiCallNode[]): ResourceInstanceRecord[] {
+export function resourceInstances(name: string, changes: readonly ApiCallNode[], filter: CallFilter | null, window: Window): ResourceInstanceRecord[] {
   const out = new Map<string, ResourceInstanceRecord>();
   for (const call of changes) {
     const kinds = new Set(iotEventsResourcesOf(call).filter((r) => r.name === name).map((r) => r.kind));
     for (const kind of kinds) {
       const id = JSON.stringify([kind, call.account, call.region]);
-      const inst = out.get(id) ?? { kind, account: call.account, region: call.region, created: null, lastUpdated: null, deleted: null, failedAttempts: [] };
+      const inst = out.get(id) ?? { kind, name, filter, window, account: call.account, region: call.region, created: null, lastUpdated: null, deleted: null, failedAttempts: [] };
       out.set(id, inst);
       if (call.errorCode !== null) inst.failedAttempts.push(call);
       else if (call.action?.startsWith('Create')) inst.created ??= call;

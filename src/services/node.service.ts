@@ -7,7 +7,8 @@
 import type { ActionSummaryRecord, ApiCallNode, CallerNode, SourceIpNode } from '../domain/graph';
 import { stableStringify } from '../query/cursor';
 import { CallFilter } from '../query/filter';
-import { GraphService } from './graph.service';
+import type { IotEventsResourceKind } from '../domain/iotevents-resources';
+import { GraphService, ResourceHistoryRecord, ResourceInstanceRecord } from './graph.service';
 import type { Window } from '../query/guards';
 import { TrailService } from './trail.service';
 
@@ -24,9 +25,19 @@ export type NodeRef =
     }
   | { readonly type: 'Caller'; readonly grouping: 'ARN' | 'PRINCIPAL'; readonly key: string; readonly filter: CallFilter }
   | { readonly type: 'SourceIp'; readonly address: string | null; readonly filter: CallFilter }
-  | { readonly type: 'ActionSummary'; readonly action: string; readonly eventSource: string; readonly filter: CallFilter };
+  | { readonly type: 'ActionSummary'; readonly action: string; readonly eventSource: string; readonly filter: CallFilter }
+  | {
+      readonly type: 'ResourceInstance';
+      readonly kind: IotEventsResourceKind;
+      readonly name: string;
+      readonly account: string | null;
+      readonly region: string | null;
+      /** The filter of the `resource` query it came from, which its figures are under. */
+      readonly filter: CallFilter;
+    }
+  | { readonly type: 'ResourceHistory'; readonly name: string; readonly filter: CallFilter };
 
-type Found = ApiCallNode | CallerNode | SourceIpNode | ActionSummaryRecord;
+type Found = ApiCallNode | CallerNode | SourceIpNode | ActionSummaryRecord | ResourceInstanceRecord | ResourceHistoryRecord;
 /** A found object, tagged with its GraphQL type. */
 export type NodeObject = Found & { readonly __typename: NodeRef['type'] };
 
@@ -50,6 +61,7 @@ export class NodeService {
     const { accounts, regions } = this.trail.scope;
     const within = (asked: readonly (string | null)[], allowed: readonly string[]) => allowed.length === 0 || asked.every((a) => a !== null && allowed.includes(a));
     if (ref.type === 'ApiCall') return within([ref.account], accounts) && within([ref.region], regions);
+    if (ref.type === 'ResourceInstance' && !(within([ref.account], accounts) && within([ref.region], regions))) return false;
     return within(ref.filter.accounts ?? [], accounts) && within(ref.filter.regions ?? [], regions);
   }
 
@@ -69,6 +81,15 @@ export class NodeService {
           this.actionSummaries.set(id, all);
         }
         return (await all).find((a) => a.action === ref.action && a.eventSource === ref.eventSource) ?? null;
+      }
+      case 'ResourceInstance': {
+        const history = await this.graph.resource(ref.name, ref.filter);
+        return history.instances.find((i) => i.kind === ref.kind && i.account === ref.account && i.region === ref.region) ?? null;
+      }
+      case 'ResourceHistory': {
+        // Like an address: a name no call in the window changed (within the scope) is nothing.
+        const history = await this.graph.resource(ref.name, ref.filter);
+        return history.changes.length ? history : null;
       }
     }
   }

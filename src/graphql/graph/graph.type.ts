@@ -222,10 +222,12 @@ export class IotEventsResourceRef {
   name!: string;
 }
 
-@ObjectType({ description: 'One IoT Events resource: a name of one kind in one account and region.' })
+@ObjectType({ implements: Node, description: 'One IoT Events resource: a name of one kind in one account and region, as the `resource` query that found it saw it (its window and filter).' })
 export class ResourceInstance {
   @Field({ description: 'detectorModel, input or alarmModel.' })
   kind!: string;
+  @Field({ description: 'The detector model, input or alarm model name.' })
+  name!: string;
   @Field(() => String, { nullable: true, description: 'The account the calls were made in (recipientAccountId).' })
   account!: string | null;
   @Field(() => String, { nullable: true, description: 'The region the calls were made in.' })
@@ -240,7 +242,10 @@ export class ResourceInstance {
   failedAttempts!: ApiCall[];
 }
 
-@ObjectType({ description: 'Who created, changed and deleted a detector model, input or alarm model, when and from where.' })
+@ObjectType({
+  implements: Node,
+  description: 'Who created, changed and deleted a detector model, input or alarm model, when and from where, in a window under a filter.',
+})
 export class ResourceHistory {
   @Field({ description: 'The name asked for.' })
   name!: string;

@@ -1,8 +1,8 @@
 /**
  * Global ids: what `Node.id` holds and `node(id:)` reads. An id is the base64url of a JSON array
  * naming the object: its type, its key, and the window its counts and nested fields cover (for
- * objects whose fields count calls, callers, addresses, actions, the whole filter those counts
- * are under, with the window pinned, written as a GraphQL literal of `ApiCallFilter`). The same object in the same window under the same filter has
+ * objects whose fields count calls, callers, addresses, actions or list a resource's changes, the
+ * whole filter they are under, with the window pinned, written as a GraphQL literal of `ApiCallFilter`). The same object in the same window under the same filter has
  * the same id in every request and every process; a different window or filter is a different
  * object (its counts differ), so a client cache never mixes them.
  *
@@ -80,7 +80,11 @@ export function encodeId(schema: GraphQLSchema, ref: NodeRef): string {
         ? [ref.type, ref.grouping, ref.key, literalOf(schema, ref.filter)]
         : ref.type === 'SourceIp'
           ? [ref.type, ref.address, literalOf(schema, ref.filter)]
-          : [ref.type, ref.action, ref.eventSource, literalOf(schema, ref.filter)];
+          : ref.type === 'ActionSummary'
+            ? [ref.type, ref.action, ref.eventSource, literalOf(schema, ref.filter)]
+            : ref.type === 'ResourceInstance'
+              ? [ref.type, ref.kind, ref.name, ref.account, ref.region, literalOf(schema, ref.filter)]
+              : [ref.type, ref.name, literalOf(schema, ref.filter)];
   return Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
 }
 
@@ -91,6 +95,8 @@ const PARTS = z.union([
   z.tuple([z.literal('Caller'), z.enum(['ARN', 'PRINCIPAL']), text(2048), z.string()]),
   z.tuple([z.literal('SourceIp'), text(256).nullable(), z.string()]),
   z.tuple([z.literal('ActionSummary'), text(256), text(256), z.string()]),
+  z.tuple([z.literal('ResourceInstance'), z.enum(['detectorModel', 'input', 'alarmModel']), text(256), text(64).nullable(), text(64).nullable(), z.string()]),
+  z.tuple([z.literal('ResourceHistory'), text(256), z.string()]),
 ]);
 
 /** The object an id names; BAD_USER_INPUT (on `field`) when it is not an id this service made. */
@@ -122,6 +128,10 @@ export function decodeId(schema: GraphQLSchema, id: string, field: string): Node
       return { type: 'SourceIp', address: parts[1], filter };
     case 'ActionSummary':
       return { type: 'ActionSummary', action: parts[1], eventSource: parts[2], filter };
+    case 'ResourceInstance':
+      return { type: 'ResourceInstance', kind: parts[1], name: parts[2], account: parts[3], region: parts[4], filter };
+    case 'ResourceHistory':
+      return { type: 'ResourceHistory', name: parts[1], filter };
   }
 }
 

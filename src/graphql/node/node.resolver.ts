@@ -1,11 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import type { ActionSummaryRecord, ApiCallNode, CallerNode, SourceIpNode } from '../../domain/graph';
+import type { ResourceHistoryRecord, ResourceInstanceRecord } from '../../services/graph.service';
 import type { NodeObject } from '../../services/node.service';
 import { ApiCall, Caller, SourceIp } from '../api-call/api-call.type';
 import { Node } from '../common/node.type';
 import { RequestContext } from '../context';
-import { ActionSummary } from '../graph/graph.type';
+import { ActionSummary, ResourceHistory, ResourceInstance } from '../graph/graph.type';
 import { MAX_NODE_IDS, decodeId, decodeIds, encodeId, pinned } from './global-id';
 
 @Resolver()
@@ -72,4 +73,30 @@ export class ActionSummaryIdResolver {
   }
 }
 
-export const NODE_RESOLVERS = [NodeResolver, ApiCallIdResolver, CallerIdResolver, SourceIpIdResolver, ActionSummaryIdResolver];
+@Resolver(() => ResourceInstance)
+export class ResourceInstanceIdResolver {
+  @FieldResolver(() => ID, {
+    description: 'Global id of this resource (kind, name, account and region) in this window, under the filter of the `resource` query that found it: what its created, lastUpdated, deleted and failedAttempts are read under.',
+  })
+  id(@Root() r: ResourceInstanceRecord, @Info() info: GraphQLResolveInfo): string {
+    return encodeId(info.schema, { type: 'ResourceInstance', kind: r.kind, name: r.name, account: r.account, region: r.region, filter: pinned(r.filter, r.window) });
+  }
+}
+
+@Resolver(() => ResourceHistory)
+export class ResourceHistoryIdResolver {
+  @FieldResolver(() => ID, { description: 'Global id of this name\'s history in this window, under the filter of the `resource` query that read it.' })
+  id(@Root() r: ResourceHistoryRecord, @Info() info: GraphQLResolveInfo): string {
+    return encodeId(info.schema, { type: 'ResourceHistory', name: r.name, filter: pinned(r.filter, r.window) });
+  }
+}
+
+export const NODE_RESOLVERS = [
+  NodeResolver,
+  ApiCallIdResolver,
+  CallerIdResolver,
+  SourceIpIdResolver,
+  ActionSummaryIdResolver,
+  ResourceInstanceIdResolver,
+  ResourceHistoryIdResolver,
+];
