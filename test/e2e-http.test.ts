@@ -37,7 +37,7 @@ describe('keep-alive', () => {
     const header = await new Promise<string | undefined>((resolve, reject) => {
       const req = http.request(`${origin()}/readyz`, { agent: new http.Agent({ keepAlive: true }) }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.headers['keep-alive']));
+        res.on('end', () => resolve(res.headers['keep-alive']?.toString()));
       });
       req.on('error', reject);
       req.end();
