@@ -168,6 +168,7 @@ describe('fields of an operation', () => {
     expect(refusal(check({ from: old }, true)).message).toMatch(/at most 31 days/);
     expect(check({ from: old }, false)).not.toThrow();
     expect(check({ from: old, after: 'c' }, true)).not.toThrow();
+    expect(refusal(check({ from: old, after: null }, true)).message).toMatch(/at most 31 days/);
     expect(refusal(check({ from: old, to: NOW }, false)).message).toMatch(/at most 31 days/);
     expect(refusal(check({ from: old, to: NOW, after: 'c' }, true))).toMatchObject({ field: 'from', message: 'from: the window may span at most 31 days' });
     expect(refusal(check({ filter: { from: old, to: NOW } }, false))).toMatchObject({ field: 'filter.from' });
