@@ -28,6 +28,8 @@ describe('what each filter keeps', () => {
     expect(f(['Delete*'], 'Delete')).toBe(true);
     expect(f(['Delete*'], 'UndeleteX')).toBe(false);
     expect(f(['Delete*'], 'BatchDelete')).toBe(false);
+    expect(f(['Delete*'], 'DescribeInput')).toBe(false);
+    expect(f(['*Model'], 'Mode')).toBe(false);
     expect(f(['*Model'], 'DeleteDetectorModel')).toBe(true);
     expect(f(['*Model'], 'DeleteDetectorModels')).toBe(false);
     expect(f(['*Model'], 'ModelList')).toBe(false);
@@ -117,6 +119,7 @@ describe('what each filter keeps', () => {
     expect([kept({ readOnly: true }, { readOnly: 'true' }), kept({ readOnly: true }, { readOnly: 'false' })]).toEqual([true, false]);
     expect([kept({ readOnly: false }, { readOnly: 'true' }), kept({ readOnly: false }, { readOnly: 'false' })]).toEqual([false, true]);
     expect([kept({ readOnly: null }, { readOnly: 'true' }), kept({ readOnly: null }, { readOnly: 'false' })]).toEqual([true, true]);
+    expect(validateFilter({ resourceName: null, userAgentContains: null, outcome: null, errorsOnly: null, readOnly: null, not: null }, SOURCES).predicates).toEqual([]);
     const name = 'Pump (line 2)';
     for (const row of [{ detectorModelName: name }, { inputName: name }, { alarmModelName: name }, { resourceArnParam: `arn:aws:iotevents:eu-west-1:${A}:input/${name}` }]) {
       expect(kept({ resourceName: name }, row)).toBe(true);
@@ -214,11 +217,13 @@ describe('what each filter refuses', () => {
     for (const arn of [`xarn:aws:iam::${A}:user/a`, `arn:aws:iam::${A}:user/a b`, `arn:aws:iam::1234:user/a`, `arn:gcp:iam::${A}:user/a`, `arn:aws:IAM::${A}:user/a`, `arn:aws:iam::${A}:`, `arn:aws:iam:EU:${A}:user/a`, `arn:aws:iam::${A}:${'a'.repeat(1025)}`]) bad({ callerArns: [arn] });
     for (const p of ['iotevents.amazonaws.com', 'ec2.amazonaws.com.cn', `arn:aws:iam::${A}:role/r`]) ok({ principalArns: [p] });
     for (const p of ['iotevents.amazonaws.com.', 'xx.amazonaws.com.cnx', 'Iot.amazonaws.com', 'a b.amazonaws.com']) bad({ principalArns: [p] });
-    ok({ userNames: ['a'.repeat(256)] });
+    ok({ userNames: ['a'.repeat(256), 'a'] });
     bad({ userNames: ['a'.repeat(257)] });
     ok({ accessKeyIds: ['A'.repeat(16), 'A'.repeat(128)] });
     for (const k of ['A'.repeat(15), 'A'.repeat(129), 'AKIA-BCDEFGHIJKLMNOP', ` ${'A'.repeat(16)}`]) bad({ accessKeyIds: [k] });
-    ok({ sourceIps: ['a'.repeat(256)] });
+    ok({ sourceIps: ['a'.repeat(256), 'a'] });
+    expect(refused({ sourceCidrs: ['1'.repeat(1100)] }).message).toBe(`filter.sourceCidrs: "${'1'.repeat(100)}" is not a CIDR block`);
+    expect(refused({ sourceCidrs: [7 as never] }).message).toBe('filter.sourceCidrs: "7" is not a CIDR block');
     bad({ sourceIps: ['a'.repeat(257)] });
     ok({ errorCodes: ['Iot.Error:Code-1_2', 'a'.repeat(128)] });
     for (const c of ['a'.repeat(129), 'a/b', '']) bad({ errorCodes: [c] });
@@ -246,7 +251,10 @@ describe('what each filter refuses', () => {
     expect(refused({ sourceKinds: ['NEARBY' as never] })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.sourceKinds', message: 'filter.sourceKinds: unknown source address kind' });
     expect(refused({ sourceKinds: Array.from({ length: 101 }, () => SourceIpKind.PRIVATE) })).toMatchObject({ field: 'filter.sourceKinds', message: 'filter.sourceKinds: at most 100 values' });
     expect(() => validateFilter({ sourceKinds: Array.from({ length: 100 }, () => SourceIpKind.PRIVATE) }, SOURCES)).not.toThrow();
-    expect(refused({ identityTypes: ['SUPERUSER' as never] })).toMatchObject({ field: 'filter.identityTypes' });
+    expect(refused({ identityTypes: ['SUPERUSER' as never] })).toMatchObject({ field: 'filter.identityTypes', message: 'filter.identityTypes: unknown identity type' });
+    expect(refused({ identityTypes: ['ROOT', 'SUPERUSER'] as never })).toMatchObject({ field: 'filter.identityTypes' });
+    expect(refused({ categories: ['OTHER', 'ADMINS'] as never })).toMatchObject({ field: 'filter.categories', message: 'filter.categories: unknown caller category' });
+    expect(refused({ sourceKinds: [SourceIpKind.PRIVATE, 'NEARBY' as never] }).field).toBe('filter.sourceKinds');
     expect(refused({ identityTypes: Array.from({ length: 101 }, () => 'ROOT' as never) })).toMatchObject({ field: 'filter.identityTypes' });
     expect(refused({ categories: ['ADMINS' as never] })).toMatchObject({ field: 'filter.categories' });
     expect(refused({ categories: Array.from({ length: 101 }, () => 'OTHER' as never) })).toMatchObject({ field: 'filter.categories' });

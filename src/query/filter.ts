@@ -140,9 +140,10 @@ export interface FilterAccess {
 /** One action pattern as a predicate: exact, prefix, suffix or substring, the text bound as a value. */
 function actionPatternPred(pattern: string): Pred {
   const e = FIELDS.eventName;
-  const text = pattern.replace(/^\*|\*$/g, '');
+  // ACTION_PATTERN allows `*` only first or last, around at least one letter or digit.
   const start = pattern.startsWith('*');
-  const end = pattern.endsWith('*') && pattern.length > 1;
+  const end = pattern.endsWith('*');
+  const text = pattern.slice(start ? 1 : 0, end ? -1 : undefined);
   if (start && end) return { k: 'contains', e, value: val(text) };
   if (end) return { k: 'startsWith', e, prefix: val(text) };
   if (start) return { k: 'endsWith', e, reversedSuffix: val(reversed(text)) };
