@@ -107,6 +107,20 @@ describe('limits plugin', () => {
     for (let n = 1; n <= 70; n += 1) await expect(resolveOperation(plugin, doc, { n })).resolves.toBeUndefined();
   });
 
+  test('at most 64 verdicts are kept per document: the oldest go when there are more', async () => {
+    const plugin = limitsPlugin(LIMITS) as ApolloServerPlugin<never>;
+    const doc = parse('query P($n: Int) { callers(first: $n) { nodes { key } } }');
+    const real = doc.definitions[0] as OperationDefinitionNode;
+    // Analysing this operation again throws: it resolves only from a kept verdict.
+    const keptOnly = new Proxy(real, { get: (t, p) => (p === 'selectionSet' ? (() => { throw new Error('analysed again'); })() : Reflect.get(t, p)) });
+    for (let n = 0; n < 64; n += 1) await resolveOperation(plugin, doc, { n }, {}, real);
+    await expect(resolveOperation(plugin, doc, { n: 0 }, {}, keptOnly)).resolves.toBeUndefined();
+    await expect(resolveOperation(plugin, doc, { n: 63 }, {}, keptOnly)).resolves.toBeUndefined();
+    await resolveOperation(plugin, doc, { n: 64 }, {}, real);
+    await expect(resolveOperation(plugin, doc, { n: 0 }, {}, keptOnly)).rejects.toThrow('analysed again');
+    await expect(resolveOperation(plugin, doc, { n: 64 }, {}, keptOnly)).resolves.toBeUndefined();
+  });
+
   test('a failure of the analysis itself is not reported as a query too complex', async () => {
     const plugin = limitsPlugin(LIMITS) as ApolloServerPlugin<never>;
     const doc = parse('{ callers(first: 1) { nodes { key } } }');
@@ -136,6 +150,7 @@ describe('argument plugin', () => {
   test('leaves to execution what it cannot judge: no operation, variables that do not coerce', async () => {
     await expect(resolveOperation(plugin, nested('first: 501'), {}, { scope: scopeA }, null)).resolves.toBeUndefined();
     await expect(resolveOperation(plugin, 'query($n: Int) { callers(first: $n) { nodes { key } } }', { n: 'x' }, { scope: scopeA })).resolves.toBeUndefined();
+    await expect(resolveOperation(plugin, 'query($n: Int) { callers(first: $n) { nodes { key } } }', undefined, { scope: scopeA })).resolves.toBeUndefined();
   });
 });
 
