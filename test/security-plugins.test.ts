@@ -121,6 +121,15 @@ describe('limits plugin', () => {
     await expect(resolveOperation(plugin, doc, { n: 64 }, {}, keptOnly)).resolves.toBeUndefined();
   });
 
+  test('a refusal is kept too: the same refused query is not analysed again', async () => {
+    const plugin = limitsPlugin({ ...LIMITS, maxComplexity: 100 }) as ApolloServerPlugin<never>;
+    const doc = parse('query P($n: Int) { callers(first: $n) { nodes { key } } }');
+    const real = doc.definitions[0] as OperationDefinitionNode;
+    const keptOnly = new Proxy(real, { get: (t, p) => (p === 'selectionSet' ? (() => { throw new Error('analysed again'); })() : Reflect.get(t, p)) });
+    expect(await refusalOf(resolveOperation(plugin, doc, { n: 400 }, {}, real))).toMatchObject({ code: 'QUERY_TOO_COMPLEX' });
+    expect(await refusalOf(resolveOperation(plugin, doc, { n: 400 }, {}, keptOnly))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', message: 'query complexity 801 is over the limit of 100; ask for smaller pages or fewer nested fields' });
+  });
+
   test('a failure of the analysis itself is not reported as a query too complex', async () => {
     const plugin = limitsPlugin(LIMITS) as ApolloServerPlugin<never>;
     const doc = parse('{ callers(first: 1) { nodes { key } } }');
