@@ -71,6 +71,13 @@ describe('token keys', () => {
   });
 });
 
+describe('key hashes', () => {
+  test('hashKey gives the hex SHA-256 that API key entries hold', () => {
+    expect(hashKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hashKey('é')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
+  });
+});
+
 describe('the Authorization header', () => {
   const KEY = 'x'.repeat(8192);
   const DOTTED = 'not.a.token';
