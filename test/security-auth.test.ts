@@ -255,6 +255,14 @@ describe('security configuration', () => {
     }
   });
 
+  test('every limit variable is read; distinct key ids are not duplicates', () => {
+    const { config, problems } = parse({ API_KEYS: key([A]), MAX_QUERY_COMPLEXITY: '1234', REQUEST_ENGINE_BUDGET_MS: '5000', MAX_ALIASES: '7', MAX_QUERY_DEPTH: '9' });
+    expect(problems).toEqual([]);
+    expect(config.limits).toEqual({ maxDepth: 9, maxComplexity: 1234, maxAliases: 7, requestEngineBudgetMs: 5000 });
+    const two = JSON.stringify([{ id: 'k1', sha256: 'a'.repeat(64), accounts: [A] }, { id: 'k2', sha256: 'b'.repeat(64), accounts: [B] }]);
+    expect(parse({ API_KEYS: two }).problems).toEqual([]);
+  });
+
   test('limits, flags and CORS origins', () => {
     const { config, problems } = parse({ API_KEYS: key([A]), MAX_QUERY_DEPTH: '5', MAX_ALIASES: '0', GRAPHQL_INTROSPECTION: 'off', SANDBOX: 'no', CORS_ORIGINS: 'https://portal.example.com, http://localhost:3000' });
     expect(problems).toEqual([]);
