@@ -2,6 +2,9 @@
  * Scopes from API keys and tokens (fail closed: "all" is said explicitly) and the security
  * configuration, without a server. `npm run mutation` runs these against src/auth.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as jose from 'jose';
 import { Authenticator, hashKey } from '../src/auth/authenticate';
 import { ApiKeySchema, ScopeSchema, scopeOf } from '../src/auth/scope-config';
@@ -191,6 +194,73 @@ describe('security configuration', () => {
     expect(jwt.problems).toEqual([]);
     expect(jwt.config.auth.jwt).toEqual({ jwksUrl: undefined, publicKey: undefined, secret: SECRET, algorithm: 'HS256', issuer: 'i', audience: 'a', scopeClaim: 'trailql' });
     expect(parse({ JWT_SECRET: SECRET, JWT_SCOPE_CLAIM: 'scope' }).config.auth.jwt?.scopeClaim).toBe('scope');
+  });
+
+  test('keys from a file, with the file named in every problem', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailql-keys-'));
+    const file = (name: string, text: string) => {
+      const p = path.join(dir, name);
+      fs.writeFileSync(p, text);
+      return p;
+    };
+    try {
+      const good = parse({ API_KEYS_FILE: file('good.json', key([A])), API_KEYS: 'ignored when a file is given' });
+      expect(good.problems).toEqual([]);
+      expect(good.config.auth.apiKeys).toEqual([{ id: 'k', sha256: 'a'.repeat(64), accounts: [A], regions: [], payloads: false, admin: false }]);
+      expect(parse({ API_KEYS_FILE: file('bad.json', '[') }).problems).toEqual([
+        'API_KEYS_FILE: not JSON (expected [{"id":"...","sha256":"...","accounts":[...],"regions":[...],"payloads":false,"admin":false}])',
+        'API_KEYS / API_KEYS_FILE / JWT_JWKS_URL / JWT_PUBLIC_KEY / JWT_SECRET: no way to authenticate callers; configure keys or tokens',
+      ]);
+      expect(parse({ API_KEYS_FILE: file('empty.json', key([])), JWT_SECRET: SECRET }).problems).toEqual(['API_KEYS_FILE[0.accounts]: accounts: name the accounts, or ["*"] for all accounts']);
+      const dup = JSON.stringify([{ id: 'k', sha256: 'a'.repeat(64), accounts: [A] }, { id: 'k', sha256: 'b'.repeat(64), accounts: [B] }]);
+      expect(parse({ API_KEYS_FILE: file('dup.json', dup) }).problems).toEqual(['API_KEYS_FILE: key ids must be unique']);
+      expect(parse({ API_KEYS_FILE: dir, JWT_SECRET: SECRET }).problems).toEqual([`API_KEYS_FILE: cannot read ${dir}`]);
+      expect(parse({ API_KEYS_FILE: file('blank.json', ' \n'), JWT_SECRET: SECRET }).problems).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(parse({ API_KEYS: '{', JWT_SECRET: SECRET }).problems).toEqual(['API_KEYS: not JSON (expected [{"id":"...","sha256":"...","accounts":[...],"regions":[...],"payloads":false,"admin":false}])']);
+    expect(parse({ API_KEYS: key([A, B]) }).config.auth.apiKeys.map((k) => k.id)).toEqual(['k']);
+    expect(parse({ API_KEYS: '', JWT_SECRET: SECRET }).problems).toEqual([]);
+  });
+
+  test('token settings: exactly one key source, blank ones ignored, each checked', () => {
+    const jwtOf = (env: Record<string, string>) => parse(env).config.auth.jwt;
+    expect(parse({ JWT_SECRET: 'x'.repeat(32) }).problems).toEqual([]);
+    expect(parse({ JWT_SECRET: 'x'.repeat(31) }).problems).toEqual(['JWT_SECRET: must be at least 32 characters']);
+    expect(parse({ JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json' }).problems).toEqual([]);
+    expect(jwtOf({ JWT_JWKS_URL: 'https://idp/jwks' })).toEqual({ jwksUrl: 'https://idp/jwks', publicKey: undefined, secret: undefined, algorithm: undefined, issuer: undefined, audience: undefined, scopeClaim: 'trailql' });
+    const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----';
+    expect(parse({ JWT_PUBLIC_KEY: pem }).problems).toEqual([]);
+    expect(jwtOf({ JWT_PUBLIC_KEY: pem, JWT_ISSUER: '', JWT_AUDIENCE: '', JWT_ALGORITHM: '', JWT_SCOPE_CLAIM: '' })).toEqual({ jwksUrl: undefined, publicKey: pem, secret: undefined, algorithm: undefined, issuer: undefined, audience: undefined, scopeClaim: 'trailql' });
+    // Blank values do not count as a second source (nor as the only one).
+    expect(parse({ JWT_SECRET: SECRET, JWT_JWKS_URL: '', JWT_PUBLIC_KEY: ' ' }).problems).toEqual(['JWT_PUBLIC_KEY: must be a PEM public key (BEGIN PUBLIC KEY)']);
+    expect(parse({ JWT_SECRET: ' ', API_KEYS: key([A]) }).config.auth.jwt).toBeUndefined();
+    expect(parse({ JWT_JWKS_URL: ' ' }).problems.join()).toMatch(/no way to authenticate/);
+    expect(parse({ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: pem, JWT_JWKS_URL: 'https://idp/jwks' }).problems).toEqual(['JWT_JWKS_URL, JWT_PUBLIC_KEY, JWT_SECRET: set only one']);
+    expect(parse({ JWT_PUBLIC_KEY: pem, JWT_JWKS_URL: 'https://idp/jwks' }).problems).toEqual(['JWT_JWKS_URL, JWT_PUBLIC_KEY, JWT_SECRET: set only one']);
+    expect(parse({ JWT_JWKS_URL: 'idp/jwks' }).problems).toEqual(['JWT_JWKS_URL: must be a URL']);
+  });
+
+  test('dev mode, the no-authentication check and CORS origins, exactly', () => {
+    expect(parse({ AUTH_DEV_MODE: 'true' }, true).problems).toEqual([]);
+    expect(parse({ AUTH_DEV_MODE: 'true' }).problems).toEqual(['AUTH_DEV_MODE: dev mode (no authentication) is only allowed on the generated sample trail']);
+    expect(parse({ AUTH_DEV_MODE: 'false' }, true).problems).toEqual(['API_KEYS / API_KEYS_FILE / JWT_JWKS_URL / JWT_PUBLIC_KEY / JWT_SECRET: no way to authenticate callers; configure keys or tokens']);
+    expect(parse({ API_KEYS: key([A]) }).config.auth.devMode).toBe(false);
+    const cors = (value: string) => parse({ API_KEYS: key([A]), CORS_ORIGINS: value });
+    expect(cors(' https://a.example.com ,, HTTP://B.EXAMPLE.COM:8080,').config.corsOrigins).toEqual(['https://a.example.com', 'HTTP://B.EXAMPLE.COM:8080']);
+    expect(cors('https://a.example.com,HTTP://B.EXAMPLE.COM:8080').problems).toEqual([]);
+    for (const bad of ['xhttps://a.example.com', 'https://a.example.com/path', 'ftp://a.example.com', 'https://a.example.com:', 'https://a_b.example.com', 'https://']) {
+      expect(cors(bad).problems).toEqual([`CORS_ORIGINS: "${bad}" is not an origin like https://portal.example.com`]);
+    }
+  });
+
+  test('every limit variable is read; distinct key ids are not duplicates', () => {
+    const { config, problems } = parse({ API_KEYS: key([A]), MAX_QUERY_COMPLEXITY: '1234', REQUEST_ENGINE_BUDGET_MS: '5000', MAX_ALIASES: '7', MAX_QUERY_DEPTH: '9' });
+    expect(problems).toEqual([]);
+    expect(config.limits).toEqual({ maxDepth: 9, maxComplexity: 1234, maxAliases: 7, requestEngineBudgetMs: 5000 });
+    const two = JSON.stringify([{ id: 'k1', sha256: 'a'.repeat(64), accounts: [A] }, { id: 'k2', sha256: 'b'.repeat(64), accounts: [B] }]);
+    expect(parse({ API_KEYS: two }).problems).toEqual([]);
   });
 
   test('limits, flags and CORS origins', () => {

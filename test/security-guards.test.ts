@@ -4,7 +4,7 @@
  */
 import { CursorCodec, fingerprint, stableStringify } from '../src/query/cursor';
 import { validateFilter } from '../src/query/filter';
-import { Scope, applyScope, checkBound, checkPageSize, resolveWindow } from '../src/query/guards';
+import { FULL_SCOPE, Scope, applyScope, checkBound, checkPageSize, resolveWindow } from '../src/query/guards';
 import { A, B, HOUR, NOW, RULES, SOURCES, refusal } from './support/refusals';
 
 describe('windows, page sizes and scope', () => {
@@ -44,6 +44,14 @@ describe('windows, page sizes and scope', () => {
     expect(refusal(() => checkBound('to', new Date('+010000-01-01T00:00:00Z'))).message).toBe('filter.to: out of range');
     expect(refusal(() => checkBound('to', new Date('nope'))).message).toBe('filter.to: not a valid date-time');
     expect(refusal(() => resolveWindow({ from: new Date('nope') }, RULES, NOW)).message).toBe('filter.from: not a valid date-time');
+  });
+
+  test('FULL_SCOPE: restricts no account or region, reads payloads, is not admin', () => {
+    const scan = { from: NOW, to: NOW, eventSources: [], regions: ['eu-west-1'], accounts: [A, B] };
+    expect(applyScope(scan, FULL_SCOPE)).toEqual(scan);
+    expect(applyScope({ ...scan, regions: [], accounts: [] }, FULL_SCOPE)).toMatchObject({ regions: [], accounts: [] });
+    expect(FULL_SCOPE).toEqual({ accounts: [], regions: [], readPayloads: true, principal: 'anonymous', admin: false });
+    expect(Object.isFrozen(FULL_SCOPE)).toBe(true);
   });
 
   test('checkPageSize: default, 1 to max, integers only', () => {
@@ -149,9 +157,30 @@ describe('cursors', () => {
     expect(new CursorCodec(undefined).encode(payload)).not.toEqual(new CursorCodec(undefined).encode(payload));
   });
 
+  test('refusals: exact messages, the `after` argument named, the length limit at 2,048', () => {
+    const c = codec.encode(payload);
+    const [body, sig] = c.split('.');
+    const bad = (cursor: string, fp = 'fp') => refusal(() => codec.decode(cursor, fp));
+    expect(bad(c, 'other')).toMatchObject({ field: 'after', message: 'invalid cursor: it was issued for a different query; start again without "after"' });
+    expect(bad(`${body}.${sig.slice(0, -2)}`)).toMatchObject({ field: 'after', message: 'invalid cursor: signature does not match' });
+    expect(bad(`${body}.${sig.slice(0, -1)}A`).message).toBe('invalid cursor: signature does not match');
+    expect(bad(`${body}.${sig}.`)).toMatchObject({ field: 'after', message: 'invalid cursor: malformed' });
+    expect(bad(body)).toMatchObject({ field: 'after', message: 'invalid cursor: malformed' });
+    expect(bad('A'.repeat(2049))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, field: 'after', message: 'invalid cursor: too long' });
+    expect(bad(`${'A'.repeat(2048 - sig.length - 1)}.${sig}`).message).toBe('invalid cursor: signature does not match');
+    const long = { ...payload, k: ['x'.repeat(1400)] };
+    expect(codec.encode(long).length).toBeLessThanOrEqual(2048);
+    expect(codec.decode(codec.encode(long), 'fp')).toEqual(long);
+    expect(new CursorCodec('').encode(payload)).not.toEqual(new CursorCodec('').encode(payload));
+    expect(new CursorCodec('s-0123456789').encode(payload)).toEqual(new CursorCodec('s-0123456789').encode(payload));
+    expect(c.split('.')[0]).toBe(Buffer.from(JSON.stringify(payload)).toString('base64url'));
+  });
+
   test('fingerprints ignore key order and empty values, and see every value', () => {
     expect(stableStringify({ b: 1, a: [new Date(0), null], c: undefined, d: null })).toBe('{"a":["1970-01-01T00:00:00.000Z",null],"b":1}');
     expect(stableStringify({ a: 1, B: 2 })).toBe('{"B":2,"a":1}');
+    expect(stableStringify({ b: { d: 1, c: [2, 'x'] }, a: 'é', aa: false })).toBe('{"a":"é","aa":false,"b":{"c":[2,"x"],"d":1}}');
+    expect(stableStringify(null)).toBe('null');
     expect(fingerprint({ a: 1, b: 2 })).toBe(fingerprint({ b: 2, a: 1 }));
     expect(fingerprint({ a: 1 })).not.toBe(fingerprint({ a: 2 }));
     expect(fingerprint({ a: 1 })).toHaveLength(22);

@@ -39,7 +39,7 @@ const DEV_SCOPE: Scope = Object.freeze({ accounts: [], regions: [], readPayloads
 
 export class Authenticator {
   private readonly keys: { entry: ApiKeyEntry; hash: Buffer }[];
-  private verifyKey?: Promise<jose.KeyLike | Uint8Array | jose.JWTVerifyGetKey>;
+  private verifyKey?: Promise<jose.JWTVerifyGetKey>;
 
   constructor(private readonly settings: AuthSettings) {
     this.keys = settings.apiKeys.map((entry) => ({ entry, hash: Buffer.from(entry.sha256, 'hex') }));
@@ -65,13 +65,14 @@ export class Authenticator {
     return scopeOf(found, `key:${found.id}`);
   }
 
-  private key(): Promise<jose.KeyLike | Uint8Array | jose.JWTVerifyGetKey> {
+  /** The verification key as a key lookup, whatever its source (one call shape for jose). */
+  private key(): Promise<jose.JWTVerifyGetKey> {
     const jwt = this.settings.jwt!;
     this.verifyKey ??= (async () => {
       if (jwt.jwksUrl) return jose.createRemoteJWKSet(new URL(jwt.jwksUrl));
-      if (jwt.secret) return new TextEncoder().encode(jwt.secret);
       // A KeyObject serves every algorithm of its key type; JWT_ALGORITHM narrows them at verification.
-      return createPublicKey(jwt.publicKey!);
+      const fixed = jwt.secret ? new TextEncoder().encode(jwt.secret) : createPublicKey(jwt.publicKey!);
+      return () => fixed;
     })();
     return this.verifyKey;
   }
@@ -87,7 +88,7 @@ export class Authenticator {
         requiredClaims: ['exp'],
         ...(jwt.algorithm ? { algorithms: [jwt.algorithm] } : {}),
       };
-      payload = (typeof key === 'function' ? await jose.jwtVerify(token, key, options) : await jose.jwtVerify(token, key, options)).payload;
+      payload = (await jose.jwtVerify(token, key, options)).payload;
     } catch (err) {
       const reason = err instanceof jose.errors.JWTExpired ? 'token expired' : err instanceof jose.errors.JWTClaimValidationFailed ? `token claim "${err.claim}" not accepted` : 'token not valid';
       throw unauthenticated(reason);

@@ -93,7 +93,7 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           const variables = request.variables ?? {};
-          const key = `${operation?.name?.value ?? ''}\u0000${JSON.stringify(variables)}`;
+          const key = JSON.stringify([operation?.name?.value, variables]);
           let known = verdicts.get(document);
           const kept = known?.get(key);
           if (kept !== undefined) {

@@ -51,7 +51,7 @@ export function operationFields(schema: GraphQLSchema, doc: DocumentNode, operat
   const fragments = new Map(doc.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
   const out: FieldArguments[] = [];
   const walk = (set: SelectionSetNode | undefined, type: GraphQLNamedType | null | undefined, root: boolean, seen: ReadonlySet<string>): void => {
-    if (!set || !type) return;
+    if (!set) return;
     for (const sel of set.selections) {
       if (sel.kind === Kind.INLINE_FRAGMENT) {
         walk(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, root, seen);
@@ -80,8 +80,9 @@ const isDate = (v: unknown): v is Date => v instanceof Date;
  */
 export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules, scope: Scope, now: Date): void {
   const { args } = field;
-  if ('first' in args) checkPageSize(args.first as number | null | undefined, rules.page.defaultSize, rules.page.maxSize);
-  const filter = typeof args.filter === 'object' && args.filter !== null ? (args.filter as CallFilter) : undefined;
+  // Absent, null or a number (execution has coerced it): the page size guard judges it.
+  checkPageSize(args.first as number | null | undefined, rules.page.defaultSize, rules.page.maxSize);
+  const filter = (args.filter ?? undefined) as CallFilter | undefined;
   const bounds = filter ?? { from: isDate(args.from) ? args.from : null, to: isDate(args.to) ? args.to : null };
   const standalone = field.root && (args.after === undefined || args.after === null);
   if (standalone || (bounds.from && bounds.to)) {

@@ -61,7 +61,7 @@ const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]{1,1024}$/
 const SERVICE_PRINCIPAL = /^[a-z0-9.-]{1,128}\.amazonaws\.com(\.cn)?$/;
 const ACCESS_KEY = /^[A-Z0-9]{16,128}$/;
 const ERROR_CODE = /^[A-Za-z0-9._:-]{1,128}$/;
-/** Any name a record can hold (spaces, parentheses, ...): it is bound as a value, never SQL text. */
+/** Any name a record can hold (spaces, parentheses, ...): it is bound as a value, never SQL text. 256 code points always fit MAX_BOUND_VALUE_LENGTH. */
 const RESOURCE_NAME = /^[^\u0000-\u001f\u007f]{1,256}$/u;
 
 /** Longest value accepted, quoted (see MAX_BOUND_VALUE_LENGTH). */
@@ -182,18 +182,19 @@ export function sourceSelectionOf(f: CallFilter, at = 'filter'): SourceSelection
 /** One action pattern as a predicate: exact, prefix, suffix or substring, the text bound as a value. */
 function actionPatternPred(pattern: string): Pred {
   const e = FIELDS.eventName;
-  const text = pattern.replace(/^\*|\*$/g, '');
+  // ACTION_PATTERN allows `*` only first or last, around at least one letter or digit.
   const start = pattern.startsWith('*');
-  const end = pattern.endsWith('*') && pattern.length > 1;
+  const end = pattern.endsWith('*');
+  const text = pattern.slice(start ? 1 : 0, end ? -1 : undefined);
   if (start && end) return { k: 'contains', e, value: val(text) };
   if (end) return { k: 'startsWith', e, prefix: val(text) };
   if (start) return { k: 'endsWith', e, reversedSuffix: val(reversed(text)) };
   return { k: 'in', e, values: [val(text)] };
 }
 
-/** Text of a `...Contains` field: 1 to 256 characters, no control characters. */
+/** Text of a `...Contains` field: 1 to 256 characters, no control characters (so it always fits a bound value). */
 function checkText(path: string, s: unknown): string {
-  if (typeof s !== 'string' || !RESOURCE_NAME.test(s) || !fitsLiteral(s)) throw new BadInputError(`${path}: 1 to 256 characters, no control characters`, path);
+  if (typeof s !== 'string' || !RESOURCE_NAME.test(s)) throw new BadInputError(`${path}: 1 to 256 characters, no control characters`, path);
   return s;
 }
 
@@ -315,7 +316,7 @@ function validateAt(f: CallFilter, allowedSources: readonly string[], access: Fi
   checkCount(`${at}.resourceNames`, resourceNames);
   if (resourceNames.length) {
     for (const name of resourceNames) {
-      if (typeof name !== 'string' || !RESOURCE_NAME.test(name) || !fitsLiteral(name)) {
+      if (typeof name !== 'string' || !RESOURCE_NAME.test(name)) {
         throw new BadInputError(`${at}.resourceName: 1 to 256 characters, no control characters`, `${at}.resourceName`);
       }
     }
