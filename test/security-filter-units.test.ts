@@ -266,7 +266,7 @@ describe('what each filter refuses', () => {
   });
 
   test('scan lists: accounts and regions deduplicated, event sources default to those served', () => {
-    expect(validateFilter({ accounts: [A, B, A], regions: ['eu-west-1', 'eu-west-1'] }, SOURCES)).toEqual({ predicates: [], accounts: [A, B], regions: ['eu-west-1'], eventSources: SOURCES });
+    expect(validateFilter({ accounts: [A, B, A], regions: ['eu-west-1', 'eu-west-1'] }, SOURCES)).toEqual({ predicates: [], accounts: [A, B], regions: ['eu-west-1'], eventSources: SOURCES, needsSources: false });
     expect(validateFilter({ eventSources: [SOURCES[1], SOURCES[1]] }, SOURCES).eventSources).toEqual([SOURCES[1]]);
     expect(validateFilter(undefined, []).eventSources).toEqual([]);
   });
