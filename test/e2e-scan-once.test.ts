@@ -13,7 +13,7 @@ import { Dialect, compile } from '../src/query/compiler';
 import { Row } from '../src/query/engine';
 import { FIELDS } from '../src/query/fields';
 import { AggregateQuery, Expr, OrderItem, val } from '../src/query/plan';
-import { slices } from '../src/services/graph.service';
+import { slices } from '../src/services/nested-batches';
 import { DialectPair, startDialectPair } from './support/dialect-pair';
 import { IOT_EVENT_SOURCES } from './support/plans';
 import { TestServer } from './support/server';

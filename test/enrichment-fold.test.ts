@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { ActivityBucketRecord } from '../src/domain/graph';
-import { foldBuckets } from '../src/services/graph.service';
+import { foldBuckets } from '../src/services/activity-by-source';
 
 const ADDRESSES = ['a', 'b', 'c', 'd', 'e', null] as const;
 const bucket = fc.record({

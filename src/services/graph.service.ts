@@ -26,17 +26,18 @@ import {
 } from '../domain/graph';
 import { classifySourceIp } from '../domain/ip';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
-import { IotEventsResourceKind, callNamesResource, iotEventsResourcesOf } from '../domain/iotevents-resources';
+import { callNamesResource } from '../domain/iotevents-resources';
 import { Row } from '../query/engine';
-import { AddressEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS, TOTAL, totalOf } from '../query/builders';
-import { CursorPayload, stableStringify } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { checkPageSize } from '../query/guards';
-import { AggregateQuery, Expr, Interval, OrderItem, Pred, constant, or, val } from '../query/plan';
+import { AggregateQuery, Expr, Interval, OrderItem, Pred, constant } from '../query/plan';
 import { Connection, GroupConnection, TrailService } from './trail.service';
+import { MAX_ADDRESS_BUCKETS, SourceKey, byNumber, byText, foldBuckets, sourceKeyOf } from './activity-by-source';
+import { NULL_PARENT, NestedKey, byGroup, cacheKeyOf, groupOf, parentIn, parentOf, slices } from './nested-batches';
+import { ResourceHistoryRecord, resourceInstances } from './resource-history';
 
 export type CallerOrder = 'CALLS_DESC' | 'ERRORS_DESC' | 'LAST_SEEN_DESC' | 'KEY_ASC';
 export type CallerGrouping = 'ARN' | 'PRINCIPAL';
@@ -55,46 +56,14 @@ export interface CallerUsage extends Usage {
 
 export type { GroupConnection };
 
-/** One resource: a name of one kind in one account and region. */
-export interface ResourceInstanceRecord {
-  kind: IotEventsResourceKind;
-  name: string;
-  /** The filter and window of the `resource` query that found it (its global id names them). */
-  filter: CallFilter | null;
-  window: Window;
-  account: string | null;
-  region: string | null;
-  /** The newest successful create, update and delete (failed attempts never count). */
-  created: ApiCallNode | null;
-  lastUpdated: ApiCallNode | null;
-  deleted: ApiCallNode | null;
-  /** Write calls that failed (an errorCode), newest first. */
-  failedAttempts: ApiCallNode[];
-}
-
-export interface ResourceHistoryRecord {
-  name: string;
-  filter: CallFilter | null;
-  window: Window;
-  changes: ApiCallNode[];
-  instances: ResourceInstanceRecord[];
-  created: ApiCallNode | null;
-  lastUpdated: ApiCallNode | null;
-  deleted: ApiCallNode | null;
-  failedAttempts: ApiCallNode[];
-}
-
 const MAX_NESTED = 500;
 
 /** The expression a caller node's key is a value of. */
 const CALLER_KEY = { caller: FIELDS.callerKey, principal: FIELDS.principal } as const;
 const keyOf = (node: CallerNode) => node.keyKind ?? 'caller';
 const MAX_BUCKETS = 10_000;
-/** Most (bucket, source address) rows activity by AS number or country folds. */
-export const MAX_ADDRESS_BUCKETS = 50_000;
 
 /** What activity may be split by: a grouping key of the trail, or what the databases say of the source address. */
-export type SourceKey = 'ASN' | 'COUNTRY';
 export type ActivityKey = GroupKey | SourceKey;
 
 function checkBuckets(buckets: ActivityBucketRecord[]): ActivityBucketRecord[] {
@@ -102,36 +71,6 @@ function checkBuckets(buckets: ActivityBucketRecord[]): ActivityBucketRecord[] {
     throw new BadInputError(`activity: more than ${MAX_BUCKETS} buckets; use a longer interval, a shorter window or a narrower filter`, 'interval');
   }
   return buckets;
-}
-
-/** The AS number (as text) or country of an address; null when the databases do not place it. */
-export function sourceKeyOf(enrichment: AddressEnrichment, key: SourceKey): (address: string | null) => string | null {
-  return (address) => {
-    if (address === null) return null;
-    const info = enrichment.info(address);
-    return key === 'ASN' ? (info.asn ? String(info.asn.number) : null) : info.country;
-  };
-}
-
-/** Keys in order, null last: AS numbers by value, countries by text. */
-const byNumber = (a: string, b: string) => Number(a) - Number(b);
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Sums per-address buckets per (bucket, key of the address); ordered by bucket, then key (null last). */
-export function foldBuckets(perAddress: readonly ActivityBucketRecord[], keyOf: (address: string | null) => string | null, order: (a: string, b: string) => number): ActivityBucketRecord[] {
-  const out = new Map<string, ActivityBucketRecord>();
-  for (const b of perAddress) {
-    const key = keyOf(b.key);
-    const id = `${b.start.getTime()}\u0000${key ?? ''}\u0000${key === null ? 0 : 1}`;
-    const sum = out.get(id);
-    if (sum) {
-      sum.calls += b.calls;
-      sum.errors += b.errors;
-    } else out.set(id, { start: b.start, key, calls: b.calls, errors: b.errors });
-  }
-  return [...out.values()].sort(
-    (a, b) => a.start.getTime() - b.start.getTime() || (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : order(a.key, b.key)),
-  );
 }
 const WRITE_ACTIONS = IOT_EVENTS_ACTIONS.filter((a) => !a.readOnly).map((a) => a.name);
 
@@ -154,61 +93,6 @@ const DISTINCT_KEYS: (e: Expr) => AggregateQuery['measures'] = (e) => [
   { alias: 'null_key', m: { k: 'countDistinct', e: { k: 'case', whens: [[{ k: 'isNull', e }, constant('null')]], otherwise: null } } },
 ];
 const distinctKeysOf = (row: Row | undefined): number => Number(row?.keys ?? 0) + Number(row?.null_key ?? 0);
-
-/** A loader key: the parent, and the filter and window its field was asked with. */
-interface NestedKey {
-  readonly key: string;
-  readonly filter: CallFilter | null | undefined;
-  readonly window: Window;
-  readonly first?: number;
-  /** The field asks for totalCount: its page's statement counts too (per parent). */
-  readonly total?: boolean;
-  /** The order of a nested page (absent: most calls first). */
-  readonly order?: CallerOrder;
-}
-
-const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first, t: k.total, o: k.order });
-
-/** The most rows one statement returns (the compiler's LIMIT bound). */
-const MAX_ROWS = 100_000;
-
-/** `keys` in slices whose pages of `perParent` rows each fit one statement's LIMIT. */
-export function slices(keys: readonly string[], perParent: number): string[][] {
-  const per = Math.max(1, Math.floor(MAX_ROWS / perParent));
-  const out: string[][] = [];
-  for (let i = 0; i < keys.length; i += per) out.push(keys.slice(i, i + per));
-  return out;
-}
-/**
- * The key of a parent whose value is missing (the calls without a source address): no record
- * holds a NUL character, so it names no real value.
- */
-export const NULL_PARENT = '\u0000';
-
-/** The parent key of a grouped row: its value, or NULL_PARENT for the group without one. */
-const parentOf = (r: Row): string => (r.parent_key === null || r.parent_key === undefined ? NULL_PARENT : String(r.parent_key));
-
-/** Records whose parent value is one of `keys` (NULL_PARENT: records without a value). */
-function parentIn(parent: Expr, keys: readonly string[]): Pred {
-  const values = keys.filter((k) => k !== NULL_PARENT);
-  const items: Pred[] = values.length ? [{ k: 'in', e: parent, values: values.map((v) => val(v)) }] : [];
-  if (values.length < keys.length) items.push({ k: 'cond', cond: { k: 'isNull', e: parent } });
-  return items.length === 1 ? items[0] : or(...items);
-}
-
-const cacheKeyOf = (k: NestedKey) => `${k.key}\u0000${groupOf(k)}`;
-
-/** Splits loader keys by (filter, window), so each group becomes one statement. */
-function byGroup(keys: readonly NestedKey[]): Map<string, { sample: NestedKey; keys: string[] }> {
-  const groups = new Map<string, { sample: NestedKey; keys: string[] }>();
-  for (const k of keys) {
-    const g = groupOf(k);
-    const entry = groups.get(g) ?? { sample: k, keys: [] };
-    if (!entry.keys.includes(k.key)) entry.keys.push(k.key);
-    groups.set(g, entry);
-  }
-  return groups;
-}
 
 export class GraphService {
   private readonly loaders: Map<string, DataLoader<NestedKey, unknown, string>> = new Map();
@@ -662,26 +546,4 @@ export class GraphService {
     if (names.length > 1 && page.pageInfo.hasNextPage) return undefined;
     return page.edges.map((e) => e.node);
   }
-}
-
-/**
- * A name's history split by what it names: kind, account and region (the same name in two
- * accounts is two resources). Only successful calls are creations, updates and deletions.
- * `changes` is newest first, so the first match is the newest.
- */
-export function resourceInstances(name: string, changes: readonly ApiCallNode[], filter: CallFilter | null, window: Window): ResourceInstanceRecord[] {
-  const out = new Map<string, ResourceInstanceRecord>();
-  for (const call of changes) {
-    const kinds = new Set(iotEventsResourcesOf(call).filter((r) => r.name === name).map((r) => r.kind));
-    for (const kind of kinds) {
-      const id = JSON.stringify([kind, call.account, call.region]);
-      const inst = out.get(id) ?? { kind, name, filter, window, account: call.account, region: call.region, created: null, lastUpdated: null, deleted: null, failedAttempts: [] };
-      out.set(id, inst);
-      if (call.errorCode !== null) inst.failedAttempts.push(call);
-      else if (call.action?.startsWith('Create')) inst.created ??= call;
-      else if (call.action?.startsWith('Update')) inst.lastUpdated ??= call;
-      else if (call.action?.startsWith('Delete')) inst.deleted ??= call;
-    }
-  }
-  return [...out.values()];
 }

@@ -8,7 +8,8 @@ import type { ActionSummaryRecord, ApiCallNode, CallerNode, SourceIpNode } from 
 import { stableStringify } from '../query/cursor';
 import { CallFilter } from '../query/filter';
 import type { IotEventsResourceKind } from '../domain/iotevents-resources';
-import { GraphService, ResourceHistoryRecord, ResourceInstanceRecord } from './graph.service';
+import { GraphService } from './graph.service';
+import { ResourceHistoryRecord, ResourceInstanceRecord } from './resource-history';
 import type { Window } from '../query/guards';
 import { TrailService } from './trail.service';
 

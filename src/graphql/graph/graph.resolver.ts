@@ -1,8 +1,9 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import type { ActionSummaryRecord, CallerNode, CallerStatsRecord, SourceIpNode, SourceIpStatsRecord } from '../../domain/graph';
-import type { ActionUsage, CallerUsage, GroupConnection, ResourceHistoryRecord, SourceIpUsage } from '../../services/graph.service';
-import { NULL_PARENT } from '../../services/graph.service';
+import type { ActionUsage, CallerUsage, GroupConnection, SourceIpUsage } from '../../services/graph.service';
+import type { ResourceHistoryRecord } from '../../services/resource-history';
+import { NULL_PARENT } from '../../services/nested-batches';
 import type { Connection } from '../../services/trail.service';
 import type { ApiCallNode } from '../../domain/graph';
 import { ApiCallFilter } from '../api-call/api-call.input';

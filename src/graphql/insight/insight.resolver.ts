@@ -2,7 +2,7 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Query, Resolver, R
 import type { ApiCallNode, CallerNode, SourceIpNode } from '../../domain/graph';
 import { classifySourceIp } from '../../domain/ip';
 import { InsightGroupRecord, InsightPage, InsightRecord, InsightsService, insightsBySource } from '../../insights/insights.service';
-import { sourceKeyOf } from '../../services/graph.service';
+import { sourceKeyOf } from '../../services/activity-by-source';
 import { ATTACK, InsightKind } from '../../insights/rules';
 import type { Connection } from '../../services/trail.service';
 import { ApiCallFilter } from '../api-call/api-call.input';

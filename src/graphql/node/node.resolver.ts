@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import type { ActionSummaryRecord, ApiCallNode, CallerNode, SourceIpNode } from '../../domain/graph';
-import type { ResourceHistoryRecord, ResourceInstanceRecord } from '../../services/graph.service';
+import type { ResourceHistoryRecord, ResourceInstanceRecord } from '../../services/resource-history';
 import type { NodeObject } from '../../services/node.service';
 import { ApiCall, Caller, SourceIp } from '../api-call/api-call.type';
 import { Node } from '../common/node.type';
