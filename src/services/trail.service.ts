@@ -8,7 +8,7 @@ import { Config } from '../config';
 import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-call';
 import { ApiCallNode, UntimedRecord, nodeOfCall, untimedRecordFromRow } from '../domain/graph';
 import { Row } from '../query/engine';
-import { AddressEnrichment, AddressInfo, sharedEnrichment } from '../enrichment';
+import { AddressEnrichment, sharedEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
 import { NEWEST_FIRST, TOTAL, totalOf } from '../query/builders';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
@@ -18,9 +18,11 @@ import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
 
 export type { Window };
-import { AggregateQuery, EventsQuery, MAX_BRANCHES, OrderItem, Pred, Projection, QueryPlan, Scan, Value, and, col, or, val } from '../query/plan';
-import { isoSeconds } from '../query/compiler';
+import { AggregateQuery, EventsQuery, MAX_BRANCHES, OrderItem, Pred, QueryPlan, Scan, Value, or, val } from '../query/plan';
 import { QueryRunner } from '../query/runner';
+import { matchesSelection } from './address-selection';
+import { Narrowing, NarrowingKey, branchOf, byFilter, narrowingId } from './narrowings';
+import { UNTIMED_FIELDS, UNTIMED_KEY, UNTIMED_ORDER } from './untimed-records';
 
 export interface Edge<T> {
   cursor: string;
@@ -83,77 +85,10 @@ export const NEWEST_FIRST_MS = 86_400_000;
 /** Order of a calls connection. */
 export type CallOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
 
-/** Whether what the databases say of an address satisfies a selection (every list given). */
-export const matchesSelection = (info: AddressInfo, s: SourceSelection): boolean =>
-  (s.asns.length === 0 || (info.asn !== null && s.asns.includes(info.asn.number))) && (s.countries.length === 0 || (info.country !== null && s.countries.includes(info.country)));
-/**
- * A record whose eventTime cannot be read is known by its delivery file and its deduplication key
- * (eventId, account, region); the listing is ordered by those, each ascending.
- */
-const UNTIMED_KEY: readonly Projection[] = [
-  { alias: 'source_file', e: { k: 'sourceFile' } },
-  { alias: 'event_id', e: FIELDS.eventId },
-  { alias: 'recipient_account_id', e: FIELDS.account },
-  { alias: 'aws_region', e: FIELDS.region },
-];
-const UNTIMED_ORDER: readonly OrderItem[] = UNTIMED_KEY.map((k) => ({ alias: k.alias, dir: 'asc' }));
-/** The rest of an untimed record's fields: one record per group, so `min` is its value. */
-const UNTIMED_FIELDS: AggregateQuery['measures'] = (
-  [
-    ['event_time_raw', FIELDS.eventTimeRaw],
-    ['event_version', col('eventversion')],
-    ['event_source', FIELDS.eventSource],
-    ['event_name', FIELDS.eventName],
-    ['event_type', FIELDS.eventType],
-    ['request_id', col('requestid')],
-    ['error_code', FIELDS.errorCode],
-    ['caller_key', FIELDS.callerKey],
-    ['source_ip_address', FIELDS.sourceIp],
-  ] as const
-).map(([alias, e]) => ({ alias, m: { k: 'min', e } }));
-
 const OLDEST_ORDER = [
   { alias: 'event_time', dir: 'asc' },
   { alias: 'event_id', dir: 'asc' },
 ] as const;
-
-/** One narrowing of a filter whose first page many connections ask for at once (see `narrowedPage`). */
-export interface Narrowing {
-  /** The connection's name (cursors are bound to it). */
-  readonly name: string;
-  /** Identifies the narrowing among those of the filter (its predicates and window). */
-  readonly key: string;
-  readonly filter: CallFilter;
-  readonly window: Window;
-  readonly where: readonly Pred[];
-}
-
-type NarrowingKey = Narrowing & { readonly size: number };
-
-const narrowingId = (k: Narrowing, size?: number) => `${k.name}\u0000${size ?? ''}\u0000${fingerprint({ f: k.filter })}\u0000${k.key}`;
-
-/** Narrowings of the same connection, filter and page size: one statement answers them. */
-function byFilter<K extends NarrowingKey | Narrowing>(keys: readonly K[]): { keys: K[]; window: Window }[] {
-  const groups = new Map<string, { keys: K[]; window: Window }>();
-  for (const k of keys) {
-    const id = narrowingId({ ...k, key: '' }, 'size' in k ? k.size : undefined);
-    const g = groups.get(id);
-    if (!g) groups.set(id, { keys: [k], window: k.window });
-    else {
-      g.keys.push(k);
-      g.window = { from: k.window.from < g.window.from ? k.window.from : g.window.from, to: k.window.to > g.window.to ? k.window.to : g.window.to };
-    }
-  }
-  return [...groups.values()];
-}
-
-/** A narrowing's own predicate: its window and its predicates. */
-const branchOf = (k: Narrowing): Pred =>
-  and(
-    { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: val(isoSeconds(k.window.from)) },
-    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(isoSeconds(k.window.to)) },
-    ...k.where,
-  );
 
 export class TrailService {
   private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
