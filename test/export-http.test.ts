@@ -277,3 +277,43 @@ describe('a client that goes away', () => {
     expect(sample.server.engine.executed.length).toBeLessThan(pages);
   });
 });
+
+/** Node's own record of the signals a composite signal (`AbortSignal.any`) was made from. */
+function sourcesOf(signal: AbortSignal): AbortSignal[] {
+  const key = Object.getOwnPropertySymbols(signal).find((s) => s.description === 'kSourceSignals');
+  if (!key) throw new Error('this Node keeps no kSourceSignals on a composite signal: the test cannot see what a query signal hangs on');
+  const refs = (signal as unknown as Record<symbol, Set<WeakRef<AbortSignal>> | undefined>)[key];
+  return [...(refs ?? [])].map((r) => r.deref()).filter((s): s is AbortSignal => s !== undefined);
+}
+
+describe('what a download holds', () => {
+  test('no signal lives through several pages: what each page derives from one is let go with the page', async () => {
+    const pages = Math.ceil(all.length / 25);
+    expect(pages).toBeGreaterThan(3);
+    // The spy of an earlier test would be taken over (and call itself): start from the engine's own.
+    jest.restoreAllMocks();
+    const engine = sample.server.engine;
+    engine.reset();
+    const execute = engine.execute.bind(engine);
+    const signals: AbortSignal[] = [];
+    jest.spyOn(engine, 'execute').mockImplementation(async (query, options) => {
+      if (options?.signal) signals.push(options.signal);
+      return execute(query, options);
+    });
+    try {
+      const res = await fetch(exportUrl('ndjson', W), { headers: auth() });
+      expect(ndjson(await res.text())).toHaveLength(all.length);
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(signals.length).toBeGreaterThanOrEqual(pages);
+    // Each engine query's signal is derived from the signals it hangs on. A signal held for the
+    // whole download and handed to every page would be a source of every query (and keep a record
+    // of each of them until the download ends); a page's own sources serve that page's queries only.
+    const queriesBySource = new Map<AbortSignal, number>();
+    for (const s of signals) for (const source of sourcesOf(s)) queriesBySource.set(source, (queriesBySource.get(source) ?? 0) + 1);
+    expect(queriesBySource.size).toBeGreaterThan(0);
+    const perPage = Math.ceil(signals.length / pages);
+    expect(Math.max(...queriesBySource.values())).toBeLessThanOrEqual(perPage);
+  });
+});

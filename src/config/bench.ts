@@ -15,6 +15,8 @@ const BenchSchema = z.object({
   BENCH_LIGHT: optionalInt(1, 10_000),
   BENCH_CALLS: optionalInt(1, 100_000_000),
   BENCH_OUT: z.string().optional(),
+  BENCH_HEAP_MB: optionalInt(16, 65_536),
+  BENCH_DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be like "512MiB"').optional(),
   BENCH_ANSWER: z.string().optional(),
   BENCH_NOW: z.string().datetime({ offset: true }).optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
@@ -39,6 +41,10 @@ export interface BenchConfig {
   readonly answerFile: string | undefined;
   /** The clock a bench server runs with, when not the real one (BENCH_NOW, an ISO time). */
   readonly now: Date | undefined;
+  /** The export benchmark's capped run: the server's V8 old-space limit in MiB (BENCH_HEAP_MB). */
+  readonly heapMb: number | undefined;
+  /** The export benchmark's capped run: the server's DUCKDB_MEMORY_LIMIT (BENCH_DUCKDB_MEMORY_LIMIT). */
+  readonly duckdbMemoryLimit: string | undefined;
   /** Where the results table is written (BENCH_OUT). */
   readonly out: string | undefined;
   /** A Redis to measure against instead of a throwaway one (REDIS_URL). */
@@ -57,6 +63,8 @@ export function loadBenchConfig(env: Env = processEnvironment()): BenchConfig {
     days: e.BENCH_DAYS,
     lightQueries: e.BENCH_LIGHT,
     calls: e.BENCH_CALLS,
+    heapMb: e.BENCH_HEAP_MB,
+    duckdbMemoryLimit: e.BENCH_DUCKDB_MEMORY_LIMIT,
     out: e.BENCH_OUT ? path.resolve(e.BENCH_OUT) : undefined,
     answerFile: e.BENCH_ANSWER,
     now: e.BENCH_NOW ? new Date(e.BENCH_NOW) : undefined,

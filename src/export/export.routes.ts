@@ -99,15 +99,29 @@ export function exportRoutes(deps: ExportDeps): express.Router {
   const document: DocumentNode = parse(EXPORT_PAGE_QUERY);
   const router = express.Router();
 
-  /** One page through the schema; errors formatted as GraphQL formats them, with a status. */
+  /**
+   * One page through the schema; errors formatted as GraphQL formats them, with a status. The page
+   * gets its own signal, aborted with the download's: signals derived from a signal
+   * (`AbortSignal.any`, as the runner makes for itself and each query) stay registered with it
+   * until it aborts, so derived from the download's own they would pile up page after page.
+   */
   async function page(req: express.Request, requestId: string, signal: AbortSignal, filter: unknown, after: string | null): Promise<Page> {
     let result: ExecutionResult;
+    const pageAbort = new AbortController();
+    const abortPage = () => pageAbort.abort(signal.reason);
+    if (signal.aborted) abortPage();
+    else signal.addEventListener('abort', abortPage, { once: true });
+    let contextValue: RequestContext | undefined;
     try {
-      const contextValue = await deps.context(req, requestId, signal);
+      contextValue = await deps.context(req, requestId, pageAbort.signal);
       result = await execute({ schema: deps.schema, document, contextValue, variableValues: { filter, first: deps.maxPageSize, after } });
     } catch (err) {
       if (!(err instanceof GraphQLError)) throw err;
       result = { errors: [err] };
+    } finally {
+      signal.removeEventListener('abort', abortPage);
+      // The page is answered: engine work it left running is not needed.
+      await contextValue?.runner.finish();
     }
     if (result.errors?.length) {
       // Without data, the variables did not fit ApiCallFilter: the caller's input, as GraphQL says too.
