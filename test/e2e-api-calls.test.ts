@@ -169,6 +169,18 @@ describe('pagination', () => {
     expect(second.data.apiCalls.pageInfo.hasPreviousPage).toBe(true);
   });
 
+  test('nodes are the edges\' nodes, and a selection under nodes alone reads what it needs', async () => {
+    const f = { from: FROM, to: TO };
+    const both = await server.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 7) { nodes { eventId action region } edges { node { eventId action region } } } }`, { f });
+    expect(both.errors).toBeUndefined();
+    expect(both.data.apiCalls.nodes).toEqual(both.data.apiCalls.edges.map((e: { node: unknown }) => e.node));
+    const nodesOnly = await server.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 7) { nodes { eventId action region } } }`, { f });
+    expect(nodesOnly.errors).toBeUndefined();
+    expect(nodesOnly.data.apiCalls.nodes).toEqual(both.data.apiCalls.nodes);
+    const expected = [...all].sort(byTimeDesc).slice(0, 7);
+    expect(nodesOnly.data.apiCalls.nodes).toEqual(expected.map((r) => ({ eventId: r.eventID, action: r.eventName, region: r.awsRegion })));
+  });
+
   test('a page reads only the columns its selection needs', async () => {
     server.engine.reset();
     const narrow = await server.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 20) { edges { node { eventId action } } } }`, { f: { from: FROM, to: TO } });

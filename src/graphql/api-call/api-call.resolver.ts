@@ -1,6 +1,6 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, registerEnumType, Ctx, Field, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
-import { columnsFor } from './selection';
+import { connectionColumns } from './selection';
 import { asksFor } from '../selection';
 import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
@@ -55,13 +55,18 @@ export class ApiCallConnectionResolver {
   untimedRecords(@Root() connection: ApiCallConnection): Promise<number | null> {
     return connection.untimedCount ? connection.untimedCount() : Promise.resolve(null);
   }
+
+  @FieldResolver(() => [ApiCall], { description: 'The calls of this page without their cursors: the nodes of `edges`, in the same order.' })
+  nodes(@Root() connection: ApiCallConnection): ApiCall[] {
+    return connection.edges.map((e) => e.node);
+  }
 }
 
 @Resolver(() => ApiCall)
 export class ApiCallResolver {
   @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first unless orderBy says otherwise.' })
   apiCalls(@Args() { filter, first, after, orderBy }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
-    return ctx.service.apiCalls(filter, first, after, columnsFor(info, ['edges', 'node']), orderBy, asksFor(info, 'totalCount'));
+    return ctx.service.apiCalls(filter, first, after, connectionColumns(info), orderBy, asksFor(info, 'totalCount'));
   }
 
   @Query(() => UntimedRecordConnectionTypes.Connection, {

@@ -57,3 +57,9 @@ const ALL = EVENT_COLUMNS.map((c) => c.alias);
 export function columnsFor(info: GraphQLResolveInfo, path: readonly string[]): string[] {
   return neededFor(info, path, FIELD_COLUMNS, ALL, ['event_id', 'event_time']);
 }
+
+/** Columns for the calls a connection's selection reads, under `edges.node` and under `nodes` alike. */
+export function connectionColumns(info: GraphQLResolveInfo): string[] {
+  const wanted = new Set([...columnsFor(info, ['edges', 'node']), ...columnsFor(info, ['nodes'])]);
+  return ALL.filter((a) => wanted.has(a));
+}
