@@ -452,7 +452,7 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
   const grouped = `SELECT ${outer.join(', ')}
 FROM (
   ${plan.branches ? branched(ctx, deduped, plan.branches, branchIn.items, inputs) : deduped}\n) t${groupBy}`;
-  const page = `${orderBy(plan.orderBy)}\n${offsetLiteral(plan.offset)}LIMIT ${limitLiteral(plan.limit)}`;
+  const page = `${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
   const { perGroup, withTotal } = plan;
   if (perGroup && !plan.groupBy.some((g) => g.alias === perGroup.alias)) throw new Error(`perGroup: ${perGroup.alias} is not a grouping column`);
   // Window functions over the grouped rows, before the keyset and the per-group cut: the count of
@@ -490,12 +490,6 @@ export function groupKeyset(order: readonly OrderItem[], after: readonly (Value 
   return or(first, and(same(head, after[0]), groupKeyset(rest, after.slice(1))));
 }
 
-function offsetLiteral(n: number | undefined): string {
-  if (n === undefined || n === 0) return '';
-  if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new Error(`invalid OFFSET ${n}`);
-  return `OFFSET ${n} `;
-}
-
 export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): CompiledQuery {
   const ctx = new CompileContext(dialect);
   // A keyset page reads up to its cursor only; its answer still belongs to the whole window.
@@ -516,7 +510,7 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
     throw new BadInputError('filter.accounts: this trail table is only read for named accounts; name them in filter.accounts', 'filter.accounts');
   }
   if (plan.kind === 'events' && plan.after && plan.withTotal !== undefined) throw new Error('withTotal: a keyset page reads only up to its cursor');
-  if (plan.kind === 'aggregate' && plan.perGroup && (plan.after || plan.offset)) throw new Error('perGroup: first pages only');
+  if (plan.kind === 'aggregate' && plan.perGroup && plan.after) throw new Error('perGroup: first pages only');
   const sql = bounded.kind === 'events' ? compileEvents(ctx, bounded, partitions) : compileAggregate(ctx, bounded, partitions);
   return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: plan.scan.from, to: plan.scan.to }, label: plan.label });
 }

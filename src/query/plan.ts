@@ -178,8 +178,6 @@ export interface AggregateQuery {
   readonly measures: readonly { readonly alias: string; readonly m: Measure }[];
   readonly orderBy: readonly OrderItem[];
   readonly limit: number;
-  /** Rows to skip (offset paging of grouped answers). */
-  readonly offset?: number;
   /**
    * Only the records of the window's day folders whose eventTime cannot be read (no window can
    * hold them), in place of the records of the window. Of the copies of such a record, the one in
