@@ -8,6 +8,7 @@ import { ApolloServerPlugin } from '@apollo/server';
 import { DocumentNode, OperationDefinitionNode, parse } from 'graphql';
 import { TooComplexError } from '../src/errors';
 import { checkLimits, limitsPlugin } from '../src/graphql/limits';
+import { encodeId } from '../src/graphql/node/global-id';
 import { checkFieldArguments, operationFields, prevalidatePlugin } from '../src/graphql/prevalidate';
 import { schema } from '../src/graphql/schema';
 import { Scope } from '../src/query/guards';
@@ -200,5 +201,48 @@ describe('fields of an operation', () => {
     expect(refusal(check({ first: 0 }, false)).field).toBe('first');
     expect(check({ first: undefined }, false)).not.toThrow();
     expect(refusal(check({ to: new Date('2001-01-01T00:00:00Z') }, false)).message).toBe('filter.to: out of range');
+  });
+});
+
+describe('argument plugin: node ids', () => {
+  const rules = { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 } };
+  const scopeA: Scope = { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' };
+  const plugin = prevalidatePlugin<{ scope: Scope }>(rules, (ctx) => ({ scope: ctx.scope, now: NOW })) as ApolloServerPlugin<never>;
+  const day = { from: new Date(NOW.getTime() - 24 * 3_600_000), to: NOW };
+  const long = { from: new Date(NOW.getTime() - 40 * 86_400_000), to: NOW };
+  const window = (w: { from: Date; to: Date }) => ({ from: w.from, to: w.to });
+  const one = (id: string) => resolveOperation(plugin, 'query($id: ID!) { node(id: $id) { id } }', { id }, { scope: scopeA });
+  const many = (ids: string[]) => resolveOperation(plugin, 'query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids }, { scope: scopeA });
+  const caller = (w: { from: Date; to: Date }, filter: object = {}) => encodeId(schema(), { type: 'Caller', grouping: 'ARN', key: 'arn:aws:iam::111122223333:user/a', filter: { ...filter, ...window(w) } as never });
+  const call = (w: { from: Date; to: Date }) => encodeId(schema(), { type: 'ApiCall', eventId: 'e-1', time: NOW, account: A, region: 'us-east-1', window: w });
+  const resource = (name: string) => encodeId(schema(), { type: 'ResourceInstance', kind: 'input', name, account: A, region: 'us-east-1', filter: window(day) as never });
+
+  test('ids that decode, in windows and filters the rules allow, pass (node and nodes alike)', async () => {
+    await expect(one(caller(day))).resolves.toBeUndefined();
+    await expect(one(call(day))).resolves.toBeUndefined();
+    await expect(one(resource('my-input'))).resolves.toBeUndefined();
+    await expect(many([caller(day), call(day), resource('my-input')])).resolves.toBeUndefined();
+    await expect(many([])).resolves.toBeUndefined();
+  });
+
+  test('a malformed id is refused on its field before execution', async () => {
+    expect(await refusalOf(one('not an id'))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, message: 'id: not a node id (malformed)' });
+    expect(await refusalOf(many([caller(day), 'bm90IGFuIGlk']))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400 });
+  });
+
+  test('the window an id carries is held to the window rules, for calls and for counted objects', async () => {
+    expect(await refusalOf(one(caller(long)))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400 });
+    expect(await refusalOf(one(call(long)))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400 });
+    expect(await refusalOf(many([call(day), caller(long)]))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400 });
+  });
+
+  test('the filter an id carries is validated with the caller\'s payload rights; a resource name as the resource query checks it', async () => {
+    expect(await refusalOf(one(caller(day, { payloadContains: 'x' })))).toMatchObject({ code: 'FORBIDDEN' });
+    await expect(resolveOperation(plugin, 'query($id: ID!) { node(id: $id) { id } }', { id: caller(day, { payloadContains: 'x' }) }, { scope: { ...scopeA, readPayloads: true } })).resolves.toBeUndefined();
+    expect(await refusalOf(one(resource('bad\u0001name')))).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/^filter\.resourceName: /) });
+  });
+
+  test('an id argument of a nested field is not a node id', async () => {
+    await expect(resolveOperation(plugin, '{ callers(first: 1) { nodes { id } } }', {}, { scope: scopeA })).resolves.toBeUndefined();
   });
 });
