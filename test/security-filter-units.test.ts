@@ -271,3 +271,51 @@ describe('what each filter refuses', () => {
     expect(validateFilter(undefined, []).eventSources).toEqual([]);
   });
 });
+
+describe('AS numbers and countries of the source address', () => {
+  const seen: { asns: readonly number[]; countries: readonly string[] }[] = [];
+  const sourcesIn = (s: { asns: readonly number[]; countries: readonly string[] }) => {
+    seen.push(s);
+    return ['198.51.100.7', '2001:db8::7'];
+  };
+  const withSources = { ...READER, sourcesIn };
+  const asn = (n: unknown) => refused({ asns: [n] as never });
+
+  test('a selection keeps exactly the addresses the service found for it, and asks with each list once', () => {
+    seen.length = 0;
+    expect(kept({ asns: [64500, 64500], countries: ['DE'] }, { sourceIp: '198.51.100.7' }, withSources)).toBe(true);
+    expect(seen).toEqual([{ asns: [64500], countries: ['DE'] }]);
+    expect(kept({ asns: [64500] }, { sourceIp: '2001:db8::7' }, withSources)).toBe(true);
+    expect(kept({ countries: ['DE'] }, { sourceIp: '198.51.100.8' }, withSources)).toBe(false);
+    expect(kept({ countries: ['DE'] }, { sourceIp: null }, withSources)).toBe(false);
+    expect(kept({ not: { countries: ['DE'] } }, { sourceIp: '198.51.100.8' }, withSources)).toBe(true);
+    expect(kept({ not: { countries: ['DE'] } }, { sourceIp: '198.51.100.7' }, withSources)).toBe(false);
+    expect(keeps(validateFilter({ asns: [1] }, SOURCES, { ...READER, sourcesIn: () => [] }).predicates, { sourceIp: '198.51.100.7' })).toBe(false);
+  });
+
+  test('without the service\'s addresses a selection says it needs them; empty lists select nothing', () => {
+    expect(validateFilter({ asns: [1] }, SOURCES).needsSources).toBe(true);
+    expect(validateFilter({ countries: ['SE'] }, SOURCES).needsSources).toBe(true);
+    expect(validateFilter({ not: { asns: [1] } }, SOURCES).needsSources).toBe(true);
+    expect(validateFilter({ asns: [1] }, SOURCES, withSources).needsSources).toBe(false);
+    expect(validateFilter({ asns: [], countries: [] }, SOURCES).needsSources).toBe(false);
+    expect(validateFilter({ asns: null, countries: null }, SOURCES).needsSources).toBe(false);
+    expect(validateFilter({}, SOURCES).needsSources).toBe(false);
+  });
+
+  test('AS numbers are positive integers up to 2^31 - 1', () => {
+    for (const n of [1, 2_147_483_647]) expect(() => validateFilter({ asns: [n] }, SOURCES)).not.toThrow();
+    for (const n of [0, -1, 1.5, 2_147_483_648, '64500', null]) {
+      expect(asn(n)).toEqual({ code: 'BAD_USER_INPUT', status: 400, field: 'filter.asns', message: `filter.asns: ${JSON.stringify(n)} is not an AS number (a positive integer)` });
+    }
+    expect(refused({ not: { asns: [0] } }).field).toBe('filter.not.asns');
+  });
+
+  test('countries are two upper-case letters; at most 100 values in each list', () => {
+    expect(() => validateFilter({ countries: ['GB', 'SE'] }, SOURCES)).not.toThrow();
+    for (const c of ['gb', 'GBR', 'G', 'G1', ' GB']) expect(refused({ countries: [c] })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.countries' });
+    expect(() => validateFilter({ asns: Array.from({ length: 100 }, (_, i) => i + 1) }, SOURCES)).not.toThrow();
+    expect(refused({ asns: Array.from({ length: 101 }, (_, i) => i + 1) })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.asns', message: 'filter.asns: at most 100 values' });
+    expect(refused({ countries: Array.from({ length: 101 }, () => 'DE') })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.countries', message: 'filter.countries: at most 100 values' });
+  });
+});
