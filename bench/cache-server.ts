@@ -62,7 +62,7 @@ async function trailql(): Promise<string> {
   const deadline = Date.now() + 10_000;
   while (config.cache.redisUrl && !cache.stats().connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   process.on('message', (m) => {
-    if (m === 'stats') process.send?.({ stats: cache.stats() });
+    if (m === 'stats') process.send?.({ stats: cache.stats(), responses: app.ops.responses?.stats() });
   });
   return `http://127.0.0.1:${port}/graphql`;
 }

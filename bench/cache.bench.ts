@@ -1,7 +1,8 @@
 /**
  * Answer-cache benchmark over HTTP, with its ceiling measured in the same run: the same GraphQL
  * question (`apiCalls(first: 20)` over the last complete day of a generated sample trail)
- * answered by trailql from a warm in-process LRU, from a warm Redis, and uncached
+ * answered by trailql from its response cache (the default) and from the statements' cache alone
+ * (`RESPONSE_CACHE_ENABLED=false`), each with the in-process LRU and with Redis, and uncached
  * (`x-trailql-no-cache: 1`), and by a bare Apollo Server 5 whose only resolver returns the same
  * rows (standalone, and behind express 5 as the service is). Every server runs in a process of its
  * own (bench/cache-server.ts) and autocannon runs in another, so each server's peak RSS
@@ -21,6 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { hashKey } from '../src/auth/authenticate';
 import { CacheStats } from '../src/cache';
+import type { ResponseCacheStats } from '../src/cache/response-cache';
 import { loadBenchConfig, processEnvironment } from '../src/config';
 import { generateSampleTrail } from '../src/trail/sample';
 import { TestRedis, hasRedisServer, startRedis } from '../test/support/redis';
@@ -58,8 +60,8 @@ interface Server {
   url: string;
   child: ChildProcess;
   headers: Record<string, string>;
-  /** The trailql servers' cache counters. */
-  stats?: () => Promise<CacheStats>;
+  /** The trailql servers' cache counters: the statements' cache and the response cache (when on). */
+  stats?: () => Promise<{ stats: CacheStats; responses?: ResponseCacheStats }>;
 }
 
 interface Run {
@@ -84,8 +86,8 @@ function startChild(kind: string, name: string, env: Record<string, string>, hea
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
     child.once('message', (m: { url?: string }) => {
       if (!m.url) return reject(new Error(`${name}: no url`));
-      const stats = kind === 'trailql' ? () => new Promise<CacheStats>((res) => {
-        child.once('message', (r: { stats: CacheStats }) => res(r.stats));
+      const stats = kind === 'trailql' ? () => new Promise<{ stats: CacheStats; responses?: ResponseCacheStats }>((res) => {
+        child.once('message', (r: { stats: CacheStats; responses?: ResponseCacheStats }) => res(r));
         child.send('stats');
       }) : undefined;
       resolve({ name, url: m.url, child, headers, stats });
@@ -144,8 +146,9 @@ async function measure(s: Server, duration: number): Promise<Run> {
   const after = await s.stats?.();
   const run: Run = { rps: r.requests.average, cpuUs: cpu / Math.max(1, r.requests.total), p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total };
   if (before && after) {
-    run.hits = after.hits - before.hits + (after.coalesced - before.coalesced);
-    run.engineRuns = after.misses - before.misses + (after.bypassed - before.bypassed);
+    const [b, a] = [before.stats, after.stats];
+    run.hits = a.hits - b.hits + (a.coalesced - b.coalesced) + ((after.responses?.hits ?? 0) - (before.responses?.hits ?? 0));
+    run.engineRuns = a.misses - b.misses + (a.bypassed - b.bypassed);
   }
   process.stderr.write(`${s.name}: ${run.rps.toFixed(0)} req/s, ${run.cpuUs.toFixed(0)} µs CPU per request, p50 ${run.p50} ms, p99 ${run.p99} ms\n`);
   return run;
@@ -183,10 +186,16 @@ async function main(): Promise<void> {
   let uncached: Run | undefined;
   let rss = new Map<string, number | undefined>();
   try {
-    const lru = await startChild('trailql', 'trailql, in-process LRU hit', env);
+    // As deployed: the whole answer is kept in the process (response cache) in front of the statements' cache.
+    const lru = await startChild('trailql', 'trailql, whole answer kept (default)', env);
     servers.push(lru);
-    if (redisUrl) servers.push(await startChild('trailql', 'trailql, Redis hit', { ...env, REDIS_URL: redisUrl }));
-    else process.stderr.write('no redis-server and no REDIS_URL: skipping the Redis runs\n');
+    // The statements' cache alone: what a request costs when its body is new but its statements are not.
+    const statementsOnly = { ...env, RESPONSE_CACHE_ENABLED: 'false' };
+    servers.push(await startChild('trailql', 'trailql, statements from the in-process LRU', statementsOnly));
+    if (redisUrl) {
+      servers.push(await startChild('trailql', 'trailql, whole answer kept, Redis behind', { ...env, REDIS_URL: redisUrl }));
+      servers.push(await startChild('trailql', 'trailql, statements from Redis', { ...statementsOnly, REDIS_URL: redisUrl }));
+    } else process.stderr.write('no redis-server and no REDIS_URL: skipping the Redis runs\n');
     const answer = await post(lru.url, {});
     fs.writeFileSync(answerFile, JSON.stringify(answer.data));
     servers.push(await startChild('bare', 'bare Apollo Server 5 (standalone)', { BENCH_ANSWER: answerFile }));

@@ -23,7 +23,7 @@ import { schema } from './graphql/schema';
 import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
-import { QueryCacheLayer, QueryReport, QueryRunner, costTotals, unreadableFiles } from './query/runner';
+import { BudgetReport, QueryCacheLayer, QueryReport, QueryRunner, costTotals, unreadableFiles } from './query/runner';
 import { ScanBudget, estimateCost } from './query/scan-budget';
 import { EXPLAIN_HEADER, explainEngine, explainStatements, wantsExplain } from './query/explain';
 import { Admission } from './query/admission';
@@ -36,6 +36,8 @@ import { errorForLog, httpErrorHandler, requestIdOf, requestLogPlugin } from './
 import { HttpDrainer } from './ops/shutdown';
 import { webRoutes } from './web/routes';
 import { exportRoutes } from './export/export.routes';
+import { ResponseCache } from './cache/response-cache';
+import { answerAgain, keepAnswer, keepRawBody, preparedRequest, reusedReports } from './graphql/response-reuse';
 
 export interface AppDeps {
   readonly config: Config;
@@ -58,6 +60,8 @@ export interface App {
     readonly metrics: Metrics;
     readonly engine: InstrumentedEngine;
     readonly admission: Admission;
+    /** Whole answers kept to be given again; undefined when off. */
+    readonly responses: ResponseCache | undefined;
   };
   /** Port actually bound (useful with PORT=0). */
   listen(): Promise<number>;
@@ -65,13 +69,12 @@ export interface App {
 }
 
 
-function costReport(runner: QueryRunner, pricePerTbUsd: number | undefined) {
-  const reports: readonly QueryReport[] = runner.reports;
+function costReport(reports: readonly QueryReport[], budgets: readonly BudgetReport[], pricePerTbUsd: number | undefined) {
   const queries = reports.map(({ unreadable, ...r }) => (unreadable ? { ...r, unreadableFiles: unreadable.length } : r));
   return {
     queries,
     totals: costTotals(reports),
-    budgets: runner.budgetReport(),
+    budgets,
     ...(pricePerTbUsd === undefined ? {} : { estimate: estimateCost(reports, pricePerTbUsd) }),
   };
 }
@@ -99,8 +102,11 @@ function unavailable(errors: readonly GraphQLFormattedError[] | undefined): numb
   return undefined;
 }
 
-/** Attaches the request id and the cost report to every response, and logs engine failures. */
-function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined): ApolloServerPlugin<RequestContext> {
+/**
+ * Attaches the request id and the cost report to every response, logs engine failures, and keeps
+ * answers that may be given again (`responses`).
+ */
+function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined, responses: ResponseCache | undefined): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -114,20 +120,35 @@ function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined): Apollo
             );
           }
         },
-        async willSendResponse({ contextValue, response }) {
+        async willSendResponse({ contextValue, response, operation, operationName }) {
           // Answers are the caller's own (scoped by its key): no shared cache may keep them.
           if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'no-store');
           if (response.body.kind !== 'single') return;
           await contextValue.runner?.finish();
           const result = response.body.singleResult;
           const reports = contextValue.runner.reports;
-          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports), cost: costReport(contextValue.runner, pricePerTbUsd) };
+          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports), cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
           if (contextValue.explain) result.extensions.explain = { statements: explainStatements(contextValue.runner.compiled) };
           // A full engine queue is not the client's fault and not a failure: 503, come back later.
           const retryAfter = unavailable(result.errors);
           if (retryAfter !== undefined) {
             response.http.status = 503;
             response.http.headers.set('retry-after', String(retryAfter));
+          }
+          if (responses) {
+            keepAnswer(responses, {
+              responseKey: contextValue.responseKey,
+              runner: contextValue.runner,
+              operation,
+              operationName: operationName ?? null,
+              status: response.http.status,
+              result,
+              reusedExtensions: () => {
+                const { requestId: _id, cost: _cost, ...rest } = result.extensions ?? {};
+                const budgets = contextValue.runner.budgetReport().map((b) => ({ ...b, spent: 0, exhausted: false }));
+                return { ...rest, cost: { ...costReport(reusedReports(reports), budgets, pricePerTbUsd), answeredAgain: true } };
+              },
+            });
           }
         },
       };
@@ -194,11 +215,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const drainer = new HttpDrainer(httpServer);
   metrics.observeHttp(drainer);
   const lifecycle = new Lifecycle();
+  const responses = deps.cache && config.cache.responses.enabled
+    ? new ResponseCache(engine, { maxBytes: config.cache.responses.maxBytes, maxEntryBytes: Math.max(1, Math.floor(config.cache.responses.maxBytes / 16)), maxTtlMs: config.cache.responses.ttlSeconds * 1000 })
+    : undefined;
+  metrics.observeResponses(responses);
   const admission = new Admission(config.admission, Math.min(config.admission.maxConcurrent, engine.maxConcurrentQueries ?? Infinity));
 
   /** Authenticates the caller and makes its per-request runner and services (GraphQL and downloads alike). */
   const requestContext = async (req: express.Request, requestId: string, signal: AbortSignal): Promise<RequestContext> => {
-    const scope = await auth.authenticate(req.headers.authorization);
+    // Authenticated already when the response cache looked the request up.
+    const known = preparedRequest(req);
+    const scope = known?.scope ?? (await auth.authenticate(req.headers.authorization));
     // A preview (admin keys only) runs nothing and bypasses the cache: its empty answers must
     // never be stored as real ones.
     const explain = wantsExplain(req);
@@ -216,7 +243,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     });
     const service = new TrailService(serviceDeps, runner, scope);
     const graph = new GraphService(service);
-    return { requestId, service, graph, nodes: new NodeService(service, graph), runner, trailHealth: engine.trailHealth, explain };
+    return { requestId, service, graph, nodes: new NodeService(service, graph), runner, trailHealth: engine.trailHealth, explain, responseKey: known?.responseKey };
   };
 
   const apollo = new ApolloServer<RequestContext>({
@@ -239,7 +266,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         (ctx) => ({ scope: ctx.service.scope, now: ctx.service.now() }),
       ),
       // Engines billed by bytes scanned get an estimate of each request's price.
-      reportPlugin(logger, deps.engine.capabilities.billedByScan ? config.scan.pricePerTbUsd : undefined),
+      reportPlugin(logger, deps.engine.capabilities.billedByScan ? config.scan.pricePerTbUsd : undefined, responses),
       requestLogPlugin({ logger, metrics }),
     ],
   });
@@ -270,7 +297,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   expressApp.use(
     '/graphql',
     allowOrigins,
-    express.json({ limit: '256kb' }),
+    express.json({ limit: '256kb', verify: keepRawBody }),
+    ...(responses ? [answerAgain({ cache: responses, authenticate: (authorization) => auth.authenticate(authorization), log: { logger, metrics } })] : []),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
         const requestId = requestIdOf(req);
@@ -296,7 +324,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   return {
     httpServer,
     apollo,
-    ops: { lifecycle, drainer, metrics, engine, admission },
+    ops: { lifecycle, drainer, metrics, engine, admission, responses },
     listen: () =>
       new Promise<number>((resolve, reject) => {
         httpServer.once('error', reject);

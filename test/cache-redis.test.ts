@@ -56,7 +56,8 @@ async function cachedServer(dir: string, url: string, env: Record<string, string
   const config = loadConfig({ REDIS_URL: url, ...env });
   const cache = createCache(config, logger, { now: () => SAMPLE_END, commandTimeoutMs, probeIntervalMs: 100 });
   if (waitConnected) await waitUntil('the cache is connected', () => cache.stats().connected);
-  const server = await startServer(dir, {}, { cache, now: () => SAMPLE_END });
+  // These requests exercise the shared store: no in-process response cache answers a repeated one before it.
+  const server = await startServer(dir, { RESPONSE_CACHE_ENABLED: 'false' }, { cache, now: () => SAMPLE_END });
   const entry = {
     server,
     cache,

@@ -79,13 +79,23 @@ test('a query moves the request, engine and cache series', async () => {
   // The scrape itself is in flight while it is collected.
   expect(metricSum(mid, 'trailql_http_requests_in_flight')).toBe(1);
 
-  // The same query again is answered by the cache: hits move, the engine series do not.
+  // The same request again is answered whole from the response cache: its series moves, the engine's and the statements' do not.
   const second = await s.gql(QUERY, { filter: WINDOW });
   expect(second.body.extensions.cost.totals.cacheHits).toBe(2);
+  expect(second.body.extensions.cost.answeredAgain).toBe(true);
   const after = await scrape(s.origin);
-  expect(metricSum(after, 'trailql_cache_hits_total') - metricSum(mid, 'trailql_cache_hits_total')).toBe(2);
+  expect(metricSum(after, 'trailql_response_cache_hits_total') - metricSum(mid, 'trailql_response_cache_hits_total')).toBe(1);
+  expect(metricSum(after, 'trailql_cache_hits_total')).toBe(metricSum(mid, 'trailql_cache_hits_total'));
   expect(metricSum(after, 'trailql_engine_queries_total')).toBe(metricSum(mid, 'trailql_engine_queries_total'));
   expect(metricSum(after, 'trailql_graphql_requests_total', op)).toBe(metricSum(mid, 'trailql_graphql_requests_total', op) + 1);
+
+  // Another request asking the same statements (here the same query with one more space) finds them in the statements' cache.
+  const third = await s.gql(`${QUERY} `, { filter: WINDOW });
+  expect(third.body.extensions.cost.totals.cacheHits).toBe(2);
+  expect(third.body.extensions.cost.answeredAgain).toBeUndefined();
+  const last = await scrape(s.origin);
+  expect(metricSum(last, 'trailql_cache_hits_total') - metricSum(after, 'trailql_cache_hits_total')).toBe(2);
+  expect(metricSum(last, 'trailql_engine_queries_total')).toBe(metricSum(mid, 'trailql_engine_queries_total'));
 });
 
 test('refused requests are counted by their error code; unnamed operations as "anonymous"', async () => {

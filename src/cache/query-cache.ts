@@ -10,7 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { CompiledQuery, Engine, Row } from '../query/engine';
 import { Logger } from '../logger';
-import { CacheRunOptions, QueryCacheLayer, QueryReport } from '../query/runner';
+import { AnswerReuse, CacheRunOptions, QueryCacheLayer, QueryReport } from '../query/runner';
 import { CacheStore, TtlPolicy, cacheKey, cacheSalt, lockKeyOf, ttlFor } from './cache';
 import { CacheEntry, InvalidEntryError, declaredBodyBytes, decodeEntry, encodeEntry } from './codec';
 
@@ -140,16 +140,17 @@ export class QueryCache implements QueryCacheLayer {
    * repaired file counts at once); only complete answers are. One shared with an identical query
    * running at the same time carries the same files left out.
    */
-  async run(engine: Engine, query: CompiledQuery, exec: Exec, options: CacheRunOptions = {}): Promise<Answer> {
+  async run(engine: Engine, query: CompiledQuery, exec: Exec, options: CacheRunOptions = {}): Promise<Answer & { reuse?: AnswerReuse }> {
     const store = this.options.store;
     if (!store) return exec();
     // A trail that cannot be read fails here, before anything is looked up or stored.
     const fingerprint = await engine.fingerprint?.(query);
     let key: string;
     let ttlMs: number;
+    let closed: boolean;
     try {
       key = this.keyFor(engine, query, fingerprint);
-      ttlMs = ttlFor(query.window, this.now(), this.options.policy, fingerprint !== undefined).ttlMs;
+      ({ ttlMs, closed } = ttlFor(query.window, this.now(), this.options.policy, fingerprint !== undefined));
     } catch (err) {
       this.failed('key', err);
       return exec();
@@ -160,12 +161,15 @@ export class QueryCache implements QueryCacheLayer {
       if (complete(answer.report)) await this.save(store, key, answer.rows, ttlMs);
       return answer;
     }
+    /** A complete answer over an ended window may be given again while its files stay as they were. */
+    const reusable = (report: QueryReport) => (closed && complete(report) ? { reuse: { ttlMs, ...(fingerprint === undefined ? {} : { fingerprint }) } } : {});
     const running = this.flights.get(key);
     if (running) {
       this.counters.coalesced += 1;
       try {
         const { rows, report } = await running.promise;
-        return { rows: rows.slice(), report: hitReport(engine, query, rows, report) };
+        const shared = hitReport(engine, query, rows, report);
+        return { rows: rows.slice(), report: shared, ...reusable(shared) };
       } catch (err) {
         // The query was cancelled because the request that started it went away: not our failure.
         if (running.signal?.aborted && !options.signal?.aborted) {
@@ -179,7 +183,8 @@ export class QueryCache implements QueryCacheLayer {
     this.flights.set(key, flight);
     try {
       const { rows, report } = await flight.promise;
-      return { rows, report: report ?? hitReport(engine, query, rows) };
+      const made = report ?? hitReport(engine, query, rows);
+      return { rows, report: made, ...reusable(made) };
     } finally {
       if (this.flights.get(key) === flight) this.flights.delete(key);
     }

@@ -65,7 +65,8 @@ export function loadBenchConfig(env: Env = processEnvironment()): BenchConfig {
     calls: e.BENCH_CALLS,
     heapMb: e.BENCH_HEAP_MB,
     duckdbMemoryLimit: e.BENCH_DUCKDB_MEMORY_LIMIT,
-    out: e.BENCH_OUT ? path.resolve(e.BENCH_OUT) : undefined,
+    // "-": print the report only.
+    out: e.BENCH_OUT ? (e.BENCH_OUT === '-' ? '-' : path.resolve(e.BENCH_OUT)) : undefined,
     answerFile: e.BENCH_ANSWER,
     now: e.BENCH_NOW ? new Date(e.BENCH_NOW) : undefined,
     redisUrl: e.REDIS_URL,

@@ -64,6 +64,9 @@ const EnvSchema = z.object({
   CACHE_OPEN_TTL_SECONDS: int(60, 1, 86_400),
   CACHE_MAX_ENTRIES: int(1000, 1, 1_000_000),
   CACHE_LOCK_WAIT_MS: int(5000, 0, 120_000),
+  RESPONSE_CACHE_ENABLED: bool(true),
+  RESPONSE_CACHE_MAX_MB: int(64, 1, 16_384),
+  RESPONSE_CACHE_TTL_SECONDS: int(300, 1, 86_400),
   SHUTDOWN_TIMEOUT_MS: int(25_000, 0, 600_000),
   READINESS_TIMEOUT_MS: int(2000, 50, 60_000),
   METRICS_ENABLED: bool(true),
@@ -179,6 +182,12 @@ export interface CacheConfig {
   readonly maxEntries: number;
   /** How long a request waits for an identical query another instance is running. */
   readonly lockWaitMs: number;
+  /**
+   * Whole answers kept in this process (src/cache/response-cache.ts), in front of the statements'
+   * cache: answers over ended windows, given again to the same caller for the same request body
+   * while the files they read are unchanged.
+   */
+  readonly responses: { readonly enabled: boolean; readonly maxBytes: number; readonly ttlSeconds: number };
 }
 
 /** How many engine queries run at once, and how the others wait (src/query/admission.ts). */
@@ -273,6 +282,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
       openTtlSeconds: e.CACHE_OPEN_TTL_SECONDS,
       maxEntries: e.CACHE_MAX_ENTRIES,
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
+      responses: { enabled: e.CACHE_ENABLED && e.RESPONSE_CACHE_ENABLED, maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
     },
     eventHistory: eventHistorySettings(e),
     ops: { shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, readinessTimeoutMs: e.READINESS_TIMEOUT_MS, metricsEnabled: e.METRICS_ENABLED },

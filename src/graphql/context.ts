@@ -16,4 +16,6 @@ export interface RequestContext {
   readonly trailHealth?: () => Promise<TrailHealth>;
   /** The request asked for its statements instead of answers (`x-trailql-explain: 1`). */
   readonly explain?: boolean;
+  /** Where this request's answer is kept when it may be given again (src/graphql/response-reuse.ts). */
+  readonly responseKey?: string;
 }

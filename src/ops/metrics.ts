@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheStats } from '../cache';
+import type { ResponseCacheStats } from '../cache/response-cache';
 import { EngineError } from '../errors';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, TrailHealth } from '../query/engine';
 import { IdleWaiters } from './idle';
@@ -66,6 +67,7 @@ export class Metrics {
   readonly engineBytes: Counter<'engine'>;
   readonly engineInFlight: Gauge<'engine'>;
   private cache: CacheStatsSource | undefined;
+  private responses: { stats(): ResponseCacheStats } | undefined;
   private http: { readonly inFlight: number } | undefined;
   private trail: Pick<Engine, 'trailHealth'> | undefined;
 
@@ -146,6 +148,27 @@ export class Metrics {
       'Cache store operations that failed or timed out, and stored entries rejected as unreadable; each was answered by the engine.',
       (s) => s.errors + (s.invalid ?? 0),
     );
+    const responseCounter = (name: string, help: string, value: (s: ResponseCacheStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(metrics.responses ? value(metrics.responses.stats()) : 0);
+        },
+      });
+    responseCounter('trailql_response_cache_hits_total', 'GraphQL requests answered whole from the response cache (no parsing, planning or statement lookups).', (s) => s.hits);
+    responseCounter('trailql_response_cache_stale_total', 'Kept answers not given because a file they read changed since.', (s) => s.stale);
+    responseCounter('trailql_response_cache_stores_total', 'Answers kept in the response cache.', (s) => s.stores);
+    new Gauge({
+      name: 'trailql_response_cache_bytes',
+      help: 'Bytes of the answers the response cache holds.',
+      registers,
+      collect() {
+        this.set(metrics.responses?.stats().bytes ?? 0);
+      },
+    });
     new Gauge({
       name: 'trailql_cache_up',
       help: 'Whether the cache store is reachable (1) or not (0); backend is memory, redis or off (always 0).',
@@ -196,6 +219,11 @@ export class Metrics {
       },
     });
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Reads the response cache's counters at every scrape. */
+  observeResponses(responses: { stats(): ResponseCacheStats } | undefined): void {
+    this.responses = responses;
   }
 
   /** Reads the cache counters from `cache` at every scrape. */

@@ -59,6 +59,16 @@ export interface CacheRunOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * An answer that may be given again without asking anything: complete, over a window that had
+ * ended when it was made. Until `ttlMs` has passed it can only change through new files, which
+ * change the engine's `fingerprint` of the query (when the engine gives one).
+ */
+export interface AnswerReuse {
+  readonly ttlMs: number;
+  readonly fingerprint?: string;
+}
+
 /** Answers a compiled query from somewhere cheaper than the engine, when it can. */
 export interface QueryCacheLayer {
   run(
@@ -66,7 +76,13 @@ export interface QueryCacheLayer {
     query: CompiledQuery,
     exec: () => Promise<{ rows: Row[]; report: QueryReport }>,
     options?: CacheRunOptions,
-  ): Promise<{ rows: Row[]; report: QueryReport }>;
+  ): Promise<{ rows: Row[]; report: QueryReport; reuse?: AnswerReuse }>;
+}
+
+/** What a whole response depends on when each of its queries' answers may be reused. */
+export interface ResponseReuse {
+  readonly ttlMs: number;
+  readonly dependencies: readonly { readonly query: CompiledQuery; readonly fingerprint?: string }[];
 }
 
 /** What a request's engine queries may use in all (REQUEST_ENGINE_BUDGET_MS, ...), with its state. */
@@ -120,6 +136,9 @@ export class QueryRunner {
   private finished = false;
   private readonly signal: AbortSignal;
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly reusable: { query: CompiledQuery; reuse: AnswerReuse }[] = [];
+  /** Some query's answer may not be reused (no cache, a bypass, an open window, a failure). */
+  private notReusable = false;
 
   constructor(
     private readonly engine: Engine,
@@ -212,10 +231,37 @@ export class QueryRunner {
   async run(query: CompiledQuery): Promise<Row[]> {
     this.compiled.push(query);
     const exec = () => this.exec(query);
-    const { rows, report } = this.options.cache
-      ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.signal })
-      : await exec();
-    this.reports.push(report);
-    return rows;
+    try {
+      const { rows, report, reuse }: { rows: Row[]; report: QueryReport; reuse?: AnswerReuse } = this.options.cache
+        ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.signal })
+        : await exec();
+      this.reports.push(report);
+      if (reuse && !this.options.noCache) this.reusable.push({ query, reuse });
+      else this.notReusable = true;
+      return rows;
+    } catch (err) {
+      this.notReusable = true;
+      throw err;
+    }
+  }
+
+  /**
+   * The answer depends on when it was asked (a window that ends "now"): the same request asked
+   * later is another question, so this answer is never given again.
+   */
+  dependsOnClock(): void {
+    this.notReusable = true;
+  }
+
+  /**
+   * When every query this request asked (at least one) gave an answer that may be reused: the
+   * shortest of their lifetimes and what each depends on. Undefined otherwise.
+   */
+  reuse(): ResponseReuse | undefined {
+    if (this.notReusable || this.reusable.length === 0 || this.reusable.length !== this.reports.length) return undefined;
+    return {
+      ttlMs: Math.min(...this.reusable.map((r) => r.reuse.ttlMs)),
+      dependencies: this.reusable.map(({ query, reuse }) => ({ query, ...(reuse.fingerprint === undefined ? {} : { fingerprint: reuse.fingerprint }) })),
+    };
   }
 }

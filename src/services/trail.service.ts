@@ -202,6 +202,7 @@ export class TrailService {
   /** The window a filter asks for: its own bounds, else the cursor's, else `fallback`, else the default. */
   window(filter: CallFilter | null | undefined, fallback?: Window, path?: string): Window {
     const { config } = this.deps;
+    if (!filter?.to && !fallback?.to) this.runner.dependsOnClock();
     return resolveWindow(filter ?? {}, { defaultHours: config.window.defaultHours, maxDays: config.window.maxDays }, this.now(), fallback, path);
   }
 
