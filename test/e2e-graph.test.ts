@@ -223,6 +223,39 @@ describe('DataLoader batching', () => {
     expect(wide.actions.every((a: { distinctCallers: number; lastSeen: string }) => a.distinctCallers > 0 && !!a.lastSeen)).toBe(true);
   });
 
+  test('callers and source addresses compute only the measures their nodes read, with the same values and pages', async () => {
+    const walk = async (query: string, field: 'callers' | 'sourceIps') => {
+      const sql: string[] = [];
+      const nodes: Record<string, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+      let after: string | null = null;
+      for (;;) {
+        server.engine.reset();
+        const data = await gql(query, { f: W, after });
+        sql.push(...server.engine.executed.map((q) => q.sql.split('\nFROM (')[0]!));
+        nodes.push(...data[field].edges.map((e: { node: unknown }) => e.node));
+        if (!data[field].pageInfo.hasNextPage) return { sql: sql.join('\n'), nodes };
+        after = data[field].pageInfo.endCursor;
+      }
+    };
+    const page = (field: string, node: string, order = '') => `query($f: ApiCallFilter, $after: String) { ${field}(filter: $f, first: 20, after: $after${order}) { pageInfo { hasNextPage endCursor } edges { node { ${node} } } } }`;
+    const narrow = await walk(page('callers', 'key stats { calls errors }'), 'callers');
+    expect(narrow.sql).not.toMatch(/count\(DISTINCT|max_by|min\(|max\(|list\(/);
+    const wide = await walk(page('callers', 'key arn identityType stats { calls errors lastSeen distinctActions accessKeyIds }'), 'callers');
+    expect(wide.sql).toMatch(/count\(DISTINCT/);
+    expect(wide.sql).toMatch(/max_by/);
+    expect(wide.nodes.map((n) => ({ key: n.key, stats: { calls: n.stats.calls, errors: n.stats.errors } }))).toEqual(narrow.nodes);
+    expect(wide.nodes.every((n) => n.arn !== undefined && n.identityType && n.stats.lastSeen && n.stats.distinctActions > 0)).toBe(true);
+    // A page ordered by a measure the nodes do not read still computes it (its cursors hold it).
+    const byLast = await walk(page('callers', 'key', ', orderBy: LAST_SEEN_DESC'), 'callers');
+    expect(byLast.sql).toMatch(/max\(/);
+    expect(byLast.nodes).toHaveLength(narrow.nodes.length);
+    const ips = await walk(page('sourceIps', 'address kind stats { calls }'), 'sourceIps');
+    expect(ips.sql).not.toMatch(/count\(DISTINCT|min\(|max\(/);
+    const ipsWide = await walk(page('sourceIps', 'address stats { calls distinctCallers }'), 'sourceIps');
+    expect(ipsWide.sql).toMatch(/count\(DISTINCT/);
+    expect(ipsWide.nodes.map((n) => ({ address: n.address, calls: n.stats.calls }))).toEqual(ips.nodes.map((n) => ({ address: n.address, calls: n.stats.calls })));
+  });
+
   test('nested pages of different sizes in one request each get their own size', async () => {
     const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 3) { nodes { key
       small: calls(first: 2) { edges { node { eventId } } }

@@ -54,3 +54,35 @@ export function neededFor(
 export function asksFor(info: GraphQLResolveInfo, field: string): boolean {
   return selectedFields(info, [])?.has(field) ?? false;
 }
+
+/**
+ * What the nodes of a grouped connection need from their rows: the union, over `edges.node` and
+ * `nodes`, of `nodeNeeds` (field -> needs) for each selected field, where the field `sub.field`
+ * (e.g. `stats`) adds what its own selection needs from `sub.needs`. Every item of `all` when a
+ * selected field is in neither table or a selection cannot be read.
+ */
+export function neededByNodes(
+  info: GraphQLResolveInfo,
+  nodeNeeds: Readonly<Record<string, readonly string[]>>,
+  sub: { readonly field: string; readonly needs: Readonly<Record<string, readonly string[]>> },
+  all: readonly string[],
+): string[] {
+  const wanted = new Set<string>();
+  const add = (fields: Set<string> | null, table: Readonly<Record<string, readonly string[]>>, path: readonly string[]): boolean => {
+    if (!fields) return false;
+    for (const f of fields) {
+      if (table === nodeNeeds && f === sub.field) {
+        if (!add(selectedFields(info, [...path, f]), sub.needs, [])) return false;
+        continue;
+      }
+      const needs = table[f];
+      if (!needs) return false;
+      needs.forEach((x) => wanted.add(x));
+    }
+    return true;
+  };
+  for (const path of [['edges', 'node'], ['nodes']]) {
+    if (!add(selectedFields(info, path), nodeNeeds, path)) return [...all];
+  }
+  return all.filter((a) => wanted.has(a));
+}

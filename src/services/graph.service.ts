@@ -161,9 +161,12 @@ export class GraphService {
     order: CallerOrder,
     toNode: (row: Row, window: Window) => T,
     withTotal: boolean,
+    wanted?: readonly string[],
   ): Promise<GroupConnection<T>> {
     const size = this.trail.pageSize(first);
     const orderBy = orderOf(order);
+    // Only the measures the selection reads, and those the order (and so the cursors) needs.
+    if (wanted) measures = measures.filter((m) => m.alias === 'calls' || wanted.includes(m.alias) || orderBy.some((o) => o.alias === m.alias));
     const { fp, position, window } = this.trail.pageStart(name, { filter: filter ?? {}, order }, filter, after, orderBy);
     const { scan, where } = await this.trail.scanFor(filter, window);
     const rows = await this.trail.run({
@@ -195,6 +198,8 @@ export class GraphService {
     order: CallerOrder,
     grouping: CallerGrouping,
     withTotal = false,
+    /** Aliases of the row measures the selection reads; all when omitted. */
+    wanted?: readonly string[],
   ): Promise<GroupConnection<CallerNode>> {
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
     return this.groupPage(
@@ -207,6 +212,7 @@ export class GraphService {
       order,
       (row, window) => ({ ...callerNodeFromRow(row, window, kind), filter: filter ?? null }),
       withTotal,
+      wanted,
     );
   }
 
@@ -216,8 +222,9 @@ export class GraphService {
     after: string | null | undefined,
     order: CallerOrder,
     withTotal = false,
+    wanted?: readonly string[],
   ): Promise<GroupConnection<SourceIpNode>> {
-    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, (row, window) => ({ ...sourceIpNodeFromRow(row, window), filter: filter ?? null }), withTotal);
+    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, (row, window) => ({ ...sourceIpNodeFromRow(row, window), filter: filter ?? null }), withTotal, wanted);
   }
 
   // ----- single lookups --------------------------------------------------------------------

@@ -10,8 +10,8 @@ import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
 import { BadInputError } from '../../errors';
 import { RequestContext } from '../context';
-import { asksFor, neededFor } from '../selection';
-import { ACTION_STATS } from '../../query/builders';
+import { asksFor, neededByNodes, neededFor } from '../selection';
+import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, SOURCE_IP_STATS } from '../../query/builders';
 import {
   ActionSummary,
   ActivityGroupBy,
@@ -31,6 +31,35 @@ import {
 } from './graph.type';
 
 /** The measures each ActionSummary field needs (action and eventSource are the grouping). */
+/** Measures of a `callers` row: its counts, then the identity of its newest call. */
+const CALLER_ROW_MEASURES = [...CALLER_STATS, ...CALLER_IDENTITY].map((m) => m.alias);
+const IDENTITY = CALLER_IDENTITY.map((m) => m.alias);
+
+/** What each field of a `callers` node needs from its row (`stats`: see CALLER_STATS_NEEDS). */
+const CALLER_NODE_NEEDS: Record<string, readonly string[]> = {
+  __typename: [],
+  id: [],
+  key: [],
+  calls: [],
+  sourceIps: [],
+  actions: [],
+  ...Object.fromEntries(
+    ['arn', 'accessKeyId', 'accountId', 'category', 'identityType', 'invokedBy', 'mfaAuthenticated', 'principal', 'principalId', 'rawType', 'sessionCreated', 'sessionIssuer', 'temporaryCredentials', 'userName'].map((f) => [f, IDENTITY]),
+  ),
+};
+
+const USAGE_NEEDS: Record<string, readonly string[]> = { __typename: [], calls: ['calls'], errors: ['errors'], firstSeen: ['first_seen'], lastSeen: ['last_seen'] };
+const CALLER_STATS_NEEDS: Record<string, readonly string[]> = {
+  ...USAGE_NEEDS,
+  distinctActions: ['distinct_actions'],
+  distinctSourceIps: ['distinct_source_ips'],
+  accessKeyIds: ['access_key_ids'],
+};
+
+/** What each field of a `sourceIps` node needs from its row: the address's own fields need nothing. */
+const SOURCE_IP_NODE_NEEDS: Record<string, readonly string[]> = Object.fromEntries(['__typename', 'id', 'address', 'kind', 'asn', 'country', 'awsRange', 'calls', 'callers'].map((f) => [f, []]));
+const SOURCE_IP_STATS_NEEDS: Record<string, readonly string[]> = { ...USAGE_NEEDS, distinctActions: ['distinct_actions'], distinctCallers: ['distinct_callers'] };
+
 const ACTION_FIELD_MEASURES: Record<string, readonly string[]> = {
   __typename: [],
   action: [],
@@ -147,7 +176,7 @@ export class ActionSummaryResolver {
 export class GraphQueryResolver {
   @Query(() => CallerConnection, { description: 'Who called, with counts: one entry per caller ARN (or per principal).' })
   callers(@Args() { filter, first, after, orderBy, groupBy }: CallersArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<CallerNode>> {
-    return ctx.graph.callers(filter, first, after, orderBy, groupBy, asksFor(info, 'totalCount'));
+    return ctx.graph.callers(filter, first, after, orderBy, groupBy, asksFor(info, 'totalCount'), neededByNodes(info, CALLER_NODE_NEEDS, { field: 'stats', needs: CALLER_STATS_NEEDS }, CALLER_ROW_MEASURES));
   }
 
   @Query(() => Caller, {
@@ -168,7 +197,7 @@ export class GraphQueryResolver {
 
   @Query(() => SourceIpConnection, { description: 'Source addresses with counts.' })
   sourceIps(@Args() { filter, first, after, orderBy }: GroupArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<SourceIpNode>> {
-    return ctx.graph.sourceIps(filter, first, after, orderBy, asksFor(info, 'totalCount'));
+    return ctx.graph.sourceIps(filter, first, after, orderBy, asksFor(info, 'totalCount'), neededByNodes(info, SOURCE_IP_NODE_NEEDS, { field: 'stats', needs: SOURCE_IP_STATS_NEEDS }, SOURCE_IP_STATS.map((m) => m.alias)));
   }
 
   @Query(() => SourceIp, { nullable: true, description: 'One source address within a window; null when no calls came from it there.' })
