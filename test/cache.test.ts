@@ -438,6 +438,7 @@ describe('configuration', () => {
       openTtlSeconds: 60,
       maxEntries: 1000,
       lockWaitMs: 5000,
+      groupListMax: 2000,
       responses: { enabled: true, maxBytes: 64 * 1024 * 1024, ttlSeconds: 300 },
       secret: expect.any(String),
     });

@@ -122,6 +122,10 @@ export class QueryCache implements QueryCacheLayer {
     this.logger = options.logger.child({ component: 'cache' });
   }
 
+  get keeps(): boolean {
+    return this.options.store !== undefined;
+  }
+
   get backend(): CacheStats['backend'] {
     return this.options.store?.kind ?? 'off';
   }

@@ -64,6 +64,7 @@ const EnvSchema = z.object({
   CACHE_OPEN_TTL_SECONDS: int(60, 1, 86_400),
   CACHE_MAX_ENTRIES: int(1000, 1, 1_000_000),
   CACHE_LOCK_WAIT_MS: int(5000, 0, 120_000),
+  CACHE_GROUP_LIST_MAX: int(2000, 0, 100_000),
   RESPONSE_CACHE_ENABLED: bool(true),
   RESPONSE_CACHE_MAX_MB: int(64, 1, 16_384),
   RESPONSE_CACHE_TTL_SECONDS: int(300, 1, 86_400),
@@ -188,6 +189,12 @@ export interface CacheConfig {
    * while the files they read are unchanged.
    */
   readonly responses: { readonly enabled: boolean; readonly maxBytes: number; readonly ttlSeconds: number };
+  /**
+   * Grouped connections (`callers`, `sourceIps`) of at most this many groups are read whole, in
+   * one statement that every page shares, and cut into pages here: the pages after the first
+   * are cache hits. 0: every page runs its own keyset statement.
+   */
+  readonly groupListMax: number;
 }
 
 /** How many engine queries run at once, and how the others wait (src/query/admission.ts). */
@@ -282,6 +289,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
       openTtlSeconds: e.CACHE_OPEN_TTL_SECONDS,
       maxEntries: e.CACHE_MAX_ENTRIES,
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
+      groupListMax: e.CACHE_GROUP_LIST_MAX,
       responses: { enabled: e.CACHE_ENABLED && e.RESPONSE_CACHE_ENABLED, maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
     },
     eventHistory: eventHistorySettings(e),

@@ -71,6 +71,8 @@ export interface AnswerReuse {
 
 /** Answers a compiled query from somewhere cheaper than the engine, when it can. */
 export interface QueryCacheLayer {
+  /** Answers are kept (a store is configured): the same statement asked again is not run again. */
+  readonly keeps?: boolean;
   run(
     engine: Engine,
     query: CompiledQuery,
@@ -158,6 +160,11 @@ export class QueryRunner {
     // Aborting builds an error and walks every signal made from this one: only when there is work to stop.
     if (this.pending.size > 0) this.done.abort();
     await Promise.allSettled([...this.pending]);
+  }
+
+  /** Answers of this request's statements are kept for the next ones (a bypass still keeps its fresh answers). */
+  get keepsAnswers(): boolean {
+    return this.options.cache?.keeps === true;
   }
 
   budgetReport(): BudgetReport[] {

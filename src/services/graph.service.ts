@@ -169,15 +169,16 @@ export class GraphService {
     if (wanted) measures = measures.filter((m) => m.alias === 'calls' || wanted.includes(m.alias) || orderBy.some((o) => o.alias === m.alias));
     const { fp, position, window } = this.trail.pageStart(name, { filter: filter ?? {}, order }, filter, after, orderBy);
     const { scan, where } = await this.trail.scanFor(filter, window);
+    const groups: AggregateQuery = { kind: 'aggregate', label: name, scan, where, groupBy: [{ alias: 'group_key', e: keyExpr }], measures, orderBy, limit: size + 1 };
+    // Read whole when kept answers make it pay: one statement for every page, the pages after the first from the cache.
+    const listMax = this.trail.wholeGroupListMax();
+    if (listMax > 0) {
+      const all = await this.trail.run({ ...groups, limit: listMax + 1 });
+      const page = all.length <= listMax ? this.trail.pageOfList(all, size, position?.cursor, orderBy) : undefined;
+      if (page) return this.trail.groupConnectionOf(page, size, fp, window, orderBy, position !== undefined, toNode, async () => all.length);
+    }
     const rows = await this.trail.run({
-      kind: 'aggregate',
-      label: name,
-      scan,
-      where,
-      groupBy: [{ alias: 'group_key', e: keyExpr }],
-      measures,
-      orderBy,
-      limit: size + 1,
+      ...groups,
       ...(position ? { after: position.after } : {}),
       // Every page reads the whole window's groups: the count of groups comes with it.
       ...(withTotal ? { withTotal: TOTAL } : {}),

@@ -426,6 +426,31 @@ export class TrailService {
     };
   }
 
+  /**
+   * How many groups a grouped connection may read whole, in one statement all its pages share
+   * (CACHE_GROUP_LIST_MAX): only when statements' answers are kept, so the pages after the first
+   * are cache hits. 0 otherwise.
+   */
+  wholeGroupListMax(): number {
+    return this.runner.keepsAnswers ? this.deps.config.cache.groupListMax : 0;
+  }
+
+  /**
+   * A page cut from the whole ordered list of groups: the rows after the cursor's position, plus
+   * one to tell whether another page follows. Undefined when no row of the list is at that
+   * position (the list the cursor came from was another): the caller then asks by keyset.
+   */
+  pageOfList(all: readonly Row[], size: number, cursor: CursorPayload | undefined, order: readonly OrderItem[]): Row[] | undefined {
+    let start = 0;
+    if (cursor) {
+      const at = JSON.stringify(cursor.k);
+      const i = all.findIndex((r) => JSON.stringify(positionOf(r, order)) === at);
+      if (i < 0) return undefined;
+      start = i + 1;
+    }
+    return all.slice(start, start + size + 1);
+  }
+
   pageSize(first: number | null | undefined): number {
     return checkPageSize(first, this.deps.config.page.defaultSize, this.deps.config.page.maxSize);
   }
