@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { createCache } from '../src/cache';
 import { createLogger } from '../src/logger';
 import { IOT_SOURCES, callerKeyOf, dedupe, groupBy, inWindow, readRecords } from './support/records';
-import { TestServer, startServer, testConfig } from './support/server';
+import { GqlResponse, TestServer, startServer, testConfig } from './support/server';
 import { SAMPLE_END, useSampleTrail } from './support/trails';
 
 const W = { from: '2026-03-14T00:00:00Z', to: '2026-03-15T00:00:00Z' };
@@ -42,7 +42,7 @@ async function walk(server: TestServer, first: number, headers: Record<string, s
   let after: string | null = null;
   for (;;) {
     server.engine.reset();
-    const res = await server.gql<Page>(CALLERS, { f: W, first, after }, headers);
+    const res: GqlResponse<Page> = await server.gql<Page>(CALLERS, { f: W, first, after }, headers);
     expect(res.errors).toBeUndefined();
     ran.push(server.engine.executed.length);
     totals.push(res.data!.callers.totalCount);
