@@ -28,6 +28,8 @@ export interface StoredResponse {
   readonly queries: number;
   readonly rows: number;
   readonly dependencies: ResponseReuse['dependencies'];
+  /** What the entry holds, about in bytes: the body and its statements (kept for their fingerprints). */
+  readonly size: number;
 }
 
 export interface ResponseCacheStats {
@@ -52,6 +54,8 @@ export interface ResponseCacheOptions {
   readonly maxTtlMs: number;
   /** Overrides the version salt of the keys (tests). */
   readonly salt?: string;
+  /** Clock for lifetimes in milliseconds (tests); defaults to performance.now. */
+  readonly clock?: { now(): number };
 }
 
 export class ResponseCache {
@@ -66,8 +70,9 @@ export class ResponseCache {
     this.salt = options.salt ?? cacheSalt();
     this.entries = new LRUCache<string, StoredResponse>({
       maxSize: Math.max(1, options.maxBytes),
-      sizeCalculation: (e) => Math.max(1, e.head.length + e.tail.length),
+      sizeCalculation: (e) => Math.max(1, e.size),
       ttl: Math.max(1, options.maxTtlMs),
+      ...(options.clock ? { perf: options.clock, ttlResolution: 0 } : {}),
     });
   }
 
@@ -108,15 +113,16 @@ export class ResponseCache {
   }
 
   /** Keeps an answer for at most `reuse.ttlMs` (and the configured bound). */
-  set(key: string, entry: Omit<StoredResponse, 'dependencies'>, reuse: ResponseReuse): void {
-    const bytes = entry.head.length + entry.tail.length;
+  set(key: string, entry: Omit<StoredResponse, 'dependencies' | 'size'>, reuse: ResponseReuse): void {
+    const dependencies = distinctStates(reuse.dependencies);
+    const bytes = entry.head.length + entry.tail.length + dependencies.reduce((a, d) => a + d.query.sql.length + JSON.stringify(d.query.params).length + 256, 0);
     if (bytes > this.options.maxEntryBytes) {
       this.counters.tooLarge += 1;
       return;
     }
     const ttl = Math.min(reuse.ttlMs, this.options.maxTtlMs);
     if (ttl <= 0) return;
-    this.entries.set(key, { ...entry, dependencies: distinctStates(reuse.dependencies) }, { ttl });
+    this.entries.set(key, { ...entry, dependencies, size: bytes }, { ttl });
     this.counters.stores += 1;
   }
 
