@@ -111,6 +111,20 @@ describe.each(DIALECTS)('%s: totalCount with the first page', (dialect) => {
     expect(statements[0]!.window.from.getTime()).toBe(SAMPLE_END.getTime() - DAY);
   });
 
+  test('totalCount alone reads no page: one count statement, the number a walk finds; its arguments are still checked', async () => {
+    const server = servers[dialect];
+    const { data, statements } = await ran(server, `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount } }`, { f: W60 });
+    expect(statements.map((s) => s.label)).toEqual(['apiCallsCount']);
+    expect(data.apiCalls.totalCount).toBe((await walkIds(server, W60)).length);
+    const withInfo = await ran(server, `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount pageInfo { hasNextPage } } }`, { f: W60 });
+    expect(withInfo.statements.map((s) => s.label).sort()).toEqual(['apiCalls', 'apiCallsCount']);
+    expect(withInfo.data.apiCalls.pageInfo.hasNextPage).toBe(true);
+    const before = server.engine.executed.length;
+    const bad = await server.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1, after: "not-a-cursor") { totalCount } }`, { f: W60 });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(server.engine.executed.length).toBe(before);
+  });
+
   test('after a cursor the count is a statement of its own, and the same number', async () => {
     const server = servers[dialect];
     const first = await ran(server, PAGE, { f: W24 });

@@ -50,6 +50,15 @@ export function neededFor(
   return all.filter((a) => wanted.has(a));
 }
 
+/**
+ * Whether a connection's selection reads its page: edges, nodes or page info (true when the
+ * selection cannot be read). `totalCount`, `untimedCount` or `downloadUrl` alone need no page.
+ */
+export function readsPage(info: GraphQLResolveInfo): boolean {
+  const fields = selectedFields(info, []);
+  return fields === null || ['edges', 'nodes', 'pageInfo'].some((f) => fields.has(f));
+}
+
 /** Whether the resolved field's own selection names `field` (false when the selection cannot be read). */
 export function asksFor(info: GraphQLResolveInfo, field: string): boolean {
   return selectedFields(info, [])?.has(field) ?? false;

@@ -195,8 +195,10 @@ export class TrailService {
     columns?: readonly string[],
     order: CallOrder = 'NEWEST_FIRST',
     withTotal = false,
+    /** False when the selection reads no edge, node or page info (only totalCount, say): no page is read. */
+    withPage = true,
   ): Promise<Connection<ApiCallNode>> {
-    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns, order, withTotal);
+    return this.callsConnection('apiCalls', filter, [], first, after, undefined, columns, order, withTotal, withPage);
   }
 
   /** The window a filter asks for: its own bounds, else the cursor's, else `fallback`, else the default. */
@@ -228,6 +230,7 @@ export class TrailService {
     columns?: readonly string[],
     order: CallOrder = 'NEWEST_FIRST',
     withTotal = false,
+    withPage = true,
   ): Promise<Connection<ApiCallNode>> {
     const size = this.pageSize(first);
     // A cursor is bound to its order: a newest-first cursor means nothing oldest first.
@@ -250,8 +253,13 @@ export class TrailService {
       limit: size + 1,
       ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
     };
-    // The newest-day shortcut holds for newest-first pages only.
-    const { rows, counted } = order === 'OLDEST_FIRST' ? await this.wholeRows(plan, withTotal && !cursor) : await this.newestRows(plan, withTotal && !cursor);
+    // The newest-day shortcut holds for newest-first pages only. A page nobody reads is not read:
+    // its arguments were checked all the same, and the count is a statement of its own.
+    const { rows, counted } = !withPage
+      ? { rows: [], counted: false }
+      : order === 'OLDEST_FIRST'
+        ? await this.wholeRows(plan, withTotal && !cursor)
+        : await this.newestRows(plan, withTotal && !cursor);
     const totalCount = counted ? () => Promise.resolve(totalOf(rows)) : () => this.countCalls(scan, [...where, ...extra]);
     const connection = this.connectionOf(rows, size, fp, window, cursor !== undefined, totalCount);
     const withUntimed = { ...connection, untimedCount: () => this.countCalls(scan, [...where, ...extra], true) };

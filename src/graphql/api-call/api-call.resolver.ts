@@ -1,7 +1,7 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, registerEnumType, Ctx, Field, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { connectionColumns } from './selection';
-import { asksFor } from '../selection';
+import { asksFor, readsPage } from '../selection';
 import { RequestContext } from '../context';
 import { ApiCall, ApiCallConnection } from './api-call.type';
 import { ApiCallFilter } from './api-call.input';
@@ -66,7 +66,7 @@ export class ApiCallConnectionResolver {
 export class ApiCallResolver {
   @Query(() => ApiCallConnection, { description: 'IoT Events API calls (or those of the configured event sources), newest first unless orderBy says otherwise.' })
   apiCalls(@Args() { filter, first, after, orderBy }: ApiCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<ApiCallConnection> {
-    return ctx.service.apiCalls(filter, first, after, connectionColumns(info), orderBy, asksFor(info, 'totalCount'));
+    return ctx.service.apiCalls(filter, first, after, connectionColumns(info), orderBy, asksFor(info, 'totalCount'), readsPage(info));
   }
 
   @Query(() => UntimedRecordConnectionTypes.Connection, {
