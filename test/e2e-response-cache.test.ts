@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { hashKey } from '../src/auth/authenticate';
 import { createCache } from '../src/cache';
 import { QueryCache } from '../src/cache/query-cache';
@@ -174,5 +174,39 @@ test('an answer that left out a file it could not read is not kept', async () =>
     expect(second.body.extensions.complete).toBe(false);
   } finally {
     fs.rmSync(broken);
+  }
+});
+
+test('only a request accepting plain JSON is answered again; others are Apollo\'s to answer or refuse', async () => {
+  const variables = { filter: windowOf(8), first: 5 };
+  await ask(TEST_KEY, variables);
+  expect(again(await ask(TEST_KEY, variables, CALLS, { accept: 'application/json' }))).toBe(true);
+  const html = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_KEY}`, accept: 'text/html' }, body: JSON.stringify({ query: CALLS, variables }) });
+  expect(html.status).toBe(406);
+  const typed = await ask(TEST_KEY, variables, CALLS, { accept: 'application/graphql-response+json' });
+  expect(typed.status).toBe(200);
+  expect(again(typed)).toBe(false);
+  expect(typed.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+});
+
+test('an admin\'s request for fresh answers drops the kept one, so a file rewritten in place is seen', async () => {
+  const variables = { filter: windowOf(9), first: 1 };
+  const before = await ask(TEST_KEY, variables);
+  expect(again(await ask(TEST_KEY, variables))).toBe(true);
+  // A file rewritten under its own name changes no folder: nothing notices it on its own.
+  const sample = readRecords(trail.dir).find((f) => f.record.eventSource === 'iotevents.amazonaws.com' && f.record.eventTime >= '2026-03-14T10' && f.record.eventTime < '2026-03-14T23')!;
+  const original = fs.readFileSync(sample.file);
+  const records = (JSON.parse(gunzipSync(original).toString()) as { Records: Record<string, unknown>[] }).Records;
+  const added = { ...sample.record, eventID: '00000000-0000-4000-8000-00000000f00d', eventTime: '2026-03-14T23:59:58Z' };
+  fs.writeFileSync(sample.file, gzipSync(JSON.stringify({ Records: [...records, added] })));
+  try {
+    expect(again(await ask(TEST_KEY, variables))).toBe(true);
+    const fresh = await ask(TEST_KEY, variables, CALLS, { 'x-trailql-no-cache': '1' });
+    expect(fresh.body.data.apiCalls.totalCount).toBe(before.body.data.apiCalls.totalCount + 1);
+    const next = await ask(TEST_KEY, variables);
+    expect(again(next)).toBe(false);
+    expect(next.body.data).toEqual(fresh.body.data);
+  } finally {
+    fs.writeFileSync(sample.file, original);
   }
 });

@@ -5,9 +5,11 @@
  *
  * Only answers that can no longer change are kept: every statement of the request gave a complete
  * answer over a window that had ended (`QueryRunner.reuse`). Such an answer still changes when
- * files arrive late or are repaired, so each one keeps the file state its statements read
- * (`Engine.fingerprint`) and is given again only while that state is unchanged, checked on every
- * hit. Engines without a fingerprint (Athena) count a window as ended only after the delivery lag,
+ * files arrive late or are replaced, so each one keeps the file state its statements read
+ * (`Engine.fingerprint`: the day folders' modification times) and is given again only while that
+ * state is unchanged, checked on every hit. A file rewritten in place under the same name changes
+ * no folder, and is not noticed (as by the statements' cache): an admin's request with
+ * `x-trailql-no-cache: 1` drops the kept answer of its body. Engines without a fingerprint (Athena) count a window as ended only after the delivery lag,
  * as the statement cache does, and their entries live no longer than the statements' TTL.
  */
 import { createHash } from 'node:crypto';
@@ -110,6 +112,11 @@ export class ResponseCache {
     }
     this.counters.hits += 1;
     return entry;
+  }
+
+  /** Drops the answer kept under `key`, if any. */
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   /** Keeps an answer for at most `reuse.ttlMs` (and the configured bound). */

@@ -56,6 +56,18 @@ function onlyReusableRoots(operation: OperationDefinitionNode): boolean {
   return operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && (REUSABLE_ROOTS.has(s.name.value) || s.name.value === '__typename'));
 }
 
+/**
+ * Whether the request accepts the plain JSON a kept answer is written as, as Apollo would answer
+ * it: no Accept header, or one naming `application/json` or anything. Others (the GraphQL
+ * response media type, multipart, types Apollo refuses with 406) are left to Apollo.
+ */
+function acceptsPlainJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  const types = accept.toLowerCase();
+  if (types.includes('graphql-response') || types.includes('multipart')) return false;
+  return types.includes('application/json') || types.includes('*/*');
+}
+
 export interface AnswerAgainOptions {
   readonly cache: ResponseCache;
   readonly authenticate: (authorization: string | undefined) => Promise<Scope>;
@@ -70,12 +82,14 @@ export interface AnswerAgainOptions {
 export function answerAgain(options: AnswerAgainOptions): express.RequestHandler {
   return (req, res, next) => {
     const body = rawBodies.get(req);
-    if (req.method !== 'POST' || body === undefined || wantsExplain(req)) return next();
+    if (req.method !== 'POST' || body === undefined || wantsExplain(req) || !acceptsPlainJson(req.headers.accept)) return next();
     const started = performance.now();
     options.authenticate(req.headers.authorization).then(
       async (scope) => {
-        // A bypass asks for fresh answers: none is looked up (the statements' fresh answers are still kept).
+        // A bypass asks for fresh answers: none is looked up, and the kept one is dropped (the
+        // statements' fresh answers are kept, so the next ask is answered from those).
         const bypass = scope.admin && wantsNoCache(req);
+        if (bypass) options.cache.delete(options.cache.keyOf(scope, body));
         const responseKey = bypass ? undefined : options.cache.keyOf(scope, body);
         prepared.set(req, { scope, ...(responseKey === undefined ? {} : { responseKey }) });
         const hit = responseKey === undefined ? undefined : await options.cache.get(responseKey);
