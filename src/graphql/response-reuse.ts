@@ -88,11 +88,14 @@ export function answerAgain(options: AnswerAgainOptions): express.RequestHandler
       async (scope) => {
         // A bypass asks for fresh answers: none is looked up, and the kept one is dropped (the
         // statements' fresh answers are kept, so the next ask is answered from those).
-        const bypass = scope.admin && wantsNoCache(req);
-        if (bypass) options.cache.delete(options.cache.keyOf(scope, body));
-        const responseKey = bypass ? undefined : options.cache.keyOf(scope, body);
-        prepared.set(req, { scope, ...(responseKey === undefined ? {} : { responseKey }) });
-        const hit = responseKey === undefined ? undefined : await options.cache.get(responseKey);
+        const key = options.cache.keyOf(scope, body);
+        if (scope.admin && wantsNoCache(req)) {
+          options.cache.delete(key);
+          prepared.set(req, { scope });
+          return next();
+        }
+        prepared.set(req, { scope, responseKey: key });
+        const hit = await options.cache.get(key);
         if (!hit) return next();
         const requestId = requestIdOf(req);
         res.status(200);
