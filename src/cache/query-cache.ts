@@ -10,7 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { CompiledQuery, Engine, Row } from '../query/engine';
 import { Logger } from '../logger';
-import { AnswerReuse, CacheRunOptions, QueryCacheLayer, QueryReport } from '../query/runner';
+import { AnswerReuse, CacheRunOptions, QueryCacheLayer, QueryReport, cachedReport } from '../query/runner';
 import { CacheStore, TtlPolicy, cacheKey, cacheSalt, lockKeyOf, ttlFor } from './cache';
 import { CacheEntry, InvalidEntryError, declaredBodyBytes, decodeEntry, encodeEntry } from './codec';
 
@@ -357,18 +357,9 @@ export class QueryCache implements QueryCacheLayer {
   }
 }
 
-/** A hit cost this request nothing: no bytes scanned, no engine time; rows shared from a running query left out what it left out. */
-function hitReport(engine: Engine, query: CompiledQuery, rows: Row[], shared?: QueryReport): QueryReport {
-  return {
-    label: query.label,
-    engine: engine.name,
-    cached: true,
-    rows: rows.length,
-    bytesScanned: 0,
-    engineMs: 0,
-    ...(shared?.unreadable?.length ? { unreadable: shared.unreadable } : {}),
-  };
-}
+/** A hit cost this request nothing; rows shared from a running query left out what it left out. */
+const hitReport = (engine: Engine, query: CompiledQuery, rows: Row[], shared?: QueryReport): QueryReport =>
+  cachedReport({ label: query.label, engine: engine.name, rows: rows.length, unreadable: shared?.unreadable });
 
 /** The answer read every file it should have: only such answers are stored. */
 function complete(report: QueryReport): boolean {

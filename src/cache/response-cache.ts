@@ -9,8 +9,9 @@
  * (`Engine.fingerprint`: the day folders' modification times) and is given again only while that
  * state is unchanged, checked on every hit. A file rewritten in place under the same name changes
  * no folder, and is not noticed (as by the statements' cache): an admin's request with
- * `x-trailql-no-cache: 1` drops the kept answer of its body. Engines without a fingerprint (Athena) count a window as ended only after the delivery lag,
- * as the statement cache does, and their entries live no longer than the statements' TTL.
+ * `x-trailql-no-cache: 1` drops the kept answer of its body. Engines without a fingerprint
+ * (Athena) count a window as ended only after the delivery lag, as the statement cache does, and
+ * their entries live no longer than the statements' TTL.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';

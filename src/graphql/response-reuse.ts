@@ -9,7 +9,7 @@ import { FormattedExecutionResult, Kind, OperationDefinitionNode } from 'graphql
 import { wantsNoCache } from '../cache/cache';
 import { ResponseCache } from '../cache/response-cache';
 import type { Scope } from '../query/guards';
-import type { QueryReport, QueryRunner } from '../query/runner';
+import { QueryReport, QueryRunner, cachedReport } from '../query/runner';
 import { wantsExplain } from '../query/explain';
 import { RequestLogOptions, logReusedAnswer, requestIdOf } from '../ops/request-log';
 
@@ -110,7 +110,7 @@ export function answerAgain(options: AnswerAgainOptions): express.RequestHandler
 
 /** The cost report of an answer given again: its statements, each a cache hit that read nothing. */
 export function reusedReports(reports: readonly QueryReport[]): QueryReport[] {
-  return reports.map(({ label, engine, rows }) => ({ label, engine, cached: true, rows, bytesScanned: 0, engineMs: 0 }));
+  return reports.map(cachedReport);
 }
 
 export interface FinishedResponse {
@@ -135,12 +135,13 @@ export function keepAnswer(cache: ResponseCache, r: FinishedResponse): void {
   if (!r.operation || r.operation.operation !== 'query' || !onlyReusableRoots(r.operation)) return;
   const reuse = r.runner.reuse();
   if (!reuse) return;
-  const extensions = JSON.stringify(r.reusedExtensions());
+  // `{"complete":…,"cost":…}` continues the extensions after the request id.
+  const extensions = JSON.stringify(r.reusedExtensions()).slice(1);
   cache.set(
     r.responseKey,
     {
       head: `{"data":${JSON.stringify(r.result.data)},"extensions":{"requestId":`,
-      tail: extensions === '{}' ? '}}\n' : `,${extensions.slice(1)}}\n`,
+      tail: `,${extensions}}\n`,
       operationName: r.operationName,
       queries: r.runner.reports.length,
       rows: r.runner.reports.reduce((a, q) => a + q.rows, 0),

@@ -38,6 +38,14 @@ export function unreadableFiles(reports: readonly QueryReport[]): UnreadableFile
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/**
+ * The report of a statement answered without the engine (from a cache): it scanned nothing and
+ * spent no engine time; files the answer left out stay named.
+ */
+export function cachedReport(r: Pick<QueryReport, 'label' | 'engine' | 'rows' | 'unreadable'>): QueryReport {
+  return { label: r.label, engine: r.engine, cached: true, rows: r.rows, bytesScanned: 0, engineMs: 0, ...(r.unreadable?.length ? { unreadable: r.unreadable } : {}) };
+}
+
 /** What a request's queries cost in all: cache hits read no bytes and spend no engine time. */
 export function costTotals(reports: readonly QueryReport[]) {
   const engine = reports.filter((r) => !r.cached);
@@ -265,7 +273,7 @@ export class QueryRunner {
    * shortest of their lifetimes and what each depends on. Undefined otherwise.
    */
   reuse(): ResponseReuse | undefined {
-    if (this.notReusable || this.reusable.length === 0 || this.reusable.length !== this.reports.length) return undefined;
+    if (this.notReusable || this.reusable.length === 0) return undefined;
     return {
       ttlMs: Math.min(...this.reusable.map((r) => r.reuse.ttlMs)),
       dependencies: this.reusable.map(({ query, reuse }) => ({ query, ...(reuse.fingerprint === undefined ? {} : { fingerprint: reuse.fingerprint }) })),

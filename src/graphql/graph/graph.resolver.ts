@@ -30,7 +30,6 @@ import {
   SourceIpStats,
 } from './graph.type';
 
-/** The measures each ActionSummary field needs (action and eventSource are the grouping). */
 /** Measures of a `callers` row: its counts, then the identity of its newest call. */
 const CALLER_ROW_MEASURES = [...CALLER_STATS, ...CALLER_IDENTITY].map((m) => m.alias);
 const IDENTITY = CALLER_IDENTITY.map((m) => m.alias);
@@ -60,6 +59,7 @@ const CALLER_STATS_NEEDS: Record<string, readonly string[]> = {
 const SOURCE_IP_NODE_NEEDS: Record<string, readonly string[]> = Object.fromEntries(['__typename', 'id', 'address', 'kind', 'asn', 'country', 'awsRange', 'calls', 'callers'].map((f) => [f, []]));
 const SOURCE_IP_STATS_NEEDS: Record<string, readonly string[]> = { ...USAGE_NEEDS, distinctActions: ['distinct_actions'], distinctCallers: ['distinct_callers'] };
 
+/** The measures each ActionSummary field needs (action and eventSource are the grouping). */
 const ACTION_FIELD_MEASURES: Record<string, readonly string[]> = {
   __typename: [],
   action: [],
