@@ -3,10 +3,10 @@
  * never a failed day, and the incomplete answer is never cached.
  *
  * Permissions only bind a process without CAP_DAC_OVERRIDE: as root (as these tests run) the
- * service reads any file. So the service runs here as a child process under the unprivileged
- * `nobody` user (as the container image runs it, under `node`), over a trail copy it may read
- * except for the one file. When the tests do not run as root, the service runs as the same user,
- * for whom mode 000 binds as well.
+ * service reads any file. So the service runs here as a child process without that capability
+ * (and without CAP_DAC_READ_SEARCH), as the container image's unprivileged `node` user would, over
+ * a trail it may read except for the one file. When the tests do not run as root, mode 000 binds
+ * the service as it is.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,7 +16,6 @@ import { IOT_SOURCES, RawRecord, dedupe, inWindow, listRecordFiles } from './sup
 import { TEST_KEY } from './support/server';
 import { sampleTrail } from './support/trails';
 
-const NOBODY = { uid: 65534, gid: 65534 };
 const FROM = '2026-03-13T00:00:00Z';
 const TO = '2026-03-14T00:00:00Z';
 const PAGE = `query($filter: ApiCallFilter, $first: Int, $after: String) {
@@ -65,8 +64,7 @@ async function walk(first: number) {
 
 beforeAll(async () => {
   dir = await sampleTrail(3, { iotEventsPerDay: 16, otherEventsPerIotEvent: 1 });
-  fs.chmodSync(dir, 0o755);
-  server = await spawnServer(dir, { PARQUET_ENABLED: 'false' }, process.getuid?.() === 0 ? NOBODY : undefined);
+  server = await spawnServer(dir, { PARQUET_ENABLED: 'false' }, true);
 }, 120_000);
 
 afterAll(async () => {

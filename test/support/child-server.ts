@@ -22,11 +22,19 @@ export interface ChildServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `user`: run the process as this user and group id (the test process must be root to). */
-export async function spawnServer(trailDir: string, env: Record<string, string> = {}, user?: { uid: number; gid: number }): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+/**
+ * Runs a command without the capabilities that let root read any file (util-linux `setpriv`):
+ * file modes then bind it as they bind any other user, while it still reaches every folder it
+ * owns (a checkout under a 0700 temporary folder, say), which another user would not.
+ */
+const WITHOUT_FILE_OVERRIDE = ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search', '--'];
+
+/** `modesBind`: when run as root, file modes bind the service too (see WITHOUT_FILE_OVERRIDE). */
+export async function spawnServer(trailDir: string, env: Record<string, string> = {}, modesBind = false): Promise<ChildServer> {
+  const node = [process.execPath, '-r', 'ts-node/register/transpile-only', 'src/main.ts'];
+  const [command, ...args] = modesBind && process.getuid?.() === 0 ? [...WITHOUT_FILE_OVERRIDE, ...node] : node;
+  const child = spawn(command!, args, {
     cwd: ROOT,
-    ...(user ?? {}),
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
