@@ -10,12 +10,18 @@
  * file is written under a temporary name and renamed into place. Each call is kept once: a record
  * whose eventId came earlier in the day, or in the same account and region's folders of the
  * `lookbackDays` days before, is left out (a day is therefore rewritten when those change too).
+ *
+ * Partitions are written together, in day order: one statement reads the JSON files of many days
+ * at once (every core on one read, each file parsed once) and each partition gets its own file
+ * from it. A batch holding a file that cannot be read is written one partition at a time instead,
+ * each unreadable file found, left out and named.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { jsonRecords } from './dialect';
+import { DuckDBConnection, DuckDBInstance, listValue } from '@duckdb/node-api';
+import { fileKey, jsonRecords } from './dialect';
+import { SOURCE_COLUMN_NAMES } from './record-schema';
 import { useUtc } from './driver';
 import { literal } from '../../query/compiler';
 import {
@@ -47,8 +53,13 @@ const MAX_UNREADABLE_PER_PARTITION = 20;
  * tick, unseen: compaction waits until the newest folder is at least this old before listing.
  */
 const SETTLE_MS = 1000;
-/** Partitions written at once. */
+/** Partitions written at once when written one at a time, and Parquet files written at once from a batch. */
 const COPY_CONCURRENCY = 2;
+/**
+ * JSON files read by one statement when partitions are written together: bounds the records held
+ * in memory at once (the service's event sources only) to some ten days of a busy trail.
+ */
+const BATCH_MAX_FILES = 10_000;
 
 export interface CompactProgress {
   /** Days looked at, of all the trail's days. */
@@ -80,6 +91,11 @@ export interface CompactOptions {
    */
   readonly lookbackDays?: number;
   readonly onProgress?: (p: CompactProgress) => void;
+  /**
+   * JSON files read by one statement, whole partitions together (default BATCH_MAX_FILES); 0
+   * writes one partition at a time, as a batch with an unreadable file is.
+   */
+  readonly batchFiles?: number;
 }
 
 export interface CompactResult {
@@ -182,8 +198,8 @@ async function parquetIntact(dir: string, m: Manifest): Promise<boolean> {
   }
 }
 
-/** Partition folders in the store that hold a manifest, by key. */
-async function storedPartitions(store: string): Promise<Map<string, string>> {
+/** Partition folders in the store that hold a manifest, by key, but for the folders in `skip`. */
+async function storedPartitions(store: string, skip: ReadonlySet<string>): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const sub = async (dir: string, prefix: string) =>
     (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory() && d.name.startsWith(prefix)).map((d) => d.name);
@@ -191,6 +207,7 @@ async function storedPartitions(store: string): Promise<Map<string, string>> {
     for (const r of await sub(path.join(store, a), 'region=')) {
       for (const d of await sub(path.join(store, a, r), 'day=')) {
         const dir = path.join(store, a, r, d);
+        if (skip.has(dir)) continue;
         const m = await readManifest(path.join(dir, MANIFEST_FILE));
         if (m) out.set(partitionKey(m.account, m.region, m.day), dir);
       }
@@ -207,6 +224,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   const sources = [...options.eventSources].sort();
   const lookbackDays = options.lookbackDays ?? 2;
   if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > 30) throw new Error(`lookbackDays: expected 0 to 30, got ${lookbackDays}`);
+  if (options.batchFiles !== undefined && !(Number.isInteger(options.batchFiles) && options.batchFiles >= 0)) throw new Error(`batchFiles: expected a whole number, got ${options.batchFiles}`);
 
   const partitions = new Map<string, Partition>();
   for (const f of await allDayFolders(trailDir)) {
@@ -215,6 +233,13 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     p.folders.push(f);
     partitions.set(key, p);
   }
+
+  // The engine starts while the trail is listed (closed unused when every day is up to date).
+  const dbOptions: Record<string, string> = {};
+  if (options.threads) dbOptions.threads = String(options.threads);
+  if (options.memoryLimit) dbOptions.memory_limit = options.memoryLimit;
+  const starting = DuckDBInstance.create(':memory:', dbOptions);
+  starting.catch(() => {});
 
   // Let the newest folder settle (see SETTLE_MS).
   const times = await Promise.all([...partitions.values()].flatMap((p) => p.folders.map((f) => fs.stat(f.dir).then((s) => s.mtimeMs))));
@@ -279,119 +304,171 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     options.onProgress?.({ days: daysDone, totalDays: partitions.size, files: filesDone, totalFiles, records, elapsedMs: performance.now() - started });
   progress();
 
-  const dbOptions: Record<string, string> = {};
-  if (options.threads) dbOptions.threads = String(options.threads);
-  if (options.memoryLimit) dbOptions.memory_limit = options.memoryLimit;
-  const instance = work.some((w) => w.action === 'compact') ? await DuckDBInstance.create(':memory:', dbOptions) : undefined;
+  const instance = work.some((w) => w.action === 'compact') ? await starting : (await starting).closeSync();
   if (instance) await useUtc(instance);
 
   /**
-   * Where the eventIds of earlier days come from: a day stored up to date (written earlier in this
-   * run, or before) gives them from its Parquet file, which holds each of its calls once, far
+   * Where the eventIds of an earlier day come from: a day stored up to date (written earlier in
+   * this run, or before) gives them from its Parquet file, which holds each of its calls once, far
    * cheaper than its JSON; any other day from its JSON files.
    */
+  const earlierSource = async (b: Work['before'][number]): Promise<EarlierIds> => {
+    const bdir = partitionDir(store, b.p.account, b.p.region, b.p.day);
+    const m = await readManifest(path.join(bdir, MANIFEST_FILE));
+    const stored = m !== undefined && m.schema === STORE_SCHEMA && sameSet(m.eventSources, sources) && sameFiles(m.files, b.listing.files) && (await parquetIntact(bdir, m));
+    if (!stored) return { parquet: [], json: b.listing.paths };
+    return { parquet: m.parquet ? [path.join(bdir, m.parquet.file)] : [], json: [] };
+  };
   const earlierIds = async (before: Work['before']): Promise<EarlierIds> => {
-    const out: { parquet: string[]; json: string[] } = { parquet: [], json: [] };
-    for (const b of before) {
-      const bdir = partitionDir(store, b.p.account, b.p.region, b.p.day);
-      const m = await readManifest(path.join(bdir, MANIFEST_FILE));
-      const stored = m !== undefined && m.schema === STORE_SCHEMA && sameSet(m.eventSources, sources) && sameFiles(m.files, b.listing.files) && (await parquetIntact(bdir, m));
-      if (!stored) out.json.push(...b.listing.paths);
-      else if (m.parquet) out.parquet.push(path.join(bdir, m.parquet.file));
-    }
-    return out;
+    const each = await Promise.all(before.map(earlierSource));
+    return { parquet: each.flatMap((e) => e.parquet), json: each.flatMap((e) => e.json) };
   };
 
-  const handle = async (w: Work, connection: DuckDBConnection | undefined) => {
-    const { p, listing, earlier, dir } = w;
-    const manifestBase = {
-      format: STORE_FORMAT,
-      schema: STORE_SCHEMA,
-      eventSources: sources,
-      account: p.account,
-      region: p.region,
-      day: p.day,
-      sources: listing.sources,
-      files: listing.files,
-      lookbackDays,
-      earlier,
+  /** A partition written: its manifest, the files it replaces removed, the run's totals. */
+  const finish = async (w: Work, written: Written, own: (ManifestFile & { reason: string })[]) => {
+    const manifest: Manifest = {
+      ...manifestBase(w),
+      compactedAt: new Date().toISOString(),
+      records: written.records,
+      duplicates: written.duplicates,
+      parquet: written.parquet,
+      ...(own.length ? { unreadable: own } : {}),
     };
-    await fs.mkdir(dir, { recursive: true });
-    if (w.action === 'refresh') {
-      const old = (await readManifest(path.join(dir, MANIFEST_FILE)))!;
-      await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify({ ...old, ...manifestBase, compactedAt: old.compactedAt }, null, 1));
-      refreshed.push(p.key);
-    } else {
-      // Files that cannot be read are left out (an empty one is known from its listing); the
-      // partition is written from the others and its manifest names them.
-      const leftOut = new Map<string, string>();
-      listing.files.forEach((f, i) => f.size === 0 && leftOut.set(listing.paths[i]!, 'empty file'));
-      for (;;) {
-        const ids = await earlierIds(w.before);
-        const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), json: ids.json.filter((f) => !leftOut.has(f)) };
-        try {
-          const written = await writePartition(connection!, dir, readable.paths, { parquet: ids.parquet, json: readable.json }, sources);
-          const own = listing.files.flatMap((f, i) => {
-            const reason = leftOut.get(listing.paths[i]!);
-            return reason ? [{ ...f, reason }] : [];
-          });
-          const manifest: Manifest = {
-            ...manifestBase,
-            compactedAt: new Date().toISOString(),
-            records: written.records,
-            duplicates: written.duplicates,
-            parquet: written.parquet,
-            ...(own.length ? { unreadable: own } : {}),
-          };
-          await writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
-          await removeOtherParquetFiles(dir, written.parquet?.file);
-          compacted.push(p.key);
-          for (const u of own) unreadable.push({ partition: p.key, path: u.path, reason: u.reason });
-          records += written.records;
-          duplicates += written.duplicates;
-          parquetBytes += written.parquet?.size ?? 0;
-          sourceBytes += listing.files.reduce((a, f) => a + f.size, 0);
+    await writeAtomic(path.join(w.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+    await removeOtherParquetFiles(w.dir, written.parquet?.file);
+    compacted.push(w.p.key);
+    for (const u of own) unreadable.push({ partition: w.p.key, path: u.path, reason: u.reason });
+    records += written.records;
+    duplicates += written.duplicates;
+    parquetBytes += written.parquet?.size ?? 0;
+    sourceBytes += w.listing.files.reduce((a, f) => a + f.size, 0);
+  };
+
+  const manifestBase = (w: Work) => ({
+    format: STORE_FORMAT,
+    schema: STORE_SCHEMA,
+    eventSources: sources,
+    account: w.p.account,
+    region: w.p.region,
+    day: w.p.day,
+    sources: w.listing.sources,
+    files: w.listing.files,
+    lookbackDays,
+    earlier: w.earlier,
+  });
+
+  for (const w of work.filter((x) => x.action === 'refresh')) {
+    const old = (await readManifest(path.join(w.dir, MANIFEST_FILE)))!;
+    await writeAtomic(path.join(w.dir, MANIFEST_FILE), JSON.stringify({ ...old, ...manifestBase(w), compactedAt: old.compactedAt }, null, 1));
+    refreshed.push(w.p.key);
+    daysDone++;
+    progress();
+  }
+
+  /** One partition alone, leaving out the files that cannot be read (each found by `blameFiles`). */
+  const compactOne = async (w: Work, connection: DuckDBConnection) => {
+    const { listing } = w;
+    await fs.mkdir(w.dir, { recursive: true });
+    // Files that cannot be read are left out (an empty one is known from its listing); the
+    // partition is written from the others and its manifest names them.
+    const leftOut = new Map<string, string>();
+    listing.files.forEach((f, i) => f.size === 0 && leftOut.set(listing.paths[i]!, 'empty file'));
+    for (;;) {
+      const ids = await earlierIds(w.before);
+      const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), json: ids.json.filter((f) => !leftOut.has(f)) };
+      try {
+        const written = await writePartition(connection, w.dir, readable.paths, { parquet: ids.parquet, json: readable.json }, sources);
+        const own = listing.files.flatMap((f, i) => {
+          const reason = leftOut.get(listing.paths[i]!);
+          return reason ? [{ ...f, reason }] : [];
+        });
+        await finish(w, written, own);
+        break;
+      } catch (err) {
+        const found = leftOut.size < MAX_UNREADABLE_PER_PARTITION ? await blameFiles(connection, err, [...readable.paths, ...readable.json]) : [];
+        if (found.length === 0) {
+          failed.push({ key: w.p.key, error: err instanceof Error ? err.message : String(err) });
           break;
-        } catch (err) {
-          const found = leftOut.size < MAX_UNREADABLE_PER_PARTITION ? await blameFiles(connection!, err, [...readable.paths, ...readable.json]) : [];
-          if (found.length === 0) {
-            failed.push({ key: p.key, error: err instanceof Error ? err.message : String(err) });
-            break;
-          }
-          for (const f of found) leftOut.set(f.file, f.reason);
         }
+        for (const f of found) leftOut.set(f.file, f.reason);
       }
-      filesDone += listing.files.length;
     }
+    filesDone += listing.files.length;
     daysDone++;
     progress();
   };
 
-  // A few partitions at a time: one alone leaves cores idle between its small files.
-  const connections = instance ? await Promise.all(Array.from({ length: COPY_CONCURRENCY }, () => DuckDBConnection.create(instance))) : [undefined];
-  try {
-    // In day order, each partition waiting for the days before it (checked against them, so
-    // written first); those were taken earlier from the list, so the wait always ends.
-    const ordered = [...work].sort((a, b) => (a.p.day < b.p.day ? -1 : a.p.day > b.p.day ? 1 : 0));
-    const finished = new Map<string, Promise<void>>();
-    let next = 0;
+  /**
+   * Several partitions in one read of their files (see `writeTogether`), their earlier days outside
+   * the batch from the store or JSON as for one partition. False, with nothing written, when some
+   * file cannot be read or is empty: those partitions are then compacted one at a time.
+   */
+  const compactTogether = async (batch: readonly Work[]): Promise<boolean> => {
+    if (batch.some((w) => w.listing.files.some((f) => f.size === 0))) return false;
+    const inBatch = new Set(batch.map((w) => w.p.key));
+    const outside = new Map<string, Work['before'][number]>();
+    for (const w of batch) for (const b of w.before) if (!inBatch.has(b.p.key)) outside.set(b.p.key, b);
+    const earlier = await Promise.all([...outside.values()].map(async (b) => ({ account: b.p.account, region: b.p.region, day: b.p.day, ids: await earlierSource(b) })));
+    let written: Map<string, Written>;
+    try {
+      for (const w of batch) await fs.mkdir(w.dir, { recursive: true });
+      written = await writeTogether(connections, batch.map((w) => ({ key: w.p.key, account: w.p.account, region: w.p.region, day: w.p.day, dir: w.dir, folders: w.p.folders.map((f) => f.dir), files: w.listing.paths })), earlier, sources, lookbackDays);
+    } catch {
+      return false;
+    }
     await Promise.all(
-      connections.map(async (connection) => {
-        while (next < ordered.length) {
-          const w = ordered[next++]!;
-          let finish = () => {};
-          finished.set(w.p.key, new Promise<void>((resolve) => (finish = resolve)));
-          try {
-            await Promise.all(w.before.map((b) => finished.get(b.p.key)));
-            await handle(w, connection);
-          } finally {
-            finish();
-          }
-        }
+      batch.map(async (w) => {
+        await finish(w, written.get(w.p.key)!, []);
+        filesDone += w.listing.files.length;
+        daysDone++;
+        progress();
       }),
     );
+    return true;
+  };
+
+  const connections = instance ? await Promise.all(Array.from({ length: COPY_CONCURRENCY }, () => DuckDBConnection.create(instance))) : [];
+  try {
+    // In day order, so that the days before a partition are written before it is checked against them.
+    const ordered = work.filter((w) => w.action === 'compact').sort((a, b) => (a.p.day < b.p.day ? -1 : a.p.day > b.p.day ? 1 : 0));
+    // One at a time, a few at once (one alone leaves cores idle between its small files), each
+    // waiting for the days before it; those were taken earlier from the list, so the wait ends.
+    const oneAtATime = async (list: readonly Work[]) => {
+      const finished = new Map<string, Promise<void>>();
+      let next = 0;
+      await Promise.all(
+        connections.map(async (connection) => {
+          while (next < list.length) {
+            const w = list[next++]!;
+            let resolveFinished = () => {};
+            finished.set(w.p.key, new Promise<void>((resolve) => (resolveFinished = resolve)));
+            try {
+              await Promise.all(w.before.map((b) => finished.get(b.p.key)));
+              await compactOne(w, connection);
+            } finally {
+              resolveFinished();
+            }
+          }
+        }),
+      );
+    };
+    // Batches of whole partitions, one read each: every core busy on one statement, the JSON
+    // parsed once. A batch that cannot be read whole goes one partition at a time.
+    const batchFiles = options.batchFiles ?? BATCH_MAX_FILES;
+    let done = batchFiles === 0 ? ordered.length : 0;
+    if (batchFiles === 0) await oneAtATime(ordered);
+    while (done < ordered.length) {
+      const batch = [ordered[done]!];
+      let files = batch[0]!.listing.files.length;
+      while (done + batch.length < ordered.length && files + ordered[done + batch.length]!.listing.files.length <= batchFiles) {
+        files += ordered[done + batch.length]!.listing.files.length;
+        batch.push(ordered[done + batch.length]!);
+      }
+      if (!(await compactTogether(batch))) await oneAtATime(batch);
+      done += batch.length;
+    }
   } finally {
-    for (const c of connections) c?.closeSync();
+    for (const c of connections) c.closeSync();
     instance?.closeSync();
   }
   compacted.sort();
@@ -401,7 +478,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   // no day folder at all is more likely a wrong path than an emptied trail: keep the store then.
   const removed: string[] = [];
   if (partitions.size > 0) {
-    for (const [key, dir] of await storedPartitions(store)) {
+    const current = new Set([...partitions.values()].map((p) => partitionDir(store, p.account, p.region, p.day)));
+    for (const [key, dir] of await storedPartitions(store, current)) {
       if (partitions.has(key)) continue;
       await fs.rm(dir, { recursive: true, force: true });
       removed.push(key);
@@ -433,6 +511,13 @@ async function removeOtherParquetFiles(dir: string, keep: string | undefined): P
   }
 }
 
+/** A partition's Parquet file as written (null when no record matched), and its counts. */
+interface Written {
+  readonly records: number;
+  readonly duplicates: number;
+  readonly parquet: Manifest['parquet'];
+}
+
 /** Files holding the eventIds of the days before a partition: their Parquet files, or their JSON files. */
 interface EarlierIds {
   readonly parquet: readonly string[];
@@ -452,11 +537,10 @@ async function writePartition(
   files: readonly string[],
   earlierIds: EarlierIds,
   sources: readonly string[],
-): Promise<{ records: number; duplicates: number; parquet: Manifest['parquet'] }> {
+): Promise<Written> {
   if (files.length === 0) return { records: 0, duplicates: 0, parquet: null };
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
-  const name = newParquetFileName();
-  const tmp = path.join(dir, `${name}.tmp-${suffix}`);
+  const tmp = path.join(dir, `${newParquetFileName()}.tmp-${suffix}`);
   const table = `trailql_partition_${suffix}`;
   const where = sources.length ? `WHERE "eventSource" IN (${sources.map(literal).join(', ')})` : '';
   const list = (paths: readonly string[]) => `[${paths.map(literal).join(', ')}]`;
@@ -475,18 +559,129 @@ async function writePartition(
       `COPY (SELECT * EXCLUDE (trailql_copy) FROM ${table} WHERE "eventID" IS NULL OR (trailql_copy = 1${earlier}) ORDER BY "eventTime", "eventID") ` +
         `TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
     );
-    const records = Number(reader.getRows()[0]?.[0] ?? 0);
-    if (records === 0) {
-      await fs.rm(tmp, { force: true });
-      return { records: 0, duplicates: total, parquet: null };
-    }
-    const s = await fs.stat(tmp, { bigint: true });
-    await fs.rename(tmp, path.join(dir, name));
-    return { records, duplicates: total - records, parquet: { file: name, size: Number(s.size), mtimeNs: s.mtimeNs.toString() } };
+    return await placeParquet(tmp, dir, Number(reader.getRows()[0]?.[0] ?? 0), total);
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
   } finally {
     await connection.run(`DROP TABLE IF EXISTS ${table}`);
+  }
+}
+
+/** A partition to write together with others, and an earlier day outside them whose eventIds count. */
+interface BatchPartition {
+  readonly key: string;
+  readonly account: string;
+  readonly region: string;
+  readonly day: string;
+  readonly dir: string;
+  /** The partition's day folders, and the record files they hold. */
+  readonly folders: readonly string[];
+  readonly files: readonly string[];
+}
+interface EarlierDay {
+  readonly account: string;
+  readonly region: string;
+  readonly day: string;
+  readonly ids: EarlierIds;
+}
+
+/** The folder part of a file key (everything before its last `/`). */
+const folderOf = (key: string) => `regexp_replace(${key}, '/[^/]*$', '')`;
+
+/** A partition's temporary Parquet file renamed to a new name when it holds records, removed otherwise. */
+async function placeParquet(tmp: string, dir: string, records: number, total: number): Promise<Written> {
+  if (records === 0) {
+    await fs.rm(tmp, { force: true });
+    return { records: 0, duplicates: total, parquet: null };
+  }
+  const name = newParquetFileName();
+  const s = await fs.stat(tmp, { bigint: true });
+  await fs.rename(tmp, path.join(dir, name));
+  return { records, duplicates: total - records, parquet: { file: name, size: Number(s.size), mtimeNs: s.mtimeNs.toString() } };
+}
+
+/**
+ * Several partitions' records to Parquet with one read of all their JSON files, each partition to
+ * its own file as `writePartition` writes it, with the same calls left out: a record is kept when
+ * it has no eventID, or when the nearest earlier copy of its eventID in the same account and
+ * region (by day folder, then time, then delivery file; over the batch's files and the earlier
+ * days' eventIds) is not in the same day nor in the `lookbackDays` before. Throws, with no file
+ * left behind, when any file cannot be read.
+ */
+async function writeTogether(
+  connections: readonly DuckDBConnection[],
+  batch: readonly BatchPartition[],
+  earlier: readonly EarlierDay[],
+  sources: readonly string[],
+  lookbackDays: number,
+): Promise<Map<string, Written>> {
+  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const files = `trailql_files_${suffix}`;
+  const rows = `trailql_rows_${suffix}`;
+  const list = (xs: readonly (string | number)[]) => `[${xs.map((x) => (typeof x === 'number' ? String(x) : literal(x))).join(', ')}]`;
+  const group = (p: { account: string; region: string }) => `${p.account}/${p.region}`;
+  const isoDay = (day: string) => day.replace(/\//g, '-');
+  const folders = batch.flatMap((p, i) => p.folders.map((dir) => `(${literal(path.join(dir, 'f'))}, ${i}, ${literal(group(p))}, DATE ${literal(isoDay(p.day))})`));
+  const earlierRows = earlier.flatMap((e) => {
+    const tag = `${literal(group(e))} AS trailql_group, DATE ${literal(isoDay(e.day))} AS trailql_day`;
+    return [
+      ...(e.ids.parquet.length ? [`SELECT ${tag}, "eventID" FROM read_parquet(${list(e.ids.parquet)})`] : []),
+      ...(e.ids.json.length ? [`SELECT ${tag}, "eventID" FROM ${jsonRecords(list(e.ids.json), { columns: ['eventID'], eventSources: sources })}`] : []),
+    ];
+  });
+  const columns = SOURCE_COLUMN_NAMES.map((c) => `"${c}"`).join(', ');
+  const tmps: string[] = [];
+  const connection = connections[0]!;
+  try {
+    // Which partition each day folder belongs to, by the key the reader gives its files (taken
+    // the same way, from a file of the folder).
+    await connection.run(
+      `CREATE TEMP TABLE ${files} AS SELECT ${folderOf(fileKey('f'))} AS trailql_folder, i AS trailql_part, g AS trailql_group, d AS trailql_day ` +
+        `FROM (VALUES ${folders.join(', ')}) AS v(f, i, g, d)`,
+    );
+    // Left: a record whose folder were not found would have no partition and fail the batch below.
+    const ownRows =
+      `SELECT r.*, f.trailql_part, f.trailql_group, f.trailql_day, false AS trailql_earlier FROM ${jsonRecords('?', { eventSources: sources })} r ` +
+      `LEFT JOIN ${files} f ON ${folderOf('r."sourceFile"')} = f.trailql_folder`;
+    const all = earlierRows.length ? `${ownRows} UNION ALL BY NAME SELECT *, true AS trailql_earlier FROM (${earlierRows.join(' UNION ALL ')})` : ownRows;
+    const keep = await connection.prepare(
+      `CREATE TABLE ${rows} AS SELECT * EXCLUDE (trailql_earlier, trailql_previous), ` +
+        `("eventID" IS NULL OR trailql_previous IS NULL OR trailql_previous < trailql_day - ${lookbackDays}) AS trailql_keep ` +
+        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, "eventTime", "sourceFile") AS trailql_previous FROM (${all})) ` +
+        // In partition order: each partition's write then reads only the row groups holding it.
+        `WHERE NOT trailql_earlier ORDER BY trailql_part, "eventTime", "eventID"`,
+    );
+    // The file list is bound, not written into the statement: thousands of literals take long to parse.
+    keep.bind([listValue(batch.flatMap((p) => p.files))]);
+    await keep.run();
+    const counted = (await connection.runAndReadAll(`SELECT trailql_part, count(*), count(*) FILTER (WHERE trailql_keep) FROM ${rows} GROUP BY trailql_part`)).getRows();
+    if (counted.some((r) => r[0] === null)) throw new Error('records of a file outside the partitions being written');
+    const counts = new Map(counted.map((r) => [Number(r[0]), { total: Number(r[1]), kept: Number(r[2]) }]));
+    const out = new Map<string, Written>();
+    // Each partition's file on whichever connection is free: a small file's write is mostly setup.
+    let next = 0;
+    await Promise.all(
+      connections.map(async (c) => {
+        while (next < batch.length) {
+          const i = next++;
+          const p = batch[i]!;
+          const n = counts.get(i) ?? { total: 0, kept: 0 };
+          const tmp = path.join(p.dir, `${newParquetFileName()}.tmp-${suffix}`);
+          if (n.kept > 0) {
+            tmps.push(tmp);
+            await c.run(`COPY (SELECT ${columns} FROM ${rows} WHERE trailql_part = ${i} AND trailql_keep ORDER BY "eventTime", "eventID") TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
+          }
+          out.set(p.key, await placeParquet(tmp, p.dir, n.kept, n.total));
+        }
+      }),
+    );
+    return out;
+  } catch (err) {
+    await Promise.all(tmps.map((t) => fs.rm(t, { force: true })));
+    throw err;
+  } finally {
+    await connection.run(`DROP TABLE IF EXISTS ${rows}`);
+    await connection.run(`DROP TABLE IF EXISTS ${files}`);
   }
 }

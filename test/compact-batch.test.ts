@@ -1,0 +1,171 @@
+/**
+ * Compaction writes partitions together (one read of many days' files) or one at a time (the way
+ * a batch holding an unreadable file goes): both must write the same store. The trail holds calls
+ * delivered again the same day, the next day and three days later; each store is checked against
+ * the rule written in compact.ts, worked out here from the JSON records, and the ways against each
+ * other: the same records in the same partitions, each file in time order, the same counts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { CompactResult, compactTrail } from '../src/engines/duckdb/compact';
+import { IOT_SOURCES, RawRecord, listRecordFiles } from './support/records';
+import { sampleTrail, tempDir } from './support/trails';
+
+const ACCOUNT = '111122223333';
+const REGION = 'us-east-1';
+const LOOKBACK = 2;
+
+let trail: string;
+const stores: string[] = [];
+
+/** `AWSLogs/...` key of a file, as the store's sourceFile column holds it. */
+const keyOf = (file: string) => file.slice(file.lastIndexOf(`${path.sep}AWSLogs${path.sep}`) + 1).split(path.sep).join('/');
+/** account/region/yyyy/mm/dd of a file's day folder. */
+function partitionOf(key: string): string {
+  const m = /([0-9]{12})\/CloudTrail\/([^/]+)\/([0-9]{4}\/[0-9]{2}\/[0-9]{2})\/[^/]+$/.exec(key);
+  if (!m) throw new Error(`not a record file: ${key}`);
+  return `${m[1]}/${m[2]}/${m[3]}`;
+}
+const dayNumber = (day: string) => Date.parse(`${day.replace(/\//g, '-')}T00:00:00Z`) / 86_400_000;
+
+function recordsOf(file: string): RawRecord[] {
+  const raw = fs.readFileSync(file);
+  return (JSON.parse((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')) as { Records: RawRecord[] }).Records;
+}
+
+/**
+ * What each partition must hold, as sorted `eventID file` lines: a record is left out when a copy
+ * of its eventID came before it in the same day folder (by time, then file), or lies in one of the
+ * LOOKBACK day folders before (same account and region).
+ */
+function expectedStore(): Map<string, string[]> {
+  const rows = listRecordFiles(trail).flatMap((file) => {
+    const key = keyOf(file);
+    return recordsOf(file)
+      .filter((r) => IOT_SOURCES.includes(r.eventSource))
+      .map((r) => ({ id: r.eventID as string, time: r.eventTime as string, key, partition: partitionOf(key) }));
+  });
+  const out = new Map<string, string[]>();
+  for (const r of rows) {
+    const [account, region, ...day] = r.partition.split('/');
+    const d = dayNumber(day.join('/'));
+    const earlier = rows.some((o) => {
+      if (o === r || o.id !== r.id) return false;
+      const [oa, or, ...od] = o.partition.split('/');
+      if (oa !== account || or !== region) return false;
+      const e = dayNumber(od.join('/'));
+      if (e === d) return o.time < r.time || (o.time === r.time && o.key < r.key);
+      return e < d && e >= d - LOOKBACK;
+    });
+    if (!earlier) out.set(r.partition, [...(out.get(r.partition) ?? []), `${r.id} ${r.key}`]);
+  }
+  for (const v of out.values()) v.sort();
+  return out;
+}
+
+/** What a store holds, per partition, and whether each file is in time order. */
+async function storeContents(store: string): Promise<{ partitions: Map<string, string[]>; outOfOrder: number }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await DuckDBConnection.create(instance);
+  try {
+    const glob = `${store}/**/*.parquet`.replace(/'/g, "''");
+    const rows = (
+      await connection.runAndReadAll(`SELECT "eventID", "sourceFile", "eventTime", file_row_number, filename FROM read_parquet('${glob}', filename = true, file_row_number = true, hive_partitioning = false)`)
+    ).getRowObjectsJS() as { eventID: string; sourceFile: string; eventTime: string; file_row_number: bigint; filename: string }[];
+    const partitions = new Map<string, string[]>();
+    const byFile = new Map<string, typeof rows>();
+    for (const r of rows) {
+      const m = /account=([^/]+)\/region=([^/]+)\/day=([0-9-]+)\//.exec(r.filename)!;
+      const key = `${m[1]}/${m[2]}/${m[3]!.replace(/-/g, '/')}`;
+      expect(partitionOf(r.sourceFile)).toBe(key);
+      partitions.set(key, [...(partitions.get(key) ?? []), `${r.eventID} ${r.sourceFile}`]);
+      byFile.set(r.filename, [...(byFile.get(r.filename) ?? []), r]);
+    }
+    for (const v of partitions.values()) v.sort();
+    let outOfOrder = 0;
+    for (const list of byFile.values()) {
+      const ordered = [...list].sort((a, b) => Number(a.file_row_number - b.file_row_number));
+      ordered.forEach((r, i) => i > 0 && ordered[i - 1]!.eventTime > r.eventTime && outOfOrder++);
+    }
+    return { partitions, outOfOrder };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function compactInto(batchFiles: number | undefined): Promise<{ store: string; result: CompactResult }> {
+  const store = tempDir('trailql-store-');
+  stores.push(store);
+  const result = await compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK, ...(batchFiles === undefined ? {} : { batchFiles }) });
+  return { store, result };
+}
+
+beforeAll(async () => {
+  trail = await sampleTrail(5, { iotEventsPerDay: 30, deliveryMinutes: 60 });
+  const root = path.join(trail, 'AWSLogs', ACCOUNT, 'CloudTrail', REGION);
+  const days = listRecordFiles(root)
+    .map((f) => path.relative(root, path.dirname(f)))
+    .filter((d, i, all) => all.indexOf(d) === i)
+    .sort();
+  expect(days.length).toBeGreaterThanOrEqual(4);
+  const firstCall = (day: string) => {
+    const file = fs
+      .readdirSync(path.join(root, day))
+      .sort()
+      .find((n) => recordsOf(path.join(root, day, n)).some((r) => IOT_SOURCES.includes(r.eventSource)))!;
+    return { file, record: recordsOf(path.join(root, day, file)).find((r) => IOT_SOURCES.includes(r.eventSource))! };
+  };
+  const deliverAgain = (day: string, name: string, record: RawRecord) => fs.writeFileSync(path.join(root, day, `zz_again_${name}`), gzipSync(JSON.stringify({ Records: [record] })));
+  // A call delivered again the same day, and three days later (beyond the lookback: kept there).
+  const x = firstCall(days[0]!);
+  deliverAgain(days[0]!, x.file, x.record);
+  deliverAgain(days[3]!, x.file, x.record);
+  // A call delivered again the next day and two days later (left out both times: within the lookback).
+  const y = firstCall(days[1]!);
+  deliverAgain(days[2]!, y.file, y.record);
+  deliverAgain(days[3]!, y.file, y.record);
+});
+
+afterAll(() => {
+  for (const d of [trail, ...stores]) if (d) fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('together, one batch per partition, or one at a time: the store the rule gives, in time order', async () => {
+  const expected = expectedStore();
+  const ways = [await compactInto(undefined), await compactInto(1), await compactInto(0)];
+  const written = [...expected.values()].reduce((a, v) => a + v.length, 0);
+  for (const { store, result } of ways) {
+    expect(result.failed).toEqual([]);
+    expect(result.records).toBe(written);
+    const { partitions, outOfOrder } = await storeContents(store);
+    expect(partitions).toEqual(expected);
+    expect(outOfOrder).toBe(0);
+  }
+  // The same counts, partition by partition, whichever way they were written.
+  const manifests = (store: string) =>
+    Object.fromEntries(
+      fs
+        .readdirSync(store, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('manifest.json'))
+        .map((f) => {
+          const m = JSON.parse(fs.readFileSync(path.join(store, f), 'utf8')) as { records: number; duplicates: number };
+          return [path.dirname(f), { records: m.records, duplicates: m.duplicates }];
+        }),
+    );
+  expect(manifests(ways[0]!.store)).toEqual(manifests(ways[2]!.store));
+  expect(manifests(ways[1]!.store)).toEqual(manifests(ways[2]!.store));
+  // The copies made above were left out where the rule says: at least 3 (same day, next day, two days later).
+  expect(ways[0]!.result.duplicates).toBe(ways[2]!.result.duplicates);
+  expect(ways[0]!.result.duplicates).toBeGreaterThanOrEqual(3);
+});
+
+test('a batch size that is no whole number is refused', async () => {
+  const store = tempDir('trailql-store-');
+  stores.push(store);
+  await expect(compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, batchFiles: -1 })).rejects.toThrow(/batchFiles/);
+  expect(fs.readdirSync(store)).toEqual([]);
+});
