@@ -385,12 +385,20 @@ export class GraphService {
     first: number | null | undefined,
     after: string | null | undefined,
     withTotal = false,
+    columns?: readonly string[],
   ): Promise<Connection<ApiCallNode>> {
     const parent = { 'caller.calls': FIELDS.callerKey, 'principal.calls': FIELDS.principal, 'sourceIp.calls': FIELDS.sourceIp }[name];
     const extra: Pred[] = [parentIn(parent, [parentKey])];
-    if (after !== null && after !== undefined) return this.trail.callsConnection(name, filter, extra, first, after, { key: parentKey, window: parentWindow });
+    if (after !== null && after !== undefined) return this.trail.callsConnection(name, filter, extra, first, after, { key: parentKey, window: parentWindow }, columns);
     const size = this.trail.pageSize(first);
-    const k: NestedKey = { key: parentKey, filter, window: this.trail.window(filter, parentWindow), first: size, ...(withTotal ? { total: true } : {}) };
+    const k: NestedKey = {
+      key: parentKey,
+      filter,
+      window: this.trail.window(filter, parentWindow),
+      first: size,
+      ...(withTotal ? { total: true } : {}),
+      ...(columns ? { columns } : {}),
+    };
     const rows = await this.loader<Row[]>(name, async (keys) => {
       const out = new Map<string, Row[]>();
       for (const { sample, keys: all } of byGroup(keys).values()) {
@@ -403,7 +411,8 @@ export class GraphService {
             label: name,
             scan,
             where: [...where, parentIn(parent, ks)],
-            select: EVENT_COLUMNS,
+            // Only the columns the selection reads: a wide row costs most on a columnar store.
+            select: sample.columns ? EVENT_COLUMNS.filter((c) => sample.columns!.includes(c.alias)) : EVENT_COLUMNS,
             orderBy: NEWEST_FIRST,
             limit: ks.length * perParent,
             perGroup: { alias: 'parent_key', e: parent, limit: perParent },

@@ -20,9 +20,11 @@ export interface NestedKey {
   readonly total?: boolean;
   /** The order of a nested page (absent: most calls first). */
   readonly order?: CallerOrder;
+  /** Column aliases a nested calls page reads (absent: every column). */
+  readonly columns?: readonly string[];
 }
 
-export const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first, t: k.total, o: k.order });
+export const groupOf = (k: NestedKey) => stableStringify({ f: k.filter ?? {}, from: k.window.from, to: k.window.to, n: k.first, t: k.total, o: k.order, c: k.columns });
 
 /** The most rows one statement returns (the compiler's LIMIT bound). */
 const MAX_ROWS = 100_000;

@@ -8,6 +8,7 @@ import type { Connection } from '../../services/trail.service';
 import type { ApiCallNode } from '../../domain/graph';
 import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
+import { connectionColumns } from '../api-call/selection';
 import { BadInputError } from '../../errors';
 import { RequestContext } from '../context';
 import { asksFor, neededByNodes, neededFor } from '../selection';
@@ -132,7 +133,7 @@ export class CallerResolver {
   @FieldResolver(() => ApiCallConnection, { description: 'This caller\'s calls, newest first.' })
   calls(@Root() caller: CallerNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<Connection<ApiCallNode>> {
     const name = caller.keyKind === 'principal' ? 'principal.calls' : 'caller.calls';
-    return ctx.graph.nestedCalls(name, caller.key, caller.window, filter, first, after, asksFor(info, 'totalCount'));
+    return ctx.graph.nestedCalls(name, caller.key, caller.window, filter, first, after, asksFor(info, 'totalCount'), connectionColumns(info));
   }
 
   @FieldResolver(() => CallerSourceIpConnectionTypes.Connection, { description: 'Addresses this caller called from, most calls first.' })
@@ -155,7 +156,7 @@ export class SourceIpResolver {
 
   @FieldResolver(() => ApiCallConnection, { description: 'Calls from this address, newest first.' })
   calls(@Root() ip: SourceIpNode, @Args() { filter, first, after }: NestedCallsArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<Connection<ApiCallNode>> {
-    return ctx.graph.nestedCalls('sourceIp.calls', ip.address ?? NULL_PARENT, ip.window, filter, first, after, asksFor(info, 'totalCount'));
+    return ctx.graph.nestedCalls('sourceIp.calls', ip.address ?? NULL_PARENT, ip.window, filter, first, after, asksFor(info, 'totalCount'), connectionColumns(info));
   }
 
   @FieldResolver(() => SourceIpCallerConnectionTypes.Connection, { description: 'Callers seen at this address, most calls first.' })
