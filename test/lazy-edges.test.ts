@@ -54,6 +54,27 @@ describe('cursors', () => {
   });
 });
 
+describe('cursors of grouped pages', () => {
+  async function callers(selection: string): Promise<{ edges: { cursor?: string; node: { key: string } }[]; pageInfo?: Record<string, string> }> {
+    const res = await server.gql(`query($filter: ApiCallFilter) { callers(filter: $filter, first: 3) { ${selection} } }`, { filter: W });
+    expect(res.errors).toBeUndefined();
+    return res.data.callers;
+  }
+
+  test('a page of callers that selects no cursor signs none; endCursor alone signs one, the last edge\'s', async () => {
+    const plain = await callers('pageInfo { hasNextPage } edges { node { key } }');
+    expect(plain.edges).toHaveLength(3);
+    expect(encode).not.toHaveBeenCalled();
+    const end = await callers('pageInfo { endCursor } nodes { key }');
+    expect(encode).toHaveBeenCalledTimes(1);
+    encode.mockClear();
+    const all = await callers('pageInfo { startCursor endCursor } edges { cursor node { key } }');
+    expect(encode).toHaveBeenCalledTimes(3);
+    expect(all.pageInfo?.startCursor).toBe(all.edges[0]!.cursor);
+    expect(end.pageInfo?.endCursor).toBe(all.edges[2]!.cursor);
+  });
+});
+
 describe('source address kind', () => {
   test('a page that selects no kind classifies nothing', async () => {
     const conn = await page('edges { node { eventId sourceIpAddress sourceIp { address } } }');

@@ -40,6 +40,20 @@ export function lazyEdge<T>(node: T, cursorOf: () => string): Edge<T> {
   };
 }
 
+/** Page info whose start and end cursors are the first and last edges' (signed only when read). */
+export function lazyPageInfo<T>(edges: readonly Edge<T>[], hasNextPage: boolean, hasPreviousPage: boolean): PageInfo {
+  return {
+    hasNextPage,
+    hasPreviousPage,
+    get startCursor() {
+      return edges[0]?.cursor ?? null;
+    },
+    get endCursor() {
+      return edges[edges.length - 1]?.cursor ?? null;
+    },
+  };
+}
+
 export interface PageInfo {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
@@ -366,16 +380,7 @@ export class TrailService {
     );
     return {
       edges,
-      pageInfo: {
-        hasNextPage: rows.length > size,
-        hasPreviousPage: hasPrevious,
-        get startCursor() {
-          return edges[0]?.cursor ?? null;
-        },
-        get endCursor() {
-          return edges[edges.length - 1]?.cursor ?? null;
-        },
-      },
+      pageInfo: lazyPageInfo(edges, rows.length > size, hasPrevious),
       window,
       totalCount,
     };
@@ -410,7 +415,7 @@ export class TrailService {
     return { cursor, after: cursor.k.map((v) => (v === null ? null : val(v))) };
   }
 
-  /** Edges, nodes and page info of grouped rows fetched with one extra row. */
+  /** Edges, nodes and page info of grouped rows fetched with one extra row; cursors signed only when read, as `connectionOf`'s. */
   groupConnectionOf<T>(
     rows: Row[],
     size: number,
@@ -421,14 +426,13 @@ export class TrailService {
     toNode: (row: Row, window: Window) => T,
     totalCount: () => Promise<number>,
   ): GroupConnection<T> {
-    const edges = rows.slice(0, size).map((r) => ({
-      cursor: this.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: positionOf(r, order) }),
-      node: toNode(r, window),
-    }));
+    const edges = rows
+      .slice(0, size)
+      .map((r) => lazyEdge(toNode(r, window), () => this.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: positionOf(r, order) })));
     return {
       edges,
       nodes: edges.map((e) => e.node),
-      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: hasPrevious, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
+      pageInfo: lazyPageInfo(edges, rows.length > size, hasPrevious),
       window,
       totalCount,
     };
