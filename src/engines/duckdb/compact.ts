@@ -60,6 +60,8 @@ const COPY_CONCURRENCY = 2;
  * in memory at once (the service's event sources only) to some ten days of a busy trail.
  */
 const BATCH_MAX_FILES = 10_000;
+/** And the delivery files' bytes on disk (compressed) one statement reads, for trails of large files. */
+const BATCH_MAX_BYTES = 256 * 2 ** 20;
 
 export interface CompactProgress {
   /** Days looked at, of all the trail's days. */
@@ -457,12 +459,16 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     const batchFiles = options.batchFiles ?? BATCH_MAX_FILES;
     let done = batchFiles === 0 ? ordered.length : 0;
     if (batchFiles === 0) await oneAtATime(ordered);
+    const bytesOf = (w: Work) => w.listing.files.reduce((a, f) => a + f.size, 0);
     while (done < ordered.length) {
       const batch = [ordered[done]!];
       let files = batch[0]!.listing.files.length;
-      while (done + batch.length < ordered.length && files + ordered[done + batch.length]!.listing.files.length <= batchFiles) {
-        files += ordered[done + batch.length]!.listing.files.length;
-        batch.push(ordered[done + batch.length]!);
+      let bytes = bytesOf(batch[0]!);
+      for (let next = ordered[done + batch.length]; next; next = ordered[done + batch.length]) {
+        if (files + next.listing.files.length > batchFiles || bytes + bytesOf(next) > BATCH_MAX_BYTES) break;
+        files += next.listing.files.length;
+        bytes += bytesOf(next);
+        batch.push(next);
       }
       if (!(await compactTogether(batch))) await oneAtATime(batch);
       done += batch.length;
