@@ -51,8 +51,8 @@ export abstract class Budget {
   /** The part of a query's usage this budget counts. */
   protected abstract amount(usage: Usage): number;
 
-  /** What open leases have used so far; 0 for resources known only at the end. */
-  protected accruing(): number {
+  /** What open leases have used so far (up to `now`); 0 for resources known only at the end. */
+  protected accruing(_now?: number): number {
     return 0;
   }
 
@@ -119,8 +119,7 @@ export class EngineTimeBudget extends Budget {
     return usage.engineMs;
   }
 
-  protected override accruing(): number {
-    const now = performance.now();
+  protected override accruing(now = performance.now()): number {
     let ms = 0;
     for (const lease of this.open) ms += now - lease.since;
     return ms;
@@ -130,14 +129,16 @@ export class EngineTimeBudget extends Budget {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.exhausted.aborted || this.open.size === 0) return;
-    const left = this.limit - this.spent;
+    const now = performance.now();
+    const left = this.limit - this.spentSoFar - this.accruing(now);
     if (left <= 0) {
       this.cancel();
       return;
     }
-    const wait = Math.ceil(left / this.open.size);
-    const due = performance.now() + wait;
-    this.timer = setTimeout(() => this.cancel(due), wait);
+    // The exact moment the open leases spend what is left (the timer, in whole milliseconds,
+    // fires at or after it): the queries' time up to then adds up to the limit, no more.
+    const due = now + left / this.open.size;
+    this.timer = setTimeout(() => this.cancel(due), Math.ceil(left / this.open.size));
     this.timer.unref();
   }
 }
