@@ -140,6 +140,9 @@ test('together, one batch per partition, or one at a time: the store the rule gi
   const expected = expectedStore();
   const ways = [await compactInto(undefined), await compactInto(1), await compactInto(0)];
   const written = [...expected.values()].reduce((a, v) => a + v.length, 0);
+  // The first two ways wrote every partition in batches, the third none.
+  expect(ways[0]!.result.compacted.length).toBeGreaterThan(1);
+  expect(ways.map((w) => w.result.together)).toEqual([ways[0]!.result.compacted.length, ways[1]!.result.compacted.length, 0]);
   for (const { store, result } of ways) {
     expect(result.failed).toEqual([]);
     expect(result.records).toBe(written);

@@ -39,6 +39,8 @@ test('compaction writes every other file, names the one left out, and the day st
   expect(first.failed).toEqual([]);
   expect(first.unreadable).toEqual([{ partition: expect.stringContaining('2026/03/14'), path: relBad(), reason: expect.stringMatching(/gzip|truncated/) }]);
   expect(first.compacted.length).toBe(first.days);
+  // The one batch holding the damaged file was written one partition at a time, to find it.
+  expect(first.together).toBe(0);
 
   // The damaged day is read from JSON, where the answer names the file; the other days from Parquet.
   const query = compile(duckdbDialect, apiCallsCountPlan({}, { from: new Date('2026-03-14T00:00:00Z'), to: new Date('2026-03-14T12:00:00Z') }), 1);
@@ -57,6 +59,7 @@ test('compaction writes every other file, names the one left out, and the day st
   const repaired = await compactTrail({ trailDir: dir, eventSources: IOT_SOURCES, lookbackDays: 2 });
   expect(repaired.unreadable).toEqual([]);
   expect(repaired.compacted.some((k) => k.endsWith('2026/03/14'))).toBe(true);
+  expect(repaired.together).toBe(repaired.compacted.length);
   const clean = await engine.execute(query);
   expect(clean.stats.unreadable).toBeUndefined();
   expect(clean.rows[0]!.calls).toBeGreaterThan(result.rows[0]!.calls as number);

@@ -224,3 +224,8 @@ export const EVENT_COLUMNS: readonly Projection[] = [
   p('addendum', { k: 'toJson', of: col('addendum') }),
 ];
 
+/** The event columns with these aliases, in EVENT_COLUMNS order; every column when none are given. */
+export function eventColumns(aliases?: readonly string[]): readonly Projection[] {
+  return aliases ? EVENT_COLUMNS.filter((c) => aliases.includes(c.alias)) : EVENT_COLUMNS;
+}
+

@@ -30,7 +30,7 @@ import { callNamesResource } from '../domain/iotevents-resources';
 import { Row } from '../query/engine';
 import { BadInputError, TooComplexError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS, TOTAL, totalOf } from '../query/builders';
-import { EVENT_COLUMNS, FIELDS } from '../query/fields';
+import { FIELDS, eventColumns } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { checkPageSize } from '../query/guards';
 import { AggregateQuery, Expr, Interval, OrderItem, Pred, constant } from '../query/plan';
@@ -412,7 +412,7 @@ export class GraphService {
             scan,
             where: [...where, parentIn(parent, ks)],
             // Only the columns the selection reads: a wide row costs most on a columnar store.
-            select: sample.columns ? EVENT_COLUMNS.filter((c) => sample.columns!.includes(c.alias)) : EVENT_COLUMNS,
+            select: eventColumns(sample.columns),
             orderBy: NEWEST_FIRST,
             limit: ks.length * perParent,
             perGroup: { alias: 'parent_key', e: parent, limit: perParent },

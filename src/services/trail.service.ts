@@ -13,7 +13,7 @@ import { BadInputError, TooComplexError } from '../errors';
 import { NEWEST_FIRST, TOTAL, totalOf } from '../query/builders';
 import { Dialect, compile, keysetEnd } from '../query/compiler';
 import { CursorCodec, CursorPayload, fingerprint } from '../query/cursor';
-import { EVENT_COLUMNS, FIELDS } from '../query/fields';
+import { EVENT_COLUMNS, FIELDS, eventColumns } from '../query/fields';
 import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
 
@@ -256,7 +256,7 @@ export class TrailService {
     const window = this.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : parent?.window);
     const { scan, where } = await this.scanFor(filter, window);
     // Only the columns the selection needs (event_id and event_time always: cursors and order).
-    const select = columns ? EVENT_COLUMNS.filter((c) => columns.includes(c.alias)) : EVENT_COLUMNS;
+    const select = eventColumns(columns);
     const plan: EventsQuery = {
       kind: 'events',
       label: name,

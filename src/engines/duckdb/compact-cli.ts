@@ -100,7 +100,7 @@ async function main(): Promise<number> {
     `Parquet store ${result.storeDir}`,
     `  trail          ${trailDir}`,
     `  event sources  ${eventSources.length ? eventSources.join(', ') : 'all'}`,
-    `  days           ${result.days} in the trail: ${result.compacted.length} written, ${result.refreshed.length} refreshed, ${result.upToDate} up to date, ${result.removed.length} removed, ${result.failed.length} failed`,
+    `  days           ${result.days} in the trail: ${result.compacted.length} written (${result.together} in batches), ${result.refreshed.length} refreshed, ${result.upToDate} up to date, ${result.removed.length} removed, ${result.failed.length} failed`,
     `  unreadable     ${result.unreadable.length} files left out (their days are written from the other files and read from JSON until they change)`,
     `  read           ${fmt(result.sourceFiles)} JSON files, ${fmt(result.sourceBytes / 1e6)} MB`,
     `  wrote          ${fmt(result.records)} records (${fmt(result.duplicates)} repeated deliveries left out), ${fmt(result.parquetBytes / 1e6)} MB of Parquet`,

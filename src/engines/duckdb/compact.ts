@@ -106,6 +106,8 @@ export interface CompactResult {
   readonly days: number;
   /** Partitions written, as `account/region/yyyy/MM/dd`. */
   readonly compacted: readonly string[];
+  /** Of `compacted`, those written in batches, many days' files read together (the rest one at a time). */
+  readonly together: number;
   /** Partitions whose folder changed with no file changing: manifest rewritten, data kept. */
   readonly refreshed: readonly string[];
   readonly upToDate: number;
@@ -301,6 +303,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   let records = 0;
   let duplicates = 0;
   let parquetBytes = 0;
+  let together = 0;
   let daysDone = upToDate;
   const progress = () =>
     options.onProgress?.({ days: daysDone, totalDays: partitions.size, files: filesDone, totalFiles, records, elapsedMs: performance.now() - started });
@@ -418,6 +421,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     } catch {
       return false;
     }
+    together += batch.length;
     await Promise.all(
       batch.map(async (w) => {
         await finish(w, written.get(w.p.key)!, []);
@@ -496,6 +500,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     storeDir: store,
     days: partitions.size,
     compacted,
+    together,
     refreshed,
     upToDate,
     removed,
