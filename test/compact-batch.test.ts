@@ -18,6 +18,9 @@ const REGION = 'us-east-1';
 const LOOKBACK = 2;
 
 let trail: string;
+let root: string;
+/** The day folder of the chain's last copy. */
+let chainDay: string;
 const stores: string[] = [];
 
 /** `AWSLogs/...` key of a file, as the store's sourceFile column holds it. */
@@ -105,12 +108,12 @@ async function compactInto(batchFiles: number | undefined): Promise<{ store: str
 
 beforeAll(async () => {
   trail = await sampleTrail(5, { iotEventsPerDay: 30, deliveryMinutes: 60 });
-  const root = path.join(trail, 'AWSLogs', ACCOUNT, 'CloudTrail', REGION);
+  root = path.join(trail, 'AWSLogs', ACCOUNT, 'CloudTrail', REGION);
   const days = listRecordFiles(root)
     .map((f) => path.relative(root, path.dirname(f)))
     .filter((d, i, all) => all.indexOf(d) === i)
     .sort();
-  expect(days.length).toBeGreaterThanOrEqual(4);
+  expect(days.length).toBeGreaterThanOrEqual(5);
   const firstCall = (day: string) => {
     const file = fs
       .readdirSync(path.join(root, day))
@@ -118,10 +121,15 @@ beforeAll(async () => {
       .find((n) => recordsOf(path.join(root, day, n)).some((r) => IOT_SOURCES.includes(r.eventSource)))!;
     return { file, record: recordsOf(path.join(root, day, file)).find((r) => IOT_SOURCES.includes(r.eventSource))! };
   };
+  const lastCall = (day: string) => {
+    const file = fs
+      .readdirSync(path.join(root, day))
+      .sort()
+      .reverse()
+      .find((n) => recordsOf(path.join(root, day, n)).some((r) => IOT_SOURCES.includes(r.eventSource)))!;
+    return { file, record: recordsOf(path.join(root, day, file)).filter((r) => IOT_SOURCES.includes(r.eventSource)).at(-1)! };
+  };
   const deliverAgain = (day: string, name: string, record: RawRecord) => fs.writeFileSync(path.join(root, day, `zz_again_${name}`), gzipSync(JSON.stringify({ Records: [record] })));
-  // No call is delivered on three days spread over more than the lookback (D-3, D-1, D): checked
-  // one partition at a time, D sees D-1's stored file, which already left that call out, so the
-  // ways may differ there; the rule here reads the earlier days' JSON, as a batch does.
   // A call delivered again the same day, and three days later (beyond the lookback: kept there).
   const x = firstCall(days[0]!);
   deliverAgain(days[0]!, x.file, x.record);
@@ -130,6 +138,13 @@ beforeAll(async () => {
   const y = firstCall(days[1]!);
   deliverAgain(days[2]!, y.file, y.record);
   deliverAgain(days[3]!, y.file, y.record);
+  // A chain: two days later, then the day after (left out there too: the copy two days later is
+  // in a folder within the lookback, though that day's stored file left it out).
+  const z = lastCall(days[1]!);
+  expect(z.record.eventID).not.toBe(y.record.eventID);
+  deliverAgain(days[3]!, `z_${z.file}`, z.record);
+  deliverAgain(days[4]!, `z_${z.file}`, z.record);
+  chainDay = days[4]!;
 });
 
 afterAll(() => {
@@ -164,9 +179,9 @@ test('together, one batch per partition, or one at a time: the store the rule gi
     );
   expect(manifests(ways[0]!.store)).toEqual(manifests(ways[2]!.store));
   expect(manifests(ways[1]!.store)).toEqual(manifests(ways[2]!.store));
-  // The copies made above were left out where the rule says: at least 3 (same day, next day, two days later).
+  // The copies made above were left out where the rule says: at least 5.
   expect(ways[0]!.result.duplicates).toBe(ways[2]!.result.duplicates);
-  expect(ways[0]!.result.duplicates).toBeGreaterThanOrEqual(3);
+  expect(ways[0]!.result.duplicates).toBeGreaterThanOrEqual(5);
 });
 
 test('a batch size that is no whole number is refused', async () => {
@@ -174,4 +189,56 @@ test('a batch size that is no whole number is refused', async () => {
   stores.push(store);
   await expect(compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, batchFiles: -1 })).rejects.toThrow(/batchFiles/);
   expect(fs.readdirSync(store)).toEqual([]);
+});
+
+test('a copy delivered late, after the days before it were stored, is left out as from scratch', async () => {
+  const { store, result } = await compactInto(undefined);
+  expect(result.failed).toEqual([]);
+  // The chain's call once more, in a new file of the chain's last day: that day (and the ones
+  // after it) are compacted again, against the stored days before it.
+  const z = fs.readdirSync(path.join(root, chainDay)).find((n) => n.startsWith('zz_again_z_'))!;
+  fs.copyFileSync(path.join(root, chainDay, z), path.join(root, chainDay, 'zz_late_copy.json.gz'));
+  try {
+    const again = await compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK });
+    expect(again.compacted.length).toBeGreaterThan(0);
+    expect(again.compacted.length).toBeLessThan(result.compacted.length);
+    expect((await storeContents(store)).partitions).toEqual(expectedStore());
+  } finally {
+    fs.rmSync(path.join(root, chainDay, 'zz_late_copy.json.gz'));
+  }
+});
+
+test('day folders a batch cannot tell apart (a region folder named AWSLogs) are written one at a time, each with its own records', async () => {
+  const odd = await sampleTrail(1, { iotEventsPerDay: 20 });
+  try {
+    // The same day's files again under a region folder named AWSLogs, in two accounts.
+    for (const account of ['111122223333', '777788889999']) {
+      const base = fs.existsSync(path.join(odd, 'AWSLogs', account)) ? path.join(odd, 'AWSLogs', account, 'CloudTrail') : undefined;
+      const org = fs.readdirSync(path.join(odd, 'AWSLogs')).find((n) => n.startsWith('o-'));
+      const cloudTrail = base ?? path.join(odd, 'AWSLogs', org!, account, 'CloudTrail');
+      const day = listRecordFiles(path.join(cloudTrail, REGION)).map((f) => path.relative(path.join(cloudTrail, REGION), path.dirname(f)))[0]!;
+      fs.cpSync(path.join(cloudTrail, REGION, day), path.join(cloudTrail, 'AWSLogs', day), { recursive: true });
+    }
+    const counts = async (batchFiles: number | undefined) => {
+      const store = tempDir('trailql-store-');
+      stores.push(store);
+      const result = await compactTrail({ trailDir: odd, storeDir: store, eventSources: IOT_SOURCES, ...(batchFiles === undefined ? {} : { batchFiles }) });
+      expect(result.failed).toEqual([]);
+      const perPartition = Object.fromEntries(
+        fs
+          .readdirSync(store, { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('manifest.json'))
+          .map((f) => [path.dirname(f), (JSON.parse(fs.readFileSync(path.join(store, f), 'utf8')) as { records: number }).records]),
+      );
+      return { result, perPartition };
+    };
+    const together = await counts(undefined);
+    const alone = await counts(0);
+    expect(Object.keys(together.perPartition).filter((k) => k.includes('region=AWSLogs'))).toHaveLength(2);
+    expect(together.perPartition).toEqual(alone.perPartition);
+    expect(together.result.together).toBe(0);
+  } finally {
+    fs.rmSync(odd, { recursive: true, force: true });
+  }
 });

@@ -312,23 +312,6 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   const instance = work.some((w) => w.action === 'compact') ? await starting : (await starting).closeSync();
   if (instance) await useUtc(instance);
 
-  /**
-   * Where the eventIds of an earlier day come from: a day stored up to date (written earlier in
-   * this run, or before) gives them from its Parquet file, which holds each of its calls once, far
-   * cheaper than its JSON; any other day from its JSON files.
-   */
-  const earlierSource = async (b: Work['before'][number]): Promise<EarlierIds> => {
-    const bdir = partitionDir(store, b.p.account, b.p.region, b.p.day);
-    const m = await readManifest(path.join(bdir, MANIFEST_FILE));
-    const stored = m !== undefined && m.schema === STORE_SCHEMA && sameSet(m.eventSources, sources) && sameFiles(m.files, b.listing.files) && (await parquetIntact(bdir, m));
-    if (!stored) return { parquet: [], json: b.listing.paths };
-    return { parquet: m.parquet ? [path.join(bdir, m.parquet.file)] : [], json: [] };
-  };
-  const earlierIds = async (before: Work['before']): Promise<EarlierIds> => {
-    const each = await Promise.all(before.map(earlierSource));
-    return { parquet: each.flatMap((e) => e.parquet), json: each.flatMap((e) => e.json) };
-  };
-
   /** A partition written: its manifest, the files it replaces removed, the run's totals. */
   const finish = async (w: Work, written: Written, own: (ManifestFile & { reason: string })[]) => {
     const manifest: Manifest = {
@@ -378,11 +361,13 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     // partition is written from the others and its manifest names them.
     const leftOut = new Map<string, string>();
     listing.files.forEach((f, i) => f.size === 0 && leftOut.set(listing.paths[i]!, 'empty file'));
+    // The earlier days' eventIds come from their JSON files, every copy (their stored files hold
+    // only the copies they kept): a call is left out as the rule says, however the days were written.
+    const earlierFiles = w.before.flatMap((b) => b.listing.paths);
     for (;;) {
-      const ids = await earlierIds(w.before);
-      const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), json: ids.json.filter((f) => !leftOut.has(f)) };
+      const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), earlier: earlierFiles.filter((f) => !leftOut.has(f)) };
       try {
-        const written = await writePartition(connection, w.dir, readable.paths, { parquet: ids.parquet, json: readable.json }, sources);
+        const written = await writePartition(connection, w.dir, readable.paths, readable.earlier, sources);
         const own = listing.files.flatMap((f, i) => {
           const reason = leftOut.get(listing.paths[i]!);
           return reason ? [{ ...f, reason }] : [];
@@ -390,7 +375,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
         await finish(w, written, own);
         break;
       } catch (err) {
-        const found = leftOut.size < MAX_UNREADABLE_PER_PARTITION ? await blameFiles(connection, err, [...readable.paths, ...readable.json]) : [];
+        const found = leftOut.size < MAX_UNREADABLE_PER_PARTITION ? await blameFiles(connection, err, [...readable.paths, ...readable.earlier]) : [];
         if (found.length === 0) {
           failed.push({ key: w.p.key, error: err instanceof Error ? err.message : String(err) });
           break;
@@ -404,8 +389,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   };
 
   /**
-   * Several partitions in one read of their files (see `writeTogether`), their earlier days outside
-   * the batch from the store or JSON as for one partition. False, with nothing written, when some
+   * Several partitions in one read of their files (see `writeTogether`), checked against the JSON
+   * files of their earlier days outside the batch. False, with nothing written, when some
    * file cannot be read or is empty: those partitions are then compacted one at a time.
    */
   const compactTogether = async (batch: readonly Work[]): Promise<boolean> => {
@@ -413,7 +398,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     const inBatch = new Set(batch.map((w) => w.p.key));
     const outside = new Map<string, Work['before'][number]>();
     for (const w of batch) for (const b of w.before) if (!inBatch.has(b.p.key)) outside.set(b.p.key, b);
-    const earlier = await Promise.all([...outside.values()].map(async (b) => ({ account: b.p.account, region: b.p.region, day: b.p.day, ids: await earlierSource(b) })));
+    const earlier = [...outside.values()].map((b) => ({ account: b.p.account, region: b.p.region, day: b.p.day, files: b.listing.paths }));
     let written: Map<string, Written>;
     try {
       for (const w of batch) await fs.mkdir(w.dir, { recursive: true });
@@ -529,24 +514,19 @@ interface Written {
   readonly parquet: Manifest['parquet'];
 }
 
-/** Files holding the eventIds of the days before a partition: their Parquet files, or their JSON files. */
-interface EarlierIds {
-  readonly parquet: readonly string[];
-  readonly json: readonly string[];
-}
-
 /**
  * One partition's records to Parquet: written under a temporary name, described (size, time),
  * then renamed; the manifest that names it is written after. No file when nothing matched.
  * Each call once: the first record of each eventId (by time, then delivery file: the copy queries
- * over JSON keep), unless that eventId is in `earlierIds` (records without an eventId are all kept). Rows sorted by time; snappy, which decodes faster
- * than zstd for a little more disk.
+ * over JSON keep), unless that eventId is in one of `earlierFiles`, the JSON files of the days
+ * before (records without an eventId are all kept). Rows sorted by time; snappy, which decodes
+ * faster than zstd for a little more disk.
  */
 async function writePartition(
   connection: DuckDBConnection,
   dir: string,
   files: readonly string[],
-  earlierIds: EarlierIds,
+  earlierFiles: readonly string[],
   sources: readonly string[],
 ): Promise<Written> {
   if (files.length === 0) return { records: 0, duplicates: 0, parquet: null };
@@ -555,11 +535,9 @@ async function writePartition(
   const table = `trailql_partition_${suffix}`;
   const where = sources.length ? `WHERE "eventSource" IN (${sources.map(literal).join(', ')})` : '';
   const list = (paths: readonly string[]) => `[${paths.map(literal).join(', ')}]`;
-  const idSources = [
-    ...(earlierIds.parquet.length ? [`SELECT "eventID" FROM read_parquet(${list(earlierIds.parquet)})`] : []),
-    ...(earlierIds.json.length ? [`SELECT "eventID" FROM ${jsonRecords(list(earlierIds.json), { columns: ['eventID'], eventSources: sources })}`] : []),
-  ];
-  const earlier = idSources.length ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${idSources.join(' UNION ALL ')}) WHERE "eventID" IS NOT NULL)` : '';
+  const earlier = earlierFiles.length
+    ? ` AND "eventID" NOT IN (SELECT "eventID" FROM ${jsonRecords(list(earlierFiles), { columns: ['eventID'], eventSources: sources })} WHERE "eventID" IS NOT NULL)`
+    : '';
   try {
     await connection.run(
       `CREATE TEMP TABLE ${table} AS SELECT *, row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile") AS trailql_copy ` +
@@ -594,7 +572,8 @@ interface EarlierDay {
   readonly account: string;
   readonly region: string;
   readonly day: string;
-  readonly ids: EarlierIds;
+  /** Its JSON files. */
+  readonly files: readonly string[];
 }
 
 /** The folder part of a file key (everything before its last `/`). */
@@ -636,10 +615,7 @@ async function writeTogether(
   const folders = batch.flatMap((p, i) => p.folders.map((dir) => `(${literal(path.join(dir, 'f'))}, ${i}, ${literal(group(p))}, DATE ${literal(isoDay(p.day))})`));
   const earlierRows = earlier.flatMap((e) => {
     const tag = `${literal(group(e))} AS trailql_group, DATE ${literal(isoDay(e.day))} AS trailql_day`;
-    return [
-      ...(e.ids.parquet.length ? [`SELECT ${tag}, "eventID" FROM read_parquet(${list(e.ids.parquet)})`] : []),
-      ...(e.ids.json.length ? [`SELECT ${tag}, "eventID" FROM ${jsonRecords(list(e.ids.json), { columns: ['eventID'], eventSources: sources })}`] : []),
-    ];
+    return e.files.length ? [`SELECT ${tag}, "eventID" FROM ${jsonRecords(list(e.files), { columns: ['eventID'], eventSources: sources })}`] : [];
   });
   const columns = SOURCE_COLUMN_NAMES.map((c) => `"${c}"`).join(', ');
   const tmps: string[] = [];
@@ -651,6 +627,10 @@ async function writeTogether(
       `CREATE TEMP TABLE ${files} AS SELECT ${folderOf(fileKey('f'))} AS trailql_folder, i AS trailql_part, g AS trailql_group, d AS trailql_day ` +
         `FROM (VALUES ${folders.join(', ')}) AS v(f, i, g, d)`,
     );
+    // Two day folders with one key (a folder below the trail named AWSLogs: keys start at the
+    // last one) cannot tell their records apart: such a batch goes one partition at a time.
+    const clash = (await connection.runAndReadAll(`SELECT count(*) - count(DISTINCT trailql_folder) FROM ${files}`)).getRows()[0]?.[0];
+    if (Number(clash) !== 0) throw new Error('two day folders of the batch have the same file key');
     // Left: a record whose folder were not found would have no partition and fail the batch below.
     const ownRows =
       `SELECT r.*, f.trailql_part, f.trailql_group, f.trailql_day, false AS trailql_earlier FROM ${jsonRecords('?', { eventSources: sources })} r ` +

@@ -13,8 +13,8 @@
  * One partition per account, region and day folder of the delivery layout (an account's plain and
  * organization trail folders for the same day share one partition). The Parquet file has exactly
  * the columns of the JSON source (record-schema.ts), sorted by time, and holds each call once:
- * a record whose eventId came earlier in the partition, or in the partition of one of the
- * `lookbackDays` days before (same account and region), is left out. CloudTrail delivers a call
+ * a record whose eventId came earlier in the partition, or in the JSON folders of one of the
+ * `lookbackDays` days before (same account and region; any copy there, kept or not), is left out. CloudTrail delivers a call
  * again within the delivery margin, so whenever a window needs a call, the folder holding its
  * first copy is read too: a query reading only the store needs no deduplication of its own.
  *
