@@ -19,7 +19,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DuckDBConnection, DuckDBInstance, listValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckdb/node-api';
 import { fileKey, jsonRecords } from './dialect';
 import { SOURCE_COLUMN_NAMES } from './record-schema';
 import { useUtc } from './driver';
@@ -312,6 +312,16 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   const instance = work.some((w) => w.action === 'compact') ? await starting : (await starting).closeSync();
   if (instance) await useUtc(instance);
 
+  /** A day's eventIDs, every copy (see EarlierIds). */
+  const earlierSource = async (b: Work['before'][number]): Promise<EarlierIds> => {
+    const bdir = partitionDir(store, b.p.account, b.p.region, b.p.day);
+    const m = await readManifest(path.join(bdir, MANIFEST_FILE));
+    const stored =
+      m !== undefined && Array.isArray(m.leftOutIds) && m.schema === STORE_SCHEMA && sameSet(m.eventSources, sources) && sameFiles(m.files, b.listing.files) && (await parquetIntact(bdir, m));
+    if (!stored) return { parquet: [], ids: [], json: b.listing.paths };
+    return { parquet: m.parquet ? [path.join(bdir, m.parquet.file)] : [], ids: m.leftOutIds!, json: [] };
+  };
+
   /** A partition written: its manifest, the files it replaces removed, the run's totals. */
   const finish = async (w: Work, written: Written, own: (ManifestFile & { reason: string })[]) => {
     const manifest: Manifest = {
@@ -320,6 +330,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
       records: written.records,
       duplicates: written.duplicates,
       parquet: written.parquet,
+      leftOutIds: written.leftOutIds,
       ...(own.length ? { unreadable: own } : {}),
     };
     await writeAtomic(path.join(w.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
@@ -361,11 +372,10 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     // partition is written from the others and its manifest names them.
     const leftOut = new Map<string, string>();
     listing.files.forEach((f, i) => f.size === 0 && leftOut.set(listing.paths[i]!, 'empty file'));
-    // The earlier days' eventIds come from their JSON files, every copy (their stored files hold
-    // only the copies they kept): a call is left out as the rule says, however the days were written.
-    const earlierFiles = w.before.flatMap((b) => b.listing.paths);
     for (;;) {
-      const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), earlier: earlierFiles.filter((f) => !leftOut.has(f)) };
+      const each = await Promise.all(w.before.map(earlierSource));
+      const earlier = { parquet: each.flatMap((e) => e.parquet), ids: each.flatMap((e) => e.ids), json: each.flatMap((e) => e.json).filter((f) => !leftOut.has(f)) };
+      const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), earlier };
       try {
         const written = await writePartition(connection, w.dir, readable.paths, readable.earlier, sources);
         const own = listing.files.flatMap((f, i) => {
@@ -375,7 +385,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
         await finish(w, written, own);
         break;
       } catch (err) {
-        const found = leftOut.size < MAX_UNREADABLE_PER_PARTITION ? await blameFiles(connection, err, [...readable.paths, ...readable.earlier]) : [];
+        const found = leftOut.size < MAX_UNREADABLE_PER_PARTITION ? await blameFiles(connection, err, [...readable.paths, ...readable.earlier.json]) : [];
         if (found.length === 0) {
           failed.push({ key: w.p.key, error: err instanceof Error ? err.message : String(err) });
           break;
@@ -389,8 +399,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
   };
 
   /**
-   * Several partitions in one read of their files (see `writeTogether`), checked against the JSON
-   * files of their earlier days outside the batch. False, with nothing written, when some
+   * Several partitions in one read of their files (see `writeTogether`), checked against the
+   * eventIDs of their earlier days outside the batch (EarlierIds). False, with nothing written, when some
    * file cannot be read or is empty: those partitions are then compacted one at a time.
    */
   const compactTogether = async (batch: readonly Work[]): Promise<boolean> => {
@@ -398,7 +408,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     const inBatch = new Set(batch.map((w) => w.p.key));
     const outside = new Map<string, Work['before'][number]>();
     for (const w of batch) for (const b of w.before) if (!inBatch.has(b.p.key)) outside.set(b.p.key, b);
-    const earlier = [...outside.values()].map((b) => ({ account: b.p.account, region: b.p.region, day: b.p.day, files: b.listing.paths }));
+    const earlier = await Promise.all([...outside.values()].map(async (b) => ({ account: b.p.account, region: b.p.region, day: b.p.day, ids: await earlierSource(b) })));
     let written: Map<string, Written>;
     try {
       for (const w of batch) await fs.mkdir(w.dir, { recursive: true });
@@ -512,6 +522,18 @@ interface Written {
   readonly records: number;
   readonly duplicates: number;
   readonly parquet: Manifest['parquet'];
+  /** eventIDs of the records left out as copies (see Manifest.leftOutIds). */
+  readonly leftOutIds: readonly string[];
+}
+
+/**
+ * Where a day's eventIDs come from, every copy: a day stored up to date gives them from its Parquet
+ * file and its manifest's left-out ones, far cheaper than its JSON files; any other day from those.
+ */
+interface EarlierIds {
+  readonly parquet: readonly string[];
+  readonly ids: readonly string[];
+  readonly json: readonly string[];
 }
 
 /**
@@ -526,29 +548,28 @@ async function writePartition(
   connection: DuckDBConnection,
   dir: string,
   files: readonly string[],
-  earlierFiles: readonly string[],
+  earlier: EarlierIds,
   sources: readonly string[],
 ): Promise<Written> {
-  if (files.length === 0) return { records: 0, duplicates: 0, parquet: null };
+  if (files.length === 0) return { records: 0, duplicates: 0, parquet: null, leftOutIds: [] };
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
   const tmp = path.join(dir, `${newParquetFileName()}.tmp-${suffix}`);
   const table = `trailql_partition_${suffix}`;
   const where = sources.length ? `WHERE "eventSource" IN (${sources.map(literal).join(', ')})` : '';
-  const list = (paths: readonly string[]) => `[${paths.map(literal).join(', ')}]`;
-  const earlier = earlierFiles.length
-    ? ` AND "eventID" NOT IN (SELECT "eventID" FROM ${jsonRecords(list(earlierFiles), { columns: ['eventID'], eventSources: sources })} WHERE "eventID" IS NOT NULL)`
-    : '';
+  const { sql: earlierIds, values } = earlierIdsSql(earlier, sources);
+  const notEarlier = earlierIds ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${earlierIds}) WHERE "eventID" IS NOT NULL)` : '';
   try {
-    await connection.run(
-      `CREATE TEMP TABLE ${table} AS SELECT *, row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile") AS trailql_copy ` +
-        `FROM ${jsonRecords(list(files), { eventSources: sources })} ${where}`,
+    const create = await connection.prepare(
+      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile") = 1${notEarlier})) AS trailql_keep ` +
+        `FROM ${jsonRecords(pathList(files), { eventSources: sources })} ${where}`,
     );
-    const total = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]?.[0] ?? 0);
+    create.bind(values);
+    await create.run();
+    const [total, leftOut] = (await connection.runAndReadAll(`SELECT count(*), list(DISTINCT "eventID") FILTER (WHERE NOT trailql_keep) FROM ${table}`)).getRowsJS()[0] ?? [0, []];
     const reader = await connection.runAndReadAll(
-      `COPY (SELECT * EXCLUDE (trailql_copy) FROM ${table} WHERE "eventID" IS NULL OR (trailql_copy = 1${earlier}) ORDER BY "eventTime", "eventID") ` +
-        `TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
+      `COPY (SELECT * EXCLUDE (trailql_keep) FROM ${table} WHERE trailql_keep ORDER BY "eventTime", "eventID") TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
     );
-    return await placeParquet(tmp, dir, Number(reader.getRows()[0]?.[0] ?? 0), total);
+    return { ...(await placeParquet(tmp, dir, Number(reader.getRows()[0]?.[0] ?? 0), Number(total))), leftOutIds: idList(leftOut) };
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
@@ -572,15 +593,34 @@ interface EarlierDay {
   readonly account: string;
   readonly region: string;
   readonly day: string;
-  /** Its JSON files. */
-  readonly files: readonly string[];
+  readonly ids: EarlierIds;
 }
 
 /** The folder part of a file key (everything before its last `/`). */
 const folderOf = (key: string) => `regexp_replace(${key}, '/[^/]*$', '')`;
 
+/**
+ * A statement giving an earlier day's eventIDs (column "eventID"), and the values its `?` bind (the
+ * left-out eventIDs, read from a manifest, are bound, never written into the statement); '' when
+ * there are none.
+ */
+function earlierIdsSql(e: EarlierIds, sources: readonly string[]): { sql: string; values: DuckDBValue[] } {
+  const parts = [
+    ...(e.parquet.length ? [`SELECT "eventID" FROM read_parquet(${pathList(e.parquet)})`] : []),
+    ...(e.ids.length ? ['SELECT unnest(CAST(? AS VARCHAR[])) AS "eventID"'] : []),
+    ...(e.json.length ? [`SELECT "eventID" FROM ${jsonRecords(pathList(e.json), { columns: ['eventID'], eventSources: sources })}`] : []),
+  ];
+  return { sql: parts.join(' UNION ALL '), values: e.ids.length ? [listValue([...e.ids])] : [] };
+}
+
+/** A list of file paths for a reader (a few days' files: the big lists are bound instead). */
+const pathList = (paths: readonly string[]) => `[${paths.map(literal).join(', ')}]`;
+
+/** A list of eventIDs as DuckDB returns it (JavaScript values). */
+const idList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
 /** A partition's temporary Parquet file renamed to a new name when it holds records, removed otherwise. */
-async function placeParquet(tmp: string, dir: string, records: number, total: number): Promise<Written> {
+async function placeParquet(tmp: string, dir: string, records: number, total: number): Promise<Omit<Written, 'leftOutIds'>> {
   if (records === 0) {
     await fs.rm(tmp, { force: true });
     return { records: 0, duplicates: total, parquet: null };
@@ -609,13 +649,14 @@ async function writeTogether(
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
   const files = `trailql_files_${suffix}`;
   const rows = `trailql_rows_${suffix}`;
-  const list = (xs: readonly (string | number)[]) => `[${xs.map((x) => (typeof x === 'number' ? String(x) : literal(x))).join(', ')}]`;
   const group = (p: { account: string; region: string }) => `${p.account}/${p.region}`;
   const isoDay = (day: string) => day.replace(/\//g, '-');
   const folders = batch.flatMap((p, i) => p.folders.map((dir) => `(${literal(path.join(dir, 'f'))}, ${i}, ${literal(group(p))}, DATE ${literal(isoDay(p.day))})`));
+  const earlierValues: DuckDBValue[] = [];
   const earlierRows = earlier.flatMap((e) => {
-    const tag = `${literal(group(e))} AS trailql_group, DATE ${literal(isoDay(e.day))} AS trailql_day`;
-    return e.files.length ? [`SELECT ${tag}, "eventID" FROM ${jsonRecords(list(e.files), { columns: ['eventID'], eventSources: sources })}`] : [];
+    const { sql, values } = earlierIdsSql(e.ids, sources);
+    earlierValues.push(...values);
+    return sql ? [`SELECT ${literal(group(e))} AS trailql_group, DATE ${literal(isoDay(e.day))} AS trailql_day, "eventID" FROM (${sql})`] : [];
   });
   const columns = SOURCE_COLUMN_NAMES.map((c) => `"${c}"`).join(', ');
   const tmps: string[] = [];
@@ -644,11 +685,15 @@ async function writeTogether(
         `WHERE NOT trailql_earlier ORDER BY trailql_part, "eventTime", "eventID"`,
     );
     // The file list is bound, not written into the statement: thousands of literals take long to parse.
-    keep.bind([listValue(batch.flatMap((p) => p.files))]);
+    keep.bind([listValue(batch.flatMap((p) => p.files)), ...earlierValues]);
     await keep.run();
-    const counted = (await connection.runAndReadAll(`SELECT trailql_part, count(*), count(*) FILTER (WHERE trailql_keep) FROM ${rows} GROUP BY trailql_part`)).getRows();
+    const counted = (
+      await connection.runAndReadAll(
+        `SELECT trailql_part, count(*), count(*) FILTER (WHERE trailql_keep), list(DISTINCT "eventID") FILTER (WHERE NOT trailql_keep) FROM ${rows} GROUP BY trailql_part`,
+      )
+    ).getRowsJS();
     if (counted.some((r) => r[0] === null)) throw new Error('records of a file outside the partitions being written');
-    const counts = new Map(counted.map((r) => [Number(r[0]), { total: Number(r[1]), kept: Number(r[2]) }]));
+    const counts = new Map(counted.map((r) => [Number(r[0]), { total: Number(r[1]), kept: Number(r[2]), leftOutIds: idList(r[3]) }]));
     const out = new Map<string, Written>();
     // Each partition's file on whichever connection is free: a small file's write is mostly setup.
     let next = 0;
@@ -657,13 +702,13 @@ async function writeTogether(
         while (next < batch.length) {
           const i = next++;
           const p = batch[i]!;
-          const n = counts.get(i) ?? { total: 0, kept: 0 };
+          const n = counts.get(i) ?? { total: 0, kept: 0, leftOutIds: [] };
           const tmp = path.join(p.dir, `${newParquetFileName()}.tmp-${suffix}`);
           if (n.kept > 0) {
             tmps.push(tmp);
             await c.run(`COPY (SELECT ${columns} FROM ${rows} WHERE trailql_part = ${i} AND trailql_keep ORDER BY "eventTime", "eventID") TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
           }
-          out.set(p.key, await placeParquet(tmp, p.dir, n.kept, n.total));
+          out.set(p.key, { ...(await placeParquet(tmp, p.dir, n.kept, n.total)), leftOutIds: n.leftOutIds });
         }
       }),
     );

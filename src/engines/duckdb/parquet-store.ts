@@ -96,6 +96,12 @@ export interface Manifest {
    * again once one of them changes.
    */
   readonly unreadable?: readonly (ManifestFile & { readonly reason: string })[];
+  /**
+   * The eventIDs of the records left out as copies: with the Parquet file's, every eventID of the
+   * readable JSON files, which the next days are checked against (absent in stores written before
+   * it was kept: those days are checked against their JSON files).
+   */
+  readonly leftOutIds?: readonly string[];
 }
 
 /** The store folder used when none is configured: `<trail folder>/.trailql-parquet`. */
