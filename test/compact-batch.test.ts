@@ -1,7 +1,7 @@
 /**
  * Compaction writes partitions together (one read of many days' files) or one at a time (the way
  * a batch holding an unreadable file goes): both must write the same store. The trail holds calls
- * delivered again the same day, the next day and three days later; each store is checked against
+ * delivered again the same day, the next day and three days later, and twins in one file; each store is checked against
  * the rule written in compact.ts, worked out here from the JSON records, and the ways against each
  * other: the same records in the same partitions, each file in time order, the same counts.
  */
@@ -47,8 +47,9 @@ function expectedStore(): Map<string, string[]> {
   const rows = listRecordFiles(trail).flatMap((file) => {
     const key = keyOf(file);
     return recordsOf(file)
-      .filter((r) => IOT_SOURCES.includes(r.eventSource))
-      .map((r) => ({ id: r.eventID as string, time: r.eventTime as string, key, partition: partitionOf(key) }));
+      .map((r, index) => ({ r, index }))
+      .filter(({ r }) => IOT_SOURCES.includes(r.eventSource))
+      .map(({ r, index }) => ({ id: r.eventID as string, time: r.eventTime as string, key, index, partition: partitionOf(key) }));
   });
   const out = new Map<string, string[]>();
   for (const r of rows) {
@@ -59,7 +60,7 @@ function expectedStore(): Map<string, string[]> {
       const [oa, or, ...od] = o.partition.split('/');
       if (oa !== account || or !== region) return false;
       const e = dayNumber(od.join('/'));
-      if (e === d) return o.time < r.time || (o.time === r.time && o.key < r.key);
+      if (e === d) return o.time < r.time || (o.time === r.time && (o.key < r.key || (o.key === r.key && o.index < r.index)));
       return e < d && e >= d - LOOKBACK;
     });
     if (!earlier) out.set(r.partition, [...(out.get(r.partition) ?? []), `${r.id} ${r.key}`]);
@@ -93,6 +94,21 @@ async function storeContents(store: string): Promise<{ partitions: Map<string, s
       ordered.forEach((r, i) => i > 0 && ordered[i - 1]!.eventTime > r.eventTime && outOfOrder++);
     }
     return { partitions, outOfOrder };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** The userAgent of each stored record with this eventID. */
+async function userAgentsOf(store: string, eventId: string): Promise<string[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await DuckDBConnection.create(instance);
+  try {
+    const glob = `${store}/**/*.parquet`.replace(/'/g, "''");
+    const p = await connection.prepare(`SELECT "userAgent" FROM read_parquet('${glob}', hive_partitioning = false) WHERE "eventID" = $1`);
+    p.bind([eventId]);
+    return (await p.runAndReadAll()).getRowsJS().map((r) => String(r[0]));
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -145,6 +161,9 @@ beforeAll(async () => {
   deliverAgain(days[3]!, `z_${z.file}`, z.record);
   deliverAgain(days[4]!, `z_${z.file}`, z.record);
   chainDay = days[4]!;
+  // Twins: one eventID twice in one file at the same time, told apart by userAgent: the first is kept.
+  const twin = { ...lastCall(days[2]!).record, eventID: 'twin-0001' };
+  fs.writeFileSync(path.join(root, days[2]!, 'zz_twins.json.gz'), gzipSync(JSON.stringify({ Records: [{ ...twin, userAgent: 'first' }, { ...twin, userAgent: 'second' }] })));
 });
 
 afterAll(() => {
@@ -164,6 +183,7 @@ test('together, one batch per partition, or one at a time: the store the rule gi
     const { partitions, outOfOrder } = await storeContents(store);
     expect(partitions).toEqual(expected);
     expect(outOfOrder).toBe(0);
+    expect(await userAgentsOf(store, 'twin-0001')).toEqual(['first']);
   }
   // The same counts, partition by partition, whichever way they were written.
   const manifests = (store: string) =>

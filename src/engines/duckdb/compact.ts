@@ -539,9 +539,9 @@ interface EarlierIds {
 /**
  * One partition's records to Parquet: written under a temporary name, described (size, time),
  * then renamed; the manifest that names it is written after. No file when nothing matched.
- * Each call once: the first record of each eventId (by time, then delivery file: the copy queries
- * over JSON keep), unless that eventId is in one of `earlierFiles`, the JSON files of the days
- * before (records without an eventId are all kept). Rows sorted by time; snappy, which decodes
+ * Each call once: the first record of each eventId (by time, delivery file, then place in it: the copy queries
+ * over JSON keep), unless that eventId is among the days before's (`earlier`, every copy there;
+ * records without an eventId are all kept). Rows sorted by time; snappy, which decodes
  * faster than zstd for a little more disk.
  */
 async function writePartition(
@@ -560,14 +560,14 @@ async function writePartition(
   const notEarlier = earlierIds ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${earlierIds}) WHERE "eventID" IS NOT NULL)` : '';
   try {
     const create = await connection.prepare(
-      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile") = 1${notEarlier})) AS trailql_keep ` +
-        `FROM ${jsonRecords(pathList(files), { eventSources: sources })} ${where}`,
+      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile", trailql_position) = 1${notEarlier})) AS trailql_keep ` +
+        `FROM ${jsonRecords(pathList(files), { eventSources: sources, position: true })} ${where}`,
     );
     create.bind(values);
     await create.run();
     const [total, leftOut] = (await connection.runAndReadAll(`SELECT count(*), list(DISTINCT "eventID") FILTER (WHERE NOT trailql_keep) FROM ${table}`)).getRowsJS()[0] ?? [0, []];
     const reader = await connection.runAndReadAll(
-      `COPY (SELECT * EXCLUDE (trailql_keep) FROM ${table} WHERE trailql_keep ORDER BY "eventTime", "eventID") TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
+      `COPY (SELECT * EXCLUDE (trailql_keep, trailql_position) FROM ${table} WHERE trailql_keep ORDER BY "eventTime", "eventID") TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
     );
     return { ...(await placeParquet(tmp, dir, Number(reader.getRows()[0]?.[0] ?? 0), Number(total))), leftOutIds: idList(leftOut) };
   } catch (err) {
@@ -635,7 +635,7 @@ async function placeParquet(tmp: string, dir: string, records: number, total: nu
  * Several partitions' records to Parquet with one read of all their JSON files, each partition to
  * its own file as `writePartition` writes it, with the same calls left out: a record is kept when
  * it has no eventID, or when the nearest earlier copy of its eventID in the same account and
- * region (by day folder, then time, then delivery file; over the batch's files and the earlier
+ * region (by day folder, time, delivery file, then place in it; over the batch's files and the earlier
  * days' eventIds) is not in the same day nor in the `lookbackDays` before. Throws, with no file
  * left behind, when any file cannot be read.
  */
@@ -674,13 +674,13 @@ async function writeTogether(
     if (Number(clash) !== 0) throw new Error('two day folders of the batch have the same file key');
     // Left: a record whose folder were not found would have no partition and fail the batch below.
     const ownRows =
-      `SELECT r.*, f.trailql_part, f.trailql_group, f.trailql_day, false AS trailql_earlier FROM ${jsonRecords('?', { eventSources: sources })} r ` +
+      `SELECT r.*, f.trailql_part, f.trailql_group, f.trailql_day, false AS trailql_earlier FROM ${jsonRecords('?', { eventSources: sources, position: true })} r ` +
       `LEFT JOIN ${files} f ON ${folderOf('r."sourceFile"')} = f.trailql_folder`;
     const all = earlierRows.length ? `${ownRows} UNION ALL BY NAME SELECT *, true AS trailql_earlier FROM (${earlierRows.join(' UNION ALL ')})` : ownRows;
     const keep = await connection.prepare(
       `CREATE TABLE ${rows} AS SELECT * EXCLUDE (trailql_earlier, trailql_previous), ` +
         `("eventID" IS NULL OR trailql_previous IS NULL OR trailql_previous < trailql_day - ${lookbackDays}) AS trailql_keep ` +
-        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, "eventTime", "sourceFile") AS trailql_previous FROM (${all})) ` +
+        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, "eventTime", "sourceFile", trailql_position) AS trailql_previous FROM (${all})) ` +
         // In partition order: each partition's write then reads only the row groups holding it.
         `WHERE NOT trailql_earlier ORDER BY trailql_part, "eventTime", "eventID"`,
     );

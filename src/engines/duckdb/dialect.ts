@@ -14,6 +14,8 @@ export interface RecordsOptions {
    * trail belong to other services, and turning a record into columns is most of the cost.
    */
   readonly eventSources?: readonly string[];
+  /** Also each record's place in its file's `Records` (1 for the first), as `trailql_position`. */
+  readonly position?: boolean;
 }
 
 /** The source columns DuckDB derives while reading (fields.ts DERIVED), by the name the source gives them. */
@@ -61,12 +63,14 @@ export function jsonRecords(fileList: string, options: RecordsOptions = {}): str
   const read = (columns: string) =>
     `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES}${withFile ? ', filename = true' : ''})`;
   const file = withFile ? ', filename' : '';
+  // Unnested side by side, the two lists are zipped: each record with its place.
+  const [place, placed] = options.position ? [', unnest(generate_series(1, len("Records"))) AS trailql_position', ', trailql_position'] : ['', ''];
   const raw = rawColumns(names);
   const records = !eventSources?.length
-    ? `(SELECT unnest(r)${file} FROM (SELECT unnest("Records") AS r${file} FROM ${read(recordsColumns(raw))}))`
-    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${file} FROM (SELECT unnest("Records") AS r${file} FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
+    ? `(SELECT unnest(r)${placed}${file} FROM (SELECT unnest("Records") AS r${place}${file} FROM ${read(recordsColumns(raw))}))`
+    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest("Records") AS r${place}${file} FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
       `WHERE json_extract_string(r, '$.eventSource') IN (${eventSources.map(literal).join(', ')}))`;
-  return `(SELECT ${derivedSelect(names)} FROM ${records})`;
+  return `(SELECT ${derivedSelect(names)}${placed} FROM ${records})`;
 }
 
 /**
