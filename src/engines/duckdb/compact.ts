@@ -372,8 +372,9 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     // partition is written from the others and its manifest names them.
     const leftOut = new Map<string, string>();
     listing.files.forEach((f, i) => f.size === 0 && leftOut.set(listing.paths[i]!, 'empty file'));
+    // The earlier days' sources do not change while this partition is retried.
+    const each = await Promise.all(w.before.map(earlierSource));
     for (;;) {
-      const each = await Promise.all(w.before.map(earlierSource));
       const earlier = { parquet: each.flatMap((e) => e.parquet), ids: each.flatMap((e) => e.ids), json: each.flatMap((e) => e.json).filter((f) => !leftOut.has(f)) };
       const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), earlier };
       try {
