@@ -308,7 +308,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
           if (!res.writableFinished) abort.abort();
         });
         drainer.track(res, () => abort.abort());
-        return requestContext(req, requestId, abort.signal);
+        const context = await requestContext(req, requestId, abort.signal);
+        // Whatever the response's kind, the request's engine queries end (and what they shared is released) with it.
+        res.on('close', () => void context.runner.finish());
+        return context;
       },
     }),
   );

@@ -45,6 +45,7 @@ const EnvSchema = z.object({
   CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   DUCKDB_THREADS: int(0, 0, 256),
   DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be like "4GB"').optional(),
+  SHARED_SCAN_MAX_MB: int(64, 0, 1_048_576),
   PARQUET_DIR: z.string().optional(),
   PARQUET_ENABLED: bool(true),
   ENGINE_TIMEOUT_MS: int(120_000, 100, 3_600_000),
@@ -134,6 +135,8 @@ export interface Config {
     readonly parquetDir: string | undefined;
     /** PARQUET_ENABLED=false: read only the JSON files even when a store exists. */
     readonly parquetEnabled: boolean;
+    /** SHARED_SCAN_MAX_MB in bytes: the most delivery-file bytes a request's statements read once for all (0: each reads its own). */
+    readonly sharedScanMaxBytes: number;
   };
   readonly engineTimeoutMs: number;
   readonly admission: AdmissionConfig;
@@ -324,6 +327,7 @@ function storageSettings(e: z.infer<typeof EnvSchema>): StorageConfig {
       memoryLimit: e.DUCKDB_MEMORY_LIMIT,
       parquetDir: e.PARQUET_DIR ? path.resolve(e.PARQUET_DIR) : undefined,
       parquetEnabled: e.PARQUET_ENABLED,
+      sharedScanMaxBytes: e.SHARED_SCAN_MAX_MB * 2 ** 20,
     },
   };
 }

@@ -37,6 +37,7 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
     parquetDir: config.duckdb.parquetEnabled ? (config.duckdb.parquetDir ?? defaultStoreDir(trailDir)) : undefined,
     eventSources: config.eventSources,
     deliveryMarginDays: config.window.deliveryMarginDays,
+    sharedScanMaxBytes: config.duckdb.sharedScanMaxBytes,
     logger,
   });
   return { engine, dialect: duckdbDialect };

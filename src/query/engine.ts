@@ -98,6 +98,42 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal;
   /** Upper bound on the query's run time in milliseconds. */
   readonly timeoutMs?: number;
+  /** The request the query belongs to: what its queries may share while it runs (see RequestScope). */
+  readonly scope?: RequestScope;
+}
+
+/** Something an engine keeps for one request, released when the request ends. */
+export interface RequestResource {
+  close(): Promise<void>;
+}
+
+/**
+ * What one request's engine queries may share while it runs: an engine keeps its own resource here
+ * (e.g. the records of files several of the request's statements read, read once), made on first
+ * use and closed when the request's queries have all ended (QueryRunner.finish).
+ */
+export class RequestScope {
+  private readonly resources = new Map<object, RequestResource>();
+  private closed = false;
+
+  /** `owner`'s resource for this request, made by `make` on first use; undefined once the request has ended. */
+  use<T extends RequestResource>(owner: object, make: () => T): T | undefined {
+    if (this.closed) return undefined;
+    let r = this.resources.get(owner);
+    if (!r) {
+      r = make();
+      this.resources.set(owner, r);
+    }
+    return r as T;
+  }
+
+  /** Closes every resource (once); later `use` calls get none. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.resources.values()].map((r) => r.close()));
+    this.resources.clear();
+  }
 }
 
 export interface Engine {

@@ -1,4 +1,4 @@
-import { CompiledQuery, Engine, Row, UnreadableFile } from './engine';
+import { CompiledQuery, Engine, RequestScope, Row, UnreadableFile } from './engine';
 import { EngineError } from '../errors';
 import { Admission, Lane } from './admission';
 import { Budget, EngineTimeBudget } from './budget';
@@ -141,6 +141,8 @@ export class QueryRunner {
    * the queries running when it is spent (budget.ts); another resource is one more entry here.
    */
   readonly budgets: Budget[];
+  /** What the request's engine queries share; closed by `finish()` once they have all ended. */
+  private readonly scope = new RequestScope();
   /** Aborted by `finish()`: queries still running once the response is decided are not needed. */
   private readonly done = new AbortController();
   private finished = false;
@@ -168,6 +170,7 @@ export class QueryRunner {
     // Aborting builds an error and walks every signal made from this one: only when there is work to stop.
     if (this.pending.size > 0) this.done.abort();
     await Promise.allSettled([...this.pending]);
+    await this.scope.close();
   }
 
   /** Answers of this request's statements are kept for the next ones (a bypass still keeps its fresh answers). */
@@ -203,7 +206,7 @@ export class QueryRunner {
         ...(slot ? { lane: slot.lane, queueMs: Math.round(slot.waitedMs) } : {}),
       };
       try {
-        const result = await this.engine.execute(query, { signal, timeoutMs: this.options.timeoutMs });
+        const result = await this.engine.execute(query, { signal, timeoutMs: this.options.timeoutMs, scope: this.scope });
         const engineMs = performance.now() - started;
         for (const lease of leases) lease.charge({ engineMs, bytesScanned: result.stats.bytesScanned });
         scan?.charge(result.stats.bytesScanned);

@@ -106,9 +106,12 @@ export function narrowSource(
   columns: readonly string[],
   parts: { readonly parquet: boolean; readonly json: boolean },
   eventSources: readonly string[] | undefined,
+  /** A table already holding the JSON files' records (shared-scans.ts), read instead of the files. */
+  jsonTable?: string,
 ): string {
   const names = columns.length ? columns : SOURCE_COLUMN_NAMES;
-  const json = () => jsonRecords('?', { columns: names, eventSources });
+  const json = () =>
+    jsonTable ? `(SELECT ${names.map((c) => `"${c}"`).join(', ')} FROM ${quoteIdent(jsonTable)})` : jsonRecords('?', { columns: names, eventSources });
   if (parts.parquet && parts.json) return `(SELECT * FROM ${parquetRecords('?', names)} UNION ALL SELECT * FROM ${json()}) AS trail`;
   if (parts.parquet) return `${parquetRecords('?', names)} AS trail`;
   return `${json()} AS trail`;

@@ -5,16 +5,21 @@ import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckdb/node-api';
 import { EngineError, TrailUnavailableError } from '../../errors';
 import { Logger } from '../../logger';
+import { quoteIdent } from '../../query/compiler';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, UnreadableFile } from '../../query/engine';
-import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, narrowSource } from './dialect';
+import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, jsonRecords, narrowSource } from './dialect';
 import { ParquetStore, allJson, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
+import { SHARED_SCAN_COLUMNS, SharedScans, SharedTable, readsSharedColumns } from './shared-scans';
 import { AWS_LOGS } from '../../trail/layout';
 import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
 import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /** Failed reads retried with the file found unreadable left out, before the query gives up. */
 const MAX_RETRIES = 8;
+
+/** Default SHARED_SCAN_MAX_MB: the most bytes of delivery files a request's statements share one reading of. */
+export const DEFAULT_SHARED_SCAN_MAX_BYTES = 64 * 2 ** 20;
 
 export interface DuckDbSettings {
   /** Folder holding `AWSLogs/` in the S3 delivery layout. */
@@ -45,6 +50,11 @@ export interface DuckDbSettings {
   readonly deliveryMarginDays?: number;
   /** Where each file set aside as unreadable is logged, once per version. */
   readonly logger?: Logger;
+  /**
+   * The most bytes of JSON files whose records a request's statements read once for all of them
+   * (shared-scans.ts); 0 turns sharing off. Default DEFAULT_SHARED_SCAN_MAX_BYTES.
+   */
+  readonly sharedScanMaxBytes?: number;
 }
 
 /** The files one statement reads and how they are bound. */
@@ -59,8 +69,15 @@ interface Sources {
   /** The store's Parquet files read (looked at when no JSON file explains a failed read). */
   readonly parquet: readonly string[];
   readonly bytes: number;
+  /** Bytes of the JSON files. */
+  readonly jsonBytes: number;
   /** Files of the query's day folders left out as unreadable. */
   readonly unreadable: readonly UnreadableFile[];
+  /**
+   * The statement reading its JSON part from a shared scan's table instead (shared-scans.ts);
+   * absent when it cannot (its JSON source is not the one FROM item, or it reads a payload column).
+   */
+  readonly overTable?: (table: string) => { readonly sql: string; readonly lists: readonly (readonly string[])[] };
 }
 
 function plain(value: unknown): string | number | boolean | null {
@@ -94,6 +111,7 @@ export class DuckDbEngine implements Engine {
   private readonly dayFiles = new DayFolderFiles();
   private readonly listings = new FolderListings();
   private readonly unreadable: UnreadableFiles;
+  private readonly sharedScanMaxBytes: number;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -102,6 +120,7 @@ export class DuckDbEngine implements Engine {
   ) {
     this.maxConcurrentQueries = resources.concurrentQueries;
     this.sourceId = `duckdb:${path.resolve(settings.trailDir)}`;
+    this.sharedScanMaxBytes = settings.sharedScanMaxBytes ?? DEFAULT_SHARED_SCAN_MAX_BYTES;
     // read_json needs at least one file; a window with none reads this empty delivery instead.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trailql-'));
     this.emptyFile = path.join(dir, 'empty.json');
@@ -178,14 +197,18 @@ export class DuckDbEngine implements Engine {
     const files = [...parquet, ...json];
     const bytes = jsonBytes + split.parquet.reduce((a, p) => a + p.size, 0);
     const common = { files, json, parquet, bytes, unreadable: [...unreadable.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
-    if (!swappable) return { sql: query.sql, lists: [jsonList], ...common };
+    if (!swappable) return { sql: query.sql, lists: [jsonList], jsonBytes, ...common };
     const parts = { parquet: parquet.length > 0, json: json.length > 0 || parquet.length === 0 };
     // Store partitions alone already hold each call once (parquet-store.ts): no deduplication, and no eventID read for it.
     const statement = !parts.json && split.eachCallOnce ? query.sql.split(DISTINCT_EVENTS).join('SELECT ') : query.sql;
-    const source = narrowSource(columnsUsed(statement), parts, this.settings.eventSources);
+    const columns = columnsUsed(statement);
     const from = statement.indexOf(JSON_SOURCE);
-    const sql = statement.slice(0, from) + source + statement.slice(from + JSON_SOURCE.length);
-    return { sql, lists: [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])], ...common };
+    const withSource = (source: string) => statement.slice(0, from) + source + statement.slice(from + JSON_SOURCE.length);
+    const sql = withSource(narrowSource(columns, parts, this.settings.eventSources));
+    const lists = [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])];
+    const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && columns.length > 0 && readsSharedColumns(columns);
+    const overTable = (table: string) => ({ sql: withSource(narrowSource(columns, parts, this.settings.eventSources, table)), lists: parts.parquet ? [parquet] : [] });
+    return { sql, lists, jsonBytes, ...common, ...(shareable ? { overTable } : {}) };
   }
 
   /** A file listed with no bytes: set aside when it is still empty (it may have been written since its listing). */
@@ -239,9 +262,13 @@ export class DuckDbEngine implements Engine {
       const sources = await this.sources(query, leftOut);
       try {
         // Retries share the query's time limit.
-        const timeoutMs = options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (performance.now() - started));
-        const rows = await this.run(sources, query, { ...options, timeoutMs });
-        const stats = { engineMs: performance.now() - started, bytesScanned: sources.bytes, files: [...sources.files] };
+        const left = () => (options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (performance.now() - started)));
+        const shared = await this.sharedScan(sources, { ...options, timeoutMs: left() });
+        const { sql, lists } = shared ? sources.overTable!(shared.name) : sources;
+        const rows = await this.run(sql, [...lists.map((l) => listValue([...l])), ...query.params], { ...options, timeoutMs: left() });
+        // A statement over a table another statement of the request filled read none of the JSON files again.
+        const bytesScanned = shared && !shared.made ? sources.bytes - sources.jsonBytes : sources.bytes;
+        const stats = { engineMs: performance.now() - started, bytesScanned, files: [...sources.files] };
         return { rows, stats: sources.unreadable.length ? { ...stats, unreadable: sources.unreadable } : stats };
       } catch (err) {
         if (!(err instanceof EngineError) || err.options.timeout || err.options.userError || options.signal?.aborted || attempt >= MAX_RETRIES) throw err;
@@ -284,16 +311,40 @@ export class DuckDbEngine implements Engine {
     }
   }
 
-  private async run(sources: Sources, query: CompiledQuery, options: ExecuteOptions): Promise<Row[]> {
-    const { sql, lists } = sources;
+  /**
+   * The table of the request's shared scan of the statement's JSON files (shared-scans.ts), filled
+   * now when no statement of the request has yet; undefined when the statement reads its files
+   * itself: it cannot share, or filling failed for a reason the files' own read will meet and report
+   * (an unreadable file is then found, left out and named as usual).
+   */
+  private async sharedScan(sources: Sources, options: ExecuteOptions): Promise<SharedTable | undefined> {
+    if (!sources.overTable || !options.scope || this.sharedScanMaxBytes <= 0) return undefined;
+    const scans = options.scope.use(this, () => new SharedScans(this.instance));
+    const table = scans?.table(sources.json.join('\n'), (name) => this.fillSharedScan(name, sources.json, options));
+    if (!table) return undefined;
+    try {
+      return await table;
+    } catch (err) {
+      if (err instanceof EngineError && (err.options.timeout || options.signal?.aborted)) throw err;
+      return undefined;
+    }
+  }
+
+  private async fillSharedScan(name: string, files: readonly string[], options: ExecuteOptions): Promise<void> {
+    const records = jsonRecords('?', { columns: SHARED_SCAN_COLUMNS, eventSources: this.settings.eventSources });
+    // The table's rows need no order (every statement orders its own), and copying them in any order uses every core.
+    await this.run(`CREATE TABLE ${quoteIdent(name)} AS SELECT * FROM ${records}`, [listValue([...files])], options, 'SET SESSION preserve_insertion_order = false');
+  }
+
+  private async run(sql: string, values: DuckDBValue[], options: ExecuteOptions, setup?: string): Promise<Row[]> {
     const connection = await DuckDBConnection.create(this.instance);
     const abort = () => connection.interrupt();
     options.signal?.addEventListener('abort', abort, { once: true });
     const timer = options.timeoutMs ? setTimeout(abort, options.timeoutMs) : undefined;
     try {
       if (options.signal?.aborted) throw new EngineError('query abandoned before it started', this.name);
+      if (setup) await connection.run(setup);
       const prepared = await connection.prepare(sql);
-      const values: DuckDBValue[] = [...lists.map((l) => listValue([...l])), ...query.params];
       prepared.bind(values);
       const reader = await prepared.runAndReadAll();
       return reader.getRowObjectsJS().map((r) => {

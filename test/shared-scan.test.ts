@@ -1,0 +1,180 @@
+/**
+ * A request's statements over the same JSON delivery files share one reading of them
+ * (src/engines/duckdb/shared-scans.ts): the answer is the one each statement reading its files
+ * gives, only the first statement reads the files, files found unreadable are still left out and
+ * named, and the request's tables are gone once it ends.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckdbDialect } from '../src/engines/duckdb/dialect';
+import { DuckDbEngine } from '../src/engines/duckdb/driver';
+import { SharedScans } from '../src/engines/duckdb/shared-scans';
+import { QueryReport } from '../src/query/runner';
+import { IOT_SOURCES, listRecordFiles } from './support/records';
+import { ConfigError } from '../src/config/vars';
+import { TestServer, startServer, testConfig } from './support/server';
+import { SAMPLE_END, sampleTrail } from './support/trails';
+
+const W = { from: new Date(SAMPLE_END.getTime() - 40 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
+
+/** A grouped list with each entry's newest calls, and a page of calls with its total: three statements over one window. */
+const QUESTION = `query($f: ApiCallFilter) {
+  callers(filter: $f, first: 4) { edges { node { key stats { calls errors } calls(first: 3) { edges { node { eventId eventTime action errorCode } } } } } }
+  apiCalls(filter: $f, first: 20) { totalCount edges { node { eventId eventTime action sourceIpAddress caller { arn } } } }
+}`;
+
+const ENV = { PARQUET_ENABLED: 'false', CACHE_ENABLED: 'false', MAX_QUERY_COMPLEXITY: '10000000' };
+
+let dir: string;
+let shared: TestServer;
+let apart: TestServer;
+/** Sharing at most 1 KiB of files per statement: every window here is more. */
+let capped: TestServer;
+
+beforeAll(async () => {
+  dir = await sampleTrail(2, { iotEventsPerDay: 80, deliveryMinutes: 60 });
+  shared = await startServer(dir, ENV, { now: () => SAMPLE_END });
+  apart = await startServer(dir, { ...ENV, SHARED_SCAN_MAX_MB: '0' }, { now: () => SAMPLE_END });
+  const engine = await DuckDbEngine.create({ trailDir: dir, threads: 2, eventSources: IOT_SOURCES, sharedScanMaxBytes: 1024 });
+  capped = await startServer(dir, ENV, { now: () => SAMPLE_END, engine: { engine, dialect: duckdbDialect } });
+});
+
+afterAll(async () => {
+  await shared?.close();
+  await apart?.close();
+  await capped?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const engineReports = (res: { extensions?: Record<string, unknown> }) =>
+  ((res.extensions?.cost as { queries: QueryReport[] }).queries ?? []).filter((q) => !q.cached);
+
+/** Tables of the server's engine named as shared scans. */
+async function sharedTables(server: TestServer): Promise<number> {
+  const engine = (server.engine as unknown as { inner: DuckDbEngine }).inner;
+  const connection = await DuckDBConnection.create(engine['instance']);
+  try {
+    const reader = await connection.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'trailql_shared_scan_%'");
+    return Number(reader.getRows()[0]![0]);
+  } finally {
+    connection.closeSync();
+  }
+}
+
+test('the statements of a request read its files once and answer as each reading them', async () => {
+  const one = await shared.gql(QUESTION, { f: W });
+  const each = await apart.gql(QUESTION, { f: W });
+  expect(one.errors).toBeUndefined();
+  expect(each.errors).toBeUndefined();
+  expect(one.data.callers.edges.length).toBe(4);
+  expect(one.data.apiCalls.edges.length).toBe(20);
+  expect(one.data).toEqual(each.data);
+
+  const read = engineReports(one);
+  const readApart = engineReports(each);
+  expect(read.length).toBe(readApart.length);
+  expect(read.length).toBeGreaterThanOrEqual(3);
+  // Reading apart, every statement reads the files; shared, the first alone does.
+  expect(readApart.every((q) => q.bytesScanned > 0)).toBe(true);
+  expect(read.filter((q) => q.bytesScanned > 0)).toHaveLength(1);
+  expect(read.every((q) => q.files === readApart[0]!.files)).toBe(true);
+  expect(await sharedTables(shared)).toBe(0);
+});
+
+test('statements over more bytes of files than SHARED_SCAN_MAX_MB each read their own', async () => {
+  const res = await capped.gql(QUESTION, { f: W });
+  expect(res.errors).toBeUndefined();
+  const reports = engineReports(res);
+  expect(reports.length).toBeGreaterThanOrEqual(3);
+  expect(reports.every((q) => q.bytesScanned > 1024)).toBe(true);
+});
+
+test('statements over other files read their own, and a statement reading payloads reads its files', async () => {
+  // Two days apart: each window's statements read other day folders.
+  const day = (d: number) => ({ from: new Date(SAMPLE_END.getTime() - d * 86_400_000 - 6 * 3_600_000).toISOString(), to: new Date(SAMPLE_END.getTime() - d * 86_400_000).toISOString() });
+  const query = `query($a: ApiCallFilter, $b: ApiCallFilter) {
+    a: apiCalls(filter: $a, first: 5) { totalCount edges { node { eventId } } }
+    b: apiCalls(filter: $b, first: 5) { totalCount edges { node { eventId } } }
+    p: apiCalls(filter: $b, first: 5) { edges { node { eventId requestParameters } } }
+  }`;
+  const vars = { a: day(0), b: day(1) };
+  const one = await shared.gql(query, vars);
+  const each = await apart.gql(query, vars);
+  expect(one.errors).toBeUndefined();
+  expect(one.data.a.totalCount).toBeGreaterThan(0);
+  expect(one.data.b.totalCount).toBeGreaterThan(0);
+  expect(one.data.p.edges.some((e: { node: { requestParameters: unknown } }) => e.node.requestParameters !== null)).toBe(true);
+  expect(one.data).toEqual(each.data);
+  // The two windows' statements each read their files; the payload page reads its own too.
+  expect(engineReports(one).filter((q) => q.bytesScanned > 0)).toHaveLength(3);
+  expect(await sharedTables(shared)).toBe(0);
+});
+
+test('a file found unreadable is left out and named alike, shared or not', async () => {
+  const day = path.dirname(listRecordFiles(dir).sort().at(-1)!);
+  const bad = path.join(day, 'damaged.json.gz');
+  fs.writeFileSync(bad, Buffer.from('this is not gzip'));
+  try {
+    const one = await shared.gql(QUESTION, { f: W });
+    const each = await apart.gql(QUESTION, { f: W });
+    expect(one.errors).toBeUndefined();
+    expect(one.data).toEqual(each.data);
+    expect(one.extensions?.complete).toBe(false);
+    expect(one.extensions?.warnings).toEqual(each.extensions?.warnings);
+    expect(JSON.stringify(one.extensions?.warnings)).toContain('damaged.json.gz');
+    expect(await sharedTables(shared)).toBe(0);
+  } finally {
+    fs.rmSync(bad);
+  }
+});
+
+test('SHARED_SCAN_MAX_MB is whole MiB from 0 (off), 64 when unset', () => {
+  expect(testConfig(dir, {}).duckdb.sharedScanMaxBytes).toBe(64 * 2 ** 20);
+  expect(testConfig(dir, { SHARED_SCAN_MAX_MB: '3' }).duckdb.sharedScanMaxBytes).toBe(3 * 2 ** 20);
+  expect(testConfig(dir, { SHARED_SCAN_MAX_MB: '0' }).duckdb.sharedScanMaxBytes).toBe(0);
+  for (const bad of ['-1', '1.5', 'lots']) expect(() => testConfig(dir, { SHARED_SCAN_MAX_MB: bad })).toThrow(ConfigError);
+});
+
+describe('SharedScans', () => {
+  let instance: DuckDBInstance;
+  beforeAll(async () => {
+    instance = await DuckDBInstance.create(':memory:');
+  });
+
+  const fill = (calls: string[]) => async (name: string) => {
+    calls.push(name);
+    const c = await DuckDBConnection.create(instance);
+    try {
+      await c.run(`CREATE TABLE "${name}" AS SELECT 1 AS x`);
+    } finally {
+      c.closeSync();
+    }
+  };
+
+  test('a list of files is read once per request, another list again, and nothing is left once it ends', async () => {
+    const scans = new SharedScans(instance);
+    const calls: string[] = [];
+    const [a, b, c] = await Promise.all([scans.table('a', fill(calls)), scans.table('a', fill(calls)), scans.table('b', fill(calls))]);
+    expect(calls).toHaveLength(2);
+    expect(a!.name).toBe(b!.name);
+    expect([a!.made, b!.made]).toEqual([true, false]);
+    expect(c!.name).not.toBe(a!.name);
+    await scans.close();
+    const conn = await DuckDBConnection.create(instance);
+    const left = (await conn.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'trailql_shared_scan_%'")).getRows()[0]![0];
+    conn.closeSync();
+    expect(Number(left)).toBe(0);
+    expect(scans.table('a', fill(calls))).toBeUndefined();
+  });
+
+  test('a failed reading is not kept: the next statement reads again', async () => {
+    const scans = new SharedScans(instance);
+    await expect(scans.table('a', async () => Promise.reject(new Error('unreadable')))).rejects.toThrow('unreadable');
+    const calls: string[] = [];
+    const again = await scans.table('a', fill(calls));
+    expect(again!.made).toBe(true);
+    expect(calls).toHaveLength(1);
+    await scans.close();
+  });
+});
