@@ -21,7 +21,6 @@
  * (--keep) with the same parameters. Progress is shown on a terminal only.
  */
 import 'reflect-metadata';
-import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,9 +28,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { hashKey } from '../src/auth/authenticate';
 import { CacheStats, NO_CACHE_HEADER } from '../src/cache';
-import { processEnvironment } from '../src/config';
 import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
 import { IOT_EVENTS_SOURCES } from '../src/domain/iotevents-actions';
 import { literal } from '../src/query/compiler';
@@ -39,6 +36,7 @@ import { compactTrail, CompactResult } from '../src/engines/duckdb/compact';
 import { ProgressLine } from '../src/trail/progress';
 import { SampleTrailResult, generateSampleTrail } from '../src/trail/sample';
 import { median } from './measure';
+import { startBenchServer } from './servers';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -274,52 +272,28 @@ interface Server {
 }
 
 /**
- * The HTTP server in a process of its own (bench/cache-server.ts), so that its memory is its own
- * and the hand-written SQL and the bench's bookkeeping do not share its event loop. Its clock is
- * an hour after the end of the trail: every window ending at END is complete (cacheable long).
+ * The HTTP server in a process of its own (bench/servers.ts). Its clock is an hour after the end
+ * of the trail: every window ending at END is complete (cacheable long).
  */
-function startServer(trailDir: string, env: Record<string, string>, withCache: boolean): Promise<Server> {
-  const child: ChildProcess = fork(path.resolve(__dirname, 'cache-server.ts'), ['trailql'], {
-    execArgv: ['-r', 'ts-node/register/transpile-only'],
-    env: {
-      ...processEnvironment(),
-      NODE_ENV: 'production',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      TRAIL_DIR: trailDir,
-      API_KEYS: JSON.stringify([{ id: 'bench', sha256: hashKey(API_KEY), accounts: ['*'], regions: [], payloads: true, admin: true }]),
-      MAX_QUERY_COMPLEXITY: '10000000',
-      MAX_PAGE_SIZE: '500',
-      MAX_WINDOW_DAYS: '400',
-      CACHE_ENABLED: withCache ? 'true' : 'false',
-      BENCH_NOW: new Date(END.getTime() + 3_600_000).toISOString(),
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+async function startServer(trailDir: string, env: Record<string, string>, withCache: boolean): Promise<Server> {
+  const server = await startBenchServer(trailDir, API_KEY, {
+    MAX_PAGE_SIZE: '500',
+    CACHE_ENABLED: withCache ? 'true' : 'false',
+    BENCH_NOW: new Date(END.getTime() + 3_600_000).toISOString(),
+    ...env,
   });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    child.once('message', (m: { url?: string }) => {
-      if (!m.url) return reject(new Error('server: no url'));
-      resolve({
-        url: m.url,
-        pid: child.pid,
-        stats: () =>
-          new Promise<CacheStats>((res) => {
-            // Statement hits plus whole answers given again (the response cache answers a repeated request before any statement is looked up).
-            child.once('message', (r: { stats: CacheStats; responses?: { hits: number } }) => res({ ...r.stats, hits: r.stats.hits + (r.responses?.hits ?? 0) }));
-            child.send('stats');
-          }),
-        close: async () => {
-          child.removeAllListeners('exit');
-          const gone = new Promise((r) => child.once('exit', r));
-          child.kill('SIGTERM');
-          await gone;
-        },
-      });
-    });
-  });
+  const { child } = server;
+  return {
+    url: server.url,
+    pid: server.pid,
+    stats: () =>
+      new Promise<CacheStats>((res) => {
+        // Statement hits plus whole answers given again (the response cache answers a repeated request before any statement is looked up).
+        child.once('message', (r: { stats: CacheStats; responses?: { hits: number } }) => res({ ...r.stats, hits: r.stats.hits + (r.responses?.hits ?? 0) }));
+        child.send('stats');
+      }),
+    close: () => server.close(),
+  };
 }
 
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };

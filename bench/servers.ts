@@ -1,0 +1,56 @@
+/**
+ * The service as the benchmarks run it: bench/cache-server.ts in a process of its own, so that its
+ * memory is its own and the load, the hand-written SQL and the bench's bookkeeping do not share
+ * its event loop.
+ */
+import { ChildProcess, fork } from 'node:child_process';
+import * as path from 'node:path';
+import { hashKey } from '../src/auth/authenticate';
+import { processEnvironment } from '../src/config';
+
+export interface BenchServer {
+  readonly url: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  close(): Promise<void>;
+}
+
+/**
+ * The trailql server over `trailDir`, answering `apiKey` (an admin key for every account), quiet,
+ * on a free port of 127.0.0.1; `env` comes on top (BENCH_NOW, CACHE_ENABLED, ...).
+ */
+export function startBenchServer(trailDir: string, apiKey: string, env: Record<string, string>): Promise<BenchServer> {
+  const child: ChildProcess = fork(path.resolve(__dirname, 'cache-server.ts'), ['trailql'], {
+    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    env: {
+      ...processEnvironment(),
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      TRAIL_DIR: trailDir,
+      API_KEYS: JSON.stringify([{ id: 'bench', sha256: hashKey(apiKey), accounts: ['*'], regions: [], payloads: true, admin: true }]),
+      MAX_QUERY_COMPLEXITY: '10000000',
+      MAX_WINDOW_DAYS: '400',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    child.once('message', (m: { url?: string }) => {
+      if (!m.url || !child.pid) return reject(new Error('server: no url'));
+      resolve({
+        url: m.url,
+        pid: child.pid,
+        child,
+        close: async () => {
+          child.removeAllListeners('exit');
+          const gone = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          await gone;
+        },
+      });
+    });
+  });
+}
