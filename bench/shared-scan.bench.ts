@@ -1,8 +1,8 @@
 /**
- * What a request gains when its statements over the same JSON delivery files share one reading of
- * them (src/engines/duckdb/shared-scans.ts): the same questions asked of two servers over the same
- * JSON trail (no Parquet store, no answer cache), one sharing (the default) and one with
- * SHARED_SCAN_MAX_MB=0 (each statement reads its files). Each server is a process of its own
+ * What statements gain when they share one reading of the same JSON delivery files
+ * (src/engines/duckdb/shared-scans.ts): the same questions asked of two servers over the same
+ * JSON trail (no Parquet store, no answer cache), one sharing and one with SHARED_SCAN_MAX_MB=0
+ * (each statement reads its files). Each server is a process of its own
  * (bench/servers.ts); they are asked in alternating pairs, each pair's first alternating, and
  * both answers must be the same. Figures: medians with (min–max), and each server's peak memory.
  *
@@ -28,7 +28,12 @@ interface Answer {
   data: unknown;
   statements: number;
   bytes: number;
+  requests?: number;
 }
+
+/** Longer than the sharing server keeps a reading: every timed question starts without one. */
+const KEEP_SECONDS = 1;
+const pause = () => new Promise((r) => setTimeout(r, KEEP_SECONDS * 1000 + 500));
 
 async function ask(url: string, query: string, variables: Record<string, unknown>): Promise<Answer> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify({ query, variables }) });
@@ -37,20 +42,47 @@ async function ask(url: string, query: string, variables: Record<string, unknown
   return { data: body.data, statements: body.extensions?.cost?.totals.engineQueries ?? 0, bytes: body.extensions?.cost?.totals.bytesScanned ?? 0 };
 }
 
-const QUESTIONS: [string, string][] = [
-  ['calls per action', `query($f: ApiCallFilter) { actions(filter: $f) { action eventSource calls errors } }`],
-  ['totalCount', `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount } }`],
-  ['recent 50 calls', `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 50) { edges { node { eventId eventTime action sourceIpAddress errorCode caller { arn } } } } }`],
-  ['top 10 callers, 5 newest calls each', `query($f: ApiCallFilter) { callers(filter: $f, first: 10) { edges { node { key calls(first: 5) { edges { node { eventId } } } } } } }`],
+/** A question: one request, or a walk over every page (one request each, the answers concatenated). */
+type Question = (url: string, window: Record<string, string>) => Promise<Answer>;
+
+const once = (query: string): Question => (url, window) => ask(url, query, { f: window });
+
+/** Every page of 50 callers, following the cursors: the pages after the first read what the first read. */
+const CALLER_PAGES = `query($f: ApiCallFilter, $after: String) {
+  callers(filter: $f, first: 50, after: $after) { pageInfo { hasNextPage endCursor } edges { node { key stats { calls errors } } } }
+}`;
+const everyPage: Question = async (url, window) => {
+  const data: unknown[] = [];
+  let statements = 0;
+  let bytes = 0;
+  let requests = 0;
+  for (let after: string | null = null; ; ) {
+    const a = await ask(url, CALLER_PAGES, { f: window, after });
+    const page = (a.data as { callers: { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: unknown[] } }).callers;
+    data.push(...page.edges);
+    statements += a.statements;
+    bytes += a.bytes;
+    requests += 1;
+    if (!page.pageInfo.hasNextPage) return { data, statements, bytes, requests };
+    after = page.pageInfo.endCursor;
+  }
+};
+
+const QUESTIONS: [string, Question][] = [
+  ['calls per action', once(`query($f: ApiCallFilter) { actions(filter: $f) { action eventSource calls errors } }`)],
+  ['totalCount', once(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount } }`)],
+  ['recent 50 calls', once(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 50) { edges { node { eventId eventTime action sourceIpAddress errorCode caller { arn } } } } }`)],
+  ['top 10 callers, 5 newest calls each', once(`query($f: ApiCallFilter) { callers(filter: $f, first: 10) { edges { node { key calls(first: 5) { edges { node { eventId } } } } } } }`)],
   [
     'a dashboard: actions, top callers, addresses, a page with its total',
-    `query($f: ApiCallFilter) {
+    once(`query($f: ApiCallFilter) {
       actions(filter: $f) { action calls errors }
       callers(filter: $f, first: 10) { edges { node { key stats { calls errors } } } }
       sourceIps(filter: $f, first: 10) { edges { node { address stats { calls } } } }
       apiCalls(filter: $f, first: 20) { totalCount edges { node { eventId action } } }
-    }`,
+    }`),
   ],
+  ['calls by caller, every page of 50 (a request each)', everyPage],
 ];
 
 async function main(): Promise<void> {
@@ -72,45 +104,51 @@ async function main(): Promise<void> {
   });
   const window = { from: new Date(END.getTime() - days * 86_400_000).toISOString(), to: END.toISOString() };
   const env = { PARQUET_ENABLED: 'false', CACHE_ENABLED: 'false', BENCH_NOW: new Date(END.getTime() + 3_600_000).toISOString() };
-  const shared = await startBenchServer(dir, KEY, env);
+  const shared = await startBenchServer(dir, KEY, { ...env, SHARED_SCAN_KEEP_SECONDS: String(KEEP_SECONDS) });
   const apart = await startBenchServer(dir, KEY, { ...env, SHARED_SCAN_MAX_MB: '0' });
   const load = os.loadavg();
   const rows: string[] = [];
   try {
-    for (const [name, query] of QUESTIONS) {
-      const first = { shared: await ask(shared.url, query, { f: window }), apart: await ask(apart.url, query, { f: window }) };
+    for (const [name, question] of QUESTIONS) {
+      const first = { shared: await question(shared.url, window), apart: await question(apart.url, window) };
       if (JSON.stringify(first.shared.data) !== JSON.stringify(first.apart.data)) throw new Error(`${name}: the two servers answer differently`);
       const times = { shared: [] as number[], apart: [] as number[] };
       for (let i = 0; i < runs; i++) {
         const order = i % 2 ? (['apart', 'shared'] as const) : (['shared', 'apart'] as const);
         for (const way of order) {
+          await pause();
           const t = performance.now();
-          await ask(way === 'shared' ? shared.url : apart.url, query, { f: window });
+          await question(way === 'shared' ? shared.url : apart.url, window);
           times[way].push(performance.now() - t);
         }
       }
       const fmt = (xs: number[]) => `${Math.round(median(xs))} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
       const mib = (b: number) => (b / 2 ** 20).toFixed(1);
       rows.push(
-        `| ${name} | ${first.shared.statements} | ${fmt(times.apart)} | ${fmt(times.shared)} | ${(median(times.shared) / median(times.apart)).toFixed(2)}× | ${mib(first.apart.bytes)} | ${mib(first.shared.bytes)} |`,
+        `| ${name} | ${first.shared.requests ?? 1} | ${first.shared.statements} | ${fmt(times.apart)} | ${fmt(times.shared)} | ${(median(times.shared) / median(times.apart)).toFixed(2)}× | ${mib(first.apart.bytes)} | ${mib(first.shared.bytes)} |`,
       );
     }
     const hwm = { shared: procMemory(shared.pid, 'VmHWM'), apart: procMemory(apart.pid, 'VmHWM') };
+    // A last reading, kept: what it holds shows in the server's resident memory.
+    await QUESTIONS[0]![1](shared.url, window);
+    const rss = { kept: procMemory(shared.pid, 'VmRSS') };
+    await pause();
+    const rssDropped = procMemory(shared.pid, 'VmRSS');
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-    const text = `# One reading of a request's JSON files for all its statements
+    const text = `# One reading of the same JSON files for every statement over them
 
 Produced by \`npm run bench:shared-scan -- --days ${days} --runs ${runs}\` (bench/shared-scan.bench.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${((performance.now() - started) / 60_000).toFixed(1)} min.
 Machine: ${cpu}, \`nproc\` = ${os.availableParallelism()}, load average at the start ${load.map((l) => l.toFixed(2)).join(', ')}; Node ${process.version}.
 
 Trail: ${days} days ending ${END.toISOString()}, 3 regions, 2 accounts (one through an organization trail), 60 IoT Events calls per account, region and day, 6 other records per IoT Events call, seed 1: ${trail.files.toLocaleString('en-US')} delivery files, ${trail.records.toLocaleString('en-US')} records, ${trail.iotEventsRecords.toLocaleString('en-US')} of IoT Events. The window is the whole trail, read from JSON (no Parquet store) and without an answer cache.
 
-Two servers, each a process of its own, over the same files: one with each statement reading its files (\`SHARED_SCAN_MAX_MB=0\`), one sharing (the default). Each question is asked of both first (the answers must be the same), then ${runs} times each in alternating pairs, the pair's first alternating. Milliseconds per request, median (min–max). "Bytes read" is \`extensions.cost.totals.bytesScanned\`.
+Two servers, each a process of its own, over the same files: one with each statement reading its files (\`SHARED_SCAN_MAX_MB=0\`), one sharing, keeping a reading ${KEEP_SECONDS} s after its last use (\`SHARED_SCAN_KEEP_SECONDS=${KEEP_SECONDS}\`; the default keeps it 120 s). Each question is asked of both first (the answers must be the same), then ${runs} times each in alternating pairs, the pair's first alternating, each run after a pause longer than the reading is kept: every run starts without one, so a single request shows what sharing within it gains, and the walk over every page what keeping the reading for the next page gains. Milliseconds per question (every request of it), median (min–max). "Bytes read" is \`extensions.cost.totals.bytesScanned\`, summed over the question's requests.
 
-| question | statements | each reads its files (ms) | shared reading (ms) | shared / apart | bytes read apart (MiB) | bytes read shared (MiB) |
-|---|---|---|---|---|---|---|
+| question | requests | statements | each reads its files (ms) | shared reading (ms) | shared / apart | bytes read apart (MiB) | bytes read shared (MiB) |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Peak memory of each server process (VmHWM), after every question: each reading its files ${(hwm.apart / 2 ** 20).toFixed(0)} MiB; shared ${(hwm.shared / 2 ** 20).toFixed(0)} MiB.
+Peak memory of each server process (VmHWM), after every question: each reading its files ${(hwm.apart / 2 ** 20).toFixed(0)} MiB; shared ${(hwm.shared / 2 ** 20).toFixed(0)} MiB. Resident memory of the sharing server holding the reading of the whole window (the trail's ${(trail.iotEventsRecords).toLocaleString('en-US')} IoT Events records): ${(rss.kept / 2 ** 20).toFixed(0)} MiB; ${KEEP_SECONDS + 0.5} s later, the reading dropped: ${(rssDropped / 2 ** 20).toFixed(0)} MiB (DuckDB keeps memory it freed for its next statements, so a drop shows only in part).
 `;
     fs.mkdirSync(path.resolve(__dirname, 'results'), { recursive: true });
     fs.writeFileSync(path.resolve(__dirname, 'results', 'shared-scan.md'), text);

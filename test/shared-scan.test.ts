@@ -1,15 +1,16 @@
 /**
- * A request's statements over the same JSON delivery files share one reading of them
+ * Statements over the same JSON delivery files share one reading of them
  * (src/engines/duckdb/shared-scans.ts): the answer is the one each statement reading its files
  * gives, only the first statement reads the files, files found unreadable are still left out and
- * named, and the request's tables are gone once it ends.
+ * named, a reading is kept for the next requests until its files change, and none is left once
+ * no request holds it and its time is up.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbDialect } from '../src/engines/duckdb/dialect';
 import { DuckDbEngine } from '../src/engines/duckdb/driver';
-import { SharedScans } from '../src/engines/duckdb/shared-scans';
+import { RequestScans, ScanPool } from '../src/engines/duckdb/shared-scans';
 import { QueryReport } from '../src/query/runner';
 import { IOT_SOURCES, listRecordFiles } from './support/records';
 import { ConfigError } from '../src/config/vars';
@@ -27,14 +28,18 @@ const QUESTION = `query($f: ApiCallFilter) {
 const ENV = { PARQUET_ENABLED: 'false', CACHE_ENABLED: 'false', MAX_QUERY_COMPLEXITY: '10000000' };
 
 let dir: string;
+/** Sharing within a request only (SHARED_SCAN_KEEP_SECONDS=0). */
 let shared: TestServer;
+/** Keeping readings for the next requests (the default). */
+let kept: TestServer;
 let apart: TestServer;
 /** Sharing at most 1 KiB of files per statement: every window here is more. */
 let capped: TestServer;
 
 beforeAll(async () => {
   dir = await sampleTrail(2, { iotEventsPerDay: 80, deliveryMinutes: 60 });
-  shared = await startServer(dir, ENV, { now: () => SAMPLE_END });
+  shared = await startServer(dir, { ...ENV, SHARED_SCAN_KEEP_SECONDS: '0' }, { now: () => SAMPLE_END });
+  kept = await startServer(dir, ENV, { now: () => SAMPLE_END });
   apart = await startServer(dir, { ...ENV, SHARED_SCAN_MAX_MB: '0' }, { now: () => SAMPLE_END });
   const engine = await DuckDbEngine.create({ trailDir: dir, threads: 2, eventSources: IOT_SOURCES, sharedScanMaxBytes: 1024 });
   capped = await startServer(dir, ENV, { now: () => SAMPLE_END, engine: { engine, dialect: duckdbDialect } });
@@ -42,6 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await shared?.close();
+  await kept?.close();
   await apart?.close();
   await capped?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -80,6 +86,35 @@ test('the statements of a request read its files once and answer as each reading
   expect(read.filter((q) => q.bytesScanned > 0)).toHaveLength(1);
   expect(read.every((q) => q.files === readApart[0]!.files)).toBe(true);
   expect(await sharedTables(shared)).toBe(0);
+});
+
+test('a reading is kept for the next request until its files change', async () => {
+  const first = await kept.gql(QUESTION, { f: W });
+  const again = await kept.gql(QUESTION, { f: W });
+  const each = await apart.gql(QUESTION, { f: W });
+  expect(first.errors).toBeUndefined();
+  expect(again.data).toEqual(first.data);
+  expect(first.data).toEqual(each.data);
+  expect(engineReports(first).filter((q) => q.bytesScanned > 0)).toHaveLength(1);
+  expect(engineReports(again).every((q) => q.bytesScanned === 0)).toBe(true);
+  expect(await sharedTables(kept)).toBe(1);
+
+  // The same records delivered again in a new file: another list of files, read anew, and each call still counted once.
+  const newest = listRecordFiles(dir).sort().at(-1)!;
+  const copy = path.join(path.dirname(newest), 'redelivered.json.gz');
+  fs.copyFileSync(newest, copy);
+  try {
+    const after = await kept.gql(QUESTION, { f: W });
+    expect(after.errors).toBeUndefined();
+    expect(after.data).toEqual(first.data);
+    expect(engineReports(after).filter((q) => q.bytesScanned > 0)).toHaveLength(1);
+    // Asked for fresh answers, the files are read now, once for the request.
+    const fresh = await kept.gql(QUESTION, { f: W }, { 'x-trailql-no-cache': '1' });
+    expect(fresh.data).toEqual(first.data);
+    expect(engineReports(fresh).filter((q) => q.bytesScanned > 0)).toHaveLength(1);
+  } finally {
+    fs.rmSync(copy);
+  }
 });
 
 test('statements over more bytes of files than SHARED_SCAN_MAX_MB each read their own', async () => {
@@ -129,18 +164,31 @@ test('a file found unreadable is left out and named alike, shared or not', async
   }
 });
 
-test('SHARED_SCAN_MAX_MB is whole MiB from 0 (off), 64 when unset', () => {
+test('SHARED_SCAN_MAX_MB is whole MiB from 0 (off), 64 when unset; SHARED_SCAN_KEEP_SECONDS whole seconds up to a day, 120 when unset', () => {
   expect(testConfig(dir, {}).duckdb.sharedScanMaxBytes).toBe(64 * 2 ** 20);
   expect(testConfig(dir, { SHARED_SCAN_MAX_MB: '3' }).duckdb.sharedScanMaxBytes).toBe(3 * 2 ** 20);
   expect(testConfig(dir, { SHARED_SCAN_MAX_MB: '0' }).duckdb.sharedScanMaxBytes).toBe(0);
   for (const bad of ['-1', '1.5', 'lots']) expect(() => testConfig(dir, { SHARED_SCAN_MAX_MB: bad })).toThrow(ConfigError);
+  expect(testConfig(dir, {}).duckdb.sharedScanKeepMs).toBe(120_000);
+  expect(testConfig(dir, { SHARED_SCAN_KEEP_SECONDS: '0' }).duckdb.sharedScanKeepMs).toBe(0);
+  for (const bad of ['-1', '0.5', '86401']) expect(() => testConfig(dir, { SHARED_SCAN_KEEP_SECONDS: bad })).toThrow(ConfigError);
 });
 
-describe('SharedScans', () => {
+describe('ScanPool', () => {
   let instance: DuckDBInstance;
   beforeAll(async () => {
     instance = await DuckDBInstance.create(':memory:');
   });
+
+  const tablesLeft = async () => {
+    const conn = await DuckDBConnection.create(instance);
+    try {
+      return Number((await conn.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'trailql_shared_scan_%'")).getRows()[0]![0]);
+    } finally {
+      conn.closeSync();
+    }
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 100));
 
   const fill = (calls: string[]) => async (name: string) => {
     calls.push(name);
@@ -153,26 +201,92 @@ describe('SharedScans', () => {
   };
 
   test('a list of files is read once per request, another list again, and nothing is left once it ends', async () => {
-    const scans = new SharedScans(instance);
+    const scans = new RequestScans(new ScanPool(instance, { maxIdleBytes: 1000, keepMs: 0 }));
     const calls: string[] = [];
-    const [a, b, c] = await Promise.all([scans.table('a', fill(calls)), scans.table('a', fill(calls)), scans.table('b', fill(calls))]);
+    const [a, b, c] = await Promise.all([scans.table('a', 10, fill(calls)), scans.table('a', 10, fill(calls)), scans.table('b', 10, fill(calls))]);
     expect(calls).toHaveLength(2);
     expect(a!.name).toBe(b!.name);
     expect([a!.made, b!.made]).toEqual([true, false]);
     expect(c!.name).not.toBe(a!.name);
+    expect(await tablesLeft()).toBe(2);
     await scans.close();
-    const conn = await DuckDBConnection.create(instance);
-    const left = (await conn.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'trailql_shared_scan_%'")).getRows()[0]![0];
-    conn.closeSync();
-    expect(Number(left)).toBe(0);
-    expect(scans.table('a', fill(calls))).toBeUndefined();
+    await settle();
+    expect(await tablesLeft()).toBe(0);
+    expect(scans.table('a', 10, fill(calls))).toBeUndefined();
+  });
+
+  test('a reading is kept for the next request for its time, and dropped after', async () => {
+    const pool = new ScanPool(instance, { maxIdleBytes: 1000, keepMs: 300 });
+    const calls: string[] = [];
+    const one = new RequestScans(pool);
+    expect((await one.table('a', 10, fill(calls)))!.made).toBe(true);
+    await one.close();
+    const two = new RequestScans(pool);
+    expect((await two.table('a', 10, fill(calls)))!.made).toBe(false);
+    expect(calls).toHaveLength(1);
+    // Held by a request, it outlives its time.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(pool.size).toBe(1);
+    await two.close();
+    expect(await tablesLeft()).toBe(1);
+    await new Promise((r) => setTimeout(r, 400));
+    await settle();
+    expect(pool.size).toBe(0);
+    expect(await tablesLeft()).toBe(0);
+  });
+
+  test('idle readings beyond their bytes are dropped, least recently used first', async () => {
+    const pool = new ScanPool(instance, { maxIdleBytes: 100, keepMs: 60_000 });
+    const calls: string[] = [];
+    for (const key of ['a', 'b', 'c']) {
+      const r = new RequestScans(pool);
+      await r.table(key, 40, fill(calls));
+      await r.close();
+    }
+    // a, b, c idle: 120 bytes > 100, so a goes.
+    expect(pool.size).toBe(2);
+    const again = new RequestScans(pool);
+    expect((await again.table('b', 40, fill(calls)))!.made).toBe(false);
+    expect((await again.table('a', 40, fill(calls)))!.made).toBe(true);
+    await again.close();
+    // Now c (least recently used) goes.
+    const last = new RequestScans(pool);
+    expect((await last.table('c', 40, fill(calls)))!.made).toBe(true);
+    await last.close();
+    await pool.close();
+    await settle();
+    expect(await tablesLeft()).toBe(0);
+  });
+
+  test('a request asking for fresh answers reads anew, and its reading replaces the kept one', async () => {
+    const pool = new ScanPool(instance, { maxIdleBytes: 1000, keepMs: 60_000 });
+    const calls: string[] = [];
+    const old = new RequestScans(pool);
+    const kept = await old.table('a', 10, fill(calls));
+    await old.close();
+    const fresh = new RequestScans(pool, true);
+    const [one, two] = await Promise.all([fresh.table('a', 10, fill(calls)), fresh.table('a', 10, fill(calls))]);
+    expect(calls).toHaveLength(2);
+    expect(one!.made).toBe(true);
+    expect(two!.name).toBe(one!.name);
+    expect(one!.name).not.toBe(kept!.name);
+    await fresh.close();
+    const next = new RequestScans(pool);
+    expect(await next.table('a', 10, fill(calls))).toEqual({ name: one!.name, made: false });
+    await next.close();
+    await settle();
+    // The replaced reading is gone; the fresh one is kept.
+    expect(await tablesLeft()).toBe(1);
+    await pool.close();
+    await settle();
+    expect(await tablesLeft()).toBe(0);
   });
 
   test('a failed reading is not kept: the next statement reads again', async () => {
-    const scans = new SharedScans(instance);
-    await expect(scans.table('a', async () => Promise.reject(new Error('unreadable')))).rejects.toThrow('unreadable');
+    const scans = new RequestScans(new ScanPool(instance, { maxIdleBytes: 1000, keepMs: 60_000 }));
+    await expect(scans.table('a', 10, async () => Promise.reject(new Error('unreadable')))).rejects.toThrow('unreadable');
     const calls: string[] = [];
-    const again = await scans.table('a', fill(calls));
+    const again = await scans.table('a', 10, fill(calls));
     expect(again!.made).toBe(true);
     expect(calls).toHaveLength(1);
     await scans.close();

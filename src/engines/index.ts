@@ -38,6 +38,7 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
     eventSources: config.eventSources,
     deliveryMarginDays: config.window.deliveryMarginDays,
     sharedScanMaxBytes: config.duckdb.sharedScanMaxBytes,
+    sharedScanKeepMs: config.duckdb.sharedScanKeepMs,
     logger,
   });
   return { engine, dialect: duckdbDialect };

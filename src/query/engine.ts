@@ -100,6 +100,11 @@ export interface ExecuteOptions {
   readonly timeoutMs?: number;
   /** The request the query belongs to: what its queries may share while it runs (see RequestScope). */
   readonly scope?: RequestScope;
+  /**
+   * The request asked for fresh answers (`x-trailql-no-cache`): nothing the engine kept from
+   * earlier requests may stand in for reading the files now.
+   */
+  readonly fresh?: boolean;
 }
 
 /** Something an engine keeps for one request, released when the request ends. */

@@ -206,7 +206,7 @@ export class QueryRunner {
         ...(slot ? { lane: slot.lane, queueMs: Math.round(slot.waitedMs) } : {}),
       };
       try {
-        const result = await this.engine.execute(query, { signal, timeoutMs: this.options.timeoutMs, scope: this.scope });
+        const result = await this.engine.execute(query, { signal, timeoutMs: this.options.timeoutMs, scope: this.scope, fresh: this.options.noCache });
         const engineMs = performance.now() - started;
         for (const lease of leases) lease.charge({ engineMs, bytesScanned: result.stats.bytesScanned });
         scan?.charge(result.stats.bytesScanned);

@@ -10,7 +10,7 @@ import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, 
 import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, jsonRecords, narrowSource } from './dialect';
 import { ParquetStore, allJson, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
-import { SHARED_SCAN_COLUMNS, SharedScans, SharedTable, readsSharedColumns } from './shared-scans';
+import { RequestScans, SHARED_SCAN_COLUMNS, ScanPool, SharedTable, readsSharedColumns } from './shared-scans';
 import { AWS_LOGS } from '../../trail/layout';
 import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
 import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
@@ -18,8 +18,11 @@ import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-f
 /** Failed reads retried with the file found unreadable left out, before the query gives up. */
 const MAX_RETRIES = 8;
 
-/** Default SHARED_SCAN_MAX_MB: the most bytes of delivery files a request's statements share one reading of. */
+/** Default SHARED_SCAN_MAX_MB: the most bytes of delivery files read once for the statements over them. */
 export const DEFAULT_SHARED_SCAN_MAX_BYTES = 64 * 2 ** 20;
+
+/** Default SHARED_SCAN_KEEP_SECONDS: how long a reading no request holds is kept for the next ones. */
+export const DEFAULT_SHARED_SCAN_KEEP_MS = 120_000;
 
 export interface DuckDbSettings {
   /** Folder holding `AWSLogs/` in the S3 delivery layout. */
@@ -51,10 +54,13 @@ export interface DuckDbSettings {
   /** Where each file set aside as unreadable is logged, once per version. */
   readonly logger?: Logger;
   /**
-   * The most bytes of JSON files whose records a request's statements read once for all of them
-   * (shared-scans.ts); 0 turns sharing off. Default DEFAULT_SHARED_SCAN_MAX_BYTES.
+   * The most bytes of JSON files whose records are read once for all the statements over them
+   * (shared-scans.ts), and the most kept while no request uses them; 0 turns sharing off. Default
+   * DEFAULT_SHARED_SCAN_MAX_BYTES.
    */
   readonly sharedScanMaxBytes?: number;
+  /** How long a reading no request uses is kept for the next ones (0: not kept). Default DEFAULT_SHARED_SCAN_KEEP_MS. */
+  readonly sharedScanKeepMs?: number;
 }
 
 /** The files one statement reads and how they are bound. */
@@ -74,10 +80,14 @@ interface Sources {
   /** Files of the query's day folders left out as unreadable. */
   readonly unreadable: readonly UnreadableFile[];
   /**
-   * The statement reading its JSON part from a shared scan's table instead (shared-scans.ts);
-   * absent when it cannot (its JSON source is not the one FROM item, or it reads a payload column).
+   * The statement reading its JSON part from a shared reading's table instead (shared-scans.ts),
+   * and the key of that reading (the JSON files with their sizes); absent when it cannot (its JSON
+   * source is not the one FROM item, it reads a payload column, or its files are too many bytes).
    */
-  readonly overTable?: (table: string) => { readonly sql: string; readonly lists: readonly (readonly string[])[] };
+  readonly shared?: {
+    readonly key: string;
+    readonly overTable: (table: string) => { readonly sql: string; readonly lists: readonly (readonly string[])[] };
+  };
 }
 
 function plain(value: unknown): string | number | boolean | null {
@@ -112,6 +122,7 @@ export class DuckDbEngine implements Engine {
   private readonly listings = new FolderListings();
   private readonly unreadable: UnreadableFiles;
   private readonly sharedScanMaxBytes: number;
+  private readonly scans: ScanPool;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -121,6 +132,7 @@ export class DuckDbEngine implements Engine {
     this.maxConcurrentQueries = resources.concurrentQueries;
     this.sourceId = `duckdb:${path.resolve(settings.trailDir)}`;
     this.sharedScanMaxBytes = settings.sharedScanMaxBytes ?? DEFAULT_SHARED_SCAN_MAX_BYTES;
+    this.scans = new ScanPool(instance, { maxIdleBytes: this.sharedScanMaxBytes, keepMs: settings.sharedScanKeepMs ?? DEFAULT_SHARED_SCAN_KEEP_MS });
     // read_json needs at least one file; a window with none reads this empty delivery instead.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trailql-'));
     this.emptyFile = path.join(dir, 'empty.json');
@@ -208,7 +220,8 @@ export class DuckDbEngine implements Engine {
     const lists = [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])];
     const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && columns.length > 0 && readsSharedColumns(columns);
     const overTable = (table: string) => ({ sql: withSource(narrowSource(columns, parts, this.settings.eventSources, table)), lists: parts.parquet ? [parquet] : [] });
-    return { sql, lists, jsonBytes, ...common, ...(shareable ? { overTable } : {}) };
+    const key = () => readable.map((f) => `${f.file}\t${f.size}`).sort().join('\n');
+    return { sql, lists, jsonBytes, ...common, ...(shareable ? { shared: { key: key(), overTable } } : {}) };
   }
 
   /** A file listed with no bytes: set aside when it is still empty (it may have been written since its listing). */
@@ -264,7 +277,7 @@ export class DuckDbEngine implements Engine {
         // Retries share the query's time limit.
         const left = () => (options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (performance.now() - started)));
         const shared = await this.sharedScan(sources, { ...options, timeoutMs: left() });
-        const { sql, lists } = shared ? sources.overTable!(shared.name) : sources;
+        const { sql, lists } = shared ? sources.shared!.overTable(shared.name) : sources;
         const rows = await this.run(sql, [...lists.map((l) => listValue([...l])), ...query.params], { ...options, timeoutMs: left() });
         // A statement over a table another statement of the request filled read none of the JSON files again.
         const bytesScanned = shared && !shared.made ? sources.bytes - sources.jsonBytes : sources.bytes;
@@ -312,20 +325,22 @@ export class DuckDbEngine implements Engine {
   }
 
   /**
-   * The table of the request's shared scan of the statement's JSON files (shared-scans.ts), filled
-   * now when no statement of the request has yet; undefined when the statement reads its files
-   * itself: it cannot share, or filling failed for a reason the files' own read will meet and report
-   * (an unreadable file is then found, left out and named as usual).
+   * The table of the shared reading of the statement's JSON files (shared-scans.ts), filled now
+   * when none is kept; undefined when the statement reads its files itself: it cannot share, or the
+   * filling failed (an unreadable file is then met by the statement's own read, left out and named
+   * as usual).
    */
   private async sharedScan(sources: Sources, options: ExecuteOptions): Promise<SharedTable | undefined> {
-    if (!sources.overTable || !options.scope || this.sharedScanMaxBytes <= 0) return undefined;
-    const scans = options.scope.use(this, () => new SharedScans(this.instance));
-    const table = scans?.table(sources.json.join('\n'), (name) => this.fillSharedScan(name, sources.json, options));
+    if (!sources.shared || !options.scope || this.sharedScanMaxBytes <= 0) return undefined;
+    const scans = options.scope.use(this, () => new RequestScans(this.scans, options.fresh === true));
+    const table = scans?.table(sources.shared.key, sources.jsonBytes, (name) => this.fillSharedScan(name, sources.json, options));
     if (!table) return undefined;
     try {
       return await table;
     } catch (err) {
-      if (err instanceof EngineError && (err.options.timeout || options.signal?.aborted)) throw err;
+      // Another statement's fill may have failed for its own reasons (its request gone, its time up):
+      // this one reads its files within its own time, and meets any unreadable file there.
+      if (options.signal?.aborted) throw err;
       return undefined;
     }
   }
@@ -379,6 +394,7 @@ export class DuckDbEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    await this.scans.close();
     this.instance.closeSync();
     await fs.rm(path.dirname(this.emptyFile), { recursive: true, force: true });
   }
