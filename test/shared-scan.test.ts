@@ -85,7 +85,23 @@ test('the statements of a request read its files once and answer as each reading
   expect(readApart.every((q) => q.bytesScanned > 0)).toBe(true);
   expect(read.filter((q) => q.bytesScanned > 0)).toHaveLength(1);
   expect(read.every((q) => q.files === readApart[0]!.files)).toBe(true);
+  // Waiting for the table another statement fills is that statement's engine time, not counted again.
+  const filler = read.find((q) => q.bytesScanned > 0)!;
+  expect(read.filter((q) => q !== filler).reduce((a, q) => a + q.engineMs, 0)).toBeLessThan(filler.engineMs);
   expect(await sharedTables(shared)).toBe(0);
+});
+
+test('serving every event source, each statement reads its own files', async () => {
+  const all = await startServer(dir, { ...ENV, EVENT_SOURCES: '*' }, { now: () => SAMPLE_END });
+  try {
+    const res = await all.gql(QUESTION, { f: W });
+    expect(res.errors).toBeUndefined();
+    const reports = engineReports(res);
+    expect(reports.length).toBeGreaterThanOrEqual(3);
+    expect(reports.every((q) => q.bytesScanned > 0)).toBe(true);
+  } finally {
+    await all.close();
+  }
 });
 
 test('a reading is kept for the next request until its files change', async () => {
@@ -179,6 +195,7 @@ describe('ScanPool', () => {
   beforeAll(async () => {
     instance = await DuckDBInstance.create(':memory:');
   });
+  afterAll(() => instance.closeSync());
 
   const tablesLeft = async () => {
     const conn = await DuckDBConnection.create(instance);

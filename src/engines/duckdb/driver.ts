@@ -15,6 +15,38 @@ import { AWS_LOGS } from '../../trail/layout';
 import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
 import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
+/**
+ * `promise`, or the statement's own end while it waits: `ended.abandoned` when its signal aborts,
+ * `ended.timeout` when its time is up (a table another statement fills is waited for within this
+ * statement's limits, not that statement's).
+ */
+function whileWanted<T>(promise: Promise<T>, options: ExecuteOptions, ended: { abandoned: Error; timeout: Error }): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const abandoned = () => stop(ended.abandoned);
+    const timer = options.timeoutMs !== undefined ? setTimeout(() => stop(ended.timeout), options.timeoutMs) : undefined;
+    const done = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abandoned);
+    };
+    if (options.signal?.aborted) return abandoned();
+    options.signal?.addEventListener('abort', abandoned, { once: true });
+    promise.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (err: unknown) => {
+        done();
+        reject(err);
+      },
+    );
+  });
+}
+
 /** Failed reads retried with the file found unreadable left out, before the query gives up. */
 const MAX_RETRIES = 8;
 
@@ -218,7 +250,8 @@ export class DuckDbEngine implements Engine {
     const withSource = (source: string) => statement.slice(0, from) + source + statement.slice(from + JSON_SOURCE.length);
     const sql = withSource(narrowSource(columns, parts, this.settings.eventSources));
     const lists = [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])];
-    const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && columns.length > 0 && readsSharedColumns(columns);
+    // Serving every event source, a reading would copy every record of the files: more than one statement reads.
+    const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && !!this.settings.eventSources?.length && columns.length > 0 && readsSharedColumns(columns);
     const overTable = (table: string) => ({ sql: withSource(narrowSource(columns, parts, this.settings.eventSources, table)), lists: parts.parquet ? [parquet] : [] });
     const key = () => readable.map((f) => `${f.file}\t${f.size}`).sort().join('\n');
     return { sql, lists, jsonBytes, ...common, ...(shareable ? { shared: { key: key(), overTable } } : {}) };
@@ -277,11 +310,13 @@ export class DuckDbEngine implements Engine {
         // Retries share the query's time limit.
         const left = () => (options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (performance.now() - started)));
         const shared = await this.sharedScan(sources, { ...options, timeoutMs: left() });
-        const { sql, lists } = shared ? sources.shared!.overTable(shared.name) : sources;
+        const { sql, lists } = shared ? sources.shared!.overTable(shared.table.name) : sources;
         const rows = await this.run(sql, [...lists.map((l) => listValue([...l])), ...query.params], { ...options, timeoutMs: left() });
-        // A statement over a table another statement of the request filled read none of the JSON files again.
-        const bytesScanned = shared && !shared.made ? sources.bytes - sources.jsonBytes : sources.bytes;
-        const stats = { engineMs: performance.now() - started, bytesScanned, files: [...sources.files] };
+        // A statement over a table another statement filled read none of the JSON files, and its
+        // wait for the table was that statement's engine time, not its own.
+        const other = shared !== undefined && !shared.table.made;
+        const bytesScanned = other ? sources.bytes - sources.jsonBytes : sources.bytes;
+        const stats = { engineMs: performance.now() - started - (other ? shared.waitedMs : 0), bytesScanned, files: [...sources.files] };
         return { rows, stats: sources.unreadable.length ? { ...stats, unreadable: sources.unreadable } : stats };
       } catch (err) {
         if (!(err instanceof EngineError) || err.options.timeout || err.options.userError || options.signal?.aborted || attempt >= MAX_RETRIES) throw err;
@@ -330,17 +365,20 @@ export class DuckDbEngine implements Engine {
    * filling failed (an unreadable file is then met by the statement's own read, left out and named
    * as usual).
    */
-  private async sharedScan(sources: Sources, options: ExecuteOptions): Promise<SharedTable | undefined> {
+  private async sharedScan(sources: Sources, options: ExecuteOptions): Promise<{ table: SharedTable; waitedMs: number } | undefined> {
     if (!sources.shared || !options.scope || this.sharedScanMaxBytes <= 0) return undefined;
     const scans = options.scope.use(this, () => new RequestScans(this.scans, options.fresh === true));
     const table = scans?.table(sources.shared.key, sources.jsonBytes, (name) => this.fillSharedScan(name, sources.json, options));
     if (!table) return undefined;
+    const started = performance.now();
+    const own = { abandoned: new EngineError('query abandoned while its files were read', this.name), timeout: new EngineError('query timed out while its files were read', this.name, { timeout: true }) };
     try {
-      return await table;
+      return { table: await whileWanted(table, options, own), waitedMs: performance.now() - started };
     } catch (err) {
-      // Another statement's fill may have failed for its own reasons (its request gone, its time up):
-      // this one reads its files within its own time, and meets any unreadable file there.
-      if (options.signal?.aborted) throw err;
+      // This statement's own end; otherwise another statement's fill failed for its own reasons
+      // (its request gone, its time up, an unreadable file): this one reads its files within its
+      // own time, and meets any unreadable file there.
+      if (err === own.abandoned || err === own.timeout || options.signal?.aborted) throw err;
       return undefined;
     }
   }
@@ -353,13 +391,28 @@ export class DuckDbEngine implements Engine {
 
   private async run(sql: string, values: DuckDBValue[], options: ExecuteOptions, setup?: string): Promise<Row[]> {
     const connection = await DuckDBConnection.create(this.instance);
+    let timedOut = false;
     const abort = () => connection.interrupt();
+    const expire = () => {
+      timedOut = true;
+      abort();
+    };
     options.signal?.addEventListener('abort', abort, { once: true });
-    const timer = options.timeoutMs ? setTimeout(abort, options.timeoutMs) : undefined;
+    const timer = options.timeoutMs ? setTimeout(expire, options.timeoutMs) : undefined;
+    // DuckDB keeps no interrupt that comes while nothing runs (between steps, or while a statement
+    // is prepared): look again before each step.
+    const stillWanted = (step: string) => {
+      if (options.signal?.aborted) throw new EngineError(`query abandoned ${step}`, this.name);
+      if (timedOut) throw new EngineError(`query timed out ${step}`, this.name, { timeout: true });
+    };
     try {
-      if (options.signal?.aborted) throw new EngineError('query abandoned before it started', this.name);
-      if (setup) await connection.run(setup);
+      stillWanted('before it started');
+      if (setup) {
+        await connection.run(setup);
+        stillWanted('before it ran');
+      }
       const prepared = await connection.prepare(sql);
+      stillWanted('before it ran');
       prepared.bind(values);
       const reader = await prepared.runAndReadAll();
       return reader.getRowObjectsJS().map((r) => {
