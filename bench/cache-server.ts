@@ -8,7 +8,7 @@
  *   bare-express  the same bare server behind express 5 and express.json, as the service is
  *
  * It sends `{ url }` to the parent over IPC once listening, then answers `stats` messages with the
- * cache's counters (trailql only). bench/run.ts runs its servers here too.
+ * cache's counters and `shared-scans` messages with the engine's shared readings (trailql only). bench/run.ts runs its servers here too.
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -52,6 +52,7 @@ async function trailql(): Promise<string> {
   const { loadConfig } = await import('../src/config');
   const { createEngine } = await import('../src/engines');
   const { createLogger } = await import('../src/logger');
+  const { DuckDbEngine } = await import('../src/engines/duckdb/driver');
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const { engine, dialect } = await createEngine(config, config.trailDir ?? '');
@@ -63,6 +64,7 @@ async function trailql(): Promise<string> {
   while (config.cache.redisUrl && !cache.stats().connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   process.on('message', (m) => {
     if (m === 'stats') process.send?.({ stats: cache.stats(), responses: app.ops.responses?.stats() });
+    if (m === 'shared-scans' && engine instanceof DuckDbEngine) void engine.sharedScans().then((sharedScans) => process.send?.({ sharedScans }));
   });
   return `http://127.0.0.1:${port}/graphql`;
 }

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbDialect } from '../src/engines/duckdb/dialect';
 import { DuckDbEngine } from '../src/engines/duckdb/driver';
@@ -133,6 +134,52 @@ test('a reading is kept for the next request until its files change', async () =
   }
 });
 
+test('a file rewritten in place, its folder unchanged, is read anew', async () => {
+  const ADDRESSES = `query($f: ApiCallFilter) { sourceIps(filter: $f, first: 200) { edges { node { address stats { calls } } } } }`;
+  const before = await kept.gql(ADDRESSES, { f: W });
+  expect(before.errors).toBeUndefined();
+  // A file of the window holding an IoT Events call: one digit of that call's address changes, the text keeps its length.
+  const file = listRecordFiles(dir).sort().reverse().find((f) => f.endsWith('.gz') && gunzipSync(fs.readFileSync(f)).toString('utf8').includes('"iotevents'))!;
+  const original = fs.readFileSync(file);
+  const folder = fs.statSync(path.dirname(file));
+  const doc = JSON.parse(gunzipSync(original).toString('utf8')) as { Records: { eventSource: string; sourceIPAddress: string }[] };
+  const call = doc.Records.find((r) => r.eventSource.startsWith('iotevents') && /\d$/.test(r.sourceIPAddress))!;
+  // Another digit somewhere in the address, compressed to the very size of the original (some digit
+  // and level give it): the file's size then tells nothing, only its modification time does.
+  const address = call.sourceIPAddress;
+  const gz = (text: string, level: number) => {
+    call.sourceIPAddress = text;
+    return gzipSync(JSON.stringify(doc), { level });
+  };
+  let rewritten: Buffer | undefined;
+  const positions = [...address].flatMap((c, i) => (/\d/.test(c) ? [i] : []));
+  search: for (const level of [6, 5, 7, 8, 9, 4]) {
+    for (const i of positions) {
+      for (const d of '0123456789') {
+        if (d === address[i]) continue;
+        const b = gz(address.slice(0, i) + d + address.slice(i + 1), level);
+        if (b.length === original.length) {
+          rewritten = b;
+          break search;
+        }
+      }
+    }
+  }
+  expect(rewritten?.length).toBe(original.length);
+  try {
+    fs.writeFileSync(file, rewritten!);
+    fs.utimesSync(path.dirname(file), folder.atime, folder.mtime);
+    const after = await kept.gql(ADDRESSES, { f: W });
+    const each = await apart.gql(ADDRESSES, { f: W });
+    expect(after.errors).toBeUndefined();
+    expect(after.data).toEqual(each.data);
+    expect(after.data).not.toEqual(before.data);
+    expect(engineReports(after).filter((q) => q.bytesScanned > 0)).toHaveLength(1);
+  } finally {
+    fs.writeFileSync(file, original);
+  }
+});
+
 test('statements over more bytes of files than SHARED_SCAN_MAX_MB each read their own', async () => {
   const res = await capped.gql(QUESTION, { f: W });
   expect(res.errors).toBeUndefined();
@@ -180,7 +227,10 @@ test('a file found unreadable is left out and named alike, shared or not', async
   }
 });
 
-test('SHARED_SCAN_MAX_MB is whole MiB from 0 (off), 64 when unset; SHARED_SCAN_KEEP_SECONDS whole seconds up to a day, 120 when unset', () => {
+test('SHARED_SCAN_MAX_MB is whole MiB from 0 (off), 64 when unset; SHARED_SCAN_KEEP_SECONDS whole seconds up to a day, 120 when unset; SHARED_SCAN_KEEP_MB whole MiB, 256 when unset', () => {
+  expect(testConfig(dir, {}).duckdb.sharedScanKeepMemoryBytes).toBe(256 * 2 ** 20);
+  expect(testConfig(dir, { SHARED_SCAN_KEEP_MB: '0' }).duckdb.sharedScanKeepMemoryBytes).toBe(0);
+  for (const bad of ['-1', '2.5', 'all']) expect(() => testConfig(dir, { SHARED_SCAN_KEEP_MB: bad })).toThrow(ConfigError);
   expect(testConfig(dir, {}).duckdb.sharedScanMaxBytes).toBe(64 * 2 ** 20);
   expect(testConfig(dir, { SHARED_SCAN_MAX_MB: '3' }).duckdb.sharedScanMaxBytes).toBe(3 * 2 ** 20);
   expect(testConfig(dir, { SHARED_SCAN_MAX_MB: '0' }).duckdb.sharedScanMaxBytes).toBe(0);
@@ -207,20 +257,22 @@ describe('ScanPool', () => {
   };
   const settle = () => new Promise((r) => setTimeout(r, 100));
 
-  const fill = (calls: string[]) => async (name: string) => {
+  /** A fill making a table of `rows` rows of about 100 bytes each. */
+  const fill = (calls: string[], rows = 1) => async (name: string) => {
     calls.push(name);
     const c = await DuckDBConnection.create(instance);
     try {
-      await c.run(`CREATE TABLE "${name}" AS SELECT 1 AS x`);
+      await c.run(`CREATE TABLE "${name}" AS SELECT i, repeat('x', 100) || i AS s FROM range(${rows}) t(i)`);
     } finally {
       c.closeSync();
     }
   };
+  const MiB = 2 ** 20;
 
   test('a list of files is read once per request, another list again, and nothing is left once it ends', async () => {
-    const scans = new RequestScans(new ScanPool(instance, { maxIdleBytes: 1000, keepMs: 0 }));
+    const scans = new RequestScans(new ScanPool(instance, { keepMs: 0, keepMemoryBytes: 100 * MiB }));
     const calls: string[] = [];
-    const [a, b, c] = await Promise.all([scans.table('a', 10, fill(calls)), scans.table('a', 10, fill(calls)), scans.table('b', 10, fill(calls))]);
+    const [a, b, c] = await Promise.all([scans.table('a', fill(calls)), scans.table('a', fill(calls)), scans.table('b', fill(calls))]);
     expect(calls).toHaveLength(2);
     expect(a!.name).toBe(b!.name);
     expect([a!.made, b!.made]).toEqual([true, false]);
@@ -229,67 +281,82 @@ describe('ScanPool', () => {
     await scans.close();
     await settle();
     expect(await tablesLeft()).toBe(0);
-    expect(scans.table('a', 10, fill(calls))).toBeUndefined();
+    expect(scans.table('a', fill(calls))).toBeUndefined();
   });
 
-  test('a reading is kept for the next request for its time, and dropped after', async () => {
-    const pool = new ScanPool(instance, { maxIdleBytes: 1000, keepMs: 300 });
+  test('a reading serves later requests for its time after its files were read, and is dropped after', async () => {
+    const pool = new ScanPool(instance, { keepMs: 400, keepMemoryBytes: 100 * MiB });
     const calls: string[] = [];
     const one = new RequestScans(pool);
-    expect((await one.table('a', 10, fill(calls)))!.made).toBe(true);
+    expect((await one.table('a', fill(calls)))!.made).toBe(true);
     await one.close();
     const two = new RequestScans(pool);
-    expect((await two.table('a', 10, fill(calls)))!.made).toBe(false);
+    expect((await two.table('a', fill(calls)))!.made).toBe(false);
     expect(calls).toHaveLength(1);
-    // Held by a request, it outlives its time.
-    await new Promise((r) => setTimeout(r, 400));
+    // Held by a request, it outlives its time; once released, it is gone.
+    await new Promise((r) => setTimeout(r, 500));
     expect(pool.size).toBe(1);
     await two.close();
-    expect(await tablesLeft()).toBe(1);
-    await new Promise((r) => setTimeout(r, 400));
     await settle();
     expect(pool.size).toBe(0);
     expect(await tablesLeft()).toBe(0);
+    // Used again and again, a reading still serves only its time: then the files are read anew.
+    const three = new RequestScans(pool);
+    await three.table('a', fill(calls));
+    await three.close();
+    await new Promise((r) => setTimeout(r, 250));
+    const four = new RequestScans(pool);
+    expect((await four.table('a', fill(calls)))!.made).toBe(false);
+    await four.close();
+    await new Promise((r) => setTimeout(r, 250));
+    const five = new RequestScans(pool);
+    expect((await five.table('a', fill(calls)))!.made).toBe(true);
+    await five.close();
+    await pool.close();
+    await settle();
+    expect(await tablesLeft()).toBe(0);
   });
 
-  test('idle readings beyond their bytes are dropped, least recently used first', async () => {
-    const pool = new ScanPool(instance, { maxIdleBytes: 100, keepMs: 60_000 });
+  test('idle readings beyond the memory kept are dropped, least recently used first', async () => {
+    // Each table holds about 25 MiB: two fit in 60 MiB, three do not.
+    const pool = new ScanPool(instance, { keepMs: 60_000, keepMemoryBytes: 60 * MiB });
     const calls: string[] = [];
-    for (const key of ['a', 'b', 'c']) {
+    const use = async (key: string) => {
       const r = new RequestScans(pool);
-      await r.table(key, 40, fill(calls));
+      const t = await r.table(key, fill(calls, 200_000));
       await r.close();
-    }
-    // a, b, c idle: 120 bytes > 100, so a goes.
+      await settle();
+      return t!.made;
+    };
+    expect(await use('a')).toBe(true);
+    expect(await use('b')).toBe(true);
     expect(pool.size).toBe(2);
-    const again = new RequestScans(pool);
-    expect((await again.table('b', 40, fill(calls)))!.made).toBe(false);
-    expect((await again.table('a', 40, fill(calls)))!.made).toBe(true);
-    await again.close();
-    // Now c (least recently used) goes.
-    const last = new RequestScans(pool);
-    expect((await last.table('c', 40, fill(calls)))!.made).toBe(true);
-    await last.close();
+    expect(await use('a')).toBe(false);
+    // a, b, c idle do not fit: b (least recently used) goes.
+    expect(await use('c')).toBe(true);
+    expect(pool.size).toBe(2);
+    expect(await use('a')).toBe(false);
+    expect(await use('b')).toBe(true);
     await pool.close();
     await settle();
     expect(await tablesLeft()).toBe(0);
   });
 
   test('a request asking for fresh answers reads anew, and its reading replaces the kept one', async () => {
-    const pool = new ScanPool(instance, { maxIdleBytes: 1000, keepMs: 60_000 });
+    const pool = new ScanPool(instance, { keepMs: 60_000, keepMemoryBytes: 100 * MiB });
     const calls: string[] = [];
     const old = new RequestScans(pool);
-    const kept = await old.table('a', 10, fill(calls));
+    const kept = await old.table('a', fill(calls));
     await old.close();
     const fresh = new RequestScans(pool, true);
-    const [one, two] = await Promise.all([fresh.table('a', 10, fill(calls)), fresh.table('a', 10, fill(calls))]);
+    const [one, two] = await Promise.all([fresh.table('a', fill(calls)), fresh.table('a', fill(calls))]);
     expect(calls).toHaveLength(2);
     expect(one!.made).toBe(true);
     expect(two!.name).toBe(one!.name);
     expect(one!.name).not.toBe(kept!.name);
     await fresh.close();
     const next = new RequestScans(pool);
-    expect(await next.table('a', 10, fill(calls))).toEqual({ name: one!.name, made: false });
+    expect(await next.table('a', fill(calls))).toEqual({ name: one!.name, made: false });
     await next.close();
     await settle();
     // The replaced reading is gone; the fresh one is kept.
@@ -300,12 +367,36 @@ describe('ScanPool', () => {
   });
 
   test('a failed reading is not kept: the next statement reads again', async () => {
-    const scans = new RequestScans(new ScanPool(instance, { maxIdleBytes: 1000, keepMs: 60_000 }));
-    await expect(scans.table('a', 10, async () => Promise.reject(new Error('unreadable')))).rejects.toThrow('unreadable');
+    const pool = new ScanPool(instance, { keepMs: 60_000, keepMemoryBytes: 100 * MiB });
+    const scans = new RequestScans(pool);
+    await expect(scans.table('a', async () => Promise.reject(new Error('unreadable')))).rejects.toThrow('unreadable');
     const calls: string[] = [];
-    const again = await scans.table('a', 10, fill(calls));
+    const again = await scans.table('a', fill(calls));
     expect(again!.made).toBe(true);
     expect(calls).toHaveLength(1);
     await scans.close();
+    await pool.close();
+  });
+
+  test('a request ending does not wait for a reading another request is still filling', async () => {
+    const pool = new ScanPool(instance, { keepMs: 60_000, keepMemoryBytes: 100 * MiB });
+    let finish!: () => void;
+    const slow = new Promise<void>((r) => (finish = r));
+    const filling = new RequestScans(pool);
+    const first = filling.table('a', async (name) => {
+      await slow;
+      await fill([])(name);
+    });
+    const waiting = new RequestScans(pool);
+    void waiting.table('a', fill([]))!.catch(() => undefined);
+    let closed = false;
+    await waiting.close().then(() => (closed = true));
+    expect(closed).toBe(true);
+    finish();
+    await first;
+    await filling.close();
+    await pool.close();
+    await settle();
+    expect(await tablesLeft()).toBe(0);
   });
 });

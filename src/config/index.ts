@@ -47,6 +47,7 @@ const EnvSchema = z.object({
   DUCKDB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be like "4GB"').optional(),
   SHARED_SCAN_MAX_MB: int(64, 0, 1_048_576),
   SHARED_SCAN_KEEP_SECONDS: int(120, 0, 86_400),
+  SHARED_SCAN_KEEP_MB: int(256, 0, 1_048_576),
   PARQUET_DIR: z.string().optional(),
   PARQUET_ENABLED: bool(true),
   ENGINE_TIMEOUT_MS: int(120_000, 100, 3_600_000),
@@ -136,10 +137,12 @@ export interface Config {
     readonly parquetDir: string | undefined;
     /** PARQUET_ENABLED=false: read only the JSON files even when a store exists. */
     readonly parquetEnabled: boolean;
-    /** SHARED_SCAN_MAX_MB in bytes: the most delivery-file bytes read once for the statements over them, and kept idle in all (0: each statement reads its own). */
+    /** SHARED_SCAN_MAX_MB in bytes: the most delivery-file bytes (on disk) read once for the statements over them (0: each statement reads its own). */
     readonly sharedScanMaxBytes: number;
-    /** SHARED_SCAN_KEEP_SECONDS in milliseconds: how long a reading no request uses is kept. */
+    /** SHARED_SCAN_KEEP_SECONDS in milliseconds: how long after its files were read a reading may serve later requests. */
     readonly sharedScanKeepMs: number;
+    /** SHARED_SCAN_KEEP_MB in bytes: the memory DuckDB's tables may hold for idle readings to be kept. */
+    readonly sharedScanKeepMemoryBytes: number;
   };
   readonly engineTimeoutMs: number;
   readonly admission: AdmissionConfig;
@@ -332,6 +335,7 @@ function storageSettings(e: z.infer<typeof EnvSchema>): StorageConfig {
       parquetEnabled: e.PARQUET_ENABLED,
       sharedScanMaxBytes: e.SHARED_SCAN_MAX_MB * 2 ** 20,
       sharedScanKeepMs: e.SHARED_SCAN_KEEP_SECONDS * 1000,
+      sharedScanKeepMemoryBytes: e.SHARED_SCAN_KEEP_MB * 2 ** 20,
     },
   };
 }

@@ -39,6 +39,7 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
     deliveryMarginDays: config.window.deliveryMarginDays,
     sharedScanMaxBytes: config.duckdb.sharedScanMaxBytes,
     sharedScanKeepMs: config.duckdb.sharedScanKeepMs,
+    sharedScanKeepMemoryBytes: config.duckdb.sharedScanKeepMemoryBytes,
     logger,
   });
   return { engine, dialect: duckdbDialect };

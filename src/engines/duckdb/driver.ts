@@ -16,6 +16,22 @@ import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, trailRoot } fro
 import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /**
+ * The files as they are on disk now (path, size, modification time, inode, sorted): a reading of
+ * them serves only while this is unchanged, so a file grown or replaced in place (which a folder's
+ * cached listing does not show) is read anew. Undefined when a file is gone: the statement reads
+ * the files itself and meets it.
+ */
+async function filesAsTheyAre(files: readonly string[]): Promise<string | undefined> {
+  const stats = await Promise.all(files.map((f) => fs.stat(f, { bigint: true }).catch(() => undefined)));
+  const lines: string[] = [];
+  for (const [i, s] of stats.entries()) {
+    if (!s) return undefined;
+    lines.push(`${files[i]}\t${s.size}\t${s.mtimeNs}\t${s.ino}`);
+  }
+  return lines.sort().join('\n');
+}
+
+/**
  * `promise`, or the statement's own end while it waits: `ended.abandoned` when its signal aborts,
  * `ended.timeout` when its time is up (a table another statement fills is waited for within this
  * statement's limits, not that statement's).
@@ -53,8 +69,11 @@ const MAX_RETRIES = 8;
 /** Default SHARED_SCAN_MAX_MB: the most bytes of delivery files read once for the statements over them. */
 export const DEFAULT_SHARED_SCAN_MAX_BYTES = 64 * 2 ** 20;
 
-/** Default SHARED_SCAN_KEEP_SECONDS: how long a reading no request holds is kept for the next ones. */
+/** Default SHARED_SCAN_KEEP_SECONDS: how long after its files were read a reading may serve later requests. */
 export const DEFAULT_SHARED_SCAN_KEEP_MS = 120_000;
+
+/** Default SHARED_SCAN_KEEP_MB: the memory DuckDB's tables may hold for idle readings to be kept. */
+export const DEFAULT_SHARED_SCAN_KEEP_MEMORY_BYTES = 256 * 2 ** 20;
 
 export interface DuckDbSettings {
   /** Folder holding `AWSLogs/` in the S3 delivery layout. */
@@ -86,13 +105,14 @@ export interface DuckDbSettings {
   /** Where each file set aside as unreadable is logged, once per version. */
   readonly logger?: Logger;
   /**
-   * The most bytes of JSON files whose records are read once for all the statements over them
-   * (shared-scans.ts), and the most kept while no request uses them; 0 turns sharing off. Default
-   * DEFAULT_SHARED_SCAN_MAX_BYTES.
+   * The most bytes of JSON files (on disk) whose records are read once for all the statements over
+   * them (shared-scans.ts); 0 turns sharing off. Default DEFAULT_SHARED_SCAN_MAX_BYTES.
    */
   readonly sharedScanMaxBytes?: number;
-  /** How long a reading no request uses is kept for the next ones (0: not kept). Default DEFAULT_SHARED_SCAN_KEEP_MS. */
+  /** How long after its files were read a reading may serve later requests (0: only its own). Default DEFAULT_SHARED_SCAN_KEEP_MS. */
   readonly sharedScanKeepMs?: number;
+  /** The memory DuckDB's tables may hold for idle readings to be kept. Default DEFAULT_SHARED_SCAN_KEEP_MEMORY_BYTES. */
+  readonly sharedScanKeepMemoryBytes?: number;
 }
 
 /** The files one statement reads and how they are bound. */
@@ -164,7 +184,10 @@ export class DuckDbEngine implements Engine {
     this.maxConcurrentQueries = resources.concurrentQueries;
     this.sourceId = `duckdb:${path.resolve(settings.trailDir)}`;
     this.sharedScanMaxBytes = settings.sharedScanMaxBytes ?? DEFAULT_SHARED_SCAN_MAX_BYTES;
-    this.scans = new ScanPool(instance, { maxIdleBytes: this.sharedScanMaxBytes, keepMs: settings.sharedScanKeepMs ?? DEFAULT_SHARED_SCAN_KEEP_MS });
+    this.scans = new ScanPool(instance, {
+      keepMs: settings.sharedScanKeepMs ?? DEFAULT_SHARED_SCAN_KEEP_MS,
+      keepMemoryBytes: settings.sharedScanKeepMemoryBytes ?? DEFAULT_SHARED_SCAN_KEEP_MEMORY_BYTES,
+    });
     // read_json needs at least one file; a window with none reads this empty delivery instead.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'trailql-'));
     this.emptyFile = path.join(dir, 'empty.json');
@@ -253,8 +276,8 @@ export class DuckDbEngine implements Engine {
     // Serving every event source, a reading would copy every record of the files: more than one statement reads.
     const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && !!this.settings.eventSources?.length && columns.length > 0 && readsSharedColumns(columns);
     const overTable = (table: string) => ({ sql: withSource(narrowSource(columns, parts, this.settings.eventSources, table)), lists: parts.parquet ? [parquet] : [] });
-    const key = () => readable.map((f) => `${f.file}\t${f.size}`).sort().join('\n');
-    return { sql, lists, jsonBytes, ...common, ...(shareable ? { shared: { key: key(), overTable } } : {}) };
+    const key = shareable ? await filesAsTheyAre(json) : undefined;
+    return { sql, lists, jsonBytes, ...common, ...(key ? { shared: { key, overTable } } : {}) };
   }
 
   /** A file listed with no bytes: set aside when it is still empty (it may have been written since its listing). */
@@ -368,7 +391,7 @@ export class DuckDbEngine implements Engine {
   private async sharedScan(sources: Sources, options: ExecuteOptions): Promise<{ table: SharedTable; waitedMs: number } | undefined> {
     if (!sources.shared || !options.scope || this.sharedScanMaxBytes <= 0) return undefined;
     const scans = options.scope.use(this, () => new RequestScans(this.scans, options.fresh === true));
-    const table = scans?.table(sources.shared.key, sources.jsonBytes, (name) => this.fillSharedScan(name, sources.json, options));
+    const table = scans?.table(sources.shared.key, (name) => this.fillSharedScan(name, sources.json, options));
     if (!table) return undefined;
     const started = performance.now();
     const own = { abandoned: new EngineError('query abandoned while its files were read', this.name), timeout: new EngineError('query timed out while its files were read', this.name, { timeout: true }) };
@@ -444,6 +467,11 @@ export class DuckDbEngine implements Engine {
     } finally {
       connection.closeSync();
     }
+  }
+
+  /** The shared readings kept now and the memory DuckDB's tables hold for them (benchmarks and tests). */
+  async sharedScans(): Promise<{ readings: number; memoryBytes: number }> {
+    return { readings: this.scans.size, memoryBytes: await this.scans.tableMemory() };
   }
 
   async close(): Promise<void> {

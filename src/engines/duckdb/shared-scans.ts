@@ -31,18 +31,21 @@ interface Lease {
 
 interface Reading {
   readonly name: string;
-  /** Bytes of the JSON files read (what the budget of idle readings counts). */
-  readonly bytes: number;
   readonly filled: Promise<void>;
+  /** When its files were read (performance.now()): it serves later requests for `keepMs` from then. */
+  readonly readAt: number;
   users: number;
   timer?: NodeJS.Timeout;
 }
 
 export interface ScanPoolOptions {
-  /** Idle readings are kept while their files' bytes add up to at most this (least recently used dropped first). */
-  readonly maxIdleBytes: number;
-  /** How long an idle reading is kept; 0: dropped as soon as no request holds it. */
+  /** How long after its files were read a reading may serve later requests; 0: only the request that read them. */
   readonly keepMs: number;
+  /**
+   * Idle readings are kept while the engine's tables hold at most this many bytes of memory
+   * (least recently used dropped first); readings in use are never dropped.
+   */
+  readonly keepMemoryBytes: number;
 }
 
 let tables = 0;
@@ -58,13 +61,16 @@ let tables = 0;
  * that table instead. Copying the records once costs less than one statement reading the files
  * (bench/results/shared-scan.md), so even a lone statement loses nothing.
  *
- * A reading is keyed by its files with their sizes: a file delivered, removed or grown makes
- * another list, read anew. A request holds the readings its statements use until it ends; a
- * reading no request holds is kept `keepMs` for the next requests, within `maxIdleBytes`, then
- * dropped. Table names are made here, never from input.
+ * A reading is keyed by its files as they are on disk (the driver's key: each file's path, size,
+ * modification time and inode), so a file delivered, removed, grown or replaced makes another key,
+ * read anew. A request holds the readings its statements use until it ends; a reading serves later
+ * requests for `keepMs` after its files were read, while the engine's tables fit in
+ * `keepMemoryBytes`, then it is dropped. Table names are made here, never from input.
  */
 export class ScanPool {
   private readonly readings = new Map<string, Reading>();
+  private trimming: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -72,11 +78,12 @@ export class ScanPool {
   ) {}
 
   /**
-   * The reading of `key`'s files (`bytes` of them), filled by `fill` when none is kept or when
-   * `fresh` (the files are read now, and that reading replaces the kept one); the caller releases it.
+   * The reading of `key`'s files, filled by `fill` when none may serve (none kept, too old, or
+   * `fresh`: the files are read now, and that reading replaces the kept one); the caller releases it.
    */
-  acquire(key: string, bytes: number, fill: (name: string) => Promise<void>, fresh = false): Lease {
+  acquire(key: string, fill: (name: string) => Promise<void>, fresh = false): Lease {
     let reading = fresh ? undefined : this.readings.get(key);
+    if (reading && performance.now() - reading.readAt > this.options.keepMs && reading.users === 0) reading = undefined;
     let made = false;
     if (reading) {
       // Most recently used last: idle readings are dropped from the front.
@@ -86,13 +93,13 @@ export class ScanPool {
       reading.timer = undefined;
     } else {
       const name = `trailql_shared_scan_${++tables}`;
-      const filling: Reading = { name, bytes, filled: fill(name), users: 0 };
+      const filling: Reading = { name, filled: fill(name), readAt: performance.now(), users: 0 };
       filling.filled.catch(() => this.forget(key, filling));
       const replaced = this.readings.get(key);
+      this.readings.set(key, filling);
+      if (replaced && replaced.users === 0) void this.dropTable(replaced);
       reading = filling;
       made = true;
-      this.readings.set(key, reading);
-      if (replaced && replaced.users === 0) void this.dropReplaced(replaced);
     }
     const held = reading;
     held.users += 1;
@@ -108,63 +115,78 @@ export class ScanPool {
     };
   }
 
-  /** Readings kept now (in use or idle), for health and tests. */
+  /** Readings kept now (in use or idle), for tests. */
   get size(): number {
     return this.readings.size;
   }
 
-  /** Drops every reading no request holds. */
+  /** Drops every reading no request holds; later releases leave the database alone (it closes with the engine). */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.readings].filter(([, r]) => r.users === 0).map(([key, r]) => this.drop(key, r)));
+    this.closed = true;
+    const idle = [...this.readings].filter(([, r]) => r.users === 0);
+    for (const [key] of idle) this.readings.delete(key);
+    for (const r of this.readings.values()) clearTimeout(r.timer);
+    await Promise.allSettled(idle.map(([, r]) => this.dropTable(r)));
   }
 
   private idle(key: string, reading: Reading): void {
-    // Replaced by a fresh reading (or failed): no request will find it again.
+    if (this.closed) return;
+    // Replaced by a fresh reading, or failed: no request will find it again.
     if (this.readings.get(key) !== reading) {
-      void this.dropReplaced(reading);
+      void this.dropTable(reading);
       return;
     }
-    if (this.options.keepMs <= 0) {
-      void this.drop(key, reading);
+    const left = reading.readAt + this.options.keepMs - performance.now();
+    if (left <= 0) {
+      this.readings.delete(key);
+      void this.dropTable(reading);
       return;
     }
-    reading.timer = setTimeout(() => void this.drop(key, reading), this.options.keepMs);
+    reading.timer = setTimeout(() => {
+      if (this.readings.get(key) !== reading || reading.users > 0) return;
+      this.readings.delete(key);
+      void this.dropTable(reading);
+    }, left);
     reading.timer.unref();
-    let idleBytes = 0;
-    for (const r of this.readings.values()) if (r.users === 0) idleBytes += r.bytes;
-    for (const [k, r] of this.readings) {
-      if (idleBytes <= this.options.maxIdleBytes) break;
-      if (r.users > 0) continue;
-      idleBytes -= r.bytes;
-      void this.drop(k, r);
+    this.trimming = this.trimming.then(() => this.trim()).catch(() => undefined);
+  }
+
+  /** Drops idle readings, least recently used first, until the engine's tables fit the memory kept. */
+  private async trim(): Promise<void> {
+    for (;;) {
+      const next = [...this.readings].find(([, r]) => r.users === 0);
+      if (!next || this.closed || (await this.tableMemory()) <= this.options.keepMemoryBytes) return;
+      const [key, reading] = next;
+      if (this.readings.get(key) !== reading || reading.users > 0) continue;
+      this.readings.delete(key);
+      clearTimeout(reading.timer);
+      await this.dropTable(reading);
+    }
+  }
+
+  /** Bytes of memory the engine's tables hold (DuckDB's own count): the readings', in use or idle. */
+  async tableMemory(): Promise<number> {
+    const connection = await DuckDBConnection.create(this.instance);
+    try {
+      const reader = await connection.runAndReadAll("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'");
+      return Number(reader.getRows()[0]![0]);
+    } finally {
+      connection.closeSync();
     }
   }
 
   /** A failed fill is not kept: the next statement over these files reads them again. */
   private forget(key: string, reading: Reading): void {
     if (this.readings.get(key) === reading) this.readings.delete(key);
-    void this.dropTable(reading.name);
   }
 
-  private async dropReplaced(reading: Reading): Promise<void> {
+  private async dropTable(reading: Reading): Promise<void> {
     clearTimeout(reading.timer);
     await reading.filled.catch(() => undefined);
-    await this.dropTable(reading.name);
-  }
-
-  private async drop(key: string, reading: Reading): Promise<void> {
-    if (reading.users > 0 || this.readings.get(key) !== reading) return;
-    this.readings.delete(key);
-    clearTimeout(reading.timer);
-    await reading.filled.catch(() => undefined);
-    await this.dropTable(reading.name);
-  }
-
-  private async dropTable(name: string): Promise<void> {
     try {
       const connection = await DuckDBConnection.create(this.instance);
       try {
-        await connection.run(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
+        await connection.run(`DROP TABLE IF EXISTS ${quoteIdent(reading.name)}`);
       } finally {
         connection.closeSync();
       }
@@ -186,11 +208,11 @@ export class RequestScans implements RequestResource {
   ) {}
 
   /** The table of `key`'s files for this request; undefined once it has ended. A failed fill is not held. */
-  table(key: string, bytes: number, fill: (name: string) => Promise<void>): Promise<SharedTable> | undefined {
+  table(key: string, fill: (name: string) => Promise<void>): Promise<SharedTable> | undefined {
     if (this.closed) return undefined;
     const known = this.held.get(key);
     if (known) return known.table.then((t) => ({ name: t.name, made: false }));
-    const lease = this.pool.acquire(key, bytes, fill, this.fresh);
+    const lease = this.pool.acquire(key, fill, this.fresh);
     this.held.set(key, lease);
     lease.table.catch(() => {
       if (this.held.get(key) !== lease) return;
@@ -200,9 +222,12 @@ export class RequestScans implements RequestResource {
     return lease.table;
   }
 
+  /**
+   * Releases the request's readings. Its own statements have ended (QueryRunner.finish waits for
+   * them); a reading another request is still filling is not waited for.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.held.values()].map((l) => l.table));
     for (const lease of this.held.values()) lease.release();
     this.held.clear();
   }

@@ -117,7 +117,8 @@ export interface SizedFile {
  * The record files of day folders with their sizes, listed again only when a folder's modification
  * time changes (a file added, removed or renamed changes it). A day folder of a busy trail holds
  * hundreds of files; without this every query would list and stat each of them again. A file
- * rewritten in place keeps the size it was listed with, which only the cost report uses.
+ * rewritten in place keeps the size it was listed with, which only the cost report and the limit on
+ * shared readings use (a shared reading's key stats the files again: driver.ts `filesAsTheyAre`).
  *
  * A folder changed within the last few seconds is not kept (a file landing within the same
  * file-system clock tick would not move its time), and no listing is kept longer than a few
