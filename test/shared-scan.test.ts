@@ -266,13 +266,16 @@ describe('ScanPool', () => {
     } finally {
       c.closeSync();
     }
+    return 'v1';
   };
+  /** The files are as they were read. */
+  const same = () => true;
   const MiB = 2 ** 20;
 
   test('a list of files is read once per request, another list again, and nothing is left once it ends', async () => {
     const scans = new RequestScans(new ScanPool(instance, { keepMs: 0, keepMemoryBytes: 100 * MiB }));
     const calls: string[] = [];
-    const [a, b, c] = await Promise.all([scans.table('a', fill(calls)), scans.table('a', fill(calls)), scans.table('b', fill(calls))]);
+    const [a, b, c] = await Promise.all([scans.table('a', fill(calls), same), scans.table('a', fill(calls), same), scans.table('b', fill(calls), same)]);
     expect(calls).toHaveLength(2);
     expect(a!.name).toBe(b!.name);
     expect([a!.made, b!.made]).toEqual([true, false]);
@@ -281,17 +284,17 @@ describe('ScanPool', () => {
     await scans.close();
     await settle();
     expect(await tablesLeft()).toBe(0);
-    expect(scans.table('a', fill(calls))).toBeUndefined();
+    expect(scans.table('a', fill(calls), same)).toBeUndefined();
   });
 
   test('a reading serves later requests for its time after its files were read, and is dropped after', async () => {
     const pool = new ScanPool(instance, { keepMs: 400, keepMemoryBytes: 100 * MiB });
     const calls: string[] = [];
     const one = new RequestScans(pool);
-    expect((await one.table('a', fill(calls)))!.made).toBe(true);
+    expect((await one.table('a', fill(calls), same))!.made).toBe(true);
     await one.close();
     const two = new RequestScans(pool);
-    expect((await two.table('a', fill(calls)))!.made).toBe(false);
+    expect((await two.table('a', fill(calls), same))!.made).toBe(false);
     expect(calls).toHaveLength(1);
     // Held by a request, it outlives its time; once released, it is gone.
     await new Promise((r) => setTimeout(r, 500));
@@ -302,15 +305,15 @@ describe('ScanPool', () => {
     expect(await tablesLeft()).toBe(0);
     // Used again and again, a reading still serves only its time: then the files are read anew.
     const three = new RequestScans(pool);
-    await three.table('a', fill(calls));
+    await three.table('a', fill(calls), same);
     await three.close();
     await new Promise((r) => setTimeout(r, 250));
     const four = new RequestScans(pool);
-    expect((await four.table('a', fill(calls)))!.made).toBe(false);
+    expect((await four.table('a', fill(calls), same))!.made).toBe(false);
     await four.close();
     await new Promise((r) => setTimeout(r, 250));
     const five = new RequestScans(pool);
-    expect((await five.table('a', fill(calls)))!.made).toBe(true);
+    expect((await five.table('a', fill(calls), same))!.made).toBe(true);
     await five.close();
     await pool.close();
     await settle();
@@ -323,7 +326,7 @@ describe('ScanPool', () => {
     const calls: string[] = [];
     const use = async (key: string) => {
       const r = new RequestScans(pool);
-      const t = await r.table(key, fill(calls, 200_000));
+      const t = await r.table(key, fill(calls, 200_000), same);
       await r.close();
       await settle();
       return t!.made;
@@ -342,21 +345,44 @@ describe('ScanPool', () => {
     expect(await tablesLeft()).toBe(0);
   });
 
+  test('a reading whose files changed since it was read serves no later request', async () => {
+    const pool = new ScanPool(instance, { keepMs: 60_000, keepMemoryBytes: 100 * MiB });
+    const calls: string[] = [];
+    const one = new RequestScans(pool);
+    const made = await one.table('a', fill(calls), same);
+    // Within the request that holds it, it is not looked at again.
+    expect(await one.table('a', fill(calls), () => false)).toEqual({ name: made!.name, made: false });
+    await one.close();
+    const seen: string[] = [];
+    const two = new RequestScans(pool);
+    const again = await two.table('a', fill(calls), (version) => {
+      seen.push(version);
+      return false;
+    });
+    expect(seen).toEqual(['v1']);
+    expect(again!.made).toBe(true);
+    expect(calls).toHaveLength(2);
+    await two.close();
+    await pool.close();
+    await settle();
+    expect(await tablesLeft()).toBe(0);
+  });
+
   test('a request asking for fresh answers reads anew, and its reading replaces the kept one', async () => {
     const pool = new ScanPool(instance, { keepMs: 60_000, keepMemoryBytes: 100 * MiB });
     const calls: string[] = [];
     const old = new RequestScans(pool);
-    const kept = await old.table('a', fill(calls));
+    const kept = await old.table('a', fill(calls), same);
     await old.close();
     const fresh = new RequestScans(pool, true);
-    const [one, two] = await Promise.all([fresh.table('a', fill(calls)), fresh.table('a', fill(calls))]);
+    const [one, two] = await Promise.all([fresh.table('a', fill(calls), same), fresh.table('a', fill(calls), same)]);
     expect(calls).toHaveLength(2);
     expect(one!.made).toBe(true);
     expect(two!.name).toBe(one!.name);
     expect(one!.name).not.toBe(kept!.name);
     await fresh.close();
     const next = new RequestScans(pool);
-    expect(await next.table('a', fill(calls))).toEqual({ name: one!.name, made: false });
+    expect(await next.table('a', fill(calls), same)).toEqual({ name: one!.name, made: false });
     await next.close();
     await settle();
     // The replaced reading is gone; the fresh one is kept.
@@ -369,9 +395,9 @@ describe('ScanPool', () => {
   test('a failed reading is not kept: the next statement reads again', async () => {
     const pool = new ScanPool(instance, { keepMs: 60_000, keepMemoryBytes: 100 * MiB });
     const scans = new RequestScans(pool);
-    await expect(scans.table('a', async () => Promise.reject(new Error('unreadable')))).rejects.toThrow('unreadable');
+    await expect(scans.table('a', async () => Promise.reject(new Error('unreadable')), same)).rejects.toThrow('unreadable');
     const calls: string[] = [];
-    const again = await scans.table('a', fill(calls));
+    const again = await scans.table('a', fill(calls), same);
     expect(again!.made).toBe(true);
     expect(calls).toHaveLength(1);
     await scans.close();
@@ -385,10 +411,10 @@ describe('ScanPool', () => {
     const filling = new RequestScans(pool);
     const first = filling.table('a', async (name) => {
       await slow;
-      await fill([])(name);
-    });
+      return fill([])(name);
+    }, same);
     const waiting = new RequestScans(pool);
-    void waiting.table('a', fill([]))!.catch(() => undefined);
+    void waiting.table('a', fill([]), same)!.catch(() => undefined);
     let closed = false;
     await waiting.close().then(() => (closed = true));
     expect(closed).toBe(true);

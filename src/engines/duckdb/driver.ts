@@ -16,19 +16,19 @@ import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, trailRoot } fro
 import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /**
- * The files as they are on disk now (path, size, modification time, inode, sorted): a reading of
- * them serves only while this is unchanged, so a file grown or replaced in place (which a folder's
- * cached listing does not show) is read anew. Undefined when a file is gone: the statement reads
- * the files itself and meets it.
+ * A digest of the files as they are on disk now (path, size, modification time, inode): a reading
+ * made with one serves a later request only while it is unchanged, so a file grown or replaced in
+ * place (which a folder's cached listing does not show) is read anew. Undefined when a file is gone.
+ * Synchronous: a stat takes microseconds, far less than a trip through the thread pool.
  */
-async function filesAsTheyAre(files: readonly string[]): Promise<string | undefined> {
-  const stats = await Promise.all(files.map((f) => fs.stat(f, { bigint: true }).catch(() => undefined)));
-  const lines: string[] = [];
-  for (const [i, s] of stats.entries()) {
+function filesOnDisk(files: readonly string[]): string | undefined {
+  const hash = createHash('sha256');
+  for (const f of files) {
+    const s = statSync(f, { bigint: true, throwIfNoEntry: false });
     if (!s) return undefined;
-    lines.push(`${files[i]}\t${s.size}\t${s.mtimeNs}\t${s.ino}`);
+    hash.update(`${f}\t${s.size}\t${s.mtimeNs}\t${s.ino}\n`);
   }
-  return lines.sort().join('\n');
+  return hash.digest('hex');
 }
 
 /**
@@ -276,8 +276,8 @@ export class DuckDbEngine implements Engine {
     // Serving every event source, a reading would copy every record of the files: more than one statement reads.
     const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && !!this.settings.eventSources?.length && columns.length > 0 && readsSharedColumns(columns);
     const overTable = (table: string) => ({ sql: withSource(narrowSource(columns, parts, this.settings.eventSources, table)), lists: parts.parquet ? [parquet] : [] });
-    const key = shareable ? await filesAsTheyAre(json) : undefined;
-    return { sql, lists, jsonBytes, ...common, ...(key ? { shared: { key, overTable } } : {}) };
+    const key = () => readable.map((f) => `${f.file}\t${f.size}`).join('\n');
+    return { sql, lists, jsonBytes, ...common, ...(shareable ? { shared: { key: key(), overTable } } : {}) };
   }
 
   /** A file listed with no bytes: set aside when it is still empty (it may have been written since its listing). */
@@ -391,7 +391,12 @@ export class DuckDbEngine implements Engine {
   private async sharedScan(sources: Sources, options: ExecuteOptions): Promise<{ table: SharedTable; waitedMs: number } | undefined> {
     if (!sources.shared || !options.scope || this.sharedScanMaxBytes <= 0) return undefined;
     const scans = options.scope.use(this, () => new RequestScans(this.scans, options.fresh === true));
-    const table = scans?.table(sources.shared.key, (name) => this.fillSharedScan(name, sources.json, options));
+    const files = sources.json;
+    const table = scans?.table(
+      sources.shared.key,
+      (name) => this.fillSharedScan(name, files, options),
+      (version) => filesOnDisk(files) === version,
+    );
     if (!table) return undefined;
     const started = performance.now();
     const own = { abandoned: new EngineError('query abandoned while its files were read', this.name), timeout: new EngineError('query timed out while its files were read', this.name, { timeout: true }) };
@@ -406,10 +411,13 @@ export class DuckDbEngine implements Engine {
     }
   }
 
-  private async fillSharedScan(name: string, files: readonly string[], options: ExecuteOptions): Promise<void> {
+  /** Fills the table; returns the files' digest taken before they were read, when the reading may serve later requests. */
+  private async fillSharedScan(name: string, files: readonly string[], options: ExecuteOptions): Promise<string | undefined> {
+    const version = this.scans.keeps ? filesOnDisk(files) : undefined;
     const records = jsonRecords('?', { columns: SHARED_SCAN_COLUMNS, eventSources: this.settings.eventSources });
     // The table's rows need no order (every statement orders its own), and copying them in any order uses every core.
     await this.run(`CREATE TABLE ${quoteIdent(name)} AS SELECT * FROM ${records}`, [listValue([...files])], options, 'SET SESSION preserve_insertion_order = false');
+    return version;
   }
 
   private async run(sql: string, values: DuckDBValue[], options: ExecuteOptions, setup?: string): Promise<Row[]> {

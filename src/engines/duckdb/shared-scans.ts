@@ -29,9 +29,21 @@ interface Lease {
   release(): void;
 }
 
+/**
+ * Fills the named table with the records of a reading's files; resolves to the files' version (a
+ * digest of them as they were on disk before they were read) when the reading may serve later
+ * requests.
+ */
+export type Fill = (name: string) => Promise<string | undefined>;
+
+/** Whether the files are still the version a reading was made from. */
+export type Current = (version: string) => boolean;
+
 interface Reading {
   readonly name: string;
   readonly filled: Promise<void>;
+  /** The files' version the reading was made from; undefined while filling, or when it serves no later request. */
+  version?: string;
   /** When its files were read (performance.now()): it serves later requests for `keepMs` from then. */
   readonly readAt: number;
   users: number;
@@ -61,11 +73,12 @@ let tables = 0;
  * that table instead. Copying the records once costs less than one statement reading the files
  * (bench/results/shared-scan.md), so even a lone statement loses nothing.
  *
- * A reading is keyed by its files as they are on disk (the driver's key: each file's path, size,
- * modification time and inode), so a file delivered, removed, grown or replaced makes another key,
- * read anew. A request holds the readings its statements use until it ends; a reading serves later
- * requests for `keepMs` after its files were read, while the engine's tables fit in
- * `keepMemoryBytes`, then it is dropped. Table names are made here, never from input.
+ * A reading is keyed by its list of files (a file delivered or removed makes another list, read
+ * anew), and serves a later request only while its files are the version it was made from (the
+ * driver's digest of them on disk: a file grown or replaced in place is read anew). A request holds
+ * the readings its statements use until it ends; a reading serves later requests for `keepMs` after
+ * its files were read, while the engine's tables fit in `keepMemoryBytes`, then it is dropped.
+ * Table names are made here, never from input.
  */
 export class ScanPool {
   private readonly readings = new Map<string, Reading>();
@@ -77,13 +90,21 @@ export class ScanPool {
     private readonly options: ScanPoolOptions,
   ) {}
 
+  /** Readings may serve later requests (`keepMs` > 0): fills return the files' version. */
+  get keeps(): boolean {
+    return this.options.keepMs > 0;
+  }
+
   /**
-   * The reading of `key`'s files, filled by `fill` when none may serve (none kept, too old, or
-   * `fresh`: the files are read now, and that reading replaces the kept one); the caller releases it.
+   * The reading of `key`'s files, filled by `fill` when none may serve: none kept, too old, made
+   * from files that changed since (`current`), or `fresh` (the files are read now, and that reading
+   * replaces the kept one). One still filling for another request is shared. The caller releases it.
    */
-  acquire(key: string, fill: (name: string) => Promise<void>, fresh = false): Lease {
+  acquire(key: string, fill: Fill, current: Current, fresh = false): Lease {
     let reading = fresh ? undefined : this.readings.get(key);
-    if (reading && performance.now() - reading.readAt > this.options.keepMs && reading.users === 0) reading = undefined;
+    if (reading && reading.users === 0 && performance.now() - reading.readAt > this.options.keepMs) reading = undefined;
+    // Made for an earlier request: only while its files are as they were read.
+    if (reading && reading.version !== undefined && !current(reading.version)) reading = undefined;
     let made = false;
     if (reading) {
       // Most recently used last: idle readings are dropped from the front.
@@ -93,7 +114,14 @@ export class ScanPool {
       reading.timer = undefined;
     } else {
       const name = `trailql_shared_scan_${++tables}`;
-      const filling: Reading = { name, filled: fill(name), readAt: performance.now(), users: 0 };
+      const filling: Reading = {
+        name,
+        readAt: performance.now(),
+        users: 0,
+        filled: fill(name).then((version) => {
+          filling.version = version;
+        }),
+      };
       filling.filled.catch(() => this.forget(key, filling));
       const replaced = this.readings.get(key);
       this.readings.set(key, filling);
@@ -207,12 +235,15 @@ export class RequestScans implements RequestResource {
     private readonly fresh = false,
   ) {}
 
-  /** The table of `key`'s files for this request; undefined once it has ended. A failed fill is not held. */
-  table(key: string, fill: (name: string) => Promise<void>): Promise<SharedTable> | undefined {
+  /**
+   * The table of `key`'s files for this request (a request is one moment: a reading it holds is not
+   * checked again); undefined once it has ended. A failed fill is not held.
+   */
+  table(key: string, fill: Fill, current: Current): Promise<SharedTable> | undefined {
     if (this.closed) return undefined;
     const known = this.held.get(key);
     if (known) return known.table.then((t) => ({ name: t.name, made: false }));
-    const lease = this.pool.acquire(key, fill, this.fresh);
+    const lease = this.pool.acquire(key, fill, current, this.fresh);
     this.held.set(key, lease);
     lease.table.catch(() => {
       if (this.held.get(key) !== lease) return;
