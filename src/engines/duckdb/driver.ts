@@ -276,8 +276,8 @@ export class DuckDbEngine implements Engine {
     // Serving every event source, a reading would copy every record of the files: more than one statement reads.
     const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && !!this.settings.eventSources?.length && columns.length > 0 && readsSharedColumns(columns);
     const overTable = (table: string) => ({ sql: withSource(narrowSource(columns, parts, this.settings.eventSources, table)), lists: parts.parquet ? [parquet] : [] });
-    const key = () => readable.map((f) => `${f.file}\t${f.size}`).join('\n');
-    return { sql, lists, jsonBytes, ...common, ...(shareable ? { shared: { key: key(), overTable } } : {}) };
+    if (!shareable) return { sql, lists, jsonBytes, ...common };
+    return { sql, lists, jsonBytes, ...common, shared: { key: readable.map((f) => `${f.file}\t${f.size}`).join('\n'), overTable } };
   }
 
   /** A file listed with no bytes: set aside when it is still empty (it may have been written since its listing). */
