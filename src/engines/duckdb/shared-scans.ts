@@ -151,10 +151,8 @@ export class ScanPool {
   /** Drops every reading no request holds; later releases leave the database alone (it closes with the engine). */
   async close(): Promise<void> {
     this.closed = true;
-    const idle = [...this.readings].filter(([, r]) => r.users === 0);
-    for (const [key] of idle) this.readings.delete(key);
     for (const r of this.readings.values()) clearTimeout(r.timer);
-    await Promise.allSettled(idle.map(([, r]) => this.dropTable(r)));
+    await Promise.allSettled([...this.readings].map(([key, r]) => this.retire(key, r)));
   }
 
   private idle(key: string, reading: Reading): void {
@@ -166,15 +164,10 @@ export class ScanPool {
     }
     const left = reading.readAt + this.options.keepMs - performance.now();
     if (left <= 0) {
-      this.readings.delete(key);
-      void this.dropTable(reading);
+      void this.retire(key, reading);
       return;
     }
-    reading.timer = setTimeout(() => {
-      if (this.readings.get(key) !== reading || reading.users > 0) return;
-      this.readings.delete(key);
-      void this.dropTable(reading);
-    }, left);
+    reading.timer = setTimeout(() => void this.retire(key, reading), left);
     reading.timer.unref();
     this.trimming = this.trimming.then(() => this.trim()).catch(() => undefined);
   }
@@ -184,12 +177,15 @@ export class ScanPool {
     for (;;) {
       const next = [...this.readings].find(([, r]) => r.users === 0);
       if (!next || this.closed || (await this.tableMemory()) <= this.options.keepMemoryBytes) return;
-      const [key, reading] = next;
-      if (this.readings.get(key) !== reading || reading.users > 0) continue;
-      this.readings.delete(key);
-      clearTimeout(reading.timer);
-      await this.dropTable(reading);
+      await this.retire(...next);
     }
+  }
+
+  /** Drops a kept reading no request holds (one found again or replaced meanwhile is left to its new state). */
+  private async retire(key: string, reading: Reading): Promise<void> {
+    if (this.readings.get(key) !== reading || reading.users > 0) return;
+    this.readings.delete(key);
+    await this.dropTable(reading);
   }
 
   /** Bytes of memory the engine's tables hold (DuckDB's own count): the readings', in use or idle. */
