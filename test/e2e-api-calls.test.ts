@@ -3,7 +3,7 @@
  * reading of the JSON files; full pagination; the total count.
  */
 import { ipv4ToBigInt, ipv6ToBigInt } from '../src/domain/ip';
-import { columnsUsed } from '../src/engines/duckdb/dialect';
+import { JSON_SOURCE, columnsUsed } from '../src/engines/duckdb/dialect';
 import { fetchAllPages } from './support/api-calls';
 import { RawRecord, IOT_SOURCES, byTimeDesc, dedupe, inWindow, principalOf, readRecords } from './support/records';
 import { TestServer } from './support/server';
@@ -198,6 +198,32 @@ describe('pagination', () => {
     expect(wide.data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId)).toEqual(
       narrow.data.apiCalls.edges.map((e: { node: { eventId: string } }) => e.node.eventId),
     );
+  });
+
+  test('each caller field asked alone answers what it answers among all of them, reading only what it needs', async () => {
+    const f = { from: FROM, to: TO };
+    const scalar = ['key', 'arn', 'principal', 'identityType', 'rawType', 'category', 'temporaryCredentials', 'mfaAuthenticated', 'invokedBy', 'accountId', 'userName', 'principalId', 'accessKeyId', 'sessionCreated'];
+    const fields = [...scalar, 'id', 'sessionIssuer { type principalId arn accountId userName }'];
+    const page = (caller: string) => server.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 300) { edges { node { eventId caller { ${caller} } } } } }`, { f });
+    const whole = await page(fields.join(' '));
+    expect(whole.errors).toBeUndefined();
+    const callers = whole.data.apiCalls.edges.map((e: { node: { caller: Record<string, unknown> } }) => e.node.caller);
+    // The page holds every kind of caller, so a field computed from too few columns shows.
+    expect(new Set(callers.map((c: { category: string }) => c.category)).size).toBeGreaterThanOrEqual(3);
+    expect(callers.some((c: { sessionIssuer: unknown }) => c.sessionIssuer !== null)).toBe(true);
+    expect(callers.some((c: { temporaryCredentials: boolean }) => c.temporaryCredentials)).toBe(true);
+    for (const field of fields) {
+      const alone = await page(field);
+      expect(alone.errors).toBeUndefined();
+      const name = field.split(' ')[0];
+      expect(alone.data.apiCalls.edges.map((e: { node: { caller: Record<string, unknown> } }) => e.node.caller[name])).toEqual(callers.map((c: Record<string, unknown>) => c[name]));
+    }
+    server.engine.reset();
+    await page('arn identityType');
+    // The statement's own text, the source it is compiled against left aside.
+    const sql = server.engine.executed.map((q) => q.sql.replace(JSON_SOURCE, '')).join('\n');
+    expect(sql).toContain('"useridentity"."arn"');
+    expect(sql).not.toMatch(/sessioncontext|accesskeyid|invokedby/);
   });
 
   test('values come back as recorded', async () => {

@@ -4,15 +4,44 @@
  */
 import { GraphQLResolveInfo } from 'graphql';
 import { EVENT_COLUMNS } from '../../query/fields';
-import { neededFor } from '../selection';
+import { neededFor, selectedFields } from '../selection';
 
 const IDENTITY = [
   'identity_type', 'principal_id', 'caller_arn', 'identity_account_id', 'invoked_by', 'access_key_id', 'user_name', 'mfa_authenticated',
   'session_created', 'issuer_type', 'issuer_principal_id', 'issuer_arn', 'issuer_account_id', 'issuer_user_name',
 ];
 
+/** What a caller's key is made of (domain/identity.ts `callerKeyOf`): its id, its graph fields and `principal` need it. */
+const CALLER_KEY = ['caller_arn', 'invoked_by', 'principal_id', 'identity_account_id'];
+
+/** The identity columns each Caller field is computed from (domain/api-call.ts `callerFromRow`). */
+export const CALLER_FIELD_COLUMNS: Record<string, readonly string[]> = {
+  __typename: [],
+  id: CALLER_KEY,
+  key: CALLER_KEY,
+  stats: CALLER_KEY,
+  calls: CALLER_KEY,
+  sourceIps: CALLER_KEY,
+  actions: CALLER_KEY,
+  arn: ['caller_arn'],
+  principal: [...CALLER_KEY, 'identity_type', 'issuer_arn'],
+  identityType: ['identity_type'],
+  rawType: ['identity_type'],
+  category: ['identity_type', 'invoked_by'],
+  temporaryCredentials: ['identity_type', 'access_key_id', 'issuer_type', 'issuer_arn', 'session_created'],
+  mfaAuthenticated: ['mfa_authenticated'],
+  invokedBy: ['invoked_by'],
+  accountId: ['identity_account_id'],
+  userName: ['user_name', 'issuer_user_name'],
+  principalId: ['principal_id'],
+  accessKeyId: ['access_key_id'],
+  sessionIssuer: ['issuer_type', 'issuer_principal_id', 'issuer_arn', 'issuer_account_id', 'issuer_user_name'],
+  sessionCreated: ['session_created'],
+};
+
 const FIELD_COLUMNS: Record<string, readonly string[]> = {
   __typename: [],
+  id: ['event_id', 'event_time', 'recipient_account_id', 'aws_region'],
   eventId: ['event_id'],
   eventTime: ['event_time'],
   eventVersion: ['event_version'],
@@ -55,7 +84,10 @@ const ALL = EVENT_COLUMNS.map((c) => c.alias);
 
 /** Column aliases for the ApiCall fields selected at `path` (event_id and event_time always: cursors and order); every column when unsure. */
 export function columnsFor(info: GraphQLResolveInfo, path: readonly string[]): string[] {
-  return neededFor(info, path, FIELD_COLUMNS, ALL, ['event_id', 'event_time']);
+  const fields = selectedFields(info, path);
+  // The caller's columns are those its own selection needs (every identity column when unsure).
+  const caller = fields?.has('caller') ? neededFor(info, [...path, 'caller'], CALLER_FIELD_COLUMNS, IDENTITY) : [];
+  return neededFor(info, path, { ...FIELD_COLUMNS, caller }, ALL, ['event_id', 'event_time']);
 }
 
 /** Columns for the calls a connection's selection reads, under `edges.node` and under `nodes` alike. */
