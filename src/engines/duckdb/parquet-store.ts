@@ -30,6 +30,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import { dayPath } from '../../trail/layout';
 import * as path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { jsonRecords } from './dialect';
 import { DayFolder, mtimeNsNow, trailRoot } from './trail-files';
 
@@ -195,7 +196,25 @@ export interface StoreSplit {
 interface ManifestEntry {
   readonly mtimeNs: string;
   readonly manifest: Manifest | undefined;
+  /** The manifest's JSON folders and earlier days' folders as absolute paths, with their times. */
+  readonly sources: ReadonlyMap<string, string>;
+  readonly earlier: ReadonlyMap<string, string>;
   verifiedSize?: number;
+}
+
+/**
+ * What a partition's decision needs that depends only on its place in the trail: its manifest
+ * file, and the same account and region folders of each earlier day (by lookback), computed once.
+ */
+interface Place {
+  readonly manifestFile: string;
+  readonly partition: string;
+  readonly earlier: Map<number, readonly string[]>;
+}
+
+/** Whether the folders found now (`dir` and time) are exactly `recorded`. */
+function sameFolders(recorded: ReadonlyMap<string, string>, found: readonly { readonly dir: string; readonly mtimeNs: string }[]): boolean {
+  return recorded.size === found.length && found.every((f) => recorded.get(f.dir) === f.mtimeNs);
 }
 
 interface Group {
@@ -217,6 +236,9 @@ export class ParquetStore {
    * writes a new file under a new name, so a name once found damaged is never read again.
    */
   private readonly damaged = new Set<string>();
+  /** Places of the partitions asked about (paths only: nothing here goes stale). */
+  private readonly places = new LRUCache<string, Place>({ max: 50_000 });
+  private readonly root: string;
 
   constructor(
     readonly dir: string,
@@ -225,7 +247,10 @@ export class ParquetStore {
     private readonly eventSources: readonly string[] | undefined,
     /** The service's delivery margin in days: how far back a partition must have looked for copies. */
     private readonly marginDays: number,
-  ) {}
+  ) {
+    // As dayFolders names them (trail-files.ts), so folders compare as text.
+    this.root = trailRoot(trailDir);
+  }
 
   /** Reads `file`'s partition from JSON from now on; true the first time it is named. */
   setAside(file: string): boolean {
@@ -267,6 +292,27 @@ export class ParquetStore {
     return { parquet, jsonDirs, eachCallOnce };
   }
 
+  private place(g: Group): Place {
+    const key = `${partitionKey(g.account, g.region, g.day)}\n${g.dirs.join('\n')}`;
+    let place = this.places.get(key);
+    if (!place) {
+      const partition = partitionDir(this.dir, g.account, g.region, g.day);
+      place = { partition, manifestFile: path.join(partition, MANIFEST_FILE), earlier: new Map() };
+      this.places.set(key, place);
+    }
+    return place;
+  }
+
+  /** The same account and region folders of the `lookbackDays` days before the partition's, nearest first. */
+  private earlierFolders(place: Place, g: Group, lookbackDays: number): readonly string[] {
+    let dirs = place.earlier.get(lookbackDays);
+    if (!dirs) {
+      dirs = earlierDays(g.day, lookbackDays).flatMap((day) => g.dirs.map((d) => folderOfDay(d, day)));
+      place.earlier.set(lookbackDays, dirs);
+    }
+    return dirs;
+  }
+
   private async decide(
     g: Group,
     timeOf: (dir: string) => string | undefined,
@@ -275,29 +321,24 @@ export class ParquetStore {
       const mtimeNs = timeOf(dir);
       return mtimeNs === undefined ? [] : [{ dir, mtimeNs }];
     });
-    const present: ManifestSource[] = existing.map((e) => ({ dir: trailRelative(this.trailDir, e.dir), mtimeNs: e.mtimeNs }));
     const json = { lookbackDays: 0, jsonDirs: existing };
     // No JSON folder: nothing to read, whatever the store holds for it (answers follow the trail).
-    if (present.length === 0) return { lookbackDays: 0, jsonDirs: [] };
-    const partition = partitionDir(this.dir, g.account, g.region, g.day);
-    const found = await this.manifest(path.join(partition, MANIFEST_FILE));
+    if (existing.length === 0) return { lookbackDays: 0, jsonDirs: [] };
+    const place = this.place(g);
+    const found = await this.manifest(place.manifestFile);
     const manifest = found?.manifest;
     if (!found || !manifest || manifest.schema !== STORE_SCHEMA || !coversSources(manifest.eventSources, this.eventSources)) return json;
     // Made without some of its files: read from JSON, where the engine reports them.
     if (manifest.unreadable?.length) return json;
-    if (!sameSources(manifest.sources, present)) return json;
+    if (!sameFolders(found.sources, existing)) return json;
     // The earlier days' folders must be those it was checked against, unchanged.
-    const earlier: ManifestSource[] = [];
-    for (const day of earlierDays(g.day, manifest.lookbackDays)) {
-      for (const d of g.dirs) {
-        const dir = folderOfDay(d, day);
-        const t = timeOf(dir);
-        if (t !== undefined) earlier.push({ dir: trailRelative(this.trailDir, dir), mtimeNs: t });
-      }
-    }
-    if (!sameSources(manifest.earlier.sources, earlier)) return json;
+    const earlier = this.earlierFolders(place, g, manifest.lookbackDays).flatMap((dir) => {
+      const mtimeNs = timeOf(dir);
+      return mtimeNs === undefined ? [] : [{ dir, mtimeNs }];
+    });
+    if (!sameFolders(found.earlier, earlier)) return json;
     if (!manifest.parquet) return { lookbackDays: manifest.lookbackDays, jsonDirs: [] };
-    const file = path.join(partition, manifest.parquet.file);
+    const file = path.join(place.partition, manifest.parquet.file);
     if (this.damaged.has(file)) return json;
     // Files are never rewritten in place (a new compaction writes a new name): while the manifest is unchanged, so is the file.
     if (found.verifiedSize === undefined) {
@@ -317,7 +358,10 @@ export class ParquetStore {
     }
     const cached = this.manifests.get(file);
     if (cached && cached.mtimeNs === t) return cached;
-    const entry: ManifestEntry = { mtimeNs: t, manifest: await readManifest(file) };
+    const manifest = await readManifest(file);
+    // Folders as the engine names them (joined to the trail folder as given).
+    const absolute = (sources: readonly ManifestSource[] | undefined) => new Map((sources ?? []).map((x) => [path.join(this.root, ...x.dir.split('/')), x.mtimeNs]));
+    const entry: ManifestEntry = { mtimeNs: t, manifest, sources: absolute(manifest?.sources), earlier: absolute(manifest?.earlier.sources) };
     this.manifests.set(file, entry);
     return entry;
   }
