@@ -31,6 +31,8 @@ import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CacheStats, NO_CACHE_HEADER } from '../src/cache';
 import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
 import { IOT_EVENTS_SOURCES } from '../src/domain/iotevents-actions';
+import { CATEGORY_RAW_TYPES, CallerCategory } from '../src/domain/identity';
+import { DESTRUCTIVE_ACTIONS } from '../src/insights/rules';
 import { literal } from '../src/query/compiler';
 import { compactTrail, CompactResult } from '../src/engines/duckdb/compact';
 import { ProgressLine } from '../src/trail/progress';
@@ -339,6 +341,15 @@ const CALLER_CALLS = `query($filter: ApiCallFilter) {
   }
 }`;
 
+/** Two insight rules over the window (no baseline): root credentials used, and successful destructive changes. */
+const INSIGHT_KINDS = ['ROOT_ACTIVITY', 'DESTRUCTIVE_CHANGE'] as const;
+const INSIGHTS = `query($filter: ApiCallFilter, $kinds: [InsightKind!]) {
+  insights(filter: $filter, kinds: $kinds, first: 500) {
+    totalCount
+    edges { node { kind action sourceIp { address } count firstSeen lastSeen } }
+  }
+}`;
+
 /** A page of calls with, for each, its caller's and source address's statistics and a few of the caller's calls. */
 const NESTED = `query($filter: ApiCallFilter, $first: Int) {
   apiCalls(filter: $filter, first: $first) {
@@ -370,6 +381,11 @@ const USER_COLUMNS =
   `{'Records': 'STRUCT(eventTime VARCHAR, eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, awsRegion VARCHAR, recipientAccountId VARCHAR, ` +
   `sourceIPAddress VARCHAR, errorCode VARCHAR, userIdentity STRUCT("type" VARCHAR, arn VARCHAR, userName VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR))[]'}`;
 
+/** The record fields the insights question reads (the identity with its session issuer's ARN). */
+const INSIGHT_COLUMNS =
+  `{'Records': 'STRUCT(eventTime VARCHAR, eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, sourceIPAddress VARCHAR, errorCode VARCHAR, ` +
+  `userIdentity STRUCT("type" VARCHAR, arn VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR, sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))))[]'}`;
+
 /** Whether some folder matches `<AWSLogs>/<one or two levels>/CloudTrail/<region>/<day>` (DuckDB rejects a glob matching nothing). */
 function hasDayFolder(logs: string, org: boolean, day: string): boolean {
   const sub = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(d, e.name)) : []);
@@ -378,7 +394,7 @@ function hasDayFolder(logs: string, org: boolean, day: string): boolean {
 }
 
 /** `callersKept`: `callers` asked of a server that keeps answers, its first page fresh (`x-trailql-no-cache: 1`). */
-type Question = 'recent' | 'actions' | 'total' | 'callers' | 'callersKept' | 'nested';
+type Question = 'recent' | 'actions' | 'total' | 'callers' | 'callersKept' | 'nested' | 'insights';
 /** The hand-written SQL of a question: answers kept or not, the same SQL answers it. */
 const sqlQuestion = (q: Question): Exclude<Question, 'callersKept'> => (q === 'callersKept' ? 'callers' : q);
 /** `floor`: the fields asked, no deduplication. `same`: the service's answer (the fields asked, one row per eventID). */
@@ -407,6 +423,21 @@ function handQuestion(question: Question, variant: Variant, from: string, where:
     return {
       label,
       sql: `SELECT key, count(*) AS calls, count(errorCode) AS errors\nFROM (SELECT ${key} AS key, errorCode FROM ${from}\n  WHERE ${where}${dedupe})\nGROUP BY key\nORDER BY calls DESC, key`,
+    };
+  }
+  if (question === 'insights') {
+    // The principal as the service makes it (src/query/fields.ts): a session's role, else the caller key.
+    const issuer = who('sessionContext.sessionIssuer.arn');
+    const sessions = CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION].map(literal).join(', ');
+    const principal = `CASE WHEN ${who('"type"')} IN (${sessions}) AND ${issuer} IS NOT NULL THEN ${issuer} ELSE ${key} END`;
+    return {
+      label,
+      sql:
+        `WITH c AS (SELECT ${principal} AS principal, ${who('"type"')} AS identityType, sourceIPAddress, eventName, errorCode, eventTime FROM ${from}\n  WHERE ${where}${dedupe})\n` +
+        `SELECT 'ROOT_ACTIVITY' AS kind, principal, sourceIPAddress AS item, count(*) AS calls, min(eventTime) AS first_seen, max(eventTime) AS last_seen\n` +
+        `FROM c WHERE identityType = 'Root' GROUP BY principal, sourceIPAddress\nUNION ALL\n` +
+        `SELECT 'DESTRUCTIVE_CHANGE', principal, eventName, count(*), min(eventTime), max(eventTime)\n` +
+        `FROM c WHERE errorCode IS NULL AND eventName IN (${DESTRUCTIVE_ACTIONS.map(literal).join(', ')}) GROUP BY principal, eventName`,
     };
   }
   if (question === 'nested') {
@@ -444,11 +475,21 @@ function handJsonSqlOver(trailDir: string, days: number, question: Question, var
     ...(hasDayFolder(logs, true, d) ? [`${logs}/o-*/*/CloudTrail/*/${d}/*.json.gz`] : []),
   ]);
   const w = windowOf(days);
+  const where = `${WHERE_SOURCES}\n  AND eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
+  const fields = 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode, arn, "type", userName';
+  if (question === 'insights') {
+    // The session issuer's ARN is a second `arn`: the record's fields are named one by one.
+    const read = `read_json([${globs.map(literal).join(', ')}],\n        columns = ${INSIGHT_COLUMNS}, format = 'unstructured')`;
+    const from =
+      `(SELECT r.eventID AS eventID, r.eventTime AS eventTime, r.eventName AS eventName, r.eventSource AS eventSource, r.sourceIPAddress AS sourceIPAddress, r.errorCode AS errorCode,\n` +
+      `    r.userIdentity.arn AS arn, r.userIdentity."type" AS "type", r.userIdentity.invokedBy AS invokedBy, r.userIdentity.principalId AS principalId, r.userIdentity.accountId AS accountId,\n` +
+      `    r.userIdentity.sessionContext.sessionIssuer.arn AS issuerArn\n  FROM (SELECT unnest(Records) AS r FROM ${read}))`;
+    return handQuestion(question, variant, from, where, fields, (f) => (f === 'sessionContext.sessionIssuer.arn' ? 'issuerArn' : f));
+  }
   const read = `read_json([${globs.map(literal).join(', ')}],\n        columns = ${USER_COLUMNS}, format = 'unstructured')`;
   // The asked fields are one flat struct: it unnests in one go.
   const from = `(SELECT unnest(Records, recursive := true) FROM ${read})`;
-  const where = `${WHERE_SOURCES}\n  AND eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
-  return handQuestion(question, variant, from, where, 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode, arn, "type", userName', (f) => f);
+  return handQuestion(question, variant, from, where, fields, (f) => f);
 }
 
 /** Over the store the floor is the same answer: compaction kept each call once, so nothing is deduplicated. */
@@ -478,6 +519,7 @@ const QUESTION_NAMES: Record<Question, string> = {
   callers: 'calls by caller, every page',
   callersKept: 'calls by caller, every page, answers kept (first page fresh)',
   nested: 'top 10 callers, 5 newest calls each',
+  insights: 'insights: root activity and destructive changes',
 };
 
 /** An answer reduced to comparable values, in its order. */
@@ -513,6 +555,13 @@ async function askGraphql(url: string, question: Question, days: number): Promis
     } while (after);
     return { answer, rows: answer.length, pages, engineQueries };
   }
+  if (question === 'insights') {
+    type Found = { kind: string; action: string | null; sourceIp: { address: string } | null; count: number; firstSeen: string; lastSeen: string };
+    const r = await gql<{ insights: Edges<Found> & { totalCount: number } }>(url, INSIGHTS, { filter, kinds: INSIGHT_KINDS });
+    const answer: Answer = r.data.insights.edges.map(({ node: n }) => [n.kind, n.kind === 'ROOT_ACTIVITY' ? (n.sourceIp?.address ?? null) : n.action, n.count, sameTime(n.firstSeen), sameTime(n.lastSeen)]);
+    if (r.data.insights.totalCount !== answer.length) throw new Error(`insights: ${r.data.insights.totalCount} found, ${answer.length} on the page`);
+    return { answer, rows: answer.length, pages: 1, engineQueries: r.cost!.totals.engineQueries };
+  }
   const query = { recent: RECENT, actions: ACTIONS, total: TOTAL, nested: CALLER_CALLS }[question];
   const r = await gql<Record<string, unknown>>(url, query, { filter, first: 50 });
   const d = r.data as {
@@ -541,7 +590,10 @@ async function runHand(hand: DuckDBConnection, q: HandSql): Promise<unknown[][]>
   return (await hand.runAndReadAll(q.sql)).getRows();
 }
 
-/** Whether GraphQL gave what the same-answer SQL gives (per-action lists compared in one order: ties may come either way). */
+/** A time as one text, however it was written. */
+const sameTime = (t: string) => new Date(t).toISOString();
+
+/** Whether GraphQL gave what the same-answer SQL gives. */
 function sameAnswer(question: Question, answer: Answer, handRows: unknown[][]): boolean {
   const plain = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
   const sql: Answer =
@@ -549,8 +601,11 @@ function sameAnswer(question: Question, answer: Answer, handRows: unknown[][]): 
       ? handRows.map((r) => [r[0]])
       : question === 'nested'
         ? handRows.map((r) => [r[0], r[2]])
-        : handRows.map((r) => r.map(plain));
-  const text = (a: Answer) => (question === 'actions' ? a.map((r) => JSON.stringify(r)).sort() : a.map((r) => JSON.stringify(r)));
+        : question === 'insights'
+          ? handRows.map((r) => [r[0], r[2], plain(r[3]), sameTime(String(r[4])), sameTime(String(r[5]))])
+          : handRows.map((r) => r.map(plain));
+  // Per-action lists and findings have no order to compare (ties, and findings ordered by severity).
+  const text = (a: Answer) => (question === 'actions' || question === 'insights' ? a.map((r) => JSON.stringify(r)).sort() : a.map((r) => JSON.stringify(r)));
   return JSON.stringify(text(answer)) === JSON.stringify(text(sql));
 }
 
@@ -725,7 +780,7 @@ async function main(): Promise<number> {
       // Parquet questions take milliseconds: more runs steady the medians at little cost.
       const runs = store === 'Parquet' ? opts.reps * 5 : opts.reps;
       for (const days of fig1Windows) {
-        for (const question of ['recent', 'actions', 'total', 'callers', 'callersKept', 'nested'] as const) {
+        for (const question of ['recent', 'actions', 'total', 'callers', 'callersKept', 'nested', 'insights'] as const) {
           const q = sqlQuestion(question);
           const floor = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'floor') : handParquetSql(storeDir, days, q);
           const same = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'same') : floor;
@@ -969,7 +1024,8 @@ function render(r: ReportInput): string {
       'Over the store the floor SQL already gives the same answer (compaction kept each call once), so it is not deduplicated there. ' +
       'For a newest-first page over more than two days the SQL, like the service, reads the newest day first and the whole window only when that day cannot fill the page. ' +
       '`totalCount` is asked alone (`first: 1`); "calls by caller" reads every page of ' + `${CALLERS_PAGE}` + ' (one request per page, the SQL answers all at once); ' +
-      '"top 10 callers" is a grouped list with a nested list of each caller\'s 5 newest calls. Each way runs untimed first (GraphQL over Parquet five times: a server ' +
+      '"top 10 callers" is a grouped list with a nested list of each caller\'s 5 newest calls; "insights" asks two rules over the window (root credentials used, successful destructive changes: one statement each), the SQL both in one statement, ' +
+      'and the findings are compared by kind, address or action, count, first and last call. Each way runs untimed first (GraphQL over Parquet five times: a server ' +
       'answers for a long time, and its first requests also compile its JavaScript; the rest once). Then GraphQL and the floor ' +
       'SQL run in pairs, taking turns to go first, so both see the machine alike, and the same-answer SQL over JSON, the heaviest, in a ' +
       'block of its own; medians with (min–max). The target (≤ 1.2×) is against the SQL giving the same answer. ' +
