@@ -196,7 +196,7 @@ export interface StoreSplit {
 interface ManifestEntry {
   readonly mtimeNs: string;
   readonly manifest: Manifest | undefined;
-  /** The manifest's JSON folders and earlier days' folders as absolute paths, with their times. */
+  /** The manifest's JSON folders and earlier days' folders as the engine names them, with their times. */
   readonly sources: ReadonlyMap<string, string>;
   readonly earlier: ReadonlyMap<string, string>;
   verifiedSize?: number;
@@ -242,7 +242,7 @@ export class ParquetStore {
 
   constructor(
     readonly dir: string,
-    private readonly trailDir: string,
+    trailDir: string,
     /** The service's event sources (`[]` = every source): the store must hold at least these. */
     private readonly eventSources: readonly string[] | undefined,
     /** The service's delivery margin in days: how far back a partition must have looked for copies. */
