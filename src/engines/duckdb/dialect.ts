@@ -106,7 +106,8 @@ export function columnsUsed(sql: string): string[] {
  * cross: pushed below the records' transform, the statement's filters (time, event source, ...)
  * would parse every record of every service again before the cheap event-source test set the
  * others aside. Kept above, they see only the records kept; the JSON reader takes no filters
- * itself, so nothing more is read (a third less time on the 30-day bench trail, docs/operations.md).
+ * itself, so nothing more is read. The limit reads on one thread while insertion order is kept:
+ * the driver runs these statements without it (driver.ts `behindBarrier`).
  */
 export function narrowSource(
   columns: readonly string[],

@@ -63,6 +63,9 @@ function whileWanted<T>(promise: Promise<T>, options: ExecuteOptions, ended: { a
   });
 }
 
+/** A connection's rows need not come in the order they were read: DuckDB then reads on every thread. */
+const UNORDERED = 'SET SESSION preserve_insertion_order = false';
+
 /** Failed reads retried with the file found unreadable left out, before the query gives up. */
 const MAX_RETRIES = 8;
 
@@ -131,6 +134,11 @@ interface Sources {
   readonly jsonBytes: number;
   /** Files of the query's day folders left out as unreadable. */
   readonly unreadable: readonly UnreadableFile[];
+  /**
+   * The statement reads JSON files' records behind the barrier `narrowSource` puts before them
+   * (dialect.ts): run without keeping insertion order, or DuckDB reads them on one thread.
+   */
+  readonly behindBarrier?: boolean;
   /**
    * The statement reading its JSON part from a shared reading's table instead (shared-scans.ts),
    * and the key of that reading (the JSON files with their sizes); absent when it cannot (its JSON
@@ -273,11 +281,12 @@ export class DuckDbEngine implements Engine {
     const withSource = (source: string) => statement.slice(0, from) + source + statement.slice(from + JSON_SOURCE.length);
     const sql = withSource(narrowSource(columns, parts, this.settings.eventSources));
     const lists = [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])];
+    const behindBarrier = parts.json && !!this.settings.eventSources?.length;
     // Serving every event source, a reading would copy every record of the files: more than one statement reads.
     const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && !!this.settings.eventSources?.length && columns.length > 0 && readsSharedColumns(columns);
     const overTable = (table: string) => ({ sql: withSource(narrowSource(columns, parts, this.settings.eventSources, table)), lists: parts.parquet ? [parquet] : [] });
-    if (!shareable) return { sql, lists, jsonBytes, ...common };
-    return { sql, lists, jsonBytes, ...common, shared: { key: readable.map((f) => `${f.file}\t${f.size}`).join('\n'), overTable } };
+    if (!shareable) return { sql, lists, jsonBytes, behindBarrier, ...common };
+    return { sql, lists, jsonBytes, behindBarrier, ...common, shared: { key: readable.map((f) => `${f.file}\t${f.size}`).join('\n'), overTable } };
   }
 
   /** A file listed with no bytes: set aside when it is still empty (it may have been written since its listing). */
@@ -334,7 +343,9 @@ export class DuckDbEngine implements Engine {
         const left = () => (options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (performance.now() - started)));
         const shared = await this.sharedScan(sources, { ...options, timeoutMs: left() });
         const { sql, lists } = shared ? sources.shared!.overTable(shared.table.name) : sources;
-        const rows = await this.run(sql, [...lists.map((l) => listValue([...l])), ...query.params], { ...options, timeoutMs: left() });
+        // Every statement orders what it returns (the same SQL runs on Athena, which keeps no order).
+        const setup = !shared && sources.behindBarrier ? UNORDERED : undefined;
+        const rows = await this.run(sql, [...lists.map((l) => listValue([...l])), ...query.params], { ...options, timeoutMs: left() }, setup);
         // A statement over a table another statement filled read none of the JSON files, and its
         // wait for the table was that statement's engine time, not its own.
         const other = shared !== undefined && !shared.table.made;
@@ -416,7 +427,7 @@ export class DuckDbEngine implements Engine {
     const version = this.scans.keeps ? filesOnDisk(files) : undefined;
     const records = jsonRecords('?', { columns: SHARED_SCAN_COLUMNS, eventSources: this.settings.eventSources });
     // The table's rows need no order (every statement orders its own), and copying them in any order uses every core.
-    await this.run(`CREATE TABLE ${quoteIdent(name)} AS SELECT * FROM ${records}`, [listValue([...files])], options, 'SET SESSION preserve_insertion_order = false');
+    await this.run(`CREATE TABLE ${quoteIdent(name)} AS SELECT * FROM ${records}`, [listValue([...files])], options, UNORDERED);
     return version;
   }
 
