@@ -1,7 +1,8 @@
 /**
  * A damaged Parquet file in the store: the partition is read from its JSON files instead (the
  * store is a copy of them), the answer stays whole and complete, the file is logged once, and it
- * is not read again until compaction replaces it.
+ * is not read again until compaction replaces it. A manifest written by something else is read
+ * from JSON too.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -72,3 +73,16 @@ test('a Parquet file damaged after it was checked: the partition is read from JS
   expect(Number(repaired.rows[0]!.calls)).toBe(calls);
   expect(repaired.stats.files!.filter((f) => f.endsWith('.parquet')).length).toBe(stored.length);
 }, 120_000);
+
+test('a manifest whose folders are not folder names: the partition is read from JSON, the answer whole', async () => {
+  const clean = await engine.execute(count);
+  const stored = clean.stats.files!.filter((f) => f.endsWith('.parquet'));
+  expect(stored.length).toBeGreaterThan(0);
+  const manifestFile = path.join(path.dirname(stored[0]!), 'manifest.json');
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+  fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, sources: [{ dir: 42, mtimeNs: manifest.sources[0].mtimeNs }, ...manifest.sources.slice(1)] }));
+  const after = await engine.execute(count);
+  expect(Number(after.rows[0]!.calls)).toBe(Number(clean.rows[0]!.calls));
+  expect(after.stats.files).not.toContain(stored[0]);
+  expect(after.stats.files!.some((f) => f.endsWith('.json.gz'))).toBe(true);
+}, 60_000);

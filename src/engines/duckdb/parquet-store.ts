@@ -360,7 +360,13 @@ export class ParquetStore {
     if (cached && cached.mtimeNs === t) return cached;
     const manifest = await readManifest(file);
     // Folders as the engine names them (joined to the trail folder as given).
-    const absolute = (sources: readonly ManifestSource[] | undefined) => new Map((sources ?? []).map((x) => [path.join(this.root, ...x.dir.split('/')), x.mtimeNs]));
+    // An entry that is not a folder and a time (a manifest written by something else) matches no folder: the partition is read from JSON.
+    const absolute = (sources: readonly ManifestSource[] | undefined) =>
+      new Map(
+        (sources ?? []).map((x, i) =>
+          typeof x?.dir === 'string' && typeof x.mtimeNs === 'string' ? [path.join(this.root, ...x.dir.split('/')), x.mtimeNs] : [`\u0000unreadable entry ${i}`, ''],
+        ),
+      );
     const entry: ManifestEntry = { mtimeNs: t, manifest, sources: absolute(manifest?.sources), earlier: absolute(manifest?.earlier.sources) };
     this.manifests.set(file, entry);
     return entry;
