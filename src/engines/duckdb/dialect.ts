@@ -96,6 +96,9 @@ export function columnsUsed(sql: string): string[] {
   return SOURCE_COLUMN_NAMES.filter((c) => text.includes(`"${c.toLowerCase()}"`));
 }
 
+/** Whether `narrowSource` reads the JSON files' records behind its `OFFSET 0` (only the served sources' are). */
+export const readsBehindBarrier = (eventSources: readonly string[] | undefined): boolean => !!eventSources?.length;
+
 /**
  * The FROM item the driver runs a statement with, reading only the record columns it uses (and,
  * from JSON, only the records of the served event sources: every statement filters on a subset of
@@ -107,7 +110,7 @@ export function columnsUsed(sql: string): string[] {
  * would parse every record of every service again before the cheap event-source test set the
  * others aside. Kept above, they see only the records kept; the JSON reader takes no filters
  * itself, so nothing more is read. The limit reads on one thread while insertion order is kept:
- * the driver runs these statements without it (driver.ts `behindBarrier`).
+ * the driver runs these statements without it.
  */
 export function narrowSource(
   columns: readonly string[],
@@ -120,7 +123,7 @@ export function narrowSource(
   const json = () =>
     jsonTable
       ? `(SELECT ${names.map((c) => `"${c}"`).join(', ')} FROM ${quoteIdent(jsonTable)})`
-      : eventSources?.length
+      : readsBehindBarrier(eventSources)
         ? `(SELECT * FROM ${jsonRecords('?', { columns: names, eventSources })} OFFSET 0)`
         : jsonRecords('?', { columns: names, eventSources });
   if (parts.parquet && parts.json) return `(SELECT * FROM ${parquetRecords('?', names)} UNION ALL SELECT * FROM ${json()}) AS trail`;

@@ -7,7 +7,7 @@ import { EngineError, TrailUnavailableError } from '../../errors';
 import { Logger } from '../../logger';
 import { quoteIdent } from '../../query/compiler';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, UnreadableFile } from '../../query/engine';
-import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, jsonRecords, narrowSource } from './dialect';
+import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, jsonRecords, narrowSource, readsBehindBarrier } from './dialect';
 import { ParquetStore, allJson, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
 import { RequestScans, SHARED_SCAN_COLUMNS, ScanPool, SharedTable, readsSharedColumns } from './shared-scans';
@@ -281,7 +281,7 @@ export class DuckDbEngine implements Engine {
     const withSource = (source: string) => statement.slice(0, from) + source + statement.slice(from + JSON_SOURCE.length);
     const sql = withSource(narrowSource(columns, parts, this.settings.eventSources));
     const lists = [...(parts.parquet ? [parquet] : []), ...(parts.json ? [jsonList] : [])];
-    const behindBarrier = parts.json && !!this.settings.eventSources?.length;
+    const behindBarrier = parts.json && readsBehindBarrier(this.settings.eventSources);
     // Serving every event source, a reading would copy every record of the files: more than one statement reads.
     const shareable = json.length > 0 && jsonBytes <= this.sharedScanMaxBytes && !!this.settings.eventSources?.length && columns.length > 0 && readsSharedColumns(columns);
     const overTable = (table: string) => ({ sql: withSource(narrowSource(columns, parts, this.settings.eventSources, table)), lists: parts.parquet ? [parquet] : [] });

@@ -39,6 +39,7 @@ export const CALLER_FIELD_COLUMNS: Record<string, readonly string[]> = {
   sessionCreated: ['session_created'],
 };
 
+/** The columns each ApiCall field is computed from (`caller`: from its own selection, `columnsFor`). */
 const FIELD_COLUMNS: Record<string, readonly string[]> = {
   __typename: [],
   id: ['event_id', 'event_time', 'recipient_account_id', 'aws_region'],
@@ -51,7 +52,6 @@ const FIELD_COLUMNS: Record<string, readonly string[]> = {
   account: ['recipient_account_id'],
   sourceIpAddress: ['source_ip_address'],
   sourceIp: ['source_ip_address'],
-  caller: IDENTITY,
   userAgent: ['user_agent'],
   errorCode: ['error_code'],
   errorMessage: ['error_message'],
