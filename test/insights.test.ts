@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { athenaDialect } from '../src/engines/athena/dialect';
 import { hashKey } from '../src/auth/authenticate';
 import { AddressEnrichment } from '../src/enrichment';
+import { InsightKind } from '../src/insights/rules';
 import { SCENARIO } from '../src/trail/sample-scenarios';
 import { SAMPLE_DEFAULT_ACCOUNTS, SAMPLE_DEFAULT_REGIONS } from '../src/trail/sample';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
@@ -211,6 +212,26 @@ test('only the asked kinds, and a scoped key sees only its own accounts', async 
   const forbidden = await duck.gql(INSIGHTS, { filter: { accounts: [HOME] } }, { authorization: `Bearer ${SCOPED_KEY}` });
   expect(forbidden.errors?.[0].extensions?.code).toBe('FORBIDDEN');
 });
+
+test('the rules asked are one statement over the window and one over the baseline, and find what each finds alone', async () => {
+  const ASK = `query($filter: ApiCallFilter, $kinds: [InsightKind!]) { insights(filter: $filter, kinds: $kinds, first: 500) { totalCount complete nodes { id kind count firstSeen lastSeen } } }`;
+  // A filter no other test asks insights with: its statements are not in the answer cache.
+  const f = { accounts: [HOME] };
+  duck.engine.reset();
+  const together = await duck.gql(ASK, { filter: f });
+  expect(together.errors).toBeUndefined();
+  const statements = duck.engine.executed.filter((s) => s.label.startsWith('insight:'));
+  expect(statements).toHaveLength(2);
+  const found = (nodes: { id: string; kind: string; count: number; firstSeen: string; lastSeen: string }[]) => nodes.map((n) => JSON.stringify(n)).sort();
+  const alone: string[] = [];
+  for (const kind of Object.values(InsightKind)) {
+    const res = await duck.gql(ASK, { filter: f, kinds: [kind] });
+    expect(res.errors).toBeUndefined();
+    alone.push(...found(res.data.insights.nodes));
+  }
+  expect(new Set(found(together.data.insights.nodes).map((n) => JSON.parse(n).kind)).size).toBeGreaterThan(3);
+  expect(found(together.data.insights.nodes)).toEqual(alone.sort());
+}, 60_000);
 
 test('bad arguments are refused before any engine query', async () => {
   duck.engine.reset();

@@ -9,7 +9,7 @@ import { BadInputError } from '../errors';
 import { CallFilter } from '../query/filter';
 import { Row } from '../query/engine';
 import { Connection, TrailService } from '../services/trail.service';
-import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, SEVERITY_RANK, Severity } from './rules';
+import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, RuleQuery, SEVERITY_RANK, Severity } from './rules';
 
 /** A finding as served: with its id and the window and filter it was found in. */
 export interface InsightRecord extends Finding {
@@ -117,19 +117,26 @@ export class InsightsService {
     const rules = RULES.filter((r) => !wanted || wanted.has(r.kind));
     const enrichment = this.trail.enrichment();
     const ctx = { window, thresholds: this.config, networkOf: (a: string) => enrichment.info(a) };
-    let complete = true;
-    const perRule = await Promise.all(
-      rules.map(async (rule) => {
-        const rows: Row[][] = await Promise.all(
-          rule.queries(ctx).map((q) => {
-            const { scan, where } = q.over === 'window' ? current : before;
-            return this.trail.run({ kind: 'aggregate', label: `insight:${rule.kind}`, scan, ...q.plan, where: [...where, ...q.plan.where] });
-          }),
-        );
-        if (rows.some((r) => r.length >= RULE_ROW_LIMIT)) complete = false;
-        return rule.judge(rows, ctx);
+    // The rules' questions over the window are one statement, those over the baseline another:
+    // each reads its files once, however many rules are asked.
+    const asked = rules.map((rule) => ({ rule, queries: rule.queries(ctx) }));
+    const answers = new Map<RuleQuery, Row[]>();
+    await Promise.all(
+      (['window', 'baseline'] as const).map(async (over) => {
+        const queries = asked.flatMap((a) => a.queries).filter((q) => q.over === over);
+        if (queries.length === 0) return;
+        const { scan, where } = over === 'window' ? current : before;
+        const label = `insight:${asked.filter((a) => a.queries.some((q) => q.over === over)).map((a) => a.rule.kind).join('+')}`;
+        const rows = await this.trail.runParts({ label, scan, where, parts: queries.map((q) => q.plan) });
+        queries.forEach((q, i) => answers.set(q, rows[i]));
       }),
     );
+    let complete = true;
+    const perRule = asked.map(({ rule, queries }) => {
+      const rows = queries.map((q) => answers.get(q) ?? []);
+      if (rows.some((r) => r.length >= RULE_ROW_LIMIT)) complete = false;
+      return rule.judge(rows, ctx);
+    });
 
     const all: InsightRecord[] = perRule
       .flat()

@@ -4,8 +4,8 @@
  * User values become `?` placeholders pushed to `params`; only `const` nodes written in this code
  * base are inlined, escaped.
  */
-import { CompiledQuery, PartitionSpec, SqlValue } from './engine';
-import { AggregateQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, QueryPlan, Value, and, col, or, val } from './plan';
+import { CompiledQuery, PartitionSpec, Row, SqlValue } from './engine';
+import { AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, QueryPlan, Value, and, col, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 import { BadInputError } from '../errors';
@@ -209,8 +209,8 @@ export function pred(ctx: CompileContext, p: Pred): string {
   }
 }
 
-function measure(ctx: CompileContext, m: Measure, inputAlias: string): string {
-  if (m.k === 'latest') return `max_by(t.${inputAlias}, t.${inputAlias}_at)`;
+function measure(ctx: CompileContext, m: Measure, inputAlias: string, atAlias = `${inputAlias}_at`): string {
+  if (m.k === 'latest') return `max_by(t.${inputAlias}, t.${atAlias})`;
   switch (m.k) {
     case 'count':
       return 'count(*)';
@@ -228,10 +228,10 @@ function measure(ctx: CompileContext, m: Measure, inputAlias: string): string {
 }
 
 /** The WHERE list shared by every query: partitions, the exact window, event sources, filters. */
-function whereClause(ctx: CompileContext, plan: QueryPlan, partitions: PartitionSpec): string {
+function whereClause(ctx: CompileContext, plan: Pick<QueryPlan, 'scan' | 'where'> & { readonly untimed?: boolean }, partitions: PartitionSpec): string {
   const items = [
     ...ctx.dialect.partitionPredicates(ctx, partitions),
-    ...(plan.kind === 'aggregate' && plan.untimed
+    ...(plan.untimed
       ? [cond(ctx, { k: 'isNull', e: FIELDS.eventTime })]
       : [
           pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: { v: isoSeconds(plan.scan.from) } }),
@@ -490,6 +490,87 @@ export function groupKeyset(order: readonly OrderItem[], after: readonly (Value 
   return or(first, and(same(head, after[0]), groupKeyset(rest, after.slice(1))));
 }
 
+const PART = 'trailql_part';
+const PART_ROW = 'trailql_part_row';
+const EVENTS = 'trailql_events';
+/** A part's output column in the combined statement: the part's index, then its own alias. */
+const partColumn = (part: number, alias: string) => `trailql_p${part}_${alias}`;
+
+/**
+ * Several grouped questions over one scan in one statement. The deduplicated events are a named
+ * subquery (`WITH`) holding every expression any part reads, once, as a column; each part groups
+ * the rows its predicates keep, orders and cuts them as its own statement would, and numbers them
+ * in that order. The parts' rows are stacked with the part's index (`UNION ALL`), each part's
+ * columns under names of its own (the others' NULL), and ordered by part and number. DuckDB
+ * computes a subquery named more than once a single time, so the files are read once; an engine
+ * that repeats it reads no more than the separate statements would.
+ */
+export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marginDays: number): CompiledQuery {
+  if (query.parts.length < 1 || query.parts.length > MAX_BRANCHES) throw new Error(`parts: 1 to ${MAX_BRANCHES}, not ${query.parts.length}`);
+  const ctx = new CompileContext(dialect);
+  const partitions = partitionsFor(query.scan, marginDays);
+  checkAccounts(dialect, partitions);
+  const seen = new Map<string, string>();
+  const inputs: string[] = [];
+  const input = (e: Expr): string => {
+    const id = JSON.stringify(e);
+    let name = seen.get(id);
+    if (name === undefined) {
+      name = branchInput(seen.size);
+      seen.set(id, name);
+      inputs.push(`${expr(ctx, e)} AS ${name}`);
+    }
+    return name;
+  };
+  // Every expression becomes a column before any text is written: expressions hold no values, so
+  // the placeholders keep their order (source, scan predicates, then each part's in turn).
+  const parts = query.parts.map((p) => ({
+    where: p.where.map((w) => mapPred(w, (e) => col(input(e)))),
+    groups: p.groupBy.map((g) => ({ alias: g.alias, column: input(g.e) })),
+    measures: p.measures.map(({ alias, m }) => {
+      const of = m.k === 'countErrors' ? input(FIELDS.errorCode) : m.k === 'count' ? '' : input(m.e);
+      const at = m.k === 'latest' ? input({ k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] }) : undefined;
+      return `${measure(ctx, m, of, at)} AS ${quoteIdent(alias)}`;
+    }),
+    aliases: [...p.groupBy.map((g) => g.alias), ...p.measures.map((m) => m.alias)],
+    orderBy: p.orderBy,
+    limit: p.limit,
+  }));
+  const source = ctx.dialect.source(ctx, partitions);
+  const where = whereClause(ctx, query, partitions);
+  const events = ctx.dialect.distinctEvents(inputs, source, where, dedupKey(ctx));
+  const selects = parts.map((p, i) => {
+    const columns = [...p.groups.map((g) => `t.${g.column} AS ${quoteIdent(g.alias)}`), ...p.measures];
+    const filter = p.where.length ? `\n  WHERE ${p.where.map((w) => pred(ctx, w)).join('\n    AND ')}` : '';
+    const groupBy = p.groups.length ? `\n  GROUP BY ${p.groups.map((g) => `t.${g.column}`).join(', ')}` : '';
+    const grouped = `SELECT ${columns.join(', ')}\n  FROM ${EVENTS} t${filter}${groupBy}${orderBy(p.orderBy)}\n  LIMIT ${limitLiteral(p.limit)}`;
+    const padded = parts.flatMap((other, j) => other.aliases.map((a) => `${j === i ? `q.${quoteIdent(a)}` : 'NULL'} AS ${quoteIdent(partColumn(j, a))}`));
+    const number = `row_number() OVER (${p.orderBy.length ? `ORDER BY ${windowOrder('q', p.orderBy)}` : ''}) AS ${PART_ROW}`;
+    return `SELECT ${i} AS ${PART}, ${number}, ${padded.join(', ')}\nFROM (\n  ${grouped}\n) q`;
+  });
+  const sql = `WITH ${EVENTS} AS (\n  ${events}\n)\n${selects.join('\nUNION ALL\n')}\nORDER BY ${PART}, ${PART_ROW}`;
+  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: query.scan.from, to: query.scan.to }, label: query.label });
+}
+
+/** The rows of each part of an `AggregatesQuery` from its statement's rows, under the part's own aliases. */
+export function partRows(query: AggregatesQuery, rows: readonly Row[]): Row[][] {
+  const out: Row[][] = query.parts.map(() => []);
+  for (const row of rows) {
+    const i = Number(row[PART]);
+    const part = query.parts[i];
+    if (!part) throw new Error(`a row of no part: ${String(row[PART])}`);
+    const aliases = [...part.groupBy.map((g) => g.alias), ...part.measures.map((m) => m.alias)];
+    out[i].push(Object.fromEntries(aliases.map((a) => [a, row[partColumn(i, a)] ?? null])));
+  }
+  return out;
+}
+
+function checkAccounts(dialect: Dialect, partitions: PartitionSpec): void {
+  if (dialect.requiresAccounts && partitions.accounts.length === 0) {
+    throw new BadInputError('filter.accounts: this trail table is only read for named accounts; name them in filter.accounts', 'filter.accounts');
+  }
+}
+
 export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): CompiledQuery {
   const ctx = new CompileContext(dialect);
   // A keyset page reads up to its cursor only; its answer still belongs to the whole window.
@@ -506,9 +587,7 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
   // The day folders are the window's, whatever the cursor: a record delivered late sits in a folder
   // after its day, up to the window's end plus the margin, and the count reads those folders too.
   const partitions = partitionsFor({ ...bounded.scan, to: plan.scan.to }, marginDays);
-  if (dialect.requiresAccounts && partitions.accounts.length === 0) {
-    throw new BadInputError('filter.accounts: this trail table is only read for named accounts; name them in filter.accounts', 'filter.accounts');
-  }
+  checkAccounts(dialect, partitions);
   if (plan.kind === 'events' && plan.after && plan.withTotal !== undefined) throw new Error('withTotal: a keyset page reads only up to its cursor');
   if (plan.kind === 'aggregate' && plan.perGroup && plan.after) throw new Error('perGroup: first pages only');
   const sql = bounded.kind === 'events' ? compileEvents(ctx, bounded, partitions) : compileAggregate(ctx, bounded, partitions);

@@ -206,6 +206,21 @@ export interface AggregateQuery {
 
 export type QueryPlan = EventsQuery | AggregateQuery;
 
+/** One grouped question of an `AggregatesQuery`: its own predicates, groups, measures, order and cut. */
+export type AggregatePart = Pick<AggregateQuery, 'where' | 'groupBy' | 'measures' | 'orderBy' | 'limit'>;
+
+/**
+ * Several grouped questions over the same scan and predicates, answered by one statement that
+ * reads the (deduplicated) events once: each part's rows are what the `AggregateQuery` of its own
+ * would return (the scan's predicates and the part's), in its order, cut at its limit.
+ */
+export interface AggregatesQuery {
+  readonly label: string;
+  readonly scan: Scan;
+  readonly where: readonly Pred[];
+  readonly parts: readonly AggregatePart[];
+}
+
 export const col = (...path: string[]): Expr => ({ k: 'col', path });
 export const constant = (value: string): Expr => ({ k: 'const', value });
 export const val = (v: string | number): Value => ({ v });

@@ -11,14 +11,14 @@ import { Row } from '../query/engine';
 import { AddressEnrichment, sharedEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
 import { NEWEST_FIRST, TOTAL, totalOf } from '../query/builders';
-import { Dialect, compile, keysetEnd } from '../query/compiler';
+import { Dialect, compile, compileAggregates, keysetEnd, partRows } from '../query/compiler';
 import { CursorCodec, CursorPayload, fingerprint } from '../query/cursor';
 import { EVENT_COLUMNS, FIELDS, eventColumns } from '../query/fields';
 import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
 
 export type { Window };
-import { AggregateQuery, EventsQuery, MAX_BRANCHES, OrderItem, Pred, QueryPlan, Scan, Value, or, val } from '../query/plan';
+import { AggregateQuery, AggregatesQuery, EventsQuery, MAX_BRANCHES, OrderItem, Pred, QueryPlan, Scan, Value, or, val } from '../query/plan';
 import { QueryRunner } from '../query/runner';
 import { matchesSelection } from './address-selection';
 import { Narrowing, NarrowingKey, branchOf, byFilter, narrowingId } from './narrowings';
@@ -195,6 +195,16 @@ export class TrailService {
 
   async run(plan: QueryPlan): Promise<Row[]> {
     return this.runner.run(this.compile(plan));
+  }
+
+  /**
+   * Grouped questions over one scan: one statement reading the events once (compileAggregates),
+   * each part's rows as its own statement would return them. A single part is its own statement.
+   */
+  async runParts(query: AggregatesQuery): Promise<Row[][]> {
+    const { parts, ...common } = query;
+    if (parts.length === 1) return [await this.run({ kind: 'aggregate', ...common, ...parts[0], where: [...common.where, ...parts[0].where] })];
+    return partRows(query, await this.runner.run(compileAggregates(this.deps.dialect, query, this.deps.config.window.deliveryMarginDays)));
   }
 
   fingerprintOf(connection: string, filter: unknown): string {
