@@ -1024,7 +1024,7 @@ function render(r: ReportInput): string {
       'Over the store the floor SQL already gives the same answer (compaction kept each call once), so it is not deduplicated there. ' +
       'For a newest-first page over more than two days the SQL, like the service, reads the newest day first and the whole window only when that day cannot fill the page. ' +
       '`totalCount` is asked alone (`first: 1`); "calls by caller" reads every page of ' + `${CALLERS_PAGE}` + ' (one request per page, the SQL answers all at once); ' +
-      '"top 10 callers" is a grouped list with a nested list of each caller\'s 5 newest calls; "insights" asks two rules over the window (root credentials used, successful destructive changes: one statement each), the SQL both in one statement, ' +
+      '"top 10 callers" is a grouped list with a nested list of each caller\'s 5 newest calls (the service answers both with one statement, as the SQL does); "insights" asks two rules over the window (root credentials used, successful destructive changes; the service answers both with one statement, as the SQL does), ' +
       'and the findings are compared by kind, address or action, count, first and last call. Each way runs untimed first (GraphQL over Parquet five times: a server ' +
       'answers for a long time, and its first requests also compile its JavaScript; the rest once). Then GraphQL and the floor ' +
       'SQL run in pairs, taking turns to go first, so both see the machine alike, and the same-answer SQL over JSON, the heaviest, in a ' +

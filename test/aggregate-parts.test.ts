@@ -1,9 +1,12 @@
 /**
- * Several grouped questions over one scan answered by one statement (compileAggregates): each
- * part's rows are exactly the rows its own statement returns, in its order and cut at its limit,
- * over JSON files with repeated deliveries, over the Parquet store, and as Athena's SQL (through
- * the Athena-on-DuckDB shim, parsed with a Trino grammar); placeholders stay in text order when
- * the scan and the parts both bind values; and the files are read once, not once per part.
+ * Questions answered together by one statement, over JSON files with repeated deliveries, over the
+ * Parquet store, and as Athena's SQL (through the Athena-on-DuckDB shim, parsed with a Trino
+ * grammar), with placeholders in text order when several parts bind values:
+ * - several grouped questions over one scan (compileAggregates): each part's rows are exactly the
+ *   rows its own statement returns, in its order and cut at its limit; the files are read once;
+ * - a page of groups with each group's newest events (compileGroupsWithEvents): the page is the
+ *   aggregate's own (keyset, count of groups included) and each group's events are those the
+ *   batched nested statement returns for the page's groups.
  */
 import * as fs from 'node:fs';
 import fc from 'fast-check';
@@ -12,10 +15,12 @@ import { compactTrail } from '../src/engines/duckdb/compact';
 import { duckdbDialect } from '../src/engines/duckdb/dialect';
 import { DuckDbEngine } from '../src/engines/duckdb/driver';
 import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
-import { Dialect, compile, compileAggregates, partRows } from '../src/query/compiler';
+import { Dialect, GroupsWithEvents, compile, compileAggregates, compileGroupsWithEvents, groupsWithEventsColumns, partRows, taggedRows } from '../src/query/compiler';
 import { Engine, Row } from '../src/query/engine';
-import { FIELDS } from '../src/query/fields';
-import { AggregatePart, AggregatesQuery, Expr, Measure, OrderItem, Pred, Projection, Scan, val } from '../src/query/plan';
+import { EVENT_COLUMNS, FIELDS } from '../src/query/fields';
+import { NEWEST_FIRST, TOTAL } from '../src/query/builders';
+import { parentIn, parentOf } from '../src/services/nested-batches';
+import { AggregatePart, AggregateQuery, AggregatesQuery, Measure, OrderItem, Pred, Projection, Scan, Value, val } from '../src/query/plan';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
 import { IOT_SOURCES } from './support/records';
 import { SAMPLE_END, sampleTrail } from './support/trails';
@@ -143,6 +148,104 @@ describe.each(['JSON files', 'Parquet store', 'Athena SQL'])('%s', (name) => {
     );
     // The property saw answers, not only empty parts.
     expect(nonEmpty).toBeGreaterThan(20);
+  }, 120_000);
+});
+
+/** Group keys: never null (callers, principals, actions), or null for some calls (source addresses, error codes). */
+const GROUP_KEYS: readonly Projection[] = [
+  { alias: 'group_key', e: FIELDS.callerKey },
+  { alias: 'group_key', e: FIELDS.principal },
+  { alias: 'group_key', e: FIELDS.sourceIp },
+  { alias: 'group_key', e: FIELDS.eventName },
+  { alias: 'group_key', e: FIELDS.errorCode },
+];
+
+const pageQuestion = fc.record({
+  key: fc.constantFrom(...GROUP_KEYS),
+  measures: fc.subarray(MEASURES.filter((m) => m.alias !== 'calls'), { minLength: 0, maxLength: 3 }),
+  byErrors: fc.boolean(),
+  where: fc.constantFrom(...SCAN_WHERES, [WHERES[4]]),
+  size: fc.integer({ min: 1, max: 6 }),
+  groupTotal: fc.boolean(),
+  /** Start after the n-th row of the first page (none: the first page). */
+  after: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+  perGroup: fc.integer({ min: 1, max: 4 }),
+  eventTotal: fc.boolean(),
+  columns: fc.subarray(EVENT_COLUMNS.map((c) => c.alias).filter((a) => a !== 'event_id' && a !== 'event_time'), { maxLength: 6 }),
+  /** The groups are the whole list, and the page a cut of it (as when answers are kept). */
+  wholeList: fc.boolean(),
+});
+
+/** The page's own statement: what the combined statement's groups must be. */
+const groupsOf = (g: { key: Projection; measures: typeof MEASURES; byErrors: boolean; where: readonly Pred[]; size: number; groupTotal: boolean }): AggregateQuery => ({
+  kind: 'aggregate',
+  label: 'groups',
+  scan: SCAN,
+  where: g.where,
+  groupBy: [g.key],
+  measures: [MEASURES[0], ...g.measures],
+  orderBy: [{ alias: g.byErrors && g.measures.some((m) => m.alias === 'errors') ? 'errors' : 'calls', dir: 'desc' }, { alias: 'group_key', dir: 'asc' }],
+  limit: g.size + 1,
+  ...(g.groupTotal ? { withTotal: TOTAL } : {}),
+});
+
+describe.each(['JSON files', 'Parquet store', 'Athena SQL'])('groups with their events, %s', (name) => {
+  test('the page is the aggregate\'s own, and each group\'s events are the batched nested statement\'s', async () => {
+    const { engine, dialect } = engines.find((e) => e.name === name)!;
+    let withEvents = 0;
+    let withNull = 0;
+    await fc.assert(
+      fc.asyncProperty(pageQuestion, async (g) => {
+        let groups = groupsOf(g);
+        if (g.after !== undefined) {
+          const first = (await engine.execute(compile(dialect, groups, MARGIN))).rows;
+          const at = first[Math.min(g.after, first.length - 1)];
+          if (!at) return;
+          groups = { ...groups, withTotal: undefined, after: groups.orderBy.map((o): Value | null => (at[o.alias] === null ? null : val(typeof at[o.alias] === 'bigint' ? Number(at[o.alias]) : (at[o.alias] as string | number)))) };
+        }
+        const select = EVENT_COLUMNS.filter((c) => ['event_id', 'event_time', ...g.columns].includes(c.alias));
+        const events = { select, orderBy: NEWEST_FIRST, perGroup: g.perGroup, parentAlias: 'parent_key', ...(g.eventTotal ? { withTotal: TOTAL } : {}) };
+        const list: AggregateQuery = { ...groups, after: undefined, limit: 1000 };
+        const q: GroupsWithEvents = g.wholeList
+          ? { groups: list, events: { ...events, page: { ...(groups.after ? { after: groups.after } : {}), limit: groups.limit } } }
+          : { groups, events };
+        const [groupRows, eventRows] = taggedRows(groupsWithEventsColumns(q), (await engine.execute(compileGroupsWithEvents(dialect, q, MARGIN))).rows);
+        expect(text(groupRows)).toEqual(text((await engine.execute(compile(dialect, q.groups, MARGIN))).rows));
+        // The groups whose events are read: the page's.
+        const ownPage = (await engine.execute(compile(dialect, groups, MARGIN))).rows;
+        if (ownPage.length === 0) return expect(eventRows).toEqual([]);
+        const keys = ownPage.map((r) => parentOf({ parent_key: r.group_key }));
+        const own = (
+          await engine.execute(
+            compile(
+              dialect,
+              {
+                kind: 'events',
+                label: 'nested',
+                scan: SCAN,
+                where: [...g.where, parentIn(g.key.e, keys)],
+                select,
+                orderBy: NEWEST_FIRST,
+                limit: keys.length * g.perGroup,
+                perGroup: { alias: 'parent_key', e: g.key.e, limit: g.perGroup },
+                ...(g.eventTotal ? { withTotal: TOTAL } : {}),
+              },
+              MARGIN,
+            ),
+          )
+        ).rows;
+        // Per group, in the events' order (the batched statement orders by time across groups).
+        const byParent = (rows: readonly Row[]) => keys.map((k) => text(rows.filter((r) => parentOf(r) === k)));
+        expect(byParent(eventRows)).toEqual(byParent(own));
+        expect(eventRows).toHaveLength(own.length);
+        withEvents += 1;
+        if (keys.includes('\u0000')) withNull += 1;
+      }),
+      { numRuns: 25, seed: 20261130 },
+    );
+    expect(withEvents).toBeGreaterThan(15);
+    // The group without a key (calls without an error code) was on pages, and got its events.
+    expect(withNull).toBeGreaterThan(0);
   }, 120_000);
 });
 

@@ -84,7 +84,8 @@ test('a narrow selection of nested calls reads no wide column; its later pages n
   server.engine.reset();
   const first = await server.gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 2) { nodes { key calls(first: 2) { pageInfo { endCursor } edges { node { eventId action } } } } } }`, { f: W });
   expect(first.errors).toBeUndefined();
-  const nested = server.engine.executed.filter((q) => q.label === 'caller.calls');
+  // The callers' page and their first calls pages are one statement.
+  const nested = server.engine.executed.filter((q) => q.label.split('+').includes('caller.calls'));
   expect(nested).toHaveLength(1);
   const used = nested.flatMap((q) => columnsUsed(q.sql));
   expect(used).toContain('eventName');

@@ -20,9 +20,12 @@ import { SAMPLE_END, sampleTrail } from './support/trails';
 
 const W = { from: new Date(SAMPLE_END.getTime() - 40 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
 
-/** A grouped list with each entry's newest calls, and a page of calls with its total: three statements over one window. */
+/**
+ * A grouped list with each entry's newest calls (under a filter of their own, so a statement of their
+ * own), and a page of calls with its total: three statements over one window.
+ */
 const QUESTION = `query($f: ApiCallFilter) {
-  callers(filter: $f, first: 4) { edges { node { key stats { calls errors } calls(first: 3) { edges { node { eventId eventTime action errorCode } } } } } }
+  callers(filter: $f, first: 4) { edges { node { key stats { calls errors } calls(filter: $f, first: 3) { edges { node { eventId eventTime action errorCode } } } } } }
   apiCalls(filter: $f, first: 20) { totalCount edges { node { eventId eventTime action sourceIpAddress caller { arn } } } }
 }`;
 

@@ -5,7 +5,7 @@
  * base are inlined, escaped.
  */
 import { CompiledQuery, PartitionSpec, Row, SqlValue } from './engine';
-import { AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, QueryPlan, Value, and, col, or, val } from './plan';
+import { AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, Projection, QueryPlan, Value, and, col, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 import { BadInputError } from '../errors';
@@ -426,8 +426,8 @@ function windowOrder(from: string, items: readonly OrderItem[]): string {
   return items.map((o) => `${from}.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
 }
 
-function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions: PartitionSpec): string {
-  const source = ctx.dialect.source(ctx, partitions);
+/** What an aggregate reads of each event (`<expr> AS <alias>`), and its output columns over those (rows aliased `t`). */
+function aggregateColumns(ctx: CompileContext, plan: AggregateQuery): { inner: string[]; outer: string[] } {
   const inner: string[] = plan.groupBy.map((g) => `${expr(ctx, g.e)} AS ${quoteIdent(g.alias)}`);
   const outer: string[] = plan.groupBy.map((g) => `t.${quoteIdent(g.alias)} AS ${quoteIdent(g.alias)}`);
   plan.measures.forEach(({ alias, m }, i) => {
@@ -438,20 +438,35 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
     if (m.k === 'latest') inner.push(`${expr(ctx, { k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] })} AS ${input}_at`);
     outer.push(`${measure(ctx, m, input)} AS ${quoteIdent(alias)}`);
   });
+  return { inner, outer };
+}
+
+/** The alias a column `<expr> AS <alias>` ends with. */
+const aliasOf = (column: string): string => column.slice(column.lastIndexOf(' AS ') + 4);
+
+function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions: PartitionSpec): string {
+  const source = ctx.dialect.source(ctx, partitions);
+  const { inner, outer } = aggregateColumns(ctx, plan);
   // The inputs' aliases (each column ends `AS <alias>`), carried through the branch join.
-  const inputs = inner.map((c) => c.slice(c.lastIndexOf(' AS ') + 4));
+  const inputs = inner.map(aliasOf);
   const branchIn = branchInputs(plan.branches);
   inner.push(...branchIn.exprs.map((e, i) => `${expr(ctx, e)} AS ${branchInput(i)}`));
   const where = whereClause(ctx, plan, partitions);
-  const keys = [...(plan.branches ? [plan.branches.alias] : []), ...plan.groupBy.map((g) => g.alias)];
-  if (plan.branches) outer.unshift(`t.${quoteIdent(plan.branches.alias)} AS ${quoteIdent(plan.branches.alias)}`);
-  const groupBy = keys.length ? `\nGROUP BY ${keys.map((a) => `t.${quoteIdent(a)}`).join(', ')}` : '';
   // Of an untimed record's copies, the first file's: its sourceFile is the same in every answer.
   const prefer = plan.untimed ? expr(ctx, { k: 'sourceFile' }) : undefined;
   const deduped = ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx), prefer);
-  const grouped = `SELECT ${outer.join(', ')}
-FROM (
-  ${plan.branches ? branched(ctx, deduped, plan.branches, branchIn.items, inputs) : deduped}\n) t${groupBy}`;
+  return groupedOver(ctx, plan, outer, `(\n  ${plan.branches ? branched(ctx, deduped, plan.branches, branchIn.items, inputs) : deduped}\n) t`);
+}
+
+/**
+ * An aggregate's answer over the rows of `from` (a FROM item aliased `t` holding its inputs):
+ * grouped, with its window counts, after its keyset, ordered and cut.
+ */
+function groupedOver(ctx: CompileContext, plan: AggregateQuery, measured: readonly string[], from: string): string {
+  const keys = [...(plan.branches ? [plan.branches.alias] : []), ...plan.groupBy.map((g) => g.alias)];
+  const outer = plan.branches ? [`t.${quoteIdent(plan.branches.alias)} AS ${quoteIdent(plan.branches.alias)}`, ...measured] : measured;
+  const groupBy = keys.length ? `\nGROUP BY ${keys.map((a) => `t.${quoteIdent(a)}`).join(', ')}` : '';
+  const grouped = `SELECT ${outer.join(', ')}\nFROM ${from}${groupBy}`;
   const page = `${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
   const { perGroup, withTotal } = plan;
   if (perGroup && !plan.groupBy.some((g) => g.alias === perGroup.alias)) throw new Error(`perGroup: ${perGroup.alias} is not a grouping column`);
@@ -554,16 +569,108 @@ export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marg
 
 /** The rows of each part of an `AggregatesQuery` from its statement's rows, under the part's own aliases. */
 export function partRows(query: AggregatesQuery, rows: readonly Row[]): Row[][] {
-  const out: Row[][] = query.parts.map(() => []);
+  return taggedRows(query.parts.map((p) => [...p.groupBy.map((g) => g.alias), ...p.measures.map((m) => m.alias)]), rows);
+}
+
+/** Rows of a statement stacking parts (each row tagged with its part) as each part's own rows: `columns[i]` are part i's aliases. */
+export function taggedRows(columns: readonly (readonly string[])[], rows: readonly Row[]): Row[][] {
+  const out: Row[][] = columns.map(() => []);
   for (const row of rows) {
     const i = Number(row[PART]);
-    const part = query.parts[i];
-    if (!part) throw new Error(`a row of no part: ${String(row[PART])}`);
-    const aliases = [...part.groupBy.map((g) => g.alias), ...part.measures.map((m) => m.alias)];
+    const aliases = columns[i];
+    if (!aliases) throw new Error(`a row of no part: ${String(row[PART])}`);
     out[i].push(Object.fromEntries(aliases.map((a) => [a, row[partColumn(i, a)] ?? null])));
   }
   return out;
 }
+
+/**
+ * A page of groups with the first events of each group on it (a grouped list with a nested page
+ * of calls per entry): see `compileGroupsWithEvents`.
+ */
+export interface GroupsWithEvents {
+  /** The groups: one grouping column, no branches, batches or untimed records. */
+  readonly groups: AggregateQuery;
+  readonly events: {
+    readonly select: readonly Projection[];
+    readonly orderBy: readonly OrderItem[];
+    /** Most events per group. */
+    readonly perGroup: number;
+    /** The alias the events carry their group's key under. */
+    readonly parentAlias: string;
+    /** Also return, under this alias, how many events each group has (before the cut). */
+    readonly withTotal?: string;
+    /**
+     * The groups whose events are returned, when not all the groups' rows: those after `after` in
+     * the groups' order (a keyset, as AggregateQuery.after), at most `limit` (a page cut from a
+     * whole list of groups).
+     */
+    readonly page?: { readonly after?: readonly (Value | null)[]; readonly limit: number };
+  };
+}
+
+const PAGE = 'trailql_page';
+const ON_PAGE = 'trailql_on_page';
+
+/** The columns of the groups' rows and of the events' rows, in the order `taggedRows` reads them. */
+export function groupsWithEventsColumns(q: GroupsWithEvents): string[][] {
+  const { groups, events } = q;
+  return [
+    [...groups.groupBy.map((g) => g.alias), ...groups.measures.map((m) => m.alias), ...(groups.withTotal !== undefined ? [groups.withTotal] : [])],
+    [...events.select.map((c) => c.alias), events.parentAlias, ...(events.withTotal !== undefined ? [events.withTotal] : [])],
+  ];
+}
+
+/**
+ * The groups' page and the events of each group on it, in one statement reading the events once:
+ * the deduplicated events are a named subquery holding what the groups measure and what the events
+ * select; the page of groups is computed over it as the aggregate's own statement would (keyset,
+ * order, limit, count of groups); and the events of the groups on that page, at most `perGroup`
+ * each in the events' order, are taken from the same subquery (of the groups `events.page` cuts
+ * from them, when given). The groups' rows are part 0, the events' part 1 (`taggedRows`). The
+ * events are those the groups count: the same scan and predicates.
+ */
+export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, marginDays: number): CompiledQuery {
+  const { groups, events } = q;
+  if (groups.branches || groups.perGroup || groups.untimed || groups.groupBy.length !== 1) throw new Error('groups with events: one grouping column, no branches, batches or untimed records');
+  const ctx = new CompileContext(dialect);
+  const partitions = partitionsFor(groups.scan, marginDays);
+  checkAccounts(dialect, partitions);
+  const { inner, outer } = aggregateColumns(ctx, groups);
+  const taken = new Set(inner.map(aliasOf));
+  const selected = events.select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`);
+  const clash = selected.map(aliasOf).find((a) => taken.has(a));
+  if (clash) throw new Error(`groups with events: ${clash} is both a group input and an event column`);
+  const source = ctx.dialect.source(ctx, partitions);
+  const where = whereClause(ctx, groups, partitions);
+  const rows = ctx.dialect.distinctEvents([...inner, ...selected], source, where, dedupKey(ctx));
+  const page = groupedOver(ctx, groups, outer, `${EVENTS} t`);
+  const cut = events.page;
+  const onPageRows = cut
+    ? `,\n${ON_PAGE} AS (\nSELECT * FROM ${PAGE}${cut.after ? `\nWHERE ${pred(ctx, groupKeyset(groups.orderBy, cut.after))}` : ''}${orderBy(groups.orderBy)}\nLIMIT ${limitLiteral(cut.limit)}\n)`
+    : '';
+  const eventsOf = cut ? ON_PAGE : PAGE;
+  const key = quoteIdent(groups.groupBy[0].alias);
+  const parent = quoteIdent(events.parentAlias);
+  const [groupColumns, eventColumns] = groupsWithEventsColumns(q);
+  const padded = (own: number) => [groupColumns, eventColumns].flatMap((cs, j) => cs.map((a) => `${j === own ? `q.${quoteIdent(a)}` : 'NULL'} AS ${quoteIdent(partColumn(j, a))}`)).join(', ');
+  const order = events.orderBy.map((o) => `e.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
+  const windows = [
+    `row_number() OVER (PARTITION BY e.${parent} ORDER BY ${order}) AS ${GROUP_RANK}`,
+    ...(events.withTotal !== undefined ? [`count(*) OVER (PARTITION BY e.${parent}) AS ${quoteIdent(events.withTotal)}`] : []),
+  ];
+  // The page's groups, a group without a key (NULL) included.
+  const onPage = `t.${key} IN (SELECT p.${key} FROM ${eventsOf} p) OR (t.${key} IS NULL AND 1 IN (SELECT 1 FROM ${eventsOf} p WHERE p.${key} IS NULL))`;
+  const pageEvents =
+    `SELECT e.*, ${windows.join(', ')}\n  FROM (\n  SELECT ${events.select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ')}, t.${key} AS ${parent}\n  FROM ${EVENTS} t\n  WHERE ${onPage}\n  ) e`;
+  const groupRows = `SELECT 0 AS ${PART}, row_number() OVER (${groups.orderBy.length ? `ORDER BY ${windowOrder('q', groups.orderBy)}` : ''}) AS ${PART_ROW}, ${padded(0)}\nFROM ${PAGE} q`;
+  const eventRows =
+    `SELECT 1 AS ${PART}, row_number() OVER (ORDER BY q.${parent} ASC NULLS LAST, ${windowOrder('q', events.orderBy)}) AS ${PART_ROW}, ${padded(1)}\n` +
+    `FROM (\n  ${pageEvents}\n) q\nWHERE q.${GROUP_RANK} <= ${limitLiteral(events.perGroup)}`;
+  const sql = `WITH ${EVENTS} AS (\n  ${rows}\n),\n${PAGE} AS (\n${page}\n)${onPageRows}\n${groupRows}\nUNION ALL\n${eventRows}\nORDER BY ${PART}, ${PART_ROW}`;
+  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: groups.scan.from, to: groups.scan.to }, label: groups.label });
+}
+
 
 function checkAccounts(dialect: Dialect, partitions: PartitionSpec): void {
   if (dialect.requiresAccounts && partitions.accounts.length === 0) {

@@ -33,7 +33,8 @@ import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupK
 import { FIELDS, eventColumns } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { checkPageSize } from '../query/guards';
-import { AggregateQuery, Expr, Interval, OrderItem, Pred, constant } from '../query/plan';
+import { AggregateQuery, Expr, Interval, OrderItem, Pred, Value, constant } from '../query/plan';
+import { compileGroupsWithEvents, groupsWithEventsColumns, taggedRows } from '../query/compiler';
 import { Connection, GroupConnection, TrailService } from './trail.service';
 import { MAX_ADDRESS_BUCKETS, SourceKey, byNumber, byText, foldBuckets, sourceKeyOf } from './activity-by-source';
 import { NULL_PARENT, NestedKey, byGroup, cacheKeyOf, groupOf, parentIn, parentOf, slices } from './nested-batches';
@@ -41,6 +42,18 @@ import { ResourceHistoryRecord, resourceInstances } from './resource-history';
 
 export type CallerOrder = 'CALLS_DESC' | 'ERRORS_DESC' | 'LAST_SEEN_DESC' | 'KEY_ASC';
 export type CallerGrouping = 'ARN' | 'PRINCIPAL';
+
+/** A nested calls field of a grouped list's nodes, read ahead (graphql/graph/nested-ahead.ts): a first page over the parent's window. */
+export interface NestedCallsAhead {
+  readonly first: number | null;
+  /** The field asks for totalCount. */
+  readonly total: boolean;
+  /** Column aliases its page reads. */
+  readonly columns: readonly string[];
+}
+
+type NestedCallsName = 'caller.calls' | 'principal.calls' | 'sourceIp.calls';
+const NESTED_PARENT: Record<NestedCallsName, Expr> = { 'caller.calls': FIELDS.callerKey, 'principal.calls': FIELDS.principal, 'sourceIp.calls': FIELDS.sourceIp };
 
 export interface SourceIpUsage extends Usage {
   /** Null for calls whose record has no source address. */
@@ -162,6 +175,8 @@ export class GraphService {
     toNode: (row: Row, window: Window) => T,
     withTotal: boolean,
     wanted?: readonly string[],
+    /** The nodes' nested calls field, answered with the page when one statement can (see `withNestedCalls`). */
+    nested?: { readonly name: NestedCallsName; readonly ahead: NestedCallsAhead },
   ): Promise<GroupConnection<T>> {
     const size = this.trail.pageSize(first);
     const orderBy = orderOf(order);
@@ -173,16 +188,20 @@ export class GraphService {
     // Read whole when kept answers make it pay: one statement for every page, the pages after the first from the cache.
     const listMax = this.trail.wholeGroupListMax();
     if (listMax > 0) {
-      const all = await this.trail.run({ ...groups, limit: listMax + 1 });
+      const list: AggregateQuery = { ...groups, limit: listMax + 1 };
+      // The nested calls of the page's groups (a keyset cut of the list) come with the list.
+      const cut = { ...(position ? { after: position.after } : {}), limit: size + 1 };
+      const all = (nested && (await this.withNestedCalls(list, window, keyExpr, nested.name, nested.ahead, cut))) ?? (await this.trail.run(list));
       const page = all.length <= listMax ? this.trail.pageOfList(all, size, position?.cursor, orderBy) : undefined;
       if (page) return this.trail.groupConnectionOf(page, size, fp, window, orderBy, position !== undefined, toNode, async () => all.length);
     }
-    const rows = await this.trail.run({
+    const page: AggregateQuery = {
       ...groups,
       ...(position ? { after: position.after } : {}),
       // Every page reads the whole window's groups: the count of groups comes with it.
       ...(withTotal ? { withTotal: TOTAL } : {}),
-    });
+    };
+    const rows = (nested && (await this.withNestedCalls(page, window, keyExpr, nested.name, nested.ahead))) ?? (await this.trail.run(page));
     const totalCount = async () => {
       // No rows after a cursor says nothing of the groups before it: count them on their own.
       if (withTotal && (rows.length > 0 || !position)) return totalOf(rows);
@@ -201,6 +220,8 @@ export class GraphService {
     withTotal = false,
     /** Aliases of the row measures the selection reads; all when omitted. */
     wanted?: readonly string[],
+    /** The nodes' nested `calls` field, read ahead. */
+    calls?: NestedCallsAhead,
   ): Promise<GroupConnection<CallerNode>> {
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
     return this.groupPage(
@@ -214,6 +235,7 @@ export class GraphService {
       (row, window) => ({ ...callerNodeFromRow(row, window, kind), filter: filter ?? null }),
       withTotal,
       wanted,
+      calls && { name: kind === 'principal' ? 'principal.calls' : 'caller.calls', ahead: calls },
     );
   }
 
@@ -224,8 +246,11 @@ export class GraphService {
     order: CallerOrder,
     withTotal = false,
     wanted?: readonly string[],
+    /** The nodes' nested `calls` field, read ahead. */
+    calls?: NestedCallsAhead,
   ): Promise<GroupConnection<SourceIpNode>> {
-    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, (row, window) => ({ ...sourceIpNodeFromRow(row, window), filter: filter ?? null }), withTotal, wanted);
+    const toNode = (row: Row, window: Window) => ({ ...sourceIpNodeFromRow(row, window), filter: filter ?? null });
+    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, toNode, withTotal, wanted, calls && { name: 'sourceIp.calls', ahead: calls });
   }
 
   // ----- single lookups --------------------------------------------------------------------
@@ -378,7 +403,7 @@ export class GraphService {
    * With `withTotal`, a first page's statement also counts each parent's calls.
    */
   async nestedCalls(
-    name: 'caller.calls' | 'principal.calls' | 'sourceIp.calls',
+    name: NestedCallsName,
     parentKey: string,
     parentWindow: Window,
     filter: CallFilter | null | undefined,
@@ -387,11 +412,21 @@ export class GraphService {
     withTotal = false,
     columns?: readonly string[],
   ): Promise<Connection<ApiCallNode>> {
-    const parent = { 'caller.calls': FIELDS.callerKey, 'principal.calls': FIELDS.principal, 'sourceIp.calls': FIELDS.sourceIp }[name];
+    const parent = NESTED_PARENT[name];
     const extra: Pred[] = [parentIn(parent, [parentKey])];
     if (after !== null && after !== undefined) return this.trail.callsConnection(name, filter, extra, first, after, { key: parentKey, window: parentWindow }, columns);
     const size = this.trail.pageSize(first);
-    const k: NestedKey = {
+    const k = this.nestedCallsKey(parentKey, parentWindow, filter, size, withTotal, columns);
+    const rows = await this.callsLoader(name).load(k);
+    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
+    // A first page without rows: the parent has no calls.
+    const totalCount = withTotal ? () => Promise.resolve(totalOf(rows)) : () => this.nestedCallsCount(name, parent, k);
+    return this.trail.connectionOf(rows, size, fp, k.window, false, totalCount);
+  }
+
+  /** The key a nested calls field's first page is loaded under (its filter, window, size, count and columns). */
+  private nestedCallsKey(parentKey: string, parentWindow: Window, filter: CallFilter | null | undefined, size: number, withTotal: boolean, columns?: readonly string[]): NestedKey {
+    return {
       key: parentKey,
       filter,
       window: this.trail.window(filter, parentWindow),
@@ -399,12 +434,17 @@ export class GraphService {
       ...(withTotal ? { total: true } : {}),
       ...(columns ? { columns } : {}),
     };
-    const rows = await this.loader<Row[]>(name, async (keys) => {
+  }
+
+  /** First pages of a nested calls field: one statement per (filter, window, size) for all the parents asking. */
+  private callsLoader(name: NestedCallsName): DataLoader<NestedKey, Row[], string> {
+    const parent = NESTED_PARENT[name];
+    return this.loader<Row[]>(name, async (keys) => {
       const out = new Map<string, Row[]>();
       for (const { sample, keys: all } of byGroup(keys).values()) {
         const { scan, where } = await this.trail.scanFor(sample.filter, sample.window);
         // The page size is part of the group: a batch may hold pages of several sizes.
-        const perParent = (sample.first ?? size) + 1;
+        const perParent = (sample.first ?? this.trail.pageSize(undefined)) + 1;
         for (const ks of slices(all, perParent)) {
           const rows = await this.trail.run({
             kind: 'events',
@@ -425,11 +465,56 @@ export class GraphService {
         }
       }
       return keys.map((key) => out.get(cacheKeyOf(key)) ?? []);
-    }).load(k);
-    const fp = this.trail.fingerprintOf(name, { filter: filter ?? {}, parent: parentKey });
-    // A first page without rows: the parent has no calls.
-    const totalCount = withTotal ? () => Promise.resolve(totalOf(rows)) : () => this.nestedCallsCount(name, parent, k);
-    return this.trail.connectionOf(rows, size, fp, k.window, false, totalCount);
+    });
+  }
+
+  /**
+   * A page of groups (or a whole list of them, with `cut` saying which are on the page) with the
+   * first page of nested calls of each group on the page, from one statement reading the window
+   * once (compileGroupsWithEvents); the calls pages are handed to the nested field's loader, so the
+   * field runs no statement of its own. Only when the calls are those the groups
+   * count: the field's parent is the grouping key, and its scan (the parent's window, no filter of
+   * its own) is the page's. Undefined when not (the page is then its own statement, as is the field).
+   */
+  private async withNestedCalls(
+    page: AggregateQuery,
+    window: Window,
+    keyExpr: Expr,
+    name: NestedCallsName,
+    ahead: NestedCallsAhead,
+    /** The groups whose calls are read, when `page` is a whole list: a page cut from it. */
+    cut?: { readonly after?: readonly (Value | null)[]; readonly limit: number },
+  ): Promise<Row[] | undefined> {
+    if (JSON.stringify(NESTED_PARENT[name]) !== JSON.stringify(keyExpr)) return undefined;
+    let size: number;
+    try {
+      size = this.trail.pageSize(ahead.first);
+    } catch {
+      return undefined; // The field refuses its size itself.
+    }
+    const keyOf = (parentKey: string) => this.nestedCallsKey(parentKey, window, undefined, size, ahead.total, ahead.columns);
+    const sample = keyOf('');
+    const own = await this.trail.scanFor(sample.filter, sample.window);
+    if (JSON.stringify(own) !== JSON.stringify({ scan: page.scan, where: page.where })) return undefined;
+    const query = {
+      groups: { ...page, label: `${page.label}+${name}` },
+      events: {
+        select: eventColumns(ahead.columns),
+        orderBy: NEWEST_FIRST,
+        perGroup: size + 1,
+        parentAlias: 'parent_key',
+        ...(ahead.total ? { withTotal: TOTAL } : {}),
+        ...(cut ? { page: cut } : {}),
+      },
+    };
+    const [groups, calls] = taggedRows(groupsWithEventsColumns(query), await this.trail.runCompiled(compileGroupsWithEvents(this.trail.deps.dialect, query, this.trail.deps.config.window.deliveryMarginDays)));
+    const byParent = new Map<string, Row[]>();
+    for (const r of calls) byParent.set(parentOf(r), [...(byParent.get(parentOf(r)) ?? []), r]);
+    // Every group whose calls were read has some (it counts them): the groups without rows here are
+    // those the statement did not read for, and their field asks on its own.
+    const loader = this.callsLoader(name);
+    for (const [parentKey, rows] of byParent) loader.prime(keyOf(parentKey), rows);
+    return groups;
   }
 
   /** A nested calls connection's totalCount: one grouped statement for all parents of a field. */

@@ -7,7 +7,7 @@ import DataLoader from 'dataloader';
 import { Config } from '../config';
 import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-call';
 import { ApiCallNode, UntimedRecord, nodeOfCall, untimedRecordFromRow } from '../domain/graph';
-import { Row } from '../query/engine';
+import { CompiledQuery, Row } from '../query/engine';
 import { AddressEnrichment, sharedEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
 import { NEWEST_FIRST, TOTAL, totalOf } from '../query/builders';
@@ -204,7 +204,12 @@ export class TrailService {
   async runParts(query: AggregatesQuery): Promise<Row[][]> {
     const { parts, ...common } = query;
     if (parts.length === 1) return [await this.run({ kind: 'aggregate', ...common, ...parts[0], where: [...common.where, ...parts[0].where] })];
-    return partRows(query, await this.runner.run(compileAggregates(this.deps.dialect, query, this.deps.config.window.deliveryMarginDays)));
+    return partRows(query, await this.runCompiled(compileAggregates(this.deps.dialect, query, this.deps.config.window.deliveryMarginDays)));
+  }
+
+  /** A statement compiled elsewhere (a combined form), run as every other: scope checked at its plan, cache, budget, cost report. */
+  runCompiled(query: CompiledQuery): Promise<Row[]> {
+    return this.runner.run(query);
   }
 
   fingerprintOf(connection: string, filter: unknown): string {

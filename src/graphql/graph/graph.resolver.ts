@@ -9,6 +9,7 @@ import type { ApiCallNode } from '../../domain/graph';
 import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
 import { connectionColumns } from '../api-call/selection';
+import { nestedCallsAhead } from './nested-ahead';
 import { BadInputError } from '../../errors';
 import { RequestContext } from '../context';
 import { asksFor, neededByNodes, neededFor } from '../selection';
@@ -177,7 +178,8 @@ export class ActionSummaryResolver {
 export class GraphQueryResolver {
   @Query(() => CallerConnection, { description: 'Who called, with counts: one entry per caller ARN (or per principal).' })
   callers(@Args() { filter, first, after, orderBy, groupBy }: CallersArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<CallerNode>> {
-    return ctx.graph.callers(filter, first, after, orderBy, groupBy, asksFor(info, 'totalCount'), neededByNodes(info, CALLER_NODE_NEEDS, { field: 'stats', needs: CALLER_STATS_NEEDS }, CALLER_ROW_MEASURES));
+    const needs = neededByNodes(info, CALLER_NODE_NEEDS, { field: 'stats', needs: CALLER_STATS_NEEDS }, CALLER_ROW_MEASURES);
+    return ctx.graph.callers(filter, first, after, orderBy, groupBy, asksFor(info, 'totalCount'), needs, nestedCallsAhead(info, 'Caller'));
   }
 
   @Query(() => Caller, {
@@ -198,7 +200,8 @@ export class GraphQueryResolver {
 
   @Query(() => SourceIpConnection, { description: 'Source addresses with counts.' })
   sourceIps(@Args() { filter, first, after, orderBy }: GroupArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<SourceIpNode>> {
-    return ctx.graph.sourceIps(filter, first, after, orderBy, asksFor(info, 'totalCount'), neededByNodes(info, SOURCE_IP_NODE_NEEDS, { field: 'stats', needs: SOURCE_IP_STATS_NEEDS }, SOURCE_IP_STATS.map((m) => m.alias)));
+    const needs = neededByNodes(info, SOURCE_IP_NODE_NEEDS, { field: 'stats', needs: SOURCE_IP_STATS_NEEDS }, SOURCE_IP_STATS.map((m) => m.alias));
+    return ctx.graph.sourceIps(filter, first, after, orderBy, asksFor(info, 'totalCount'), needs, nestedCallsAhead(info, 'SourceIp'));
   }
 
   @Query(() => SourceIp, { nullable: true, description: 'One source address within a window; null when no calls came from it there.' })
