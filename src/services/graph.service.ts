@@ -472,9 +472,9 @@ export class GraphService {
    * A page of groups (or a whole list of them, with `cut` saying which are on the page) with the
    * first page of nested calls of each group on the page, from one statement reading the window
    * once (compileGroupsWithEvents); the calls pages are handed to the nested field's loader, so the
-   * field runs no statement of its own. Only when the calls are those the groups
-   * count: the field's parent is the grouping key, and its scan (the parent's window, no filter of
-   * its own) is the page's. Undefined when not (the page is then its own statement, as is the field).
+   * field runs no statement of its own. Only when the calls are those the groups count: the field's
+   * parent is the grouping key, and its scan (the parent's window, no filter of its own) is the
+   * page's. Undefined when not (the page is then its own statement, as is the field).
    */
   private async withNestedCalls(
     page: AggregateQuery,

@@ -207,7 +207,7 @@ export class TrailService {
     return partRows(query, await this.runCompiled(compileAggregates(this.deps.dialect, query, this.deps.config.window.deliveryMarginDays)));
   }
 
-  /** A statement compiled elsewhere (a combined form), run as every other: scope checked at its plan, cache, budget, cost report. */
+  /** A statement compiled from plans whose scans `scanFor` scoped (a combined form), run as every other: cache, budget, cost report. */
   runCompiled(query: CompiledQuery): Promise<Row[]> {
     return this.runner.run(query);
   }
