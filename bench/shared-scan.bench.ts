@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateSampleTrail } from '../src/trail/sample';
 import { median, procMemory } from './measure';
+import { BENCH_LAYOUT } from './layout';
 import { BenchServer, startBenchServer } from './servers';
 
 const END = new Date('2026-03-15T00:00:00.000Z');
@@ -111,10 +112,7 @@ async function main(): Promise<void> {
     outDir: dir,
     days,
     end: END,
-    seed: 1,
-    regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
-    accounts: ['111122223333'],
-    orgAccount: { orgId: 'o-a1b2c3d4e5', account: '777788889999' },
+    ...BENCH_LAYOUT,
     iotEventsPerDay: 60,
     otherEventsPerIotEvent: 6,
   });
