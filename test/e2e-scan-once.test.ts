@@ -151,7 +151,10 @@ describe.each(DIALECTS)('%s: totalCount with the first page', (dialect) => {
         calls(first: 2) { totalCount } actions(first: 2) { totalCount nodes { action } } sourceIps(first: 1) { totalCount } } } }`,
       { f: W24 },
     );
-    expect(statements.map((s) => s.label).sort()).toEqual(['callerActions', 'callerSourceIps', 'callers:ARN+caller.calls']);
+    // On DuckDB the callers' page brings their calls (one statement reading the window once); on
+    // Athena, which would read the window again for each use of it in one statement, they are two.
+    const pages = dialect === 'duckdb' ? ['callers:ARN+caller.calls'] : ['caller.calls', 'callers:ARN'];
+    expect(statements.map((s) => s.label).sort()).toEqual(['callerActions', 'callerSourceIps', ...pages].sort());
     // The same counts as the separate count statements give (asked for on a connection without its page's statement).
     for (const node of data.callers.nodes as { key: string; calls: { totalCount: number }; actions: { totalCount: number }; sourceIps: { totalCount: number } }[]) {
       const alone = await ran(servers[dialect], `query($k: String!, $f: ApiCallFilter) { caller(key: $k, filter: $f) { stats { calls distinctActions distinctSourceIps } } }`, { k: node.key, f: W24 });

@@ -49,6 +49,13 @@ export interface Dialect {
    * so a statement without accounts is refused before it is sent.
    */
   readonly requiresAccounts?: boolean;
+  /**
+   * Optional: the engine computes a subquery named in `WITH` once however many times the statement
+   * reads it (DuckDB materializes it). Without it, each use reads the files again (Trino inlines
+   * it), so a combined form whose subquery is read more than once costs more than the statements
+   * it replaces, and is not used (compileGroupsWithEvents).
+   */
+  readonly namedSubqueriesOnce?: boolean;
 }
 
 export class CompileContext {
@@ -518,7 +525,7 @@ const partColumn = (part: number, alias: string) => `trailql_p${part}_${alias}`;
  * in that order. The parts' rows are stacked with the part's index (`UNION ALL`), each part's
  * columns under names of its own (the others' NULL), and ordered by part and number. DuckDB
  * computes a subquery named more than once a single time, so the files are read once; an engine
- * that repeats it reads no more than the separate statements would.
+ * that repeats it (Trino) reads them once per part, as the separate statements would.
  */
 export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marginDays: number): CompiledQuery {
   if (query.parts.length < 1 || query.parts.length > MAX_BRANCHES) throw new Error(`parts: 1 to ${MAX_BRANCHES}, not ${query.parts.length}`);
@@ -628,7 +635,8 @@ export function groupsWithEventsColumns(q: GroupsWithEvents): string[][] {
  * order, limit, count of groups); and the events of the groups on that page, at most `perGroup`
  * each in the events' order, are taken from the same subquery (of the groups `events.page` cuts
  * from them, when given). The groups' rows are part 0, the events' part 1 (`taggedRows`). The
- * events are those the groups count: the same scan and predicates.
+ * events are those the groups count: the same scan and predicates. The subqueries are read more
+ * than once: only for an engine computing them once (Dialect.namedSubqueriesOnce).
  */
 export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, marginDays: number): CompiledQuery {
   const { groups, events } = q;
@@ -637,10 +645,9 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
   const partitions = partitionsFor(groups.scan, marginDays);
   checkAccounts(dialect, partitions);
   const { inner, outer } = aggregateColumns(ctx, groups);
-  const taken = new Set(inner.map(aliasOf));
-  const selected = events.select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`);
-  const clash = selected.map(aliasOf).find((a) => taken.has(a));
-  if (clash) throw new Error(`groups with events: ${clash} is both a group input and an event column`);
+  // The events' columns under names of their own in the subquery, apart from the groups' inputs.
+  const eventColumn = (alias: string) => quoteIdent(`trailql_e_${alias}`);
+  const selected = events.select.map((c) => `${expr(ctx, c.e)} AS ${eventColumn(c.alias)}`);
   const source = ctx.dialect.source(ctx, partitions);
   const where = whereClause(ctx, groups, partitions);
   const rows = ctx.dialect.distinctEvents([...inner, ...selected], source, where, dedupKey(ctx));
@@ -662,7 +669,7 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
   // The page's groups, a group without a key (NULL) included.
   const onPage = `t.${key} IN (SELECT p.${key} FROM ${eventsOf} p) OR (t.${key} IS NULL AND 1 IN (SELECT 1 FROM ${eventsOf} p WHERE p.${key} IS NULL))`;
   const pageEvents =
-    `SELECT e.*, ${windows.join(', ')}\n  FROM (\n  SELECT ${events.select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ')}, t.${key} AS ${parent}\n  FROM ${EVENTS} t\n  WHERE ${onPage}\n  ) e`;
+    `SELECT e.*, ${windows.join(', ')}\n  FROM (\n  SELECT ${events.select.map((c) => `t.${eventColumn(c.alias)} AS ${quoteIdent(c.alias)}`).join(', ')}, t.${key} AS ${parent}\n  FROM ${EVENTS} t\n  WHERE ${onPage}\n  ) e`;
   const groupRows = `SELECT 0 AS ${PART}, row_number() OVER (${groups.orderBy.length ? `ORDER BY ${windowOrder('q', groups.orderBy)}` : ''}) AS ${PART_ROW}, ${padded(0)}\nFROM ${PAGE} q`;
   const eventRows =
     `SELECT 1 AS ${PART}, row_number() OVER (ORDER BY q.${parent} ASC NULLS LAST, ${windowOrder('q', events.orderBy)}) AS ${PART_ROW}, ${padded(1)}\n` +

@@ -485,6 +485,8 @@ export class GraphService {
     /** The groups whose calls are read, when `page` is a whole list: a page cut from it. */
     cut?: { readonly after?: readonly (Value | null)[]; readonly limit: number },
   ): Promise<Row[] | undefined> {
+    // Read more than once in the statement, the calls would be read again on an engine inlining them.
+    if (!this.trail.deps.dialect.namedSubqueriesOnce) return undefined;
     if (JSON.stringify(NESTED_PARENT[name]) !== JSON.stringify(keyExpr)) return undefined;
     let size: number;
     try {

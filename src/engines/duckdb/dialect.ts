@@ -140,6 +140,7 @@ export function narrowSource(
  */
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
+  namedSubqueriesOnce: true,
   source(_ctx: CompileContext, _partitions: PartitionSpec): string {
     return JSON_SOURCE;
   },
