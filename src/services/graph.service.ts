@@ -185,7 +185,9 @@ export class GraphService {
     const { fp, position, window } = this.trail.pageStart(name, { filter: filter ?? {}, order }, filter, after, orderBy);
     const { scan, where } = await this.trail.scanFor(filter, window);
     const groups: AggregateQuery = { kind: 'aggregate', label: name, scan, where, groupBy: [{ alias: 'group_key', e: keyExpr }], measures, orderBy, limit: size + 1 };
-    // Read whole when kept answers make it pay: one statement for every page, the pages after the first from the cache.
+    // Read whole when kept answers make it pay: one statement for every page, the pages after the
+    // first from the cache. With the nodes' calls, each page is one statement: the list and the calls
+    // of the page's groups (those calls would be a statement of each page anyway).
     const listMax = this.trail.wholeGroupListMax();
     if (listMax > 0) {
       const list: AggregateQuery = { ...groups, limit: listMax + 1 };
