@@ -131,7 +131,8 @@ async function main(): Promise<void> {
       for (let i = 0; i < runs; i++) {
         const order = i % 2 ? (['apart', 'shared'] as const) : (['shared', 'apart'] as const);
         for (const way of order) {
-          if (way === 'shared') await pause();
+          // Both servers alike: on an otherwise idle machine, the first request after a pause runs slower.
+          await pause();
           const t = performance.now();
           await question(way === 'shared' ? shared.url : apart.url, window);
           times[way].push(performance.now() - t);
@@ -156,7 +157,7 @@ Machine: ${cpu}, \`nproc\` = ${os.availableParallelism()}, load average at the s
 
 Trail: ${days} days ending ${END.toISOString()}, 3 regions, 2 accounts (one through an organization trail), 60 IoT Events calls per account, region and day, 6 other records per IoT Events call, seed 1: ${trail.files.toLocaleString('en-US')} delivery files, ${trail.records.toLocaleString('en-US')} records, ${trail.iotEventsRecords.toLocaleString('en-US')} of IoT Events. The window is the whole trail, read from JSON (no Parquet store) and without an answer cache.
 
-Two servers, each a process of its own, over the same files: one with each statement reading its files (\`SHARED_SCAN_MAX_MB=0\`), one sharing, a reading serving later requests for ${KEEP_SECONDS} s after its files were read (\`SHARED_SCAN_KEEP_SECONDS=${KEEP_SECONDS}\`; 120 s by default). Each question is asked of both first (the answers must be the same), then ${runs} times each in alternating pairs, the pair's first alternating, each run of the sharing server after a pause longer than that: every run starts without a reading, so a single request shows what sharing within it gains, and the walk over every page what keeping the reading for the next page gains. Milliseconds per question (every request of it), median (min–max). "Bytes read" is \`extensions.cost.totals.bytesScanned\`, summed over the question's requests.
+Two servers, each a process of its own, over the same files: one with each statement reading its files (\`SHARED_SCAN_MAX_MB=0\`), one sharing, a reading serving later requests for ${KEEP_SECONDS} s after its files were read (\`SHARED_SCAN_KEEP_SECONDS=${KEEP_SECONDS}\`; 120 s by default). Each question is asked of both first (the answers must be the same), then ${runs} times each in alternating pairs, the pair's first alternating, each run (of either server, so both start from the same idle machine) after a pause longer than that: every run of the sharing server starts without a reading, so a single request shows what sharing within it gains, and the walk over every page what keeping the reading for the next page gains. Milliseconds per question (every request of it), median (min–max). "Bytes read" is \`extensions.cost.totals.bytesScanned\`, summed over the question's requests.
 
 | question | requests | statements | each reads its files (ms) | shared reading (ms) | shared / apart | bytes read apart (MiB) | bytes read shared (MiB) |
 |---|---|---|---|---|---|---|---|

@@ -70,8 +70,9 @@ let tables = 0;
  * panels of a dashboard query, the next page of the same question. The first statement over a list
  * of files copies their records (the service's event sources, SHARED_SCAN_COLUMNS) into a table of
  * the engine's in-memory database; each statement over the same list, the first included, reads
- * that table instead. Copying the records once costs about what one statement reading the files
- * does, less over many files (bench/results/shared-scan.md), so a lone statement loses little.
+ * that table instead. A lone statement pays for the copy (copying every shared column and reading
+ * the table cost 1.1-1.4x one statement reading only its own columns, bench/results/shared-scan.md);
+ * every later statement over the same files gains it back many times over.
  *
  * A reading is keyed by its list of files (a file delivered or removed makes another list, read
  * anew), and serves a later request only while its files are the version it was made from (the
