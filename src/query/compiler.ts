@@ -5,7 +5,7 @@
  * base are inlined, escaped.
  */
 import { CompiledQuery, PartitionSpec, Row, SqlValue } from './engine';
-import { AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, Projection, QueryPlan, Value, and, col, or, val } from './plan';
+import { AggregatePart, AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, Projection, QueryPlan, Value, and, col, or, val } from './plan';
 import { FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 import { BadInputError } from '../errors';
@@ -518,6 +518,13 @@ const EVENTS = 'trailql_events';
 /** A part's output column in the combined statement: the part's index, then its own alias. */
 const partColumn = (part: number, alias: string) => `trailql_p${part}_${alias}`;
 
+/** The columns of part `own`'s rows in a statement stacking parts: its own from `q`, every other part's NULL. */
+const taggedColumns = (columns: readonly (readonly string[])[], own: number): string =>
+  columns.flatMap((cs, j) => cs.map((a) => `${j === own ? `q.${quoteIdent(a)}` : 'NULL'} AS ${quoteIdent(partColumn(j, a))}`)).join(', ');
+
+/** The columns an aggregate part returns: its groups, then its measures. */
+const partAliases = (p: AggregatePart): string[] => [...p.groupBy.map((g) => g.alias), ...p.measures.map((m) => m.alias)];
+
 /**
  * Several grouped questions over one scan in one statement. The deduplicated events are a named
  * subquery (`WITH`) holding every expression any part reads, once, as a column; each part groups
@@ -554,21 +561,20 @@ export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marg
       const at = m.k === 'latest' ? input({ k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] }) : undefined;
       return `${measure(ctx, m, of, at)} AS ${quoteIdent(alias)}`;
     }),
-    aliases: [...p.groupBy.map((g) => g.alias), ...p.measures.map((m) => m.alias)],
     orderBy: p.orderBy,
     limit: p.limit,
   }));
   const source = ctx.dialect.source(ctx, partitions);
   const where = whereClause(ctx, query, partitions);
   const events = ctx.dialect.distinctEvents(inputs, source, where, dedupKey(ctx));
+  const columns = query.parts.map(partAliases);
   const selects = parts.map((p, i) => {
-    const columns = [...p.groups.map((g) => `t.${g.column} AS ${quoteIdent(g.alias)}`), ...p.measures];
+    const grouping = [...p.groups.map((g) => `t.${g.column} AS ${quoteIdent(g.alias)}`), ...p.measures];
     const filter = p.where.length ? `\n  WHERE ${p.where.map((w) => pred(ctx, w)).join('\n    AND ')}` : '';
     const groupBy = p.groups.length ? `\n  GROUP BY ${p.groups.map((g) => `t.${g.column}`).join(', ')}` : '';
-    const grouped = `SELECT ${columns.join(', ')}\n  FROM ${EVENTS} t${filter}${groupBy}${orderBy(p.orderBy)}\n  LIMIT ${limitLiteral(p.limit)}`;
-    const padded = parts.flatMap((other, j) => other.aliases.map((a) => `${j === i ? `q.${quoteIdent(a)}` : 'NULL'} AS ${quoteIdent(partColumn(j, a))}`));
+    const grouped = `SELECT ${grouping.join(', ')}\n  FROM ${EVENTS} t${filter}${groupBy}${orderBy(p.orderBy)}\n  LIMIT ${limitLiteral(p.limit)}`;
     const number = `row_number() OVER (${p.orderBy.length ? `ORDER BY ${windowOrder('q', p.orderBy)}` : ''}) AS ${PART_ROW}`;
-    return `SELECT ${i} AS ${PART}, ${number}, ${padded.join(', ')}\nFROM (\n  ${grouped}\n) q`;
+    return `SELECT ${i} AS ${PART}, ${number}, ${taggedColumns(columns, i)}\nFROM (\n  ${grouped}\n) q`;
   });
   const sql = `WITH ${EVENTS} AS (\n  ${events}\n)\n${selects.join('\nUNION ALL\n')}\nORDER BY ${PART}, ${PART_ROW}`;
   return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: query.scan.from, to: query.scan.to }, label: query.label });
@@ -576,7 +582,7 @@ export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marg
 
 /** The rows of each part of an `AggregatesQuery` from its statement's rows, under the part's own aliases. */
 export function partRows(query: AggregatesQuery, rows: readonly Row[]): Row[][] {
-  return taggedRows(query.parts.map((p) => [...p.groupBy.map((g) => g.alias), ...p.measures.map((m) => m.alias)]), rows);
+  return taggedRows(query.parts.map(partAliases), rows);
 }
 
 /** Rows of a statement stacking parts (each row tagged with its part) as each part's own rows: `columns[i]` are part i's aliases. */
@@ -659,8 +665,7 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
   const eventsOf = cut ? ON_PAGE : PAGE;
   const key = quoteIdent(groups.groupBy[0].alias);
   const parent = quoteIdent(events.parentAlias);
-  const [groupColumns, eventColumns] = groupsWithEventsColumns(q);
-  const padded = (own: number) => [groupColumns, eventColumns].flatMap((cs, j) => cs.map((a) => `${j === own ? `q.${quoteIdent(a)}` : 'NULL'} AS ${quoteIdent(partColumn(j, a))}`)).join(', ');
+  const columns = groupsWithEventsColumns(q);
   const order = events.orderBy.map((o) => `e.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
   const windows = [
     `row_number() OVER (PARTITION BY e.${parent} ORDER BY ${order}) AS ${GROUP_RANK}`,
@@ -670,9 +675,9 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
   const onPage = `t.${key} IN (SELECT p.${key} FROM ${eventsOf} p) OR (t.${key} IS NULL AND 1 IN (SELECT 1 FROM ${eventsOf} p WHERE p.${key} IS NULL))`;
   const pageEvents =
     `SELECT e.*, ${windows.join(', ')}\n  FROM (\n  SELECT ${events.select.map((c) => `t.${eventColumn(c.alias)} AS ${quoteIdent(c.alias)}`).join(', ')}, t.${key} AS ${parent}\n  FROM ${EVENTS} t\n  WHERE ${onPage}\n  ) e`;
-  const groupRows = `SELECT 0 AS ${PART}, row_number() OVER (${groups.orderBy.length ? `ORDER BY ${windowOrder('q', groups.orderBy)}` : ''}) AS ${PART_ROW}, ${padded(0)}\nFROM ${PAGE} q`;
+  const groupRows = `SELECT 0 AS ${PART}, row_number() OVER (${groups.orderBy.length ? `ORDER BY ${windowOrder('q', groups.orderBy)}` : ''}) AS ${PART_ROW}, ${taggedColumns(columns, 0)}\nFROM ${PAGE} q`;
   const eventRows =
-    `SELECT 1 AS ${PART}, row_number() OVER (ORDER BY q.${parent} ASC NULLS LAST, ${windowOrder('q', events.orderBy)}) AS ${PART_ROW}, ${padded(1)}\n` +
+    `SELECT 1 AS ${PART}, row_number() OVER (ORDER BY q.${parent} ASC NULLS LAST, ${windowOrder('q', events.orderBy)}) AS ${PART_ROW}, ${taggedColumns(columns, 1)}\n` +
     `FROM (\n  ${pageEvents}\n) q\nWHERE q.${GROUP_RANK} <= ${limitLiteral(events.perGroup)}`;
   const sql = `WITH ${EVENTS} AS (\n  ${rows}\n),\n${PAGE} AS (\n${page}\n)${onPageRows}\n${groupRows}\nUNION ALL\n${eventRows}\nORDER BY ${PART}, ${PART_ROW}`;
   return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: groups.scan.from, to: groups.scan.to }, label: groups.label });
