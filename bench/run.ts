@@ -333,6 +333,8 @@ const CALLERS = `query($filter: ApiCallFilter, $first: Int, $after: String) {
 }`;
 /** Page size of the by-caller question: every page is read, so a trail with more callers takes more pages. */
 const CALLERS_PAGE = 50;
+/** The largest page a server gives by default (MAX_PAGE_SIZE): what a client that wants every caller asks. */
+const CALLERS_LARGEST_PAGE = 500;
 
 /** The callers with most calls, each with its newest calls: a grouped list with a nested list per entry. */
 const CALLER_CALLS = `query($filter: ApiCallFilter) {
@@ -393,10 +395,25 @@ function hasDayFolder(logs: string, org: boolean, day: string): boolean {
   return accounts.some((a) => sub(path.join(a, 'CloudTrail')).some((r) => fs.existsSync(path.join(r, ...day.split('/')))));
 }
 
-/** `callersKept`: `callers` asked of a server that keeps answers, its first page fresh (`x-trailql-no-cache: 1`). */
-type Question = 'recent' | 'actions' | 'total' | 'callers' | 'callersKept' | 'nested' | 'insights';
+/**
+ * The by-caller questions: `callers` reads every page of 50, `callersLargest` every page of 500,
+ * `callersFirst` only the first page of 50. `...Kept`: asked of a server that keeps answers, its
+ * first page fresh (`x-trailql-no-cache: 1`).
+ */
+const CALLER_WALKS = {
+  callers: { page: CALLERS_PAGE, every: true, kept: false },
+  callersKept: { page: CALLERS_PAGE, every: true, kept: true },
+  callersFirst: { page: CALLERS_PAGE, every: false, kept: false },
+  callersLargest: { page: CALLERS_LARGEST_PAGE, every: true, kept: false },
+  callersLargestKept: { page: CALLERS_LARGEST_PAGE, every: true, kept: true },
+} as const;
+type CallerWalk = keyof typeof CALLER_WALKS;
+const isCallerWalk = (q: Question): q is CallerWalk => q in CALLER_WALKS;
+type Question = 'recent' | 'actions' | 'total' | CallerWalk | 'nested' | 'insights';
 /** The hand-written SQL of a question: answers kept or not, the same SQL answers it. */
-const sqlQuestion = (q: Question): Exclude<Question, 'callersKept'> => (q === 'callersKept' ? 'callers' : q);
+type SqlQuestion = Exclude<Question, 'callersKept' | 'callersLargest' | 'callersLargestKept'>;
+/** Every page of any size gives every caller: one SQL answers them all. */
+const sqlQuestion = (q: Question): SqlQuestion => (isCallerWalk(q) && CALLER_WALKS[q].every ? 'callers' : (q as SqlQuestion));
 /** `floor`: the fields asked, no deduplication. `same`: the service's answer (the fields asked, one row per eventID). */
 type Variant = 'floor' | 'same';
 
@@ -419,10 +436,12 @@ function handQuestion(question: Question, variant: Variant, from: string, where:
     const input = variant === 'floor' ? from : `(SELECT eventID FROM ${from}\n  WHERE ${where}\n  ${DEDUPE})`;
     return { label, sql: `SELECT count(*) AS calls\nFROM ${input}${variant === 'floor' ? `\nWHERE ${where}` : ''}` };
   }
-  if (question === 'callers') {
+  if (question === 'callers' || question === 'callersFirst') {
     return {
       label,
-      sql: `SELECT key, count(*) AS calls, count(errorCode) AS errors\nFROM (SELECT ${key} AS key, errorCode FROM ${from}\n  WHERE ${where}${dedupe})\nGROUP BY key\nORDER BY calls DESC, key`,
+      sql:
+        `SELECT key, count(*) AS calls, count(errorCode) AS errors\nFROM (SELECT ${key} AS key, errorCode FROM ${from}\n  WHERE ${where}${dedupe})\nGROUP BY key\nORDER BY calls DESC, key` +
+        (question === 'callersFirst' ? `\nLIMIT ${CALLERS_PAGE}` : ''),
     };
   }
   if (question === 'insights') {
@@ -518,6 +537,9 @@ const QUESTION_NAMES: Record<Question, string> = {
   total: 'totalCount',
   callers: 'calls by caller, every page',
   callersKept: 'calls by caller, every page, answers kept (first page fresh)',
+  callersFirst: `calls by caller, first page of ${CALLERS_PAGE}`,
+  callersLargest: `calls by caller, every page of ${CALLERS_LARGEST_PAGE}`,
+  callersLargestKept: `calls by caller, every page of ${CALLERS_LARGEST_PAGE}, answers kept (first page fresh)`,
   nested: 'top 10 callers, 5 newest calls each',
   insights: 'insights: root activity and destructive changes',
 };
@@ -538,7 +560,8 @@ type Edges<T> = { edges: { node: T }[] };
 /** One question through the HTTP server; the by-caller question reads every page. */
 async function askGraphql(url: string, question: Question, days: number): Promise<GraphqlRun> {
   const filter = windowOf(days);
-  if (question === 'callers' || question === 'callersKept') {
+  if (isCallerWalk(question)) {
+    const walk = CALLER_WALKS[question];
     const answer: Answer = [];
     let after: string | null = null;
     let pages = 0;
@@ -546,12 +569,12 @@ async function askGraphql(url: string, question: Question, days: number): Promis
     do {
       type Page = { callers: Edges<{ key: string; stats: { calls: number; errors: number } }> & { pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
       // Answers kept: the first page is computed afresh (and kept), the next ones may use it.
-      const fresh: Record<string, string> = question === 'callersKept' && after === null ? { [NO_CACHE_HEADER]: '1' } : {};
-      const r: { data: Page; cost: Cost | undefined } = await gql<Page>(url, CALLERS, { filter, first: CALLERS_PAGE, after }, fresh);
+      const fresh: Record<string, string> = walk.kept && after === null ? { [NO_CACHE_HEADER]: '1' } : {};
+      const r: { data: Page; cost: Cost | undefined } = await gql<Page>(url, CALLERS, { filter, first: walk.page, after }, fresh);
       pages += 1;
       engineQueries += r.cost!.totals.engineQueries;
       answer.push(...r.data.callers.edges.map((e) => [e.node.key, e.node.stats.calls, e.node.stats.errors]));
-      after = r.data.callers.pageInfo.hasNextPage ? r.data.callers.pageInfo.endCursor : null;
+      after = walk.every && r.data.callers.pageInfo.hasNextPage ? r.data.callers.pageInfo.endCursor : null;
     } while (after);
     return { answer, rows: answer.length, pages, engineQueries };
   }
@@ -780,11 +803,12 @@ async function main(): Promise<number> {
       // Parquet questions take milliseconds: more runs steady the medians at little cost.
       const runs = store === 'Parquet' ? opts.reps * 5 : opts.reps;
       for (const days of fig1Windows) {
-        for (const question of ['recent', 'actions', 'total', 'callers', 'callersKept', 'nested', 'insights'] as const) {
+        const questions = ['recent', 'actions', 'total', 'callersFirst', 'callers', 'callersKept', 'callersLargest', 'callersLargestKept', 'nested', 'insights'] as const;
+        for (const question of questions) {
           const q = sqlQuestion(question);
           const floor = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'floor') : handParquetSql(storeDir, days, q);
           const same = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'same') : floor;
-          if (days === f1days && question !== 'callersKept') handSql.push(...(store === 'JSON' ? [{ store, sql: floor }, { store, sql: same }] : [{ store, sql: floor }]));
+          if (days === f1days && q === question) handSql.push(...(store === 'JSON' ? [{ store, sql: floor }, { store, sql: same }] : [{ store, sql: floor }]));
           const label = `GraphQL vs SQL: ${store}, ${days} d, ${question}`;
           // A server answers for a long time: its first requests also compile the service's
           // JavaScript. Untimed runs first measure the steady state (one for the SQL: DuckDB is native).
@@ -806,7 +830,7 @@ async function main(): Promise<number> {
             const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
             return [{ ms: median(ta), range: range(ta), last: la! }, b ? { ms: median(tb), range: range(tb), last: lb! } : undefined];
           };
-          const graphql = () => askGraphql(question === 'callersKept' ? kept[store].url : server.url, question, days);
+          const graphql = () => askGraphql(isCallerWalk(question) && CALLER_WALKS[question].kept ? kept[store].url : server.url, question, days);
           const floorRun = () => runHand(hand, floor);
           const sameRun = () => runHand(hand, same);
           for (let i = 0; i < (store === 'Parquet' ? 5 : 1); i++) await graphql();
@@ -1023,7 +1047,8 @@ function render(r: ReportInput): string {
       'counts a call delivered twice once), which gives the service\'s answer: "same answer" says whether GraphQL\'s answer equals it value for value. ' +
       'Over the store the floor SQL already gives the same answer (compaction kept each call once), so it is not deduplicated there. ' +
       'For a newest-first page over more than two days the SQL, like the service, reads the newest day first and the whole window only when that day cannot fill the page. ' +
-      '`totalCount` is asked alone (`first: 1`); "calls by caller" reads every page of ' + `${CALLERS_PAGE}` + ' (one request per page, the SQL answers all at once); ' +
+      '`totalCount` is asked alone (`first: 1`); "calls by caller" reads every page of ' + `${CALLERS_PAGE}` + ' (one request per page, the SQL answers all at once), ' +
+      `or of ${CALLERS_LARGEST_PAGE}, the largest page a server gives by default (what a client that wants every caller asks), or only the first page of ${CALLERS_PAGE} (its SQL ends in \`LIMIT ${CALLERS_PAGE}\`); ` +
       '"top 10 callers" is a grouped list with a nested list of each caller\'s 5 newest calls (the service answers both with one statement, as the SQL does); "insights" asks two rules over the window (root credentials used, successful destructive changes; the service answers both with one statement, as the SQL does), ' +
       'and the findings are compared by kind, address or action, count, first and last call. Each way runs untimed first (GraphQL over Parquet five times: a server ' +
       'answers for a long time, and its first requests also compile its JavaScript; the rest once). Then GraphQL and the floor ' +
@@ -1176,7 +1201,8 @@ function render(r: ReportInput): string {
     'What the service does that the hand-written SQL does not: over the store it needs no deduplication, as compaction kept each call once; over JSON it turns only ' +
       'the configured event sources\' records into columns, and only the columns a statement uses; it computes only the measures ' +
       'asked for. What it adds: HTTP and GraphQL work per request (parsing, validation, limits, the cost report), the row-to-object ' +
-      'mapping, and over the store the freshness check (a file-system call or two per day folder). Over JSON the same-answer ' +
+      'mapping, and over the store the freshness check (a file-system call or two per day folder); a walk of every page pays one HTTP request per page where the SQL ' +
+      'is one statement (`npm run bench:paging` sets a kept page beside a request that does nothing, bench/results/paging.md). Over JSON the same-answer ' +
       'SQL pays for deduplication; over the store the service does not.',
   );
   const above = r.fig1.filter((x) => x.graphqlMs / x.sameMs > 1.2);
