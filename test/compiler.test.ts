@@ -165,7 +165,7 @@ describe('apiCallsCount, pinned', () => {
 });
 
 describe('apiCalls pages', () => {
-  const CURSOR: [string, string] = ['2026-03-14T18:00:00Z', 'f0e1d2c3-0000-4000-8000-000000000000'];
+  const CURSOR: [string, string, string] = ['2026-03-14T18:00:00Z', 'f0e1d2c3-0000-4000-8000-000000000000', '111122223333/eu-west-1'];
 
   test.each(Object.entries(DIALECTS))('%s: columns, keyset, order and LIMIT', (name, dialect) => {
     const q = compile(dialect, apiCallsPlan({ userNames: ['Admin'] }, WINDOW, { size: 50, cursor: CURSOR }), 1);
@@ -174,21 +174,22 @@ describe('apiCalls pages', () => {
       '    AND "eventsource" IN (?, ?)',
       `    AND ${INSIGHTS}`,
       '    AND COALESCE("useridentity"."username", "useridentity"."sessioncontext"."sessionissuer"."username") = ?',
-      '    AND ("eventtime" < ? OR ("eventtime" = ? AND "eventid" < ?))',
+      // The same time and id, then the account and region: every call counted has a place of its own.
+      `    AND ("eventtime" < ? OR ("eventtime" = ? AND ("eventid" < ? OR ("eventid" = ? AND (COALESCE("recipientaccountid", '') || '/' || COALESCE("awsregion", '')) < ?))))`,
     ];
     const where = name === 'duckdb' ? duck : athenaWhere(duck);
     const dedup = name === 'duckdb' ? [') t'] : ['  ) k', '  ) d', '  WHERE d.trailql_rank = 1', ') t'];
-    expect(q.sql).toContain([...where, ...dedup, 'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST', 'LIMIT 51'].join('\n'));
+    expect(q.sql).toContain([...where, ...dedup, 'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST, "call_tie" DESC NULLS LAST', 'LIMIT 51'].join('\n'));
     if (name === 'duckdb') expect(q.sql).toContain('SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") "eventid" AS "event_id"');
     else expect(q.sql).toContain(`${ATHENA_ID} AS "event_id"`);
     expect(q.sql.endsWith('\nLIMIT 51')).toBe(true);
-    expect(q.params.slice(-4)).toEqual(['Admin', CURSOR[0], CURSOR[0], CURSOR[1]]);
-    for (const v of ['Admin', CURSOR[0], CURSOR[1]]) expect(q.sql).not.toContain(v);
+    expect(q.params.slice(-6)).toEqual(['Admin', CURSOR[0], CURSOR[0], CURSOR[1], CURSOR[1], CURSOR[2]]);
+    for (const v of ['Admin', ...CURSOR]) expect(q.sql).not.toContain(v);
   });
 
   test('the SQL text does not depend on the values, only on how many there are', () => {
     const a = apiCallsPlan({ actions: ['A1', 'A2'], userNames: ["O'Brien"], sourceIps: ['AWS Internal'] }, WINDOW, { cursor: CURSOR });
-    const b = apiCallsPlan({ actions: ['Zz', 'Yy'], userNames: ['x--y/*z*/'], sourceIps: ['10.0.0.1'] }, { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') }, { cursor: ['x', 'y'] });
+    const b = apiCallsPlan({ actions: ['Zz', 'Yy'], userNames: ['x--y/*z*/'], sourceIps: ['10.0.0.1'] }, { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') }, { cursor: ['x', 'y', 'z'] });
     for (const dialect of Object.values(DIALECTS)) {
       const qa = compile(dialect, a, 1);
       const qb = compile(dialect, b, 1);

@@ -1,8 +1,9 @@
 /**
  * Every walk of a connection returns exactly what its totalCount counts, whatever the delivery lag
  * of the files within the day folders the window reads: records land in folders up to three days
- * after their event (more than the one-day margin), windows and page sizes are random, on the JSON
- * trail and on the Parquet store made from it.
+ * after their event (more than the one-day margin), and a call may have a twin in another region
+ * with the same eventID and eventTime (another call: the dedup key is account, region and eventID);
+ * windows and page sizes are random, on the JSON trail and on the Parquet store made from it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import { tempDir } from './support/trails';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
+const TWIN_REGION = 'us-east-1';
 const START = Date.parse('2026-01-10T00:00:00Z');
 const DAY = 86_400_000;
 const MARGIN = 1;
@@ -30,30 +32,36 @@ interface Rec {
   readonly at: number;
   /** Days after its event's day the file holding it was delivered. */
   readonly lag: number;
+  /** Also a call of TWIN_REGION with the same eventID and eventTime. */
+  readonly twin: boolean;
 }
 
 function writeTrail(dir: string, recs: readonly Rec[]): void {
-  const byDay = new Map<string, object[]>();
+  const byFolder = new Map<string, { region: string; day: string; records: object[] }>();
   recs.forEach((r, i) => {
     const t = START + r.at * 1000;
-    const folder = dayPath(new Date(Math.floor(t / DAY) * DAY + r.lag * DAY));
-    const record = {
-      eventVersion: '1.09',
-      eventTime: new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      eventSource: 'iotevents.amazonaws.com',
-      eventName: 'DescribeDetectorModel',
-      awsRegion: REGION,
-      eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      eventType: 'AwsApiCall',
-      recipientAccountId: ACCOUNT,
-      userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/u`, accountId: ACCOUNT },
-    };
-    byDay.set(folder, [...(byDay.get(folder) ?? []), record]);
+    const day = dayPath(new Date(Math.floor(t / DAY) * DAY + r.lag * DAY));
+    for (const region of r.twin ? [REGION, TWIN_REGION] : [REGION]) {
+      const record = {
+        eventVersion: '1.09',
+        eventTime: new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        eventSource: 'iotevents.amazonaws.com',
+        eventName: 'DescribeDetectorModel',
+        awsRegion: region,
+        eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        eventType: 'AwsApiCall',
+        recipientAccountId: ACCOUNT,
+        userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/u`, accountId: ACCOUNT },
+      };
+      const at = byFolder.get(`${region}/${day}`) ?? { region, day, records: [] };
+      at.records.push(record);
+      byFolder.set(`${region}/${day}`, at);
+    }
   });
-  for (const [day, records] of byDay) {
-    const folder = path.join(dir, 'AWSLogs', ACCOUNT, 'CloudTrail', REGION, ...day.split('/'));
+  for (const { region, day, records } of byFolder.values()) {
+    const folder = path.join(dir, 'AWSLogs', ACCOUNT, 'CloudTrail', region, ...day.split('/'));
     fs.mkdirSync(folder, { recursive: true });
-    fs.writeFileSync(path.join(folder, `${ACCOUNT}_CloudTrail_${REGION}_${day.replace(/\//g, '')}T0000Z_x.json`), JSON.stringify({ Records: records }));
+    fs.writeFileSync(path.join(folder, `${ACCOUNT}_CloudTrail_${region}_${day.replace(/\//g, '')}T0000Z_x.json`), JSON.stringify({ Records: records }));
   }
 }
 
@@ -71,7 +79,7 @@ async function walk(svc: TrailService, filter: { from: Date; to: Date }, first: 
   for (let i = 0; i < 100; i++) {
     const page = await svc.apiCalls(filter, first, after);
     if (total < 0) total = await page.totalCount();
-    ids.push(...page.edges.map((e) => e.node.eventId));
+    ids.push(...page.edges.map((e) => `${e.node.eventId}@${e.node.region}`));
     if (!page.pageInfo.hasNextPage) break;
     after = page.pageInfo.endCursor;
   }
@@ -84,11 +92,11 @@ function expected(recs: readonly Rec[], from: Date, to: Date): number {
   return recs.filter((r) => {
     const t = START + r.at * 1000;
     return t >= from.getTime() && t < to.getTime() && Math.floor(t / DAY) + r.lag <= lastFolder;
-  }).length;
+  }).reduce((n, r) => n + (r.twin ? 2 : 1), 0);
 }
 
 test('walks return exactly totalCount distinct calls, on JSON and on Parquet', async () => {
-  const recs = fc.array(fc.record({ at: fc.integer({ min: 0, max: 4 * 86_400 - 1 }), lag: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 12 });
+  const recs = fc.array(fc.record({ at: fc.integer({ min: 0, max: 4 * 86_400 - 1 }), lag: fc.integer({ min: 0, max: 3 }), twin: fc.boolean() }), { minLength: 1, maxLength: 12 });
   const windows = fc.tuple(fc.integer({ min: 0, max: 95 }), fc.integer({ min: 1, max: 96 })).map(([start, hours]) => ({
     from: new Date(START + start * 3_600_000),
     to: new Date(START + Math.min(96, start + hours) * 3_600_000 + 1000),
@@ -119,7 +127,11 @@ test('walks return exactly totalCount distinct calls, on JSON and on Parquet', a
     {
       numRuns: 6,
       // A page after the newest call (day 1) must still reach the day 3 folder, where a day 0 call landed.
-      examples: [[[{ at: 3600, lag: 3 }, { at: 86_400 + 3600, lag: 0 }], [[{ from: new Date(START), to: new Date(START + 3 * DAY + 1000) }, 1]]]],
+      examples: [
+        [[{ at: 3600, lag: 3, twin: false }, { at: 86_400 + 3600, lag: 0, twin: false }], [[{ from: new Date(START), to: new Date(START + 3 * DAY + 1000) }, 1]]],
+        // Twins in one second, a page apiece: the cursor must tell them apart.
+        [[{ at: 3600, lag: 0, twin: true }, { at: 3600, lag: 1, twin: true }], [[{ from: new Date(START), to: new Date(START + DAY) }, 1]]],
+      ],
     },
   );
 }, 180_000);

@@ -2,13 +2,24 @@
  * Plan fragments shared by the service's queries: grouping keys, the measures of each summary,
  * and the identity columns a grouped caller row carries.
  */
-import { EVENT_COLUMNS, FIELDS } from './fields';
+import { CALL_TIE, EVENT_COLUMNS, FIELDS } from './fields';
 import { Expr, Measure, OrderItem, Projection } from './plan';
 
-/** Calls newest first, ties broken by event id: the order of every page of calls (keyset paging relies on it). */
+/**
+ * Calls newest first, ties broken by event id, then account and region (`CALL_TIE`): the order of
+ * every page of calls, total over the calls counted (keyset paging relies on it).
+ */
 export const NEWEST_FIRST: readonly OrderItem[] = [
   { alias: 'event_time', dir: 'desc' },
   { alias: 'event_id', dir: 'desc' },
+  { alias: CALL_TIE.alias, dir: 'desc' },
+];
+
+/** The same order, oldest first. */
+export const OLDEST_FIRST: readonly OrderItem[] = [
+  { alias: 'event_time', dir: 'asc' },
+  { alias: 'event_id', dir: 'asc' },
+  { alias: CALL_TIE.alias, dir: 'asc' },
 ];
 
 /**

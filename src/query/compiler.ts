@@ -6,7 +6,7 @@
  */
 import { CompiledQuery, PartitionSpec, Row, SqlValue } from './engine';
 import { AggregatePart, AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, Projection, QueryPlan, Value, and, col, or, val } from './plan';
-import { FIELDS } from './fields';
+import { CALL_TIE, FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 import { BadInputError } from '../errors';
 import { IPV6_TEXT_PATTERN } from '../domain/ip';
@@ -263,15 +263,25 @@ function dedupKey(ctx: CompileContext): string[] {
 }
 
 /**
- * Events after `after` in the order: newest first, older or as old with a smaller id; oldest
- * first, newer or as new with a larger id.
+ * Events after `after` in the order: newest first, older, or as old with a smaller id, or the same
+ * id with a smaller account and region (`CALL_TIE`); oldest first, the same with larger.
  */
-function keyset(after: { readonly time: string; readonly id: string }, oldestFirst: boolean): Pred {
+function keyset(after: { readonly time: string; readonly id: string; readonly tie: string }, oldestFirst: boolean): Pred {
   const op = oldestFirst ? '>' : '<';
+  const eq = (e: Expr, v: string): Pred => ({ k: 'cmp', e, op: '=', value: val(v) });
   return or(
     { k: 'cmp', e: FIELDS.eventTime, op, value: val(after.time) },
-    and({ k: 'cmp', e: FIELDS.eventTime, op: '=', value: val(after.time) }, { k: 'cmp', e: FIELDS.eventId, op, value: val(after.id) }),
+    and(
+      eq(FIELDS.eventTime, after.time),
+      or({ k: 'cmp', e: FIELDS.eventId, op, value: val(after.id) }, and(eq(FIELDS.eventId, after.id), { k: 'cmp', e: CALL_TIE.e, op, value: val(after.tie) })),
+    ),
   );
+}
+
+/** An events plan's columns with those its order reads (the order's tie-breaker need not be selected). */
+export function withOrderColumns(select: readonly Projection[], orderBy: readonly OrderItem[]): readonly Projection[] {
+  const tie = orderBy.some((o) => o.alias === CALL_TIE.alias) && !select.some((c) => c.alias === CALL_TIE.alias);
+  return tie ? [...select, CALL_TIE] : select;
 }
 
 /** Whether an events plan runs oldest first (its first order item ascending). */
@@ -396,7 +406,8 @@ function branched(ctx: CompileContext, deduped: string, b: Branches, items: read
 
 function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: PartitionSpec): string {
   const source = ctx.dialect.source(ctx, partitions);
-  const select = plan.perGroup ? [...plan.select, { alias: plan.perGroup.alias, e: plan.perGroup.e }] : plan.select;
+  const ordered = withOrderColumns(plan.select, plan.orderBy);
+  const select = plan.perGroup ? [...ordered, { alias: plan.perGroup.alias, e: plan.perGroup.e }] : ordered;
   const inputs = branchInputs(plan.branches);
   const inner = [...select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`), ...inputs.exprs.map((e, i) => `${expr(ctx, e)} AS ${branchInput(i)}`)];
   const where = whereClause(ctx, plan, partitions);
@@ -630,7 +641,7 @@ export function groupsWithEventsColumns(q: GroupsWithEvents): string[][] {
   const { groups, events } = q;
   return [
     [...groups.groupBy.map((g) => g.alias), ...groups.measures.map((m) => m.alias), ...(groups.withTotal !== undefined ? [groups.withTotal] : [])],
-    [...events.select.map((c) => c.alias), events.parentAlias, ...(events.withTotal !== undefined ? [events.withTotal] : [])],
+    [...withOrderColumns(events.select, events.orderBy).map((c) => c.alias), events.parentAlias, ...(events.withTotal !== undefined ? [events.withTotal] : [])],
   ];
 }
 
@@ -653,7 +664,8 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
   const { inner, outer } = aggregateColumns(ctx, groups);
   // The events' columns under names of their own in the subquery, apart from the groups' inputs.
   const eventColumn = (alias: string) => quoteIdent(`trailql_e_${alias}`);
-  const selected = events.select.map((c) => `${expr(ctx, c.e)} AS ${eventColumn(c.alias)}`);
+  const eventSelect = withOrderColumns(events.select, events.orderBy);
+  const selected = eventSelect.map((c) => `${expr(ctx, c.e)} AS ${eventColumn(c.alias)}`);
   const source = ctx.dialect.source(ctx, partitions);
   const where = whereClause(ctx, groups, partitions);
   const rows = ctx.dialect.distinctEvents([...inner, ...selected], source, where, dedupKey(ctx));
@@ -674,7 +686,7 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
   // The page's groups, a group without a key (NULL) included.
   const onPage = `t.${key} IN (SELECT p.${key} FROM ${eventsOf} p) OR (t.${key} IS NULL AND 1 IN (SELECT 1 FROM ${eventsOf} p WHERE p.${key} IS NULL))`;
   const pageEvents =
-    `SELECT e.*, ${windows.join(', ')}\n  FROM (\n  SELECT ${events.select.map((c) => `t.${eventColumn(c.alias)} AS ${quoteIdent(c.alias)}`).join(', ')}, t.${key} AS ${parent}\n  FROM ${EVENTS} t\n  WHERE ${onPage}\n  ) e`;
+    `SELECT e.*, ${windows.join(', ')}\n  FROM (\n  SELECT ${eventSelect.map((c) => `t.${eventColumn(c.alias)} AS ${quoteIdent(c.alias)}`).join(', ')}, t.${key} AS ${parent}\n  FROM ${EVENTS} t\n  WHERE ${onPage}\n  ) e`;
   const groupRows = `SELECT 0 AS ${PART}, row_number() OVER (${groups.orderBy.length ? `ORDER BY ${windowOrder('q', groups.orderBy)}` : ''}) AS ${PART_ROW}, ${taggedColumns(columns, 0)}\nFROM ${PAGE} q`;
   const eventRows =
     `SELECT 1 AS ${PART}, row_number() OVER (ORDER BY q.${parent} ASC NULLS LAST, ${windowOrder('q', events.orderBy)}) AS ${PART_ROW}, ${taggedColumns(columns, 1)}\n` +

@@ -12,7 +12,7 @@ export interface CursorPayload {
   /** Window the first page resolved, epoch milliseconds. */
   readonly from: number;
   readonly to: number;
-  /** Sort key of the last row returned, e.g. [eventTime, eventId] or [count, key]. */
+  /** Sort key of the last row returned, e.g. [eventTime, eventId, account/region] or [count, key]. */
   readonly k: readonly (string | number | null)[];
 }
 

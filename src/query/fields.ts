@@ -225,6 +225,16 @@ export const EVENT_COLUMNS: readonly Projection[] = [
 ];
 
 /** The event columns with these aliases, in EVENT_COLUMNS order; every column when none are given. */
+/**
+ * What orders calls of one second and one eventID: their account and region. The same eventID may
+ * be a call of each account and region (the dedup key, compiler.ts), and a keyset must tell them
+ * apart or a walk would skip one. `/` is in no account id, so each pair gives its own text.
+ */
+export const CALL_TIE: Projection = p('call_tie', {
+  k: 'concat',
+  items: [{ k: 'coalesce', items: [FIELDS.account, constant('')] }, constant('/'), { k: 'coalesce', items: [FIELDS.region, constant('')] }],
+});
+
 export function eventColumns(aliases?: readonly string[]): readonly Projection[] {
   return aliases ? EVENT_COLUMNS.filter((c) => aliases.includes(c.alias)) : EVENT_COLUMNS;
 }

@@ -147,9 +147,10 @@ export interface EventsQuery {
   readonly branches?: Branches & { readonly limit: number };
   /**
    * Keyset paging: only the events after this one in the order (older, or as old with a smaller
-   * id). The compiler also ends the scan at the event's second (see `keysetEnd`).
+   * id, or the same id with a smaller account and region: `CALL_TIE`). The compiler also ends the
+   * scan at the event's second (see `keysetEnd`).
    */
-  readonly after?: { readonly time: string; readonly id: string };
+  readonly after?: { readonly time: string; readonly id: string; readonly tie: string };
   /**
    * Also return, under this alias on every row, how many events match before the page is cut
    * (per value of `perGroup.e` when batched): a connection's totalCount from the page's own

@@ -10,10 +10,10 @@ import { ApiCallNode, UntimedRecord, nodeOfCall, untimedRecordFromRow } from '..
 import { CompiledQuery, Row } from '../query/engine';
 import { AddressEnrichment, sharedEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
-import { NEWEST_FIRST, TOTAL, totalOf } from '../query/builders';
+import { NEWEST_FIRST, OLDEST_FIRST, TOTAL, totalOf } from '../query/builders';
 import { Dialect, compile, compileAggregates, keysetEnd, partRows } from '../query/compiler';
 import { CursorCodec, CursorPayload, fingerprint } from '../query/cursor';
-import { EVENT_COLUMNS, FIELDS, eventColumns } from '../query/fields';
+import { CALL_TIE, EVENT_COLUMNS, FIELDS, eventColumns } from '../query/fields';
 import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
 
@@ -99,10 +99,6 @@ export const NEWEST_FIRST_MS = 86_400_000;
 /** Order of a calls connection. */
 export type CallOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
 
-const OLDEST_ORDER = [
-  { alias: 'event_time', dir: 'asc' },
-  { alias: 'event_id', dir: 'asc' },
-] as const;
 
 export class TrailService {
   private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
@@ -265,7 +261,7 @@ export class TrailService {
     // A cursor is bound to its order: a newest-first cursor means nothing oldest first.
     const fp = this.fingerprintOf(name, { filter: filter ?? {}, parent: parent?.key, ...(order === 'OLDEST_FIRST' ? { order } : {}) });
     const cursor = after !== null && after !== undefined ? this.deps.cursors.decode(after, fp) : undefined;
-    if (cursor && (cursor.k.length !== 2 || typeof cursor.k[0] !== 'string' || typeof cursor.k[1] !== 'string')) {
+    if (cursor && (cursor.k.length !== 3 || cursor.k.some((v) => typeof v !== 'string'))) {
       throw new BadInputError('invalid cursor: malformed', 'after');
     }
     const window = this.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : parent?.window);
@@ -278,9 +274,9 @@ export class TrailService {
       scan,
       where: [...where, ...extra],
       select,
-      orderBy: order === 'OLDEST_FIRST' ? OLDEST_ORDER : NEWEST_FIRST,
+      orderBy: order === 'OLDEST_FIRST' ? OLDEST_FIRST : NEWEST_FIRST,
       limit: size + 1,
-      ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string } } : {}),
+      ...(cursor ? { after: { time: cursor.k[0] as string, id: cursor.k[1] as string, tie: cursor.k[2] as string } } : {}),
     };
     // The newest-day shortcut holds for newest-first pages only. A page nobody reads is not read:
     // its arguments were checked all the same, and the count is a statement of its own.
@@ -390,7 +386,7 @@ export class TrailService {
     const { cursors } = this.deps;
     const edges = page.map((row) =>
       lazyEdge(nodeOfCall(this.redact(apiCallFromRow(row)), window), () =>
-        cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: [String(row.event_time), String(row.event_id)] }),
+        cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: [String(row.event_time), String(row.event_id), String(row[CALL_TIE.alias])] }),
       ),
     );
     return {

@@ -5,6 +5,7 @@
 import { athenaDialect } from '../../src/engines/athena/dialect';
 import { duckdbDialect } from '../../src/engines/duckdb/dialect';
 import { Dialect } from '../../src/query/compiler';
+import { NEWEST_FIRST } from '../../src/query/builders';
 import { EVENT_COLUMNS } from '../../src/query/fields';
 import { CallFilter, validateFilter } from '../../src/query/filter';
 import { FULL_SCOPE, Window, applyScope } from '../../src/query/guards';
@@ -24,11 +25,11 @@ function scanOf(filter: CallFilter, window: Window, allowedSources: readonly str
   return { scan, where: v.predicates };
 }
 
-/** The plan of one apiCalls page: `size + 1` rows, newest first, after `cursor` ([eventTime, eventId]) when given. */
+/** The plan of one apiCalls page: `size + 1` rows, newest first, after `cursor` ([eventTime, eventId, account/region]) when given. */
 export function apiCallsPlan(
   filter: CallFilter,
   window: Window,
-  options: { size?: number; cursor?: [string, string]; allowedSources?: readonly string[] } = {},
+  options: { size?: number; cursor?: readonly [string, string, string?]; allowedSources?: readonly string[] } = {},
 ): EventsQuery {
   const { scan, where } = scanOf(filter, window, options.allowedSources ?? IOT_EVENT_SOURCES);
   const c = options.cursor;
@@ -38,12 +39,9 @@ export function apiCallsPlan(
     scan,
     where,
     select: EVENT_COLUMNS,
-    orderBy: [
-      { alias: 'event_time', dir: 'desc' },
-      { alias: 'event_id', dir: 'desc' },
-    ],
+    orderBy: NEWEST_FIRST,
     limit: (options.size ?? 50) + 1,
-    ...(c ? { after: { time: c[0], id: c[1] } } : {}),
+    ...(c ? { after: { time: c[0], id: c[1], tie: c[2] ?? '' } } : {}),
   };
 }
 

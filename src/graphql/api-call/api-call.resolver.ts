@@ -19,8 +19,8 @@ registerEnumType(CallOrderEnum, {
   name: 'CallOrder',
   description: 'Order of a page of calls.',
   valuesConfig: {
-    NEWEST_FIRST: { description: 'Newest first: eventTime, then eventId, descending.' },
-    OLDEST_FIRST: { description: 'Oldest first: eventTime, then eventId, ascending.' },
+    NEWEST_FIRST: { description: 'Newest first: eventTime, then eventId, then account and region (the same eventId in two of them is two calls), descending.' },
+    OLDEST_FIRST: { description: 'Oldest first: eventTime, then eventId, then account and region, ascending.' },
   },
 });
 
@@ -35,7 +35,7 @@ class ApiCallsArgs {
   @Field(() => String, { nullable: true, description: 'endCursor of the previous page. Cursors are bound to the filter and order they came from.' })
   after?: string | null;
 
-  @Field(() => CallOrderEnum, { defaultValue: CallOrderEnum.NEWEST_FIRST, description: 'NEWEST_FIRST (eventTime, then eventId, descending) or OLDEST_FIRST (both ascending).' })
+  @Field(() => CallOrderEnum, { defaultValue: CallOrderEnum.NEWEST_FIRST, description: 'NEWEST_FIRST (eventTime, then eventId, then account and region, descending) or OLDEST_FIRST (the same, ascending).' })
   orderBy!: CallOrderEnum;
 }
 

@@ -229,7 +229,7 @@ export class ApiCallEdge {
   node!: ApiCall;
 }
 
-@ObjectType({ description: 'A page of API calls in the order asked for: newest first (eventTime, then eventId, descending) unless OLDEST_FIRST.' })
+@ObjectType({ description: 'A page of API calls in the order asked for: newest first (eventTime, then eventId, then account and region, descending) unless OLDEST_FIRST.' })
 export class ApiCallConnection {
   @Field(() => [ApiCallEdge], { description: 'The calls of this page with their cursors.' })
   edges!: ApiCallEdge[];
