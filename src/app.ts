@@ -262,7 +262,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       config.explorer === 'sandbox' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       limitsPlugin({ ...config.security.limits, defaultPageSize: config.page.defaultSize, maxPageSize: config.page.maxSize }),
       prevalidatePlugin<RequestContext>(
-        { eventSources: config.eventSources, window: config.window, page: config.page },
+        { eventSources: config.eventSources, window: config.window, page: config.page, cursors },
         (ctx) => ({ scope: ctx.service.scope, now: ctx.service.now() }),
       ),
       // Engines billed by bytes scanned get an estimate of each request's price.

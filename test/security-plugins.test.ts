@@ -9,6 +9,7 @@ import { DocumentNode, OperationDefinitionNode, parse } from 'graphql';
 import { TooComplexError } from '../src/errors';
 import { checkLimits, limitsPlugin } from '../src/graphql/limits';
 import { encodeId } from '../src/graphql/node/global-id';
+import { CursorCodec } from '../src/query/cursor';
 import { checkFieldArguments, operationFields, prevalidatePlugin } from '../src/graphql/prevalidate';
 import { schema } from '../src/graphql/schema';
 import { Scope } from '../src/query/guards';
@@ -143,7 +144,7 @@ describe('limits plugin', () => {
 });
 
 describe('argument plugin', () => {
-  const rules = { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 } };
+  const rules = { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 }, cursors: new CursorCodec('test') };
   const scopeA: Scope = { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' };
   const plugin = prevalidatePlugin<{ scope: Scope }>(rules, (ctx) => ({ scope: ctx.scope, now: NOW })) as ApolloServerPlugin<never>;
   const nested = (args: string) => `{ callers(first: 2) { nodes { calls(${args}) { edges { cursor } } } } }`;
@@ -188,14 +189,16 @@ describe('fields of an operation', () => {
   });
 
   test('windows: whole for root fields and full bounds; bound by bound otherwise', () => {
-    const check = (args: Record<string, unknown>, root: boolean) => () => checkFieldArguments({ coordinate: 'T.f', root, args }, { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 } }, { accounts: [], regions: [], readPayloads: false, admin: false, principal: 't' }, NOW);
+    const check = (args: Record<string, unknown>, root: boolean) => () => checkFieldArguments({ coordinate: 'T.f', root, args }, { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 }, cursors: new CursorCodec('test') }, { accounts: [], regions: [], readPayloads: false, admin: false, principal: 't' }, NOW);
     const old = new Date('2025-01-01T00:00:00Z');
+    // A cursor signed with the rules' key: it carries the window, so the bounds are judged one by one.
+    const c = new CursorCodec('test').encode({ q: 'q', from: 0, to: 1, k: [] });
     expect(refusal(check({ from: old }, true)).message).toMatch(/at most 31 days/);
     expect(check({ from: old }, false)).not.toThrow();
-    expect(check({ from: old, after: 'c' }, true)).not.toThrow();
+    expect(check({ from: old, after: c }, true)).not.toThrow();
     expect(refusal(check({ from: old, after: null }, true)).message).toMatch(/at most 31 days/);
     expect(refusal(check({ from: old, to: NOW }, false)).message).toMatch(/at most 31 days/);
-    expect(refusal(check({ from: old, to: NOW, after: 'c' }, true))).toMatchObject({ field: 'from', message: 'from: the window may span at most 31 days' });
+    expect(refusal(check({ from: old, to: NOW, after: c }, true))).toMatchObject({ field: 'from', message: 'from: the window may span at most 31 days' });
     expect(refusal(check({ filter: { from: old, to: NOW } }, false))).toMatchObject({ field: 'filter.from' });
     expect(check({ filter: null, first: null }, false)).not.toThrow();
     expect(refusal(check({ first: 0 }, false)).field).toBe('first');
@@ -205,7 +208,7 @@ describe('fields of an operation', () => {
 });
 
 describe('argument plugin: node ids', () => {
-  const rules = { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 } };
+  const rules = { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 }, cursors: new CursorCodec('test') };
   const scopeA: Scope = { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' };
   const plugin = prevalidatePlugin<{ scope: Scope }>(rules, (ctx) => ({ scope: ctx.scope, now: NOW })) as ApolloServerPlugin<never>;
   const day = { from: new Date(NOW.getTime() - 24 * 3_600_000), to: NOW };

@@ -2,8 +2,10 @@
  * Checks every argument of the whole operation before any resolver runs, so a bad value in a
  * nested field is refused before its parent's engine query starts. It knows no field by name:
  * it walks the operation (fragments followed, variables coerced as execution will) and runs the
- * query guards on every argument named `filter`, `first`, `from` or `to`, the same checks the
- * services apply again when they build their plans.
+ * query guards on every argument by its name (`filter`, `first`, `from`, `to`, `after`, `key`,
+ * `arn`, `address`, `eventId`, `name`, `baselineDays`), the same checks the services apply again
+ * when they build their plans. An `after` is checked for its signature and shape: the query it
+ * belongs to is known only once its parent has answered.
  */
 import { ApolloServerPlugin } from '@apollo/server';
 import {
@@ -21,7 +23,8 @@ import {
   isObjectType,
 } from 'graphql';
 import { CallFilter, validateFilter } from '../query/filter';
-import { Scope, WindowRules, applyScope, checkBound, checkPageSize, resolveWindow } from '../query/guards';
+import { CursorCodec } from '../query/cursor';
+import { Scope, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
 import { decodeId, decodeIds } from './node/global-id';
 
 export interface ArgumentRules {
@@ -29,6 +32,8 @@ export interface ArgumentRules {
   readonly eventSources: readonly string[];
   readonly window: WindowRules;
   readonly page: { readonly defaultSize: number; readonly maxSize: number };
+  /** Checks an `after` cursor's signature and shape. */
+  readonly cursors: Pick<CursorCodec, 'verify'>;
 }
 
 /** One field of the operation as execution will see it. */
@@ -82,6 +87,12 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
   const { args } = field;
   // Absent, null or a number (execution has coerced it): the page size guard judges it.
   checkPageSize(args.first as number | null | undefined, rules.page.defaultSize, rules.page.maxSize);
+  if (typeof args.after === 'string') rules.cursors.verify(args.after);
+  if (typeof args.key === 'string') checkCallerKey(args.key);
+  if (typeof args.arn === 'string') checkCallerKey(args.arn, 'arn');
+  if (typeof args.address === 'string') checkSourceAddress(args.address);
+  if (typeof args.eventId === 'string') checkEventId(args.eventId);
+  if (typeof args.baselineDays === 'number') checkBaselineDays(args.baselineDays, rules.window.maxDays);
   const filter = (args.filter ?? undefined) as CallFilter | undefined;
   const bounds = filter ?? { from: isDate(args.from) ? args.from : null, to: isDate(args.to) ? args.to : null };
   const standalone = field.root && (args.after === undefined || args.after === null);
@@ -92,8 +103,10 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
     checkBound('from', bounds.from);
     checkBound('to', bounds.to);
   }
-  if (!filter) return;
-  const v = validateFilter(filter, rules.eventSources, { readPayloads: scope.readPayloads });
+  // A resource's name is checked as its filter's resourceName (as the `resource` query does).
+  const named = typeof args.name === 'string' ? { ...filter, resourceName: args.name } : filter;
+  if (!named) return;
+  const v = validateFilter(named, rules.eventSources, { readPayloads: scope.readPayloads });
   // The window only matters to applyScope as part of a scan; the scope check is on accounts and regions.
   applyScope({ from: now, to: now, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts }, scope);
 }

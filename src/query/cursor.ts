@@ -30,6 +30,16 @@ export class CursorCodec {
 
   /** Verifies the signature and that the cursor belongs to this query; throws BAD_USER_INPUT otherwise. */
   decode(cursor: string, fingerprint: string): CursorPayload {
+    const payload = this.verify(cursor);
+    if (payload.q !== fingerprint) throw new BadInputError('invalid cursor: it was issued for a different query; start again without "after"', 'after');
+    return payload;
+  }
+
+  /**
+   * Verifies the signature and the payload's shape, whatever query the cursor belongs to: what
+   * can be checked of an `after` before its connection (and so its fingerprint) is known.
+   */
+  verify(cursor: string): CursorPayload {
     const bad = (why: string) => new BadInputError(`invalid cursor: ${why}`, 'after');
     if (cursor.length > 2048) throw bad('too long');
     const [bodyText, sigText, extra] = cursor.split('.');
@@ -44,7 +54,10 @@ export class CursorCodec {
     } catch {
       throw bad('malformed');
     }
-    if (payload.q !== fingerprint) throw bad('it was issued for a different query; start again without "after"');
+    const key = (v: unknown) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    const shaped =
+      typeof payload === 'object' && payload !== null && typeof payload.q === 'string' && Number.isFinite(payload.from) && Number.isFinite(payload.to) && Array.isArray(payload.k) && payload.k.every(key);
+    if (!shaped) throw bad('malformed');
     return payload;
   }
 

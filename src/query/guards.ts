@@ -76,6 +76,26 @@ export function applyScope(scan: Scan, scope: Scope): Scan {
   return { ...scan, accounts: narrow('accounts', scan.accounts, scope.accounts), regions: narrow('regions', scan.regions, scope.regions) };
 }
 
+/** A caller's key (or its old name, `arn`) as a lookup takes it. */
+export function checkCallerKey(key: string, argument: 'key' | 'arn' = 'key'): void {
+  if (key.length < 1 || key.length > 2048) throw new BadInputError(`caller: ${argument} must be 1 to 2048 characters`, argument);
+}
+
+/** A source address as a lookup takes it (null: the calls whose record names none). */
+export function checkSourceAddress(address: string | null): void {
+  if (address !== null && (address.length < 1 || address.length > 256)) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
+}
+
+/** An eventID as CloudTrail writes it (or a synthetic id). */
+export function checkEventId(eventId: string): void {
+  if (!/^[A-Za-z0-9-]{1,128}$/.test(eventId)) throw new BadInputError('eventId: not an event id', 'eventId');
+}
+
+/** The days of an insights baseline: whole days, at most a window's longest. */
+export function checkBaselineDays(days: number, maxDays: number): void {
+  if (!Number.isInteger(days) || days < 1 || days > maxDays) throw new BadInputError(`baselineDays: must be from 1 to ${maxDays}`, 'baselineDays');
+}
+
 export function checkPageSize(first: number | null | undefined, defaultSize: number, maxSize: number): number {
   if (first === undefined || first === null) return defaultSize;
   if (!Number.isInteger(first) || first < 1 || first > maxSize) {

@@ -32,7 +32,7 @@ import { BadInputError, TooComplexError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS, TOTAL, totalOf } from '../query/builders';
 import { FIELDS, eventColumns } from '../query/fields';
 import { CallFilter } from '../query/filter';
-import { checkPageSize } from '../query/guards';
+import { checkCallerKey, checkPageSize, checkSourceAddress } from '../query/guards';
 import { AggregateQuery, Expr, Interval, OrderItem, Pred, Value, constant } from '../query/plan';
 import { compileGroupsWithEvents, groupsWithEventsColumns, taggedRows } from '../query/compiler';
 import { Connection, GroupConnection, TrailService } from './trail.service';
@@ -258,7 +258,7 @@ export class GraphService {
   // ----- single lookups --------------------------------------------------------------------
 
   async caller(key: string, filter: CallFilter | null | undefined, grouping: CallerGrouping = 'ARN'): Promise<CallerNode | null> {
-    if (key.length < 1 || key.length > 2048) throw new BadInputError('caller: key must be 1 to 2048 characters', 'key');
+    checkCallerKey(key);
     const window = this.trail.window(filter);
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
     const row = await this.loader(`caller:${kind}`, async (keys) => {
@@ -274,7 +274,7 @@ export class GraphService {
 
   /** One source address (null: the calls whose record names none) within a window; null when no calls came from it there. */
   async sourceIp(address: string | null, filter: CallFilter | null | undefined): Promise<SourceIpNode | null> {
-    if (address !== null && (address.length < 1 || address.length > 256)) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
+    checkSourceAddress(address);
     const window = this.trail.window(filter);
     const stats = await this.sourceIpStatsFor({ key: address ?? NULL_PARENT, filter, window });
     if (stats.calls === 0) return null;

@@ -15,7 +15,7 @@ import { Dialect, compile, compileAggregates, keysetEnd, partRows } from '../que
 import { CursorCodec, CursorPayload, fingerprint } from '../query/cursor';
 import { CALL_TIE, EVENT_COLUMNS, FIELDS, eventColumns } from '../query/fields';
 import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
-import { Scope, Window, applyScope, checkPageSize, resolveWindow } from '../query/guards';
+import { Scope, Window, applyScope, checkEventId, checkPageSize, resolveWindow } from '../query/guards';
 
 export type { Window };
 import { AggregateQuery, AggregatesQuery, EventsQuery, MAX_BRANCHES, OrderItem, Pred, QueryPlan, Scan, Value, or, val } from '../query/plan';
@@ -521,7 +521,7 @@ export class TrailService {
 
   /** One call by eventId within a window (lookups are bounded in time like everything else). */
   async apiCall(eventId: string, input: { from?: Date | null; to?: Date | null }): Promise<ApiCallNode | null> {
-    if (!/^[A-Za-z0-9-]{1,128}$/.test(eventId)) throw new BadInputError('eventId: not an event id', 'eventId');
+    checkEventId(eventId);
     const window = this.window(input, undefined, '');
     const call = await this.apiCallLoader.load({ eventId, from: window.from, to: window.to });
     return call && nodeOfCall(call, window);
