@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { ApiCallNode, Window } from '../domain/graph';
 import { BadInputError } from '../errors';
 import { CallFilter } from '../query/filter';
+import { checkBaselineDays } from '../query/guards';
 import { Row } from '../query/engine';
 import { Connection, TrailService } from '../services/trail.service';
 import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, RuleQuery, SEVERITY_RANK, Severity } from './rules';
@@ -72,7 +73,9 @@ const clamp = (e: EvidenceSpec, w: Window): EvidenceSpec => {
 
 function idOf(f: Finding, window: Window): string {
   const h = createHash('sha256')
-    .update(JSON.stringify([f.kind, f.principal, f.sourceIp, f.action, f.evidence.from.getTime(), f.evidence.to.getTime(), window.from.getTime(), window.to.getTime()]))
+    // Every predicate of the evidence, not only the fields shown: two findings of one rule may
+    // differ in a grouping column alone (an access key), and each must keep its own id and evidence.
+    .update(JSON.stringify([f.kind, f.principal, f.sourceIp, f.action, f.evidence.where, f.evidence.from.getTime(), f.evidence.to.getTime(), window.from.getTime(), window.to.getTime()]))
     .digest('base64url')
     .slice(0, 22);
   return `Insight:${h}`;
@@ -104,7 +107,7 @@ export class InsightsService {
     const size = this.trail.pageSize(first);
     const days = baselineDays ?? this.config.baselineDays;
     const maxDays = this.trail.deps.config.window.maxDays;
-    if (!Number.isInteger(days) || days < 1 || days > maxDays) throw new BadInputError(`baselineDays: must be from 1 to ${maxDays}`, 'baselineDays');
+    checkBaselineDays(days, maxDays);
     const wanted = kinds?.length ? new Set(kinds) : undefined;
     const fp = this.trail.fingerprintOf('insights', { filter: filter ?? {}, days, kinds: wanted ? [...wanted].sort() : null });
     const cursor = after !== null && after !== undefined ? this.trail.deps.cursors.decode(after, fp) : undefined;
@@ -113,19 +116,19 @@ export class InsightsService {
     const window = this.trail.window(filter, cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined);
     const baseline: Window = { from: new Date(window.from.getTime() - days * DAY_MS), to: window.from };
 
-    const [current, before] = await Promise.all([this.trail.scanFor(filter, window), this.trail.scanFor(filter, baseline)]);
     const rules = RULES.filter((r) => !wanted || wanted.has(r.kind));
     const enrichment = this.trail.enrichment();
     const ctx = { window, thresholds: this.config, networkOf: (a: string) => enrichment.info(a) };
     // The rules' questions over the window are one statement, those over the baseline another:
-    // each reads its files once, however many rules are asked.
+    // each reads its files once, however many rules are asked. The baseline is scoped (which may
+    // look up its source addresses) only when an asked rule reads it.
     const asked = rules.map((rule) => ({ rule, queries: rule.queries(ctx) }));
     const answers = new Map<RuleQuery, Row[]>();
     await Promise.all(
       (['window', 'baseline'] as const).map(async (over) => {
         const queries = asked.flatMap((a) => a.queries).filter((q) => q.over === over);
         if (queries.length === 0) return;
-        const { scan, where } = over === 'window' ? current : before;
+        const { scan, where } = await this.trail.scanFor(filter, over === 'window' ? window : baseline);
         const label = `insight:${asked.filter((a) => a.queries.some((q) => q.over === over)).map((a) => a.rule.kind).join('+')}`;
         const rows = await this.trail.runParts({ label, scan, where, parts: queries.map((q) => q.plan) });
         queries.forEach((q, i) => answers.set(q, rows[i]));

@@ -143,6 +143,8 @@ const SPAN = [
   { alias: 'last_seen', m: { k: 'max', e: FIELDS.eventTime } },
 ] as const;
 const BY_CALLS = [{ alias: 'calls', dir: 'desc' }] as const;
+/** A failed call's eventTime, NULL for a call that succeeded. */
+const FAILED_AT: Expr = { k: 'case', whens: [[{ k: 'notNull', e: FIELDS.errorCode }, FIELDS.eventTime]], otherwise: null };
 
 /** Second after the last call: evidence windows end exclusive, like every window. */
 const after = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000 + 1000);
@@ -452,7 +454,13 @@ const errorSpike: Rule = {
       plan: {
         where: [],
         groupBy: [p('action', FIELDS.eventName), p('bucket', { k: 'bucket', interval: 'hour', of: FIELDS.eventTime })],
-        measures: [...SPAN, { alias: 'errors', m: { k: 'countErrors' } }],
+        // The finding's first and last call are those of its evidence: the failed calls.
+        measures: [
+          { alias: 'calls', m: { k: 'count' } },
+          { alias: 'first_seen', m: { k: 'min', e: FAILED_AT } },
+          { alias: 'last_seen', m: { k: 'max', e: FAILED_AT } },
+          { alias: 'errors', m: { k: 'countErrors' } },
+        ],
         orderBy: [{ alias: 'errors', dir: 'desc' }],
         limit: RULE_ROW_LIMIT,
       },
