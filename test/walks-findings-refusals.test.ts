@@ -146,6 +146,32 @@ describe('keyset cursors vs the dedup key (same eventID and eventTime in two reg
   });
 });
 
+describe('lookups of a call whose eventID is also a call of another region', () => {
+  test('apiCall: beside it, another id is still found', async () => {
+    const data: any = await ok( // eslint-disable-line @typescript-eslint/no-explicit-any
+      `query($from: DateTime, $to: DateTime) { a: apiCall(eventId: "dup-0001", from: $from, to: $to) { eventId } b: apiCall(eventId: "alice-0002", from: $from, to: $to) { eventId } }`,
+      W,
+    );
+    expect(data.a?.eventId).toBe('dup-0001');
+    expect(data.b?.eventId).toBe('alice-0002');
+  });
+
+  test('node(id) and nodes(ids): each id names its own region\'s call', async () => {
+    const page: any = await ok( // eslint-disable-line @typescript-eslint/no-explicit-any
+      `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 10) { nodes { id eventId region } } }`,
+      { f: { ...W, callerArns: [ALICE] } },
+    );
+    const twins = (page.apiCalls.nodes as { id: string; eventId: string; region: string }[]).filter((n) => n.eventId === 'dup-0001');
+    expect(twins.map((n) => n.region).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    for (const twin of twins) {
+      const one: any = await ok(`query($id: ID!) { node(id: $id) { ... on ApiCall { eventId region } } }`, { id: twin.id }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(one.node).toEqual({ eventId: 'dup-0001', region: twin.region });
+    }
+    const both: any = await ok(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on ApiCall { eventId region } } }`, { ids: twins.map((n) => n.id) }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(both.nodes).toEqual(twins.map((n) => ({ eventId: 'dup-0001', region: n.region })));
+  });
+});
+
 describe('insights: two findings of one rule that differ only in the access key', () => {
   const Q = `query($f: ApiCallFilter, $first: Int, $after: String) {
     insights(filter: $f, kinds: [LONG_TERM_KEY_FROM_PUBLIC_ADDRESS], first: $first, after: $after) {

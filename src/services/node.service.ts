@@ -69,7 +69,7 @@ export class NodeService {
   private async lookup(ref: NodeRef): Promise<Found | null> {
     switch (ref.type) {
       case 'ApiCall':
-        return this.trail.callAt(ref.eventId, ref.time, this.trail.window(ref.window));
+        return this.trail.callAt(ref.eventId, ref.time, this.trail.window(ref.window), ref.account, ref.region);
       case 'Caller':
         return this.graph.caller(ref.key, ref.filter, ref.grouping);
       case 'SourceIp':

@@ -18,7 +18,7 @@ import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkEventId, checkPageSize, resolveWindow } from '../query/guards';
 
 export type { Window };
-import { AggregateQuery, AggregatesQuery, EventsQuery, MAX_BRANCHES, OrderItem, Pred, QueryPlan, Scan, Value, or, val } from '../query/plan';
+import { AggregateQuery, AggregatesQuery, EventsQuery, Expr, MAX_BRANCHES, OrderItem, Pred, QueryPlan, Scan, Value, and, or, val } from '../query/plan';
 import { QueryRunner } from '../query/runner';
 import { matchesSelection } from './address-selection';
 import { Narrowing, NarrowingKey, branchOf, byFilter, narrowingId } from './narrowings';
@@ -92,6 +92,9 @@ export interface ServiceDeps {
   readonly cursors: CursorCodec;
   readonly now?: () => Date;
 }
+
+/** What names one call: its eventID and time in its account and region. */
+const callKey = (eventId: string, time: Date, account: string | null, region: string | null) => JSON.stringify([eventId, time.getTime(), account, region]);
 
 /** How far back from the end of its window a newest-first page looks first (see `newestRows`). */
 export const NEWEST_FIRST_MS = 86_400_000;
@@ -212,7 +215,7 @@ export class TrailService {
     return fingerprint({ connection, filter, scope: { a: this.scope.accounts, r: this.scope.regions } });
   }
 
-  /** A page of calls, newest first, keyset-paged on (eventTime, eventId). */
+  /** A page of calls, newest first, keyset-paged on (eventTime, eventId, account and region). */
   apiCalls(
     filter: CallFilter | null | undefined,
     first: number | null | undefined,
@@ -546,6 +549,9 @@ export class TrailService {
         where: [...where, { k: 'in', e: FIELDS.eventId, values: [...new Set(ids)].map((id) => val(id)) }],
         select: EVENT_COLUMNS,
         orderBy: NEWEST_FIRST,
+        // One call per id: the same eventID may be a call of several accounts and regions, and
+        // those must not take another id's place. Of them, the first in the calls' order.
+        perGroup: { alias: 'lookup_id', e: FIELDS.eventId, limit: 1 },
         limit: ids.length,
       };
       for (const row of await this.run(plan)) found.set(`${row.event_id}|${w}`, this.redact(apiCallFromRow(row)));
@@ -559,14 +565,14 @@ export class TrailService {
    * window, so ids from one page cost one statement and far-apart ids do not read the days between.
    * `window` is the window its nested fields (caller, sourceIp) cover: the one of the list it came from.
    */
-  callAt(eventId: string, time: Date, window: Window): Promise<ApiCallNode | null> {
-    return this.callAtLoader.load({ eventId, time, window });
+  callAt(eventId: string, time: Date, window: Window, account: string | null, region: string | null): Promise<ApiCallNode | null> {
+    return this.callAtLoader.load({ eventId, time, window, account, region });
   }
 
-  private readonly callAtLoader = new DataLoader<{ eventId: string; time: Date; window: Window }, ApiCallNode | null, string>(
+  private readonly callAtLoader = new DataLoader<{ eventId: string; time: Date; window: Window; account: string | null; region: string | null }, ApiCallNode | null, string>(
     async (keys) => {
       const sorted = [...keys].sort((a, b) => a.time.getTime() - b.time.getTime());
-      const stretches: { eventId: string; time: Date }[][] = [];
+      const stretches: { eventId: string; time: Date; account: string | null; region: string | null }[][] = [];
       for (const k of sorted) {
         const last = stretches[stretches.length - 1];
         if (last && k.time.getTime() - last[0].time.getTime() < NEWEST_FIRST_MS) last.push(k);
@@ -577,28 +583,35 @@ export class TrailService {
         // Statements bound windows to whole seconds, as CloudTrail writes eventTime.
         const window = { from: new Date(Math.floor(stretch[0].time.getTime() / 1000) * 1000), to: new Date(Math.floor(stretch[stretch.length - 1].time.getTime() / 1000) * 1000 + 1000) };
         const { scan, where } = await this.scanFor({}, window);
-        const ids = [...new Set(stretch.map((k) => k.eventId))];
+        // A call is its eventID in its account and region (the dedup key): the same eventID in
+        // another account or region is another call, and must not take this one's place.
+        const named = new Map(stretch.map((k) => [callKey(k.eventId, k.time, k.account, k.region), k]));
+        const is = (e: Expr, v: string | null): Pred => (v === null ? { k: 'cond', cond: { k: 'isNull', e } } : { k: 'in', e, values: [val(v)] });
         const rows = await this.run({
           kind: 'events',
           label: 'node:ApiCall',
           scan,
-          where: [...where, { k: 'in', e: FIELDS.eventId, values: ids.map((id) => val(id)) }],
+          where: [
+            ...where,
+            { k: 'in', e: FIELDS.eventId, values: [...new Set(stretch.map((k) => k.eventId))].map((id) => val(id)) },
+            or(...[...named.values()].map((k) => and({ k: 'in', e: FIELDS.eventId, values: [val(k.eventId)] }, is(FIELDS.account, k.account), is(FIELDS.region, k.region)))),
+          ],
           select: EVENT_COLUMNS,
           orderBy: NEWEST_FIRST,
-          limit: ids.length,
+          limit: named.size,
         });
         for (const row of rows) {
           const call = this.redact(apiCallFromRow(row));
-          found.set(`${call.eventId}|${call.eventTime.getTime()}`, call);
+          found.set(callKey(call.eventId, call.eventTime, call.account, call.region), call);
         }
       }
       return keys.map((k) => {
-        const call = found.get(`${k.eventId}|${k.time.getTime()}`);
+        const call = found.get(callKey(k.eventId, k.time, k.account, k.region));
         if (!call) return null;
         return nodeOfCall(call, k.window);
       });
     },
-    { cacheKeyFn: (k) => `${k.eventId}|${k.time.getTime()}|${k.window.from.getTime()}|${k.window.to.getTime()}`, maxBatchSize: 100 },
+    { cacheKeyFn: (k) => `${callKey(k.eventId, k.time, k.account, k.region)}|${k.window.from.getTime()}|${k.window.to.getTime()}`, maxBatchSize: 100 },
   );
 
   /** Payload fields are withheld from keys whose scope does not include them. */
