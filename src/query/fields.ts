@@ -224,17 +224,17 @@ export const EVENT_COLUMNS: readonly Projection[] = [
   p('addendum', { k: 'toJson', of: col('addendum') }),
 ];
 
-/** The event columns with these aliases, in EVENT_COLUMNS order; every column when none are given. */
 /**
  * What orders calls of one second and one eventID: their account and region. The same eventID may
  * be a call of each account and region (the dedup key, compiler.ts), and a keyset must tell them
- * apart or a walk would skip one. `/` is in no account id, so each pair gives its own text.
+ * apart or a walk would skip one. A value present is prefixed (`a`, `r`) and a missing one is
+ * empty, so an empty account is not a missing one; `/` is in no account id, so each pair gives
+ * its own text.
  */
-export const CALL_TIE: Projection = p('call_tie', {
-  k: 'concat',
-  items: [{ k: 'coalesce', items: [FIELDS.account, constant('')] }, constant('/'), { k: 'coalesce', items: [FIELDS.region, constant('')] }],
-});
+const present = (prefix: string, e: Expr): Expr => ({ k: 'coalesce', items: [{ k: 'concat', items: [constant(prefix), e] }, constant('')] });
+export const CALL_TIE: Projection = p('call_tie', { k: 'concat', items: [present('a', FIELDS.account), constant('/'), present('r', FIELDS.region)] });
 
+/** The event columns with these aliases, in EVENT_COLUMNS order; every column when none are given. */
 export function eventColumns(aliases?: readonly string[]): readonly Projection[] {
   return aliases ? EVENT_COLUMNS.filter((c) => aliases.includes(c.alias)) : EVENT_COLUMNS;
 }
