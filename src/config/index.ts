@@ -256,6 +256,8 @@ export function loadConfig(env: Env = processEnvironment()): Config {
   const problems: string[] = [...athenaProblems, ...securityProblems];
   if (e.DEFAULT_PAGE_SIZE > e.MAX_PAGE_SIZE) problems.push('DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE');
   if (e.DEFAULT_WINDOW_HOURS > e.MAX_WINDOW_DAYS * 24) problems.push('DEFAULT_WINDOW_HOURS: must not exceed MAX_WINDOW_DAYS');
+  // A longer default baseline would have every insights request refused for a value it never sent.
+  if (e.INSIGHTS_BASELINE_DAYS > e.MAX_WINDOW_DAYS) problems.push('INSIGHTS_BASELINE_DAYS: must not exceed MAX_WINDOW_DAYS');
   if (e.EXPLORER === 'sandbox' && !security.sandbox) problems.push('EXPLORER: sandbox contradicts SANDBOX=false');
   if (e.REDIS_URL && e.CACHE_ENABLED && !e.CACHE_SECRET && !security.auth.devMode) {
     problems.push('CACHE_SECRET: required with REDIS_URL (entries in Redis are authenticated with it); at least 32 characters, the same on every instance');

@@ -11,7 +11,7 @@ registerEnumType(InsightKind, {
     ROOT_ACTIVITY: { description: 'Any call made with the account\'s root credentials.' },
     LONG_TERM_KEY_FROM_PUBLIC_ADDRESS: { description: 'An IAM user\'s long-term access key (AKIA...) used from a public address.' },
     NO_MFA_SESSION: { description: 'Calls from console sessions not authenticated with MFA.' },
-    ACCESS_DENIED_BURST: { description: 'At least the configured number of refused calls by one principal within the configured minutes.' },
+    ACCESS_DENIED_BURST: { description: 'At least the configured number of refused calls by one principal in one UTC bucket of the configured minutes.' },
     DESTRUCTIVE_CHANGE: { description: 'Successful deletions of detector models, inputs, alarm models or detectors, and logging-option changes.' },
     ERROR_SPIKE: { description: 'An action\'s error rate in one hour far above its baseline rate.' },
   },
