@@ -237,6 +237,15 @@ describe('bad input refused before any engine query (whole operation)', () => {
   test('a resource name with a control character next to another root field', () =>
     refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } resource(name: "a\\u0001b", filter: $f) { name } }`, { f: W }));
 
+  test('a field execution skips is not judged, one it runs is', async () => {
+    const Q = `query($f: ApiCallFilter, $id: ID!, $want: Boolean!) { apiCalls(filter: $f) { totalCount } apiCall(eventId: $id) @include(if: $want) { eventId } }`;
+    const skipped = await server.gql(Q, { f: W, id: '', want: false });
+    expect(skipped.errors).toBeUndefined();
+    const nested = await server.gql(`query($f: ApiCallFilter) { callers(filter: $f) { nodes { key calls(after: "not-a-cursor") @skip(if: true) { totalCount } } } }`, { f: W });
+    expect(nested.errors).toBeUndefined();
+    await refusedWithoutEngine(Q, { f: W, id: '', want: true });
+  });
+
   test('a signed cursor whose position is not a list of keys', () => {
     const codec = new CursorCodec(TEST_CURSOR_SECRET);
     const forged = codec.encode({ q: 'q', from: 0, to: 1, k: { not: 'a list' } } as never);

@@ -10,13 +10,19 @@
 import { ApolloServerPlugin } from '@apollo/server';
 import {
   DocumentNode,
+  FieldNode,
   FragmentDefinitionNode,
+  FragmentSpreadNode,
+  GraphQLIncludeDirective,
   GraphQLNamedType,
+  GraphQLSkipDirective,
+  InlineFragmentNode,
   GraphQLSchema,
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
   getArgumentValues,
+  getDirectiveValues,
   getNamedType,
   getVariableValues,
   isInterfaceType,
@@ -55,9 +61,13 @@ export function operationFields(schema: GraphQLSchema, doc: DocumentNode, operat
   const variables = coerced.coerced;
   const fragments = new Map(doc.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
   const out: FieldArguments[] = [];
+  // A selection execution skips (`@skip(if: true)`, `@include(if: false)`) has no arguments to check.
+  const included = (sel: FieldNode | FragmentSpreadNode | InlineFragmentNode) =>
+    getDirectiveValues(GraphQLSkipDirective, sel, variables)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, sel, variables)?.if !== false;
   const walk = (set: SelectionSetNode | undefined, type: GraphQLNamedType | null | undefined, root: boolean, seen: ReadonlySet<string>): void => {
     if (!set) return;
     for (const sel of set.selections) {
+      if (!included(sel)) continue;
       if (sel.kind === Kind.INLINE_FRAGMENT) {
         walk(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, root, seen);
       } else if (sel.kind === Kind.FRAGMENT_SPREAD) {
