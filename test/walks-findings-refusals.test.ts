@@ -50,7 +50,7 @@ function record(p: { id: string; time: string; region: string; user: string; key
 function put(dir: string, region: string, stamp: string, records: object[], day = DAY) {
   const folder = path.join(dir, 'AWSLogs', ACCOUNT, 'CloudTrail', region, ...day.split('/'));
   fs.mkdirSync(folder, { recursive: true });
-  fs.writeFileSync(path.join(folder, `${ACCOUNT}_CloudTrail_${region}_${stamp}_review${region.replace(/-/g, '')}.json`), JSON.stringify({ Records: records }));
+  fs.writeFileSync(path.join(folder, `${ACCOUNT}_CloudTrail_${region}_${stamp}_x${region.replace(/-/g, '')}.json`), JSON.stringify({ Records: records }));
 }
 
 let dir: string;
@@ -59,7 +59,7 @@ let server: TestServer;
 let few: TestServer;
 
 beforeAll(async () => {
-  dir = tempDir('trailql-review-');
+  dir = tempDir('trailql-walks-');
   const alice = { user: 'alice', key: 'ASIAALICE00000000001', ip: '10.0.0.5', action: 'ListDetectorModels' };
   put(dir, 'us-east-1', '20260315T1105Z', [
     record({ ...alice, id: 'dup-0001', time: '2026-03-15T10:00:00Z', region: 'us-east-1' }),
