@@ -102,7 +102,6 @@ export const NEWEST_FIRST_MS = 86_400_000;
 /** Order of a calls connection. */
 export type CallOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
 
-
 export class TrailService {
   private readonly apiCallLoader: DataLoader<{ eventId: string; from: Date; to: Date }, ApiCallRecord | null, string>;
   private readonly narrowedPages = new DataLoader<NarrowingKey, Row[], string>((keys) => this.loadNarrowedPages(keys), {
@@ -424,8 +423,8 @@ export class TrailService {
   private groupCursor(after: string | null | undefined, fp: string, order: readonly OrderItem[]): { cursor: CursorPayload; after: (Value | null)[] } | undefined {
     if (after === null || after === undefined) return undefined;
     const cursor = this.deps.cursors.decode(after, fp);
-    const ok = cursor.k.length === order.length && cursor.k.every((v) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
-    if (!ok) throw new BadInputError('invalid cursor: malformed', 'after');
+    // Its keys are null, text or finite numbers (CursorCodec.verify): one per order item here.
+    if (cursor.k.length !== order.length) throw new BadInputError('invalid cursor: malformed', 'after');
     return { cursor, after: cursor.k.map((v) => (v === null ? null : val(v))) };
   }
 
