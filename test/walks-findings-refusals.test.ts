@@ -246,6 +246,11 @@ describe('bad input refused before any engine query (whole operation)', () => {
     await refusedWithoutEngine(Q, { f: W, id: '', want: true });
   });
 
+  test('a signed cursor whose keys are not text, numbers or null, beside another root field', () => {
+    const forged = new CursorCodec(TEST_CURSOR_SECRET).encode({ q: 'q', from: 0, to: 1, k: [{ calls: 1 }, 'x'] } as never);
+    return refusedWithoutEngine(`query($f: ApiCallFilter, $a: String) { apiCalls(filter: $f) { totalCount } callers(filter: $f, after: $a) { totalCount } }`, { f: W, a: forged });
+  });
+
   test('a signed cursor whose position is not a list of keys', () => {
     const codec = new CursorCodec(TEST_CURSOR_SECRET);
     const forged = codec.encode({ q: 'q', from: 0, to: 1, k: { not: 'a list' } } as never);
