@@ -78,3 +78,16 @@ test('a folder changed within the settle time is not kept (a change in the same 
   fs.utimesSync(accountDir('111122223333'), now, now);
   expect(await regionsOf(listings)).toEqual(['111122223333/eu-west-1', '111122223333/us-east-1']);
 });
+
+test('each day folder is the path of its account, region and day, on plain and organization trails', async () => {
+  const orgAccount = path.join(root, 'AWSLogs', 'o-a1b2c3d4e5', '777788889999', 'CloudTrail');
+  fs.mkdirSync(path.join(orgAccount, 'eu-west-1', '2026', '03', '13'), { recursive: true });
+  const days = ['2026/03/13', '2026/03/14'];
+  const folders = await dayFolders(root, { accounts: [], regions: [], days }, new FolderListings());
+  const expected = [
+    ...days.map((day) => ({ account: '111122223333', region: 'us-east-1', day, dir: path.join(accountDir('111122223333'), 'us-east-1', ...day.split('/')) })),
+    ...days.map((day) => ({ account: '777788889999', region: 'eu-west-1', day, dir: path.join(orgAccount, 'eu-west-1', ...day.split('/')) })),
+  ];
+  expect([...folders].sort((a, b) => a.dir.localeCompare(b.dir))).toEqual(expected.sort((a, b) => a.dir.localeCompare(b.dir)));
+  expect(folders.filter((f) => fs.existsSync(f.dir)).map((f) => `${f.account} ${f.day}`).sort()).toEqual(['111122223333 2026/03/14', '777788889999 2026/03/13']);
+});

@@ -68,11 +68,15 @@ export function trailRoot(trailDir: string): string {
 export async function dayFolders(root: string, partitions: PartitionSpec, listings?: FolderListings): Promise<DayFolder[]> {
   const children: Children = listings ? (dir) => listings.children(dir) : listChildren;
   const out: DayFolder[] = [];
+  // Every query's freshness check builds these paths (a month is a few hundred): each day's part
+  // once, joined to each region's folder by plain concatenation (both are already normal).
+  const dayParts = partitions.days.map((day) => day.split('/').join(path.sep));
   for (const { account, dir } of await accountFolders(path.join(trailRoot(root), AWS_LOGS), children)) {
     if (partitions.accounts.length && !partitions.accounts.includes(account)) continue;
     for (const region of await children(dir)) {
       if (partitions.regions.length && !partitions.regions.includes(region)) continue;
-      for (const day of partitions.days) out.push({ account, region, day, dir: path.join(dir, region, ...day.split('/')) });
+      const regionDir = path.join(dir, region) + path.sep;
+      partitions.days.forEach((day, i) => out.push({ account, region, day, dir: regionDir + dayParts[i] }));
     }
   }
   return out;
