@@ -204,6 +204,15 @@ describe('AthenaEngine.execute', () => {
     });
   });
 
+  test('a request for fresh answers takes no result Athena kept: no reuse, the plain statement', async () => {
+    mockSucceeded();
+    const { engine: e } = engine({ resultReuseMaxAgeMinutes: 30 });
+    await e.execute(query('SELECT 1 FROM t WHERE a = ?', [1]), { fresh: true });
+    const input = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(input.ResultReuseConfiguration).toBeUndefined();
+    expect(input.QueryString).toBe('SELECT 1 FROM t WHERE a = ?');
+  });
+
   test('omits ExecutionParameters, OutputLocation and result reuse when not needed', async () => {
     mockSucceeded();
     const { engine: e } = engine({ outputLocation: undefined, resultReuseMaxAgeMinutes: 0, catalog: 'other_catalog' });

@@ -6,11 +6,15 @@
  * with a third-party Trino grammar.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { FILTER_CASES, GRAPH_QUERY as GRAPH } from './support/filter-cases';
 import { AthenaSqlOnDuckDb } from './support/athena-on-duckdb';
 import { forGrammar } from './support/trino-checks';
 import { DialectPair, startDialectPair } from './support/dialect-pair';
-import { TestServer } from './support/server';
+import { RecordingEngine, TestServer, startServer } from './support/server';
+import { athenaDialect } from '../src/engines/athena/dialect';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Parser } = require('node-sql-parser/build/trino') as { Parser: new () => { astify(sql: string, opt: object): unknown } };
@@ -141,6 +145,25 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
     expect(a.nodes.map((n: { id: string }) => n.id)).toEqual(ids);
   });
 
+  test('calls by global id on a table read only for named accounts: the accounts the ids carry are named', async () => {
+    const d = (await duck.gql(`query($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 5) { edges { node { id } } } }`, { filter: { from: FROM, to: TO } })).data;
+    const ids = d.apiCalls.edges.map((e: { node: { id: string } }) => e.node.id);
+    const injected = await startServer(dir, { CURSOR_SECRET: 'the-same-secret-for-both-servers' }, {
+      now: () => SAMPLE_END,
+      // The pair's engine, left open when this server closes.
+      engine: { engine: Object.assign(new RecordingEngine(athenaEngine), { close: async () => undefined }), dialect: athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true, accountProjection: 'injected' }) },
+    });
+    try {
+      const q = `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on ApiCall { eventId eventTime account region } } }`;
+      const [a, b] = await Promise.all([duck.gql(q, { ids }), injected.gql(q, { ids })]);
+      expect(b.errors).toBeUndefined();
+      expect(b.data).toEqual(a.data);
+      expect(a.data.nodes.every((n: { id: string } | null) => n !== null)).toBe(true);
+    } finally {
+      await injected.close();
+    }
+  });
+
   test('resources by global id: many names of one filter in one statement, the same objects on both', async () => {
     const names = ['boiler-temp', 'pump-pressure', 'boiler_telemetry', 'freezer-temp-high', 'test-model'];
     const list = `query($filter: ApiCallFilter) { ${names.map((n, i) => `r${i}: resource(name: "${n}", filter: $filter) { id changes { eventId } instances { id } }`).join(' ')} }`;
@@ -172,6 +195,49 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
     const [a, b] = await both(q, { a: ids[0], b: ids[1], c: ids[2], from: FROM, to: TO });
     expect(b).toEqual(a);
     expect(a.a.eventId).toBe(ids[0]);
+  });
+});
+
+describe('a caller\'s identity is the newest value each field has, on both engines', () => {
+  test('a newer call without identity type, userName or MFA flag keeps those of an older one', async () => {
+    const trail = fs.mkdtempSync(path.join(os.tmpdir(), 'trailql-newest-values-'));
+    const account = '111122223333';
+    const arn = `arn:aws:iam::${account}:user/ops`;
+    const at = (h: number) => new Date(SAMPLE_END.getTime() - h * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const call = (id: string, time: string, identity: Record<string, unknown>) => ({
+      eventVersion: '1.08',
+      userIdentity: { arn, accountId: account, principalId: 'AIDAEXAMPLE', ...identity },
+      eventTime: time,
+      eventSource: 'iotevents.amazonaws.com',
+      eventName: 'ListDetectorModels',
+      awsRegion: 'us-east-1',
+      sourceIPAddress: '203.0.113.7',
+      eventID: id,
+      readOnly: true,
+      eventType: 'AwsApiCall',
+      recipientAccountId: account,
+    });
+    const records = [
+      call('00000000-0000-4000-8000-000000000001', at(3), { type: 'IAMUser', userName: 'ops', accessKeyId: 'AKIAOLDEXAMPLE', sessionContext: { attributes: { mfaAuthenticated: 'true' } } }),
+      // The newest call's record names none of them (as some service-made records do).
+      call('00000000-0000-4000-8000-000000000002', at(2), {}),
+    ];
+    const folder = path.join(trail, 'AWSLogs', account, 'CloudTrail', 'us-east-1', ...at(2).slice(0, 10).split('-'));
+    fs.mkdirSync(folder, { recursive: true });
+    fs.writeFileSync(path.join(folder, `${account}_CloudTrail_us-east-1_${at(2).slice(0, 16).replace(/[-:]/g, '')}Z_NewestValues01.json.gz`), gzipSync(JSON.stringify({ Records: records })));
+    const local = await startDialectPair(trail);
+    try {
+      const query = `query($filter: ApiCallFilter) { callers(filter: $filter) { nodes { key identityType userName principalId mfaAuthenticated stats { calls } } } }`;
+      const variables = { filter: { from: at(24), to: SAMPLE_END.toISOString() } };
+      const [a, b] = await Promise.all([local.duck.gql(query, variables), local.athena.gql(query, variables)]);
+      expect(a.errors).toBeUndefined();
+      expect(b.errors).toBeUndefined();
+      expect(a.data.callers.nodes).toEqual([{ key: arn, identityType: 'IAM_USER', userName: 'ops', principalId: 'AIDAEXAMPLE', mfaAuthenticated: true, stats: { calls: 2 } }]);
+      expect(b.data).toEqual(a.data);
+    } finally {
+      await local.close();
+      fs.rmSync(trail, { recursive: true, force: true });
+    }
   });
 });
 

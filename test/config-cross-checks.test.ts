@@ -13,3 +13,21 @@ test('an insights baseline longer than the longest window is refused', () => {
   expect(() => loadConfig({ ...BASE, MAX_WINDOW_DAYS: '31', INSIGHTS_BASELINE_DAYS: '60' })).toThrow(/INSIGHTS_BASELINE_DAYS: must not exceed MAX_WINDOW_DAYS/);
   expect(loadConfig({ ...BASE, MAX_WINDOW_DAYS: '31', INSIGHTS_BASELINE_DAYS: '31' }).insights.baselineDays).toBe(31);
 });
+
+test('an Athena result reuse longer than deliveries may lag is refused: the cache would keep a stale result as complete', () => {
+  const athena = {
+    ENGINE: 'athena',
+    API_KEYS: JSON.stringify(TEST_KEYS),
+    LOG_LEVEL: 'silent',
+    ATHENA_REGION: 'eu-west-1',
+    ATHENA_WORKGROUP: 'trailql',
+    ATHENA_OUTPUT_LOCATION: 's3://results-bucket/athena/',
+    TRAIL_BUCKET: 'my-trail-bucket',
+    TRAIL_ACCOUNTS: '123456789012',
+    TRAIL_REGIONS: 'eu-west-1',
+    TRAIL_START_DATE: '2024/01/01',
+  };
+  expect(() => loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '2880' })).toThrow(/ATHENA_RESULT_REUSE_MINUTES: must not exceed CACHE_DELIVERY_LAG_MINUTES/);
+  expect(() => loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '120', CACHE_DELIVERY_LAG_MINUTES: '60' })).toThrow(ConfigError);
+  expect(loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '1440' }).athena?.resultReuseMaxAgeMinutes).toBe(1440);
+});

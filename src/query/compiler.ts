@@ -217,7 +217,9 @@ export function pred(ctx: CompileContext, p: Pred): string {
 }
 
 function measure(ctx: CompileContext, m: Measure, inputAlias: string, atAlias = `${inputAlias}_at`): string {
-  if (m.k === 'latest') return `max_by(t.${inputAlias}, t.${atAlias})`;
+  // Events without the value are left out by name: DuckDB's max_by skips them by itself, Trino's
+  // (Athena) would give the newest event's NULL. Both skip a row whose ordering value is NULL.
+  if (m.k === 'latest') return `max_by(t.${inputAlias}, CASE WHEN t.${inputAlias} IS NOT NULL THEN t.${atAlias} END)`;
   switch (m.k) {
     case 'count':
       return 'count(*)';

@@ -581,7 +581,11 @@ export class TrailService {
       for (const stretch of stretches) {
         // Statements bound windows to whole seconds, as CloudTrail writes eventTime.
         const window = { from: new Date(Math.floor(stretch[0].time.getTime() / 1000) * 1000), to: new Date(Math.floor(stretch[stretch.length - 1].time.getTime() / 1000) * 1000 + 1000) };
-        const { scan, where } = await this.scanFor({}, window);
+        // A table read only for named accounts (Athena, organization trail, accounts injected) is
+        // read for the accounts the ids name: an id carries its call's account.
+        const accounts = [...new Set(stretch.map((k) => k.account))];
+        const byAccount = this.deps.dialect.requiresAccounts && !accounts.includes(null) ? { accounts: accounts as string[] } : {};
+        const { scan, where } = await this.scanFor(byAccount, window);
         // A call is its eventID in its account and region (the dedup key): the same eventID in
         // another account or region is another call, and must not take this one's place.
         const named = new Map(stretch.map((k) => [callKey(k.eventId, k.time, k.account, k.region), k]));

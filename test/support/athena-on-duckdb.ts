@@ -102,6 +102,15 @@ export function substituteParameters(sql: string, params: readonly (string | num
   return out;
 }
 
+/**
+ * Trino's aggregates where DuckDB's of the same name differ: Trino's `max_by` gives the argument
+ * of the row with the greatest ordering value even when that argument is NULL, DuckDB's skips rows
+ * whose argument is NULL (its `arg_max_null` is Trino's).
+ */
+function asTrinoAggregates(sql: string): string {
+  return sql.replace(/\bmax_by\(/g, 'arg_max_null(');
+}
+
 export class AthenaSqlOnDuckDb implements Engine {
   readonly name = 'athena-on-duckdb';
   readonly capabilities = { billedByScan: true, cancellable: false };
@@ -142,12 +151,13 @@ export class AthenaSqlOnDuckDb implements Engine {
     const sql = substituteParameters(query.sql, query.params);
     checkTrinoStatement(sql);
     this.statements.push(sql);
+    const run = asTrinoAggregates(sql);
     const bytesScanned = bytesInPartitions(this.files, query.partitions);
     this.bytesScanned += bytesScanned;
     const c = await DuckDBConnection.create(this.instance);
     try {
       await c.run("SET search_path = 'trino,main'");
-      const reader = await c.runAndReadAll(sql);
+      const reader = await c.runAndReadAll(run);
       const rows: Row[] = reader.getRowObjectsJS().map((r) => {
         const row: Row = {};
         for (const [k, v] of Object.entries(r)) row[k] = v === null || v === undefined ? null : typeof v === 'bigint' ? Number(v) : (v as string | number | boolean);

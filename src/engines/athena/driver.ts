@@ -236,7 +236,8 @@ export class AthenaEngine implements Engine {
 
   async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const parameters = query.params.map(encodeExecutionParameter);
-    const reuse = (this.settings.resultReuseMaxAgeMinutes ?? 0) > 0;
+    // A request for fresh answers (`x-trailql-no-cache`) takes no result Athena kept either.
+    const reuse = !options.fresh && (this.settings.resultReuseMaxAgeMinutes ?? 0) > 0;
     const sql = reuse ? reusableStatement(query.sql, parameters) : query.sql;
     checkStatementSize(sql);
     return this.run(sql, parameters, this.settings.database, options, true);
@@ -306,7 +307,7 @@ export class AthenaEngine implements Engine {
     let finished = false;
     try {
       if (deadline.signal.aborted) throw new Aborted();
-      queryId = await this.start(sql, parameters, database, fetchRows, deadline.signal);
+      queryId = await this.start(sql, parameters, database, fetchRows && !options.fresh, deadline.signal);
       if (deadline.signal.aborted) throw new Aborted();
       const execution = await this.waitForCompletion(queryId, deadline.signal);
       finished = true;
@@ -340,7 +341,8 @@ export class AthenaEngine implements Engine {
     sql: string,
     parameters: string[],
     database: string | null,
-    fetchRows: boolean,
+    /** A SELECT whose answer may be a result Athena kept (not a statement, not a fresh ask). */
+    reusable: boolean,
     signal: AbortSignal,
   ): Promise<string> {
     const input: StartQueryExecutionCommandInput = {
@@ -351,8 +353,8 @@ export class AthenaEngine implements Engine {
     };
     if (this.settings.outputLocation) input.ResultConfiguration = { OutputLocation: this.settings.outputLocation };
     if (parameters.length > 0) input.ExecutionParameters = parameters;
-    // Result reuse applies to SELECTs only; statements (DDL) always run.
-    const reuse = fetchRows ? (this.settings.resultReuseMaxAgeMinutes ?? 0) : 0;
+    // Result reuse applies to SELECTs only; statements (DDL) and fresh asks always run.
+    const reuse = reusable ? (this.settings.resultReuseMaxAgeMinutes ?? 0) : 0;
     if (reuse > 0) input.ResultReuseConfiguration = { ResultReuseByAgeConfiguration: { Enabled: true, MaxAgeInMinutes: reuse } };
     // The start call itself is not raced against the signal: once sent, Athena may have started the
     // query, and only its id lets the abort path stop it.
