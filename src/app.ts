@@ -23,7 +23,7 @@ import { schema } from './graphql/schema';
 import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
-import { BudgetReport, QueryCacheLayer, QueryReport, QueryRunner, costTotals, unreadableFiles } from './query/runner';
+import { BudgetReport, FILES_UNREADABLE, QueryCacheLayer, QueryReport, QueryRunner, costTotals, unreadableFiles } from './query/runner';
 import { ScanBudget, estimateCost } from './query/scan-budget';
 import { EXPLAIN_HEADER, explainEngine, explainStatements, wantsExplain } from './query/explain';
 import { Admission } from './query/admission';
@@ -35,7 +35,8 @@ import { InstrumentedEngine, Metrics, createMetrics, instrumentEngine } from './
 import { errorForLog, httpErrorHandler, requestIdOf, requestLogPlugin } from './ops/request-log';
 import { HttpDrainer } from './ops/shutdown';
 import { webRoutes } from './web/routes';
-import { exportRoutes } from './export/export.routes';
+import { EXPORT_HEADERS, exportRoutes } from './export/export.routes';
+import { HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap, historyGapMessage } from './history/coverage';
 import { ResponseCache } from './cache/response-cache';
 import { answerAgain, keepAnswer, keepRawBody, preparedRequest, reusedReports } from './graphql/response-reuse';
 
@@ -79,18 +80,20 @@ function costReport(reports: readonly QueryReport[], budgets: readonly BudgetRep
   };
 }
 
-/** Stable code of the warning an answer carries when it left out files it could not read. */
-export const FILES_UNREADABLE = 'FILES_UNREADABLE';
-
 /**
  * What the response says about its completeness: `complete` is false when any query of the
- * request left out files it could not read, and `warnings` then names them (relative paths).
+ * request left out files it could not read, and `warnings` then names them (relative paths); it is
+ * false too when the response carries errors (a field that failed answered null, not "nothing").
  */
-function completeness(reports: readonly QueryReport[]) {
+function completeness(reports: readonly QueryReport[], errors: number, gaps: readonly HistoryGap[]) {
   const files = unreadableFiles(reports);
-  if (files.length === 0) return { complete: true };
-  const message = `${files.length} trail file${files.length === 1 ? '' : 's'} could not be read and ${files.length === 1 ? 'was' : 'were'} left out: the answer covers every other file.`;
-  return { complete: false, warnings: [{ code: FILES_UNREADABLE, message, count: files.length, files }] };
+  const warnings: Record<string, unknown>[] = [];
+  if (files.length) {
+    const message = `${files.length} trail file${files.length === 1 ? '' : 's'} could not be read and ${files.length === 1 ? 'was' : 'were'} left out: the answer covers every other file.`;
+    warnings.push({ code: FILES_UNREADABLE, message, count: files.length, files });
+  }
+  if (gaps.length) warnings.push({ code: HISTORY_NOT_SYNCED, message: historyGapMessage(gaps), regions: gaps });
+  return warnings.length ? { complete: false, warnings } : { complete: errors === 0 };
 }
 
 /** The `Retry-After` of the first 503-class refusal among a response's errors, if any. */
@@ -106,7 +109,12 @@ function unavailable(errors: readonly GraphQLFormattedError[] | undefined): numb
  * Attaches the request id and the cost report to every response, logs engine failures, and keeps
  * answers that may be given again (`responses`).
  */
-function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined, responses: ResponseCache | undefined): ApolloServerPlugin<RequestContext> {
+function reportPlugin(
+  logger: Logger,
+  pricePerTbUsd: number | undefined,
+  responses: ResponseCache | undefined,
+  history: HistoryCoverage | undefined,
+): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -127,7 +135,8 @@ function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined, respons
           await contextValue.runner?.finish();
           const result = response.body.singleResult;
           const reports = contextValue.runner.reports;
-          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports), cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
+          const gaps = history?.gaps(contextValue.runner.compiled) ?? [];
+          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports, result.errors?.length ?? 0, gaps), cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
           if (contextValue.explain) result.extensions.explain = { statements: explainStatements(contextValue.runner.compiled) };
           // A full engine queue is not the client's fault and not a failure: 503, come back later.
           const retryAfter = unavailable(result.errors);
@@ -137,7 +146,8 @@ function reportPlugin(logger: Logger, pricePerTbUsd: number | undefined, respons
           }
           if (responses) {
             keepAnswer(responses, {
-              responseKey: contextValue.responseKey,
+              // An answer over time the sync has not reached changes once it has: never given again.
+              responseKey: gaps.length ? undefined : contextValue.responseKey,
               runner: contextValue.runner,
               operation,
               operationName: operationName ?? null,
@@ -204,6 +214,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
   metrics.observeCache(deps.cache);
   metrics.observeTrail(engine);
   const cursors = new CursorCodec(config.cursorSecret);
+  // A trail folder Event history fills: answers say which part of their window it has not reached.
+  const history =
+    config.engine === 'duckdb' && config.trailDir
+      ? new HistoryCoverage({
+          trailDir: config.trailDir,
+          regions: config.eventHistory.regions,
+          eventSources: config.eventSources,
+          graceMs: (config.eventHistory.intervalMinutes + config.eventHistory.overlapMinutes) * 60_000,
+          now: deps.now,
+        })
+      : undefined;
   const serviceDeps = { config, dialect, cursors, now: deps.now };
   const auth = new Authenticator(config.security.auth);
   const expressApp = express();
@@ -266,7 +287,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         (ctx) => ({ scope: ctx.service.scope, now: ctx.service.now() }),
       ),
       // Engines billed by bytes scanned get an estimate of each request's price.
-      reportPlugin(logger, deps.engine.capabilities.billedByScan ? config.scan.pricePerTbUsd : undefined, responses),
+      reportPlugin(logger, deps.engine.capabilities.billedByScan ? config.scan.pricePerTbUsd : undefined, responses, history),
       requestLogPlugin({ logger, metrics }),
     ],
   });
@@ -291,7 +312,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const allowOrigins = cors<cors.CorsRequest>({
     origin: config.security.corsOrigins.includes('*') ? true : [...config.security.corsOrigins],
     allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name', EXPLAIN_HEADER],
-    exposedHeaders: ['x-request-id', 'content-disposition'],
+    exposedHeaders: ['x-request-id', 'content-disposition', ...Object.values(EXPORT_HEADERS)],
     maxAge: 600,
   });
   expressApp.use(
@@ -315,7 +336,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
     }),
   );
-  expressApp.use('/export', allowOrigins, exportRoutes({ schema: schema(), context: requestContext, formatError, maxPageSize: config.page.maxSize, logger }));
+  expressApp.use('/export', allowOrigins, exportRoutes({ schema: schema(), context: requestContext, formatError, maxPageSize: config.page.maxSize, logger, history }));
 
   // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
   expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

@@ -61,6 +61,8 @@ async function expectRefused(query: string, variables: Record<string, unknown> =
   expect(res.errors?.length).toBeGreaterThan(0);
   expect(res.errors!.map((e) => e.extensions?.code)).toEqual(res.errors!.map(() => 'BAD_USER_INPUT'));
   expect(res.data?.apiCalls ?? null).toBeNull();
+  // An answer with errors is not a complete one, whatever the files.
+  expect(res.extensions?.complete).toBe(false);
   expect(ctx.server.engine.executed.length).toBe(before);
   return res;
 }

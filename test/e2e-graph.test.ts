@@ -5,7 +5,7 @@
  */
 import { classifySourceIp } from '../src/domain/ip';
 import { IOT_SOURCES, RawRecord, byTimeDesc, callerKeyOf, dedupe, groupBy, inWindow, principalOf, readRecords, usage } from './support/records';
-import { TestServer } from './support/server';
+import { TestServer, startServer } from './support/server';
 import { SAMPLE_END } from './support/trails';
 import { useSampleServer } from './support/sample-server';
 
@@ -160,6 +160,21 @@ describe('IoT Events resources', () => {
         .filter((r) => !r.errorCode && r.recipientAccountId === inst.account && r.awsRegion === inst.region && KINDS[r.eventName.replace(/^Create/, '')] === inst.kind && r.eventName.startsWith('Create'))
         .sort((a, b) => (a.eventTime < b.eventTime ? 1 : -1));
       expect(inst.created?.eventId ?? null).toBe(creates[0]?.eventID ?? null);
+    }
+  });
+
+  test('a history longer than a page is read whole: the same answer with pages of 2 as with pages of 1,000', async () => {
+    const HISTORY = `query($f: ApiCallFilter) { resource(name: "boiler-temp", filter: $f) { changes { eventId } created { eventId } lastUpdated { eventId }
+      deleted { eventId } failedAttempts { eventId } instances { kind account region created { eventId } deleted { eventId } } } }`;
+    const whole = await gql(HISTORY, { f: W });
+    expect(whole.resource.changes.length).toBeGreaterThan(4);
+    const small = await startServer(sample.dir, { MAX_PAGE_SIZE: '2', DEFAULT_PAGE_SIZE: '2' }, { now: () => SAMPLE_END });
+    try {
+      const paged = await small.gql(HISTORY, { f: W });
+      expect(paged.errors).toBeUndefined();
+      expect(paged.data).toEqual(whole);
+    } finally {
+      await small.close();
     }
   });
 

@@ -21,6 +21,7 @@ import { GqlResponse, TEST_KEY, TestServer, startServer } from './support/server
 import { parseMetrics, metricSum } from './support/ops';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 import { hashKey } from '../src/auth/authenticate';
+import { parseDeliveryKey } from '../src/trail/layout';
 
 const PAGE = `query($filter: ApiCallFilter, $first: Int, $after: String) {
   apiCalls(filter: $filter, first: $first, after: $after) {
@@ -32,6 +33,10 @@ const PAGE = `query($filter: ApiCallFilter, $first: Int, $after: String) {
 const ACTIONS = `query($filter: ApiCallFilter) { actions(filter: $filter) { action calls } }`;
 const HEALTH = `{ trailHealth { observed available problem unreadableFileCount unreadableFilesFound unreadableFiles { path reason size since } } }`;
 const READER_KEY = 'reader-key-without-admin-0123456789';
+/** Admin keys scoped to one account, to one region, and to the damaged files' account and region. */
+const ONE_ACCOUNT_ADMIN = 'admin-key-of-one-account-0123456789';
+const ONE_REGION_ADMIN = 'admin-key-of-one-region-01234567890';
+const DAMAGED_SCOPE_ADMIN = 'admin-key-of-the-damaged-0123456789';
 
 /** The damaged day: the window is that day, so the margin reads the next day's folders too. */
 const FROM = '2026-03-13T00:00:00Z';
@@ -91,6 +96,9 @@ beforeAll(async () => {
   const keys = [
     { id: 'tests', sha256: hashKey(TEST_KEY), accounts: ['*'], regions: [], payloads: true, admin: true },
     { id: 'reader', sha256: hashKey(READER_KEY), accounts: ['*'], regions: [], payloads: false, admin: false },
+    { id: 'ops-one-account', sha256: hashKey(ONE_ACCOUNT_ADMIN), accounts: ['444455556666'], regions: [], payloads: false, admin: true },
+    { id: 'ops-one-region', sha256: hashKey(ONE_REGION_ADMIN), accounts: ['*'], regions: ['us-east-1'], payloads: false, admin: true },
+    { id: 'ops-damaged', sha256: hashKey(DAMAGED_SCOPE_ADMIN), accounts: ['111122223333'], regions: ['eu-west-1'], payloads: false, admin: true },
   ];
   const config = loadConfig({ TRAIL_DIR: dir, LOG_LEVEL: 'silent', API_KEYS: JSON.stringify(keys) });
   cache = createCache(config, createLogger('silent'), { now: () => SAMPLE_END });
@@ -153,6 +161,21 @@ test('a day with damaged files answers from the others: complete false, the file
   expect(other.extensions?.complete).toBe(true);
 }, 180_000);
 
+test('a download over the damaged day says so before its first row: headers, file name and trailers; its rows are the answer', async () => {
+  for (const format of ['ndjson', 'csv']) {
+    const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=${format}&filter=${encodeURIComponent(JSON.stringify(FILTER))}`, {
+      headers: { authorization: `Bearer ${TEST_KEY}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-trailql-complete')).toBe('false');
+    expect(res.headers.get('x-trailql-unreadable-files')).toBe(String(damaged.size));
+    expect(res.headers.get('x-trailql-total-count')).toBe(String(expectedIds.length));
+    expect(res.headers.get('content-disposition')).toMatch(new RegExp(`_incomplete\\.${format}"$`));
+    const text = await res.text();
+    if (format === 'ndjson') expect(text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { eventId: string }).eventId).sort()).toEqual(expectedIds);
+  }
+});
+
 test('operators see the files: trailHealth for admin keys only, /readyz degraded, metrics', async () => {
   const health = await server.gql(HEALTH);
   expect(health.errors).toBeUndefined();
@@ -170,6 +193,23 @@ test('operators see the files: trailHealth for admin keys only, /readyz degraded
 
   const denied = await server.gql(HEALTH, {}, { authorization: `Bearer ${READER_KEY}` });
   expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+  // An admin key scoped to some accounts or regions sees the files of its scope only: the paths
+  // of the others would name their accounts, regions and active days.
+  const where = (p: string) => parseDeliveryKey(p)!;
+  // The damaged files are all of one account and region (the test's first day folder).
+  expect(new Set([...damaged.keys()].map((p) => `${where(p).account} ${where(p).region}`))).toEqual(new Set(['111122223333 eu-west-1']));
+  for (const [key, inScope] of [
+    [ONE_ACCOUNT_ADMIN, (p: string) => where(p).account === '444455556666'],
+    [ONE_REGION_ADMIN, (p: string) => where(p).region === 'us-east-1'],
+    [DAMAGED_SCOPE_ADMIN, (p: string) => where(p).account === '111122223333' && where(p).region === 'eu-west-1'],
+  ] as const) {
+    const mine = [...damaged.keys()].filter(inScope).sort();
+    const scoped = await server.gql(HEALTH, {}, { authorization: `Bearer ${key}` });
+    expect(scoped.errors).toBeUndefined();
+    expect(scoped.data.trailHealth.unreadableFiles.map((f: { path: string }) => f.path)).toEqual(mine);
+    expect(scoped.data.trailHealth).toMatchObject({ unreadableFileCount: mine.length, unreadableFilesFound: mine.length });
+  }
 
   const origin = new URL(server.url).origin;
   const ready = await fetch(`${origin}/readyz`);

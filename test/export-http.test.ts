@@ -4,13 +4,16 @@
  * GraphQL; formula injection neutralised; engine work stops when the client goes away.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { hashKey } from '../src/auth/authenticate';
 import { CSV_COLUMNS, EXPORT_PAGE_QUERY, csvRow, neutraliseFormula } from '../src/export/columns';
 import { IOT_SOURCES, RawRecord, byTimeDesc, dedupe, inWindow, readRecords } from './support/records';
-import { TEST_KEY, TEST_KEYS } from './support/server';
+import { RecordingEngine, TEST_KEY, TEST_KEYS, startServer, testConfig } from './support/server';
+import { createEngine } from '../src/engines';
+import { CompiledQuery, EngineResult, ExecuteOptions } from '../src/query/engine';
 import { SAMPLE_END } from './support/trails';
 import { useSampleServer } from './support/sample-server';
 
@@ -97,6 +100,20 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** A download read with node:http, which gives the trailers fetch does not: headers, body and trailers. */
+function rawDownload(pathAndQuery: string, key = TEST_KEY): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; trailers: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${base()}${pathAndQuery}`, { headers: auth(key) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, trailers: { ...res.trailers } as Record<string, string> }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
 function ndjson(text: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -113,13 +130,24 @@ describe('every call of a filter, newest first', () => {
     expect(rows.slice(1).map((r) => r[id])).toEqual(all.map((r) => r.eventID));
   });
 
+  test('the headers say how many calls the window holds and that none was left out; the trailers, the rows written', async () => {
+    for (const format of ['csv', 'ndjson']) {
+      const { headers, text, trailers } = await rawDownload(`/export/api-calls?format=${format}&filter=${encodeURIComponent(JSON.stringify(W))}`);
+      expect(headers['x-trailql-total-count']).toBe(String(all.length));
+      expect(headers['x-trailql-complete']).toBe('true');
+      expect(headers['x-trailql-unreadable-files']).toBe('0');
+      expect(trailers).toEqual({ 'x-trailql-rows': String(all.length), 'x-trailql-complete': 'true' });
+      expect(format === 'csv' ? parseCsv(text).length - 1 : ndjson(text).length).toBe(all.length);
+    }
+  });
+
   test('NDJSON: the GraphQL nodes, line for line, across pages', async () => {
     const res = full.ndjson;
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="api-calls_.*\.ndjson"$/);
     const lines = ndjson(full.ndjsonText);
     expect(lines.map((l) => l.eventId)).toEqual(all.map((r) => r.eventID));
-    const gql = await sample.server.gql(EXPORT_PAGE_QUERY, { filter: W, first: 25 });
+    const gql = await sample.server.gql(EXPORT_PAGE_QUERY, { filter: W, first: 25, withTotal: false });
     expect(gql.errors).toBeUndefined();
     expect(lines.slice(0, 25)).toEqual(gql.data.apiCalls.edges.map((e: { node: unknown }) => e.node));
   });
@@ -143,6 +171,17 @@ describe('every call of a filter, newest first', () => {
     expect(lines.map((l) => l.eventId)).toEqual(all.filter((r) => r.errorCode).map((r) => r.eventID));
   });
 
+  test('a filter too long for a link offers none (servers would refuse the request line), and POSTs the same', async () => {
+    const arns = Array.from({ length: 100 }, (_, i) => `arn:aws:sts::${A}:assumed-role/${'r'.repeat(60)}/session-${i}`);
+    const filter = { ...W, callerArns: arns };
+    const gql = await sample.server.gql('query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { downloadUrl totalCount } }', { f: filter });
+    expect(gql.errors).toBeUndefined();
+    expect(gql.data.apiCalls.downloadUrl).toBeNull();
+    const post = await fetch(`${base()}/export/api-calls`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ format: 'ndjson', filter }) });
+    expect(post.status).toBe(200);
+    expect(ndjson(await post.text())).toHaveLength(gql.data.apiCalls.totalCount);
+  });
+
   test('nested connections offer no download link', async () => {
     const gql = await sample.server.gql('query($f: CallerFilter) { callers(filter: $f, first: 1) { nodes { calls(first: 1) { downloadUrl } } } }', { f: W });
     if (gql.errors) expect(gql.errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -159,6 +198,9 @@ describe('same refusals as GraphQL, before any engine query', () => {
     ['window too long', `format=csv&filter=${encodeURIComponent(JSON.stringify({ from: '2025-01-01T00:00:00Z', to: W.to }))}`, 'BAD_USER_INPUT'],
     ['bad CIDR', `format=csv&filter=${encodeURIComponent(JSON.stringify({ ...W, sourceCidrs: ['10.0.0.0/99'] }))}`, 'BAD_USER_INPUT'],
     ['filter not an object', `format=csv&filter=${encodeURIComponent('[1]')}`, 'BAD_USER_INPUT'],
+    // A misspelt parameter would otherwise download every call of the default window.
+    ['unknown parameter', `format=csv&filters=${encodeURIComponent(JSON.stringify({ ...W, errorsOnly: true }))}`, 'BAD_USER_INPUT'],
+    ['a filter field given as a parameter', `format=csv&errorsOnly=true`, 'BAD_USER_INPUT'],
   ];
   test.each(cases)('%s', async (_name, query, code) => {
     sample.server.engine.reset();
@@ -166,6 +208,29 @@ describe('same refusals as GraphQL, before any engine query', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0].extensions.code).toBe(code);
+    expect(sample.server.engine.executed).toHaveLength(0);
+  });
+
+  test('a POST body that is not JSON is refused, not read as no filter', async () => {
+    sample.server.engine.reset();
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', JSON.stringify({ format: 'ndjson', filter: { ...W, errorsOnly: true } })],
+      ['text/plain', JSON.stringify({ format: 'ndjson', filter: W })],
+    ]) {
+      const res = await fetch(`${base()}/export/api-calls`, { method: 'POST', headers: { ...auth(), 'content-type': type }, body });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { errors: { extensions: { code: string; field: string } }[] }).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
+    }
+    const unknown = await fetch(`${base()}/export/api-calls`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ format: 'csv', filters: W }) });
+    expect(unknown.status).toBe(400);
+    expect(sample.server.engine.executed).toHaveLength(0);
+  });
+
+  test('a preview header is refused: a download runs its statements', async () => {
+    sample.server.engine.reset();
+    const res = await fetch(exportUrl('csv', W), { headers: { ...auth(), 'x-trailql-explain': '1' } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(sample.server.engine.executed).toHaveLength(0);
   });
 
@@ -182,6 +247,35 @@ describe('same refusals as GraphQL, before any engine query', () => {
   test('an account outside the key\'s scope: 403', async () => {
     const res = await fetch(exportUrl('csv', { ...W, accounts: ['444455556666'] }), { headers: auth(KEY_A) });
     expect(res.status).toBe(403);
+  });
+});
+
+describe('a file found unreadable after the headers were sent', () => {
+  test('cuts the download: headers that said complete would otherwise stand over a partial file', async () => {
+    const config = testConfig(sample.dir, { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' });
+    const real = await createEngine(config, sample.dir);
+    /** The engine as it is, until the second page: from then on a file is reported unreadable. */
+    class TurnsBad extends RecordingEngine {
+      pages = 0;
+      override async execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult> {
+        const result = await super.execute(query, options);
+        if (query.label === 'apiCalls' && ++this.pages > 1) {
+          return { ...result, stats: { ...result.stats, unreadable: [{ path: `AWSLogs/${A}/CloudTrail/us-east-1/2026/03/15/late.json.gz`, reason: 'truncated JSON' }] } };
+        }
+        return result;
+      }
+    }
+    const engine = new TurnsBad(real.engine);
+    const server = await startServer(sample.dir, { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' }, { now: () => SAMPLE_END, engine: { engine, dialect: real.dialect } });
+    try {
+      const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(W))}`, { headers: auth() });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-trailql-complete')).toBe('true');
+      await expect(res.text()).rejects.toThrow();
+      expect(engine.pages).toBe(2);
+    } finally {
+      await server.close();
+    }
   });
 });
 

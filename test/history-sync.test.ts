@@ -11,12 +11,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EventHistoryConfig, loadConfig } from '../src/config';
 import { EXPORT_PAGE_QUERY } from '../src/export/columns';
 import { runSync } from '../src/history/run';
-import { syncEventHistory } from '../src/history/sync';
+import { SyncFailedError, syncEventHistory } from '../src/history/sync';
 import { STATE_FOLDER } from '../src/history/state';
 import { parseDeliveryKey } from '../src/trail/layout';
 import { FakeEventHistory, eventOf } from './support/event-history';
 import { IOT_SOURCES, RawRecord, listRecordFiles, readRecords } from './support/records';
-import { TEST_KEYS, startServer } from './support/server';
+import { TEST_KEYS, startServer, testConfig } from './support/server';
+import { createCache } from '../src/cache';
+import { createLogger } from '../src/logger';
 import { SAMPLE_END, sampleTrail, tempDir } from './support/trails';
 
 const ACCOUNT = '123456789012';
@@ -137,6 +139,31 @@ describe('paging and files', () => {
   });
 });
 
+describe('a region that fails', () => {
+  test('does not keep the other regions from their walk: they are written, and the run names the failed one', async () => {
+    const dir = tempDir();
+    const all = records(120, NOW).map((r) => ({ ...r, eventSource: 'iotevents.amazonaws.com' }));
+    const history = new FakeEventHistory(all.map(eventOf));
+    const { client } = mocked(history);
+    const denied = new CloudTrailClient({ region: 'ap-east-1' });
+    mockClient(denied)
+      .on(LookupEventsCommand)
+      .rejects(Object.assign(new Error('The security token included in the request is invalid.'), { name: 'UnrecognizedClientException' }));
+    const opts = { ...options(dir, client), regions: ['ap-east-1', REGION], eventSources: ['iotevents.amazonaws.com'], client: (region: string) => (region === REGION ? client : denied) };
+    const failed = await syncEventHistory(opts).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failed).toBeInstanceOf(SyncFailedError);
+    const { results, failures, message } = failed as SyncFailedError;
+    expect(message).toMatch(/^ap-east-1 iotevents\.amazonaws\.com: The security token/);
+    expect(failures.map((f) => f.region)).toEqual(['ap-east-1']);
+    expect(results.map((r) => [r.region, r.written])).toEqual([[REGION, 120]]);
+    expectEachOnce(dir, all);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('an interrupted run', () => {
   test('keeps what it wrote and the next run continues below it, repeating at most a slot', async () => {
     const dir = tempDir();
@@ -167,6 +194,70 @@ describe('an interrupted run', () => {
     expect(result.written).toBe(400 - kept);
     expectEachOnce(dir, all);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('answers over time the sync has not reached', () => {
+  test('say so until the sync has come down to it: complete false, the region and what it holds named, never given again', async () => {
+    const dir = tempDir();
+    const all: RawRecord[] = records(400, NOW).map((r) => ({ ...r, eventSource: 'iotevents.amazonaws.com' }));
+    const history = new FakeEventHistory(all.map(eventOf));
+    const client = new CloudTrailClient({ region: REGION });
+    let n = 0;
+    let failing = true;
+    mockClient(client)
+      .on(LookupEventsCommand)
+      .callsFake((input) => {
+        n += 1;
+        if (failing && n === 4) throw Object.assign(new Error('connection reset'), { name: 'NetworkingError' });
+        return history.answer(input);
+      });
+    const opts = { ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] };
+    await expect(syncEventHistory(opts)).rejects.toThrow('connection reset');
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    const doneDownTo = new Date(state.walk.doneDownTo);
+    const env = { EVENT_HISTORY_REGIONS: REGION, EVENT_SOURCES: 'iotevents.amazonaws.com' };
+    // Answers kept as deployed: a complete answer over an ended window is given again while its files stay as they are.
+    const cache = createCache(testConfig(dir, env), createLogger('silent'), { now: () => NOW });
+    const server = await startServer(dir, env, { now: () => NOW, cache });
+    const COUNT = 'query($f: ApiCallFilter) { apiCalls(filter: $f, first: 5) { totalCount } }';
+    const ask = (from: Date, to: Date) => server.gql(COUNT, { f: { from: from.toISOString(), to: to.toISOString() } });
+    const between = (from: Date, to: Date) => all.filter((r) => Date.parse(r.eventTime) >= from.getTime() && Date.parse(r.eventTime) < to.getTime()).length;
+    try {
+      // What the walk has fetched is all there: complete.
+      const recent = await ask(doneDownTo, NOW);
+      expect(recent.extensions?.complete).toBe(true);
+      expect(recent.data.apiCalls.totalCount).toBe(between(doneDownTo, NOW));
+      // Below it, the calls are not on disk yet: the answer says so, and what the region holds.
+      const older = new Date(NOW.getTime() - 20 * HOUR);
+      const gap = await ask(older, doneDownTo);
+      expect(gap.extensions?.complete).toBe(false);
+      expect(gap.extensions?.warnings).toEqual([
+        expect.objectContaining({ code: 'HISTORY_NOT_SYNCED', regions: [{ region: REGION, source: 'iotevents.amazonaws.com', coveredFrom: state.walk.doneDownTo, coveredTo: state.walk.to }] }),
+      ]);
+      expect(gap.data.apiCalls.totalCount).toBeLessThan(between(older, doneDownTo));
+      // Days with no calls at all: nothing on disk changes when the sync reaches them.
+      const quiet = [new Date(NOW.getTime() - 5 * 24 * HOUR), new Date(NOW.getTime() - 4 * 24 * HOUR)] as const;
+      expect((await ask(...quiet)).extensions?.complete).toBe(false);
+
+      failing = false;
+      await syncEventHistory(opts);
+      const done = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+      expect(done.coveredFrom).toBe(new Date(NOW.getTime() - 90 * 24 * HOUR).toISOString());
+      const synced = await ask(older, doneDownTo);
+      expect(synced.extensions?.complete).toBe(true);
+      expect(synced.data.apiCalls.totalCount).toBe(between(older, doneDownTo));
+      // The answer that said "not synced" was not kept to be given again.
+      const quietNow = await ask(...quiet);
+      expect(quietNow.extensions?.complete).toBe(true);
+      expect(quietNow.data.apiCalls.totalCount).toBe(0);
+      // Before the oldest day Event history keeps, nothing was synced.
+      const tooOld = await ask(new Date(NOW.getTime() - 92 * 24 * HOUR), new Date(NOW.getTime() - 91 * 24 * HOUR));
+      expect(tooOld.extensions?.complete).toBe(false);
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -240,7 +331,7 @@ describe('a synced folder answers like the delivered trail', () => {
       const ask = async (dir: string) => {
         const server = await startServer(dir, { MAX_PAGE_SIZE: '500' }, { now: () => SAMPLE_END });
         try {
-          const page = await server.gql(EXPORT_PAGE_QUERY, { filter, first: 500 });
+          const page = await server.gql(EXPORT_PAGE_QUERY, { filter, first: 500, withTotal: false });
           const summary = await server.gql('query($f: ApiCallFilter) { actions(filter: $f) { action calls errors } callers(filter: $f, first: 50) { nodes { key principal category } } }', { f: filter });
           return { page: page.data, errors: [page.errors, summary.errors], summary: summary.data };
         } finally {

@@ -8,6 +8,7 @@ import { CompiledQuery, Engine } from '../src/query/engine';
 import { UnavailableError } from '../src/errors';
 import { Admission, Slot } from '../src/query/admission';
 import { GatedEngine, OpsApp, startOpsApp } from './support/ops';
+import { TEST_KEY } from './support/server';
 import { SAMPLE_END, useSampleTrail } from './support/trails';
 
 const HOUR = 3_600_000;
@@ -119,6 +120,11 @@ describe('over HTTP', () => {
     expect(third.status).toBe(503);
     expect(third.headers.get('retry-after')).toBe('60');
     expect(third.body.errors[0].extensions.code).toBe('ENGINE_BUSY');
+    // A download meets the same full queue, and is told the same.
+    const download = await fetch(`${s.origin}/export/api-calls?filter=${encodeURIComponent(JSON.stringify(month(3)))}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+    expect(download.status).toBe(503);
+    expect(download.headers.get('retry-after')).toBe('60');
+    expect(((await download.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('ENGINE_BUSY');
 
     const light = await s.gql(ACTIONS, { f: hour });
     expect(light.status).toBe(200);

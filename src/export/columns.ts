@@ -3,10 +3,15 @@
  * are ApiCall objects in the GraphQL shape), and the CSV columns flattened from it.
  */
 
-/** One page of calls, read through the same schema, resolvers and service as `apiCalls`. */
+/**
+ * One page of calls, read through the same schema, resolvers and service as `apiCalls`; the first
+ * page also counts the window's calls (which reads every file of the window, so a file that
+ * cannot be read is known before anything is sent).
+ */
 export const EXPORT_PAGE_QUERY = /* GraphQL */ `
-  query ExportApiCalls($filter: ApiCallFilter, $first: Int, $after: String) {
+  query ExportApiCalls($filter: ApiCallFilter, $first: Int, $after: String, $withTotal: Boolean!) {
     apiCalls(filter: $filter, first: $first, after: $after) {
+      totalCount @include(if: $withTotal)
       window { from to }
       pageInfo { hasNextPage endCursor }
       edges {

@@ -16,10 +16,17 @@ registerEnumType(ExportFormatEnum, {
   },
 });
 
-/** The download link of an `apiCalls` connection: the same filter, its window pinned. */
-export function downloadUrl(filter: object, format: 'csv' | 'ndjson'): string {
+/**
+ * The longest link offered: servers and proxies refuse longer request lines (Node's own limit on a
+ * request's headers is 16 KiB, many proxies' 8 KiB), and a refused link would fail without a code.
+ */
+export const MAX_DOWNLOAD_URL_LENGTH = 8000;
+
+/** The download link of an `apiCalls` connection: the same filter, its window pinned; null when too long for a link. */
+export function downloadUrl(filter: object, format: 'csv' | 'ndjson'): string | null {
   const clean = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== null && v !== undefined));
-  return `/export/api-calls?format=${format}&filter=${encodeURIComponent(JSON.stringify(clean))}`;
+  const url = `/export/api-calls?format=${format}&filter=${encodeURIComponent(JSON.stringify(clean))}`;
+  return url.length <= MAX_DOWNLOAD_URL_LENGTH ? url : null;
 }
 
 @Resolver(() => ApiCallConnection)
@@ -28,7 +35,8 @@ export class DownloadUrlResolver {
     nullable: true,
     description:
       'Path (relative to this service) that downloads every call of this connection, newest first, with the window pinned; ' +
-      'send it with the same Authorization header. Null on nested connections.',
+      'send it with the same Authorization header. Null on nested connections, and when the filter makes the link longer than ' +
+      `${MAX_DOWNLOAD_URL_LENGTH} characters: POST \`{ "format", "filter" }\` as JSON to /export/api-calls instead.`,
   })
   downloadUrl(
     @Root() connection: ApiCallConnection,

@@ -6,11 +6,23 @@
  * and its filter the same checks and coded errors. Pages (keyset, newest first) are written as they
  * arrive, so memory holds one page; a client that goes away aborts the engine query in flight and
  * stops the walk.
+ *
+ * A download says what it holds, as a GraphQL answer does: the first page counts the window's calls
+ * (`x-trailql-total-count`) and so meets every file of the window; files that cannot be read are
+ * left out, and the headers say so (`x-trailql-complete: false`, `x-trailql-unreadable-files`,
+ * `_incomplete` in the file name); so do they when Event history has not been synced over the whole
+ * window (`x-trailql-warnings` names what is lacking). The trailers give the rows written and the
+ * completeness at the end. A file found unreadable only after the headers were sent cuts the download, which would
+ * otherwise claim more than it holds.
  */
 import express from 'express';
 import { DocumentNode, ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, execute, parse } from 'graphql';
 import { stringify } from 'csv-stringify/sync';
 import { RequestContext } from '../graphql/context';
+import { EXPLAIN_HEADER, wantsExplain } from '../query/explain';
+import { UnreadableFile } from '../query/engine';
+import { FILES_UNREADABLE, unreadableFiles } from '../query/runner';
+import { HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap } from '../history/coverage';
 import { Logger } from '../logger';
 import { requestIdOf } from '../ops/request-log';
 import { fileStamp } from '../trail/layout';
@@ -27,6 +39,8 @@ export interface ExportDeps {
   /** Rows asked for per page (the configured maximum page size). */
   readonly maxPageSize: number;
   readonly logger: Logger;
+  /** What Event history has put on disk, when the trail folder is filled by it. */
+  readonly history?: Pick<HistoryCoverage, 'gaps'>;
 }
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -34,13 +48,43 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
   ndjson: 'application/x-ndjson; charset=utf-8',
 };
 
-/** The HTTP status of a refusal, by error code. */
-const STATUS: Record<string, number> = { BAD_USER_INPUT: 400, QUERY_TOO_COMPLEX: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, ENGINE_TIMEOUT: 504 };
+/** The HTTP status of a refusal, by error code: as /graphql answers them. */
+const STATUS: Record<string, number> = {
+  BAD_USER_INPUT: 400,
+  QUERY_TOO_COMPLEX: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  ENGINE_TIMEOUT: 504,
+  ENGINE_BUSY: 503,
+  SHUTTING_DOWN: 503,
+  TRAIL_UNAVAILABLE: 503,
+};
+
+/** Refusals a client may retry later: answered with a `Retry-After`. */
+const RETRY_LATER = new Set(['ENGINE_BUSY', 'SHUTTING_DOWN']);
+
+/** What a download's headers and trailers say of it. */
+export const EXPORT_HEADERS = {
+  totalCount: 'x-trailql-total-count',
+  complete: 'x-trailql-complete',
+  unreadableFiles: 'x-trailql-unreadable-files',
+  /** The codes of what the download lacks, as a GraphQL answer's warnings name them. */
+  warnings: 'x-trailql-warnings',
+  rows: 'x-trailql-rows',
+} as const;
+
+/** The parameters a download takes; any other is a mistake the client would not see otherwise. */
+const PARAMETERS: ReadonlySet<string> = new Set(['format', 'filter']);
 
 interface Page {
+  totalCount?: number;
   window: { from: string; to: string };
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   edges: { node: ExportedCall }[];
+  /** Files the page's statements left out because they cannot be read. */
+  unreadable: UnreadableFile[];
+  /** Regions whose Event history does not reach over the page's statements' windows. */
+  gaps: HistoryGap[];
 }
 
 /** A refusal or failure already formatted for the client, with its HTTP status. */
@@ -57,15 +101,23 @@ function badInput(message: string, field: string): ExportFailure {
   return new ExportFailure(400, [{ message, extensions: { code: 'BAD_USER_INPUT', field } }]);
 }
 
-/** The file name of a download: what it holds and which window, e.g. `api-calls_20260301T0000Z_20260302T0000Z.csv`. */
-export function exportFileName(window: { from: string; to: string }, format: ExportFormat): string {
-  return `api-calls_${fileStamp(new Date(window.from))}_${fileStamp(new Date(window.to))}.${format}`;
+/**
+ * The file name of a download: what it holds and which window, e.g.
+ * `api-calls_20260301T0000Z_20260302T0000Z.csv`; `_incomplete` before the extension when files of
+ * the window could not be read (a browser saving it shows no header).
+ */
+export function exportFileName(window: { from: string; to: string }, format: ExportFormat, complete = true): string {
+  return `api-calls_${fileStamp(new Date(window.from))}_${fileStamp(new Date(window.to))}${complete ? '' : '_incomplete'}.${format}`;
 }
 
 /** Reads format and filter from the query string (GET) or the JSON body (POST). */
 function exportRequest(req: express.Request): { format: ExportFormat; filter: unknown } {
-  const source: Record<string, unknown> = req.method === 'POST' ? ((req.body ?? {}) as Record<string, unknown>) : (req.query as Record<string, unknown>);
+  // express.json leaves no body for another content type: a form or text body is not read as no filter.
+  if (req.method === 'POST' && req.body === undefined) throw badInput('the body must be JSON, sent with Content-Type: application/json', 'body');
+  const source: Record<string, unknown> = req.method === 'POST' ? (req.body as Record<string, unknown>) : (req.query as Record<string, unknown>);
   if (typeof source !== 'object' || source === null || Array.isArray(source)) throw badInput('the body must be a JSON object', 'body');
+  const unknown = Object.keys(source).filter((k) => !PARAMETERS.has(k));
+  if (unknown.length) throw badInput(`unknown parameter${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `"${k}"`).join(', ')}: a download takes format and filter`, unknown[0]!);
   const format = source.format ?? 'csv';
   if (format !== 'csv' && format !== 'ndjson') throw badInput('format: must be "csv" or "ndjson"', 'format');
   let filter: unknown = source.filter ?? null;
@@ -107,6 +159,8 @@ export function exportRoutes(deps: ExportDeps): express.Router {
    */
   async function page(req: express.Request, requestId: string, signal: AbortSignal, filter: unknown, after: string | null): Promise<Page> {
     let result: ExecutionResult;
+    let unreadable: UnreadableFile[] = [];
+    let gaps: HistoryGap[] = [];
     const pageAbort = new AbortController();
     const abortPage = () => pageAbort.abort(signal.reason);
     if (signal.aborted) abortPage();
@@ -114,7 +168,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
     let contextValue: RequestContext | undefined;
     try {
       contextValue = await deps.context(req, requestId, pageAbort.signal);
-      result = await execute({ schema: deps.schema, document, contextValue, variableValues: { filter, first: deps.maxPageSize, after } });
+      result = await execute({ schema: deps.schema, document, contextValue, variableValues: { filter, first: deps.maxPageSize, after, withTotal: after === null } });
     } catch (err) {
       if (!(err instanceof GraphQLError)) throw err;
       result = { errors: [err] };
@@ -122,6 +176,10 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       signal.removeEventListener('abort', abortPage);
       // The page is answered: engine work it left running is not needed.
       await contextValue?.runner.finish();
+      if (contextValue) {
+        unreadable = unreadableFiles(contextValue.runner.reports);
+        gaps = deps.history?.gaps(contextValue.runner.compiled) ?? [];
+      }
     }
     if (result.errors?.length) {
       // Without data, the variables did not fit ApiCallFilter: the caller's input, as GraphQL says too.
@@ -133,7 +191,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       const code = String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
       throw new ExportFailure(STATUS[code] ?? 500, errors);
     }
-    return (result.data as { apiCalls: Page }).apiCalls;
+    return { ...(result.data as { apiCalls: Omit<Page, 'unreadable' | 'gaps'> }).apiCalls, unreadable, gaps };
   }
 
   const handler: express.RequestHandler = async (req, res) => {
@@ -145,30 +203,53 @@ export function exportRoutes(deps: ExportDeps): express.Router {
     });
     let started = false;
     try {
+      // A preview runs no statement: its download would be an empty file that looks like a real one.
+      if (wantsExplain(req)) throw badInput(`${EXPLAIN_HEADER} previews /graphql requests; a download runs its statements`, EXPLAIN_HEADER);
       const { format, filter } = exportRequest(req);
-      // The first page is read before anything is sent, so a refusal is a plain 4xx JSON answer.
+      // The first page is read before anything is sent, so a refusal is a plain 4xx JSON answer;
+      // it counts the window's calls, which reads every file the download will.
       let current = await page(req, requestId, abort.signal, filter, null);
+      const leftOut = new Set(current.unreadable.map((f) => f.path));
+      const warnings = [...(leftOut.size ? [FILES_UNREADABLE] : []), ...(current.gaps.length ? [HISTORY_NOT_SYNCED] : [])];
+      const complete = warnings.length === 0;
       res.status(200);
       res.setHeader('content-type', CONTENT_TYPES[format]);
-      res.setHeader('content-disposition', `attachment; filename="${exportFileName(current.window, format)}"`);
+      res.setHeader('content-disposition', `attachment; filename="${exportFileName(current.window, format, complete)}"`);
       res.setHeader('cache-control', 'no-store');
+      res.setHeader(EXPORT_HEADERS.totalCount, String(current.totalCount ?? 0));
+      res.setHeader(EXPORT_HEADERS.complete, String(complete));
+      res.setHeader(EXPORT_HEADERS.unreadableFiles, String(leftOut.size));
+      if (warnings.length) res.setHeader(EXPORT_HEADERS.warnings, warnings.join(', '));
+      res.setHeader('trailer', `${EXPORT_HEADERS.rows}, ${EXPORT_HEADERS.complete}`);
+      if (leftOut.size) deps.logger.warn({ requestId, unreadableFiles: [...leftOut] }, 'download leaves out files that cannot be read');
       started = true;
       if (format === 'csv') res.write(stringify([CSV_COLUMNS.map((c) => c.header)]));
+      let rows = 0;
       for (;;) {
         const nodes = current.edges.map((e) => e.node);
+        rows += nodes.length;
         const text = format === 'csv' ? stringify(nodes.map(csvRow)) : nodes.map((n) => `${JSON.stringify(n)}\n`).join('');
         if (text && !res.write(text)) await drained(res, abort.signal);
         if (abort.signal.aborted || !current.pageInfo.hasNextPage || !current.pageInfo.endCursor) break;
         current = await page(req, requestId, abort.signal, filter, current.pageInfo.endCursor);
+        const more = current.unreadable.filter((f) => !leftOut.has(f.path));
+        if (more.length) {
+          deps.logger.warn({ requestId, unreadableFiles: more.map((f) => f.path) }, 'download cut: files became unreadable after its headers were sent');
+          throw new ExportFailure(500, [{ message: 'trail files became unreadable during the download', extensions: { code: FILES_UNREADABLE } }]);
+        }
       }
-      if (!abort.signal.aborted) res.end();
+      if (abort.signal.aborted) return;
+      res.addTrailers({ [EXPORT_HEADERS.rows]: String(rows), [EXPORT_HEADERS.complete]: String(complete) });
+      res.end();
     } catch (err) {
       const failure = err instanceof ExportFailure ? err : new ExportFailure(500, [{ message: 'Internal error. Quote the request id when reporting it.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
       if (!(err instanceof ExportFailure)) deps.logger.error({ requestId, err }, 'export failed');
       if (abort.signal.aborted) return;
       // Mid-stream, the status is gone: cut the connection so the download is visibly incomplete.
-      if (started) res.destroy(failure);
-      else res.status(failure.status).json({ errors: failure.errors, extensions: { requestId } });
+      if (started) return void res.destroy(failure);
+      const code = String(failure.errors[0]?.extensions?.code ?? '');
+      if (RETRY_LATER.has(code)) res.setHeader('retry-after', String(Number(failure.errors[0]?.extensions?.retryAfterSeconds) || 1));
+      res.status(failure.status).json({ errors: failure.errors, extensions: { requestId } });
     }
   };
 

@@ -8,6 +8,7 @@
 import { EventHistoryConfig } from '../config';
 import { Logger } from '../logger';
 import { runSync } from './run';
+import { SyncFailedError } from './sync';
 
 export interface SyncSchedule {
   stop(): Promise<void>;
@@ -29,7 +30,10 @@ export function scheduleSync(options: ScheduleOptions): SyncSchedule {
       const results = await runSync({ trailDir: options.trailDir, eventSources: options.eventSources, settings, signal: abort.signal });
       for (const r of results) logger.info({ ...r }, 'event history synced');
     } catch (err) {
-      if (!abort.signal.aborted) logger.error({ err }, 'event history sync failed; the next run continues from where it stopped');
+      if (abort.signal.aborted) return;
+      // The regions and sources that did not fail ran to their end.
+      for (const r of err instanceof SyncFailedError ? err.results : []) logger.info({ ...r }, 'event history synced');
+      logger.error({ err }, 'event history sync failed; the next run continues from where it stopped');
     }
   };
   const tick = () => {

@@ -2,8 +2,9 @@
  * How far a sync got, one small JSON file per account, region and event source under
  * `<trail folder>/.trailql-history/<account>/<region>/<source>.json`:
  *
- *   syncedTo   every event before this time (back to the sync's first start) is on disk
- *   walk       a walk in progress: [from, to) asked, everything in [doneDownTo, to) on disk
+ *   syncedTo     every event before this time (back to coveredFrom) is on disk
+ *   coveredFrom  where that stretch begins
+ *   walk         a walk in progress: [from, to) asked, everything in [doneDownTo, to) on disk
  *
  * The account is learnt from the records (recipientAccountId), so before the first record of a
  * region and source the state sits under `_pending` and moves to the account once known.
@@ -14,13 +15,19 @@ import * as path from 'node:path';
 export interface SyncState {
   syncedTo: string | null;
   walk: { from: string; to: string; doneDownTo: string } | null;
+  /**
+   * Where the events on disk begin: the start of the first finished walk, or of the last one that
+   * could not join the earlier ones (the sync stopped for longer than Event history keeps).
+   * Absent in states written before it was kept.
+   */
+  coveredFrom?: string | null;
 }
 
 export const STATE_FOLDER = '.trailql-history';
 const PENDING = '_pending';
 
-/** `*` (every source) is stored as `all-sources`. */
-function sourceFile(source: string): string {
+/** The state file's name of a source: `*` (every source) is stored as `all-sources`. */
+export function sourceFileName(source: string): string {
   return `${source === '*' ? 'all-sources' : source}.json`;
 }
 
@@ -28,7 +35,7 @@ export class StateStore {
   constructor(private readonly trailDir: string) {}
 
   private file(account: string, region: string, source: string): string {
-    return path.join(this.trailDir, STATE_FOLDER, account, region, sourceFile(source));
+    return path.join(this.trailDir, STATE_FOLDER, account, region, sourceFileName(source));
   }
 
   /**

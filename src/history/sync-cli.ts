@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadStorageConfig } from '../config';
 import { runSync } from './run';
+import { SyncFailedError, SyncResult } from './sync';
 
 async function main(): Promise<void> {
   let config;
@@ -28,12 +29,24 @@ async function main(): Promise<void> {
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
-  const results = await runSync({ trailDir: config.trailDir, eventSources: config.eventSources, settings: config.eventHistory, signal: abort.signal, progress: true });
+  let results: readonly SyncResult[];
+  let failed: SyncFailedError | undefined;
+  try {
+    results = await runSync({ trailDir: config.trailDir, eventSources: config.eventSources, settings: config.eventHistory, signal: abort.signal, progress: true });
+  } catch (err) {
+    if (!(err instanceof SyncFailedError)) throw err;
+    ({ results } = err);
+    failed = err;
+  }
   for (const r of results) {
     process.stdout.write(
       `${r.region} ${r.source}: ${r.events} events in ${r.pages} pages, ${r.written} new, ${r.skipped} left out` +
         `${r.account ? ` (account ${r.account})` : ''}, ${r.from} .. ${r.to}\n`,
     );
+  }
+  if (failed) {
+    for (const f of failed.failures) process.stderr.write(`sync: ${f.region} ${f.source} failed: ${f.error instanceof Error ? f.error.message : String(f.error)}; the next run continues from where it stopped\n`);
+    process.exit(1);
   }
 }
 

@@ -62,12 +62,43 @@ export interface SyncResult {
   readonly to: string;
 }
 
+/**
+ * A run in which some regions or sources failed. The others ran to their end: their results are
+ * here, and the failed ones continue from where they stopped on the next run.
+ */
+export class SyncFailedError extends Error {
+  constructor(
+    readonly results: readonly SyncResult[],
+    readonly failures: readonly { readonly region: string; readonly source: string; readonly error: unknown }[],
+  ) {
+    super(failures.map((f) => `${f.region} ${f.source}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; '));
+    this.name = 'SyncFailedError';
+  }
+}
+
+/** Failures that would end every other walk the same way: the run stops at once. */
+const STOPS_THE_RUN = new Set(['AbortError', 'CredentialsProviderError']);
+
+/**
+ * Walks each region and source in turn. One that fails (a region not enabled for the account, a
+ * policy that denies it, throttling beyond the retries) does not keep the others from their walk:
+ * the run ends with a {@link SyncFailedError} naming the failed ones, after the others.
+ */
 export async function syncEventHistory(options: SyncOptions): Promise<SyncResult[]> {
   const results: SyncResult[] = [];
+  const failures: { region: string; source: string; error: unknown }[] = [];
   const sources = options.eventSources.length ? options.eventSources : ['*'];
   for (const region of options.regions) {
-    for (const source of sources) results.push(await syncOne(options, region, source));
+    for (const source of sources) {
+      try {
+        results.push(await syncOne(options, region, source));
+      } catch (error) {
+        if (options.signal?.aborted || (error instanceof Error && STOPS_THE_RUN.has(error.name))) throw error;
+        failures.push({ region, source, error });
+      }
+    }
   }
+  if (failures.length) throw new SyncFailedError(results, failures);
   return results;
 }
 
@@ -99,6 +130,9 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
       state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(doneDownTo, Date.parse(state.walk!.doneDownTo))) };
       save();
     });
+    // A walk that does not reach back to the stretch already on disk (the first one, or one after
+    // a pause longer than Event history keeps) starts the stretch again.
+    if (state.syncedTo === null || from > Date.parse(state.syncedTo)) state.coveredFrom = iso(from);
     state.syncedTo = iso(to);
     state.walk = null;
     save();

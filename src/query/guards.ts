@@ -4,6 +4,7 @@
  * FORBIDDEN, not an empty answer); the window is bounded; page sizes are bounded.
  */
 import { BadInputError, ForbiddenError } from '../errors';
+import { parseDeliveryKey } from '../trail/layout';
 import { Scan } from './plan';
 
 /** What one API key or token may see. Empty lists mean no restriction on that axis. */
@@ -74,6 +75,25 @@ export function applyScope(scan: Scan, scope: Scope): Scan {
     return asked.length ? asked : allowed;
   };
   return { ...scan, accounts: narrow('accounts', scan.accounts, scope.accounts), regions: narrow('regions', scan.regions, scope.regions) };
+}
+
+/** A store file's partition folders: `account=<account>/region=<region>/`. */
+const STORE_PARTITION = /(?:^|\/)account=(\d{12})\/region=([a-z0-9-]+)\//;
+
+/**
+ * Whether a trail file (its path relative to the trail folder: a delivered log file or a store
+ * file) lies within the scope. A scope that names accounts or regions sees only files whose path
+ * names one of each; a file whose path names neither is outside every such scope.
+ */
+export function fileInScope(relPath: string, scope: Pick<Scope, 'accounts' | 'regions'>): boolean {
+  if (scope.accounts.length === 0 && scope.regions.length === 0) return true;
+  const unix = relPath.replace(/\\/g, '/');
+  const delivered = parseDeliveryKey(unix);
+  const stored = delivered ? undefined : STORE_PARTITION.exec(unix);
+  const account = delivered?.account ?? stored?.[1];
+  const region = delivered?.region ?? stored?.[2];
+  if (account === undefined || region === undefined) return false;
+  return (scope.accounts.length === 0 || scope.accounts.includes(account)) && (scope.regions.length === 0 || scope.regions.includes(region));
 }
 
 /** A caller's key (or its old name, `arn`) as a lookup takes it. */

@@ -70,6 +70,8 @@ export interface CallerUsage extends Usage {
 export type { GroupConnection };
 
 const MAX_NESTED = 500;
+/** The most changes one resource's history reads, in pages of the largest page size. */
+const MAX_RESOURCE_CHANGES = 10_000;
 
 /** The expression a caller node's key is a value of. */
 const CALLER_KEY = { caller: FIELDS.callerKey, principal: FIELDS.principal } as const;
@@ -645,11 +647,24 @@ export class GraphService {
     };
   }
 
-  /** Write calls naming any of `names`, newest first; undefined when more than one name shares a page that is cut short. */
+  /**
+   * Write calls naming any of `names`, newest first; undefined when more than one name shares a page
+   * that is cut short. One name's history is read whole, page after page (created, deleted and the
+   * failed attempts are read from all of it), up to MAX_RESOURCE_CHANGES; a longer one is refused
+   * rather than summed from its newest part.
+   */
   private async resourceChanges(names: readonly string[], filter: CallFilter | null | undefined): Promise<ApiCallNode[] | undefined> {
     const merged: CallFilter = { ...(filter ?? {}), resourceName: null, resourceNames: names, actions: filter?.actions ?? WRITE_ACTIONS };
-    const page = await this.trail.callsConnection('resource', merged, [], this.trail.deps.config.page.maxSize, null);
-    if (names.length > 1 && page.pageInfo.hasNextPage) return undefined;
-    return page.edges.map((e) => e.node);
+    const changes: ApiCallNode[] = [];
+    for (let after: string | null = null; ; ) {
+      const page = await this.trail.callsConnection('resource', merged, [], this.trail.deps.config.page.maxSize, after);
+      if (names.length > 1 && page.pageInfo.hasNextPage) return undefined;
+      changes.push(...page.edges.map((e) => e.node));
+      if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return changes;
+      if (changes.length >= MAX_RESOURCE_CHANGES) {
+        throw new TooComplexError(`resource "${names[0]}": more than ${MAX_RESOURCE_CHANGES} changes in the window; narrow the window or the actions`);
+      }
+      after = page.pageInfo.endCursor;
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import { ForbiddenError } from '../../errors';
+import { fileInScope } from '../../query/guards';
 import { RequestContext } from '../context';
 
 @ObjectType({ description: 'A trail file left out of every answer because it cannot be read; read again once it changes.' })
@@ -34,24 +35,31 @@ export class TrailHealth {
   @Field(() => [UnreadableTrailFile], { description: 'Those files, by path. Only files some query (or readiness) has tried to read are known.' })
   unreadableFiles!: UnreadableTrailFile[];
 
-  @Field(() => Int, { description: 'Files found unreadable since the service started, each version once.' })
+  @Field(() => Int, { description: 'Files found unreadable since the service started, each version once. For a key scoped to some accounts or regions: the files of its scope set aside now (the count since start would tell of the others).' })
   unreadableFilesFound!: number;
 }
 
 @Resolver()
 export class TrailHealthResolver {
-  @Query(() => TrailHealth, { description: 'Unreadable trail files and whether the trail is there at all. Admin keys only (`FORBIDDEN` otherwise).' })
+  @Query(() => TrailHealth, {
+    description:
+      "Unreadable trail files and whether the trail is there at all. Admin keys only (`FORBIDDEN` otherwise); a key scoped to some accounts or regions sees only its scope's files.",
+  })
   async trailHealth(@Ctx() ctx: RequestContext): Promise<TrailHealth> {
-    if (!ctx.service.scope.admin) throw new ForbiddenError('trailHealth needs an admin key');
+    const scope = ctx.service.scope;
+    if (!scope.admin) throw new ForbiddenError('trailHealth needs an admin key');
     const health = await ctx.trailHealth?.();
     if (!health) return { observed: false, available: true, problem: null, unreadableFileCount: 0, unreadableFiles: [], unreadableFilesFound: 0 };
+    // The engine's list is every query's, whoever asked: a scoped key's paths stop at its scope.
+    const unreadable = health.unreadable.filter((f) => fileInScope(f.path, scope));
+    const scoped = scope.accounts.length > 0 || scope.regions.length > 0;
     return {
       observed: true,
       available: health.available,
       problem: health.problem ?? null,
-      unreadableFileCount: health.unreadable.length,
-      unreadableFiles: health.unreadable.map((f) => ({ path: f.path, reason: f.reason, size: f.size, since: new Date(f.since) })),
-      unreadableFilesFound: health.unreadableFound,
+      unreadableFileCount: unreadable.length,
+      unreadableFiles: unreadable.map((f) => ({ path: f.path, reason: f.reason, size: f.size, since: new Date(f.since) })),
+      unreadableFilesFound: scoped ? unreadable.length : health.unreadableFound,
     };
   }
 }

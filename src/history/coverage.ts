@@ -1,0 +1,164 @@
+/**
+ * What Event history has put on disk, as answers need to know it. A trail folder filled by the
+ * sync (src/history/sync.ts) holds, for each region and event source, the events of one stretch of
+ * time: from where its first complete walk began (`coveredFrom`) to the last finished walk's end
+ * (`syncedTo`), or while the first walk runs, what it has fetched so far (`[doneDownTo, to)`). A
+ * question over time outside that stretch would be answered from nothing, and look like "no calls":
+ * during the hours a first 90-day sync takes, when the sync keeps failing, or before the oldest
+ * day it reached. Such an answer says so (`complete: false` and a HISTORY_NOT_SYNCED warning).
+ *
+ * The newest minutes are not counted as missing while the sync keeps to its schedule: Event
+ * history itself shows events minutes late, as a trail delivers them, and the next run fetches
+ * them. Only a sync that is behind by more than its interval (and the overlap a run asks again)
+ * makes the newest part of a window a gap.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CompiledQuery } from '../query/engine';
+import { STATE_FOLDER, SyncState, isPending, sourceFileName } from './state';
+
+/** Stable code of the warning an answer carries when part of its window was not synced. */
+export const HISTORY_NOT_SYNCED = 'HISTORY_NOT_SYNCED';
+
+/** One region and source whose synced stretch does not cover a window of the answer. */
+export interface HistoryGap {
+  readonly region: string;
+  /** The event source walked, or `*` for all of them. */
+  readonly source: string;
+  /** The synced stretch, ISO times; null where nothing is on disk yet. */
+  readonly coveredFrom: string | null;
+  readonly coveredTo: string | null;
+}
+
+export interface CoverageSettings {
+  readonly trailDir: string;
+  /** The regions the service syncs (EVENT_HISTORY_REGIONS); regions with a state on disk count too. */
+  readonly regions: readonly string[];
+  /** The event sources walked one by one; `[]` for every source in one walk. */
+  readonly eventSources: readonly string[];
+  /** How late the newest synced time may be before it is a gap (the schedule's interval and overlap). */
+  readonly graceMs: number;
+  readonly now?: () => Date;
+}
+
+interface Stretch {
+  readonly account: string;
+  readonly region: string;
+  readonly source: string;
+  /** Null: not known (a state written before the start was kept), or nothing on disk. */
+  readonly from: number | null;
+  readonly to: number | null;
+}
+
+export class HistoryCoverage {
+  /** State files as last read, by path: read again when their size or modification time changes. */
+  private readonly read = new Map<string, { readonly version: string; readonly state: SyncState | undefined }>();
+  private readonly now: () => Date;
+
+  constructor(private readonly settings: CoverageSettings) {
+    this.now = settings.now ?? (() => new Date());
+  }
+
+  /**
+   * The regions and sources whose synced stretch leaves out part of a statement's window: each
+   * statement's regions (all synced ones when it names none) and accounts, once each.
+   */
+  gaps(queries: readonly Pick<CompiledQuery, 'window' | 'partitions'>[]): HistoryGap[] {
+    if (queries.length === 0) return [];
+    const stretches = this.stretches();
+    const now = this.now().getTime();
+    const regions = [...new Set([...this.settings.regions, ...stretches.map((s) => s.region)])].sort();
+    const sources = this.settings.eventSources.length ? this.settings.eventSources : ['*'];
+    const found = new Map<string, HistoryGap>();
+    for (const q of queries) {
+      const from = q.window.from.getTime();
+      // Nothing after now can be missing yet.
+      const to = Math.min(q.window.to.getTime(), now);
+      if (to <= from) continue;
+      for (const region of q.partitions.regions.length ? regions.filter((r) => q.partitions.regions.includes(r)) : regions) {
+        for (const source of sources) {
+          const mine = stretches.filter((s) => s.region === region && s.source === source && (q.partitions.accounts.length === 0 || isPending(s.account) || q.partitions.accounts.includes(s.account)));
+          // Several accounts' states (a folder synced with other credentials): each must cover the
+          // window. A region the service syncs with none yet has nothing on disk; one known only
+          // from other accounts' states is not the statement's.
+          const missing = mine.length === 0 ? (this.settings.regions.includes(region) ? [undefined] : []) : mine.filter((s) => !covers(s, from, to, now - this.settings.graceMs));
+          for (const s of missing) {
+            const gap: HistoryGap = { region, source, coveredFrom: iso(s?.from ?? null), coveredTo: iso(s?.to ?? null) };
+            found.set(JSON.stringify(gap), gap);
+          }
+        }
+      }
+    }
+    return [...found.values()];
+  }
+
+  /** Every state on disk now (a sync saves them as it goes: an answer sees the latest). */
+  private stretches(): Stretch[] {
+    const stretches: Stretch[] = [];
+    const root = path.join(this.settings.trailDir, STATE_FOLDER);
+    for (const account of children(root)) {
+      for (const region of children(path.join(root, account))) {
+        for (const source of this.settings.eventSources.length ? this.settings.eventSources : ['*']) {
+          const state = this.state(path.join(root, account, region, sourceFileName(source)));
+          if (state) stretches.push({ account, region, source, ...stretchOf(state) });
+        }
+      }
+    }
+    return stretches;
+  }
+
+  private state(file: string): SyncState | undefined {
+    const s = fs.statSync(file, { throwIfNoEntry: false });
+    if (!s) {
+      this.read.delete(file);
+      return undefined;
+    }
+    const version = `${s.size}:${s.mtimeMs}:${s.ino}`;
+    const known = this.read.get(file);
+    if (known?.version === version) return known.state;
+    const state = readState(file);
+    this.read.set(file, { version, state });
+    return state;
+  }
+}
+
+/** The synced stretch a state describes: the finished walks', else what the first walk has fetched. */
+function stretchOf(state: SyncState): { from: number | null; to: number | null } {
+  const syncedTo = state.syncedTo ? Date.parse(state.syncedTo) : null;
+  const walk = state.walk ? { doneDownTo: Date.parse(state.walk.doneDownTo), to: Date.parse(state.walk.to) } : null;
+  if (syncedTo === null) return walk && walk.doneDownTo < walk.to ? { from: walk.doneDownTo, to: walk.to } : { from: null, to: null };
+  const from = state.coveredFrom ? Date.parse(state.coveredFrom) : null;
+  // A later walk fetches newest first: it joins the stretch once it has come down to it.
+  return { from, to: walk && walk.doneDownTo <= syncedTo ? Math.max(syncedTo, walk.to) : syncedTo };
+}
+
+/** Whether the stretch holds [from, to): its end may lag `to` until `lateAfter` (the sync's schedule). */
+function covers(s: Stretch, from: number, to: number, lateAfter: number): boolean {
+  if (s.to === null) return false;
+  if (s.from !== null && from < s.from) return false;
+  return to <= s.to || s.to >= lateAfter;
+}
+
+function children(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+function readState(file: string): SyncState | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as SyncState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The warning's message: which regions and what they hold. */
+export function historyGapMessage(gaps: readonly HistoryGap[]): string {
+  const held = (g: HistoryGap) => (g.coveredTo === null ? 'nothing yet' : `${g.coveredFrom ?? 'its first sync'} to ${g.coveredTo}`);
+  return `Event history has not been synced for all of the window: the answer holds what is on disk (${gaps.map((g) => `${g.region}${g.source === '*' ? '' : ` ${g.source}`}: ${held(g)}`).join('; ')}).`;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
