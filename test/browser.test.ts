@@ -13,6 +13,7 @@ import type { Page } from 'puppeteer-core';
 import { PAGE_CSP } from '../src/web/routes';
 import { exampleOperations } from '../src/web/assets';
 import { PageRecord, TestBrowser, launchBrowser } from './support/browser';
+import { listRecordFiles } from './support/records';
 import { useSampleServer } from './support/sample-server';
 import { TEST_KEY } from './support/server';
 import { SAMPLE_END } from './support/trails';
@@ -264,4 +265,29 @@ test('the offline explorer opens the example operations and runs one', async () 
   // GraphiQL asks for the schema before the token is in the headers editor: that one is refused.
   expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   await page.close();
+});
+
+test('an answer that left files out says so above its data: the console shows each warning code', async () => {
+  const { page, record } = await tb!.page();
+  await page.setViewport({ width: 1400, height: 1000 });
+  // A file that cannot be read, in a day folder the console's window reads: a new file moves the
+  // folder's time, so nothing kept from the earlier tests stands in for reading it.
+  const day = new Date(SAMPLE_END.getTime() - 3_600_000).toISOString().slice(0, 10).split('-');
+  const folder = listRecordFiles(ctx.dir).map((f) => path.dirname(f)).find((d) => d.endsWith(path.join(...day)))!;
+  const broken = path.join(folder, path.basename(listRecordFiles(folder)[0]!).replace(/_[A-Za-z0-9]+\.json\.gz$/, '_Broken0000000001.json.gz'));
+  fs.writeFileSync(broken, 'not gzip at all');
+  try {
+    await page.goto(`${base()}/ui?end=${SAMPLE_END.toISOString()}&window=24h`);
+    await page.type(`${IN_CONSOLE}input[name=token]`, TEST_KEY);
+    await page.click(`${IN_CONSOLE}button[type=submit]`);
+    expect(await until(() => text(page, `${IN_CONSOLE}trailql-calls >>> .warning code`), 'the warning above the calls')).toBe('FILES_UNREADABLE');
+    expect(await until(() => text(page, `${IN_CONSOLE}trailql-activity >>> .warning code`), 'the warning above the chart')).toBe('FILES_UNREADABLE');
+    // The rows of the other files are still shown under it.
+    expect((await rowIds(page)).length).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, 'incomplete-answer.png'), clip: { x: 0, y: 0, width: 1400, height: 420 } });
+    expect(record.offHost).toEqual([]);
+  } finally {
+    fs.rmSync(broken, { force: true });
+    await page.close();
+  }
 });

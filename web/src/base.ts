@@ -3,7 +3,7 @@
  * time (a newer one aborts the older), and the loading, error and empty states.
  */
 import { LitElement, PropertyDeclarations, PropertyValues, TemplateResult, css, html, nothing } from 'lit';
-import { RequestFailure, TokenProvider, graphql, parseFilter } from './client';
+import { AnswerWarning, RequestFailure, TokenProvider, graphqlAnswer, parseFilter } from './client';
 
 export const themeStyles = css`
   :host {
@@ -27,13 +27,26 @@ export const themeStyles = css`
     color: var(--trailql-fg, #1d2330);
   }
   .error code { font-weight: 600; color: var(--trailql-error, #b42318); }
+  .warning {
+    padding: 8px 12px;
+    margin: 0 0 8px;
+    border-left: 4px solid var(--trailql-warning, #b54708);
+    background: var(--trailql-warning-bg, #fffaeb);
+    color: var(--trailql-fg, #1d2330);
+  }
+  .warning code { font-weight: 600; color: var(--trailql-warning, #b54708); }
   .muted { color: var(--trailql-muted, #5b6475); }
   button { font: inherit; cursor: pointer; }
   button:focus-visible, a:focus-visible { outline: 2px solid var(--trailql-accent, #2f6fde); outline-offset: 1px; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 
-export type LoadState<T> = { kind: 'idle' } | { kind: 'loading' } | { kind: 'error'; failure: RequestFailure } | { kind: 'done'; data: T };
+export type LoadState<T> =
+  | { kind: 'idle' }
+  | { kind: 'loading' }
+  | { kind: 'error'; failure: RequestFailure }
+  /** `warnings`: what the answers shown say they lack. */
+  | { kind: 'done'; data: T; warnings: readonly AnswerWarning[] };
 
 export abstract class TrailqlElement<T> extends LitElement {
   static override properties: PropertyDeclarations = {
@@ -54,6 +67,8 @@ export abstract class TrailqlElement<T> extends LitElement {
   declare tokenProvider: TokenProvider | undefined;
   declare protected state: LoadState<T>;
   private inflight: AbortController | undefined;
+  /** Where the answers of the load in progress put their warnings. */
+  private collecting: AnswerWarning[] = [];
 
   constructor() {
     super();
@@ -76,6 +91,8 @@ export abstract class TrailqlElement<T> extends LitElement {
     this.inflight?.abort();
     const abort = new AbortController();
     this.inflight = abort;
+    const warnings: AnswerWarning[] = [];
+    this.collecting = warnings;
     try {
       const pending = this.fetchData(parseFilter(this.filter), abort.signal);
       if (!pending) {
@@ -84,7 +101,7 @@ export abstract class TrailqlElement<T> extends LitElement {
       }
       this.state = { kind: 'loading' };
       const data = await pending;
-      if (!abort.signal.aborted) this.state = { kind: 'done', data };
+      if (!abort.signal.aborted) this.state = { kind: 'done', data, warnings };
     } catch (err) {
       if (abort.signal.aborted) return;
       const failure = err instanceof RequestFailure ? err : new RequestFailure(String(err), 'CLIENT_ERROR', null);
@@ -97,8 +114,11 @@ export abstract class TrailqlElement<T> extends LitElement {
     }
   }
 
-  protected query<R>(query: string, variables: Record<string, unknown>, signal: AbortSignal): Promise<R> {
-    return graphql<R>({ endpoint: this.endpoint, query, variables, signal, token: () => this.currentToken() });
+  protected async query<R>(query: string, variables: Record<string, unknown>, signal: AbortSignal): Promise<R> {
+    const into = this.collecting;
+    const answer = await graphqlAnswer<R>({ endpoint: this.endpoint, query, variables, signal, token: () => this.currentToken() });
+    for (const w of answer.warnings) if (!into.some((x) => x.code === w.code && x.message === w.message)) into.push(w);
+    return answer.data;
   }
 
   protected currentToken(): string | undefined | Promise<string | undefined> {
@@ -108,6 +128,17 @@ export abstract class TrailqlElement<T> extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.inflight?.abort();
+  }
+
+  /**
+   * What the answers shown say they lack (files left out, Event history not synced), above the
+   * data: an answer that is not whole must not look whole.
+   */
+  protected renderWarnings(): TemplateResult | typeof nothing {
+    if (this.state.kind !== 'done' || this.state.warnings.length === 0) return nothing;
+    return html`${this.state.warnings.map(
+      (w) => html`<div class="warning" part="warning" role="status"><code class="code">${w.code}</code> Incomplete answer. ${w.message}</div>`,
+    )}`;
   }
 
   /** The loading and error states, or `nothing` when there is data to show. */

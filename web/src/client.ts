@@ -31,10 +31,38 @@ export interface GraphqlRequest {
 interface GraphqlBody {
   data?: unknown;
   errors?: { message?: string; extensions?: { code?: unknown } }[];
-  extensions?: { requestId?: unknown };
+  extensions?: { requestId?: unknown; complete?: unknown; warnings?: unknown };
+}
+
+/** What an answer says it lacks (`extensions.warnings`): files left out, Event history not synced. */
+export interface AnswerWarning {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The data of an answer, and what it says it lacks. */
+export interface Answer<T> {
+  readonly data: T;
+  readonly warnings: readonly AnswerWarning[];
+}
+
+/** The warnings of a response's extensions, each with a code and a message (others are left out). */
+export function warningsOf(extensions: GraphqlBody['extensions']): AnswerWarning[] {
+  const list = Array.isArray(extensions?.warnings) ? (extensions.warnings as unknown[]) : [];
+  const warnings = list.flatMap((w) => {
+    const { code, message } = (w ?? {}) as { code?: unknown; message?: unknown };
+    return typeof code === 'string' ? [{ code, message: typeof message === 'string' ? message : '' }] : [];
+  });
+  // An answer that says it is incomplete without saying why still says so.
+  if (extensions?.complete === false && warnings.length === 0) warnings.push({ code: 'INCOMPLETE', message: 'The service says this answer is incomplete.' });
+  return warnings;
 }
 
 export async function graphql<T>(request: GraphqlRequest): Promise<T> {
+  return (await graphqlAnswer<T>(request)).data;
+}
+
+export async function graphqlAnswer<T>(request: GraphqlRequest): Promise<Answer<T>> {
   const token = await request.token();
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -65,7 +93,7 @@ export async function graphql<T>(request: GraphqlRequest): Promise<T> {
     throw new RequestFailure(first.message ?? 'The request failed.', code, requestId);
   }
   if (!res.ok || body.data == null) throw new RequestFailure(`The service answered ${res.status}.`, `HTTP_${res.status}`, requestId);
-  return body.data as T;
+  return { data: body.data as T, warnings: warningsOf(body.extensions) };
 }
 
 /** The filter attribute (JSON text) or property (an object) as an object; undefined when absent. */

@@ -111,10 +111,11 @@ export class TrailqlActivity extends TrailqlElement<ActivityData> {
     if (this.state.kind !== 'done') return html`<h2 part="heading">${this.heading}</h2>${status}`;
     const { buckets, window } = this.state.data.activity;
     const range = html`<span class="muted">${formatTime(window.from)} – ${formatTime(window.to)}</span>`;
-    if (buckets.length === 0) return html`<h2 part="heading">${this.heading}</h2><div class="status empty" part="status">No calls in this window. ${range}</div>`;
+    if (buckets.length === 0) return html`<h2 part="heading">${this.heading}</h2>${this.renderWarnings()}<div class="status empty" part="status">No calls in this window. ${range}</div>`;
     const drawn = toSeries(buckets, Boolean(this.groupBy), this.interval);
     this.drawn = drawn;
     return html`<h2 part="heading">${this.heading} ${range}</h2>
+      ${this.renderWarnings()}
       <div class="chart" part="chart" role="img" aria-label="${this.heading}: ${buckets.length} buckets; the table below has the numbers"></div>
       <details>
         <summary>Data</summary>

@@ -75,9 +75,10 @@ export class TrailqlCaller extends TrailqlElement<CallerData> {
     if (this.state.kind === 'idle') return html`<h2 part="heading">Caller</h2><div class="status" part="status">Choose a caller to see its summary.</div>`;
     if (this.state.kind !== 'done') return html`<h2 part="heading">Caller</h2>${status}`;
     const c = this.state.data.caller;
-    if (!c) return html`<h2 part="heading">Caller</h2><div class="status empty" part="status">No calls by ${this.caller} in this window.</div>`;
+    if (!c) return html`<h2 part="heading">Caller</h2>${this.renderWarnings()}<div class="status empty" part="status">No calls by ${this.caller} in this window.</div>`;
     const s = c.stats;
     return html`<h2 part="heading">Caller <span class="principal">${c.principal}</span></h2>
+      ${this.renderWarnings()}
       <dl>
         <dt>Key</dt><dd class="key">${c.key}</dd>
         ${c.arn && c.arn !== c.key ? html`<dt>ARN</dt><dd>${c.arn}</dd>` : nothing}

@@ -5,7 +5,7 @@
  */
 import { css, html, nothing, PropertyValues } from 'lit';
 import { TrailqlElement, formatTime, themeStyles } from './base';
-import { RequestFailure } from './client';
+import { AnswerWarning, RequestFailure } from './client';
 
 export interface CallRow {
   eventId: string;
@@ -71,6 +71,7 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     expanded: { state: true },
     page: { state: true },
     downloadFailure: { state: true },
+    downloadWarning: { state: true },
   };
   static override styles = [
     themeStyles,
@@ -110,6 +111,8 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
   /** Index of the page shown; cursors[i] is the `after` that fetched page i. */
   declare protected page: number;
   declare protected downloadFailure: RequestFailure | undefined;
+  /** What the last download said it lacks (its `x-trailql-complete` and `x-trailql-warnings` headers). */
+  declare protected downloadWarning: AnswerWarning | undefined;
   private cursors: (string | null)[] = [null];
 
   protected readonly inputs = ['pageSize'];
@@ -189,9 +192,19 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     e.preventDefault();
     const url = this.exportUrl(format)!;
     this.downloadFailure = undefined;
+    this.downloadWarning = undefined;
     try {
       const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, credentials: 'omit' });
       if (!res.ok) throw new RequestFailure(`The export answered ${res.status}.`, `HTTP_${res.status}`, res.headers.get('x-request-id'));
+      if (res.headers.get('x-trailql-complete') === 'false') {
+        const unreadable = Number(res.headers.get('x-trailql-unreadable-files') ?? 0);
+        this.downloadWarning = {
+          code: res.headers.get('x-trailql-warnings') ?? 'INCOMPLETE',
+          message: `The download is incomplete${unreadable ? `: ${unreadable} trail file${unreadable === 1 ? '' : 's'} could not be read and ${unreadable === 1 ? 'was' : 'were'} left out` : ''}${
+            (res.headers.get('x-trailql-warnings') ?? '').includes('HISTORY_NOT_SYNCED') ? `${unreadable ? ';' : ':'} Event history has not been synced for all of the window` : ''
+          }.`,
+        };
+      }
       const blob = URL.createObjectURL(await res.blob());
       const a = document.createElement('a');
       a.href = blob;
@@ -242,10 +255,12 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
         <a class="download" part="download" href=${this.exportUrl('csv')!} download="api-calls.csv" @click=${(e: Event) => this.download(e, 'csv')}>CSV</a>
         <a class="download" part="download" href=${this.exportUrl('ndjson')!} download="api-calls.ndjson" @click=${(e: Event) => this.download(e, 'ndjson')}>NDJSON</a>
       </div>
+      ${this.renderWarnings()}
       ${this.downloadFailure
         ? html`<div class="error" role="alert"><code>${this.downloadFailure.code}</code> ${this.downloadFailure.message}
             ${this.downloadFailure.requestId ? html`<span class="muted">Request id: ${this.downloadFailure.requestId}</span>` : nothing}</div>`
         : nothing}
+      ${this.downloadWarning ? html`<div class="warning download-warning" part="warning" role="status"><code>${this.downloadWarning.code}</code> ${this.downloadWarning.message}</div>` : nothing}
       ${edges.length === 0
         ? html`<div class="status empty" part="status">No calls match this filter in the window.</div>`
         : html`<table part="table" @keydown=${this.onKey}>
