@@ -159,6 +159,14 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
       expect(b.errors).toBeUndefined();
       expect(b.data).toEqual(a.data);
       expect(a.data.nodes.every((n: { id: string } | null) => n !== null)).toBe(true);
+      // An id without an account, asked beside them, is not found there; the others still are.
+      const parts = JSON.parse(Buffer.from(ids[0], 'base64url').toString('utf8')) as unknown[];
+      expect(parts[0]).toBe('ApiCall');
+      parts[3] = null;
+      const noAccount = Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
+      const mixed = await injected.gql(q, { ids: [...ids, noAccount] });
+      expect(mixed.errors).toBeUndefined();
+      expect(mixed.data.nodes).toEqual([...a.data.nodes, null]);
     } finally {
       await injected.close();
     }

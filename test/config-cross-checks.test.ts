@@ -14,7 +14,7 @@ test('an insights baseline longer than the longest window is refused', () => {
   expect(loadConfig({ ...BASE, MAX_WINDOW_DAYS: '31', INSIGHTS_BASELINE_DAYS: '31' }).insights.baselineDays).toBe(31);
 });
 
-test('an Athena result reuse longer than deliveries may lag is refused: the cache would keep a stale result as complete', () => {
+test('an Athena result reuse adds its age to the delivery lag: a reused result of an ended window is closed only once late deliveries were in it', () => {
   const athena = {
     ENGINE: 'athena',
     API_KEYS: JSON.stringify(TEST_KEYS),
@@ -27,7 +27,9 @@ test('an Athena result reuse longer than deliveries may lag is refused: the cach
     TRAIL_REGIONS: 'eu-west-1',
     TRAIL_START_DATE: '2024/01/01',
   };
-  expect(() => loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '2880' })).toThrow(/ATHENA_RESULT_REUSE_MINUTES: must not exceed CACHE_DELIVERY_LAG_MINUTES/);
-  expect(() => loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '120', CACHE_DELIVERY_LAG_MINUTES: '60' })).toThrow(ConfigError);
-  expect(loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '1440' }).athena?.resultReuseMaxAgeMinutes).toBe(1440);
+  expect(loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '2880' }).cache.deliveryLagMinutes).toBe(1440 + 2880);
+  expect(loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '120', CACHE_DELIVERY_LAG_MINUTES: '60' }).cache.deliveryLagMinutes).toBe(180);
+  expect(loadConfig({ ...athena }).cache.deliveryLagMinutes).toBe(1440);
+  // DuckDB keys answers on the files themselves; no reuse to add.
+  expect(loadConfig(BASE).cache.deliveryLagMinutes).toBe(1440);
 });

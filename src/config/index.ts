@@ -258,11 +258,6 @@ export function loadConfig(env: Env = processEnvironment()): Config {
   if (e.DEFAULT_WINDOW_HOURS > e.MAX_WINDOW_DAYS * 24) problems.push('DEFAULT_WINDOW_HOURS: must not exceed MAX_WINDOW_DAYS');
   // A longer default baseline would have every insights request refused for a value it never sent.
   if (e.INSIGHTS_BASELINE_DAYS > e.MAX_WINDOW_DAYS) problems.push('INSIGHTS_BASELINE_DAYS: must not exceed MAX_WINDOW_DAYS');
-  // A result Athena kept longer than deliveries may lag could be older than a window's last files,
-  // and a window that has ended that long ago is kept as closed and complete.
-  if (athena?.ok && (athena.settings.resultReuseMaxAgeMinutes ?? 0) > e.CACHE_DELIVERY_LAG_MINUTES) {
-    problems.push('ATHENA_RESULT_REUSE_MINUTES: must not exceed CACHE_DELIVERY_LAG_MINUTES (a result Athena kept longer could miss late deliveries of a window then kept as complete)');
-  }
   if (e.EXPLORER === 'sandbox' && !security.sandbox) problems.push('EXPLORER: sandbox contradicts SANDBOX=false');
   if (e.REDIS_URL && e.CACHE_ENABLED && !e.CACHE_SECRET && !security.auth.devMode) {
     problems.push('CACHE_SECRET: required with REDIS_URL (entries in Redis are authenticated with it); at least 32 characters, the same on every instance');
@@ -300,7 +295,9 @@ export function loadConfig(env: Env = processEnvironment()): Config {
       enabled: e.CACHE_ENABLED,
       redisUrl: e.REDIS_URL,
       secret: e.CACHE_SECRET ?? DEV_CACHE_SECRET,
-      deliveryLagMinutes: e.CACHE_DELIVERY_LAG_MINUTES,
+      // A result Athena reuses may be as old as its reuse age: a window is closed only once its
+      // late deliveries had time to land before such a result was made.
+      deliveryLagMinutes: e.CACHE_DELIVERY_LAG_MINUTES + (athena?.ok ? (athena.settings.resultReuseMaxAgeMinutes ?? 0) : 0),
       closedTtlSeconds: e.CACHE_CLOSED_TTL_SECONDS,
       openTtlSeconds: e.CACHE_OPEN_TTL_SECONDS,
       maxEntries: e.CACHE_MAX_ENTRIES,

@@ -582,13 +582,15 @@ export class TrailService {
         // Statements bound windows to whole seconds, as CloudTrail writes eventTime.
         const window = { from: new Date(Math.floor(stretch[0].time.getTime() / 1000) * 1000), to: new Date(Math.floor(stretch[stretch.length - 1].time.getTime() / 1000) * 1000 + 1000) };
         // A table read only for named accounts (Athena, organization trail, accounts injected) is
-        // read for the accounts the ids name: an id carries its call's account.
-        const accounts = [...new Set(stretch.map((k) => k.account))];
-        const byAccount = this.deps.dialect.requiresAccounts && !accounts.includes(null) ? { accounts: accounts as string[] } : {};
-        const { scan, where } = await this.scanFor(byAccount, window);
+        // read for the accounts the ids name: an id carries its call's account. There, an id with
+        // no account names no call the table can be read for: it is not found.
+        const byAccount = this.deps.dialect.requiresAccounts;
+        const asked = byAccount ? stretch.filter((k) => k.account !== null) : stretch;
+        if (asked.length === 0) continue;
+        const { scan, where } = await this.scanFor(byAccount ? { accounts: [...new Set(asked.map((k) => k.account as string))] } : {}, window);
         // A call is its eventID in its account and region (the dedup key): the same eventID in
         // another account or region is another call, and must not take this one's place.
-        const named = new Map(stretch.map((k) => [callKey(k.eventId, k.time, k.account, k.region), k]));
+        const named = new Map(asked.map((k) => [callKey(k.eventId, k.time, k.account, k.region), k]));
         const is = (e: Expr, v: string | null): Pred => (v === null ? { k: 'cond', cond: { k: 'isNull', e } } : { k: 'in', e, values: [val(v)] });
         const rows = await this.run({
           kind: 'events',
@@ -596,7 +598,7 @@ export class TrailService {
           scan,
           where: [
             ...where,
-            { k: 'in', e: FIELDS.eventId, values: [...new Set(stretch.map((k) => k.eventId))].map((id) => val(id)) },
+            { k: 'in', e: FIELDS.eventId, values: [...new Set(asked.map((k) => k.eventId))].map((id) => val(id)) },
             or(...[...named.values()].map((k) => and({ k: 'in', e: FIELDS.eventId, values: [val(k.eventId)] }, is(FIELDS.account, k.account), is(FIELDS.region, k.region)))),
           ],
           select: EVENT_COLUMNS,
