@@ -336,7 +336,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
     }),
   );
-  expressApp.use('/export', allowOrigins, exportRoutes({ schema: schema(), context: requestContext, formatError, maxPageSize: config.page.maxSize, logger, history }));
+  expressApp.use('/export', allowOrigins, exportRoutes({
+      schema: schema(),
+      context: requestContext,
+      formatError,
+      maxPageSize: config.page.maxSize,
+      logger,
+      history,
+      authenticate: (req) => auth.authenticate(req.headers.authorization),
+    }));
 
   // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
   expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

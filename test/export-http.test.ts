@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -171,6 +172,33 @@ describe('every call of a filter, newest first', () => {
     expect(lines.map((l) => l.eventId)).toEqual(all.filter((r) => r.errorCode).map((r) => r.eventID));
   });
 
+  test('an HTTP/1.0 client (no chunks, so no trailers) gets the whole file; HEAD gets the headers after one page', async () => {
+    const url = new URL(`${base()}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(W))}`);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname, () => {
+        socket.write(`GET ${url.pathname}${url.search} HTTP/1.0\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TEST_KEY}\r\n\r\n`);
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [head, body] = [raw.slice(0, raw.indexOf('\r\n\r\n')), raw.slice(raw.indexOf('\r\n\r\n') + 4)];
+    expect(head).toMatch(/^HTTP\/1\.[01] 200 /);
+    expect(head.toLowerCase()).not.toContain('trailer:');
+    expect(head.toLowerCase()).toContain(`x-trailql-total-count: ${all.length}`);
+    expect(ndjson(body).map((l) => l.eventId)).toEqual(all.map((r) => r.eventID));
+
+    sample.server.engine.reset();
+    const res = await fetch(url, { method: 'HEAD', headers: auth() });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-trailql-total-count')).toBe(String(all.length));
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="api-calls_.*\.ndjson"$/);
+    // One page read (the rows and the count), not the whole file.
+    expect(sample.server.engine.executed.filter((q) => q.label === 'apiCalls')).toHaveLength(1);
+  });
+
   test('a filter too long for a link offers none (servers would refuse the request line), and POSTs the same', async () => {
     const arns = Array.from({ length: 100 }, (_, i) => `arn:aws:sts::${A}:assumed-role/${'r'.repeat(60)}/session-${i}`);
     const filter = { ...W, callerArns: arns };
@@ -234,12 +262,14 @@ describe('same refusals as GraphQL, before any engine query', () => {
     expect(sample.server.engine.executed).toHaveLength(0);
   });
 
-  test('no credentials: 401; an unknown key: 401', async () => {
+  test('no credentials: 401; an unknown key: 401; whatever the rest of the request', async () => {
     sample.server.engine.reset();
     for (const headers of [{}, auth(KEY_NONE)]) {
-      const res = await fetch(exportUrl('csv', W), { headers });
-      expect(res.status).toBe(401);
-      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      for (const url of [exportUrl('csv', W), `${base()}/export/api-calls?format=csv&filters=x`, exportUrl('xlsx', W)]) {
+        const res = await fetch(url, { headers: { ...headers, 'x-trailql-explain': '1' } });
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      }
     }
     expect(sample.server.engine.executed).toHaveLength(0);
   });

@@ -41,6 +41,8 @@ export interface ExportDeps {
   readonly logger: Logger;
   /** What Event history has put on disk, when the trail folder is filled by it. */
   readonly history?: Pick<HistoryCoverage, 'gaps'>;
+  /** The caller's authentication, as /graphql checks it (a GraphQLError with its code when refused). */
+  readonly authenticate: (req: express.Request) => Promise<unknown>;
 }
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -203,6 +205,12 @@ export function exportRoutes(deps: ExportDeps): express.Router {
     });
     let started = false;
     try {
+      // Who asks first, as on /graphql: a client without credentials learns nothing of its input.
+      await deps.authenticate(req).catch((err: unknown) => {
+        if (!(err instanceof GraphQLError)) throw err;
+        const formatted = deps.formatError(err.toJSON(), err);
+        throw new ExportFailure(STATUS[String(formatted.extensions?.code)] ?? 401, [formatted]);
+      });
       // A preview runs no statement: its download would be an empty file that looks like a real one.
       if (wantsExplain(req)) throw badInput(`${EXPLAIN_HEADER} previews /graphql requests; a download runs its statements`, EXPLAIN_HEADER);
       const { format, filter } = exportRequest(req);
@@ -220,9 +228,14 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       res.setHeader(EXPORT_HEADERS.complete, String(complete));
       res.setHeader(EXPORT_HEADERS.unreadableFiles, String(leftOut.size));
       if (warnings.length) res.setHeader(EXPORT_HEADERS.warnings, warnings.join(', '));
-      res.setHeader('trailer', `${EXPORT_HEADERS.rows}, ${EXPORT_HEADERS.complete}`);
+      // Trailers ride on a chunked body: not for HTTP/1.0 clients (nginx's proxy default) nor HEAD.
+      const head = req.method === 'HEAD';
+      const trailers = !head && (req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1));
+      if (trailers) res.setHeader('trailer', `${EXPORT_HEADERS.rows}, ${EXPORT_HEADERS.complete}`);
       if (leftOut.size) deps.logger.warn({ requestId, unreadableFiles: [...leftOut] }, 'download leaves out files that cannot be read');
       started = true;
+      // HEAD asks for the headers: they are known after the first page.
+      if (head) return void res.end();
       if (format === 'csv') res.write(stringify([CSV_COLUMNS.map((c) => c.header)]));
       let rows = 0;
       for (;;) {
@@ -239,7 +252,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
         }
       }
       if (abort.signal.aborted) return;
-      res.addTrailers({ [EXPORT_HEADERS.rows]: String(rows), [EXPORT_HEADERS.complete]: String(complete) });
+      if (trailers) res.addTrailers({ [EXPORT_HEADERS.rows]: String(rows), [EXPORT_HEADERS.complete]: String(complete) });
       res.end();
     } catch (err) {
       const failure = err instanceof ExportFailure ? err : new ExportFailure(500, [{ message: 'Internal error. Quote the request id when reporting it.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
