@@ -84,3 +84,24 @@ test('only the regions and accounts a statement reads; regions synced from the c
 test('a trail folder no sync has written to has no gaps', () => {
   expect(coverage([]).gaps([query(48, 0)])).toEqual([]);
 });
+
+test('a state that is not one (bad times, not an object) counts as nothing synced, and never fails the answer', () => {
+  for (const bad of ['{"syncedTo":"x","walk":null}', 'null', '[1]', '{"syncedTo":null,"walk":{"from":"2026-01-01T00:00:00Z"}}', '{oops']) {
+    fs.rmSync(path.join(dir, STATE_FOLDER), { recursive: true, force: true });
+    const file = path.join(dir, STATE_FOLDER, '111122223333', 'eu-west-1', `${SOURCE}.json`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, bad);
+    expect(coverage().gaps([query(2, 0)])).toEqual([{ region: 'eu-west-1', source: SOURCE, coveredFrom: null, coveredTo: null }]);
+  }
+});
+
+test('on a folder Event history fills, a region asked for by name with nothing on disk is not synced', () => {
+  state('111122223333', 'eu-west-1', { syncedTo: iso(0.5), walk: null, coveredFrom: iso(24) });
+  expect(coverage([]).gaps([query(2, 0, { regions: ['ap-south-1'] })])).toEqual([{ region: 'ap-south-1', source: SOURCE, coveredFrom: null, coveredTo: null }]);
+});
+
+test('a state not yet tied to an account shows its times only to statements of every account', () => {
+  state('_pending', 'eu-west-1', { syncedTo: null, walk: { from: iso(90 * 24), to: iso(0.1), doneDownTo: iso(10) } });
+  expect(coverage().gaps([query(12, 8)])).toEqual([{ region: 'eu-west-1', source: SOURCE, coveredFrom: iso(10), coveredTo: iso(0.1) }]);
+  expect(coverage().gaps([query(12, 8, { accounts: ['111122223333'] })])).toEqual([{ region: 'eu-west-1', source: SOURCE, coveredFrom: null, coveredTo: null }]);
+});

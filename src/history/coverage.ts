@@ -75,15 +75,22 @@ export class HistoryCoverage {
       // Nothing after now can be missing yet.
       const to = Math.min(q.window.to.getTime(), now);
       if (to <= from) continue;
-      for (const region of q.partitions.regions.length ? regions.filter((r) => q.partitions.regions.includes(r)) : regions) {
+      // A region the statement names is asked about even when nothing of it is known: on a folder
+      // Event history fills, nothing on disk is nothing synced.
+      for (const region of q.partitions.regions.length ? q.partitions.regions : regions) {
+        const synced = this.settings.regions.includes(region) || (q.partitions.regions.includes(region) && (this.settings.regions.length > 0 || stretches.length > 0));
         for (const source of sources) {
-          const mine = stretches.filter((s) => s.region === region && s.source === source && (q.partitions.accounts.length === 0 || isPending(s.account) || q.partitions.accounts.includes(s.account)));
+          const named = q.partitions.accounts;
+          const mine = stretches.filter((s) => s.region === region && s.source === source && (named.length === 0 || isPending(s.account) || named.includes(s.account)));
           // Several accounts' states (a folder synced with other credentials): each must cover the
-          // window. A region the service syncs with none yet has nothing on disk; one known only
-          // from other accounts' states is not the statement's.
-          const missing = mine.length === 0 ? (this.settings.regions.includes(region) ? [undefined] : []) : mine.filter((s) => !covers(s, from, to, now - this.settings.graceMs));
+          // window. A region synced (or asked for by name) with none has nothing on disk; one known
+          // only from other accounts' states is not the statement's.
+          const missing = mine.length === 0 ? (synced ? [undefined] : []) : mine.filter((s) => !covers(s, from, to, now - this.settings.graceMs));
           for (const s of missing) {
-            const gap: HistoryGap = { region, source, coveredFrom: iso(s?.from ?? null), coveredTo: iso(s?.to ?? null) };
+            // A state not yet tied to an account may be another's: a statement for named accounts
+            // learns only that its own are not known to be synced.
+            const shown = s && !(named.length > 0 && isPending(s.account)) ? s : undefined;
+            const gap: HistoryGap = { region, source, coveredFrom: iso(shown?.from ?? null), coveredTo: iso(shown?.to ?? null) };
             found.set(JSON.stringify(gap), gap);
           }
         }
@@ -147,12 +154,36 @@ function children(dir: string): string[] {
   }
 }
 
+/** A time the state names: null when absent, undefined when it is not a time (the state is then unusable). */
+function timeIn(value: unknown): string | null | undefined {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' && Number.isFinite(Date.parse(value)) ? value : undefined;
+}
+
+/**
+ * The state in a file, checked: one that cannot be read or holds something else is no state
+ * (its region then counts as not synced), never a failure of the answer.
+ */
 function readState(file: string): SyncState | undefined {
+  let raw: unknown;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as SyncState;
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  const syncedTo = timeIn(r.syncedTo);
+  const coveredFrom = timeIn(r.coveredFrom);
+  let walk: SyncState['walk'] = null;
+  if (r.walk !== null && r.walk !== undefined) {
+    const w = (typeof r.walk === 'object' ? r.walk : {}) as Record<string, unknown>;
+    const [from, to, doneDownTo] = [timeIn(w.from), timeIn(w.to), timeIn(w.doneDownTo)];
+    if (!from || !to || !doneDownTo) return undefined;
+    walk = { from, to, doneDownTo };
+  }
+  if (syncedTo === undefined || coveredFrom === undefined) return undefined;
+  return { syncedTo, walk, ...(coveredFrom === null ? {} : { coveredFrom }) };
 }
 
 /** The warning's message: which regions and what they hold. */
