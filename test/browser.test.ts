@@ -284,6 +284,11 @@ test('an answer that left files out says so above its data: the console shows ea
     expect(await until(() => text(page, `${IN_CONSOLE}trailql-activity >>> .warning code`), 'the warning above the chart')).toBe('FILES_UNREADABLE');
     // The rows of the other files are still shown under it.
     expect((await rowIds(page)).length).toBeGreaterThan(0);
+    // A download of the table (POSTed with the token) says the same, from its headers.
+    const exported = page.waitForResponse((r) => r.url().endsWith('/export/api-calls') && r.request().method() === 'POST');
+    await page.click(`${IN_CONSOLE}trailql-calls >>> a.download`);
+    expect((await exported).headers()['x-trailql-complete']).toBe('false');
+    expect(await until(() => text(page, `${IN_CONSOLE}trailql-calls >>> .download-warning code`), 'the download warning')).toBe('FILES_UNREADABLE');
     await page.screenshot({ path: path.join(SHOTS, 'incomplete-answer.png'), clip: { x: 0, y: 0, width: 1400, height: 420 } });
     expect(record.offHost).toEqual([]);
   } finally {

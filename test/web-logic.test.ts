@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { ActivityBucket, toSeries } from '../web/src/series';
 import { filterFrom } from '../web/src/console-filter';
-import { RequestFailure, graphql, parseFilter } from '../web/src/client';
+import { RequestFailure, fileNameOf, graphql, parseFilter, warningsOf } from '../web/src/client';
 import { useSampleServer } from './support/sample-server';
 import { TEST_KEY } from './support/server';
 import { SAMPLE_END } from './support/trails';
@@ -128,5 +128,22 @@ describe('the components’ client against the service', () => {
   test('an unreachable service is NETWORK_ERROR with no request id', async () => {
     const failure = (await graphql({ endpoint: 'http://127.0.0.1:9/graphql', query: '{ __typename }', variables: {}, token: () => undefined }).catch((e: unknown) => e)) as RequestFailure;
     expect([failure.code, failure.requestId]).toEqual(['NETWORK_ERROR', null]);
+  });
+});
+
+describe('what an answer or a download says it lacks', () => {
+  test('warnings come with their code and message; an answer that says it is incomplete without why still says so', () => {
+    expect(warningsOf({ complete: false, warnings: [{ code: 'FILES_UNREADABLE', message: '2 trail files could not be read', count: 2 }, { nope: 1 }] })).toEqual([
+      { code: 'FILES_UNREADABLE', message: '2 trail files could not be read' },
+    ]);
+    expect(warningsOf({ complete: false })).toEqual([{ code: 'INCOMPLETE', message: 'The service says this answer is incomplete.' }]);
+    expect(warningsOf({ complete: true })).toEqual([]);
+    expect(warningsOf(undefined)).toEqual([]);
+  });
+
+  test("a download keeps the service's file name, _incomplete included; never a path", () => {
+    expect(fileNameOf('attachment; filename="api-calls_20260314T0000Z_20260315T0000Z_incomplete.csv"', 'api-calls.csv')).toBe('api-calls_20260314T0000Z_20260315T0000Z_incomplete.csv');
+    expect(fileNameOf(null, 'api-calls.csv')).toBe('api-calls.csv');
+    expect(fileNameOf('attachment; filename="../../etc/passwd"', 'api-calls.csv')).toBe('api-calls.csv');
   });
 });

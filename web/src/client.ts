@@ -96,6 +96,12 @@ export async function graphqlAnswer<T>(request: GraphqlRequest): Promise<Answer<
   return { data: body.data as T, warnings: warningsOf(body.extensions) };
 }
 
+/** The file name a `Content-Disposition` header gives (`attachment; filename="..."`), else `fallback`. */
+export function fileNameOf(contentDisposition: string | null, fallback: string): string {
+  const name = /filename="([^"/\\]+)"/.exec(contentDisposition ?? '')?.[1];
+  return name && name.trim() ? name : fallback;
+}
+
 /** The filter attribute (JSON text) or property (an object) as an object; undefined when absent. */
 export function parseFilter(filter: unknown): Record<string, unknown> | undefined {
   if (filter == null || filter === '') return undefined;

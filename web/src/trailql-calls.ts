@@ -5,7 +5,7 @@
  */
 import { css, html, nothing, PropertyValues } from 'lit';
 import { TrailqlElement, formatTime, themeStyles } from './base';
-import { AnswerWarning, RequestFailure } from './client';
+import { AnswerWarning, RequestFailure, fileNameOf } from './client';
 
 export interface CallRow {
   eventId: string;
@@ -136,6 +136,9 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
 
   protected fetchData(filter: Record<string, unknown> | undefined, signal: AbortSignal) {
     this.expanded = new Set();
+    // What the last download said belongs to the filter and page it was taken from.
+    this.downloadFailure = undefined;
+    this.downloadWarning = undefined;
     return this.query<CallsPage>(QUERY, { filter, first: this.pageSize, after: this.cursors[this.page] }, signal);
   }
 
@@ -174,15 +177,21 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     this.dispatchEvent(new CustomEvent('trailql-caller-select', { detail: { key }, bubbles: true, composed: true }));
   }
 
-  /** The export URL for this table's filter, pinned to the window the table reads. */
-  exportUrl(format: 'csv' | 'ndjson'): string | undefined {
+  /** The export endpoint and this table's filter, pinned to the window the table reads. */
+  private exportRequest(): { endpoint: URL; filter: Record<string, unknown> } | undefined {
     if (this.state.kind !== 'done') return undefined;
     const filter = typeof this.filter === 'string' ? (JSON.parse(this.filter || '{}') as Record<string, unknown>) : { ...(this.filter ?? {}) };
     const { from, to } = this.state.data.apiCalls.window;
-    const base = new URL(this.exportEndpoint ?? '/export/api-calls', new URL(this.endpoint, document.baseURI));
-    base.searchParams.set('format', format);
-    base.searchParams.set('filter', JSON.stringify({ ...filter, from, to }));
-    return base.toString();
+    return { endpoint: new URL(this.exportEndpoint ?? '/export/api-calls', new URL(this.endpoint, document.baseURI)), filter: { ...filter, from, to } };
+  }
+
+  /** The export URL for this table's filter, pinned to the window the table reads. */
+  exportUrl(format: 'csv' | 'ndjson'): string | undefined {
+    const request = this.exportRequest();
+    if (!request) return undefined;
+    request.endpoint.searchParams.set('format', format);
+    request.endpoint.searchParams.set('filter', JSON.stringify(request.filter));
+    return request.endpoint.toString();
   }
 
   /** With a token, a plain link cannot send it: fetch the file and hand it to the browser. */
@@ -190,11 +199,17 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     const token = await this.currentToken();
     if (!token) return;
     e.preventDefault();
-    const url = this.exportUrl(format)!;
+    const { endpoint, filter } = this.exportRequest()!;
     this.downloadFailure = undefined;
     this.downloadWarning = undefined;
     try {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, credentials: 'omit' });
+      // POSTed: a long filter would not fit in a link.
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ format, filter }),
+        credentials: 'omit',
+      });
       if (!res.ok) throw new RequestFailure(`The export answered ${res.status}.`, `HTTP_${res.status}`, res.headers.get('x-request-id'));
       if (res.headers.get('x-trailql-complete') === 'false') {
         const unreadable = Number(res.headers.get('x-trailql-unreadable-files') ?? 0);
@@ -208,7 +223,8 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
       const blob = URL.createObjectURL(await res.blob());
       const a = document.createElement('a');
       a.href = blob;
-      a.download = `api-calls.${format}`;
+      // The service's name says the window, and `_incomplete` when files were left out.
+      a.download = fileNameOf(res.headers.get('content-disposition'), `api-calls.${format}`);
       a.click();
       setTimeout(() => URL.revokeObjectURL(blob), 10_000);
     } catch (err) {
