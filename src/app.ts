@@ -336,15 +336,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
     }),
   );
-  expressApp.use('/export', allowOrigins, exportRoutes({
-      schema: schema(),
-      context: requestContext,
-      formatError,
-      maxPageSize: config.page.maxSize,
-      logger,
-      history,
-      authenticate: (req) => auth.authenticate(req.headers.authorization),
-    }));
+  const exports = exportRoutes({
+    schema: schema(),
+    context: requestContext,
+    formatError,
+    maxPageSize: config.page.maxSize,
+    logger,
+    history,
+    authenticate: (req) => auth.authenticate(req.headers.authorization),
+  });
+  expressApp.use('/export', allowOrigins, exports);
 
   // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
   expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

@@ -31,10 +31,10 @@ export interface QueryReport {
   readonly unreadable?: readonly UnreadableFile[];
 }
 
-/** The files a request's queries left out, each once, by path. */
 /** Stable code of the warning an answer carries when it left out files it could not read. */
 export const FILES_UNREADABLE = 'FILES_UNREADABLE';
 
+/** The files a request's queries left out, each once, by path. */
 export function unreadableFiles(reports: readonly QueryReport[]): UnreadableFile[] {
   const byPath = new Map<string, UnreadableFile>();
   for (const r of reports) for (const f of r.unreadable ?? []) if (!byPath.has(f.path)) byPath.set(f.path, { path: f.path, reason: f.reason });
