@@ -172,6 +172,29 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
     }
   });
 
+  test('a region the table does not project is refused before any statement, not answered "no calls"', async () => {
+    const projected = await startServer(dir, { CURSOR_SECRET: 'the-same-secret-for-both-servers' }, {
+      now: () => SAMPLE_END,
+      engine: { engine: Object.assign(new RecordingEngine(athenaEngine), { close: async () => undefined }), dialect: athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true, regions: ['us-east-1', 'eu-west-1'] }) },
+    });
+    try {
+      const q = `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 5) { totalCount } actions(filter: $f) { action calls } }`;
+      const asked = athenaEngine.statements.length;
+      const refused = await projected.gql(q, { f: { from: FROM, to: TO, regions: ['ap-southeast-4'] } });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.regions' });
+      expect(refused.errors?.[0]?.message).toMatch(/reads only us-east-1, eu-west-1; not ap-southeast-4/);
+      expect(athenaEngine.statements.length).toBe(asked);
+      // The projected regions, named or not, are answered as DuckDB answers them.
+      for (const f of [{ from: FROM, to: TO, regions: ['eu-west-1'] }, { from: FROM, to: TO }]) {
+        const [a, b] = await Promise.all([duck.gql(q, { f }), projected.gql(q, { f })]);
+        expect(b.errors).toBeUndefined();
+        expect(b.data).toEqual(a.data);
+      }
+    } finally {
+      await projected.close();
+    }
+  });
+
   test('resources by global id: many names of one filter in one statement, the same objects on both', async () => {
     const names = ['boiler-temp', 'pump-pressure', 'boiler_telemetry', 'freezer-temp-high', 'test-model'];
     const list = `query($filter: ApiCallFilter) { ${names.map((n, i) => `r${i}: resource(name: "${n}", filter: $filter) { id changes { eventId } instances { id } }`).join(' ')} }`;

@@ -26,6 +26,7 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
         table: settings.table,
         orgTrail: isOrganizationTrail(settings),
         accountProjection: settings.accountProjection,
+        regions: settings.regions,
       }),
     };
   }

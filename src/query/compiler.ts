@@ -50,6 +50,11 @@ export interface Dialect {
    */
   readonly requiresAccounts?: boolean;
   /**
+   * Optional: the only regions the table reads (a fixed region projection); a statement naming
+   * another is refused before it is sent rather than answered from nothing.
+   */
+  readonly regions?: readonly string[];
+  /**
    * Optional: the engine computes a subquery named in `WITH` once however many times the statement
    * reads it (DuckDB materializes it). Without it, each use reads the files again (Trino inlines
    * it), so a combined form whose subquery is read more than once costs more than the statements
@@ -701,6 +706,11 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
 function checkAccounts(dialect: Dialect, partitions: PartitionSpec): void {
   if (dialect.requiresAccounts && partitions.accounts.length === 0) {
     throw new BadInputError('filter.accounts: this trail table is only read for named accounts; name them in filter.accounts', 'filter.accounts');
+  }
+  // A region the table does not project is never read: naming one would be answered "no calls".
+  const outside = dialect.regions ? partitions.regions.filter((r) => !dialect.regions!.includes(r)) : [];
+  if (outside.length) {
+    throw new BadInputError(`filter.regions: the trail table reads only ${dialect.regions!.join(', ')}; not ${outside.join(', ')} (TRAIL_REGIONS)`, 'filter.regions');
   }
 }
 

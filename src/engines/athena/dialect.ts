@@ -12,6 +12,8 @@ export interface AthenaTableRef {
    * every query to name its accounts, so statements without accounts are refused before sending.
    */
   readonly accountProjection?: AccountProjection;
+  /** The regions the table projects (TRAIL_REGIONS): no other is read. */
+  readonly regions?: readonly string[];
 }
 
 /** `enum`: the table lists its accounts; `injected`: each query supplies them. */
@@ -26,6 +28,7 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
   return {
     name: 'athena',
     requiresAccounts: table.orgTrail && table.accountProjection === 'injected',
+    ...(table.regions?.length ? { regions: table.regions } : {}),
     source: () => `${quoteIdent(table.database)}.${quoteIdent(table.table)}`,
     partitionPredicates(ctx: CompileContext, partitions: PartitionSpec): string[] {
       const first = partitions.days[0];
