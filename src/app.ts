@@ -336,7 +336,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
     }),
   );
-  const exports = exportRoutes({
+  const downloads = exportRoutes({
     schema: schema(),
     context: requestContext,
     formatError,
@@ -345,7 +345,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     history,
     authenticate: (req) => auth.authenticate(req.headers.authorization),
   });
-  expressApp.use('/export', allowOrigins, exports);
+  expressApp.use('/export', allowOrigins, downloads);
 
   // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
   expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

@@ -85,7 +85,7 @@ interface Page {
   edges: { node: ExportedCall }[];
   /** Files the page's statements left out because they cannot be read. */
   unreadable: UnreadableFile[];
-  /** Regions whose Event history does not reach over the page's statements' windows. */
+  /** Regions whose Event history does not reach over the window (read for the first page only). */
   gaps: HistoryGap[];
 }
 
@@ -180,7 +180,8 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       await contextValue?.runner.finish();
       if (contextValue) {
         unreadable = unreadableFiles(contextValue.runner.reports);
-        gaps = deps.history?.gaps(contextValue.runner.compiled) ?? [];
+        // What Event history lacks is told once, in the headers: the first page's statements read the whole window.
+        if (after === null) gaps = deps.history?.gaps(contextValue.runner.compiled) ?? [];
       }
     }
     if (result.errors?.length) {
