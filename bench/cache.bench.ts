@@ -15,7 +15,7 @@
  * BENCH_CONNECTIONS (default 10), BENCH_DAYS (sample trail length, default 2), REDIS_URL (use this
  * Redis instead of starting a throwaway redis-server), BENCH_OUT (report path; "-" to print only).
  */
-import { ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +26,7 @@ import type { ResponseCacheStats } from '../src/cache/response-cache';
 import { loadBenchConfig, processEnvironment } from '../src/config';
 import { generateSampleTrail } from '../src/trail/sample';
 import { TestRedis, hasRedisServer, startRedis } from '../test/support/redis';
+import { autocannonProcess, cpuUs } from './load-gen';
 import { median, procMemory } from './measure';
 
 const BENCH = loadBenchConfig();
@@ -95,15 +96,6 @@ function startChild(kind: string, name: string, env: Record<string, string>, hea
   });
 }
 
-/** CPU time a process has used so far (user + system), from the kernel, in µs. */
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-function cpuUs(pid: number | undefined): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): state is the 3rd, utime the 14th, stime the 15th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
-}
-
 /** Peak resident set of a process, from the kernel (bytes). */
 function peakRss(pid: number | undefined): number | undefined {
   try {
@@ -121,27 +113,10 @@ async function post(url: string, headers: Record<string, string>) {
   return body;
 }
 
-/** autocannon in a process of its own; its JSON result. */
-function fire(url: string, headers: Record<string, string>, duration: number): Promise<{ requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number }> {
-  const cli = require.resolve('autocannon/autocannon.js');
-  const hs = Object.entries({ 'content-type': 'application/json', ...AUTH, ...headers }).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
-  const child = spawn(process.execPath, [cli, '-j', '-n', '-c', String(CONNECTIONS), '-d', String(duration), '-t', '60', '-m', 'POST', ...hs, '-b', BODY, url], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited with ${code}`));
-      const r = JSON.parse(out);
-      if (r.errors || r.non2xx || r.timeouts) return reject(new Error(`autocannon: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`));
-      resolve(r);
-    });
-  });
-}
-
 async function measure(s: Server, duration: number): Promise<Run> {
   const before = await s.stats?.();
   const cpuBefore = cpuUs(s.child.pid);
-  const r = await fire(s.url, s.headers, duration);
+  const r = await autocannonProcess({ url: s.url, headers: { 'content-type': 'application/json', ...AUTH, ...s.headers }, body: BODY, connections: CONNECTIONS, duration });
   const cpu = cpuUs(s.child.pid) - cpuBefore;
   const after = await s.stats?.();
   const run: Run = { rps: r.requests.average, cpuUs: cpu / Math.max(1, r.requests.total), p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total };

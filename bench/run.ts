@@ -8,7 +8,8 @@
  *      hand-written DuckDB SQL reading the same days and giving the same answer (checked), on the
  *      same files (JSON and Parquet), and the ratio;
  *   2. pruning: 1-, 7- and 30-day windows, time and files opened, JSON versus Parquet;
- *   3. answer cache hit versus miss (latency p50/p99, requests per second, autocannon);
+ *   3. answer cache hit versus miss (latency p50/p99, requests per second, autocannon in a process
+ *      of its own), the hit against bare Apollo Server 5 returning the same rows in the same run;
  *   4. engine queries per request for nested queries at page sizes 10, 100 and 500;
  *   5. peak memory (RSS) of each server process, its own (/proc/<pid>/status).
  *
@@ -26,7 +27,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CacheStats, NO_CACHE_HEADER } from '../src/cache';
 import { defaultStoreDir } from '../src/engines/duckdb/parquet-store';
@@ -37,8 +37,10 @@ import { literal } from '../src/query/compiler';
 import { compactTrail, CompactResult } from '../src/engines/duckdb/compact';
 import { ProgressLine } from '../src/trail/progress';
 import { SampleTrailResult, generateSampleTrail } from '../src/trail/sample';
+import { CompactVsCopy, compactAgainstCopy } from './compact-copy';
+import { LoadRun, autocannonProcess, cpuUs } from './load-gen';
 import { median } from './measure';
-import { startBenchServer } from './servers';
+import { BenchServer, startBareServer, startBenchServer } from './servers';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -52,6 +54,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --other-per-iot N    other services' records per IoT Events call        default 18
   --seed N             generator seed                                     default 1
   --reps N             timed runs per measurement (median)                default 3
+                       (also the rounds of compaction against COPY and of
+                       the cache hit against bare Apollo)
   --duration S         seconds per autocannon run                         default 10
   --connections N      autocannon connections                             default 10
   --out DIR            data folder (trail and store)                      default bench/.data
@@ -681,12 +685,13 @@ interface Figure2Row {
 
 interface Figure3Row {
   scenario: string;
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  hits: number;
-  engineRuns: number;
+  /** One per run: requests answered, req/s, latency, the server's CPU per request (µs). */
+  runs: { requests: number; rps: number; p50: number; p99: number; cpuUs: number }[];
+  /** Answered from the cache / engine runs over all runs (the service only). */
+  hits?: number;
+  engineRuns?: number;
+  /** The ceiling: bare Apollo Server 5 returning the same rows. */
+  ceiling?: boolean;
 }
 
 interface Figure4Row {
@@ -731,6 +736,16 @@ async function main(): Promise<number> {
   compactLine.done();
   if (compacted.failed.length) throw new Error(`compaction failed: ${JSON.stringify(compacted.failed.slice(0, 3))}`);
   const incremental = await compactTrail({ trailDir: trail.dir, eventSources: IOT_SOURCES });
+  // Its ceiling, in the same run: a hand-written COPY of the same records, in rounds taking turns with compaction from scratch.
+  const copyWork = path.join(opts.out, 'compact-vs-copy');
+  const vsCopy = await compactAgainstCopy({
+    trailDir: trail.dir,
+    workDir: copyWork,
+    eventSources: IOT_SOURCES,
+    rounds: opts.reps,
+    onRound: (i) => note(`compaction against a hand COPY: round ${i + 1} of ${opts.reps}`),
+  }).finally(() => fs.rmSync(copyWork, { recursive: true, force: true }));
+  process.stderr.write(`compaction from scratch ${fmt(median(vsCopy.compactMs))} ms, hand COPY ${fmt(median(vsCopy.copyMs))} ms (medians of ${opts.reps})\n`);
 
   // Neither keeps answers nor a reading of JSON files between requests (a request still reads its files once for all its
   // statements): each request reads its files, as the hand-written SQL does.
@@ -869,45 +884,53 @@ async function main(): Promise<number> {
       fig4.push({ page: n, store: 'Parquet', ms: r.ms, engineQueries: cost.totals.engineQueries, labels, edges, naive: 1 + edges * 3 });
     }
 
-    // 3. Answer cache: hit versus miss, autocannon against a server with the in-process LRU.
+    // 3. Answer cache: a hit against its ceiling (bare Apollo Server 5 returning the same rows), in
+    // rounds taking turns, then a miss; autocannon in a process of its own.
     const cached = await startServer(trail.dir, {}, true);
+    const answerFile = path.join(opts.out, 'cache-answer.json');
+    let bare: BenchServer | undefined;
     try {
-      const body = JSON.stringify({ query: RECENT, variables: { filter: windowOf(1), first: 50 } });
-      for (const [scenario, headers] of [
-        ['cache hit (whole answer kept in the process)', {}],
-        ['cache miss (`x-trailql-no-cache: 1`, engine every time)', { [NO_CACHE_HEADER]: '1' }],
-      ] as const) {
-        note(`cache: ${scenario}, ${opts.duration} s`);
-        await gql(cached.url, RECENT, { filter: windowOf(1), first: 50 }, headers);
-        const check = await gql(cached.url, RECENT, { filter: windowOf(1), first: 50 }, headers);
-        const hit = check.cost!.totals.cacheHits === 1;
-        if (hit !== !(NO_CACHE_HEADER in headers)) throw new Error(`${scenario}: the check request was ${hit ? '' : 'not '}a cache hit`);
-        const before = await cached.stats();
-        const r = await autocannon({
-          url: cached.url,
-          method: 'POST',
-          headers: { ...HEADERS, ...headers },
-          body,
-          connections: opts.connections,
-          duration: opts.duration,
-          timeout: 120,
-          workers: 1,
-        });
-        if (r.errors || r.non2xx || r.timeouts) throw new Error(`autocannon: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`);
-        const after = await cached.stats();
-        fig3.push({
-          scenario,
-          requests: r.requests.total,
-          rps: r.requests.average,
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          hits: after.hits - before.hits + (after.coalesced - before.coalesced),
-          engineRuns: after.misses - before.misses + (after.bypassed - before.bypassed),
-        });
+      const variables = { filter: windowOf(1), first: 50 };
+      const body = JSON.stringify({ query: RECENT, variables });
+      const hitCheck = await gql(cached.url, RECENT, variables);
+      fs.writeFileSync(answerFile, JSON.stringify(hitCheck.data));
+      bare = await startBareServer(answerFile);
+      const bareServer = bare;
+      const hit: Figure3Row = { scenario: 'cache hit (whole answer kept in the process)', runs: [], hits: 0, engineRuns: 0 };
+      const ceiling: Figure3Row = { scenario: 'bare Apollo Server 5 (standalone) returning the same rows: the ceiling', runs: [], ceiling: true };
+      const miss: Figure3Row = { scenario: 'cache miss (`x-trailql-no-cache: 1`, engine every time)', runs: [], hits: 0, engineRuns: 0 };
+      // Both answer the same data, and the service's check request is a hit (its miss, a miss); then both warm up.
+      for (let i = 0; i < 200; i += 1) {
+        const [mine, theirs] = [await gql(cached.url, RECENT, variables), await gql(bareServer.url, RECENT, variables, {})];
+        if (JSON.stringify(mine.data) !== JSON.stringify(theirs.data)) throw new Error('the bare server answers differently');
+        if (mine.cost!.totals.cacheHits !== 1) throw new Error('cache hit: the check request was not a cache hit');
       }
+      if ((await gql(cached.url, RECENT, variables, { [NO_CACHE_HEADER]: '1' })).cost!.totals.cacheHits !== 0) throw new Error('cache miss: the check request was a cache hit');
+      const run = async (row: Figure3Row, url: string, pid: number | undefined, headers: Record<string, string>, stats?: () => Promise<CacheStats>) => {
+        note(`cache: ${row.scenario}, ${opts.duration} s`);
+        const before = await stats?.();
+        const cpuBefore = cpuUs(pid);
+        const r: LoadRun = await autocannonProcess({ url, headers: { ...HEADERS, ...headers }, body, connections: opts.connections, duration: opts.duration });
+        const cpu = cpuUs(pid) - cpuBefore;
+        const after = await stats?.();
+        row.runs.push({ requests: r.requests.total, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs: cpu / Math.max(1, r.requests.total) });
+        if (before && after) {
+          row.hits! += after.hits - before.hits + (after.coalesced - before.coalesced);
+          row.engineRuns! += after.misses - before.misses + (after.bypassed - before.bypassed);
+        }
+      };
+      for (let round = 0; round < opts.reps; round += 1) {
+        const pair = [() => run(hit, cached.url, cached.pid, {}, cached.stats), () => run(ceiling, bareServer.url, bareServer.pid, {})];
+        for (const go of round % 2 === 0 ? pair : pair.reverse()) await go();
+      }
+      await run(miss, cached.url, cached.pid, { [NO_CACHE_HEADER]: '1' }, cached.stats);
+      fig3.push(hit, ceiling, miss);
     } finally {
       serverPeaks.push({ server: 'with the in-process cache (section 3)', peak: procMemory(cached.pid, 'VmHWM') });
+      if (bare) serverPeaks.push({ server: 'bare Apollo Server 5, the ceiling of section 3', peak: procMemory(bare.pid, 'VmHWM') });
       await cached.close();
+      await bare?.close();
+      fs.rmSync(answerFile, { force: true });
     }
   } finally {
     serverPeaks.push({ server: 'JSON (no store)', peak: procMemory(json.pid, 'VmHWM') }, { server: 'Parquet store', peak: procMemory(parquet.pid, 'VmHWM') });
@@ -921,7 +944,7 @@ async function main(): Promise<number> {
   }
 
   const totalMs = performance.now() - started;
-  const report = render({ opts, trail, compacted, incremental, duckdbVersion, fig1, fig2, fig3, fig4, handSql, baselineRss, serverPeaks, totalMs, loadStart, loadEnd: os.loadavg() });
+  const report = render({ opts, trail, compacted, incremental, vsCopy, duckdbVersion, fig1, fig2, fig3, fig4, handSql, baselineRss, serverPeaks, totalMs, loadStart, loadEnd: os.loadavg() });
   if (opts.results !== '-') {
     fs.writeFileSync(opts.results, report);
     process.stderr.write(`results written to ${path.relative(process.cwd(), opts.results) || opts.results}\n`);
@@ -939,6 +962,7 @@ interface ReportInput {
   trail: TrailInfo;
   compacted: CompactResult;
   incremental: CompactResult;
+  vsCopy: CompactVsCopy;
   duckdbVersion: string;
   fig1: Figure1Row[];
   fig2: Figure2Row[];
@@ -974,6 +998,8 @@ function commandLine(o: Options): string {
 function table(head: string[], rows: (string | number)[][]): string[] {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
+
+const compactRatio = (v: CompactVsCopy) => median(v.compactMs) / median(v.copyMs);
 
 function render(r: ReportInput): string {
   const { opts, trail, compacted, incremental } = r;
@@ -1035,6 +1061,25 @@ function render(r: ReportInput): string {
   );
   line();
   line(`Command: \`TRAIL_DIR=bench/.data/trail npm run compact\` (only the configured event sources: ${IOT_SOURCES.join(', ')}).`);
+  line();
+  const { vsCopy } = r;
+  line(
+    `Against its ceiling, in this run: compaction from scratch (\`force\`: every day rewritten, repeated deliveries left out, manifests written; ${fmt(vsCopy.partitions)} partitions, ${fmt(vsCopy.records)} records) ` +
+      `and one hand-written \`COPY (SELECT ... FROM <the service's JSON reader over the ${fmt(vsCopy.files)} record files>) TO ... (FORMAT parquet, PARTITION_BY (account, region, day))\` ` +
+      `of the same event sources and columns, without deduplication (${fmt(vsCopy.copied)} records), each into a scratch folder, ${vsCopy.compactMs.length} rounds taking turns to go first; seconds, median (min–max). ` +
+      'The same over a smaller trail alone: `npx ts-node --transpile-only bench/compact-copy.bench.ts` (bench/results/compact-copy.md).',
+  );
+  line();
+  const secs = (xs: number[]) => `${fmt(median(xs) / 1000, 2)} (${fmt(Math.min(...xs) / 1000, 2)}–${fmt(Math.max(...xs) / 1000, 2)})`;
+  out.push(
+    ...table(
+      ['way', 'seconds', 'vs COPY'],
+      [
+        ['compaction from scratch', secs(vsCopy.compactMs), `${fmt(compactRatio(vsCopy), 2)}×`],
+        ['hand COPY', secs(vsCopy.copyMs), '1.00×'],
+      ],
+    ),
+  );
   line();
 
   // Figure 1
@@ -1125,15 +1170,35 @@ function render(r: ReportInput): string {
   line();
 
   // Figure 3
-  line('## 3. Answer cache: hit versus miss');
+  line('## 3. Answer cache: hit versus miss, against bare Apollo Server 5');
   line();
   line(
-    `autocannon, ${opts.connections} connections for ${opts.duration} s each, from a worker thread against a server with the in-process cache over the ` +
-      'Parquet store; the question is the 50 newest calls of a 1-day window, asked again with the same body, so the response cache answers it whole. A miss is forced with `x-trailql-no-cache: 1` (the engine runs every time). ' +
-      'Redis and more scenarios: `npm run bench:cache` (see the Cache section of bench/README.md).',
+    `autocannon in a process of its own, ${opts.connections} connections for ${opts.duration} s per run, against a server with the in-process cache over the ` +
+      'Parquet store; the question is the 50 newest calls of a 1-day window, asked again with the same body, so the response cache answers it whole. ' +
+      'The ceiling is a bare Apollo Server 5 (its standalone server, in a process of its own, bench/cache-server.ts) whose only resolver returns the rows the service gave (checked equal before timing). ' +
+      `The hit and the ceiling run in ${r.opts.reps} rounds taking turns to go first; medians with (min–max). ` +
+      "CPU per request is the server process's user + system time (`/proc/<pid>/stat`) over a run divided by its requests: req/s follows the share of the cores a server gets beside autocannon, CPU per request does not. " +
+      'A miss is forced with `x-trailql-no-cache: 1` (the engine runs every time; one run). Redis and more scenarios: `npm run bench:cache` (bench/results/cache.md).',
   );
   line();
-  out.push(...table(['scenario', 'requests', 'req/s', 'p50 (ms)', 'p99 (ms)', 'cache hits', 'engine runs'], r.fig3.map((x) => [x.scenario, fmt(x.requests), fmt(x.rps, 1), x.p50, x.p99, fmt(x.hits), fmt(x.engineRuns)])));
+  const ceilingRow = r.fig3.find((x) => x.ceiling);
+  const spreadOf = (xs: number[], f: (n: number) => string) => (xs.length > 1 ? `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})` : f(xs[0] ?? NaN));
+  out.push(
+    ...table(
+      ['scenario', 'requests', 'req/s', 'vs bare Apollo', 'CPU µs per request', 'p50 (ms)', 'p99 (ms)', 'cache hits', 'engine runs'],
+      r.fig3.map((x) => [
+        x.scenario,
+        fmt(x.runs.reduce((a, y) => a + y.requests, 0)),
+        spreadOf(x.runs.map((y) => y.rps), (n) => fmt(n)),
+        ceilingRow ? `${fmt(median(x.runs.map((y) => y.rps)) / median(ceilingRow.runs.map((y) => y.rps)), 2)}×` : '-',
+        spreadOf(x.runs.map((y) => y.cpuUs), (n) => fmt(n)),
+        spreadOf(x.runs.map((y) => y.p50), String),
+        spreadOf(x.runs.map((y) => y.p99), String),
+        x.hits === undefined ? '-' : fmt(x.hits),
+        x.engineRuns === undefined ? '-' : fmt(x.engineRuns),
+      ]),
+    ),
+  );
   line();
 
   // Figure 4
@@ -1155,7 +1220,7 @@ function render(r: ReportInput): string {
   line(
     'Each server runs in a process of its own (bench/cache-server.ts); the figures are that process\'s own, from `/proc/<pid>/status`: ' +
       '`VmRSS` after start and sampled every 10 ms during each query of section 2, `VmHWM` (its peak) at the end of the run. ' +
-      'The hand-written SQL and autocannon run in the bench process and are not counted.',
+      'The hand-written SQL runs in the bench process and autocannon in a process of its own; neither is counted.',
   );
   line();
   out.push(
@@ -1188,6 +1253,12 @@ function render(r: ReportInput): string {
           : ` (target ≥ 20×): ${j.ms / x.ms >= 20 ? 'met' : 'not met'}.`),
     );
   }
+  const hitRow = r.fig3.find((x) => x.hits !== undefined && x.engineRuns === 0);
+  if (hitRow && ceilingRow) {
+    const ratio = median(hitRow.runs.map((y) => y.rps)) / median(ceilingRow.runs.map((y) => y.rps));
+    line(`- Cache hit: ${fmt(ratio, 2)}× the req/s of bare Apollo Server 5 returning the same rows, in the same run (target ≥ 0.6×): ${ratio >= 0.6 ? 'met' : 'not met'}.`);
+  }
+  line(`- Compaction from scratch: ${fmt(compactRatio(r.vsCopy), 2)}× a hand-written COPY of the same records, in the same run (target ≤ 1.5×): ${compactRatio(r.vsCopy) <= 1.5 ? 'met' : 'not met'}.`);
   for (const x of r.fig1) {
     const floor = x.graphqlMs / x.handMs;
     const same = x.graphqlMs / x.sameMs;
@@ -1231,7 +1302,7 @@ if (require.main === module) {
   main().then(
     (code) => {
       process.exitCode = code;
-      // autocannon's worker and keep-alive sockets must not hold the process open.
+      // Keep-alive sockets must not hold the process open.
       setTimeout(() => process.exit(code), 200).unref();
     },
     (err: unknown) => {
