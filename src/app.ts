@@ -36,7 +36,7 @@ import { errorForLog, httpErrorHandler, requestIdOf, requestLogPlugin } from './
 import { HttpDrainer } from './ops/shutdown';
 import { webRoutes } from './web/routes';
 import { EXPORT_HEADERS, exportRoutes } from './export/export.routes';
-import { HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap, historyGapMessage } from './history/coverage';
+import { HISTORY_EVENTS_LEFT_OUT, HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap, HistoryLeftOut, historyGapMessage, historyLeftOutCount, historyLeftOutMessage } from './history/coverage';
 import { ResponseCache } from './cache/response-cache';
 import { answerAgain, keepAnswer, keepRawBody, preparedRequest, reusedReports } from './graphql/response-reuse';
 
@@ -85,7 +85,7 @@ function costReport(reports: readonly QueryReport[], budgets: readonly BudgetRep
  * request left out files it could not read, and `warnings` then names them (relative paths); it is
  * false too when the response carries errors (a field that failed answered null, not "nothing").
  */
-function completeness(reports: readonly QueryReport[], errors: number, gaps: readonly HistoryGap[]) {
+function completeness(reports: readonly QueryReport[], errors: number, gaps: readonly HistoryGap[], leftOut: readonly HistoryLeftOut[]) {
   const files = unreadableFiles(reports);
   const warnings: Record<string, unknown>[] = [];
   if (files.length) {
@@ -93,6 +93,7 @@ function completeness(reports: readonly QueryReport[], errors: number, gaps: rea
     warnings.push({ code: FILES_UNREADABLE, message, count: files.length, files });
   }
   if (gaps.length) warnings.push({ code: HISTORY_NOT_SYNCED, message: historyGapMessage(gaps), regions: gaps });
+  if (leftOut.length) warnings.push({ code: HISTORY_EVENTS_LEFT_OUT, message: historyLeftOutMessage(leftOut), count: historyLeftOutCount(leftOut), regions: leftOut });
   return warnings.length ? { complete: false, warnings } : { complete: errors === 0 };
 }
 
@@ -136,7 +137,8 @@ function reportPlugin(
           const result = response.body.singleResult;
           const reports = contextValue.runner.reports;
           const gaps = history?.gaps(contextValue.runner.compiled) ?? [];
-          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports, result.errors?.length ?? 0, gaps), cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
+          const leftOut = history?.leftOut(contextValue.runner.compiled) ?? [];
+          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports, result.errors?.length ?? 0, gaps, leftOut), cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
           if (contextValue.explain) result.extensions.explain = { statements: explainStatements(contextValue.runner.compiled) };
           // A full engine queue is not the client's fault and not a failure: 503, come back later.
           const retryAfter = unavailable(result.errors);
@@ -146,8 +148,9 @@ function reportPlugin(
           }
           if (responses) {
             keepAnswer(responses, {
-              // An answer over time the sync has not reached changes once it has: never given again.
-              responseKey: gaps.length ? undefined : contextValue.responseKey,
+              // An answer over time the sync has not reached (or lacking events it could not write) may
+              // change without a file it read changing: never given again.
+              responseKey: gaps.length || leftOut.length ? undefined : contextValue.responseKey,
               runner: contextValue.runner,
               operation,
               operationName: operationName ?? null,
@@ -237,7 +240,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
   metrics.observeHttp(drainer);
   const lifecycle = new Lifecycle();
   const responses = deps.cache && config.cache.responses.enabled
-    ? new ResponseCache(engine, { maxBytes: config.cache.responses.maxBytes, maxEntryBytes: Math.max(1, Math.floor(config.cache.responses.maxBytes / 16)), maxTtlMs: config.cache.responses.ttlSeconds * 1000 })
+    ? new ResponseCache(engine, {
+        maxBytes: config.cache.responses.maxBytes,
+        maxEntryBytes: Math.max(1, Math.floor(config.cache.responses.maxBytes / 16)),
+        maxTtlMs: config.cache.responses.ttlSeconds * 1000,
+        // Event history the sync reaches or fails to write later changes no file an answer read.
+        ...(history ? { stillWhole: (statements) => history.gaps(statements).length === 0 && history.leftOut(statements).length === 0 } : {}),
+      })
     : undefined;
   metrics.observeResponses(responses);
   const admission = new Admission(config.admission, Math.min(config.admission.maxConcurrent, engine.maxConcurrentQueries ?? Infinity));

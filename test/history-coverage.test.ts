@@ -1,12 +1,13 @@
 /**
  * Which part of a window Event history has put on disk, from the sync's state files: nothing yet,
  * a first walk part way down, finished walks up to their end, a sync that fell behind its
- * schedule, states of other accounts and regions, and states written before their start was kept.
+ * schedule, states of other accounts and regions, and states written before their start was kept;
+ * and the events a sync met but could not write, within the stretch it synced.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HistoryCoverage } from '../src/history/coverage';
-import { STATE_FOLDER, SyncState } from '../src/history/state';
+import { LeftOutEvent, MAX_LEFT_OUT, STATE_FOLDER, SyncState, withLeftOut } from '../src/history/state';
 import { tempDir } from './support/trails';
 
 const NOW = new Date('2026-03-15T12:00:00Z');
@@ -104,4 +105,70 @@ test('a state not yet tied to an account shows its times only to statements of e
   state('_pending', 'eu-west-1', { syncedTo: null, walk: { from: iso(90 * 24), to: iso(0.1), doneDownTo: iso(10) } });
   expect(coverage().gaps([query(12, 8)])).toEqual([{ region: 'eu-west-1', source: SOURCE, coveredFrom: iso(10), coveredTo: iso(0.1) }]);
   expect(coverage().gaps([query(12, 8, { accounts: ['111122223333'] })])).toEqual([{ region: 'eu-west-1', source: SOURCE, coveredFrom: null, coveredTo: null }]);
+});
+
+describe('events the sync could not write', () => {
+  const synced = (leftOut: LeftOutEvent[]): SyncState => ({ syncedTo: iso(0.5), walk: null, coveredFrom: iso(90 * 24), leftOut });
+  const one = (id: string, hoursBefore: number, reason = 'no account'): LeftOutEvent => ({ eventId: id, from: iso(hoursBefore), to: iso(hoursBefore), reason });
+  const total = (list: readonly LeftOutEvent[]) => list.reduce((n, e) => n + (e.count ?? 1), 0);
+
+  test('are told to the windows holding their time, counted once however many statements read it', () => {
+    state('111122223333', 'eu-west-1', synced([one('a', 5), one('b', 6, 'CloudTrailEvent is not JSON'), one('c', 30)]));
+    const c = coverage();
+    expect(c.gaps([query(8, 0)])).toEqual([]);
+    expect(c.leftOut([query(8, 0), query(7, 4)])).toEqual([
+      { region: 'eu-west-1', source: SOURCE, count: 2, from: iso(6), to: iso(5), reasons: ['CloudTrailEvent is not JSON', 'no account'] },
+    ]);
+    // The window ends before their time, or starts after it.
+    expect(c.leftOut([query(4, 0)])).toEqual([]);
+    expect(c.leftOut([query(29, 7)])).toEqual([]);
+    // A window's end is not in it; its start is.
+    expect(c.leftOut([query(5.5, 5)])).toEqual([]);
+    expect(c.leftOut([query(5, 4)])).toEqual([{ region: 'eu-west-1', source: SOURCE, count: 1, from: iso(5), to: iso(5), reasons: ['no account'] }]);
+  });
+
+  test('only to statements of their region and account; a state not yet tied to an account tells others only that there are some', () => {
+    state('111122223333', 'eu-west-1', synced([one('a', 5)]));
+    const c = coverage();
+    expect(c.leftOut([query(8, 0, { regions: ['us-east-1'] })])).toEqual([]);
+    expect(c.leftOut([query(8, 0, { accounts: ['444455556666'] })])).toEqual([]);
+    expect(c.leftOut([query(8, 0, { accounts: ['111122223333'], regions: ['eu-west-1'] })])).toHaveLength(1);
+    fs.rmSync(path.join(dir, STATE_FOLDER), { recursive: true });
+    state('_pending', 'eu-west-1', synced([one('a', 5)]));
+    expect(c.leftOut([query(8, 0, { accounts: ['444455556666'] })])).toEqual([{ region: 'eu-west-1', source: SOURCE, count: null, from: null, to: null, reasons: [] }]);
+    expect(c.leftOut([query(8, 0)])).toEqual([{ region: 'eu-west-1', source: SOURCE, count: 1, from: iso(5), to: iso(5), reasons: ['no account'] }]);
+  });
+
+  test('a state whose left-out list is not one counts as nothing synced', () => {
+    for (const bad of [{ leftOut: {} }, { leftOut: [{ eventId: 'a', from: 'x', to: iso(1), reason: 'r' }] }, { leftOut: [{ eventId: 1, from: iso(1), to: iso(1), reason: 'r' }] }, { leftOut: [{ ...one('a', 1), count: 0 }] }]) {
+      state('111122223333', 'eu-west-1', { ...synced([]), ...bad } as unknown as SyncState);
+      expect(coverage().gaps([query(2, 0)])).toEqual([{ region: 'eu-west-1', source: SOURCE, coveredFrom: null, coveredTo: null }]);
+      expect(coverage().leftOut([query(2, 0)])).toEqual([]);
+    }
+  });
+
+  test('a state keeps each event once, drops those written since, and folds the oldest by day without telling any day less', () => {
+    // Two days of events, one every ten minutes; the newest last.
+    const many = Array.from({ length: MAX_LEFT_OUT + 100 }, (_, i) => one(`e${i}`, (MAX_LEFT_OUT + 100 - i) / 6));
+    const kept = withLeftOut(withLeftOut(undefined, many), many.slice(-5))!;
+    expect(total(kept)).toBe(MAX_LEFT_OUT + 100);
+    expect(kept.filter((e) => !e.folded)).toHaveLength(MAX_LEFT_OUT);
+    const folded = kept.filter((e) => e.folded);
+    // The 100 oldest, folded by their UTC day, each spanning only its own events.
+    expect(total(folded)).toBe(100);
+    for (const f of folded) expect(f.from.slice(0, 10)).toBe(f.to.slice(0, 10));
+    // The same state on disk and in memory, merged, is not counted twice; an event written since is dropped.
+    const merged = withLeftOut(kept, kept, new Set(['e599']))!;
+    expect(total(merged)).toBe(MAX_LEFT_OUT + 99);
+    expect(merged.find((e) => e.eventId === 'e599')).toBeUndefined();
+    // Every window is told at least the events of its time, and a window without any is told none.
+    state('111122223333', 'eu-west-1', synced(merged));
+    const c = coverage();
+    for (const [from, to] of [[(MAX_LEFT_OUT + 100) / 6 + 1, 0], [90, 80], [60, 59], [200, 150]] as const) {
+      const inWindow = many.filter((e) => e.eventId !== 'e599' && Date.parse(e.from) >= at(from).getTime() && Date.parse(e.from) < at(to).getTime()).length;
+      const told = c.leftOut([query(from, to)])[0]?.count ?? 0;
+      expect(told).toBeGreaterThanOrEqual(inWindow);
+      if (inWindow === 0) expect(told).toBe(0);
+    }
+  });
 });

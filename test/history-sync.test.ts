@@ -16,7 +16,7 @@ import { STATE_FOLDER } from '../src/history/state';
 import { parseDeliveryKey } from '../src/trail/layout';
 import { FakeEventHistory, eventOf } from './support/event-history';
 import { IOT_SOURCES, RawRecord, listRecordFiles, readRecords } from './support/records';
-import { TEST_KEYS, startServer, testConfig } from './support/server';
+import { TEST_KEY, TEST_KEYS, startServer, testConfig } from './support/server';
 import { createCache } from '../src/cache';
 import { createLogger } from '../src/logger';
 import { SAMPLE_END, sampleTrail, tempDir } from './support/trails';
@@ -125,17 +125,129 @@ describe('paging and files', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('records without an account to file them under are left out and counted', async () => {
+  test('records without an account to file them under are left out, counted and kept in the state', async () => {
     const dir = tempDir();
-    const r = record(1, new Date(NOW.getTime() - HOUR));
+    // Within the overlap a second run asks again.
+    const when = new Date(NOW.getTime() - 10 * 60_000);
+    const r = record(1, when);
     delete r.recipientAccountId;
     delete r.userIdentity.accountId;
-    const history = new FakeEventHistory([eventOf(r), { ...eventOf(record(2, new Date(NOW.getTime() - HOUR))), CloudTrailEvent: undefined }]);
+    const history = new FakeEventHistory([eventOf(r), { ...eventOf(record(2, when)), CloudTrailEvent: undefined }]);
     const { client } = mocked(history);
     const results = await syncEventHistory({ ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] });
     expect(results[0]).toMatchObject({ events: 2, written: 0, skipped: 2, account: null });
     expect(listRecordFiles(dir)).toHaveLength(0);
+    // The state keeps them, each once however often a run meets them again.
+    const second = await syncEventHistory({ ...options(dir, client, new Date(NOW.getTime() + 60_000)), eventSources: ['iotevents.amazonaws.com'] });
+    expect(second[0]).toMatchObject({ events: 2, skipped: 2 });
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/_pending/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    const time = when.toISOString();
+    expect(state.leftOut).toEqual([
+      { eventId: record(2, when).eventID, from: time, to: time, reason: 'no CloudTrailEvent' },
+      { eventId: r.eventID, from: time, to: time, reason: 'no account' },
+    ]);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('an event left out', () => {
+  test('that a later run gets whole is written and no longer counted as missing', async () => {
+    const dir = tempDir();
+    const when = new Date(NOW.getTime() - 10 * 60_000);
+    const whole = eventOf(record(7, when));
+    const opts = (client: CloudTrailClient, now: Date) => ({ ...options(dir, client, now), eventSources: ['iotevents.amazonaws.com'] });
+    await syncEventHistory(opts(mocked(new FakeEventHistory([{ ...whole, CloudTrailEvent: undefined }])).client, NOW));
+    const pending = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/_pending/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    expect(pending.leftOut).toEqual([{ eventId: whole.EventId, from: when.toISOString(), to: when.toISOString(), reason: 'no CloudTrailEvent' }]);
+    // Within the next run's overlap, Event history now gives its record.
+    const [result] = await syncEventHistory(opts(mocked(new FakeEventHistory([whole])).client, new Date(NOW.getTime() + 60_000)));
+    expect(result).toMatchObject({ written: 1, skipped: 0, account: ACCOUNT });
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    expect(state.leftOut).toBeUndefined();
+    expect(fs.existsSync(`${dir}/${STATE_FOLDER}/_pending/${REGION}/iotevents.amazonaws.com.json`)).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('answers over events the sync could not write', () => {
+  test('say so: complete false, how many, where, when and why, on /graphql and in downloads, never given again', async () => {
+    const dir = tempDir();
+    const good = records(30, NOW).map((r) => ({ ...r, eventSource: 'iotevents.amazonaws.com' }));
+    const badTime = new Date(NOW.getTime() - 2 * HOUR);
+    const bad = { ...eventOf(record(900, badTime)), CloudTrailEvent: '{"eventID": "cut short' };
+    const history = new FakeEventHistory([...good.map(eventOf), bad]);
+    const { client } = mocked(history);
+    await syncEventHistory({ ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] });
+    const env = { EVENT_HISTORY_REGIONS: REGION, EVENT_SOURCES: 'iotevents.amazonaws.com' };
+    const cache = createCache(testConfig(dir, env), createLogger('silent'), { now: () => NOW });
+    const server = await startServer(dir, env, { now: () => NOW, cache });
+    const COUNT = 'query($f: ApiCallFilter) { apiCalls(filter: $f, first: 5) { totalCount } }';
+    const ask = (from: Date, to: Date) => server.gql(COUNT, { f: { from: from.toISOString(), to: to.toISOString() } });
+    try {
+      // A window holding the event it could not write.
+      const over = [new Date(badTime.getTime() - HOUR), new Date(badTime.getTime() + HOUR)] as const;
+      const first = await ask(...over);
+      expect(first.extensions?.complete).toBe(false);
+      expect(first.extensions?.warnings).toEqual([
+        expect.objectContaining({
+          code: 'HISTORY_EVENTS_LEFT_OUT',
+          count: 1,
+          regions: [{ region: REGION, source: 'iotevents.amazonaws.com', count: 1, from: badTime.toISOString(), to: badTime.toISOString(), reasons: ['CloudTrailEvent is not JSON'] }],
+        }),
+      ]);
+      // Not kept to be given again as if whole: the cost report shows it ran again.
+      const again = await ask(...over);
+      expect(again.extensions?.complete).toBe(false);
+      expect(again.extensions?.cost.answeredAgain).toBeUndefined();
+      // A window without it is whole.
+      const before = await ask(new Date(badTime.getTime() - 3 * HOUR), new Date(badTime.getTime() - HOUR));
+      expect(before.extensions?.complete).toBe(true);
+      expect(before.extensions?.warnings).toBeUndefined();
+      // A download over it says so before its first row.
+      const filter = encodeURIComponent(JSON.stringify({ from: over[0].toISOString(), to: over[1].toISOString() }));
+      const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=csv&filter=${filter}`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-trailql-complete')).toBe('false');
+      expect(res.headers.get('x-trailql-warnings')).toBe('HISTORY_EVENTS_LEFT_OUT');
+      expect(res.headers.get('content-disposition')).toMatch(/_incomplete\.csv"$/);
+      await res.text();
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a kept answer is not given again once a later run meets, within its window, an event it cannot write', async () => {
+    const dir = tempDir();
+    // None in the next run's overlap: it writes no file (and changes no day folder), only its state.
+    const good = records(30, new Date(NOW.getTime() - HOUR)).map((r) => ({ ...r, eventSource: 'iotevents.amazonaws.com' }));
+    const history = new FakeEventHistory(good.map(eventOf));
+    const { client } = mocked(history);
+    const opts = { ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] };
+    await syncEventHistory(opts);
+    const env = { EVENT_HISTORY_REGIONS: REGION, EVENT_SOURCES: 'iotevents.amazonaws.com' };
+    const cache = createCache(testConfig(dir, env), createLogger('silent'), { now: () => NOW });
+    const server = await startServer(dir, env, { now: () => NOW, cache });
+    const COUNT = 'query($f: ApiCallFilter) { apiCalls(filter: $f, first: 5) { totalCount } }';
+    // An ended window: its answer is kept and given again while nothing changes.
+    const window = { from: new Date(NOW.getTime() - 25 * 60_000).toISOString(), to: new Date(NOW.getTime() - 5 * 60_000).toISOString() };
+    const ask = () => server.gql(COUNT, { f: window });
+    try {
+      expect((await ask()).extensions?.complete).toBe(true);
+      expect((await ask()).extensions?.cost.answeredAgain).toBe(true);
+      // Event history shows an event of that window late, without a usable record; the next run's overlap meets it.
+      const late = new Date(NOW.getTime() - 10 * 60_000);
+      history.add([{ ...eventOf(record(901, late)), CloudTrailEvent: undefined }]);
+      const [result] = await syncEventHistory({ ...opts, now: () => new Date(NOW.getTime() + 60_000) });
+      expect(result).toMatchObject({ skipped: 1, written: 0 });
+      const after = await ask();
+      expect(after.extensions?.cost.answeredAgain).toBeUndefined();
+      expect(after.extensions?.complete).toBe(false);
+      expect(after.extensions?.warnings).toEqual([expect.objectContaining({ code: 'HISTORY_EVENTS_LEFT_OUT', count: 1 })]);
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -11,7 +11,9 @@
  * no folder, and is not noticed (as by the statements' cache): an admin's request with
  * `x-trailql-no-cache: 1` drops the kept answer of its body. Engines without a fingerprint
  * (Athena) count a window as ended only after the delivery lag, as the statement cache does, and
- * their entries live no longer than the statements' TTL.
+ * their entries live no longer than the statements' TTL. What the files do not show (Event history
+ * the sync met but could not write, src/history/coverage.ts) is asked again on every hit too
+ * (`stillWhole`).
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -31,6 +33,8 @@ export interface StoredResponse {
   readonly queries: number;
   readonly rows: number;
   readonly dependencies: ResponseReuse['dependencies'];
+  /** Every statement's window and partitions, for `stillWhole`. */
+  readonly statements: readonly Pick<CompiledQuery, 'window' | 'partitions'>[];
   /** What the entry holds, about in bytes: the body and its statements (kept for their fingerprints). */
   readonly size: number;
 }
@@ -59,6 +63,11 @@ export interface ResponseCacheOptions {
   readonly salt?: string;
   /** Clock for lifetimes in milliseconds (tests); defaults to performance.now. */
   readonly clock?: { now(): number };
+  /**
+   * Whether an answer over these statements is still whole by what the files do not show; a kept
+   * answer for which it says no is dropped on its next hit.
+   */
+  readonly stillWhole?: (statements: readonly Pick<CompiledQuery, 'window' | 'partitions'>[]) => boolean;
 }
 
 export class ResponseCache {
@@ -111,6 +120,11 @@ export class ResponseCache {
         return undefined;
       }
     }
+    if (this.options.stillWhole && !this.options.stillWhole(entry.statements)) {
+      this.entries.delete(key);
+      this.counters.stale += 1;
+      return undefined;
+    }
     this.counters.hits += 1;
     return entry;
   }
@@ -121,8 +135,9 @@ export class ResponseCache {
   }
 
   /** Keeps an answer for at most `reuse.ttlMs` (and the configured bound). */
-  set(key: string, entry: Omit<StoredResponse, 'dependencies' | 'size'>, reuse: ResponseReuse): void {
+  set(key: string, entry: Omit<StoredResponse, 'dependencies' | 'statements' | 'size'>, reuse: ResponseReuse): void {
     const dependencies = distinctStates(reuse.dependencies);
+    const statements = this.options.stillWhole ? distinctWindows(reuse.dependencies.map((d) => d.query)) : [];
     const bytes = entry.head.length + entry.tail.length + dependencies.reduce((a, d) => a + d.query.sql.length + JSON.stringify(d.query.params).length + 256, 0);
     if (bytes > this.options.maxEntryBytes) {
       this.counters.tooLarge += 1;
@@ -130,13 +145,23 @@ export class ResponseCache {
     }
     const ttl = Math.min(reuse.ttlMs, this.options.maxTtlMs);
     if (ttl <= 0) return;
-    this.entries.set(key, { ...entry, dependencies, size: bytes }, { ttl });
+    this.entries.set(key, { ...entry, dependencies, statements, size: bytes }, { ttl });
     this.counters.stores += 1;
   }
 
   stats(): ResponseCacheStats {
     return { ...this.counters, entries: this.entries.size, bytes: this.entries.calculatedSize };
   }
+}
+
+/** Each statement's window and partitions once. */
+function distinctWindows(queries: readonly CompiledQuery[]): Pick<CompiledQuery, 'window' | 'partitions'>[] {
+  const seen = new Map<string, Pick<CompiledQuery, 'window' | 'partitions'>>();
+  for (const q of queries) {
+    const id = JSON.stringify([q.window.from.getTime(), q.window.to.getTime(), q.partitions]);
+    if (!seen.has(id)) seen.set(id, { window: q.window, partitions: q.partitions });
+  }
+  return [...seen.values()];
 }
 
 /**

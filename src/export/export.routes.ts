@@ -22,7 +22,7 @@ import { RequestContext } from '../graphql/context';
 import { EXPLAIN_HEADER, wantsExplain } from '../query/explain';
 import { UnreadableFile } from '../query/engine';
 import { FILES_UNREADABLE, unreadableFiles } from '../query/runner';
-import { HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap } from '../history/coverage';
+import { HISTORY_EVENTS_LEFT_OUT, HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap, HistoryLeftOut } from '../history/coverage';
 import { Logger } from '../logger';
 import { requestIdOf } from '../ops/request-log';
 import { fileStamp } from '../trail/layout';
@@ -40,7 +40,7 @@ export interface ExportDeps {
   readonly maxPageSize: number;
   readonly logger: Logger;
   /** What Event history has put on disk, when the trail folder is filled by it. */
-  readonly history?: Pick<HistoryCoverage, 'gaps'>;
+  readonly history?: Pick<HistoryCoverage, 'gaps' | 'leftOut'>;
   /** The caller's authentication, as /graphql checks it (a GraphQLError with its code when refused). */
   readonly authenticate: (req: express.Request) => Promise<unknown>;
 }
@@ -87,6 +87,8 @@ interface Page {
   unreadable: UnreadableFile[];
   /** Regions whose Event history does not reach over the window (read for the first page only). */
   gaps: HistoryGap[];
+  /** Event history events of the window the sync could not write (read for the first page only). */
+  historyLeftOut: HistoryLeftOut[];
 }
 
 /** A refusal or failure already formatted for the client, with its HTTP status. */
@@ -163,6 +165,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
     let result: ExecutionResult;
     let unreadable: UnreadableFile[] = [];
     let gaps: HistoryGap[] = [];
+    let historyLeftOut: HistoryLeftOut[] = [];
     const pageAbort = new AbortController();
     const abortPage = () => pageAbort.abort(signal.reason);
     if (signal.aborted) abortPage();
@@ -181,7 +184,10 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       if (contextValue) {
         unreadable = unreadableFiles(contextValue.runner.reports);
         // What Event history lacks is told once, in the headers: the first page's statements read the whole window.
-        if (after === null) gaps = deps.history?.gaps(contextValue.runner.compiled) ?? [];
+        if (after === null) {
+          gaps = deps.history?.gaps(contextValue.runner.compiled) ?? [];
+          historyLeftOut = deps.history?.leftOut(contextValue.runner.compiled) ?? [];
+        }
       }
     }
     if (result.errors?.length) {
@@ -194,7 +200,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       const code = String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
       throw new ExportFailure(STATUS[code] ?? 500, errors);
     }
-    return { ...(result.data as { apiCalls: Omit<Page, 'unreadable' | 'gaps'> }).apiCalls, unreadable, gaps };
+    return { ...(result.data as { apiCalls: Omit<Page, 'unreadable' | 'gaps' | 'historyLeftOut'> }).apiCalls, unreadable, gaps, historyLeftOut };
   }
 
   const handler: express.RequestHandler = async (req, res) => {
@@ -219,7 +225,11 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       // it counts the window's calls, which reads every file the download will.
       let current = await page(req, requestId, abort.signal, filter, null);
       const leftOut = new Set(current.unreadable.map((f) => f.path));
-      const warnings = [...(leftOut.size ? [FILES_UNREADABLE] : []), ...(current.gaps.length ? [HISTORY_NOT_SYNCED] : [])];
+      const warnings = [
+        ...(leftOut.size ? [FILES_UNREADABLE] : []),
+        ...(current.gaps.length ? [HISTORY_NOT_SYNCED] : []),
+        ...(current.historyLeftOut.length ? [HISTORY_EVENTS_LEFT_OUT] : []),
+      ];
       const complete = warnings.length === 0;
       res.status(200);
       res.setHeader('content-type', CONTENT_TYPES[format]);

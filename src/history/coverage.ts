@@ -11,14 +11,34 @@
  * history itself shows events minutes late, as a trail delivers them, and the next run fetches
  * them. Only a sync that is behind by more than its interval (and the overlap a run asks again)
  * makes the newest part of a window a gap.
+ *
+ * Within the synced stretch, the events the sync met but could not write (state.ts LeftOutEvent)
+ * are missing too: an answer over their time says so (`complete: false`, HISTORY_EVENTS_LEFT_OUT).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CompiledQuery } from '../query/engine';
-import { STATE_FOLDER, SyncState, isPending, sourceFileName } from './state';
+import { LeftOutEvent, STATE_FOLDER, SyncState, isPending, leftOutIn, sourceFileName, timeIn } from './state';
 
 /** Stable code of the warning an answer carries when part of its window was not synced. */
 export const HISTORY_NOT_SYNCED = 'HISTORY_NOT_SYNCED';
+/** Stable code of the warning an answer carries when events of its window could not be written by the sync. */
+export const HISTORY_EVENTS_LEFT_OUT = 'HISTORY_EVENTS_LEFT_OUT';
+
+/**
+ * Events of one region and source, in an answer's window, that the sync could not write. Those of
+ * a state not yet tied to an account, told to a statement for named accounts, may be another
+ * account's: how many, when and why is not shown (null and none), only that there are some.
+ */
+export interface HistoryLeftOut {
+  readonly region: string;
+  readonly source: string;
+  readonly count: number | null;
+  /** The earliest and latest time they may have (ISO). */
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly reasons: readonly string[];
+}
 
 /** One region and source whose synced stretch does not cover a window of the answer. */
 export interface HistoryGap {
@@ -48,6 +68,7 @@ interface Stretch {
   /** Null: not known (a state written before the start was kept), or nothing on disk. */
   readonly from: number | null;
   readonly to: number | null;
+  readonly leftOut: readonly LeftOutEvent[];
 }
 
 export class HistoryCoverage {
@@ -99,6 +120,48 @@ export class HistoryCoverage {
     return [...found.values()];
   }
 
+  /**
+   * The events the sync could not write whose time falls in a statement's window, per region and
+   * source: the statements' regions (all when a statement names none) and accounts, as `gaps`.
+   */
+  leftOut(queries: readonly Pick<CompiledQuery, 'window' | 'partitions'>[]): HistoryLeftOut[] {
+    if (queries.length === 0) return [];
+    const stretches = this.stretches().filter((s) => s.leftOut.length > 0);
+    const found = new Map<string, { region: string; source: string; hidden: boolean; events: Map<string, LeftOutEvent> }>();
+    for (const q of queries) {
+      const [from, to] = [q.window.from.getTime(), q.window.to.getTime()];
+      const named = q.partitions.accounts;
+      for (const s of stretches) {
+        if (q.partitions.regions.length && !q.partitions.regions.includes(s.region)) continue;
+        // A state not yet tied to an account may be the statement's: its events count for it, unshown.
+        if (named.length && !isPending(s.account) && !named.includes(s.account)) continue;
+        const hidden = named.length > 0 && isPending(s.account);
+        for (const e of s.leftOut) {
+          if (Date.parse(e.from) >= to || Date.parse(e.to) < from) continue;
+          const key = `${s.region}\u0000${s.source}\u0000${hidden}`;
+          const entry = found.get(key) ?? { region: s.region, source: s.source, hidden, events: new Map() };
+          // Once each, though a state moving to its account may for a moment be on disk twice.
+          entry.events.set(JSON.stringify([e.eventId, e.from, e.to, e.reason, e.count ?? 1, e.folded ?? false]), e);
+          found.set(key, entry);
+        }
+      }
+    }
+    return [...found.values()]
+      .map(({ region, source, hidden, events }): HistoryLeftOut => {
+        if (hidden) return { region, source, count: null, from: null, to: null, reasons: [] };
+        const list = [...events.values()];
+        return {
+          region,
+          source,
+          count: list.reduce((n, e) => n + (e.count ?? 1), 0),
+          from: list.reduce((m, e) => (Date.parse(e.from) < Date.parse(m) ? e.from : m), list[0]!.from),
+          to: list.reduce((m, e) => (Date.parse(e.to) > Date.parse(m) ? e.to : m), list[0]!.to),
+          reasons: [...new Set(list.flatMap((e) => e.reason.split('; ')))].sort(),
+        };
+      })
+      .sort((a, b) => (a.region === b.region ? (a.source === b.source ? (a.count === null ? 1 : -1) : a.source < b.source ? -1 : 1) : a.region < b.region ? -1 : 1));
+  }
+
   /** Every state on disk now (a sync saves them as it goes: an answer sees the latest). */
   private stretches(): Stretch[] {
     const stretches: Stretch[] = [];
@@ -107,7 +170,7 @@ export class HistoryCoverage {
       for (const region of children(path.join(root, account))) {
         for (const source of this.settings.eventSources.length ? this.settings.eventSources : ['*']) {
           const state = this.state(path.join(root, account, region, sourceFileName(source)));
-          if (state) stretches.push({ account, region, source, ...stretchOf(state) });
+          if (state) stretches.push({ account, region, source, ...stretchOf(state), leftOut: state.leftOut ?? [] });
         }
       }
     }
@@ -154,12 +217,6 @@ function children(dir: string): string[] {
   }
 }
 
-/** A time the state names: null when absent, undefined when it is not a time (the state is then unusable). */
-function timeIn(value: unknown): string | null | undefined {
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' && Number.isFinite(Date.parse(value)) ? value : undefined;
-}
-
 /**
  * The state in a file, checked: one that cannot be read or holds something else is no state
  * (its region then counts as not synced), never a failure of the answer.
@@ -183,13 +240,30 @@ function readState(file: string): SyncState | undefined {
     walk = { from, to, doneDownTo };
   }
   if (syncedTo === undefined || coveredFrom === undefined) return undefined;
-  return { syncedTo, walk, ...(coveredFrom === null ? {} : { coveredFrom }) };
+  const leftOut = leftOutIn(r.leftOut);
+  if (leftOut === undefined) return undefined;
+  return { syncedTo, walk, ...(coveredFrom === null ? {} : { coveredFrom }), ...(leftOut.length ? { leftOut } : {}) };
 }
 
 /** The warning's message: which regions and what they hold. */
 export function historyGapMessage(gaps: readonly HistoryGap[]): string {
   const held = (g: HistoryGap) => (g.coveredTo === null ? 'nothing yet' : `${g.coveredFrom ?? 'its first sync'} to ${g.coveredTo}`);
   return `Event history has not been synced for all of the window: the answer holds what is on disk (${gaps.map((g) => `${g.region}${g.source === '*' ? '' : ` ${g.source}`}: ${held(g)}`).join('; ')}).`;
+}
+
+/** The warning's message: how many events, where and when, and why. */
+export function historyLeftOutMessage(leftOut: readonly HistoryLeftOut[]): string {
+  const each = leftOut.map((l) =>
+    l.count === null
+      ? `${l.region}${l.source === '*' ? '' : ` ${l.source}`}: some not yet tied to an account`
+      : `${l.region}${l.source === '*' ? '' : ` ${l.source}`}: ${l.count} between ${l.from} and ${l.to} (${l.reasons.join(', ')})`,
+  );
+  return `Event history events of the window could not be written by the sync and are not in the answer (${each.join('; ')}).`;
+}
+
+/** How many left-out events the entries count; null when some are not shown. */
+export function historyLeftOutCount(leftOut: readonly HistoryLeftOut[]): number | null {
+  return leftOut.some((l) => l.count === null) ? null : leftOut.reduce((n, l) => n + (l.count ?? 0), 0);
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -5,12 +5,14 @@
  *   syncedTo     every event before this time (back to coveredFrom) is on disk
  *   coveredFrom  where that stretch begins
  *   walk         a walk in progress: [from, to) asked, everything in [doneDownTo, to) on disk
+ *   leftOut      events Event history gave that could not be written as records (see LeftOutEvent)
  *
  * The account is learnt from the records (recipientAccountId), so before the first record of a
  * region and source the state sits under `_pending` and moves to the account once known.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { withFileLock } from './file-lock';
 
 export interface SyncState {
   syncedTo: string | null;
@@ -21,6 +23,106 @@ export interface SyncState {
    * Absent in states written before it was kept.
    */
   coveredFrom?: string | null;
+  /** Events the sync met but could not write; absent when there were none. */
+  leftOut?: LeftOutEvent[];
+}
+
+/**
+ * Event history events that are not on disk although their time is synced: LookupEvents gave no
+ * CloudTrailEvent, or one that is not JSON, or one without an account or time to file it under.
+ * An answer over their time lacks them and says so (src/history/coverage.ts).
+ */
+export interface LeftOutEvent {
+  /** LookupEvents' EventId; null for entries folded together (and for an event without one). */
+  readonly eventId: string | null;
+  /** When: the event's time (from = to), or the span of the walk that met it when it has none. */
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  /** How many events the entry stands for (entries folded together); 1 when absent. */
+  readonly count?: number;
+  /** Several events of one UTC day folded into one entry (see MAX_LEFT_OUT). */
+  readonly folded?: true;
+}
+
+/** What tells one left-out event from another: its EventId, else its time and reason. */
+const eventKey = (e: LeftOutEvent) => e.eventId ?? `${e.from}\u0000${e.to}\u0000${e.reason}`;
+
+/**
+ * Left-out events a state keeps one by one. Beyond that, the oldest are folded into one entry per
+ * UTC day (no EventId, their count, the span of their times): an answer over a day is told no
+ * less than before, and only the days that had such events. Folded events are the oldest, which
+ * no later run asks for again (runs ask from their last end minus the overlap), so their EventIds
+ * are not needed to keep each once.
+ */
+export const MAX_LEFT_OUT = 500;
+
+const DAY_MS = 86_400_000;
+const dayOf = (time: string) => Math.floor(Date.parse(time) / DAY_MS);
+
+/**
+ * `known` with `met` added and the events written since (`written`, EventIds) taken out: an event
+ * met again (same EventId) is kept once; at most MAX_LEFT_OUT entries one by one, the older folded
+ * by day.
+ */
+export function withLeftOut(known: readonly LeftOutEvent[] | undefined, met: readonly LeftOutEvent[], written: ReadonlySet<string> = new Set()): LeftOutEvent[] | undefined {
+  const seen = new Set<string>();
+  const single: LeftOutEvent[] = [];
+  // A day's folded entry met twice (the state on disk and the same state in memory) is one.
+  const folded = new Map<number, LeftOutEvent>();
+  for (const e of [...(known ?? []), ...met]) {
+    if (e.folded) {
+      const day = dayOf(e.to);
+      const other = folded.get(day);
+      folded.set(day, other ? { ...foldedEntry([other, e]), count: Math.max(other.count ?? 1, e.count ?? 1) } : e);
+    } else if (!seen.has(eventKey(e)) && !(e.eventId !== null && written.has(e.eventId))) {
+      seen.add(eventKey(e));
+      single.push(e);
+    }
+  }
+  if (single.length + folded.size === 0) return known === undefined ? undefined : [];
+  const keep = single.length <= MAX_LEFT_OUT ? single : (single.sort((a, b) => Date.parse(a.to) - Date.parse(b.to)), single.slice(single.length - MAX_LEFT_OUT));
+  // The oldest go into their day's folded entry.
+  for (const e of single.slice(0, single.length - keep.length)) {
+    const day = dayOf(e.to);
+    const other = folded.get(day);
+    folded.set(day, foldedEntry(other ? [other, e] : [e]));
+  }
+  return [...[...folded.entries()].sort(([a], [b]) => a - b).map(([, e]) => e), ...keep];
+}
+
+/** Several left-out events as one entry: their count, the span of their times, their reasons. */
+function foldedEntry(list: readonly LeftOutEvent[]): LeftOutEvent {
+  return {
+    eventId: null,
+    from: list.reduce((m, e) => (Date.parse(e.from) < Date.parse(m) ? e.from : m), list[0]!.from),
+    to: list.reduce((m, e) => (Date.parse(e.to) > Date.parse(m) ? e.to : m), list[0]!.to),
+    reason: [...new Set(list.flatMap((e) => e.reason.split('; ')))].sort().join('; '),
+    count: list.reduce((n, e) => n + (e.count ?? 1), 0),
+    folded: true,
+  };
+}
+
+/** A time a state names: null when absent, undefined when it is not a time (the state is then unusable). */
+export function timeIn(value: unknown): string | null | undefined {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' && Number.isFinite(Date.parse(value)) ? value : undefined;
+}
+
+/** A state's left-out events, checked: undefined when they are not such a list. */
+export function leftOutIn(value: unknown): LeftOutEvent[] | undefined {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return undefined;
+  const out: LeftOutEvent[] = [];
+  for (const v of value as unknown[]) {
+    const e = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+    const [from, to] = [timeIn(e.from), timeIn(e.to)];
+    const count = e.count === undefined ? 1 : e.count;
+    if (!from || !to || typeof e.reason !== 'string' || !(e.eventId === null || typeof e.eventId === 'string')) return undefined;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || !(e.folded === undefined || e.folded === true)) return undefined;
+    out.push({ eventId: e.eventId, from, to, reason: e.reason, ...(count === 1 ? {} : { count }), ...(e.folded ? { folded: true as const } : {}) });
+  }
+  return out;
 }
 
 export const STATE_FOLDER = '.trailql-history';
@@ -52,20 +154,46 @@ export class StateStore {
         : [];
     for (const a of candidates.length === 1 ? candidates : [PENDING]) {
       const f = this.file(a, region, source);
-      if (fs.existsSync(f)) return { account: a, state: JSON.parse(fs.readFileSync(f, 'utf8')) as SyncState };
+      if (fs.existsSync(f)) {
+        const state = JSON.parse(fs.readFileSync(f, 'utf8')) as SyncState;
+        // A list that is not one would fail every save: its entries cannot be told apart.
+        const leftOut = leftOutIn(state.leftOut);
+        if (leftOut?.length) state.leftOut = leftOut;
+        else delete state.leftOut;
+        return { account: a, state };
+      }
     }
     return { account: candidates.length === 1 ? candidates[0] : PENDING, state: { syncedTo: null, walk: null } };
   }
 
-  /** Writes atomically; a state learnt under `_pending` moves to its account. */
-  save(account: string, region: string, source: string, state: SyncState, previousAccount?: string): void {
+  /**
+   * Writes atomically, under the file's lock; a state learnt under `_pending` moves to its account.
+   * The left-out events on disk are kept beside `state`'s: another sync of the same folder (the
+   * service's and `npm run sync`) may have added some since this one read the file.
+   */
+  async save(account: string, region: string, source: string, state: SyncState, previousAccount?: string, written?: ReadonlySet<string>): Promise<void> {
     const f = this.file(account, region, source);
     fs.mkdirSync(path.dirname(f), { recursive: true });
-    // Its own temporary name: a sync in another process may save the same state at the same time.
-    const tmp = `${f}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
-    fs.renameSync(tmp, f);
+    await withFileLock(f, () => {
+      const onDisk = [f, ...(previousAccount && previousAccount !== account ? [this.file(previousAccount, region, source)] : [])].flatMap((file) => leftOutOf(file));
+      const leftOut = withLeftOut(onDisk, state.leftOut ?? [], written);
+      if (leftOut?.length) state.leftOut = leftOut;
+      else delete state.leftOut;
+      // Its own temporary name: a sync in another process may save the same state at the same time.
+      const tmp = `${f}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
+      fs.renameSync(tmp, f);
+    });
     if (previousAccount && previousAccount !== account) fs.rmSync(this.file(previousAccount, region, source), { force: true });
+  }
+}
+
+/** The left-out events a state file holds now; none when it is missing or not a state. */
+function leftOutOf(file: string): LeftOutEvent[] {
+  try {
+    return leftOutIn((JSON.parse(fs.readFileSync(file, 'utf8')) as { leftOut?: unknown }).leftOut) ?? [];
+  } catch {
+    return [];
   }
 }
 

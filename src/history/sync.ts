@@ -9,11 +9,13 @@
  * records that [doneDownTo, to) is on disk; an interrupted walk resumes below doneDownTo and
  * repeats at most one slot. A finished walk moves `syncedTo`; the next run starts there minus an
  * overlap (Event history can show an event minutes late). Records met again are merged by eventID.
+ * An event that cannot be written (no CloudTrailEvent, text that is not JSON, no account or time)
+ * is kept in the state as left out, so answers over its time say they lack it.
  */
 import { ACCOUNT_ID } from '../domain/aws';
 import { CloudTrailClient, LookupEventsCommand, LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
 import { SLOT_MS, SlotRecord, mergeSlot, recordKey, slotStart } from './slot-files';
-import { StateStore, SyncState, isPending } from './state';
+import { LeftOutEvent, StateStore, SyncState, isPending, withLeftOut } from './state';
 
 const PAGE_SIZE = 50;
 const DAY_MS = 86_400_000;
@@ -56,7 +58,7 @@ export interface SyncResult {
   readonly events: number;
   /** Records new to the folder (the rest were there already). */
   readonly written: number;
-  /** Events left out: no CloudTrailEvent text, unreadable JSON, or no account to file them under. */
+  /** Events left out: no CloudTrailEvent text, unreadable JSON, or no account to file them under (kept in the state, see LeftOutEvent). */
   readonly skipped: number;
   readonly from: string;
   readonly to: string;
@@ -108,34 +110,44 @@ interface Tally {
   events: number;
   written: number;
   skipped: number;
+  /** Events left out since the state was last saved. */
+  leftOut: LeftOutEvent[];
+  /** EventIds the state keeps as left out, and those of them written whole since (a later run got their record). */
+  readonly knownLeftOut: Set<string>;
+  readonly recovered: Set<string>;
 }
 
 async function syncOne(options: SyncOptions, region: string, source: string): Promise<SyncResult> {
   const store = new StateStore(options.trailDir);
   const loaded = store.load(region, source);
   const state: SyncState = loaded.state;
-  const tally: Tally = { account: loaded.account, pages: 0, events: 0, written: 0, skipped: 0 };
+  const known = new Set((state.leftOut ?? []).flatMap((e) => (e.eventId === null ? [] : [e.eventId])));
+  const tally: Tally = { account: loaded.account, pages: 0, events: 0, written: 0, skipped: 0, leftOut: [], knownLeftOut: known, recovered: new Set() };
   const now = (options.now ?? (() => new Date()))();
   const earliest = now.getTime() - options.days * DAY_MS;
   let stateAccount = loaded.account;
-  const save = () => {
-    store.save(tally.account, region, source, state, stateAccount);
+  const save = async () => {
+    const leftOut = withLeftOut(state.leftOut, tally.leftOut, tally.recovered);
+    if (leftOut?.length) state.leftOut = leftOut;
+    else delete state.leftOut;
+    tally.leftOut = [];
+    await store.save(tally.account, region, source, state, stateAccount, tally.recovered);
     stateAccount = tally.account;
   };
 
   const walk = async (from: number, endTime: number, to: number) => {
     state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(endTime, to)) };
-    save();
-    await walkPages(options, region, source, from, endTime, tally, (doneDownTo) => {
+    await save();
+    await walkPages(options, region, source, from, endTime, tally, async (doneDownTo) => {
       state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(doneDownTo, Date.parse(state.walk!.doneDownTo))) };
-      save();
+      await save();
     });
     // A walk that does not reach back to the stretch already on disk (the first one, or one after
     // a pause longer than Event history keeps) starts the stretch again.
     if (state.syncedTo === null || from > Date.parse(state.syncedTo)) state.coveredFrom = iso(from);
     state.syncedTo = iso(to);
     state.walk = null;
-    save();
+    await save();
   };
 
   const started = state.walk ? Math.max(earliest, Date.parse(state.walk.from)) : undefined;
@@ -166,7 +178,7 @@ async function walkPages(
   from: number,
   endTime: number,
   tally: Tally,
-  progress: (doneDownTo: number) => void,
+  progress: (doneDownTo: number) => Promise<void>,
 ): Promise<void> {
   const client = options.client(region);
   const buffer = new Map<string, { start: number; records: SlotRecord[] }>();
@@ -195,10 +207,16 @@ async function walkPages(
     for (const event of out.Events ?? []) {
       tally.events += 1;
       const record = placed(event.CloudTrailEvent, event.EventTime);
-      if (!record) {
+      if ('reason' in record) {
         tally.skipped += 1;
+        const time = record.time ?? (event.EventTime && !Number.isNaN(event.EventTime.getTime()) ? event.EventTime : undefined);
+        // Without an EventId it cannot be told from another: it counts each time a run meets it.
+        tally.leftOut.push({ eventId: event.EventId ?? null, from: iso(time?.getTime() ?? from), to: iso(time?.getTime() ?? endTime), reason: record.reason });
+        if (event.EventId) tally.knownLeftOut.add(event.EventId);
         continue;
       }
+      // An event left out before whose record a run now gets whole is no longer missing.
+      if (event.EventId && tally.knownLeftOut.has(event.EventId)) tally.recovered.add(event.EventId);
       if (isPending(tally.account)) tally.account = record.account;
       const start = slotStart(record.time);
       const key = `${record.account}|${start}`;
@@ -210,7 +228,7 @@ async function walkPages(
     // Newest first: slots wholly newer than the oldest event seen get nothing more from this walk.
     const boundary = slotStart(new Date(oldest));
     await flush(boundary);
-    progress(Math.min(endTime, boundary + SLOT_MS));
+    await progress(Math.min(endTime, boundary + SLOT_MS));
     options.onProgress?.({
       region,
       source,
@@ -222,22 +240,23 @@ async function walkPages(
     token = out.NextToken;
   } while (token);
   await flush(-Infinity);
-  progress(from);
+  await progress(from);
 }
 
-/** The record of an event, placed by account and time; null when it cannot be filed. */
-function placed(text: string | undefined, eventTime: Date | undefined): SlotRecord | null {
-  if (!text) return null;
+/** The record of an event, placed by account and time; why not when it cannot be filed. */
+function placed(text: string | undefined, eventTime: Date | undefined): SlotRecord | { reason: string; time?: Date } {
+  if (!text) return { reason: 'no CloudTrailEvent' };
   let record: { eventID?: unknown; eventTime?: unknown; recipientAccountId?: unknown; userIdentity?: { accountId?: unknown } };
   try {
     record = JSON.parse(text) as typeof record;
   } catch {
-    return null;
+    return { reason: 'CloudTrailEvent is not JSON' };
   }
-  if (typeof record !== 'object' || record === null) return null;
+  if (typeof record !== 'object' || record === null) return { reason: 'CloudTrailEvent is not a record' };
   const account = [record.recipientAccountId, record.userIdentity?.accountId].find((a): a is string => typeof a === 'string' && ACCOUNT_ID.test(a));
   const time = typeof record.eventTime === 'string' ? new Date(record.eventTime) : eventTime;
-  if (!account || !time || Number.isNaN(time.getTime())) return null;
+  if (!account) return { reason: 'no account', ...(time && !Number.isNaN(time.getTime()) ? { time } : {}) };
+  if (!time || Number.isNaN(time.getTime())) return { reason: 'no time' };
   return { eventId: recordKey(text, record), account, time, text };
 }
 

@@ -213,11 +213,15 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
       if (!res.ok) throw new RequestFailure(`The export answered ${res.status}.`, `HTTP_${res.status}`, res.headers.get('x-request-id'));
       if (res.headers.get('x-trailql-complete') === 'false') {
         const unreadable = Number(res.headers.get('x-trailql-unreadable-files') ?? 0);
+        const warned = (res.headers.get('x-trailql-warnings') ?? '').split(/,\s*/);
+        const what = [
+          ...(unreadable ? [`${unreadable} trail file${unreadable === 1 ? '' : 's'} could not be read and ${unreadable === 1 ? 'was' : 'were'} left out`] : []),
+          ...(warned.includes('HISTORY_NOT_SYNCED') ? ['Event history has not been synced for all of the window'] : []),
+          ...(warned.includes('HISTORY_EVENTS_LEFT_OUT') ? ['some Event history events of the window could not be written by the sync'] : []),
+        ];
         this.downloadWarning = {
           code: res.headers.get('x-trailql-warnings') ?? 'INCOMPLETE',
-          message: `The download is incomplete${unreadable ? `: ${unreadable} trail file${unreadable === 1 ? '' : 's'} could not be read and ${unreadable === 1 ? 'was' : 'were'} left out` : ''}${
-            (res.headers.get('x-trailql-warnings') ?? '').includes('HISTORY_NOT_SYNCED') ? `${unreadable ? ';' : ':'} Event history has not been synced for all of the window` : ''
-          }.`,
+          message: `The download is incomplete${what.length ? `: ${what.join('; ')}` : ''}.`,
         };
       }
       const blob = URL.createObjectURL(await res.blob());
