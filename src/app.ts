@@ -136,8 +136,7 @@ function reportPlugin(
           await contextValue.runner?.finish();
           const result = response.body.singleResult;
           const reports = contextValue.runner.reports;
-          const gaps = history?.gaps(contextValue.runner.compiled) ?? [];
-          const leftOut = history?.leftOut(contextValue.runner.compiled) ?? [];
+          const { gaps, leftOut } = history?.report(contextValue.runner.compiled) ?? { gaps: [], leftOut: [] };
           result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports, result.errors?.length ?? 0, gaps, leftOut), cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
           if (contextValue.explain) result.extensions.explain = { statements: explainStatements(contextValue.runner.compiled) };
           // A full engine queue is not the client's fault and not a failure: 503, come back later.
@@ -245,7 +244,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         maxEntryBytes: Math.max(1, Math.floor(config.cache.responses.maxBytes / 16)),
         maxTtlMs: config.cache.responses.ttlSeconds * 1000,
         // Event history the sync reaches or fails to write later changes no file an answer read.
-        ...(history ? { stillWhole: (statements) => history.gaps(statements).length === 0 && history.leftOut(statements).length === 0 } : {}),
+        ...(history ? { stillWhole: (statements) => Object.values(history.report(statements)).every((lacks) => lacks.length === 0) } : {}),
       })
     : undefined;
   metrics.observeResponses(responses);

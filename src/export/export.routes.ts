@@ -40,7 +40,7 @@ export interface ExportDeps {
   readonly maxPageSize: number;
   readonly logger: Logger;
   /** What Event history has put on disk, when the trail folder is filled by it. */
-  readonly history?: Pick<HistoryCoverage, 'gaps' | 'leftOut'>;
+  readonly history?: Pick<HistoryCoverage, 'report'>;
   /** The caller's authentication, as /graphql checks it (a GraphQLError with its code when refused). */
   readonly authenticate: (req: express.Request) => Promise<unknown>;
 }
@@ -184,10 +184,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       if (contextValue) {
         unreadable = unreadableFiles(contextValue.runner.reports);
         // What Event history lacks is told once, in the headers: the first page's statements read the whole window.
-        if (after === null) {
-          gaps = deps.history?.gaps(contextValue.runner.compiled) ?? [];
-          historyLeftOut = deps.history?.leftOut(contextValue.runner.compiled) ?? [];
-        }
+        if (after === null && deps.history) ({ gaps, leftOut: historyLeftOut } = deps.history.report(contextValue.runner.compiled));
       }
     }
     if (result.errors?.length) {

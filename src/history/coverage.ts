@@ -61,6 +61,9 @@ export interface CoverageSettings {
   readonly now?: () => Date;
 }
 
+/** What coverage needs of a statement: its window and the partitions it reads. */
+type Statement = Pick<CompiledQuery, 'window' | 'partitions'>;
+
 interface Stretch {
   readonly account: string;
   readonly region: string;
@@ -84,9 +87,26 @@ export class HistoryCoverage {
    * The regions and sources whose synced stretch leaves out part of a statement's window: each
    * statement's regions (all synced ones when it names none) and accounts, once each.
    */
-  gaps(queries: readonly Pick<CompiledQuery, 'window' | 'partitions'>[]): HistoryGap[] {
-    if (queries.length === 0) return [];
+  gaps(queries: readonly Statement[]): HistoryGap[] {
+    return queries.length ? this.gapsIn(queries, this.stretches()) : [];
+  }
+
+  /**
+   * The events the sync could not write whose time falls in a statement's window, per region and
+   * source: the statements' regions (all when a statement names none) and accounts, as `gaps`.
+   */
+  leftOut(queries: readonly Statement[]): HistoryLeftOut[] {
+    return queries.length ? this.leftOutIn(queries, this.stretches()) : [];
+  }
+
+  /** Both, from one reading of the states: what an answer over these statements lacks. */
+  report(queries: readonly Statement[]): { gaps: HistoryGap[]; leftOut: HistoryLeftOut[] } {
+    if (queries.length === 0) return { gaps: [], leftOut: [] };
     const stretches = this.stretches();
+    return { gaps: this.gapsIn(queries, stretches), leftOut: this.leftOutIn(queries, stretches) };
+  }
+
+  private gapsIn(queries: readonly Statement[], stretches: readonly Stretch[]): HistoryGap[] {
     const now = this.now().getTime();
     const regions = [...new Set([...this.settings.regions, ...stretches.map((s) => s.region)])].sort();
     const sources = this.settings.eventSources.length ? this.settings.eventSources : ['*'];
@@ -120,13 +140,8 @@ export class HistoryCoverage {
     return [...found.values()];
   }
 
-  /**
-   * The events the sync could not write whose time falls in a statement's window, per region and
-   * source: the statements' regions (all when a statement names none) and accounts, as `gaps`.
-   */
-  leftOut(queries: readonly Pick<CompiledQuery, 'window' | 'partitions'>[]): HistoryLeftOut[] {
-    if (queries.length === 0) return [];
-    const stretches = this.stretches().filter((s) => s.leftOut.length > 0);
+  private leftOutIn(queries: readonly Statement[], all: readonly Stretch[]): HistoryLeftOut[] {
+    const stretches = all.filter((s) => s.leftOut.length > 0);
     const found = new Map<string, { region: string; source: string; hidden: boolean; events: Map<string, LeftOutEvent> }>();
     for (const q of queries) {
       const [from, to] = [q.window.from.getTime(), q.window.to.getTime()];
