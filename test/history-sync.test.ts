@@ -13,6 +13,7 @@ import { EXPORT_PAGE_QUERY } from '../src/export/columns';
 import { runSync } from '../src/history/run';
 import { SyncFailedError, syncEventHistory } from '../src/history/sync';
 import { STATE_FOLDER } from '../src/history/state';
+import { HistoryCoverage } from '../src/history/coverage';
 import { parseDeliveryKey } from '../src/trail/layout';
 import { FakeEventHistory, eventOf } from './support/event-history';
 import { IOT_SOURCES, RawRecord, listRecordFiles, readRecords } from './support/records';
@@ -76,6 +77,21 @@ function mocked(history: FakeEventHistory) {
   const mock = mockClient(client);
   mock.on(LookupEventsCommand).callsFake((input) => history.answer(input));
   return { client, mock };
+}
+
+/** A client over `history` whose `failAt`-th request fails (a reset connection) until `heal()`. */
+function failingAt(history: FakeEventHistory, failAt: number) {
+  const client = new CloudTrailClient({ region: REGION });
+  let n = 0;
+  let failing = true;
+  mockClient(client)
+    .on(LookupEventsCommand)
+    .callsFake((input) => {
+      n += 1;
+      if (failing && n === failAt) throw Object.assign(new Error('connection reset'), { name: 'NetworkingError' });
+      return history.answer(input);
+    });
+  return { client, heal: () => (failing = false) };
 }
 
 function options(dir: string, client: CloudTrailClient, now = NOW) {
@@ -165,6 +181,66 @@ describe('an event left out', () => {
     const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
     expect(state.leftOut).toBeUndefined();
     expect(fs.existsSync(`${dir}/${STATE_FOLDER}/_pending/${REGION}/iotevents.amazonaws.com.json`)).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('stays missing until its record is on disk: a run stopped before writing it keeps it', async () => {
+    const dir = tempDir();
+    const when = new Date(NOW.getTime() - 10 * 60_000);
+    const whole = eventOf(record(7, when));
+    // The next run's first page: 49 newer events and this one, the oldest, whose slot is written
+    // only once an older page comes; the page after it fails.
+    const newer = Array.from({ length: 49 }, (_, k) => eventOf(record(100 + k, new Date(NOW.getTime() - 60_000 - k * 10_000))));
+    const older = Array.from({ length: 10 }, (_, k) => eventOf(record(200 + k, new Date(NOW.getTime() - 15 * 60_000 - k * 30_000))));
+    const opts = (client: CloudTrailClient, now: Date) => ({ ...options(dir, client, now), eventSources: ['iotevents.amazonaws.com'] });
+    await syncEventHistory(opts(mocked(new FakeEventHistory([...newer, { ...whole, CloudTrailEvent: undefined }, ...older])).client, NOW));
+    const file = `${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`;
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).leftOut).toEqual([expect.objectContaining({ eventId: whole.EventId })]);
+    const { client } = failingAt(new FakeEventHistory([...newer, whole, ...older]), 2);
+    await expect(syncEventHistory(opts(client, new Date(NOW.getTime() + 60_000)))).rejects.toThrow('connection reset');
+    const onDisk = readRecords(dir).map((f) => f.record.eventID);
+    expect(onDisk).not.toContain(whole.EventId);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).leftOut).toEqual([expect.objectContaining({ eventId: whole.EventId })]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('many events left out', () => {
+  test('across pages and an interrupted walk resumed: each counted once, whether kept one by one or folded by day', async () => {
+    const dir = tempDir();
+    const bad = Array.from({ length: 700 }, (_, k) => ({ ...eventOf(record(2000 + k, new Date(NOW.getTime() - 1000 - k * 60_000))), CloudTrailEvent: undefined }));
+    const good = records(50, NOW).map((r) => ({ ...r, eventSource: 'iotevents.amazonaws.com' }));
+    const history = new FakeEventHistory([...good.map(eventOf), ...bad]);
+    // After 12 pages: 600 met, more than a state keeps one by one.
+    const { client, heal } = failingAt(history, 13);
+    const opts = { ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] };
+    await expect(syncEventHistory(opts)).rejects.toThrow('connection reset');
+    heal();
+    await syncEventHistory(opts);
+    const file = `${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`;
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as { leftOut: { count?: number; folded?: boolean }[] };
+    expect(state.leftOut.some((e) => e.folded)).toBe(true);
+    expect(state.leftOut.reduce((t, e) => t + (e.count ?? 1), 0)).toBe(700);
+    const coverage = new HistoryCoverage({ trailDir: dir, regions: [REGION], eventSources: ['iotevents.amazonaws.com'], graceMs: HOUR, now: () => NOW });
+    const all = { window: { from: new Date(NOW.getTime() - 48 * HOUR), to: NOW }, partitions: { regions: [], accounts: [], days: [] } };
+    expect(coverage.leftOut([all])).toEqual([expect.objectContaining({ count: 700 })]);
+    // A third run meets the newest again (its overlap) and 20 new ones: each once, though the
+    // state, past its bound, now folds some it kept one by one.
+    history.add(Array.from({ length: 20 }, (_, k) => ({ ...eventOf(record(3000 + k, new Date(NOW.getTime() + 1000 + k * 60_000))), CloudTrailEvent: undefined })));
+    await syncEventHistory({ ...opts, now: () => new Date(NOW.getTime() + HOUR) });
+    expect(coverage.leftOut([{ ...all, window: { ...all.window, to: new Date(NOW.getTime() + HOUR) } }])).toEqual([expect.objectContaining({ count: 720 })]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a state holding one entry that is not one keeps the others', async () => {
+    const dir = tempDir();
+    const kept = { eventId: 'e-1', from: new Date(NOW.getTime() - 5 * HOUR).toISOString(), to: new Date(NOW.getTime() - 5 * HOUR).toISOString(), reason: 'no account' };
+    const file = `${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`;
+    fs.mkdirSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}`, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ syncedTo: new Date(NOW.getTime() - HOUR).toISOString(), walk: null, coveredFrom: new Date(NOW.getTime() - 48 * HOUR).toISOString(), leftOut: [kept, { eventId: 'e-2', from: 'not a time' }] }));
+    const { client } = mocked(new FakeEventHistory(records(10, NOW).map((r) => eventOf({ ...r, eventSource: 'iotevents.amazonaws.com' }))));
+    await syncEventHistory({ ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).leftOut).toEqual([kept]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
@@ -314,16 +390,7 @@ describe('answers over time the sync has not reached', () => {
     const dir = tempDir();
     const all: RawRecord[] = records(400, NOW).map((r) => ({ ...r, eventSource: 'iotevents.amazonaws.com' }));
     const history = new FakeEventHistory(all.map(eventOf));
-    const client = new CloudTrailClient({ region: REGION });
-    let n = 0;
-    let failing = true;
-    mockClient(client)
-      .on(LookupEventsCommand)
-      .callsFake((input) => {
-        n += 1;
-        if (failing && n === 4) throw Object.assign(new Error('connection reset'), { name: 'NetworkingError' });
-        return history.answer(input);
-      });
+    const { client, heal } = failingAt(history, 4);
     const opts = { ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] };
     await expect(syncEventHistory(opts)).rejects.toThrow('connection reset');
     const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
@@ -352,7 +419,7 @@ describe('answers over time the sync has not reached', () => {
       const quiet = [new Date(NOW.getTime() - 5 * 24 * HOUR), new Date(NOW.getTime() - 4 * 24 * HOUR)] as const;
       expect((await ask(...quiet)).extensions?.complete).toBe(false);
 
-      failing = false;
+      heal();
       await syncEventHistory(opts);
       const done = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
       expect(done.coveredFrom).toBe(new Date(NOW.getTime() - 90 * 24 * HOUR).toISOString());

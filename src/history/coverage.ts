@@ -181,6 +181,8 @@ export class HistoryCoverage {
   private stretches(): Stretch[] {
     const stretches: Stretch[] = [];
     const root = path.join(this.settings.trailDir, STATE_FOLDER);
+    // Most trails are never synced: one check, no error thrown and caught, on every answer.
+    if (!fs.existsSync(root)) return stretches;
     for (const account of children(root)) {
       for (const region of children(path.join(root, account))) {
         for (const source of this.settings.eventSources.length ? this.settings.eventSources : ['*']) {
@@ -193,7 +195,13 @@ export class HistoryCoverage {
   }
 
   private state(file: string): SyncState | undefined {
-    const s = fs.statSync(file, { throwIfNoEntry: false });
+    let s: fs.Stats | undefined;
+    try {
+      s = fs.statSync(file, { throwIfNoEntry: false });
+    } catch {
+      // Not readable (permissions, a loop of links): no state, as a file that is not one.
+      s = undefined;
+    }
     if (!s) {
       this.read.delete(file);
       return undefined;

@@ -4,7 +4,8 @@
  *
  *   syncedTo     every event before this time (back to coveredFrom) is on disk
  *   coveredFrom  where that stretch begins
- *   walk         a walk in progress: [from, to) asked, everything in [doneDownTo, to) on disk
+ *   walk         a walk in progress: [from, to) asked, everything in [doneDownTo, to) on disk,
+ *                every event after metDownTo met (and those of metIds at it)
  *   leftOut      events Event history gave that could not be written as records (see LeftOutEvent)
  *
  * The account is learnt from the records (recipientAccountId), so before the first record of a
@@ -16,7 +17,11 @@ import { withFileLock } from './file-lock';
 
 export interface SyncState {
   syncedTo: string | null;
-  walk: { from: string; to: string; doneDownTo: string } | null;
+  /**
+   * `metDownTo`: the time of the oldest event this walk has met (every event after it is on disk
+   * or kept as left out), and `metIds` the EventIds met at that very time.
+   */
+  walk: { from: string; to: string; doneDownTo: string; metDownTo?: string; metIds?: string[] } | null;
   /**
    * Where the events on disk begin: the start of the first finished walk, or of the last one that
    * could not join the earlier ones (the sync stopped for longer than Event history keeps).
@@ -109,18 +114,25 @@ export function timeIn(value: unknown): string | null | undefined {
   return typeof value === 'string' && Number.isFinite(Date.parse(value)) ? value : undefined;
 }
 
-/** A state's left-out events, checked: undefined when they are not such a list. */
-export function leftOutIn(value: unknown): LeftOutEvent[] | undefined {
+/**
+ * A state's left-out events, checked: undefined when they are not such a list, or (unless
+ * `skipBad`: the sync keeps the good ones rather than lose them all) when one entry is not one.
+ */
+export function leftOutIn(value: unknown, skipBad = false): LeftOutEvent[] | undefined {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) return undefined;
+  if (!Array.isArray(value)) return skipBad ? [] : undefined;
   const out: LeftOutEvent[] = [];
   for (const v of value as unknown[]) {
     const e = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
     const [from, to] = [timeIn(e.from), timeIn(e.to)];
     const count = e.count === undefined ? 1 : e.count;
-    if (!from || !to || typeof e.reason !== 'string' || !(e.eventId === null || typeof e.eventId === 'string')) return undefined;
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || !(e.folded === undefined || e.folded === true)) return undefined;
-    out.push({ eventId: e.eventId, from, to, reason: e.reason, ...(count === 1 ? {} : { count }), ...(e.folded ? { folded: true as const } : {}) });
+    const eventId = e.eventId;
+    if (
+      from && to && typeof e.reason === 'string' && (eventId === null || typeof eventId === 'string') &&
+      typeof count === 'number' && Number.isInteger(count) && count >= 1 && (e.folded === undefined || e.folded === true)
+    ) {
+      out.push({ eventId, from, to, reason: e.reason, ...(count === 1 ? {} : { count }), ...(e.folded ? { folded: true as const } : {}) });
+    } else if (!skipBad) return undefined;
   }
   return out;
 }
@@ -157,7 +169,7 @@ export class StateStore {
       if (fs.existsSync(f)) {
         const state = JSON.parse(fs.readFileSync(f, 'utf8')) as SyncState;
         // A list that is not one would fail every save: its entries cannot be told apart.
-        const leftOut = leftOutIn(state.leftOut);
+        const leftOut = leftOutIn(state.leftOut, true);
         if (leftOut?.length) state.leftOut = leftOut;
         else delete state.leftOut;
         return { account: a, state };
@@ -174,8 +186,9 @@ export class StateStore {
   async save(account: string, region: string, source: string, state: SyncState, previousAccount?: string, written?: ReadonlySet<string>): Promise<void> {
     const f = this.file(account, region, source);
     fs.mkdirSync(path.dirname(f), { recursive: true });
-    await withFileLock(f, () => {
-      const onDisk = [f, ...(previousAccount && previousAccount !== account ? [this.file(previousAccount, region, source)] : [])].flatMap((file) => leftOutOf(file));
+    const previous = previousAccount && previousAccount !== account ? this.file(previousAccount, region, source) : undefined;
+    const write = () => {
+      const onDisk = [f, ...(previous ? [previous] : [])].flatMap((file) => leftOutOf(file));
       const leftOut = withLeftOut(onDisk, state.leftOut ?? [], written);
       if (leftOut?.length) state.leftOut = leftOut;
       else delete state.leftOut;
@@ -183,15 +196,17 @@ export class StateStore {
       const tmp = `${f}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
       fs.renameSync(tmp, f);
-    });
-    if (previousAccount && previousAccount !== account) fs.rmSync(this.file(previousAccount, region, source), { force: true });
+      // Moved: the earlier file goes while both are locked, so no save to it is lost in between.
+      if (previous) fs.rmSync(previous, { force: true });
+    };
+    await withFileLock(f, () => (previous ? withFileLock(previous, write) : write()));
   }
 }
 
 /** The left-out events a state file holds now; none when it is missing or not a state. */
 function leftOutOf(file: string): LeftOutEvent[] {
   try {
-    return leftOutIn((JSON.parse(fs.readFileSync(file, 'utf8')) as { leftOut?: unknown }).leftOut) ?? [];
+    return leftOutIn((JSON.parse(fs.readFileSync(file, 'utf8')) as { leftOut?: unknown }).leftOut, true) ?? [];
   } catch {
     return [];
   }

@@ -15,7 +15,7 @@
 import { ACCOUNT_ID } from '../domain/aws';
 import { CloudTrailClient, LookupEventsCommand, LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
 import { SLOT_MS, SlotRecord, mergeSlot, recordKey, slotStart } from './slot-files';
-import { LeftOutEvent, StateStore, SyncState, isPending, withLeftOut } from './state';
+import { LeftOutEvent, StateStore, SyncState, isPending } from './state';
 
 const PAGE_SIZE = 50;
 const DAY_MS = 86_400_000;
@@ -104,6 +104,22 @@ export async function syncEventHistory(options: SyncOptions): Promise<SyncResult
   return results;
 }
 
+/**
+ * What a resumed walk has in its state already: the left-out events after `after`, and of those at
+ * `after` itself, the ones whose EventIds are in `ids`.
+ */
+interface Recorded {
+  readonly after: number;
+  readonly ids: ReadonlySet<string>;
+}
+
+/** The lower of two "met down to" marks; at the same time, the EventIds of both. */
+function lowest(a: Recorded, b: Recorded | undefined): Recorded {
+  if (!b || b.after > a.after) return a;
+  if (b.after < a.after) return b;
+  return { after: a.after, ids: new Set([...a.ids, ...b.ids]) };
+}
+
 interface Tally {
   account: string;
   pages: number;
@@ -112,7 +128,7 @@ interface Tally {
   skipped: number;
   /** Events left out since the state was last saved. */
   leftOut: LeftOutEvent[];
-  /** EventIds the state keeps as left out, and those of them written whole since (a later run got their record). */
+  /** EventIds the state keeps as left out, and those of them written whole since (a later run got their record, now on disk). */
   readonly knownLeftOut: Set<string>;
   readonly recovered: Set<string>;
 }
@@ -127,19 +143,21 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
   const earliest = now.getTime() - options.days * DAY_MS;
   let stateAccount = loaded.account;
   const save = async () => {
-    const leftOut = withLeftOut(state.leftOut, tally.leftOut, tally.recovered);
-    if (leftOut?.length) state.leftOut = leftOut;
-    else delete state.leftOut;
+    // Merged (each once, folded beyond the bound) by the store, with what is on disk.
+    if (tally.leftOut.length) state.leftOut = [...(state.leftOut ?? []), ...tally.leftOut];
     tally.leftOut = [];
     await store.save(tally.account, region, source, state, stateAccount, tally.recovered);
     stateAccount = tally.account;
   };
 
-  const walk = async (from: number, endTime: number, to: number) => {
-    state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(endTime, to)) };
+  /** `recorded`: a resumed walk's left-out events already in the state (see Recorded). */
+  const walk = async (from: number, endTime: number, to: number, recorded: Recorded = { after: Infinity, ids: new Set() }) => {
+    // A resumed walk goes on from where the one before it had met: interrupted again, it still knows.
+    const metOf = (met: Recorded | undefined) => (met && Number.isFinite(met.after) ? { metDownTo: iso(met.after), metIds: [...met.ids] } : {});
+    state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(endTime, to)), ...metOf(recorded) };
     await save();
-    await walkPages(options, region, source, from, endTime, tally, async (doneDownTo) => {
-      state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(doneDownTo, Date.parse(state.walk!.doneDownTo))) };
+    await walkPages(options, region, source, from, endTime, tally, recorded, async (doneDownTo, met) => {
+      state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(doneDownTo, Date.parse(state.walk!.doneDownTo))), ...metOf(lowest(recorded, met)) };
       await save();
     });
     // A walk that does not reach back to the stretch already on disk (the first one, or one after
@@ -152,8 +170,12 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
 
   const started = state.walk ? Math.max(earliest, Date.parse(state.walk.from)) : undefined;
   if (state.walk && started !== undefined && started < Date.parse(state.walk.doneDownTo)) {
-    const { doneDownTo, to } = state.walk;
-    await walk(started, Math.min(Date.parse(to), Date.parse(doneDownTo) + RESUME_OVERLAP_MS), Date.parse(to));
+    const { doneDownTo, metDownTo, metIds, to } = state.walk;
+    // Every event after the oldest one met was saved with its page, left-out ones included; those
+    // asked again (the overlap) may have been folded by day, where their EventIds no longer tell
+    // them apart. Of the oldest one's very time, only the ones met are known.
+    const recorded: Recorded = metDownTo ? { after: Date.parse(metDownTo), ids: new Set(metIds ?? []) } : { after: Date.parse(doneDownTo) - 1, ids: new Set() };
+    await walk(started, Math.min(Date.parse(to), Date.parse(doneDownTo) + RESUME_OVERLAP_MS), Date.parse(to), recorded);
   }
   const from = state.syncedTo ? Math.max(earliest, Date.parse(state.syncedTo) - options.overlapMinutes * 60_000) : earliest;
   await walk(from, now.getTime(), now.getTime());
@@ -178,20 +200,30 @@ async function walkPages(
   from: number,
   endTime: number,
   tally: Tally,
-  progress: (doneDownTo: number) => Promise<void>,
+  recorded: Recorded,
+  /** After each page: how far down everything is on disk (a slot boundary), and the oldest time met with the EventIds met at it. */
+  progress: (doneDownTo: number, met: Recorded | undefined) => Promise<void>,
 ): Promise<void> {
   const client = options.client(region);
-  const buffer = new Map<string, { start: number; records: SlotRecord[] }>();
+  /** Slots being filled, and the EventIds of events left out before whose records they hold. */
+  const buffer = new Map<string, { start: number; records: SlotRecord[]; recovered: string[] }>();
   const flush = async (newerThan: number) => {
     for (const [key, slot] of buffer) {
       if (slot.start <= newerThan) continue;
       tally.written += await mergeSlot(options.trailDir, region, slot.records);
+      // Only once on disk is such an event no longer missing.
+      for (const id of slot.recovered) tally.recovered.add(id);
       buffer.delete(key);
     }
   };
   const began = Date.now();
   let token: string | undefined;
   let oldest = endTime;
+  let met: { after: number; ids: Set<string> } | undefined;
+  const meet = (time: number, id: string | undefined) => {
+    if (!met || time < met.after) met = { after: time, ids: new Set() };
+    if (time === met.after && id) met.ids.add(id);
+  };
   do {
     // Stopped (the service shutting down, Ctrl-C): no further request; what is on disk is kept.
     options.signal?.throwIfAborted();
@@ -210,25 +242,33 @@ async function walkPages(
       if ('reason' in record) {
         tally.skipped += 1;
         const time = record.time ?? (event.EventTime && !Number.isNaN(event.EventTime.getTime()) ? event.EventTime : undefined);
+        if (time) {
+          const t = time.getTime();
+          // Newest first as well: the walk has come down to it, and the state records it with this page.
+          oldest = Math.min(oldest, t);
+          meet(t, event.EventId);
+          if (t > recorded.after || (t === recorded.after && event.EventId && recorded.ids.has(event.EventId))) continue;
+        }
         // Without an EventId it cannot be told from another: it counts each time a run meets it.
         tally.leftOut.push({ eventId: event.EventId ?? null, from: iso(time?.getTime() ?? from), to: iso(time?.getTime() ?? endTime), reason: record.reason });
         if (event.EventId) tally.knownLeftOut.add(event.EventId);
         continue;
       }
-      // An event left out before whose record a run now gets whole is no longer missing.
-      if (event.EventId && tally.knownLeftOut.has(event.EventId)) tally.recovered.add(event.EventId);
       if (isPending(tally.account)) tally.account = record.account;
       const start = slotStart(record.time);
       const key = `${record.account}|${start}`;
-      const slot = buffer.get(key) ?? { start, records: [] };
+      const slot = buffer.get(key) ?? { start, records: [], recovered: [] };
       slot.records.push(record);
+      // An event left out before whose record a run now gets whole.
+      if (event.EventId && tally.knownLeftOut.has(event.EventId)) slot.recovered.push(event.EventId);
       buffer.set(key, slot);
       oldest = Math.min(oldest, record.time.getTime());
+      meet(record.time.getTime(), event.EventId);
     }
     // Newest first: slots wholly newer than the oldest event seen get nothing more from this walk.
     const boundary = slotStart(new Date(oldest));
     await flush(boundary);
-    await progress(Math.min(endTime, boundary + SLOT_MS));
+    await progress(Math.min(endTime, boundary + SLOT_MS), met);
     options.onProgress?.({
       region,
       source,
@@ -240,7 +280,7 @@ async function walkPages(
     token = out.NextToken;
   } while (token);
   await flush(-Infinity);
-  await progress(from);
+  await progress(from, met);
 }
 
 /** The record of an event, placed by account and time; why not when it cannot be filed. */
