@@ -4,8 +4,8 @@
  *   TRAILQL_LIVE_ATHENA=1 npm test -- test/athena-live.test.ts
  *
  * It reads the same ATHENA_* and TRAIL_* variables as `npm run athena:setup`, uses the default
- * AWS credential chain, and expects the table to exist. Without TRAILQL_LIVE_ATHENA=1 it only
- * records that it is off.
+ * AWS credential chain, and expects the table to exist. Without TRAILQL_LIVE_ATHENA=1 jest reports
+ * it as skipped.
  */
 import { AthenaEngine } from '../src/engines/athena/driver';
 import { athenaSettingsFromEnv } from '../src/engines/athena/env';
@@ -15,10 +15,8 @@ import type { CompiledQuery, SqlValue } from '../src/query/engine';
 const LIVE = process.env.TRAILQL_LIVE_ATHENA === '1';
 
 if (!LIVE) {
-  test('live Athena test is off (set TRAILQL_LIVE_ATHENA=1 to run it)', () => {
-    console.log('Athena live test is off: set TRAILQL_LIVE_ATHENA=1 and the ATHENA_*/TRAIL_* variables to run it.');
-    expect(process.env.TRAILQL_LIVE_ATHENA ?? '').not.toBe('1');
-  });
+  // Reported by jest as skipped, not as a pass: nothing was checked against Athena.
+  test.skip('live Athena (set TRAILQL_LIVE_ATHENA=1 and the ATHENA_*/TRAIL_* variables to run it)', () => undefined);
 } else {
   describe('Athena (live)', () => {
     const settings = athenaSettingsFromEnv(process.env);
