@@ -142,6 +142,18 @@ describe('every call of a filter, newest first', () => {
     }
   });
 
+  test('every CSV cell is the NDJSON value of the same call: times in ISO text, as GraphQL gives them', async () => {
+    const rows = parseCsv(full.csvText);
+    const lines = ndjson(full.ndjsonText);
+    expect(rows.length - 1).toBe(lines.length);
+    const time = rows[0].indexOf('eventTime');
+    lines.forEach((line, i) => {
+      expect(rows[i + 1][time]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
+      expect(rows[i + 1][time]).toBe(line.eventTime);
+      expect(rows[i + 1]).toEqual(csvRow(line));
+    });
+  });
+
   test('NDJSON: the GraphQL nodes, line for line, across pages', async () => {
     const res = full.ndjson;
     expect(res.status).toBe(200);

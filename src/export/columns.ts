@@ -101,11 +101,16 @@ export function neutraliseFormula(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-/** The CSV cells of one call: null as an empty cell, booleans as true/false, strings neutralised. */
+/**
+ * The CSV cells of one call: null as an empty cell, booleans as true/false, a time as the ISO text
+ * GraphQL and NDJSON give (execution leaves the DateTime scalar's value a Date, whose own text
+ * depends on the process's time zone), strings neutralised.
+ */
 export function csvRow(call: ExportedCall): string[] {
   return CSV_COLUMNS.map(({ cell }) => {
-    const v = cell(call);
+    const v: unknown = cell(call);
     if (v === null || v === undefined) return '';
+    if (v instanceof Date) return v.toISOString();
     return typeof v === 'string' ? neutraliseFormula(v) : String(v);
   });
 }
