@@ -105,6 +105,20 @@ async function both(filter: Record<string, unknown>, extra: Record<string, unkno
 
 const plantedOf = (cs: Call[]) => cs.filter((c) => c.requestId?.startsWith(PLANTED));
 
+describe('window bounds within a second', () => {
+  test('a call at a whole second is outside a window starting later in that second and inside one ending then, on both dialects', async () => {
+    const t = Date.parse(planted[0]!.eventTime);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const has = async (from: number, to: number) => ids(await both({ from: iso(from), to: iso(to) })).includes(planted[0]!.requestID as string);
+    expect(await has(t, t + 10_000)).toBe(true);
+    expect(await has(t + 500, t + 10_000)).toBe(false);
+    expect(await has(t + 1, t + 10_000)).toBe(false);
+    expect(await has(t - 10_000, t + 500)).toBe(true);
+    expect(await has(t - 10_000, t + 1)).toBe(true);
+    expect(await has(t - 10_000, t)).toBe(false);
+  });
+});
+
 describe('sourceKinds', () => {
   test.each(Object.values(SourceIpKind))('%s keeps exactly the calls whose address is of that kind, on both dialects', async (kind) => {
     const got = plantedOf(await both({ sourceKinds: [kind] }))

@@ -248,8 +248,8 @@ function whereClause(ctx: CompileContext, plan: Pick<QueryPlan, 'scan' | 'where'
     ...(plan.untimed
       ? [cond(ctx, { k: 'isNull', e: FIELDS.eventTime })]
       : [
-          pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: { v: isoSeconds(plan.scan.from) } }),
-          pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '<', value: { v: isoSeconds(plan.scan.to) } }),
+          pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: { v: windowBound(plan.scan.from) } }),
+          pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '<', value: { v: windowBound(plan.scan.to) } }),
         ]),
     ...(plan.scan.eventSources.length ? [pred(ctx, { k: 'in', e: FIELDS.eventSource, values: plan.scan.eventSources.map((v) => ({ v })) })] : []),
     ...(plan.scan.regions.length ? [pred(ctx, { k: 'in', e: FIELDS.region, values: plan.scan.regions.map((v) => ({ v })) })] : []),
@@ -320,6 +320,16 @@ export function keysetEnd(to: Date, time: string): Date {
 /** CloudTrail writes `eventTime` as `yyyy-MM-ddTHH:mm:ssZ`; bounds are compared in that form. */
 export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * A window bound as the canonical time calls are compared with. Calls' times are whole seconds,
+ * so a bound within a second is the next whole second: a call at 12:00:00 is before a window
+ * starting at 12:00:00.500 and inside one ending then, as it would be compared with the bound
+ * itself.
+ */
+export function windowBound(d: Date): string {
+  return isoSeconds(new Date(Math.ceil(d.getTime() / 1000) * 1000));
 }
 
 /**

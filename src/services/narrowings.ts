@@ -3,7 +3,7 @@
  * key of a narrowing, their grouping into one statement per connection, filter and page size, and
  * the predicate of each branch of that statement.
  */
-import { isoSeconds } from '../query/compiler';
+import { windowBound } from '../query/compiler';
 import { fingerprint } from '../query/cursor';
 import { FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
@@ -43,7 +43,7 @@ export function byFilter<K extends NarrowingKey | Narrowing>(keys: readonly K[])
 /** A narrowing's own predicate: its window and its predicates. */
 export const branchOf = (k: Narrowing): Pred =>
   and(
-    { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: val(isoSeconds(k.window.from)) },
-    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(isoSeconds(k.window.to)) },
+    { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: val(windowBound(k.window.from)) },
+    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(windowBound(k.window.to)) },
     ...k.where,
   );
