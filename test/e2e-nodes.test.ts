@@ -5,6 +5,9 @@
  * a statement when the id itself says so), and ids that are not ids are refused before any
  * statement runs.
  */
+import 'reflect-metadata';
+import { decodeId } from '../src/graphql/node/global-id';
+import { schema } from '../src/graphql/schema';
 import { hashKey } from '../src/auth/authenticate';
 import { IOT_SOURCES, RawRecord, dedupe, inWindow, readRecords } from './support/records';
 import { TEST_KEYS, TestServer } from './support/server';
@@ -242,7 +245,7 @@ describe('bad ids', () => {
     ['too long', 'A'.repeat(20_000)],
   ];
   /** Decodes, but its window is longer than any may be: refused as that filter's bound. */
-  const LONG_WINDOW = b64(['SourceIp', '192.0.2.1', `{from: "2020-01-01T00:00:00Z", to: "${W.to}"}`]);
+  const LONG_WINDOW = b64(['SourceIp', '192.0.2.1', `{from: "2020-01-01T00:00:00.000Z", to: "${W.to}"}`]);
 
   async function refused(query: string, variables: Record<string, unknown>, field: string) {
     server.engine.reset();
@@ -262,6 +265,12 @@ describe('bad ids', () => {
     await refused(nodeQuery, { id, w: W }, 'id');
     const good = (await listed(W))[0].id;
     await refused(nodesQuery, { ids: [good, id], w: W }, 'ids');
+  });
+
+  test('an id naming a filter field ApiCallFilter has not is refused, not read without it', async () => {
+    const id = b64(['SourceIp', '192.0.2.1', `{from: "${W.from}", to: "${W.to}", bogus: 1}`]);
+    expect(decodeId(schema(), b64(['SourceIp', '192.0.2.1', `{from: "${W.from}", to: "${W.to}"}`]), 'id')).toMatchObject({ type: 'SourceIp' });
+    await refused(nodeQuery, { id, w: W }, 'id');
   });
 
   test('an id whose window is too long is refused as a filter would be', async () => {

@@ -85,6 +85,20 @@ test('any string either decodes or is refused as BAD_USER_INPUT on the argument'
   );
 });
 
+test('an object has one id: a filter with a field ApiCallFilter has not, or written another way, is refused', () => {
+  const id = encodeId(s, { type: 'SourceIp', address: '192.0.2.1', filter: pinned({ actions: ['DeleteInput'] }, { from: new Date(0), to: new Date(1000) }) });
+  const parts = JSON.parse(Buffer.from(id, 'base64url').toString('utf8')) as string[];
+  const literal = parts[2]!;
+  expect(literal.startsWith('{')).toBe(true);
+  const withLiteral = (l: string) => Buffer.from(JSON.stringify([parts[0], parts[1], l]), 'utf8').toString('base64url');
+  expect(withLiteral(literal)).toBe(id);
+  expect(decodeId(s, withLiteral(literal), 'id')).toMatchObject({ type: 'SourceIp', address: '192.0.2.1' });
+  for (const other of [`{bogus: 1, ${literal.slice(1)}`, `{ ${literal.slice(1)}`, literal.replace('["DeleteInput"]', '"DeleteInput"')]) {
+    expect(other).not.toBe(literal);
+    expect(refusal(() => decodeId(s, withLiteral(other), 'id'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+  }
+});
+
 test(`more than ${MAX_NODE_IDS} ids are refused`, () => {
   const id = encodeId(s, { type: 'SourceIp', address: null, filter: pinned(null, { from: new Date(0), to: new Date(1000) }) });
   expect(decodeIds(s, Array(MAX_NODE_IDS).fill(id))).toHaveLength(MAX_NODE_IDS);

@@ -8,7 +8,8 @@
  *
  * Ids are not secrets and not signed: decoding one coerces its filter exactly as an argument would
  * be, and the lookup applies the caller's scope, so a made-up id can ask nothing an argument could
- * not. Anything that does not decode is BAD_USER_INPUT.
+ * not. A filter is taken only in the form encoding writes it, so an object has one id. Anything
+ * that does not decode is BAD_USER_INPUT.
  */
 import {
   GraphQLInputObjectType,
@@ -121,6 +122,9 @@ export function decodeId(schema: GraphQLSchema, id: string, field: string): Node
     filter = undefined;
   }
   if (!filter || !filter.from || !filter.to) throw bad('malformed');
+  // One id per object: the literal must be the one encoding writes (coercion alone would drop a
+  // field ApiCallFilter has not, and take other spellings of the same filter).
+  if (literalOf(schema, filter) !== literal) throw bad('not written by this service');
   switch (parts[0]) {
     case 'Caller':
       return { type: 'Caller', grouping: parts[1], key: parts[2], filter };
