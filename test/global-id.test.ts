@@ -97,6 +97,24 @@ test('an object has one id: a filter with a field ApiCallFilter has not, or writ
     expect(other).not.toBe(literal);
     expect(refusal(() => decodeId(s, withLiteral(other), 'id'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
   }
+  // The same parts in other JSON or base64url: the same object, not its id.
+  const json = Buffer.from(id, 'base64url').toString('utf8');
+  const call = encodeId(s, { type: 'ApiCall', eventId: 'e-1', time: new Date(1000), account: null, region: 'eu-west-1', window: { from: new Date(0), to: new Date(5000) } });
+  const callJson = Buffer.from(call, 'base64url').toString('utf8');
+  const spelled = [
+    Buffer.from(json.replace(',', ', '), 'utf8').toString('base64url'),
+    Buffer.from(callJson.replace('1000', '1.0e3'), 'utf8').toString('base64url'),
+    Buffer.from(callJson.replace('"e-1"', '"\\u0065-1"'), 'utf8').toString('base64url'),
+  ];
+  for (const other of spelled) expect(refusal(() => decodeId(s, other, 'id'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+  expect(decodeId(s, call, 'id')).toMatchObject({ type: 'ApiCall', eventId: 'e-1' });
+  // A spare bit set in the last base64url character: the same bytes, not the same id.
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  for (const made of [id, call].filter((x) => x.length % 4 !== 0)) {
+    const spare = `${made.slice(0, -1)}${B64URL[B64URL.indexOf(made.at(-1)!) ^ 1]}`;
+    expect(Buffer.from(spare, 'base64url')).toEqual(Buffer.from(made, 'base64url'));
+    expect(refusal(() => decodeId(s, spare, 'id')).code).toBe('BAD_USER_INPUT');
+  }
 });
 
 test(`more than ${MAX_NODE_IDS} ids are refused`, () => {

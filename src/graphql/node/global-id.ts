@@ -8,7 +8,7 @@
  *
  * Ids are not secrets and not signed: decoding one coerces its filter exactly as an argument would
  * be, and the lookup applies the caller's scope, so a made-up id can ask nothing an argument could
- * not. A filter is taken only in the form encoding writes it, so an object has one id. Anything
+ * not. An id is taken only in the form encoding writes it, so an object has one id. Anything
  * that does not decode is BAD_USER_INPUT.
  */
 import {
@@ -100,7 +100,12 @@ const PARTS = z.union([
   z.tuple([z.literal('ResourceHistory'), text(256), z.string()]),
 ]);
 
-/** The object an id names; BAD_USER_INPUT (on `field`) when it is not an id this service made. */
+/**
+ * The object an id names; BAD_USER_INPUT (on `field`) when it is not an id this service made. An
+ * object has one id: what decodes is taken only when encoding it again gives the id as sent
+ * (coercing a filter alone drops a field ApiCallFilter has not, and base64url and JSON take other
+ * spellings of the same parts).
+ */
 export function decodeId(schema: GraphQLSchema, id: string, field: string): NodeRef {
   const bad = (why: string) => new BadInputError(`${field}: not a node id (${why})`, field);
   if (id.length > MAX_NODE_ID_LENGTH) throw bad('too long');
@@ -111,20 +116,23 @@ export function decodeId(schema: GraphQLSchema, id: string, field: string): Node
   } catch {
     throw bad('malformed');
   }
+  const ref = refOf(schema, parts);
+  if (!ref) throw bad('malformed');
+  if (encodeId(schema, ref) !== id) throw bad('not written by this service');
+  return ref;
+}
+
+function refOf(schema: GraphQLSchema, parts: z.infer<typeof PARTS>): NodeRef | undefined {
   if (parts[0] === 'ApiCall') {
     return { type: 'ApiCall', eventId: parts[1], time: new Date(parts[2]), account: parts[3], region: parts[4], window: { from: new Date(parts[5]), to: new Date(parts[6]) } };
   }
-  const literal = parts[parts.length - 1] as string;
   let filter: CallFilter | undefined;
   try {
-    filter = valueFromAST(parseValue(literal), filterType(schema)) as CallFilter | undefined;
+    filter = valueFromAST(parseValue(parts[parts.length - 1] as string), filterType(schema)) as CallFilter | undefined;
   } catch {
     filter = undefined;
   }
-  if (!filter || !filter.from || !filter.to) throw bad('malformed');
-  // One id per object: the literal must be the one encoding writes (coercion alone would drop a
-  // field ApiCallFilter has not, and take other spellings of the same filter).
-  if (literalOf(schema, filter) !== literal) throw bad('not written by this service');
+  if (!filter || !filter.from || !filter.to) return undefined;
   switch (parts[0]) {
     case 'Caller':
       return { type: 'Caller', grouping: parts[1], key: parts[2], filter };
