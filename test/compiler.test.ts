@@ -6,7 +6,10 @@
 import { athenaDialect } from '../src/engines/athena/dialect';
 import { JSON_SOURCE, duckdbDialect } from '../src/engines/duckdb/dialect';
 import { BadInputError } from '../src/errors';
-import { compile } from '../src/query/compiler';
+import { compile, windowBound } from '../src/query/compiler';
+import { windowBoundMs } from '../src/query/engine';
+import { branchOf } from '../src/services/narrowings';
+import { ttlFor } from '../src/cache/cache';
 import { EVENT_COLUMNS, FIELDS } from '../src/query/fields';
 import { partitionsFor } from '../src/query/partitions';
 import { Scan } from '../src/query/plan';
@@ -379,5 +382,29 @@ describe('untimed records', () => {
     expect(q.sql).toContain('"eventtime" IS NULL');
     expect(q.sql).not.toContain('111122223333');
     expect(q.params).toContain('111122223333');
+  });
+});
+
+describe('window bounds within a second', () => {
+  const at = (iso: string) => new Date(iso);
+  test('a bound within a second is the next whole second; a whole second stays; never past year 9999', () => {
+    expect(windowBoundMs(at('2026-03-15T12:00:00.000Z'))).toBe(Date.parse('2026-03-15T12:00:00Z'));
+    expect(windowBoundMs(at('2026-03-15T12:00:00.001Z'))).toBe(Date.parse('2026-03-15T12:00:01Z'));
+    expect(windowBoundMs(at('2026-03-15T12:00:00.999Z'))).toBe(Date.parse('2026-03-15T12:00:01Z'));
+    expect(windowBound(at('9999-12-31T23:59:59.500Z'))).toBe('9999-12-31T23:59:59Z');
+  });
+
+  test('the statement, a narrowing and the cache lifetime all take the bound so', () => {
+    const from = at('2026-03-15T10:00:00.500Z');
+    const to = at('2026-03-15T12:00:00.500Z');
+    const q = compile(duckdbDialect, apiCallsPlan({}, { from, to }), 1);
+    expect(q.params).toEqual(expect.arrayContaining(['2026-03-15T10:00:01Z', '2026-03-15T12:00:01Z']));
+    const branch = branchOf({ name: 'n', key: 'k', filter: {} as never, window: { from, to }, where: [] });
+    expect(JSON.stringify(branch)).toContain('"2026-03-15T10:00:01Z"');
+    expect(JSON.stringify(branch)).toContain('"2026-03-15T12:00:01Z"');
+    const policy = { deliveryLagMs: 0, closedTtlMs: 2, openTtlMs: 1 };
+    // Calls of 12:00:00 are still in the window until 12:00:01.
+    expect(ttlFor({ to }, at('2026-03-15T12:00:00.700Z'), policy, true).closed).toBe(false);
+    expect(ttlFor({ to }, at('2026-03-15T12:00:01.000Z'), policy, true).closed).toBe(true);
   });
 });

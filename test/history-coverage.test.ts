@@ -172,3 +172,12 @@ describe('events the sync could not write', () => {
     }
   });
 });
+
+test('a window bound within a second reaches the next whole second, as the statement compares it', () => {
+  // Synced to 09:00:00.600, three hours behind a one-hour schedule: calls of 09:00:00.700 are not
+  // there, and a window ending at 09:00:00.500 asks for every call of 09:00:00.
+  state('111122223333', 'eu-west-1', { syncedTo: '2026-03-15T09:00:00.600Z', walk: null, coveredFrom: iso(90 * 24) });
+  const window = (to: string) => ({ window: { from: at(5), to: new Date(to) }, partitions: { regions: [], accounts: [], days: [] } });
+  expect(coverage().gaps([window('2026-03-15T09:00:00.000Z')])).toEqual([]);
+  expect(coverage().gaps([window('2026-03-15T09:00:00.500Z')])).toHaveLength(1);
+});

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import * as path from 'node:path';
-import { CompiledQuery, Engine } from '../query/engine';
+import { CompiledQuery, Engine, windowBoundMs } from '../query/engine';
 
 /**
  * Bump when the shape of cached rows changes (new columns, renamed aliases, different decoding):
@@ -114,7 +114,8 @@ export interface TtlPolicy {
  * lag is needed: a window that has ended is closed.
  */
 export function ttlFor(window: { readonly to: Date }, now: Date, policy: TtlPolicy, fingerprinted = false): { ttlMs: number; closed: boolean } {
-  const closed = window.to.getTime() <= now.getTime() - (fingerprinted ? 0 : policy.deliveryLagMs);
+  // The window's end as its statements compare it (a bound within a second reaches the next).
+  const closed = windowBoundMs(window.to) <= now.getTime() - (fingerprinted ? 0 : policy.deliveryLagMs);
   return { ttlMs: closed ? policy.closedTtlMs : policy.openTtlMs, closed };
 }
 

@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CompiledQuery } from '../query/engine';
+import { CompiledQuery, windowBoundMs } from '../query/engine';
 import { LeftOutEvent, STATE_FOLDER, SyncState, isPending, leftOutIn, sourceFileName, timeIn } from './state';
 
 /** Stable code of the warning an answer carries when part of its window was not synced. */
@@ -112,9 +112,10 @@ export class HistoryCoverage {
     const sources = this.settings.eventSources.length ? this.settings.eventSources : ['*'];
     const found = new Map<string, HistoryGap>();
     for (const q of queries) {
-      const from = q.window.from.getTime();
+      // The bounds as the statement compares them.
+      const from = windowBoundMs(q.window.from);
       // Nothing after now can be missing yet.
-      const to = Math.min(q.window.to.getTime(), now);
+      const to = Math.min(windowBoundMs(q.window.to), now);
       if (to <= from) continue;
       // A region the statement names is asked about even when nothing of it is known: on a folder
       // Event history fills, nothing on disk is nothing synced.
@@ -144,7 +145,7 @@ export class HistoryCoverage {
     const stretches = all.filter((s) => s.leftOut.length > 0);
     const found = new Map<string, { region: string; source: string; hidden: boolean; events: Map<string, LeftOutEvent> }>();
     for (const q of queries) {
-      const [from, to] = [q.window.from.getTime(), q.window.to.getTime()];
+      const [from, to] = [windowBoundMs(q.window.from), windowBoundMs(q.window.to)];
       const named = q.partitions.accounts;
       for (const s of stretches) {
         if (q.partitions.regions.length && !q.partitions.regions.includes(s.region)) continue;

@@ -4,7 +4,7 @@
  * User values become `?` placeholders pushed to `params`; only `const` nodes written in this code
  * base are inlined, escaped.
  */
-import { CompiledQuery, PartitionSpec, Row, SqlValue } from './engine';
+import { CompiledQuery, PartitionSpec, Row, SqlValue, windowBoundMs } from './engine';
 import { AggregatePart, AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, Projection, QueryPlan, Value, and, col, or, val } from './plan';
 import { CALL_TIE, FIELDS } from './fields';
 import { partitionsFor } from './partitions';
@@ -322,14 +322,9 @@ export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/**
- * A window bound as the canonical time calls are compared with. Calls' times are whole seconds,
- * so a bound within a second is the next whole second: a call at 12:00:00 is before a window
- * starting at 12:00:00.500 and inside one ending then, as it would be compared with the bound
- * itself.
- */
+/** A window bound as the canonical time calls are compared with (see `windowBoundMs`). */
 export function windowBound(d: Date): string {
-  return isoSeconds(new Date(Math.ceil(d.getTime() / 1000) * 1000));
+  return isoSeconds(new Date(windowBoundMs(d)));
 }
 
 /**

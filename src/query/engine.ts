@@ -35,7 +35,10 @@ export interface CompiledQuery {
   readonly sql: string;
   readonly params: readonly SqlValue[];
   readonly partitions: PartitionSpec;
-  /** The event-time window the query reads (`to` exclusive): decides how long an answer may be cached. */
+  /**
+   * The event-time window the query reads (`to` exclusive): decides how long an answer may be
+   * cached. Its bounds compare with calls' times as `windowBoundMs` makes them.
+   */
   readonly window: { readonly from: Date; readonly to: Date };
   /** Short label for logs and the cost report (e.g. `apiCalls`, `callerStats`). */
   readonly label: string;
@@ -169,4 +172,16 @@ export interface Engine {
   /** Cheap round trip proving the engine can be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The last instant a canonical `eventTime` (`yyyy-MM-ddTHH:mm:ssZ`, four-digit years) can name. */
+const LAST_SECOND_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/**
+ * A window bound as calls' times are compared with it: calls' times are whole seconds, so a bound
+ * within a second acts as the next whole second (a call at 12:00:00 is before a window starting at
+ * 12:00:00.500 and inside one ending then). Never past the last second a four-digit year names.
+ */
+export function windowBoundMs(d: Date): number {
+  return Math.min(Math.ceil(d.getTime() / 1000) * 1000, LAST_SECOND_MS);
 }
