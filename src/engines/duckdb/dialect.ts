@@ -52,6 +52,15 @@ export const SOURCE_FILE_COLUMN = 'sourceFile';
 export const fileKey = (of: string): string => `COALESCE(NULLIF(regexp_extract(${of}, '.*/(AWSLogs/.*)$', 1), ''), ${of})`;
 
 /**
+ * A file's records, or a failed read naming the file when it has no Records array (`{"Records":
+ * null}`): such a file is no CloudTrail log, and read as one it would add nothing without a word.
+ * The read fails, the file is found and set aside as unreadable (unreadable-files.ts), and the
+ * answer names it. An empty list is a log without records.
+ */
+export const NO_RECORDS_ARRAY = 'not a CloudTrail log file (no Records array)';
+const RECORDS_OR_FAIL = `CASE WHEN "Records" IS NULL THEN error('${NO_RECORDS_ARRAY} in file "' || filename || '"') ELSE "Records" END`;
+
+/**
  * One row per record of the `{"Records":[...]}` files in `fileList` (a list expression or `?`),
  * with the source's columns (SOURCE_COLUMN_NAMES): the CloudTrail record's, some derived, and the
  * key of the file each came from (read only when asked for).
@@ -60,15 +69,16 @@ export function jsonRecords(fileList: string, options: RecordsOptions = {}): str
   const { eventSources } = options;
   const names = SOURCE_COLUMN_NAMES.filter((c) => !options.columns || options.columns.includes(c));
   const withFile = names.includes(SOURCE_FILE_COLUMN);
+  // The file name is read always (one value per file): a file without a Records array names itself.
   const read = (columns: string) =>
-    `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES}${withFile ? ', filename = true' : ''})`;
+    `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES}, filename = true)`;
   const file = withFile ? ', filename' : '';
   // Unnested side by side, the two lists are zipped: each record with its place.
   const [place, placed] = options.position ? [', unnest(generate_series(1, len("Records"))) AS trailql_position', ', trailql_position'] : ['', ''];
   const raw = rawColumns(names);
   const records = !eventSources?.length
-    ? `(SELECT unnest(r)${placed}${file} FROM (SELECT unnest("Records") AS r${place}${file} FROM ${read(recordsColumns(raw))}))`
-    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest("Records") AS r${place}${file} FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
+    ? `(SELECT unnest(r)${placed}${file} FROM (SELECT unnest(${RECORDS_OR_FAIL}) AS r${place}${file} FROM ${read(recordsColumns(raw))}))`
+    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest(${RECORDS_OR_FAIL}) AS r${place}${file} FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
       `WHERE json_extract_string(r, '$.eventSource') IN (${eventSources.map(literal).join(', ')}))`;
   return `(SELECT ${derivedSelect(names)}${placed} FROM ${records})`;
 }

@@ -12,7 +12,7 @@ import { promises as fs, statSync } from 'node:fs';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
 import { LRUCache } from 'lru-cache';
 import { TrailHealth, UnreadableFile } from '../../query/engine';
-import { jsonRecords } from './dialect';
+import { NO_RECORDS_ARRAY, jsonRecords } from './dialect';
 
 /** A file set aside, with the version (size, modification and change time) found unreadable. */
 export interface SetAsideFile extends UnreadableFile {
@@ -32,6 +32,7 @@ const REASONS: readonly [RegExp, string][] = [
   [/EISDIR|ENOTDIR|Is a directory/i, 'not a file'],
   [/GZIP|gzip|zlib|inflate/, 'not a complete gzip stream'],
   [/unexpected end of data/i, 'truncated JSON'],
+  [/no Records array/, NO_RECORDS_ARRAY],
   [/Malformed JSON|JSON/i, 'malformed JSON'],
 ];
 

@@ -1,0 +1,42 @@
+/**
+ * A JSON file in a trail folder that is no CloudTrail log (no `Records` array, as `{"Records":
+ * null}`) adds no call: it is left out and named like any file that cannot be read, so an answer
+ * over its day says what it lacks instead of counting nothing for it. A log with an empty
+ * `Records` list is a log with no records.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { listRecordFiles } from './support/records';
+import { SAMPLE_END } from './support/trails';
+import { useSampleServer } from './support/sample-server';
+
+const sample = useSampleServer(1, { iotEventsPerDay: 8, otherEventsPerIotEvent: 1 });
+
+const QUERY = `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount } }`;
+const F = { from: new Date(SAMPLE_END.getTime() - 86_400_000).toISOString(), to: SAMPLE_END.toISOString() };
+
+test.each([
+  ['{"Records": null}', JSON.stringify({ Records: null }), 'not a CloudTrail log file (no Records array)'],
+  ['{"Records": []}', JSON.stringify({ Records: [] }), null],
+])('%s', async (_name, body, reason) => {
+  const file = listRecordFiles(sample.dir).at(-1)!;
+  const planted = path.join(path.dirname(file), `111122223333_CloudTrail_us-east-1_20260315T1155Z_notalog${Date.now()}.json.gz`);
+  const before = await sample.server.gql(QUERY, { f: F }, { 'x-trailql-no-cache': '1' });
+  expect(before.extensions?.complete).toBe(true);
+  fs.writeFileSync(planted, gzipSync(body));
+  try {
+    const res = await sample.server.gql(QUERY, { f: F }, { 'x-trailql-no-cache': '1' });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.apiCalls.totalCount).toBe(before.data.apiCalls.totalCount);
+    if (reason === null) {
+      expect(res.extensions?.complete).toBe(true);
+      return;
+    }
+    expect(res.extensions?.complete).toBe(false);
+    const warning = (res.extensions?.warnings as { code: string; files: { path: string; reason: string }[] }[]).find((w) => w.code === 'FILES_UNREADABLE')!;
+    expect(warning.files).toEqual([{ path: path.relative(sample.dir, planted).split(path.sep).join('/'), reason }]);
+  } finally {
+    fs.rmSync(planted);
+  }
+});
