@@ -5,7 +5,8 @@
  */
 import { classifySourceIp } from '../src/domain/ip';
 import { IOT_SOURCES, RawRecord, byTimeDesc, callerKeyOf, dedupe, groupBy, inWindow, principalOf, readRecords, usage } from './support/records';
-import { TestServer, startServer } from './support/server';
+import { TEST_KEY, TEST_KEYS, TestServer, startServer } from './support/server';
+import { hashKey } from '../src/auth/authenticate';
 import { SAMPLE_END } from './support/trails';
 import { useSampleServer } from './support/sample-server';
 
@@ -184,6 +185,35 @@ describe('IoT Events resources', () => {
       const p = node.requestParameters ?? {};
       const names = node.iotEventsResources.map((r: { name: string }) => r.name);
       for (const v of [p.detectorModelName, p.inputName].filter((x) => x && x !== 'HIDDEN_DUE_TO_SECURITY_REASONS')) expect(names).toContain(v);
+    }
+  });
+});
+
+describe('IoT Events resources for a key without payloads', () => {
+  const NO_PAYLOADS = 'a-key-that-may-not-read-payloads-0123456789';
+  test('names stay visible: the same resources on calls and the same resource history, payloads withheld', async () => {
+    const keys = [...TEST_KEYS, { id: 'no-payloads', sha256: hashKey(NO_PAYLOADS), accounts: ['*'], regions: [], payloads: false, admin: false }];
+    const other = await startServer(sample.dir, { MAX_PAGE_SIZE: '1000', API_KEYS: JSON.stringify(keys) }, { now: () => SAMPLE_END });
+    try {
+      const as = async (key: string, query: string, variables: Record<string, unknown>) => {
+        const res = await other.gql(query, variables, { authorization: `Bearer ${key}` });
+        expect(res.errors).toBeUndefined();
+        return res.data;
+      };
+      const CALLS = `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 200) { edges { node { eventId requestParameters iotEventsResources { kind name } } } } }`;
+      const f = { ...W, actions: ['CreateDetectorModel', 'UpdateDetectorModel', 'DeleteDetectorModel', 'CreateInput', 'UpdateInput'] };
+      const [full, withheld] = await Promise.all([as(TEST_KEY, CALLS, { f }), as(NO_PAYLOADS, CALLS, { f })]);
+      const names = (d: { apiCalls: { edges: { node: { eventId: string; iotEventsResources: unknown[] } }[] } }) => d.apiCalls.edges.map((e) => [e.node.eventId, e.node.iotEventsResources]);
+      expect(full.apiCalls.edges.filter((e: { node: { iotEventsResources: unknown[] } }) => e.node.iotEventsResources.length > 0).length).toBeGreaterThan(5);
+      expect(withheld.apiCalls.edges.every((e: { node: { requestParameters: unknown } }) => e.node.requestParameters === null)).toBe(true);
+      expect(names(withheld)).toEqual(names(full));
+      const HISTORY = `query($f: ApiCallFilter) { resource(name: "boiler-temp", filter: $f) { changes { eventId } created { eventId } lastUpdated { eventId }
+        deleted { eventId } failedAttempts { eventId } instances { kind account region created { eventId } lastUpdated { eventId } deleted { eventId } failedAttempts { eventId } } } }`;
+      const [history, withheldHistory] = await Promise.all([as(TEST_KEY, HISTORY, { f: W }), as(NO_PAYLOADS, HISTORY, { f: W })]);
+      expect(history.resource.instances.length).toBeGreaterThan(0);
+      expect(withheldHistory).toEqual(history);
+    } finally {
+      await other.close();
     }
   });
 });

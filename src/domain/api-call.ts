@@ -84,6 +84,11 @@ export interface ApiCallRecord {
   resources: ResourceRef[];
   caller: CallerInfo;
   sourceIp: SourceIpInfo | null;
+  /**
+   * The IoT Events resources the call names, read before its payloads were withheld (resource
+   * names stay visible to keys without `payloads`); absent when nothing was withheld.
+   */
+  namedResources?: readonly { readonly kind: 'detectorModel' | 'input' | 'alarmModel'; readonly name: string }[];
 }
 
 const str = (v: Row[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));

@@ -18,8 +18,11 @@ const ARN = /^arn:aws[a-z-]*:iotevents:[^:]*:[^:]*:(detectorModel|input|alarmMod
 /**
  * The detector models, inputs and alarm models a call names: in its request parameters and in
  * IoT Events ARNs (its resources list, or a resourceArn parameter). Redacted values are skipped.
+ * A call whose payloads were withheld carries the names read before (`namedResources`).
  */
-export function iotEventsResourcesOf(call: Pick<ApiCallRecord, 'requestParameters' | 'resources'>): IotEventsResourceName[] {
+export function iotEventsResourcesOf(call: Pick<ApiCallRecord, 'requestParameters' | 'resources' | 'namedResources'>): IotEventsResourceName[] {
+  // Withheld request parameters: the names read before they were.
+  if (call.namedResources) return call.namedResources.map((r) => ({ ...r }));
   const found = new Map<string, IotEventsResourceName>();
   const add = (kind: IotEventsResourceKind, name: unknown) => {
     if (typeof name === 'string' && name && name !== 'HIDDEN_DUE_TO_SECURITY_REASONS') found.set(`${kind}/${name}`, { kind, name });

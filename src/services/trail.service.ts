@@ -6,6 +6,7 @@
 import DataLoader from 'dataloader';
 import { Config } from '../config';
 import { ApiCallRecord, PAYLOAD_FIELDS, apiCallFromRow } from '../domain/api-call';
+import { iotEventsResourcesOf } from '../domain/iotevents-resources';
 import { ApiCallNode, UntimedRecord, nodeOfCall, untimedRecordFromRow } from '../domain/graph';
 import { CompiledQuery, Row } from '../query/engine';
 import { AddressEnrichment, sharedEnrichment } from '../enrichment';
@@ -622,7 +623,8 @@ export class TrailService {
   /** Payload fields are withheld from keys whose scope does not include them. */
   redact(call: ApiCallRecord): ApiCallRecord {
     if (this.scope.readPayloads) return call;
-    const redacted: ApiCallRecord = { ...call };
+    // Resource names stay visible: they are read before the parameters that hold them are withheld.
+    const redacted: ApiCallRecord = { ...call, namedResources: iotEventsResourcesOf(call) };
     for (const field of PAYLOAD_FIELDS) redacted[field] = null;
     return redacted;
   }
