@@ -261,6 +261,11 @@ test('the offline explorer opens the example operations and runs one', async () 
   const expected = await ctx.server.gql(exampleOperations().find((o) => o.name === 'actions')!.query);
   expect(JSON.parse(out).data).toEqual(expected.data);
   await page.screenshot({ path: path.join(SHOTS, 'explorer.png') });
+  // The token typed in the headers is kept nowhere: not in the tabs, not in the history.
+  await until(async () => ((await page.evaluate(`localStorage.getItem('graphiql:queries')`)) ? true : undefined), 'the history entry');
+  const kept = (await page.evaluate(`JSON.stringify(Object.entries(localStorage))`)) as string;
+  expect(kept).toContain('graphiql:queries');
+  expect(kept).not.toContain(TEST_KEY);
   expect(record.offHost).toEqual([]);
   // GraphiQL asks for the schema before the token is in the headers editor: that one is refused.
   expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);

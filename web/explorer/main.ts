@@ -26,7 +26,38 @@ const fetcher: Fetcher = async (params, options) => {
   return res.json();
 };
 
+/** Whatever GraphiQL keeps, without any `headers` in it: its history kept them on every run. */
+function withoutHeaders(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text, (key, value: unknown) => (key === 'headers' ? undefined : value)));
+  } catch {
+    return text;
+  }
+}
+
+/** GraphiQL's entries that hold what was sent with each operation (the rest are texts as typed). */
+const KEEPS_HEADERS = new Set(['graphiql:queries', 'graphiql:favorites', 'graphiql:tabState']);
+
+/**
+ * The browser storage GraphiQL keeps its tabs and history in, never holding headers (where a
+ * token is typed): `shouldPersistHeaders: false` leaves them out of the tabs only.
+ */
+const storage = {
+  getItem: (key: string) => localStorage.getItem(key),
+  setItem: (key: string, value: string) => localStorage.setItem(key, KEEPS_HEADERS.has(key) ? withoutHeaders(value) : value),
+  removeItem: (key: string) => localStorage.removeItem(key),
+  get length() {
+    return Object.keys(localStorage).filter((k) => k.startsWith('graphiql:')).length;
+  },
+  clear: () => Object.keys(localStorage).filter((k) => k.startsWith('graphiql:')).forEach((k) => localStorage.removeItem(k)),
+};
+
 async function main() {
+  // What an earlier page kept, headers included, loses them before anything reads it.
+  for (const key of KEEPS_HEADERS) {
+    const kept = localStorage.getItem(key);
+    if (kept !== null) storage.setItem(key, kept);
+  }
   const root = document.getElementById('explorer')!;
   const operationsUrl = root.dataset.operations!;
   const operations = (await (await fetch(operationsUrl)).json()) as Operation[];
@@ -35,6 +66,7 @@ async function main() {
       fetcher,
       defaultTabs: operations.map((op) => ({ query: op.query })),
       shouldPersistHeaders: false,
+      storage,
       isHeadersEditorEnabled: true,
     }),
   );
