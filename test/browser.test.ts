@@ -60,6 +60,23 @@ function portalFiles(): Record<string, { type: string; text: string }> {
   document.querySelector('trailql-activity').tokenProvider = async () => ${JSON.stringify(TEST_KEY)};
 });`,
     },
+    '/calls': {
+      type: 'text/html',
+      text: `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Portal calls</title><link rel="icon" href="data:,">
+<script type="module" src="${base()}/embed/trailql.js"></script>
+<script type="module" src="/calls.js"></script></head>
+<body><h1>Team portal</h1>
+<trailql-calls endpoint="${base()}/graphql"
+  filter='{"from":"${new Date(SAMPLE_END.getTime() - 2 * 3_600_000).toISOString()}","to":"${SAMPLE_END.toISOString()}"}'></trailql-calls>
+</body></html>`,
+    },
+    '/calls.js': {
+      type: 'text/javascript',
+      // A session token fetched when asked, as a portal's would be: it arrives a moment later.
+      text: `customElements.whenDefined('trailql-calls').then(() => {
+  document.querySelector('trailql-calls').tokenProvider = () => new Promise((ok) => setTimeout(() => ok(${JSON.stringify(TEST_KEY)}), 200));
+});`,
+    },
     '/portal.css': {
       type: 'text/css',
       text: `body { font-family: sans-serif; margin: 16px; background: #0b0f17; color: #e8ecf4; }
@@ -234,6 +251,22 @@ test('a page on another origin embeds <trailql-activity> with its token, through
   await page.screenshot({ path: path.join(SHOTS, 'embedded-activity.png') });
   expect(record.offHost).toEqual([]);
   expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  await page.close();
+});
+
+test('an embedded table downloads with a token its portal fetches when asked, and the portal stays', async () => {
+  const { page, record } = await tb!.page();
+  const exports: { method: string; status: number; authorized: boolean }[] = [];
+  page.on('response', (r) => {
+    if (r.url().startsWith(`${base()}/export/`)) exports.push({ method: r.request().method(), status: r.status(), authorized: 'authorization' in r.request().headers() });
+  });
+  await page.goto(`${portalOrigin}/calls`);
+  await until(() => page.$eval('trailql-calls', (el) => el.shadowRoot?.querySelectorAll('tbody tr').length || undefined), 'the calls table');
+  await page.click('trailql-calls >>> a.download');
+  await until(async () => (exports.some((x) => x.method === 'POST' && x.status === 200) ? true : undefined), 'the download');
+  expect(page.url()).toBe(`${portalOrigin}/calls`);
+  expect(exports.filter((x) => x.method !== 'OPTIONS')).toEqual([{ method: 'POST', status: 200, authorized: true }]);
+  expect(record.offHost).toEqual([]);
   await page.close();
 });
 

@@ -196,13 +196,16 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
 
   /** With a token, a plain link cannot send it: fetch the file and hand it to the browser. */
   private async download(e: Event, format: 'csv' | 'ndjson') {
-    const token = await this.currentToken();
-    if (!token) return;
+    // Without a token (dev mode) the link is the download. With one, the link is stopped before
+    // anything is awaited: once the handler yields, the browser would already be following it.
+    if (!this.tokenProvider && !this.token) return;
     e.preventDefault();
     const { endpoint, filter } = this.exportRequest()!;
     this.downloadFailure = undefined;
     this.downloadWarning = undefined;
     try {
+      const token = await this.currentToken();
+      if (!token) throw new RequestFailure('No token to download with.', 'UNAUTHENTICATED', null);
       // POSTed: a long filter would not fit in a link.
       const res = await fetch(endpoint, {
         method: 'POST',
