@@ -229,7 +229,7 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
   });
 });
 
-describe('a caller\'s identity is the newest value each field has, on both engines', () => {
+describe('a caller\'s identity is that of its newest call naming an identity type, on both engines', () => {
   test('a newer call without identity type, userName or MFA flag keeps those of an older one', async () => {
     const trail = fs.mkdtempSync(path.join(os.tmpdir(), 'trailql-newest-values-'));
     const account = '111122223333';

@@ -83,8 +83,10 @@ const IDENTITY_ALIASES = [
   'caller_arn',
   'identity_account_id',
   'invoked_by',
+  'access_key_id',
   'user_name',
   'mfa_authenticated',
+  'session_created',
   'issuer_type',
   'issuer_principal_id',
   'issuer_arn',
@@ -93,10 +95,13 @@ const IDENTITY_ALIASES = [
 ];
 
 /**
- * The identity columns of a caller, as measures of a grouped row (each the value of the caller's
- * newest call), so a row of `callers` can be read by the same mapper as a single call.
+ * The identity columns of a caller, as measures of a grouped row, so a row of `callers` can be
+ * read by the same mapper as a single call: every one from the same call, the caller's newest
+ * whose record names an identity type (some service-made records name none, nor anything else of
+ * the identity); a field that call lacks is null, never taken from an older call.
  */
+const IDENTITY_TYPE = EVENT_COLUMNS.find((c) => c.alias === 'identity_type')!.e;
 export const CALLER_IDENTITY: readonly NamedMeasure[] = EVENT_COLUMNS.filter((c: Projection) => IDENTITY_ALIASES.includes(c.alias)).map((c) => ({
   alias: c.alias,
-  m: { k: 'latest', e: c.e },
+  m: { k: 'latest', e: c.e, among: IDENTITY_TYPE },
 }));

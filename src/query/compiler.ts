@@ -222,9 +222,10 @@ export function pred(ctx: CompileContext, p: Pred): string {
 }
 
 function measure(ctx: CompileContext, m: Measure, inputAlias: string, atAlias = `${inputAlias}_at`): string {
-  // Events without the value are left out by name: DuckDB's max_by skips them by itself, Trino's
-  // (Athena) would give the newest event's NULL. Both skip a row whose ordering value is NULL.
-  if (m.k === 'latest') return `max_by(t.${inputAlias}, CASE WHEN t.${inputAlias} IS NOT NULL THEN t.${atAlias} END)`;
+  // The newest event's value, NULL when it has none (never an older event's): DuckDB's max_by
+  // skips a NULL value by itself, Trino's (Athena) does not, so every value is marked ('v' before
+  // it, 'n' for none), which both keep, and the mark taken off again.
+  if (m.k === 'latest') return `NULLIF(substr(max_by(COALESCE('v' || CAST(t.${inputAlias} AS VARCHAR), 'n'), t.${atAlias}), 2), '')`;
   switch (m.k) {
     case 'count':
       return 'count(*)';
@@ -456,6 +457,15 @@ function windowOrder(from: string, items: readonly OrderItem[]): string {
   return items.map((o) => `${from}.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`).join(', ');
 }
 
+/**
+ * What orders the events of a `latest` measure: the newest wins, its id breaking a tie of times
+ * so every engine picks the same one; an event whose `among` is NULL has no place (NULL).
+ */
+function latestOrder(m: Extract<Measure, { k: 'latest' }>): Expr {
+  const newest: Expr = { k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] };
+  return m.among ? { k: 'case', whens: [[{ k: 'notNull', e: m.among }, newest]], otherwise: null } : newest;
+}
+
 /** What an aggregate reads of each event (`<expr> AS <alias>`), and its output columns over those (rows aliased `t`). */
 function aggregateColumns(ctx: CompileContext, plan: AggregateQuery): { inner: string[]; outer: string[] } {
   const inner: string[] = plan.groupBy.map((g) => `${expr(ctx, g.e)} AS ${quoteIdent(g.alias)}`);
@@ -464,8 +474,7 @@ function aggregateColumns(ctx: CompileContext, plan: AggregateQuery): { inner: s
     const input = `m${i}`;
     if (m.k === 'countErrors') inner.push(`${expr(ctx, FIELDS.errorCode)} AS ${input}`);
     else if (m.k !== 'count') inner.push(`${expr(ctx, m.e)} AS ${input}`);
-    // The newest event wins; its id breaks a tie of times, so every engine picks the same one.
-    if (m.k === 'latest') inner.push(`${expr(ctx, { k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] })} AS ${input}_at`);
+    if (m.k === 'latest') inner.push(`${expr(ctx, latestOrder(m))} AS ${input}_at`);
     outer.push(`${measure(ctx, m, input)} AS ${quoteIdent(alias)}`);
   });
   return { inner, outer };
@@ -581,7 +590,7 @@ export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marg
     groups: p.groupBy.map((g) => ({ alias: g.alias, column: input(g.e) })),
     measures: p.measures.map(({ alias, m }) => {
       const of = m.k === 'countErrors' ? input(FIELDS.errorCode) : m.k === 'count' ? '' : input(m.e);
-      const at = m.k === 'latest' ? input({ k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] }) : undefined;
+      const at = m.k === 'latest' ? input(latestOrder(m)) : undefined;
       return `${measure(ctx, m, of, at)} AS ${quoteIdent(alias)}`;
     }),
     orderBy: p.orderBy,

@@ -114,8 +114,12 @@ export type Measure =
   | { readonly k: 'countErrors' }
   | { readonly k: 'min'; readonly e: Expr }
   | { readonly k: 'max'; readonly e: Expr }
-  /** The value of `e` in the newest event of the group (by eventTime; NULL-valued events ignored). */
-  | { readonly k: 'latest'; readonly e: Expr }
+  /**
+   * The value of `e` in the newest event of the group (by eventTime, then eventId), NULL when that
+   * event has none; with `among`, the newest event whose `among` is not NULL. Every `latest` with
+   * the same `among` reads the same event.
+   */
+  | { readonly k: 'latest'; readonly e: Expr; readonly among?: Expr }
   | { readonly k: 'countDistinct'; readonly e: Expr }
   /** Distinct non-null values as a JSON array text, at most `limit` of them. */
   | { readonly k: 'distinctValues'; readonly e: Expr; readonly limit: number };
