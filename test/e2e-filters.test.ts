@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import * as ipaddr from 'ipaddr.js';
 import { SourceIpKind, classifySourceIp } from '../src/domain/ip';
 import { RawRecord, listRecordFiles, readRecords } from './support/records';
 import { GqlResponse, TEST_KEYS, TestServer } from './support/server';
@@ -104,6 +105,20 @@ async function both(filter: Record<string, unknown>, extra: Record<string, unkno
 }
 
 const plantedOf = (cs: Call[]) => cs.filter((c) => c.requestId?.startsWith(PLANTED));
+
+describe('sourceCidrs', () => {
+  test.each([['10.0.0.0/8'], ['0.0.0.0/0'], ['192.0.2.0/24']])('%s keeps the calls from an address in the block, only text that is an address, on both dialects', async (cidr) => {
+    const block = ipaddr.parseCIDR(cidr);
+    const inBlock = (a: string | undefined) => a !== undefined && ipaddr.IPv4.isValidFourPartDecimal(a) && !/(^|\.)0\d/.test(a) && ipaddr.IPv4.parse(a).match(block);
+    const got = ids(await both({ sourceCidrs: [cidr] }));
+    expect(got).toEqual(want((r) => inBlock(r.sourceIPAddress)));
+    expect(got.length).toBeGreaterThan(0);
+    // Text the address kinds call no address is in no block, as its kind says.
+    const other = planted.find((r) => r.sourceIPAddress === '010.1.2.3')!;
+    expect(classifySourceIp(other.sourceIPAddress)).toBe(SourceIpKind.OTHER);
+    expect(got).not.toContain(other.requestID);
+  });
+});
 
 describe('window bounds within a second', () => {
   test('a call at a whole second is outside a window starting later in that second and inside one ending then, on both dialects', async () => {

@@ -9,7 +9,7 @@ import { AggregatePart, AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRA
 import { CALL_TIE, FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 import { BadInputError } from '../errors';
-import { IPV6_TEXT_PATTERN } from '../domain/ip';
+import { IPV4_TEXT_PATTERN, IPV6_TEXT_PATTERN } from '../domain/ip';
 
 export interface Dialect {
   readonly name: string;
@@ -81,7 +81,6 @@ export const quoteIdent = (name: string): string => {
 /** Inlines a constant written in this code base (never user input), escaped. */
 export const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
-const IPV4_PATTERN = '^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$';
 const DEDUP_RANK = 'trailql_rank';
 const GROUP_RANK = 'trailql_group_rank';
 
@@ -155,7 +154,9 @@ const bindValue = (ctx: CompileContext, v: Value): string => ctx.bind(v.v);
 /** IPv4 text to its 32-bit number, NULL for anything else. */
 function ipv4Number(ctx: CompileContext, s: string): string {
   const part = (i: number) => `TRY_CAST(split_part(${s}, '.', ${i}) AS BIGINT)`;
-  return `CASE WHEN ${ctx.dialect.regexpLike(s, literal(IPV4_PATTERN))} THEN ${part(1)} * 16777216 + ${part(2)} * 65536 + ${part(3)} * 256 + ${part(4)} END`;
+  // Only text the address kinds count as IPv4 (no leading zeros, octets to 255): `010.1.2.3` is
+  // no address, and in no block.
+  return `CASE WHEN ${ctx.dialect.regexpLike(s, literal(IPV4_TEXT_PATTERN))} THEN ${part(1)} * 16777216 + ${part(2)} * 65536 + ${part(3)} * 256 + ${part(4)} END`;
 }
 
 /**
