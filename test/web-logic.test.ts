@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { ActivityBucket, toSeries } from '../web/src/series';
-import { filterFrom } from '../web/src/console-filter';
+import { WINDOWS, filterFrom, windowPreset } from '../web/src/console-filter';
 import { RequestFailure, fileNameOf, graphql, parseFilter, warningsOf } from '../web/src/client';
 import { useSampleServer } from './support/sample-server';
 import { TEST_KEY } from './support/server';
@@ -66,6 +66,13 @@ describe('the console filter', () => {
   test('a window preset ends at the given time (or now) and empty fields are left out', () => {
     expect(filterFrom(blank, new Date(0))).toEqual({ from: '2026-03-14T12:00:00.000Z', to: end });
     expect(filterFrom({ ...blank, window: '7d', end: '' }, new Date(end))).toEqual({ from: '2026-03-08T12:00:00.000Z', to: end });
+  });
+
+  test('a window name from a link that is no preset is the last 24 hours, whatever the name', () => {
+    for (const window of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'nope', '']) {
+      expect(filterFrom({ ...blank, window }, new Date(0))).toEqual({ from: '2026-03-14T12:00:00.000Z', to: end });
+      expect(windowPreset(window)).toBe(WINDOWS['24h']);
+    }
   });
 
   test('an address with a prefix length is a CIDR block; lists are comma-separated', () => {

@@ -21,9 +21,14 @@ export interface ConsoleInputs {
   group: string;
 }
 
+/** The preset a window name (from a link) names; the last 24 hours for any other text, `__proto__` included. */
+export function windowPreset(name: string): (typeof WINDOWS)[string] {
+  return Object.hasOwn(WINDOWS, name) ? WINDOWS[name]! : WINDOWS['24h']!;
+}
+
 /** The ApiCallFilter the filter bar describes; `now` ends the window when no end is given. */
 export function filterFrom(inputs: ConsoleInputs, now: Date): Record<string, unknown> {
-  const preset = WINDOWS[inputs.window] ?? WINDOWS['24h']!;
+  const preset = windowPreset(inputs.window);
   const end = inputs.end ? new Date(inputs.end) : now;
   const to = Number.isNaN(end.getTime()) ? inputs.end : end.toISOString();
   const from = Number.isNaN(end.getTime()) ? inputs.end : new Date(end.getTime() - preset.hours * 3_600_000).toISOString();

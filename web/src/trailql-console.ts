@@ -6,7 +6,7 @@
  */
 import { LitElement, css, html } from 'lit';
 import { themeStyles } from './base';
-import { ConsoleInputs, GROUPS, WINDOWS, filterFrom } from './console-filter';
+import { ConsoleInputs, GROUPS, WINDOWS, filterFrom, windowPreset } from './console-filter';
 import './trailql-activity';
 import './trailql-calls';
 import './trailql-caller';
@@ -71,7 +71,7 @@ export class TrailqlConsole extends LitElement {
 
   override render() {
     const i = this.inputs;
-    const interval = WINDOWS[i.window]?.interval ?? 'HOUR';
+    const interval = windowPreset(i.window).interval;
     return html`
       <form part="filter-bar" @submit=${this.apply} aria-label="Filter">
         <label>Window
