@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { hashKey } from '../src/auth/authenticate';
-import { CSV_COLUMNS, EXPORT_PAGE_QUERY, csvRow, neutraliseFormula } from '../src/export/columns';
+import { CSV_COLUMNS, EXPORT_PAGE_QUERY, FORMULA_START, csvRow, ndjsonLine, neutraliseFormula } from '../src/export/columns';
 import { IOT_SOURCES, RawRecord, byTimeDesc, dedupe, inWindow, readRecords } from './support/records';
 import { RecordingEngine, TEST_KEY, TEST_KEYS, startServer, testConfig } from './support/server';
 import { createEngine } from '../src/engines';
@@ -357,7 +357,7 @@ describe('formula injection', () => {
     expect(cell('action')).toBe('DeleteDetectorModel');
   });
 
-  test.each(['=1+1', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1'])('%j is neutralised', (value) => {
+  test.each(['=1+1', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1', '\n=1', ' =1', '\u00a0=1', '\u200b=1', '|cmd', ' \u200b @x'])('%j is neutralised', (value) => {
     expect(neutraliseFormula(value)).toBe(`'${value}`);
     expect(csvRow({ userAgent: value }).find((c) => c.endsWith(value))).toBe(`'${value}`);
   });
@@ -366,8 +366,21 @@ describe('formula injection', () => {
     fc.assert(
       fc.property(fc.string(), (s) => {
         const out = neutraliseFormula(s);
-        expect(/^[=+\-@\t\r]/.test(out)).toBe(false);
+        expect(FORMULA_START.test(out)).toBe(false);
+        // Kept as it is only when no blank a spreadsheet may skip leads to a formula sign.
+        if (out === s) expect(/^[=+\-@|]/.test(s.replace(/^[\s\u00a0\u200b-\u200d\u2060\ufeff]+/, ''))).toBe(false);
         expect(out === s || out === `'${s}`).toBe(true);
+      }),
+    );
+  });
+
+  test('property: an NDJSON line is the value, one line for any reader, whatever its text holds', () => {
+    fc.assert(
+      fc.property(fc.record({ userAgent: fc.string({ unit: fc.constantFrom('a', '\u2028', '\u2029', '\u0085', '\n', '\r', '"', '\\') }) }), (call) => {
+        const line = ndjsonLine(call);
+        expect(line.endsWith('\n')).toBe(true);
+        expect(line.slice(0, -1)).not.toMatch(/[\n\r\u2028\u2029\u0085]/);
+        expect(JSON.parse(line)).toEqual(call);
       }),
     );
   });

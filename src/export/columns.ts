@@ -94,11 +94,14 @@ function jsonText(value: unknown): string | null {
 }
 
 /**
- * A cell a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
- * carriage return) gets a leading `'`, which spreadsheets show as text; every other value is kept.
+ * Text a spreadsheet may read as a formula: `=`, `+`, `-`, `@` or `|` first, or after blanks it
+ * may skip (spaces, no-break and zero-width spaces), or a tab, carriage return or line feed first.
  */
+export const FORMULA_START = /^[\t\r\n]|^[\s\u00a0\u200b-\u200d\u2060\ufeff]*[=+\-@|]/;
+
+/** A cell that may be read as a formula gets a leading `'`, which spreadsheets show as text; every other value is kept. */
 export function neutraliseFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
 /**
@@ -113,4 +116,13 @@ export function csvRow(call: ExportedCall): string[] {
     if (v instanceof Date) return v.toISOString();
     return typeof v === 'string' ? neutraliseFormula(v) : String(v);
   });
+}
+
+/**
+ * One NDJSON line: the call's JSON with U+2028, U+2029 and U+0085 escaped (JSON allows them raw,
+ * but readers that split on every line break, Python's `splitlines` among them, would cut a
+ * record in two), then a line feed.
+ */
+export function ndjsonLine(call: unknown): string {
+  return `${JSON.stringify(call).replace(/[\u2028\u2029\u0085]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }

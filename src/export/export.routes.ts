@@ -26,7 +26,7 @@ import { HISTORY_EVENTS_LEFT_OUT, HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGa
 import { Logger } from '../logger';
 import { requestIdOf } from '../ops/request-log';
 import { fileStamp } from '../trail/layout';
-import { CSV_COLUMNS, EXPORT_PAGE_QUERY, ExportedCall, csvRow } from './columns';
+import { CSV_COLUMNS, EXPORT_PAGE_QUERY, ExportedCall, csvRow, ndjsonLine } from './columns';
 
 export type ExportFormat = 'csv' | 'ndjson';
 
@@ -249,7 +249,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       for (;;) {
         const nodes = current.edges.map((e) => e.node);
         rows += nodes.length;
-        const text = format === 'csv' ? stringify(nodes.map(csvRow)) : nodes.map((n) => `${JSON.stringify(n)}\n`).join('');
+        const text = format === 'csv' ? stringify(nodes.map(csvRow)) : nodes.map(ndjsonLine).join('');
         if (text && !res.write(text)) await drained(res, abort.signal);
         if (abort.signal.aborted || !current.pageInfo.hasNextPage || !current.pageInfo.endCursor) break;
         current = await page(req, requestId, abort.signal, filter, current.pageInfo.endCursor);
