@@ -288,7 +288,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       // No type carries a cache hint: Apollo's default cache-control plugin would only wrap every
       // field's resolver to compute "no-store", which the report plugin sets once instead.
       ApolloServerPluginCacheControlDisabled(),
-      config.explorer === 'sandbox' ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      config.explorer === 'sandbox' ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false, endpointIsEditable: false }, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       limitsPlugin({ ...config.security.limits, defaultPageSize: config.page.defaultSize, maxPageSize: config.page.maxSize }),
       prevalidatePlugin<RequestContext>(
         { eventSources: config.eventSources, window: config.window, page: config.page, cursors },
@@ -325,6 +325,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   expressApp.use(
     '/graphql',
+    // The Sandbox landing page (GET): framed by this origin only, and it names the service to
+    // nobody it loads code from.
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      if (req.method === 'GET' || req.method === 'HEAD') res.setHeader('content-security-policy', "frame-ancestors 'self'").setHeader('referrer-policy', 'no-referrer');
+      next();
+    },
     allowOrigins,
     express.json({ limit: '256kb', verify: keepRawBody }),
     ...(responses ? [answerAgain({ cache: responses, authenticate: (authorization) => auth.authenticate(authorization), log: { logger, metrics } })] : []),

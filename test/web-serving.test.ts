@@ -102,7 +102,12 @@ describe('pages', () => {
     expect((await get(servers.off!, '/explorer')).status).toBe(404);
     expect((await get(servers.off!, '/graphql', { accept: 'text/html' })).status).not.toBe(200);
     const sandbox = await get(servers.sandbox!, '/graphql', { accept: 'text/html' });
-    expect(await sandbox.text()).toContain('embeddableSandbox');
+    const page = await sandbox.text();
+    expect(page).toContain('embeddableSandbox');
+    // Framed by this origin only, no telemetry, and the service's address given to no one it loads code from.
+    expect(sandbox.headers.get('content-security-policy')).toBe("frame-ancestors 'self'");
+    expect(sandbox.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page).toContain('"runTelemetry":false');
     expect((await get(servers.sandbox!, '/explorer')).status).toBe(200);
   });
 });
