@@ -74,7 +74,8 @@ function portalFiles(): Record<string, { type: string; text: string }> {
       type: 'text/javascript',
       // A session token fetched when asked, as a portal's would be: it arrives a moment later.
       text: `customElements.whenDefined('trailql-calls').then(() => {
-  document.querySelector('trailql-calls').tokenProvider = () => new Promise((ok) => setTimeout(() => ok(${JSON.stringify(TEST_KEY)}), 200));
+  // (window.trailqlNoToken: a session that has none to give, as the console before one is typed.)
+  document.querySelector('trailql-calls').tokenProvider = () => new Promise((ok) => setTimeout(() => ok(window.trailqlNoToken ? undefined : ${JSON.stringify(TEST_KEY)}), 200));
 });`,
     },
     '/portal.css': {
@@ -267,6 +268,23 @@ test('an embedded table downloads with a token its portal fetches when asked, an
   expect(page.url()).toBe(`${portalOrigin}/calls`);
   expect(exports.filter((x) => x.method !== 'OPTIONS')).toEqual([{ method: 'POST', status: 200, authorized: true }]);
   expect(record.offHost).toEqual([]);
+  await page.close();
+});
+
+test('a download asked when the provider has no token goes without one: the refusal is shown, the portal stays', async () => {
+  const { page } = await tb!.page();
+  const exports: { method: string; status: number; authorized: boolean }[] = [];
+  page.on('response', (r) => {
+    if (r.url().startsWith(`${base()}/export/`)) exports.push({ method: r.request().method(), status: r.status(), authorized: 'authorization' in r.request().headers() });
+  });
+  await page.goto(`${portalOrigin}/calls`);
+  await until(() => page.$eval('trailql-calls', (el) => el.shadowRoot?.querySelectorAll('tbody tr').length || undefined), 'the calls table');
+  await page.evaluate('window.trailqlNoToken = true');
+  await page.click('trailql-calls >>> a.download');
+  // Without a token a dev-mode service answers as the link would; this one needs one: 401, shown.
+  expect(await until(() => text(page, 'trailql-calls >>> .error code'), 'the refusal')).toBe('HTTP_401');
+  expect(page.url()).toBe(`${portalOrigin}/calls`);
+  expect(exports.filter((x) => x.method !== 'OPTIONS')).toEqual([{ method: 'POST', status: 401, authorized: false }]);
   await page.close();
 });
 
