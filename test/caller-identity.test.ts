@@ -2,7 +2,8 @@
  * A caller's identity fields are those of its newest call, all of them from that one call: a
  * field the newest call lacks is null, never filled from an older call; the access key and the
  * session's creation time are among them. On both dialects (DuckDB, and the Athena SQL through
- * the shim, whose max_by keeps a NULL where DuckDB's skips it).
+ * the shim, whose max_by keeps a NULL where DuckDB's skips it). A caller none of whose records
+ * names an identity type keeps its newest call's fields.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +13,7 @@ import { RawRecord, listRecordFiles, readRecords } from './support/records';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 
 const ARN = 'arn:aws:iam::111122223333:user/mixed-caller';
+const SERVICE = 'untyped-test.amazonaws.com';
 const F = { from: new Date(SAMPLE_END.getTime() - 3 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() };
 const at = (minutesBefore: number) => new Date(SAMPLE_END.getTime() - minutesBefore * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -36,6 +38,9 @@ beforeAll(async () => {
     // The newest: no invokedBy, a session key, no MFA attribute, a session created 30 minutes before.
     call(3, 10, { accessKeyId: 'ASIANEWESTKEY000', sessionContext: { attributes: { creationDate: at(40) } } }),
   ];
+  // A service whose records name no identity type, only who invoked the call.
+  const service = (n: number, minutesBefore: number): RawRecord => ({ ...base, eventID: `00000000-0000-4000-8000-00000000d0${n}0`, eventTime: at(minutesBefore), userIdentity: { invokedBy: SERVICE } });
+  records.push(service(1, 50), service(2, 20));
   fs.writeFileSync(path.join(path.dirname(file), `mixed_${Date.now()}.json.gz`), gzipSync(JSON.stringify({ Records: records })));
   pair = await startDialectPair(dir);
 });
@@ -59,4 +64,15 @@ test.each(['duck', 'athena'] as const)('%s: caller and callers give the newest c
   expect(caller).toEqual({ key: ARN, ...newest });
   expect(calls.nodes[0].caller).toEqual(newest);
   expect(res.data.callers.nodes).toEqual([{ key: ARN, ...newest }]);
+});
+
+test.each(['duck', 'athena'] as const)('%s: a caller none of whose records names an identity type keeps what its newest call says', async (which) => {
+  const res = await pair[which].gql(`query($f: ApiCallFilter) {
+    caller(key: "${SERVICE}", filter: $f) { key invokedBy identityType category calls(first: 1) { nodes { caller { invokedBy identityType category } } } }
+  }`, { f: F });
+  expect(res.errors).toBeUndefined();
+  const { calls, ...caller } = res.data.caller;
+  expect(caller).toEqual({ key: SERVICE, ...calls.nodes[0].caller });
+  expect(caller.invokedBy).toBe(SERVICE);
+  expect(caller.category).toBe('AWS_SERVICE');
 });

@@ -98,7 +98,8 @@ const IDENTITY_ALIASES = [
  * The identity columns of a caller, as measures of a grouped row, so a row of `callers` can be
  * read by the same mapper as a single call: every one from the same call, the caller's newest
  * whose record names an identity type (some service-made records name none, nor anything else of
- * the identity); a field that call lacks is null, never taken from an older call.
+ * the identity), or its newest when none does; a field that call lacks is null, never taken from
+ * an older call.
  */
 const IDENTITY_TYPE = EVENT_COLUMNS.find((c) => c.alias === 'identity_type')!.e;
 export const CALLER_IDENTITY: readonly NamedMeasure[] = EVENT_COLUMNS.filter((c: Projection) => IDENTITY_ALIASES.includes(c.alias)).map((c) => ({

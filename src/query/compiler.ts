@@ -459,12 +459,15 @@ function windowOrder(from: string, items: readonly OrderItem[]): string {
 }
 
 /**
- * What orders the events of a `latest` measure: the newest wins, its id breaking a tie of times
- * so every engine picks the same one; an event whose `among` is NULL has no place (NULL).
+ * What orders the events of a `latest` measure: the newest wins, its id (then its account and
+ * region) breaking a tie of times so every engine picks the same one; with `among`, an event
+ * whose `among` is set comes before any whose is not, however new.
  */
 function latestOrder(m: Extract<Measure, { k: 'latest' }>): Expr {
-  const newest: Expr = { k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId] };
-  return m.among ? { k: 'case', whens: [[{ k: 'notNull', e: m.among }, newest]], otherwise: null } : newest;
+  const newest: Expr = { k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId, CALL_TIE.e] };
+  if (!m.among) return newest;
+  const first: Expr = { k: 'case', whens: [[{ k: 'notNull', e: m.among }, { k: 'const', value: '1' }]], otherwise: { k: 'const', value: '0' } };
+  return { k: 'concat', items: [first, newest] };
 }
 
 /** What an aggregate reads of each event (`<expr> AS <alias>`), and its output columns over those (rows aliased `t`). */

@@ -115,9 +115,9 @@ export type Measure =
   | { readonly k: 'min'; readonly e: Expr }
   | { readonly k: 'max'; readonly e: Expr }
   /**
-   * The value of `e` in the newest event of the group (by eventTime, then eventId), NULL when that
-   * event has none; with `among`, the newest event whose `among` is not NULL. Every `latest` with
-   * the same `among` reads the same event.
+   * The value of `e` in the newest event of the group (by eventTime, then eventId, account and
+   * region), NULL when that event has none; with `among`, the newest event whose `among` is not
+   * NULL when there is one. Every `latest` with the same `among` reads the same event.
    */
   | { readonly k: 'latest'; readonly e: Expr; readonly among?: Expr }
   | { readonly k: 'countDistinct'; readonly e: Expr }
