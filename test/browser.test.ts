@@ -255,14 +255,20 @@ test('a page on another origin embeds <trailql-activity> with its token, through
   await page.close();
 });
 
-test('an embedded table downloads with a token its portal fetches when asked, and the portal stays', async () => {
-  const { page, record } = await tb!.page();
+/** Opens the portal page with an embedded calls table; the export requests it makes are recorded. */
+async function openPortalCalls(page: Page): Promise<{ method: string; status: number; authorized: boolean }[]> {
   const exports: { method: string; status: number; authorized: boolean }[] = [];
   page.on('response', (r) => {
     if (r.url().startsWith(`${base()}/export/`)) exports.push({ method: r.request().method(), status: r.status(), authorized: 'authorization' in r.request().headers() });
   });
   await page.goto(`${portalOrigin}/calls`);
   await until(() => page.$eval('trailql-calls', (el) => el.shadowRoot?.querySelectorAll('tbody tr').length || undefined), 'the calls table');
+  return exports;
+}
+
+test('an embedded table downloads with a token its portal fetches when asked, and the portal stays', async () => {
+  const { page, record } = await tb!.page();
+  const exports = await openPortalCalls(page);
   await page.click('trailql-calls >>> a.download');
   await until(async () => (exports.some((x) => x.method === 'POST' && x.status === 200) ? true : undefined), 'the download');
   expect(page.url()).toBe(`${portalOrigin}/calls`);
@@ -273,12 +279,7 @@ test('an embedded table downloads with a token its portal fetches when asked, an
 
 test('a download asked when the provider has no token goes without one: the refusal is shown, the portal stays', async () => {
   const { page } = await tb!.page();
-  const exports: { method: string; status: number; authorized: boolean }[] = [];
-  page.on('response', (r) => {
-    if (r.url().startsWith(`${base()}/export/`)) exports.push({ method: r.request().method(), status: r.status(), authorized: 'authorization' in r.request().headers() });
-  });
-  await page.goto(`${portalOrigin}/calls`);
-  await until(() => page.$eval('trailql-calls', (el) => el.shadowRoot?.querySelectorAll('tbody tr').length || undefined), 'the calls table');
+  const exports = await openPortalCalls(page);
   await page.evaluate('window.trailqlNoToken = true');
   await page.click('trailql-calls >>> a.download');
   // Without a token a dev-mode service answers as the link would; this one needs one: 401, shown.
