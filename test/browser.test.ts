@@ -318,6 +318,14 @@ test('the offline explorer opens the example operations and runs one', async () 
   const kept = (await page.evaluate(`JSON.stringify(Object.entries(localStorage))`)) as string;
   expect(kept).toContain('graphiql:queries');
   expect(kept).not.toContain(TEST_KEY);
+  // Tabs an earlier page kept with their headers come back without them, and still come back
+  // (GraphiQL reads back no tab whose `headers` key is missing: it is kept, null).
+  const earlier = { tabs: [{ id: 'kept', title: 'KeptTab', query: 'query KeptTab { __typename }', variables: null, headers: JSON.stringify({ authorization: `Bearer ${TEST_KEY}` }), operationName: 'KeptTab', response: null }], activeTabIndex: 0 };
+  await page.evaluate(`localStorage.setItem('graphiql:tabState', ${JSON.stringify(JSON.stringify(earlier))})`);
+  await page.reload();
+  await page.waitForSelector('.graphiql-container .CodeMirror');
+  expect(await until(async () => ((await page.$$eval('.graphiql-tab', (t) => t.map((x) => x.textContent ?? '').join(' '))).includes('KeptTab') ? true : undefined), 'the kept tab')).toBe(true);
+  expect((await page.evaluate(`JSON.stringify(Object.entries(localStorage))`)) as string).not.toContain(TEST_KEY);
   expect(record.offHost).toEqual([]);
   // GraphiQL asks for the schema before the token is in the headers editor: that one is refused.
   expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);

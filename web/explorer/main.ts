@@ -26,10 +26,13 @@ const fetcher: Fetcher = async (params, options) => {
   return res.json();
 };
 
-/** Whatever GraphiQL keeps, without any `headers` in it: its history kept them on every run. */
+/**
+ * Whatever GraphiQL keeps, every `headers` in it null (its history kept them on every run; a
+ * saved tab without the key at all is not read back, so the key stays).
+ */
 function withoutHeaders(text: string): string {
   try {
-    return JSON.stringify(JSON.parse(text, (key, value: unknown) => (key === 'headers' ? undefined : value)));
+    return JSON.stringify(JSON.parse(text, (key, value: unknown) => (key === 'headers' ? null : value)));
   } catch {
     return text;
   }
