@@ -7,6 +7,7 @@ import { athenaDialect } from '../src/engines/athena/dialect';
 import { JSON_SOURCE, duckdbDialect } from '../src/engines/duckdb/dialect';
 import { BadInputError } from '../src/errors';
 import { compile, windowBound } from '../src/query/compiler';
+import { SourceIpKind, classifySourceIp } from '../src/domain/ip';
 import { windowBoundMs } from '../src/query/engine';
 import { branchOf } from '../src/services/narrowings';
 import { ttlFor } from '../src/cache/cache';
@@ -406,5 +407,14 @@ describe('window bounds within a second', () => {
     // Calls of 12:00:00 are still in the window until 12:00:01.
     expect(ttlFor({ to }, at('2026-03-15T12:00:00.700Z'), policy, true).closed).toBe(false);
     expect(ttlFor({ to }, at('2026-03-15T12:00:01.000Z'), policy, true).closed).toBe(true);
+  });
+});
+
+describe('IPv6 blocks on Athena', () => {
+  test('text with a zone or an embedded IPv4 address is in no block, as the address kinds say', () => {
+    const w = { from: new Date('2026-03-15T00:00:00Z'), to: new Date('2026-03-15T12:00:00Z') };
+    const q = compile(athenaOrg, apiCallsPlan({ sourceCidrs: ['fe80::/10'] }, w), 1);
+    expect(q.sql).toContain(`strpos("sourceipaddress", '.') = 0 AND strpos("sourceipaddress", '%') = 0 AND contains(CAST(? AS IPPREFIX), TRY_CAST("sourceipaddress" AS IPADDRESS))`);
+    for (const text of ['fe80::1%eth0', '::ffff:10.0.0.1']) expect(classifySourceIp(text)).toBe(SourceIpKind.OTHER);
   });
 });

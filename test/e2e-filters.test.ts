@@ -107,9 +107,14 @@ async function both(filter: Record<string, unknown>, extra: Record<string, unkno
 const plantedOf = (cs: Call[]) => cs.filter((c) => c.requestId?.startsWith(PLANTED));
 
 describe('sourceCidrs', () => {
-  test.each([['10.0.0.0/8'], ['0.0.0.0/0'], ['192.0.2.0/24']])('%s keeps the calls from an address in the block, only text that is an address, on both dialects', async (cidr) => {
+  test.each([['10.0.0.0/8'], ['0.0.0.0/0'], ['192.0.2.0/24'], ['fe80::/10'], ['::/0']])('%s keeps the calls from an address in the block, only text that is an address, on both dialects', async (cidr) => {
     const block = ipaddr.parseCIDR(cidr);
-    const inBlock = (a: string | undefined) => a !== undefined && ipaddr.IPv4.isValidFourPartDecimal(a) && !/(^|\.)0\d/.test(a) && ipaddr.IPv4.parse(a).match(block);
+    const NO_ADDRESS = [SourceIpKind.OTHER, SourceIpKind.AWS_INTERNAL, SourceIpKind.AWS_SERVICE];
+    const inBlock = (a: string | undefined) => {
+      if (a === undefined || NO_ADDRESS.includes(classifySourceIp(a))) return false;
+      const parsed = ipaddr.parse(a);
+      return parsed.kind() === block[0].kind() && parsed.match(block);
+    };
     const got = ids(await both({ sourceCidrs: [cidr] }));
     expect(got).toEqual(want((r) => inBlock(r.sourceIPAddress)));
     expect(got.length).toBeGreaterThan(0);

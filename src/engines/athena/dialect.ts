@@ -57,8 +57,9 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     // Athena engine v3 has Trino's IP types: one short test per block instead of the shared
     // normalisation. TRY_CAST turns text that is no address ("AWS Internal", service names) into
     // NULL instead of failing the query; only IPv6 text is tested, as the shared form does (Trino
-    // keeps IPv4 addresses as IPv4-mapped IPv6, which `::/0` would otherwise contain).
+    // keeps IPv4 addresses as IPv4-mapped IPv6, which `::/0` would otherwise contain), and text
+    // with a zone (`fe80::1%eth0`), which the address kinds count as no address, is in no block.
     ipv6InPrefix: (of, cidr) =>
-      `(strpos(${of}, ':') > 0 AND strpos(${of}, '.') = 0 AND contains(CAST(${cidr} AS IPPREFIX), TRY_CAST(${of} AS IPADDRESS)))`,
+      `(strpos(${of}, ':') > 0 AND strpos(${of}, '.') = 0 AND strpos(${of}, '%') = 0 AND contains(CAST(${cidr} AS IPPREFIX), TRY_CAST(${of} AS IPADDRESS)))`,
   };
 }
