@@ -95,9 +95,10 @@ function jsonText(value: unknown): string | null {
 
 /**
  * Text a spreadsheet may read as a formula: `=`, `+`, `-`, `@` or `|` first, or after blanks it
- * may skip (spaces, no-break and zero-width spaces), or a tab, carriage return or line feed first.
+ * may skip (spaces, next-line, no-break and zero-width spaces), or a tab, carriage return or line
+ * feed first.
  */
-export const FORMULA_START = /^[\t\r\n]|^[\s\u00a0\u200b-\u200d\u2060\ufeff]*[=+\-@|]/;
+export const FORMULA_START = /^[\t\r\n]|^[\s\u0085\u00a0\u200b-\u200d\u2060\ufeff]*[=+\-@|]/;
 
 /** A cell that may be read as a formula gets a leading `'`, which spreadsheets show as text; every other value is kept. */
 export function neutraliseFormula(value: string): string {

@@ -48,7 +48,8 @@ export class TrailqlConsole extends LitElement {
     this.endpoint = '/graphql';
     const q = new URLSearchParams(location.search);
     this.inputs = {
-      window: q.get('window') ?? '24h',
+      // A name that is no preset is the last 24 hours, in the filter and in the list alike.
+      window: Object.hasOwn(WINDOWS, q.get('window') ?? '') ? q.get('window')! : '24h',
       end: q.get('end') ?? '',
       action: q.get('action') ?? '',
       caller: q.get('caller') ?? '',
