@@ -2,6 +2,7 @@
  * Rows -> domain objects. Engines return the flattened columns of query/fields.ts EVENT_COLUMNS;
  * this is the one place that knows how to read them, whichever engine produced them.
  */
+import type { IotEventsResourceName } from './iotevents-resources';
 import { Row } from './row';
 import { CallerCategory, IdentityColumns, IdentityType, classifyCategory, classifyIdentityType, callerKeyOf, principalOf, usesTemporaryCredentials } from './identity';
 import { SourceIpKind, classifySourceIp } from './ip';
@@ -88,7 +89,7 @@ export interface ApiCallRecord {
    * The IoT Events resources the call names, read before its payloads were withheld (resource
    * names stay visible to keys without `payloads`); absent when nothing was withheld.
    */
-  namedResources?: readonly { readonly kind: 'detectorModel' | 'input' | 'alarmModel'; readonly name: string }[];
+  namedResources?: readonly IotEventsResourceName[];
 }
 
 const str = (v: Row[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));

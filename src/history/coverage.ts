@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CompiledQuery, windowBoundMs } from '../query/engine';
-import { LeftOutEvent, STATE_FOLDER, SyncState, isPending, leftOutIn, sourceFileName, timeIn } from './state';
+import { LeftOutEvent, STATE_FOLDER, SyncState, foldedEntry, isPending, leftOutIn, sourceFileName, timeIn } from './state';
 
 /** Stable code of the warning an answer carries when part of its window was not synced. */
 export const HISTORY_NOT_SYNCED = 'HISTORY_NOT_SYNCED';
@@ -165,15 +165,8 @@ export class HistoryCoverage {
     return [...found.values()]
       .map(({ region, source, hidden, events }): HistoryLeftOut => {
         if (hidden) return { region, source, count: null, from: null, to: null, reasons: [] };
-        const list = [...events.values()];
-        return {
-          region,
-          source,
-          count: list.reduce((n, e) => n + (e.count ?? 1), 0),
-          from: list.reduce((m, e) => (Date.parse(e.from) < Date.parse(m) ? e.from : m), list[0]!.from),
-          to: list.reduce((m, e) => (Date.parse(e.to) > Date.parse(m) ? e.to : m), list[0]!.to),
-          reasons: [...new Set(list.flatMap((e) => e.reason.split('; ')))].sort(),
-        };
+        const all = foldedEntry([...events.values()]);
+        return { region, source, count: all.count ?? 1, from: all.from, to: all.to, reasons: all.reason.split('; ') };
       })
       .sort((a, b) => (a.region === b.region ? (a.source === b.source ? (a.count === null ? 1 : -1) : a.source < b.source ? -1 : 1) : a.region < b.region ? -1 : 1));
   }
@@ -272,15 +265,16 @@ function readState(file: string): SyncState | undefined {
 /** The warning's message: which regions and what they hold. */
 export function historyGapMessage(gaps: readonly HistoryGap[]): string {
   const held = (g: HistoryGap) => (g.coveredTo === null ? 'nothing yet' : `${g.coveredFrom ?? 'its first sync'} to ${g.coveredTo}`);
-  return `Event history has not been synced for all of the window: the answer holds what is on disk (${gaps.map((g) => `${g.region}${g.source === '*' ? '' : ` ${g.source}`}: ${held(g)}`).join('; ')}).`;
+  return `Event history has not been synced for all of the window: the answer holds what is on disk (${gaps.map((g) => `${whereOf(g)}: ${held(g)}`).join('; ')}).`;
 }
+
+/** A region, and its event source unless the folder serves every one. */
+const whereOf = (r: { readonly region: string; readonly source: string }) => `${r.region}${r.source === '*' ? '' : ` ${r.source}`}`;
 
 /** The warning's message: how many events, where and when, and why. */
 export function historyLeftOutMessage(leftOut: readonly HistoryLeftOut[]): string {
   const each = leftOut.map((l) =>
-    l.count === null
-      ? `${l.region}${l.source === '*' ? '' : ` ${l.source}`}: some not yet tied to an account`
-      : `${l.region}${l.source === '*' ? '' : ` ${l.source}`}: ${l.count} between ${l.from} and ${l.to} (${l.reasons.join(', ')})`,
+    l.count === null ? `${whereOf(l)}: some not yet tied to an account` : `${whereOf(l)}: ${l.count} between ${l.from} and ${l.to} (${l.reasons.join(', ')})`,
   );
   return `Event history events of the window could not be written by the sync and are not in the answer (${each.join('; ')}).`;
 }

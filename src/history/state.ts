@@ -97,7 +97,7 @@ export function withLeftOut(known: readonly LeftOutEvent[] | undefined, met: rea
 }
 
 /** Several left-out events as one entry: their count, the span of their times, their reasons. */
-function foldedEntry(list: readonly LeftOutEvent[]): LeftOutEvent {
+export function foldedEntry(list: readonly LeftOutEvent[]): LeftOutEvent {
   return {
     eventId: null,
     from: list.reduce((m, e) => (Date.parse(e.from) < Date.parse(m) ? e.from : m), list[0]!.from),

@@ -249,10 +249,7 @@ function whereClause(ctx: CompileContext, plan: Pick<QueryPlan, 'scan' | 'where'
     ...ctx.dialect.partitionPredicates(ctx, partitions),
     ...(plan.untimed
       ? [cond(ctx, { k: 'isNull', e: FIELDS.eventTime })]
-      : [
-          pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: { v: windowBound(plan.scan.from) } }),
-          pred(ctx, { k: 'cmp', e: FIELDS.eventTime, op: '<', value: { v: windowBound(plan.scan.to) } }),
-        ]),
+      : windowPreds(plan.scan).map((p) => pred(ctx, p))),
     ...(plan.scan.eventSources.length ? [pred(ctx, { k: 'in', e: FIELDS.eventSource, values: plan.scan.eventSources.map((v) => ({ v })) })] : []),
     ...(plan.scan.regions.length ? [pred(ctx, { k: 'in', e: FIELDS.region, values: plan.scan.regions.map((v) => ({ v })) })] : []),
     ...(plan.scan.accounts.length ? [pred(ctx, { k: 'in', e: FIELDS.account, values: plan.scan.accounts.map((v) => ({ v })) })] : []),
@@ -327,6 +324,14 @@ export function isoSeconds(d: Date): string {
 /** A window bound as the canonical time calls are compared with (see `windowBoundMs`). */
 export function windowBound(d: Date): string {
   return isoSeconds(new Date(windowBoundMs(d)));
+}
+
+/** Calls within a window: from its start (inclusive) to its end (exclusive), bounds as `windowBound` makes them. */
+export function windowPreds(w: { readonly from: Date; readonly to: Date }): Pred[] {
+  return [
+    { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: val(windowBound(w.from)) },
+    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(windowBound(w.to)) },
+  ];
 }
 
 /**

@@ -3,12 +3,11 @@
  * key of a narrowing, their grouping into one statement per connection, filter and page size, and
  * the predicate of each branch of that statement.
  */
-import { windowBound } from '../query/compiler';
+import { windowPreds } from '../query/compiler';
 import { fingerprint } from '../query/cursor';
-import { FIELDS } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { Window } from '../query/guards';
-import { Pred, and, val } from '../query/plan';
+import { Pred, and } from '../query/plan';
 
 /** One narrowing of a filter whose first page many connections ask for at once (see `narrowedPage`). */
 export interface Narrowing {
@@ -42,8 +41,4 @@ export function byFilter<K extends NarrowingKey | Narrowing>(keys: readonly K[])
 
 /** A narrowing's own predicate: its window and its predicates. */
 export const branchOf = (k: Narrowing): Pred =>
-  and(
-    { k: 'cmp', e: FIELDS.eventTime, op: '>=', value: val(windowBound(k.window.from)) },
-    { k: 'cmp', e: FIELDS.eventTime, op: '<', value: val(windowBound(k.window.to)) },
-    ...k.where,
-  );
+  and(...windowPreds(k.window), ...k.where);

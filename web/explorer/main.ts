@@ -50,10 +50,15 @@ const storage = {
   setItem: (key: string, value: string) => localStorage.setItem(key, KEEPS_HEADERS.has(key) ? withoutHeaders(value) : value),
   removeItem: (key: string) => localStorage.removeItem(key),
   get length() {
-    return Object.keys(localStorage).filter((k) => k.startsWith('graphiql:')).length;
+    return graphiqlKeys().length;
   },
-  clear: () => Object.keys(localStorage).filter((k) => k.startsWith('graphiql:')).forEach((k) => localStorage.removeItem(k)),
+  clear: () => graphiqlKeys().forEach((k) => localStorage.removeItem(k)),
 };
+
+/** The keys GraphiQL keeps (its own namespace), not the rest of the origin's storage. */
+function graphiqlKeys(): string[] {
+  return Object.keys(localStorage).filter((k) => k.startsWith('graphiql:'));
+}
 
 async function main() {
   // What an earlier page kept, headers included, loses them before anything reads it.
