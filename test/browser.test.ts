@@ -9,11 +9,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Page } from 'puppeteer-core';
 import { PAGE_CSP } from '../src/web/routes';
 import { exampleOperations } from '../src/web/assets';
 import { PageRecord, TestBrowser, launchBrowser } from './support/browser';
-import { listRecordFiles } from './support/records';
+import { listRecordFiles, readRecords } from './support/records';
 import { useSampleServer } from './support/sample-server';
 import { TEST_KEY } from './support/server';
 import { SAMPLE_END } from './support/trails';
@@ -358,6 +359,60 @@ test('an answer that left files out says so above its data: the console shows ea
     expect(record.offHost).toEqual([]);
   } finally {
     fs.rmSync(broken, { force: true });
+    await page.close();
+  }
+});
+
+test('direction controls in a trail\'s text are shown by name, and the caller is still asked for as it is', async () => {
+  const { page, record } = await tb!.page();
+  await page.setViewport({ width: 1400, height: 1000 });
+  // A call whose caller ARN ends in a right-to-left override: shown as it is, `user/\u202Enimda`
+  // reads `user/admin`. Newest in the console's window, in a file of its own.
+  const at = new Date(SAMPLE_END.getTime() - 1_000);
+  const folder = path.dirname(listRecordFiles(ctx.dir).find((f) => f.includes(path.join(...at.toISOString().slice(0, 10).split('-'))))!);
+  const like = readRecords(folder).find(({ record: r }) => r.eventSource === 'iotevents.amazonaws.com')!.record;
+  const account = like.recipientAccountId as string;
+  const arn = `arn:aws:iam::${account}:user/\u202Enimda`;
+  const eventId = '0d1a7c55-2b1e-4f4e-9a61-000000b1d1b1';
+  const call = {
+    ...like,
+    eventID: eventId,
+    eventTime: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLEBIDI0001', arn, accountId: account, userName: '\u202Enimda' },
+  };
+  const file = path.join(folder, path.basename(listRecordFiles(folder)[0]!).replace(/_[A-Za-z0-9]+\.json\.gz$/, '_Bidi00000000001.json.gz'));
+  fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: [call] })));
+  const rawControls = (selector: string) =>
+    page.$eval(selector, (host) => {
+      const root = host.shadowRoot!;
+      const attrs = [...root.querySelectorAll('*')].flatMap((el) => [...el.attributes].filter((a) => a.name !== 'data-event-id').map((a) => a.value));
+      return [root.textContent ?? '', ...attrs].filter((t) => /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/.test(t));
+    });
+  try {
+    await page.goto(`${base()}/ui?end=${SAMPLE_END.toISOString()}&window=24h`);
+    await page.type(`${IN_CONSOLE}input[name=token]`, TEST_KEY);
+    await page.click(`${IN_CONSOLE}button[type=submit]`);
+    const row = `${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${eventId}"]`;
+    expect(await until(() => text(page, `${row} .who`), 'the call with the override')).toBe(`${account} user/\u27e8U+202E\u27e9nimda`);
+    await page.click(`${row} button.toggle`);
+    await until(async () => ((await rawControls(`${IN_CONSOLE}trailql-calls`)).length === 0 && (await page.$(`${IN_CONSOLE}trailql-calls >>> tr.detail`)) ? true : undefined), 'the details');
+    expect(await rawControls(`${IN_CONSOLE}trailql-calls`)).toEqual([]);
+    expect(await page.$eval(`${row} .who button`, (b) => b.getAttribute('title'))).toBe(`Show arn:aws:iam::${account}:user/\u27e8U+202E\u27e9nimda`);
+    // The caller is asked for by its key as the trail has it: its one call is found.
+    await page.click(`${row} .who button`);
+    expect(await until(() => text(page, `${IN_CONSOLE}trailql-caller >>> .key`), 'the caller')).toBe(`arn:aws:iam::${account}:user/\u27e8U+202E\u27e9nimda`);
+    expect(await text(page, `${IN_CONSOLE}trailql-caller >>> .calls`)).toBe('1');
+    expect(await rawControls(`${IN_CONSOLE}trailql-caller`)).toEqual([]);
+    // Its calls over time, one series named by the caller: the chart's legend and table name it too.
+    await page.$eval(`${IN_CONSOLE}input[name=caller]`, (input, key) => void ((input as HTMLInputElement).value = key as string), arn);
+    await page.select(`${IN_CONSOLE}select[name=group]`, 'CALLER');
+    await page.click(`${IN_CONSOLE}button[type=submit]`);
+    const legend = `${IN_CONSOLE}trailql-activity >>> .u-legend`;
+    expect(await until(async () => ((await text(page, legend)).includes('nimda') ? text(page, legend) : undefined), 'the legend')).toContain(`user/\u27e8U+202E\u27e9nimda`);
+    expect(await rawControls(`${IN_CONSOLE}trailql-activity`)).toEqual([]);
+    expect(record.offHost).toEqual([]);
+  } finally {
+    fs.rmSync(file, { force: true });
     await page.close();
   }
 });

@@ -130,6 +130,12 @@ export abstract class TrailqlElement<T> extends LitElement {
     this.inflight?.abort();
   }
 
+  /** Whatever was rendered, text from a trail included, shows its direction controls by name. */
+  protected override updated(changed: PropertyValues): void {
+    super.updated(changed);
+    showDirectionControls(this.renderRoot);
+  }
+
   /**
    * What the answers shown say they lack (files left out, Event history not synced), above the
    * data: an answer that is not whole must not look whole.
@@ -162,3 +168,29 @@ export abstract class TrailqlElement<T> extends LitElement {
 }
 
 export const formatTime = (iso: string | null | undefined): string => (iso ? iso.replace('T', ' ').replace(/\.000Z$|Z$/, ' UTC') : '–');
+
+/**
+ * Unicode's direction controls (embeddings, overrides, isolates, marks). In text a trail holds
+ * they would make what is shown differ from what is there: `user/\u202Enimda` displays as
+ * `user/admin`. They are shown by name instead; the data (and what is asked with it) is unchanged.
+ */
+const DIRECTION_CONTROL = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
+const DIRECTION_CONTROLS = new RegExp(DIRECTION_CONTROL.source, 'g');
+
+export const withVisibleControls = (text: string): string =>
+  text.replace(DIRECTION_CONTROLS, (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}⟩`);
+
+/** The text nodes and the titles and labels under `root`, each with its direction controls named. */
+export function showDirectionControls(root: Node): void {
+  const texts = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+    const text = node as Text;
+    if (DIRECTION_CONTROL.test(text.data)) text.data = withVisibleControls(text.data);
+  }
+  for (const el of (root as ParentNode).querySelectorAll('[title], [aria-label]')) {
+    for (const name of ['title', 'aria-label']) {
+      const value = el.getAttribute(name);
+      if (value !== null && DIRECTION_CONTROL.test(value)) el.setAttribute(name, withVisibleControls(value));
+    }
+  }
+}

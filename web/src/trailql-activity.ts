@@ -6,7 +6,7 @@
 import { css, html, nothing, PropertyValues, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
-import { TrailqlElement, formatTime, themeStyles } from './base';
+import { TrailqlElement, formatTime, themeStyles, withVisibleControls } from './base';
 import { ActivityBucket, ChartSeries, toSeries } from './series';
 
 export type { ActivityBucket, ChartSeries };
@@ -80,7 +80,7 @@ export class TrailqlActivity extends TrailqlElement<ActivityData> {
         height,
         scales: { x: { time: true } },
         axes: [{ stroke: styles.color }, { stroke: styles.color }],
-        series: [{ label: 'time' }, ...drawn.series.map((s, i) => ({ label: s.label, stroke: colour(i), width: 2, points: { show: drawn.x.length < 80 } }))],
+        series: [{ label: 'time' }, ...drawn.series.map((s, i) => ({ label: withVisibleControls(s.label), stroke: colour(i), width: 2, points: { show: drawn.x.length < 80 } }))],
       },
       [drawn.x, ...drawn.series.map((s) => s.values)],
       host,
