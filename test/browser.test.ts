@@ -404,7 +404,7 @@ test('direction controls in a trail\'s text are shown by name, and the caller is
     expect(await text(page, `${IN_CONSOLE}trailql-caller >>> .calls`)).toBe('1');
     expect(await rawControls(`${IN_CONSOLE}trailql-caller`)).toEqual([]);
     // Its calls over time, one series named by the caller: the chart's legend and table name it too.
-    await page.$eval(`${IN_CONSOLE}input[name=caller]`, (input, key) => void ((input as HTMLInputElement).value = key as string), arn);
+    await page.$eval(`${IN_CONSOLE}input[name=caller]`, (input, key) => void ((input as unknown as { value: string }).value = key as string), arn);
     await page.select(`${IN_CONSOLE}select[name=group]`, 'CALLER');
     await page.click(`${IN_CONSOLE}button[type=submit]`);
     const legend = `${IN_CONSOLE}trailql-activity >>> .u-legend`;
