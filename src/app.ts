@@ -268,6 +268,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       budgetMs: config.security.limits.requestEngineBudgetMs,
       admission,
       noCache: scope.admin && wantsNoCache(req),
+      // Kept answers say what was asked before (cost.cached, timing): each caller sees only its own.
+      cachePartition: config.cache.sharedAcrossCallers ? undefined : scope.principal,
       scanBudget: deps.engine.capabilities.billedByScan && config.scan.budgetBytes > 0 ? new ScanBudget(config.scan.budgetBytes) : undefined,
     });
     const service = new TrailService(serviceDeps, runner, scope);

@@ -12,7 +12,8 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { INFLATE_BOMB } from './support/inflate-bomb';
 import { TestRedis, freePort, hasRedisServer, startRedis } from './support/redis';
-import { GqlResponse, TestServer, startServer } from './support/server';
+import { hashKey } from '../src/auth/authenticate';
+import { GqlResponse, TEST_KEYS, TestServer, startServer } from './support/server';
 import { SAMPLE_END, sampleTrail } from './support/trails';
 
 const logger = createLogger('silent');
@@ -57,7 +58,7 @@ async function cachedServer(dir: string, url: string, env: Record<string, string
   const cache = createCache(config, logger, { now: () => SAMPLE_END, commandTimeoutMs, probeIntervalMs: 100 });
   if (waitConnected) await waitUntil('the cache is connected', () => cache.stats().connected);
   // These requests exercise the shared store: no in-process response cache answers a repeated one before it.
-  const server = await startServer(dir, { RESPONSE_CACHE_ENABLED: 'false' }, { cache, now: () => SAMPLE_END });
+  const server = await startServer(dir, { ...env, RESPONSE_CACHE_ENABLED: 'false' }, { cache, now: () => SAMPLE_END });
   const entry = {
     server,
     cache,
@@ -82,7 +83,7 @@ const cachedFlags = (res: GqlResponse): boolean[] => res.extensions?.cost.querie
 /** The store key of the last engine query: with the engine's fingerprint of the files it read, as the cache computes it. */
 const lastKey = async (s: CachedServer) => {
   const q = s.server.engine.executed[s.server.engine.executed.length - 1];
-  return s.cache.keyFor(s.server.engine, q, await s.server.engine.fingerprint?.(q));
+  return s.cache.keyFor(s.server.engine, q, await s.server.engine.fingerprint?.(q), 'key:tests');
 };
 
 beforeAll(async () => {
@@ -235,6 +236,33 @@ describe('with Redis up', () => {
       expect(a1.cache.stats().invalid).toBe(invalidBefore + 1);
     }
     expect(cachedFlags(await ask(a1.server, 8))).toEqual([true]);
+  });
+});
+
+describe('between callers', () => {
+  // A second key that sees what the tests' key sees: the same statements, asked by another caller.
+  const OTHER_KEY = 'another-key-with-full-scope-987654321';
+  const keys = JSON.stringify([...TEST_KEYS, { id: 'other', sha256: hashKey(OTHER_KEY), accounts: ['*'], regions: [], payloads: true, admin: false }]);
+  const asOther = { authorization: `Bearer ${OTHER_KEY}` };
+
+  it('answers kept for one caller are not given to another (that would tell it what the first asked)', async () => {
+    const s1 = await cachedServer(dirA, redis.url, { API_KEYS: keys }, true, 5000);
+    const s2 = await cachedServer(dirA, redis.url, { API_KEYS: keys }, true, 5000);
+    expect(cachedFlags(await ask(s1.server, 31))).toEqual([false]);
+    // The other caller, on either instance, asks the engine: nothing shows the first one asked.
+    expect(cachedFlags(await ask(s2.server, 31, 'closed', asOther))).toEqual([false]);
+    // Each finds its own answer again, on either instance.
+    expect(cachedFlags(await ask(s1.server, 31, 'closed', asOther))).toEqual([true]);
+    expect(cachedFlags(await ask(s2.server, 31))).toEqual([true]);
+    expect(ids(await ask(s2.server, 31, 'closed', asOther))).toEqual(ids(await ask(s1.server, 31)));
+  });
+
+  it('are shared between callers whose scopes ask the same statements with CACHE_SHARED_ACROSS_CALLERS=true', async () => {
+    const env = { API_KEYS: keys, CACHE_SHARED_ACROSS_CALLERS: 'true' };
+    const s1 = await cachedServer(dirA, redis.url, env, true, 5000);
+    const s2 = await cachedServer(dirA, redis.url, env, true, 5000);
+    expect(cachedFlags(await ask(s1.server, 32))).toEqual([false]);
+    expect(cachedFlags(await ask(s2.server, 32, 'closed', asOther))).toEqual([true]);
   });
 });
 

@@ -69,7 +69,7 @@ describe('cache keys', () => {
     expect(lockKeyOf(base)).toBe(base.replace(':q:', ':lock:'));
   });
 
-  it('differ by engine, data source, SQL, parameters (with their types), window and salt', () => {
+  it('differ by engine, data source, SQL, parameters (with their types), window, salt and partition', () => {
     const variants = [
       cacheKey(engine('duckdb:/trail/b'), query(), 's'),
       cacheKey(engine('duckdb:/trail/a', 'athena'), query(), 's'),
@@ -79,6 +79,8 @@ describe('cache keys', () => {
       cacheKey(engine(), query({ params: [...query().params, '1'] }), 's'),
       cacheKey(engine(), query({ window: { from: query().window.from, to: new Date(query().window.to.getTime() + 1) } }), 's'),
       cacheKey(engine(), query(), 's2'),
+      cacheKey(engine(), query(), 's', undefined, 'key:a'),
+      cacheKey(engine(), query(), 's', undefined, 'key:b'),
     ];
     expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
   });
@@ -438,6 +440,7 @@ describe('configuration', () => {
       openTtlSeconds: 60,
       maxEntries: 1000,
       lockWaitMs: 5000,
+      sharedAcrossCallers: false,
       groupListMax: 2000,
       responses: { enabled: true, maxBytes: 64 * 1024 * 1024, ttlSeconds: 300 },
       secret: expect.any(String),

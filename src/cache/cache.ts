@@ -74,13 +74,15 @@ function sqlDigest(sql: string): string {
  * The key of a compiled query's answer: sha256 over the engine, the data it reads, the SQL text
  * (through its own digest, kept for recent texts), the parameters (types kept: `"1"` and `1`
  * differ), the window and the salt, plus the state of the files the query reads when the engine
- * gives it (`Engine.fingerprint`).
+ * gives it (`Engine.fingerprint`), and the partition of whose answers they are when there is one
+ * (CacheRunOptions.partition).
  */
 export function cacheKey(
   engine: Pick<Engine, 'name' | 'sourceId'>,
   query: Pick<CompiledQuery, 'sql' | 'params' | 'window'>,
   salt = cacheSalt(),
   fingerprint?: string,
+  partition?: string,
 ): string {
   const material = JSON.stringify([
     salt,
@@ -91,6 +93,7 @@ export function cacheKey(
     query.window.from.toISOString(),
     query.window.to.toISOString(),
     ...(fingerprint === undefined ? [] : [fingerprint]),
+    ...(partition === undefined ? [] : [{ partition }]),
   ]);
   return `${KEY_PREFIX}q:${createHash('sha256').update(material).digest('hex')}`;
 }

@@ -135,8 +135,8 @@ export class QueryCache implements QueryCacheLayer {
   }
 
   /** The store's key for a compiled query (inspection and tests); `fingerprint` from `Engine.fingerprint`. */
-  keyFor(engine: Pick<Engine, 'name' | 'sourceId'>, query: CompiledQuery, fingerprint?: string): string {
-    return cacheKey(engine, query, this.salt, fingerprint);
+  keyFor(engine: Pick<Engine, 'name' | 'sourceId'>, query: CompiledQuery, fingerprint?: string, partition?: string): string {
+    return cacheKey(engine, query, this.salt, fingerprint, partition);
   }
 
   /**
@@ -153,7 +153,7 @@ export class QueryCache implements QueryCacheLayer {
     let ttlMs: number;
     let closed: boolean;
     try {
-      key = this.keyFor(engine, query, fingerprint);
+      key = this.keyFor(engine, query, fingerprint, options.partition);
       ({ ttlMs, closed } = ttlFor(query.window, this.now(), this.options.policy, fingerprint !== undefined));
     } catch (err) {
       this.failed('key', err);

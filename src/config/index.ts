@@ -67,6 +67,7 @@ const EnvSchema = z.object({
   CACHE_OPEN_TTL_SECONDS: int(60, 1, 86_400),
   CACHE_MAX_ENTRIES: int(1000, 1, 1_000_000),
   CACHE_LOCK_WAIT_MS: int(5000, 0, 120_000),
+  CACHE_SHARED_ACROSS_CALLERS: bool(false),
   CACHE_GROUP_LIST_MAX: int(2000, 0, 100_000),
   RESPONSE_CACHE_ENABLED: bool(true),
   RESPONSE_CACHE_MAX_MB: int(64, 1, 16_384),
@@ -193,6 +194,13 @@ export interface CacheConfig {
   /** How long a request waits for an identical query another instance is running. */
   readonly lockWaitMs: number;
   /**
+   * Statements' answers are given to every caller whose scope asks the very same statement. Off
+   * (the default), each caller (principal) has answers of its own: that a statement was answered
+   * from the cache, or fast, then tells a caller only what it asked itself, never what another
+   * asked about the accounts it sees (who was looked into, and when).
+   */
+  readonly sharedAcrossCallers: boolean;
+  /**
    * Whole answers kept in this process (src/cache/response-cache.ts), in front of the statements'
    * cache: answers over ended windows, given again to the same caller for the same request body
    * while the files they read are unchanged.
@@ -302,6 +310,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
       openTtlSeconds: e.CACHE_OPEN_TTL_SECONDS,
       maxEntries: e.CACHE_MAX_ENTRIES,
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
+      sharedAcrossCallers: e.CACHE_SHARED_ACROSS_CALLERS,
       groupListMax: e.CACHE_GROUP_LIST_MAX,
       responses: { enabled: e.CACHE_ENABLED && e.RESPONSE_CACHE_ENABLED, maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
     },

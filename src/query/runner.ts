@@ -68,6 +68,8 @@ export interface CacheRunOptions {
   readonly noCache?: boolean;
   /** The request's abort signal: an abandoned request's query is not shared with the others. */
   readonly signal?: AbortSignal;
+  /** Whose answers these are: answers kept under one partition are given under it only (undefined: shared). */
+  readonly partition?: string;
 }
 
 /**
@@ -113,6 +115,8 @@ export interface RunnerOptions {
   /** Longest one engine query may run (ENGINE_TIMEOUT_MS). */
   readonly timeoutMs?: number;
   readonly noCache?: boolean;
+  /** The cache partition of the request's answers (CacheRunOptions.partition). */
+  readonly cachePartition?: string;
   /** Engine time the whole request may use (REQUEST_ENGINE_BUDGET_MS), across parallel queries. */
   readonly budgetMs?: number;
   /** Slots for engine queries, shared by every request. */
@@ -254,7 +258,7 @@ export class QueryRunner {
     const exec = () => this.exec(query);
     try {
       const { rows, report, reuse }: { rows: Row[]; report: QueryReport; reuse?: AnswerReuse } = this.options.cache
-        ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.signal })
+        ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.signal, partition: this.options.cachePartition })
         : await exec();
       this.reports.push(report);
       if (reuse && !this.options.noCache) this.reusable.push({ query, reuse });
