@@ -97,6 +97,12 @@ function completeness(reports: readonly QueryReport[], errors: number, gaps: rea
   return warnings.length ? { complete: false, warnings } : { complete: errors === 0 };
 }
 
+/** What a preview (`x-trailql-explain`) says of its data: none of it was asked of the trail. */
+const PREVIEW_COMPLETENESS = {
+  complete: false,
+  warnings: [{ code: 'PREVIEW_NOT_RUN', message: 'A preview (x-trailql-explain): no statement was run, so the data are empty placeholders, not an answer; extensions.explain lists the statements.' }],
+} as const;
+
 /** The `Retry-After` of the first 503-class refusal among a response's errors, if any. */
 function unavailable(errors: readonly GraphQLFormattedError[] | undefined): number | undefined {
   for (const e of errors ?? []) {
@@ -135,9 +141,11 @@ function reportPlugin(
           if (response.body.kind !== 'single') return;
           await contextValue.runner?.finish();
           const result = response.body.singleResult;
-          const reports = contextValue.runner.reports;
           const { gaps, leftOut } = history?.report(contextValue.runner.compiled) ?? { gaps: [], leftOut: [] };
-          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...completeness(reports, result.errors?.length ?? 0, gaps, leftOut), cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
+          // A preview ran nothing: its data are placeholders of the answer's shape, and say so.
+          const reports = contextValue.explain ? contextValue.runner.reports.map((r) => ({ ...r, outcome: 'not-run' as const, engineMs: 0 })) : contextValue.runner.reports;
+          const whole = contextValue.explain ? PREVIEW_COMPLETENESS : completeness(reports, result.errors?.length ?? 0, gaps, leftOut);
+          result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...whole, cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
           if (contextValue.explain) result.extensions.explain = { statements: explainStatements(contextValue.runner.compiled) };
           // A full engine queue is not the client's fault and not a failure: 503, come back later.
           const retryAfter = unavailable(result.errors);

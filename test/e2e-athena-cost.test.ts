@@ -65,6 +65,12 @@ test('an admin key previews statements with x-trailql-explain: nothing runs', as
   expect(statements[0]!.sql).toContain('contains(CAST(? AS IPPREFIX)');
   expect(statements[0]!.params).toContain('2600:1f18::/32');
   expect(statements[0]!.partitions.days.length).toBeGreaterThan(0);
+  // Its data are placeholders, and the answer says so: not complete, nothing run, nothing read.
+  expect(res.extensions!.complete).toBe(false);
+  expect(res.extensions!.warnings.map((w: { code: string }) => w.code)).toEqual(['PREVIEW_NOT_RUN']);
+  expect(res.extensions!.cost.totals).toMatchObject({ engineQueries: 0, engineMs: 0, bytesScanned: 0 });
+  expect(res.extensions!.cost.estimate).toMatchObject({ billedBytes: 0, usd: 0 });
+  expect(res.extensions!.cost.queries.map((q: { outcome: string }) => q.outcome)).toEqual(statements.map(() => 'not-run'));
 });
 
 test('a key without admin may not ask for a preview', async () => {

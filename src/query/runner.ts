@@ -5,7 +5,8 @@ import { Budget, EngineTimeBudget } from './budget';
 import type { ScanBudget } from './scan-budget';
 
 /** How an engine query ended. */
-export type QueryOutcome = 'ok' | 'timeout' | 'cancelled' | 'error';
+/** `not-run`: a preview's statement (`x-trailql-explain`), shown and never run. */
+export type QueryOutcome = 'ok' | 'timeout' | 'cancelled' | 'error' | 'not-run';
 
 /** One line of the cost report a response carries in `extensions.cost`. */
 export interface QueryReport {
@@ -50,8 +51,11 @@ export function cachedReport(r: Pick<QueryReport, 'label' | 'engine' | 'rows' | 
 }
 
 /** What a request's queries cost in all: cache hits read no bytes and spend no engine time. */
+/** The statement went to the engine: neither answered from the cache nor a preview's. */
+export const reachedEngine = (r: QueryReport): boolean => !r.cached && r.outcome !== 'not-run';
+
 export function costTotals(reports: readonly QueryReport[]) {
-  const engine = reports.filter((r) => !r.cached);
+  const engine = reports.filter(reachedEngine);
   return {
     queries: reports.length,
     engineQueries: engine.length,

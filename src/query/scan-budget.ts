@@ -6,7 +6,7 @@
  * hard stop per query is the workgroup's BytesScannedCutoffPerQuery (see athena/README.md).
  */
 import { TrailqlError } from '../errors';
-import type { QueryReport } from './runner';
+import { QueryReport, reachedEngine } from './runner';
 
 /** Athena bills at least 10 MB a query, rounded up to the megabyte. */
 export const MIN_BILLED_BYTES = 10 * 2 ** 20;
@@ -68,6 +68,6 @@ export function billedBytes(scanned: number): number {
  * the configured price per TB (2^40 bytes).
  */
 export function estimateCost(reports: readonly QueryReport[], pricePerTbUsd: number) {
-  const billed = reports.filter((r) => !r.cached).reduce((sum, r) => sum + billedBytes(r.bytesScanned), 0);
+  const billed = reports.filter(reachedEngine).reduce((sum, r) => sum + billedBytes(r.bytesScanned), 0);
   return { billedBytes: billed, pricePerTbUsd, usd: Number(((billed / TB) * pricePerTbUsd).toFixed(6)) };
 }
