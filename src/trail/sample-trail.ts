@@ -12,12 +12,14 @@ interface Marker {
   end: string;
   days: number;
   seed: number;
+  /** false while it is being made: a start stopped then left a folder that is still ours to replace. */
+  complete?: boolean;
 }
 
 /**
  * Makes sure `dir` holds a sample trail ending recently; generates one (ending now) when it is
- * missing, stale or made with other settings. Only folders this function made (with its marker)
- * are ever replaced.
+ * missing, stale, made with other settings or left half made by a start that was stopped. Only
+ * folders this function made (with its marker, written before the first file) are ever replaced.
  */
 export async function ensureSampleTrail(dir: string, days: number, seed: number, logger: Logger, now = new Date()): Promise<void> {
   let marker: Marker | undefined;
@@ -26,7 +28,7 @@ export async function ensureSampleTrail(dir: string, days: number, seed: number,
   } catch {
     marker = undefined;
   }
-  const fresh = marker && marker.days === days && marker.seed === seed && now.getTime() - new Date(marker.end).getTime() < STALE_MS;
+  const fresh = marker && marker.complete !== false && marker.days === days && marker.seed === seed && now.getTime() - new Date(marker.end).getTime() < STALE_MS;
   if (fresh) {
     logger.info({ dir, end: marker?.end }, 'using the sample trail');
     return;
@@ -39,7 +41,9 @@ export async function ensureSampleTrail(dir: string, days: number, seed: number,
   await fs.mkdir(dir, { recursive: true });
   const started = Date.now();
   const end = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const made: Marker = { end: end.toISOString(), days, seed };
+  await fs.writeFile(path.join(dir, MARKER), JSON.stringify({ ...made, complete: false } satisfies Marker));
   const result = await generateSampleTrail({ outDir: dir, days, end, seed });
-  await fs.writeFile(path.join(dir, MARKER), JSON.stringify({ end: end.toISOString(), days, seed } satisfies Marker));
+  await fs.writeFile(path.join(dir, MARKER), JSON.stringify(made));
   logger.info({ dir, files: result.files, records: result.records, ms: Date.now() - started }, 'generated the sample trail');
 }
