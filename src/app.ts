@@ -176,6 +176,16 @@ function reportPlugin(
   };
 }
 
+/**
+ * Answers carry no validator (no ETag, no Last-Modified: each is the caller's own, `no-store`), so
+ * no condition can hold: without this, Express answers `If-None-Match: *` with an empty 304.
+ */
+function answersOnly(req: express.Request, _res: express.Response, next: express.NextFunction): void {
+  delete req.headers['if-none-match'];
+  delete req.headers['if-modified-since'];
+  next();
+}
+
 /** Apollo's own refusals of a malformed request that carry a 4xx status but no code. */
 const APOLLO_REFUSALS: readonly [RegExp, string][] = [
   [/^provided sha does not match query$/, 'PERSISTED_QUERY_HASH_MISMATCH'],
@@ -341,6 +351,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       if (req.method === 'GET' || req.method === 'HEAD') res.setHeader('content-security-policy', "frame-ancestors 'self'").setHeader('referrer-policy', 'no-referrer');
       next();
     },
+    answersOnly,
     allowOrigins,
     express.json({ limit: '256kb', verify: keepRawBody }),
     ...(responses ? [answerAgain({ cache: responses, authenticate: (authorization) => auth.authenticate(authorization), log: { logger, metrics } })] : []),
@@ -369,7 +380,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     history,
     authenticate: (req) => auth.authenticate(req.headers.authorization),
   });
-  expressApp.use('/export', allowOrigins, downloads);
+  expressApp.use('/export', answersOnly, allowOrigins, downloads);
 
   // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
   expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

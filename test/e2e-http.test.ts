@@ -80,6 +80,28 @@ describe('CSRF prevention', () => {
   });
 });
 
+describe('conditional requests', () => {
+  // Answers carry no validator, so no condition holds: an empty 304 would leave a client without
+  // its answer. (Plain node:http: fetch adds `cache-control: no-cache`, which Express reads as "not fresh".)
+  const conditions = [{ 'if-none-match': '*' }, { 'if-none-match': 'W/"x"' }, { 'if-modified-since': new Date(Date.now() + 86_400_000).toUTCString() }];
+  const get = (url: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http.get(url, { headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+
+  test.each(conditions)('a GET of /graphql or of a download with %p gets its answer', async (condition) => {
+    const answer = await get(getUrl(QUERY), { 'apollo-require-preflight': 'x', ...AUTH, ...condition });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).data).toEqual({ __typename: 'Query' });
+    const download = await get(`${origin()}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(WINDOW))}`, { ...AUTH, ...condition });
+    expect(download.status).toBe(200);
+    expect(download.body.length).toBeGreaterThan(0);
+  });
+});
+
 describe('request ids', () => {
   test('a well-formed x-request-id is echoed in the header and in extensions.requestId', async () => {
     const res = await ctx.server.gql(QUERY, {}, { 'x-request-id': 'trace-Abc.123_x' });
