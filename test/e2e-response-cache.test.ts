@@ -210,3 +210,33 @@ test('an admin\'s request for fresh answers drops the kept one, so a file rewrit
     fs.writeFileSync(sample.file, original);
   }
 });
+
+test('after a file is rewritten in place, touching its day folder makes every caller\'s kept answer go', async () => {
+  const variables = { filter: { ...windowOf(10), accounts: [ACCOUNT_A] }, first: 1 };
+  const sample = readRecords(trail.dir).find((f) => f.record.eventSource === 'iotevents.amazonaws.com' && f.record.recipientAccountId === ACCOUNT_A && f.record.eventTime >= '2026-03-14T11' && f.record.eventTime < '2026-03-14T23')!;
+  const before = { admin: await ask(TEST_KEY, variables), reader: await ask(KEY_A, variables) };
+  expect(again(await ask(TEST_KEY, variables))).toBe(true);
+  expect(again(await ask(KEY_A, variables))).toBe(true);
+  const original = fs.readFileSync(sample.file);
+  const folder = path.dirname(sample.file);
+  const { mtime } = fs.statSync(folder);
+  const records = (JSON.parse(gunzipSync(original).toString()) as { Records: Record<string, unknown>[] }).Records;
+  const added = { ...sample.record, eventID: '00000000-0000-4000-8000-00000000beef', eventTime: '2026-03-14T23:59:57Z' };
+  // Rewritten in place: the folder's time stays, and so do the kept answers (the test above).
+  fs.writeFileSync(sample.file, gzipSync(JSON.stringify({ Records: [...records, added] })));
+  try {
+    expect(again(await ask(KEY_A, variables))).toBe(true);
+    // `touch` on the folder: each caller's next answer is asked again, and counts the new call.
+    const later = new Date(mtime.getTime() + 5_000);
+    fs.utimesSync(folder, later, later);
+    for (const [key, was] of [[TEST_KEY, before.admin], [KEY_A, before.reader]] as const) {
+      const now = await ask(key, variables);
+      expect(again(now)).toBe(false);
+      expect(now.body.extensions.cost.totals.cacheHits).toBe(0);
+      expect(now.body.data.apiCalls.totalCount).toBe(was.body.data.apiCalls.totalCount + 1);
+    }
+  } finally {
+    fs.writeFileSync(sample.file, original);
+    fs.utimesSync(folder, new Date(), new Date());
+  }
+});

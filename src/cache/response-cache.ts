@@ -8,8 +8,8 @@
  * files arrive late or are replaced, so each one keeps the file state its statements read
  * (`Engine.fingerprint`: the day folders' modification times) and is given again only while that
  * state is unchanged, checked on every hit. A file rewritten in place under the same name changes
- * no folder, and is not noticed (as by the statements' cache): an admin's request with
- * `x-trailql-no-cache: 1` drops the kept answer of its body. Engines without a fingerprint
+ * no folder, and is not noticed (as by the statements' cache) until its folder is touched; an
+ * admin's request with `x-trailql-no-cache: 1` drops that admin's kept answer of its body. Engines without a fingerprint
  * (Athena) count a window as ended only after the delivery lag, as the statement cache does, and
  * their entries live no longer than the statements' TTL. What the files do not show (Event history
  * the sync met but could not write, src/history/coverage.ts) is asked again on every hit too
