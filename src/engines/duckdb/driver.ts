@@ -36,7 +36,7 @@ function filesOnDisk(files: readonly string[]): string | undefined {
  * `ended.timeout` when its time is up (a table another statement fills is waited for within this
  * statement's limits, not that statement's).
  */
-function whileWanted<T>(promise: Promise<T>, options: ExecuteOptions, ended: { abandoned: Error; timeout: Error }): Promise<T> {
+export function whileWanted<T>(promise: Promise<T>, options: ExecuteOptions, ended: { abandoned: Error; timeout: Error }): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const stop = (err: Error) => {
       done();
@@ -48,8 +48,7 @@ function whileWanted<T>(promise: Promise<T>, options: ExecuteOptions, ended: { a
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', abandoned);
     };
-    if (options.signal?.aborted) return abandoned();
-    options.signal?.addEventListener('abort', abandoned, { once: true });
+    // Attached first: a promise given up on at once still has its failure handled (an unhandled one ends the process).
     promise.then(
       (v) => {
         done();
@@ -60,7 +59,37 @@ function whileWanted<T>(promise: Promise<T>, options: ExecuteOptions, ended: { a
         reject(err);
       },
     );
+    if (options.signal?.aborted) return abandoned();
+    options.signal?.addEventListener('abort', abandoned, { once: true });
   });
+}
+
+/**
+ * Interrupts `connection` when the query is abandoned or its time is up. DuckDB keeps no interrupt
+ * that comes while nothing runs (between steps, or while a statement is prepared), and an
+ * interrupted statement fails like any other: `stillWanted` is asked before each step and after a
+ * failure, and throws the query's own end. `stop` once the connection's work is over.
+ */
+function untilEnded(connection: DuckDBConnection, options: Pick<ExecuteOptions, 'signal' | 'timeoutMs'>, engine: string, during = '') {
+  let timedOut = false;
+  const interrupt = () => connection.interrupt();
+  options.signal?.addEventListener('abort', interrupt, { once: true });
+  const timer = options.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        interrupt();
+      }, options.timeoutMs)
+    : undefined;
+  return {
+    stillWanted: (step = during) => {
+      if (options.signal?.aborted) throw new EngineError(`query abandoned ${step}`, engine);
+      if (timedOut) throw new EngineError(`query timed out ${step}`, engine, { timeout: true });
+    },
+    stop: () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', interrupt);
+    },
+  };
 }
 
 /** A connection's rows need not come in the order they were read: DuckDB then reads on every thread. */
@@ -338,11 +367,11 @@ export class DuckDbEngine implements Engine {
   async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const started = performance.now();
     const leftOut = new Map<string, UnreadableFile>();
+    // Retries, and the search for the file that failed a read, share the query's time limit.
+    const left = () => (options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (performance.now() - started)));
     for (let attempt = 0; ; attempt++) {
       const sources = await this.sources(query, leftOut);
       try {
-        // Retries share the query's time limit.
-        const left = () => (options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (performance.now() - started)));
         const shared = await this.sharedScan(sources, { ...options, timeoutMs: left() });
         const { sql, lists } = shared ? sources.shared!.overTable(shared.table.name) : sources;
         // Every statement orders what it returns (the same SQL runs on Athena, which keeps no order).
@@ -356,7 +385,7 @@ export class DuckDbEngine implements Engine {
         return { rows, stats: sources.unreadable.length ? { ...stats, unreadable: sources.unreadable } : stats };
       } catch (err) {
         if (!(err instanceof EngineError) || err.options.timeout || err.options.userError || options.signal?.aborted || attempt >= MAX_RETRIES) throw err;
-        const found = await this.blame(err.cause ?? err, sources.json);
+        const found = await this.blame(err.cause ?? err, sources.json, { signal: options.signal, timeoutMs: left() });
         // The store is a copy of the JSON files: a damaged Parquet file's partition is read from those.
         if (found.length === 0 && (await this.setAsideDamagedStoreFiles(sources.parquet))) continue;
         if (found.length === 0) throw err;
@@ -386,11 +415,14 @@ export class DuckDbEngine implements Engine {
     return damaged.length > 0;
   }
 
-  private async blame(err: unknown, json: readonly string[]): Promise<{ file: string; reason: string }[]> {
+  /** The files to blame for a failed read, looked for within the query's time and while it is wanted. */
+  private async blame(err: unknown, json: readonly string[], options: Pick<ExecuteOptions, 'signal' | 'timeoutMs'>): Promise<{ file: string; reason: string }[]> {
     const connection = await DuckDBConnection.create(this.instance);
+    const ending = untilEnded(connection, options, this.name, 'while its unreadable files were looked for');
     try {
-      return await blameFiles(connection, err, json, this.unreadable);
+      return await blameFiles(connection, err, json, this.unreadable, ending.stillWanted);
     } finally {
+      ending.stop();
       connection.closeSync();
     }
   }
@@ -435,20 +467,8 @@ export class DuckDbEngine implements Engine {
 
   private async run(sql: string, values: DuckDBValue[], options: ExecuteOptions, setup?: string): Promise<Row[]> {
     const connection = await DuckDBConnection.create(this.instance);
-    let timedOut = false;
-    const abort = () => connection.interrupt();
-    const expire = () => {
-      timedOut = true;
-      abort();
-    };
-    options.signal?.addEventListener('abort', abort, { once: true });
-    const timer = options.timeoutMs ? setTimeout(expire, options.timeoutMs) : undefined;
-    // DuckDB keeps no interrupt that comes while nothing runs (between steps, or while a statement
-    // is prepared): look again before each step.
-    const stillWanted = (step: string) => {
-      if (options.signal?.aborted) throw new EngineError(`query abandoned ${step}`, this.name);
-      if (timedOut) throw new EngineError(`query timed out ${step}`, this.name, { timeout: true });
-    };
+    const ending = untilEnded(connection, options, this.name);
+    const stillWanted = ending.stillWanted;
     try {
       stillWanted('before it started');
       if (setup) {
@@ -474,8 +494,7 @@ export class DuckDbEngine implements Engine {
         userError: /Binder Error|Parser Error|Conversion Error/.test(message),
       });
     } finally {
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', abort);
+      ending.stop();
       connection.closeSync();
     }
   }

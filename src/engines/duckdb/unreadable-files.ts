@@ -3,7 +3,7 @@
  *
  * DuckDB fails a whole `read_json` over a file list when one file is damaged, so a clean read
  * pays nothing here: only when a read fails are its files looked at, the one DuckDB names first,
- * each read alone the way queries read it. A file found unreadable is remembered by path, size,
+ * then the others by halves, the way queries read them. A file found unreadable is remembered by path, size,
  * modification and change time and left out of every later read until it changes (a redelivered or
  * repaired file, or one whose permissions were fixed, is read again); a file that vanished is left
  * out of the read that missed it.
@@ -90,40 +90,48 @@ export function filesNamedIn(message: string): string[] {
   return out;
 }
 
-/** Files read alone at once while looking for the one that failed a read. */
-const PROBE_CONCURRENCY = 4;
-
 /**
- * The files among `files` that made a read fail with `err`, each read alone: those the error
- * names first, every other one only when none of them is to blame. With `known`, versions already
- * found readable are skipped and those found readable now are remembered.
+ * The files among `files` that made a read fail with `err`: those the error names first, each read
+ * alone; when none of them is to blame, the others by halves (a half that reads whole is cleared at
+ * once, one that fails is split again), so one damaged file among thousands costs about two reads
+ * of them, not thousands. With `known`, versions already found readable are skipped and those found
+ * readable now are remembered. `stillWanted` is asked before each read and before a failure is
+ * believed (it throws once the query is abandoned or out of time, whose interrupted reads fail
+ * too), so the search ends with its query.
  */
 export async function blameFiles(
   connection: DuckDBConnection,
   err: unknown,
   files: readonly string[],
   known?: UnreadableFiles,
+  stillWanted: () => void = () => {},
 ): Promise<{ file: string; reason: string }[]> {
   const listed = new Set(files);
   const named = filesNamedIn(err instanceof Error ? err.message : String(err)).filter((f) => listed.has(f));
-  const probe = async (list: readonly string[]) => {
-    const found: { file: string; reason: string }[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(PROBE_CONCURRENCY, list.length) }, async () => {
-        while (next < list.length) {
-          const file = list[next++]!;
-          if (known?.knownReadable(file)) continue;
-          const reason = await probeRecordFile(connection, file);
-          if (reason) found.push({ file, reason });
-          else known?.markReadable(file);
-        }
-      }),
-    );
-    return found;
+  const alone = async (file: string): Promise<{ file: string; reason: string }[]> => {
+    stillWanted();
+    const reason = await probeRecordFile(connection, file);
+    stillWanted();
+    if (!reason) known?.markReadable(file);
+    return reason ? [{ file, reason }] : [];
   };
-  const blamed = await probe(named);
-  return blamed.length ? blamed : await probe(files.filter((f) => !named.includes(f)));
+  const search = async (list: readonly string[]): Promise<{ file: string; reason: string }[]> => {
+    if (list.length <= 1) return list.length ? alone(list[0]!) : [];
+    stillWanted();
+    try {
+      await connection.run(PROBE_SQL, [listValue([...list])]);
+      for (const file of list) known?.markReadable(file);
+      return [];
+    } catch {
+      stillWanted();
+      const half = Math.ceil(list.length / 2);
+      return [...(await search(list.slice(0, half))), ...(await search(list.slice(half)))];
+    }
+  };
+  const unknown = (list: readonly string[]) => list.filter((f) => !known?.knownReadable(f));
+  const blamed: { file: string; reason: string }[] = [];
+  for (const file of unknown(named)) blamed.push(...(await alone(file)));
+  return blamed.length ? blamed : search(unknown(files.filter((f) => !named.includes(f))));
 }
 
 /** What a version of a file is known by: its size, modification and status change times. */
