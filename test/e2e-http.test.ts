@@ -83,7 +83,7 @@ describe('CSRF prevention', () => {
 describe('conditional requests', () => {
   // Answers carry no validator, so no condition holds: an empty 304 would leave a client without
   // its answer. (Plain node:http: fetch adds `cache-control: no-cache`, which Express reads as "not fresh".)
-  const conditions = [{ 'if-none-match': '*' }, { 'if-none-match': 'W/"x"' }, { 'if-modified-since': new Date(Date.now() + 86_400_000).toUTCString() }];
+  const conditions: Record<string, string>[] = [{ 'if-none-match': '*' }, { 'if-none-match': 'W/"x"' }, { 'if-modified-since': new Date(Date.now() + 86_400_000).toUTCString() }];
   const get = (url: string, headers: Record<string, string>) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       http.get(url, { headers }, (res) => {
@@ -99,6 +99,24 @@ describe('conditional requests', () => {
     const download = await get(`${origin()}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(WINDOW))}`, { ...AUTH, ...condition });
     expect(download.status).toBe(200);
     expect(download.body.length).toBeGreaterThan(0);
+  });
+});
+
+describe('variables nested very deep', () => {
+  // 50,000 arrays inside each other: within the body limit, past what JSON.stringify can walk.
+  const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
+  const post = (query: string) =>
+    fetch(ctx.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: `{"query":${JSON.stringify(query)},"variables":{"x":${deep}}}` });
+
+  test('one the operation does not declare is ignored; one it declares is refused as input, not a server error', async () => {
+    const before = ctx.server.engine.executed.length;
+    const ignored = await post('{ __typename }');
+    expect(ignored.status).toBe(200);
+    expect(((await ignored.json()) as { data: unknown }).data).toEqual({ __typename: 'Query' });
+    const refused = await post('query($x: [String!]) { apiCalls(first: 1, filter: { actions: $x }) { totalCount } }');
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+    expect(ctx.server.engine.executed.length).toBe(before);
   });
 });
 

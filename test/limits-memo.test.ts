@@ -6,7 +6,7 @@
 import { ApolloServerPlugin } from '@apollo/server';
 import { DocumentNode, OperationDefinitionNode, parse } from 'graphql';
 import { TooComplexError } from '../src/errors';
-import { limitsPlugin } from '../src/graphql/limits';
+import { limitsPlugin, verdictKey } from '../src/graphql/limits';
 import { schema } from '../src/graphql/schema';
 
 const LIMITS = { maxDepth: 10, maxComplexity: 500, maxAliases: 10, defaultPageSize: 20, maxPageSize: 100 };
@@ -49,4 +49,19 @@ test('a repeated query is analysed once per document', async () => {
   await expect(
     (hooks as { didResolveOperation: (ctx: unknown) => Promise<void> }).didResolveOperation({ schema: schema(), document: doc, operation, request: { variables: { first: 5 } } }),
   ).resolves.toBeUndefined();
+});
+
+test('a verdict is kept under a digest of the declared variables alone: what a request sends beyond them is not kept', () => {
+  const page = DOC.definitions[0] as OperationDefinitionNode;
+  const key = verdictKey(page, { first: 5 });
+  expect(key).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+  // Variables the operation does not declare change nothing, whatever their size.
+  expect(verdictKey(page, { first: 5, padding: 'x'.repeat(250_000) })).toBe(key);
+  // Set or not differ (a default applies only to one not set); declared values count.
+  expect(new Set([key, verdictKey(page, {}), verdictKey(page, { first: null }), verdictKey(page, { first: 6 })]).size).toBe(4);
+  // A value nested past what can be written out is analysed unkept, not a server error.
+  let deep: unknown = [];
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  expect(verdictKey(page, { first: deep })).toBeUndefined();
+  expect(verdictKey(page, { other: deep })).toBe(verdictKey(page, {}));
 });

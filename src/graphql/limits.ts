@@ -3,6 +3,7 @@
  * engine query starts. Complexity counts connection sizes: a field taking `first: n` costs
  * n times its selection.
  */
+import { createHash } from 'node:crypto';
 import { ApolloServerPlugin } from '@apollo/server';
 import { DocumentNode, FieldNode, getVariableValues, FragmentDefinitionNode, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
@@ -84,6 +85,24 @@ export function checkLimits(schema: GraphQLSchema, doc: DocumentNode, operation:
 /** Verdicts kept per operation and variables of one parsed document (Apollo reuses the parsed document of a known query text). */
 const VERDICTS_PER_DOCUMENT = 64;
 
+/**
+ * What a verdict is kept under: the operation and the values of the variables it declares (the
+ * only ones the analysis reads; set or not, as a default applies only to one not set), hashed so a
+ * kept verdict holds a few bytes whatever a request sends. Undefined when the values cannot be
+ * written out (nested past what JSON.stringify can walk): the request is then analysed unkept.
+ */
+export function verdictKey(operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>): string | undefined {
+  const declared = (operation?.variableDefinitions ?? []).map((d) => {
+    const name = d.variable.name.value;
+    return Object.hasOwn(variables, name) ? [name, variables[name]] : [name];
+  });
+  try {
+    return createHash('sha256').update(JSON.stringify([operation?.name?.value ?? null, declared])).digest('base64');
+  } catch {
+    return undefined;
+  }
+}
+
 export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   // The analysis depends on nothing but the document, the operation and the variables (the schema
   // and limits are fixed): its verdict is kept, so a repeated query is analysed once.
@@ -93,9 +112,9 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           const variables = request.variables ?? {};
-          const key = JSON.stringify([operation?.name?.value, variables]);
+          const key = verdictKey(operation, variables);
           let known = verdicts.get(document);
-          const kept = known?.get(key);
+          const kept = key === undefined ? undefined : known?.get(key);
           if (kept !== undefined) {
             if (kept !== null) throw new TooComplexError(kept);
             return;
@@ -107,9 +126,11 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
             if (!(err instanceof TooComplexError)) throw err;
             verdict = err.message;
           }
-          if (!known) verdicts.set(document, (known = new Map()));
-          if (known.size >= VERDICTS_PER_DOCUMENT) known.clear();
-          known.set(key, verdict);
+          if (key !== undefined) {
+            if (!known) verdicts.set(document, (known = new Map()));
+            if (known.size >= VERDICTS_PER_DOCUMENT) known.clear();
+            known.set(key, verdict);
+          }
           if (verdict !== null) throw new TooComplexError(verdict);
         },
       };
