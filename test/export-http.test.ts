@@ -321,6 +321,35 @@ describe('a file found unreadable after the headers were sent', () => {
   });
 });
 
+describe('trail files that go away after the headers were sent', () => {
+  test('cut the download: fewer calls than the headers counted must not end as a whole file', async () => {
+    const config = testConfig(sample.dir, { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' });
+    const real = await createEngine(config, sample.dir);
+    // The day folder holding the window's oldest call: read by the last pages, moved away after the first.
+    const oldest = readRecords(sample.dir).filter(({ record }) => IOT_SOURCES.includes(record.eventSource) && inWindow(record, new Date(W.from), new Date(W.to))).sort((a, b) => byTimeDesc(b.record, a.record))[0]!;
+    const folder = path.dirname(oldest.file);
+    class FolderGoes extends RecordingEngine {
+      pages = 0;
+      override async execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult> {
+        if (query.label === 'apiCalls' && ++this.pages === 2) fs.renameSync(folder, `${folder}.away`);
+        return super.execute(query, options);
+      }
+    }
+    const engine = new FolderGoes(real.engine);
+    const server = await startServer(sample.dir, { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' }, { now: () => SAMPLE_END, engine: { engine, dialect: real.dialect } });
+    try {
+      const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(W))}`, { headers: auth() });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-trailql-complete')).toBe('true');
+      await expect(res.text()).rejects.toThrow();
+      expect(engine.pages).toBeGreaterThan(2);
+    } finally {
+      if (fs.existsSync(`${folder}.away`)) fs.renameSync(`${folder}.away`, folder);
+      await server.close();
+    }
+  });
+});
+
 describe('browsers', () => {
   test('CORS as for /graphql: the allowed portal may read the file name; others get no grant', async () => {
     const pre = (origin: string) =>

@@ -228,11 +228,12 @@ export function exportRoutes(deps: ExportDeps): express.Router {
         ...(current.historyLeftOut.length ? [HISTORY_EVENTS_LEFT_OUT] : []),
       ];
       const complete = warnings.length === 0;
+      const totalCount = current.totalCount;
       res.status(200);
       res.setHeader('content-type', CONTENT_TYPES[format]);
       res.setHeader('content-disposition', `attachment; filename="${exportFileName(current.window, format, complete)}"`);
       res.setHeader('cache-control', 'no-store');
-      res.setHeader(EXPORT_HEADERS.totalCount, String(current.totalCount ?? 0));
+      res.setHeader(EXPORT_HEADERS.totalCount, String(totalCount ?? 0));
       res.setHeader(EXPORT_HEADERS.complete, String(complete));
       res.setHeader(EXPORT_HEADERS.unreadableFiles, String(leftOut.size));
       if (warnings.length) res.setHeader(EXPORT_HEADERS.warnings, warnings.join(', '));
@@ -260,6 +261,12 @@ export function exportRoutes(deps: ExportDeps): express.Router {
         }
       }
       if (abort.signal.aborted) return;
+      // Fewer calls than the headers counted: files of the window went away while it ran (removed,
+      // moved). The file must not end as if whole.
+      if (rows < (totalCount ?? 0)) {
+        deps.logger.warn({ requestId, rows, totalCount }, 'download cut: trail files went away after its headers were sent');
+        throw new ExportFailure(500, [{ message: `${rows} of the ${totalCount} calls counted could be written: trail files went away during the download`, extensions: { code: FILES_UNREADABLE } }]);
+      }
       if (trailers) res.addTrailers({ [EXPORT_HEADERS.rows]: String(rows), [EXPORT_HEADERS.complete]: String(complete) });
       res.end();
     } catch (err) {
