@@ -14,7 +14,7 @@ import { CSV_COLUMNS, EXPORT_PAGE_QUERY, FORMULA_START, csvRow, ndjsonLine, neut
 import { IOT_SOURCES, RawRecord, byTimeDesc, dedupe, inWindow, readRecords } from './support/records';
 import { RecordingEngine, TEST_KEY, TEST_KEYS, startServer, testConfig } from './support/server';
 import { createEngine } from '../src/engines';
-import { CompiledQuery, EngineResult, ExecuteOptions } from '../src/query/engine';
+import { CompiledQuery, Engine, EngineResult, ExecuteOptions } from '../src/query/engine';
 import { SAMPLE_END } from './support/trails';
 import { useSampleServer } from './support/sample-server';
 
@@ -292,10 +292,28 @@ describe('same refusals as GraphQL, before any engine query', () => {
   });
 });
 
+/**
+ * A whole-window NDJSON download in pages of 25 through the engine `make` wraps around the real
+ * one: its headers said complete, and its body is cut off (reading it fails). Gives the engine.
+ */
+async function cutDownload<E extends RecordingEngine>(make: (real: Engine) => E): Promise<E> {
+  const env = { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' };
+  const real = await createEngine(testConfig(sample.dir, env), sample.dir);
+  const engine = make(real.engine);
+  const server = await startServer(sample.dir, env, { now: () => SAMPLE_END, engine: { engine, dialect: real.dialect } });
+  try {
+    const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(W))}`, { headers: auth() });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-trailql-complete')).toBe('true');
+    await expect(res.text()).rejects.toThrow();
+    return engine;
+  } finally {
+    await server.close();
+  }
+}
+
 describe('a file found unreadable after the headers were sent', () => {
   test('cuts the download: headers that said complete would otherwise stand over a partial file', async () => {
-    const config = testConfig(sample.dir, { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' });
-    const real = await createEngine(config, sample.dir);
     /** The engine as it is, until the second page: from then on a file is reported unreadable. */
     class TurnsBad extends RecordingEngine {
       pages = 0;
@@ -307,24 +325,13 @@ describe('a file found unreadable after the headers were sent', () => {
         return result;
       }
     }
-    const engine = new TurnsBad(real.engine);
-    const server = await startServer(sample.dir, { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' }, { now: () => SAMPLE_END, engine: { engine, dialect: real.dialect } });
-    try {
-      const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(W))}`, { headers: auth() });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('x-trailql-complete')).toBe('true');
-      await expect(res.text()).rejects.toThrow();
-      expect(engine.pages).toBe(2);
-    } finally {
-      await server.close();
-    }
+    const engine = await cutDownload((real) => new TurnsBad(real));
+    expect(engine.pages).toBe(2);
   });
 });
 
 describe('trail files that go away after the headers were sent', () => {
   test('cut the download: fewer calls than the headers counted must not end as a whole file', async () => {
-    const config = testConfig(sample.dir, { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' });
-    const real = await createEngine(config, sample.dir);
     // The day folder holding the window's oldest call: read by the last pages, moved away after the first.
     const oldest = readRecords(sample.dir).filter(({ record }) => IOT_SOURCES.includes(record.eventSource) && inWindow(record, new Date(W.from), new Date(W.to))).sort((a, b) => byTimeDesc(b.record, a.record))[0]!;
     const folder = path.dirname(oldest.file);
@@ -335,17 +342,11 @@ describe('trail files that go away after the headers were sent', () => {
         return super.execute(query, options);
       }
     }
-    const engine = new FolderGoes(real.engine);
-    const server = await startServer(sample.dir, { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' }, { now: () => SAMPLE_END, engine: { engine, dialect: real.dialect } });
     try {
-      const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(W))}`, { headers: auth() });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('x-trailql-complete')).toBe('true');
-      await expect(res.text()).rejects.toThrow();
+      const engine = await cutDownload((real) => new FolderGoes(real));
       expect(engine.pages).toBeGreaterThan(2);
     } finally {
       if (fs.existsSync(`${folder}.away`)) fs.renameSync(`${folder}.away`, folder);
-      await server.close();
     }
   });
 });
