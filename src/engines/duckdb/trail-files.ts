@@ -1,4 +1,4 @@
-import { promises as fs, statSync } from 'node:fs';
+import { Dirent, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
@@ -7,10 +7,14 @@ import { PartitionSpec } from '../../query/engine';
 
 const RECORD_FILE = /\.json(\.gz)?$/;
 
-/** The sub-folders of a folder, as the file system lists them now. */
+/** What a symbolic link leads to now; undefined for a link to nothing. */
+const target = (link: string) => statSync(link, { throwIfNoEntry: false });
+
+/** The sub-folders of a folder, as the file system lists them now (links to folders too). */
 async function listChildren(dir: string): Promise<string[]> {
   try {
-    return (await fs.readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return entries.filter((d) => d.isDirectory() || (d.isSymbolicLink() && target(path.join(dir, d.name))?.isDirectory())).map((d) => d.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -20,11 +24,22 @@ async function listChildren(dir: string): Promise<string[]> {
 /** Lists a folder's sub-folders: every time (`listChildren`), or through a `FolderListings` memo. */
 type Children = (dir: string) => Promise<readonly string[]>;
 
-/** The record files (`.json`, `.json.gz`) directly in a folder; none when it does not exist. */
+/**
+ * The record files (`.json`, `.json.gz`) directly in a folder; none when it does not exist. A
+ * link to a file is one; so are, to be read and reported unreadable rather than missed without a
+ * word, a link to nothing and a folder named like a record file. A pipe or a device is never
+ * listed: reading it could wait for ever.
+ */
 export async function recordFiles(dir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isFile() && RECORD_FILE.test(e.name)).map((e) => path.join(dir, e.name));
+    const listed = (e: Dirent) => {
+      if (e.isFile() || e.isDirectory()) return true;
+      if (!e.isSymbolicLink()) return false;
+      const s = target(path.join(dir, e.name));
+      return !s || s.isFile() || s.isDirectory();
+    };
+    return entries.filter((e) => RECORD_FILE.test(e.name) && listed(e)).map((e) => path.join(dir, e.name));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -153,8 +168,9 @@ export class DayFolderFiles {
     const known = this.listed.get(dir);
     if (known && known.mtimeNs === mtimeNs) return known.files;
     const names = (await recordFiles(dir)).sort();
-    const sizes = await Promise.all(names.map((f) => fs.stat(f).then((s) => s.size, () => undefined)));
-    // A file removed between the listing and its stat is left out; the folder's time has changed, so it is listed again next time.
+    // A link to nothing keeps its place (its read fails and names it); a file removed between the
+    // listing and its stat is left out: the folder's time has changed, so it is listed again next time.
+    const sizes = await Promise.all(names.map((f) => fs.stat(f).then((s) => s.size, () => fs.lstat(f).then((s) => s.size, () => undefined))));
     const files = names.flatMap((file, i) => (sizes[i] === undefined ? [] : [{ file, size: sizes[i] }]));
     if (Date.now() - Number(mtimeNs / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, files });
     return files;

@@ -27,6 +27,7 @@ export interface SetAsideFile extends UnreadableFile {
 }
 
 const REASONS: readonly [RegExp, string][] = [
+  [/a link to nothing/, 'a link to nothing'],
   [/No files found|ENOENT|no such file/i, 'vanished while being read'],
   [/EACCES|EPERM|Permission denied/i, 'permission denied'],
   [/EISDIR|ENOTDIR|Is a directory/i, 'not a file'],
@@ -52,7 +53,10 @@ const PROBE_SQL = `SELECT count(*) FROM ${jsonRecords('?', { columns: ['eventID'
  */
 export async function probeRecordFile(connection: DuckDBConnection, file: string): Promise<string | undefined> {
   try {
-    const s = await fs.stat(file);
+    const s = await fs.stat(file).catch(async (err: unknown) => {
+      if ((await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) throw new Error('a link to nothing');
+      throw err;
+    });
     if (!s.isFile()) return 'not a file';
     if (s.size === 0) return 'empty file';
     await (await fs.open(file, 'r')).close();

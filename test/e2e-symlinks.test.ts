@@ -1,0 +1,72 @@
+/**
+ * Trails laid out with symbolic links (a synced folder linked in, a file linked to its copy) are
+ * read through them; a link to nothing, or a folder named like a record file, is reported
+ * unreadable: nothing under AWSLogs/ is passed over without a word.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IOT_SOURCES, dedupe, inWindow, listRecordFiles, readRecords } from './support/records';
+import { TestServer, startServer } from './support/server';
+import { sampleTrail, tempDir } from './support/trails';
+
+const FROM = '2026-03-13T00:00:00Z';
+const TO = '2026-03-15T00:00:00Z';
+const COUNT = `query($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 1) { totalCount } }`;
+
+let dir: string;
+let elsewhere: string;
+let server: TestServer;
+/** Calls in the window per account, counted from the files before any was linked. */
+let expected: Map<string, number>;
+let total: number;
+let accounts: string[];
+let dangling: string;
+let folderNamedLikeAFile: string;
+
+beforeAll(async () => {
+  dir = await sampleTrail(3, { iotEventsPerDay: 40, otherEventsPerIotEvent: 1 });
+  elsewhere = tempDir('trailql-linked-');
+  const calls = dedupe(readRecords(dir)).filter((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, new Date(FROM), new Date(TO)));
+  expected = new Map();
+  for (const r of calls) expected.set(r.recipientAccountId, (expected.get(r.recipientAccountId) ?? 0) + 1);
+  total = calls.length;
+  accounts = [...expected.keys()].sort();
+  const files = listRecordFiles(dir);
+  // The first account's folder lives elsewhere, linked in (as a mounted or synced folder would be).
+  const accountDir = path.join(dir, 'AWSLogs', accounts[0]!);
+  fs.renameSync(accountDir, path.join(elsewhere, accounts[0]!));
+  fs.symlinkSync(path.join(elsewhere, accounts[0]!), accountDir);
+  // One file of another account is a link to its copy elsewhere.
+  const file = files.find((f) => f.includes(`${path.sep}${accounts[1]}${path.sep}`) && f.includes(path.join('2026', '03', '14')))!;
+  fs.copyFileSync(file, path.join(elsewhere, path.basename(file)));
+  fs.rmSync(file);
+  fs.symlinkSync(path.join(elsewhere, path.basename(file)), file);
+  // In that file's folder: a link to nothing, and a folder named like a record file.
+  dangling = path.join(path.dirname(file), `${accounts[1]}_CloudTrail_us-east-1_20260314T0000Z_LinkToNothing001.json.gz`);
+  fs.symlinkSync(path.join(elsewhere, 'gone.json.gz'), dangling);
+  folderNamedLikeAFile = path.join(path.dirname(file), `${accounts[1]}_CloudTrail_us-east-1_20260314T0000Z_AFolderNotFile01.json.gz`);
+  fs.mkdirSync(folderNamedLikeAFile);
+  server = await startServer(dir, { CACHE_ENABLED: 'false' });
+});
+
+afterAll(async () => {
+  await server?.close();
+  for (const d of [dir, elsewhere]) if (d) fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('calls under linked folders and files are counted; what cannot be read is named', async () => {
+  const all = await server.gql(COUNT, { filter: { from: FROM, to: TO } });
+  expect(all.errors).toBeUndefined();
+  expect(all.data.apiCalls.totalCount).toBe(total);
+  expect(all.extensions?.complete).toBe(false);
+  const reasons = Object.fromEntries(all.extensions?.warnings[0].files.map((f: { path: string; reason: string }) => [path.basename(f.path), f.reason]));
+  expect(reasons).toEqual({ [path.basename(dangling)]: 'a link to nothing', [path.basename(folderNamedLikeAFile)]: 'not a file' });
+});
+
+test('an account whose folder is a link answers its own calls', async () => {
+  const linked = await server.gql(COUNT, { filter: { from: FROM, to: TO, accounts: [accounts[0]] } });
+  expect(linked.errors).toBeUndefined();
+  expect(linked.data.apiCalls.totalCount).toBe(expected.get(accounts[0]!));
+  expect(linked.data.apiCalls.totalCount).toBeGreaterThan(0);
+  expect(linked.extensions?.complete).toBe(true);
+});
