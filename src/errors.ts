@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
  */
 export type ErrorCode =
   | 'BAD_USER_INPUT'
+  | 'BAD_REQUEST'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'QUERY_TOO_COMPLEX'
@@ -20,6 +21,7 @@ export type ErrorCode =
 /** HTTP status of a response refused with each code; codes not listed leave the status to Apollo. */
 export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_USER_INPUT: 400,
+  BAD_REQUEST: 400,
   QUERY_TOO_COMPLEX: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -36,6 +38,13 @@ export class TrailqlError extends GraphQLError {
 export class BadInputError extends TrailqlError {
   constructor(message: string, field?: string) {
     super(message, 'BAD_USER_INPUT', field ? { field } : {});
+  }
+}
+
+/** An operation the service does not serve: it only reads (queries), nothing to change or subscribe to. */
+export class NotAQueryError extends TrailqlError {
+  constructor(kind: string) {
+    super(`${kind} operations are not served: trailql only reads the trail (send a query)`, 'BAD_REQUEST');
   }
 }
 

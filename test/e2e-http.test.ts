@@ -102,6 +102,18 @@ describe('conditional requests', () => {
   });
 });
 
+describe('operations other than queries', () => {
+  test.each(['mutation { __typename }', 'subscription { __typename }'])('%s is refused as a bad request, before any engine query', async (query) => {
+    const before = ctx.server.engine.executed.length;
+    const res = await fetch(ctx.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify({ query }) });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    expect(body.errors[0]!.message).toMatch(/operations are not served: trailql only reads/);
+    expect(ctx.server.engine.executed.length).toBe(before);
+  });
+});
+
 describe('variables nested very deep', () => {
   // 50,000 arrays inside each other: within the body limit, past what JSON.stringify can walk.
   const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;

@@ -20,6 +20,7 @@ import {
   InlineFragmentNode,
   Kind,
   OperationDefinitionNode,
+  OperationTypeNode,
   SelectionSetNode,
   getArgumentValues,
   getDirectiveValues,
@@ -28,6 +29,7 @@ import {
   isInterfaceType,
   isObjectType,
 } from 'graphql';
+import { NotAQueryError } from '../errors';
 import { CallFilter, validateFilter } from '../query/filter';
 import { CursorCodec } from '../query/cursor';
 import { Scope, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
@@ -153,6 +155,7 @@ export function prevalidatePlugin<C extends object>(rules: ArgumentRules, caller
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
+          if (operation.operation !== OperationTypeNode.QUERY) throw new NotAQueryError(operation.operation);
           const fields = operationFields(schema, document, operation, request.variables ?? {});
           if (!fields) return;
           const { scope, now } = callerOf(contextValue);
