@@ -193,7 +193,9 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       const errors = result.errors.map((e) =>
         request && !e.path && !e.extensions?.code ? { message: e.message, extensions: { code: 'BAD_USER_INPUT' } } : deps.formatError(e.toJSON(), e),
       );
-      for (const e of result.errors) if (!e.extensions?.code && e.path) deps.logger.error({ requestId, err: e.originalError ?? e }, 'export page failed');
+      // A client that went away stopped the page's statements: no failure of the service.
+      if (signal.aborted) deps.logger.info({ requestId }, 'export page stopped: the client went away');
+      else for (const e of result.errors) if (!e.extensions?.code && e.path) deps.logger.error({ requestId, err: e.originalError ?? e }, 'export page failed');
       const code = String(errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
       throw new ExportFailure(STATUS[code] ?? 500, errors);
     }
