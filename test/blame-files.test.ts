@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EngineError } from '../src/errors';
 import { whileWanted } from '../src/engines/duckdb/driver';
-import { blameFiles } from '../src/engines/duckdb/unreadable-files';
+import { blameFiles, probeRecordFile } from '../src/engines/duckdb/unreadable-files';
 import { tempDir } from './support/trails';
 
 let dir: string;
@@ -102,5 +102,15 @@ test('a statement that gives up on a shared reading at once leaves its later fai
     expect(unhandled).toEqual([]);
   } finally {
     process.off('unhandledRejection', seen);
+  }
+});
+
+test('a file with a record past the reader\'s size is named as such, not as malformed JSON', async () => {
+  const big = path.join(dir, 'big.json.gz');
+  fs.writeFileSync(big, gzipSync(JSON.stringify({ Records: [{ ...record(1), requestParameters: { blob: 'a'.repeat(80 * 1024 * 1024) } }] })));
+  try {
+    expect(await probeRecordFile(connection, big)).toBe('larger than the reader takes (64 MiB of JSON)');
+  } finally {
+    fs.rmSync(big);
   }
 });

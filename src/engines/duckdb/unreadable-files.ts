@@ -34,6 +34,7 @@ const REASONS: readonly [RegExp, string][] = [
   [/GZIP|gzip|zlib|inflate/, 'not a complete gzip stream'],
   [/unexpected end of data/i, 'truncated JSON'],
   [/no Records array/, NO_RECORDS_ARRAY],
+  [/maximum_object_size/, 'larger than the reader takes (64 MiB of JSON)'],
   [/Malformed JSON|JSON/i, 'malformed JSON'],
 ];
 
