@@ -53,12 +53,16 @@ export const fileKey = (of: string): string => `COALESCE(NULLIF(regexp_extract($
 
 /**
  * A file's records, or a failed read naming the file when it has no Records array (`{"Records":
- * null}`): such a file is no CloudTrail log, and read as one it would add nothing without a word.
- * The read fails, the file is found and set aside as unreadable (unreadable-files.ts), and the
- * answer names it. An empty list is a log without records.
+ * null}`) or an entry of it is `null` (read as a record it would be nothing; DuckDB's reader
+ * makes a number or a string an empty record instead, which no filter matches): such a file is no CloudTrail log as written, and read as one it would lack calls
+ * without a word. The read fails, the file is found and set aside as unreadable
+ * (unreadable-files.ts), and the answer names it. An empty list is a log without records.
  */
 export const NO_RECORDS_ARRAY = 'not a CloudTrail log file (no Records array)';
-const RECORDS_OR_FAIL = `CASE WHEN "Records" IS NULL THEN error('${NO_RECORDS_ARRAY} in file "' || filename || '"') ELSE "Records" END`;
+export const NOT_A_RECORD = 'not a CloudTrail log file (a Records entry is null)';
+const RECORDS_OR_FAIL =
+  `CASE WHEN "Records" IS NULL THEN error('${NO_RECORDS_ARRAY} in file "' || filename || '"') ` +
+  `WHEN list_position("Records", NULL) IS NOT NULL THEN error('${NOT_A_RECORD} in file "' || filename || '"') ELSE "Records" END`;
 
 /**
  * One row per record of the `{"Records":[...]}` files in `fileList` (a list expression or `?`),

@@ -12,7 +12,7 @@ import { promises as fs, statSync } from 'node:fs';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
 import { LRUCache } from 'lru-cache';
 import { TrailHealth, UnreadableFile } from '../../query/engine';
-import { NO_RECORDS_ARRAY, jsonRecords } from './dialect';
+import { NOT_A_RECORD, NO_RECORDS_ARRAY, jsonRecords } from './dialect';
 
 /** A file set aside, with the version (size, modification and change time) found unreadable. */
 export interface SetAsideFile extends UnreadableFile {
@@ -34,6 +34,7 @@ const REASONS: readonly [RegExp, string][] = [
   [/GZIP|gzip|zlib|inflate/, 'not a complete gzip stream'],
   [/unexpected end of data/i, 'truncated JSON'],
   [/no Records array/, NO_RECORDS_ARRAY],
+  [/a Records entry is null/, NOT_A_RECORD],
   [/maximum_object_size/, 'larger than the reader takes (64 MiB of JSON)'],
   [/Malformed JSON|JSON/i, 'malformed JSON'],
 ];
