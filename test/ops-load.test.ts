@@ -70,6 +70,24 @@ describe('Admission', () => {
     held.release();
   });
 
+  test('a query of a request already admitted is queued past a full queue and served before new requests\' queries', async () => {
+    const a = new Admission({ ...config, queueLength: 1 }, 1);
+    const held = await a.acquire(light);
+    const order: string[] = [];
+    const newcomer = a.acquire(light).then((s) => (order.push('new'), s));
+    // The queue is full: a new request's query is refused, a continuing request's is not.
+    expect(await a.acquire(light).catch((e: unknown) => e)).toBeInstanceOf(UnavailableError);
+    const first = a.acquire(light, undefined, true).then((s) => (order.push('continuing 1'), s));
+    const second = a.acquire(light, undefined, true).then((s) => (order.push('continuing 2'), s));
+    expect(a.state().queued.light).toBe(3);
+    held.release();
+    (await first).release();
+    (await second).release();
+    (await newcomer).release();
+    expect(order).toEqual(['continuing 1', 'continuing 2', 'new']);
+    expect(a.state()).toEqual({ limit: 1, running: { light: 0, heavy: 0 }, queued: { light: 0, heavy: 0 } });
+  });
+
   test('property: slots are never over-used, heavy queries leave one free, and no query waits while its lane may start', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.oneof(fc.constant('light'), fc.constant('heavy'), fc.constant('release')), { maxLength: 40 }), async (limit, ops) => {

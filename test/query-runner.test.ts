@@ -4,6 +4,8 @@
  */
 import { CompiledQuery, Engine, ExecuteOptions } from '../src/query/engine';
 import { QueryRunner } from '../src/query/runner';
+import { Admission } from '../src/query/admission';
+import { UnavailableError } from '../src/errors';
 
 const query: CompiledQuery = {
   sql: 'SELECT 1',
@@ -50,4 +52,20 @@ test('a query reaching the engine after finish starts cancelled', async () => {
   await runner.finish();
   await expect(runner.run(query)).rejects.toThrow('cancelled');
   expect(seen).toEqual([{ startedAborted: true }]);
+});
+
+test('under overload, a request that already ran a query gets its next one queued, not refused', async () => {
+  const engine: Engine = { ...holdingEngine().engine, execute: async () => ({ rows: [], stats: { engineMs: 0, bytesScanned: 0 } }) };
+  const admission = new Admission({ queueLength: 1, queueTimeoutMs: 60_000, heavyDays: 3 }, 1);
+  const runner = new QueryRunner(engine, { admission });
+  await runner.run(query);
+  // Another request holds the one slot and one waits: the queue is full.
+  const held = await admission.acquire(query);
+  const waiting = admission.acquire(query);
+  await expect(new QueryRunner(engine, { admission }).run(query)).rejects.toBeInstanceOf(UnavailableError);
+  const next = runner.run({ ...query, sql: 'SELECT 2' }).catch((err: unknown) => err);
+  expect(admission.state().queued.light).toBe(2);
+  held.release();
+  expect(await next).toEqual([]);
+  (await waiting).release();
 });

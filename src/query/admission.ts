@@ -11,6 +11,11 @@
  * A lane whose queue is full refuses at once, and a query that waited `queueTimeoutMs` gives up:
  * both with ENGINE_BUSY (HTTP 503 and Retry-After), never a hanging request. Readiness pings do
  * not pass through here.
+ *
+ * A query of a request that already ran one (`continuing`) is queued even when its lane's queue is
+ * full, ahead of the queries of requests that have run none: under overload, requests already
+ * admitted finish, instead of most of the engine's time going to requests refused halfway.
+ * There are at most as many such queries as requests in progress.
  */
 import { CompiledQuery } from './engine';
 import { EngineError, UnavailableError } from '../errors';
@@ -34,6 +39,7 @@ export interface AdmissionState {
 
 interface Waiter {
   readonly lane: Lane;
+  readonly continuing: boolean;
   readonly since: number;
   readonly grant: (slot: Slot) => void;
   readonly fail: (err: Error) => void;
@@ -64,12 +70,15 @@ export class Admission {
     return Math.max(1, Math.ceil(this.config.queueTimeoutMs / 1000));
   }
 
-  /** Waits for a slot in the query's lane; rejects with ENGINE_BUSY, or an EngineError when `signal` aborts. */
-  acquire(query: Pick<CompiledQuery, 'partitions'>, signal?: AbortSignal): Promise<Slot> {
+  /**
+   * Waits for a slot in the query's lane; rejects with ENGINE_BUSY, or an EngineError when `signal`
+   * aborts. `continuing`: the query's request already ran one.
+   */
+  acquire(query: Pick<CompiledQuery, 'partitions'>, signal?: AbortSignal, continuing = false): Promise<Slot> {
     const lane = this.laneOf(query);
     if (signal?.aborted) return Promise.reject(new EngineError('query abandoned before it started', 'admission'));
     if (this.queues[lane].length === 0 && this.mayStart(lane)) return Promise.resolve(this.start(lane, performance.now()));
-    if (this.queues[lane].length >= this.config.queueLength) {
+    if (!continuing && this.queues[lane].length >= this.config.queueLength) {
       this.refused[lane] += 1;
       return Promise.reject(this.busy(lane, 'is full'));
     }
@@ -83,6 +92,7 @@ export class Admission {
       };
       const waiter: Waiter = {
         lane,
+        continuing,
         since: performance.now(),
         grant: (slot) => {
           settle();
@@ -99,7 +109,11 @@ export class Admission {
       }, this.config.queueTimeoutMs);
       const abort = () => waiter.fail(new EngineError('query abandoned while queued', 'admission'));
       signal?.addEventListener('abort', abort, { once: true });
-      this.queues[lane].push(waiter);
+      const queue = this.queues[lane];
+      // Behind the other continuing queries, ahead of every query of a request that ran none.
+      const at = continuing ? queue.findIndex((w) => !w.continuing) : -1;
+      if (at >= 0) queue.splice(at, 0, waiter);
+      else queue.push(waiter);
     });
   }
 

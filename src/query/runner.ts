@@ -162,6 +162,8 @@ export class QueryRunner {
   private readonly reusable: { query: CompiledQuery; reuse: AnswerReuse }[] = [];
   /** Some query's answer may not be reused (no cache, a bypass, an open window, a failure). */
   private notReusable = false;
+  /** A query of this request was given an engine slot: its later ones go ahead of new requests'. */
+  private admitted = false;
 
   constructor(
     private readonly engine: Engine,
@@ -203,7 +205,8 @@ export class QueryRunner {
   }
 
   private async execute(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
-    const slot = await this.options.admission?.acquire(query, this.signal);
+    const slot = await this.options.admission?.acquire(query, this.signal, this.admitted);
+    if (slot) this.admitted = true;
     try {
       const scan = this.options.scanBudget;
       scan?.check();
