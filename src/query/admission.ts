@@ -12,10 +12,10 @@
  * both with ENGINE_BUSY (HTTP 503 and Retry-After), never a hanging request. Readiness pings do
  * not pass through here.
  *
- * A query of a request that already ran one (`continuing`) is queued even when its lane's queue is
- * full, ahead of the queries of requests that have run none: under overload, requests already
- * admitted finish, instead of most of the engine's time going to requests refused halfway.
- * There are at most as many such queries as requests in progress.
+ * A query of a request that already ran one (`continuing`) waits ahead of the queries of requests
+ * that have run none: under overload, requests already admitted finish first, instead of engine
+ * time going to requests that then time out halfway. The queue keeps its length: a full one
+ * refuses a continuing query too (that request's statements so far are lost, never the bound).
  */
 import { CompiledQuery } from './engine';
 import { EngineError, UnavailableError } from '../errors';
@@ -78,7 +78,7 @@ export class Admission {
     const lane = this.laneOf(query);
     if (signal?.aborted) return Promise.reject(new EngineError('query abandoned before it started', 'admission'));
     if (this.queues[lane].length === 0 && this.mayStart(lane)) return Promise.resolve(this.start(lane, performance.now()));
-    if (!continuing && this.queues[lane].length >= this.config.queueLength) {
+    if (this.queues[lane].length >= this.config.queueLength) {
       this.refused[lane] += 1;
       return Promise.reject(this.busy(lane, 'is full'));
     }
