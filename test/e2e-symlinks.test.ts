@@ -3,6 +3,7 @@
  * read through them; a link to nothing, or a folder named like a record file, is reported
  * unreadable: nothing under AWSLogs/ is passed over without a word.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IOT_SOURCES, dedupe, inWindow, listRecordFiles, readRecords } from './support/records';
@@ -69,4 +70,40 @@ test('an account whose folder is a link answers its own calls', async () => {
   expect(linked.data.apiCalls.totalCount).toBe(expected.get(accounts[0]!));
   expect(linked.data.apiCalls.totalCount).toBeGreaterThan(0);
   expect(linked.extensions?.complete).toBe(true);
+});
+
+test('a link looping on itself is named unreadable; a link whose file became a pipe is never opened', async () => {
+  const folder = path.dirname(dangling);
+  const loop = path.join(folder, `${accounts[1]}_CloudTrail_us-east-1_20260314T0000Z_LinkToItself001.json.gz`);
+  fs.symlinkSync(loop, loop);
+  // A link to a copy elsewhere, listed while it leads to a file; the folder's listing is then kept.
+  const copy = path.join(elsewhere, 'becomes-a-pipe.json.gz');
+  fs.copyFileSync(listRecordFiles(path.join(dir, 'AWSLogs', accounts[1]!)).find((f) => path.dirname(f) === folder && !f.includes('Link'))!, copy);
+  const piped = path.join(folder, `${accounts[1]}_CloudTrail_us-east-1_20260314T0000Z_BecomesAPipe01.json.gz`);
+  fs.symlinkSync(copy, piped);
+  const past = new Date(Date.now() - 60_000);
+  fs.utimesSync(folder, past, past);
+  try {
+    const before = await server.gql(COUNT, { filter: { from: FROM, to: TO } });
+    expect(before.errors).toBeUndefined();
+    const named = (res: typeof before) => Object.fromEntries(res.extensions?.warnings[0].files.map((f: { path: string; reason: string }) => [path.basename(f.path), f.reason]));
+    expect(named(before)[path.basename(loop)]).toBe('a link to nothing');
+    // What the link leads to becomes a pipe; its folder does not change, so its listing stands.
+    fs.rmSync(copy);
+    execFileSync('mkfifo', [copy]);
+    const after = await server.gql(COUNT, { filter: { from: FROM, to: TO } });
+    expect(after.errors).toBeUndefined();
+    expect(named(after)[path.basename(piped)]).toBe('not a file');
+    // The copy repeats calls of its folder (counted once): the counts stand.
+    expect(before.data.apiCalls.totalCount).toBe(total);
+    expect(after.data.apiCalls.totalCount).toBe(total);
+  } finally {
+    // Were a read blocked on the pipe, opening its other end lets it go.
+    try {
+      fs.closeSync(fs.openSync(copy, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+    } catch {
+      // no reader: nothing was blocked
+    }
+    for (const f of [loop, piped, copy]) fs.rmSync(f, { force: true });
+  }
 });

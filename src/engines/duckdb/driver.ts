@@ -12,7 +12,7 @@ import { ParquetStore, allJson, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
 import { RequestScans, SHARED_SCAN_COLUMNS, ScanPool, SharedTable, readsSharedColumns } from './shared-scans';
 import { AWS_LOGS } from '../../trail/layout';
-import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, trailRoot } from './trail-files';
+import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, statNow, statNowExact, trailRoot } from './trail-files';
 import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /**
@@ -24,7 +24,7 @@ import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-f
 function filesOnDisk(files: readonly string[]): string | undefined {
   const hash = createHash('sha256');
   for (const f of files) {
-    const s = statSync(f, { bigint: true, throwIfNoEntry: false });
+    const s = statNowExact(f);
     if (!s) return undefined;
     hash.update(`${f}\t${s.size}\t${s.mtimeNs}\t${s.ino}\n`);
   }
@@ -290,6 +290,12 @@ export class DuckDbEngine implements Engine {
     const unreadable = new Map(leftOut);
     const readable = listed.filter((f) => {
       if (unreadable.has(f.file)) return false;
+      // A link now leading to a pipe or a device would hold the read for ever: not a file, never opened.
+      const target = f.link ? statNow(f.file) : undefined;
+      if (target && !target.isFile() && !target.isDirectory()) {
+        unreadable.set(f.file, { path: trailRelative(this.settings.trailDir, f.file), reason: 'not a file' });
+        return false;
+      }
       const known = f.size === 0 ? this.emptyListed(f.file) : this.unreadable.current(f.file);
       if (known) unreadable.set(f.file, { path: known.path, reason: known.reason });
       return !known;
@@ -320,7 +326,7 @@ export class DuckDbEngine implements Engine {
 
   /** A file listed with no bytes: set aside when it is still empty (it may have been written since its listing). */
   private emptyListed(file: string) {
-    const s = statSync(file, { throwIfNoEntry: false });
+    const s = statNow(file);
     return s && s.size === 0 ? this.unreadable.add(file, 'empty file') : this.unreadable.current(file);
   }
 

@@ -27,12 +27,12 @@
  * sources) is read from JSON until `compact` runs again.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, statSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { dayPath } from '../../trail/layout';
 import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { jsonRecords } from './dialect';
-import { DayFolder, mtimeNsNow, trailRoot } from './trail-files';
+import { DayFolder, mtimeNsNow, statNowExact, trailRoot } from './trail-files';
 
 /**
  * 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs; 4: sourceFile, each record's
@@ -342,7 +342,7 @@ export class ParquetStore {
     if (this.damaged.has(file)) return json;
     // Files are never rewritten in place (a new compaction writes a new name): while the manifest is unchanged, so is the file.
     if (found.verifiedSize === undefined) {
-      const s = statSync(file, { bigint: true, throwIfNoEntry: false });
+      const s = statNowExact(file);
       // The manifest and the file it names must belong together.
       if (!s || s.mtimeNs.toString() !== manifest.parquet.mtimeNs || Number(s.size) !== manifest.parquet.size) return json;
       found.verifiedSize = Number(s.size);

@@ -1,4 +1,4 @@
-import { Dirent, promises as fs, statSync } from 'node:fs';
+import { BigIntStats, Dirent, Stats, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
@@ -7,8 +7,27 @@ import { PartitionSpec } from '../../query/engine';
 
 const RECORD_FILE = /\.json(\.gz)?$/;
 
-/** What a symbolic link leads to now; undefined for a link to nothing. */
-const target = (link: string) => statSync(link, { throwIfNoEntry: false });
+/**
+ * A path's status now, links followed; undefined when nothing is there to read: missing, or a
+ * link to nothing, to itself, or through a file (which `statSync` throws for).
+ */
+export function statNow(p: string): Stats | undefined {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** `statNow` with nanosecond times. */
+export function statNowExact(p: string): BigIntStats | undefined {
+  try {
+    return statSync(p, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+const target = statNow;
 
 /** The sub-folders of a folder, as the file system lists them now (links to folders too). */
 async function listChildren(dir: string): Promise<string[]> {
@@ -122,7 +141,7 @@ export async function allDayFolders(root: string): Promise<DayFolder[]> {
  * of these for a month, and each takes microseconds, far less than scheduling it.
  */
 export function mtimeNsNow(p: string): string | undefined {
-  const s = statSync(p, { bigint: true, throwIfNoEntry: false });
+  const s = statNowExact(p);
   return s?.mtimeNs.toString();
 }
 
@@ -130,6 +149,8 @@ export function mtimeNsNow(p: string): string | undefined {
 export interface SizedFile {
   readonly file: string;
   readonly size: number;
+  /** A symbolic link: what it leads to may change without its folder changing, so it is looked at before each read. */
+  readonly link?: true;
 }
 
 /**
@@ -168,10 +189,11 @@ export class DayFolderFiles {
     const known = this.listed.get(dir);
     if (known && known.mtimeNs === mtimeNs) return known.files;
     const names = (await recordFiles(dir)).sort();
+    const links = await Promise.all(names.map((f) => fs.lstat(f).then((s) => s.isSymbolicLink(), () => false)));
     // A link to nothing keeps its place (its read fails and names it); a file removed between the
     // listing and its stat is left out: the folder's time has changed, so it is listed again next time.
     const sizes = await Promise.all(names.map((f) => fs.stat(f).then((s) => s.size, () => fs.lstat(f).then((s) => s.size, () => undefined))));
-    const files = names.flatMap((file, i) => (sizes[i] === undefined ? [] : [{ file, size: sizes[i] }]));
+    const files = names.flatMap((file, i): SizedFile[] => (sizes[i] === undefined ? [] : [{ file, size: sizes[i], ...(links[i] ? { link: true as const } : {}) }]));
     if (Date.now() - Number(mtimeNs / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, files });
     return files;
   }

@@ -8,11 +8,12 @@
  * repaired file, or one whose permissions were fixed, is read again); a file that vanished is left
  * out of the read that missed it.
  */
-import { promises as fs, statSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
 import { LRUCache } from 'lru-cache';
 import { TrailHealth, UnreadableFile } from '../../query/engine';
 import { NOT_A_RECORD, NO_RECORDS_ARRAY, jsonRecords } from './dialect';
+import { statNow } from './trail-files';
 
 /** A file set aside, with the version (size, modification and change time) found unreadable. */
 export interface SetAsideFile extends UnreadableFile {
@@ -167,7 +168,7 @@ export class UnreadableFiles {
   current(file: string): SetAsideFile | undefined {
     const known = this.setAside.get(file);
     if (!known) return undefined;
-    const s = statSync(file, { throwIfNoEntry: false });
+    const s = statNow(file);
     if (s && sameVersion(s, known)) return known;
     this.setAside.delete(file);
     return undefined;
@@ -175,12 +176,12 @@ export class UnreadableFiles {
 
   /** Whether this version of `file` was already found readable. */
   knownReadable(file: string): boolean {
-    const s = statSync(file, { throwIfNoEntry: false });
+    const s = statNow(file);
     return s !== undefined && this.readable.has(versionKey(file, s));
   }
 
   markReadable(file: string): void {
-    const s = statSync(file, { throwIfNoEntry: false });
+    const s = statNow(file);
     if (s) this.readable.set(versionKey(file, s), true);
   }
 
@@ -190,7 +191,7 @@ export class UnreadableFiles {
    */
   add(file: string, reason: string): UnreadableFile {
     const path = this.relative(file);
-    const s = statSync(file, { throwIfNoEntry: false });
+    const s = statNow(file);
     if (!s) return { path, reason };
     const known = this.setAside.get(file);
     if (known && sameVersion(s, known)) return known;
