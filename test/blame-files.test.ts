@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EngineError } from '../src/errors';
 import { whileWanted } from '../src/engines/duckdb/driver';
-import { blameFiles, probeRecordFile } from '../src/engines/duckdb/unreadable-files';
+import { UnreadableFiles, blameFiles, probeRecordFile } from '../src/engines/duckdb/unreadable-files';
 import { tempDir } from './support/trails';
 
 let dir: string;
@@ -112,5 +112,38 @@ test('a file with a record past the reader\'s size is named as such, not as malf
     expect(await probeRecordFile(connection, big)).toBe('larger than the reader takes (64 MiB of JSON)');
   } finally {
     fs.rmSync(big);
+  }
+});
+
+test('a file replaced while its half was read is not vouched for: its new version is read when next blamed', async () => {
+  const known = new UnreadableFiles((f) => path.basename(f));
+  const list = files.filter((f) => f !== broken).slice(0, 16);
+  const victim = list[5]!;
+  const original = fs.readFileSync(victim);
+  // The read of the first half succeeds; the victim is replaced by a damaged file right after.
+  let replaced = false;
+  const c = new Proxy(connection, {
+    get(target, prop, receiver) {
+      if (prop === 'run') {
+        return async (...args: Parameters<DuckDBConnection['run']>) => {
+          const result = await target.run(...args);
+          if (!replaced) {
+            replaced = true;
+            fs.writeFileSync(victim, Buffer.from('\x1f\x8b damaged later, and larger', 'latin1'));
+          }
+          return result;
+        };
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  try {
+    expect(await blameFiles(c, new Error('unnamed'), list, known)).toEqual([]);
+    expect(known.knownReadable(list[0]!)).toBe(true);
+    expect(known.knownReadable(victim)).toBe(false);
+    expect(await blameFiles(connection, new Error('unnamed'), list, known)).toEqual([{ file: victim, reason: 'not a complete gzip stream' }]);
+  } finally {
+    fs.writeFileSync(victim, original);
   }
 });

@@ -117,17 +117,19 @@ export async function blameFiles(
   const named = filesNamedIn(err instanceof Error ? err.message : String(err)).filter((f) => listed.has(f));
   const alone = async (file: string): Promise<{ file: string; reason: string }[]> => {
     stillWanted();
+    const read = statNow(file);
     const reason = await probeRecordFile(connection, file);
     stillWanted();
-    if (!reason) known?.markReadable(file);
+    if (!reason) known?.markReadable(file, read);
     return reason ? [{ file, reason }] : [];
   };
   const search = async (list: readonly string[]): Promise<{ file: string; reason: string }[]> => {
     if (list.length <= 1) return list.length ? alone(list[0]!) : [];
     stillWanted();
+    const read = list.map((file) => statNow(file));
     try {
       await connection.run(PROBE_SQL, [listValue([...list])]);
-      for (const file of list) known?.markReadable(file);
+      list.forEach((file, i) => known?.markReadable(file, read[i]));
       return [];
     } catch {
       stillWanted();
@@ -180,9 +182,13 @@ export class UnreadableFiles {
     return s !== undefined && this.readable.has(versionKey(file, s));
   }
 
-  markReadable(file: string): void {
+  /**
+   * Remembers `file` as readable in the version `read` (its status taken before it was read): a
+   * file that changed since was not the one read, and is not vouched for.
+   */
+  markReadable(file: string, read: Version | undefined): void {
     const s = statNow(file);
-    if (s) this.readable.set(versionKey(file, s), true);
+    if (s && read && sameVersion(s, read)) this.readable.set(versionKey(file, s), true);
   }
 
   /**
