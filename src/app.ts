@@ -142,8 +142,8 @@ function reportPlugin(
           await contextValue.runner?.finish();
           const result = response.body.singleResult;
           const { gaps, leftOut } = history?.report(contextValue.runner.compiled) ?? { gaps: [], leftOut: [] };
+          const reports = contextValue.runner.reports;
           // A preview ran nothing: its data are placeholders of the answer's shape, and say so.
-          const reports = contextValue.explain ? contextValue.runner.reports.map((r) => ({ ...r, outcome: 'not-run' as const, engineMs: 0 })) : contextValue.runner.reports;
           const whole = contextValue.explain ? PREVIEW_COMPLETENESS : completeness(reports, result.errors?.length ?? 0, gaps, leftOut);
           result.extensions = { ...result.extensions, requestId: contextValue.requestId, ...whole, cost: costReport(reports, contextValue.runner.budgetReport(), pricePerTbUsd) };
           if (contextValue.explain) result.extensions.explain = { statements: explainStatements(contextValue.runner.compiled) };

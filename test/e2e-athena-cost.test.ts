@@ -68,7 +68,7 @@ test('an admin key previews statements with x-trailql-explain: nothing runs', as
   // Its data are placeholders, and the answer says so: not complete, nothing run, nothing read.
   expect(res.extensions!.complete).toBe(false);
   expect(res.extensions!.warnings.map((w: { code: string }) => w.code)).toEqual(['PREVIEW_NOT_RUN']);
-  expect(res.extensions!.cost.totals).toMatchObject({ engineQueries: 0, engineMs: 0, bytesScanned: 0 });
+  expect(res.extensions!.cost.totals).toMatchObject({ engineQueries: 0, cacheHits: 0, engineMs: 0, bytesScanned: 0 });
   expect(res.extensions!.cost.estimate).toMatchObject({ billedBytes: 0, usd: 0 });
   expect(res.extensions!.cost.queries.map((q: { outcome: string }) => q.outcome)).toEqual(statements.map(() => 'not-run'));
 });

@@ -69,6 +69,8 @@ export interface EngineStats {
   readonly queryId?: string;
   /** Files the query should have read but left out because they could not be read: the rows are incomplete. */
   readonly unreadable?: readonly UnreadableFile[];
+  /** Nothing ran: a preview's stand-in answered (no rows) in the engine's place. */
+  readonly notRun?: true;
 }
 
 /** What the engine knows of the data it reads: for readiness and the operators' health view. */

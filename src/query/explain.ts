@@ -30,7 +30,7 @@ export function explainEngine(engine: Pick<Engine, 'name' | 'capabilities' | 'so
     name: engine.name,
     capabilities: engine.capabilities,
     sourceId: engine.sourceId,
-    execute: async (): Promise<EngineResult> => ({ rows: [], stats: { engineMs: 0, bytesScanned: 0 } }),
+    execute: async (): Promise<EngineResult> => ({ rows: [], stats: { engineMs: 0, bytesScanned: 0, notRun: true } }),
     ping: async () => undefined,
     close: async () => undefined,
   };

@@ -59,7 +59,7 @@ export function costTotals(reports: readonly QueryReport[]) {
   return {
     queries: reports.length,
     engineQueries: engine.length,
-    cacheHits: reports.length - engine.length,
+    cacheHits: reports.filter((r) => r.cached).length,
     rows: reports.reduce((a, r) => a + r.rows, 0),
     bytesScanned: engine.reduce((a, r) => a + r.bytesScanned, 0),
     engineMs: engine.reduce((a, r) => a + r.engineMs, 0),
@@ -226,7 +226,7 @@ export class QueryRunner {
         scan?.charge(result.stats.bytesScanned);
         const report: QueryReport = {
           ...base,
-          outcome: 'ok',
+          outcome: result.stats.notRun ? 'not-run' : 'ok',
           rows: result.rows.length,
           bytesScanned: result.stats.bytesScanned,
           engineMs: Math.round(result.stats.engineMs),
