@@ -177,8 +177,9 @@ function reportPlugin(
 }
 
 /**
- * Answers carry no validator (no ETag, no Last-Modified: each is the caller's own, `no-store`), so
- * no condition can hold: without this, Express answers `If-None-Match: *` with an empty 304.
+ * No answer carries a validator (no ETag, no Last-Modified: GraphQL answers and downloads are the
+ * caller's own and `no-store`, health answers are of the moment, bundles are sent whole), so no
+ * condition can hold: without this, Express answers `If-None-Match: *` with an empty 304.
  */
 function answersOnly(req: express.Request, _res: express.Response, next: express.NextFunction): void {
   delete req.headers['if-none-match'];
@@ -324,6 +325,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   expressApp.disable('x-powered-by');
   // GraphQL answers are POSTed and never revalidated: hashing every body for an ETag is wasted work.
   expressApp.set('etag', false);
+  expressApp.use(answersOnly);
   expressApp.use(
     opsRoutes({
       engine: deps.engine,
@@ -351,7 +353,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
       if (req.method === 'GET' || req.method === 'HEAD') res.setHeader('content-security-policy', "frame-ancestors 'self'").setHeader('referrer-policy', 'no-referrer');
       next();
     },
-    answersOnly,
     allowOrigins,
     express.json({ limit: '256kb', verify: keepRawBody }),
     ...(responses ? [answerAgain({ cache: responses, authenticate: (authorization) => auth.authenticate(authorization), log: { logger, metrics } })] : []),
@@ -380,7 +381,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     history,
     authenticate: (req) => auth.authenticate(req.headers.authorization),
   });
-  expressApp.use('/export', answersOnly, allowOrigins, downloads);
+  expressApp.use('/export', allowOrigins, downloads);
 
   // A request answered 503 by the shutdown still ends inside Apollo: its late write fails, harmlessly.
   expressApp.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {

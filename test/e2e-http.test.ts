@@ -92,13 +92,18 @@ describe('conditional requests', () => {
       }).on('error', reject);
     });
 
-  test.each(conditions)('a GET of /graphql or of a download with %p gets its answer', async (condition) => {
+  test.each(conditions)('a GET of /graphql, a download or a health route with %p gets its answer', async (condition) => {
     const answer = await get(getUrl(QUERY), { 'apollo-require-preflight': 'x', ...AUTH, ...condition });
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body).data).toEqual({ __typename: 'Query' });
     const download = await get(`${origin()}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(WINDOW))}`, { ...AUTH, ...condition });
     expect(download.status).toBe(200);
     expect(download.body.length).toBeGreaterThan(0);
+    for (const route of ['/healthz', '/readyz', '/metrics']) {
+      const health = await get(`${origin()}${route}`, condition);
+      expect([route, health.status]).toEqual([route, 200]);
+      expect(health.body.length).toBeGreaterThan(0);
+    }
   });
 });
 
