@@ -83,3 +83,11 @@ test('one left half made with the very settings asked for is made again, not use
   expect(fs.existsSync(half)).toBe(false);
   expect(listRecordFiles(dir).length).toBeGreaterThan(0);
 });
+
+test('a marker left half written by a stopped start is no one else\'s file', async () => {
+  const dir = fresh();
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${MARKER}.12345.partial`), '{"end":');
+  await ensureSampleTrail(dir, 1, 7, logger);
+  expect(JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'))).toEqual({ end: expect.any(String), days: 1, seed: 7 });
+});

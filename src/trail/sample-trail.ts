@@ -35,15 +35,23 @@ export async function ensureSampleTrail(dir: string, days: number, seed: number,
   }
   if (marker) await fs.rm(path.join(dir, AWS_LOGS), { recursive: true, force: true });
   else {
-    const existing = await fs.readdir(dir).catch(() => [] as string[]);
+    // A marker being written when a start was stopped is no one else's file.
+    const existing = (await fs.readdir(dir).catch(() => [] as string[])).filter((name) => !name.startsWith(`${MARKER}.`));
     if (existing.length) throw new Error(`${dir} is not empty and was not made as a sample trail; set SAMPLE_DIR to another folder`);
   }
   await fs.mkdir(dir, { recursive: true });
   const started = Date.now();
   const end = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const made: Marker = { end: end.toISOString(), days, seed };
-  await fs.writeFile(path.join(dir, MARKER), JSON.stringify({ ...made, complete: false } satisfies Marker));
+  await writeMarker(dir, { ...made, complete: false });
   const result = await generateSampleTrail({ outDir: dir, days, end, seed });
-  await fs.writeFile(path.join(dir, MARKER), JSON.stringify(made));
+  await writeMarker(dir, made);
   logger.info({ dir, files: result.files, records: result.records, ms: Date.now() - started }, 'generated the sample trail');
+}
+
+/** Writes the marker whole or not at all (a start stopped mid-write must not leave an empty one). */
+async function writeMarker(dir: string, marker: Marker): Promise<void> {
+  const partial = path.join(dir, `${MARKER}.${process.pid}.partial`);
+  await fs.writeFile(partial, JSON.stringify(marker));
+  await fs.rename(partial, path.join(dir, MARKER));
 }
