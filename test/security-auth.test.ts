@@ -131,11 +131,13 @@ describe('Authenticator', () => {
     }
   });
 
-  test('alg none, expired, wrong audience, issuer or secret, missing exp', async () => {
+  test('alg none, expired, wrong audience, issuer or secret, missing exp or sub', async () => {
     const unsigned = new jose.UnsecuredJWT({ trailql: { accounts: ['*'] } }).setSubject('mallory').setIssuer('https://idp').setAudience('trailql').setExpirationTime('10m').encode();
-    const noExp = await new jose.SignJWT({ trailql: { accounts: ['*'] } }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp').setAudience('trailql').sign(new TextEncoder().encode(SECRET));
+    const noExp = await new jose.SignJWT({ trailql: { accounts: ['*'] } }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuer('https://idp').setAudience('trailql').sign(new TextEncoder().encode(SECRET));
+    const noSub = await new jose.SignJWT({ trailql: { accounts: ['*'] } }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp').setAudience('trailql').setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
     const cases: [string, RegExp][] = [
       [unsigned, /token not valid/],
+      [noSub, /claim "sub" not accepted/],
       [await sign({ trailql: { accounts: ['*'] } }, { exp: '-1m' }), /token expired/],
       [await sign({ trailql: { accounts: ['*'] } }, { aud: 'other' }), /claim "aud" not accepted/],
       [await sign({ trailql: { accounts: ['*'] } }, { iss: 'https://evil' }), /claim "iss" not accepted/],

@@ -85,7 +85,8 @@ export class Authenticator {
       const options: jose.JWTVerifyOptions = {
         issuer: jwt.issuer,
         audience: jwt.audience,
-        requiredClaims: ['exp'],
+        // `sub` names whose answers are kept (cache partitions) and who asked (logs): a token without one names nobody.
+        requiredClaims: ['exp', 'sub'],
         ...(jwt.algorithm ? { algorithms: [jwt.algorithm] } : {}),
       };
       payload = (await jose.jwtVerify(token, key, options)).payload;
@@ -98,7 +99,7 @@ export class Authenticator {
     if (claim === undefined || claim === null) throw unauthenticated(`token has no "${jwt.scopeClaim}" claim`);
     const parsed = ScopeSchema.safeParse(claim);
     if (!parsed.success) throw unauthenticated(`token claim "${jwt.scopeClaim}" is not a valid scope: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-    return scopeOf(parsed.data, `jwt:${String(payload.sub ?? 'unknown')}`);
+    return scopeOf(parsed.data, `jwt:${String(payload.sub)}`);
   }
 }
 
