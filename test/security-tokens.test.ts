@@ -67,7 +67,12 @@ describe('token keys', () => {
     );
     const noSubject = await new jose.SignJWT(CLAIM).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(secret);
     const plain = new Authenticator({ devMode: false, apiKeys: [], jwt: { secret: SECRET, scopeClaim: 'trailql' } });
-    expect((await plain.authenticate(`Bearer ${noSubject}`)).principal).toBe('jwt:unknown');
+    expect((await refusalOf(plain.authenticate(`Bearer ${noSubject}`))).message).toBe('token claim "sub" not accepted');
+    // A subject that names nobody is none: every such token would be one caller.
+    for (const subject of ['', null, { id: 'x' }]) {
+      const token = await new jose.SignJWT({ ...CLAIM, sub: subject } as jose.JWTPayload).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('10m').sign(secret);
+      expect((await refusalOf(plain.authenticate(`Bearer ${token}`))).message).toBe('token claim "sub" not accepted');
+    }
   });
 });
 

@@ -94,6 +94,7 @@ export class Authenticator {
       const reason = err instanceof jose.errors.JWTExpired ? 'token expired' : err instanceof jose.errors.JWTClaimValidationFailed ? `token claim "${err.claim}" not accepted` : 'token not valid';
       throw unauthenticated(reason);
     }
+    if (typeof payload.sub !== 'string' || payload.sub.trim() === '') throw unauthenticated('token claim "sub" not accepted');
     // Fail closed: no claim, or a claim naming no accounts, grants nothing (see ScopeSchema).
     const claim = payload[jwt.scopeClaim];
     if (claim === undefined || claim === null) throw unauthenticated(`token has no "${jwt.scopeClaim}" claim`);
