@@ -1,7 +1,9 @@
 /**
  * Trails laid out with symbolic links (a synced folder linked in, a file linked to its copy) are
- * read through them; a link to nothing, or a folder named like a record file, is reported
- * unreadable: nothing under AWSLogs/ is passed over without a word.
+ * read through them; a link to nothing (or to itself), a link to something that is no file, or a
+ * folder named like a record file, is reported unreadable without being read: no record file is
+ * passed over without a word. (A linked account, region or day folder that leads nowhere is
+ * skipped as a missing folder would be.)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -105,5 +107,20 @@ test('a link looping on itself is named unreadable; a link whose file became a p
       // no reader: nothing was blocked
     }
     for (const f of [loop, piped, copy]) fs.rmSync(f, { force: true });
+  }
+});
+
+test('many links to nothing are each named, without a read each (a failed read names one path)', async () => {
+  const folder = path.dirname(dangling);
+  const links = Array.from({ length: 12 }, (_, i) => path.join(folder, `${accounts[1]}_CloudTrail_us-east-1_20260314T0000Z_Nowhere${String(i).padStart(8, '0')}.json.gz`));
+  for (const l of links) fs.symlinkSync(path.join(elsewhere, `missing-${path.basename(l)}`), l);
+  try {
+    const res = await server.gql(COUNT, { filter: { from: FROM, to: TO } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.apiCalls.totalCount).toBe(total);
+    const named = new Set(res.extensions?.warnings[0].files.map((f: { path: string }) => path.basename(f.path)));
+    for (const l of links) expect(named.has(path.basename(l))).toBe(true);
+  } finally {
+    for (const l of links) fs.rmSync(l, { force: true });
   }
 });

@@ -288,17 +288,21 @@ export class DuckDbEngine implements Engine {
     // Files found unreadable (by this read, or earlier and unchanged since) are left out; an empty
     // file is known unreadable from its listing alone.
     const unreadable = new Map(leftOut);
-    const readable = listed.filter((f) => {
-      if (unreadable.has(f.file)) return false;
-      // A link now leading to a pipe or a device would hold the read for ever: not a file, never opened.
+    const readable = listed.flatMap((f): { file: string; size: number }[] => {
+      if (unreadable.has(f.file)) return [];
+      // What is not a file is never opened (a pipe or a device would hold the read for ever), and
+      // is named without a read: each failed read names one path, and retries are few.
       const target = f.link ? statNow(f.file) : undefined;
-      if (target && !target.isFile() && !target.isDirectory()) {
-        unreadable.set(f.file, { path: trailRelative(this.settings.trailDir, f.file), reason: 'not a file' });
-        return false;
+      const notAFile = f.folder ? 'not a file' : f.link ? (!target ? 'a link to nothing' : target.isFile() ? undefined : 'not a file') : undefined;
+      if (notAFile) {
+        const { path: rel, reason } = this.unreadable.add(f.file, notAFile);
+        unreadable.set(f.file, { path: rel, reason });
+        return [];
       }
-      const known = f.size === 0 ? this.emptyListed(f.file) : this.unreadable.current(f.file);
+      const size = target ? target.size : f.size;
+      const known = size === 0 ? this.emptyListed(f.file) : this.unreadable.current(f.file);
       if (known) unreadable.set(f.file, { path: known.path, reason: known.reason });
-      return !known;
+      return known ? [] : [{ file: f.file, size }];
     });
     const json = readable.map((f) => f.file).sort();
     const jsonBytes = readable.reduce((a, f) => a + f.size, 0);

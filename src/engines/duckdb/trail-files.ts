@@ -151,6 +151,8 @@ export interface SizedFile {
   readonly size: number;
   /** A symbolic link: what it leads to may change without its folder changing, so it is looked at before each read. */
   readonly link?: true;
+  /** A folder named like a record file. */
+  readonly folder?: true;
 }
 
 /**
@@ -189,11 +191,16 @@ export class DayFolderFiles {
     const known = this.listed.get(dir);
     if (known && known.mtimeNs === mtimeNs) return known.files;
     const names = (await recordFiles(dir)).sort();
-    const links = await Promise.all(names.map((f) => fs.lstat(f).then((s) => s.isSymbolicLink(), () => false)));
-    // A link to nothing keeps its place (its read fails and names it); a file removed between the
-    // listing and its stat is left out: the folder's time has changed, so it is listed again next time.
-    const sizes = await Promise.all(names.map((f) => fs.stat(f).then((s) => s.size, () => fs.lstat(f).then((s) => s.size, () => undefined))));
-    const files = names.flatMap((file, i): SizedFile[] => (sizes[i] === undefined ? [] : [{ file, size: sizes[i], ...(links[i] ? { link: true as const } : {}) }]));
+    // A link keeps its place whatever it leads to (it is looked at before each read); a file
+    // removed between the listing and its stat is left out: the folder's time has changed, so it
+    // is listed again next time.
+    const own = await Promise.all(names.map((f) => fs.lstat(f).catch(() => undefined)));
+    const files = names.flatMap((file, i): SizedFile[] => {
+      const s = own[i];
+      if (!s) return [];
+      if (s.isSymbolicLink()) return [{ file, size: s.size, link: true }];
+      return [{ file, size: s.size, ...(s.isDirectory() ? { folder: true as const } : {}) }];
+    });
     if (Date.now() - Number(mtimeNs / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, files });
     return files;
   }
