@@ -264,8 +264,9 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       }
       if (abort.signal.aborted) return;
       // Fewer calls than the headers counted: files of the window went away while it ran (removed,
-      // moved). The file must not end as if whole.
-      if (rows < (totalCount ?? 0)) {
+      // moved), and the file must not end as if whole. Or calls were delivered between the first
+      // page and its count, newer than the page: counted again, those are still there.
+      if (rows < (totalCount ?? 0) && ((await page(req, requestId, abort.signal, filter, null)).totalCount ?? 0) < (totalCount ?? 0)) {
         deps.logger.warn({ requestId, rows, totalCount }, 'download cut: trail files went away after its headers were sent');
         throw new ExportFailure(500, [{ message: `${rows} of the ${totalCount} calls counted could be written: trail files went away during the download`, extensions: { code: FILES_UNREADABLE } }]);
       }
