@@ -53,8 +53,9 @@ export const fileKey = (of: string): string => `COALESCE(NULLIF(regexp_extract($
 
 /**
  * A file's records, or a failed read naming the file when it has no Records array (`{"Records":
- * null}`) or an entry of it is `null` (read as a record it would be nothing; DuckDB's reader
- * makes a number or a string an empty record instead, which no filter matches): such a file is no CloudTrail log as written, and read as one it would lack calls
+ * null}`) or an entry of it is `null` (read as a record it would be nothing; a number or a
+ * string fails most reads on its own, but where only the served event sources' columns are read
+ * DuckDB drops it, which this does not catch): such a file is no CloudTrail log as written, and read as one it would lack calls
  * without a word. The read fails, the file is found and set aside as unreadable
  * (unreadable-files.ts), and the answer names it. An empty list is a log without records.
  */

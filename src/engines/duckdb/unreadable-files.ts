@@ -123,8 +123,14 @@ export async function blameFiles(
     if (!reason) known?.markReadable(file, read);
     return reason ? [{ file, reason }] : [];
   };
-  const search = async (list: readonly string[]): Promise<{ file: string; reason: string }[]> => {
+  const search = async (list: readonly string[], failed = false): Promise<{ file: string; reason: string }[]> => {
     if (list.length <= 1) return list.length ? alone(list[0]!) : [];
+    const halves = async () => {
+      const half = Math.ceil(list.length / 2);
+      return [...(await search(list.slice(0, half))), ...(await search(list.slice(half)))];
+    };
+    // The whole list just failed the query's own read: straight to its halves.
+    if (failed) return halves();
     stillWanted();
     const read = list.map((file) => statNow(file));
     try {
@@ -133,14 +139,13 @@ export async function blameFiles(
       return [];
     } catch {
       stillWanted();
-      const half = Math.ceil(list.length / 2);
-      return [...(await search(list.slice(0, half))), ...(await search(list.slice(half)))];
+      return halves();
     }
   };
   const unknown = (list: readonly string[]) => list.filter((f) => !known?.knownReadable(f));
   const blamed: { file: string; reason: string }[] = [];
   for (const file of unknown(named)) blamed.push(...(await alone(file)));
-  return blamed.length ? blamed : search(unknown(files.filter((f) => !named.includes(f))));
+  return blamed.length ? blamed : search(unknown(files.filter((f) => !named.includes(f))), named.length === 0);
 }
 
 /** What a version of a file is known by: its size, modification and status change times. */
