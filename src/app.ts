@@ -270,7 +270,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const admission = new Admission(config.admission, Math.min(config.admission.maxConcurrent, engine.maxConcurrentQueries ?? Infinity));
 
   /** Authenticates the caller and makes its per-request runner and services (GraphQL and downloads alike). */
-  const requestContext = async (req: express.Request, requestId: string, signal: AbortSignal): Promise<RequestContext> => {
+  const requestContext = async (req: express.Request, requestId: string, signal: AbortSignal, continuing = false): Promise<RequestContext> => {
     // Authenticated already when the response cache looked the request up.
     const known = preparedRequest(req);
     const scope = known?.scope ?? (await auth.authenticate(req.headers.authorization));
@@ -286,6 +286,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       timeoutMs: config.engineTimeoutMs,
       budgetMs: config.security.limits.requestEngineBudgetMs,
       admission,
+      continuing,
       noCache: scope.admin && wantsNoCache(req),
       // Kept answers say what was asked before (cost.cached, timing): each caller sees only its own.
       cachePartition: config.cache.sharedAcrossCallers ? undefined : scope.principal,

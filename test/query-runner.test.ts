@@ -69,3 +69,15 @@ test('under load, a request that already ran a query has its next one served bef
   await Promise.all([next, newcomer]);
   expect(order).toEqual(['SELECT 1', 'SELECT 2', 'SELECT new']);
 });
+
+test('a runner for a later page of a request (continuing) is served before a new request\'s first query', async () => {
+  const order: string[] = [];
+  const engine: Engine = { ...holdingEngine().engine, execute: async (q) => (order.push(q.sql), { rows: [], stats: { engineMs: 0, bytesScanned: 0 } }) };
+  const admission = new Admission({ queueLength: 2, queueTimeoutMs: 60_000, heavyDays: 3 }, 1);
+  const held = await admission.acquire(query);
+  const newcomer = new QueryRunner(engine, { admission }).run({ ...query, sql: 'SELECT new' });
+  const laterPage = new QueryRunner(engine, { admission, continuing: true }).run({ ...query, sql: 'SELECT page 2' });
+  held.release();
+  await Promise.all([newcomer, laterPage]);
+  expect(order).toEqual(['SELECT page 2', 'SELECT new']);
+});

@@ -33,7 +33,8 @@ export type ExportFormat = 'csv' | 'ndjson';
 export interface ExportDeps {
   readonly schema: GraphQLSchema;
   /** The same context factory /graphql uses: authentication, scope, runner, services. */
-  readonly context: (req: express.Request, requestId: string, signal: AbortSignal) => Promise<RequestContext>;
+  /** `continuing`: a later page of a download whose first page ran (its queries go ahead of new requests'). */
+  readonly context: (req: express.Request, requestId: string, signal: AbortSignal, continuing?: boolean) => Promise<RequestContext>;
   /** The same error formatting as GraphQL responses (codes kept, engine errors masked). */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Rows asked for per page (the configured maximum page size). */
@@ -172,7 +173,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
     else signal.addEventListener('abort', abortPage, { once: true });
     let contextValue: RequestContext | undefined;
     try {
-      contextValue = await deps.context(req, requestId, pageAbort.signal);
+      contextValue = await deps.context(req, requestId, pageAbort.signal, after !== null);
       result = await execute({ schema: deps.schema, document, contextValue, variableValues: { filter, first: deps.maxPageSize, after, withTotal: after === null } });
     } catch (err) {
       if (!(err instanceof GraphQLError)) throw err;

@@ -119,6 +119,8 @@ export interface RunnerOptions {
   /** Longest one engine query may run (ENGINE_TIMEOUT_MS). */
   readonly timeoutMs?: number;
   readonly noCache?: boolean;
+  /** The request already ran engine queries under another runner (a download's later page): its queries go ahead of new requests'. */
+  readonly continuing?: boolean;
   /** The cache partition of the request's answers (CacheRunOptions.partition). */
   readonly cachePartition?: string;
   /** Engine time the whole request may use (REQUEST_ENGINE_BUDGET_MS), across parallel queries. */
@@ -170,6 +172,7 @@ export class QueryRunner {
     private readonly options: RunnerOptions = {},
   ) {
     this.budgets = options.budgetMs !== undefined ? [new EngineTimeBudget(options.budgetMs)] : [];
+    this.admitted = options.continuing === true;
     this.signal = options.signal ? AbortSignal.any([options.signal, this.done.signal]) : this.done.signal;
   }
 
