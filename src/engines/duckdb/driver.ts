@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fs, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { Stats, promises as fs, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckdb/node-api';
@@ -12,7 +12,7 @@ import { ParquetStore, allJson, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
 import { RequestScans, SHARED_SCAN_COLUMNS, ScanPool, SharedTable, readsSharedColumns } from './shared-scans';
 import { AWS_LOGS } from '../../trail/layout';
-import { DayFolderFiles, FolderListings, dayFolders, mtimeNsNow, statNow, statNowExact, trailRoot } from './trail-files';
+import { DayFolderFiles, FolderListings, SizedFile, dayFolders, mtimeNsNow, statNow, statNowExact, trailRoot } from './trail-files';
 import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /**
@@ -62,6 +62,14 @@ export function whileWanted<T>(promise: Promise<T>, options: ExecuteOptions, end
     if (options.signal?.aborted) return abandoned();
     options.signal?.addEventListener('abort', abandoned, { once: true });
   });
+}
+
+/** Why a listed entry is no file to read now: a folder named like a record file, a link to nothing (or to itself), or to no file. */
+function notAFile(entry: SizedFile, target: Stats | undefined): string | undefined {
+  if (entry.folder) return 'not a file';
+  if (!entry.link) return undefined;
+  if (!target) return 'a link to nothing';
+  return target.isFile() ? undefined : 'not a file';
 }
 
 /**
@@ -293,9 +301,9 @@ export class DuckDbEngine implements Engine {
       // What is not a file is never opened (a pipe or a device would hold the read for ever), and
       // is named without a read: each failed read names one path, and retries are few.
       const target = f.link ? statNow(f.file) : undefined;
-      const notAFile = f.folder ? 'not a file' : f.link ? (!target ? 'a link to nothing' : target.isFile() ? undefined : 'not a file') : undefined;
-      if (notAFile) {
-        const { path: rel, reason } = this.unreadable.add(f.file, notAFile);
+      const why = notAFile(f, target);
+      if (why) {
+        const { path: rel, reason } = this.unreadable.add(f.file, why);
         unreadable.set(f.file, { path: rel, reason });
         return [];
       }

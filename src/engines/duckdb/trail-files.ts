@@ -45,9 +45,10 @@ type Children = (dir: string) => Promise<readonly string[]>;
 
 /**
  * The record files (`.json`, `.json.gz`) directly in a folder; none when it does not exist. A
- * link to a file is one; so are, to be read and reported unreadable rather than missed without a
- * word, a link to nothing and a folder named like a record file. A pipe or a device is never
- * listed: reading it could wait for ever.
+ * link to a file is one; so are, to be reported unreadable rather than missed without a word, a
+ * link to nothing and a folder named like a record file (the engine names them without reading
+ * them; compaction's read fails on them). A pipe or a device is never listed: reading it could
+ * wait for ever.
  */
 export async function recordFiles(dir: string): Promise<string[]> {
   try {
