@@ -49,22 +49,29 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The connection, counting the reads made through it. */
-function counting(): { connection: DuckDBConnection; reads: () => number } {
-  let reads = 0;
-  const counted = new Proxy(connection, {
+/** The connection, calling `afterRead` once each read made through it has ended (read or failed). */
+function watched(afterRead: () => void): DuckDBConnection {
+  return new Proxy(connection, {
     get(target, prop, receiver) {
       if (prop === 'run') {
-        return (...args: Parameters<DuckDBConnection['run']>) => {
-          reads += 1;
-          return target.run(...args);
+        return async (...args: Parameters<DuckDBConnection['run']>) => {
+          try {
+            return await target.run(...args);
+          } finally {
+            afterRead();
+          }
         };
       }
       const value = Reflect.get(target, prop, receiver) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  return { connection: counted, reads: () => reads };
+}
+
+/** The connection, counting the reads made through it. */
+function counting(): { connection: DuckDBConnection; reads: () => number } {
+  let reads = 0;
+  return { connection: watched(() => (reads += 1)), reads: () => reads };
 }
 
 test('a damaged file among 200 is found by halves, in a few reads', async () => {
@@ -122,21 +129,10 @@ test('a file replaced while its half was read is not vouched for: its new versio
   const original = fs.readFileSync(victim);
   // The read of the first half succeeds; the victim is replaced by a damaged file right after.
   let replaced = false;
-  const c = new Proxy(connection, {
-    get(target, prop, receiver) {
-      if (prop === 'run') {
-        return async (...args: Parameters<DuckDBConnection['run']>) => {
-          const result = await target.run(...args);
-          if (!replaced) {
-            replaced = true;
-            fs.writeFileSync(victim, Buffer.from('\x1f\x8b damaged later, and larger', 'latin1'));
-          }
-          return result;
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+  const c = watched(() => {
+    if (replaced) return;
+    replaced = true;
+    fs.writeFileSync(victim, Buffer.from('\x1f\x8b damaged later, and larger', 'latin1'));
   });
   try {
     expect(await blameFiles(c, new Error('unnamed'), list, known)).toEqual([]);

@@ -32,8 +32,10 @@ export type ExportFormat = 'csv' | 'ndjson';
 
 export interface ExportDeps {
   readonly schema: GraphQLSchema;
-  /** The same context factory /graphql uses: authentication, scope, runner, services. */
-  /** `continuing`: a later page of a download whose first page ran (its queries go ahead of new requests'). */
+  /**
+   * The same context factory /graphql uses: authentication, scope, runner, services. `continuing`:
+   * a later page of a download whose first page ran (its queries go ahead of new requests').
+   */
   readonly context: (req: express.Request, requestId: string, signal: AbortSignal, continuing?: boolean) => Promise<RequestContext>;
   /** The same error formatting as GraphQL responses (codes kept, engine errors masked). */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -231,12 +233,12 @@ export function exportRoutes(deps: ExportDeps): express.Router {
         ...(current.historyLeftOut.length ? [HISTORY_EVENTS_LEFT_OUT] : []),
       ];
       const complete = warnings.length === 0;
-      const totalCount = current.totalCount;
+      const totalCount = current.totalCount ?? 0;
       res.status(200);
       res.setHeader('content-type', CONTENT_TYPES[format]);
       res.setHeader('content-disposition', `attachment; filename="${exportFileName(current.window, format, complete)}"`);
       res.setHeader('cache-control', 'no-store');
-      res.setHeader(EXPORT_HEADERS.totalCount, String(totalCount ?? 0));
+      res.setHeader(EXPORT_HEADERS.totalCount, String(totalCount));
       res.setHeader(EXPORT_HEADERS.complete, String(complete));
       res.setHeader(EXPORT_HEADERS.unreadableFiles, String(leftOut.size));
       if (warnings.length) res.setHeader(EXPORT_HEADERS.warnings, warnings.join(', '));
@@ -267,7 +269,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       // Fewer calls than the headers counted: files of the window went away while it ran (removed,
       // moved), and the file must not end as if whole. Or calls were delivered between the first
       // page and its count, newer than the page: counted again, those are still there.
-      if (rows < (totalCount ?? 0) && ((await page(req, requestId, abort.signal, filter, null)).totalCount ?? 0) < (totalCount ?? 0)) {
+      if (rows < totalCount && ((await page(req, requestId, abort.signal, filter, null)).totalCount ?? 0) < totalCount) {
         deps.logger.warn({ requestId, rows, totalCount }, 'download cut: trail files went away after its headers were sent');
         throw new ExportFailure(500, [{ message: `${rows} of the ${totalCount} calls counted could be written: trail files went away during the download`, extensions: { code: FILES_UNREADABLE } }]);
       }

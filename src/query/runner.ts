@@ -4,8 +4,7 @@ import { Admission, Lane } from './admission';
 import { Budget, EngineTimeBudget } from './budget';
 import type { ScanBudget } from './scan-budget';
 
-/** How an engine query ended. */
-/** `not-run`: a preview's statement (`x-trailql-explain`), shown and never run. */
+/** How an engine query ended; `not-run`: a preview's statement (`x-trailql-explain`), shown and never run. */
 export type QueryOutcome = 'ok' | 'timeout' | 'cancelled' | 'error' | 'not-run';
 
 /** One line of the cost report a response carries in `extensions.cost`. */
@@ -50,10 +49,10 @@ export function cachedReport(r: Pick<QueryReport, 'label' | 'engine' | 'rows' | 
   return { label: r.label, engine: r.engine, cached: true, rows: r.rows, bytesScanned: 0, engineMs: 0, ...(r.unreadable?.length ? { unreadable: r.unreadable } : {}) };
 }
 
-/** What a request's queries cost in all: cache hits read no bytes and spend no engine time. */
 /** The statement went to the engine: neither answered from the cache nor a preview's. */
 export const reachedEngine = (r: QueryReport): boolean => !r.cached && r.outcome !== 'not-run';
 
+/** What a request's queries cost in all: cache hits and previews read no bytes and spend no engine time. */
 export function costTotals(reports: readonly QueryReport[]) {
   const engine = reports.filter(reachedEngine);
   return {

@@ -27,13 +27,12 @@ export function statNowExact(p: string): BigIntStats | undefined {
     return undefined;
   }
 }
-const target = statNow;
 
 /** The sub-folders of a folder, as the file system lists them now (links to folders too). */
 async function listChildren(dir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    return entries.filter((d) => d.isDirectory() || (d.isSymbolicLink() && target(path.join(dir, d.name))?.isDirectory())).map((d) => d.name);
+    return entries.filter((d) => d.isDirectory() || (d.isSymbolicLink() && statNow(path.join(dir, d.name))?.isDirectory())).map((d) => d.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -56,7 +55,7 @@ export async function recordFiles(dir: string): Promise<string[]> {
     const listed = (e: Dirent) => {
       if (e.isFile() || e.isDirectory()) return true;
       if (!e.isSymbolicLink()) return false;
-      const s = target(path.join(dir, e.name));
+      const s = statNow(path.join(dir, e.name));
       return !s || s.isFile() || s.isDirectory();
     };
     return entries.filter((e) => RECORD_FILE.test(e.name) && listed(e)).map((e) => path.join(dir, e.name));
