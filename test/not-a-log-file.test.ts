@@ -1,6 +1,6 @@
 /**
  * A JSON file in a trail folder that is no CloudTrail log (no `Records` array, as `{"Records":
- * null}`, or a `null` entry in it) adds no call: it is left out and named like any file that cannot be read, so an answer
+ * null}` or `{"Records": 42}`, or an entry in it that is no object: `null`, a number, a string, a list) adds no call: it is left out and named like any file that cannot be read, so an answer
  * over its day says what it lacks instead of counting nothing for it. A log with an empty
  * `Records` list is a log with no records.
  */
@@ -16,11 +16,19 @@ const sample = useSampleServer(1, { iotEventsPerDay: 8, otherEventsPerIotEvent: 
 const QUERY = `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount } }`;
 const F = { from: new Date(SAMPLE_END.getTime() - 86_400_000).toISOString(), to: SAMPLE_END.toISOString() };
 
+const NOT_A_RECORD = 'not a CloudTrail log file (a Records entry is not an object)';
+const CALL = { eventVersion: '1.08', eventID: 'f00dcafe-0000-4000-8000-000000000001', eventTime: new Date(SAMPLE_END.getTime() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), eventSource: 'iotevents.amazonaws.com', eventName: 'ListInputs', awsRegion: 'us-east-1', recipientAccountId: '111122223333' };
+
 test.each([
   ['{"Records": null}', JSON.stringify({ Records: null }), 'not a CloudTrail log file (no Records array)'],
+  ['{"Records": {<a call>}}', JSON.stringify({ Records: CALL }), 'not a CloudTrail log file (no Records array)'],
+  ['{"Records": 42}', JSON.stringify({ Records: 42 }), 'not a CloudTrail log file (no Records array)'],
   ['{"Records": []}', JSON.stringify({ Records: [] }), null],
-  ['{"Records": [null]}', JSON.stringify({ Records: [null] }), 'not a CloudTrail log file (a Records entry is null)'],
-  ['{"Records": [<a call>, null]}', JSON.stringify({ Records: [{ eventVersion: '1.08', eventID: 'f00dcafe-0000-4000-8000-000000000001', eventTime: new Date(SAMPLE_END.getTime() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), eventSource: 'iotevents.amazonaws.com', eventName: 'ListInputs', awsRegion: 'us-east-1', recipientAccountId: '111122223333' }, null] }), 'not a CloudTrail log file (a Records entry is null)'],
+  ['{"Records": [null]}', JSON.stringify({ Records: [null] }), NOT_A_RECORD],
+  ['{"Records": [<a call>, null]}', JSON.stringify({ Records: [CALL, null] }), NOT_A_RECORD],
+  ['{"Records": [<a call>, 42]}', JSON.stringify({ Records: [CALL, 42] }), NOT_A_RECORD],
+  ['{"Records": [<a call>, "text"]}', JSON.stringify({ Records: [CALL, 'text'] }), NOT_A_RECORD],
+  ['{"Records": [[<a call>]]}', JSON.stringify({ Records: [[CALL]] }), NOT_A_RECORD],
 ])('%s', async (_name, body, reason) => {
   const file = listRecordFiles(sample.dir).at(-1)!;
   const planted = path.join(path.dirname(file), `111122223333_CloudTrail_us-east-1_20260315T1155Z_notalog${Date.now()}.json.gz`);

@@ -53,17 +53,24 @@ export const fileKey = (of: string): string => `COALESCE(NULLIF(regexp_extract($
 
 /**
  * A file's records, or a failed read naming the file when it has no Records array (`{"Records":
- * null}`) or an entry of it is `null` (read as a record it would be nothing; a number or a
- * string fails most reads on its own, but where only the served event sources' columns are read
- * DuckDB drops it, which this does not catch): such a file is no CloudTrail log as written, and read as one it would lack calls
- * without a word. The read fails, the file is found and set aside as unreadable
+ * null}`) or an entry of it is no object (`null`, a number, a string, a list, a boolean): read as a
+ * record it would be nothing, or, where only the served event sources' records are kept, set aside
+ * with the other services' without a word. Such a file is no CloudTrail log as written, and read as
+ * one it would lack calls silently. The read fails, the file is found and set aside as unreadable
  * (unreadable-files.ts), and the answer names it. An empty list is a log without records.
+ *
+ * Read as records (`STRUCT[]`), an entry that is no object already fails the reader itself (DuckDB's
+ * "Expected OBJECT"), except `null`; read as JSON values, each entry is DuckDB's own compact text of
+ * it, which starts with `{` exactly when it is an object (a test of one character: `json_type`
+ * would parse every record once more).
  */
 export const NO_RECORDS_ARRAY = 'not a CloudTrail log file (no Records array)';
-export const NOT_A_RECORD = 'not a CloudTrail log file (a Records entry is null)';
-const RECORDS_OR_FAIL =
+export const NOT_A_RECORD = 'not a CloudTrail log file (a Records entry is not an object)';
+const recordsOrFail = (entryIsNoObject: string): string =>
   `CASE WHEN "Records" IS NULL THEN error('${NO_RECORDS_ARRAY} in file "' || filename || '"') ` +
-  `WHEN list_position("Records", NULL) IS NOT NULL THEN error('${NOT_A_RECORD} in file "' || filename || '"') ELSE "Records" END`;
+  `WHEN ${entryIsNoObject} THEN error('${NOT_A_RECORD} in file "' || filename || '"') ELSE "Records" END`;
+const RECORDS_OR_FAIL = recordsOrFail('list_position("Records", NULL) IS NOT NULL');
+const JSON_RECORDS_OR_FAIL = recordsOrFail(`NOT list_bool_and(list_transform("Records", x -> coalesce(starts_with(x::VARCHAR, '{'), false)))`);
 
 /**
  * One row per record of the `{"Records":[...]}` files in `fileList` (a list expression or `?`),
@@ -83,7 +90,7 @@ export function jsonRecords(fileList: string, options: RecordsOptions = {}): str
   const raw = rawColumns(names);
   const records = !eventSources?.length
     ? `(SELECT unnest(r)${placed}${file} FROM (SELECT unnest(${RECORDS_OR_FAIL}) AS r${place}${file} FROM ${read(recordsColumns(raw))}))`
-    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest(${RECORDS_OR_FAIL}) AS r${place}${file} FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
+    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest(${JSON_RECORDS_OR_FAIL}) AS r${place}${file} FROM ${read(`{'Records': 'JSON[]'}`)}) ` +
       `WHERE json_extract_string(r, '$.eventSource') IN (${eventSources.map(literal).join(', ')}))`;
   return `(SELECT ${derivedSelect(names)}${placed} FROM ${records})`;
 }

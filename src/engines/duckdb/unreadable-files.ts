@@ -35,7 +35,11 @@ const REASONS: readonly [RegExp, string][] = [
   [/GZIP|gzip|zlib|inflate/, 'not a complete gzip stream'],
   [/unexpected end of data/i, 'truncated JSON'],
   [/no Records array/, NO_RECORDS_ARRAY],
-  [/a Records entry is null/, NOT_A_RECORD],
+  [/a Records entry is not an object/, NOT_A_RECORD],
+  // The probe reads each record as an object with one text field (PROBE_SQL), so DuckDB expects
+  // an object only of a Records entry, and a list only of Records itself.
+  [/Expected OBJECT, but got/, NOT_A_RECORD],
+  [/Expected ARRAY, but got/, NO_RECORDS_ARRAY],
   [/maximum_object_size/, 'larger than the reader takes (64 MiB of JSON)'],
   [/Malformed JSON|JSON/i, 'malformed JSON'],
 ];
