@@ -87,6 +87,31 @@ describe('windows', () => {
   test('only "to", before everything', refusedFilter({ from: undefined, to: '2004-12-31T00:00:00Z' }));
 });
 
+// A node's field given one bound falls back on its node's window for the other: the window is
+// known before the parent's statement, so the refusal comes before it too.
+describe("a node's field with one bound, over its parent's window", () => {
+  const NESTED = `query($w: ApiCallFilter, $f: ApiCallFilter) {
+    callers(filter: $w, first: 2) { nodes { key calls(filter: $f, first: 1) { totalCount } } }
+    sourceIp(address: "203.0.113.9", filter: $w) { address }
+  }`;
+  const EDGES = `query($w: ApiCallFilter, $f: ApiCallFilter) { sourceIps(filter: $w, first: 2) { edges { node { address stats(filter: $f) { calls } } } } }`;
+  const ONE = `query($w: ApiCallFilter, $f: ApiCallFilter) { caller(key: "arn:aws:iam::111122223333:user/alice", filter: $w) { key actions(filter: $f) { totalCount } } }`;
+  test('"from" too far back for the parent\'s "to"', async () => {
+    const res = await expectRefused(NESTED, { w: WINDOW, f: { from: iso(TO.getTime() - 40 * DAY_MS) } });
+    expect(res.errors![0].extensions?.field).toBe('filter.from');
+  });
+  test('"to" before the parent\'s "from", through edges', () => expectRefused(EDGES, { w: WINDOW, f: { to: iso(FROM.getTime() - 1000) } }));
+  test('"to" before the parent\'s "from", on a single caller', () => expectRefused(ONE, { w: WINDOW, f: { to: iso(FROM.getTime() - 1000) } }));
+  test('"from" at the parent\'s default "to" (now)', () => expectRefused(NESTED, { w: null, f: { from: iso(SAMPLE_END.getTime() + 3_600_000) } }));
+  test('one bound inside the parent\'s window is answered (control)', async () => {
+    const res = await ctx.server.gql(NESTED, { w: WINDOW, f: { from: iso(TO.getTime() - 3_600_000) } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.callers.nodes.length).toBeGreaterThan(0);
+    const far = await ctx.server.gql(NESTED, { w: { from: iso(FROM.getTime() - 20 * DAY_MS), to: iso(FROM.getTime() - 19 * DAY_MS) }, f: { from: iso(FROM.getTime() - 20 * DAY_MS + 3_600_000) } });
+    expect(far.errors).toBeUndefined();
+  });
+});
+
 describe('caller lookups', () => {
   const CALLER = `query($k: String, $a: String) { caller(key: $k, arn: $a) { key } }`;
   test('neither key nor arn', () => expectRefused(CALLER, {}));

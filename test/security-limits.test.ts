@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { parse } from 'graphql';
 import { checkLimits } from '../src/graphql/limits';
 import { CursorCodec } from '../src/query/cursor';
-import { checkFieldArguments, operationFields } from '../src/graphql/prevalidate';
+import { checkOperationFields, operationFields } from '../src/graphql/prevalidate';
 import { schema } from '../src/graphql/schema';
 import { Scope } from '../src/query/guards';
 import { A, B, NOW, RULES, SOURCES, refusal } from './support/refusals';
@@ -58,6 +58,7 @@ describe('query shape limits', () => {
 
 describe('arguments checked before execution', () => {
   const CURSOR = new CursorCodec('test').encode({ q: 'q', from: 0, to: 1, k: [] });
+  const AROUND_2025 = new CursorCodec('test').encode({ q: 'q', from: Date.parse('2024-12-31T00:00:00Z'), to: Date.parse('2025-01-02T00:00:00Z'), k: [] });
   const RULES_ALL = { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 }, cursors: new CursorCodec('test') };
   const scopeA: Scope = { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' };
   const fields = (query: string, variables: Record<string, unknown> = {}) => {
@@ -65,7 +66,7 @@ describe('arguments checked before execution', () => {
     return operationFields(schema(), doc, doc.definitions[0] as never, variables);
   };
   const run = (query: string, variables: Record<string, unknown> = {}) => () => {
-    for (const f of fields(query, variables) ?? []) checkFieldArguments(f, RULES_ALL, scopeA, NOW);
+    checkOperationFields(schema(), fields(query, variables) ?? [], RULES_ALL, scopeA, NOW);
   };
 
   test('walks nested fields, fragments and variables', () => {
@@ -90,15 +91,24 @@ describe('arguments checked before execution', () => {
     expect(refusal(run(nested(`filter: { from: "2026-03-14T00:00:00Z", to: "2026-01-01T00:00:00Z" }`))).message).toMatch(/must be before/);
     expect(refusal(run(nested(`filter: { from: "2001-03-14T00:00:00Z" }`))).message).toBe('filter.from: out of range');
     expect(refusal(run(nested(`filter: { to: "2001-03-14T00:00:00Z" }`))).message).toBe('filter.to: out of range');
-    // A nested window with one bound falls back on its parent's window: not judged against "now".
-    expect(run(nested(`filter: { from: "2025-01-01T00:00:00Z" }`))).not.toThrow();
+    // A nested window with one bound falls back on its parent's window, and is judged over it.
+    const under = (parent: string, args: string) => `{ callers(first: 2${parent}) { edges { node { stats(${args}) { calls } } } } }`;
+    expect(run(under(`, filter: { from: "2024-12-31T00:00:00Z", to: "2025-01-02T00:00:00Z" }`, `filter: { from: "2025-01-01T00:00:00Z" }`))).not.toThrow();
+    expect(refusal(run(nested(`filter: { from: "2025-01-01T00:00:00Z" }`))).message).toBe('filter.from: the window may span at most 31 days');
+    expect(refusal(run(under(`, filter: { from: "2024-12-31T00:00:00Z", to: "2025-01-02T00:00:00Z" }`, `filter: { to: "2024-12-30T00:00:00Z" }`))).message).toMatch(/must be before/);
+    // Its own cursor's window comes before its parent's.
+    expect(run(`{ callers(first: 2) { nodes { calls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${AROUND_2025}") { edges { cursor } } } } }`)).not.toThrow();
+    // A node whose window is not known before execution: each bound on its own.
+    expect(run(`{ apiCalls(first: 2) { nodes { caller { calls(filter: { from: "2025-01-01T00:00:00Z" }) { totalCount } } } } }`)).not.toThrow();
     const deepList = `{ sourceIps(first: 1) { nodes { callers(first: 900) { calls } } } }`;
     expect(refusal(run(deepList)).message).toBe('first: must be from 1 to 500');
   });
 
-  test('root fields: windows judged whole, unless a cursor carries them', () => {
+  test('root fields: windows judged whole, over the cursor\'s when one carries it', () => {
     expect(refusal(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }) { edges { cursor } } }`)).message).toMatch(/at most 31 days/);
-    expect(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${CURSOR}") { edges { cursor } } }`)).not.toThrow();
+    // One bound falls back on the cursor's window, as execution does.
+    expect(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${AROUND_2025}") { edges { cursor } } }`)).not.toThrow();
+    expect(refusal(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${CURSOR}") { edges { cursor } } }`)).message).toMatch(/must be before/);
     expect(refusal(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" }, after: "${CURSOR}") { edges { cursor } } }`)).message).toMatch(/at most 31 days/);
     expect(refusal(run(`{ apiCall(eventId: "e", from: "2026-03-14T00:00:00Z", to: "2026-03-13T00:00:00Z") { eventId } }`)).message).toMatch(/must be before/);
     expect(refusal(run(`{ apiCall(eventId: "e", from: "2004-03-14T00:00:00Z") { eventId } }`)).message).toBe('filter.from: out of range');

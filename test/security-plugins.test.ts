@@ -188,14 +188,16 @@ describe('fields of an operation', () => {
     ]);
   });
 
-  test('windows: whole for root fields and full bounds; bound by bound otherwise', () => {
+  test('windows: whole for root fields, full bounds and over a cursor\'s window; bound by bound otherwise', () => {
     const check = (args: Record<string, unknown>, root: boolean) => () => checkFieldArguments({ coordinate: 'T.f', root, args }, { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 }, cursors: new CursorCodec('test') }, { accounts: [], regions: [], readPayloads: false, admin: false, principal: 't' }, NOW);
     const old = new Date('2025-01-01T00:00:00Z');
-    // A cursor signed with the rules' key: it carries the window, so the bounds are judged one by one.
+    // A cursor signed with the rules' key carries the window the other bound falls back on.
     const c = new CursorCodec('test').encode({ q: 'q', from: 0, to: 1, k: [] });
     expect(refusal(check({ from: old }, true)).message).toMatch(/at most 31 days/);
     expect(check({ from: old }, false)).not.toThrow();
-    expect(check({ from: old, after: c }, true)).not.toThrow();
+    expect(refusal(check({ from: old, after: c }, true)).message).toMatch(/must be before/);
+    const around = new CursorCodec('test').encode({ q: 'q', from: old.getTime() - 1000, to: old.getTime() + 1000, k: [] });
+    expect(check({ from: old, after: around }, true)).not.toThrow();
     expect(refusal(check({ from: old, after: null }, true)).message).toMatch(/at most 31 days/);
     expect(refusal(check({ from: old, to: NOW }, false)).message).toMatch(/at most 31 days/);
     expect(refusal(check({ from: old, to: NOW, after: c }, true))).toMatchObject({ field: 'from', message: 'from: the window may span at most 31 days' });

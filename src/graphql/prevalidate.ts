@@ -6,6 +6,10 @@
  * `arn`, `address`, `eventId`, `name`, `baselineDays`), the same checks the services apply again
  * when they build their plans. An `after` is checked for its signature and shape: the query it
  * belongs to is known only once its parent has answered.
+ *
+ * A window given by one bound is checked whole where the window its other bound falls back on is
+ * known before execution: an `after`'s, or the window a root `callers`/`caller`/`sourceIps`/
+ * `sourceIp` field gives its nodes, which their own fields (`calls`, `stats`, ...) fall back on.
  */
 import { ApolloServerPlugin } from '@apollo/server';
 import {
@@ -32,7 +36,7 @@ import {
 import { NotAQueryError } from '../errors';
 import { CallFilter, validateFilter } from '../query/filter';
 import { CursorCodec } from '../query/cursor';
-import { Scope, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
+import { Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
 import { decodeId, decodeIds } from './node/global-id';
 
 export interface ArgumentRules {
@@ -51,6 +55,8 @@ export interface FieldArguments {
   /** A field of the root operation type (its window has no parent to fall back on). */
   readonly root: boolean;
   readonly args: Readonly<Record<string, unknown>>;
+  /** The field it is selected on, if any. */
+  readonly parent?: FieldArguments;
 }
 
 /**
@@ -66,40 +72,51 @@ export function operationFields(schema: GraphQLSchema, doc: DocumentNode, operat
   // A selection execution skips (`@skip(if: true)`, `@include(if: false)`) has no arguments to check.
   const included = (sel: FieldNode | FragmentSpreadNode | InlineFragmentNode) =>
     getDirectiveValues(GraphQLSkipDirective, sel, variables)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, sel, variables)?.if !== false;
-  const walk = (set: SelectionSetNode | undefined, type: GraphQLNamedType | null | undefined, root: boolean, seen: ReadonlySet<string>): void => {
+  const walk = (set: SelectionSetNode | undefined, type: GraphQLNamedType | null | undefined, parent: FieldArguments | undefined, seen: ReadonlySet<string>): void => {
     if (!set) return;
     for (const sel of set.selections) {
       if (!included(sel)) continue;
       if (sel.kind === Kind.INLINE_FRAGMENT) {
-        walk(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, root, seen);
+        walk(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type, parent, seen);
       } else if (sel.kind === Kind.FRAGMENT_SPREAD) {
         const name = sel.name.value;
         const frag = fragments.get(name);
-        if (frag && !seen.has(name)) walk(frag.selectionSet, schema.getType(frag.typeCondition.name.value), root, new Set([...seen, name]));
+        if (frag && !seen.has(name)) walk(frag.selectionSet, schema.getType(frag.typeCondition.name.value), parent, new Set([...seen, name]));
       } else if (isObjectType(type) || isInterfaceType(type)) {
         const def = type.getFields()[sel.name.value];
         if (!def) continue;
-        out.push({ coordinate: `${type.name}.${def.name}`, root, args: getArgumentValues(def, sel, variables) });
-        walk(sel.selectionSet, getNamedType(def.type), false, seen);
+        const field: FieldArguments = { coordinate: `${type.name}.${def.name}`, root: !parent, args: getArgumentValues(def, sel, variables), ...(parent ? { parent } : {}) };
+        out.push(field);
+        walk(sel.selectionSet, getNamedType(def.type), field, seen);
       }
     }
   };
-  walk(operation.selectionSet, schema.getRootType(operation.operation), true, new Set());
+  walk(operation.selectionSet, schema.getRootType(operation.operation), undefined, new Set());
   return out;
 }
 
 const isDate = (v: unknown): v is Date => v instanceof Date;
 
+/** Root fields whose nodes carry the field's window (GraphService's nodes: `window(filter, node.window)`). */
+const NODE_WINDOW_FIELDS = new Set(['Query.callers', 'Query.caller', 'Query.sourceIps', 'Query.sourceIp']);
+/** Fields between such a connection and its nodes: they hand the window on unchanged. */
+const TO_NODES = new Set(['CallerConnection.nodes', 'CallerConnection.edges', 'CallerEdge.node', 'SourceIpConnection.nodes', 'SourceIpConnection.edges', 'SourceIpEdge.node']);
+/** Types whose filtered fields fall back on their node's window. */
+const NODE_TYPES = new Set(['Caller', 'SourceIp']);
+
 /**
  * Runs the guards on one field's arguments; throws the guard's BAD_USER_INPUT or FORBIDDEN.
  * A window is checked whole where it does not depend on a parent or a cursor (a root field
- * without `after`, or both bounds given); otherwise each bound is checked on its own.
+ * without `after`, or both bounds given), or where what it falls back on is known: its `after`'s
+ * window, else its node's (`carried`: the windows fields checked before it hand their nodes);
+ * otherwise each bound is checked on its own. Returns the window the field hands its nodes, when
+ * it is one that does and it is known.
  */
-export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules, scope: Scope, now: Date): void {
+export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules, scope: Scope, now: Date, carried?: ReadonlyMap<FieldArguments, Window | undefined>): Window | undefined {
   const { args } = field;
   // Absent, null or a number (execution has coerced it): the page size guard judges it.
   checkPageSize(args.first as number | null | undefined, rules.page.defaultSize, rules.page.maxSize);
-  if (typeof args.after === 'string') rules.cursors.verify(args.after);
+  const cursor = typeof args.after === 'string' ? rules.cursors.verify(args.after) : undefined;
   if (typeof args.key === 'string') checkCallerKey(args.key);
   if (typeof args.arn === 'string') checkCallerKey(args.arn, 'arn');
   if (typeof args.address === 'string') checkSourceAddress(args.address);
@@ -108,19 +125,31 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
   const filter = (args.filter ?? undefined) as CallFilter | undefined;
   const bounds = filter ?? { from: isDate(args.from) ? args.from : null, to: isDate(args.to) ? args.to : null };
   const standalone = field.root && (args.after === undefined || args.after === null);
+  const nodeWindow = field.parent && NODE_TYPES.has(field.coordinate.split('.')[0]!) ? carried?.get(field.parent) : undefined;
+  const cursorWindow = cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined;
+  const fallback = cursorWindow ?? nodeWindow;
+  // Bounds given as the field's own arguments (apiCall's from/to) are named as such.
+  const path = filter ? 'filter' : '';
   if (standalone || (bounds.from && bounds.to)) {
-    // Bounds given as the field's own arguments (apiCall's from/to) are named as such.
-    resolveWindow(bounds, rules.window, now, undefined, filter ? 'filter' : '');
+    resolveWindow(bounds, rules.window, now, undefined, path);
+  } else if (fallback && (bounds.from || bounds.to)) {
+    resolveWindow(bounds, rules.window, now, fallback, path);
   } else {
     checkBound('from', bounds.from);
     checkBound('to', bounds.to);
   }
+  const handed = NODE_WINDOW_FIELDS.has(field.coordinate)
+    ? resolveWindow(bounds, rules.window, now, cursorWindow, path)
+    : TO_NODES.has(field.coordinate) && field.parent
+      ? carried?.get(field.parent)
+      : undefined;
   // A resource's name is checked as its filter's resourceName (as the `resource` query does).
   const named = typeof args.name === 'string' ? { ...filter, resourceName: args.name } : filter;
-  if (!named) return;
+  if (!named) return handed;
   const v = validateFilter(named, rules.eventSources, { readPayloads: scope.readPayloads });
   // The window only matters to applyScope as part of a scan; the scope check is on accounts and regions.
   applyScope({ from: now, to: now, eventSources: v.eventSources, regions: v.regions, accounts: v.accounts }, scope);
+  return handed;
 }
 
 /**
@@ -144,6 +173,16 @@ export function checkNodeIds(schema: GraphQLSchema, field: FieldArguments, rules
   }
 }
 
+/** Runs the guards on every field of an operation (`operationFields`), in its order. */
+export function checkOperationFields(schema: GraphQLSchema, fields: readonly FieldArguments[], rules: ArgumentRules, scope: Scope, now: Date): void {
+  // A field comes after the field it is selected on: its node's window is known by then.
+  const carried = new Map<FieldArguments, Window | undefined>();
+  for (const field of fields) {
+    carried.set(field, checkFieldArguments(field, rules, scope, now, carried));
+    checkNodeIds(schema, field, rules, scope, now);
+  }
+}
+
 /** What the plugin needs from a request's context. */
 export interface CallerOf<C> {
   (context: C): { readonly scope: Scope; readonly now: Date };
@@ -159,10 +198,7 @@ export function prevalidatePlugin<C extends object>(rules: ArgumentRules, caller
           const fields = operationFields(schema, document, operation, request.variables ?? {});
           if (!fields) return;
           const { scope, now } = callerOf(contextValue);
-          for (const field of fields) {
-            checkFieldArguments(field, rules, scope, now);
-            checkNodeIds(schema, field, rules, scope, now);
-          }
+          checkOperationFields(schema, fields, rules, scope, now);
         },
       };
     },
