@@ -3,6 +3,7 @@
  * files and names the one left out; that day is read from JSON (where answers report the file)
  * until the file changes, and compacted again then; every other day is read from the store.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDbEngine } from '../src/engines/duckdb/driver';
@@ -63,4 +64,28 @@ test('compaction writes every other file, names the one left out, and the day st
   const clean = await engine.execute(query);
   expect(clean.stats.unreadable).toBeUndefined();
   expect(clean.rows[0]!.calls).toBeGreaterThan(result.rows[0]!.calls as number);
+}, 120_000);
+
+test('a link to nothing, a pipe and a folder named like a record file are left out and named, without a read; the rest is compacted', async () => {
+  const day = path.dirname(listRecordFiles(dir).find((f) => f.includes(`${path.sep}2026${path.sep}03${path.sep}13${path.sep}`))!);
+  const named = (tag: string) => path.join(day, `111122223333_CloudTrail_us-east-1_20260313T2355Z_${tag}.json.gz`);
+  const planted = { link: named('LinkToNothing0000'), pipe: named('NamedPipe00000000'), folder: named('AFolder000000000') };
+  fs.symlinkSync(path.join(dir, 'no-such-target.json.gz'), planted.link);
+  execFileSync('mkfifo', [planted.pipe]);
+  fs.mkdirSync(planted.folder);
+  try {
+    const run = await compactTrail({ trailDir: dir, eventSources: IOT_SOURCES, lookbackDays: 2 });
+    expect(run.failed).toEqual([]);
+    const rel = (f: string) => path.relative(dir, f).split(path.sep).join('/');
+    expect(run.unreadable.filter((u) => u.partition.endsWith('2026/03/13'))).toEqual(
+      [
+        { partition: expect.any(String), path: rel(planted.folder), reason: 'not a file' },
+        { partition: expect.any(String), path: rel(planted.link), reason: 'a link to nothing' },
+        { partition: expect.any(String), path: rel(planted.pipe), reason: 'not a file' },
+      ].sort((a, b) => (a.path < b.path ? -1 : 1)),
+    );
+    expect(run.compacted.some((k) => k.endsWith('2026/03/13'))).toBe(true);
+  } finally {
+    for (const f of Object.values(planted)) fs.rmSync(f, { recursive: true, force: true });
+  }
 }, 120_000);

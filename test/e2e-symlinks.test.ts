@@ -25,6 +25,7 @@ let total: number;
 let accounts: string[];
 let dangling: string;
 let folderNamedLikeAFile: string;
+let pipeNamedLikeAFile: string;
 
 beforeAll(async () => {
   dir = await sampleTrail(3, { iotEventsPerDay: 40, otherEventsPerIotEvent: 1 });
@@ -49,6 +50,8 @@ beforeAll(async () => {
   fs.symlinkSync(path.join(elsewhere, 'gone.json.gz'), dangling);
   folderNamedLikeAFile = path.join(path.dirname(file), `${accounts[1]}_CloudTrail_us-east-1_20260314T0000Z_AFolderNotFile01.json.gz`);
   fs.mkdirSync(folderNamedLikeAFile);
+  pipeNamedLikeAFile = path.join(path.dirname(file), `${accounts[1]}_CloudTrail_us-east-1_20260314T0000Z_APipeNotAFile001.json.gz`);
+  execFileSync('mkfifo', [pipeNamedLikeAFile]);
   server = await startServer(dir, { CACHE_ENABLED: 'false' });
 });
 
@@ -63,7 +66,7 @@ test('calls under linked folders and files are counted; what cannot be read is n
   expect(all.data.apiCalls.totalCount).toBe(total);
   expect(all.extensions?.complete).toBe(false);
   const reasons = Object.fromEntries(all.extensions?.warnings[0].files.map((f: { path: string; reason: string }) => [path.basename(f.path), f.reason]));
-  expect(reasons).toEqual({ [path.basename(dangling)]: 'a link to nothing', [path.basename(folderNamedLikeAFile)]: 'not a file' });
+  expect(reasons).toEqual({ [path.basename(dangling)]: 'a link to nothing', [path.basename(folderNamedLikeAFile)]: 'not a file', [path.basename(pipeNamedLikeAFile)]: 'not a file' });
 });
 
 test('an account whose folder is a link answers its own calls', async () => {

@@ -145,6 +145,8 @@ interface Listing {
   readonly files: ManifestFile[];
   /** Absolute paths, same order as `files`. */
   readonly paths: string[];
+  /** Files known unreadable from the listing alone (absolute path to reason): never opened. */
+  readonly notFiles: Map<string, string>;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -166,23 +168,40 @@ function filesDigest(files: readonly ManifestFile[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
+/**
+ * A listed record file's size and time (its target's, for a link), and why it cannot be read
+ * when that shows without reading it: a link to nothing or to itself, a folder, a pipe or a
+ * device (never opened: a read of a pipe waits for ever). Undefined when it is gone (its folder's
+ * time has changed: the next run lists it again).
+ */
+async function statListed(file: string): Promise<{ size: number; mtimeMs: number; notAFile?: string } | undefined> {
+  const s = await fs.stat(file).catch(() => undefined);
+  if (s) return { size: s.size, mtimeMs: s.mtimeMs, ...(s.isFile() ? {} : { notAFile: 'not a file' }) };
+  const own = await fs.lstat(file).catch(() => undefined);
+  return own && { size: own.size, mtimeMs: own.mtimeMs, notAFile: 'a link to nothing' };
+}
+
 /** Each folder's time first, then its files: a file landing after the listing moves the time. */
 async function listPartition(trailDir: string, p: Partition): Promise<Listing> {
   const sources: ManifestSource[] = [];
   const files: ManifestFile[] = [];
   const paths: string[] = [];
+  const notFiles = new Map<string, string>();
   for (const folder of p.folders) {
     const t = await mtimeNs(folder.dir);
     if (t === undefined) continue;
     sources.push({ dir: trailRelative(trailDir, folder.dir), mtimeNs: t });
     const names = await recordFiles(folder.dir);
-    const stats = await Promise.all(names.map((f) => fs.stat(f)));
+    const stats = await Promise.all(names.map(statListed));
     names.forEach((f, i) => {
+      const s = stats[i];
+      if (!s) return;
       paths.push(f);
-      files.push({ path: trailRelative(trailDir, f), size: stats[i]!.size, mtimeMs: stats[i]!.mtimeMs });
+      files.push({ path: trailRelative(trailDir, f), size: s.size, mtimeMs: s.mtimeMs });
+      if (s.notAFile) notFiles.set(f, s.notAFile);
     });
   }
-  return { sources, files, paths };
+  return { sources, files, paths, notFiles };
 }
 
 async function writeAtomic(file: string, text: string): Promise<void> {
@@ -318,7 +337,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     const m = await readManifest(path.join(bdir, MANIFEST_FILE));
     const stored =
       m !== undefined && Array.isArray(m.leftOutIds) && m.schema === STORE_SCHEMA && sameSet(m.eventSources, sources) && sameFiles(m.files, b.listing.files) && (await parquetIntact(bdir, m));
-    if (!stored) return { parquet: [], ids: [], json: b.listing.paths };
+    if (!stored) return { parquet: [], ids: [], json: b.listing.paths.filter((f) => !b.listing.notFiles.has(f)) };
     return { parquet: m.parquet ? [path.join(bdir, m.parquet.file)] : [], ids: m.leftOutIds!, json: [] };
   };
 
@@ -370,8 +389,8 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
     await fs.mkdir(w.dir, { recursive: true });
     // Files that cannot be read are left out (an empty one is known from its listing); the
     // partition is written from the others and its manifest names them.
-    const leftOut = new Map<string, string>();
-    listing.files.forEach((f, i) => f.size === 0 && leftOut.set(listing.paths[i]!, 'empty file'));
+    const leftOut = new Map<string, string>(listing.notFiles);
+    listing.files.forEach((f, i) => f.size === 0 && !leftOut.has(listing.paths[i]!) && leftOut.set(listing.paths[i]!, 'empty file'));
     // The earlier days' sources do not change while this partition is retried.
     const each = await Promise.all(w.before.map(earlierSource));
     for (;;) {
@@ -405,7 +424,7 @@ export async function compactTrail(options: CompactOptions): Promise<CompactResu
    * file cannot be read or is empty: those partitions are then compacted one at a time.
    */
   const compactTogether = async (batch: readonly Work[]): Promise<boolean> => {
-    if (batch.some((w) => w.listing.files.some((f) => f.size === 0))) return false;
+    if (batch.some((w) => w.listing.notFiles.size > 0 || w.listing.files.some((f) => f.size === 0))) return false;
     const inBatch = new Set(batch.map((w) => w.p.key));
     const outside = new Map<string, Work['before'][number]>();
     for (const w of batch) for (const b of w.before) if (!inBatch.has(b.p.key)) outside.set(b.p.key, b);

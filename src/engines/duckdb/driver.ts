@@ -66,7 +66,7 @@ export function whileWanted<T>(promise: Promise<T>, options: ExecuteOptions, end
 
 /** Why a listed entry is no file to read now: a folder named like a record file, a link to nothing (or to itself), or to no file. */
 function notAFile(entry: SizedFile, target: Stats | undefined): string | undefined {
-  if (entry.folder) return 'not a file';
+  if (entry.notFile) return 'not a file';
   if (!entry.link) return undefined;
   if (!target) return 'a link to nothing';
   return target.isFile() ? undefined : 'not a file';

@@ -1,4 +1,4 @@
-import { BigIntStats, Dirent, Stats, promises as fs, statSync } from 'node:fs';
+import { BigIntStats, Stats, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { ACCOUNT_ID, ORG_ID } from '../../domain/aws';
@@ -44,21 +44,15 @@ type Children = (dir: string) => Promise<readonly string[]>;
 
 /**
  * The record files (`.json`, `.json.gz`) directly in a folder; none when it does not exist. A
- * link to a file is one; so are, to be reported unreadable rather than missed without a word, a
- * link to nothing and a folder named like a record file (the engine names them without reading
- * them; compaction's read fails on them). A pipe or a device is never listed: reading it could
- * wait for ever.
+ * link to a file is one; so is, to be reported unreadable rather than missed without a word,
+ * anything else named like one (a link to nothing, a folder, a pipe, a device): the engine and
+ * compaction name those from their listings and never open them (a read of a pipe could wait for
+ * ever).
  */
 export async function recordFiles(dir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    const listed = (e: Dirent) => {
-      if (e.isFile() || e.isDirectory()) return true;
-      if (!e.isSymbolicLink()) return false;
-      const s = statNow(path.join(dir, e.name));
-      return !s || s.isFile() || s.isDirectory();
-    };
-    return entries.filter((e) => RECORD_FILE.test(e.name) && listed(e)).map((e) => path.join(dir, e.name));
+    return entries.filter((e) => RECORD_FILE.test(e.name)).map((e) => path.join(dir, e.name));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -151,8 +145,8 @@ export interface SizedFile {
   readonly size: number;
   /** A symbolic link: what it leads to may change without its folder changing, so it is looked at before each read. */
   readonly link?: true;
-  /** A folder named like a record file. */
-  readonly folder?: true;
+  /** Neither a file nor a link, named like a record file: a folder, a pipe, a socket or a device. */
+  readonly notFile?: true;
 }
 
 /**
@@ -199,7 +193,7 @@ export class DayFolderFiles {
       const s = own[i];
       if (!s) return [];
       if (s.isSymbolicLink()) return [{ file, size: s.size, link: true }];
-      return [{ file, size: s.size, ...(s.isDirectory() ? { folder: true as const } : {}) }];
+      return [{ file, size: s.size, ...(s.isFile() ? {} : { notFile: true as const }) }];
     });
     if (Date.now() - Number(mtimeNs / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, files });
     return files;
