@@ -86,3 +86,26 @@ test('a manifest whose folders are not folder names: the partition is read from 
   expect(after.stats.files).not.toContain(stored[0]);
   expect(after.stats.files!.some((f) => f.endsWith('.json.gz'))).toBe(true);
 }, 60_000);
+
+test("a manifest naming no file of its own (not a name, or another partition's file by a path): the partition is read from JSON, the answer whole", async () => {
+  const clean = await engine.execute(count);
+  const stored = clean.stats.files!.filter((f) => f.endsWith('.parquet'));
+  expect(stored.length).toBeGreaterThan(1);
+  const [own, other] = [stored[0]!, stored[1]!];
+  const manifestFile = path.join(path.dirname(own), 'manifest.json');
+  const text = fs.readFileSync(manifestFile, 'utf8');
+  const manifest = JSON.parse(text);
+  const otherParquet = JSON.parse(fs.readFileSync(path.join(path.dirname(other), 'manifest.json'), 'utf8')).parquet;
+  const elsewhere = path.relative(path.dirname(own), other).split(path.sep).join('/');
+  try {
+    for (const parquet of [{ ...manifest.parquet, file: 12345 }, { ...otherParquet, file: elsewhere }]) {
+      fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, parquet }));
+      const after = await engine.execute(count);
+      expect(Number(after.rows[0]!.calls)).toBe(Number(clean.rows[0]!.calls));
+      expect(after.stats.files).not.toContain(own);
+      expect(after.stats.files!.filter((f) => f === other)).toHaveLength(1);
+    }
+  } finally {
+    fs.writeFileSync(manifestFile, text);
+  }
+}, 60_000);

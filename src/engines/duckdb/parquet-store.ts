@@ -151,10 +151,20 @@ export async function readManifest(file: string): Promise<Manifest | undefined> 
   }
   try {
     const m = JSON.parse(text) as Manifest;
-    return m && m.format === STORE_FORMAT && Array.isArray(m.sources) && Array.isArray(m.files) && Array.isArray(m.earlier?.sources) ? m : undefined;
+    return m && m.format === STORE_FORMAT && Array.isArray(m.sources) && Array.isArray(m.files) && Array.isArray(m.earlier?.sources) && ownParquet(m.parquet) ? m : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A manifest names no file or one of its own partition's Parquet files, by a name compaction
+ * gives (never a path: a manifest naming another partition's file would serve that one's calls).
+ */
+function ownParquet(p: unknown): boolean {
+  if (p === null) return true;
+  const f = p as Manifest['parquet'];
+  return typeof f === 'object' && typeof f!.file === 'string' && PARQUET_FILE_NAME.test(f!.file) && Number.isSafeInteger(f!.size) && typeof f!.mtimeNs === 'string';
 }
 
 /** Same folders, each with the same modification time. */
