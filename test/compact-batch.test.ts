@@ -262,3 +262,30 @@ test('day folders a batch cannot tell apart (a region folder named AWSLogs) are 
     fs.rmSync(odd, { recursive: true, force: true });
   }
 });
+
+test('two runs at once: one after the other, every manifest naming its file; files a stopped run left behind are removed', async () => {
+  const store = tempDir('trailql-store-');
+  stores.push(store);
+  const run = () => compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK, force: true });
+  const [a, b] = await Promise.all([run(), run()]);
+  expect(a.failed).toEqual([]);
+  expect(b.failed).toEqual([]);
+  const manifests = listManifests(store);
+  expect(manifests.length).toBe(a.days);
+  for (const m of manifests) {
+    const { parquet } = JSON.parse(fs.readFileSync(m, 'utf8'));
+    if (parquet) expect(fs.existsSync(path.join(path.dirname(m), parquet.file))).toBe(true);
+  }
+  expect((await storeContents(store)).partitions).toEqual(expectedStore());
+  // What a run stopped midway leaves: a Parquet file and a manifest under temporary names.
+  const folder = path.dirname(manifests[0]!);
+  const left = [path.join(folder, 'part-abc-0123456789ab.parquet.tmp-4242_deadbeef'), path.join(folder, 'manifest.json.tmp-4242-deadbeef')];
+  for (const f of left) fs.writeFileSync(f, 'partial');
+  await compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK });
+  for (const f of left) expect(fs.existsSync(f)).toBe(false);
+  expect(fs.existsSync(`${store}.lock`)).toBe(false);
+});
+
+function listManifests(store: string): string[] {
+  return fs.readdirSync(store, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f) === 'manifest.json').map((f) => path.join(store, f));
+}

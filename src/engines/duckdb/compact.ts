@@ -44,6 +44,7 @@ import {
 } from './parquet-store';
 import { DayFolder, allDayFolders, recordFiles } from './trail-files';
 import { blameFiles } from './unreadable-files';
+import { withFileLock } from '../../history/file-lock';
 
 /** Files a partition may leave out as unreadable before it is counted as failed. */
 const MAX_UNREADABLE_PER_PARTITION = 20;
@@ -151,6 +152,12 @@ interface Listing {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A run's lock is another's to wait for while its process lives (same host); one this old is
+ * taken over whoever holds it (a holder on another host that stopped without removing it).
+ */
+const COMPACT_LOCK_STALE_MS = 12 * 3_600_000;
+
 function sameFiles(a: readonly ManifestFile[], b: readonly ManifestFile[]): boolean {
   if (a.length !== b.length) return false;
   const byPath = new Map(a.map((f) => [f.path, f]));
@@ -221,29 +228,59 @@ async function parquetIntact(dir: string, m: Manifest): Promise<boolean> {
   }
 }
 
+/** The store's partition folders (`account=.../region=.../day=...`). */
+async function partitionFolders(store: string): Promise<string[]> {
+  const sub = async (dir: string, prefix: string) =>
+    (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory() && d.name.startsWith(prefix)).map((d) => path.join(dir, d.name));
+  const out: string[] = [];
+  for (const a of await sub(store, 'account=')) for (const r of await sub(a, 'region=')) out.push(...(await sub(r, 'day=')));
+  return out;
+}
+
 /** Partition folders in the store that hold a manifest, by key, but for the folders in `skip`. */
 async function storedPartitions(store: string, skip: ReadonlySet<string>): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const sub = async (dir: string, prefix: string) =>
-    (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory() && d.name.startsWith(prefix)).map((d) => d.name);
-  for (const a of await sub(store, 'account=')) {
-    for (const r of await sub(path.join(store, a), 'region=')) {
-      for (const d of await sub(path.join(store, a, r), 'day=')) {
-        const dir = path.join(store, a, r, d);
-        if (skip.has(dir)) continue;
-        const m = await readManifest(path.join(dir, MANIFEST_FILE));
-        if (m) out.set(partitionKey(m.account, m.region, m.day), dir);
-      }
-    }
+  for (const dir of await partitionFolders(store)) {
+    if (skip.has(dir)) continue;
+    const m = await readManifest(path.join(dir, MANIFEST_FILE));
+    if (m) out.set(partitionKey(m.account, m.region, m.day), dir);
   }
   return out;
 }
 
-/** Compacts the trail into the store; see the file comment. */
+/**
+ * Compacts the trail into the store; see the file comment. One run at a time per store: a run
+ * waits for another one's end (`<store>.lock`; two at once would each remove the other's new
+ * files), then removes what runs stopped midway left behind.
+ */
 export async function compactTrail(options: CompactOptions): Promise<CompactResult> {
-  const started = performance.now();
   const trailDir = path.resolve(options.trailDir);
   const store = path.resolve(options.storeDir ?? defaultStoreDir(trailDir));
+  await fs.mkdir(path.dirname(store), { recursive: true });
+  return withFileLock(
+    store,
+    async () => {
+      const started = performance.now();
+      await removeLeftovers(store);
+      return compactLocked(options, trailDir, store, started);
+    },
+    COMPACT_LOCK_STALE_MS,
+  );
+}
+
+/** Temporary files of a write (`<name>.tmp-<pid>_<hex>`, `<name>.tmp-<pid>-<hex>`). */
+const TEMPORARY_FILE = /\.tmp-\d+[-_][0-9a-f]+$/;
+
+/** The temporary files in the store's partition folders: only a run stopped midway leaves any. */
+async function removeLeftovers(store: string): Promise<void> {
+  for (const dir of await partitionFolders(store)) {
+    for (const name of await fs.readdir(dir).catch(() => [])) {
+      if (TEMPORARY_FILE.test(name)) await fs.rm(path.join(dir, name), { force: true });
+    }
+  }
+}
+
+async function compactLocked(options: CompactOptions, trailDir: string, store: string, started: number): Promise<CompactResult> {
   const sources = [...options.eventSources].sort();
   const lookbackDays = options.lookbackDays ?? 2;
   if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > 30) throw new Error(`lookbackDays: expected 0 to 30, got ${lookbackDays}`);
