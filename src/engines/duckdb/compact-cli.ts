@@ -104,6 +104,9 @@ async function main(): Promise<number> {
     `  unreadable     ${result.unreadable.length} files left out (their days are written from the other files and read from JSON until they change)`,
     `  read           ${fmt(result.sourceFiles)} JSON files, ${fmt(result.sourceBytes / 1e6)} MB`,
     `  wrote          ${fmt(result.records)} records (${fmt(result.duplicates)} repeated deliveries left out), ${fmt(result.parquetBytes / 1e6)} MB of Parquet`,
+    result.copies === undefined
+      ? `  copies         not indexed (a store file could not be read): every query over the store deduplicates`
+      : `  copies         ${fmt(result.copies)} calls held by more than one store file (late or copied deliveries, untimed records): queries reading them deduplicate`,
     `  took           ${(result.ms / 1000).toFixed(1)} s`,
   ];
   if (values.list) for (const k of result.compacted) out.push(`  written        ${k}`);

@@ -9,7 +9,10 @@
  * day whose folder was touched without any file changing only gets its manifest refreshed. Every
  * file is written under a temporary name and renamed into place. Each call is kept once: a record
  * whose eventId came earlier in the day, or in the same account and region's folders of the
- * `lookbackDays` days before, is left out (a day is therefore rewritten when those change too).
+ * `lookbackDays` days before, is left out (a day is therefore rewritten when those change too);
+ * a record whose eventTime cannot be read is kept in every folder holding it. After the last
+ * partition, the store's files holding a call that another one holds too are listed
+ * (parquet-store.ts COPIES_FILE): queries reading those deduplicate.
  *
  * Partitions are written together, in day order: one statement reads the JSON files of many days
  * at once (every core on one read, each file parsed once) and each partition gets its own file
@@ -25,6 +28,8 @@ import { SOURCE_COLUMN_NAMES } from './record-schema';
 import { useUtc } from './driver';
 import { literal } from '../../query/compiler';
 import {
+  COPIES_FILE,
+  CopiesIndex,
   MANIFEST_FILE,
   Manifest,
   ManifestFile,
@@ -129,6 +134,11 @@ export interface CompactResult {
   readonly records: number;
   /** Records left out as copies of a call delivered earlier. */
   readonly duplicates: number;
+  /**
+   * Calls the store holds in more than one file (COPIES_FILE: queries reading those deduplicate);
+   * undefined when the store's files could not be read for it (every query over the store then does).
+   */
+  readonly copies: number | undefined;
   readonly parquetBytes: number;
   readonly ms: number;
 }
@@ -548,8 +558,11 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
     }
   }
 
+  const copies = await indexCopies(store, dbOptions);
+
   return {
     storeDir: store,
+    copies,
     days: partitions.size,
     compacted,
     together,
@@ -565,6 +578,53 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
     parquetBytes,
     ms: performance.now() - started,
   };
+}
+
+/**
+ * Writes the store's copies list (parquet-store.ts COPIES_FILE) over every Parquet file its
+ * manifests name, once all partitions are written; returns how many calls are held more than once.
+ * When a file cannot be read the list is removed: queries over the store then deduplicate.
+ */
+async function indexCopies(store: string, dbOptions: Record<string, string>): Promise<number | undefined> {
+  const target = path.join(store, COPIES_FILE);
+  const files: string[] = [];
+  for (const dir of (await storedPartitions(store, new Set())).values()) {
+    const m = await readManifest(path.join(dir, MANIFEST_FILE));
+    if (m?.parquet && (await parquetIntact(dir, m))) files.push(path.join(dir, m.parquet.file));
+  }
+  const relative = (f: string) => path.relative(store, f).split(path.sep).join('/');
+  const counts: Record<string, number> = Object.fromEntries(files.map((f) => [relative(f), 0]));
+  let copies = 0;
+  if (files.length) {
+    const instance = await DuckDBInstance.create(':memory:', dbOptions);
+    try {
+      const connection = await DuckDBConnection.create(instance);
+      // Copies of one call have the same account, region and eventId: DISTINCT_EVENTS' key.
+      await connection.run(
+        `CREATE TEMP TABLE trailql_copies AS SELECT filename, count(*) OVER (PARTITION BY "recipientAccountId", "awsRegion", "eventID") AS copies ` +
+          `FROM read_parquet(?, filename = true, hive_partitioning = false)`,
+        [listValue(files)],
+      );
+      const byFile = await connection.runAndReadAll(`SELECT filename, count(*) FILTER (WHERE copies > 1) FROM trailql_copies GROUP BY filename`);
+      for (const [file, n] of byFile.getRowsJS()) counts[relative(String(file))] = Number(n);
+      // A call held n times counts once.
+      const total = await connection.runAndReadAll(`SELECT coalesce(sum(1 / copies), 0) FROM trailql_copies WHERE copies > 1`);
+      copies = Math.round(Number(total.getRowsJS()[0]?.[0] ?? 0));
+      connection.closeSync();
+    } catch {
+      await fs.rm(target, { force: true });
+      return undefined;
+    } finally {
+      instance.closeSync();
+    }
+  }
+  const index: CopiesIndex = { format: 1, files: counts };
+  const text = JSON.stringify(index);
+  if ((await fs.readFile(target, 'utf8').catch(() => undefined)) !== text) {
+    await fs.mkdir(store, { recursive: true });
+    await writeAtomic(target, text);
+  }
+  return copies;
 }
 
 /** After its manifest is written: the partition's Parquet files other than the one it names. */
@@ -598,7 +658,8 @@ interface EarlierIds {
  * then renamed; the manifest that names it is written after. No file when nothing matched.
  * Each call once: the first record of each eventId (by time, delivery file, then place in it: the copy queries
  * over JSON keep), unless that eventId is among the days before's (`earlier`, every copy there;
- * records without an eventId are all kept). Rows sorted by time; snappy, which decodes
+ * records without an eventId, or whose eventTime cannot be read, are all kept: untimed records are
+ * asked for by day folder, not by time, so every folder keeps its own). Rows sorted by time; snappy, which decodes
  * faster than zstd for a little more disk.
  */
 async function writePartition(
@@ -617,7 +678,7 @@ async function writePartition(
   const notEarlier = earlierIds ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${earlierIds}) WHERE "eventID" IS NOT NULL)` : '';
   try {
     const create = await connection.prepare(
-      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile", trailql_position) = 1${notEarlier})) AS trailql_keep ` +
+      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR "eventTime" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile", trailql_position) = 1${notEarlier})) AS trailql_keep ` +
         `FROM ${jsonRecords(pathList(files), { eventSources: sources, position: true })} ${where}`,
     );
     create.bind(values);
@@ -691,7 +752,7 @@ async function placeParquet(tmp: string, dir: string, records: number, total: nu
 /**
  * Several partitions' records to Parquet with one read of all their JSON files, each partition to
  * its own file as `writePartition` writes it, with the same calls left out: a record is kept when
- * it has no eventID, or when the nearest earlier copy of its eventID in the same account and
+ * it has no eventID or no readable eventTime, or when the nearest earlier copy of its eventID in the same account and
  * region (by day folder, time, delivery file, then place in it; over the batch's files and the earlier
  * days' eventIds) is not in the same day nor in the `lookbackDays` before. Throws, with no file
  * left behind, when any file cannot be read.
@@ -736,7 +797,7 @@ async function writeTogether(
     const all = earlierRows.length ? `${ownRows} UNION ALL BY NAME SELECT *, true AS trailql_earlier FROM (${earlierRows.join(' UNION ALL ')})` : ownRows;
     const keep = await connection.prepare(
       `CREATE TABLE ${rows} AS SELECT * EXCLUDE (trailql_earlier, trailql_previous), ` +
-        `("eventID" IS NULL OR trailql_previous IS NULL OR trailql_previous < trailql_day - ${lookbackDays}) AS trailql_keep ` +
+        `("eventID" IS NULL OR "eventTime" IS NULL OR trailql_previous IS NULL OR trailql_previous < trailql_day - ${lookbackDays}) AS trailql_keep ` +
         `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, "eventTime", "sourceFile", trailql_position) AS trailql_previous FROM (${all})) ` +
         // In partition order: each partition's write then reads only the row groups holding it.
         `WHERE NOT trailql_earlier ORDER BY trailql_part, "eventTime", "eventID"`,

@@ -361,14 +361,19 @@ export class DuckDbEngine implements Engine {
 
   /**
    * The day folders a query reads with their modification times (a file added, removed or
-   * renamed changes its folder's), and the store's folder: a new delivery gives a new digest.
+   * renamed changes its folder's), and the store files it would read in their place (each
+   * compaction writes new names) and whether those hold each call once: a new delivery or a
+   * compaction that changed what is read gives a new digest.
    */
   async fingerprint(query: CompiledQuery): Promise<string> {
     const hash = createHash('sha256');
     // One update for all the folders: a month's few hundred updates cost more than the hashing.
     const folders = await dayFolders(this.available(), query.partitions, this.listings);
     hash.update(folders.map((f) => `${f.dir}\u0000${mtimeNsNow(f.dir) ?? '-'}\n`).join(''));
-    if (this.store) hash.update(`store\u0000${mtimeNsNow(this.store.dir) ?? '-'}`);
+    if (this.store) {
+      const split = await this.store.split(folders);
+      hash.update(`store\u0000${split.eachCallOnce}\u0000${split.parquet.map((p) => p.file).join('\n')}`);
+    }
     return hash.digest('hex');
   }
 

@@ -16,7 +16,9 @@
  * a record whose eventId came earlier in the partition, or in the JSON folders of one of the
  * `lookbackDays` days before (same account and region; any copy there, kept or not), is left out. CloudTrail delivers a call
  * again within the delivery margin, so whenever a window needs a call, the folder holding its
- * first copy is read too: a query reading only the store needs no deduplication of its own.
+ * first copy is read too: a query reading only the store needs no deduplication of its own,
+ * unless it reads a file the copies list names (COPIES_FILE: calls held by more than one file,
+ * which the look-back cannot leave out).
  *
  * The manifest names the JSON folders and files the partition was made from, and the earlier
  * days' folders it was checked against. A partition is read only while it is up to date: the same
@@ -53,6 +55,32 @@ export function newParquetFileName(): string {
 }
 /** Names a partition's Parquet files have (the current one is the one its manifest names). */
 export const PARQUET_FILE_NAME = /^part-[a-z0-9-]+\.parquet$/;
+
+/**
+ * Which of the store's Parquet files hold a call that another of them holds too (the same
+ * account, region and eventId), written by each compaction after its last partition: a copy
+ * delivered again later than the days compaction looks back, a log copied into another account's
+ * folder, or a record whose eventTime cannot be read (every folder keeps its own). Store-relative
+ * path to the number of such calls in the file. A query reads Parquet alone without
+ * deduplication only when every file it reads is listed with none: a file written since (its
+ * name is new) or a store without the list is deduplicated.
+ */
+export const COPIES_FILE = 'copies.json';
+export interface CopiesIndex {
+  readonly format: 1;
+  readonly files: Readonly<Record<string, number>>;
+}
+
+/** The copies list of a store; undefined when it is missing or not one. */
+export async function readCopies(file: string): Promise<ReadonlyMap<string, number> | undefined> {
+  try {
+    const c = JSON.parse(await fs.readFile(file, 'utf8')) as CopiesIndex;
+    if (c?.format !== 1 || typeof c.files !== 'object' || c.files === null) return undefined;
+    return new Map(Object.entries(c.files).filter(([, n]) => Number.isSafeInteger(n)));
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ManifestSource {
   /** JSON day folder, relative to the trail folder, `/`-separated. */
@@ -197,8 +225,9 @@ export interface StoreSplit {
   /** JSON day folders of every other partition (existing folders only), with the time read for them. */
   readonly jsonDirs: readonly { readonly dir: string; readonly mtimeNs: string }[];
   /**
-   * Every Parquet partition was checked for earlier copies over at least the delivery margin:
-   * without JSON folders, the rows read hold each call once.
+   * Every Parquet partition was checked for earlier copies over at least the delivery margin, and
+   * the copies list names each of its files with none: without JSON folders, the rows read hold
+   * each call once.
    */
   readonly eachCallOnce: boolean;
 }
@@ -248,6 +277,8 @@ export class ParquetStore {
   private readonly damaged = new Set<string>();
   /** Places of the partitions asked about (paths only: nothing here goes stale). */
   private readonly places = new LRUCache<string, Place>({ max: 50_000 });
+  /** The copies list (COPIES_FILE) as last read, with its modification time. */
+  private copies: { readonly mtimeNs: string; readonly files: ReadonlyMap<string, number> | undefined } | undefined;
   private readonly root: string;
 
   constructor(
@@ -292,14 +323,24 @@ export class ParquetStore {
     const decided = await Promise.all([...groups.values()].map((g) => this.decide(g, timeOf)));
     const parquet: { file: string; size: number }[] = [];
     const jsonDirs: { dir: string; mtimeNs: string }[] = [];
+    const copies = decided.some((d) => d.parquet) ? await this.copiesList() : undefined;
     let eachCallOnce = true;
     for (const d of decided) {
       if (d.parquet) parquet.push(d.parquet);
-      if (d.parquet && d.lookbackDays < this.marginDays) eachCallOnce = false;
+      if (d.parquet && (d.lookbackDays < this.marginDays || copies?.get(this.relative(d.parquet.file)) !== 0)) eachCallOnce = false;
       jsonDirs.push(...d.jsonDirs);
     }
     parquet.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     return { parquet, jsonDirs, eachCallOnce };
+  }
+
+  /** The copies list, read again when it changed; undefined when there is none. */
+  private async copiesList(): Promise<ReadonlyMap<string, number> | undefined> {
+    const file = path.join(this.dir, COPIES_FILE);
+    const t = mtimeNsNow(file);
+    if (t === undefined) return undefined;
+    if (this.copies?.mtimeNs !== t) this.copies = { mtimeNs: t, files: await readCopies(file) };
+    return this.copies.files;
   }
 
   private place(g: Group): Place {
