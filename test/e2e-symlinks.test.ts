@@ -67,6 +67,12 @@ test('calls under linked folders and files are counted; what cannot be read is n
   expect(all.extensions?.complete).toBe(false);
   const reasons = Object.fromEntries(all.extensions?.warnings[0].files.map((f: { path: string; reason: string }) => [path.basename(f.path), f.reason]));
   expect(reasons).toEqual({ [path.basename(dangling)]: 'a link to nothing', [path.basename(folderNamedLikeAFile)]: 'not a file', [path.basename(pipeNamedLikeAFile)]: 'not a file' });
+  // Health lists them as the answers name them, and counts each once however often it is read.
+  await server.gql(COUNT, { filter: { from: FROM, to: TO } });
+  const health = await server.gql(`{ trailHealth { unreadableFileCount unreadableFilesFound unreadableFiles { path reason } } }`, {});
+  expect(Object.fromEntries(health.data.trailHealth.unreadableFiles.map((f: { path: string; reason: string }) => [path.basename(f.path), f.reason]))).toEqual(reasons);
+  expect(health.data.trailHealth.unreadableFileCount).toBe(3);
+  expect(health.data.trailHealth.unreadableFilesFound).toBe(3);
 });
 
 test('an account whose folder is a link answers its own calls', async () => {

@@ -8,7 +8,7 @@
  * repaired file, or one whose permissions were fixed, is read again); a file that vanished is left
  * out of the read that missed it.
  */
-import { promises as fs } from 'node:fs';
+import { Stats, lstatSync, promises as fs } from 'node:fs';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
 import { LRUCache } from 'lru-cache';
 import { TrailHealth, UnreadableFile } from '../../query/engine';
@@ -152,6 +152,18 @@ export async function blameFiles(
   return blamed.length ? blamed : search(unknown(files.filter((f) => !named.includes(f))), named.length === 0);
 }
 
+/**
+ * The version of a file now: its target's for a link, the link's own for a link to nothing (which
+ * stays set aside, and reported, until it changes or leads to a file); undefined when it is gone.
+ */
+function versionNow(file: string): Stats | undefined {
+  try {
+    return statNow(file) ?? lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a version of a file is known by: its size, modification and status change times. */
 interface Version {
   readonly size: number;
@@ -179,7 +191,7 @@ export class UnreadableFiles {
   current(file: string): SetAsideFile | undefined {
     const known = this.setAside.get(file);
     if (!known) return undefined;
-    const s = statNow(file);
+    const s = versionNow(file);
     if (s && sameVersion(s, known)) return known;
     this.setAside.delete(file);
     return undefined;
@@ -206,7 +218,7 @@ export class UnreadableFiles {
    */
   add(file: string, reason: string): UnreadableFile {
     const path = this.relative(file);
-    const s = statNow(file);
+    const s = versionNow(file);
     if (!s) return { path, reason };
     const known = this.setAside.get(file);
     if (known && sameVersion(s, known)) return known;
