@@ -35,7 +35,7 @@ const sortKey = (a: { calls: number; key: string }, b: { calls: number; key: str
 describe('callers', () => {
   test('grouped by ARN: counts, errors, first/last seen, distinct actions and addresses, in order', async () => {
     const expected = [...groupBy(all, callerKeyOf).entries()]
-      .map(([key, rs]) => ({ key: key!, ...usage(rs), distinctActions: new Set(rs.map((r) => r.eventName)).size, distinctSourceIps: new Set(rs.map((r) => r.sourceIPAddress)).size }))
+      .map(([key, rs]) => ({ key: key!, ...usage(rs), distinctActions: new Set(rs.map((r) => `${r.eventName} ${r.eventSource}`)).size, distinctSourceIps: new Set(rs.map((r) => r.sourceIPAddress)).size }))
       .sort(sortKey);
     const nodes: { key: string; stats: Record<string, unknown> }[] = [];
     let after: string | null = null;
@@ -67,7 +67,7 @@ describe('callers', () => {
         key stats { calls accessKeyIds }
         calls(first: 5) { totalCount edges { node { eventId caller { key } } } }
         sourceIps(first: 100) { nodes { sourceIp { address kind } calls errors } }
-        actions(first: 100) { nodes { action calls errors firstSeen lastSeen } } } }`,
+        actions(first: 100) { totalCount nodes { action eventSource calls errors firstSeen lastSeen } } } }`,
       { arn: key, f: W },
     );
     const c = data.caller;
@@ -79,12 +79,42 @@ describe('callers', () => {
     expect(c.sourceIps.nodes.sort((a: { sourceIp: { address: string } }, b: { sourceIp: { address: string } }) => (a.sourceIp.address < b.sourceIp.address ? -1 : 1))).toEqual(
       byIp.sort((a, b) => (a.sourceIp.address! < b.sourceIp.address! ? -1 : 1)),
     );
-    const byAction = [...groupBy(rs, (r) => r.eventName).entries()].map(([action, x]) => ({ action, ...usage(x) })).sort((a, b) => b.calls - a.calls || (a.action! < b.action! ? -1 : 1));
-    expect(c.actions.nodes).toEqual(byAction);
+    expect(c.actions.nodes).toEqual(actionsOf(rs));
+    expect(c.actions.totalCount).toBe(actionsOf(rs).length);
     expect((await gql(`query($f: ApiCallFilter) { caller(arn: "arn:aws:iam::111122223333:user/nobody", filter: $f) { key } }`, { f: W })).caller).toBeNull();
     // The deprecated `arn` still finds the same caller.
     expect((await gql(`query($arn: String!, $f: ApiCallFilter) { caller(arn: $arn, filter: $f) { key } }`, { arn: key, f: W })).caller.key).toBe(key);
   });
+});
+
+/** A caller's actions as `Caller.actions` gives them: by action and event source, most calls first, then by action and source. */
+function actionsOf(rs: RawRecord[]) {
+  return [...groupBy(rs, (r) => `${r.eventName}\u0000${r.eventSource}`).values()]
+    .map((x) => ({ action: x[0]!.eventName, eventSource: x[0]!.eventSource, ...usage(x) }))
+    .sort((a, b) => b.calls - a.calls || (a.action! < b.action! ? -1 : a.action! > b.action! ? 1 : a.eventSource < b.eventSource ? -1 : 1));
+}
+
+test("an action of both event sources is two of a caller's actions, as in the top-level list", async () => {
+  // Callers one of whose action names was called on both IoT Events sources.
+  const both = [...groupBy(all, callerKeyOf).entries()].filter(([, rs]) => [...groupBy(rs, (r) => r.eventName).values()].some((x) => new Set(x.map((r) => r.eventSource)).size > 1));
+  expect(both.length).toBeGreaterThan(0);
+  for (const [key, rs] of both.slice(0, 3)) {
+    const data = await gql(`query($k: String!, $f: ApiCallFilter) { caller(key: $k, filter: $f) { actions(first: 100) { totalCount nodes { action eventSource calls errors firstSeen lastSeen } } } }`, { k: key, f: W });
+    expect(data.caller.actions.nodes).toEqual(actionsOf(rs));
+    expect(data.caller.actions.totalCount).toBe(actionsOf(rs).length);
+    // Walked two at a time, by cursor: the same entries.
+    const walked: unknown[] = [];
+    for (let after: string | null = null, i = 0; i < 100; i++) {
+      const page: { caller: { actions: { nodes: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string } } } } = await gql(
+        `query($k: String!, $f: ApiCallFilter, $after: String) { caller(key: $k, filter: $f) { actions(first: 2, after: $after) { pageInfo { hasNextPage endCursor } nodes { action eventSource calls errors firstSeen lastSeen } } } }`,
+        { k: key, f: W, after },
+      );
+      walked.push(...page.caller.actions.nodes);
+      if (!page.caller.actions.pageInfo.hasNextPage) break;
+      after = page.caller.actions.pageInfo.endCursor;
+    }
+    expect(walked).toEqual(actionsOf(rs));
+  }
 });
 
 describe('source addresses', () => {

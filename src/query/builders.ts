@@ -2,7 +2,7 @@
  * Plan fragments shared by the service's queries: grouping keys, the measures of each summary,
  * and the identity columns a grouped caller row carries.
  */
-import { CALL_TIE, EVENT_COLUMNS, FIELDS } from './fields';
+import { ACTION_KEY, CALL_TIE, EVENT_COLUMNS, FIELDS } from './fields';
 import { Expr, Measure, OrderItem, Projection } from './plan';
 
 /**
@@ -58,14 +58,14 @@ const timeSpan: NamedMeasure[] = [
 
 export const CALLER_STATS: readonly NamedMeasure[] = [
   ...timeSpan,
-  { alias: 'distinct_actions', m: { k: 'countDistinct', e: FIELDS.eventName } },
+  { alias: 'distinct_actions', m: { k: 'countDistinct', e: ACTION_KEY } },
   { alias: 'distinct_source_ips', m: { k: 'countDistinct', e: FIELDS.sourceIp } },
   { alias: 'access_key_ids', m: { k: 'distinctValues', e: FIELDS.accessKeyId, limit: 50 } },
 ];
 
 export const SOURCE_IP_STATS: readonly NamedMeasure[] = [
   ...timeSpan,
-  { alias: 'distinct_actions', m: { k: 'countDistinct', e: FIELDS.eventName } },
+  { alias: 'distinct_actions', m: { k: 'countDistinct', e: ACTION_KEY } },
   { alias: 'distinct_callers', m: { k: 'countDistinct', e: FIELDS.callerKey } },
 ];
 

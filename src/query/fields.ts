@@ -234,6 +234,20 @@ export const EVENT_COLUMNS: readonly Projection[] = [
 const present = (prefix: string, e: Expr): Expr => ({ k: 'coalesce', items: [{ k: 'concat', items: [constant(prefix), e] }, constant('')] });
 export const CALL_TIE: Projection = p('call_tie', { k: 'concat', items: [present('a', FIELDS.account), constant('/'), present('r', FIELDS.region)] });
 
+/**
+ * An action with its event source, one text to group by (an action name may be an API of both
+ * IoT Events sources, and their calls are two actions): `n<eventName>/s<eventSource>`, a missing
+ * part empty, so that the action orders first. `/` is in no action name. `actionOfKey` reads it back.
+ */
+export const ACTION_KEY: Expr = { k: 'concat', items: [present('n', FIELDS.eventName), constant('/'), present('s', FIELDS.eventSource)] };
+
+/** The action and event source of an `ACTION_KEY` value (null parts for missing ones). */
+export function actionOfKey(key: string): { action: string | null; eventSource: string | null } {
+  const slash = key.indexOf('/');
+  const part = (text: string) => (text === '' ? null : text.slice(1));
+  return { action: part(key.slice(0, slash)), eventSource: part(key.slice(slash + 1)) };
+}
+
 /** The event columns with these aliases, in EVENT_COLUMNS order; every column when none are given. */
 export function eventColumns(aliases?: readonly string[]): readonly Projection[] {
   return aliases ? EVENT_COLUMNS.filter((c) => aliases.includes(c.alias)) : EVENT_COLUMNS;

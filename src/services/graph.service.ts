@@ -30,7 +30,7 @@ import { callNamesResource } from '../domain/iotevents-resources';
 import { Row } from '../query/engine';
 import { BadInputError, TooComplexError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS, TOTAL, totalOf } from '../query/builders';
-import { FIELDS, eventColumns } from '../query/fields';
+import { ACTION_KEY, FIELDS, actionOfKey, eventColumns } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { checkCallerKey, checkPageSize, checkSourceAddress } from '../query/guards';
 import { AggregateQuery, Expr, Interval, OrderItem, Pred, Value, constant } from '../query/plan';
@@ -386,13 +386,9 @@ export class GraphService {
     order: CallerOrder = 'CALLS_DESC',
     withTotal = false,
   ): Promise<GroupConnection<ActionUsage>> {
-    const extra: AggregateQuery['measures'] = [{ alias: 'event_source', m: { k: 'max', e: FIELDS.eventSource } }];
-    const toItem = (r: Row): ActionUsage => ({
-      ...usageFromRow(r),
-      action: r.group_key === null || r.group_key === undefined ? null : String(r.group_key),
-      eventSource: r.event_source === null || r.event_source === undefined ? null : String(r.event_source),
-    });
-    return this.breakdown(`callerActions:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.eventName, extra, node.key, node.window, filter, first, after, toItem, withTotal, order);
+    const toItem = (r: Row): ActionUsage => ({ ...usageFromRow(r), ...actionOfKey(String(r.group_key)) });
+    // Grouped by action and event source: cursors of the name-only grouping are another query's.
+    return this.breakdown(`callerActions:${keyOf(node)}:bySource`, CALLER_KEY[keyOf(node)], ACTION_KEY, [], node.key, node.window, filter, first, after, toItem, withTotal, order);
   }
 
   sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<CallerUsage>> {

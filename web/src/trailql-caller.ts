@@ -17,7 +17,7 @@ interface CallerData {
     invokedBy: string | null;
     stats: { calls: number; errors: number; distinctActions: number; distinctSourceIps: number; firstSeen: string | null; lastSeen: string | null; accessKeyIds: string[] };
     sourceIps: { nodes: { calls: number; errors: number; sourceIp: { address: string; kind: string } | null }[] };
-    actions: { nodes: { action: string | null; calls: number; errors: number }[] };
+    actions: { nodes: { action: string | null; eventSource: string | null; calls: number; errors: number }[] };
   };
 }
 
@@ -26,7 +26,7 @@ const QUERY = `query TrailqlCaller($key: String!, $filter: ApiCallFilter, $group
     key arn principal category identityType accountId invokedBy
     stats { calls errors distinctActions distinctSourceIps firstSeen lastSeen accessKeyIds }
     sourceIps(first: 20) { nodes { calls errors sourceIp { address kind } } }
-    actions(first: 20) { nodes { action calls errors } }
+    actions(first: 20) { nodes { action eventSource calls errors } }
   }
 }`;
 
@@ -105,8 +105,10 @@ export class TrailqlCaller extends TrailqlElement<CallerData> {
         <section>
           <h3>Actions</h3>
           <table>
-            <thead><tr><th scope="col">Action</th><th scope="col">Calls</th><th scope="col">Errors</th></tr></thead>
-            <tbody>${c.actions.nodes.map((a) => html`<tr><td>${a.action ?? '(none)'}</td><td class="n">${a.calls}</td><td class="n">${a.errors}</td></tr>`)}</tbody>
+            <thead><tr><th scope="col">Action</th><th scope="col">Service</th><th scope="col">Calls</th><th scope="col">Errors</th></tr></thead>
+            <tbody>${c.actions.nodes.map(
+              (a) => html`<tr><td>${a.action ?? '(none)'}</td><td>${a.eventSource?.replace(/\.amazonaws\.com$/, '') ?? '(none)'}</td><td class="n">${a.calls}</td><td class="n">${a.errors}</td></tr>`,
+            )}</tbody>
           </table>
         </section>
       </div>`;

@@ -95,7 +95,7 @@ abstract class UsageFields {
 
 @ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
 export class CallerStats extends UsageFields {
-  @Field(() => Int, { description: 'Different actions among the calls.' })
+  @Field(() => Int, { description: 'Different actions among the calls, an action name of both IoT Events sources counting once per source (as `actions` lists them).' })
   distinctActions!: number;
   @Field(() => Int, { description: 'Different source addresses among the calls (none counts as none).' })
   distinctSourceIps!: number;
@@ -105,7 +105,7 @@ export class CallerStats extends UsageFields {
 
 @ObjectType({ description: 'Counts over deduplicated calls (one per eventId).' })
 export class SourceIpStats extends UsageFields {
-  @Field(() => Int, { description: 'Different actions among the calls.' })
+  @Field(() => Int, { description: 'Different actions among the calls, an action name of both IoT Events sources counting once per source (as `actions` lists them).' })
   distinctActions!: number;
   @Field(() => Int, { description: 'Different caller keys among the calls.' })
   distinctCallers!: number;
