@@ -266,8 +266,12 @@ test('day folders a batch cannot tell apart (a region folder named AWSLogs) are 
 test('two runs at once: one after the other, every manifest naming its file; files a stopped run left behind are removed', async () => {
   const store = tempDir('trailql-store-');
   stores.push(store);
-  const run = () => compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK, force: true });
+  // A lock untouched for 300 ms is taken over: each run, longer than that, keeps its own touched.
+  const run = () => compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK, force: true, batchFiles: 0, lock: { beatMs: 50, staleMs: 300 } });
+  const started = performance.now();
   const [a, b] = await Promise.all([run(), run()]);
+  expect(a.ms + b.ms).toBeLessThanOrEqual(performance.now() - started);
+  expect(Math.min(a.ms, b.ms)).toBeGreaterThan(300);
   expect(a.failed).toEqual([]);
   expect(b.failed).toEqual([]);
   const manifests = listManifests(store);
@@ -277,13 +281,20 @@ test('two runs at once: one after the other, every manifest naming its file; fil
     if (parquet) expect(fs.existsSync(path.join(path.dirname(m), parquet.file))).toBe(true);
   }
   expect((await storeContents(store)).partitions).toEqual(expectedStore());
-  // What a run stopped midway leaves: a Parquet file and a manifest under temporary names.
+  // What a run stopped midway leaves: a Parquet file and a manifest under temporary names, a
+  // Parquet file placed but never named by a manifest, the copies list under a temporary name.
   const folder = path.dirname(manifests[0]!);
-  const left = [path.join(folder, 'part-abc-0123456789ab.parquet.tmp-4242_deadbeef'), path.join(folder, 'manifest.json.tmp-4242-deadbeef')];
+  const left = [
+    path.join(folder, 'part-abc-0123456789ab.parquet.tmp-4242_deadbeef'),
+    path.join(folder, 'manifest.json.tmp-4242-deadbeef'),
+    path.join(folder, 'part-abc-0123456789ab.parquet'),
+    path.join(store, 'copies.json.tmp-4242-deadbeef'),
+  ];
   for (const f of left) fs.writeFileSync(f, 'partial');
   await compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK });
   for (const f of left) expect(fs.existsSync(f)).toBe(false);
-  expect(fs.existsSync(`${store}.lock`)).toBe(false);
+  expect(fs.existsSync(path.join(store, 'compact.lock'))).toBe(false);
+  expect((await storeContents(store)).partitions).toEqual(expectedStore());
 });
 
 function listManifests(store: string): string[] {

@@ -72,7 +72,7 @@ async function ask(storeDir: string | undefined, plan: AggregateQuery) {
     const query = compile(duckdbDialect, plan, 1);
     const result = await engine.execute(query);
     const files = await engine.files(query);
-    return { calls: Number(result.rows[0]?.calls), sql: await engine.statement(query), parquetOnly: files.every((f) => f.endsWith('.parquet')), fingerprint: await engine.fingerprint(query) };
+    return { calls: Number(result.rows[0]?.calls), sql: await engine.statement(query), files, parquetOnly: files.every((f) => f.endsWith('.parquet')), fingerprint: await engine.fingerprint(query) };
   } finally {
     await engine.close();
   }
@@ -115,6 +115,14 @@ test('without the copies list, or with a file written since it, the store is ded
     expect(without.sql).toContain(DISTINCT_EVENTS);
     expect(without.calls).toBe(before.calls);
     expect(without.fingerprint).not.toBe(before.fingerprint);
+    // A list that does not name a file the query reads (one written since it): that file is deduplicated.
+    const index = JSON.parse(text) as { files: Record<string, number> };
+    const read = (await ask(store, plan)).files.map((f) => path.relative(store, f).split(path.sep).join('/'));
+    expect(read.every((f) => index.files[f] === 0)).toBe(true);
+    fs.writeFileSync(listed, JSON.stringify({ ...index, files: Object.fromEntries(Object.entries(index.files).filter(([f]) => f !== read[0])) }));
+    const unlisted = await ask(store, plan);
+    expect(unlisted.sql).toContain(DISTINCT_EVENTS);
+    expect(unlisted.calls).toBe(before.calls);
   } finally {
     fs.writeFileSync(listed, text);
   }

@@ -243,7 +243,8 @@ export const ACTION_KEY: Expr = { k: 'concat', items: [present('n', FIELDS.event
 
 /** The action and event source of an `ACTION_KEY` value (null parts for missing ones). */
 export function actionOfKey(key: string): { action: string | null; eventSource: string | null } {
-  const slash = key.indexOf('/');
+  // The source part holds no `/`: the last one ends the action.
+  const slash = key.lastIndexOf('/');
   const part = (text: string) => (text === '' ? null : text.slice(1));
   return { action: part(key.slice(0, slash)), eventSource: part(key.slice(slash + 1)) };
 }

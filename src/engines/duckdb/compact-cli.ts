@@ -105,7 +105,7 @@ async function main(): Promise<number> {
     `  read           ${fmt(result.sourceFiles)} JSON files, ${fmt(result.sourceBytes / 1e6)} MB`,
     `  wrote          ${fmt(result.records)} records (${fmt(result.duplicates)} repeated deliveries left out), ${fmt(result.parquetBytes / 1e6)} MB of Parquet`,
     result.copies === undefined
-      ? `  copies         not indexed (a store file could not be read): every query over the store deduplicates`
+      ? `  copies         not listed (${result.problem}): every query over the store deduplicates until a run lists them`
       : `  copies         ${fmt(result.copies)} calls held by more than one store file (late or copied deliveries, untimed records): queries reading them deduplicate`,
     `  took           ${(result.ms / 1000).toFixed(1)} s`,
   ];

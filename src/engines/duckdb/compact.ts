@@ -31,6 +31,7 @@ import {
   COPIES_FILE,
   CopiesIndex,
   MANIFEST_FILE,
+  readCopies,
   Manifest,
   ManifestFile,
   ManifestSource,
@@ -99,6 +100,8 @@ export interface CompactOptions {
    */
   readonly lookbackDays?: number;
   readonly onProgress?: (p: CompactProgress) => void;
+  /** How often a run touches its lock, and how long one untouched is waited for (tests). */
+  readonly lock?: { readonly beatMs: number; readonly staleMs: number };
   /**
    * JSON files read by one statement, whole partitions together (default BATCH_MAX_FILES); 0
    * writes one partition at a time, as a batch with an unreadable file is.
@@ -136,9 +139,11 @@ export interface CompactResult {
   readonly duplicates: number;
   /**
    * Calls the store holds in more than one file (COPIES_FILE: queries reading those deduplicate);
-   * undefined when the store's files could not be read for it (every query over the store then does).
+   * absent when the store's files could not be read for it (every query over the store then
+   * does), `problem` saying why.
    */
-  readonly copies: number | undefined;
+  readonly copies?: number;
+  readonly problem?: string;
   readonly parquetBytes: number;
   readonly ms: number;
 }
@@ -163,10 +168,13 @@ interface Listing {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * A run's lock is another's to wait for while its process lives (same host); one this old is
- * taken over whoever holds it (a holder on another host that stopped without removing it).
+ * A run's lock (LOCK_FILE in the store) is another's to wait for while its holder lives: the holder
+ * touches it every LOCK_BEAT_MS, and one left untouched for LOCK_STALE_MS is taken over (a holder
+ * that stopped without removing it, on this host or another).
  */
-const COMPACT_LOCK_STALE_MS = 12 * 3_600_000;
+const LOCK_FILE = 'compact';
+const LOCK_BEAT_MS = 30_000;
+const LOCK_STALE_MS = 5 * 60_000;
 
 function sameFiles(a: readonly ManifestFile[], b: readonly ManifestFile[]): boolean {
   if (a.length !== b.length) return false;
@@ -260,32 +268,48 @@ async function storedPartitions(store: string, skip: ReadonlySet<string>): Promi
 
 /**
  * Compacts the trail into the store; see the file comment. One run at a time per store: a run
- * waits for another one's end (`<store>.lock`; two at once would each remove the other's new
- * files), then removes what runs stopped midway left behind.
+ * waits for another one's end (`compact.lock` in the store; two at once would each remove the
+ * other's new files), then removes what runs stopped midway left behind.
  */
 export async function compactTrail(options: CompactOptions): Promise<CompactResult> {
   const trailDir = path.resolve(options.trailDir);
   const store = path.resolve(options.storeDir ?? defaultStoreDir(trailDir));
-  await fs.mkdir(path.dirname(store), { recursive: true });
+  await fs.mkdir(store, { recursive: true });
+  const lock = path.join(store, LOCK_FILE);
   return withFileLock(
-    store,
+    lock,
     async () => {
-      const started = performance.now();
-      await removeLeftovers(store);
-      return compactLocked(options, trailDir, store, started);
+      const beat = setInterval(() => {
+        const now = new Date();
+        fs.utimes(`${lock}.lock`, now, now).catch(() => {});
+      }, options.lock?.beatMs ?? LOCK_BEAT_MS);
+      beat.unref();
+      try {
+        const started = performance.now();
+        await removeLeftovers(store);
+        return await compactLocked(options, trailDir, store, started);
+      } finally {
+        clearInterval(beat);
+      }
     },
-    COMPACT_LOCK_STALE_MS,
+    options.lock?.staleMs ?? LOCK_STALE_MS,
   );
 }
 
 /** Temporary files of a write (`<name>.tmp-<pid>_<hex>`, `<name>.tmp-<pid>-<hex>`). */
 const TEMPORARY_FILE = /\.tmp-\d+[-_][0-9a-f]+$/;
 
-/** The temporary files in the store's partition folders: only a run stopped midway leaves any. */
+/**
+ * What only a run stopped midway leaves: temporary files in the store and its partition folders,
+ * and Parquet files no manifest names.
+ */
 async function removeLeftovers(store: string): Promise<void> {
-  for (const dir of await partitionFolders(store)) {
-    for (const name of await fs.readdir(dir).catch(() => [])) {
-      if (TEMPORARY_FILE.test(name)) await fs.rm(path.join(dir, name), { force: true });
+  for (const dir of [store, ...(await partitionFolders(store))]) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const named = dir === store ? undefined : (await readManifest(path.join(dir, MANIFEST_FILE)))?.parquet?.file;
+    for (const name of names) {
+      const orphan = dir !== store && PARQUET_FILE_NAME.test(name) && name !== named;
+      if (TEMPORARY_FILE.test(name) || orphan) await fs.rm(path.join(dir, name), { force: true });
     }
   }
 }
@@ -562,7 +586,7 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
 
   return {
     storeDir: store,
-    copies,
+    ...copies,
     days: partitions.size,
     compacted,
     together,
@@ -583,9 +607,11 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
 /**
  * Writes the store's copies list (parquet-store.ts COPIES_FILE) over every Parquet file its
  * manifests name, once all partitions are written; returns how many calls are held more than once.
- * When a file cannot be read the list is removed: queries over the store then deduplicate.
+ * A list already naming exactly those files is kept as it is (their contents never change). When
+ * the files cannot be read for it, the list is removed (queries over the store then deduplicate)
+ * and `problem` says why.
  */
-async function indexCopies(store: string, dbOptions: Record<string, string>): Promise<number | undefined> {
+async function indexCopies(store: string, dbOptions: Record<string, string>): Promise<{ copies: number } | { problem: string }> {
   const target = path.join(store, COPIES_FILE);
   const files: string[] = [];
   for (const dir of (await storedPartitions(store, new Set())).values()) {
@@ -593,7 +619,10 @@ async function indexCopies(store: string, dbOptions: Record<string, string>): Pr
     if (m?.parquet && (await parquetIntact(dir, m))) files.push(path.join(dir, m.parquet.file));
   }
   const relative = (f: string) => path.relative(store, f).split(path.sep).join('/');
-  const counts: Record<string, number> = Object.fromEntries(files.map((f) => [relative(f), 0]));
+  const names = files.map(relative).sort();
+  const kept = await readCopies(target);
+  if (kept && kept.calls !== undefined && kept.files.size === names.length && names.every((n) => kept.files.has(n))) return { copies: kept.calls };
+  const counts: Record<string, number> = {};
   let copies = 0;
   if (files.length) {
     const instance = await DuckDBInstance.create(':memory:', dbOptions);
@@ -611,20 +640,19 @@ async function indexCopies(store: string, dbOptions: Record<string, string>): Pr
       const total = await connection.runAndReadAll(`SELECT coalesce(sum(1 / copies), 0) FROM trailql_copies WHERE copies > 1`);
       copies = Math.round(Number(total.getRowsJS()[0]?.[0] ?? 0));
       connection.closeSync();
-    } catch {
+      // Every file holds a record: one the answer does not name was not matched, and is not vouched for.
+      const unmatched = names.find((n) => counts[n] === undefined);
+      if (unmatched) throw new Error(`${unmatched} not found in the answer`);
+    } catch (err) {
       await fs.rm(target, { force: true });
-      return undefined;
+      return { problem: err instanceof Error ? err.message : String(err) };
     } finally {
       instance.closeSync();
     }
   }
-  const index: CopiesIndex = { format: 1, files: counts };
-  const text = JSON.stringify(index);
-  if ((await fs.readFile(target, 'utf8').catch(() => undefined)) !== text) {
-    await fs.mkdir(store, { recursive: true });
-    await writeAtomic(target, text);
-  }
-  return copies;
+  const index: CopiesIndex = { format: 1, calls: copies, files: counts };
+  await writeAtomic(target, JSON.stringify(index));
+  return { copies };
 }
 
 /** After its manifest is written: the partition's Parquet files other than the one it names. */

@@ -38,9 +38,10 @@ import { DayFolder, mtimeNsNow, statNowExact, trailRoot } from './trail-files';
 
 /**
  * 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs; 4: sourceFile, each record's
- * delivery file (stores of earlier formats are rewritten).
+ * delivery file; 5: records without a readable eventTime kept in every folder holding them, and
+ * the copies list (stores of earlier formats are read as JSON until compaction rewrites them).
  */
-export const STORE_FORMAT = 4;
+export const STORE_FORMAT = 5;
 /**
  * Changes whenever the source's columns do (the record schema, or how eventTime and eventID are
  * derived): a store made with another schema is not read.
@@ -68,15 +69,17 @@ export const PARQUET_FILE_NAME = /^part-[a-z0-9-]+\.parquet$/;
 export const COPIES_FILE = 'copies.json';
 export interface CopiesIndex {
   readonly format: 1;
+  /** Calls held more than once, each counted once. */
+  readonly calls: number;
   readonly files: Readonly<Record<string, number>>;
 }
 
 /** The copies list of a store; undefined when it is missing or not one. */
-export async function readCopies(file: string): Promise<ReadonlyMap<string, number> | undefined> {
+export async function readCopies(file: string): Promise<{ calls?: number; files: ReadonlyMap<string, number> } | undefined> {
   try {
     const c = JSON.parse(await fs.readFile(file, 'utf8')) as CopiesIndex;
     if (c?.format !== 1 || typeof c.files !== 'object' || c.files === null) return undefined;
-    return new Map(Object.entries(c.files).filter(([, n]) => Number.isSafeInteger(n)));
+    return { ...(Number.isSafeInteger(c.calls) ? { calls: c.calls } : {}), files: new Map(Object.entries(c.files).filter(([, n]) => Number.isSafeInteger(n))) };
   } catch {
     return undefined;
   }
@@ -339,7 +342,7 @@ export class ParquetStore {
     const file = path.join(this.dir, COPIES_FILE);
     const t = mtimeNsNow(file);
     if (t === undefined) return undefined;
-    if (this.copies?.mtimeNs !== t) this.copies = { mtimeNs: t, files: await readCopies(file) };
+    if (this.copies?.mtimeNs !== t) this.copies = { mtimeNs: t, files: (await readCopies(file))?.files };
     return this.copies.files;
   }
 
