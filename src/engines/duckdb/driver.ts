@@ -8,7 +8,7 @@ import { Logger } from '../../logger';
 import { quoteIdent } from '../../query/compiler';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, UnreadableFile } from '../../query/engine';
 import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, jsonRecords, narrowSource, readsBehindBarrier } from './dialect';
-import { ParquetStore, allJson, trailRelative } from './parquet-store';
+import { ParquetStore, allJson, partitionDir, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
 import { RequestScans, SHARED_SCAN_COLUMNS, ScanPool, SharedTable, readsSharedColumns } from './shared-scans';
 import { AWS_LOGS } from '../../trail/layout';
@@ -361,18 +361,19 @@ export class DuckDbEngine implements Engine {
 
   /**
    * The day folders a query reads with their modification times (a file added, removed or
-   * renamed changes its folder's), and the store files it would read in their place (each
-   * compaction writes new names) and whether those hold each call once: a new delivery or a
-   * compaction that changed what is read gives a new digest.
+   * renamed changes its folder's), and those of the store's partition folders for the same days
+   * (a compaction that rewrites a partition places new files in its folder): a new delivery or a
+   * rewritten partition gives a new digest.
    */
   async fingerprint(query: CompiledQuery): Promise<string> {
     const hash = createHash('sha256');
     // One update for all the folders: a month's few hundred updates cost more than the hashing.
     const folders = await dayFolders(this.available(), query.partitions, this.listings);
     hash.update(folders.map((f) => `${f.dir}\u0000${mtimeNsNow(f.dir) ?? '-'}\n`).join(''));
-    if (this.store) {
-      const split = await this.store.split(folders);
-      hash.update(`store\u0000${split.eachCallOnce}\u0000${split.parquet.map((p) => p.file).join('\n')}`);
+    const store = this.store?.dir;
+    if (store) {
+      const partitions = new Set(folders.map((f) => partitionDir(store, f.account, f.region, f.day)));
+      hash.update([...partitions].map((p) => `${p}\u0000${mtimeNsNow(p) ?? '-'}\n`).join(''));
     }
     return hash.digest('hex');
   }
