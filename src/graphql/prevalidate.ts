@@ -130,16 +130,18 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
   const fallback = cursorWindow ?? nodeWindow;
   // Bounds given as the field's own arguments (apiCall's from/to) are named as such.
   const path = filter ? 'filter' : '';
+  let own: Window | undefined;
   if (standalone || (bounds.from && bounds.to)) {
-    resolveWindow(bounds, rules.window, now, undefined, path);
+    own = resolveWindow(bounds, rules.window, now, undefined, path);
   } else if (fallback && (bounds.from || bounds.to)) {
-    resolveWindow(bounds, rules.window, now, fallback, path);
+    own = resolveWindow(bounds, rules.window, now, fallback, path);
   } else {
     checkBound('from', bounds.from);
     checkBound('to', bounds.to);
   }
+  // A root field's fallback is its cursor's window: `own`, when found, is the one it hands on.
   const handed = NODE_WINDOW_FIELDS.has(field.coordinate)
-    ? resolveWindow(bounds, rules.window, now, cursorWindow, path)
+    ? (own ?? resolveWindow(bounds, rules.window, now, cursorWindow, path))
     : TO_NODES.has(field.coordinate) && field.parent
       ? carried?.get(field.parent)
       : undefined;

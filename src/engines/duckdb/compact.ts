@@ -255,13 +255,13 @@ async function partitionFolders(store: string): Promise<string[]> {
   return out;
 }
 
-/** Partition folders in the store that hold a manifest, by key, but for the folders in `skip`. */
-async function storedPartitions(store: string, skip: ReadonlySet<string>): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** Partition folders in the store that hold a manifest, with it, by key, but for the folders in `skip`. */
+async function storedPartitions(store: string, skip: ReadonlySet<string> = new Set()): Promise<Map<string, { dir: string; manifest: Manifest }>> {
+  const out = new Map<string, { dir: string; manifest: Manifest }>();
   for (const dir of await partitionFolders(store)) {
     if (skip.has(dir)) continue;
-    const m = await readManifest(path.join(dir, MANIFEST_FILE));
-    if (m) out.set(partitionKey(m.account, m.region, m.day), dir);
+    const manifest = await readManifest(path.join(dir, MANIFEST_FILE));
+    if (manifest) out.set(partitionKey(manifest.account, manifest.region, manifest.day), { dir, manifest });
   }
   return out;
 }
@@ -575,7 +575,7 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
   const removed: string[] = [];
   if (partitions.size > 0) {
     const current = new Set([...partitions.values()].map((p) => partitionDir(store, p.account, p.region, p.day)));
-    for (const [key, dir] of await storedPartitions(store, current)) {
+    for (const [key, { dir }] of await storedPartitions(store, current)) {
       if (partitions.has(key)) continue;
       await fs.rm(dir, { recursive: true, force: true });
       removed.push(key);
@@ -614,9 +614,8 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
 async function indexCopies(store: string, dbOptions: Record<string, string>): Promise<{ copies: number } | { problem: string }> {
   const target = path.join(store, COPIES_FILE);
   const files: string[] = [];
-  for (const dir of (await storedPartitions(store, new Set())).values()) {
-    const m = await readManifest(path.join(dir, MANIFEST_FILE));
-    if (m?.parquet && (await parquetIntact(dir, m))) files.push(path.join(dir, m.parquet.file));
+  for (const { dir, manifest } of (await storedPartitions(store)).values()) {
+    if (manifest.parquet && (await parquetIntact(dir, manifest))) files.push(path.join(dir, manifest.parquet.file));
   }
   const relative = (f: string) => path.relative(store, f).split(path.sep).join('/');
   const names = files.map(relative).sort();
