@@ -7,7 +7,7 @@
  */
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
 import { SourceIpKind, classifySourceIp } from '../domain/ip';
-import { FIELDS } from '../query/fields';
+import { ACTION_KEY, FIELDS, actionOfKey } from '../query/fields';
 import { AggregateQuery, Cond, Expr, Pred, Projection, val } from '../query/plan';
 
 export enum InsightKind {
@@ -91,7 +91,9 @@ export interface Finding {
   /** The principal (role for sessions, user, root, service) as `Caller.key` with PRINCIPAL grouping. */
   readonly principal: string | null;
   readonly sourceIp: string | null;
+  /** The action concerned: its name and its event source (an action name may be an API of both IoT Events sources). */
   readonly action: string | null;
+  readonly eventSource: string | null;
   readonly firstSeen: Date;
   readonly lastSeen: Date;
   readonly count: number;
@@ -162,7 +164,7 @@ function finding(
   kind: InsightKind,
   severity: Severity,
   row: Row,
-  fields: { principal?: string | null; sourceIp?: string | null; action?: string | null; title: string; summary: string; where: Pred[] },
+  fields: { principal?: string | null; sourceIp?: string | null; action?: string | null; eventSource?: string | null; title: string; summary: string; where: Pred[] },
 ): Finding {
   const firstSeen = time(row.first_seen);
   const lastSeen = time(row.last_seen);
@@ -174,6 +176,7 @@ function finding(
     principal: fields.principal ?? null,
     sourceIp: fields.sourceIp ?? null,
     action: fields.action ?? null,
+    eventSource: fields.eventSource ?? null,
     firstSeen,
     lastSeen,
     count: num(row.calls),
@@ -184,6 +187,10 @@ function finding(
 const principalWhere = (principal: string | null): Pred[] =>
   principal === null ? [cond({ k: 'isNull', e: FIELDS.principal })] : [eq(FIELDS.principal, principal)];
 const ipWhere = (ip: string | null): Pred[] => (ip === null ? [cond({ k: 'isNull', e: FIELDS.sourceIp })] : [eq(FIELDS.sourceIp, ip)]);
+/** The calls of one action: its name and its event source. */
+const actionWhere = (action: string, source: string | null): Pred[] => [eq(FIELDS.eventName, action), source === null ? cond({ k: 'isNull', e: FIELDS.eventSource }) : eq(FIELDS.eventSource, source)];
+/** An action as a finding names it: with its event source, which tells the control plane from the data plane. */
+const named = (action: string, source: string | null) => (source === null ? action : `${action} (${source})`);
 
 const rootActivity: Rule = {
   kind: InsightKind.ROOT_ACTIVITY,
@@ -284,7 +291,7 @@ const accessDeniedBurst: Rule = {
       plan: {
         where: [cond(DENIED)],
         groupBy: [p('principal', FIELDS.principal), p('bucket', { k: 'minuteBucket', minutes: ctx.thresholds.deniedBurstMinutes, of: FIELDS.eventTime })],
-        measures: [...SPAN, { alias: 'actions', m: { k: 'countDistinct', e: FIELDS.eventName } }],
+        measures: [...SPAN, { alias: 'actions', m: { k: 'countDistinct', e: ACTION_KEY } }],
         orderBy: [...BY_CALLS],
         limit: RULE_ROW_LIMIT,
       },
@@ -323,7 +330,7 @@ const destructiveChange: Rule = {
       over: 'window',
       plan: {
         where: [cond(SUCCESSFUL_DESTRUCTIVE)],
-        groupBy: [p('principal', FIELDS.principal), p('action', FIELDS.eventName)],
+        groupBy: [p('principal', FIELDS.principal), p('action', FIELDS.eventName), p('source', FIELDS.eventSource)],
         measures: [...SPAN],
         orderBy: [...BY_CALLS],
         limit: RULE_ROW_LIMIT,
@@ -334,15 +341,17 @@ const destructiveChange: Rule = {
     rows.map((r) => {
       const principal = text(r.principal);
       const action = String(r.action);
+      const source = text(r.source);
       const logging = LOGGING_ACTIONS.has(action);
       return finding(InsightKind.DESTRUCTIVE_CHANGE, Severity.HIGH, r, {
         principal,
         action,
+        eventSource: source,
         title: logging ? 'Logging options changed' : `Successful ${action}`,
         summary: logging
           ? `${plural(num(r.calls), 'successful call')} to ${action}: what IoT Events logs was changed.`
           : `${plural(num(r.calls), 'successful call')} to ${action}: IoT Events resources were deleted.`,
-        where: [cond({ k: 'isNull', e: FIELDS.errorCode }), eq(FIELDS.eventName, action), ...principalWhere(principal)],
+        where: [cond({ k: 'isNull', e: FIELDS.errorCode }), ...actionWhere(action, source), ...principalWhere(principal)],
       });
     }),
 };
@@ -431,18 +440,24 @@ function actionSeverity(action: string): Severity {
 
 const firstUse: Rule = {
   kind: InsightKind.FIRST_USE_OF_ACTION,
-  queries: () => pairQueries(FIELDS.eventName),
+  // An action is a name and its event source, as `actions` counts them: the data plane's
+  // ListDetectors in the baseline does not make the control plane's ListDetectors a known action.
+  queries: () => pairQueries(ACTION_KEY),
   judge: ([windowRows, baselineRows]) =>
-    newPairs(windowRows, baselineRows).map((r) => {
+    newPairs(windowRows, baselineRows).flatMap((r) => {
       const principal = String(r.principal);
-      const action = String(r.item);
-      return finding(InsightKind.FIRST_USE_OF_ACTION, actionSeverity(action), r, {
-        principal,
-        action,
-        title: `First use of ${action}`,
-        summary: `${plural(num(r.calls), 'call')} to ${action}, an action this principal did not use in the baseline.`,
-        where: [eq(FIELDS.principal, principal), eq(FIELDS.eventName, action)],
-      });
+      const { action, eventSource } = actionOfKey(String(r.item));
+      if (action === null) return [];
+      return [
+        finding(InsightKind.FIRST_USE_OF_ACTION, actionSeverity(action), r, {
+          principal,
+          action,
+          eventSource,
+          title: `First use of ${named(action, eventSource)}`,
+          summary: `${plural(num(r.calls), 'call')} to ${named(action, eventSource)}, an action this principal did not use in the baseline.`,
+          where: [eq(FIELDS.principal, principal), ...actionWhere(action, eventSource)],
+        }),
+      ];
     }),
 };
 
@@ -453,7 +468,7 @@ const errorSpike: Rule = {
       over: 'window',
       plan: {
         where: [],
-        groupBy: [p('action', FIELDS.eventName), p('bucket', { k: 'bucket', interval: 'hour', of: FIELDS.eventTime })],
+        groupBy: [p('action', FIELDS.eventName), p('source', FIELDS.eventSource), p('bucket', { k: 'bucket', interval: 'hour', of: FIELDS.eventTime })],
         // The finding's first and last call are those of its evidence: the failed calls.
         measures: [
           { alias: 'calls', m: { k: 'count' } },
@@ -469,7 +484,7 @@ const errorSpike: Rule = {
       over: 'baseline',
       plan: {
         where: [],
-        groupBy: [p('action', FIELDS.eventName)],
+        groupBy: [p('action', FIELDS.eventName), p('source', FIELDS.eventSource)],
         measures: [
           { alias: 'calls', m: { k: 'count' } },
           { alias: 'errors', m: { k: 'countErrors' } },
@@ -481,11 +496,14 @@ const errorSpike: Rule = {
   ],
   judge: ([windowRows, baselineRows], ctx) => {
     const t = ctx.thresholds;
-    const baseline = new Map(baselineRows.map((r) => [String(r.action), { calls: num(r.calls), errors: num(r.errors) }]));
+    // Each action's baseline is its own: the same name of the other event source is another action.
+    const keyOf = (r: Row) => JSON.stringify([text(r.action), text(r.source)]);
+    const baseline = new Map(baselineRows.map((r) => [keyOf(r), { calls: num(r.calls), errors: num(r.errors) }]));
     const out: Finding[] = [];
     for (const r of windowRows) {
       const action = text(r.action);
-      const b = action === null ? undefined : baseline.get(action);
+      const source = text(r.source);
+      const b = action === null ? undefined : baseline.get(keyOf(r));
       const errors = num(r.errors);
       const calls = num(r.calls);
       if (action === null || !b || b.calls < t.errorSpikeMinBaselineCalls || errors < t.errorSpikeMinErrors) continue;
@@ -496,9 +514,10 @@ const errorSpike: Rule = {
       const start = time(r.bucket);
       const f = finding(InsightKind.ERROR_SPIKE, rate >= 0.5 ? Severity.HIGH : Severity.MEDIUM, { ...r, calls: errors }, {
         action,
-        title: `Error spike in ${action}`,
-        summary: `${errors} of ${calls} calls to ${action} failed in one hour (${pct(rate)}), against ${pct(baseRate)} in the baseline.`,
-        where: [eq(FIELDS.eventName, action), cond({ k: 'notNull', e: FIELDS.errorCode })],
+        eventSource: source,
+        title: `Error spike in ${named(action, source)}`,
+        summary: `${errors} of ${calls} calls to ${named(action, source)} failed in one hour (${pct(rate)}), against ${pct(baseRate)} in the baseline.`,
+        where: [...actionWhere(action, source), cond({ k: 'notNull', e: FIELDS.errorCode })],
       });
       out.push({ ...f, evidence: { ...f.evidence, from: start, to: new Date(start.getTime() + 3_600_000) } });
     }

@@ -44,8 +44,11 @@ export class Insight {
   @Field({ description: 'What was found, with the numbers behind it.' })
   summary!: string;
 
-  @Field(() => String, { nullable: true, description: 'The action concerned, when the finding is about one.' })
+  @Field(() => String, { nullable: true, description: 'The action concerned, when the finding is about one: its name, of the event source `eventSource` (an action name may be an API of both IoT Events sources, and their calls are two actions).' })
   action!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'eventSource of the action concerned (iotevents.amazonaws.com or ioteventsdata.amazonaws.com), when the finding is about one action.' })
+  eventSource!: string | null;
 
   @Field({ description: 'eventTime of the first call of the evidence.' })
   firstSeen!: Date;
