@@ -314,7 +314,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       limitsPlugin({ ...config.security.limits, defaultPageSize: config.page.defaultSize, maxPageSize: config.page.maxSize }),
       prevalidatePlugin<RequestContext>(
         { eventSources: config.eventSources, window: config.window, page: config.page, cursors },
-        (ctx) => ({ scope: ctx.service.scope, now: ctx.service.now() }),
+        (ctx) => ({ scope: ctx.service.scope, now: ctx.service.now(), expectOneStatement: () => ctx.runner.expectOneStatement() }),
       ),
       // Engines billed by bytes scanned get an estimate of each request's price.
       reportPlugin(logger, deps.engine.capabilities.billedByScan ? config.scan.pricePerTbUsd : undefined, responses, history),

@@ -183,6 +183,32 @@ test('a file rewritten in place, its folder unchanged, is read anew', async () =
   }
 });
 
+test('a question one statement answers reads its files itself; a second question over them makes the reading', async () => {
+  const lone = await startServer(dir, ENV, { now: () => SAMPLE_END });
+  try {
+    const ACTIONS = `query($f: ApiCallFilter) { actions(filter: $f) { action eventSource calls errors } }`;
+    const TOTAL = `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount } }`;
+    const first = await lone.gql(ACTIONS, { f: W });
+    expect(first.errors).toBeUndefined();
+    expect(first.data).toEqual((await apart.gql(ACTIONS, { f: W })).data);
+    expect(engineReports(first)).toHaveLength(1);
+    expect(engineReports(first)[0]!.bytesScanned).toBeGreaterThan(0);
+    // Nothing copied for statements that were not asked for.
+    expect(await sharedTables(lone)).toBe(0);
+    // Another question over the same files within the keeping time: a reading pays now, and serves the next.
+    const second = await lone.gql(TOTAL, { f: W });
+    expect(second.data).toEqual((await apart.gql(TOTAL, { f: W })).data);
+    expect(engineReports(second)[0]!.bytesScanned).toBeGreaterThan(0);
+    expect(await sharedTables(lone)).toBe(1);
+    const third = await lone.gql(ACTIONS, { f: W });
+    expect(third.data).toEqual(first.data);
+    expect(engineReports(third)).toHaveLength(1);
+    expect(engineReports(third)[0]!.bytesScanned).toBe(0);
+  } finally {
+    await lone.close();
+  }
+});
+
 test('statements over more bytes of files than SHARED_SCAN_MAX_MB each read their own', async () => {
   const res = await capped.gql(QUESTION, { f: W });
   expect(res.errors).toBeUndefined();
@@ -288,6 +314,52 @@ describe('ScanPool', () => {
     await settle();
     expect(await tablesLeft()).toBe(0);
     expect(scans.table('a', fill(calls), same)).toBeUndefined();
+  });
+
+  test('a statement alone in its request reads its files itself; a second over them, in the request or in another within the keeping time, makes the reading', async () => {
+    const pool = new ScanPool(instance, { keepMs: 400, keepMemoryBytes: 100 * MiB });
+    const calls: string[] = [];
+    const one = new RequestScans(pool);
+    expect(one.table('a', fill(calls), same, true)).toBeUndefined();
+    expect(calls).toHaveLength(0);
+    // The request turns out to read the same files again.
+    expect((await one.table('a', fill(calls), same, true))!.made).toBe(true);
+    await one.close();
+    // A reading kept serves a lone statement.
+    const kept = new RequestScans(pool);
+    expect((await kept.table('a', fill(calls), same, true))!.made).toBe(false);
+    await kept.close();
+    // Files another request's lone statement read itself within the keeping time.
+    const two = new RequestScans(pool);
+    expect(two.table('b', fill(calls), same, true)).toBeUndefined();
+    await two.close();
+    const three = new RequestScans(pool);
+    expect((await three.table('b', fill(calls), same, true))!.made).toBe(true);
+    await three.close();
+    // ... but not a request asking for fresh answers, and not once the keeping time is over.
+    const four = new RequestScans(pool);
+    expect(four.table('c', fill(calls), same, true)).toBeUndefined();
+    await four.close();
+    expect(new RequestScans(pool, true).table('c', fill(calls), same, true)).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 450));
+    expect(new RequestScans(pool).table('c', fill(calls), same, true)).toBeUndefined();
+    expect(calls).toHaveLength(2);
+    // Readings serving no later request: a lone statement never makes one for itself, a second in its request does.
+    const none = new ScanPool(instance, { keepMs: 0, keepMemoryBytes: 100 * MiB });
+    for (let i = 0; i < 2; i++) {
+      const r = new RequestScans(none);
+      expect(r.table('d', fill(calls), same, true)).toBeUndefined();
+      await r.close();
+    }
+    expect(calls).toHaveLength(2);
+    const twice = new RequestScans(none);
+    expect(twice.table('d', fill(calls), same, true)).toBeUndefined();
+    expect((await twice.table('d', fill(calls), same, true))!.made).toBe(true);
+    await twice.close();
+    expect(calls).toHaveLength(3);
+    await pool.close();
+    await settle();
+    expect(await tablesLeft()).toBe(0);
   });
 
   test('a reading serves later requests for its time after its files were read, and is dropped after', async () => {

@@ -38,6 +38,7 @@ import { CallFilter, validateFilter } from '../query/filter';
 import { CursorCodec } from '../query/cursor';
 import { Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
 import { decodeId, decodeIds } from './node/global-id';
+import { asksOneStatement } from './statements';
 
 export interface ArgumentRules {
   /** Event sources served (`[]` = all). */
@@ -187,7 +188,7 @@ export function checkOperationFields(schema: GraphQLSchema, fields: readonly Fie
 
 /** What the plugin needs from a request's context. */
 export interface CallerOf<C> {
-  (context: C): { readonly scope: Scope; readonly now: Date };
+  (context: C): { readonly scope: Scope; readonly now: Date; readonly expectOneStatement?: () => void };
 }
 
 export function prevalidatePlugin<C extends object>(rules: ArgumentRules, callerOf: CallerOf<C>): ApolloServerPlugin<C> {
@@ -199,8 +200,9 @@ export function prevalidatePlugin<C extends object>(rules: ArgumentRules, caller
           if (operation.operation !== OperationTypeNode.QUERY) throw new NotAQueryError(operation.operation);
           const fields = operationFields(schema, document, operation, request.variables ?? {});
           if (!fields) return;
-          const { scope, now } = callerOf(contextValue);
+          const { scope, now, expectOneStatement } = callerOf(contextValue);
           checkOperationFields(schema, fields, rules, scope, now);
+          if (expectOneStatement && asksOneStatement(fields)) expectOneStatement();
         },
       };
     },

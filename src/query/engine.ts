@@ -125,6 +125,36 @@ export interface RequestResource {
 export class RequestScope {
   private readonly resources = new Map<object, RequestResource>();
   private closed = false;
+  private running = 0;
+  private lone = false;
+
+  /**
+   * The request's operation asks for what one statement answers (`asksOneStatement`): an engine
+   * need not prepare anything for statements that will not come.
+   */
+  expectOneStatement(): void {
+    this.lone = true;
+  }
+
+  /** A statement of the request was asked for (answered from the cache or run); the returned function says it ended. */
+  statementStarted(): () => void {
+    this.running += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.running -= 1;
+    };
+  }
+
+  /**
+   * No other statement of the request is under way, and its operation asks for one statement:
+   * nothing this statement reads will be read again by the request, unless the operation turns
+   * out to ask for more (a second statement over the same files then knows it is one).
+   */
+  get alone(): boolean {
+    return this.lone && this.running <= 1;
+  }
 
   /** `owner`'s resource for this request, made by `make` on first use; undefined once the request has ended. */
   use<T extends RequestResource>(owner: object, make: () => T): T | undefined {

@@ -262,9 +262,15 @@ export class QueryRunner {
     }
   }
 
+  /** The operation asks for what one statement answers (RequestScope.expectOneStatement). */
+  expectOneStatement(): void {
+    this.scope.expectOneStatement();
+  }
+
   async run(query: CompiledQuery): Promise<Row[]> {
     this.compiled.push(query);
     const exec = () => this.exec(query);
+    const ended = this.scope.statementStarted();
     try {
       const { rows, report, reuse }: { rows: Row[]; report: QueryReport; reuse?: AnswerReuse } = this.options.cache
         ? await this.options.cache.run(this.engine, query, exec, { noCache: this.options.noCache, signal: this.signal, partition: this.options.cachePartition })
@@ -276,6 +282,8 @@ export class QueryRunner {
     } catch (err) {
       this.notReusable = true;
       throw err;
+    } finally {
+      ended();
     }
   }
 

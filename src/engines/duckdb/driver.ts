@@ -465,6 +465,7 @@ export class DuckDbEngine implements Engine {
       sources.shared.key,
       (name) => this.fillSharedScan(name, files, options),
       (version) => filesOnDisk(files) === version,
+      options.scope.alone,
     );
     if (!table) return undefined;
     const started = performance.now();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { quoteIdent } from '../../query/compiler';
 import { RequestResource } from '../../query/engine';
@@ -83,6 +84,8 @@ let tables = 0;
  */
 export class ScanPool {
   private readonly readings = new Map<string, Reading>();
+  /** Lists of files a lone statement read itself, by digest, with when: a later statement over one makes a reading. */
+  private readonly readAlone = new Map<string, number>();
   private trimming: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -102,10 +105,26 @@ export class ScanPool {
    * replaces the kept one). One still filling for another request is shared. The caller releases it.
    */
   acquire(key: string, fill: Fill, current: Current, fresh = false): Lease {
+    return this.lease(key, fill, current, fresh, false)!;
+  }
+
+  /**
+   * For a statement alone in its request (RequestScope.alone): the reading of `key`'s files when
+   * one may serve, or when a statement of another request read them itself within `keepMs` (a
+   * second question over the same files: a reading now pays for itself); otherwise undefined,
+   * and the statement reads its files itself. Copying the records and reading the copy costs a lone
+   * statement 1.1-1.4 times reading only its own columns (bench/results/shared-scan.md).
+   */
+  acquireIfShared(key: string, fill: Fill, current: Current, fresh = false): Lease | undefined {
+    return this.lease(key, fill, current, fresh, true);
+  }
+
+  private lease(key: string, fill: Fill, current: Current, fresh: boolean, onlyShared: boolean): Lease | undefined {
     let reading = fresh ? undefined : this.readings.get(key);
     if (reading && reading.users === 0 && performance.now() - reading.readAt > this.options.keepMs) reading = undefined;
     // Made for an earlier request: only while its files are as they were read.
     if (reading && reading.version !== undefined && !current(reading.version)) reading = undefined;
+    if (!reading && onlyShared && (fresh || !this.readBefore(key))) return undefined;
     let made = false;
     if (reading) {
       // Most recently used last: idle readings are dropped from the front.
@@ -142,6 +161,25 @@ export class ScanPool {
         if (held.users === 0) this.idle(key, held);
       },
     };
+  }
+
+  /**
+   * Whether another request's statement read `key`'s files itself within `keepMs`; this one is
+   * noted either way (when readings serve later requests at all).
+   */
+  private readBefore(key: string): boolean {
+    if (!this.keeps) return false;
+    const now = performance.now();
+    const digest = createHash('sha256').update(key).digest('base64');
+    const at = this.readAlone.get(digest);
+    this.readAlone.delete(digest);
+    this.readAlone.set(digest, now);
+    // Oldest first: those older than a reading may live are forgotten, and at most READ_ALONE_KEPT are kept.
+    for (const [d, t] of this.readAlone) {
+      if (now - t <= this.options.keepMs && this.readAlone.size <= READ_ALONE_KEPT) break;
+      this.readAlone.delete(d);
+    }
+    return at !== undefined && now - at <= this.options.keepMs;
   }
 
   /** Readings kept now (in use or idle), for tests. */
@@ -221,9 +259,14 @@ export class ScanPool {
   }
 }
 
+/** Most lists of files a lone statement read itself that a pool remembers. */
+const READ_ALONE_KEPT = 1024;
+
 /** One request's readings: each list of files acquired once for the request and released when it ends. */
 export class RequestScans implements RequestResource {
   private readonly held = new Map<string, Lease>();
+  /** Lists of files a statement of the request read itself. */
+  private readonly readItself = new Set<string>();
   private closed = false;
 
   constructor(
@@ -236,11 +279,17 @@ export class RequestScans implements RequestResource {
    * The table of `key`'s files for this request (a request is one moment: a reading it holds is not
    * checked again); undefined once it has ended. A failed fill is not held.
    */
-  table(key: string, fill: Fill, current: Current): Promise<SharedTable> | undefined {
+  table(key: string, fill: Fill, current: Current, alone = false): Promise<SharedTable> | undefined {
     if (this.closed) return undefined;
     const known = this.held.get(key);
     if (known) return known.table.then((t) => ({ name: t.name, made: false }));
-    const lease = this.pool.acquire(key, fill, current, this.fresh);
+    // Alone in its request, a statement makes no reading for itself (only one others may use); a
+    // second statement of the request over the same files makes one.
+    const lease = alone && !this.readItself.has(key) ? this.pool.acquireIfShared(key, fill, current, this.fresh) : this.pool.acquire(key, fill, current, this.fresh);
+    if (!lease) {
+      this.readItself.add(key);
+      return undefined;
+    }
     this.held.set(key, lease);
     lease.table.catch(() => {
       if (this.held.get(key) !== lease) return;
