@@ -23,7 +23,7 @@ import { schema } from './graphql/schema';
 import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
-import { BudgetReport, FILES_UNREADABLE, QueryCacheLayer, QueryReport, QueryRunner, costTotals, unreadableFiles } from './query/runner';
+import { BudgetReport, FILES_UNREADABLE, QueryCacheLayer, QueryReport, QueryRunner, RequestSpending, costTotals, unreadableFiles } from './query/runner';
 import { ScanBudget, estimateCost } from './query/scan-budget';
 import { EXPLAIN_HEADER, explainEngine, explainStatements, wantsExplain } from './query/explain';
 import { Admission } from './query/admission';
@@ -270,7 +270,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const admission = new Admission(config.admission, Math.min(config.admission.maxConcurrent, engine.maxConcurrentQueries ?? Infinity));
 
   /** Authenticates the caller and makes its per-request runner and services (GraphQL and downloads alike). */
-  const requestContext = async (req: express.Request, requestId: string, signal: AbortSignal, continuing = false): Promise<RequestContext> => {
+  const requestContext = async (req: express.Request, requestId: string, signal: AbortSignal, spentSoFar?: RequestSpending): Promise<RequestContext> => {
     // Authenticated already when the response cache looked the request up.
     const known = preparedRequest(req);
     const scope = known?.scope ?? (await auth.authenticate(req.headers.authorization));
@@ -286,7 +286,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       timeoutMs: config.engineTimeoutMs,
       budgetMs: config.security.limits.requestEngineBudgetMs,
       admission,
-      continuing,
+      continuing: spentSoFar !== undefined,
+      spentSoFar,
       noCache: scope.admin && wantsNoCache(req),
       // Kept answers say what was asked before (cost.cached, timing): each caller sees only its own.
       cachePartition: config.cache.sharedAcrossCallers ? undefined : scope.principal,

@@ -129,6 +129,11 @@ describe('every call of a filter, newest first', () => {
     expect(rows[0]).toEqual(CSV_COLUMNS.map((c) => c.header));
     const id = rows[0].indexOf('eventId');
     expect(rows.slice(1).map((r) => r[id])).toEqual(all.map((r) => r.eventID));
+    // RFC 4180: every record ends in CRLF; a bare line break is only ever inside a quoted cell.
+    const outsideQuotes = full.csvText.replace(/"(?:[^"]|"")*"/g, '""');
+    expect(outsideQuotes.endsWith('\r\n')).toBe(true);
+    expect(outsideQuotes.split('\r\n')).toHaveLength(rows.length + 1);
+    expect(/[^\r]\n|^\n/.test(outsideQuotes)).toBe(false);
   });
 
   test('the headers say how many calls the window holds and that none was left out; the trailers, the rows written', async () => {
@@ -280,7 +285,9 @@ describe('same refusals as GraphQL, before any engine query', () => {
       for (const url of [exportUrl('csv', W), `${base()}/export/api-calls?format=csv&filters=x`, exportUrl('xlsx', W)]) {
         const res = await fetch(url, { headers: { ...headers, 'x-trailql-explain': '1' } });
         expect(res.status).toBe(401);
-        expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+        expect(res.headers.get('www-authenticate')).toBe('Bearer');
+        // As /graphql formats it: the code, nothing of the HTTP answer it rides on.
+        expect(((await res.json()) as { errors: { extensions: object }[] }).errors[0]).toEqual({ message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } });
       }
     }
     expect(sample.server.engine.executed).toHaveLength(0);
@@ -289,23 +296,48 @@ describe('same refusals as GraphQL, before any engine query', () => {
   test('an account outside the key\'s scope: 403', async () => {
     const res = await fetch(exportUrl('csv', { ...W, accounts: ['444455556666'] }), { headers: auth(KEY_A) });
     expect(res.status).toBe(403);
+    // Nothing points into the page query the client never sent, nor repeats the HTTP answer.
+    const [error] = ((await res.json()) as { errors: Record<string, any>[] }).errors; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(error!.extensions.code).toBe('FORBIDDEN');
+    expect(error).not.toHaveProperty('locations');
+    expect(error).not.toHaveProperty('path');
+    expect(error!.extensions).not.toHaveProperty('http');
   });
 });
 
 /**
  * A whole-window NDJSON download in pages of 25 through the engine `make` wraps around the real
- * one: its headers said complete, and its body is cut off (reading it fails). Gives the engine.
+ * one: its headers said complete, and its body is cut off (reading it fails). Over HTTP/1.0 (no
+ * chunks: the body ends with the connection) the connection is reset, not closed as at the end of
+ * a whole file. Gives the engine.
  */
-async function cutDownload<E extends RecordingEngine>(make: (real: Engine) => E): Promise<E> {
-  const env = { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25' };
+async function cutDownload<E extends RecordingEngine>(make: (real: Engine) => E, via: 'HTTP/1.1' | 'HTTP/1.0' = 'HTTP/1.1', extraEnv: Record<string, string> = {}): Promise<E> {
+  const env = { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25', ...extraEnv };
   const real = await createEngine(testConfig(sample.dir, env), sample.dir);
   const engine = make(real.engine);
   const server = await startServer(sample.dir, env, { now: () => SAMPLE_END, engine: { engine, dialect: real.dialect } });
   try {
-    const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(W))}`, { headers: auth() });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('x-trailql-complete')).toBe('true');
-    await expect(res.text()).rejects.toThrow();
+    const url = new URL(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=ndjson&filter=${encodeURIComponent(JSON.stringify(W))}`);
+    if (via === 'HTTP/1.1') {
+      const res = await fetch(url, { headers: auth() });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-trailql-complete')).toBe('true');
+      await expect(res.text()).rejects.toThrow();
+    } else {
+      const ending = await new Promise<{ how: 'end' | 'error'; text: string; code?: string }>((resolve) => {
+        const socket = net.connect(Number(url.port), url.hostname, () => {
+          socket.write(`GET ${url.pathname}${url.search} HTTP/1.0\r\nHost: ${url.host}\r\nAuthorization: Bearer ${TEST_KEY}\r\n\r\n`);
+        });
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.on('end', () => resolve({ how: 'end', text }));
+        socket.on('error', (err: NodeJS.ErrnoException) => resolve({ how: 'error', text, code: err.code }));
+      });
+      expect(ending.text).toMatch(/^HTTP\/1\.[01] 200 /);
+      expect(ending.text.toLowerCase()).toContain('x-trailql-complete: true');
+      expect(ending).toMatchObject({ how: 'error', code: 'ECONNRESET' });
+    }
     return engine;
   } finally {
     await server.close();
@@ -325,8 +357,47 @@ describe('a file found unreadable after the headers were sent', () => {
         return result;
       }
     }
-    const engine = await cutDownload((real) => new TurnsBad(real));
-    expect(engine.pages).toBe(2);
+    for (const via of ['HTTP/1.1', 'HTTP/1.0'] as const) {
+      const engine = await cutDownload((real) => new TurnsBad(real), via);
+      expect(engine.pages).toBe(2);
+    }
+  });
+});
+
+describe('one download, one request', () => {
+  /** The real engine, each page of calls taking `ms` more. */
+  const slowPages = (ms: number) =>
+    class SlowPages extends RecordingEngine {
+      pages = 0;
+      override async execute(query: CompiledQuery, options?: ExecuteOptions): Promise<EngineResult> {
+        if (query.label === 'apiCalls') {
+          this.pages += 1;
+          await new Promise((r) => setTimeout(r, ms));
+        }
+        return super.execute(query, options);
+      }
+    };
+
+  test('its pages spend one engine-time budget: spent midway, the download is cut', async () => {
+    // Each page alone fits REQUEST_ENGINE_BUDGET_MS; the pages of the window together do not.
+    const Slow = slowPages(150);
+    const engine = await cutDownload((real) => new Slow(real), 'HTTP/1.1', { REQUEST_ENGINE_BUDGET_MS: '700' });
+    expect(engine.pages).toBeGreaterThan(1);
+    expect(engine.pages).toBeLessThan(Math.ceil(all.length / 25));
+  });
+
+  test('a first page over the budget is refused before anything is sent: 422 ENGINE_BUDGET_EXHAUSTED', async () => {
+    const env = { API_KEYS: JSON.stringify(keys), MAX_PAGE_SIZE: '25', DEFAULT_PAGE_SIZE: '25', REQUEST_ENGINE_BUDGET_MS: '100' };
+    const real = await createEngine(testConfig(sample.dir, env), sample.dir);
+    const Slow = slowPages(400);
+    const server = await startServer(sample.dir, env, { now: () => SAMPLE_END, engine: { engine: new Slow(real.engine), dialect: real.dialect } });
+    try {
+      const res = await fetch(`${server.url.replace(/\/graphql$/, '')}/export/api-calls?format=csv&filter=${encodeURIComponent(JSON.stringify(W))}`, { headers: auth() });
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('ENGINE_BUDGET_EXHAUSTED');
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -21,7 +21,7 @@ import { stringify } from 'csv-stringify/sync';
 import { RequestContext } from '../graphql/context';
 import { EXPLAIN_HEADER, wantsExplain } from '../query/explain';
 import { UnreadableFile } from '../query/engine';
-import { FILES_UNREADABLE, unreadableFiles } from '../query/runner';
+import { FILES_UNREADABLE, RequestSpending, unreadableFiles } from '../query/runner';
 import { HISTORY_EVENTS_LEFT_OUT, HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap, HistoryLeftOut } from '../history/coverage';
 import { Logger } from '../logger';
 import { requestIdOf } from '../ops/request-log';
@@ -33,10 +33,11 @@ export type ExportFormat = 'csv' | 'ndjson';
 export interface ExportDeps {
   readonly schema: GraphQLSchema;
   /**
-   * The same context factory /graphql uses: authentication, scope, runner, services. `continuing`:
-   * a later page of a download whose first page ran (its queries go ahead of new requests').
+   * The same context factory /graphql uses: authentication, scope, runner, services. `spentSoFar`:
+   * a later page of a download whose first page ran: one download is one request, its pages
+   * spending one engine-time (and scan) budget, and its queries go ahead of new requests'.
    */
-  readonly context: (req: express.Request, requestId: string, signal: AbortSignal, continuing?: boolean) => Promise<RequestContext>;
+  readonly context: (req: express.Request, requestId: string, signal: AbortSignal, spentSoFar?: RequestSpending) => Promise<RequestContext>;
   /** The same error formatting as GraphQL responses (codes kept, engine errors masked). */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Rows asked for per page (the configured maximum page size). */
@@ -57,6 +58,8 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 const STATUS: Record<string, number> = {
   BAD_USER_INPUT: 400,
   QUERY_TOO_COMPLEX: 400,
+  // The first page alone needs more engine time than one request may use: ask for less.
+  ENGINE_BUDGET_EXHAUSTED: 422,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   ENGINE_TIMEOUT: 504,
@@ -64,6 +67,9 @@ const STATUS: Record<string, number> = {
   SHUTTING_DOWN: 503,
   TRAIL_UNAVAILABLE: 503,
 };
+
+/** RFC 4180: records end in CRLF. */
+const CSV_OPTIONS = { record_delimiter: 'windows' } as const;
 
 /** Refusals a client may retry later: answered with a `Retry-After`. */
 const RETRY_LATER = new Set(['ENGINE_BUSY', 'SHUTTING_DOWN']);
@@ -99,9 +105,43 @@ class ExportFailure extends Error {
   constructor(
     readonly status: number,
     readonly errors: readonly GraphQLFormattedError[],
+    /** Headers the refusal comes with (a 401's `WWW-Authenticate`), as /graphql sends them. */
+    readonly headers: ReadonlyMap<string, string> = new Map(),
   ) {
     super(errors[0]?.message ?? 'export failed');
   }
+}
+
+/**
+ * An error as the client of a download sees it: what GraphQL would answer, without what only
+ * served the /graphql response (its HTTP status and headers, which the download's own carry) or
+ * pointed into the page query the client never sent (locations, path).
+ */
+function clientError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const { http: _http, ...extensions } = formatted.extensions ?? {};
+  return { message: formatted.message, ...(Object.keys(extensions).length ? { extensions } : {}) };
+}
+
+/** The HTTP headers a GraphQL error asks for (`extensions.http.headers`). */
+function httpHeaders(err: GraphQLError): ReadonlyMap<string, string> {
+  const headers = (err.extensions?.http as { headers?: unknown } | undefined)?.headers;
+  return headers instanceof Map ? (headers as Map<string, string>) : new Map();
+}
+
+/** The budgets a download's pages spend, carried from each page's runner to the next's. */
+interface Spending {
+  soFar?: RequestSpending;
+}
+
+/**
+ * Ends a download cut midway so that every client sees it cut: a reset connection. Closing it
+ * would not do for an HTTP/1.0 client (nginx's proxy default), whose body ends with the connection:
+ * a closed one reads as a whole file.
+ */
+function cut(res: express.Response, failure: Error): void {
+  const socket = res.socket;
+  if (socket && !socket.destroyed) socket.resetAndDestroy();
+  res.destroy(failure);
 }
 
 function badInput(message: string, field: string): ExportFailure {
@@ -164,7 +204,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
    * (`AbortSignal.any`, as the runner makes for itself and each query) stay registered with it
    * until it aborts, so derived from the download's own they would pile up page after page.
    */
-  async function page(req: express.Request, requestId: string, signal: AbortSignal, filter: unknown, after: string | null): Promise<Page> {
+  async function page(req: express.Request, requestId: string, signal: AbortSignal, filter: unknown, after: string | null, spending: Spending): Promise<Page> {
     let result: ExecutionResult;
     let unreadable: UnreadableFile[] = [];
     let gaps: HistoryGap[] = [];
@@ -175,7 +215,8 @@ export function exportRoutes(deps: ExportDeps): express.Router {
     else signal.addEventListener('abort', abortPage, { once: true });
     let contextValue: RequestContext | undefined;
     try {
-      contextValue = await deps.context(req, requestId, pageAbort.signal, after !== null);
+      contextValue = await deps.context(req, requestId, pageAbort.signal, spending.soFar);
+      spending.soFar = contextValue.runner.spending;
       result = await execute({ schema: deps.schema, document, contextValue, variableValues: { filter, first: deps.maxPageSize, after, withTotal: after === null } });
     } catch (err) {
       if (!(err instanceof GraphQLError)) throw err;
@@ -194,7 +235,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       // Without data, the variables did not fit ApiCallFilter: the caller's input, as GraphQL says too.
       const request = result.data === undefined;
       const errors = result.errors.map((e) =>
-        request && !e.path && !e.extensions?.code ? { message: e.message, extensions: { code: 'BAD_USER_INPUT' } } : deps.formatError(e.toJSON(), e),
+        request && !e.path && !e.extensions?.code ? { message: e.message, extensions: { code: 'BAD_USER_INPUT' } } : clientError(deps.formatError(e.toJSON(), e)),
       );
       // A client that went away stopped the page's statements: no failure of the service.
       if (signal.aborted) deps.logger.info({ requestId }, 'export page stopped: the client went away');
@@ -218,14 +259,15 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       await deps.authenticate(req).catch((err: unknown) => {
         if (!(err instanceof GraphQLError)) throw err;
         const formatted = deps.formatError(err.toJSON(), err);
-        throw new ExportFailure(STATUS[String(formatted.extensions?.code)] ?? 401, [formatted]);
+        throw new ExportFailure(STATUS[String(formatted.extensions?.code)] ?? 401, [clientError(formatted)], httpHeaders(err));
       });
       // A preview runs no statement: its download would be an empty file that looks like a real one.
       if (wantsExplain(req)) throw badInput(`${EXPLAIN_HEADER} previews /graphql requests; a download runs its statements`, EXPLAIN_HEADER);
       const { format, filter } = exportRequest(req);
       // The first page is read before anything is sent, so a refusal is a plain 4xx JSON answer;
       // it counts the window's calls, which reads every file the download will.
-      let current = await page(req, requestId, abort.signal, filter, null);
+      const spending: Spending = {};
+      let current = await page(req, requestId, abort.signal, filter, null, spending);
       const leftOut = new Set(current.unreadable.map((f) => f.path));
       const warnings = [
         ...(leftOut.size ? [FILES_UNREADABLE] : []),
@@ -250,15 +292,15 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       started = true;
       // HEAD asks for the headers: they are known after the first page.
       if (head) return void res.end();
-      if (format === 'csv') res.write(stringify([CSV_COLUMNS.map((c) => c.header)]));
+      if (format === 'csv') res.write(stringify([CSV_COLUMNS.map((c) => c.header)], CSV_OPTIONS));
       let rows = 0;
       for (;;) {
         const nodes = current.edges.map((e) => e.node);
         rows += nodes.length;
-        const text = format === 'csv' ? stringify(nodes.map(csvRow)) : nodes.map(ndjsonLine).join('');
+        const text = format === 'csv' ? stringify(nodes.map(csvRow), CSV_OPTIONS) : nodes.map(ndjsonLine).join('');
         if (text && !res.write(text)) await drained(res, abort.signal);
         if (abort.signal.aborted || !current.pageInfo.hasNextPage || !current.pageInfo.endCursor) break;
-        current = await page(req, requestId, abort.signal, filter, current.pageInfo.endCursor);
+        current = await page(req, requestId, abort.signal, filter, current.pageInfo.endCursor, spending);
         const more = current.unreadable.filter((f) => !leftOut.has(f.path));
         if (more.length) {
           deps.logger.warn({ requestId, unreadableFiles: more.map((f) => f.path) }, 'download cut: files became unreadable after its headers were sent');
@@ -269,7 +311,7 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       // Fewer calls than the headers counted: files of the window went away while it ran (removed,
       // moved), and the file must not end as if whole. Or calls were delivered between the first
       // page and its count, newer than the page: counted again, those are still there.
-      if (rows < totalCount && ((await page(req, requestId, abort.signal, filter, null)).totalCount ?? 0) < totalCount) {
+      if (rows < totalCount && ((await page(req, requestId, abort.signal, filter, null, spending)).totalCount ?? 0) < totalCount) {
         deps.logger.warn({ requestId, rows, totalCount }, 'download cut: trail files went away after its headers were sent');
         throw new ExportFailure(500, [{ message: `${rows} of the ${totalCount} calls counted could be written: trail files went away during the download`, extensions: { code: FILES_UNREADABLE } }]);
       }
@@ -280,7 +322,8 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       if (!(err instanceof ExportFailure)) deps.logger.error({ requestId, err }, 'export failed');
       if (abort.signal.aborted) return;
       // Mid-stream, the status is gone: cut the connection so the download is visibly incomplete.
-      if (started) return void res.destroy(failure);
+      if (started) return void cut(res, failure);
+      for (const [name, value] of failure.headers) res.setHeader(name, value);
       const code = String(failure.errors[0]?.extensions?.code ?? '');
       if (RETRY_LATER.has(code)) res.setHeader('retry-after', String(Number(failure.errors[0]?.extensions?.retryAfterSeconds) || 1));
       res.status(failure.status).json({ errors: failure.errors, extensions: { requestId } });

@@ -124,12 +124,23 @@ export interface RunnerOptions {
   readonly cachePartition?: string;
   /** Engine time the whole request may use (REQUEST_ENGINE_BUDGET_MS), across parallel queries. */
   readonly budgetMs?: number;
+  /**
+   * What the request spent under its earlier runners (a download's earlier pages): its budgets go
+   * on from there instead of starting anew (`budgetMs` and `scanBudget` are then not used).
+   */
+  readonly spentSoFar?: RequestSpending;
   /** Slots for engine queries, shared by every request. */
   readonly admission?: Admission;
   /**
    * Bytes this request may scan (engines billed by scan; see scan-budget.ts). Checked as each query
    * finishes, since engines report bytes only then; spending it cancels the request's other queries.
    */
+  readonly scanBudget?: ScanBudget;
+}
+
+/** A request's budgets, carried from one of its runners to the next. */
+export interface RequestSpending {
+  readonly budgets: Budget[];
   readonly scanBudget?: ScanBudget;
 }
 
@@ -153,6 +164,15 @@ export class QueryRunner {
    * the queries running when it is spent (budget.ts); another resource is one more entry here.
    */
   readonly budgets: Budget[];
+  /** Bytes the request may still scan (RunnerOptions.scanBudget). */
+  private readonly scanBudget: ScanBudget | undefined;
+  /**
+   * Aborted when one of the request's budgets is spent. Budgets may outlive the runner (a
+   * download's pages): its queries hang on this signal, which follows theirs through listeners
+   * removed when the runner finishes, so nothing of a page stays registered with them.
+   */
+  private readonly budgetSpent = new AbortController();
+  private readonly unfollow: (() => void)[] = [];
   /** What the request's engine queries share; closed by `finish()` once they have all ended. */
   private readonly scope = new RequestScope();
   /** Aborted by `finish()`: queries still running once the response is decided are not needed. */
@@ -170,7 +190,9 @@ export class QueryRunner {
     private readonly engine: Engine,
     private readonly options: RunnerOptions = {},
   ) {
-    this.budgets = options.budgetMs !== undefined ? [new EngineTimeBudget(options.budgetMs)] : [];
+    this.budgets = options.spentSoFar?.budgets ?? (options.budgetMs !== undefined ? [new EngineTimeBudget(options.budgetMs)] : []);
+    this.scanBudget = options.spentSoFar ? options.spentSoFar.scanBudget : options.scanBudget;
+    for (const spent of [...this.budgets.map((b) => b.exhausted), ...(this.scanBudget ? [this.scanBudget.spent] : [])]) this.follow(spent);
     this.admitted = options.continuing === true;
     this.signal = options.signal ? AbortSignal.any([options.signal, this.done.signal]) : this.done.signal;
   }
@@ -186,6 +208,19 @@ export class QueryRunner {
     if (this.pending.size > 0) this.done.abort();
     await Promise.allSettled([...this.pending]);
     await this.scope.close();
+    for (const stop of this.unfollow.splice(0)) stop();
+  }
+
+  private follow(spent: AbortSignal): void {
+    if (spent.aborted) return void this.budgetSpent.abort(spent.reason);
+    const stop = () => this.budgetSpent.abort(spent.reason);
+    spent.addEventListener('abort', stop, { once: true });
+    this.unfollow.push(() => spent.removeEventListener('abort', stop));
+  }
+
+  /** The request's budgets as spent so far, for its next runner (RunnerOptions.spentSoFar). */
+  get spending(): RequestSpending {
+    return { budgets: this.budgets, ...(this.scanBudget ? { scanBudget: this.scanBudget } : {}) };
   }
 
   /** Answers of this request's statements are kept for the next ones (a bypass still keeps its fresh answers). */
@@ -210,10 +245,10 @@ export class QueryRunner {
     const slot = await this.options.admission?.acquire(query, this.signal, this.admitted);
     if (slot) this.admitted = true;
     try {
-      const scan = this.options.scanBudget;
+      const scan = this.scanBudget;
       scan?.check();
       const leases = this.budgets.map((b) => b.reserve());
-      const signal = AbortSignal.any([scan ? scan.signal(this.signal) : this.signal, ...this.budgets.map((b) => b.exhausted)]);
+      const signal = AbortSignal.any([this.signal, this.budgetSpent.signal]);
       const started = performance.now();
       const base = {
         label: query.label,

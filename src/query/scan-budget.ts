@@ -42,9 +42,9 @@ export class ScanBudget {
     if (this.error) throw this.error;
   }
 
-  /** `outer` and the budget in one signal: aborts the request's queries when the budget is spent. */
-  signal(outer: AbortSignal | undefined): AbortSignal {
-    return outer ? AbortSignal.any([outer, this.controller.signal]) : this.controller.signal;
+  /** Aborted when the budget is spent: the request's queries are cancelled. */
+  get spent(): AbortSignal {
+    return this.controller.signal;
   }
 
   /** Adds a finished query's bytes; past the budget, cancels the rest and throws. */
