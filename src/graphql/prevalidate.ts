@@ -202,7 +202,7 @@ export function prevalidatePlugin<C extends object>(rules: ArgumentRules, caller
           if (!fields) return;
           const { scope, now, expectOneStatement } = callerOf(contextValue);
           checkOperationFields(schema, fields, rules, scope, now);
-          if (expectOneStatement && asksOneStatement(fields)) expectOneStatement();
+          if (expectOneStatement && asksOneStatement(fields, document)) expectOneStatement();
         },
       };
     },

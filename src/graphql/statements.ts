@@ -5,6 +5,7 @@
  * Only a hint: an operation that asks for more than it seemed to is answered all the same, its
  * second statement over the same files making the reading then.
  */
+import { DocumentNode, Kind, visit } from 'graphql';
 import type { FieldArguments } from './prevalidate';
 
 /** Root fields one statement answers (with the nested fields below that come with it). */
@@ -35,8 +36,24 @@ const OWN_STATEMENT: ReadonlySet<string> = new Set([
 /** Fields between a grouped root field and its nodes. */
 const TO_NODES: ReadonlySet<string> = new Set(['CallerConnection.edges', 'CallerConnection.nodes', 'CallerEdge.node', 'SourceIpConnection.edges', 'SourceIpConnection.nodes', 'SourceIpEdge.node']);
 
-/** The fields of a page of calls. */
-const CALLS_PAGE: ReadonlySet<string> = new Set(['ApiCallConnection.edges', 'ApiCallConnection.nodes', 'ApiCallConnection.pageInfo']);
+/** The fields of a page of a root connection whose `totalCount` is a statement of its own beside the page, by the count's coordinate. */
+const PAGE_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['ApiCallConnection.totalCount', new Set(['ApiCallConnection.edges', 'ApiCallConnection.nodes', 'ApiCallConnection.pageInfo'])],
+  ['UntimedRecordConnection.totalCount', new Set(['UntimedRecordConnection.edges', 'UntimedRecordConnection.nodes', 'UntimedRecordConnection.pageInfo'])],
+]);
+
+/** Filter fields that look source addresses up before the statement (a statement of their own). */
+const LOOKUP_FILTERS = ['asns', 'countries'];
+
+/** Whether a filter (or a filter it negates) has one of `keys` set. */
+function filterHas(filter: unknown, keys: readonly string[]): boolean {
+  if (filter === null || typeof filter !== 'object') return false;
+  const f = filter as Record<string, unknown>;
+  return keys.some((k) => given(f[k])) || filterHas(f.not, keys);
+}
+
+/** Whether a filter says more than a window: its statement is then not the one its nodes' calls could share. */
+const beyondWindow = (filter: unknown) => filter !== null && typeof filter === 'object' && Object.entries(filter).some(([k, v]) => k !== 'from' && k !== 'to' && given(v));
 
 /** The root field a node field hangs from through edges and nodes only; undefined when another field is between. */
 function rootOfNode(field: FieldArguments): FieldArguments | undefined {
@@ -56,24 +73,42 @@ function ownStatement(field: FieldArguments, all: readonly FieldArguments[]): bo
     return given(args.filter) || rootOfNode(field) === undefined;
   }
   if (coordinate === 'Caller.calls' || coordinate === 'SourceIp.calls') {
-    // A grouped list's first page of each node's calls comes with the list (nested-ahead.ts).
+    // A grouped list's first page of each node's calls comes with the list (nested-ahead.ts) when
+    // the list's filter is its window alone (the nested calls take only the window).
     const root = rootOfNode(field);
     const grouped = root?.coordinate === 'Query.callers' || root?.coordinate === 'Query.sourceIps';
     const siblings = all.filter((f) => f.coordinate === coordinate && f.parent && rootOfNode(f) === root).length;
-    return !grouped || siblings !== 1 || given(args.filter) || given(args.after);
+    return !grouped || siblings !== 1 || given(args.filter) || given(args.after) || beyondWindow(root.args.filter);
   }
-  if (coordinate === 'ApiCallConnection.totalCount' && field.parent?.root) {
+  const page = PAGE_FIELDS.get(coordinate);
+  if (page && field.parent?.root) {
     // Asked alone it is the statement; beside a page it may be one more. (A grouped list's nodes'
     // calls count theirs with the list; other nested calls are a statement of their own already.)
     const connection = field.parent;
-    return all.some((f) => f.parent === connection && CALLS_PAGE.has(f.coordinate));
+    return all.some((f) => f.parent === connection && page.has(f.coordinate));
   }
   return false;
 }
 
-/** Whether the operation's fields (`operationFields`) ask for what one statement answers. */
-export function asksOneStatement(fields: readonly FieldArguments[]): boolean {
+/** Whether a selection of the document carries a directive (`@include`, `@skip`): the read-ahead of nested calls then stands aside. */
+function selectionDirectives(document: DocumentNode): boolean {
+  let found = false;
+  const mark = (node: { readonly directives?: readonly unknown[] }) => {
+    if (node.directives?.length) found = true;
+  };
+  visit(document, { [Kind.FIELD]: mark, [Kind.INLINE_FRAGMENT]: mark, [Kind.FRAGMENT_SPREAD]: mark, [Kind.FRAGMENT_DEFINITION]: mark });
+  return found;
+}
+
+/**
+ * Whether the operation's fields (`operationFields` of `document`) ask for what one statement
+ * answers. Not known before the run, and so not foreseen: a grouped list longer than
+ * CACHE_GROUP_LIST_MAX (read whole first, then by page), a grouped page after its last group
+ * asked for its total.
+ */
+export function asksOneStatement(fields: readonly FieldArguments[], document: DocumentNode): boolean {
   const roots = fields.filter((f) => f.root && !NO_STATEMENT_ROOTS.has(f.coordinate));
   if (roots.length !== 1 || !ONE_STATEMENT_ROOTS.has(roots[0]!.coordinate)) return false;
+  if (filterHas(roots[0]!.args.filter, LOOKUP_FILTERS) || selectionDirectives(document)) return false;
   return !fields.some((f) => !f.root && ownStatement(f, fields));
 }
