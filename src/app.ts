@@ -343,6 +343,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   expressApp.use(webRoutes({ explorer: config.explorer, logger }));
   const allowOrigins = cors<cors.CorsRequest>({
     origin: config.security.corsOrigins.includes('*') ? true : [...config.security.corsOrigins],
+    // trailql only reads: what /graphql and downloads answer.
+    methods: ['GET', 'HEAD', 'POST'],
     allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight', 'x-apollo-operation-name', EXPLAIN_HEADER],
     exposedHeaders: ['x-request-id', 'content-disposition', ...Object.values(EXPORT_HEADERS)],
     maxAge: 600,

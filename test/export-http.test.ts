@@ -271,6 +271,17 @@ describe('same refusals as GraphQL, before any engine query', () => {
     expect(sample.server.engine.executed).toHaveLength(0);
   });
 
+  test('a method other than GET, HEAD or POST: 405 in JSON, with the methods allowed', async () => {
+    sample.server.engine.reset();
+    for (const method of ['PUT', 'DELETE', 'PATCH']) {
+      const res = await fetch(exportUrl('csv', W), { method, headers: auth() });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+      expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    }
+    expect(sample.server.engine.executed).toHaveLength(0);
+  });
+
   test('a preview header is refused: a download runs its statements', async () => {
     sample.server.engine.reset();
     const res = await fetch(exportUrl('csv', W), { headers: { ...auth(), 'x-trailql-explain': '1' } });
@@ -379,11 +390,13 @@ describe('one download, one request', () => {
     };
 
   test('its pages spend one engine-time budget: spent midway, the download is cut', async () => {
-    // Each page alone fits REQUEST_ENGINE_BUDGET_MS; the pages of the window together do not.
-    const Slow = slowPages(150);
-    const engine = await cutDownload((real) => new Slow(real), 'HTTP/1.1', { REQUEST_ENGINE_BUDGET_MS: '700' });
-    expect(engine.pages).toBeGreaterThan(1);
-    expect(engine.pages).toBeLessThan(Math.ceil(all.length / 25));
+    // Each page alone fits REQUEST_ENGINE_BUDGET_MS; the pages of the window together do not: by
+    // the third page at the latest what is left is spent, whatever the engine's own time.
+    expect(Math.ceil(all.length / 25)).toBeGreaterThan(4);
+    const Slow = slowPages(300);
+    const engine = await cutDownload((real) => new Slow(real), 'HTTP/1.1', { REQUEST_ENGINE_BUDGET_MS: '800' });
+    expect(engine.pages).toBeGreaterThanOrEqual(2);
+    expect(engine.pages).toBeLessThanOrEqual(3);
   });
 
   test('a first page over the budget is refused before anything is sent: 422 ENGINE_BUDGET_EXHAUSTED', async () => {
@@ -426,7 +439,10 @@ describe('browsers', () => {
   test('CORS as for /graphql: the allowed portal may read the file name; others get no grant', async () => {
     const pre = (origin: string) =>
       fetch(`${base()}/export/api-calls`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
-    expect((await pre('https://portal.example.com')).headers.get('access-control-allow-origin')).toBe('https://portal.example.com');
+    const allowed = await pre('https://portal.example.com');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://portal.example.com');
+    // Only the methods it answers.
+    expect(allowed.headers.get('access-control-allow-methods')).toBe('GET,HEAD,POST');
     expect((await pre('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
     const res = await fetch(exportUrl('csv', { ...W, actions: ['NoSuchAction'] }), { headers: { ...auth(), origin: 'https://portal.example.com' } });
     expect(res.headers.get('access-control-expose-headers')).toMatch(/content-disposition/);

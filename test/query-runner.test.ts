@@ -5,6 +5,7 @@
 import { CompiledQuery, Engine, ExecuteOptions } from '../src/query/engine';
 import { QueryRunner } from '../src/query/runner';
 import { Admission } from '../src/query/admission';
+import { getEventListeners } from 'node:events';
 import { UnavailableError } from '../src/errors';
 
 const query: CompiledQuery = {
@@ -80,4 +81,62 @@ test('a runner for a later page of a request (continuing) is served before a new
   held.release();
   await Promise.all([newcomer, laterPage]);
   expect(order).toEqual(['SELECT page 2', 'SELECT new']);
+});
+
+test('a statement is alone only while no other statement of its request is under way', async () => {
+  const alone: boolean[] = [];
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const engine: Engine = {
+    ...holdingEngine().engine,
+    execute: async (_q, options) => {
+      alone.push(options!.scope!.alone);
+      await gate;
+      return { rows: [], stats: { engineMs: 0, bytesScanned: 0 } };
+    },
+  };
+  const runner = new QueryRunner(engine);
+  runner.expectOneStatement();
+  const both = Promise.all([runner.run(query), runner.run({ ...query, sql: 'SELECT 2' })]);
+  await new Promise((r) => setImmediate(r));
+  open();
+  await both;
+  expect(alone).toEqual([false, false]);
+  // Both ended: the next one is alone.
+  await runner.run({ ...query, sql: 'SELECT 3' });
+  expect(alone).toEqual([false, false, true]);
+  await runner.finish();
+});
+
+describe('a request over several runners (a download\'s pages)', () => {
+  const quick: Engine = { ...holdingEngine().engine, execute: async () => ({ rows: [], stats: { engineMs: 0, bytesScanned: 0 } }) };
+
+  test('spends one budget, and no runner stays registered with it once finished', async () => {
+    const first = new QueryRunner(quick, { budgetMs: 60_000 });
+    await first.run(query);
+    await first.finish();
+    const { budgets } = first.spending;
+    const next = new QueryRunner(quick, { budgetMs: 60_000, spentSoFar: first.spending });
+    expect(next.budgets).toBe(budgets);
+    expect(getEventListeners(budgets[0]!.exhausted, 'abort')).toHaveLength(1);
+    await next.run(query);
+    await next.finish();
+    expect(getEventListeners(budgets[0]!.exhausted, 'abort')).toHaveLength(0);
+  });
+
+  test('a budget already spent refuses the next runner\'s query before it waits for an engine slot', async () => {
+    const spent = new QueryRunner(quick, { budgetMs: 0 });
+    await expect(spent.run(query)).rejects.toMatchObject({ extensions: { code: 'ENGINE_BUDGET_EXHAUSTED' } });
+    await spent.finish();
+    // Without the check the query would wait for the slot held here, and be refused as ENGINE_BUSY.
+    const admission = new Admission({ queueLength: 2, queueTimeoutMs: 1_000, heavyDays: 3 }, 1);
+    const held = await admission.acquire(query);
+    try {
+      const next = new QueryRunner(quick, { admission, continuing: true, spentSoFar: spent.spending });
+      await expect(next.run(query)).rejects.toMatchObject({ extensions: { code: 'ENGINE_BUDGET_EXHAUSTED' } });
+      await next.finish();
+    } finally {
+      held.release();
+    }
+  });
 });

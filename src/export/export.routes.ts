@@ -322,7 +322,10 @@ export function exportRoutes(deps: ExportDeps): express.Router {
       if (!(err instanceof ExportFailure)) deps.logger.error({ requestId, err }, 'export failed');
       if (abort.signal.aborted) return;
       // Mid-stream, the status is gone: cut the connection so the download is visibly incomplete.
-      if (started) return void cut(res, failure);
+      if (started) {
+        deps.logger.warn({ requestId, code: failure.errors[0]?.extensions?.code }, 'download cut');
+        return void cut(res, failure);
+      }
       for (const [name, value] of failure.headers) res.setHeader(name, value);
       const code = String(failure.errors[0]?.extensions?.code ?? '');
       if (RETRY_LATER.has(code)) res.setHeader('retry-after', String(Number(failure.errors[0]?.extensions?.retryAfterSeconds) || 1));
@@ -332,5 +335,10 @@ export function exportRoutes(deps: ExportDeps): express.Router {
 
   router.get('/api-calls', handler);
   router.post('/api-calls', express.json({ limit: '256kb' }), handler);
+  // Downloads only read: any other method is refused as such, in JSON like every refusal here.
+  router.all('/api-calls', (req, res) => {
+    res.setHeader('allow', 'GET, HEAD, POST');
+    res.status(405).json({ errors: [{ message: `${req.method} is not a method of /export/api-calls: GET (or HEAD) with query parameters, or POST with a JSON body`, extensions: { code: 'BAD_REQUEST' } }], extensions: { requestId: requestIdOf(req) } });
+  });
   return router;
 }

@@ -242,6 +242,9 @@ export class QueryRunner {
   }
 
   private async execute(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
+    // A budget the request already spent (a download's earlier page) refuses before any wait for a slot.
+    for (const b of this.budgets) if (b.exhausted.aborted) throw b.error();
+    this.scanBudget?.check();
     const slot = await this.options.admission?.acquire(query, this.signal, this.admitted);
     if (slot) this.admitted = true;
     try {
