@@ -363,25 +363,33 @@ test('an answer that left files out says so above its data: the console shows ea
   }
 });
 
-test('direction controls in a trail\'s text are shown by name, and the caller is still asked for as it is', async () => {
-  const { page, record } = await tb!.page();
-  await page.setViewport({ width: 1400, height: 1000 });
-  // A call whose caller ARN ends in a right-to-left override: shown as it is, `user/\u202Enimda`
-  // reads `user/admin`. Newest in the console's window, in a file of its own.
+/**
+ * Plants one IoT Events call, the newest of the console's window, in a file of its own named with
+ * `tag`: a call of the trail's with `eventId` and the fields `make` gives (from its account). Gives
+ * the file (to remove) and the account.
+ */
+function plantNewestCall(tag: string, eventId: string, make: (account: string) => Record<string, unknown>): { file: string; account: string } {
   const at = new Date(SAMPLE_END.getTime() - 1_000);
   const folder = path.dirname(listRecordFiles(ctx.dir).find((f) => f.includes(path.join(...at.toISOString().slice(0, 10).split('-'))))!);
   const like = readRecords(folder).find(({ record: r }) => r.eventSource === 'iotevents.amazonaws.com')!.record;
   const account = like.recipientAccountId as string;
-  const arn = `arn:aws:iam::${account}:user/\u202Enimda`;
-  const eventId = '0d1a7c55-2b1e-4f4e-9a61-000000b1d1b1';
-  const call = {
-    ...like,
-    eventID: eventId,
-    eventTime: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLEBIDI0001', arn, accountId: account, userName: '\u202Enimda' },
-  };
-  const file = path.join(folder, path.basename(listRecordFiles(folder)[0]!).replace(/_[A-Za-z0-9]+\.json\.gz$/, '_Bidi00000000001.json.gz'));
+  const call = { ...like, eventID: eventId, eventTime: at.toISOString().replace(/\.\d{3}Z$/, 'Z'), ...make(account) };
+  const file = path.join(folder, path.basename(listRecordFiles(folder)[0]!).replace(/_[A-Za-z0-9]+\.json\.gz$/, `_${tag}.json.gz`));
   fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: [call] })));
+  return { file, account };
+}
+
+test('direction controls in a trail\'s text are shown by name, and the caller is still asked for as it is', async () => {
+  const { page, record } = await tb!.page();
+  await page.setViewport({ width: 1400, height: 1000 });
+  // A call whose caller ARN ends in a right-to-left override: shown as it is, `user/\u202Enimda`
+  // reads `user/admin`.
+  const eventId = '0d1a7c55-2b1e-4f4e-9a61-000000b1d1b1';
+  let arn = '';
+  const { file, account } = plantNewestCall('Bidi00000000001', eventId, (acct) => {
+    arn = `arn:aws:iam::${acct}:user/\u202Enimda`;
+    return { userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLEBIDI0001', arn, accountId: acct, userName: '\u202Enimda' } };
+  });
   const rawControls = (selector: string) =>
     page.$eval(selector, (host) => {
       const root = host.shadowRoot!;
@@ -410,6 +418,36 @@ test('direction controls in a trail\'s text are shown by name, and the caller is
     const legend = `${IN_CONSOLE}trailql-activity >>> .u-legend`;
     expect(await until(async () => ((await text(page, legend)).includes('nimda') ? text(page, legend) : undefined), 'the legend')).toContain(`user/\u27e8U+202E\u27e9nimda`);
     expect(await rawControls(`${IN_CONSOLE}trailql-activity`)).toEqual([]);
+    expect(record.offHost).toEqual([]);
+  } finally {
+    fs.rmSync(file, { force: true });
+    await page.close();
+  }
+});
+
+test('a value of any length stays in a box of its own: a 200,000-character user agent scrolls, the page does not grow', async () => {
+  const { page, record } = await tb!.page();
+  await page.setViewport({ width: 1400, height: 1000 });
+  const eventId = '0d1a7c55-2b1e-4f4e-9a61-0000000010ee';
+  const userAgent = `agent/${'x'.repeat(200_000)}`;
+  const { file } = plantNewestCall('LongAgent0000001', eventId, () => ({ userAgent }));
+  try {
+    await page.goto(`${base()}/ui?end=${SAMPLE_END.toISOString()}&window=24h`);
+    await page.type(`${IN_CONSOLE}input[name=token]`, TEST_KEY);
+    await page.click(`${IN_CONSOLE}button[type=submit]`);
+    const row = `${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${eventId}"]`;
+    await until(() => text(page, `${row} .who`), 'the call with the long user agent');
+    await page.click(`${row} button.toggle`);
+    const detail = `${IN_CONSOLE}trailql-calls >>> #detail-${eventId}`;
+    await until(() => text(page, detail), 'its details');
+    const box = await page.$eval(detail, (tr) => {
+      const dd = [...tr.querySelectorAll('dd')].find((d) => (d.textContent ?? '').startsWith('agent/'))!;
+      return { row: tr.getBoundingClientRect().height, shown: dd.clientHeight, whole: dd.scrollHeight, text: dd.textContent!.length };
+    });
+    // All of it is there, to scroll through or copy; the row stays a few lines high.
+    expect(box.text).toBe(userAgent.length);
+    expect(box.whole).toBeGreaterThan(box.shown * 10);
+    expect(box.row).toBeLessThan(1000);
     expect(record.offHost).toEqual([]);
   } finally {
     fs.rmSync(file, { force: true });

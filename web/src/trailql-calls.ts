@@ -94,7 +94,8 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
       .ok { color: var(--trailql-ok, #2b8a3e); }
       dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 4px 0; }
       dt { color: var(--trailql-muted, #5b6475); }
-      dd { margin: 0; overflow-wrap: anywhere; }
+      /* A value of any length (a 200,000-character user agent) scrolls in a box of its own. */
+      dd { margin: 0; overflow-wrap: anywhere; max-height: 16em; overflow: auto; }
       pre { margin: 0; white-space: pre-wrap; font-size: 0.9em; }
       .pager button, a.download { border: 1px solid var(--trailql-border, #d6dae3); border-radius: 4px; background: var(--trailql-bg, #fff); color: var(--trailql-fg, #1d2330); padding: 3px 10px; text-decoration: none; }
       .pager button[disabled] { opacity: 0.5; cursor: default; }
