@@ -12,6 +12,7 @@
  *   DescribeDetector fails 10 times; in the window the control plane's fails 5 times in an hour:
  *   an ERROR_SPIKE (by name alone its baseline would be half failures, and no spike).
  * - harry is refused 3 times for each plane's ListDetectors within minutes: a burst across 2 actions.
+ * - ivan deletes detectors through the data plane: a destructive change of that plane's action.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -69,12 +70,14 @@ beforeAll(async () => {
     ...Array.from({ length: 10 }, (_, i) => record({ user: 'gina', time: at('2026-03-11', 10, 10 + i), source: CONTROL, action: 'DescribeDetector' })),
     ...Array.from({ length: 10 }, (_, i) => record({ user: 'gina', time: at('2026-03-11', 10, 30 + i), source: DATA, action: 'DescribeDetector', errorCode: 'ResourceNotFoundException' })),
     record({ user: 'harry', time: at('2026-03-11', 11, 0), source: CONTROL, action: 'ListInputs' }),
+    record({ user: 'ivan', time: at('2026-03-11', 11, 5), source: DATA, action: 'BatchDeleteDetector' }),
   ]);
   put(dir, '2026/03/15', '20260315T1105Z', [
     record({ user: 'erin', time: at('2026-03-15', 9, 0), source: CONTROL, action: 'ListDetectors' }),
     record({ user: 'erin', time: at('2026-03-15', 9, 1), source: DATA, action: 'ListDetectors' }),
     ...Array.from({ length: 5 }, (_, i) => record({ user: 'gina', time: at('2026-03-15', 8, i), source: CONTROL, action: 'DescribeDetector', errorCode: 'ResourceNotFoundException' })),
     record({ user: 'gina', time: at('2026-03-15', 8, 50), source: CONTROL, action: 'DescribeDetector' }),
+    record({ user: 'ivan', time: at('2026-03-15', 11, 0), source: DATA, action: 'BatchDeleteDetector' }),
     ...[0, 1, 2].flatMap((i) => [
       record({ user: 'harry', time: at('2026-03-15', 10, i), source: CONTROL, action: 'ListDetectors', errorCode: 'AccessDeniedException' }),
       record({ user: 'harry', time: at('2026-03-15', 10, 3 + i), source: DATA, action: 'ListDetectors', errorCode: 'AccessDeniedException' }),
@@ -135,4 +138,12 @@ test('ACCESS_DENIED_BURST counts the two planes\' ListDetectors as two actions',
   expect(bursts[0]!.count).toBe(6);
   expect(bursts[0]!.summary).toContain('across 2 actions');
   expect(bursts[0]!).toMatchObject({ action: null, eventSource: null });
+});
+
+test('DESTRUCTIVE_CHANGE names the action with its plane, and its evidence is that plane\'s calls', async () => {
+  const changes = (await insights(['DESTRUCTIVE_CHANGE'])).filter((i) => i.principal?.key === arn('ivan'));
+  expect(changes).toHaveLength(1);
+  expect(changes[0]).toMatchObject({ action: 'BatchDeleteDetector', eventSource: DATA, count: 1 });
+  expect(changes[0]!.summary).toContain(`BatchDeleteDetector (${DATA})`);
+  expect(changes[0]!.evidence.nodes).toEqual([{ eventSource: DATA, action: 'BatchDeleteDetector', errorCode: null }]);
 });

@@ -349,8 +349,8 @@ const destructiveChange: Rule = {
         eventSource: source,
         title: logging ? 'Logging options changed' : `Successful ${action}`,
         summary: logging
-          ? `${plural(num(r.calls), 'successful call')} to ${action}: what IoT Events logs was changed.`
-          : `${plural(num(r.calls), 'successful call')} to ${action}: IoT Events resources were deleted.`,
+          ? `${plural(num(r.calls), 'successful call')} to ${named(action, source)}: what IoT Events logs was changed.`
+          : `${plural(num(r.calls), 'successful call')} to ${named(action, source)}: IoT Events resources were deleted.`,
         where: [cond({ k: 'isNull', e: FIELDS.errorCode }), ...actionWhere(action, source), ...principalWhere(principal)],
       });
     }),
