@@ -145,9 +145,13 @@ async function main(): Promise<void> {
       );
     }
     const hwm = { shared: procMemory(shared.pid, 'VmHWM'), apart: procMemory(apart.pid, 'VmHWM') };
-    // A last reading of the whole window, kept: the memory its table holds, as DuckDB counts it.
+    // A last reading of the whole window, kept: the memory its table holds, as DuckDB counts it. A
+    // question of one statement reads the window's files itself (their bytes); two questions over
+    // the whole window in one request make one reading.
     await pause();
     const jsonBytes = (await QUESTIONS[0]![1](shared.url, window)).bytes;
+    await pause();
+    await once(`query($f: ApiCallFilter) { actions(filter: $f) { action calls } callers(filter: $f, first: 10) { edges { node { key } } } }`)(shared.url, window);
     const kept = await sharedScans(shared);
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
     const text = `# One reading of the same JSON files for every statement over them
@@ -157,7 +161,7 @@ Machine: ${cpu}, \`nproc\` = ${os.availableParallelism()}, load average at the s
 
 Trail: ${days} days ending ${END.toISOString()}, 3 regions, 2 accounts (one through an organization trail), 60 IoT Events calls per account, region and day, 6 other records per IoT Events call, seed 1: ${trail.files.toLocaleString('en-US')} delivery files, ${trail.records.toLocaleString('en-US')} records, ${trail.iotEventsRecords.toLocaleString('en-US')} of IoT Events. The window is the whole trail, read from JSON (no Parquet store) and without an answer cache.
 
-Two servers, each a process of its own, over the same files: one with each statement reading its files (\`SHARED_SCAN_MAX_MB=0\`), one sharing, a reading serving later requests for ${KEEP_SECONDS} s after its files were read (\`SHARED_SCAN_KEEP_SECONDS=${KEEP_SECONDS}\`; 120 s by default). Each question is asked of both first (the answers must be the same), then ${runs} times each in alternating pairs, the pair's first alternating, each run (of either server, so both start from the same idle machine) after a pause longer than that: every run of the sharing server starts without a reading, so a single request shows what sharing within it gains, and the walk over every page what keeping the reading for the next page gains. Milliseconds per question (every request of it), median (min–max). "Bytes read" is \`extensions.cost.totals.bytesScanned\`, summed over the question's requests.
+Two servers, each a process of its own, over the same files: one with each statement reading its files (\`SHARED_SCAN_MAX_MB=0\`), one sharing, a reading serving later requests for ${KEEP_SECONDS} s after its files were read (\`SHARED_SCAN_KEEP_SECONDS=${KEEP_SECONDS}\`; 120 s by default). Each question is asked of both first (the answers must be the same), then ${runs} times each in alternating pairs, the pair's first alternating, each run (of either server, so both start from the same idle machine) after a pause longer than that: every run of the sharing server starts without a reading, so a single request shows what sharing within it gains (a request of one statement reads its files itself, docs/operations.md), and the walk over every page what keeping the reading for the next page gains (its first page alone reads its files itself, the second makes the reading). Milliseconds per question (every request of it), median (min–max). "Bytes read" is \`extensions.cost.totals.bytesScanned\`, summed over the question's requests.
 
 | question | requests | statements | each reads its files (ms) | shared reading (ms) | shared / apart | bytes read apart (MiB) | bytes read shared (MiB) |
 |---|---|---|---|---|---|---|---|
