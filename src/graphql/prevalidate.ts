@@ -38,7 +38,7 @@ import { CallFilter, validateFilter } from '../query/filter';
 import { CursorCodec } from '../query/cursor';
 import { Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
 import { decodeId, decodeIds } from './node/global-id';
-import { asksOneStatement } from './statements';
+import { TO_NODES, asksOneStatement } from './statements';
 
 export interface ArgumentRules {
   /** Event sources served (`[]` = all). */
@@ -100,8 +100,6 @@ const isDate = (v: unknown): v is Date => v instanceof Date;
 
 /** Root fields whose nodes carry the field's window (GraphService's nodes: `window(filter, node.window)`). */
 const NODE_WINDOW_FIELDS = new Set(['Query.callers', 'Query.caller', 'Query.sourceIps', 'Query.sourceIp']);
-/** Fields between such a connection and its nodes: they hand the window on unchanged. */
-const TO_NODES = new Set(['CallerConnection.nodes', 'CallerConnection.edges', 'CallerEdge.node', 'SourceIpConnection.nodes', 'SourceIpConnection.edges', 'SourceIpEdge.node']);
 /** Types whose filtered fields fall back on their node's window. */
 const NODE_TYPES = new Set(['Caller', 'SourceIp']);
 

@@ -33,8 +33,8 @@ const OWN_STATEMENT: ReadonlySet<string> = new Set([
   'SourceIp.callers',
 ]);
 
-/** Fields between a grouped root field and its nodes. */
-const TO_NODES: ReadonlySet<string> = new Set(['CallerConnection.edges', 'CallerConnection.nodes', 'CallerEdge.node', 'SourceIpConnection.edges', 'SourceIpConnection.nodes', 'SourceIpEdge.node']);
+/** Fields between a grouped root field and its nodes (also how prevalidate.ts hands a root's window to them). */
+export const TO_NODES: ReadonlySet<string> = new Set(['CallerConnection.edges', 'CallerConnection.nodes', 'CallerEdge.node', 'SourceIpConnection.edges', 'SourceIpConnection.nodes', 'SourceIpEdge.node']);
 
 /** The fields of a page of a root connection whose `totalCount` is a statement of its own beside the page, by the count's coordinate. */
 const PAGE_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
