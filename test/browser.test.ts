@@ -321,12 +321,21 @@ test('the offline explorer opens the example operations and runs one', async () 
   expect(kept).not.toContain(TEST_KEY);
   // Tabs an earlier page kept with their headers come back without them, and still come back
   // (GraphiQL reads back no tab whose `headers` key is missing: it is kept, null).
+  // They are written as the next page begins: GraphiQL, still open, would write its own tabs over
+  // them a moment later (it keeps them on a timer).
   const earlier = { tabs: [{ id: 'kept', title: 'KeptTab', query: 'query KeptTab { __typename }', variables: null, headers: JSON.stringify({ authorization: `Bearer ${TEST_KEY}` }), operationName: 'KeptTab', response: null }], activeTabIndex: 0 };
-  await page.evaluate(`localStorage.setItem('graphiql:tabState', ${JSON.stringify(JSON.stringify(earlier))})`);
+  const plant = await page.evaluateOnNewDocument(`localStorage.setItem('graphiql:tabState', ${JSON.stringify(JSON.stringify(earlier))})`);
   await page.reload();
+  await page.removeScriptToEvaluateOnNewDocument(plant.identifier);
   await page.waitForSelector('.graphiql-container .CodeMirror');
   expect(await until(async () => ((await page.$$eval('.graphiql-tab', (t) => t.map((x) => x.textContent ?? '').join(' '))).includes('KeptTab') ? true : undefined), 'the kept tab')).toBe(true);
   expect((await page.evaluate(`JSON.stringify(Object.entries(localStorage))`)) as string).not.toContain(TEST_KEY);
+  // Nor is the token read back into the kept tab's headers, to be sent again.
+  await page.click('.graphiql-tab ::-p-text(KeptTab)');
+  await until(async () => ((await page.evaluate(`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()`)) === 'query KeptTab { __typename }' ? true : undefined), 'the kept tab opened');
+  const editors = (await page.evaluate(`[...document.querySelectorAll('.CodeMirror')].map((e) => e.CodeMirror.getValue())`)) as string[];
+  expect(editors.join('\n')).toContain('query KeptTab');
+  expect(editors.join('\n')).not.toContain(TEST_KEY);
   expect(record.offHost).toEqual([]);
   // GraphiQL asks for the schema before the token is in the headers editor: that one is refused.
   expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
