@@ -96,21 +96,22 @@ export function usageFromRow(row: Row): Usage {
   return { calls: num(row.calls), errors: num(row.errors), firstSeen: date(row.first_seen), lastSeen: date(row.last_seen) };
 }
 
+/*
+ * The builders of grouped rows below add their fields to one new object (Object.assign) instead of
+ * spreading one into another: a page builds up to 500 of them, and a spread that sets a key again
+ * costs V8 a slow copy, and leaves an object slower to read, each many times what the row costs.
+ */
+
 export function callerStatsFromRow(row: Row): CallerStatsRecord {
-  return {
-    ...usageFromRow(row),
+  return Object.assign(usageFromRow(row), {
     distinctActions: num(row.distinct_actions),
     distinctSourceIps: num(row.distinct_source_ips),
     accessKeyIds: jsonList(row.access_key_ids),
-  };
+  });
 }
 
 export function sourceIpStatsFromRow(row: Row): SourceIpStatsRecord {
-  return {
-    ...usageFromRow(row),
-    distinctActions: num(row.distinct_actions),
-    distinctCallers: num(row.distinct_callers),
-  };
+  return Object.assign(usageFromRow(row), { distinctActions: num(row.distinct_actions), distinctCallers: num(row.distinct_callers) });
 }
 
 export function emptyCallerStats(): CallerStatsRecord {
@@ -121,15 +122,25 @@ export function emptySourceIpStats(): SourceIpStatsRecord {
   return { calls: 0, errors: 0, firstSeen: null, lastSeen: null, distinctActions: 0, distinctCallers: 0 };
 }
 
-/** A grouped caller row (identity columns + stats) as a node; `key` is the group value. */
-export function callerNodeFromRow(row: Row, window: Window, keyKind: 'caller' | 'principal' = 'caller'): CallerNode {
+/** A grouped caller row's identity columns as a node without stats; `key` is the group value. */
+export function callerOfRow(row: Row, window: Window, keyKind: 'caller' | 'principal' = 'caller'): CallerNode {
   const caller = callerFromRow(row);
-  return { ...caller, key: String(row.group_key ?? caller.key), keyKind, window, preloaded: callerStatsFromRow(row) };
+  return Object.assign(caller, { key: String(row.group_key ?? caller.key), keyKind, window });
 }
 
-export function sourceIpNodeFromRow(row: Row, window: Window): SourceIpNode {
+/**
+ * A grouped caller row (identity columns + stats) as a node; `key` is the group value, `filter`
+ * the one its stats count under (absent: the window alone).
+ */
+export function callerNodeFromRow(row: Row, window: Window, keyKind: 'caller' | 'principal' = 'caller', filter?: object | null): CallerNode {
+  const node = Object.assign(callerOfRow(row, window, keyKind), { preloaded: callerStatsFromRow(row) });
+  return filter === undefined ? node : Object.assign(node, { filter });
+}
+
+export function sourceIpNodeFromRow(row: Row, window: Window, filter?: object | null): SourceIpNode {
   const address = row.group_key === null || row.group_key === undefined ? null : String(row.group_key);
-  return { address, kind: address === null ? null : classifySourceIp(address), window, preloaded: sourceIpStatsFromRow(row) };
+  const node: SourceIpNode = { address, kind: address === null ? null : classifySourceIp(address), window, preloaded: sourceIpStatsFromRow(row) };
+  return filter === undefined ? node : Object.assign(node, { filter });
 }
 
 export function nodeOfCall(call: ApiCallRecord, window: Window): ApiCallNode {
@@ -137,13 +148,12 @@ export function nodeOfCall(call: ApiCallRecord, window: Window): ApiCallNode {
 }
 
 export function actionFromRow(row: Row): Omit<ActionSummaryRecord, 'errorsByCode' | 'window' | 'filter'> {
-  return {
-    ...usageFromRow(row),
+  return Object.assign(usageFromRow(row), {
     action: String(row.action),
     eventSource: String(row.event_source),
     distinctCallers: num(row.distinct_callers),
     distinctSourceIps: num(row.distinct_source_ips),
-  };
+  });
 }
 
 export function bucketFromRow(row: Row): ActivityBucketRecord {

@@ -16,6 +16,7 @@ import {
   actionFromRow,
   bucketFromRow,
   callerNodeFromRow,
+  callerOfRow,
   callerStatsFromRow,
   emptyCallerStats,
   emptySourceIpStats,
@@ -236,7 +237,7 @@ export class GraphService {
       first,
       after,
       order,
-      (row, window) => ({ ...callerNodeFromRow(row, window, kind), filter: filter ?? null }),
+      (row, window) => callerNodeFromRow(row, window, kind, filter ?? null),
       withTotal,
       wanted,
       calls && { name: kind === 'principal' ? 'principal.calls' : 'caller.calls', ahead: calls },
@@ -253,7 +254,7 @@ export class GraphService {
     /** The nodes' nested `calls` field, read ahead. */
     calls?: NestedCallsAhead,
   ): Promise<GroupConnection<SourceIpNode>> {
-    const toNode = (row: Row, window: Window) => ({ ...sourceIpNodeFromRow(row, window), filter: filter ?? null });
+    const toNode = (row: Row, window: Window) => sourceIpNodeFromRow(row, window, filter ?? null);
     return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, toNode, withTotal, wanted, calls && { name: 'sourceIp.calls', ahead: calls });
   }
 
@@ -271,7 +272,7 @@ export class GraphService {
       }
       return keys.map((k) => out.get(cacheKeyOf(k)) ?? null);
     }).load({ key, filter, window });
-    return row ? { ...callerNodeFromRow({ ...(row as Row), group_key: key }, window, kind), filter: filter ?? null } : null;
+    return row ? callerNodeFromRow({ ...(row as Row), group_key: key }, window, kind, filter ?? null) : null;
   }
 
   /** One source address (null: the calls whose record names none) within a window; null when no calls came from it there. */
@@ -374,7 +375,7 @@ export class GraphService {
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<SourceIpUsage>> {
     return this.breakdown(`callerSourceIps:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.sourceIp, [], node.key, node.window, filter, first, after, (r, window) => {
       const address = r.group_key === null || r.group_key === undefined ? null : String(r.group_key);
-      return { ...usageFromRow(r), sourceIp: address === null ? null : { address, kind: classifySourceIp(address), window } };
+      return Object.assign(usageFromRow(r), { sourceIp: address === null ? null : { address, kind: classifySourceIp(address), window } });
     }, withTotal);
   }
 
@@ -386,15 +387,14 @@ export class GraphService {
     order: CallerOrder = 'CALLS_DESC',
     withTotal = false,
   ): Promise<GroupConnection<ActionUsage>> {
-    const toItem = (r: Row): ActionUsage => ({ ...usageFromRow(r), ...actionOfKey(String(r.group_key)) });
+    const toItem = (r: Row): ActionUsage => Object.assign(usageFromRow(r), actionOfKey(String(r.group_key)));
     // Grouped by action and event source: cursors of the name-only grouping are another query's.
     return this.breakdown(`callerActions:${keyOf(node)}:bySource`, CALLER_KEY[keyOf(node)], ACTION_KEY, [], node.key, node.window, filter, first, after, toItem, withTotal, order);
   }
 
   sourceIpCallers(node: SourceIpNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<CallerUsage>> {
     return this.breakdown('sourceIpCallers', FIELDS.sourceIp, FIELDS.callerKey, CALLER_IDENTITY, node.address ?? NULL_PARENT, node.window, filter, first, after, (r, window) => {
-      const { preloaded: _stats, ...caller } = callerNodeFromRow(r, window);
-      return { ...usageFromRow(r), caller };
+      return Object.assign(usageFromRow(r), { caller: callerOfRow(r, window) });
     }, withTotal);
   }
 
@@ -562,7 +562,7 @@ export class GraphService {
           }
           return m;
         }));
-    return summary.map((r) => ({ ...actionFromRow(r), window, filter: filter ?? null, errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
+    return summary.map((r) => Object.assign(actionFromRow(r), { window, filter: filter ?? null, errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
   }
 
   async activity(filter: CallFilter | null | undefined, interval: Interval, groupBy: ActivityKey | null | undefined): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {
