@@ -14,7 +14,7 @@ import { EventHistoryConfig } from '../src/config';
 import { runSync } from '../src/history/run';
 import { SLOT_MS, mergeSlot } from '../src/history/slot-files';
 import { ConcurrentSyncOptions, concurrentSyncs, roundIds } from './support/concurrent-sync';
-import { iotEventsRecord } from './support/event-history';
+import { iotEventsRecord, mockCredentialsAccount } from './support/event-history';
 import { readRecords } from './support/records';
 import { tempDir } from './support/trails';
 
@@ -63,6 +63,7 @@ test('a sync in another process and one in this process, writing the same slot f
     void exited.then((code) => reject(new Error(`sync worker exited (${code}): ${stderr}`)));
   });
   const mock = mockClient(CloudTrailClient);
+  const sts = mockCredentialsAccount(common.account);
   try {
     expect(await nextLine()).toBe('ready');
     const { history, rounds } = concurrentSyncs(service);
@@ -100,6 +101,7 @@ test('a sync in another process and one in this process, writing the same slot f
     expect(new Set(readRecords(dir).map((f) => f.file)).size).toBeLessThanOrEqual(2);
   } finally {
     mock.restore();
+    sts.restore();
     child.kill();
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(control, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EventHistoryConfig } from '../src/config';
 import { scheduleSync } from '../src/history/schedule';
 import { createLogger } from '../src/logger';
-import { FakeEventHistory, eventOf, iotEventsRecord } from './support/event-history';
+import { FakeEventHistory, eventOf, iotEventsRecord, mockCredentialsAccount } from './support/event-history';
 import { RawRecord, readRecords } from './support/records';
 import { tempDir } from './support/trails';
 
@@ -52,6 +52,7 @@ function harness(initial: RawRecord[]): Harness {
   const gates = new Map<number, ReturnType<typeof gate>>();
   // Every CloudTrailClient instance, as the schedule makes its own.
   const mock = mockClient(CloudTrailClient);
+  const sts = mockCredentialsAccount(ACCOUNT);
   mock.on(LookupEventsCommand).callsFake(async (input: LookupEventsCommandInput) => {
     requests.started += 1;
     requests.active += 1;
@@ -73,6 +74,7 @@ function harness(initial: RawRecord[]): Harness {
     messages: (msg) => logs.filter((l) => l.msg === msg).length,
     restore: () => {
       mock.restore();
+      sts.restore();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,8 +5,10 @@
  * same GraphQL answers from a synced folder as from the delivered trail.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventHistoryConfig, loadConfig } from '../src/config';
 import { EXPORT_PAGE_QUERY } from '../src/export/columns';
@@ -15,7 +17,7 @@ import { SyncFailedError, syncEventHistory } from '../src/history/sync';
 import { STATE_FOLDER } from '../src/history/state';
 import { HistoryCoverage } from '../src/history/coverage';
 import { parseDeliveryKey } from '../src/trail/layout';
-import { FakeEventHistory, eventOf } from './support/event-history';
+import { FakeEventHistory, eventOf, mockCredentialsAccount } from './support/event-history';
 import { IOT_SOURCES, RawRecord, listRecordFiles, readRecords } from './support/records';
 import { TEST_KEY, TEST_KEYS, startServer, testConfig } from './support/server';
 import { createCache } from '../src/cache';
@@ -95,7 +97,7 @@ function failingAt(history: FakeEventHistory, failAt: number) {
 }
 
 function options(dir: string, client: CloudTrailClient, now = NOW) {
-  return { trailDir: dir, regions: [REGION], eventSources: SOURCES, days: 90, overlapMinutes: 30, client: () => client, now: () => now };
+  return { trailDir: dir, regions: [REGION], account: ACCOUNT, eventSources: SOURCES, days: 90, overlapMinutes: 30, client: () => client, now: () => now };
 }
 
 describe('paging and files', () => {
@@ -151,17 +153,63 @@ describe('paging and files', () => {
     const history = new FakeEventHistory([eventOf(r), { ...eventOf(record(2, when)), CloudTrailEvent: undefined }]);
     const { client } = mocked(history);
     const results = await syncEventHistory({ ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] });
-    expect(results[0]).toMatchObject({ events: 2, written: 0, skipped: 2, account: null });
+    expect(results[0]).toMatchObject({ events: 2, written: 0, skipped: 2, account: ACCOUNT });
     expect(listRecordFiles(dir)).toHaveLength(0);
     // The state keeps them, each once however often a run meets them again.
     const second = await syncEventHistory({ ...options(dir, client, new Date(NOW.getTime() + 60_000)), eventSources: ['iotevents.amazonaws.com'] });
     expect(second[0]).toMatchObject({ events: 2, skipped: 2 });
-    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/_pending/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
     const time = when.toISOString();
     expect(state.leftOut).toEqual([
       { eventId: record(2, when).eventID, from: time, to: time, reason: 'no CloudTrailEvent' },
       { eventId: r.eventID, from: time, to: time, reason: 'no account' },
     ]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('several accounts synced into one folder', () => {
+  const OTHER = '210987654321';
+  /** `record` of `account` (its identity, resources and recipient). */
+  const recordOf = (account: string, i: number, time: Date) => JSON.parse(JSON.stringify(record(i, time)).split(ACCOUNT).join(account)) as RawRecord;
+  const stateOf = (dir: string, account: string) => JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${account}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+
+  test("each credentials' run continues its own account's state: no account's events are skipped", async () => {
+    const dir = tempDir();
+    const opts = (account: string, client: CloudTrailClient, now: Date) => ({ ...options(dir, client, now), account, eventSources: ['iotevents.amazonaws.com'] });
+    const mine = new FakeEventHistory([eventOf(record(1, new Date(NOW.getTime() - HOUR)))]);
+    const theirs = new FakeEventHistory([eventOf(recordOf(OTHER, 2, new Date(NOW.getTime() - 30 * 24 * HOUR)))]);
+    await syncEventHistory(opts(ACCOUNT, mocked(mine).client, NOW));
+    // A day later the other account's credentials sync into the same folder: its first run reaches back 90 days.
+    const later = new Date(NOW.getTime() + 24 * HOUR);
+    const between = record(3, new Date(NOW.getTime() + 12 * HOUR));
+    mine.add([eventOf(between)]);
+    const [other] = await syncEventHistory(opts(OTHER, mocked(theirs).client, later));
+    expect(other).toMatchObject({ account: OTHER, written: 1 });
+    expect(theirs.calls[0]!.StartTime!.getTime()).toBe(later.getTime() - 90 * 24 * HOUR);
+    expect(stateOf(dir, OTHER)).toMatchObject({ syncedTo: later.toISOString(), coveredFrom: new Date(later.getTime() - 90 * 24 * HOUR).toISOString() });
+    // The first account's state is where its own run left it, so its next run asks for the day between.
+    expect(stateOf(dir, ACCOUNT).syncedTo).toBe(NOW.toISOString());
+    const [again] = await syncEventHistory(opts(ACCOUNT, mocked(mine).client, new Date(later.getTime() + HOUR)));
+    expect(again).toMatchObject({ account: ACCOUNT, written: 1 });
+    expect(onDisk(dir).map((f) => f.record.eventID).sort()).toEqual([record(1, NOW).eventID, recordOf(OTHER, 2, NOW).eventID, between.eventID].sort());
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a state an earlier version kept before it knew the account gives its left-out events, not its progress', async () => {
+    const dir = tempDir();
+    const when = new Date(NOW.getTime() - 5 * HOUR).toISOString();
+    const pendingFile = `${dir}/${STATE_FOLDER}/_pending/${REGION}/iotevents.amazonaws.com.json`;
+    fs.mkdirSync(path.dirname(pendingFile), { recursive: true });
+    // Synced up to now by credentials of an account that had no events: perhaps not this one.
+    fs.writeFileSync(pendingFile, JSON.stringify({ syncedTo: NOW.toISOString(), coveredFrom: new Date(NOW.getTime() - 90 * 24 * HOUR).toISOString(), walk: null, leftOut: [{ eventId: 'e-9', from: when, to: when, reason: 'no account' }] }));
+    const history = new FakeEventHistory([eventOf(record(1, new Date(NOW.getTime() - 40 * 24 * HOUR)))]);
+    const later = new Date(NOW.getTime() + HOUR);
+    await syncEventHistory({ ...options(dir, mocked(history).client, later), eventSources: ['iotevents.amazonaws.com'] });
+    expect(history.calls[0]!.StartTime!.getTime()).toBe(later.getTime() - 90 * 24 * HOUR);
+    expect(onDisk(dir)).toHaveLength(1);
+    expect(stateOf(dir, ACCOUNT).leftOut).toEqual([{ eventId: 'e-9', from: when, to: when, reason: 'no account' }]);
+    expect(fs.existsSync(pendingFile)).toBe(false);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
@@ -173,14 +221,13 @@ describe('an event left out', () => {
     const whole = eventOf(record(7, when));
     const opts = (client: CloudTrailClient, now: Date) => ({ ...options(dir, client, now), eventSources: ['iotevents.amazonaws.com'] });
     await syncEventHistory(opts(mocked(new FakeEventHistory([{ ...whole, CloudTrailEvent: undefined }])).client, NOW));
-    const pending = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/_pending/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
-    expect(pending.leftOut).toEqual([{ eventId: whole.EventId, from: when.toISOString(), to: when.toISOString(), reason: 'no CloudTrailEvent' }]);
+    const first = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    expect(first.leftOut).toEqual([{ eventId: whole.EventId, from: when.toISOString(), to: when.toISOString(), reason: 'no CloudTrailEvent' }]);
     // Within the next run's overlap, Event history now gives its record.
     const [result] = await syncEventHistory(opts(mocked(new FakeEventHistory([whole])).client, new Date(NOW.getTime() + 60_000)));
     expect(result).toMatchObject({ written: 1, skipped: 0, account: ACCOUNT });
     const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
     expect(state.leftOut).toBeUndefined();
-    expect(fs.existsSync(`${dir}/${STATE_FOLDER}/_pending/${REGION}/iotevents.amazonaws.com.json`)).toBe(false);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -444,6 +491,10 @@ const SETTINGS: EventHistoryConfig = { regions: [REGION], intervalMinutes: 0, da
 const WIRE = { credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } };
 
 describe('through the SDK stack', () => {
+  let sts: ReturnType<typeof mockCredentialsAccount>;
+  beforeEach(() => (sts = mockCredentialsAccount(ACCOUNT)));
+  afterEach(() => sts.restore());
+
   test('a ThrottlingException is retried by the SDK retry strategy, and the page is kept', async () => {
     const dir = tempDir();
     const all = records(60, new Date());
@@ -452,7 +503,9 @@ describe('through the SDK stack', () => {
     const handler = history.handler((k) => k === 1 || k === 2, () => (requests += 1));
     const results = await runSync({ trailDir: dir, eventSources: ['iotevents.amazonaws.com'], settings: SETTINGS, clientExtra: { ...WIRE, requestHandler: handler } });
     expect(requests).toBe(3);
-    expect(results[0]).toMatchObject({ pages: 1, events: 30, written: 30 });
+    expect(results[0]).toMatchObject({ pages: 1, events: 30, written: 30, account: ACCOUNT });
+    // The account came from the credentials, asked once before the walk.
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -505,7 +558,8 @@ describe('a synced folder answers like the delivered trail', () => {
           return [region, client] as const;
         }),
       );
-      await syncEventHistory({ trailDir: synced, regions, eventSources: SOURCES, days: 90, overlapMinutes: 30, client: (r) => clients.get(r)!, now: () => SAMPLE_END });
+      // (The sample holds several accounts' calls; each record is filed under its own account.)
+      await syncEventHistory({ trailDir: synced, regions, account: iot[0]!.recipientAccountId as string, eventSources: SOURCES, days: 90, overlapMinutes: 30, client: (r) => clients.get(r)!, now: () => SAMPLE_END });
       const filter = { from: new Date(SAMPLE_END.getTime() - 30 * HOUR).toISOString(), to: SAMPLE_END.toISOString() };
       const ask = async (dir: string) => {
         const server = await startServer(dir, { MAX_PAGE_SIZE: '500' }, { now: () => SAMPLE_END });

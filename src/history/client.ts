@@ -5,6 +5,8 @@
  */
 import Bottleneck from 'bottleneck';
 import { CloudTrailClient, CloudTrailClientConfig } from '@aws-sdk/client-cloudtrail';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ACCOUNT_ID } from '../domain/aws';
 import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer } from '@smithy/types';
 
 export interface ClientOptions {
@@ -49,4 +51,20 @@ export function cloudTrailClient(region: string, limiter: Bottleneck, options: C
     { relation: 'after', toMiddleware: 'retryMiddleware', name: 'trailqlRateLimit' },
   );
   return client;
+}
+
+/**
+ * The account the credentials belong to (STS GetCallerIdentity, which needs no permission): the
+ * one whose Event history LookupEvents reads, asked in `region` with the same settings.
+ */
+export async function credentialsAccount(region: string, options: Pick<ClientOptions, 'maxAttempts' | 'extra'>, signal?: AbortSignal): Promise<string> {
+  const credentials = options.extra?.credentials;
+  const sts = new STSClient({ region, maxAttempts: options.maxAttempts, retryMode: 'standard', ...(credentials ? { credentials } : {}) });
+  try {
+    const out = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+    if (!out.Account || !ACCOUNT_ID.test(out.Account)) throw new Error(`STS GetCallerIdentity named no account (${JSON.stringify(out.Account ?? null)})`);
+    return out.Account;
+  } finally {
+    sts.destroy();
+  }
 }

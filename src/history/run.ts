@@ -5,7 +5,7 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EventHistoryConfig } from '../config';
 import { ProgressLine } from '../trail/progress';
-import { ClientOptions, RateLimits, cloudTrailClient } from './client';
+import { ClientOptions, RateLimits, cloudTrailClient, credentialsAccount } from './client';
 import { SyncProgress, SyncResult, syncEventHistory } from './sync';
 
 export interface RunOptions {
@@ -38,9 +38,12 @@ export async function runSync(options: RunOptions): Promise<SyncResult[]> {
   const clients = new Map<string, CloudTrailClient>();
   const line = options.progress ? new ProgressLine('event history') : undefined;
   try {
+    // Known before any walk: the state continued is this account's, whoever synced the folder before.
+    const account = await credentialsAccount(settings.regions[0] ?? 'us-east-1', { maxAttempts: settings.maxAttempts, extra: options.clientExtra }, options.signal);
     return await syncEventHistory({
       trailDir: options.trailDir,
       regions: settings.regions,
+      account,
       eventSources: options.eventSources,
       days: settings.days,
       overlapMinutes: settings.overlapMinutes,

@@ -8,8 +8,10 @@
  *                every event after metDownTo met (and those of metIds at it)
  *   leftOut      events Event history gave that could not be written as records (see LeftOutEvent)
  *
- * The account is learnt from the records (recipientAccountId), so before the first record of a
- * region and source the state sits under `_pending` and moves to the account once known.
+ * The account is the credentials' own, asked before the walk (STS GetCallerIdentity): a folder
+ * synced with several accounts' credentials keeps a state for each, and no run continues
+ * another's. Earlier versions learnt it from the records and kept a state under `_pending` until
+ * the first one; such a file is still read by answers (coverage.ts) until a run replaces it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -153,33 +155,25 @@ export class StateStore {
   }
 
   /**
-   * The state of a region and source: `account`'s when given, else the one account that has a
-   * state for them (the credentials' account, which is all LookupEvents reads), else the pending
-   * one, else a fresh state.
+   * The state of `account` (the credentials' own: all LookupEvents reads) for a region and source,
+   * else a fresh one; never another account's. `pending`: a state an earlier version kept before it
+   * knew the account is on disk (its left-out events move to this account's state when it is saved,
+   * and the file goes; its progress is not taken, as it may be another account's).
    */
-  load(region: string, source: string, account?: string): { account: string; state: SyncState } {
-    const root = path.join(this.trailDir, STATE_FOLDER);
-    const candidates = account
-      ? [account]
-      : fs.existsSync(root)
-        ? fs.readdirSync(root).filter((a) => a !== PENDING && fs.existsSync(this.file(a, region, source)))
-        : [];
-    for (const a of candidates.length === 1 ? candidates : [PENDING]) {
-      const f = this.file(a, region, source);
-      if (fs.existsSync(f)) {
-        const state = JSON.parse(fs.readFileSync(f, 'utf8')) as SyncState;
-        // A list that is not one would fail every save: its entries cannot be told apart.
-        const leftOut = leftOutIn(state.leftOut, true);
-        if (leftOut?.length) state.leftOut = leftOut;
-        else delete state.leftOut;
-        return { account: a, state };
-      }
-    }
-    return { account: candidates.length === 1 ? candidates[0] : PENDING, state: { syncedTo: null, walk: null } };
+  load(region: string, source: string, account: string): { state: SyncState; pending: boolean } {
+    const pending = fs.existsSync(this.file(PENDING, region, source));
+    const f = this.file(account, region, source);
+    if (!fs.existsSync(f)) return { state: { syncedTo: null, walk: null }, pending };
+    const state = JSON.parse(fs.readFileSync(f, 'utf8')) as SyncState;
+    // A list that is not one would fail every save: its entries cannot be told apart.
+    const leftOut = leftOutIn(state.leftOut, true);
+    if (leftOut?.length) state.leftOut = leftOut;
+    else delete state.leftOut;
+    return { state, pending };
   }
 
   /**
-   * Writes atomically, under the file's lock; a state learnt under `_pending` moves to its account.
+   * Writes atomically, under the file's lock; an earlier file (`previousAccount`: `_pending`) goes.
    * The left-out events on disk are kept beside `state`'s: another sync of the same folder (the
    * service's and `npm run sync`) may have added some since this one read the file.
    */
@@ -213,3 +207,4 @@ function leftOutOf(file: string): LeftOutEvent[] {
 }
 
 export const isPending = (account: string) => account === PENDING;
+export const PENDING_ACCOUNT = PENDING;

@@ -15,7 +15,7 @@
 import { ACCOUNT_ID } from '../domain/aws';
 import { CloudTrailClient, LookupEventsCommand, LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
 import { SLOT_MS, SlotRecord, mergeSlot, recordKey, slotStart } from './slot-files';
-import { LeftOutEvent, StateStore, SyncState, isPending } from './state';
+import { LeftOutEvent, PENDING_ACCOUNT, StateStore, SyncState } from './state';
 
 const PAGE_SIZE = 50;
 const DAY_MS = 86_400_000;
@@ -25,6 +25,11 @@ const RESUME_OVERLAP_MS = 60_000;
 export interface SyncOptions {
   readonly trailDir: string;
   readonly regions: readonly string[];
+  /**
+   * The account the credentials belong to (STS GetCallerIdentity): LookupEvents reads only its
+   * events, so its state is the one a run continues, whoever synced into the folder before.
+   */
+  readonly account: string;
   /** Event sources to read, one walk each; `[]` reads every source (no lookup attribute). */
   readonly eventSources: readonly string[];
   /** How far back a first sync reaches (at most 90: what Event history keeps). */
@@ -51,8 +56,8 @@ export interface SyncProgress {
 export interface SyncResult {
   readonly region: string;
   readonly source: string;
-  /** The account the records belong to; null when none was seen yet. */
-  readonly account: string | null;
+  /** The account the credentials belong to, whose events were read. */
+  readonly account: string;
   readonly pages: number;
   /** Events LookupEvents returned. */
   readonly events: number;
@@ -135,13 +140,13 @@ interface Tally {
 
 async function syncOne(options: SyncOptions, region: string, source: string): Promise<SyncResult> {
   const store = new StateStore(options.trailDir);
-  const loaded = store.load(region, source);
+  const loaded = store.load(region, source, options.account);
   const state: SyncState = loaded.state;
   const known = new Set((state.leftOut ?? []).flatMap((e) => (e.eventId === null ? [] : [e.eventId])));
-  const tally: Tally = { account: loaded.account, pages: 0, events: 0, written: 0, skipped: 0, leftOut: [], knownLeftOut: known, recovered: new Set() };
+  const tally: Tally = { account: options.account, pages: 0, events: 0, written: 0, skipped: 0, leftOut: [], knownLeftOut: known, recovered: new Set() };
   const now = (options.now ?? (() => new Date()))();
   const earliest = now.getTime() - options.days * DAY_MS;
-  let stateAccount = loaded.account;
+  let stateAccount = loaded.pending ? PENDING_ACCOUNT : options.account;
   const save = async () => {
     // Merged (each once, folded beyond the bound) by the store, with what is on disk.
     if (tally.leftOut.length) state.leftOut = [...(state.leftOut ?? []), ...tally.leftOut];
@@ -182,7 +187,7 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
   return {
     region,
     source,
-    account: isPending(tally.account) ? null : tally.account,
+    account: options.account,
     pages: tally.pages,
     events: tally.events,
     written: tally.written,
@@ -254,7 +259,6 @@ async function walkPages(
         if (event.EventId) tally.knownLeftOut.add(event.EventId);
         continue;
       }
-      if (isPending(tally.account)) tally.account = record.account;
       const start = slotStart(record.time);
       const key = `${record.account}|${start}`;
       const slot = buffer.get(key) ?? { start, records: [], recovered: [] };
@@ -283,17 +287,21 @@ async function walkPages(
   await progress(from, met);
 }
 
-/** The record of an event, placed by account and time; why not when it cannot be filed. */
+/**
+ * The record of an event, placed by account and time; why not when it cannot be filed. A record
+ * that names no recipient account is left out: the caller's account (userIdentity) may be
+ * another one's, and answers scoped to accounts read the record's own.
+ */
 function placed(text: string | undefined, eventTime: Date | undefined): SlotRecord | { reason: string; time?: Date } {
   if (!text) return { reason: 'no CloudTrailEvent' };
-  let record: { eventID?: unknown; eventTime?: unknown; recipientAccountId?: unknown; userIdentity?: { accountId?: unknown } };
+  let record: { eventID?: unknown; eventTime?: unknown; recipientAccountId?: unknown };
   try {
     record = JSON.parse(text) as typeof record;
   } catch {
     return { reason: 'CloudTrailEvent is not JSON' };
   }
   if (typeof record !== 'object' || record === null) return { reason: 'CloudTrailEvent is not a record' };
-  const account = [record.recipientAccountId, record.userIdentity?.accountId].find((a): a is string => typeof a === 'string' && ACCOUNT_ID.test(a));
+  const account = typeof record.recipientAccountId === 'string' && ACCOUNT_ID.test(record.recipientAccountId) ? record.recipientAccountId : undefined;
   const time = typeof record.eventTime === 'string' ? new Date(record.eventTime) : eventTime;
   if (!account) return { reason: 'no account', ...(time && !Number.isNaN(time.getTime()) ? { time } : {}) };
   if (!time || Number.isNaN(time.getTime())) return { reason: 'no time' };

@@ -6,7 +6,16 @@
  */
 import { Readable } from 'node:stream';
 import { Event, LookupEventsCommandInput, LookupEventsCommandOutput } from '@aws-sdk/client-cloudtrail';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
 import { RawRecord } from './records';
+
+/** Every STSClient answers GetCallerIdentity with `account` (the credentials' account a sync reads); `restore()` ends it. */
+export function mockCredentialsAccount(account: string) {
+  const mock = mockClient(STSClient);
+  mock.on(GetCallerIdentityCommand).resolves({ Account: account, Arn: `arn:aws:iam::${account}:user/ops`, UserId: 'AIDAEXAMPLE' });
+  return mock;
+}
 
 /** The LookupEvents event of a CloudTrail record: summary fields plus the record as JSON text. */
 export function eventOf(record: RawRecord): Event {

@@ -14,12 +14,14 @@ import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrai
 import { mockClient } from 'aws-sdk-client-mock';
 import { runSync } from '../../src/history/run';
 import { ConcurrentSyncOptions, concurrentSyncs } from './concurrent-sync';
+import { mockCredentialsAccount } from './event-history';
 
 async function main(): Promise<void> {
   const [trailDir, json] = process.argv.slice(2);
   const options = JSON.parse(json!) as ConcurrentSyncOptions & { untilFile: string };
   const { history, rounds } = concurrentSyncs(options);
   mockClient(CloudTrailClient).on(LookupEventsCommand).callsFake((input) => history.answer(input));
+  mockCredentialsAccount(options.account);
   process.stdout.write('ready\n');
   const stdin = readline.createInterface({ input: process.stdin });
   await new Promise<void>((resolve) => stdin.once('line', () => resolve()));
