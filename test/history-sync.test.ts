@@ -17,7 +17,7 @@ import { SyncFailedError, syncEventHistory } from '../src/history/sync';
 import { STATE_FOLDER } from '../src/history/state';
 import { HistoryCoverage } from '../src/history/coverage';
 import { parseDeliveryKey } from '../src/trail/layout';
-import { FakeEventHistory, eventOf, mockCredentialsAccount } from './support/event-history';
+import { FakeEventHistory, eventOf, mockCredentialsAccount, withCallerIdentity } from './support/event-history';
 import { IOT_SOURCES, RawRecord, listRecordFiles, readRecords } from './support/records';
 import { TEST_KEY, TEST_KEYS, startServer, testConfig } from './support/server';
 import { createCache } from '../src/cache';
@@ -210,6 +210,22 @@ describe('several accounts synced into one folder', () => {
     expect(onDisk(dir)).toHaveLength(1);
     expect(stateOf(dir, ACCOUNT).leftOut).toEqual([{ eventId: 'e-9', from: when, to: when, reason: 'no account' }]);
     expect(fs.existsSync(pendingFile)).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('the oldest day Event history keeps', () => {
+  test('a first walk that takes hours begins its stretch where Event history still held calls when the walk reached them', async () => {
+    const dir = tempDir();
+    const history = new FakeEventHistory(records(300, NOW, 0, 89 * 24 * HOUR).map(eventOf));
+    const { client } = mocked(history);
+    // Every request takes an hour: the walk reaches its oldest page three hours after it began.
+    const clock = () => new Date(NOW.getTime() + history.calls.length * HOUR);
+    await syncEventHistory({ ...options(dir, client), eventSources: ['iotevents.amazonaws.com'], now: clock });
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    expect(history.calls).toHaveLength(3);
+    expect(history.calls[0]!.StartTime!.getTime()).toBe(NOW.getTime() - 90 * 24 * HOUR);
+    expect(state).toMatchObject({ syncedTo: NOW.toISOString(), coveredFrom: new Date(NOW.getTime() + 3 * HOUR - 90 * 24 * HOUR).toISOString() });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
@@ -506,6 +522,21 @@ describe('through the SDK stack', () => {
     expect(results[0]).toMatchObject({ pages: 1, events: 30, written: 30, account: ACCOUNT });
     // The account came from the credentials, asked once before the walk.
     expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a host clock 45 minutes ahead of AWS's: the run syncs up to AWS's time, so the next one still asks for what came since", async () => {
+    sts.restore();
+    const dir = tempDir();
+    const AHEAD = 45 * 60_000;
+    const aws = () => new Date(Date.now() - AHEAD);
+    const history = new FakeEventHistory(records(10, aws()).map(eventOf));
+    const handler = withCallerIdentity(history.handler(), ACCOUNT, aws);
+    await runSync({ trailDir: dir, eventSources: ['iotevents.amazonaws.com'], settings: SETTINGS, clientExtra: { ...WIRE, requestHandler: handler } });
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    // Within a minute of AWS's time (the SDK measures the offset to the second), far from this host's.
+    expect(Math.abs(Date.parse(state.syncedTo) - aws().getTime())).toBeLessThan(60_000);
+    expect(Math.abs(history.calls[0]!.EndTime!.getTime() - aws().getTime())).toBeLessThan(60_000);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -55,15 +55,17 @@ export function cloudTrailClient(region: string, limiter: Bottleneck, options: C
 
 /**
  * The account the credentials belong to (STS GetCallerIdentity, which needs no permission): the
- * one whose Event history LookupEvents reads, asked in `region` with the same settings.
+ * one whose Event history LookupEvents reads, asked in `region` with the same settings. With it,
+ * how far this host's clock is behind AWS's (ms; the SDK measures it from the answer's Date header
+ * when the two differ by five minutes or more, else 0).
  */
-export async function credentialsAccount(region: string, options: Pick<ClientOptions, 'maxAttempts' | 'extra'>, signal?: AbortSignal): Promise<string> {
-  const credentials = options.extra?.credentials;
-  const sts = new STSClient({ region, maxAttempts: options.maxAttempts, retryMode: 'standard', ...(credentials ? { credentials } : {}) });
+export async function credentialsAccount(region: string, options: Pick<ClientOptions, 'maxAttempts' | 'extra'>, signal?: AbortSignal): Promise<{ account: string; clockOffsetMs: number }> {
+  const { requestHandler, credentials } = options.extra ?? {};
+  const sts = new STSClient({ region, maxAttempts: options.maxAttempts, retryMode: 'standard', ...(requestHandler ? { requestHandler } : {}), ...(credentials ? { credentials } : {}) });
   try {
     const out = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
     if (!out.Account || !ACCOUNT_ID.test(out.Account)) throw new Error(`STS GetCallerIdentity named no account (${JSON.stringify(out.Account ?? null)})`);
-    return out.Account;
+    return { account: out.Account, clockOffsetMs: sts.config.systemClockOffset ?? 0 };
   } finally {
     sts.destroy();
   }

@@ -39,11 +39,14 @@ export async function runSync(options: RunOptions): Promise<SyncResult[]> {
   const line = options.progress ? new ProgressLine('event history') : undefined;
   try {
     // Known before any walk: the state continued is this account's, whoever synced the folder before.
-    const account = await credentialsAccount(settings.regions[0] ?? 'us-east-1', { maxAttempts: settings.maxAttempts, extra: options.clientExtra }, options.signal);
+    const { account, clockOffsetMs } = await credentialsAccount(settings.regions[0] ?? 'us-east-1', { maxAttempts: settings.maxAttempts, extra: options.clientExtra }, options.signal);
     return await syncEventHistory({
       trailDir: options.trailDir,
       regions: settings.regions,
       account,
+      // AWS's time, not this host's: a walk that ended at a clock running ahead would record as
+      // synced a stretch Event history had not reached, and the next run would start after it.
+      now: () => new Date(Date.now() + clockOffsetMs),
       eventSources: options.eventSources,
       days: settings.days,
       overlapMinutes: settings.overlapMinutes,

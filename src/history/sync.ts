@@ -19,6 +19,8 @@ import { LeftOutEvent, PENDING_ACCOUNT, StateStore, SyncState } from './state';
 
 const PAGE_SIZE = 50;
 const DAY_MS = 86_400_000;
+/** How long Event history keeps an event. */
+const KEPT_MS = 90 * DAY_MS;
 /** How far above a resumed walk's `doneDownTo` it asks again (records met twice merge). */
 const RESUME_OVERLAP_MS = 60_000;
 
@@ -37,6 +39,7 @@ export interface SyncOptions {
   readonly overlapMinutes: number;
   /** The (rate-limited) client of a region. */
   readonly client: (region: string) => CloudTrailClient;
+  /** The clock (read when a walk starts and when it ends). */
   readonly now?: () => Date;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SyncProgress) => void;
@@ -144,7 +147,8 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
   const state: SyncState = loaded.state;
   const known = new Set((state.leftOut ?? []).flatMap((e) => (e.eventId === null ? [] : [e.eventId])));
   const tally: Tally = { account: options.account, pages: 0, events: 0, written: 0, skipped: 0, leftOut: [], knownLeftOut: known, recovered: new Set() };
-  const now = (options.now ?? (() => new Date()))();
+  const clock = options.now ?? (() => new Date());
+  const now = clock();
   const earliest = now.getTime() - options.days * DAY_MS;
   let stateAccount = loaded.pending ? PENDING_ACCOUNT : options.account;
   const save = async () => {
@@ -165,9 +169,12 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
       state.walk = { from: iso(from), to: iso(to), doneDownTo: iso(Math.min(doneDownTo, Date.parse(state.walk!.doneDownTo))), ...metOf(lowest(recorded, met)) };
       await save();
     });
+    // Newest first, a long walk reaches its oldest pages hours after it began: Event history no
+    // longer held what had passed its 90 days by then, so the stretch begins no earlier than that.
+    const start = Math.max(from, clock().getTime() - KEPT_MS);
     // A walk that does not reach back to the stretch already on disk (the first one, or one after
     // a pause longer than Event history keeps) starts the stretch again.
-    if (state.syncedTo === null || from > Date.parse(state.syncedTo)) state.coveredFrom = iso(from);
+    if (state.syncedTo === null || start > Date.parse(state.syncedTo)) state.coveredFrom = iso(start);
     state.syncedTo = iso(to);
     state.walk = null;
     await save();

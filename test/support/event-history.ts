@@ -17,6 +17,22 @@ export function mockCredentialsAccount(account: string) {
   return mock;
 }
 
+/**
+ * A request handler for the SDK's HTTP layer: GetCallerIdentity (STS's query protocol) answered
+ * with `account` and the Date header `awsTime()` gives, every other request by `other`.
+ */
+export function withCallerIdentity<H extends { handle: (request: { body?: unknown }) => Promise<unknown> }>(other: H, account: string, awsTime: () => Date): H {
+  return {
+    ...other,
+    handle: async (request: { body?: unknown }) => {
+      // STS's query protocol sends text; LookupEvents sends bytes (JSON), passed on untouched.
+      if (typeof request.body !== 'string' || !request.body.startsWith('Action=GetCallerIdentity')) return other.handle(request);
+      const xml = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::${account}:user/ops</Arn><UserId>AIDAEXAMPLE</UserId><Account>${account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`;
+      return { response: { statusCode: 200, headers: { 'content-type': 'text/xml', date: awsTime().toUTCString() }, body: Readable.from([Buffer.from(xml)]) } };
+    },
+  };
+}
+
 /** The LookupEvents event of a CloudTrail record: summary fields plus the record as JSON text. */
 export function eventOf(record: RawRecord): Event {
   const resources = (record.resources ?? []) as { ARN?: string; type?: string }[];
