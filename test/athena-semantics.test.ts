@@ -195,6 +195,34 @@ describe('Athena SQL gives the DuckDB compiler\'s answers', () => {
     }
   });
 
+  test('an account the table does not list, or a day before its first, is refused before any statement, not answered "no calls"', async () => {
+    const accounts = [...new Set((await duck.gql(`query($f: ApiCallFilter) { apiCalls(filter: $f, first: 500) { edges { node { account } } } }`, { f: { from: FROM, to: TO } })).data.apiCalls.edges.map((e: { node: { account: string } }) => e.node.account))].sort() as string[];
+    const firstDay = FROM.slice(0, 10).replace(/-/g, '/');
+    const listed = await startServer(dir, { CURSOR_SECRET: 'the-same-secret-for-both-servers' }, {
+      now: () => SAMPLE_END,
+      engine: { engine: Object.assign(new RecordingEngine(athenaEngine), { close: async () => undefined }), dialect: athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: true, accounts, startDate: firstDay }) },
+    });
+    try {
+      const q = `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 5) { totalCount } actions(filter: $f) { action calls } }`;
+      const asked = athenaEngine.statements.length;
+      const other = await listed.gql(q, { f: { from: FROM, to: TO, accounts: ['999999999999'] } });
+      expect(other.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.accounts' });
+      expect(other.errors?.[0]?.message).toContain(`reads only ${accounts.join(', ')}; not 999999999999`);
+      const before = await listed.gql(q, { f: { from: new Date(Date.parse(FROM) - 86_400_000).toISOString(), to: TO } });
+      expect(before.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.from' });
+      expect(before.errors?.[0]?.message).toContain(`begins on ${firstDay}`);
+      expect(athenaEngine.statements.length).toBe(asked);
+      // Listed accounts, named or not, from the first day on, are answered as DuckDB answers them.
+      for (const f of [{ from: FROM, to: TO, accounts: [accounts[0]] }, { from: FROM, to: TO }]) {
+        const [a, b] = await Promise.all([duck.gql(q, { f }), listed.gql(q, { f })]);
+        expect(b.errors).toBeUndefined();
+        expect(b.data).toEqual(a.data);
+      }
+    } finally {
+      await listed.close();
+    }
+  });
+
   test('resources by global id: many names of one filter in one statement, the same objects on both', async () => {
     const names = ['boiler-temp', 'pump-pressure', 'boiler_telemetry', 'freezer-temp-high', 'test-model'];
     const list = `query($filter: ApiCallFilter) { ${names.map((n, i) => `r${i}: resource(name: "${n}", filter: $filter) { id changes { eventId } instances { id } }`).join(' ')} }`;

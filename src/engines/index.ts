@@ -27,6 +27,8 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
         orgTrail: isOrganizationTrail(settings),
         accountProjection: settings.accountProjection,
         regions: settings.regions,
+        accounts: settings.accounts,
+        startDate: settings.startDate,
       }),
     };
   }

@@ -54,6 +54,13 @@ export interface Dialect {
    * another is refused before it is sent rather than answered from nothing.
    */
   readonly regions?: readonly string[];
+  /** Optional: the only accounts the table reads (an enumerated account projection), refused alike. */
+  readonly accounts?: readonly string[];
+  /**
+   * Optional: the first day the table reads (`yyyy/MM/dd`, its projected range's start): a window
+   * that begins before it is refused rather than answered without the days before.
+   */
+  readonly firstDay?: string;
   /**
    * Optional: the engine computes a subquery named in `WITH` once however many times the statement
    * reads it (DuckDB materializes it). Without it, each use reads the files again (Trino inlines
@@ -734,6 +741,14 @@ function checkAccounts(dialect: Dialect, partitions: PartitionSpec): void {
   const outside = dialect.regions ? partitions.regions.filter((r) => !dialect.regions!.includes(r)) : [];
   if (outside.length) {
     throw new BadInputError(`filter.regions: the trail table reads only ${dialect.regions!.join(', ')}; not ${outside.join(', ')} (TRAIL_REGIONS)`, 'filter.regions');
+  }
+  const unlisted = dialect.accounts ? partitions.accounts.filter((a) => !dialect.accounts!.includes(a)) : [];
+  if (unlisted.length) {
+    throw new BadInputError(`filter.accounts: the trail table reads only ${dialect.accounts!.join(', ')}; not ${unlisted.join(', ')} (TRAIL_ACCOUNTS)`, 'filter.accounts');
+  }
+  const first = partitions.days[0];
+  if (dialect.firstDay && first !== undefined && first < dialect.firstDay) {
+    throw new BadInputError(`filter.from: the trail table begins on ${dialect.firstDay} (TRAIL_START_DATE); a window from ${first} would be answered without the days before it`, 'filter.from');
   }
 }
 

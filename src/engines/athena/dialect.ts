@@ -14,6 +14,10 @@ export interface AthenaTableRef {
   readonly accountProjection?: AccountProjection;
   /** The regions the table projects (TRAIL_REGIONS): no other is read. */
   readonly regions?: readonly string[];
+  /** The accounts an organization table lists (TRAIL_ACCOUNTS, `enum` projection): no other is read. */
+  readonly accounts?: readonly string[];
+  /** The first day the table projects (TRAIL_START_DATE, `yyyy/MM/dd`): no earlier day is read. */
+  readonly startDate?: string;
 }
 
 /** `enum`: the table lists its accounts; `injected`: each query supplies them. */
@@ -29,6 +33,8 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     name: 'athena',
     requiresAccounts: table.orgTrail && table.accountProjection === 'injected',
     ...(table.regions?.length ? { regions: table.regions } : {}),
+    ...(table.orgTrail && table.accountProjection !== 'injected' && table.accounts?.length ? { accounts: table.accounts } : {}),
+    ...(table.startDate ? { firstDay: table.startDate } : {}),
     source: () => `${quoteIdent(table.database)}.${quoteIdent(table.table)}`,
     partitionPredicates(ctx: CompileContext, partitions: PartitionSpec): string[] {
       const first = partitions.days[0];
