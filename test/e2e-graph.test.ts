@@ -51,6 +51,23 @@ describe('callers', () => {
     expect(nodes.map((n) => ({ key: n.key, ...n.stats }))).toEqual(expected);
   });
 
+  test("stats without a filter are the counts of the question that found the caller; with {} and from a call, the window's", async () => {
+    const action = all[0]!.eventName;
+    const q = `query($f: ApiCallFilter) {
+      callers(filter: $f, first: 1000) { nodes { key stats { calls } whole: stats(filter: {}) { calls } } }
+      apiCalls(filter: $f, first: 3) { nodes { caller { key stats { calls } } } }
+      caller(key: "${callerKeyOf(all.find((r) => r.eventName === action)!)}", filter: $f) { stats { calls } }
+    }`;
+    const data = await gql(q, { f: { ...W, actions: [action] } });
+    const byKey = (rs: RawRecord[]) => new Map([...groupBy(rs, callerKeyOf).entries()].map(([k, v]) => [k, v.length]));
+    const under = byKey(all.filter((r) => r.eventName === action));
+    const window = byKey(all);
+    for (const n of data.callers.nodes) expect([n.stats.calls, n.whole.calls]).toEqual([under.get(n.key), window.get(n.key)]);
+    expect(data.callers.nodes.some((n: { stats: { calls: number }; whole: { calls: number } }) => n.stats.calls < n.whole.calls)).toBe(true);
+    expect(data.caller.stats.calls).toBe(under.get(callerKeyOf(all.find((r) => r.eventName === action)!)));
+    for (const c of data.apiCalls.nodes) expect(c.caller.stats.calls).toBe(window.get(c.caller.key));
+  });
+
   test('grouped by principal: a role covers its sessions; identity fields come along', async () => {
     const expected = [...groupBy(all, (r) => principalOf(r) ?? 'unknown').entries()].map(([key, rs]) => ({ key: key!, calls: rs.length })).sort(sortKey);
     const data = await gql(`query($f: ApiCallFilter) { callers(filter: $f, first: 1000, groupBy: PRINCIPAL) { nodes { key principal identityType category stats { calls } } } }`, { f: W });

@@ -76,7 +76,7 @@ const ACTION_FIELD_MEASURES: Record<string, readonly string[]> = {
 };
 
 const NESTED_FILTER =
-  'Narrows this field. Without from/to it covers the window of the query that reached the parent; the parent query\'s other filters do not carry over.';
+  'Narrows this field. Without from/to it covers the window of the query that reached the parent; the parent query\'s other filters do not carry over (`stats` without this argument: see there).';
 
 @ArgsType()
 class GroupArgs {
@@ -126,7 +126,7 @@ class NestedOrderedListArgs extends NestedListArgs {
 
 @Resolver(() => Caller)
 export class CallerResolver {
-  @FieldResolver(() => CallerStats, { description: 'This caller\'s counts in the window (under the field\'s filter, when given).' })
+  @FieldResolver(() => CallerStats, { description: 'This caller\'s counts. Without a filter: found by callers, sourceIps, caller or sourceIp, that question\'s counts under its whole filter (they agree with its order); reached from a call, the window\'s. With one, under that filter in the window (`{}`: the whole window).' })
   stats(@Root() caller: CallerNode, @Args() { filter }: NestedArgs, @Ctx() ctx: RequestContext): Promise<CallerStatsRecord> {
     return ctx.graph.callerStats(caller, filter);
   }
@@ -150,7 +150,7 @@ export class CallerResolver {
 
 @Resolver(() => SourceIp)
 export class SourceIpResolver {
-  @FieldResolver(() => SourceIpStats, { description: 'Counts of the calls from this address in the window (under the field\'s filter, when given).' })
+  @FieldResolver(() => SourceIpStats, { description: 'Counts of the calls from this address. Without a filter: found by callers, sourceIps, caller or sourceIp, that question\'s counts under its whole filter (they agree with its order); reached from a call, the window\'s. With one, under that filter in the window (`{}`: the whole window).' })
   stats(@Root() ip: SourceIpNode, @Args() { filter }: NestedArgs, @Ctx() ctx: RequestContext): Promise<SourceIpStatsRecord> {
     return ctx.graph.sourceIpStats(ip, filter);
   }
