@@ -55,8 +55,8 @@ export class ForbiddenError extends TrailqlError {
 }
 
 export class TooComplexError extends TrailqlError {
-  constructor(message: string) {
-    super(message, 'QUERY_TOO_COMPLEX');
+  constructor(message: string, extra: Record<string, unknown> = {}) {
+    super(message, 'QUERY_TOO_COMPLEX', extra);
   }
 }
 

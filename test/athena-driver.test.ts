@@ -23,7 +23,7 @@ import {
 } from '../src/engines/athena/driver';
 import type { AthenaSettings } from '../src/engines/athena/settings';
 import type { CompiledQuery, SqlValue } from '../src/query/engine';
-import { BadInputError, EngineError } from '../src/errors';
+import { BadInputError, EngineError, TooComplexError } from '../src/errors';
 
 const athena = mockClient(AthenaClient);
 
@@ -369,6 +369,25 @@ describe('AthenaEngine.execute', () => {
     athena.on(GetQueryExecutionCommand).resolves(execution('CANCELLED'));
     const { engine: e } = engine();
     await expect(e.execute(query('SELECT 1'))).rejects.toThrow(/cancelled/);
+  });
+
+  test("CANCELLED at the workgroup's per-query scan limit is refused as too large, with the limit", async () => {
+    const LIMIT = 10 * 1024 ** 3;
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: QUERY_ID });
+    athena.on(GetWorkGroupCommand).resolves({ WorkGroup: { Name: 'trailql', Configuration: { BytesScannedCutoffPerQuery: LIMIT } } });
+    const cancelled = (scanned: number) => {
+      const out = execution('CANCELLED');
+      return { ...out, QueryExecution: { ...out.QueryExecution, Statistics: { DataScannedInBytes: scanned } } };
+    };
+    athena.on(GetQueryExecutionCommand).resolvesOnce(cancelled(LIMIT + 1)).resolves(cancelled(LIMIT / 2));
+    const { engine: e } = engine();
+    const err = (await e.execute(query('SELECT 1')).catch((x: unknown) => x)) as TooComplexError;
+    expect(err).toBeInstanceOf(TooComplexError);
+    expect(err.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', budget: 'bytesScannedPerQuery', limit: LIMIT, http: { status: 400 } });
+    expect(err.message).toMatch(/BytesScannedCutoffPerQuery/);
+    // Cancelled below the limit: someone else stopped it, the engine's error as before; the limit was asked once.
+    await expect(e.execute(query('SELECT 1'))).rejects.toThrow(/cancelled outside this request/);
+    expect(athena.commandCalls(GetWorkGroupCommand)).toHaveLength(1);
   });
 
   test('ThrottlingException on GetQueryExecution is retried with jittered backoff', async () => {

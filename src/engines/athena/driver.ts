@@ -23,7 +23,7 @@ import type {
   ExecuteOptions,
   Row,
 } from '../../query/engine';
-import { BadInputError, EngineError } from '../../errors';
+import { BadInputError, EngineError, TooComplexError } from '../../errors';
 import {
   DEFAULT_CATALOG,
   DEFAULT_MAX_RETRIES,
@@ -283,6 +283,23 @@ export class AthenaEngine implements Engine {
     }
   }
 
+  /** The workgroup's BytesScannedCutoffPerQuery (undefined: none, or it cannot be read), asked once. */
+  private cutoff: Promise<number | undefined> | undefined;
+
+  private perQueryCutoff(): Promise<number | undefined> {
+    this.cutoff ??= (async () => {
+      try {
+        const out = await this.client.send(new GetWorkGroupCommand({ WorkGroup: this.settings.workGroup }));
+        return out?.WorkGroup?.Configuration?.BytesScannedCutoffPerQuery ?? undefined;
+      } catch {
+        // Asked again at the next cancellation.
+        this.cutoff = undefined;
+        return undefined;
+      }
+    })();
+    return this.cutoff;
+  }
+
   /** GetWorkGroup: proves credentials, region and workgroup; fails when the workgroup is disabled. */
   async ping(): Promise<void> {
     const out = await this.withRetry('GetWorkGroup', () =>
@@ -330,7 +347,7 @@ export class AthenaEngine implements Engine {
         if (queryId === undefined || err.options.queryId !== undefined) throw err;
         throw new EngineError(err.message, ENGINE, { ...err.options, queryId });
       }
-      if (err instanceof BadInputError) throw err;
+      if (err instanceof BadInputError || err instanceof TooComplexError) throw err;
       throw this.sdkError('query', err, queryId);
     } finally {
       deadline.dispose();
@@ -389,13 +406,19 @@ export class AthenaEngine implements Engine {
             { userError: category === 1, retryable: error?.Retryable === true, queryId },
           );
         }
-        case 'CANCELLED':
+        case 'CANCELLED': {
+          // The workgroup's per-query scan limit cancels a statement that reaches it: the question
+          // was too large for the table's limit, not a fault of the service.
+          const cutoff = await this.perQueryCutoff();
+          const scanned = execution.Statistics?.DataScannedInBytes;
+          if (cutoff !== undefined && scanned !== undefined && scanned >= cutoff) throw new ScanCutoffError(cutoff, queryId);
           throw new EngineError(
             `Athena query ${queryId} was cancelled outside this request` +
               (status.StateChangeReason ? `: ${status.StateChangeReason}` : ''),
             ENGINE,
             { queryId },
           );
+        }
         default:
         // QUEUED, RUNNING, or no state reported yet: keep polling.
       }
@@ -497,5 +520,21 @@ export class AthenaEngine implements Engine {
       cause: err,
       queryId,
     });
+  }
+}
+
+/**
+ * A statement the workgroup cancelled on reaching its per-query scan limit: refused as too large
+ * (QUERY_TOO_COMPLEX, `budget: bytesScannedPerQuery`), with the limit and the query id.
+ */
+export class ScanCutoffError extends TooComplexError {
+  constructor(
+    readonly cutoffBytes: number,
+    readonly queryId: string,
+  ) {
+    super(
+      `the statement reached the Athena workgroup's limit of ${cutoffBytes} bytes scanned per query (BytesScannedCutoffPerQuery) and was cancelled; narrow the window, accounts or regions`,
+      { budget: 'bytesScannedPerQuery', limit: cutoffBytes },
+    );
   }
 }
