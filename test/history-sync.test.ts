@@ -230,6 +230,51 @@ describe('the oldest day Event history keeps', () => {
   });
 });
 
+describe('files a crash of the machine can leave damaged', () => {
+  test('a slot file that cannot be read is set aside under a name the engine still reads, and the sync goes on', async () => {
+    const dir = tempDir();
+    const first = record(1, new Date(NOW.getTime() - 10 * 60_000));
+    const history = new FakeEventHistory([eventOf(first)]);
+    const { client } = mocked(history);
+    const opts = (now: Date) => ({ ...options(dir, client, now), eventSources: ['iotevents.amazonaws.com'] });
+    await syncEventHistory(opts(NOW));
+    const [file] = listRecordFiles(dir);
+    // Emptied by a power loss after its rename reached the disk.
+    fs.writeFileSync(file!, '');
+    const second = record(2, new Date(NOW.getTime() - 9 * 60_000));
+    history.add([eventOf(second)]);
+    const [result] = await syncEventHistory(opts(new Date(NOW.getTime() + 60_000)));
+    expect(result).toMatchObject({ written: 2 });
+    const files = listRecordFiles(dir).sort();
+    expect(files).toHaveLength(2);
+    const aside = files.find((f) => f !== file)!;
+    expect(path.basename(aside)).toMatch(/^\d{12}_CloudTrail_[a-z0-9-]+_\d{8}T\d{4}Z_[0-9a-f]{16}Unreadable[0-9a-z]+\.json\.gz$/);
+    expect(fs.statSync(aside).size).toBe(0);
+    // The slot, written again with what this run met (its overlap met the first record again).
+    const slot = JSON.parse(gunzipSync(fs.readFileSync(file!)).toString('utf8')) as { Records: RawRecord[] };
+    expect(slot.Records.map((r) => r.eventID).sort()).toEqual([first.eventID, second.eventID].sort());
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a state file that cannot be read is kept aside, and the sync starts a first walk again', async () => {
+    const dir = tempDir();
+    const history = new FakeEventHistory([eventOf(record(1, new Date(NOW.getTime() - 10 * 60_000)))]);
+    const { client } = mocked(history);
+    const opts = (now: Date) => ({ ...options(dir, client, now), eventSources: ['iotevents.amazonaws.com'] });
+    await syncEventHistory(opts(NOW));
+    const stateFile = `${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`;
+    fs.writeFileSync(stateFile, '{"syncedTo": "2026-03-');
+    history.calls.length = 0;
+    const later = new Date(NOW.getTime() + HOUR);
+    await syncEventHistory(opts(later));
+    expect(history.calls[0]!.StartTime!.getTime()).toBe(later.getTime() - 90 * 24 * HOUR);
+    expect(JSON.parse(fs.readFileSync(stateFile, 'utf8'))).toMatchObject({ syncedTo: later.toISOString(), walk: null });
+    expect(fs.readdirSync(path.dirname(stateFile)).filter((f) => f.includes('unreadable-'))).toHaveLength(1);
+    expect(onDisk(dir)).toHaveLength(1);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('an event left out', () => {
   test('that a later run gets whole is written and no longer counted as missing', async () => {
     const dir = tempDir();

@@ -4,7 +4,8 @@
  * it), `{"Records":[...]}` gzipped, one record per line, each record the `CloudTrailEvent` text
  * as LookupEvents returned it. A slot's file name is the same on every run, so records of a slot
  * met again are merged into its one file by eventID: a record is never written twice. Files are
- * replaced atomically (write, then rename), so an interrupted run never leaves half a file, and
+ * replaced atomically and durably (durable.ts), so an interrupted run, or a crash of the machine,
+ * never leaves half a file, and
  * under a lock between processes (file-lock.ts), so two syncs never drop each other's records.
  */
 import { createHash } from 'node:crypto';
@@ -12,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { deliveryKey } from '../trail/layout';
+import { asideName, replaceDurably } from './durable';
 import { withFileLock } from './file-lock';
 
 export const SLOT_MS = 5 * 60_000;
@@ -49,7 +51,12 @@ export function recordKey(text: string, record: { eventID?: unknown }): string {
   return typeof record.eventID === 'string' && record.eventID ? record.eventID : `sha256:${createHash('sha256').update(oneLine(text)).digest('hex')}`;
 }
 
-/** eventID -> line of a slot file written by `mergeSlot`. */
+/**
+ * eventID -> line of a slot file written by `mergeSlot`. A file that cannot be read (damaged by a
+ * crash of the machine, or by hand) is set aside under another name of the same delivery, which
+ * the engines still read and report as unreadable, so answers over its time say what they lack;
+ * the slot then starts again empty, and the sync goes on.
+ */
 function readSlot(file: string): Map<string, string> {
   const lines = new Map<string, string>();
   let raw: Buffer;
@@ -59,11 +66,16 @@ function readSlot(file: string): Map<string, string> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return lines;
     throw err;
   }
-  const text = gunzipSync(raw).toString('utf8');
-  for (const line of text.split('\n')) {
-    const body = line.endsWith(',') ? line.slice(0, -1) : line;
-    if (body === HEAD || body === TAIL || body === '') continue;
-    lines.set(recordKey(body, JSON.parse(body) as { eventID?: unknown }), body);
+  try {
+    const text = gunzipSync(raw).toString('utf8');
+    for (const line of text.split('\n')) {
+      const body = line.endsWith(',') ? line.slice(0, -1) : line;
+      if (body === HEAD || body === TAIL || body === '') continue;
+      lines.set(recordKey(body, JSON.parse(body) as { eventID?: unknown }), body);
+    }
+  } catch {
+    fs.renameSync(file, asideName(file, 'Unreadable', '.json.gz'));
+    lines.clear();
   }
   return lines;
 }
@@ -84,9 +96,7 @@ export async function mergeSlot(trailDir: string, region: string, records: reado
     const before = lines.size;
     for (const r of records) if (!lines.has(r.eventId)) lines.set(r.eventId, oneLine(r.text));
     if (lines.size === before) return 0;
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, gzipSync(`${HEAD}\n${[...lines.values()].join(',\n')}\n${TAIL}\n`));
-    fs.renameSync(tmp, file);
+    replaceDurably(file, gzipSync(`${HEAD}\n${[...lines.values()].join(',\n')}\n${TAIL}\n`));
     return lines.size - before;
   });
 }

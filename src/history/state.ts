@@ -15,6 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { asideName, replaceDurably } from './durable';
 import { withFileLock } from './file-lock';
 
 export interface SyncState {
@@ -164,7 +165,13 @@ export class StateStore {
     const pending = fs.existsSync(this.file(PENDING, region, source));
     const f = this.file(account, region, source);
     if (!fs.existsSync(f)) return { state: { syncedTo: null, walk: null }, pending };
-    const state = JSON.parse(fs.readFileSync(f, 'utf8')) as SyncState;
+    const state = readableState(f);
+    // A state that cannot be read is kept aside for inspection, and the sync starts again: a first
+    // walk, whose records merge with those on disk (answers meanwhile say what is not synced).
+    if (!state) {
+      fs.renameSync(f, asideName(f, 'unreadable-'));
+      return { state: { syncedTo: null, walk: null }, pending };
+    }
     // A list that is not one would fail every save: its entries cannot be told apart.
     const leftOut = leftOutIn(state.leftOut, true);
     if (leftOut?.length) state.leftOut = leftOut;
@@ -186,14 +193,24 @@ export class StateStore {
       const leftOut = withLeftOut(onDisk, state.leftOut ?? [], written);
       if (leftOut?.length) state.leftOut = leftOut;
       else delete state.leftOut;
-      // Its own temporary name: a sync in another process may save the same state at the same time.
-      const tmp = `${f}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
-      fs.renameSync(tmp, f);
+      replaceDurably(f, JSON.stringify(state, null, 2));
       // Moved: the earlier file goes while both are locked, so no save to it is lost in between.
       if (previous) fs.rmSync(previous, { force: true });
     };
     await withFileLock(f, () => (previous ? withFileLock(previous, write) : write()));
+  }
+}
+
+/** The state a file holds; undefined when it is not JSON of an object with the times a state has. */
+function readableState(file: string): SyncState | undefined {
+  try {
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as SyncState;
+    const walk = state?.walk ?? null;
+    const times = [state?.syncedTo, walk?.from, walk?.to, walk?.doneDownTo];
+    const ok = typeof state === 'object' && state !== null && (walk === null || typeof walk === 'object') && timeIn(state.syncedTo) !== undefined && (walk === null || times.slice(1).every((t) => timeIn(t)));
+    return ok ? state : undefined;
+  } catch {
+    return undefined;
   }
 }
 
