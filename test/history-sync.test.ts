@@ -230,6 +230,28 @@ describe('the oldest day Event history keeps', () => {
   });
 });
 
+describe("a record whose text names another time than LookupEvents' EventTime", () => {
+  test('is filed by its own time, and the walk counts its progress by EventTime', async () => {
+    const dir = tempDir();
+    const all = records(120, NOW).filter((r) => r.eventSource === 'iotevents.amazonaws.com');
+    // Among the newest: listed at its EventTime, its text dated six years earlier.
+    const odd = { ...eventOf(all[3]!), CloudTrailEvent: JSON.stringify({ ...all[3], eventTime: '2020-01-01T00:05:00Z' }) };
+    const history = new FakeEventHistory([...all.filter((_, i) => i !== 3).map(eventOf), odd]);
+    const { client, heal } = failingAt(history, 2);
+    const opts = { ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] };
+    await expect(syncEventHistory(opts)).rejects.toThrow('connection reset');
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+    // One page of 50 fetched: done down to (the slot of) its oldest EventTime, not to 2020.
+    const pageOldest = Math.min(...all.slice(0, 50).map((r) => Date.parse(r.eventTime)));
+    expect(Date.parse(state.walk.doneDownTo)).toBeGreaterThanOrEqual(pageOldest - 5 * 60_000);
+    heal();
+    await syncEventHistory(opts);
+    expect(onDisk(dir).find((f) => f.record.eventID === all[3]!.eventID)!.file).toContain('/2020/01/01/');
+    expect(onDisk(dir)).toHaveLength(all.length);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('files a crash of the machine can leave damaged', () => {
   test('a slot file that cannot be read is set aside under a name the engine still reads, and the sync goes on', async () => {
     const dir = tempDir();

@@ -251,11 +251,14 @@ async function walkPages(
     for (const event of out.Events ?? []) {
       tally.events += 1;
       const record = placed(event.CloudTrailEvent, event.EventTime);
+      // How far the walk has come down is LookupEvents' own EventTime, the order it answers in: a
+      // record whose text names another time is filed by that time, and moves no progress.
+      const listed = event.EventTime && !Number.isNaN(event.EventTime.getTime()) ? event.EventTime.getTime() : undefined;
       if ('reason' in record) {
         tally.skipped += 1;
-        const time = record.time ?? (event.EventTime && !Number.isNaN(event.EventTime.getTime()) ? event.EventTime : undefined);
+        const time = record.time ?? (listed !== undefined ? new Date(listed) : undefined);
         if (time) {
-          const t = time.getTime();
+          const t = listed ?? time.getTime();
           // Newest first as well: the walk has come down to it, and the state records it with this page.
           oldest = Math.min(oldest, t);
           meet(t, event.EventId);
@@ -268,13 +271,20 @@ async function walkPages(
       }
       const start = slotStart(record.time);
       const key = `${record.account}|${start}`;
-      const slot = buffer.get(key) ?? { start, records: [], recovered: [] };
+      // Filed in a slot older than its EventTime's, which the walk would write only later: written
+      // now, so the progress saved with this page holds it.
+      const early = listed !== undefined && start < slotStart(new Date(listed));
+      const slot = early ? { start, records: [], recovered: [] } : (buffer.get(key) ?? { start, records: [], recovered: [] });
       slot.records.push(record);
       // An event left out before whose record a run now gets whole.
       if (event.EventId && tally.knownLeftOut.has(event.EventId)) slot.recovered.push(event.EventId);
-      buffer.set(key, slot);
-      oldest = Math.min(oldest, record.time.getTime());
-      meet(record.time.getTime(), event.EventId);
+      if (early) {
+        tally.written += await mergeSlot(options.trailDir, region, slot.records);
+        for (const id of slot.recovered) tally.recovered.add(id);
+      } else buffer.set(key, slot);
+      const t = listed ?? record.time.getTime();
+      oldest = Math.min(oldest, t);
+      meet(t, event.EventId);
     }
     // Newest first: slots wholly newer than the oldest event seen get nothing more from this walk.
     const boundary = slotStart(new Date(oldest));
