@@ -93,7 +93,8 @@ export class EngineError extends Error {
   constructor(
     message: string,
     readonly engine: string,
-    readonly options: { userError?: boolean; retryable?: boolean; timeout?: boolean; cause?: unknown; queryId?: string } = {},
+    /** `bytesScanned`: what a failed or cancelled query had scanned (billed all the same), when the engine says. */
+    readonly options: { userError?: boolean; retryable?: boolean; timeout?: boolean; cause?: unknown; queryId?: string; bytesScanned?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';

@@ -371,6 +371,16 @@ describe('AthenaEngine.execute', () => {
     await expect(e.execute(query('SELECT 1'))).rejects.toThrow(/cancelled/);
   });
 
+  test('a FAILED query carries the bytes it had scanned (Athena bills them)', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: QUERY_ID });
+    const failed = execution('FAILED', { AthenaError: { ErrorCategory: 2 } });
+    athena.on(GetQueryExecutionCommand).resolves({ ...failed, QueryExecution: { ...failed.QueryExecution, Statistics: { DataScannedInBytes: 4096 } } });
+    const { engine: e } = engine();
+    const err = (await e.execute(query('SELECT 1')).catch((x: unknown) => x)) as EngineError;
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err.options).toMatchObject({ bytesScanned: 4096, queryId: QUERY_ID });
+  });
+
   test("CANCELLED at the workgroup's per-query scan limit is refused as too large, with the limit", async () => {
     const LIMIT = 10 * 1024 ** 3;
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: QUERY_ID });
@@ -385,6 +395,8 @@ describe('AthenaEngine.execute', () => {
     expect(err).toBeInstanceOf(TooComplexError);
     expect(err.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', budget: 'bytesScannedPerQuery', limit: LIMIT, http: { status: 400 } });
     expect(err.message).toMatch(/BytesScannedCutoffPerQuery/);
+    // What it had scanned is billed all the same: the runner charges it.
+    expect((err as unknown as { bytesScanned: number }).bytesScanned).toBe(LIMIT + 1);
     // Cancelled below the limit: someone else stopped it, the engine's error as before; the limit was asked once.
     await expect(e.execute(query('SELECT 1'))).rejects.toThrow(/cancelled outside this request/);
     expect(athena.commandCalls(GetWorkGroupCommand)).toHaveLength(1);

@@ -6,7 +6,8 @@ import { CompiledQuery, Engine, ExecuteOptions } from '../src/query/engine';
 import { QueryRunner } from '../src/query/runner';
 import { Admission } from '../src/query/admission';
 import { getEventListeners } from 'node:events';
-import { UnavailableError } from '../src/errors';
+import { EngineError, UnavailableError } from '../src/errors';
+import { ScanBudget, ScanBudgetError } from '../src/query/scan-budget';
 
 const query: CompiledQuery = {
   sql: 'SELECT 1',
@@ -139,4 +140,22 @@ describe('a request over several runners (a download\'s pages)', () => {
       held.release();
     }
   });
+});
+
+test("a query that failed is charged what it had scanned: in its report and the request's scan budget", async () => {
+  const failing: Engine = {
+    ...holdingEngine().engine,
+    capabilities: { billedByScan: true, cancellable: true },
+    execute: async () => {
+      throw new EngineError('Athena query q-1 failed (user error): HIVE_BAD_DATA', 'athena', { userError: true, queryId: 'q-1', bytesScanned: 3_000 });
+    },
+  };
+  const scanBudget = new ScanBudget(2_000);
+  const runner = new QueryRunner(failing, { scanBudget });
+  // The query's own error, not the budget's, though it spent the budget.
+  await expect(runner.run(query)).rejects.toThrow('HIVE_BAD_DATA');
+  expect(runner.reports).toEqual([expect.objectContaining({ outcome: 'error', bytesScanned: 3_000, queryId: 'q-1' })]);
+  // The budget is spent: the request's next query does not start.
+  expect(scanBudget.exceeded).toBeInstanceOf(ScanBudgetError);
+  await expect(runner.run({ ...query, sql: 'SELECT 2' })).rejects.toBeInstanceOf(ScanBudgetError);
 });

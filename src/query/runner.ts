@@ -277,8 +277,18 @@ export class QueryRunner {
         return { rows: result.rows, report };
       } catch (err) {
         const engineMs = performance.now() - started;
-        // A failed query's bytes are unknown here: the engine reports them only with a result.
-        for (const lease of leases) lease.charge({ engineMs, bytesScanned: 0 });
+        // A query that failed or was cancelled is billed for what it had scanned, when the engine says.
+        const bytesScanned = scannedBy(err);
+        for (const lease of leases) lease.charge({ engineMs, bytesScanned });
+        // Counted toward the request's budget; the query's own error is the one the request gets.
+        const spentBefore = scan?.exceeded;
+        if (bytesScanned > 0) {
+          try {
+            scan?.charge(bytesScanned);
+          } catch {
+            // Spent now: the rest of the request is refused by the budget.
+          }
+        }
         const spent = this.budgets.find((b) => b.exhausted.aborted);
         const outcome = spent ? 'cancelled' : outcomeOf(err, this.signal);
         const queryId = err instanceof EngineError ? err.options.queryId : undefined;
@@ -287,13 +297,13 @@ export class QueryRunner {
           ...base,
           outcome,
           rows: 0,
-          bytesScanned: 0,
+          bytesScanned,
           engineMs: Math.round(engineMs),
           ...(cancelLatencyMs !== undefined ? { cancelLatencyMs } : {}),
           ...(queryId ? { queryId } : {}),
         });
         if (spent && !this.signal.aborted) throw spent.error();
-        throw scan?.exceeded ?? err;
+        throw spentBefore ?? err;
       }
     } finally {
       slot?.release();
@@ -344,4 +354,10 @@ export class QueryRunner {
       dependencies: this.reusable.map(({ query, reuse }) => ({ query, ...(reuse.fingerprint === undefined ? {} : { fingerprint: reuse.fingerprint }) })),
     };
   }
+}
+
+/** What a failed query had scanned: an engine error's count, or an error that carries its own (Athena's scan cutoff). */
+function scannedBy(err: unknown): number {
+  const bytes = err instanceof EngineError ? err.options.bytesScanned : (err as { bytesScanned?: unknown } | null)?.bytesScanned;
+  return typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 ? bytes : 0;
 }

@@ -403,7 +403,7 @@ export class AthenaEngine implements Engine {
             `Athena query ${queryId} failed (${ERROR_CATEGORY[category] ?? `category ${category}`} error` +
               `${error?.ErrorType !== undefined ? `, type ${error.ErrorType}` : ''}): ${reason}`,
             ENGINE,
-            { userError: category === 1, retryable: error?.Retryable === true, queryId },
+            { userError: category === 1, retryable: error?.Retryable === true, queryId, ...scannedOf(execution) },
           );
         }
         case 'CANCELLED': {
@@ -411,12 +411,12 @@ export class AthenaEngine implements Engine {
           // was too large for the table's limit, not a fault of the service.
           const cutoff = await this.perQueryCutoff();
           const scanned = execution.Statistics?.DataScannedInBytes;
-          if (cutoff !== undefined && scanned !== undefined && scanned >= cutoff) throw new ScanCutoffError(cutoff, queryId);
+          if (cutoff !== undefined && scanned !== undefined && scanned >= cutoff) throw new ScanCutoffError(cutoff, queryId, scanned);
           throw new EngineError(
             `Athena query ${queryId} was cancelled outside this request` +
               (status.StateChangeReason ? `: ${status.StateChangeReason}` : ''),
             ENGINE,
-            { queryId },
+            { queryId, ...scannedOf(execution) },
           );
         }
         default:
@@ -531,10 +531,18 @@ export class ScanCutoffError extends TooComplexError {
   constructor(
     readonly cutoffBytes: number,
     readonly queryId: string,
+    /** What it had scanned, billed all the same. */
+    readonly bytesScanned: number,
   ) {
     super(
       `the statement reached the Athena workgroup's limit of ${cutoffBytes} bytes scanned per query (BytesScannedCutoffPerQuery) and was cancelled; narrow the window, accounts or regions`,
       { budget: 'bytesScannedPerQuery', limit: cutoffBytes },
     );
   }
+}
+
+/** The bytes a query that did not succeed had scanned, when Athena reports them (it bills them). */
+function scannedOf(execution: QueryExecution): { bytesScanned?: number } {
+  const bytes = execution.Statistics?.DataScannedInBytes;
+  return typeof bytes === 'number' && bytes > 0 ? { bytesScanned: bytes } : {};
 }
