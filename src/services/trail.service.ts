@@ -198,11 +198,15 @@ export class TrailService {
 
   /**
    * Grouped questions over one scan: one statement reading the events once (compileAggregates),
-   * each part's rows as its own statement would return them. A single part is its own statement.
+   * each part's rows as its own statement would return them. A single part is its own statement,
+   * and so is each part on an engine that reads a `WITH` subquery again at every use (Trino): the
+   * one statement would read the window once per part all the same, and meet the engine's
+   * per-query scan limit that many times sooner.
    */
   async runParts(query: AggregatesQuery): Promise<Row[][]> {
     const { parts, ...common } = query;
-    if (parts.length === 1) return [await this.run({ kind: 'aggregate', ...common, ...parts[0], where: [...common.where, ...parts[0].where] })];
+    const alone = (part: (typeof parts)[number]) => this.run({ kind: 'aggregate', ...common, ...part, where: [...common.where, ...part.where] });
+    if (parts.length === 1 || !this.deps.dialect.namedSubqueriesOnce) return Promise.all(parts.map(alone));
     return partRows(query, await this.runCompiled(compileAggregates(this.deps.dialect, query, this.deps.config.window.deliveryMarginDays)));
   }
 
