@@ -204,11 +204,11 @@ export class StateStore {
 /** The state a file holds; undefined when it is not JSON of an object with the times a state has. */
 function readableState(file: string): SyncState | undefined {
   try {
-    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as SyncState;
-    const walk = state?.walk ?? null;
-    const times = [state?.syncedTo, walk?.from, walk?.to, walk?.doneDownTo];
-    const ok = typeof state === 'object' && state !== null && (walk === null || typeof walk === 'object') && timeIn(state.syncedTo) !== undefined && (walk === null || times.slice(1).every((t) => timeIn(t)));
-    return ok ? state : undefined;
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as SyncState | null;
+    if (typeof state !== 'object' || state === null || timeIn(state.syncedTo) === undefined) return undefined;
+    const walk = state.walk ?? null;
+    const walkOk = walk === null || (typeof walk === 'object' && [walk.from, walk.to, walk.doneDownTo].every((t) => timeIn(t)));
+    return walkOk ? state : undefined;
   } catch {
     return undefined;
   }
