@@ -141,7 +141,8 @@ export function leftOutIn(value: unknown, skipBad = false): LeftOutEvent[] | und
 }
 
 export const STATE_FOLDER = '.trailql-history';
-const PENDING = '_pending';
+/** Where earlier versions kept a state before they knew its account. */
+export const PENDING_ACCOUNT = '_pending';
 
 /** The state file's name of a source: `*` (every source) is stored as `all-sources`. */
 export function sourceFileName(source: string): string {
@@ -162,7 +163,7 @@ export class StateStore {
    * and the file goes; its progress is not taken, as it may be another account's).
    */
   load(region: string, source: string, account: string): { state: SyncState; pending: boolean } {
-    const pending = fs.existsSync(this.file(PENDING, region, source));
+    const pending = fs.existsSync(this.file(PENDING_ACCOUNT, region, source));
     const f = this.file(account, region, source);
     if (!fs.existsSync(f)) return { state: { syncedTo: null, walk: null }, pending };
     const state = readableState(f);
@@ -223,5 +224,4 @@ function leftOutOf(file: string): LeftOutEvent[] {
   }
 }
 
-export const isPending = (account: string) => account === PENDING;
-export const PENDING_ACCOUNT = PENDING;
+export const isPending = (account: string) => account === PENDING_ACCOUNT;

@@ -129,7 +129,6 @@ function lowest(a: Recorded, b: Recorded | undefined): Recorded {
 }
 
 interface Tally {
-  account: string;
   pages: number;
   events: number;
   written: number;
@@ -146,17 +145,18 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
   const loaded = store.load(region, source, options.account);
   const state: SyncState = loaded.state;
   const known = new Set((state.leftOut ?? []).flatMap((e) => (e.eventId === null ? [] : [e.eventId])));
-  const tally: Tally = { account: options.account, pages: 0, events: 0, written: 0, skipped: 0, leftOut: [], knownLeftOut: known, recovered: new Set() };
+  const tally: Tally = { pages: 0, events: 0, written: 0, skipped: 0, leftOut: [], knownLeftOut: known, recovered: new Set() };
   const clock = options.now ?? (() => new Date());
   const now = clock();
   const earliest = now.getTime() - options.days * DAY_MS;
-  let stateAccount = loaded.pending ? PENDING_ACCOUNT : options.account;
+  // A state an earlier version kept under `_pending` goes with the first save (its left-out events kept).
+  let previous = loaded.pending ? PENDING_ACCOUNT : undefined;
   const save = async () => {
     // Merged (each once, folded beyond the bound) by the store, with what is on disk.
     if (tally.leftOut.length) state.leftOut = [...(state.leftOut ?? []), ...tally.leftOut];
     tally.leftOut = [];
-    await store.save(tally.account, region, source, state, stateAccount, tally.recovered);
-    stateAccount = tally.account;
+    await store.save(options.account, region, source, state, previous, tally.recovered);
+    previous = undefined;
   };
 
   /** `recorded`: a resumed walk's left-out events already in the state (see Recorded). */
