@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   for (const r of results) {
     process.stdout.write(
       `${r.region} ${r.source}: ${r.events} events in ${r.pages} pages, ${r.written} new, ${r.skipped} left out${r.skipped ? ' (no usable record; answers over their time say so)' : ''}` +
-        `${r.account ? ` (account ${r.account})` : ''}, ${r.from} .. ${r.to}\n`,
+        ` (account ${r.account}), ${r.from} .. ${r.to}\n`,
     );
   }
   if (failed) {

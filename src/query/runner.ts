@@ -282,13 +282,7 @@ export class QueryRunner {
         for (const lease of leases) lease.charge({ engineMs, bytesScanned });
         // Counted toward the request's budget; the query's own error is the one the request gets.
         const spentBefore = scan?.exceeded;
-        if (bytesScanned > 0) {
-          try {
-            scan?.charge(bytesScanned);
-          } catch {
-            // Spent now: the rest of the request is refused by the budget.
-          }
-        }
+        scan?.add(bytesScanned);
         const spent = this.budgets.find((b) => b.exhausted.aborted);
         const outcome = spent ? 'cancelled' : outcomeOf(err, this.signal);
         const queryId = err instanceof EngineError ? err.options.queryId : undefined;

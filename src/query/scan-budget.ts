@@ -49,12 +49,17 @@ export class ScanBudget {
 
   /** Adds a finished query's bytes; past the budget, cancels the rest and throws. */
   charge(bytes: number): void {
+    this.add(bytes);
+    this.check();
+  }
+
+  /** Adds a query's bytes; past the budget, cancels the rest (a failed query's: its own error stands). */
+  add(bytes: number): void {
     this.scanned += bytes;
     if (!this.error && this.scanned > this.limitBytes) {
       this.error = new ScanBudgetError(this.limitBytes, this.scanned);
       this.controller.abort(this.error);
     }
-    this.check();
   }
 }
 
