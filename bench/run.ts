@@ -1101,7 +1101,8 @@ function render(r: ReportInput): string {
       'block of its own; medians with (min–max). The target (≤ 1.2×) is against the SQL giving the same answer. ' +
       'The SQL runs in a DuckDB instance in the bench process, using all cores, as the server\'s does. ' +
       'The servers keep no answer and no reading of JSON files between requests (`CACHE_ENABLED=false`, `SHARED_SCAN_KEEP_SECONDS=0`): each request reads its files, as each SQL run does ' +
-      '(the statements of one request share one reading, docs/operations.md); the "answers kept" rows ask servers as deployed (answers and readings kept), their first page fresh (`x-trailql-no-cache: 1`).',
+      '(the statements of one request share one reading, docs/operations.md), except that the later pages of a walk of callers are cut from the list its first page read, which a server keeps for the walk whether it keeps answers or not (`WALK_KEEP_SECONDS`, README "Ask it something": a late file must not make a walk meet a caller twice or never); ' +
+      'the "answers kept" rows ask servers as deployed (answers and readings kept), their first page fresh (`x-trailql-no-cache: 1`).',
   );
   line();
   out.push(

@@ -23,6 +23,7 @@ import { schema } from './graphql/schema';
 import { Logger } from './logger';
 import { Dialect } from './query/compiler';
 import { CursorCodec } from './query/cursor';
+import { WalkStore } from './query/walks';
 import { BudgetReport, FILES_UNREADABLE, QueryCacheLayer, QueryReport, QueryRunner, RequestSpending, costTotals, unreadableFiles } from './query/runner';
 import { ScanBudget, estimateCost } from './query/scan-budget';
 import { EXPLAIN_HEADER, explainEngine, explainStatements, wantsExplain } from './query/explain';
@@ -246,7 +247,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
           now: deps.now,
         })
       : undefined;
-  const serviceDeps = { config, dialect, cursors, now: deps.now };
+  // Grouped walks' lists, kept between pages (src/query/walks.ts); with or without the answer cache.
+  const walks = config.cache.walks.keepSeconds > 0 ? new WalkStore({ keepMs: config.cache.walks.keepSeconds * 1000, maxBytes: config.cache.walks.maxBytes }) : undefined;
+  const serviceDeps = { config, dialect, cursors, now: deps.now, walks };
   const auth = new Authenticator(config.security.auth);
   const expressApp = express();
   const httpServer = http.createServer(expressApp);
@@ -293,7 +296,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       cachePartition: config.cache.sharedAcrossCallers ? undefined : scope.principal,
       scanBudget: deps.engine.capabilities.billedByScan && config.scan.budgetBytes > 0 ? new ScanBudget(config.scan.budgetBytes) : undefined,
     });
-    const service = new TrailService(serviceDeps, runner, scope);
+    // A preview reads nothing: it neither takes a walk's list nor keeps its placeholders as one.
+    const service = new TrailService(explain ? { ...serviceDeps, walks: undefined } : serviceDeps, runner, scope);
     const graph = new GraphService(service);
     return { requestId, service, graph, nodes: new NodeService(service, graph), runner, trailHealth: engine.trailHealth, explain, responseKey: known?.responseKey };
   };

@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql';
 export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'BAD_REQUEST'
+  | 'STALE_CURSOR'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'QUERY_TOO_COMPLEX'
@@ -23,6 +24,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_USER_INPUT: 400,
   BAD_REQUEST: 400,
   QUERY_TOO_COMPLEX: 400,
+  STALE_CURSOR: 409,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
 };
@@ -38,6 +40,20 @@ export class TrailqlError extends GraphQLError {
 export class BadInputError extends TrailqlError {
   constructor(message: string, field?: string) {
     super(message, 'BAD_USER_INPUT', field ? { field } : {});
+  }
+}
+
+/**
+ * A grouped walk's later page whose list is kept no longer and now reads otherwise (late deliveries
+ * moved its groups): cut from the new list it could meet a group twice or never. Start again.
+ */
+export class StaleCursorError extends TrailqlError {
+  constructor(connection: string) {
+    super(
+      `invalid cursor: the ${connection} list this walk began on is no longer kept (WALK_KEEP_SECONDS) and has changed since (late deliveries moved its entries); start again without "after"`,
+      'STALE_CURSOR',
+      { field: 'after' },
+    );
   }
 }
 

@@ -442,6 +442,7 @@ describe('configuration', () => {
       lockWaitMs: 5000,
       sharedAcrossCallers: false,
       groupListMax: 2000,
+      walks: { keepSeconds: 900, maxBytes: 64 * 1024 * 1024 },
       responses: { enabled: true, maxBytes: 64 * 1024 * 1024, ttlSeconds: 300 },
       secret: expect.any(String),
     });

@@ -6,10 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { hashKey } from '../src/auth/authenticate';
 import { createCache } from '../src/cache';
 import { createLogger } from '../src/logger';
 import { IOT_SOURCES, callerKeyOf, dedupe, groupBy, inWindow, readRecords } from './support/records';
-import { GqlResponse, TestServer, startServer, testConfig } from './support/server';
+import { GqlResponse, TEST_KEYS, TestServer, startServer, testConfig } from './support/server';
 import { SAMPLE_END, useSampleTrail } from './support/trails';
 
 const W = { from: '2026-03-14T00:00:00Z', to: '2026-03-15T00:00:00Z' };
@@ -59,20 +60,43 @@ function expected() {
     .sort((a, b) => b.calls - a.calls || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-test('every page is cut from one statement: the first runs it, the others find it kept', async () => {
-  const server = await serve({});
+/** Writes `calls` more calls by `key` (copies of one of its calls, new eventIDs) into the window, in a file of their own. */
+function deliverLate(key: string, calls: number, tag: string): string {
+  const sample = readRecords(trail.dir).find((f) => IOT_SOURCES.includes(f.record.eventSource) && callerKeyOf(f.record) === key && inWindow(f.record, new Date(W.from), new Date(W.to)))!;
+  const records = Array.from({ length: calls }, (_, i) => ({ ...sample.record, eventID: `00000000-0000-4000-8000-${tag}${String(i).padStart(12 - tag.length, '0')}`, eventTime: '2026-03-14T23:00:00Z' }));
+  const file = path.join(path.dirname(sample.file), `late_${tag}_${Date.now()}.json.gz`);
+  fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: records })));
+  return file;
+}
+
+test('every page is cut from one list: the first page reads it, the others take it as kept, with or without the answer cache', async () => {
   const want = expected();
   expect(want.length).toBeGreaterThan(7);
-  const got = await walk(server, 25);
-  expect(got.nodes).toEqual(want);
-  expect(got.totals.every((t) => t === want.length)).toBe(true);
-  // One statement for the first page (its count included); none for the others.
-  expect(got.ran[0]).toBe(1);
-  expect(got.ran.slice(1).every((n) => n === 0)).toBe(true);
-  // A walk with the fresh answers asked for runs the statement again on its first page only.
-  const fresh = await walk(server, 25, { 'x-trailql-no-cache': '1' });
-  expect(fresh.nodes).toEqual(want);
-  expect(fresh.ran).toEqual(got.ran.map(() => 1));
+  for (const env of [{}, { CACHE_ENABLED: 'false' }] as Record<string, string>[]) {
+    const server = await serve(env);
+    const got = await walk(server, 25);
+    expect(got.nodes).toEqual(want);
+    expect(got.totals.every((t) => t === want.length)).toBe(true);
+    // One statement for the first page (its count included); none for the others.
+    expect(got.ran[0]).toBe(1);
+    expect(got.ran.slice(1).every((n) => n === 0)).toBe(true);
+    // Fresh answers asked for: the first page reads the list again, the others go on with it.
+    const fresh = await walk(server, 25, { 'x-trailql-no-cache': '1' });
+    expect(fresh.nodes).toEqual(want);
+    expect(fresh.ran).toEqual(got.ran);
+  }
+});
+
+test('with walks not kept, every page reads the list again and goes on because it is the same', async () => {
+  const want = expected();
+  for (const env of [{ WALK_KEEP_SECONDS: '0' }, { WALK_KEEP_SECONDS: '0', CACHE_ENABLED: 'false' }] as Record<string, string>[]) {
+    const server = await serve(env);
+    const got = await walk(server, 25);
+    expect(got.nodes).toEqual(want);
+    expect(got.totals.every((t) => t === want.length)).toBe(true);
+    // Each page asks for the list: from the answer cache, or from the engine.
+    expect(got.ran).toEqual(got.ran.map((_, i) => (env.CACHE_ENABLED === 'false' || i === 0 ? 1 : 0)));
+  }
 });
 
 test('a list longer than CACHE_GROUP_LIST_MAX, or with the setting 0, is paged by keyset, with the same pages', async () => {
@@ -87,25 +111,95 @@ test('a list longer than CACHE_GROUP_LIST_MAX, or with the setting 0, is paged b
   }
 });
 
-test('a cursor whose row is no longer in the list is answered by keyset from its position', async () => {
-  const server = await serve({});
-  const before = expected();
-  const first = await server.gql<Page>(CALLERS, { f: W, first: 2 });
-  const [, second] = first.data!.callers.edges.map((e) => e.node);
-  expect(second!.key).toBe(before[1]!.key);
-  // One more call by that caller arrives late: its row moves, and no row is where the cursor points.
-  const sample = readRecords(trail.dir).find((f) => IOT_SOURCES.includes(f.record.eventSource) && callerKeyOf(f.record) === second!.key && inWindow(f.record, new Date(W.from), new Date(W.to)))!;
-  const late = { ...sample.record, eventID: '00000000-0000-4000-8000-00000000beef', eventTime: '2026-03-14T23:00:00Z' };
-  const file = path.join(path.dirname(sample.file), `late_${Date.now()}.json.gz`);
-  fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: [late] })));
+describe('a late delivery moves a group ahead of the cursor mid-walk', () => {
+  /** The walk's first page of 2, then a late file lifting the list's last caller above its first; then the rest of the walk. */
+  async function walkAcrossLateFile(server: TestServer, tag: string) {
+    const before = expected();
+    const mover = before[before.length - 1]!;
+    expect(mover.calls).toBeLessThan(before[1]!.calls);
+    const first = await server.gql<Page>(CALLERS, { f: W, first: 2 });
+    expect(first.errors).toBeUndefined();
+    const file = deliverLate(mover.key, before[0]!.calls + 1, tag);
+    try {
+      // The list now reads otherwise: the mover is first.
+      expect(expected()[0]!.key).toBe(mover.key);
+      const keys = first.data!.callers.edges.map((e) => e.node.key);
+      let after: string | null = first.data!.callers.pageInfo.endCursor;
+      for (let i = 0; after !== null && i < 50; i++) {
+        const res: GqlResponse<Page> = await server.gql<Page>(CALLERS, { f: W, first: 5, after });
+        if (res.errors) return { before, mover, keys, error: res.errors[0]!, status: res.status };
+        keys.push(...res.data!.callers.edges.map((e) => e.node.key));
+        after = res.data!.callers.pageInfo.hasNextPage ? res.data!.callers.pageInfo.endCursor : null;
+      }
+      return { before, mover, keys };
+    } finally {
+      fs.rmSync(file);
+    }
+  }
+
+  test('kept walk: every caller of the first page\'s list is met once, in its order', async () => {
+    const server = await serve({ CACHE_ENABLED: 'false' });
+    const got = await walkAcrossLateFile(server, 'a1');
+    expect(got.error).toBeUndefined();
+    // Read again per page, the list would have put the mover before the cursor: never met.
+    expect(got.keys).toEqual(got.before.map((g) => g.key));
+    expect(got.keys.filter((k) => k === got.mover.key)).toHaveLength(1);
+  });
+
+  test('walk not kept: the later page is refused (STALE_CURSOR, 409), not cut from the new list', async () => {
+    for (const env of [{ WALK_KEEP_SECONDS: '0', CACHE_ENABLED: 'false' }, { WALK_KEEP_SECONDS: '0' }] as Record<string, string>[]) {
+      const server = await serve(env);
+      const got = await walkAcrossLateFile(server, env.CACHE_ENABLED ? 'b1' : 'b2');
+      expect(got.error?.extensions?.code).toBe('STALE_CURSOR');
+      expect(got.error?.extensions?.field).toBe('after');
+      expect(got.status).toBe(409);
+      expect(got.keys).toHaveLength(2);
+    }
+  });
+});
+
+test('a later page asking for a measure the kept list lacks reads the list again and goes on with it', async () => {
+  const server = await serve({ CACHE_ENABLED: 'false' });
+  const first = await server.gql<Page>(CALLERS, { f: W, first: 3 });
+  const more = `query($f: ApiCallFilter, $after: String) { callers(filter: $f, first: 3, after: $after) { edges { node { key stats { calls distinctActions } } } } }`;
+  server.engine.reset();
+  const next = await server.gql(more, { f: W, after: first.data!.callers.pageInfo.endCursor });
+  expect(next.errors).toBeUndefined();
+  expect(server.engine.executed.length).toBe(1);
+  expect(next.data.callers.edges.map((e: { node: { key: string } }) => e.node.key)).toEqual(expected().slice(3, 6).map((g) => g.key));
+  expect(next.data.callers.edges.every((e: { node: { stats: { distinctActions: number } } }) => e.node.stats.distinctActions > 0)).toBe(true);
+});
+
+test('a walk\'s kept list is its caller\'s: another key with the same scope and cursor reads the list again', async () => {
+  const other = 'another-key-with-full-scope-0123456789';
+  const keys = [...TEST_KEYS, { ...TEST_KEYS[0]!, id: 'other', sha256: hashKey(other) }];
+  const server = await serve({ CACHE_ENABLED: 'false', API_KEYS: JSON.stringify(keys) });
+  const first = await server.gql<Page>(CALLERS, { f: W, first: 3 });
+  const after = first.data!.callers.pageInfo.endCursor;
+  server.engine.reset();
+  const theirs = await server.gql<Page>(CALLERS, { f: W, first: 3, after }, { authorization: `Bearer ${other}` });
+  expect(theirs.errors).toBeUndefined();
+  expect(server.engine.executed.length).toBe(1);
+  server.engine.reset();
+  const mine = await server.gql<Page>(CALLERS, { f: W, first: 3, after });
+  expect(server.engine.executed.length).toBe(0);
+  expect(mine.data!.callers.edges).toEqual(theirs.data!.callers.edges);
+});
+
+test('a page cut from a kept list says what the list left out: the file it could not read', async () => {
+  const server = await serve({ CACHE_ENABLED: 'false' });
+  const sample = readRecords(trail.dir).find((f) => IOT_SOURCES.includes(f.record.eventSource) && inWindow(f.record, new Date(W.from), new Date(W.to)))!;
+  const file = path.join(path.dirname(sample.file), `damaged_${Date.now()}.json.gz`);
+  fs.writeFileSync(file, Buffer.from('not gzip at all'));
   try {
+    const first = await server.gql<Page>(CALLERS, { f: W, first: 3 });
+    const said = (res: GqlResponse<Page>) => ({ complete: res.extensions?.complete, warnings: res.extensions?.warnings });
+    expect(said(first).complete).toBe(false);
+    expect(JSON.stringify(said(first).warnings)).toContain(path.basename(file));
     server.engine.reset();
-    const next = await server.gql<Page>(CALLERS, { f: W, first: 50, after: first.data!.callers.pageInfo.endCursor });
-    expect(next.errors).toBeUndefined();
-    // The list was read (a new file: a new statement), then the page by keyset.
-    expect(server.engine.executed.length).toBeGreaterThanOrEqual(2);
-    const after = expected().filter((g) => g.calls < second!.stats.calls || (g.calls === second!.stats.calls && g.key > second!.key));
-    expect(next.data!.callers.edges.map((e) => ({ key: e.node.key, calls: e.node.stats.calls, errors: e.node.stats.errors }))).toEqual(after.slice(0, 50));
+    const next = await server.gql<Page>(CALLERS, { f: W, first: 3, after: first.data!.callers.pageInfo.endCursor });
+    expect(server.engine.executed.length).toBe(0);
+    expect(said(next)).toEqual(said(first));
   } finally {
     fs.rmSync(file);
   }

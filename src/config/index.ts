@@ -69,6 +69,8 @@ const EnvSchema = z.object({
   CACHE_LOCK_WAIT_MS: int(5000, 0, 120_000),
   CACHE_SHARED_ACROSS_CALLERS: bool(false),
   CACHE_GROUP_LIST_MAX: int(2000, 0, 100_000),
+  WALK_KEEP_SECONDS: int(900, 0, 86_400),
+  WALK_KEEP_MAX_MB: int(64, 1, 16_384),
   RESPONSE_CACHE_ENABLED: bool(true),
   RESPONSE_CACHE_MAX_MB: int(64, 1, 16_384),
   RESPONSE_CACHE_TTL_SECONDS: int(300, 1, 86_400),
@@ -207,11 +209,13 @@ export interface CacheConfig {
    */
   readonly responses: { readonly enabled: boolean; readonly maxBytes: number; readonly ttlSeconds: number };
   /**
-   * Grouped connections (`callers`, `sourceIps`) of at most this many groups are read whole, in
-   * one statement that every page shares, and cut into pages here: the pages after the first
-   * are cache hits. 0: every page runs its own keyset statement.
+   * `callers` and `sourceIps` lists of at most this many groups are read whole, in one statement,
+   * and every page of a walk is cut from that list (src/query/walks.ts). 0: every page runs its
+   * own keyset statement.
    */
   readonly groupListMax: number;
+  /** Lists grouped walks are cut from, kept in each process between pages (keepSeconds 0: not kept). */
+  readonly walks: { readonly keepSeconds: number; readonly maxBytes: number };
 }
 
 /** How many engine queries run at once, and how the others wait (src/query/admission.ts). */
@@ -312,6 +316,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
       sharedAcrossCallers: e.CACHE_SHARED_ACROSS_CALLERS,
       groupListMax: e.CACHE_GROUP_LIST_MAX,
+      walks: { keepSeconds: e.WALK_KEEP_SECONDS, maxBytes: e.WALK_KEEP_MAX_MB * 1024 * 1024 },
       responses: { enabled: e.CACHE_ENABLED && e.RESPONSE_CACHE_ENABLED, maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024, ttlSeconds: e.RESPONSE_CACHE_TTL_SECONDS },
     },
     eventHistory: eventHistorySettings(e),

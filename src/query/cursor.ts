@@ -14,6 +14,11 @@ export interface CursorPayload {
   readonly to: number;
   /** Sort key of the last row returned, e.g. [eventTime, eventId, account/region] or [count, key]. */
   readonly k: readonly (string | number | null)[];
+  /**
+   * Grouped walks: digest of the whole ordered list the first page was cut from (`listDigest`).
+   * Later pages are cut from that same list, or refused when it can no longer be had.
+   */
+  readonly w?: string;
 }
 
 export class CursorCodec {
@@ -56,7 +61,7 @@ export class CursorCodec {
     }
     const key = (v: unknown) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
     const shaped =
-      typeof payload === 'object' && payload !== null && typeof payload.q === 'string' && Number.isFinite(payload.from) && Number.isFinite(payload.to) && Array.isArray(payload.k) && payload.k.every(key);
+      typeof payload === 'object' && payload !== null && typeof payload.q === 'string' && Number.isFinite(payload.from) && Number.isFinite(payload.to) && Array.isArray(payload.k) && payload.k.every(key) && (payload.w === undefined || typeof payload.w === 'string');
     if (!shaped) throw bad('malformed');
     return payload;
   }

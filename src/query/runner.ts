@@ -310,6 +310,11 @@ export class QueryRunner {
   }
 
   async run(query: CompiledQuery): Promise<Row[]> {
+    return (await this.runReported(query)).rows;
+  }
+
+  /** As `run`, with what the statement's answer says of itself (the files it left out). */
+  async runReported(query: CompiledQuery): Promise<{ rows: Row[]; report: QueryReport }> {
     this.compiled.push(query);
     const exec = () => this.exec(query);
     const ended = this.scope.statementStarted();
@@ -320,13 +325,24 @@ export class QueryRunner {
       this.reports.push(report);
       if (reuse && !this.options.noCache) this.reusable.push({ query, reuse });
       else this.notReusable = true;
-      return rows;
+      return { rows, report };
     } catch (err) {
       this.notReusable = true;
       throw err;
     } finally {
       ended();
     }
+  }
+
+  /**
+   * A page cut from the list an earlier request of its walk read (src/query/walks.ts): reported as
+   * that statement answered from where it was kept, with the files it left out, so the answer says
+   * what it read. Never given again as a whole response: the list is the walk's, not the request's.
+   */
+  answeredFromWalk(query: CompiledQuery, rows: number, unreadable: QueryReport['unreadable']): void {
+    this.compiled.push(query);
+    this.reports.push(cachedReport({ label: query.label, engine: this.engine.name, rows, unreadable }));
+    this.notReusable = true;
   }
 
   /**

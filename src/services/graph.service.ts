@@ -29,14 +29,14 @@ import { classifySourceIp } from '../domain/ip';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
 import { callNamesResource } from '../domain/iotevents-resources';
 import { Row } from '../query/engine';
-import { BadInputError, TooComplexError } from '../errors';
+import { BadInputError, StaleCursorError, TooComplexError } from '../errors';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, COUNTS, GROUP_KEYS, GroupKey, NEWEST_FIRST, SOURCE_IP_STATS, TOTAL, totalOf } from '../query/builders';
 import { ACTION_KEY, FIELDS, actionOfKey, eventColumns } from '../query/fields';
 import { CallFilter } from '../query/filter';
 import { checkCallerKey, checkPageSize, checkSourceAddress } from '../query/guards';
 import { AggregateQuery, Expr, Interval, OrderItem, Pred, Value, constant } from '../query/plan';
 import { compileGroupsWithEvents, groupsWithEventsColumns, taggedRows } from '../query/compiler';
-import { Connection, GroupConnection, TrailService } from './trail.service';
+import { Connection, GroupConnection, Reported, TrailService } from './trail.service';
 import { MAX_ADDRESS_BUCKETS, SourceKey, byNumber, byText, foldBuckets, sourceKeyOf } from './activity-by-source';
 import { NULL_PARENT, NestedKey, byGroup, cacheKeyOf, groupOf, parentIn, parentOf, slices } from './nested-batches';
 import { ResourceHistoryRecord, resourceInstances } from './resource-history';
@@ -188,17 +188,39 @@ export class GraphService {
     const { fp, position, window } = this.trail.pageStart(name, { filter: filter ?? {}, order }, filter, after, orderBy);
     const { scan, where } = await this.trail.scanFor(filter, window);
     const groups: AggregateQuery = { kind: 'aggregate', label: name, scan, where, groupBy: [{ alias: 'group_key', e: keyExpr }], measures, orderBy, limit: size + 1 };
-    // Read whole when kept answers make it pay: one statement for every page, the pages after the
-    // first from the cache. With the nodes' calls, each page is one statement: the list and the calls
-    // of the page's groups (those calls would be a statement of each page anyway).
+    // Read whole, and every page of the walk cut from that one list (src/query/walks.ts): kept
+    // between pages, or read again and taken only when it is the same. With the nodes' calls, a page
+    // read here is one statement: the list and the calls of the page's groups.
     const listMax = this.trail.wholeGroupListMax();
     if (listMax > 0) {
+      const walk = position?.cursor.w;
+      const held = measures.map((m) => m.alias);
+      const kept = walk === undefined ? undefined : this.trail.keptWalk(fp, window, walk, held);
+      const keptPage = kept && this.trail.pageOfList(kept.rows, size, position?.cursor, orderBy);
+      if (kept && keptPage) {
+        this.trail.answeredFromWalk(kept);
+        return this.trail.groupConnectionOf(keptPage, size, fp, window, orderBy, true, toNode, async () => kept.rows.length, () => walk!);
+      }
       const list: AggregateQuery = { ...groups, limit: listMax + 1 };
       // The nested calls of the page's groups (a keyset cut of the list) come with the list.
       const cut = { ...(position ? { after: position.after } : {}), limit: size + 1 };
-      const all = (nested && (await this.withNestedCalls(list, window, keyExpr, nested.name, nested.ahead, cut))) ?? (await this.trail.run(list));
+      const read = (nested && (await this.withNestedCalls(list, window, keyExpr, nested.name, nested.ahead, cut))) ?? (await this.trail.runReported(list));
+      const all = read.rows;
+      let digest: string | undefined;
+      const digestOf = () => (digest ??= this.trail.listDigestOf(all, orderBy));
+      // A later page whose list reads otherwise now could meet a group twice or never.
+      if (walk !== undefined && (all.length > listMax || digestOf() !== walk)) throw new StaleCursorError(name.split(':')[0]!);
       const page = all.length <= listMax ? this.trail.pageOfList(all, size, position?.cursor, orderBy) : undefined;
-      if (page) return this.trail.groupConnectionOf(page, size, fp, window, orderBy, position !== undefined, toNode, async () => all.length);
+      if (page) {
+        // Kept once a cursor of the page is read (a selection without cursors cannot go on), when a page follows.
+        let keeps = page.length > size;
+        const walkOn = () => {
+          if (keeps) this.trail.keepWalk(fp, window, digestOf(), { rows: all, measures: held, query: read.query, unreadable: read.report.unreadable });
+          keeps = false;
+          return digestOf();
+        };
+        return this.trail.groupConnectionOf(page, size, fp, window, orderBy, position !== undefined, toNode, async () => all.length, walkOn);
+      }
     }
     const page: AggregateQuery = {
       ...groups,
@@ -206,7 +228,7 @@ export class GraphService {
       // Every page reads the whole window's groups: the count of groups comes with it.
       ...(withTotal ? { withTotal: TOTAL } : {}),
     };
-    const rows = (nested && (await this.withNestedCalls(page, window, keyExpr, nested.name, nested.ahead))) ?? (await this.trail.run(page));
+    const rows = (nested && (await this.withNestedCalls(page, window, keyExpr, nested.name, nested.ahead)))?.rows ?? (await this.trail.run(page));
     const totalCount = async () => {
       // No rows after a cursor says nothing of the groups before it: count them on their own.
       if (withTotal && (rows.length > 0 || !position)) return totalOf(rows);
@@ -484,7 +506,7 @@ export class GraphService {
     ahead: NestedCallsAhead,
     /** The groups whose calls are read, when `page` is a whole list: a page cut from it. */
     cut?: { readonly after?: readonly (Value | null)[]; readonly limit: number },
-  ): Promise<Row[] | undefined> {
+  ): Promise<Reported | undefined> {
     // Read more than once in the statement, the calls would be read again on an engine inlining them.
     if (!this.trail.deps.dialect.namedSubqueriesOnce) return undefined;
     if (JSON.stringify(NESTED_PARENT[name]) !== JSON.stringify(keyExpr)) return undefined;
@@ -509,14 +531,15 @@ export class GraphService {
         ...(cut ? { page: cut } : {}),
       },
     };
-    const [groups, calls] = taggedRows(groupsWithEventsColumns(query), await this.trail.runCompiled(compileGroupsWithEvents(this.trail.deps.dialect, query, this.trail.deps.config.window.deliveryMarginDays)));
+    const read = await this.trail.runCompiledReported(compileGroupsWithEvents(this.trail.deps.dialect, query, this.trail.deps.config.window.deliveryMarginDays));
+    const [groups, calls] = taggedRows(groupsWithEventsColumns(query), read.rows);
     const byParent = new Map<string, Row[]>();
     for (const r of calls) byParent.set(parentOf(r), [...(byParent.get(parentOf(r)) ?? []), r]);
     // Every group whose calls were read has some (it counts them): the groups without rows here are
     // those the statement did not read for, and their field asks on its own.
     const loader = this.callsLoader(name);
     for (const [parentKey, rows] of byParent) loader.prime(keyOf(parentKey), rows);
-    return groups;
+    return { ...read, rows: groups };
   }
 
   /** A nested calls connection's totalCount: one grouped statement for all parents of a field. */

@@ -20,7 +20,8 @@ import { Scope, Window, applyScope, checkEventId, checkPageSize, resolveWindow }
 
 export type { Window };
 import { AggregateQuery, AggregatesQuery, EventsQuery, Expr, MAX_BRANCHES, OrderItem, Pred, QueryPlan, Scan, Value, and, or, val } from '../query/plan';
-import { QueryRunner } from '../query/runner';
+import { QueryReport, QueryRunner } from '../query/runner';
+import { KeptList, WalkStore, listDigest } from '../query/walks';
 import { matchesSelection } from './address-selection';
 import { Narrowing, NarrowingKey, branchOf, byFilter, narrowingId } from './narrowings';
 import { UNTIMED_FIELDS, UNTIMED_KEY, UNTIMED_ORDER } from './untimed-records';
@@ -86,12 +87,21 @@ const positionOf = (row: Row, order: readonly OrderItem[]): (string | number | n
     return v === null || v === undefined ? null : typeof v === 'number' ? v : String(v);
   });
 
+/** A statement's rows, the statement, and what its answer says of itself. */
+export interface Reported {
+  readonly rows: Row[];
+  readonly query: CompiledQuery;
+  readonly report: QueryReport;
+}
+
 /** Shared, long-lived parts; a TrailService is made from them per request. */
 export interface ServiceDeps {
   readonly config: Config;
   readonly dialect: Dialect;
   readonly cursors: CursorCodec;
   readonly now?: () => Date;
+  /** Lists grouped walks are cut from, kept between their pages (absent: read again every page). */
+  readonly walks?: WalkStore;
 }
 
 /** What names one call: its eventID and time in its account and region. */
@@ -194,6 +204,15 @@ export class TrailService {
 
   async run(plan: QueryPlan): Promise<Row[]> {
     return this.runner.run(this.compile(plan));
+  }
+
+  /** As `run`, with the compiled statement and what its answer says of itself. */
+  async runReported(plan: QueryPlan): Promise<Reported> {
+    return this.runCompiledReported(this.compile(plan));
+  }
+
+  async runCompiledReported(query: CompiledQuery): Promise<Reported> {
+    return { ...(await this.runner.runReported(query)), query };
   }
 
   /**
@@ -433,9 +452,12 @@ export class TrailService {
     return { cursor, after: cursor.k.map((v) => (v === null ? null : val(v))) };
   }
 
-  /** Edges, nodes and page info of grouped rows fetched with one extra row; cursors signed only when read, as `connectionOf`'s. */
+  /**
+   * Edges, nodes and page info of grouped rows fetched with one extra row; cursors signed only when
+   * read, as `connectionOf`'s. `walk`: the digest of the list the rows were cut from, for cursors.
+   */
   groupConnectionOf<T>(
-    rows: Row[],
+    rows: readonly Row[],
     size: number,
     fp: string,
     window: Window,
@@ -443,10 +465,10 @@ export class TrailService {
     hasPrevious: boolean,
     toNode: (row: Row, window: Window) => T,
     totalCount: () => Promise<number>,
+    walk?: () => string,
   ): GroupConnection<T> {
-    const edges = rows
-      .slice(0, size)
-      .map((r) => lazyEdge(toNode(r, window), () => this.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: positionOf(r, order) })));
+    const cursor = (r: Row) => ({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: positionOf(r, order), ...(walk ? { w: walk() } : {}) });
+    const edges = rows.slice(0, size).map((r) => lazyEdge(toNode(r, window), () => this.deps.cursors.encode(cursor(r))));
     return {
       edges,
       nodes: edges.map((e) => e.node),
@@ -457,12 +479,39 @@ export class TrailService {
   }
 
   /**
-   * How many groups a grouped connection may read whole, in one statement all its pages share
-   * (CACHE_GROUP_LIST_MAX): only when statements' answers are kept, so the pages after the first
-   * are cache hits. 0 otherwise.
+   * How many groups a grouped connection reads whole, in one statement, its pages cut from that
+   * list (CACHE_GROUP_LIST_MAX; 0: by keyset): src/query/walks.ts says why.
    */
   wholeGroupListMax(): number {
-    return this.runner.keepsAnswers ? this.deps.config.cache.groupListMax : 0;
+    return this.deps.config.cache.groupListMax;
+  }
+
+  private walkKey(fp: string, window: Window, digest: string): string {
+    return JSON.stringify([this.scope.principal, fp, window.from.getTime(), window.to.getTime(), digest]);
+  }
+
+  /**
+   * The list a walk's first page was cut from (`digest`, from its cursor), when this process still
+   * keeps it and its rows hold every measure in `measures`.
+   */
+  keptWalk(fp: string, window: Window, digest: string, measures: readonly string[]): KeptList | undefined {
+    const kept = this.deps.walks?.get(this.walkKey(fp, window, digest));
+    return kept && measures.every((m) => kept.measures.includes(m)) ? kept : undefined;
+  }
+
+  /** A page is cut from a kept list: the request reports the list's statement as answered from where it was kept. */
+  answeredFromWalk(kept: KeptList): void {
+    this.runner.answeredFromWalk(kept.query, kept.rows.length, kept.unreadable);
+  }
+
+  /** Keeps a list a walk goes on with (WALK_KEEP_SECONDS). */
+  keepWalk(fp: string, window: Window, digest: string, list: KeptList): void {
+    this.deps.walks?.set(this.walkKey(fp, window, digest), list);
+  }
+
+  /** Digest of a whole ordered list of groups, for cursors (src/query/walks.ts). */
+  listDigestOf(all: readonly Row[], order: readonly OrderItem[]): string {
+    return listDigest(all.map((r) => positionOf(r, order)));
   }
 
   /**
@@ -470,7 +519,7 @@ export class TrailService {
    * one to tell whether another page follows. Undefined when no row of the list is at that
    * position (the list the cursor came from was another): the caller then asks by keyset.
    */
-  pageOfList(all: readonly Row[], size: number, cursor: CursorPayload | undefined, order: readonly OrderItem[]): Row[] | undefined {
+  pageOfList(all: readonly Row[], size: number, cursor: CursorPayload | undefined, order: readonly OrderItem[]): readonly Row[] | undefined {
     let start = 0;
     if (cursor) {
       const at = JSON.stringify(cursor.k);

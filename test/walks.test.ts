@@ -1,0 +1,60 @@
+/**
+ * The store of grouped walks' lists: kept for their time, within their memory, and a digest that
+ * tells two lists apart whenever a walk cut from one could differ from a walk cut from the other.
+ */
+import fc from 'fast-check';
+import { CompiledQuery } from '../src/query/engine';
+import { KeptList, WalkStore, listDigest } from '../src/query/walks';
+
+const QUERY = { label: 'callers:ARN', sql: 'SELECT 1', params: [] } as unknown as CompiledQuery;
+const list = (n: number, text = 'arn:aws:iam::111122223333:user/u'): KeptList => ({
+  rows: Array.from({ length: n }, (_, i) => ({ group_key: `${text}${i}`, calls: n - i })),
+  measures: ['calls'],
+  query: QUERY,
+});
+
+test('a list is kept for its time, then gone', () => {
+  let now = 50_000;
+  const store = new WalkStore({ keepMs: 1000, maxBytes: 1024 * 1024, clock: { now: () => now } });
+  store.set('a', list(3));
+  now += 999;
+  expect(store.get('a')?.rows).toHaveLength(3);
+  now += 2;
+  expect(store.get('a')).toBeUndefined();
+});
+
+test('the store keeps within its bytes: the least recently used go first, a list larger than the store is not kept', () => {
+  const store = new WalkStore({ keepMs: 60_000, maxBytes: 40_000 });
+  store.set('a', list(100));
+  store.set('b', list(100));
+  expect(store.get('a')).toBeDefined();
+  store.set('c', list(100));
+  // 'b' was used least recently.
+  expect(store.get('b')).toBeUndefined();
+  expect(store.get('a')).toBeDefined();
+  expect(store.size.bytes).toBeLessThanOrEqual(40_000);
+  store.set('huge', list(2000));
+  expect(store.get('huge')).toBeUndefined();
+});
+
+test('a kept list cannot be changed through what was given or taken', () => {
+  const store = new WalkStore({ keepMs: 60_000, maxBytes: 1024 * 1024 });
+  const given = list(3);
+  store.set('a', given);
+  (given.rows as unknown[]).pop();
+  const taken = store.get('a')!;
+  expect(taken.rows).toHaveLength(3);
+  expect(() => (taken.rows as unknown[]).push({})).toThrow();
+});
+
+test('the digest tells lists apart by their groups, their order and their order values', () => {
+  const position = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.constantFrom('a', 'b', 'c', 'd'));
+  fc.assert(
+    fc.property(fc.array(position, { maxLength: 6 }), fc.array(position, { maxLength: 6 }), (x, y) => {
+      expect(listDigest(x) === listDigest(y)).toBe(JSON.stringify(x) === JSON.stringify(y));
+    }),
+  );
+  // Values that print alike are still apart.
+  expect(listDigest([[1, 'a']])).not.toBe(listDigest([['1', 'a']]));
+  expect(listDigest([[null, 'a']])).not.toBe(listDigest([['null', 'a']]));
+});
