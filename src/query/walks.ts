@@ -69,7 +69,5 @@ export class WalkStore {
 
 /** Digest of an ordered list of groups: their positions (order values and key), in order. */
 export function listDigest(positions: readonly (readonly (string | number | null)[])[]): string {
-  const hash = createHash('sha256');
-  for (const p of positions) hash.update(JSON.stringify(p)).update('\n');
-  return hash.digest('base64url').slice(0, 22);
+  return createHash('sha256').update(JSON.stringify(positions)).digest('base64url').slice(0, 22);
 }
