@@ -16,7 +16,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { wantsNoCache } from './cache';
 import { Config } from './config';
-import { Engine } from './query/engine';
+import { CompiledQuery, Engine } from './query/engine';
 import { EngineError, TrailUnavailableError, TrailqlError } from './errors';
 import { RequestContext } from './graphql/context';
 import { schema } from './graphql/schema';
@@ -96,6 +96,11 @@ function completeness(reports: readonly QueryReport[], errors: number, gaps: rea
   if (gaps.length) warnings.push({ code: HISTORY_NOT_SYNCED, message: historyGapMessage(gaps), regions: gaps });
   if (leftOut.length) warnings.push({ code: HISTORY_EVENTS_LEFT_OUT, message: historyLeftOutMessage(leftOut), count: historyLeftOutCount(leftOut), regions: leftOut });
   return warnings.length ? { complete: false, warnings } : { complete: errors === 0 };
+}
+
+/** Event history lacks nothing of what these statements read (neither unsynced time nor left-out events). */
+function historyWhole(history: HistoryCoverage, statements: readonly Pick<CompiledQuery, 'window' | 'partitions'>[]): boolean {
+  return Object.values(history.report(statements)).every((lacks) => lacks.length === 0);
 }
 
 /** What a preview (`x-trailql-explain`) says of its data: none of it was asked of the trail. */
@@ -248,7 +253,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
         })
       : undefined;
   // Grouped walks' lists, kept between pages (src/query/walks.ts); with or without the answer cache.
-  const walks = config.cache.walks.keepSeconds > 0 ? new WalkStore({ keepMs: config.cache.walks.keepSeconds * 1000, maxBytes: config.cache.walks.maxBytes }) : undefined;
+  const walks =
+    config.cache.walks.keepSeconds > 0
+      ? new WalkStore({
+          keepMs: config.cache.walks.keepSeconds * 1000,
+          maxBytes: config.cache.walks.maxBytes,
+          // A list read while Event history lacked part of its window is read again, and said so, on every page.
+          ...(history ? { whole: (query) => historyWhole(history, [query]) } : {}),
+        })
+      : undefined;
   const serviceDeps = { config, dialect, cursors, now: deps.now, walks };
   const auth = new Authenticator(config.security.auth);
   const expressApp = express();
@@ -266,7 +279,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         maxEntryBytes: Math.max(1, Math.floor(config.cache.responses.maxBytes / 16)),
         maxTtlMs: config.cache.responses.ttlSeconds * 1000,
         // Event history the sync reaches or fails to write later changes no file an answer read.
-        ...(history ? { stillWhole: (statements) => Object.values(history.report(statements)).every((lacks) => lacks.length === 0) } : {}),
+        ...(history ? { stillWhole: (statements) => historyWhole(history, statements) } : {}),
       })
     : undefined;
   metrics.observeResponses(responses);

@@ -58,3 +58,28 @@ test('the digest tells lists apart by their groups, their order and their order 
   expect(listDigest([[1, 'a']])).not.toBe(listDigest([['1', 'a']]));
   expect(listDigest([[null, 'a']])).not.toBe(listDigest([['null', 'a']]));
 });
+
+test('a list counts its statement (text and values) and every value of its rows against the bound', () => {
+  const store = new WalkStore({ keepMs: 60_000, maxBytes: 1024 * 1024 });
+  const values = Array.from({ length: 200 }, (_, i) => `arn:aws:iam::111122223333:user/${'x'.repeat(900)}${i}`);
+  for (let i = 0; i < 50; i++) store.set(`walk${i}`, { ...list(2), query: { ...QUERY, sql: 'SELECT 1', params: values } as unknown as CompiledQuery });
+  // About 370 kB each: two fit in 1 MiB, whatever the few rows.
+  expect(store.size.lists).toBeLessThanOrEqual(2);
+  expect(store.size.bytes).toBeLessThanOrEqual(1024 * 1024);
+  const keys = new WalkStore({ keepMs: 60_000, maxBytes: 1024 * 1024 });
+  const withKeys = { ...list(2), rows: [{ group_key: 'a', calls: 1, access_key_ids: JSON.stringify(values) }] };
+  for (let i = 0; i < 50; i++) keys.set(`walk${i}`, withKeys);
+  expect(keys.size.lists).toBeLessThanOrEqual(2);
+});
+
+test('a list whose statement is not whole is not kept, and one no longer whole is not given', () => {
+  let whole = false;
+  const store = new WalkStore({ keepMs: 60_000, maxBytes: 1024 * 1024, whole: () => whole });
+  store.set('a', list(3));
+  expect(store.size.lists).toBe(0);
+  whole = true;
+  store.set('a', list(3));
+  expect(store.get('a')).toBeDefined();
+  whole = false;
+  expect(store.get('a')).toBeUndefined();
+});

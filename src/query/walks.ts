@@ -24,40 +24,51 @@ export interface KeptList {
 export interface WalkStoreOptions {
   readonly keepMs: number;
   readonly maxBytes: number;
+  /**
+   * Whether what a statement read is whole, beyond the files it read (Event history synced over
+   * its window): a list that is not is not kept, and one that no longer is is not given, so a page
+   * never says less of what it lacks than the list's own answer did.
+   */
+  readonly whole?: (query: CompiledQuery) => boolean;
   /** Clock for the TTL in milliseconds (tests); defaults to performance.now. */
   readonly clock?: { now(): number };
 }
 
-/** Rough bytes a row holds in memory (its values and their names), for the store's bound. */
-function rowBytes(row: Row): number {
-  let n = 64;
-  for (const k in row) {
-    const v = row[k];
-    n += 16 + k.length * 2 + (typeof v === 'string' ? v.length * 2 : 8);
+/** Rough bytes a value holds in memory, its parts counted (a list of access keys, a statement's text and values). */
+function bytesOf(value: unknown): number {
+  if (typeof value === 'string') return 16 + value.length * 2;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + bytesOf(v), 16);
+  if (value instanceof Date) return 48;
+  if (value !== null && typeof value === 'object') {
+    let n = 32;
+    for (const [k, v] of Object.entries(value)) n += 8 + k.length * 2 + bytesOf(v);
+    return n;
   }
-  return n;
+  return 8;
 }
 
-/** In-process store of walks' lists: bounded by bytes (estimated) and kept `keepMs` after they were read. */
+/** In-process store of walks' lists: bounded by bytes (estimated: rows and statement) and kept `keepMs` after they were read. */
 export class WalkStore {
   private readonly lru: LRUCache<string, KeptList>;
 
-  constructor(options: WalkStoreOptions) {
+  constructor(private readonly options: WalkStoreOptions) {
     this.lru = new LRUCache<string, KeptList>({
       max: 100_000,
       maxSize: Math.max(1, options.maxBytes),
       ttl: Math.max(1, options.keepMs),
-      sizeCalculation: (list, key) => Math.max(1, key.length * 2 + list.rows.reduce((n, r) => n + rowBytes(r), 0)),
+      sizeCalculation: (list, key) => Math.max(1, key.length * 2 + bytesOf(list.rows) + bytesOf(list.query) + bytesOf(list.measures) + bytesOf(list.unreadable ?? null)),
       ...(options.clock ? { perf: options.clock, ttlResolution: 0 } : {}),
     });
   }
 
   get(key: string): KeptList | undefined {
-    return this.lru.get(key);
+    const list = this.lru.get(key);
+    return list && (this.options.whole?.(list.query) ?? true) ? list : undefined;
   }
 
-  /** Keeps a list; one larger than the whole store is not kept. */
+  /** Keeps a list; one larger than the whole store, or whose statement's answer is not whole, is not kept. */
   set(key: string, list: KeptList): void {
+    if (!(this.options.whole?.(list.query) ?? true)) return;
     this.lru.set(key, Object.freeze({ ...list, rows: Object.freeze([...list.rows]) }));
   }
 

@@ -195,11 +195,14 @@ export class GraphService {
     if (listMax > 0) {
       const walk = position?.cursor.w;
       const held = measures.map((m) => m.alias);
-      const kept = walk === undefined ? undefined : this.trail.keptWalk(fp, window, walk, held);
+      const kept = walk === undefined ? undefined : this.trail.keptWalk(fp, window, walk);
       const keptPage = kept && this.trail.pageOfList(kept.rows, size, position?.cursor, orderBy);
       if (kept && keptPage) {
         this.trail.answeredFromWalk(kept);
-        return this.trail.groupConnectionOf(keptPage, size, fp, window, orderBy, true, toNode, async () => kept.rows.length, () => walk!);
+        // Measures this page asks that the list's first page did not: counted now, for its groups.
+        const missing = measures.filter((m) => !kept.measures.includes(m.alias));
+        const rows = missing.length ? await this.withMeasures(name, keyExpr, filter, window, keptPage, missing) : keptPage;
+        return this.trail.groupConnectionOf(rows, size, fp, window, orderBy, true, toNode, async () => kept.rows.length, () => walk!);
       }
       const list: AggregateQuery = { ...groups, limit: listMax + 1 };
       // The nested calls of the page's groups (a keyset cut of the list) come with the list.
@@ -208,8 +211,10 @@ export class GraphService {
       const all = read.rows;
       let digest: string | undefined;
       const digestOf = () => (digest ??= this.trail.listDigestOf(all, orderBy));
-      // A later page whose list reads otherwise now could meet a group twice or never.
-      if (walk !== undefined && (all.length > listMax || digestOf() !== walk)) throw new StaleCursorError(name.split(':')[0]!);
+      // A later page whose list reads otherwise now could meet a group twice or never. (A preview
+      // reads nothing: there is no list to compare.)
+      const previewed = read.report.outcome === 'not-run';
+      if (walk !== undefined && !previewed && (all.length > listMax || digestOf() !== walk)) throw new StaleCursorError(name.split(':')[0]!);
       const page = all.length <= listMax ? this.trail.pageOfList(all, size, position?.cursor, orderBy) : undefined;
       if (page) {
         // Kept once a cursor of the page is read (a selection without cursors cannot go on), when a page follows.
@@ -236,6 +241,22 @@ export class GraphService {
       return distinctKeysOf(counted[0]);
     };
     return this.trail.groupConnectionOf(rows, size, fp, window, orderBy, position !== undefined, toNode, totalCount);
+  }
+
+  /**
+   * Rows of a page cut from a kept list, with measures the list lacks added: one statement for the
+   * page's groups, under the list's filter and window. A group with no call left to count (its
+   * files gone) keeps none of them, and its node says 0 or null.
+   */
+  private async withMeasures(name: string, keyExpr: Expr, filter: CallFilter | null | undefined, window: Window, page: readonly Row[], missing: AggregateQuery['measures']): Promise<Row[]> {
+    const keyOf = (r: Row) => (r.group_key === null || r.group_key === undefined ? NULL_PARENT : String(r.group_key));
+    const keys = page.map(keyOf);
+    const counted = await this.grouped(`${name.split(':')[0]}.measures`, keyExpr, { key: '', filter, window }, keys, { groupBy: [], measures: missing, orderBy: [] }, keys.length);
+    const byKey = new Map(counted.map((r) => [parentOf(r), r]));
+    return page.map((r) => {
+      const extra = byKey.get(keyOf(r));
+      return Object.assign({}, r, Object.fromEntries(missing.map((m) => [m.alias, extra?.[m.alias] ?? null])));
+    });
   }
 
   callers(

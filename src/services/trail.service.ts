@@ -490,13 +490,9 @@ export class TrailService {
     return JSON.stringify([this.scope.principal, fp, window.from.getTime(), window.to.getTime(), digest]);
   }
 
-  /**
-   * The list a walk's first page was cut from (`digest`, from its cursor), when this process still
-   * keeps it and its rows hold every measure in `measures`.
-   */
-  keptWalk(fp: string, window: Window, digest: string, measures: readonly string[]): KeptList | undefined {
-    const kept = this.deps.walks?.get(this.walkKey(fp, window, digest));
-    return kept && measures.every((m) => kept.measures.includes(m)) ? kept : undefined;
+  /** The list a walk's first page was cut from (`digest`, from its cursor), when this process still keeps it. */
+  keptWalk(fp: string, window: Window, digest: string): KeptList | undefined {
+    return this.deps.walks?.get(this.walkKey(fp, window, digest));
   }
 
   /** A page is cut from a kept list: the request reports the list's statement as answered from where it was kept. */
