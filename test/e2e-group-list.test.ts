@@ -8,6 +8,13 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { hashKey } from '../src/auth/authenticate';
 import { createCache } from '../src/cache';
+import { createEngine } from '../src/engines';
+import { CursorCodec } from '../src/query/cursor';
+import { FULL_SCOPE } from '../src/query/guards';
+import { QueryRunner } from '../src/query/runner';
+import { WalkStore } from '../src/query/walks';
+import { GraphService } from '../src/services/graph.service';
+import { TrailService } from '../src/services/trail.service';
 import { createLogger } from '../src/logger';
 import { IOT_SOURCES, callerKeyOf, dedupe, groupBy, inWindow, readRecords } from './support/records';
 import { GqlResponse, TEST_KEYS, TestServer, startServer, testConfig } from './support/server';
@@ -239,3 +246,23 @@ test('a page cut from a kept list says what the list left out: the file it could
     fs.rmSync(file);
   }
 });
+
+test('a list is kept only when Event history lacked nothing of its window before it was read', async () => {
+  // Event history catching up while the list is read: whole after the read, not before it.
+  const config = testConfig(trail.dir, { PARQUET_ENABLED: 'false' });
+  const { engine, dialect } = await createEngine(config, trail.dir);
+  try {
+    for (const lackedBefore of [true, false]) {
+      let asked = 0;
+      const walks = new WalkStore({ keepMs: 60_000, maxBytes: 1024 * 1024, whole: () => asked++ > 0 || !lackedBefore });
+      const graph = new GraphService(new TrailService({ config, dialect, cursors: new CursorCodec('walks'), walks }, new QueryRunner(engine), FULL_SCOPE));
+      const page = await graph.callers({ from: new Date(W.from), to: new Date(W.to) }, 2, null, 'CALLS_DESC', 'ARN');
+      expect(page.pageInfo.hasNextPage).toBe(true);
+      expect(page.pageInfo.endCursor).not.toBeNull();
+      expect(walks.size.lists).toBe(lackedBefore ? 0 : 1);
+    }
+  } finally {
+    await engine.close();
+  }
+});
+

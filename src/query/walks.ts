@@ -61,6 +61,11 @@ export class WalkStore {
     });
   }
 
+  /** Whether a list this statement reads now may be kept (see `whole`): asked before it is read. */
+  keepable(query: () => CompiledQuery): boolean {
+    return this.options.whole ? this.options.whole(query()) : true;
+  }
+
   get(key: string): KeptList | undefined {
     const list = this.lru.get(key);
     return list && (this.options.whole?.(list.query) ?? true) ? list : undefined;

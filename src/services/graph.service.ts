@@ -205,6 +205,7 @@ export class GraphService {
         return this.trail.groupConnectionOf(rows, size, fp, window, orderBy, true, toNode, async () => kept.rows.length, () => walk!);
       }
       const list: AggregateQuery = { ...groups, limit: listMax + 1 };
+      const keepable = this.trail.walkKeepable(list);
       // The nested calls of the page's groups (a keyset cut of the list) come with the list.
       const cut = { ...(position ? { after: position.after } : {}), limit: size + 1 };
       const read = (nested && (await this.withNestedCalls(list, window, keyExpr, nested.name, nested.ahead, cut))) ?? (await this.trail.runReported(list));
@@ -218,7 +219,7 @@ export class GraphService {
       const page = all.length <= listMax ? this.trail.pageOfList(all, size, position?.cursor, orderBy) : undefined;
       if (page) {
         // Kept once a cursor of the page is read (a selection without cursors cannot go on), when a page follows.
-        let keeps = page.length > size;
+        let keeps = keepable && page.length > size;
         const walkOn = () => {
           if (keeps) this.trail.keepWalk(fp, window, digestOf(), { rows: all, measures: held, query: read.query, unreadable: read.report.unreadable });
           keeps = false;

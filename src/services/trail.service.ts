@@ -500,6 +500,14 @@ export class TrailService {
     this.runner.answeredFromWalk(kept.query, kept.rows.length, kept.unreadable);
   }
 
+  /**
+   * Whether the list `plan` reads may be kept for its walk: asked before it is read, since Event
+   * history catching up while it is read would otherwise go unseen (WalkStoreOptions.whole).
+   */
+  walkKeepable(plan: QueryPlan): boolean {
+    return this.deps.walks?.keepable(() => this.compile(plan)) ?? false;
+  }
+
   /** Keeps a list a walk goes on with (WALK_KEEP_SECONDS). */
   keepWalk(fp: string, window: Window, digest: string, list: KeptList): void {
     this.deps.walks?.set(this.walkKey(fp, window, digest), list);
