@@ -13,7 +13,7 @@ import { CompiledQuery, Row, UnreadableFile } from './engine';
 /** A walk's list, as its first page read it. */
 export interface KeptList {
   readonly rows: readonly Row[];
-  /** Aliases of the measures its rows hold: a page asking for others reads the list again. */
+  /** Aliases of the measures its rows hold: others a page asks are counted for its groups alone. */
   readonly measures: readonly string[];
   /** The statement that read it (what the answer says it read: files, Event history coverage). */
   readonly query: CompiledQuery;
