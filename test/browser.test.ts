@@ -115,6 +115,23 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string): Prom
 }
 
 const IN_CONSOLE = 'trailql-console >>> ';
+
+/**
+ * Clicks `selector` once the page has stopped moving: no element still loading and the target's
+ * box the same on two looks. A panel that finishes drawing above a row (the chart, its legend, a
+ * warning) moves the row; a click aimed before that lands on whatever moved under the mouse.
+ */
+async function clickSettled(page: Page, selector: string): Promise<void> {
+  let last = '';
+  await until(async () => {
+    if ((await page.$$(`${IN_CONSOLE}[part=status][aria-live]`)).length) return undefined;
+    const box = JSON.stringify((await (await page.$(selector))?.boundingBox()) ?? null);
+    const still = box === last && box !== 'null';
+    last = box;
+    return still ? true : undefined;
+  }, `${selector} to stop moving`);
+  await page.click(selector);
+}
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => (el.textContent ?? '').trim());
 const rowIds = (page: Page) => page.$$eval(`${IN_CONSOLE}trailql-calls >>> tr.call`, (rows) => rows.map((r) => r.getAttribute('data-event-id')!));
 
@@ -190,7 +207,7 @@ describe('/ui console', () => {
       f: filter.from,
       t: filter.to,
     });
-    await page.click(`${IN_CONSOLE}trailql-calls >>> tr.call button.toggle`);
+    await clickSettled(page, `${IN_CONSOLE}trailql-calls >>> tr.call button.toggle`);
     const detail = await until(() => text(page, `${IN_CONSOLE}trailql-calls >>> tr.detail`), 'the row details');
     expect(detail).toContain(first);
     expect(detail).toContain(data.apiCall.caller.arn ?? data.apiCall.caller.principal);
@@ -215,7 +232,7 @@ describe('/ui console', () => {
     );
     const key: string = data.apiCall.caller.key;
     const summary = await ctx.server.gql(`query($k: String!, $f: ApiCallFilter) { caller(arn: $k, filter: $f) { stats { calls errors } } }`, { k: key, f: filter });
-    await page.click(`${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${first}"] button.caller`);
+    await clickSettled(page, `${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${first}"] button.caller`);
     expect(await until(() => text(page, `${IN_CONSOLE}trailql-caller >>> .key`), 'the caller summary')).toBe(key);
     expect(Number(await text(page, `${IN_CONSOLE}trailql-caller >>> b.calls`))).toBe(summary.data.caller.stats.calls);
     expect(Number(await text(page, `${IN_CONSOLE}trailql-caller >>> b.errors`))).toBe(summary.data.caller.stats.errors);
@@ -411,12 +428,17 @@ test('direction controls in a trail\'s text are shown by name, and the caller is
     await page.click(`${IN_CONSOLE}button[type=submit]`);
     const row = `${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${eventId}"]`;
     expect(await until(() => text(page, `${row} .who`), 'the call with the override')).toBe(`${account} user/\u27e8U+202E\u27e9nimda`);
-    await page.click(`${row} button.toggle`);
-    await until(async () => ((await rawControls(`${IN_CONSOLE}trailql-calls`)).length === 0 && (await page.$(`${IN_CONSOLE}trailql-calls >>> tr.detail`)) ? true : undefined), 'the details');
+    await clickSettled(page, `${row} button.toggle`);
+    // Opened, by this click or (were the table asked again after it) by one more.
+    const opened = () => page.$eval(`${row} button.toggle`, (b) => b.getAttribute('aria-expanded') === 'true');
+    await until(async () => {
+      if (!(await opened())) await page.$eval(`${row} button.toggle`, (b) => (b as unknown as { click(): void }).click());
+      return (await opened()) && (await page.$(`${IN_CONSOLE}trailql-calls >>> tr.detail`)) ? true : undefined;
+    }, 'the details');
     expect(await rawControls(`${IN_CONSOLE}trailql-calls`)).toEqual([]);
     expect(await page.$eval(`${row} .who button`, (b) => b.getAttribute('title'))).toBe(`Show arn:aws:iam::${account}:user/\u27e8U+202E\u27e9nimda`);
     // The caller is asked for by its key as the trail has it: its one call is found.
-    await page.click(`${row} .who button`);
+    await clickSettled(page, `${row} .who button`);
     expect(await until(() => text(page, `${IN_CONSOLE}trailql-caller >>> .key`), 'the caller')).toBe(`arn:aws:iam::${account}:user/\u27e8U+202E\u27e9nimda`);
     expect(await text(page, `${IN_CONSOLE}trailql-caller >>> .calls`)).toBe('1');
     expect(await rawControls(`${IN_CONSOLE}trailql-caller`)).toEqual([]);
@@ -446,7 +468,7 @@ test('a value of any length stays in a box of its own: a 200,000-character user 
     await page.click(`${IN_CONSOLE}button[type=submit]`);
     const row = `${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${eventId}"]`;
     await until(() => text(page, `${row} .who`), 'the call with the long user agent');
-    await page.click(`${row} button.toggle`);
+    await clickSettled(page, `${row} button.toggle`);
     const detail = `${IN_CONSOLE}trailql-calls >>> #detail-${eventId}`;
     await until(() => text(page, detail), 'its details');
     const box = await page.$eval(detail, (tr) => {
