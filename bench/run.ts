@@ -561,6 +561,18 @@ interface GraphqlRun {
 
 type Edges<T> = { edges: { node: T }[] };
 
+/** Time per way a question's runs may take, which sets how many runs it gets (`--reps` to five times that). */
+const RUN_BUDGET_MS = 20_000;
+
+/** `n` requests asking nothing (`{ __typename }`), one after another, as a walk sends its pages. */
+async function askNothing(url: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    if (res.status !== 200) throw new Error(`bare Apollo answered ${res.status}`);
+    await res.arrayBuffer();
+  }
+}
+
 /** One question through the HTTP server; the by-caller question reads every page. */
 async function askGraphql(url: string, question: Question, days: number): Promise<GraphqlRun> {
   const filter = windowOf(days);
@@ -665,6 +677,13 @@ interface Figure1Row {
   engineQueries: number;
   /** GraphQL requests per answer (the by-caller question reads every page). */
   pages: number;
+  /**
+   * A walk of more than one page: the requests after the first (`pages - 1`) sent to a bare Apollo
+   * Server 5 asking nothing (`{ __typename }`), one after another, median and range of the runs.
+   * Added to the same-answer SQL it is the walk's ceiling: what the requests alone cost.
+   */
+  bareRequestsMs?: number;
+  bareRequestsRange?: [number, number];
   /** GraphQL's answer equals the same-answer SQL's, value for value. */
   sameAnswer: boolean;
   /** GraphQL and the floor SQL gave as many rows. */
@@ -811,67 +830,85 @@ async function main(): Promise<number> {
     // whichever ran first would pay for the OS cache, and a heavy neighbour must not slow the next).
     const f1days = Math.min(7, opts.params.days);
     const fig1Windows = [...new Set([f1days, Math.min(30, opts.params.days)])];
-    for (const [store, server] of [
-      ['Parquet', parquet],
-      ['JSON', json],
-    ] as const) {
-      // Parquet questions take milliseconds: more runs steady the medians at little cost.
-      const runs = store === 'Parquet' ? opts.reps * 5 : opts.reps;
-      for (const days of fig1Windows) {
-        const questions = ['recent', 'actions', 'total', 'callersFirst', 'callers', 'callersKept', 'callersLargest', 'callersLargestKept', 'nested', 'insights'] as const;
-        for (const question of questions) {
-          const q = sqlQuestion(question);
-          const floor = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'floor') : handParquetSql(storeDir, days, q);
-          const same = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'same') : floor;
-          if (days === f1days && q === question) handSql.push(...(store === 'JSON' ? [{ store, sql: floor }, { store, sql: same }] : [{ store, sql: floor }]));
-          const label = `GraphQL vs SQL: ${store}, ${days} d, ${question}`;
-          // A server answers for a long time: its first requests also compile the service's
-          // JavaScript. Untimed runs first measure the steady state (one for the SQL: DuckDB is native).
-          // GraphQL and the floor SQL then run in pairs, taking turns to go first, so both see the
-          // machine alike; the same-answer SQL, the heaviest, runs in its own block after them.
-          type Timed<T> = { ms: number; range: [number, number]; last: T };
-          const measure = async <A, B>(a: () => Promise<A>, b: (() => Promise<B>) | undefined, what: string): Promise<[Timed<A>, Timed<B> | undefined]> => {
-            const ta: number[] = [];
-            const tb: number[] = [];
-            let la: A | undefined;
-            let lb: B | undefined;
-            for (let i = 0; i < runs; i++) {
-              note(`${label}, ${what} (${i + 1}/${runs})`);
-              const first = i % 2 === 0 || !b;
-              if (first) ({ ms: ta[i], value: la } = await timed(a));
-              if (b) ({ ms: tb[i], value: lb } = await timed(b));
-              if (!first) ({ ms: ta[i], value: la } = await timed(a));
-            }
-            const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
-            return [{ ms: median(ta), range: range(ta), last: la! }, b ? { ms: median(tb), range: range(tb), last: lb! } : undefined];
-          };
-          const graphql = () => askGraphql(isCallerWalk(question) && CALLER_WALKS[question].kept ? kept[store].url : server.url, question, days);
-          const floorRun = () => runHand(hand, floor);
-          const sameRun = () => runHand(hand, same);
-          for (let i = 0; i < (store === 'Parquet' ? 5 : 1); i++) await graphql();
-          await floorRun();
-          await sameRun();
-          const [g, fl] = await measure(graphql, floorRun, 'GraphQL and floor SQL');
-          const f = fl!;
-          const [sm] = same === floor ? [f] : await measure(sameRun, undefined, 'same-answer SQL');
-          fig1.push({
-            store,
-            question: QUESTION_NAMES[question],
-            window: days,
-            graphqlMs: g.ms,
-            graphqlRange: g.range,
-            handMs: f.ms,
-            handRange: f.range,
-            sameMs: sm.ms,
-            runs,
-            engineQueries: g.last.engineQueries,
-            pages: g.last.pages,
-            // Over the store the floor is the same answer; over JSON the floor may count a call delivered twice twice.
-            sameAnswer: sameAnswer(q, g.last.answer, sm.last),
-            sameRows: g.last.rows === f.last.length,
-          });
+    // A walk's ceiling: its later requests, asking nothing of a bare Apollo Server 5 (no rows: the
+    // answer file is empty, `{ __typename }` reads none).
+    const nothingFile = path.join(opts.out, 'bare-nothing.json');
+    fs.writeFileSync(nothingFile, JSON.stringify({ apiCalls: null }));
+    const bareFloor = await startBareServer(nothingFile);
+    try {
+      for (const [store, server] of [
+        ['Parquet', parquet],
+        ['JSON', json],
+      ] as const) {
+        for (const days of fig1Windows) {
+          const questions = ['recent', 'actions', 'total', 'callersFirst', 'callers', 'callersKept', 'callersLargest', 'callersLargestKept', 'nested', 'insights'] as const;
+          for (const question of questions) {
+            const q = sqlQuestion(question);
+            const floor = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'floor') : handParquetSql(storeDir, days, q);
+            const same = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'same') : floor;
+            if (days === f1days && q === question) handSql.push(...(store === 'JSON' ? [{ store, sql: floor }, { store, sql: same }] : [{ store, sql: floor }]));
+            const label = `GraphQL vs SQL: ${store}, ${days} d, ${question}`;
+            let runs = opts.reps;
+            // A server answers for a long time: its first requests also compile the service's
+            // JavaScript. Untimed runs first measure the steady state (one for the SQL: DuckDB is native).
+            // GraphQL and the floor SQL then run in pairs, taking turns to go first, so both see the
+            // machine alike; the same-answer SQL, the heaviest, runs in its own block after them.
+            type Timed<T> = { ms: number; range: [number, number]; last: T };
+            const measure = async <A, B>(a: () => Promise<A>, b: (() => Promise<B>) | undefined, what: string): Promise<[Timed<A>, Timed<B> | undefined]> => {
+              const ta: number[] = [];
+              const tb: number[] = [];
+              let la: A | undefined;
+              let lb: B | undefined;
+              for (let i = 0; i < runs; i++) {
+                note(`${label}, ${what} (${i + 1}/${runs})`);
+                const first = i % 2 === 0 || !b;
+                if (first) ({ ms: ta[i], value: la } = await timed(a));
+                if (b) ({ ms: tb[i], value: lb } = await timed(b));
+                if (!first) ({ ms: ta[i], value: la } = await timed(a));
+              }
+              const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
+              return [{ ms: median(ta), range: range(ta), last: la! }, b ? { ms: median(tb), range: range(tb), last: lb! } : undefined];
+            };
+            const graphql = () => askGraphql(isCallerWalk(question) && CALLER_WALKS[question].kept ? kept[store].url : server.url, question, days);
+            const floorRun = () => runHand(hand, floor);
+            const sameRun = () => runHand(hand, same);
+            let untimed = 0;
+            for (let i = 0; i < (store === 'Parquet' ? 5 : 1); i++) untimed = (await timed(graphql)).ms;
+            await floorRun();
+            await sameRun();
+            // As many runs as fit a budget of time per way, from `--reps` (a question of seconds)
+            // to five times that (of milliseconds): the cheap questions' medians are steadied at
+            // little cost.
+            runs = Math.min(opts.reps * 5, Math.max(opts.reps, Math.round(RUN_BUDGET_MS / Math.max(1, untimed))));
+            const [g, fl] = await measure(graphql, floorRun, 'GraphQL and floor SQL');
+            const f = fl!;
+            const [sm] = same === floor ? [f] : await measure(sameRun, undefined, 'same-answer SQL');
+            const later = g.last.pages - 1;
+            const [bareRequests] = later > 0 ? await measure(() => askNothing(bareFloor.url, later), undefined, `${later} requests on bare Apollo`) : [undefined];
+            fig1.push({
+              store,
+              question: QUESTION_NAMES[question],
+              window: days,
+              graphqlMs: g.ms,
+              graphqlRange: g.range,
+              handMs: f.ms,
+              handRange: f.range,
+              sameMs: sm.ms,
+              runs,
+              engineQueries: g.last.engineQueries,
+              pages: g.last.pages,
+              ...(bareRequests ? { bareRequestsMs: bareRequests.ms, bareRequestsRange: bareRequests.range } : {}),
+              // Over the store the floor is the same answer; over JSON the floor may count a call delivered twice twice.
+              sameAnswer: sameAnswer(q, g.last.answer, sm.last),
+              sameRows: g.last.rows === f.last.length,
+            });
+          }
         }
       }
+    } finally {
+      serverPeaks.push({ server: 'bare Apollo Server 5, the ceiling of section 1\'s walks', peak: procMemory(bareFloor.pid, 'VmHWM') });
+      await bareFloor.close();
+      fs.rmSync(nothingFile, { force: true });
     }
 
     // 4. Engine queries per request for nested queries (Parquet, 7-day window, no cache).
@@ -1098,7 +1135,10 @@ function render(r: ReportInput): string {
       'and the findings are compared by kind, address or action, count, first and last call. Each way runs untimed first (GraphQL over Parquet five times: a server ' +
       'answers for a long time, and its first requests also compile its JavaScript; the rest once). Then GraphQL and the floor ' +
       'SQL run in pairs, taking turns to go first, so both see the machine alike, and the same-answer SQL over JSON, the heaviest, in a ' +
-      'block of its own; medians with (min–max). The target (≤ 1.2×) is against the SQL giving the same answer. ' +
+      'block of its own; medians with (min–max). Each question gets as many runs as fit ' + `${RUN_BUDGET_MS / 1000} s per way (from its untimed run), at least ${'`--reps`'} and at most five times that. ` +
+      'The target (≤ 1.2×) is against the SQL giving the same answer. A walk of more than one page also has a ceiling, run in the same run: ' +
+      'the same-answer SQL plus the walk\'s later requests sent, one after another, to a bare Apollo Server 5 (its standalone server, a process of its own) asking nothing (`{ __typename }`): ' +
+      'what the requests alone cost, whatever a service does for them. ' +
       'The SQL runs in a DuckDB instance in the bench process, using all cores, as the server\'s does. ' +
       'The servers keep no answer and no reading of JSON files between requests (`CACHE_ENABLED=false`, `SHARED_SCAN_KEEP_SECONDS=0`): each request reads its files, as each SQL run does ' +
       '(the statements of one request share one reading, docs/operations.md), except that the later pages of a walk of callers are cut from the list its first page read, which a server keeps for the walk whether it keeps answers or not (`WALK_KEEP_SECONDS`, README "Ask it something": a late file must not make a walk meet a caller twice or never); ' +
@@ -1107,7 +1147,7 @@ function render(r: ReportInput): string {
   line();
   out.push(
     ...table(
-      ['store', 'window', 'question', 'GraphQL (ms)', 'SQL, floor (ms)', 'GraphQL / floor', 'SQL, same answer (ms)', 'GraphQL / same answer', 'requests', 'engine queries', 'runs', 'same answer'],
+      ['store', 'window', 'question', 'GraphQL (ms)', 'SQL, floor (ms)', 'GraphQL / floor', 'SQL, same answer (ms)', 'GraphQL / same answer', 'requests', 'ceiling: same-answer SQL + later requests on bare Apollo (ms)', 'GraphQL / ceiling', 'engine queries', 'runs', 'same answer'],
       r.fig1.map((x) => [
         x.store,
         `${x.window} d`,
@@ -1118,6 +1158,8 @@ function render(r: ReportInput): string {
         ms(x.sameMs),
         `${fmt(x.graphqlMs / x.sameMs, 2)}×`,
         x.pages,
+        x.bareRequestsMs === undefined ? '–' : `${ms(x.sameMs + x.bareRequestsMs)} (requests ${ms(x.bareRequestsMs)}, ${ms(x.bareRequestsRange![0])}–${ms(x.bareRequestsRange![1])})`,
+        x.bareRequestsMs === undefined ? '–' : `${fmt(x.graphqlMs / (x.sameMs + x.bareRequestsMs), 2)}×`,
         x.engineQueries,
         x.runs,
         x.sameAnswer ? 'yes' : x.sameRows ? 'no (same row count)' : 'no',
@@ -1265,7 +1307,10 @@ function render(r: ReportInput): string {
     const same = x.graphqlMs / x.sameMs;
     line(
       `- GraphQL over ${x.store}, ${x.window}-day "${x.question}": ${fmt(same, 2)}× the SQL giving the same answer (target ≤ 1.2×: ${same <= 1.2 ? 'met' : 'not met'}${x.sameAnswer ? '' : '; the answers differ'}); ` +
-        `${fmt(floor, 2)}× the floor SQL.`,
+        `${fmt(floor, 2)}× the floor SQL` +
+        (x.bareRequestsMs === undefined
+          ? '.'
+          : `; ${fmt(x.graphqlMs / (x.sameMs + x.bareRequestsMs), 2)}× its ceiling, the same-answer SQL plus its ${x.pages - 1} later request${x.pages === 2 ? '' : 's'} on bare Apollo Server 5 (that ceiling alone is ${fmt((x.sameMs + x.bareRequestsMs) / x.sameMs, 2)}× the SQL).`),
     );
   }
   line();
