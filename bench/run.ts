@@ -851,40 +851,47 @@ async function main(): Promise<number> {
             let runs = opts.reps;
             // A server answers for a long time: its first requests also compile the service's
             // JavaScript. Untimed runs first measure the steady state (one for the SQL: DuckDB is native).
-            // GraphQL and the floor SQL then run in pairs, taking turns to go first, so both see the
-            // machine alike; the same-answer SQL, the heaviest, runs in its own block after them.
-            type Timed<T> = { ms: number; range: [number, number]; last: T };
-            const measure = async <A, B>(a: () => Promise<A>, b: (() => Promise<B>) | undefined, what: string): Promise<[Timed<A>, Timed<B> | undefined]> => {
-              const ta: number[] = [];
-              const tb: number[] = [];
-              let la: A | undefined;
-              let lb: B | undefined;
+            // Then the ways run in rounds, each round in another order (GraphQL first, then the floor
+            // SQL first, ...), so that every way sees the machine alike.
+            type Timed = { ms: number; range: [number, number]; last: unknown };
+            const measure = async (ways: readonly (() => Promise<unknown>)[]): Promise<Timed[]> => {
+              const times: number[][] = ways.map(() => []);
+              const last: unknown[] = [];
               for (let i = 0; i < runs; i++) {
-                note(`${label}, ${what} (${i + 1}/${runs})`);
-                const first = i % 2 === 0 || !b;
-                if (first) ({ ms: ta[i], value: la } = await timed(a));
-                if (b) ({ ms: tb[i], value: lb } = await timed(b));
-                if (!first) ({ ms: ta[i], value: la } = await timed(a));
+                note(`${label} (${i + 1}/${runs})`);
+                for (let k = 0; k < ways.length; k++) {
+                  const w = (i + k) % ways.length;
+                  const r = await timed(ways[w]!);
+                  times[w]!.push(r.ms);
+                  last[w] = r.value;
+                }
               }
-              const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
-              return [{ ms: median(ta), range: range(ta), last: la! }, b ? { ms: median(tb), range: range(tb), last: lb! } : undefined];
+              return times.map((xs, w) => ({ ms: median(xs), range: [Math.min(...xs), Math.max(...xs)], last: last[w] }));
             };
             const graphql = () => askGraphql(isCallerWalk(question) && CALLER_WALKS[question].kept ? kept[store].url : server.url, question, days);
             const floorRun = () => runHand(hand, floor);
             const sameRun = () => runHand(hand, same);
-            let untimed = 0;
-            for (let i = 0; i < (store === 'Parquet' ? 5 : 1); i++) untimed = (await timed(graphql)).ms;
+            let untimed = { ms: 0, pages: 1 };
+            for (let i = 0; i < (store === 'Parquet' ? 5 : 1); i++) {
+              const r = await timed(graphql);
+              untimed = { ms: r.ms, pages: r.value.pages };
+            }
             await floorRun();
             await sameRun();
             // As many runs as fit a budget of time per way, from `--reps` (a question of seconds)
             // to five times that (of milliseconds): the cheap questions' medians are steadied at
             // little cost.
-            runs = Math.min(opts.reps * 5, Math.max(opts.reps, Math.round(RUN_BUDGET_MS / Math.max(1, untimed))));
-            const [g, fl] = await measure(graphql, floorRun, 'GraphQL and floor SQL');
-            const f = fl!;
-            const [sm] = same === floor ? [f] : await measure(sameRun, undefined, 'same-answer SQL');
-            const later = g.last.pages - 1;
-            const [bareRequests] = later > 0 ? await measure(() => askNothing(bareFloor.url, later), undefined, `${later} requests on bare Apollo`) : [undefined];
+            runs = Math.min(opts.reps * 5, Math.max(opts.reps, Math.round(RUN_BUDGET_MS / Math.max(1, untimed.ms))));
+            // The requests of a walk after its first, to a bare Apollo asking nothing: its ceiling.
+            const later = untimed.pages - 1;
+            const bareRun = () => askNothing(bareFloor.url, later);
+            const ways: (() => Promise<unknown>)[] = [graphql, floorRun, ...(same === floor ? [] : [sameRun]), ...(later > 0 ? [bareRun] : [])];
+            const timedWays = await measure(ways);
+            const at = (way: () => Promise<unknown>) => timedWays[ways.indexOf(way)];
+            const g = { ...at(graphql)!, last: at(graphql)!.last as GraphqlRun };
+            const f = { ...at(floorRun)!, last: at(floorRun)!.last as unknown[][] };
+            const sm = same === floor ? f : { ...at(sameRun)!, last: at(sameRun)!.last as unknown[][] };
+            const bareRequests = later > 0 ? at(bareRun) : undefined;
             fig1.push({
               store,
               question: QUESTION_NAMES[question],
@@ -1133,9 +1140,9 @@ function render(r: ReportInput): string {
       `or of ${CALLERS_LARGEST_PAGE}, the largest page a server gives by default (what a client that wants every caller asks), or only the first page of ${CALLERS_PAGE} (its SQL ends in \`LIMIT ${CALLERS_PAGE}\`); ` +
       '"top 10 callers" is a grouped list with a nested list of each caller\'s 5 newest calls (the service answers both with one statement, as the SQL does); "insights" asks two rules over the window (root credentials used, successful destructive changes; the service answers both with one statement, as the SQL does), ' +
       'and the findings are compared by kind, address or action, count, first and last call. Each way runs untimed first (GraphQL over Parquet five times: a server ' +
-      'answers for a long time, and its first requests also compile its JavaScript; the rest once). Then GraphQL and the floor ' +
-      'SQL run in pairs, taking turns to go first, so both see the machine alike, and the same-answer SQL over JSON, the heaviest, in a ' +
-      'block of its own; medians with (min–max). Each question gets as many runs as fit ' + `${RUN_BUDGET_MS / 1000} s per way (from its untimed run), at least ${'`--reps`'} and at most five times that. ` +
+      'answers for a long time, and its first requests also compile its JavaScript; the rest once). Then the ways run in rounds, ' +
+      'one run of each per round, each round in another order (GraphQL first, then the floor SQL first, and so on), so that all see the machine alike; ' +
+      'medians with (min–max). Each question gets as many runs as fit ' + `${RUN_BUDGET_MS / 1000} s per way (from its untimed run), at least ${'`--reps`'} and at most five times that. ` +
       'The target (≤ 1.2×) is against the SQL giving the same answer. A walk of more than one page also has a ceiling, run in the same run: ' +
       'the same-answer SQL plus the walk\'s later requests sent, one after another, to a bare Apollo Server 5 (its standalone server, a process of its own) asking nothing (`{ __typename }`): ' +
       'what the requests alone cost, whatever a service does for them. ' +
