@@ -848,13 +848,12 @@ async function main(): Promise<number> {
             const same = store === 'JSON' ? handJsonSql(trail.dir, days, q, 'same') : floor;
             if (days === f1days && q === question) handSql.push(...(store === 'JSON' ? [{ store, sql: floor }, { store, sql: same }] : [{ store, sql: floor }]));
             const label = `GraphQL vs SQL: ${store}, ${days} d, ${question}`;
-            let runs = opts.reps;
             // A server answers for a long time: its first requests also compile the service's
             // JavaScript. Untimed runs first measure the steady state (one for the SQL: DuckDB is native).
             // Then the ways run in rounds, each round in another order (GraphQL first, then the floor
             // SQL first, ...), so that every way sees the machine alike.
             type Timed = { ms: number; range: [number, number]; last: unknown };
-            const measure = async (ways: readonly (() => Promise<unknown>)[]): Promise<Timed[]> => {
+            const measure = async (ways: readonly (() => Promise<unknown>)[], runs: number): Promise<Timed[]> => {
               const times: number[][] = ways.map(() => []);
               const last: unknown[] = [];
               for (let i = 0; i < runs; i++) {
@@ -881,12 +880,12 @@ async function main(): Promise<number> {
             // As many runs as fit a budget of time per way, from `--reps` (a question of seconds)
             // to five times that (of milliseconds): the cheap questions' medians are steadied at
             // little cost.
-            runs = Math.min(opts.reps * 5, Math.max(opts.reps, Math.round(RUN_BUDGET_MS / Math.max(1, untimed.ms))));
+            const runs = Math.min(opts.reps * 5, Math.max(opts.reps, Math.round(RUN_BUDGET_MS / Math.max(1, untimed.ms))));
             // The requests of a walk after its first, to a bare Apollo asking nothing: its ceiling.
             const later = untimed.pages - 1;
             const bareRun = () => askNothing(bareFloor.url, later);
             const ways: (() => Promise<unknown>)[] = [graphql, floorRun, ...(same === floor ? [] : [sameRun]), ...(later > 0 ? [bareRun] : [])];
-            const timedWays = await measure(ways);
+            const timedWays = await measure(ways, runs);
             const at = (way: () => Promise<unknown>) => timedWays[ways.indexOf(way)];
             const g = { ...at(graphql)!, last: at(graphql)!.last as GraphqlRun };
             const f = { ...at(floorRun)!, last: at(floorRun)!.last as unknown[][] };
