@@ -24,6 +24,8 @@ test.each([
   ['{"Records": {<a call>}}', JSON.stringify({ Records: CALL }), 'not a CloudTrail log file (no Records array)'],
   ['{"Records": 42}', JSON.stringify({ Records: 42 }), 'not a CloudTrail log file (no Records array)'],
   ['{"Records": []}', JSON.stringify({ Records: [] }), null],
+  // A record without an eventSource is a record (of no service served): no reason to set its file aside.
+  ['{"Records": [{<a record without eventSource>}]}', JSON.stringify({ Records: [{ ...CALL, eventSource: undefined }] }), null],
   ['{"Records": [null]}', JSON.stringify({ Records: [null] }), NOT_A_RECORD],
   ['{"Records": [<a call>, null]}', JSON.stringify({ Records: [CALL, null] }), NOT_A_RECORD],
   ['{"Records": [<a call>, 42]}', JSON.stringify({ Records: [CALL, 42] }), NOT_A_RECORD],
