@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { CompiledQuery } from '../src/query/engine';
-import { KeptList, WalkStore, listDigest } from '../src/query/walks';
+import { KeptList, WalkStore, listDigest, pageAfter, positionOf } from '../src/query/walks';
+import { OrderItem } from '../src/query/plan';
 
 const QUERY = { label: 'callers:ARN', sql: 'SELECT 1', params: [] } as unknown as CompiledQuery;
 const list = (n: number, text = 'arn:aws:iam::111122223333:user/u'): KeptList => ({
@@ -24,7 +25,7 @@ test('a list is kept for its time, then gone', () => {
 });
 
 test('the store keeps within its bytes: the least recently used go first, a list larger than the store is not kept', () => {
-  const store = new WalkStore({ keepMs: 60_000, maxBytes: 40_000 });
+  const store = new WalkStore({ keepMs: 60_000, maxBytes: 75_000 });
   store.set('a', list(100));
   store.set('b', list(100));
   expect(store.get('a')).toBeDefined();
@@ -32,7 +33,7 @@ test('the store keeps within its bytes: the least recently used go first, a list
   // 'b' was used least recently.
   expect(store.get('b')).toBeUndefined();
   expect(store.get('a')).toBeDefined();
-  expect(store.size.bytes).toBeLessThanOrEqual(40_000);
+  expect(store.size.bytes).toBeLessThanOrEqual(75_000);
   store.set('huge', list(2000));
   expect(store.get('huge')).toBeUndefined();
 });
@@ -82,4 +83,45 @@ test('a list whose statement is not whole is not kept, and one no longer whole i
   expect(store.get('a')).toBeDefined();
   whole = false;
   expect(store.get('a')).toBeUndefined();
+});
+
+describe('pages cut from a kept list', () => {
+  const ORDER: OrderItem[] = [
+    { alias: 'calls', dir: 'desc' },
+    { alias: 'group_key', dir: 'asc' },
+  ];
+
+  test('a walk meets every group once, and finds each cursor without reading the list again', () => {
+    const n = 2000;
+    const plain = list(n).rows;
+    // Rows counting how often their values are read.
+    let reads = 0;
+    const rows = plain.map((r) => {
+      const counted: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(r)) Object.defineProperty(counted, k, { enumerable: true, get: () => (reads++, v) });
+      return counted as typeof r;
+    });
+    const met: unknown[] = [];
+    let after: (string | number | null)[] | undefined;
+    let pages = 0;
+    for (;;) {
+      const page = pageAfter(rows, 50, after, ORDER)!;
+      pages++;
+      const shown = page.slice(0, 50);
+      met.push(...shown.map((r) => plain[rows.indexOf(r)]!.group_key));
+      if (page.length <= 50) break;
+      after = positionOf(plain[rows.indexOf(shown.at(-1)!)]!, ORDER);
+    }
+    expect(pages).toBe(40);
+    expect(met).toEqual(plain.map((r) => r.group_key));
+    // The list's positions are read once (two values a row), not once per page up to the cursor.
+    expect(reads).toBe(n * ORDER.length);
+  });
+
+  test('a cursor from another list finds no page; of two rows at one position the first is the one', () => {
+    const rows = [{ group_key: 'a', calls: 2 }, { group_key: 'b', calls: 1 }, { group_key: 'b', calls: 1 }, { group_key: 'c', calls: 1 }];
+    expect(pageAfter(rows, 1, ['9', 'z'], ORDER)).toBeUndefined();
+    expect(pageAfter(rows, 1, [1, 'b'], ORDER)).toEqual([rows[2], rows[3]]);
+    expect(pageAfter(rows, 1, undefined, ORDER)).toEqual([rows[0], rows[1]]);
+  });
 });

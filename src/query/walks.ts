@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { CompiledQuery, Row, UnreadableFile } from './engine';
+import { OrderItem } from './plan';
 
 /** A walk's list, as its first page read it. */
 export interface KeptList {
@@ -47,6 +48,12 @@ function bytesOf(value: unknown): number {
   return 8;
 }
 
+/**
+ * Rough bytes of the index of a list's positions its later pages make (`pageAfter`): per row, the
+ * text of its order values and key (the key, a number or two, the JSON around them) and a map entry.
+ */
+const positionsBytes = (rows: readonly Row[]): number => rows.reduce((n: number, r) => n + 120 + 2 * String(r.group_key ?? '').length, 0);
+
 /** In-process store of walks' lists: bounded by bytes (estimated: rows and statement) and kept `keepMs` after they were read. */
 export class WalkStore {
   private readonly lru: LRUCache<string, KeptList>;
@@ -56,7 +63,8 @@ export class WalkStore {
       max: 100_000,
       maxSize: Math.max(1, options.maxBytes),
       ttl: Math.max(1, options.keepMs),
-      sizeCalculation: (list, key) => Math.max(1, key.length * 2 + bytesOf(list.rows) + bytesOf(list.query) + bytesOf(list.measures) + bytesOf(list.unreadable ?? null)),
+      sizeCalculation: (list, key) =>
+        Math.max(1, key.length * 2 + bytesOf(list.rows) + positionsBytes(list.rows) + bytesOf(list.query) + bytesOf(list.measures) + bytesOf(list.unreadable ?? null)),
       ...(options.clock ? { perf: options.clock, ttlResolution: 0 } : {}),
     });
   }
@@ -86,4 +94,48 @@ export class WalkStore {
 /** Digest of an ordered list of groups: their positions (order values and key), in order. */
 export function listDigest(positions: readonly (readonly (string | number | null)[])[]): string {
   return createHash('sha256').update(JSON.stringify(positions)).digest('base64url').slice(0, 22);
+}
+
+/** A row's position in `order`, as a cursor carries it. */
+export const positionOf = (row: Row, order: readonly OrderItem[]): (string | number | null)[] =>
+  order.map((o) => {
+    const v = row[o.alias];
+    return v === null || v === undefined ? null : typeof v === 'number' ? v : String(v);
+  });
+
+/**
+ * Each list's rows by position (the text of `positionOf`, first row of a position), for one order:
+ * made once per list, so a walk's later pages each find their cursor's row at once where a scan
+ * from the top would make a walk of a long list cost its length squared.
+ */
+const positions = new WeakMap<readonly Row[], { readonly order: string; readonly at: ReadonlyMap<string, number> }>();
+
+function placeOf(all: readonly Row[], order: readonly OrderItem[], key: readonly unknown[]): number | undefined {
+  const orderText = JSON.stringify(order);
+  let known = positions.get(all);
+  if (!known || known.order !== orderText) {
+    const at = new Map<string, number>();
+    all.forEach((r, i) => {
+      const k = JSON.stringify(positionOf(r, order));
+      if (!at.has(k)) at.set(k, i);
+    });
+    known = { order: orderText, at };
+    positions.set(all, known);
+  }
+  return known.at.get(JSON.stringify(key));
+}
+
+/**
+ * A page cut from a whole ordered list of groups: the rows after the cursor's position (`after`,
+ * its order values and key), plus one to tell whether another page follows. Undefined when no row
+ * of the list is at that position (the list the cursor came from was another).
+ */
+export function pageAfter(all: readonly Row[], size: number, after: readonly unknown[] | undefined, order: readonly OrderItem[]): readonly Row[] | undefined {
+  let start = 0;
+  if (after) {
+    const i = placeOf(all, order, after);
+    if (i === undefined) return undefined;
+    start = i + 1;
+  }
+  return all.slice(start, start + size + 1);
 }

@@ -21,7 +21,7 @@ import { Scope, Window, applyScope, checkEventId, checkPageSize, resolveWindow }
 export type { Window };
 import { AggregateQuery, AggregatesQuery, EventsQuery, Expr, MAX_BRANCHES, OrderItem, Pred, QueryPlan, Scan, Value, and, or, val } from '../query/plan';
 import { QueryReport, QueryRunner } from '../query/runner';
-import { KeptList, WalkStore, listDigest } from '../query/walks';
+import { KeptList, WalkStore, listDigest, pageAfter, positionOf } from '../query/walks';
 import { matchesSelection } from './address-selection';
 import { Narrowing, NarrowingKey, branchOf, byFilter, narrowingId } from './narrowings';
 import { UNTIMED_FIELDS, UNTIMED_KEY, UNTIMED_ORDER } from './untimed-records';
@@ -79,13 +79,6 @@ export interface Connection<T> {
 export interface GroupConnection<T> extends Connection<T> {
   nodes: T[];
 }
-
-/** A row's position in `order`, as a cursor carries it. */
-const positionOf = (row: Row, order: readonly OrderItem[]): (string | number | null)[] =>
-  order.map((o) => {
-    const v = row[o.alias];
-    return v === null || v === undefined ? null : typeof v === 'number' ? v : String(v);
-  });
 
 /** A statement's rows, the statement, and what its answer says of itself. */
 export interface Reported {
@@ -518,20 +511,9 @@ export class TrailService {
     return listDigest(all.map((r) => positionOf(r, order)));
   }
 
-  /**
-   * A page cut from the whole ordered list of groups: the rows after the cursor's position, plus
-   * one to tell whether another page follows. Undefined when no row of the list is at that
-   * position (the list the cursor came from was another): the caller then asks by keyset.
-   */
+  /** A page cut from the whole ordered list of groups after the cursor's position (walks.ts `pageAfter`); undefined when the list is another. */
   pageOfList(all: readonly Row[], size: number, cursor: CursorPayload | undefined, order: readonly OrderItem[]): readonly Row[] | undefined {
-    let start = 0;
-    if (cursor) {
-      const at = JSON.stringify(cursor.k);
-      const i = all.findIndex((r) => JSON.stringify(positionOf(r, order)) === at);
-      if (i < 0) return undefined;
-      start = i + 1;
-    }
-    return all.slice(start, start + size + 1);
+    return pageAfter(all, size, cursor?.k, order);
   }
 
   pageSize(first: number | null | undefined): number {
