@@ -1,6 +1,7 @@
 /**
  * The store of grouped walks' lists: kept for their time, within their memory, and a digest that
- * tells two lists apart whenever a walk cut from one could differ from a walk cut from the other.
+ * tells two lists apart whenever a walk cut from one could differ from a walk cut from the other;
+ * and the pages cut from a kept list, each found at its cursor without going through the list again.
  */
 import fc from 'fast-check';
 import { CompiledQuery } from '../src/query/engine';
