@@ -52,12 +52,18 @@ export const SOURCE_FILE_COLUMN = 'sourceFile';
 export const fileKey = (of: string): string => `COALESCE(NULLIF(regexp_extract(${of}, '.*/(AWSLogs/.*)$', 1), ''), ${of})`;
 
 /**
- * A file's records, or a failed read naming the file when it has no Records array (`{"Records":
- * null}`) or an entry of it is no object (`null`, a number, a string, a list, a boolean): read as a
- * record it would be nothing, or, where only the served event sources' records are kept, set aside
- * with the other services' without a word. Such a file is no CloudTrail log as written, and read as
- * one it would lack calls silently. The read fails, the file is found and set aside as unreadable
+ * A file's records, or a failed read when it has no Records array (`{"Records": null}`) or an
+ * entry of it is no object (`null`, a number, a string, a list, a boolean): read as a record it
+ * would be nothing, or, where only the served event sources' records are kept, set aside with the
+ * other services' without a word. Such a file is no CloudTrail log as written, and read as one it
+ * would lack calls silently. The read fails, the file is found and set aside as unreadable
  * (unreadable-files.ts), and the answer names it. An empty list is a log without records.
+ *
+ * The failure names the file where the reader gives each file's name anyway (every record read
+ * into columns, or the records' files asked for); the served sources' reader otherwise reads no
+ * file names (asking DuckDB for them costs about a twentieth of the read), and the file that
+ * failed is found by halves (blameFiles: about two reads of the files, once, as the file is then
+ * set aside).
  *
  * Read as records (`STRUCT[]`), an entry that is no object already fails the reader itself (DuckDB's
  * "Expected OBJECT"), except `null`. Read as JSON values (only the served event sources' records
@@ -69,17 +75,20 @@ export const fileKey = (of: string): string => `COALESCE(NULLIF(regexp_extract($
  */
 export const NO_RECORDS_ARRAY = 'not a CloudTrail log file (no Records array)';
 export const NOT_A_RECORD = 'not a CloudTrail log file (a Records entry is not an object)';
-const failNoRecords = `error('${NO_RECORDS_ARRAY} in file "' || filename || '"')`;
-const failNotARecord = `error('${NOT_A_RECORD} in file "' || filename || '"')`;
-const RECORDS_OR_FAIL = `CASE WHEN "Records" IS NULL THEN ${failNoRecords} WHEN list_position("Records", NULL) IS NOT NULL THEN ${failNotARecord} ELSE "Records" END`;
+/** A failed read, naming the file when the statement reads file names. */
+const fail = (message: string, named: boolean) => (named ? `error('${message} in file "' || filename || '"')` : `error('${message}')`);
+const RECORDS_OR_FAIL = `CASE WHEN "Records" IS NULL THEN ${fail(NO_RECORDS_ARRAY, true)} WHEN list_position("Records", NULL) IS NOT NULL THEN ${fail(NOT_A_RECORD, true)} ELSE "Records" END`;
 /** A file's row passes when it has a Records array, and fails the read otherwise. */
-const HAS_RECORDS_OR_FAIL = `CASE WHEN "Records" IS NULL THEN ${failNoRecords}::BOOLEAN ELSE true END`;
+const hasRecordsOrFail = (named: boolean) => `CASE WHEN "Records" IS NULL THEN ${fail(NO_RECORDS_ARRAY, named)}::BOOLEAN ELSE true END`;
 /**
- * The eventSource of a record read as JSON (`r`); NULL for an object without one; fails the read
- * for an entry that is no object. COALESCE evaluates its second argument only where the first is
- * NULL: the few records without an eventSource.
+ * Whether a record read as JSON (`r`) is of one of `sources`; false for an object without an
+ * eventSource; fails the read for an entry that is no object. COALESCE evaluates its second
+ * argument only where the first is NULL: the few records without an eventSource. A list test, not
+ * `IN`: DuckDB turns a short `IN` into one comparison per source, each extracting the eventSource
+ * again (every record of every service parsed once per served source).
  */
-const EVENT_SOURCE_OR_FAIL = `coalesce(json_extract_string(r, '$.eventSource'), CASE WHEN starts_with(r::VARCHAR, '{') THEN NULL ELSE ${failNotARecord} END)`;
+const ofSourcesOrFail = (sources: readonly string[], named: boolean) =>
+  `list_contains([${sources.map(literal).join(', ')}], coalesce(json_extract_string(r, '$.eventSource'), CASE WHEN starts_with(r::VARCHAR, '{') THEN NULL ELSE ${fail(NOT_A_RECORD, named)} END))`;
 
 /**
  * One row per record of the `{"Records":[...]}` files in `fileList` (a list expression or `?`),
@@ -90,17 +99,19 @@ export function jsonRecords(fileList: string, options: RecordsOptions = {}): str
   const { eventSources } = options;
   const names = SOURCE_COLUMN_NAMES.filter((c) => !options.columns || options.columns.includes(c));
   const withFile = names.includes(SOURCE_FILE_COLUMN);
-  // The file name is read always (one value per file): a file without a Records array names itself.
+  // Records read into columns: the file name too (one value per file), so that a file without a
+  // Records array names itself. Records read as JSON: only when asked for.
+  const named = !eventSources?.length || withFile;
   const read = (columns: string) =>
-    `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES}, filename = true)`;
+    `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES}${named ? ', filename = true' : ''})`;
   const file = withFile ? ', filename' : '';
   // Unnested side by side, the two lists are zipped: each record with its place.
   const [place, placed] = options.position ? [', unnest(generate_series(1, len("Records"))) AS trailql_position', ', trailql_position'] : ['', ''];
   const raw = rawColumns(names);
   const records = !eventSources?.length
     ? `(SELECT unnest(r)${placed}${file} FROM (SELECT unnest(${RECORDS_OR_FAIL}) AS r${place}${file} FROM ${read(recordsColumns(raw))}))`
-    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest("Records") AS r${place}, filename FROM ${read(`{'Records': 'JSON[]'}`)} WHERE ${HAS_RECORDS_OR_FAIL}) ` +
-      `WHERE ${EVENT_SOURCE_OR_FAIL} IN (${eventSources.map(literal).join(', ')}))`;
+    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest("Records") AS r${place}${file} FROM ${read(`{'Records': 'JSON[]'}`)} WHERE ${hasRecordsOrFail(named)}) ` +
+      `WHERE ${ofSourcesOrFail(eventSources, named)})`;
   return `(SELECT ${derivedSelect(names)}${placed} FROM ${records})`;
 }
 
