@@ -3,8 +3,10 @@
  * bench's bookkeeping and the other servers do not share its event loop or its memory:
  *
  *   trailql   the service (createApp over TRAIL_DIR with the process's environment; BENCH_NOW fixes its clock)
- *   bare      a bare Apollo Server 5 (its standalone HTTP server) whose only resolver returns the
- *             answer in BENCH_ANSWER (a file holding the `data` trailql gave): the ceiling
+ *   bare      a bare Apollo Server 5 (its standalone HTTP server) whose resolvers return the
+ *             answer in BENCH_ANSWER (a file holding the `data` trailql gave), and the pages of a
+ *             walk of callers the parent sends it (`{ callerPages }`, each under its `first` and
+ *             `after`; acknowledged with `{ callerPagesKept }`): the ceiling
  *   bare-express  the same bare server behind express 5 and express.json, as the service is
  *
  * It sends `{ url }` to the parent over IPC once listening, then answers `stats` messages with the
@@ -18,6 +20,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { loadBenchConfig } from '../src/config';
+import { callerPageKey } from './servers';
 
 /** The GraphQL shape of the bench's question, fields as the service answers them (all text, as JSON carries them). */
 const BARE_SCHEMA = `#graphql
@@ -27,12 +30,29 @@ const BARE_SCHEMA = `#graphql
   type Edge { node: ApiCall }
   type PageInfo { hasNextPage: Boolean, endCursor: String }
   type ApiCallConnection { pageInfo: PageInfo, edges: [Edge] }
-  type Query { apiCalls(filter: ApiCallFilter, first: Int): ApiCallConnection }
+  type CallerStats { calls: Int, errors: Int }
+  type CallerNode { key: String, stats: CallerStats }
+  type CallerEdge { node: CallerNode }
+  type CallerConnection { pageInfo: PageInfo, edges: [CallerEdge] }
+  type Query { apiCalls(filter: ApiCallFilter, first: Int): ApiCallConnection, callers(filter: ApiCallFilter, first: Int, after: String): CallerConnection }
 `;
 
 async function bare(withExpress: boolean): Promise<string> {
   const answer = JSON.parse(fs.readFileSync(loadBenchConfig().answerFile ?? '', 'utf8')) as { apiCalls: unknown };
-  const server = new ApolloServer({ typeDefs: BARE_SCHEMA, resolvers: { Query: { apiCalls: () => answer.apiCalls } } });
+  // The pages of the walks whose later requests this server answers as trailql did (bench/run.ts).
+  const callerPages = new Map<string, unknown>();
+  process.on('message', (m: { callerPages?: Record<string, unknown> }) => {
+    if (!m || typeof m !== 'object' || !m.callerPages) return;
+    for (const [key, page] of Object.entries(m.callerPages)) callerPages.set(key, page);
+    process.send?.({ callerPagesKept: callerPages.size });
+  });
+  const resolvers = {
+    Query: {
+      apiCalls: () => answer.apiCalls,
+      callers: (_: unknown, args: { first: number; after: string | null }) => callerPages.get(callerPageKey(args.first, args.after ?? null)) ?? null,
+    },
+  };
+  const server = new ApolloServer({ typeDefs: BARE_SCHEMA, resolvers });
   if (!withExpress) {
     const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
     return url;

@@ -40,7 +40,7 @@ import { SampleTrailResult, generateSampleTrail } from '../src/trail/sample';
 import { CompactVsCopy, compactAgainstCopy } from './compact-copy';
 import { LoadRun, autocannonProcess, cpuUs } from './load-gen';
 import { median } from './measure';
-import { BenchServer, startBareServer, startBenchServer } from './servers';
+import { BenchServer, keepCallerPages, startBareServer, startBenchServer } from './servers';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -557,6 +557,14 @@ interface GraphqlRun {
   rows: number;
   pages: number;
   engineQueries: number;
+  /** A walk's pages after its first: what each was asked with and the `callers` it answered. */
+  laterPages?: LaterPage[];
+}
+
+interface LaterPage {
+  first: number;
+  after: string;
+  data: unknown;
 }
 
 type Edges<T> = { edges: { node: T }[] };
@@ -564,12 +572,15 @@ type Edges<T> = { edges: { node: T }[] };
 /** Time per way a question's runs may take, which sets how many runs it gets (`--reps` to five times that). */
 const RUN_BUDGET_MS = 20_000;
 
-/** `n` requests asking nothing (`{ __typename }`), one after another, as a walk sends its pages. */
-async function askNothing(url: string, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
-    if (res.status !== 200) throw new Error(`bare Apollo answered ${res.status}`);
-    await res.arrayBuffer();
+/**
+ * A walk's later requests sent to a bare Apollo Server 5 given their pages (`keepCallerPages`),
+ * one after another, as the walk sent them to trailql: the same document, variables and answers.
+ */
+async function askLaterPages(url: string, filter: Record<string, string>, pages: readonly LaterPage[]): Promise<void> {
+  for (const { first, after } of pages) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: CALLERS, variables: { filter, first, after } }) });
+    const body = (await res.json()) as { data?: { callers?: unknown } };
+    if (res.status !== 200 || !body.data?.callers) throw new Error(`bare Apollo answered ${res.status} without the page after ${after}`);
   }
 }
 
@@ -582,6 +593,7 @@ async function askGraphql(url: string, question: Question, days: number): Promis
     let after: string | null = null;
     let pages = 0;
     let engineQueries = 0;
+    const laterPages: LaterPage[] = [];
     do {
       type Page = { callers: Edges<{ key: string; stats: { calls: number; errors: number } }> & { pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
       // Answers kept: the first page is computed afresh (and kept), the next ones may use it.
@@ -589,10 +601,11 @@ async function askGraphql(url: string, question: Question, days: number): Promis
       const r: { data: Page; cost: Cost | undefined } = await gql<Page>(url, CALLERS, { filter, first: walk.page, after }, fresh);
       pages += 1;
       engineQueries += r.cost!.totals.engineQueries;
+      if (after !== null) laterPages.push({ first: walk.page, after, data: r.data.callers });
       answer.push(...r.data.callers.edges.map((e) => [e.node.key, e.node.stats.calls, e.node.stats.errors]));
       after = walk.every && r.data.callers.pageInfo.hasNextPage ? r.data.callers.pageInfo.endCursor : null;
     } while (after);
-    return { answer, rows: answer.length, pages, engineQueries };
+    return { answer, rows: answer.length, pages, engineQueries, laterPages };
   }
   if (question === 'insights') {
     type Found = { kind: string; action: string | null; sourceIp: { address: string } | null; count: number; firstSeen: string; lastSeen: string };
@@ -679,8 +692,8 @@ interface Figure1Row {
   pages: number;
   /**
    * A walk of more than one page: the requests after the first (`pages - 1`) sent to a bare Apollo
-   * Server 5 asking nothing (`{ __typename }`), one after another, median and range of the runs.
-   * Added to the same-answer SQL it is the walk's ceiling: what the requests alone cost.
+   * Server 5 answering each with the page trailql gave, one after another, median and range of the
+   * runs. Added to the same-answer SQL it is the walk's ceiling: what the requests alone cost.
    */
   bareRequestsMs?: number;
   bareRequestsRange?: [number, number];
@@ -830,11 +843,11 @@ async function main(): Promise<number> {
     // whichever ran first would pay for the OS cache, and a heavy neighbour must not slow the next).
     const f1days = Math.min(7, opts.params.days);
     const fig1Windows = [...new Set([f1days, Math.min(30, opts.params.days)])];
-    // A walk's ceiling: its later requests, asking nothing of a bare Apollo Server 5 (no rows: the
-    // answer file is empty, `{ __typename }` reads none).
+    // A walk's ceiling: its later requests, answered by a bare Apollo Server 5 with the pages
+    // trailql gave (sent to it before the walk is timed); it answers nothing else here.
     const nothingFile = path.join(opts.out, 'bare-nothing.json');
     fs.writeFileSync(nothingFile, JSON.stringify({ apiCalls: null }));
-    const bareFloor = await startBareServer(nothingFile);
+    const bareCeiling = await startBareServer(nothingFile);
     try {
       for (const [store, server] of [
         ['Parquet', parquet],
@@ -870,10 +883,10 @@ async function main(): Promise<number> {
             const graphql = () => askGraphql(isCallerWalk(question) && CALLER_WALKS[question].kept ? kept[store].url : server.url, question, days);
             const floorRun = () => runHand(hand, floor);
             const sameRun = () => runHand(hand, same);
-            let untimed = { ms: 0, pages: 1 };
+            let untimed: { ms: number; pages: number; laterPages: readonly LaterPage[] } = { ms: 0, pages: 1, laterPages: [] };
             for (let i = 0; i < (store === 'Parquet' ? 5 : 1); i++) {
               const r = await timed(graphql);
-              untimed = { ms: r.ms, pages: r.value.pages };
+              untimed = { ms: r.ms, pages: r.value.pages, laterPages: r.value.laterPages ?? [] };
             }
             await floorRun();
             await sameRun();
@@ -881,9 +894,10 @@ async function main(): Promise<number> {
             // to five times that (of milliseconds): the cheap questions' medians are steadied at
             // little cost.
             const runs = Math.min(opts.reps * 5, Math.max(opts.reps, Math.round(RUN_BUDGET_MS / Math.max(1, untimed.ms))));
-            // The requests of a walk after its first, to a bare Apollo asking nothing: its ceiling.
-            const later = untimed.pages - 1;
-            const bareRun = () => askNothing(bareFloor.url, later);
+            // The requests of a walk after its first, to a bare Apollo answering them as trailql did: its ceiling.
+            const later = untimed.laterPages.length;
+            if (later > 0) await keepCallerPages(bareCeiling, untimed.laterPages);
+            const bareRun = () => askLaterPages(bareCeiling.url, windowOf(days), untimed.laterPages);
             const ways: (() => Promise<unknown>)[] = [graphql, floorRun, ...(same === floor ? [] : [sameRun]), ...(later > 0 ? [bareRun] : [])];
             const timedWays = await measure(ways, runs);
             const at = (way: () => Promise<unknown>) => timedWays[ways.indexOf(way)];
@@ -912,8 +926,8 @@ async function main(): Promise<number> {
         }
       }
     } finally {
-      serverPeaks.push({ server: 'bare Apollo Server 5, the ceiling of section 1\'s walks', peak: procMemory(bareFloor.pid, 'VmHWM') });
-      await bareFloor.close();
+      serverPeaks.push({ server: 'bare Apollo Server 5, the ceiling of section 1\'s walks', peak: procMemory(bareCeiling.pid, 'VmHWM') });
+      await bareCeiling.close();
       fs.rmSync(nothingFile, { force: true });
     }
 
@@ -1143,8 +1157,8 @@ function render(r: ReportInput): string {
       'one run of each per round, each round in another order (GraphQL first, then the floor SQL first, and so on), so that all see the machine alike; ' +
       'medians with (min–max). Each question gets as many runs as fit ' + `${RUN_BUDGET_MS / 1000} s per way (from its untimed run), at least ${'`--reps`'} and at most five times that. ` +
       'The target (≤ 1.2×) is against the SQL giving the same answer. A walk of more than one page also has a ceiling, run in the same run: ' +
-      'the same-answer SQL plus the walk\'s later requests sent, one after another, to a bare Apollo Server 5 (its standalone server, a process of its own) asking nothing (`{ __typename }`): ' +
-      'what the requests alone cost, whatever a service does for them. ' +
+      'the same-answer SQL plus the walk\'s later requests (the same document and variables) sent, one after another, to a bare Apollo Server 5 (its standalone server, a process of its own) ' +
+      'whose resolver returns the page the service gave for each (the same rows and cursors, so the same bytes): what the requests alone cost, whatever a service does for them. ' +
       'The SQL runs in a DuckDB instance in the bench process, using all cores, as the server\'s does. ' +
       'The servers keep no answer and no reading of JSON files between requests (`CACHE_ENABLED=false`, `SHARED_SCAN_KEEP_SECONDS=0`): each request reads its files, as each SQL run does ' +
       '(the statements of one request share one reading, docs/operations.md), except that the later pages of a walk of callers are cut from the list its first page read, which a server keeps for the walk whether it keeps answers or not (`WALK_KEEP_SECONDS`, README "Ask it something": a late file must not make a walk meet a caller twice or never); ' +

@@ -40,6 +40,25 @@ export function startBareServer(answerFile: string): Promise<BenchServer> {
   return forkServer('bare', { BENCH_ANSWER: answerFile });
 }
 
+/** Where a bare server keeps a page of a walk of callers: its size and the cursor it comes after. */
+export const callerPageKey = (first: number, after: string | null): string => `${first}\u0000${after ?? ''}`;
+
+/**
+ * Gives a bare server (`startBareServer`) pages of a walk of callers to answer, each under the
+ * `first` and `after` it was asked with: its later requests then carry the same answers as trailql's.
+ */
+export function keepCallerPages(server: BenchServer, pages: readonly { first: number; after: string; data: unknown }[]): Promise<void> {
+  return new Promise((resolve) => {
+    const kept = (m: { callerPagesKept?: number }) => {
+      if (m?.callerPagesKept === undefined) return;
+      server.child.off('message', kept);
+      resolve();
+    };
+    server.child.on('message', kept);
+    server.child.send({ callerPages: Object.fromEntries(pages.map((p) => [callerPageKey(p.first, p.after), p.data])) });
+  });
+}
+
 function forkServer(kind: 'trailql' | 'bare', env: Record<string, string>): Promise<BenchServer> {
   const child: ChildProcess = fork(path.resolve(__dirname, 'cache-server.ts'), [kind], {
     execArgv: ['-r', 'ts-node/register/transpile-only'],
