@@ -17,6 +17,7 @@ const QUERY = `query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { total
 const F = { from: new Date(SAMPLE_END.getTime() - 86_400_000).toISOString(), to: SAMPLE_END.toISOString() };
 
 const NOT_A_RECORD = 'not a CloudTrail log file (a Records entry is not an object)';
+const NOT_AN_OBJECT = 'not a CloudTrail log file (not a JSON object)';
 const CALL = { eventVersion: '1.08', eventID: 'f00dcafe-0000-4000-8000-000000000001', eventTime: new Date(SAMPLE_END.getTime() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), eventSource: 'iotevents.amazonaws.com', eventName: 'ListInputs', awsRegion: 'us-east-1', recipientAccountId: '111122223333' };
 
 test.each([
@@ -31,6 +32,14 @@ test.each([
   ['{"Records": [<a call>, 42]}', JSON.stringify({ Records: [CALL, 42] }), NOT_A_RECORD],
   ['{"Records": [<a call>, "text"]}', JSON.stringify({ Records: [CALL, 'text'] }), NOT_A_RECORD],
   ['{"Records": [[<a call>]]}', JSON.stringify({ Records: [[CALL]] }), NOT_A_RECORD],
+  // A file whose top level is no object is no log, whatever it holds: read with the others, it
+  // must not make the reader take every file for a list of records.
+  ['[]', '[]', NOT_AN_OBJECT],
+  ['[{"Records": []}]', JSON.stringify([{ Records: [] }]), NOT_AN_OBJECT],
+  ['[{"Records": [<a call>]}]', JSON.stringify([{ Records: [CALL] }]), NOT_AN_OBJECT],
+  ['42', '42', NOT_AN_OBJECT],
+  ['"text"', '"text"', NOT_AN_OBJECT],
+  ['null', 'null', 'not a CloudTrail log file (no Records array)'],
 ])('%s', async (_name, body, reason) => {
   const file = listRecordFiles(sample.dir).at(-1)!;
   const planted = path.join(path.dirname(file), `111122223333_CloudTrail_us-east-1_20260315T1155Z_notalog${Date.now()}.json.gz`);

@@ -75,6 +75,8 @@ export const fileKey = (of: string): string => `COALESCE(NULLIF(regexp_extract($
  */
 export const NO_RECORDS_ARRAY = 'not a CloudTrail log file (no Records array)';
 export const NOT_A_RECORD = 'not a CloudTrail log file (a Records entry is not an object)';
+/** A file whose JSON is no object (a list, a number, ...): read as records, one per file, it fails the read. */
+export const NOT_AN_OBJECT = 'not a CloudTrail log file (not a JSON object)';
 /** A failed read, naming the file when the statement reads file names. */
 const fail = (message: string, named: boolean) => (named ? `error('${message} in file "' || filename || '"')` : `error('${message}')`);
 const RECORDS_OR_FAIL = `CASE WHEN "Records" IS NULL THEN ${fail(NO_RECORDS_ARRAY, true)} WHEN list_position("Records", NULL) IS NOT NULL THEN ${fail(NOT_A_RECORD, true)} ELSE "Records" END`;
@@ -103,7 +105,7 @@ export function jsonRecords(fileList: string, options: RecordsOptions = {}): str
   // Records array names itself. Records read as JSON: only when asked for.
   const named = !eventSources?.length || withFile;
   const read = (columns: string) =>
-    `read_json(${fileList}, columns = ${columns}, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES}${named ? ', filename = true' : ''})`;
+    `read_json(${fileList}, columns = ${columns}, format = 'unstructured', records = true, maximum_object_size = ${MAX_DELIVERY_FILE_BYTES}${named ? ', filename = true' : ''})`;
   const file = withFile ? ', filename' : '';
   // Unnested side by side, the two lists are zipped: each record with its place.
   const [place, placed] = options.position ? [', unnest(generate_series(1, len("Records"))) AS trailql_position', ', trailql_position'] : ['', ''];

@@ -12,7 +12,8 @@ import { Stats, lstatSync, promises as fs } from 'node:fs';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
 import { LRUCache } from 'lru-cache';
 import { TrailHealth, UnreadableFile } from '../../query/engine';
-import { NOT_A_RECORD, NO_RECORDS_ARRAY, jsonRecords } from './dialect';
+import { NOT_AN_OBJECT, NOT_A_RECORD, NO_RECORDS_ARRAY, jsonRecords } from './dialect';
+import { MAX_DELIVERY_FILE_BYTES } from './resources';
 import { statNow } from './trail-files';
 
 /** A file set aside, with the version (size, modification and change time) found unreadable. */
@@ -74,9 +75,24 @@ export async function probeRecordFile(connection: DuckDBConnection, file: string
     await connection.run(PROBE_SQL, [listValue([file])]);
     return undefined;
   } catch (err) {
-    return unreadableReason(err);
+    const reason = unreadableReason(err);
+    // DuckDB words a file that is a list (or a number, ...) as it words such a Records entry.
+    return reason === NOT_A_RECORD && !(await isJsonObject(connection, file)) ? NOT_AN_OBJECT : reason;
   }
 }
+
+/** Whether a file's JSON text is one object (as a log's `{"Records": [...]}` is); false when it cannot tell. */
+async function isJsonObject(connection: DuckDBConnection, file: string): Promise<boolean> {
+  try {
+    const reader = await connection.runAndReadAll(TOP_LEVEL_SQL, [listValue([file])]);
+    return reader.getRowsJS().every(([type]) => type === 'OBJECT');
+  } catch {
+    return false;
+  }
+}
+
+/** The JSON type of each value a file holds at its top level. */
+const TOP_LEVEL_SQL = `SELECT json_type(json) FROM read_json_objects(?, format = 'unstructured', maximum_object_size = ${MAX_DELIVERY_FILE_BYTES})`;
 
 /**
  * The Parquet files among `files` that cannot be read whole (each read alone, every column of
