@@ -103,25 +103,23 @@ export const DERIVED_INPUTS: Record<DerivedName, readonly string[]> = {
 /**
  * How each derived value comes from the record's own columns, the same on every engine: eventTime
  * in canonical UTC (`yyyy-MM-ddTHH:mm:ssZ`, fractions dropped; NULL when it cannot be parsed), its
- * original text, and the eventID or, when there is none, `synthetic-` + SHA-256 (hex) of the
- * fields above.
+ * original text, and the eventID or, when there is none (or it is empty), `synthetic-` + SHA-256
+ * (hex) of the fields above.
  */
+const SYNTHETIC_ID: Expr = {
+  k: 'concat',
+  items: [
+    constant(SYNTHETIC_ID_PREFIX),
+    { k: 'sha256Hex', of: { k: 'concat', items: SYNTHETIC_ID_FIELDS.flatMap((e, i) => [...(i ? [constant('\n')] : []), { k: 'coalesce', items: [e, constant('')] } as Expr]) } },
+  ],
+};
+
 export const DERIVED: Record<DerivedName, Expr> = {
   eventTime: { k: 'utcTime', of: col('eventtime') },
   eventTimeRaw: col('eventtime'),
-  eventId: {
-    k: 'coalesce',
-    items: [
-      col('eventid'),
-      {
-        k: 'concat',
-        items: [
-          constant(SYNTHETIC_ID_PREFIX),
-          { k: 'sha256Hex', of: { k: 'concat', items: SYNTHETIC_ID_FIELDS.flatMap((e, i) => [...(i ? [constant('\n')] : []), { k: 'coalesce', items: [e, constant('')] } as Expr]) } },
-        ],
-      },
-    ],
-  },
+  // An empty eventID is none: taken as it is, it would make every such record of an account and
+  // region one call.
+  eventId: { k: 'case', whens: [[{ k: 'eqConst', e: col('eventid'), value: '' }, SYNTHETIC_ID]], otherwise: { k: 'coalesce', items: [col('eventid'), SYNTHETIC_ID] } },
 };
 
 const derived = (name: DerivedName): Expr => ({ k: 'derived', name });
