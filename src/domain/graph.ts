@@ -49,8 +49,9 @@ export interface ApiCallNode extends Omit<ApiCallRecord, 'caller' | 'sourceIp'> 
 }
 
 export interface ActionSummaryRecord {
-  action: string;
-  eventSource: string;
+  /** Null for calls whose record has no eventName (or eventSource): a group of their own. */
+  action: string | null;
+  eventSource: string | null;
   calls: number;
   errors: number;
   distinctCallers: number;
@@ -72,6 +73,7 @@ export interface ActivityBucketRecord {
 }
 
 const num = (v: Row[string] | undefined): number => (v === null || v === undefined ? 0 : Number(v));
+const text = (v: Row[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
 const date = (v: Row[string] | undefined): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
 
 function jsonList(v: Row[string] | undefined): string[] {
@@ -149,8 +151,8 @@ export function nodeOfCall(call: ApiCallRecord, window: Window): ApiCallNode {
 
 export function actionFromRow(row: Row): Omit<ActionSummaryRecord, 'errorsByCode' | 'window' | 'filter'> {
   return Object.assign(usageFromRow(row), {
-    action: String(row.action),
-    eventSource: String(row.event_source),
+    action: text(row.action),
+    eventSource: text(row.event_source),
     distinctCallers: num(row.distinct_callers),
     distinctSourceIps: num(row.distinct_source_ips),
   });
@@ -182,7 +184,6 @@ export interface UntimedRecord {
   sourceIpAddress: string | null;
 }
 
-const text = (v: Row[string] | undefined): string | null => (v === null || v === undefined ? null : String(v));
 
 export function untimedRecordFromRow(row: Row): UntimedRecord {
   return {

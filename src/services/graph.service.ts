@@ -602,12 +602,12 @@ export class GraphService {
         .then((errors) => {
           const m = new Map<string, { code: string; calls: number }[]>();
           for (const r of errors) {
-            const id = `${r.action}\u0000${r.event_source}`;
+            const id = JSON.stringify([r.action, r.event_source]);
             m.set(id, [...(m.get(id) ?? []), { code: String(r.error_code), calls: Number(r.calls) }]); // error_code is never NULL here (filtered)
           }
           return m;
         }));
-    return summary.map((r) => Object.assign(actionFromRow(r), { window, filter: filter ?? null, errorsByCode: async () => (await errorsOf()).get(`${r.action}\u0000${r.event_source}`) ?? [] }));
+    return summary.map((r) => Object.assign(actionFromRow(r), { window, filter: filter ?? null, errorsByCode: async () => (await errorsOf()).get(JSON.stringify([r.action, r.event_source])) ?? [] }));
   }
 
   async activity(filter: CallFilter | null | undefined, interval: Interval, groupBy: ActivityKey | null | undefined): Promise<{ window: Window; buckets: ActivityBucketRecord[] }> {

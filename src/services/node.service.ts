@@ -26,7 +26,7 @@ export type NodeRef =
     }
   | { readonly type: 'Caller'; readonly grouping: 'ARN' | 'PRINCIPAL'; readonly key: string; readonly filter: CallFilter }
   | { readonly type: 'SourceIp'; readonly address: string | null; readonly filter: CallFilter }
-  | { readonly type: 'ActionSummary'; readonly action: string; readonly eventSource: string; readonly filter: CallFilter }
+  | { readonly type: 'ActionSummary'; readonly action: string | null; readonly eventSource: string | null; readonly filter: CallFilter }
   | {
       readonly type: 'ResourceInstance';
       readonly kind: IotEventsResourceKind;

@@ -176,10 +176,10 @@ export class ErrorCount {
 
 @ObjectType({ implements: Node, description: 'One API action (with its event source) in a window, under the filter it was asked with.' })
 export class ActionSummary {
-  @Field({ description: 'The API action (eventName).' })
-  action!: string;
-  @Field({ description: 'The event source of the action.' })
-  eventSource!: string;
+  @Field(() => String, { nullable: true, description: 'The API action (eventName); null for the calls whose record has none.' })
+  action!: string | null;
+  @Field(() => String, { nullable: true, description: 'The event source of the action; null for the calls whose record has none.' })
+  eventSource!: string | null;
   @Field(() => Int, { description: 'Calls (one per eventId).' })
   calls!: number;
   @Field(() => Int, { description: 'Calls that failed (with an errorCode).' })

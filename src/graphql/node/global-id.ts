@@ -95,7 +95,7 @@ const PARTS = z.union([
   z.tuple([z.literal('ApiCall'), z.string().regex(/^[A-Za-z0-9-]{1,128}$/), TIME, text(64).nullable(), text(64).nullable(), TIME, TIME]),
   z.tuple([z.literal('Caller'), z.enum(['ARN', 'PRINCIPAL']), text(2048), z.string()]),
   z.tuple([z.literal('SourceIp'), text(256).nullable(), z.string()]),
-  z.tuple([z.literal('ActionSummary'), text(256), text(256), z.string()]),
+  z.tuple([z.literal('ActionSummary'), text(256).nullable(), text(256).nullable(), z.string()]),
   z.tuple([z.literal('ResourceInstance'), z.enum(['detectorModel', 'input', 'alarmModel']), text(256), text(64).nullable(), text(64).nullable(), z.string()]),
   z.tuple([z.literal('ResourceHistory'), text(256), z.string()]),
 ]);
