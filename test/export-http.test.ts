@@ -49,6 +49,10 @@ const FORMULA_RECORD = {
   eventCategory: 'Management',
 };
 
+/** A call whose record holds empty texts where others hold values (and no errorCode at all). */
+const EMPTY_ID = 'aaaaaaaa-0000-4000-8000-e0e0e0e0e0e0';
+const EMPTY_RECORD = { ...FORMULA_RECORD, eventID: EMPTY_ID, userAgent: 'aws-cli/2.13.0', sourceIPAddress: '', errorCode: undefined, errorMessage: '', requestID: 'req-empty' };
+
 const sample = useSampleServer(
   1,
   { iotEventsPerDay: 120, otherEventsPerIotEvent: 1, deliveryMinutes: 30 },
@@ -57,7 +61,7 @@ const sample = useSampleServer(
     prepare: (dir) => {
       const folder = path.join(dir, 'AWSLogs', A, 'CloudTrail', 'us-east-1', '2026', '03', '15');
       fs.mkdirSync(folder, { recursive: true });
-      fs.writeFileSync(path.join(folder, `${A}_CloudTrail_us-east-1_20260315T1105Z_FormulaInjection1.json.gz`), gzipSync(JSON.stringify({ Records: [FORMULA_RECORD] })));
+      fs.writeFileSync(path.join(folder, `${A}_CloudTrail_us-east-1_20260315T1105Z_FormulaInjection1.json.gz`), gzipSync(JSON.stringify({ Records: [FORMULA_RECORD, EMPTY_RECORD] })));
     },
   },
 );
@@ -81,21 +85,27 @@ function exportUrl(format: string, filter: unknown): string {
   return `${base()}/export/api-calls?format=${format}&filter=${encodeURIComponent(JSON.stringify(filter))}`;
 }
 
-/** RFC 4180 rows (quoted cells may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
+/** RFC 4180 rows (quoted cells may hold commas, quotes and line breaks); an empty cell not quoted is null. */
+function parseCsv(text: string): (string | null)[][] {
+  const rows: (string | null)[][] = [];
+  let row: (string | null)[] = [];
   let cell = '';
   let quoted = false;
+  let wasQuoted = false;
+  const end = () => {
+    row.push(cell === '' && !wasQuoted ? null : cell);
+    cell = '';
+    wasQuoted = false;
+  };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
       if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
       else if (ch === '"') quoted = false;
       else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    } else if (ch === '"') (quoted = true), (wasQuoted = true);
+    else if (ch === ',') end();
+    else if (ch === '\n') end(), rows.push(row), (row = []);
     else if (ch !== '\r') cell += ch;
   }
   return rows;
@@ -476,7 +486,7 @@ describe('formula injection', () => {
 
   test.each(['=1+1', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1', '\n=1', ' =1', '\u00a0=1', '\u200b=1', '|cmd', ' \u200b @x', '\u0085=1'])('%j is neutralised', (value) => {
     expect(neutraliseFormula(value)).toBe(`'${value}`);
-    expect(csvRow({ userAgent: value }).find((c) => c.endsWith(value))).toBe(`'${value}`);
+    expect(csvRow({ userAgent: value }).find((c) => c?.endsWith(value))).toBe(`'${value}`);
   });
 
   test('property: no cell starts a formula, and a neutralised cell is the value behind one quote', () => {
@@ -504,8 +514,19 @@ describe('formula injection', () => {
 
   test('null is an empty cell, never the text "null"', () => {
     const cells = csvRow({ eventId: 'x', errorCode: null });
-    expect(cells[CSV_COLUMNS.findIndex((c) => c.header === 'errorCode')]).toBe('');
+    expect(cells[CSV_COLUMNS.findIndex((c) => c.header === 'errorCode')]).toBeNull();
     expect(cells).not.toContain('null');
+  });
+
+  test('an empty text is a quoted empty cell, a missing value an empty one: the two stay apart', () => {
+    const rows = parseCsv(full.csvText);
+    const header = rows[0];
+    const row = rows.find((r) => r[header.indexOf('eventId')] === EMPTY_ID)!;
+    const cell = (name: string) => row[header.indexOf(name)];
+    expect(cell('sourceIpAddress')).toBe('');
+    expect(cell('errorMessage')).toBe('');
+    expect(cell('errorCode')).toBeNull();
+    expect(full.csvText.split('\r\n').find((l) => l.includes(EMPTY_ID))).toMatch(/,"",/);
   });
 });
 

@@ -106,14 +106,15 @@ export function neutraliseFormula(value: string): string {
 }
 
 /**
- * The CSV cells of one call: null as an empty cell, booleans as true/false, a time as the ISO text
- * GraphQL and NDJSON give (execution leaves the DateTime scalar's value a Date, whose own text
- * depends on the process's time zone), strings neutralised.
+ * The CSV cells of one call: null as null (written as an empty cell; an empty text is written
+ * quoted, `""`, so the two stay apart), booleans as true/false, a time as the ISO text GraphQL and
+ * NDJSON give (execution leaves the DateTime scalar's value a Date, whose own text depends on the
+ * process's time zone), strings neutralised.
  */
-export function csvRow(call: ExportedCall): string[] {
+export function csvRow(call: ExportedCall): (string | null)[] {
   return CSV_COLUMNS.map(({ cell }) => {
     const v: unknown = cell(call);
-    if (v === null || v === undefined) return '';
+    if (v === null || v === undefined) return null;
     if (v instanceof Date) return v.toISOString();
     return typeof v === 'string' ? neutraliseFormula(v) : String(v);
   });

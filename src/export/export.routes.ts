@@ -68,8 +68,8 @@ const STATUS: Record<string, number> = {
   TRAIL_UNAVAILABLE: 503,
 };
 
-/** RFC 4180: records end in CRLF. */
-const CSV_OPTIONS = { record_delimiter: 'windows' } as const;
+/** RFC 4180: records end in CRLF. An empty text is quoted (`""`), a null left empty: what PostgreSQL's and DuckDB's CSV readers tell apart. */
+const CSV_OPTIONS = { record_delimiter: 'windows', quoted_match: /^$/ } as const;
 
 /** Refusals a client may retry later: answered with a `Retry-After`. */
 const RETRY_LATER = new Set(['ENGINE_BUSY', 'SHUTTING_DOWN']);
