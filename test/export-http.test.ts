@@ -266,6 +266,21 @@ describe('same refusals as GraphQL, before any engine query', () => {
     expect(sample.server.engine.executed).toHaveLength(0);
   });
 
+  // A page's coercion recurses once per level: a filter thousands deep would overflow the stack.
+  test('a filter nested deeper than 16 levels: 400 BAD_USER_INPUT, by GET or POST', async () => {
+    sample.server.engine.reset();
+    const deep = (levels: number) => `${'{"not":'.repeat(levels)}{}${'}'.repeat(levels)}`;
+    const post = await fetch(`${base()}/export/api-calls`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: `{"format":"csv","filter":${deep(3000)}}` });
+    const get = await fetch(`${base()}/export/api-calls?format=csv&filter=${encodeURIComponent(deep(40))}`, { headers: auth() });
+    for (const res of [post, get]) {
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] }).errors).toEqual([
+        { message: 'filter: nested deeper than 16 levels of objects and lists', extensions: { code: 'BAD_USER_INPUT', field: 'filter' } },
+      ]);
+    }
+    expect(sample.server.engine.executed).toHaveLength(0);
+  });
+
   test('a POST body that is not JSON is refused, not read as no filter', async () => {
     sample.server.engine.reset();
     for (const [type, body] of [

@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import fc from 'fast-check';
 import { schema } from '../src/graphql/schema';
 import { MAX_NODE_IDS, decodeId, decodeIds, encodeId, pinned } from '../src/graphql/node/global-id';
+import { MAX_EVENT_ID_LENGTH, isEventId } from '../src/query/guards';
 import type { NodeRef } from '../src/services/node.service';
 import { refusal } from './support/refusals';
 
@@ -29,7 +30,8 @@ const filter = fc.record(
 const ref: fc.Arbitrary<NodeRef> = fc.oneof(
   fc.record({
     type: fc.constant('ApiCall' as const),
-    eventId: fc.stringMatching(/^[A-Za-z0-9-]{1,128}$/),
+    // Whatever text a record holds as its eventID (not only CloudTrail's UUIDs), up to the longest taken.
+    eventId: fc.oneof(fc.stringMatching(/^[A-Za-z0-9-]{1,128}$/), text(MAX_EVENT_ID_LENGTH).filter(isEventId), fc.constant('x'.repeat(MAX_EVENT_ID_LENGTH))),
     time,
     account: fc.option(fc.stringMatching(/^\d{12}$/)),
     region: fc.option(fc.constantFrom('eu-west-1', 'us-east-1')),

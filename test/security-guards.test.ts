@@ -4,7 +4,7 @@
  */
 import { CursorCodec, fingerprint, stableStringify } from '../src/query/cursor';
 import { validateFilter } from '../src/query/filter';
-import { FULL_SCOPE, Scope, applyScope, checkBound, checkPageSize, resolveWindow } from '../src/query/guards';
+import { FULL_SCOPE, MAX_INPUT_DEPTH, Scope, applyScope, checkBound, checkInputDepth, checkPageSize, resolveWindow } from '../src/query/guards';
 import { A, B, HOUR, NOW, RULES, SOURCES, refusal } from './support/refusals';
 
 describe('windows, page sizes and scope', () => {
@@ -72,6 +72,27 @@ describe('windows, page sizes and scope', () => {
     expect(applyScope(scan, scope([], ['eu-west-1']))).toMatchObject({ regions: ['eu-west-1'] });
     expect(refusal(() => applyScope({ ...scan, accounts: [A, B] }, scope([A])))).toMatchObject({ code: 'FORBIDDEN', status: 403, message: `filter.accounts: not permitted for this key: ${B}` });
     expect(refusal(() => applyScope({ ...scan, regions: ['us-east-1'] }, scope([A], ['eu-west-1']))).message).toBe('filter.regions: not permitted for this key: us-east-1');
+  });
+});
+
+describe('input nesting', () => {
+  /** `levels` objects nested through `not`, a list of one text at the bottom when `list`. */
+  const nested = (levels: number, list = false): unknown => {
+    let v: unknown = list ? ['x'] : {};
+    for (let i = 1; i < levels; i++) v = { not: v };
+    return v;
+  };
+  test('MAX_INPUT_DEPTH levels of objects and lists are taken, one more is refused', () => {
+    expect(MAX_INPUT_DEPTH).toBe(16);
+    expect(() => checkInputDepth(nested(16), 'filter')).not.toThrow();
+    expect(() => checkInputDepth(nested(16, true), 'filter')).not.toThrow();
+    expect(() => checkInputDepth({ f: { not: { actions: ['A'] } }, ids: ['x'], n: 3, s: null }, 'variables')).not.toThrow();
+    expect(refusal(() => checkInputDepth(nested(17), 'filter'))).toMatchObject({ code: 'BAD_USER_INPUT', status: 400, field: 'filter', message: 'filter: nested deeper than 16 levels of objects and lists' });
+    expect(refusal(() => checkInputDepth(nested(17, true), 'variables')).field).toBe('variables');
+    expect(refusal(() => checkInputDepth([[[1]]], 'v', 2)).message).toBe('v: nested deeper than 2 levels of objects and lists');
+  });
+  test('a value far deeper than a stack could walk is refused, not overflowed', () => {
+    expect(refusal(() => checkInputDepth(nested(200_000), 'filter')).code).toBe('BAD_USER_INPUT');
   });
 });
 

@@ -7,6 +7,7 @@ import { parse } from 'graphql';
 import { checkLimits } from '../src/graphql/limits';
 import { CursorCodec } from '../src/query/cursor';
 import { checkOperationFields, operationFields } from '../src/graphql/prevalidate';
+import { encodeId, pinned } from '../src/graphql/node/global-id';
 import { schema } from '../src/graphql/schema';
 import { Scope } from '../src/query/guards';
 import { A, B, NOW, RULES, SOURCES, refusal } from './support/refusals';
@@ -36,6 +37,22 @@ describe('query shape limits', () => {
   test('aliases are counted everywhere', () => {
     expect(check(`{ a: callers(first: 1) { n: nodes { k: key } } }`)).not.toThrow();
     expect(refusal(check(`{ a: callers(first: 1) { n: nodes { k: key, l: key } } }`))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', status: 400, message: '4 aliases is over the limit of 3' });
+  });
+
+  test('aliases are counted once per use of their fragment, fragments spreading fragments included', () => {
+    const F = `fragment F on Caller { a: key b: key }`;
+    expect(check(`{ callers(first: 1) { nodes { ...F } } } ${F}`)).not.toThrow();
+    expect(refusal(check(`{ callers(first: 1) { nodes { ...F } } caller(key: "k") { ...F } } ${F}`))).toMatchObject({ code: 'QUERY_TOO_COMPLEX', message: '4 aliases is over the limit of 3' });
+    expect(refusal(check(`{ callers(first: 1) { nodes { ...F ... on Caller { ...F } } } } ${F}`)).message).toBe('4 aliases is over the limit of 3');
+    const G = `fragment G on Caller { ...F c: key }`;
+    expect(refusal(check(`{ callers(first: 1) { nodes { ...G } } caller(key: "k") { ...F } } ${G} ${F}`)).message).toBe('5 aliases is over the limit of 3');
+    // Only the operation run is counted: another operation's aliases are not asked for.
+    const two = parse(`query One { callers(first: 1) { nodes { key } } } query Two { a: callers { b: nodes { c: key d: key } } }`);
+    expect(() => checkLimits(schema(), two, two.definitions[0] as never, {}, LIMITS)).not.toThrow();
+    // Each fragment spreads the next twice: 2^40 uses of one alias, measured without expanding them.
+    const levels = 40;
+    const doubling = Array.from({ length: levels }, (_, i) => `fragment D${i} on Caller { ...D${i + 1} ...D${i + 1} }`).join(' ');
+    expect(refusal(check(`{ callers(first: 1) { nodes { ...D0 } } } ${doubling} fragment D${levels} on Caller { x: key }`)).message).toBe(`${2 ** levels} aliases is over the limit of 3`);
   });
 
   test('complexity multiplies connection sizes, variables included', () => {
@@ -98,10 +115,56 @@ describe('arguments checked before execution', () => {
     expect(refusal(run(under(`, filter: { from: "2024-12-31T00:00:00Z", to: "2025-01-02T00:00:00Z" }`, `filter: { to: "2024-12-30T00:00:00Z" }`))).message).toMatch(/must be before/);
     // Its own cursor's window comes before its parent's.
     expect(run(`{ callers(first: 2) { nodes { calls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${AROUND_2025}") { edges { cursor } } } } }`)).not.toThrow();
-    // A node whose window is not known before execution: each bound on its own.
-    expect(run(`{ apiCalls(first: 2) { nodes { caller { calls(filter: { from: "2025-01-01T00:00:00Z" }) { totalCount } } } } }`)).not.toThrow();
+    // A node whose window is not known before execution (an insight's evidence: clamped to each
+    // finding): each bound on its own.
+    expect(run(`{ insights { nodes { evidence { nodes { caller { calls(filter: { from: "2025-01-01T00:00:00Z" }) { totalCount } } } } } } }`)).not.toThrow();
     const deepList = `{ sourceIps(first: 1) { nodes { callers(first: 900) { calls } } } }`;
     expect(refusal(run(deepList)).message).toBe('first: must be from 1 to 500');
+  });
+
+  test('a caller or address carries the window of the field that found it, however reached', () => {
+    // The default window (24 hours up to NOW) of the root field, or the window it was given.
+    const FAR = `filter: { from: "2025-01-01T00:00:00Z" }`;
+    const BEFORE = `filter: { to: "2025-01-02T00:00:00Z" }`;
+    const W = `filter: { from: "2024-12-31T00:00:00Z", to: "2025-01-02T00:00:00Z" }`;
+    const refused = [
+      `{ apiCalls(first: 2) { edges { node { caller { calls(${FAR}) { totalCount } } } } } }`,
+      `{ apiCalls(first: 2) { nodes { caller { stats(${FAR}) { calls } } } } }`,
+      `{ apiCalls(first: 2) { nodes { caller { sourceIps(${BEFORE}) { totalCount } } } } }`,
+      `{ apiCalls(first: 2) { nodes { caller { actions(${BEFORE}) { totalCount } } } } }`,
+      `{ apiCalls(first: 2) { nodes { sourceIp { calls(${FAR}) { totalCount } } } } }`,
+      `{ apiCalls(first: 2) { nodes { sourceIp { callers(${BEFORE}) { totalCount } } } } }`,
+      `{ apiCall(eventId: "e") { caller { calls(${FAR}) { totalCount } } } }`,
+      `{ insights { nodes { principal { calls(${BEFORE}) { totalCount } } } } }`,
+      `{ insights { edges { node { sourceIp { stats(${FAR}) { calls } } } } } }`,
+      `{ resource(name: "m") { changes { caller { stats(${FAR}) { calls } } } instances { created { sourceIp { stats(${FAR}) { calls } } } } } }`,
+      `{ callers(first: 1) { nodes { calls { nodes { sourceIp { calls(${FAR}) { totalCount } } } } } } }`,
+      `{ callers(first: 1) { nodes { sourceIps { nodes { sourceIp { callers(${BEFORE}) { totalCount } } } } } } }`,
+      `{ sourceIps(first: 1) { nodes { callers { edges { node { caller { actions(${FAR}) { totalCount } } } } } } } }`,
+    ];
+    for (const q of refused) expect([q, refusal(run(q)).message]).toEqual([q, expect.stringMatching(/at most 31 days|must be before/)]);
+    // The same fields inside the window they carry are answered.
+    expect(run(`{ apiCalls(${W}, first: 2) { nodes { caller { calls(filter: { from: "2025-01-01T00:00:00Z" }) { totalCount } } } } }`)).not.toThrow();
+    expect(run(`{ insights(${W}) { nodes { principal { calls(filter: { to: "2025-01-01T00:00:00Z" }) { totalCount } } } } }`)).not.toThrow();
+    // A nested connection's calls carry its window: its own bounds over its node's.
+    expect(run(`{ callers(${W}, first: 1) { nodes { calls(filter: { to: "2025-01-01T00:00:00Z" }) { nodes { caller { stats(filter: { from: "2024-12-31T12:00:00Z" }) { calls } } } } } } }`)).not.toThrow();
+    expect(refusal(run(`{ callers(${W}, first: 1) { nodes { calls(filter: { to: "2025-01-01T00:00:00Z" }) { nodes { caller { stats(filter: { from: "2025-01-01T12:00:00Z" }) { calls } } } } } } }`)).message).toMatch(/must be before/);
+  });
+
+  test("a node id hands its window to the fields of its object's type", () => {
+    const s = schema();
+    const window = { from: new Date('2024-12-31T00:00:00Z'), to: new Date('2025-01-02T00:00:00Z') };
+    const caller = encodeId(s, { type: 'Caller', grouping: 'ARN', key: 'arn:aws:iam::111122223333:user/a', filter: pinned({}, window) });
+    const call = encodeId(s, { type: 'ApiCall', eventId: 'e', time: window.from, account: A, region: 'us-east-1', window });
+    const Q = `query($id: ID!) { node(id: $id) { ... on Caller { stats(filter: { from: "2024-12-31T12:00:00Z" }) { calls } } ... on ApiCall { sourceIp { calls(filter: { to: "2025-01-01T00:00:00Z" }) { totalCount } } } } }`;
+    expect(run(Q, { id: caller })).not.toThrow();
+    expect(run(Q, { id: call })).not.toThrow();
+    const far = `query($id: ID!) { node(id: $id) { ... on Caller { stats(filter: { to: "2024-12-30T00:00:00Z" }) { calls } } } }`;
+    expect(refusal(run(far, { id: caller })).message).toMatch(/must be before/);
+    // A fragment on another type never runs on the object: its bounds are checked on their own.
+    expect(run(far, { id: call })).not.toThrow();
+    const both = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Caller { stats(filter: { to: "2024-12-30T00:00:00Z" }) { calls } } } }`;
+    expect(refusal(run(both, { ids: [caller, caller] })).message).toMatch(/must be before/);
   });
 
   test('root fields: windows judged whole, over the cursor\'s when one carries it', () => {

@@ -19,7 +19,9 @@ import express from 'express';
 import { DocumentNode, ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema, execute, parse } from 'graphql';
 import { stringify } from 'csv-stringify/sync';
 import { RequestContext } from '../graphql/context';
+import { BadInputError } from '../errors';
 import { EXPLAIN_HEADER, wantsExplain } from '../query/explain';
+import { checkInputDepth } from '../query/guards';
 import { UnreadableFile } from '../query/engine';
 import { FILES_UNREADABLE, RequestSpending, unreadableFiles } from '../query/runner';
 import { HISTORY_EVENTS_LEFT_OUT, HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap, HistoryLeftOut } from '../history/coverage';
@@ -177,6 +179,13 @@ function exportRequest(req: express.Request): { format: ExportFormat; filter: un
     }
   }
   if (filter !== null && (typeof filter !== 'object' || Array.isArray(filter))) throw badInput('filter: must be a JSON object (an ApiCallFilter)', 'filter');
+  // Refused before a page coerces it: coercion and type-graphql's conversion recurse once per level.
+  try {
+    checkInputDepth(filter, 'filter');
+  } catch (err) {
+    if (err instanceof BadInputError) throw badInput(err.message, 'filter');
+    throw err;
+  }
   return { format, filter };
 }
 

@@ -5,9 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { ApolloServerPlugin } from '@apollo/server';
-import { DocumentNode, FieldNode, getVariableValues, FragmentDefinitionNode, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+import { DocumentNode, getVariableValues, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { TooComplexError } from '../errors';
+import { checkInputNesting } from './prevalidate';
+import { checkSize, operationShape } from './shape';
 
 export interface QueryLimits {
   readonly maxDepth: number;
@@ -30,44 +32,13 @@ function connectionEstimator(defaultSize: number, maxSize: number): ComplexityEs
   };
 }
 
-function depthOf(set: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
-  if (!set) return 0;
-  let max = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      if (sel.name.value.startsWith('__')) continue;
-      max = Math.max(max, 1 + depthOf(sel.selectionSet, fragments, seen));
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      max = Math.max(max, depthOf(sel.selectionSet, fragments, seen));
-    } else {
-      const name = sel.name.value;
-      if (seen.has(name)) continue;
-      const frag = fragments.get(name);
-      max = Math.max(max, depthOf(frag?.selectionSet, fragments, new Set([...seen, name])));
-    }
-  }
-  return max;
-}
-
-function countAliases(doc: DocumentNode): number {
-  let n = 0;
-  const visit = (set: SelectionSetNode | undefined) => {
-    for (const sel of set?.selections ?? []) {
-      if (sel.kind === Kind.FIELD && (sel as FieldNode).alias) n += 1;
-      if ('selectionSet' in sel) visit(sel.selectionSet);
-    }
-  };
-  for (const def of doc.definitions) if ('selectionSet' in def) visit(def.selectionSet as SelectionSetNode);
-  return n;
-}
-
 export function checkLimits(schema: GraphQLSchema, doc: DocumentNode, operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>, limits: QueryLimits): void {
   if (!operation) return;
-  const fragments = new Map(doc.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-  const depth = depthOf(operation.selectionSet, fragments, new Set());
+  const { depth, aliases } = operationShape(doc, operation);
   if (depth > limits.maxDepth) throw new TooComplexError(`query depth ${depth} is over the limit of ${limits.maxDepth}`);
-  const aliases = countAliases(doc);
   if (aliases > limits.maxAliases) throw new TooComplexError(`${aliases} aliases is over the limit of ${limits.maxAliases}`);
+  // Before the complexity estimate walks every field at every spread.
+  checkSize(doc, operation);
   // Variables that do not coerce are the client's mistake, reported by execution as BAD_USER_INPUT.
   if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return;
   const complexity = getComplexity({
@@ -112,6 +83,8 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           const variables = request.variables ?? {};
+          // First: the analysis coerces the variables and reads the literals by recursion.
+          checkInputNesting(document, variables);
           const key = verdictKey(operation, variables);
           let known = verdicts.get(document);
           const kept = key === undefined ? undefined : known?.get(key);

@@ -8,8 +8,10 @@
  * belongs to is known only once its parent has answered.
  *
  * A window given by one bound is checked whole where the window its other bound falls back on is
- * known before execution: an `after`'s, or the window a root `callers`/`caller`/`sourceIps`/
- * `sourceIp` field gives its nodes, which their own fields (`calls`, `stats`, ...) fall back on.
+ * known before execution: an `after`'s, or the window of the caller or address its field is
+ * selected on. A caller or address carries the window of the field that found it (a list, a
+ * lookup, a call's `caller` and `sourceIp`, an insight's `principal` and `sourceIp`, a `node` id),
+ * and a call the window of the connection or lookup that found it.
  */
 import { ApolloServerPlugin } from '@apollo/server';
 import {
@@ -32,13 +34,15 @@ import {
   getVariableValues,
   isInterfaceType,
   isObjectType,
+  visit,
 } from 'graphql';
-import { NotAQueryError } from '../errors';
+import { BadInputError, NotAQueryError } from '../errors';
 import { CallFilter, validateFilter } from '../query/filter';
 import { CursorCodec } from '../query/cursor';
-import { Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
+import { MAX_INPUT_DEPTH, Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkInputDepth, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
 import { decodeId, decodeIds } from './node/global-id';
 import { TO_NODES, asksOneStatement } from './statements';
+import { checkSize } from './shape';
 
 export interface ArgumentRules {
   /** Event sources served (`[]` = all). */
@@ -96,22 +100,109 @@ export function operationFields(schema: GraphQLSchema, doc: DocumentNode, operat
   return out;
 }
 
+/** Documents whose literals were found shallow enough (Apollo reuses the parsed document of a known query text). */
+const shallowDocuments = new WeakSet<DocumentNode>();
+
+/**
+ * Refuses variables, and literals of the document (arguments, variables' defaults), nested deeper
+ * than MAX_INPUT_DEPTH objects and lists: coercing them (getVariableValues, valueFromAST) recurses
+ * once per level. Every plugin that coerces calls it first. `visit` keeps a stack of its own.
+ */
+export function checkInputNesting(document: DocumentNode, variables: Readonly<Record<string, unknown>>): void {
+  checkInputDepth(variables, 'variables');
+  if (shallowDocuments.has(document)) return;
+  let depth = 0;
+  const enter = () => {
+    depth += 1;
+    if (depth > MAX_INPUT_DEPTH) throw new BadInputError(`query: a value nested deeper than ${MAX_INPUT_DEPTH} levels of objects and lists`, 'query');
+  };
+  const leave = () => {
+    depth -= 1;
+  };
+  visit(document, { [Kind.OBJECT]: { enter, leave }, [Kind.LIST]: { enter, leave } });
+  shallowDocuments.add(document);
+}
+
 const isDate = (v: unknown): v is Date => v instanceof Date;
 
-/** Root fields whose nodes carry the field's window (GraphService's nodes: `window(filter, node.window)`). */
-const NODE_WINDOW_FIELDS = new Set(['Query.callers', 'Query.caller', 'Query.sourceIps', 'Query.sourceIp']);
+/**
+ * Root fields whose objects carry the field's window (its bounds over its cursor's window): the
+ * window GraphService and TrailService give the callers, addresses and calls they answer with.
+ */
+const WINDOW_ROOTS: ReadonlySet<string> = new Set(['Query.apiCall', 'Query.apiCalls', 'Query.caller', 'Query.callers', 'Query.insights', 'Query.resource', 'Query.sourceIp', 'Query.sourceIps']);
+/** Fields of a caller or address whose objects carry the field's window (its bounds over its cursor's window, else over its node's). */
+const WINDOW_NESTED: ReadonlySet<string> = new Set(['Caller.calls', 'Caller.sourceIps', 'SourceIp.callers', 'SourceIp.calls']);
+/**
+ * Fields whose objects carry the window of the object they are selected on: a connection's
+ * edges and nodes, a call's caller and address (`nodeOfCall`), an insight's principal and address,
+ * a breakdown's caller or address, a resource's calls. An insight's `evidence` is not one: its
+ * window is clamped to each finding's calls, known only once the insights have run.
+ */
+const CARRIES_WINDOW: ReadonlySet<string> = new Set([
+  ...TO_NODES,
+  'ApiCall.caller',
+  'ApiCall.sourceIp',
+  'ApiCallConnection.edges',
+  'ApiCallConnection.nodes',
+  'ApiCallEdge.node',
+  'CallerSourceIp.sourceIp',
+  'CallerSourceIpConnection.edges',
+  'CallerSourceIpConnection.nodes',
+  'CallerSourceIpEdge.node',
+  'Insight.principal',
+  'Insight.sourceIp',
+  'InsightConnection.edges',
+  'InsightConnection.nodes',
+  'InsightEdge.node',
+  'ResourceHistory.changes',
+  'ResourceHistory.created',
+  'ResourceHistory.deleted',
+  'ResourceHistory.failedAttempts',
+  'ResourceHistory.instances',
+  'ResourceHistory.lastUpdated',
+  'ResourceInstance.created',
+  'ResourceInstance.deleted',
+  'ResourceInstance.failedAttempts',
+  'ResourceInstance.lastUpdated',
+  'SourceIpCaller.caller',
+  'SourceIpCallerConnection.edges',
+  'SourceIpCallerConnection.nodes',
+  'SourceIpCallerEdge.node',
+]);
 /** Types whose filtered fields fall back on their node's window. */
 const NODE_TYPES = new Set(['Caller', 'SourceIp']);
+
+/**
+ * The window the objects of a field carry, when known before execution. `type`: the one type of
+ * objects it holds, when the field's type is the Node interface (`node`, `nodes`): a fragment on
+ * another type is never run on them.
+ */
+export interface CarriedWindow {
+  readonly window: Window;
+  readonly type?: string;
+}
+
+/** The window of the object `field` is selected on, when known. */
+function windowAbove(field: FieldArguments, carried: ReadonlyMap<FieldArguments, CarriedWindow | undefined> | undefined): Window | undefined {
+  const above = field.parent ? carried?.get(field.parent) : undefined;
+  return above && (above.type === undefined || field.coordinate.startsWith(`${above.type}.`)) ? above.window : undefined;
+}
 
 /**
  * Runs the guards on one field's arguments; throws the guard's BAD_USER_INPUT or FORBIDDEN.
  * A window is checked whole where it does not depend on a parent or a cursor (a root field
  * without `after`, or both bounds given), or where what it falls back on is known: its `after`'s
- * window, else its node's (`carried`: the windows fields checked before it hand their nodes);
- * otherwise each bound is checked on its own. Returns the window the field hands its nodes, when
- * it is one that does and it is known.
+ * window, else its node's (`carried`: the windows the objects of the fields checked before it
+ * carry); otherwise each bound is checked on its own. Returns the window its objects carry, when
+ * they carry one and it is known.
  */
-export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules, scope: Scope, now: Date, carried?: ReadonlyMap<FieldArguments, Window | undefined>): Window | undefined {
+export function checkFieldArguments(
+  field: FieldArguments,
+  rules: ArgumentRules,
+  scope: Scope,
+  now: Date,
+  carried?: ReadonlyMap<FieldArguments, CarriedWindow | undefined>,
+): CarriedWindow | undefined {
   const { args } = field;
   // Absent, null or a number (execution has coerced it): the page size guard judges it.
   checkPageSize(args.first as number | null | undefined, rules.page.defaultSize, rules.page.maxSize);
@@ -124,7 +215,7 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
   const filter = (args.filter ?? undefined) as CallFilter | undefined;
   const bounds = filter ?? { from: isDate(args.from) ? args.from : null, to: isDate(args.to) ? args.to : null };
   const standalone = field.root && (args.after === undefined || args.after === null);
-  const nodeWindow = field.parent && NODE_TYPES.has(field.coordinate.split('.')[0]!) ? carried?.get(field.parent) : undefined;
+  const nodeWindow = NODE_TYPES.has(field.coordinate.split('.')[0]!) ? windowAbove(field, carried) : undefined;
   const cursorWindow = cursor ? { from: new Date(cursor.from), to: new Date(cursor.to) } : undefined;
   const fallback = cursorWindow ?? nodeWindow;
   // Bounds given as the field's own arguments (apiCall's from/to) are named as such.
@@ -138,12 +229,15 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
     checkBound('from', bounds.from);
     checkBound('to', bounds.to);
   }
-  // A root field's fallback is its cursor's window: `own`, when found, is the one it hands on.
-  const handed = NODE_WINDOW_FIELDS.has(field.coordinate)
-    ? (own ?? resolveWindow(bounds, rules.window, now, cursorWindow, path))
-    : TO_NODES.has(field.coordinate) && field.parent
-      ? carried?.get(field.parent)
+  // Its objects carry the window its statement reads (TrailService.window(filter, fallback)):
+  // `own` when found, else (no bound given) what it falls back on, when that is known.
+  const windowed = WINDOW_ROOTS.has(field.coordinate) || WINDOW_NESTED.has(field.coordinate);
+  const handedWindow = windowed
+    ? (own ?? (field.root || fallback ? resolveWindow(bounds, rules.window, now, fallback, path) : undefined))
+    : CARRIES_WINDOW.has(field.coordinate)
+      ? windowAbove(field, carried)
       : undefined;
+  const handed = handedWindow && { window: handedWindow };
   // A resource's name is checked as its filter's resourceName (as the `resource` query does).
   const named = typeof args.name === 'string' ? { ...filter, resourceName: args.name } : filter;
   if (!named) return handed;
@@ -156,31 +250,37 @@ export function checkFieldArguments(field: FieldArguments, rules: ArgumentRules,
 /**
  * Decodes the global ids of a root field's `id` or `ids` argument (`node`, `nodes`) and checks
  * the filters they carry as a `filter` argument is checked, except for scope: an id outside the
- * caller's scope is answered null by its lookup, as if it named nothing.
+ * caller's scope is answered null by its lookup, as if it named nothing. Returns the type and
+ * window of the objects they name when every id names the same (NodeService looks a call up in its
+ * id's window, anything else under its id's filter, whose window is pinned).
  */
-export function checkNodeIds(schema: GraphQLSchema, field: FieldArguments, rules: ArgumentRules, scope: Scope, now: Date): void {
-  if (!field.root) return;
+export function checkNodeIds(schema: GraphQLSchema, field: FieldArguments, rules: ArgumentRules, scope: Scope, now: Date): CarriedWindow | undefined {
+  if (!field.root) return undefined;
   const { id, ids } = field.args;
   const refs = typeof id === 'string' ? [decodeId(schema, id, 'id')] : Array.isArray(ids) ? decodeIds(schema, ids as string[]) : [];
+  const named: CarriedWindow[] = [];
   for (const ref of refs) {
     if (ref.type === 'ApiCall') {
-      resolveWindow(ref.window, rules.window, now);
+      named.push({ type: ref.type, window: resolveWindow(ref.window, rules.window, now) });
       continue;
     }
-    resolveWindow(ref.filter, rules.window, now);
+    named.push({ type: ref.type, window: resolveWindow(ref.filter, rules.window, now) });
     // A resource's name is checked as the `resource` query checks it: as its filter's resourceName.
     const filter = ref.type === 'ResourceInstance' || ref.type === 'ResourceHistory' ? { ...ref.filter, resourceName: ref.name } : ref.filter;
     validateFilter(filter, rules.eventSources, { readPayloads: scope.readPayloads });
   }
+  const [one] = named;
+  const same = (c: CarriedWindow) => c.type === one!.type && c.window.from.getTime() === one!.window.from.getTime() && c.window.to.getTime() === one!.window.to.getTime();
+  return one && named.every(same) ? one : undefined;
 }
 
 /** Runs the guards on every field of an operation (`operationFields`), in its order. */
 export function checkOperationFields(schema: GraphQLSchema, fields: readonly FieldArguments[], rules: ArgumentRules, scope: Scope, now: Date): void {
   // A field comes after the field it is selected on: its node's window is known by then.
-  const carried = new Map<FieldArguments, Window | undefined>();
+  const carried = new Map<FieldArguments, CarriedWindow | undefined>();
   for (const field of fields) {
-    carried.set(field, checkFieldArguments(field, rules, scope, now, carried));
-    checkNodeIds(schema, field, rules, scope, now);
+    const handed = checkFieldArguments(field, rules, scope, now, carried);
+    carried.set(field, checkNodeIds(schema, field, rules, scope, now) ?? handed);
   }
 }
 
@@ -196,6 +296,9 @@ export function prevalidatePlugin<C extends object>(rules: ArgumentRules, caller
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
           if (operation.operation !== OperationTypeNode.QUERY) throw new NotAQueryError(operation.operation);
+          checkInputNesting(document, request.variables ?? {});
+          // Before the walk below visits each field at each spread (the limits plugin's refusal does not stop this one).
+          checkSize(document, operation);
           const fields = operationFields(schema, document, operation, request.variables ?? {});
           if (!fields) return;
           const { scope, now, expectOneStatement } = callerOf(contextValue);

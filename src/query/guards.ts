@@ -106,9 +106,48 @@ export function checkSourceAddress(address: string | null): void {
   if (address !== null && (address.length < 1 || address.length > 256)) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
 }
 
-/** An eventID as CloudTrail writes it (or a synthetic id). */
+/** Longest eventID a lookup takes: CloudTrail writes UUIDs and a synthetic id is 74 characters. */
+export const MAX_EVENT_ID_LENGTH = 1024;
+
+/** C0 and C1 control characters and DEL. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Whether a text can be an eventID the service serves: a call is served with whatever eventID its
+ * record holds (or a synthetic one), so any text is taken back but an empty one (the synthetic id
+ * stands in for it), an over-long one or one holding control characters. It is bound as a value,
+ * so this is about sanity, not about what SQL could take.
+ */
+export function isEventId(eventId: string): boolean {
+  return eventId.length >= 1 && eventId.length <= MAX_EVENT_ID_LENGTH && !CONTROL_CHARACTER.test(eventId);
+}
+
+/** An eventID as a lookup takes it (isEventId). */
 export function checkEventId(eventId: string): void {
-  if (!/^[A-Za-z0-9-]{1,128}$/.test(eventId)) throw new BadInputError('eventId: not an event id', 'eventId');
+  if (!isEventId(eventId)) throw new BadInputError(`eventId: not an event id (1 to ${MAX_EVENT_ID_LENGTH} characters, no control characters)`, 'eventId');
+}
+
+/**
+ * Levels of objects and lists an input value may nest: GraphQL variables (the variables object is
+ * one), a download's filter, a literal in a query. A filter needs 3 (itself, its `not`, a list in
+ * it), the variables holding it one more; what is deeper asks for nothing a filter can say.
+ */
+export const MAX_INPUT_DEPTH = 16;
+
+/**
+ * Refuses a value nested deeper than `max` levels of objects and lists, before anything walks it
+ * by recursion: graphql's coercion and type-graphql's conversion take a stack frame or more per
+ * level, and a value thousands deep (a few kilobytes of `{"not":`) overflows the stack. Walks with
+ * a stack of its own, so it cannot overflow itself.
+ */
+export function checkInputDepth(value: unknown, path: string, max = MAX_INPUT_DEPTH): void {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [v, depth] = next;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) throw new BadInputError(`${path}: nested deeper than ${max} levels of objects and lists`, path);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) pending.push([child, depth + 1]);
+  }
 }
 
 /** The days of an insights baseline: whole days, at most a window's longest. */

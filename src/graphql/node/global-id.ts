@@ -29,6 +29,7 @@ import {
 import { z } from 'zod';
 import { BadInputError } from '../../errors';
 import type { CallFilter } from '../../query/filter';
+import { isEventId } from '../../query/guards';
 import type { NodeRef } from '../../services/node.service';
 
 /** At most this many ids in one `nodes` field. */
@@ -92,7 +93,7 @@ export function encodeId(schema: GraphQLSchema, ref: NodeRef): string {
 const text = (max: number) => z.string().min(1).max(max);
 const TIME = z.number().int().min(0).max(253_402_300_799_999);
 const PARTS = z.union([
-  z.tuple([z.literal('ApiCall'), z.string().regex(/^[A-Za-z0-9-]{1,128}$/), TIME, text(64).nullable(), text(64).nullable(), TIME, TIME]),
+  z.tuple([z.literal('ApiCall'), z.string().refine(isEventId), TIME, text(64).nullable(), text(64).nullable(), TIME, TIME]),
   z.tuple([z.literal('Caller'), z.enum(['ARN', 'PRINCIPAL']), text(2048), z.string()]),
   z.tuple([z.literal('SourceIp'), text(256).nullable(), z.string()]),
   z.tuple([z.literal('ActionSummary'), text(256).nullable(), text(256).nullable(), z.string()]),
