@@ -39,7 +39,7 @@ const SYNTHETIC_INPUT = [
   '"useridentity"."type"', '"useridentity"."principalid"', '"useridentity"."arn"', '"useridentity"."accountid"', '"useridentity"."accesskeyid"',
   '"useridentity"."username"', '"useridentity"."invokedby"', '"requestid"', '"errorcode"', '"errormessage"',
 ].map((c) => `COALESCE(${c}, '')`).join(" || '\n' || ");
-const ATHENA_ID = `COALESCE("eventid", ('synthetic-' || lower(to_hex(sha256(to_utf8((${SYNTHETIC_INPUT})))))))`;
+const ATHENA_ID = `COALESCE(NULLIF("eventid", ''), ('synthetic-' || lower(to_hex(sha256(to_utf8((${SYNTHETIC_INPUT})))))))`;
 const INSIGHTS = `COALESCE("eventtype", '') <> 'AwsCloudTrailInsight'`;
 /** Where items written with DuckDB's column names, as the Athena dialect spells them. */
 const athenaWhere = (items: string[]) => items.map((w) => w.replace(/"eventtime"/g, ATHENA_TIME).replace(/"eventid"/g, ATHENA_ID));

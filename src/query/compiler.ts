@@ -109,6 +109,8 @@ export function expr(ctx: CompileContext, e: Expr): string {
       return literal(e.value);
     case 'lower':
       return `lower(${expr(ctx, e.of)})`;
+    case 'nullIfEmpty':
+      return `NULLIF(${expr(ctx, e.of)}, '')`;
     case 'toJson':
       return ctx.dialect.toJson(expr(ctx, e.of));
     case 'derived':

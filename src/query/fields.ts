@@ -119,7 +119,7 @@ export const DERIVED: Record<DerivedName, Expr> = {
   eventTimeRaw: col('eventtime'),
   // An empty eventID is none: taken as it is, it would make every such record of an account and
   // region one call.
-  eventId: { k: 'case', whens: [[{ k: 'eqConst', e: col('eventid'), value: '' }, SYNTHETIC_ID]], otherwise: { k: 'coalesce', items: [col('eventid'), SYNTHETIC_ID] } },
+  eventId: { k: 'coalesce', items: [{ k: 'nullIfEmpty', of: col('eventid') }, SYNTHETIC_ID] },
 };
 
 const derived = (name: DerivedName): Expr => ({ k: 'derived', name });

@@ -20,6 +20,8 @@ export type Expr =
   | { readonly k: 'case'; readonly whens: readonly (readonly [Cond, Expr])[]; readonly otherwise: Expr | null }
   | { readonly k: 'const'; readonly value: string }
   | { readonly k: 'lower'; readonly of: Expr }
+  /** NULL where the text is empty, else the text. */
+  | { readonly k: 'nullIfEmpty'; readonly of: Expr }
   /** Start of the UTC hour/day/ISO week containing an ISO-8601 text timestamp, as ISO text. */
   | { readonly k: 'bucket'; readonly interval: Interval; readonly of: Expr }
   /** Start of the UTC bucket of `minutes` (a divisor of 60) containing an ISO-8601 text timestamp. */
