@@ -84,7 +84,7 @@ export function limitsPlugin(limits: QueryLimits): ApolloServerPlugin {
         async didResolveOperation({ schema, document, operation, request }) {
           const variables = request.variables ?? {};
           // First: the analysis coerces the variables and reads the literals by recursion.
-          checkInputNesting(document, variables);
+          checkInputNesting(document, operation, variables);
           const key = verdictKey(operation, variables);
           let known = verdicts.get(document);
           const kept = key === undefined ? undefined : known?.get(key);

@@ -108,8 +108,10 @@ const shallowDocuments = new WeakSet<DocumentNode>();
  * than MAX_INPUT_DEPTH objects and lists: coercing them (getVariableValues, valueFromAST) recurses
  * once per level. Every plugin that coerces calls it first. `visit` keeps a stack of its own.
  */
-export function checkInputNesting(document: DocumentNode, variables: Readonly<Record<string, unknown>>): void {
-  checkInputDepth(variables, 'variables');
+export function checkInputNesting(document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: Readonly<Record<string, unknown>>): void {
+  // Only the variables the operation declares are ever read: others are ignored, however deep.
+  const declared = (operation?.variableDefinitions ?? []).map((d) => d.variable.name.value).filter((name) => Object.hasOwn(variables, name));
+  checkInputDepth(Object.fromEntries(declared.map((name) => [name, variables[name]])), 'variables');
   if (shallowDocuments.has(document)) return;
   let depth = 0;
   const enter = () => {
@@ -296,7 +298,7 @@ export function prevalidatePlugin<C extends object>(rules: ArgumentRules, caller
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
           if (operation.operation !== OperationTypeNode.QUERY) throw new NotAQueryError(operation.operation);
-          checkInputNesting(document, request.variables ?? {});
+          checkInputNesting(document, operation, request.variables ?? {});
           // Before the walk below visits each field at each spread (the limits plugin's refusal does not stop this one).
           checkSize(document, operation);
           const fields = operationFields(schema, document, operation, request.variables ?? {});
