@@ -705,7 +705,7 @@ async function writePartition(
   const notEarlier = earlierIds ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${earlierIds}) WHERE "eventID" IS NOT NULL)` : '';
   try {
     const create = await connection.prepare(
-      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR "eventTime" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY "eventTime", "sourceFile", trailql_position) = 1${notEarlier})) AS trailql_keep ` +
+      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR "eventTime" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY "sourceFile", trailql_position) = 1${notEarlier})) AS trailql_keep ` +
         `FROM ${jsonRecords(pathList(files), { eventSources: sources, position: true })} ${where}`,
     );
     create.bind(values);
@@ -825,7 +825,7 @@ async function writeTogether(
     const keep = await connection.prepare(
       `CREATE TABLE ${rows} AS SELECT * EXCLUDE (trailql_earlier, trailql_previous), ` +
         `("eventID" IS NULL OR "eventTime" IS NULL OR trailql_previous IS NULL OR trailql_previous < trailql_day - ${lookbackDays}) AS trailql_keep ` +
-        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, "eventTime", "sourceFile", trailql_position) AS trailql_previous FROM (${all})) ` +
+        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, "sourceFile", trailql_position) AS trailql_previous FROM (${all})) ` +
         // In partition order: each partition's write then reads only the row groups holding it.
         `WHERE NOT trailql_earlier ORDER BY trailql_part, "eventTime", "eventID"`,
     );

@@ -13,7 +13,8 @@
  * One partition per account, region and day folder of the delivery layout (an account's plain and
  * organization trail folders for the same day share one partition). The Parquet file has exactly
  * the columns of the JSON source (record-schema.ts), sorted by time, and holds each call once:
- * a record whose eventId came earlier in the partition, or in the JSON folders of one of the
+ * a record whose eventId came earlier in the partition (in an earlier delivery file, or earlier in
+ * the same one), or in the JSON folders of one of the
  * `lookbackDays` days before (same account and region; any copy there, kept or not), is left out. CloudTrail delivers a call
  * again within the delivery margin, so whenever a window needs a call, the folder holding its
  * first copy is read too: a query reading only the store needs no deduplication of its own,
@@ -39,9 +40,10 @@ import { DayFolder, mtimeNsNow, statNowExact, trailRoot } from './trail-files';
 /**
  * 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs; 4: sourceFile, each record's
  * delivery file; 5: records without a readable eventTime kept in every folder holding them, and
- * the copies list (stores of earlier formats are read as JSON until compaction rewrites them).
+ * the copies list; 6: of a call's copies, the one from the first delivery file kept, as every query
+ * over JSON chooses (stores of earlier formats are read as JSON until compaction rewrites them).
  */
-export const STORE_FORMAT = 5;
+export const STORE_FORMAT = 6;
 /**
  * Changes whenever the source's columns do (the record schema, or how eventTime and eventID are
  * derived): a store made with another schema is not read.
