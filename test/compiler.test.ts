@@ -44,56 +44,63 @@ const INSIGHTS = `COALESCE("eventtype", '') <> 'AwsCloudTrailInsight'`;
 /** Where items written with DuckDB's column names, as the Athena dialect spells them. */
 const athenaWhere = (items: string[]) => items.map((w) => w.replace(/"eventtime"/g, ATHENA_TIME).replace(/"eventid"/g, ATHENA_ID));
 
-/** The count over one row per eventId: a window for Athena, DISTINCT ON (a hash aggregate) for DuckDB. */
-const countSql = (source: string, where: string[]) =>
-  (source === DUCKDB_SOURCE
-    ? [
-        'SELECT count(*) AS "calls"',
-        'FROM (',
-        '  SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") 1 AS trailql_one',
-        `  FROM ${source}`,
-        `  WHERE ${where.join('\n    AND ')}`,
-        ') t',
-        'LIMIT 1',
-      ]
-    : [
-        'SELECT count(*) AS "calls"',
-        'FROM (',
-        '  SELECT *',
-        '  FROM (',
-        '  SELECT k.*, row_number() OVER (PARTITION BY k.trailql_key0, k.trailql_key1, k.trailql_key2) AS trailql_rank',
-        '  FROM (',
-        `  SELECT "recipientaccountid" AS trailql_key0,\n    "awsregion" AS trailql_key1,\n    ${ATHENA_ID} AS trailql_key2`,
-        `  FROM ${source}`,
-        `  WHERE ${athenaWhere(where).join('\n    AND ')}`,
-        '  ) k',
-        '  ) d',
-        '  WHERE d.trailql_rank = 1',
-        ') t',
-        'LIMIT 1',
-      ]
-  ).join('\n');
+/** The delivery file of an Athena row, from its key on (what orders a call's copies). */
+const ATHENA_FILE = `COALESCE(NULLIF(regexp_extract("$path", '.*/(AWSLogs/.*)$', 1), ''), "$path")`;
+
+/**
+ * The count over one row per eventId, the copy of the first delivery file: a window for Athena,
+ * DISTINCT ON for DuckDB. Predicates on what copies may not share (`after`, over the columns
+ * `inputs`) are tested on the copy kept.
+ */
+const countSql = (source: string, where: string[], after: { inputs: string[]; where: string[] }) => {
+  const inputs = (source === DUCKDB_SOURCE ? after.inputs : athenaWhere(after.inputs)).map((e, i) => `${e} AS trailql_filter_${i}`);
+  const rows =
+    source === DUCKDB_SOURCE
+      ? [
+          `SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") ${(inputs.length ? inputs : ['1 AS trailql_one']).join(',\n    ')}`,
+          `  FROM ${source}`,
+          `  WHERE ${where.join('\n    AND ')}`,
+          '  ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"',
+        ]
+      : [
+          'SELECT *',
+          '  FROM (',
+          '  SELECT k.*, row_number() OVER (PARTITION BY k.trailql_key0, k.trailql_key1, k.trailql_key2 ORDER BY k.trailql_prefer) AS trailql_rank',
+          '  FROM (',
+          `  SELECT ${[...inputs, '"recipientaccountid" AS trailql_key0', '"awsregion" AS trailql_key1', `${ATHENA_ID} AS trailql_key2`, `${ATHENA_FILE} AS trailql_prefer`].join(',\n    ')}`,
+          `  FROM ${source}`,
+          `  WHERE ${athenaWhere(where).join('\n    AND ')}`,
+          '  ) k',
+          '  ) d',
+          '  WHERE d.trailql_rank = 1',
+        ];
+  const calls = after.where.length ? ['SELECT *', '  FROM (', `  ${rows.join('\n')}`, '  ) c', `  WHERE ${after.where.join('\n    AND ')}`] : rows;
+  return ['SELECT count(*) AS "calls"', 'FROM (', `  ${calls.join('\n')}`, ') t', 'LIMIT 1'].join('\n');
+};
 
 const FILTER_WHERE = [
-  '"eventtime" >= ?',
-  '"eventtime" < ?',
   '"eventsource" IN (?, ?)',
   '"awsregion" = ?',
   '"recipientaccountid" = ?',
   INSIGHTS,
   '"eventname" IN (?, ?)',
-  '"errorcode" IS NOT NULL',
-  'strpos(lower("useragent"), lower(?)) > 0',
 ];
+/** The filter's predicates on what copies of a call need not share: tested on the copy kept. */
+const FILTER_AFTER = {
+  inputs: ['"eventtime"', '"errorcode"', '"useragent"'],
+  where: ['"trailql_filter_0" >= ?', '"trailql_filter_0" < ?', '"trailql_filter_1" IS NOT NULL', 'strpos(lower("trailql_filter_2"), lower(?)) > 0'],
+};
+/** The window alone, tested on the copy kept. */
+const WINDOW_AFTER = { inputs: ['"eventtime"'], where: ['"trailql_filter_0" >= ?', '"trailql_filter_0" < ?'] };
 const FILTER_PARAMS = [
-  '2026-03-14T10:00:00Z',
-  '2026-03-15T00:00:00Z',
   'iotevents.amazonaws.com',
   'ioteventsdata.amazonaws.com',
   'eu-west-1',
   '111122223333',
   'CreateInput',
   'DeleteInput',
+  '2026-03-14T10:00:00Z',
+  '2026-03-15T00:00:00Z',
   'aws-cli',
 ];
 
@@ -104,7 +111,7 @@ const userValues = (filter: Record<string, unknown>): string[] =>
 describe('apiCallsCount, pinned', () => {
   test('duckdb: the file list is the first parameter, then the window, sources, regions, accounts, filters', () => {
     const q = compile(duckdbDialect, apiCallsCountPlan(FILTER, WINDOW), 1);
-    expect(q.sql).toBe(countSql(DUCKDB_SOURCE, FILTER_WHERE));
+    expect(q.sql).toBe(countSql(DUCKDB_SOURCE, FILTER_WHERE, FILTER_AFTER));
     expect(q.params).toEqual(FILTER_PARAMS);
     expect(q.partitions).toEqual({ days: ['2026/03/14', '2026/03/15'], regions: ['eu-west-1'], accounts: ['111122223333'] });
     expect(q.label).toBe('apiCallsCount');
@@ -115,35 +122,35 @@ describe('apiCallsCount, pinned', () => {
 
   test('athena, organization trail: timestamp, region and account partitions first', () => {
     const q = compile(athenaOrg, apiCallsCountPlan(FILTER, WINDOW), 1);
-    expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"region" IN (?)', '"account" IN (?)', ...FILTER_WHERE]));
+    expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"region" IN (?)', '"account" IN (?)', ...FILTER_WHERE], FILTER_AFTER));
     expect(q.params).toEqual(['2026/03/14', '2026/03/15', 'eu-west-1', '111122223333', ...FILTER_PARAMS]);
   });
 
   test('athena, single-account trail: no account partition (the table has none)', () => {
     const q = compile(athenaSingle, apiCallsCountPlan(FILTER, WINDOW), 1);
-    expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"region" IN (?)', ...FILTER_WHERE]));
+    expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"region" IN (?)', ...FILTER_WHERE], FILTER_AFTER));
     expect(q.params).toEqual(['2026/03/14', '2026/03/15', 'eu-west-1', ...FILTER_PARAMS]);
   });
 
   test('no region or account restriction: athena restricts the timestamp only', () => {
-    const where = ['"eventtime" >= ?', '"eventtime" < ?', '"eventsource" IN (?, ?)', INSIGHTS];
-    const params = ['2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z', ...IOT_EVENT_SOURCES];
+    const where = ['"eventsource" IN (?, ?)', INSIGHTS];
+    const params = [...IOT_EVENT_SOURCES, '2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z'];
     for (const dialect of [athenaOrg, athenaSingle]) {
       const q = compile(dialect, apiCallsCountPlan({}, WINDOW), 2);
-      expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', ...where]));
+      expect(q.sql).toBe(countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', ...where], WINDOW_AFTER));
       expect(q.params).toEqual(['2026/03/14', '2026/03/16', ...params]);
     }
     const q = compile(duckdbDialect, apiCallsCountPlan({}, WINDOW), 2);
-    expect(q.sql).toBe(countSql(DUCKDB_SOURCE, where));
+    expect(q.sql).toBe(countSql(DUCKDB_SOURCE, where, WINDOW_AFTER));
     expect(q.params).toEqual(params);
   });
 
   test('every event source served (EVENT_SOURCES=*): no event source predicate', () => {
     const q = compile(athenaOrg, apiCallsCountPlan({ accounts: ['111122223333', '444455556666'] }, WINDOW, []), 0);
     expect(q.sql).toBe(
-      countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"account" IN (?, ?)', '"eventtime" >= ?', '"eventtime" < ?', '"recipientaccountid" IN (?, ?)', INSIGHTS]),
+      countSql('"trailql"."cloudtrail_logs"', ['"timestamp" BETWEEN ? AND ?', '"account" IN (?, ?)', '"recipientaccountid" IN (?, ?)', INSIGHTS], WINDOW_AFTER),
     );
-    expect(q.params).toEqual(['2026/03/14', '2026/03/14', '111122223333', '444455556666', '2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z', '111122223333', '444455556666']);
+    expect(q.params).toEqual(['2026/03/14', '2026/03/14', '111122223333', '444455556666', '111122223333', '444455556666', '2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z']);
   });
 
   test('IPv4 and IPv6 blocks and a resource name bind numbers, hex and the reversed suffix', () => {
@@ -174,16 +181,22 @@ describe('apiCalls pages', () => {
   test.each(Object.entries(DIALECTS))('%s: columns, keyset, order and LIMIT', (name, dialect) => {
     const q = compile(dialect, apiCallsPlan({ userNames: ['Admin'] }, WINDOW, { size: 50, cursor: CURSOR }), 1);
     for (const c of EVENT_COLUMNS) expect(q.sql).toContain(`t."${c.alias}"`);
-    const duck = [
-      '    AND "eventsource" IN (?, ?)',
-      `    AND ${INSIGHTS}`,
-      '    AND COALESCE("useridentity"."username", "useridentity"."sessioncontext"."sessionissuer"."username") = ?',
+    // DuckDB's source is pruned by its file list; Athena's partition predicates come first.
+    const duck = [`${name === 'duckdb' ? '  WHERE' : '    AND'} "eventsource" IN (?, ?)`, `    AND ${INSIGHTS}`];
+    const where = name === 'duckdb' ? [...duck, '  ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"'] : [...athenaWhere(duck), '  ) k', '  ) d', '  WHERE d.trailql_rank = 1'];
+    // The window, the caller and the keyset are tested on the copy kept: copies of one call may differ in them.
+    const after = [
+      '  ) c',
+      '  WHERE "trailql_filter_0" >= ?',
+      '    AND "trailql_filter_0" < ?',
+      '    AND "trailql_filter_1" = ?',
       // The same time and id, then the account and region: every call counted has a place of its own.
-      `    AND ("eventtime" < ? OR ("eventtime" = ? AND ("eventid" < ? OR ("eventid" = ? AND (COALESCE(('a' || "recipientaccountid"), '') || '/' || COALESCE(('r' || "awsregion"), '')) < ?))))`,
+      '    AND ("trailql_filter_0" < ? OR ("trailql_filter_0" = ? AND ("trailql_filter_2" < ? OR ("trailql_filter_2" = ? AND "trailql_filter_3" < ?))))',
+      ') t',
     ];
-    const where = name === 'duckdb' ? duck : athenaWhere(duck);
-    const dedup = name === 'duckdb' ? [') t'] : ['  ) k', '  ) d', '  WHERE d.trailql_rank = 1', ') t'];
-    expect(q.sql).toContain([...where, ...dedup, 'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST, "call_tie" DESC NULLS LAST', 'LIMIT 51'].join('\n'));
+    expect(q.sql).toContain([...where, ...after, 'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST, "call_tie" DESC NULLS LAST', 'LIMIT 51'].join('\n'));
+    expect(q.sql).toContain('COALESCE("useridentity"."username", "useridentity"."sessioncontext"."sessionissuer"."username") AS trailql_filter_1');
+    expect(q.sql).toContain(`(COALESCE(('a' || "recipientaccountid"), '') || '/' || COALESCE(('r' || "awsregion"), '')) AS trailql_filter_3`);
     if (name === 'duckdb') expect(q.sql).toContain('SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") "eventid" AS "event_id"');
     else expect(q.sql).toContain(`${ATHENA_ID} AS "event_id"`);
     expect(q.sql.endsWith('\nLIMIT 51')).toBe(true);
@@ -373,14 +386,15 @@ describe('untimed records', () => {
     expect(athena(true).sql).toContain(`COALESCE(NULLIF(regexp_extract("$path", '.*/(AWSLogs/.*)$', 1), ''), "$path") AS trailql_prefer`);
   });
 
-  test('other statements pay for no such order', () => {
-    expect(plan(false).sql).not.toContain('ORDER BY "recipientaccountid"');
-    expect(athena(false).sql).not.toContain('trailql_prefer');
+  test('timed statements keep the same copy', () => {
+    expect(plan(false).sql).toContain('ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"');
+    expect(athena(false).sql).toContain('ORDER BY k.trailql_prefer');
   });
 
   test('untimed statements read the records whose canonical time is NULL, with the scope bound', () => {
     const q = plan(true);
-    expect(q.sql).toContain('"eventtime" IS NULL');
+    expect(q.sql).toContain('"eventtime" AS trailql_filter_0');
+    expect(q.sql).toContain('"trailql_filter_0" IS NULL');
     expect(q.sql).not.toContain('111122223333');
     expect(q.params).toContain('111122223333');
   });
@@ -414,7 +428,8 @@ describe('IPv6 blocks on Athena', () => {
   test('text with a zone or an embedded IPv4 address is in no block, as the address kinds say', () => {
     const w = { from: new Date('2026-03-15T00:00:00Z'), to: new Date('2026-03-15T12:00:00Z') };
     const q = compile(athenaOrg, apiCallsPlan({ sourceCidrs: ['fe80::/10'] }, w), 1);
-    expect(q.sql).toContain(`strpos("sourceipaddress", '.') = 0 AND strpos("sourceipaddress", '%') = 0 AND contains(CAST(? AS IPPREFIX), TRY_CAST("sourceipaddress" AS IPADDRESS))`);
+    expect(q.sql).toContain(`strpos("trailql_filter_1", '.') = 0 AND strpos("trailql_filter_1", '%') = 0 AND contains(CAST(? AS IPPREFIX), TRY_CAST("trailql_filter_1" AS IPADDRESS))`);
+    expect(q.sql).toContain('"sourceipaddress" AS trailql_filter_1');
     for (const text of ['fe80::1%eth0', '::ffff:10.0.0.1']) expect(classifySourceIp(text)).toBe(SourceIpKind.OTHER);
   });
 });

@@ -33,10 +33,9 @@ export interface Dialect {
   /**
    * A SELECT of `columns` (each `<expr> AS <alias>`; it may yield more) from `source` where `where`,
    * one row per `key` (account, region, event id: what CloudTrail repeats when it delivers a call
-   * again): records sharing it count once. With `prefer`, the row kept is the one with the
-   * smallest `prefer` (otherwise any one).
+   * again): records sharing it count once, and the row kept is the one with the smallest `prefer`.
    */
-  distinctEvents(columns: readonly string[], source: string, where: string, key: readonly string[], prefer?: string): string;
+  distinctEvents(columns: readonly string[], source: string, where: string, key: readonly string[], prefer: string): string;
   /**
    * Optional: whether the IPv6 address text `of` lies in the block bound at `cidr` (a `?` holding
    * canonical `address/length` text); false or NULL for anything that is not an IPv6 address.
@@ -253,12 +252,12 @@ function measure(ctx: CompileContext, m: Measure, inputAlias: string, atAlias = 
 }
 
 /** The WHERE list shared by every query: partitions, the exact window, event sources, filters. */
-function whereClause(ctx: CompileContext, plan: Pick<QueryPlan, 'scan' | 'where'> & { readonly untimed?: boolean }, partitions: PartitionSpec): string {
+type Scanned = Pick<QueryPlan, 'scan' | 'where'> & { readonly untimed?: boolean };
+
+/** What selects the records of a scan: its partitions, event sources, regions and accounts, and `where`. */
+function whereClause(ctx: CompileContext, plan: Scanned, partitions: PartitionSpec): string {
   const items = [
     ...ctx.dialect.partitionPredicates(ctx, partitions),
-    ...(plan.untimed
-      ? [cond(ctx, { k: 'isNull', e: FIELDS.eventTime })]
-      : windowPreds(plan.scan).map((p) => pred(ctx, p))),
     ...(plan.scan.eventSources.length ? [pred(ctx, { k: 'in', e: FIELDS.eventSource, values: plan.scan.eventSources.map((v) => ({ v })) })] : []),
     ...(plan.scan.regions.length ? [pred(ctx, { k: 'in', e: FIELDS.region, values: plan.scan.regions.map((v) => ({ v })) })] : []),
     ...(plan.scan.accounts.length ? [pred(ctx, { k: 'in', e: FIELDS.account, values: plan.scan.accounts.map((v) => ({ v })) })] : []),
@@ -275,6 +274,63 @@ export const INSIGHT_EVENT_TYPE = 'AwsCloudTrailInsight';
 /** What CloudTrail repeats when it delivers a call again: one row per account, region and event id. */
 function dedupKey(ctx: CompileContext): string[] {
   return [FIELDS.account, FIELDS.region, FIELDS.eventId].map((e) => expr(ctx, e));
+}
+
+/**
+ * What every copy of one call holds alike: its key and its action. A predicate reading only these
+ * is tested on every copy before deduplication; any other (the time, an outcome, a caller, an
+ * address) is tested on the copy kept, so that copies differing in it count the call once, under
+ * the same copy in every answer, and a walk meets it once (at its kept copy's time).
+ */
+const CALL_KEYS = new Set([FIELDS.account, FIELDS.region, FIELDS.eventId, FIELDS.eventSource, FIELDS.eventName, FIELDS.eventType].map((e) => JSON.stringify(e)));
+
+/** Whether `e` is computed from CALL_KEYS alone (and constants). */
+function ofCallKeys(e: Expr): boolean {
+  if (CALL_KEYS.has(JSON.stringify(e))) return true;
+  switch (e.k) {
+    case 'const':
+      return true;
+    case 'concat':
+    case 'coalesce':
+      return e.items.every(ofCallKeys);
+    case 'lower':
+    case 'nullIfEmpty':
+    case 'utcTime':
+    case 'bucket':
+    case 'minuteBucket':
+      return ofCallKeys(e.of);
+    default:
+      return false;
+  }
+}
+
+function readsCallKeysOnly(p: Pred): boolean {
+  let only = true;
+  mapPred(p, (e) => {
+    if (!ofCallKeys(e)) only = false;
+    return e;
+  });
+  return only;
+}
+
+const filterInput = (i: number) => `trailql_filter_${i}`;
+
+/**
+ * The calls a statement reads: one row per account, region and event id, holding `columns` of the
+ * copy from the first delivery file (the copy the store keeps, compact.ts), whatever the other
+ * copies hold. The scan and the predicates on the call's keys select the records; the window and
+ * the other predicates are tested after deduplication on columns of their own (`trailql_filter_<i>`), so a
+ * copy that differs cannot make a call count under a filter its kept copy does not meet. Their
+ * placeholders follow the scan's in the text, as they are bound.
+ */
+function callRows(ctx: CompileContext, columns: readonly string[], source: string, plan: Scanned, partitions: PartitionSpec): string {
+  const where = whereClause(ctx, { ...plan, where: plan.where.filter(readsCallKeysOnly) }, partitions);
+  const timed: Pred[] = plan.untimed ? [{ k: 'cond', cond: { k: 'isNull', e: FIELDS.eventTime } }] : windowPreds(plan.scan);
+  const { exprs, items } = columnInputs([...timed, ...plan.where.filter((p) => !readsCallKeysOnly(p))], filterInput);
+  const inputs = exprs.map((e, i) => `${expr(ctx, e)} AS ${filterInput(i)}`);
+  const rows = ctx.dialect.distinctEvents([...columns, ...inputs], source, where, dedupKey(ctx), expr(ctx, { k: 'sourceFile' }));
+  if (items.length === 0) return rows;
+  return `SELECT *\n  FROM (\n  ${rows}\n  ) c\n  WHERE ${items.map((p) => pred(ctx, p)).join('\n    AND ')}`;
 }
 
 /**
@@ -348,9 +404,9 @@ export function windowPreds(w: { readonly from: Date; readonly to: Date }): Pred
  * The key is computed as columns first and the window partitions by those (plain column
  * references, which every Trino grammar takes).
  */
-export function distinctEventsByRank(columns: readonly string[], source: string, where: string, key: readonly string[], prefer?: string): string {
-  const keys = [...key.map((k, i) => `${k} AS trailql_key${i}`), ...(prefer ? [`${prefer} AS trailql_prefer`] : [])];
-  const order = prefer ? ' ORDER BY k.trailql_prefer' : '';
+export function distinctEventsByRank(columns: readonly string[], source: string, where: string, key: readonly string[], prefer: string): string {
+  const keys = [...key.map((k, i) => `${k} AS trailql_key${i}`), `${prefer} AS trailql_prefer`];
+  const order = ' ORDER BY k.trailql_prefer';
   const rank = `row_number() OVER (PARTITION BY ${key.map((_, i) => `k.trailql_key${i}`).join(', ')}${order}) AS ${DEDUP_RANK}`;
   return (
     `SELECT *\n  FROM (\n  SELECT k.*, ${rank}\n  FROM (\n  SELECT ${[...columns, ...keys].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n  ) k\n  ) d\n  WHERE d.${DEDUP_RANK} = 1`
@@ -403,9 +459,14 @@ function mapPred(p: Pred, f: (e: Expr) => Expr): Pred {
 function branchInputs(b: Branches | undefined): { exprs: Expr[]; items: Pred[] } {
   if (!b) return { exprs: [], items: [] };
   if (b.items.length < 1 || b.items.length > MAX_BRANCHES) throw new Error(`branches: 1 to ${MAX_BRANCHES}, not ${b.items.length}`);
+  return columnInputs(b.items, branchInput);
+}
+
+/** Predicates rewritten to read columns named `name(i)`, one per distinct expression they read (`exprs[i]`). */
+function columnInputs(preds: readonly Pred[], name: (i: number) => string): { exprs: Expr[]; items: Pred[] } {
   const seen = new Map<string, number>();
   const exprs: Expr[] = [];
-  const items = b.items.map((p) =>
+  const items = preds.map((p) =>
     mapPred(p, (e) => {
       const id = JSON.stringify(e);
       let i = seen.get(id);
@@ -414,7 +475,7 @@ function branchInputs(b: Branches | undefined): { exprs: Expr[]; items: Pred[] }
         seen.set(id, i);
         exprs.push(e);
       }
-      return col(branchInput(i));
+      return col(name(i));
     }),
   );
   return { exprs, items };
@@ -438,10 +499,10 @@ function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: Parti
   const select = plan.perGroup ? [...ordered, { alias: plan.perGroup.alias, e: plan.perGroup.e }] : ordered;
   const inputs = branchInputs(plan.branches);
   const inner = [...select.map((c) => `${expr(ctx, c.e)} AS ${quoteIdent(c.alias)}`), ...inputs.exprs.map((e, i) => `${expr(ctx, e)} AS ${branchInput(i)}`)];
-  const where = whereClause(ctx, plan, partitions);
+  const calls = callRows(ctx, inner, source, plan, partitions);
   if (plan.branches) {
     const b = plan.branches;
-    const rows = branched(ctx, ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx)), b, inputs.items, select.map((c) => quoteIdent(c.alias)));
+    const rows = branched(ctx, calls, b, inputs.items, select.map((c) => quoteIdent(c.alias)));
     const order = plan.orderBy.map((o) => `g.${quoteIdent(o.alias)} ${o.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
     const rank = `row_number() OVER (PARTITION BY g.${quoteIdent(b.alias)} ORDER BY ${order}) AS ${GROUP_RANK}`;
     const out = [...select.map((c) => quoteIdent(c.alias)), quoteIdent(b.alias)].map((c) => `u.${c}`).join(', ');
@@ -452,7 +513,7 @@ function compileEvents(ctx: CompileContext, plan: EventsQuery, partitions: Parti
   }
   const outer = select.map((c) => `t.${quoteIdent(c.alias)}`).join(', ');
   const total = plan.withTotal === undefined ? undefined : quoteIdent(plan.withTotal);
-  const events = `FROM (\n  ${ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx))}\n) t`;
+  const events = `FROM (\n  ${calls}\n) t`;
   if (!plan.perGroup) {
     // The count is taken over every matching event before ORDER BY and LIMIT cut the page.
     return `SELECT ${outer}${total ? `, count(*) OVER () AS ${total}` : ''}\n${events}${orderBy(plan.orderBy)}\nLIMIT ${limitLiteral(plan.limit)}`;
@@ -508,10 +569,7 @@ function compileAggregate(ctx: CompileContext, plan: AggregateQuery, partitions:
   const inputs = inner.map(aliasOf);
   const branchIn = branchInputs(plan.branches);
   inner.push(...branchIn.exprs.map((e, i) => `${expr(ctx, e)} AS ${branchInput(i)}`));
-  const where = whereClause(ctx, plan, partitions);
-  // Of an untimed record's copies, the first file's: its sourceFile is the same in every answer.
-  const prefer = plan.untimed ? expr(ctx, { k: 'sourceFile' }) : undefined;
-  const deduped = ctx.dialect.distinctEvents(inner, source, where, dedupKey(ctx), prefer);
+  const deduped = callRows(ctx, inner, source, plan, partitions);
   return groupedOver(ctx, plan, outer, `(\n  ${plan.branches ? branched(ctx, deduped, plan.branches, branchIn.items, inputs) : deduped}\n) t`);
 }
 
@@ -615,8 +673,7 @@ export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marg
     limit: p.limit,
   }));
   const source = ctx.dialect.source(ctx, partitions);
-  const where = whereClause(ctx, query, partitions);
-  const events = ctx.dialect.distinctEvents(inputs, source, where, dedupKey(ctx));
+  const events = callRows(ctx, inputs, source, query, partitions);
   const columns = query.parts.map(partAliases);
   const selects = parts.map((p, i) => {
     const grouping = [...p.groups.map((g) => `t.${g.column} AS ${quoteIdent(g.alias)}`), ...p.measures];
@@ -706,8 +763,7 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
   const eventSelect = withOrderColumns(events.select, events.orderBy);
   const selected = eventSelect.map((c) => `${expr(ctx, c.e)} AS ${eventColumn(c.alias)}`);
   const source = ctx.dialect.source(ctx, partitions);
-  const where = whereClause(ctx, groups, partitions);
-  const rows = ctx.dialect.distinctEvents([...inner, ...selected], source, where, dedupKey(ctx));
+  const rows = callRows(ctx, [...inner, ...selected], source, groups, partitions);
   const page = groupedOver(ctx, groups, outer, `${EVENTS} t`);
   const cut = events.page;
   const onPageRows = cut

@@ -128,6 +128,8 @@ export function parquetRecords(fileList: string, columns?: readonly string[]): s
 
 /** How every DuckDB statement keeps one row per account, region and eventId (see `distinctEvents`). */
 export const DISTINCT_EVENTS = 'SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") ';
+/** The order choosing which copy `DISTINCT_EVENTS` keeps: the one from the first delivery file. */
+export const FIRST_COPY = '\n  ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"';
 
 
 /**
@@ -201,12 +203,13 @@ export const duckdbDialect: Dialect = {
   // The engine's time zone is UTC (driver.ts), so a time without an offset is read as UTC.
   utcTime: (of) => `strftime(try_cast(${of} AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%SZ')`,
   sourceFile: () => quoteIdent(SOURCE_FILE_COLUMN.toLowerCase()),
-  // DISTINCT ON is a hash aggregate keeping each key's first row, cheaper than a window over every
-  // row; the key is always the source's account, region and eventid columns. With `prefer`, the
-  // first row in that order (a sort, paid only by the statements that ask for it).
-  distinctEvents: (columns, source, where, _key, prefer) =>
-    `${DISTINCT_EVENTS}${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}` +
-    (prefer ? `\n  ORDER BY "recipientaccountid", "awsregion", "eventid", ${prefer}` : ''),
+  // DISTINCT ON keeps each key's first row in its ORDER BY, cheaper than a window over every row;
+  // the key is always the source's account, region and eventid columns, and `prefer` always the
+  // source file (FIRST_COPY, which the driver drops with the deduplication over the store alone).
+  distinctEvents: (columns, source, where, _key, prefer) => {
+    if (prefer !== '"sourcefile"') throw new Error(`copies are chosen by their file, not ${prefer}`);
+    return `${DISTINCT_EVENTS}${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}${FIRST_COPY}`;
+  },
 };
 
 /** The FROM item every DuckDB statement reads: the JSON files the driver binds to its first `?`. */

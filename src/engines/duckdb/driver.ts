@@ -7,7 +7,7 @@ import { EngineError, TrailUnavailableError } from '../../errors';
 import { Logger } from '../../logger';
 import { quoteIdent } from '../../query/compiler';
 import { CompiledQuery, Engine, EngineResult, ExecuteOptions, Row, TrailHealth, UnreadableFile } from '../../query/engine';
-import { DISTINCT_EVENTS, JSON_SOURCE, columnsUsed, jsonRecords, narrowSource, readsBehindBarrier } from './dialect';
+import { DISTINCT_EVENTS, FIRST_COPY, JSON_SOURCE, columnsUsed, jsonRecords, narrowSource, readsBehindBarrier } from './dialect';
 import { ParquetStore, allJson, partitionDir, trailRelative } from './parquet-store';
 import { DuckDbResources, duckDbResources } from './resources';
 import { RequestScans, SHARED_SCAN_COLUMNS, ScanPool, SharedTable, readsSharedColumns } from './shared-scans';
@@ -322,7 +322,7 @@ export class DuckDbEngine implements Engine {
     if (!swappable) return { sql: query.sql, lists: [jsonList], jsonBytes, ...common };
     const parts = { parquet: parquet.length > 0, json: json.length > 0 || parquet.length === 0 };
     // Store partitions alone already hold each call once (parquet-store.ts): no deduplication, and no eventID read for it.
-    const statement = !parts.json && split.eachCallOnce ? query.sql.split(DISTINCT_EVENTS).join('SELECT ') : query.sql;
+    const statement = !parts.json && split.eachCallOnce ? query.sql.split(DISTINCT_EVENTS).join('SELECT ').split(FIRST_COPY).join('') : query.sql;
     const columns = columnsUsed(statement);
     const from = statement.indexOf(JSON_SOURCE);
     const withSource = (source: string) => statement.slice(0, from) + source + statement.slice(from + JSON_SOURCE.length);
