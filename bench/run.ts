@@ -422,29 +422,33 @@ const sqlQuestion = (q: Question): SqlQuestion => (isCallerWalk(q) && CALLER_WAL
 type Variant = 'floor' | 'same';
 
 const WHERE_SOURCES = `eventSource IN (${IOT_SOURCES.map(literal).join(', ')})`;
-const DEDUPE = 'QUALIFY row_number() OVER (PARTITION BY eventID) = 1';
+/**
+ * The deduplication the service does over JSON, as a user would write it over the rows of files
+ * read with `filename = true`: one row per eventID, the copy from the first delivery file, the
+ * window tested on that copy after it (README "Duplicates").
+ */
+const FIRST_COPY = 'QUALIFY row_number() OVER (PARTITION BY eventID ORDER BY filename) = 1';
 
 /**
  * The questions over a FROM item and a WHERE clause, written as a user would. `who` names the
- * identity fields as the FROM item has them (flat over JSON, `userIdentity.` over the store).
+ * identity fields as the FROM item has them (flat over JSON, `userIdentity.` over the store). For
+ * the same-answer SQL over JSON the FROM item holds each call once (`FIRST_COPY`).
  */
 function handQuestion(question: Question, variant: Variant, from: string, where: string, fields: string, who: (f: string) => string): HandSql {
   const label = `${question}, ${variant}`;
-  const dedupe = variant === 'same' ? `\n  ${DEDUPE}` : '';
   // The caller key as the service makes it (src/query/fields.ts).
   const key = `coalesce(${who('arn')}, ${who('invokedBy')}, ${who('principalId')}, 'account:' || ${who('accountId')}, 'unknown')`;
   if (question === 'recent') {
-    return { label, sql: `SELECT ${fields}\nFROM ${from}\nWHERE ${where}${variant === 'same' ? `\n${DEDUPE}` : ''}\nORDER BY eventTime DESC, eventID DESC\nLIMIT 50` };
+    return { label, sql: `SELECT ${fields}\nFROM ${from}\nWHERE ${where}\nORDER BY eventTime DESC, eventID DESC\nLIMIT 50` };
   }
   if (question === 'total') {
-    const input = variant === 'floor' ? from : `(SELECT eventID FROM ${from}\n  WHERE ${where}\n  ${DEDUPE})`;
-    return { label, sql: `SELECT count(*) AS calls\nFROM ${input}${variant === 'floor' ? `\nWHERE ${where}` : ''}` };
+    return { label, sql: `SELECT count(*) AS calls\nFROM ${from}\nWHERE ${where}` };
   }
   if (question === 'callers' || question === 'callersFirst') {
     return {
       label,
       sql:
-        `SELECT key, count(*) AS calls, count(errorCode) AS errors\nFROM (SELECT ${key} AS key, errorCode FROM ${from}\n  WHERE ${where}${dedupe})\nGROUP BY key\nORDER BY calls DESC, key` +
+        `SELECT key, count(*) AS calls, count(errorCode) AS errors\nFROM (SELECT ${key} AS key, errorCode FROM ${from}\n  WHERE ${where})\nGROUP BY key\nORDER BY calls DESC, key` +
         (question === 'callersFirst' ? `\nLIMIT ${CALLERS_PAGE}` : ''),
     };
   }
@@ -456,7 +460,7 @@ function handQuestion(question: Question, variant: Variant, from: string, where:
     return {
       label,
       sql:
-        `WITH c AS (SELECT ${principal} AS principal, ${who('"type"')} AS identityType, sourceIPAddress, eventName, errorCode, eventTime FROM ${from}\n  WHERE ${where}${dedupe})\n` +
+        `WITH c AS (SELECT ${principal} AS principal, ${who('"type"')} AS identityType, sourceIPAddress, eventName, errorCode, eventTime FROM ${from}\n  WHERE ${where})\n` +
         `SELECT 'ROOT_ACTIVITY' AS kind, principal, sourceIPAddress AS item, count(*) AS calls, min(eventTime) AS first_seen, max(eventTime) AS last_seen\n` +
         `FROM c WHERE identityType = 'Root' GROUP BY principal, sourceIPAddress\nUNION ALL\n` +
         `SELECT 'DESTRUCTIVE_CHANGE', principal, eventName, count(*), min(eventTime), max(eventTime)\n` +
@@ -467,17 +471,16 @@ function handQuestion(question: Question, variant: Variant, from: string, where:
     return {
       label,
       sql:
-        `WITH c AS (SELECT ${key} AS key, eventID, eventTime FROM ${from}\n  WHERE ${where}${dedupe}),\n` +
+        `WITH c AS (SELECT ${key} AS key, eventID, eventTime FROM ${from}\n  WHERE ${where}),\n` +
         `top AS (SELECT key, count(*) AS calls FROM c GROUP BY key ORDER BY calls DESC, key LIMIT 10)\n` +
         `SELECT top.key, top.calls, c.eventID\nFROM top JOIN c USING (key)\n` +
         `QUALIFY row_number() OVER (PARTITION BY top.key ORDER BY c.eventTime DESC, c.eventID DESC) <= 5\n` +
         `ORDER BY top.calls DESC, top.key, c.eventTime DESC, c.eventID DESC`,
     };
   }
-  const input = variant === 'floor' ? from : `(SELECT eventName, eventSource, errorCode FROM ${from}\n  WHERE ${where}\n  ${DEDUPE})`;
   return {
     label,
-    sql: `SELECT eventName, eventSource, count(*) AS calls, count(errorCode) AS errors\nFROM ${input}${variant === 'floor' ? `\nWHERE ${where}` : ''}\nGROUP BY eventName, eventSource\nORDER BY calls DESC`,
+    sql: `SELECT eventName, eventSource, count(*) AS calls, count(errorCode) AS errors\nFROM ${from}\nWHERE ${where}\nGROUP BY eventName, eventSource\nORDER BY calls DESC`,
   };
 }
 
@@ -498,21 +501,25 @@ function handJsonSqlOver(trailDir: string, days: number, question: Question, var
     ...(hasDayFolder(logs, true, d) ? [`${logs}/o-*/*/CloudTrail/*/${d}/*.json.gz`] : []),
   ]);
   const w = windowOf(days);
-  const where = `${WHERE_SOURCES}\n  AND eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
+  const window = `eventTime >= ${literal(w.from)} AND eventTime < ${literal(w.to)}`;
+  const same = variant === 'same';
+  const where = same ? window : `${WHERE_SOURCES}\n  AND ${window}`;
+  const files = `[${globs.map(literal).join(', ')}]`;
+  const read = (columns: string) => `read_json(${files},\n        columns = ${columns}, format = 'unstructured'${same ? ', filename = true' : ''})`;
+  // The served sources' records, each call once (its first delivery file's copy): the window is tested after.
+  const calls = (rows: string) => (same ? `(SELECT * FROM ${rows}\n  WHERE ${WHERE_SOURCES}\n  ${FIRST_COPY})` : rows);
   const fields = 'eventID, eventTime, eventName, eventSource, awsRegion, recipientAccountId, sourceIPAddress, errorCode, arn, "type", userName';
   if (question === 'insights') {
     // The session issuer's ARN is a second `arn`: the record's fields are named one by one.
-    const read = `read_json([${globs.map(literal).join(', ')}],\n        columns = ${INSIGHT_COLUMNS}, format = 'unstructured')`;
     const from =
       `(SELECT r.eventID AS eventID, r.eventTime AS eventTime, r.eventName AS eventName, r.eventSource AS eventSource, r.sourceIPAddress AS sourceIPAddress, r.errorCode AS errorCode,\n` +
       `    r.userIdentity.arn AS arn, r.userIdentity."type" AS "type", r.userIdentity.invokedBy AS invokedBy, r.userIdentity.principalId AS principalId, r.userIdentity.accountId AS accountId,\n` +
-      `    r.userIdentity.sessionContext.sessionIssuer.arn AS issuerArn\n  FROM (SELECT unnest(Records) AS r FROM ${read}))`;
-    return handQuestion(question, variant, from, where, fields, (f) => (f === 'sessionContext.sessionIssuer.arn' ? 'issuerArn' : f));
+      `    r.userIdentity.sessionContext.sessionIssuer.arn AS issuerArn${same ? ', filename' : ''}\n  FROM (SELECT unnest(Records) AS r${same ? ', filename' : ''} FROM ${read(INSIGHT_COLUMNS)}))`;
+    return handQuestion(question, variant, calls(from), where, fields, (f) => (f === 'sessionContext.sessionIssuer.arn' ? 'issuerArn' : f));
   }
-  const read = `read_json([${globs.map(literal).join(', ')}],\n        columns = ${USER_COLUMNS}, format = 'unstructured')`;
   // The asked fields are one flat struct: it unnests in one go.
-  const from = `(SELECT unnest(Records, recursive := true) FROM ${read})`;
-  return handQuestion(question, variant, from, where, fields, (f) => f);
+  const from = `(SELECT unnest(Records, recursive := true)${same ? ', filename' : ''} FROM ${read(USER_COLUMNS)})`;
+  return handQuestion(question, variant, calls(from), where, fields, (f) => f);
 }
 
 /** Over the store the floor is the same answer: compaction kept each call once, so nothing is deduplicated. */
@@ -1145,8 +1152,9 @@ function render(r: ReportInput): string {
   line(
     'The same question, same window, same files, three ways: through the HTTP server (GraphQL, a server process of its own); as the SQL a user would type into ' +
       'DuckDB for the fields asked, without deduplication (the floor for this engine); and as that SQL with the deduplication the ' +
-      'service does over JSON (`QUALIFY row_number() OVER (PARTITION BY eventID) = 1`: CloudTrail delivers at least once, and the service ' +
-      'counts a call delivered twice once), which gives the service\'s answer: "same answer" says whether GraphQL\'s answer equals it value for value. ' +
+      'service does over JSON (the files read with `filename = true`, the served sources\' records, `QUALIFY row_number() OVER (PARTITION BY eventID ORDER BY filename) = 1`, ' +
+      'then the window: CloudTrail delivers at least once, and the service counts a call delivered twice once, as its copy from the first delivery file, ' +
+      'testing its filters on that copy), which gives the service\'s answer: "same answer" says whether GraphQL\'s answer equals it value for value. ' +
       'Over the store the floor SQL already gives the same answer (compaction kept each call once), so it is not deduplicated there. ' +
       'For a newest-first page over more than two days the SQL, like the service, reads the newest day first and the whole window only when that day cannot fill the page. ' +
       '`totalCount` is asked alone (`first: 1`); "calls by caller" reads every page of ' + `${CALLERS_PAGE}` + ' (one request per page, the SQL answers all at once), ' +
