@@ -83,12 +83,11 @@ const FILTER_WHERE = [
   '"awsregion" = ?',
   '"recipientaccountid" = ?',
   INSIGHTS,
-  '"eventname" IN (?, ?)',
 ];
 /** The filter's predicates on what copies of a call need not share: tested on the copy kept. */
 const FILTER_AFTER = {
-  inputs: ['"eventtime"', '"errorcode"', '"useragent"'],
-  where: ['"trailql_filter_0" >= ?', '"trailql_filter_0" < ?', '"trailql_filter_1" IS NOT NULL', 'strpos(lower("trailql_filter_2"), lower(?)) > 0'],
+  inputs: ['"eventtime"', '"eventname"', '"errorcode"', '"useragent"'],
+  where: ['"trailql_filter_0" >= ?', '"trailql_filter_0" < ?', '"trailql_filter_1" IN (?, ?)', '"trailql_filter_2" IS NOT NULL', 'strpos(lower("trailql_filter_3"), lower(?)) > 0'],
 };
 /** The window alone, tested on the copy kept. */
 const WINDOW_AFTER = { inputs: ['"eventtime"'], where: ['"trailql_filter_0" >= ?', '"trailql_filter_0" < ?'] };
@@ -97,10 +96,10 @@ const FILTER_PARAMS = [
   'ioteventsdata.amazonaws.com',
   'eu-west-1',
   '111122223333',
-  'CreateInput',
-  'DeleteInput',
   '2026-03-14T10:00:00Z',
   '2026-03-15T00:00:00Z',
+  'CreateInput',
+  'DeleteInput',
   'aws-cli',
 ];
 

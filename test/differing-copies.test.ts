@@ -68,6 +68,7 @@ const SPLITS: [string, Record<string, unknown>, Record<string, unknown>, number]
   ['source address', { sourceIps: ['203.0.113.9'] }, { not: { sourceIps: ['203.0.113.9'] } }, 0],
   ['address block', { sourceCidrs: ['203.0.113.0/24'] }, { not: { sourceCidrs: ['203.0.113.0/24'] } }, 0],
   ['error code', { errorCodes: ['AccessDeniedException'] }, { not: { errorCodes: ['AccessDeniedException'] } }, 0],
+  ['action', { actions: ['DeleteDetectorModel'] }, { not: { actions: ['DeleteDetectorModel'] } }, 0],
 ];
 
 describe.each(ENGINES)('%s: a filter and its complement part the calls', (name) => {

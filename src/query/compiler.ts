@@ -251,7 +251,7 @@ function measure(ctx: CompileContext, m: Measure, inputAlias: string, atAlias = 
   }
 }
 
-/** The WHERE list shared by every query: partitions, the exact window, event sources, filters. */
+/** What a statement reads: its scan, its predicates, and whether it reads the untimed records. */
 type Scanned = Pick<QueryPlan, 'scan' | 'where'> & { readonly untimed?: boolean };
 
 /** What selects the records of a scan: its partitions, event sources, regions and accounts, and `where`. */
@@ -277,12 +277,13 @@ function dedupKey(ctx: CompileContext): string[] {
 }
 
 /**
- * What every copy of one call holds alike: its key and its action. A predicate reading only these
- * is tested on every copy before deduplication; any other (the time, an outcome, a caller, an
- * address) is tested on the copy kept, so that copies differing in it count the call once, under
- * the same copy in every answer, and a walk meets it once (at its kept copy's time).
+ * What every copy of one call holds alike: its key (account, region, event id), and its event
+ * source and type, which the reader and the scan select records by. A predicate reading only these
+ * is tested on every copy before deduplication; any other (the time, the action, an outcome, a
+ * caller, an address) is tested on the copy kept, so that copies differing in it count the call
+ * once, under the same copy in every answer, and a walk meets it once (at its kept copy's time).
  */
-const CALL_KEYS = new Set([FIELDS.account, FIELDS.region, FIELDS.eventId, FIELDS.eventSource, FIELDS.eventName, FIELDS.eventType].map((e) => JSON.stringify(e)));
+const CALL_KEYS = new Set([FIELDS.account, FIELDS.region, FIELDS.eventId, FIELDS.eventSource, FIELDS.eventType].map((e) => JSON.stringify(e)));
 
 /** Whether `e` is computed from CALL_KEYS alone (and constants). */
 function ofCallKeys(e: Expr): boolean {
