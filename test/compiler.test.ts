@@ -60,14 +60,14 @@ const countSql = (source: string, where: string[], after: { inputs: string[]; wh
           `SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") ${(inputs.length ? inputs : ['1 AS trailql_one']).join(',\n    ')}`,
           `  FROM ${source}`,
           `  WHERE ${where.join('\n    AND ')}`,
-          '  ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"',
+          `  ORDER BY "recipientaccountid", "awsregion", "eventid", regexp_extract("sourcefile", '[^/]*$'), "sourcefile"`,
         ]
       : [
           'SELECT *',
           '  FROM (',
-          '  SELECT k.*, row_number() OVER (PARTITION BY k.trailql_key0, k.trailql_key1, k.trailql_key2 ORDER BY k.trailql_prefer) AS trailql_rank',
+          '  SELECT k.*, row_number() OVER (PARTITION BY k.trailql_key0, k.trailql_key1, k.trailql_key2 ORDER BY k.trailql_prefer0, k.trailql_prefer1) AS trailql_rank',
           '  FROM (',
-          `  SELECT ${[...inputs, '"recipientaccountid" AS trailql_key0', '"awsregion" AS trailql_key1', `${ATHENA_ID} AS trailql_key2`, `${ATHENA_FILE} AS trailql_prefer`].join(',\n    ')}`,
+          `  SELECT ${[...inputs, '"recipientaccountid" AS trailql_key0', '"awsregion" AS trailql_key1', `${ATHENA_ID} AS trailql_key2`, `regexp_extract(${ATHENA_FILE}, '[^/]*$') AS trailql_prefer0`, `${ATHENA_FILE} AS trailql_prefer1`].join(',\n    ')}`,
           `  FROM ${source}`,
           `  WHERE ${athenaWhere(where).join('\n    AND ')}`,
           '  ) k',
@@ -182,7 +182,7 @@ describe('apiCalls pages', () => {
     for (const c of EVENT_COLUMNS) expect(q.sql).toContain(`t."${c.alias}"`);
     // DuckDB's source is pruned by its file list; Athena's partition predicates come first.
     const duck = [`${name === 'duckdb' ? '  WHERE' : '    AND'} "eventsource" IN (?, ?)`, `    AND ${INSIGHTS}`];
-    const where = name === 'duckdb' ? [...duck, '  ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"'] : [...athenaWhere(duck), '  ) k', '  ) d', '  WHERE d.trailql_rank = 1'];
+    const where = name === 'duckdb' ? [...duck, `  ORDER BY "recipientaccountid", "awsregion", "eventid", regexp_extract("sourcefile", '[^/]*$'), "sourcefile"`] : [...athenaWhere(duck), '  ) k', '  ) d', '  WHERE d.trailql_rank = 1'];
     // The window, the caller and the keyset are tested on the copy kept: copies of one call may differ in them.
     const after = [
       '  ) c',
@@ -378,16 +378,16 @@ describe('untimed records', () => {
       1,
     );
 
-  test('of the copies of an untimed record, the one in the first file by key is kept (its file is the same in every answer)', () => {
-    expect(plan(true).sql).toContain('ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"');
+  test('of the copies of an untimed record, the one in the first delivery file is kept (its file is the same in every answer)', () => {
+    expect(plan(true).sql).toContain(`ORDER BY "recipientaccountid", "awsregion", "eventid", regexp_extract("sourcefile", '[^/]*$'), "sourcefile"`);
     expect(athena(true).sql).toContain(`"$path"`);
-    expect(athena(true).sql).toMatch(/row_number\(\) OVER \(PARTITION BY k\.trailql_key0, k\.trailql_key1, k\.trailql_key2 ORDER BY k\.trailql_prefer\)/);
-    expect(athena(true).sql).toContain(`COALESCE(NULLIF(regexp_extract("$path", '.*/(AWSLogs/.*)$', 1), ''), "$path") AS trailql_prefer`);
+    expect(athena(true).sql).toMatch(/row_number\(\) OVER \(PARTITION BY k\.trailql_key0, k\.trailql_key1, k\.trailql_key2 ORDER BY k\.trailql_prefer0, k\.trailql_prefer1\)/);
+    expect(athena(true).sql).toContain(`COALESCE(NULLIF(regexp_extract("$path", '.*/(AWSLogs/.*)$', 1), ''), "$path") AS trailql_prefer1`);
   });
 
   test('timed statements keep the same copy', () => {
-    expect(plan(false).sql).toContain('ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"');
-    expect(athena(false).sql).toContain('ORDER BY k.trailql_prefer');
+    expect(plan(false).sql).toContain(`ORDER BY "recipientaccountid", "awsregion", "eventid", regexp_extract("sourcefile", '[^/]*$'), "sourcefile"`);
+    expect(athena(false).sql).toContain('ORDER BY k.trailql_prefer0, k.trailql_prefer1');
   });
 
   test('untimed statements read the records whose canonical time is NULL, with the scope bound', () => {

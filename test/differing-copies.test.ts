@@ -21,7 +21,7 @@ let fixture: FixtureServers;
 
 beforeAll(async () => {
   fixture = await serveFixture(FIXTURE, ENV, NOW);
-  expect(fixture.compacted.length).toBe(3);
+  expect(fixture.compacted.length).toBe(6);
 }, 120_000);
 
 afterAll(() => fixture.close());
@@ -121,5 +121,35 @@ test.each(ENGINES)('%s: a walk meets a call once, at its first copy\'s time, tho
   expect(nodes.map((n) => [n.eventId, n.errorCode])).toEqual([
     ['d1ff0000-0000-4000-8000-000000000004', null],
     ['d1ff0000-0000-4000-8000-000000000005', null],
+  ]);
+});
+
+test.each(ENGINES)('%s: a call delivered by an organization trail and the account\'s own is its earlier file\'s copy', async (name) => {
+  const { total, nodes } = await walk(name, { from: '2021-10-16T00:00:00Z', to: '2021-10-17T00:00:00Z' });
+  expect(total).toBe(1);
+  expect(nodes).toEqual([expect.objectContaining({ eventId: 'd1ff0000-0000-4000-8000-000000000006', errorCode: null, caller: { key: 'arn:aws:iam::111122223333:user/carol' } })]);
+});
+
+const OLDEST = `query($filter: ApiCallFilter, $after: String) {
+  apiCalls(filter: $filter, first: 1, after: $after, orderBy: OLDEST_FIRST) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { eventId errorCode } }
+  }
+}`;
+
+test.each(ENGINES)('%s: an oldest-first walk meets a call once when its copies lie on both sides of the cursor\'s day', async (name) => {
+  const filter = { from: '2021-10-17T00:00:00Z', to: '2021-10-19T00:00:00Z' };
+  type Oldest = Pick<Page, 'totalCount' | 'pageInfo'> & { edges: { node: { eventId: string; errorCode: string | null } }[] };
+  const pages = await followPages<Oldest>(async (after) => {
+    const r = await fixture.servers[name].gql(OLDEST, { filter, after });
+    expect(r.errors).toBeUndefined();
+    return r.data.apiCalls as Oldest;
+  });
+  expect(pages[0]!.totalCount).toBe(3);
+  expect(pages.flatMap((p) => p.edges.map((e) => [e.node.eventId, e.node.errorCode]))).toEqual([
+    ['d1ff0000-0000-4000-8000-000000000007', null],
+    ['d1ff0000-0000-4000-8000-000000000008', null],
+    ['d1ff0000-0000-4000-8000-000000000009', null],
   ]);
 });

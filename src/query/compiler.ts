@@ -33,9 +33,10 @@ export interface Dialect {
   /**
    * A SELECT of `columns` (each `<expr> AS <alias>`; it may yield more) from `source` where `where`,
    * one row per `key` (account, region, event id: what CloudTrail repeats when it delivers a call
-   * again): records sharing it count once, and the row kept is the one with the smallest `prefer`.
+   * again): records sharing it count once, and the row kept is the first in the order `prefer`
+   * (expressions, each ascending).
    */
-  distinctEvents(columns: readonly string[], source: string, where: string, key: readonly string[], prefer: string): string;
+  distinctEvents(columns: readonly string[], source: string, where: string, key: readonly string[], prefer: readonly string[]): string;
   /**
    * Optional: whether the IPv6 address text `of` lies in the block bound at `cidr` (a `?` holding
    * canonical `address/length` text); false or NULL for anything that is not an IPv6 address.
@@ -317,6 +318,14 @@ function readsCallKeysOnly(p: Pred): boolean {
 const filterInput = (i: number) => `trailql_filter_${i}`;
 
 /**
+ * The order of a call's copies, first delivered first: by the delivery file's name, which starts
+ * with the account and region and then the delivery time (CloudTrail's `<account>_CloudTrail_
+ * <region>_<yyyyMMddTHHmmZ>_<unique>`), whatever folder holds it (a plain or an organization
+ * trail's), then by its whole key. Compaction keeps the same copy (compact.ts).
+ */
+export const firstDelivery = (file: string): string[] => [`regexp_extract(${file}, '[^/]*$')`, file];
+
+/**
  * The calls a statement reads: one row per account, region and event id, holding `columns` of the
  * copy from the first delivery file (the copy the store keeps, compact.ts), whatever the other
  * copies hold. The scan and the predicates on the call's keys select the records; the window and
@@ -329,7 +338,7 @@ function callRows(ctx: CompileContext, columns: readonly string[], source: strin
   const timed: Pred[] = plan.untimed ? [{ k: 'cond', cond: { k: 'isNull', e: FIELDS.eventTime } }] : windowPreds(plan.scan);
   const { exprs, items } = columnInputs([...timed, ...plan.where.filter((p) => !readsCallKeysOnly(p))], filterInput);
   const inputs = exprs.map((e, i) => `${expr(ctx, e)} AS ${filterInput(i)}`);
-  const rows = ctx.dialect.distinctEvents([...columns, ...inputs], source, where, dedupKey(ctx), expr(ctx, { k: 'sourceFile' }));
+  const rows = ctx.dialect.distinctEvents([...columns, ...inputs], source, where, dedupKey(ctx), firstDelivery(expr(ctx, { k: 'sourceFile' })));
   if (items.length === 0) return rows;
   return `SELECT *\n  FROM (\n  ${rows}\n  ) c\n  WHERE ${items.map((p) => pred(ctx, p)).join('\n    AND ')}`;
 }
@@ -405,9 +414,9 @@ export function windowPreds(w: { readonly from: Date; readonly to: Date }): Pred
  * The key is computed as columns first and the window partitions by those (plain column
  * references, which every Trino grammar takes).
  */
-export function distinctEventsByRank(columns: readonly string[], source: string, where: string, key: readonly string[], prefer: string): string {
-  const keys = [...key.map((k, i) => `${k} AS trailql_key${i}`), `${prefer} AS trailql_prefer`];
-  const order = ' ORDER BY k.trailql_prefer';
+export function distinctEventsByRank(columns: readonly string[], source: string, where: string, key: readonly string[], prefer: readonly string[]): string {
+  const keys = [...key.map((k, i) => `${k} AS trailql_key${i}`), ...prefer.map((p, i) => `${p} AS trailql_prefer${i}`)];
+  const order = ` ORDER BY ${prefer.map((_, i) => `k.trailql_prefer${i}`).join(', ')}`;
   const rank = `row_number() OVER (PARTITION BY ${key.map((_, i) => `k.trailql_key${i}`).join(', ')}${order}) AS ${DEDUP_RANK}`;
   return (
     `SELECT *\n  FROM (\n  SELECT k.*, ${rank}\n  FROM (\n  SELECT ${[...columns, ...keys].join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}\n  ) k\n  ) d\n  WHERE d.${DEDUP_RANK} = 1`
@@ -825,8 +834,9 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
         }
       : plan;
   // The day folders are the window's, whatever the cursor: a record delivered late sits in a folder
-  // after its day, up to the window's end plus the margin, and the count reads those folders too.
-  const partitions = partitionsFor({ ...bounded.scan, to: plan.scan.to }, marginDays);
+  // after its day, up to the window's end plus the margin, and a call's first copy may sit in a
+  // folder before the cursor's day while a later copy is after it; the count reads them all.
+  const partitions = partitionsFor(plan.scan, marginDays);
   checkAccounts(dialect, partitions);
   if (plan.kind === 'events' && plan.after && plan.withTotal !== undefined) throw new Error('withTotal: a keyset page reads only up to its cursor');
   if (plan.kind === 'aggregate' && plan.perGroup && plan.after) throw new Error('perGroup: first pages only');

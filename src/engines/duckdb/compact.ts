@@ -26,7 +26,7 @@ import { DuckDBConnection, DuckDBInstance, DuckDBValue, listValue } from '@duckd
 import { fileKey, jsonRecords } from './dialect';
 import { SOURCE_COLUMN_NAMES } from './record-schema';
 import { useUtc } from './driver';
-import { literal } from '../../query/compiler';
+import { firstDelivery, literal } from '../../query/compiler';
 import {
   COPIES_FILE,
   CopiesIndex,
@@ -51,6 +51,9 @@ import {
 import { DayFolder, allDayFolders, recordFiles } from './trail-files';
 import { blameFiles } from './unreadable-files';
 import { withFileLock } from '../../history/file-lock';
+
+/** The order of a call's copies in which the first is kept: the one every query takes (compiler.ts firstDelivery). */
+const FIRST_DELIVERY = firstDelivery('"sourceFile"').join(', ');
 
 /** Files a partition may leave out as unreadable before it is counted as failed. */
 const MAX_UNREADABLE_PER_PARTITION = 20;
@@ -705,7 +708,7 @@ async function writePartition(
   const notEarlier = earlierIds ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${earlierIds}) WHERE "eventID" IS NOT NULL)` : '';
   try {
     const create = await connection.prepare(
-      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR "eventTime" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY "sourceFile", trailql_position) = 1${notEarlier})) AS trailql_keep ` +
+      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR "eventTime" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY ${FIRST_DELIVERY}, trailql_position) = 1${notEarlier})) AS trailql_keep ` +
         `FROM ${jsonRecords(pathList(files), { eventSources: sources, position: true })} ${where}`,
     );
     create.bind(values);
@@ -780,8 +783,8 @@ async function placeParquet(tmp: string, dir: string, records: number, total: nu
  * Several partitions' records to Parquet with one read of all their JSON files, each partition to
  * its own file as `writePartition` writes it, with the same calls left out: a record is kept when
  * it has no eventID or no readable eventTime, or when the nearest earlier copy of its eventID in the same account and
- * region (by day folder, time, delivery file, then place in it; over the batch's files and the earlier
- * days' eventIds) is not in the same day nor in the `lookbackDays` before. Throws, with no file
+ * region (by day folder, then FIRST_DELIVERY, then place in the file; over the batch's files and the
+ * earlier days' eventIds) is not in the same day nor in the `lookbackDays` before. Throws, with no file
  * left behind, when any file cannot be read.
  */
 async function writeTogether(
@@ -825,7 +828,7 @@ async function writeTogether(
     const keep = await connection.prepare(
       `CREATE TABLE ${rows} AS SELECT * EXCLUDE (trailql_earlier, trailql_previous), ` +
         `("eventID" IS NULL OR "eventTime" IS NULL OR trailql_previous IS NULL OR trailql_previous < trailql_day - ${lookbackDays}) AS trailql_keep ` +
-        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, "sourceFile", trailql_position) AS trailql_previous FROM (${all})) ` +
+        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, ${FIRST_DELIVERY}, trailql_position) AS trailql_previous FROM (${all})) ` +
         // In partition order: each partition's write then reads only the row groups holding it.
         `WHERE NOT trailql_earlier ORDER BY trailql_part, "eventTime", "eventID"`,
     );

@@ -1,5 +1,5 @@
 import { PartitionSpec } from '../../query/engine';
-import { CompileContext, Dialect, expr, literal, quoteIdent } from '../../query/compiler';
+import { CompileContext, Dialect, expr, firstDelivery, literal, quoteIdent } from '../../query/compiler';
 import { DERIVED, DERIVED_INPUTS } from '../../query/fields';
 import { DerivedName } from '../../query/plan';
 import { RECORD_COLUMN_NAMES, SOURCE_COLUMN_NAMES, recordStructure, recordsColumns } from './record-schema';
@@ -129,7 +129,8 @@ export function parquetRecords(fileList: string, columns?: readonly string[]): s
 /** How every DuckDB statement keeps one row per account, region and eventId (see `distinctEvents`). */
 export const DISTINCT_EVENTS = 'SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") ';
 /** The order choosing which copy `DISTINCT_EVENTS` keeps: the one from the first delivery file. */
-export const FIRST_COPY = '\n  ORDER BY "recipientaccountid", "awsregion", "eventid", "sourcefile"';
+const DEDUP_ORDER = '\n  ORDER BY "recipientaccountid", "awsregion", "eventid", ';
+export const FIRST_COPY = `${DEDUP_ORDER}${firstDelivery('"sourcefile"').join(', ')}`;
 
 
 /**
@@ -205,9 +206,10 @@ export const duckdbDialect: Dialect = {
   sourceFile: () => quoteIdent(SOURCE_FILE_COLUMN.toLowerCase()),
   // DISTINCT ON keeps each key's first row in its ORDER BY, cheaper than a window over every row;
   // the key is always the source's account, region and eventid columns, and `prefer` always the
-  // source file (FIRST_COPY, which the driver drops with the deduplication over the store alone).
+  // order of the source files (FIRST_COPY, which the driver drops with the deduplication over the
+  // store alone).
   distinctEvents: (columns, source, where, _key, prefer) => {
-    if (prefer !== '"sourcefile"') throw new Error(`copies are chosen by their file, not ${prefer}`);
+    if (`${DEDUP_ORDER}${prefer.join(', ')}` !== FIRST_COPY) throw new Error(`copies are chosen by their file, not ${prefer.join(', ')}`);
     return `${DISTINCT_EVENTS}${(columns.length ? columns : ['1 AS trailql_one']).join(',\n    ')}\n  FROM ${source}\n  WHERE ${where}${FIRST_COPY}`;
   },
 };
