@@ -40,6 +40,7 @@ import { EXPORT_HEADERS, exportRoutes } from './export/export.routes';
 import { HISTORY_EVENTS_LEFT_OUT, HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap, HistoryLeftOut, historyGapMessage, historyLeftOutCount, historyLeftOutMessage } from './history/coverage';
 import { ResponseCache } from './cache/response-cache';
 import { answerAgain, keepAnswer, keepRawBody, preparedRequest, reusedReports } from './graphql/response-reuse';
+import { MAX_INPUT_DEPTH } from './query/guards';
 
 export interface AppDeps {
   readonly config: Config;
@@ -214,6 +215,13 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   const refusal = refusalCode(original);
   if (refusal) return { message: formatted.message, extensions: { code: refusal } };
   const code = formatted.extensions?.code;
+  // graphql's parser recurses once per bracket: a document nested thousands deep overflows the stack.
+  if (code === 'GRAPHQL_PARSE_FAILED' && /Maximum call stack size exceeded/.test(formatted.message)) {
+    return {
+      message: `Syntax Error: the document nests too deep to be read; a value nests at most ${MAX_INPUT_DEPTH} levels of objects and lists, and selections at most MAX_QUERY_DEPTH`,
+      extensions: { code },
+    };
+  }
   if (!(original instanceof EngineError) && typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
     // Validation and parse errors: the client's own query, safe to show. Argument values of the
     // wrong type or unknown enum values are bad input.

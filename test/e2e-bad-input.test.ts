@@ -175,7 +175,13 @@ describe('values nested thousands deep', () => {
     const literal = `${'{ not: '.repeat(20_000)}{}${' }'.repeat(20_000)}`;
     const res = await raw(JSON.stringify({ query: `{ apiCalls(filter: ${literal}, first: 1) { totalCount } }` }));
     expect(res.status).toBe(400);
-    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(res.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+      [
+        'GRAPHQL_PARSE_FAILED',
+        'Syntax Error: the document nests too deep to be read; a value nests at most 16 levels of objects and lists, and selections at most MAX_QUERY_DEPTH',
+      ],
+    ]);
+    expect(res.extensions?.cost?.totals ?? { queries: 0, engineQueries: 0 }).toMatchObject({ queries: 0, engineQueries: 0 });
   });
 });
 
