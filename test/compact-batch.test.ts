@@ -266,13 +266,15 @@ test('day folders a batch cannot tell apart (a region folder named AWSLogs) are 
 test('two runs at once: one after the other, every manifest naming its file; files a stopped run left behind are removed', async () => {
   const store = tempDir('trailql-store-');
   stores.push(store);
-  // A lock untouched for 1.5 s is taken over: each run, longer than that, keeps its own touched
-  // (every 100 ms; the touch waits behind the run's own file reads, so not much less than that).
-  const run = () => compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK, force: true, batchFiles: 0, lock: { beatMs: 100, staleMs: 1500 } });
+  // A lock untouched for STALE_MS is taken over: each run, longer than that, keeps its own touched
+  // (every 50 ms; the touch waits behind the run's own file reads, so not much less than that).
+  // A run here takes about a second on a fast machine, so the lock goes stale well within one.
+  const STALE_MS = 400;
+  const run = () => compactTrail({ trailDir: trail, storeDir: store, eventSources: IOT_SOURCES, lookbackDays: LOOKBACK, force: true, batchFiles: 0, lock: { beatMs: 50, staleMs: STALE_MS } });
   const started = performance.now();
   const [a, b] = await Promise.all([run(), run()]);
   expect(a.ms + b.ms).toBeLessThanOrEqual(performance.now() - started);
-  expect(Math.min(a.ms, b.ms)).toBeGreaterThan(1500);
+  expect(Math.min(a.ms, b.ms)).toBeGreaterThan(STALE_MS);
   expect(a.failed).toEqual([]);
   expect(b.failed).toEqual([]);
   const manifests = listManifests(store);
