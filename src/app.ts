@@ -218,7 +218,7 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   // graphql's parser recurses once per bracket: a document nested thousands deep overflows the stack.
   if (code === 'GRAPHQL_PARSE_FAILED' && /Maximum call stack size exceeded/.test(formatted.message)) {
     return {
-      message: `Syntax Error: the document nests too deep to be read; a value nests at most ${MAX_INPUT_DEPTH} levels of objects and lists, and selections at most MAX_QUERY_DEPTH`,
+      message: `Syntax Error: the document nests too deep to be read; a value nests at most ${MAX_INPUT_DEPTH} levels of objects and lists, and selections at most MAX_QUERY_DEPTH levels (a setting of the service)`,
       extensions: { code },
     };
   }

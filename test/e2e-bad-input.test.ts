@@ -178,7 +178,7 @@ describe('values nested thousands deep', () => {
     expect(res.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
       [
         'GRAPHQL_PARSE_FAILED',
-        'Syntax Error: the document nests too deep to be read; a value nests at most 16 levels of objects and lists, and selections at most MAX_QUERY_DEPTH',
+        'Syntax Error: the document nests too deep to be read; a value nests at most 16 levels of objects and lists, and selections at most MAX_QUERY_DEPTH levels (a setting of the service)',
       ],
     ]);
     expect(res.extensions?.cost?.totals ?? { queries: 0, engineQueries: 0 }).toMatchObject({ queries: 0, engineQueries: 0 });

@@ -188,7 +188,8 @@ export interface AggregateQuery {
   /**
    * Only the records of the window's day folders whose eventTime cannot be read (no window can
    * hold them), in place of the records of the window. Of the copies of such a record, the one in
-   * the first delivery file (by key) is kept, so its `sourceFile` is the same in every answer.
+   * the first delivery file (compiler.ts firstDelivery) is kept, so its `sourceFile` is the same in
+   * every answer.
    */
   readonly untimed?: boolean;
   /**

@@ -686,8 +686,8 @@ interface EarlierIds {
 /**
  * One partition's records to Parquet: written under a temporary name, described (size, time),
  * then renamed; the manifest that names it is written after. No file when nothing matched.
- * Each call once: the first record of each eventId (by time, delivery file, then place in it: the copy queries
- * over JSON keep), unless that eventId is among the days before's (`earlier`, every copy there;
+ * Each call once: the first record of each eventId (by FIRST_DELIVERY, then place in the file: the
+ * copy queries over JSON keep), unless that eventId is among the days before's (`earlier`, every copy there;
  * records without an eventId, or whose eventTime cannot be read, are all kept: untimed records are
  * asked for by day folder, not by time, so every folder keeps its own). Rows sorted by time; snappy, which decodes
  * faster than zstd for a little more disk.
