@@ -256,7 +256,7 @@ function measure(ctx: CompileContext, m: Measure, inputAlias: string, atAlias = 
 type Scanned = Pick<QueryPlan, 'scan' | 'where'> & { readonly untimed?: boolean };
 
 /** What selects the records of a scan: its partitions, event sources, regions and accounts, and `where`. */
-function whereClause(ctx: CompileContext, plan: Scanned, partitions: PartitionSpec): string {
+function whereClause(ctx: CompileContext, plan: Pick<QueryPlan, 'scan' | 'where'>, partitions: PartitionSpec): string {
   const items = [
     ...ctx.dialect.partitionPredicates(ctx, partitions),
     ...(plan.scan.eventSources.length ? [pred(ctx, { k: 'in', e: FIELDS.eventSource, values: plan.scan.eventSources.map((v) => ({ v })) })] : []),
@@ -329,14 +329,16 @@ export const firstDelivery = (file: string): string[] => [`regexp_extract(${file
  * The calls a statement reads: one row per account, region and event id, holding `columns` of the
  * copy from the first delivery file (the copy the store keeps, compact.ts), whatever the other
  * copies hold. The scan and the predicates on the call's keys select the records; the window and
- * the other predicates are tested after deduplication on columns of their own (`trailql_filter_<i>`), so a
- * copy that differs cannot make a call count under a filter its kept copy does not meet. Their
- * placeholders follow the scan's in the text, as they are bound.
+ * the other predicates are tested after deduplication on columns of their own
+ * (`trailql_filter_<i>`), so a copy that differs cannot make a call count under a filter its kept
+ * copy does not meet. Their placeholders follow the scan's in the text, as they are bound.
  */
 function callRows(ctx: CompileContext, columns: readonly string[], source: string, plan: Scanned, partitions: PartitionSpec): string {
-  const where = whereClause(ctx, { ...plan, where: plan.where.filter(readsCallKeysOnly) }, partitions);
-  const timed: Pred[] = plan.untimed ? [{ k: 'cond', cond: { k: 'isNull', e: FIELDS.eventTime } }] : windowPreds(plan.scan);
-  const { exprs, items } = columnInputs([...timed, ...plan.where.filter((p) => !readsCallKeysOnly(p))], filterInput);
+  const onCopies: Pred[] = [];
+  const onCall: Pred[] = plan.untimed ? [{ k: 'cond', cond: { k: 'isNull', e: FIELDS.eventTime } }] : windowPreds(plan.scan);
+  for (const p of plan.where) (readsCallKeysOnly(p) ? onCopies : onCall).push(p);
+  const where = whereClause(ctx, { scan: plan.scan, where: onCopies }, partitions);
+  const { exprs, items } = columnInputs(onCall, filterInput);
   const inputs = exprs.map((e, i) => `${expr(ctx, e)} AS ${filterInput(i)}`);
   const rows = ctx.dialect.distinctEvents([...columns, ...inputs], source, where, dedupKey(ctx), firstDelivery(expr(ctx, { k: 'sourceFile' })));
   if (items.length === 0) return rows;
