@@ -243,6 +243,8 @@ interface ManifestEntry {
   /** The manifest's JSON folders and earlier days' folders as the engine names them, with their times. */
   readonly sources: ReadonlyMap<string, string>;
   readonly earlier: ReadonlyMap<string, string>;
+  /** The Parquet file it names, by path and by its name in the copies list, once worked out. */
+  parquet?: { readonly file: string; readonly relative: string };
   verifiedSize?: number;
 }
 
@@ -259,6 +261,13 @@ interface Place {
 /** Whether the folders found now (`dir` and time) are exactly `recorded`. */
 function sameFolders(recorded: ReadonlyMap<string, string>, found: readonly { readonly dir: string; readonly mtimeNs: string }[]): boolean {
   return recorded.size === found.length && found.every((f) => recorded.get(f.dir) === f.mtimeNs);
+}
+
+/** Where one partition is read from: its Parquet file, or its existing JSON folders. */
+interface Decision {
+  readonly parquet?: { readonly file: string; readonly relative: string; readonly size: number };
+  readonly lookbackDays: number;
+  readonly jsonDirs: { dir: string; mtimeNs: string }[];
 }
 
 interface Group {
@@ -325,14 +334,27 @@ export class ParquetStore {
       g.dirs.push(f.dir);
       groups.set(key, g);
     }
-    const decided = await Promise.all([...groups.values()].map((g) => this.decide(g, timeOf)));
+    // Manifests are read once and kept while unchanged: a partition whose manifest is kept is
+    // decided without a wait (a query names dozens of partitions, each a promise otherwise).
+    const decided = [...groups.values()].map((g): Decision | Promise<Decision> => {
+      const existing = g.dirs.flatMap((dir) => {
+        const mtimeNs = timeOf(dir);
+        return mtimeNs === undefined ? [] : [{ dir, mtimeNs }];
+      });
+      // No JSON folder: nothing to read, whatever the store holds for it (answers follow the trail).
+      if (existing.length === 0) return { lookbackDays: 0, jsonDirs: [] };
+      const place = this.place(g);
+      const found = this.manifest(place.manifestFile);
+      return found instanceof Promise ? found.then((m) => this.decide(g, existing, place, m, timeOf)) : this.decide(g, existing, place, found, timeOf);
+    });
+    const decisions = decided.some((d) => d instanceof Promise) ? await Promise.all(decided) : (decided as Decision[]);
     const parquet: { file: string; size: number }[] = [];
     const jsonDirs: { dir: string; mtimeNs: string }[] = [];
-    const copies = decided.some((d) => d.parquet) ? await this.copiesList() : undefined;
+    const copies = decisions.some((d) => d.parquet) ? await this.copiesList() : undefined;
     let eachCallOnce = true;
-    for (const d of decided) {
+    for (const d of decisions) {
       if (d.parquet) parquet.push(d.parquet);
-      if (d.parquet && (d.lookbackDays < this.marginDays || copies?.get(this.relative(d.parquet.file)) !== 0)) eachCallOnce = false;
+      if (d.parquet && (d.lookbackDays < this.marginDays || copies?.get(d.parquet.relative) !== 0)) eachCallOnce = false;
       jsonDirs.push(...d.jsonDirs);
     }
     parquet.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -369,19 +391,15 @@ export class ParquetStore {
     return dirs;
   }
 
-  private async decide(
+  /** Where a partition with JSON folders (`existing`) is read from, given its manifest as found now. */
+  private decide(
     g: Group,
+    existing: { dir: string; mtimeNs: string }[],
+    place: Place,
+    found: ManifestEntry | undefined,
     timeOf: (dir: string) => string | undefined,
-  ): Promise<{ parquet?: { file: string; size: number }; lookbackDays: number; jsonDirs: { dir: string; mtimeNs: string }[] }> {
-    const existing = g.dirs.flatMap((dir) => {
-      const mtimeNs = timeOf(dir);
-      return mtimeNs === undefined ? [] : [{ dir, mtimeNs }];
-    });
+  ): Decision {
     const json = { lookbackDays: 0, jsonDirs: existing };
-    // No JSON folder: nothing to read, whatever the store holds for it (answers follow the trail).
-    if (existing.length === 0) return { lookbackDays: 0, jsonDirs: [] };
-    const place = this.place(g);
-    const found = await this.manifest(place.manifestFile);
     const manifest = found?.manifest;
     if (!found || !manifest || manifest.schema !== STORE_SCHEMA || !coversSources(manifest.eventSources, this.eventSources)) return json;
     // Made without some of its files: read from JSON, where the engine reports them.
@@ -394,7 +412,11 @@ export class ParquetStore {
     });
     if (!sameFolders(found.earlier, earlier)) return json;
     if (!manifest.parquet) return { lookbackDays: manifest.lookbackDays, jsonDirs: [] };
-    const file = path.join(place.partition, manifest.parquet.file);
+    if (!found.parquet) {
+      const named = path.join(place.partition, manifest.parquet.file);
+      found.parquet = { file: named, relative: this.relative(named) };
+    }
+    const { file, relative } = found.parquet;
     if (this.damaged.has(file)) return json;
     // Files are never rewritten in place (a new compaction writes a new name): while the manifest is unchanged, so is the file.
     if (found.verifiedSize === undefined) {
@@ -403,17 +425,24 @@ export class ParquetStore {
       if (!s || s.mtimeNs.toString() !== manifest.parquet.mtimeNs || Number(s.size) !== manifest.parquet.size) return json;
       found.verifiedSize = Number(s.size);
     }
-    return { parquet: { file, size: found.verifiedSize }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
+    return { parquet: { file, relative, size: found.verifiedSize }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
   }
 
-  private async manifest(file: string): Promise<ManifestEntry | undefined> {
+  /**
+   * The manifest in `file` now: the one kept while the file's time is unchanged (no wait), else
+   * read; undefined when there is none.
+   */
+  private manifest(file: string): ManifestEntry | undefined | Promise<ManifestEntry | undefined> {
     const t = mtimeNsNow(file);
     if (t === undefined) {
       this.manifests.delete(file);
       return undefined;
     }
     const cached = this.manifests.get(file);
-    if (cached && cached.mtimeNs === t) return cached;
+    return cached && cached.mtimeNs === t ? cached : this.loadManifest(file, t);
+  }
+
+  private async loadManifest(file: string, t: string): Promise<ManifestEntry> {
     const manifest = await readManifest(file);
     // Folders as the engine names them (joined to the trail folder as given).
     // An entry that is not a folder and a time (a manifest written by something else) matches no folder: the partition is read from JSON.
