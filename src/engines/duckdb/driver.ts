@@ -220,6 +220,11 @@ export class DuckDbEngine implements Engine {
   private readonly unreadable: UnreadableFiles;
   private readonly sharedScanMaxBytes: number;
   private readonly scans: ScanPool;
+  /**
+   * Connections a finished statement gave back, for the next one (opening one costs a trip to
+   * DuckDB's threads): at most one per statement that may run at once.
+   */
+  private readonly idle: DuckDBConnection[] = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -491,9 +496,13 @@ export class DuckDbEngine implements Engine {
   }
 
   private async run(sql: string, values: DuckDBValue[], options: ExecuteOptions, setup?: string): Promise<Row[]> {
-    const connection = await DuckDBConnection.create(this.instance);
+    const connection = this.idle.pop() ?? (await DuckDBConnection.create(this.instance));
     const ending = untilEnded(connection, options, this.name);
     const stillWanted = ending.stillWanted;
+    // Given back for the next statement only when this one ran to its end and changed none of the
+    // connection's settings (no setup). An interrupt lasts one statement, so a statement asked to
+    // stop after it ended leaves the connection as it was.
+    let reusable = false;
     try {
       stillWanted('before it started');
       if (setup) {
@@ -504,6 +513,8 @@ export class DuckDbEngine implements Engine {
       stillWanted('before it ran');
       prepared.bind(values);
       const reader = await prepared.runAndReadAll();
+      prepared.destroySync();
+      reusable = !setup;
       return reader.getRowObjectsJS().map((r) => {
         const row: Row = {};
         for (const [k, v] of Object.entries(r)) row[k] = plain(v);
@@ -520,7 +531,8 @@ export class DuckDbEngine implements Engine {
       });
     } finally {
       ending.stop();
-      connection.closeSync();
+      if (reusable && this.idle.length < this.maxConcurrentQueries) this.idle.push(connection);
+      else connection.closeSync();
     }
   }
 
@@ -540,6 +552,7 @@ export class DuckDbEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    for (const connection of this.idle.splice(0)) connection.closeSync();
     await this.scans.close();
     this.instance.closeSync();
     await fs.rm(path.dirname(this.emptyFile), { recursive: true, force: true });
