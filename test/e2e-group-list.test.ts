@@ -94,6 +94,33 @@ test('every page is cut from one list: the first page reads it, the others take 
   }
 });
 
+test('a first page that reads no cursor starts no walk: it is read as a page, not as the whole list', async () => {
+  const want = expected();
+  const server = await serve({ CACHE_ENABLED: 'false' });
+  const rowsRead = (res: GqlResponse<unknown>) => (res.extensions?.cost as { queries: { rows: number }[] }).queries.map((q) => q.rows);
+  const selections: [string, boolean][] = [
+    ['edges { node { key stats { calls errors } } }', false],
+    ['totalCount nodes { key stats { calls errors } }', false],
+    ['pageInfo { hasNextPage } edges { node { key stats { calls errors } } }', false],
+    ['edges { cursor node { key stats { calls errors } } }', true],
+    ['pageInfo { endCursor } edges { node { key stats { calls errors } } }', true],
+    ['pageInfo { startCursor } edges { node { key stats { calls errors } } }', true],
+    ['...on CallerConnection { pageInfo { endCursor } } edges { node { key stats { calls errors } } }', true],
+  ];
+  for (const [selection, wholeList] of selections) {
+    const res = await server.gql<{ callers: { totalCount?: number; edges?: { node: { key: string; stats: { calls: number; errors: number } } }[]; nodes?: { key: string; stats: { calls: number; errors: number } }[] } }>(
+      `query($f: ApiCallFilter) { callers(filter: $f, first: 3) { ${selection} } }`,
+      { f: W },
+    );
+    expect(res.errors).toBeUndefined();
+    const nodes = res.data!.callers.edges?.map((e) => e.node) ?? res.data!.callers.nodes!;
+    expect(nodes.map((n) => ({ key: n.key, calls: n.stats.calls, errors: n.stats.errors }))).toEqual(want.slice(0, 3));
+    if (res.data!.callers.totalCount !== undefined) expect(res.data!.callers.totalCount).toBe(want.length);
+    // The whole list is every caller of the window; a page is its 3 callers and one to say a page follows.
+    expect(rowsRead(res)).toEqual([wholeList ? want.length : 4]);
+  }
+});
+
 test('with walks not kept, every page reads the list again and goes on because it is the same', async () => {
   const want = expected();
   for (const env of [{ WALK_KEEP_SECONDS: '0' }, { WALK_KEEP_SECONDS: '0', CACHE_ENABLED: 'false' }] as Record<string, string>[]) {

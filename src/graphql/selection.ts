@@ -59,6 +59,22 @@ export function readsPage(info: GraphQLResolveInfo): boolean {
   return fields === null || ['edges', 'nodes', 'pageInfo'].some((f) => fields.has(f));
 }
 
+/**
+ * Whether a connection's selection reads a cursor (`edges.cursor`, `pageInfo.startCursor` or
+ * `pageInfo.endCursor`): without one, nothing can follow its page. True when the selection cannot
+ * be read.
+ */
+export function asksForCursors(info: GraphQLResolveInfo): boolean {
+  const fields = selectedFields(info, []);
+  if (!fields) return true;
+  const under = (field: string, names: readonly string[]) => {
+    if (!fields.has(field)) return false;
+    const sub = selectedFields(info, [field]);
+    return !sub || names.some((n) => sub.has(n));
+  };
+  return under('edges', ['cursor']) || under('pageInfo', ['startCursor', 'endCursor']);
+}
+
 /** Whether the resolved field's own selection names `field` (false when the selection cannot be read). */
 export function asksFor(info: GraphQLResolveInfo, field: string): boolean {
   return selectedFields(info, [])?.has(field) ?? false;

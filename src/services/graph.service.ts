@@ -180,6 +180,8 @@ export class GraphService {
     wanted?: readonly string[],
     /** The nodes' nested calls field, answered with the page when one statement can (see `withNestedCalls`). */
     nested?: { readonly name: NestedCallsName; readonly ahead: NestedCallsAhead },
+    /** Whether the selection reads a cursor. */
+    cursors = true,
   ): Promise<GroupConnection<T>> {
     const size = this.trail.pageSize(first);
     const orderBy = orderOf(order);
@@ -191,7 +193,8 @@ export class GraphService {
     // Read whole, and every page of the walk cut from that one list (src/query/walks.ts): kept
     // between pages, or read again and taken only when it is the same. With the nodes' calls, a page
     // read here is one statement: the list and the calls of the page's groups.
-    const listMax = this.trail.wholeGroupListMax();
+    // A first page that reads no cursor starts no walk: it is read as a page, not as a list.
+    const listMax = position || cursors ? this.trail.wholeGroupListMax() : 0;
     if (listMax > 0) {
       const walk = position?.cursor.w;
       const held = measures.map((m) => m.alias);
@@ -271,6 +274,8 @@ export class GraphService {
     wanted?: readonly string[],
     /** The nodes' nested `calls` field, read ahead. */
     calls?: NestedCallsAhead,
+    /** Whether the selection reads a cursor (a page without one cannot be walked on). */
+    cursors = true,
   ): Promise<GroupConnection<CallerNode>> {
     const kind = grouping === 'PRINCIPAL' ? 'principal' : 'caller';
     return this.groupPage(
@@ -285,6 +290,7 @@ export class GraphService {
       withTotal,
       wanted,
       calls && { name: kind === 'principal' ? 'principal.calls' : 'caller.calls', ahead: calls },
+      cursors,
     );
   }
 
@@ -297,9 +303,11 @@ export class GraphService {
     wanted?: readonly string[],
     /** The nodes' nested `calls` field, read ahead. */
     calls?: NestedCallsAhead,
+    /** Whether the selection reads a cursor (a page without one cannot be walked on). */
+    cursors = true,
   ): Promise<GroupConnection<SourceIpNode>> {
     const toNode = (row: Row, window: Window) => sourceIpNodeFromRow(row, window, filter ?? null);
-    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, toNode, withTotal, wanted, calls && { name: 'sourceIp.calls', ahead: calls });
+    return this.groupPage('sourceIps', FIELDS.sourceIp, SOURCE_IP_STATS, filter, first, after, order, toNode, withTotal, wanted, calls && { name: 'sourceIp.calls', ahead: calls }, cursors);
   }
 
   // ----- single lookups --------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { connectionColumns } from '../api-call/selection';
 import { nestedCallsAhead } from './nested-ahead';
 import { BadInputError } from '../../errors';
 import { RequestContext } from '../context';
-import { asksFor, neededByNodes, neededFor } from '../selection';
+import { asksFor, asksForCursors, neededByNodes, neededFor } from '../selection';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, SOURCE_IP_STATS } from '../../query/builders';
 import {
   ActionSummary,
@@ -179,7 +179,7 @@ export class GraphQueryResolver {
   @Query(() => CallerConnection, { description: 'Who called, with counts: one entry per caller ARN (or per principal).' })
   callers(@Args() { filter, first, after, orderBy, groupBy }: CallersArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<CallerNode>> {
     const needs = neededByNodes(info, CALLER_NODE_NEEDS, { field: 'stats', needs: CALLER_STATS_NEEDS }, CALLER_ROW_MEASURES);
-    return ctx.graph.callers(filter, first, after, orderBy, groupBy, asksFor(info, 'totalCount'), needs, nestedCallsAhead(info, 'Caller'));
+    return ctx.graph.callers(filter, first, after, orderBy, groupBy, asksFor(info, 'totalCount'), needs, nestedCallsAhead(info, 'Caller'), asksForCursors(info));
   }
 
   @Query(() => Caller, {
@@ -201,7 +201,7 @@ export class GraphQueryResolver {
   @Query(() => SourceIpConnection, { description: 'Source addresses with counts.' })
   sourceIps(@Args() { filter, first, after, orderBy }: GroupArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): Promise<GroupConnection<SourceIpNode>> {
     const needs = neededByNodes(info, SOURCE_IP_NODE_NEEDS, { field: 'stats', needs: SOURCE_IP_STATS_NEEDS }, SOURCE_IP_STATS.map((m) => m.alias));
-    return ctx.graph.sourceIps(filter, first, after, orderBy, asksFor(info, 'totalCount'), needs, nestedCallsAhead(info, 'SourceIp'));
+    return ctx.graph.sourceIps(filter, first, after, orderBy, asksFor(info, 'totalCount'), needs, nestedCallsAhead(info, 'SourceIp'), asksForCursors(info));
   }
 
   @Query(() => SourceIp, { nullable: true, description: 'One source address within a window; null when no calls came from it there.' })
