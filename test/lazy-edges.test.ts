@@ -91,3 +91,53 @@ describe('source address kind', () => {
     for (const e of withIp) expect(e.node.sourceIp.kind).toBe(ip.classifySourceIp(e.node.sourceIp.address));
   });
 });
+
+describe('grouped lists of addresses and insights', () => {
+  async function ask(query: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const res = await server.gql(query, { filter: W });
+    expect(res.errors).toBeUndefined();
+    return res.data;
+  }
+
+  test('sourceIps, an address by itself and a caller\'s addresses classify nothing unless kind is selected', async () => {
+    const list = await ask('query($filter: ApiCallFilter) { sourceIps(filter: $filter, first: 3) { edges { node { address stats { calls } } } } }');
+    const address = list.sourceIps.edges.map((e: { node: { address: string | null } }) => e.node.address).find((a: string | null) => a !== null);
+    expect(address).toBeDefined();
+    await ask(`query($filter: ApiCallFilter) { sourceIp(address: ${JSON.stringify(address)}, filter: $filter) { address stats { calls } } }`);
+    const nested = await ask('query($filter: ApiCallFilter) { callers(filter: $filter, first: 2) { edges { node { sourceIps(first: 2) { edges { node { calls sourceIp { address } } } } } } } }');
+    expect(nested.callers.edges.some((e: { node: { sourceIps: { edges: unknown[] } } }) => e.node.sourceIps.edges.length > 0)).toBe(true);
+    expect(classify).not.toHaveBeenCalled();
+    const kinds = await ask('query($filter: ApiCallFilter) { sourceIps(filter: $filter, first: 3) { edges { node { address kind } } } }');
+    const named = kinds.sourceIps.edges.filter((e: { node: { address: string | null } }) => e.node.address !== null);
+    expect(classify).toHaveBeenCalledTimes(named.length);
+    classify.mockRestore();
+    for (const e of named) expect(e.node.kind).toBe(ip.classifySourceIp(e.node.address));
+  });
+
+  test('a page of insights that selects no cursor signs none, and the address of a finding is classified only when its kind is selected', async () => {
+    const INSIGHTS = (selection: string) => `query($filter: ApiCallFilter) { insights(filter: $filter, first: 5) { ${selection} } }`;
+    // Rules may classify addresses to judge them: the answer's own work is what selecting adds.
+    const classified = async (selection: string) => {
+      classify.mockClear();
+      const data = await ask(INSIGHTS(selection));
+      return { data, calls: classify.mock.calls.length };
+    };
+    const none = await classified('pageInfo { hasNextPage } edges { node { id kind count } }');
+    const addresses = await classified('pageInfo { hasNextPage } edges { node { id kind count sourceIp { address } } }');
+    const kinds = await classified('edges { node { id sourceIp { address kind } } }');
+    const shown = kinds.data.insights.edges.filter((e: { node: { sourceIp: unknown } }) => e.node.sourceIp !== null);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(addresses.calls).toBe(none.calls);
+    expect(kinds.calls - none.calls).toBe(shown.length);
+    for (const e of shown) expect(e.node.sourceIp.kind).toBe(ip.classifySourceIp(e.node.sourceIp.address));
+    expect(encode).not.toHaveBeenCalled();
+    const end = await ask(INSIGHTS('pageInfo { endCursor } nodes { id }'));
+    expect(encode).toHaveBeenCalledTimes(1);
+    encode.mockClear();
+    const all = await ask(INSIGHTS('pageInfo { startCursor endCursor } edges { cursor node { id } }'));
+    expect(encode).toHaveBeenCalledTimes(all.insights.edges.length);
+    expect(end.insights.pageInfo.endCursor).toBe(all.insights.edges.at(-1).cursor);
+    expect(all.insights.pageInfo.startCursor).toBe(all.insights.edges[0].cursor);
+    expect(all.insights.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(none.data.insights.edges.map((e: { node: { id: string } }) => e.node.id));
+  });
+});

@@ -1,7 +1,6 @@
 /** The graph users walk from a call: callers, source addresses, actions, activity, resources. */
 import { Row } from './row';
 import { ApiCallRecord, CallerInfo, SourceIpInfo, callerFromRow, sourceIpOf } from './api-call';
-import { classifySourceIp } from './ip';
 
 export interface Window {
   readonly from: Date;
@@ -141,7 +140,8 @@ export function callerNodeFromRow(row: Row, window: Window, keyKind: 'caller' | 
 
 export function sourceIpNodeFromRow(row: Row, window: Window, filter?: object | null): SourceIpNode {
   const address = row.group_key === null || row.group_key === undefined ? null : String(row.group_key);
-  const node: SourceIpNode = { address, kind: address === null ? null : classifySourceIp(address), window, preloaded: sourceIpStatsFromRow(row) };
+  const preloaded = sourceIpStatsFromRow(row);
+  const node: SourceIpNode = address === null ? { address, kind: null, window, preloaded } : sourceIpOf(address, { window, preloaded });
   return filter === undefined ? node : Object.assign(node, { filter });
 }
 

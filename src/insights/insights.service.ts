@@ -9,7 +9,7 @@ import { BadInputError } from '../errors';
 import { CallFilter } from '../query/filter';
 import { checkBaselineDays } from '../query/guards';
 import { Row } from '../query/engine';
-import { Connection, TrailService } from '../services/trail.service';
+import { Connection, Edge, PageInfo, TrailService, lazyEdge, lazyPageInfo } from '../services/trail.service';
 import { EvidenceSpec, Finding, InsightKind, InsightsConfig, RULES, RULE_ROW_LIMIT, RuleQuery, SEVERITY_RANK, Severity } from './rules';
 
 /** A finding as served: with its id and the window and filter it was found in. */
@@ -22,9 +22,9 @@ export interface InsightRecord extends Finding {
 }
 
 export interface InsightPage {
-  readonly edges: { cursor: string; node: InsightRecord }[];
+  readonly edges: Edge<InsightRecord>[];
   readonly nodes: InsightRecord[];
-  readonly pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  readonly pageInfo: PageInfo;
   readonly totalCount: number;
   /** False when a rule's grouped rows were cut at the row limit: more findings may exist. */
   readonly complete: boolean;
@@ -84,11 +84,21 @@ function idOf(f: Finding, window: Window): string {
 type SortKey = [number, number, string];
 const sortKey = (r: InsightRecord): SortKey => [SEVERITY_RANK[r.severity], r.lastSeen.getTime(), r.id];
 
-/** True when `a` comes after `b` in the order: severity desc, lastSeen desc, id asc. */
-function comesAfter(a: SortKey, b: SortKey): boolean {
-  if (a[0] !== b[0]) return a[0] < b[0];
-  if (a[1] !== b[1]) return a[1] < b[1];
-  return a[2] > b[2];
+/**
+ * True when `a` comes after the place `b` in the order: severity desc, lastSeen desc, id asc. The
+ * id (a hash, made when first read) is read only between findings of one severity and time.
+ */
+function comesAfter(a: InsightRecord, b: SortKey): boolean {
+  const rank = SEVERITY_RANK[a.severity];
+  if (rank !== b[0]) return rank < b[0];
+  const last = a.lastSeen.getTime();
+  if (last !== b[1]) return last < b[1];
+  return a.id > b[2];
+}
+
+/** The order of findings as a comparison: severity desc, lastSeen desc, id asc (read only on a tie). */
+function inOrder(a: InsightRecord, b: InsightRecord): number {
+  return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.lastSeen.getTime() - a.lastSeen.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 export class InsightsService {
@@ -144,27 +154,22 @@ export class InsightsService {
     const all: InsightRecord[] = perRule
       .flat()
       .map((f) => {
-        const evidence = clamp(f.evidence, window);
-        const withWindow = { ...f, evidence };
-        return { ...withWindow, id: idOf(withWindow, window), window, filter: { ...(filter ?? {}) } };
+        const record = { ...f, evidence: clamp(f.evidence, window), window, filter: { ...(filter ?? {}) } } as InsightRecord;
+        // Hashed when first read: by the order on a tie, a cursor, or a selection of the id.
+        let id: string | undefined;
+        Object.defineProperty(record, 'id', { enumerable: true, get: () => (id ??= idOf(record, window)) });
+        return record;
       })
-      .sort((a, b) => (comesAfter(sortKey(a), sortKey(b)) ? 1 : comesAfter(sortKey(b), sortKey(a)) ? -1 : 0));
+      .sort(inOrder);
 
-    const rest = cursor ? all.filter((r) => comesAfter(sortKey(r), [rank as number, last as number, lastId as string])) : all;
+    const rest = cursor ? all.filter((r) => comesAfter(r, [rank as number, last as number, lastId as string])) : all;
     const page = rest.slice(0, size);
-    const edges = page.map((node) => ({
-      cursor: this.trail.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: sortKey(node) }),
-      node,
-    }));
+    // Cursors are signed only when read.
+    const edges = page.map((node) => lazyEdge(node, () => this.trail.deps.cursors.encode({ q: fp, from: window.from.getTime(), to: window.to.getTime(), k: sortKey(node) })));
     return {
       edges,
       nodes: page,
-      pageInfo: {
-        hasNextPage: rest.length > size,
-        hasPreviousPage: cursor !== undefined,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
-      },
+      pageInfo: lazyPageInfo(edges, rest.length > size, cursor !== undefined),
       totalCount: all.length,
       complete,
       window,

@@ -25,7 +25,7 @@ import {
   Usage,
   usageFromRow,
 } from '../domain/graph';
-import { classifySourceIp } from '../domain/ip';
+import { sourceIpOf } from '../domain/api-call';
 import { IOT_EVENTS_ACTIONS } from '../domain/iotevents-actions';
 import { callNamesResource } from '../domain/iotevents-resources';
 import { Row } from '../query/engine';
@@ -333,7 +333,8 @@ export class GraphService {
     const window = this.trail.window(filter);
     const stats = await this.sourceIpStatsFor({ key: address ?? NULL_PARENT, filter, window });
     if (stats.calls === 0) return null;
-    return { address, kind: address === null ? null : classifySourceIp(address), window, preloaded: stats, filter: filter ?? null };
+    const extra = { window, preloaded: stats, filter: filter ?? null };
+    return address === null ? { address, kind: null, ...extra } : sourceIpOf(address, extra);
   }
 
   // ----- nested fields ---------------------------------------------------------------------
@@ -427,7 +428,7 @@ export class GraphService {
   callerSourceIps(node: CallerNode, filter: CallFilter | null | undefined, first: number | null | undefined, after: string | null | undefined, withTotal = false): Promise<GroupConnection<SourceIpUsage>> {
     return this.breakdown(`callerSourceIps:${keyOf(node)}`, CALLER_KEY[keyOf(node)], FIELDS.sourceIp, [], node.key, node.window, filter, first, after, (r, window) => {
       const address = r.group_key === null || r.group_key === undefined ? null : String(r.group_key);
-      return Object.assign(usageFromRow(r), { sourceIp: address === null ? null : { address, kind: classifySourceIp(address), window } });
+      return Object.assign(usageFromRow(r), { sourceIp: address === null ? null : sourceIpOf(address, { window }) });
     }, withTotal);
   }
 

@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import type { ApiCallNode, CallerNode, SourceIpNode } from '../../domain/graph';
-import { classifySourceIp } from '../../domain/ip';
+import { sourceIpOf } from '../../domain/api-call';
 import { InsightGroupRecord, InsightPage, InsightRecord, InsightsService, insightsBySource } from '../../insights/insights.service';
 import { sourceKeyOf } from '../../services/activity-by-source';
 import { ATTACK, InsightKind } from '../../insights/rules';
@@ -54,7 +54,7 @@ export class InsightResolver {
 
   @FieldResolver(() => SourceIp, { nullable: true, description: 'The source address the finding is about, when it is about one.' })
   sourceIp(@Root() insight: InsightRecord): SourceIpNode | null {
-    return insight.sourceIp === null ? null : { address: insight.sourceIp, kind: classifySourceIp(insight.sourceIp), window: insight.window };
+    return insight.sourceIp === null ? null : sourceIpOf(insight.sourceIp, { window: insight.window });
   }
 
   @FieldResolver(() => [String], { description: 'MITRE ATT&CK technique ids this kind is evidence of (docs/insights.md).' })
