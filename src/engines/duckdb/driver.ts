@@ -515,11 +515,10 @@ export class DuckDbEngine implements Engine {
       const reader = await prepared.runAndReadAll();
       prepared.destroySync();
       reusable = !setup;
-      return reader.getRowObjectsJS().map((r) => {
-        const row: Row = {};
-        for (const [k, v] of Object.entries(r)) row[k] = plain(v);
-        return row;
-      });
+      // Each row is a fresh object of the reader's: its values are made plain where they are.
+      const rows = reader.getRowObjectsJS() as Record<string, unknown>[];
+      for (const row of rows) for (const k in row) row[k] = plain(row[k]);
+      return rows as Row[];
     } catch (err) {
       if (err instanceof EngineError) throw err;
       const message = err instanceof Error ? err.message : String(err);
