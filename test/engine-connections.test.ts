@@ -57,3 +57,16 @@ test('a statement that failed or timed out gives no connection back, and the nex
   expect(await insertionOrder()).toBe(true);
   expect(await run('SELECT 42 AS v', [], {})).toEqual([{ v: 42 }]);
 });
+
+test('a statement still running when the engine closes keeps no connection, and no statement starts after', async () => {
+  const other = await DuckDbEngine.create({ trailDir: dir, threads: 2, concurrentQueries: 2 });
+  const runOn: Run = (...args) => (other['run'] as Run).apply(other, args);
+  await runOn('SELECT 1 AS v', [], {});
+  expect((other['idle'] as unknown[]).length).toBe(1);
+  const running = runOn('SELECT count(*) AS n FROM range(300000000) t(x) WHERE x % 7 = 3', [], {});
+  await new Promise((r) => setTimeout(r, 50));
+  await other.close();
+  await running.catch(() => undefined);
+  expect((other['idle'] as unknown[]).length).toBe(0);
+  await expect(runOn('SELECT 42 AS v', [], {})).rejects.toThrow(/closed/);
+});

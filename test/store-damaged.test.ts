@@ -109,3 +109,40 @@ test("a manifest naming no file of its own (not a name, or another partition's f
     fs.writeFileSync(manifestFile, text);
   }
 }, 60_000);
+
+test('a manifest another program wrote (event sources or look-back not its own) or one that cannot be read: the partition is read from JSON, the answer whole', async () => {
+  const clean = await engine.execute(count);
+  const stored = clean.stats.files!.filter((f) => f.endsWith('.parquet'));
+  expect(stored.length).toBeGreaterThan(2);
+  const [own, unreadable] = [stored[stored.length - 1]!, stored[stored.length - 2]!];
+  const manifestFile = path.join(path.dirname(own), 'manifest.json');
+  const unreadableFile = path.join(path.dirname(unreadable), 'manifest.json');
+  const text = fs.readFileSync(manifestFile, 'utf8');
+  const unreadableText = fs.readFileSync(unreadableFile, 'utf8');
+  const manifest = JSON.parse(text);
+  const { eventSources: _sources, ...noSources } = manifest;
+  const { lookbackDays: _lookback, ...noLookback } = manifest;
+  try {
+    for (const foreign of [noSources, { ...manifest, eventSources: [7] }, { ...manifest, eventSources: 'iotevents.amazonaws.com' }, noLookback, { ...manifest, lookbackDays: 1e9 }, { ...manifest, lookbackDays: -1 }, { ...manifest, lookbackDays: 1.5 }]) {
+      fs.writeFileSync(manifestFile, JSON.stringify(foreign));
+      const after = await engine.execute(count);
+      expect(Number(after.rows[0]!.calls)).toBe(Number(clean.rows[0]!.calls));
+      expect(after.stats.files).not.toContain(own);
+      expect(after.stats.files!.some((f) => f.endsWith('.json.gz'))).toBe(true);
+    }
+    // A folder where the manifest was: it cannot be read, and another partition's is foreign at once.
+    fs.rmSync(unreadableFile);
+    fs.mkdirSync(unreadableFile);
+    const after = await engine.execute(count);
+    expect(Number(after.rows[0]!.calls)).toBe(Number(clean.rows[0]!.calls));
+    expect(after.stats.files).not.toContain(unreadable);
+    expect(after.stats.files).not.toContain(own);
+  } finally {
+    fs.rmSync(unreadableFile, { recursive: true, force: true });
+    fs.writeFileSync(unreadableFile, unreadableText);
+    fs.writeFileSync(manifestFile, text);
+  }
+  const restored = await engine.execute(count);
+  expect(restored.stats.files).toContain(own);
+  expect(restored.stats.files).toContain(unreadable);
+}, 60_000);

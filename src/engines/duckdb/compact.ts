@@ -34,6 +34,7 @@ import {
   readCopies,
   Manifest,
   ManifestFile,
+  MAX_LOOKBACK_DAYS,
   ManifestSource,
   PARQUET_FILE_NAME,
   STORE_FORMAT,
@@ -320,7 +321,7 @@ async function removeLeftovers(store: string): Promise<void> {
 async function compactLocked(options: CompactOptions, trailDir: string, store: string, started: number): Promise<CompactResult> {
   const sources = [...options.eventSources].sort();
   const lookbackDays = options.lookbackDays ?? 2;
-  if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > 30) throw new Error(`lookbackDays: expected 0 to 30, got ${lookbackDays}`);
+  if (!Number.isInteger(lookbackDays) || lookbackDays < 0 || lookbackDays > MAX_LOOKBACK_DAYS) throw new Error(`lookbackDays: expected 0 to ${MAX_LOOKBACK_DAYS}, got ${lookbackDays}`);
   if (options.batchFiles !== undefined && !(Number.isInteger(options.batchFiles) && options.batchFiles >= 0)) throw new Error(`batchFiles: expected a whole number, got ${options.batchFiles}`);
 
   const partitions = new Map<string, Partition>();

@@ -225,6 +225,8 @@ export class DuckDbEngine implements Engine {
    * DuckDB's threads): at most one per statement that may run at once.
    */
   private readonly idle: DuckDBConnection[] = [];
+  /** Set by `close`: a statement still running then closes its connection rather than keep it. */
+  private closed = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -530,7 +532,7 @@ export class DuckDbEngine implements Engine {
       });
     } finally {
       ending.stop();
-      if (reusable && this.idle.length < this.maxConcurrentQueries) this.idle.push(connection);
+      if (reusable && !this.closed && this.idle.length < this.maxConcurrentQueries) this.idle.push(connection);
       else connection.closeSync();
     }
   }
@@ -551,6 +553,7 @@ export class DuckDbEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const connection of this.idle.splice(0)) connection.closeSync();
     await this.scans.close();
     this.instance.closeSync();

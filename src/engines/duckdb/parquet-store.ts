@@ -174,17 +174,23 @@ export async function mtimeNs(p: string): Promise<string | undefined> {
   }
 }
 
+/** The most days before a partition's that compaction looks at for earlier copies (DELIVERY_MARGIN_DAYS at most 30, plus one). */
+export const MAX_LOOKBACK_DAYS = 31;
+
 export async function readManifest(file: string): Promise<Manifest | undefined> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+  } catch {
+    // Gone, or not readable (a folder, no permission): no manifest, and its partition is read from JSON.
+    return undefined;
   }
   try {
     const m = JSON.parse(text) as Manifest;
-    return m && m.format === STORE_FORMAT && Array.isArray(m.sources) && Array.isArray(m.files) && Array.isArray(m.earlier?.sources) && ownParquet(m.parquet) ? m : undefined;
+    // A manifest another program or version wrote is no manifest: its partition is read from JSON.
+    const sources = Array.isArray(m?.eventSources) && m.eventSources.every((x) => typeof x === 'string');
+    const lookback = Number.isInteger(m?.lookbackDays) && m.lookbackDays >= 0 && m.lookbackDays <= MAX_LOOKBACK_DAYS;
+    return m && m.format === STORE_FORMAT && sources && lookback && Array.isArray(m.sources) && Array.isArray(m.files) && Array.isArray(m.earlier?.sources) && ownParquet(m.parquet) ? m : undefined;
   } catch {
     return undefined;
   }
@@ -334,20 +340,21 @@ export class ParquetStore {
       g.dirs.push(f.dir);
       groups.set(key, g);
     }
-    // Manifests are read once and kept while unchanged: a partition whose manifest is kept is
-    // decided without a wait (a query names dozens of partitions, each a promise otherwise).
-    const decided = [...groups.values()].map((g): Decision | Promise<Decision> => {
+    // Manifests are read once and kept while unchanged: when every partition's is kept, nothing is
+    // awaited (a query names dozens of partitions). Those read now are all awaited together before
+    // any partition is decided, so none is left unawaited whatever a decision does.
+    const asked = [...groups.values()].map((g) => {
       const existing = g.dirs.flatMap((dir) => {
         const mtimeNs = timeOf(dir);
         return mtimeNs === undefined ? [] : [{ dir, mtimeNs }];
       });
       // No JSON folder: nothing to read, whatever the store holds for it (answers follow the trail).
-      if (existing.length === 0) return { lookbackDays: 0, jsonDirs: [] };
+      if (existing.length === 0) return undefined;
       const place = this.place(g);
-      const found = this.manifest(place.manifestFile);
-      return found instanceof Promise ? found.then((m) => this.decide(g, existing, place, m, timeOf)) : this.decide(g, existing, place, found, timeOf);
+      return { g, existing, place, manifest: this.manifest(place.manifestFile) };
     });
-    const decisions = decided.some((d) => d instanceof Promise) ? await Promise.all(decided) : (decided as Decision[]);
+    const manifests = asked.some((a) => a?.manifest instanceof Promise) ? await Promise.all(asked.map((a) => a?.manifest)) : asked.map((a) => a?.manifest as ManifestEntry | undefined);
+    const decisions = asked.map((a, i): Decision => (a ? this.decide(a.g, a.existing, a.place, manifests[i], timeOf) : { lookbackDays: 0, jsonDirs: [] }));
     const parquet: { file: string; size: number }[] = [];
     const jsonDirs: { dir: string; mtimeNs: string }[] = [];
     const copies = decisions.some((d) => d.parquet) ? await this.copiesList() : undefined;
