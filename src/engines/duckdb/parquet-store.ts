@@ -249,9 +249,8 @@ interface ManifestEntry {
   /** The manifest's JSON folders and earlier days' folders as the engine names them, with their times. */
   readonly sources: ReadonlyMap<string, string>;
   readonly earlier: ReadonlyMap<string, string>;
-  /** The Parquet file it names, by path and by its name in the copies list, once worked out. */
-  parquet?: { readonly file: string; readonly relative: string };
-  verifiedSize?: number;
+  /** The Parquet file it names (path, name in the copies list, size), once found to match it. */
+  parquet?: { readonly file: string; readonly relative: string; readonly size: number };
 }
 
 /**
@@ -419,20 +418,16 @@ export class ParquetStore {
     });
     if (!sameFolders(found.earlier, earlier)) return json;
     if (!manifest.parquet) return { lookbackDays: manifest.lookbackDays, jsonDirs: [] };
-    if (!found.parquet) {
-      const named = path.join(place.partition, manifest.parquet.file);
-      found.parquet = { file: named, relative: this.relative(named) };
-    }
-    const { file, relative } = found.parquet;
-    if (this.damaged.has(file)) return json;
     // Files are never rewritten in place (a new compaction writes a new name): while the manifest is unchanged, so is the file.
-    if (found.verifiedSize === undefined) {
+    if (!found.parquet) {
+      const file = path.join(place.partition, manifest.parquet.file);
       const s = statNowExact(file);
       // The manifest and the file it names must belong together.
       if (!s || s.mtimeNs.toString() !== manifest.parquet.mtimeNs || Number(s.size) !== manifest.parquet.size) return json;
-      found.verifiedSize = Number(s.size);
+      found.parquet = { file, relative: this.relative(file), size: Number(s.size) };
     }
-    return { parquet: { file, relative, size: found.verifiedSize }, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
+    if (this.damaged.has(found.parquet.file)) return json;
+    return { parquet: found.parquet, lookbackDays: manifest.lookbackDays, jsonDirs: [] };
   }
 
   /**
