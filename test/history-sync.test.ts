@@ -252,6 +252,66 @@ describe("a record whose text names another time than LookupEvents' EventTime", 
   });
 });
 
+describe("a record's own eventTime", () => {
+  test('is read as the engines read it, a time without a zone as UTC whatever the host zone; a record without one they read is left out and said so', async () => {
+    const dir = tempDir();
+    const at = (minutes: number) => new Date(NOW.getTime() - 2 * HOUR + minutes * 60_000);
+    const text = (r: RawRecord, eventTime: unknown) => JSON.stringify({ ...r, eventTime });
+    const stamp = (t: Date) => t.toISOString().slice(0, 19);
+    const written = [
+      { r: record(1, at(0)), as: (t: Date) => stamp(t) },
+      { r: record(2, at(1)), as: (t: Date) => stamp(t).replace('T', ' ') },
+      { r: record(3, at(2)), as: (t: Date) => `${stamp(t)}+0000` },
+      { r: record(4, at(3)), as: (t: Date) => `${stamp(new Date(t.getTime() + 2 * HOUR))}+02` },
+    ];
+    const unreadable = [
+      { r: record(5, at(4)), eventTime: undefined, reason: 'no eventTime' },
+      { r: record(6, at(5)), eventTime: '2026-02-30T10:00:00Z', reason: 'eventTime not readable' },
+      { r: record(7, at(6)), eventTime: stamp(at(6)).slice(0, 16) + 'Z', reason: 'eventTime not readable' },
+      { r: record(8, at(7)), eventTime: `${stamp(at(7))}z`, reason: 'eventTime not readable' },
+    ];
+    const events = [
+      ...written.map(({ r, as }) => ({ ...eventOf(r), CloudTrailEvent: text(r, as(new Date(Date.parse(r.eventTime)))) })),
+      ...unreadable.map(({ r, eventTime }) => ({ ...eventOf(r), CloudTrailEvent: text(r, eventTime) })),
+    ];
+    const zone = process.env.TZ;
+    // Twelve hours and more ahead of UTC: read as local time, a zone-less time would move a day folder.
+    process.env.TZ = 'Pacific/Kiritimati';
+    try {
+      const { client } = mocked(new FakeEventHistory(events));
+      const [result] = await syncEventHistory({ ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] });
+      expect(result).toMatchObject({ written: written.length, skipped: unreadable.length });
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+    expect(onDisk(dir).map((f) => f.record.eventID).sort()).toEqual(written.map(({ r }) => r.eventID).sort());
+    const env = { EVENT_HISTORY_REGIONS: REGION, EVENT_SOURCES: 'iotevents.amazonaws.com' };
+    const server = await startServer(dir, env, { now: () => NOW });
+    try {
+      const window = { from: at(-60).toISOString(), to: at(60).toISOString() };
+      const r = await server.gql<{ apiCalls: { totalCount: number; edges: { node: { eventId: string; eventTime: string } }[] } }>(
+        'query($f: ApiCallFilter) { apiCalls(filter: $f, first: 20) { totalCount edges { node { eventId eventTime } } } }',
+        { f: window },
+      );
+      expect(r.errors).toBeUndefined();
+      // Each written record at its own time, in UTC.
+      expect(r.data!.apiCalls.edges.map((e) => [e.node.eventId, Date.parse(e.node.eventTime)]).sort()).toEqual(written.map(({ r }) => [r.eventID, Date.parse(r.eventTime)]).sort());
+      expect(r.extensions?.complete).toBe(false);
+      expect(r.extensions?.warnings).toEqual([
+        expect.objectContaining({
+          code: 'HISTORY_EVENTS_LEFT_OUT',
+          count: unreadable.length,
+          regions: [expect.objectContaining({ count: unreadable.length, from: at(4).toISOString(), to: at(7).toISOString(), reasons: ['eventTime not readable', 'no eventTime'] })],
+        }),
+      ]);
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('files a crash of the machine can leave damaged', () => {
   test('a slot file that cannot be read is set aside under a name the engine still reads, and the sync goes on', async () => {
     const dir = tempDir();
@@ -359,6 +419,32 @@ describe('many events left out', () => {
     history.add(Array.from({ length: 20 }, (_, k) => ({ ...eventOf(record(3000 + k, new Date(NOW.getTime() + 1000 + k * 60_000))), CloudTrailEvent: undefined })));
     await syncEventHistory({ ...opts, now: () => new Date(NOW.getTime() + HOUR) });
     expect(coverage.leftOut([{ ...all, window: { ...all.window, to: new Date(NOW.getTime() + HOUR) } }])).toEqual([expect.objectContaining({ count: 720 })]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('more than a state keeps one by one, all within the overlap: the runs that meet them again count each once', async () => {
+    const dir = tempDir();
+    // 600 in the last quarter of an hour, each without an account to file it under.
+    const bad = Array.from({ length: 600 }, (_, k) => {
+      const r = record(4000 + k, new Date(NOW.getTime() - 1000 - k * 1500));
+      delete r.recipientAccountId;
+      return eventOf(r);
+    });
+    const { client } = mocked(new FakeEventHistory(bad));
+    const opts = { ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] };
+    const coverage = (now: Date) => new HistoryCoverage({ trailDir: dir, regions: [REGION], eventSources: ['iotevents.amazonaws.com'], graceMs: HOUR, now: () => now });
+    const window = { window: { from: new Date(NOW.getTime() - HOUR), to: NOW }, partitions: { regions: [], accounts: [], days: [] } };
+    // Each later run asks again from the last one's end minus the 30-minute overlap: all 600 again.
+    for (const minutes of [0, 15, 25, 40]) {
+      const now = new Date(NOW.getTime() + minutes * 60_000);
+      const [result] = await syncEventHistory({ ...opts, now: () => now });
+      expect(result).toMatchObject({ events: minutes === 40 ? expect.any(Number) : 600 });
+      expect(coverage(now).leftOut([window])).toEqual([expect.objectContaining({ count: 600 })]);
+    }
+    // Once no run asks for them again, a state keeps them folded by day, still counted once.
+    const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8')) as { leftOut: { count?: number; folded?: boolean }[] };
+    expect(state.leftOut.some((e) => e.folded)).toBe(true);
+    expect(state.leftOut.reduce((t, e) => t + (e.count ?? 1), 0)).toBe(600);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -59,9 +59,10 @@ const eventKey = (e: LeftOutEvent) => e.eventId ?? `${e.from}\u0000${e.to}\u0000
 /**
  * Left-out events a state keeps one by one. Beyond that, the oldest are folded into one entry per
  * UTC day (no EventId, their count, the span of their times): an answer over a day is told no
- * less than before, and only the days that had such events. Folded events are the oldest, which
- * no later run asks for again (runs ask from their last end minus the overlap), so their EventIds
- * are not needed to keep each once.
+ * less than before, and only the days that had such events. Only events no later run asks for
+ * again are folded (runs ask from their last end minus the overlap: `withLeftOut`'s `foldBefore`),
+ * so an event met again is always known by its EventId and counted once; those a later run may
+ * meet again are kept one by one, however many.
  */
 export const MAX_LEFT_OUT = 500;
 
@@ -71,9 +72,14 @@ const dayOf = (time: string) => Math.floor(Date.parse(time) / DAY_MS);
 /**
  * `known` with `met` added and the events written since (`written`, EventIds) taken out: an event
  * met again (same EventId) is kept once; at most MAX_LEFT_OUT entries one by one, the older folded
- * by day.
+ * by day, except events at or after `foldBefore` (a later run may ask for them again).
  */
-export function withLeftOut(known: readonly LeftOutEvent[] | undefined, met: readonly LeftOutEvent[], written: ReadonlySet<string> = new Set()): LeftOutEvent[] | undefined {
+export function withLeftOut(
+  known: readonly LeftOutEvent[] | undefined,
+  met: readonly LeftOutEvent[],
+  written: ReadonlySet<string> = new Set(),
+  foldBefore = Infinity,
+): LeftOutEvent[] | undefined {
   const seen = new Set<string>();
   const single: LeftOutEvent[] = [];
   // A day's folded entry met twice (the state on disk and the same state in memory) is one.
@@ -89,9 +95,11 @@ export function withLeftOut(known: readonly LeftOutEvent[] | undefined, met: rea
     }
   }
   if (single.length + folded.size === 0) return known === undefined ? undefined : [];
-  const keep = single.length <= MAX_LEFT_OUT ? single : (single.sort((a, b) => Date.parse(a.to) - Date.parse(b.to)), single.slice(single.length - MAX_LEFT_OUT));
-  // The oldest go into their day's folded entry.
-  for (const e of single.slice(0, single.length - keep.length)) {
+  // The oldest of those no later run asks for again go into their day's folded entry.
+  const foldable = single.filter((e) => Date.parse(e.to) < foldBefore).sort((a, b) => Date.parse(a.to) - Date.parse(b.to));
+  const folding = new Set(foldable.slice(0, Math.max(0, single.length - MAX_LEFT_OUT)));
+  const keep = single.filter((e) => !folding.has(e));
+  for (const e of folding) {
     const day = dayOf(e.to);
     const other = folded.get(day);
     folded.set(day, foldedEntry(other ? [other, e] : [e]));
@@ -183,15 +191,16 @@ export class StateStore {
   /**
    * Writes atomically, under the file's lock; an earlier file (`previousAccount`: `_pending`) goes.
    * The left-out events on disk are kept beside `state`'s: another sync of the same folder (the
-   * service's and `npm run sync`) may have added some since this one read the file.
+   * service's and `npm run sync`) may have added some since this one read the file. Left-out
+   * events before `foldBefore` may be folded (withLeftOut).
    */
-  async save(account: string, region: string, source: string, state: SyncState, previousAccount?: string, written?: ReadonlySet<string>): Promise<void> {
+  async save(account: string, region: string, source: string, state: SyncState, previousAccount?: string, written?: ReadonlySet<string>, foldBefore?: number): Promise<void> {
     const f = this.file(account, region, source);
     fs.mkdirSync(path.dirname(f), { recursive: true });
     const previous = previousAccount && previousAccount !== account ? this.file(previousAccount, region, source) : undefined;
     const write = () => {
       const onDisk = [f, ...(previous ? [previous] : [])].flatMap((file) => leftOutOf(file));
-      const leftOut = withLeftOut(onDisk, state.leftOut ?? [], written);
+      const leftOut = withLeftOut(onDisk, state.leftOut ?? [], written, foldBefore);
       if (leftOut?.length) state.leftOut = leftOut;
       else delete state.leftOut;
       replaceDurably(f, JSON.stringify(state, null, 2));

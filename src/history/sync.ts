@@ -149,13 +149,17 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
   const clock = options.now ?? (() => new Date());
   const now = clock();
   const earliest = now.getTime() - options.days * DAY_MS;
+  // Later runs ask again from the end of the last finished run minus the overlap: this run's start,
+  // or the last one's end should this one not finish. Left-out events from then on stay one by
+  // one (state.ts MAX_LEFT_OUT), so that each one met again is known by its EventId.
+  const foldBefore = Math.min(state.syncedTo ? Date.parse(state.syncedTo) : Infinity, now.getTime()) - options.overlapMinutes * 60_000;
   // A state an earlier version kept under `_pending` goes with the first save (its left-out events kept).
   let previous = loaded.pending ? PENDING_ACCOUNT : undefined;
   const save = async () => {
     // Merged (each once, folded beyond the bound) by the store, with what is on disk.
     if (tally.leftOut.length) state.leftOut = [...(state.leftOut ?? []), ...tally.leftOut];
     tally.leftOut = [];
-    await store.save(options.account, region, source, state, previous, tally.recovered);
+    await store.save(options.account, region, source, state, previous, tally.recovered, foldBefore);
     previous = undefined;
   };
 
@@ -250,7 +254,7 @@ async function walkPages(
     tally.pages += 1;
     for (const event of out.Events ?? []) {
       tally.events += 1;
-      const record = placed(event.CloudTrailEvent, event.EventTime);
+      const record = placed(event.CloudTrailEvent);
       // How far the walk has come down is LookupEvents' own EventTime, the order it answers in: a
       // record whose text names another time is filed by that time, and moves no progress.
       const listed = event.EventTime && !Number.isNaN(event.EventTime.getTime()) ? event.EventTime.getTime() : undefined;
@@ -307,9 +311,11 @@ async function walkPages(
 /**
  * The record of an event, placed by account and time; why not when it cannot be filed. A record
  * that names no recipient account is left out: the caller's account (userIdentity) may be
- * another one's, and answers scoped to accounts read the record's own.
+ * another one's, and answers scoped to accounts read the record's own. So is one whose own
+ * eventTime the engines cannot read: written, it would be in no window (an untimed record), while
+ * LookupEvents knows when it happened; left out, an answer over that time says it lacks it.
  */
-function placed(text: string | undefined, eventTime: Date | undefined): SlotRecord | { reason: string; time?: Date } {
+function placed(text: string | undefined): SlotRecord | { reason: string; time?: Date } {
   if (!text) return { reason: 'no CloudTrailEvent' };
   let record: { eventID?: unknown; eventTime?: unknown; recipientAccountId?: unknown };
   try {
@@ -319,10 +325,31 @@ function placed(text: string | undefined, eventTime: Date | undefined): SlotReco
   }
   if (typeof record !== 'object' || record === null) return { reason: 'CloudTrailEvent is not a record' };
   const account = typeof record.recipientAccountId === 'string' && ACCOUNT_ID.test(record.recipientAccountId) ? record.recipientAccountId : undefined;
-  const time = typeof record.eventTime === 'string' ? new Date(record.eventTime) : eventTime;
-  if (!account) return { reason: 'no account', ...(time && !Number.isNaN(time.getTime()) ? { time } : {}) };
-  if (!time || Number.isNaN(time.getTime())) return { reason: 'no time' };
+  const time = recordTime(record.eventTime);
+  if (!account) return { reason: 'no account', ...(time ? { time } : {}) };
+  if (!time) return { reason: record.eventTime === undefined || record.eventTime === null ? 'no eventTime' : 'eventTime not readable' };
   return { eventId: recordKey(text, record), account, time, text };
+}
+
+/**
+ * The forms of eventTime every engine reads (README "Records as they come"): a calendar date,
+ * `T` or a space, a time with seconds (and fractions), then `Z`, a numeric offset or nothing.
+ */
+const RECORD_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * A record's eventTime as the engines read it; undefined for any other text. A time without a
+ * zone is UTC, as the engines read it (JavaScript alone would take the host's local time), and a
+ * date that is not in the calendar is no time (JavaScript alone would roll 02-30 over to March).
+ */
+export function recordTime(value: unknown): Date | undefined {
+  const m = typeof value === 'string' ? RECORD_TIME.exec(value) : null;
+  if (!m) return undefined;
+  const [, day, clock, zone = 'Z'] = m;
+  if (Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) return undefined;
+  const offset = zone === 'Z' ? zone : zone.length === 3 ? `${zone}:00` : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
+  const time = new Date(`${day}T${clock}${offset}`);
+  return Number.isNaN(time.getTime()) ? undefined : time;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
