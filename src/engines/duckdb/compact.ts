@@ -50,7 +50,7 @@ import {
   trailRelative,
 } from './parquet-store';
 import { DayFolder, allDayFolders, recordFiles } from './trail-files';
-import { blameFiles } from './unreadable-files';
+import { SMALL_RECORD_FILE_BYTES, blameFiles, smallFileProblem } from './unreadable-files';
 import { withFileLock } from '../../history/file-lock';
 
 /** The order of a call's copies in which the first is kept: the one every query takes (compiler.ts firstDelivery). */
@@ -165,7 +165,7 @@ interface Listing {
   readonly files: ManifestFile[];
   /** Absolute paths, same order as `files`. */
   readonly paths: string[];
-  /** Files known unreadable from the listing alone (absolute path to reason): never opened. */
+  /** Files known unreadable from the listing alone (absolute path to reason): DuckDB never opens them (a small one is read to tell, smallFileProblem). */
   readonly notFiles: Map<string, string>;
 }
 
@@ -227,7 +227,8 @@ async function listPartition(trailDir: string, p: Partition): Promise<Listing> {
       if (!s) return;
       paths.push(f);
       files.push({ path: trailRelative(trailDir, f), size: s.size, mtimeMs: s.mtimeMs });
-      if (s.notAFile) notFiles.set(f, s.notAFile);
+      const problem = s.notAFile ?? (s.size > 0 && s.size <= SMALL_RECORD_FILE_BYTES ? smallFileProblem(f) : undefined);
+      if (problem) notFiles.set(f, problem);
     });
   }
   return { sources, files, paths, notFiles };

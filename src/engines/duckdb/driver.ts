@@ -13,7 +13,7 @@ import { DuckDbResources, duckDbResources } from './resources';
 import { RequestScans, SHARED_SCAN_COLUMNS, ScanPool, SharedTable, readsSharedColumns } from './shared-scans';
 import { AWS_LOGS } from '../../trail/layout';
 import { DayFolderFiles, FolderListings, SizedFile, dayFolders, mtimeNsNow, statNow, statNowExact, trailRoot } from './trail-files';
-import { UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
+import { SMALL_RECORD_FILE_BYTES, UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /**
  * A digest of the files as they are on disk now (path, size, modification time, inode): a reading
@@ -315,7 +315,7 @@ export class DuckDbEngine implements Engine {
         return [];
       }
       const size = target ? target.size : f.size;
-      const known = size === 0 ? this.emptyListed(f.file) : this.unreadable.current(f.file);
+      const known = size === 0 ? this.emptyListed(f.file) : size <= SMALL_RECORD_FILE_BYTES ? this.unreadable.smallFile(f.file) : this.unreadable.current(f.file);
       if (known) unreadable.set(f.file, { path: known.path, reason: known.reason });
       return known ? [] : [{ file: f.file, size }];
     });

@@ -8,7 +8,8 @@
  * repaired file, or one whose permissions were fixed, is read again); a file that vanished is left
  * out of the read that missed it.
  */
-import { Stats, lstatSync, promises as fs } from 'node:fs';
+import { Stats, lstatSync, promises as fs, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { DuckDBConnection, listValue } from '@duckdb/node-api';
 import { LRUCache } from 'lru-cache';
 import { TrailHealth, UnreadableFile } from '../../query/engine';
@@ -49,6 +50,38 @@ const REASONS: readonly [RegExp, string][] = [
 export function unreadableReason(err: unknown): string {
   const text = `${(err as { code?: unknown } | null)?.code ?? ''} ${err instanceof Error ? err.message : String(err)}`;
   return REASONS.find(([re]) => re.test(text))?.[1] ?? 'unreadable';
+}
+
+/**
+ * Record files up to this size are read whole when listed (`smallFileProblem`). DuckDB reads a
+ * gzip stream that ends before its first decoded byte as an empty file, without an error: a
+ * delivery cut short there (an interrupted copy) would lose its records without a word. Only a
+ * short file can end there: the gzip header and the first block's code tables come before any
+ * byte of output, a few hundred bytes at most (CloudTrail's own files give output from their 84th
+ * byte on); a longer file cut short gives part of its JSON, which DuckDB refuses as such.
+ */
+export const SMALL_RECORD_FILE_BYTES = 1024;
+
+/**
+ * Why a small record file (see SMALL_RECORD_FILE_BYTES) holds nothing to read: a gzip stream cut
+ * short, or no text at all once decompressed (CloudTrail never delivers either). Undefined when it
+ * holds something; DuckDB judges the rest as it reads.
+ */
+export function smallFileProblem(file: string): string | undefined {
+  let text: Buffer;
+  try {
+    text = readFileSync(file);
+  } catch (err) {
+    return unreadableReason(err);
+  }
+  if (file.endsWith('.gz')) {
+    try {
+      text = gunzipSync(text);
+    } catch {
+      return 'not a complete gzip stream';
+    }
+  }
+  return text.toString('utf8').trim() === '' ? 'empty file' : undefined;
 }
 
 /** The statement a file is read alone with: the same reader the queries use, every record unnested. */
@@ -194,6 +227,8 @@ export class UnreadableFiles {
   private readonly setAside = new Map<string, SetAsideFile>();
   /** Versions probed and found readable: not probed again after a later failure. */
   private readonly readable = new LRUCache<string, true>({ max: 100_000 });
+  /** Versions of small record files found to hold something (smallFile): not read again. */
+  private readonly smallHolding = new LRUCache<string, true>({ max: 100_000 });
   private found = 0;
 
   constructor(
@@ -210,6 +245,21 @@ export class UnreadableFiles {
     const s = versionNow(file);
     if (s && sameVersion(s, known)) return known;
     this.setAside.delete(file);
+    return undefined;
+  }
+
+  /**
+   * For a small record file (SMALL_RECORD_FILE_BYTES): set aside, with why, when its current
+   * version holds nothing to read (smallFileProblem); each version is read once.
+   */
+  smallFile(file: string): UnreadableFile | undefined {
+    const known = this.current(file);
+    if (known) return known;
+    const s = statNow(file);
+    if (!s || this.smallHolding.has(versionKey(file, s))) return undefined;
+    const problem = smallFileProblem(file);
+    if (problem) return this.add(file, problem);
+    this.smallHolding.set(versionKey(file, s), true);
     return undefined;
   }
 
