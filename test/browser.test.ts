@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'puppeteer-core';
-import { PAGE_CSP } from '../src/web/routes';
+import { PAGE_CSP, pageCspWithStyleNonce } from '../src/web/routes';
 import { exampleOperations } from '../src/web/assets';
 import { PageRecord, TestBrowser, launchBrowser } from './support/browser';
 import { listRecordFiles, readRecords } from './support/records';
@@ -133,6 +133,9 @@ async function clickSettled(page: Page, selector: string): Promise<void> {
   await page.click(selector);
 }
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => (el.textContent ?? '').trim());
+/** The selector of the details row a call's toggle controls. */
+const detailOf = async (page: Page, eventId: string) =>
+  `${IN_CONSOLE}trailql-calls >>> #${await page.$eval(`${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${eventId}"] button.toggle`, (b) => b.getAttribute('aria-controls'))}`;
 const rowIds = (page: Page) => page.$$eval(`${IN_CONSOLE}trailql-calls >>> tr.call`, (rows) => rows.map((r) => r.getAttribute('data-event-id')!));
 
 describe('/ui console', () => {
@@ -221,7 +224,7 @@ describe('/ui console', () => {
       'the second row opened from the keyboard',
     );
     expect(expanded).toBe(true);
-    expect(await text(page, `${IN_CONSOLE}trailql-calls >>> #detail-${second}`)).toContain(second);
+    expect(await text(page, await detailOf(page, second!))).toContain(second);
   });
 
   test('clicking a caller shows its summary', async () => {
@@ -295,6 +298,22 @@ test('an embedded table downloads with a token its portal fetches when asked, an
   await page.close();
 });
 
+test('an export endpoint that is no web address gives no download link', async () => {
+  const { page } = await tb!.page();
+  await openPortalCalls(page);
+  for (const endpoint of ['javascript:alert(document.domain)//', 'data:text/html,<script>alert(1)</script>']) {
+    await page.$eval('trailql-calls', (el, e) => el.setAttribute('export-endpoint', e as string), endpoint);
+    expect(await until(() => text(page, 'trailql-calls >>> .download-unavailable'), 'the missing download')).toContain('export-endpoint');
+    expect(await page.$$('trailql-calls >>> a.download')).toHaveLength(0);
+  }
+  await page.$eval('trailql-calls', (el, e) => el.setAttribute('export-endpoint', e as string), `${base()}/export/api-calls`);
+  expect(await until(() => page.$$eval('trailql-calls >>> a.download', (a) => a.map((x) => new URL(x.getAttribute('href')!).pathname)).then((p) => (p.length ? p : undefined)), 'the links back')).toEqual([
+    '/export/api-calls',
+    '/export/api-calls',
+  ]);
+  await page.close();
+});
+
 test('a download asked when the provider has no token goes without one: the refusal is shown, the portal stays', async () => {
   const { page } = await tb!.page();
   const exports = await openPortalCalls(page);
@@ -313,7 +332,8 @@ test('the offline explorer opens the example operations and runs one', async () 
   // EXPLORER=graphiql: a browser opening the endpoint lands on the bundled explorer.
   const res = await page.goto(ctx.server.url);
   expect(new URL(page.url()).pathname).toBe('/explorer');
-  expect(res?.headers()['content-security-policy']).toBe(PAGE_CSP);
+  const nonce = await page.$eval('meta[name="trailql-style-nonce"]', (m) => m.getAttribute('content'));
+  expect(res?.headers()['content-security-policy']).toBe(pageCspWithStyleNonce(nonce!));
   await page.waitForSelector('.graphiql-container .CodeMirror');
   const tabs = await page.$$eval('.graphiql-tab', (t) => t.length);
   expect(tabs).toBe(exampleOperations().length);
@@ -353,6 +373,14 @@ test('the offline explorer opens the example operations and runs one', async () 
   const editors = (await page.evaluate(`[...document.querySelectorAll('.CodeMirror')].map((e) => e.CodeMirror.getValue())`)) as string[];
   expect(editors.join('\n')).toContain('query KeptTab');
   expect(editors.join('\n')).not.toContain(TEST_KEY);
+  // Its dialogs insert a style of their own as they open: under the page's nonce, no violation.
+  for (const label of ['Open settings dialog', 'Open short keys dialog']) {
+    await page.click(`button[aria-label="${label}"]`);
+    await until(() => page.$('[role="dialog"]').then((d) => d ?? undefined), `the dialog of "${label}"`);
+    expect(await page.$$eval('style[nonce]', (styles) => styles.length)).toBeGreaterThan(0);
+    await page.keyboard.press('Escape');
+    await until(() => page.$('[role="dialog"]').then((d) => (d ? undefined : true)), `the dialog of "${label}" closed`);
+  }
   expect(record.offHost).toEqual([]);
   // GraphiQL asks for the schema before the token is in the headers editor: that one is refused.
   expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
@@ -390,6 +418,25 @@ test('an answer that left files out says so above its data: the console shows ea
 });
 
 /**
+ * Plants two IoT Events calls with one eventId, the newest of the console's window, in two regions'
+ * folders (files named with `tag`); gives the files.
+ */
+function plantTwins(tag: string, eventId: string): string[] {
+  const at = new Date(SAMPLE_END.getTime() - 1_000);
+  const day = path.join(...at.toISOString().slice(0, 10).split('-'));
+  const folders = [...new Set(listRecordFiles(ctx.dir).filter((f) => f.includes(day)).map((f) => path.dirname(f)))];
+  const byRegion = new Map(folders.map((folder) => [readRecords(folder)[0]!.record.awsRegion, folder]));
+  expect(byRegion.size).toBeGreaterThan(1);
+  return [...byRegion].slice(0, 2).map(([region, folder]) => {
+    const like = readRecords(folder).find(({ record: r }) => r.eventSource === 'iotevents.amazonaws.com')!.record;
+    const call = { ...like, eventID: eventId, awsRegion: region, eventTime: at.toISOString().replace(/\.\d{3}Z$/, 'Z') };
+    const file = path.join(folder, path.basename(listRecordFiles(folder)[0]!).replace(/_[A-Za-z0-9]+\.json\.gz$/, `_${tag}.json.gz`));
+    fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: [call] })));
+    return file;
+  });
+}
+
+/**
  * Plants one IoT Events call, the newest of the console's window, in a file of its own named with
  * `tag`: a call of the trail's with `eventId` and the fields `make` gives (from its account). Gives
  * the file (to remove) and the account.
@@ -404,6 +451,61 @@ function plantNewestCall(tag: string, eventId: string, make: (account: string) =
   fs.writeFileSync(file, gzipSync(JSON.stringify({ Records: [call] })));
   return { file, account };
 }
+
+test('in a browser east of UTC the chart draws every hour of the window on UTC hours, as the page says', async () => {
+  const { page, record } = await tb!.page();
+  await page.emulateTimezone('Asia/Kolkata');
+  await page.setViewport({ width: 1400, height: 1000 });
+  try {
+    // The end typed without a zone is UTC, as the bar says.
+    await page.goto(`${base()}/ui?end=${SAMPLE_END.toISOString().slice(0, 16)}&window=24h`);
+    await page.type(`${IN_CONSOLE}input[name=token]`, TEST_KEY);
+    await page.click(`${IN_CONSOLE}button[type=submit]`);
+    const filter = await page.$eval('trailql-console', (el) => (el as unknown as { filter: Record<string, unknown> }).filter);
+    expect(filter).toEqual({ from: new Date(SAMPLE_END.getTime() - 24 * 3_600_000).toISOString(), to: SAMPLE_END.toISOString() });
+    const drawn = await until(() => page.$eval(`${IN_CONSOLE}trailql-activity`, (el) => (el as unknown as { chartData?: number[][] }).chartData), 'the chart');
+    const first = (SAMPLE_END.getTime() - 24 * 3_600_000) / 1000;
+    expect(drawn[0]).toEqual(Array.from({ length: 24 }, (_, i) => first + i * 3600));
+    // The legend names the hour under the cursor in UTC: on the hour, not at half past (India's).
+    const plot = await page.$(`${IN_CONSOLE}trailql-activity >>> .u-over`);
+    const box = (await plot!.boundingBox())!;
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    const time = await until(async () => {
+      const t = await text(page, `${IN_CONSOLE}trailql-activity >>> .u-legend .u-series:first-child .u-value`);
+      return /\d/.test(t) ? t : undefined;
+    }, 'the legend time');
+    const last = new Date((first + 23 * 3600) * 1000);
+    expect(time).toBe(`${last.toISOString().slice(0, 10)} ${last.getUTCHours() % 12 || 12}:00${last.getUTCHours() < 12 ? 'am' : 'pm'}`);
+    // Only the first asks, before the token was typed, were refused.
+    expect(record.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  } finally {
+    await page.close();
+  }
+});
+
+test('two calls with one eventId in two regions are two rows, each opening on its own', async () => {
+  const { page, record } = await tb!.page();
+  await page.setViewport({ width: 1400, height: 1000 });
+  const eventId = '0d1a7c55-2b1e-4f4e-9a61-00000000e1d2';
+  const planted = plantTwins('Twins00000000001', eventId);
+  try {
+    await page.goto(`${base()}/ui?end=${SAMPLE_END.toISOString()}&window=24h`);
+    await page.type(`${IN_CONSOLE}input[name=token]`, TEST_KEY);
+    await page.click(`${IN_CONSOLE}button[type=submit]`);
+    const rows = `${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${eventId}"]`;
+    await until(async () => ((await page.$$(rows)).length === 2 ? true : undefined), 'both calls');
+    await clickSettled(page, `${rows} button.toggle`);
+    const states = () => page.$$eval(rows, (rs) => rs.map((r) => r.querySelector('button.toggle')!.getAttribute('aria-expanded')));
+    expect(await until(async () => ((await states()).includes('true') ? states() : undefined), 'one opened')).toEqual(['true', 'false']);
+    expect(await page.$$(`${IN_CONSOLE}trailql-calls >>> tr.detail`)).toHaveLength(1);
+    const controls = await page.$$eval(rows, (rs) => rs.map((r) => r.querySelector('button.toggle')!.getAttribute('aria-controls')));
+    expect(new Set(controls).size).toBe(2);
+    expect(record.offHost).toEqual([]);
+  } finally {
+    for (const f of planted) fs.rmSync(f, { force: true });
+    await page.close();
+  }
+});
 
 test('direction controls in a trail\'s text are shown by name, and the caller is still asked for as it is', async () => {
   const { page, record } = await tb!.page();
@@ -469,7 +571,7 @@ test('a value of any length stays in a box of its own: a 200,000-character user 
     const row = `${IN_CONSOLE}trailql-calls >>> tr.call[data-event-id="${eventId}"]`;
     await until(() => text(page, `${row} .who`), 'the call with the long user agent');
     await clickSettled(page, `${row} button.toggle`);
-    const detail = `${IN_CONSOLE}trailql-calls >>> #detail-${eventId}`;
+    const detail = await detailOf(page, eventId);
     await until(() => text(page, detail), 'its details');
     const box = await page.$eval(detail, (tr) => {
       const dd = [...tr.querySelectorAll('dd')].find((d) => (d.textContent ?? '').startsWith('agent/'))!;

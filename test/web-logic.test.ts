@@ -3,7 +3,7 @@
  * components' filter parsing and GraphQL client (against the running service).
  */
 import fc from 'fast-check';
-import { ActivityBucket, toSeries } from '../web/src/series';
+import { ActivityBucket, NO_VALUE_LABEL, restLabel, toSeries } from '../web/src/series';
 import { WINDOWS, filterFrom, windowPreset } from '../web/src/console-filter';
 import { RequestFailure, fileNameOf, graphql, parseFilter, warningsOf } from '../web/src/client';
 import { useSampleServer } from './support/sample-server';
@@ -41,21 +41,43 @@ describe('toSeries', () => {
     );
   });
 
-  test('grouped: each call counted once, in its group or in "other"; at most ten series', () => {
-    const keys = fc.option(fc.constantFrom(...'abcdefghijklmn'.split('')), { nil: null });
+  test('grouped: each call counted once, in its own group or in the rest; at most ten series; keys that read like the chart\'s words are groups like any other', () => {
+    // Keys as free text can be anything, the chart's own labels and null included.
+    const keys = fc.option(fc.constantFrom(...'abcdefghijklm'.split(''), 'other', NO_VALUE_LABEL, '(none)', restLabel(3), ''), { nil: null });
     fc.assert(
       fc.property(buckets(keys), (bs) => {
         const { x, series } = toSeries(bs, true, 'HOUR');
         expect(series.length).toBeLessThanOrEqual(10);
         expect(sum(series.flatMap((s) => s.values))).toBe(sum(bs.map((b) => b.calls)));
-        const distinct = new Set(bs.map((b) => b.key ?? '(none)'));
-        expect(series.some((s) => s.label === 'other')).toBe(distinct.size > 10);
-        for (const s of series.filter((s) => s.label !== 'other')) {
-          expect(sum(s.values)).toBe(sum(bs.filter((b) => (b.key ?? '(none)') === s.label).map((b) => b.calls)));
+        const distinct = new Set(bs.map((b) => b.key));
+        expect(series.filter((s) => s.kind === 'rest')).toHaveLength(distinct.size > 10 ? 1 : 0);
+        expect(series.filter((s) => s.kind === 'none')).toHaveLength(series.some((s) => s.kind === 'none') ? 1 : 0);
+        for (const s of series.filter((s) => s.kind !== 'rest')) {
+          const key = s.kind === 'none' ? null : s.label;
+          expect(sum(s.values)).toBe(sum(bs.filter((b) => b.key === key).map((b) => b.calls)));
         }
+        // No two series of groups stand for one key.
+        const groups = series.filter((s) => s.kind === 'group').map((s) => s.label);
+        expect(new Set(groups).size).toBe(groups.length);
         for (const s of series) expect(s.values.length).toBe(x.length);
       }),
     );
+  });
+
+  test('over a window: every bucket of it is drawn, those without calls as 0, on the service\'s bucket starts', () => {
+    const at = (t: string) => Date.parse(t) / 1000;
+    const hourly = toSeries([{ start: '2026-03-15T11:00:00Z', key: null, calls: 4, errors: 1 }], false, 'HOUR', { from: '2026-03-14T12:00:00Z', to: '2026-03-15T12:00:00Z' });
+    expect(hourly.x).toEqual(Array.from({ length: 24 }, (_, i) => at('2026-03-14T12:00:00Z') + i * HOUR));
+    expect(sum(hourly.series[0]!.values)).toBe(4);
+    expect(hourly.series[0]!.values[23]).toBe(4);
+    // A window starting inside a bucket: its first bucket starts before the window.
+    expect(toSeries([], false, 'HOUR', { from: '2026-03-14T12:30:00Z', to: '2026-03-14T14:00:00Z' }).x).toEqual([at('2026-03-14T12:00:00Z'), at('2026-03-14T13:00:00Z')]);
+    expect(toSeries([], false, 'DAY', { from: '2026-03-01T06:00:00Z', to: '2026-03-03T00:00:00Z' }).x).toEqual([at('2026-03-01T00:00:00Z'), at('2026-03-02T00:00:00Z')]);
+    // Weeks start on Mondays (2026-03-02 and 2026-03-09 are Mondays).
+    expect(toSeries([], false, 'WEEK', { from: '2026-03-04T00:00:00Z', to: '2026-03-15T00:00:00Z' }).x).toEqual([at('2026-03-02T00:00:00Z'), at('2026-03-09T00:00:00Z')]);
+    // Grouped, the same buckets for every series.
+    const grouped = toSeries([{ start: '2026-03-14T13:00:00Z', key: 'a', calls: 2, errors: 0 }], true, 'HOUR', { from: '2026-03-14T12:00:00Z', to: '2026-03-14T15:00:00Z' });
+    expect(grouped).toEqual({ x: [at('2026-03-14T12:00:00Z'), at('2026-03-14T13:00:00Z'), at('2026-03-14T14:00:00Z')], series: [{ label: 'a', kind: 'group', values: [0, 2, 0] }] });
   });
 });
 
@@ -81,6 +103,21 @@ describe('the console filter', () => {
     const f = filterFrom({ ...blank, action: 'CreateInput,DeleteInput', caller: 'arn:aws:iam::111122223333:user/a', errors: true }, new Date());
     expect(f).toMatchObject({ actions: ['CreateInput', 'DeleteInput'], callerArns: ['arn:aws:iam::111122223333:user/a'], errorsOnly: true });
     expect(Object.keys(filterFrom(blank, new Date()))).toEqual(['from', 'to']);
+  });
+
+  test('an end time without a zone is UTC, as the bar says, whatever the browser\'s zone; one with a zone is read in it', () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    try {
+      for (const typed of ['2026-03-15T12:00', '2026-03-15T12:00:00', '2026-03-15 12:00:00', '2026-03-15T12:00:00.000', ' 2026-03-15T12:00 ', '2026-03-15T12:00:00Z', '2026-03-15T17:30:00+05:30', '2026-03-15T12:00:00.000Z']) {
+        expect(filterFrom({ ...blank, end: typed }, new Date(0))).toEqual({ from: '2026-03-14T12:00:00.000Z', to: end });
+      }
+      // A date alone is midnight UTC.
+      expect(filterFrom({ ...blank, end: '2026-03-15' }, new Date(0))).toEqual({ from: '2026-03-14T00:00:00.000Z', to: '2026-03-15T00:00:00.000Z' });
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
   });
 
   test('an unreadable end time is passed on as typed, for the service to refuse with its code', () => {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../src/config';
 import { buildBundle, exampleOperations, readAssets, writeAssets } from '../src/web/assets';
-import { PAGE_CSP } from '../src/web/routes';
+import { PAGE_CSP, pageCspWithStyleNonce } from '../src/web/routes';
 import { TEST_KEYS, TestServer, startServer } from './support/server';
 import { sampleTrail, tempDir } from './support/trails';
 
@@ -79,8 +79,15 @@ describe('pages', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/explorer');
     const page = await get(servers.graphiql!, '/explorer');
-    expect(page.headers.get('content-security-policy')).toBe(PAGE_CSP);
     const html = await page.text();
+    // Its styles may carry the nonce its page names, a fresh one in each response; nothing else changes.
+    const nonce = html.match(/<meta name="trailql-style-nonce" content="([A-Za-z0-9+/]{24})">/)![1]!;
+    expect(page.headers.get('content-security-policy')).toBe(pageCspWithStyleNonce(nonce));
+    expect(pageCspWithStyleNonce(nonce)).toBe(PAGE_CSP.replace("style-src 'self'", `style-src 'self' 'nonce-${nonce}'`));
+    const again = await get(servers.graphiql!, '/explorer', { 'accept-encoding': 'gzip' });
+    const other = (await again.text()).match(/content="([A-Za-z0-9+/]{24})"/)![1]!;
+    expect(other).not.toBe(nonce);
+    expect(again.headers.get('content-security-policy')).toBe(pageCspWithStyleNonce(other));
     const ops = html.match(/data-operations="([^"]+)"/)![1]!;
     const list = (await (await get(servers.graphiql!, ops)).json()) as { name: string; query: string }[];
     expect(list.map((o) => o.name)).toEqual(exampleOperations().map((o) => o.name));

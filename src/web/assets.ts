@@ -24,6 +24,12 @@ export interface Asset {
   readonly immutable: boolean;
 }
 
+/**
+ * Stands in a page for the nonce its styles may carry (`style-src 'nonce-…'`), a fresh one in each
+ * response (routes.ts): GraphiQL's dialogs insert a `<style>` of their own as they open.
+ */
+export const STYLE_NONCE_PLACEHOLDER = '__trailql_style_nonce__';
+
 export interface AssetSet {
   readonly files: ReadonlyMap<string, Asset>;
   /** Stable URL -> content-hashed URL (e.g. /embed/trailql.js). */

@@ -3,9 +3,11 @@
  * console) and /explorer (GraphiQL, unless EXPLORER=off). Pages carry a strict Content Security
  * Policy: scripts, styles and connections from this origin only, no inline code, no eval.
  */
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { Logger } from '../logger';
-import { Asset, AssetSet, BundleName, loadBundle } from './assets';
+import { Asset, AssetSet, BundleName, STYLE_NONCE_PLACEHOLDER, loadBundle } from './assets';
 
 export type ExplorerMode = 'sandbox' | 'graphiql' | 'off';
 
@@ -29,20 +31,35 @@ export interface WebRoutesOptions {
   readonly prebuiltDir?: string;
 }
 
+/** PAGE_CSP with styles carrying `nonce` allowed too. */
+export const pageCspWithStyleNonce = (nonce: string): string => PAGE_CSP.replace("style-src 'self'", `style-src 'self' 'nonce-${nonce}'`);
+
+/**
+ * A page whose styles may carry a nonce (STYLE_NONCE_PLACEHOLDER), with a fresh one, and its
+ * policy; any other asset as it is.
+ */
+function withNonce(a: Asset): { body: Buffer; gzip?: Buffer; csp: string } {
+  if (a.immutable || !a.body.includes(STYLE_NONCE_PLACEHOLDER)) return { body: a.body, gzip: a.gzip, csp: PAGE_CSP };
+  const nonce = randomBytes(18).toString('base64');
+  const body = Buffer.from(a.body.toString('utf8').split(STYLE_NONCE_PLACEHOLDER).join(nonce));
+  return { body, csp: pageCspWithStyleNonce(nonce) };
+}
+
 function send(req: express.Request, res: express.Response, a: Asset): void {
   res.setHeader('content-type', a.type);
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('vary', 'accept-encoding');
+  const page = withNonce(a);
   if (a.immutable) {
     res.setHeader('cache-control', 'public, max-age=31536000, immutable');
   } else {
     res.setHeader('cache-control', 'no-cache');
-    res.setHeader('content-security-policy', PAGE_CSP);
+    res.setHeader('content-security-policy', page.csp);
     res.setHeader('referrer-policy', 'no-referrer');
   }
   const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
   if (gzip) res.setHeader('content-encoding', 'gzip');
-  res.end(req.method === 'HEAD' ? undefined : gzip ? a.gzip : a.body);
+  res.end(req.method === 'HEAD' ? undefined : gzip ? (page.gzip ?? gzipSync(page.body)) : page.body);
 }
 
 export function webRoutes(options: WebRoutesOptions): express.Router {

@@ -2,6 +2,7 @@
  * The offline explorer: GraphiQL bundled with the service, talking to the same origin's
  * /graphql, with the example operations of schema/operations/ opened as tabs.
  */
+import { setNonce } from 'get-nonce';
 import { GraphiQL } from 'graphiql';
 import type { Fetcher } from '@graphiql/toolkit';
 import { createElement } from 'react';
@@ -12,6 +13,11 @@ interface Operation {
   readonly name: string;
   readonly query: string;
 }
+
+// The page's style nonce (a fresh one per response, in its Content Security Policy): the styles
+// GraphiQL's dialogs insert as they open carry it.
+const nonce = document.querySelector<HTMLMetaElement>('meta[name="trailql-style-nonce"]')?.content;
+if (nonce) setNonce(nonce);
 
 const endpoint = new URL('/graphql', location.href).toString();
 

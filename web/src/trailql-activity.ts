@@ -7,7 +7,7 @@ import { css, html, nothing, PropertyValues, unsafeCSS } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
 import { TrailqlElement, formatTime, themeStyles, withVisibleControls } from './base';
-import { ActivityBucket, ChartSeries, toSeries } from './series';
+import { ActivityBucket, ChartSeries, STEP_SECONDS, toSeries } from './series';
 
 export type { ActivityBucket, ChartSeries };
 
@@ -74,13 +74,20 @@ export class TrailqlActivity extends TrailqlElement<ActivityData> {
     const width = Math.max(200, host.clientWidth || this.clientWidth - 24);
     const height = parseInt(styles.getPropertyValue('--trailql-chart-height'), 10) || 240;
     const drawn = this.drawn;
+    // The window's buckets, first to last; a lone bucket is drawn with a bucket's room either side.
+    const first = drawn.x[0]!;
+    const last = drawn.x[drawn.x.length - 1]!;
+    const step = STEP_SECONDS[this.interval] ?? STEP_SECONDS.HOUR;
+    const extent: uPlot.Range.MinMax = last > first ? [first, last] : [first - step, first + step];
     this.plot = new uPlot(
       {
         width,
         height,
-        scales: { x: { time: true } },
+        // Times in UTC, as the rest of the page gives them (uPlot draws the browser's zone otherwise).
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+        scales: { x: { time: true, range: () => extent } },
         axes: [{ stroke: styles.color }, { stroke: styles.color }],
-        series: [{ label: 'time' }, ...drawn.series.map((s, i) => ({ label: withVisibleControls(s.label), stroke: colour(i), width: 2, points: { show: drawn.x.length < 80 } }))],
+        series: [{ label: 'time (UTC)' }, ...drawn.series.map((s, i) => ({ label: withVisibleControls(s.label), stroke: colour(i), width: 2, points: { show: drawn.x.length < 80 } }))],
       },
       [drawn.x, ...drawn.series.map((s) => s.values)],
       host,
@@ -112,15 +119,15 @@ export class TrailqlActivity extends TrailqlElement<ActivityData> {
     const { buckets, window } = this.state.data.activity;
     const range = html`<span class="muted">${formatTime(window.from)} – ${formatTime(window.to)}</span>`;
     if (buckets.length === 0) return html`<h2 part="heading">${this.heading}</h2>${this.renderWarnings()}<div class="status empty" part="status">No calls in this window. ${range}</div>`;
-    const drawn = toSeries(buckets, Boolean(this.groupBy), this.interval);
+    const drawn = toSeries(buckets, Boolean(this.groupBy), this.interval, window);
     this.drawn = drawn;
     return html`<h2 part="heading">${this.heading} ${range}</h2>
       ${this.renderWarnings()}
-      <div class="chart" part="chart" role="img" aria-label="${this.heading}: ${buckets.length} buckets; the table below has the numbers"></div>
+      <div class="chart" part="chart" role="img" aria-label="${this.heading}: ${drawn.x.length} buckets; the table below has the numbers"></div>
       <details>
         <summary>Data</summary>
         <table>
-          <thead><tr><th scope="col">Start (UTC)</th>${drawn.series.map((s) => html`<th scope="col">${s.label}</th>`)}</tr></thead>
+          <thead><tr><th scope="col">Start (UTC)</th>${drawn.series.map((s) => html`<th scope="col">${s.kind === 'group' ? s.label : html`<em>${s.label}</em>`}</th>`)}</tr></thead>
           <tbody>
             ${drawn.x.map((t, i) => html`<tr><th scope="row">${formatTime(new Date(t * 1000).toISOString())}</th>${drawn.series.map((s) => html`<td>${s.values[i]}</td>`)}</tr>`)}
           </tbody>

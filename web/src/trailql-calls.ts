@@ -108,6 +108,7 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
   declare exportEndpoint: string | undefined;
   /** Order of the rows shown: the service's newest first, or the same page reversed. */
   declare protected order: 'desc' | 'asc';
+  /** Rows whose details are open, by account, region and eventId. */
   declare protected expanded: ReadonlySet<string>;
   /** Index of the page shown; cursors[i] is the `after` that fetched page i. */
   declare protected page: number;
@@ -154,10 +155,10 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     void this.reload();
   }
 
-  private toggle(id: string) {
+  private toggle(key: string) {
     const next = new Set(this.expanded);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
+    if (next.has(key)) next.delete(key);
+    else next.add(key);
     this.expanded = next;
   }
 
@@ -183,7 +184,10 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     if (this.state.kind !== 'done') return undefined;
     const filter = typeof this.filter === 'string' ? (JSON.parse(this.filter || '{}') as Record<string, unknown>) : { ...(this.filter ?? {}) };
     const { from, to } = this.state.data.apiCalls.window;
-    return { endpoint: new URL(this.exportEndpoint ?? '/export/api-calls', new URL(this.endpoint, document.baseURI)), filter: { ...filter, from, to } };
+    const endpoint = new URL(this.exportEndpoint ?? '/export/api-calls', new URL(this.endpoint, document.baseURI));
+    // A link is followed: only to a web address (never `javascript:` or `data:`, whatever the page sets).
+    if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') return undefined;
+    return { endpoint, filter: { ...filter, from, to } };
   }
 
   /** The export URL for this table's filter, pinned to the window the table reads. */
@@ -201,7 +205,9 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     // anything is awaited: once the handler yields, the browser would already be following it.
     if (!this.tokenProvider && !this.token) return;
     e.preventDefault();
-    const { endpoint, filter } = this.exportRequest()!;
+    const request = this.exportRequest();
+    if (!request) return;
+    const { endpoint, filter } = request;
     this.downloadFailure = undefined;
     this.downloadWarning = undefined;
     try {
@@ -241,9 +247,9 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     }
   }
 
-  private renderDetail(c: CallRow) {
+  private renderDetail(c: CallRow, id: string) {
     const dash = '–';
-    return html`<tr class="detail" id="detail-${c.eventId}">
+    return html`<tr class="detail" id=${id}>
       <td></td>
       <td colspan="5">
         <dl>
@@ -277,8 +283,10 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
       <div class="bar">
         <h2 part="heading">Calls <span class="muted">${formatTime(window.from)} – ${formatTime(window.to)}</span></h2>
         <span class="spacer"></span>
-        <a class="download" part="download" href=${this.exportUrl('csv')!} download="api-calls.csv" @click=${(e: Event) => this.download(e, 'csv')}>CSV</a>
-        <a class="download" part="download" href=${this.exportUrl('ndjson')!} download="api-calls.ndjson" @click=${(e: Event) => this.download(e, 'ndjson')}>NDJSON</a>
+        ${this.exportRequest()
+          ? html`<a class="download" part="download" href=${this.exportUrl('csv')!} download="api-calls.csv" @click=${(e: Event) => this.download(e, 'csv')}>CSV</a>
+              <a class="download" part="download" href=${this.exportUrl('ndjson')!} download="api-calls.ndjson" @click=${(e: Event) => this.download(e, 'ndjson')}>NDJSON</a>`
+          : html`<span class="error download-unavailable" role="status">No download: export-endpoint is not an http(s) address.</span>`}
       </div>
       ${this.renderWarnings()}
       ${this.downloadFailure
@@ -304,16 +312,19 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
             </thead>
             <tbody>
               ${rows.map(({ node: c }) => {
-                const open = this.expanded.has(c.eventId);
+                // One call per account, region and eventId (two accounts' calls may share an eventId).
+                const key = JSON.stringify([c.account, c.region, c.eventId]);
+                const open = this.expanded.has(key);
+                const id = `detail-${edges.findIndex((e) => e.node === c)}`;
                 return html`<tr class="call" data-event-id=${c.eventId}>
-                    <td><button class="toggle" aria-expanded=${open} aria-controls="detail-${c.eventId}" aria-label="Details of ${c.action} at ${c.eventTime}" @click=${() => this.toggle(c.eventId)}>${open ? '▾' : '▸'}</button></td>
+                    <td><button class="toggle" aria-expanded=${open} aria-controls=${id} aria-label="Details of ${c.action} at ${c.eventTime}" @click=${() => this.toggle(key)}>${open ? '▾' : '▸'}</button></td>
                     <td class="time">${formatTime(c.eventTime)}</td>
                     <td class="act">${c.action}</td>
                     <td class="who"><button class="link caller" title="Show ${c.caller.key}" @click=${() => this.selectCaller(c.caller.key)}>${shortName(c.caller.principal)}</button></td>
                     <td class="src">${c.sourceIpAddress ?? '–'}${c.sourceIp ? html` <span class="muted">${c.sourceIp.kind}</span>` : nothing}</td>
                     <td>${c.errorCode ? html`<span class="err">${c.errorCode}</span>` : html`<span class="ok">OK</span>`}</td>
                   </tr>
-                  ${open ? this.renderDetail(c) : nothing}`;
+                  ${open ? this.renderDetail(c, id) : nothing}`;
               })}
             </tbody>
           </table>`}

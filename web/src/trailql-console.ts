@@ -1,7 +1,8 @@
 /**
  * `<trailql-console>`: the /ui page, built from the three components: a filter bar, the chart,
  * the table and a caller drill-down. Its first state comes from the page's query string
- * (`window`, `end`, `action`, `caller`, `address`, `errors`, `interval`, `group`), so a view can be
+ * (`window`, `end`, `action`, `caller`, `address`, `errors`, `group`; the window's preset sets the
+ * chart's interval), so a view can be
  * shared as a link; the token field's value is only read when a request is made.
  */
 import { LitElement, css, html } from 'lit';
@@ -55,7 +56,8 @@ export class TrailqlConsole extends LitElement {
       caller: q.get('caller') ?? '',
       address: q.get('address') ?? '',
       errors: q.get('errors') === 'true',
-      group: q.get('group') ?? '',
+      // A grouping the list does not offer would be drawn but not shown as chosen: none instead.
+      group: GROUPS.includes(q.get('group') ?? '') ? q.get('group')! : '',
     };
     this.filter = filterFrom(this.inputs, new Date());
     this.selected = '';
