@@ -4,7 +4,7 @@ import { CallFilter, CallOutcome } from '../../query/filter';
 
 @InputType({
   description:
-    'Which calls to return. Every field narrows the answer (AND); list fields match any of their values (OR). ' +
+    'Which calls to return. Every field narrows the answer (AND); list fields match any of their values (OR), and an empty list narrows nothing, as the field left out does (never beyond the key\'s scope). ' +
     'The window is UTC: `from` inclusive, `to` exclusive; it defaults to the last 24 hours (configurable) and may span at most the configured maximum.',
 })
 export class ApiCallFilter implements CallFilter {
