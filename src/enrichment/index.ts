@@ -4,7 +4,7 @@
  * rows never are.
  */
 import { LRUCache } from 'lru-cache';
-import * as ipaddr from 'ipaddr.js';
+import { SourceIpKind, classifySourceIp } from '../domain/ip';
 import { AsnDatabase, AsnInfo } from './asn';
 import { AwsRange, AwsRanges } from './aws-ranges';
 import { CountryDatabase } from './country';
@@ -43,11 +43,14 @@ export class AddressEnrichment {
   }
 
   /**
-   * Only globally routed unicast addresses are looked up: the databases hold stray entries for
-   * private and reserved space, and an answer there would be a guess.
+   * Only texts that are a public address as the service classifies them (`kind` PUBLIC_IPV4 or
+   * PUBLIC_IPV6) are looked up: the databases hold stray entries for private and reserved space,
+   * and other texts (a number, `010.010.010.010`, `8.8.2056`, an IPv4-mapped IPv6 address) are no
+   * address the call came from, whatever a lenient parser makes of them.
    */
   info(address: string): AddressInfo {
-    if (!/^[0-9a-fA-F:.]{2,45}$/.test(address) || !ipaddr.isValid(address) || ipaddr.process(address).range() !== 'unicast') return NOTHING;
+    const kind = classifySourceIp(address);
+    if (kind !== SourceIpKind.PUBLIC_IPV4 && kind !== SourceIpKind.PUBLIC_IPV6) return NOTHING;
     let found = this.cache.get(address);
     if (!found) {
       this.lookups++;
