@@ -11,7 +11,7 @@ import { SourceIpKind, classifySourceIp } from '../src/domain/ip';
 import { windowBoundMs } from '../src/query/engine';
 import { branchOf } from '../src/services/narrowings';
 import { ttlFor } from '../src/cache/cache';
-import { EVENT_COLUMNS, FIELDS } from '../src/query/fields';
+import { EVENT_COLUMNS, EVENT_TIME_PATTERN, FIELDS } from '../src/query/fields';
 import { partitionsFor } from '../src/query/partitions';
 import { Scan } from '../src/query/plan';
 import { DIALECTS, IOT_EVENT_SOURCES, apiCallsCountPlan, apiCallsPlan } from './support/plans';
@@ -32,7 +32,7 @@ const FILTER = {
 const DUCKDB_SOURCE = JSON_SOURCE;
 
 /** The canonical UTC eventTime, computed by Athena from the record's text (DuckDB reads it from its source). */
-const ATHENA_TIME = `date_format(at_timezone(try(from_iso8601_timestamp(replace("eventtime", ' ', 'T'))), 'UTC'), '%Y-%m-%dT%H:%i:%sZ')`;
+const ATHENA_TIME = `CASE WHEN regexp_like("eventtime", '${EVENT_TIME_PATTERN}') THEN date_format(at_timezone(try(from_iso8601_timestamp(replace("eventtime", ' ', 'T'))), 'UTC'), '%Y-%m-%dT%H:%i:%sZ') END`;
 /** The documented synthetic id: `synthetic-` + SHA-256 of these fields joined by newlines, NULL as ''. */
 const SYNTHETIC_INPUT = [
   '"eventversion"', '"eventtime"', '"eventsource"', '"eventname"', '"awsregion"', '"recipientaccountid"', '"sourceipaddress"', '"useragent"',
@@ -42,7 +42,7 @@ const SYNTHETIC_INPUT = [
 const ATHENA_ID = `COALESCE(NULLIF("eventid", ''), ('synthetic-' || lower(to_hex(sha256(to_utf8((${SYNTHETIC_INPUT})))))))`;
 const INSIGHTS = `COALESCE("eventtype", '') <> 'AwsCloudTrailInsight'`;
 /** Where items written with DuckDB's column names, as the Athena dialect spells them. */
-const athenaWhere = (items: string[]) => items.map((w) => w.replace(/"eventtime"/g, ATHENA_TIME).replace(/"eventid"/g, ATHENA_ID));
+const athenaWhere = (items: string[]) => items.map((w) => w.replace(/"eventtime"/g, () => ATHENA_TIME).replace(/"eventid"/g, ATHENA_ID));
 
 /** The delivery file of an Athena row, from its key on (what orders a call's copies). */
 const ATHENA_FILE = `COALESCE(NULLIF(regexp_extract("$path", '.*/(AWSLogs/.*)$', 1), ''), "$path")`;

@@ -13,6 +13,7 @@
  * is kept in the state as left out, so answers over its time say they lack it.
  */
 import { ACCOUNT_ID } from '../domain/aws';
+import { EVENT_TIME_PATTERN } from '../query/fields';
 import { CloudTrailClient, LookupEventsCommand, LookupEventsCommandInput } from '@aws-sdk/client-cloudtrail';
 import { SLOT_MS, SlotRecord, mergeSlot, recordKey, slotStart } from './slot-files';
 import { LeftOutEvent, PENDING_ACCOUNT, StateStore, SyncState } from './state';
@@ -331,11 +332,10 @@ function placed(text: string | undefined): SlotRecord | { reason: string; time?:
   return { eventId: recordKey(text, record), account, time, text };
 }
 
-/**
- * The forms of eventTime every engine reads (README "Records as they come"): a calendar date,
- * `T` or a space, a time with seconds (and fractions), then `Z`, a numeric offset or nothing.
- */
-const RECORD_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+/** The forms of eventTime every engine reads (fields.ts EVENT_TIME_PATTERN). */
+const EVENT_TIME = new RegExp(EVENT_TIME_PATTERN);
+/** Its parts: date, time of day, zone. */
+const RECORD_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\S+?)(Z|[+-][\d:]+)?$/;
 
 /**
  * A record's eventTime as the engines read it; undefined for any other text. A time without a
@@ -343,7 +343,7 @@ const RECORD_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-
  * date that is not in the calendar is no time (JavaScript alone would roll 02-30 over to March).
  */
 export function recordTime(value: unknown): Date | undefined {
-  const m = typeof value === 'string' ? RECORD_TIME.exec(value) : null;
+  const m = typeof value === 'string' && EVENT_TIME.test(value) ? RECORD_TIME.exec(value) : null;
   if (!m) return undefined;
   const [, day, clock, zone = 'Z'] = m;
   if (Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) return undefined;

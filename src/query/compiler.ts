@@ -6,7 +6,7 @@
  */
 import { CompiledQuery, PartitionSpec, Row, SqlValue, windowBoundMs } from './engine';
 import { AggregatePart, AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, Projection, QueryPlan, Value, and, col, or, val } from './plan';
-import { CALL_TIE, FIELDS } from './fields';
+import { CALL_TIE, EVENT_TIME_PATTERN, FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 import { BadInputError } from '../errors';
 import { IPV4_TEXT_PATTERN, IPV6_TEXT_PATTERN } from '../domain/ip';
@@ -117,8 +117,13 @@ export function expr(ctx: CompileContext, e: Expr): string {
       return ctx.dialect.derived(ctx, e.name);
     case 'sha256Hex':
       return ctx.dialect.sha256Hex(expr(ctx, e.of));
-    case 'utcTime':
-      return ctx.dialect.utcTime(expr(ctx, e.of));
+    case 'utcTime': {
+      // Only the forms every engine reads alike (EVENT_TIME_PATTERN): each engine's own reader
+      // takes more, differently (DuckDB also zone names, `infinity`, `epoch`, spaces around; Trino's
+      // no seconds, a lower-case `z`), and DuckDB's reading of a zone name moved other rows' times.
+      const of = expr(ctx, e.of);
+      return `CASE WHEN ${ctx.dialect.regexpLike(of, literal(EVENT_TIME_PATTERN))} THEN ${ctx.dialect.utcTime(of)} END`;
+    }
     case 'sourceFile':
       return ctx.dialect.sourceFile(ctx);
     case 'bucket': {
