@@ -270,7 +270,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
           ...(history ? { whole: (query) => historyWhole(history, [query]) } : {}),
         })
       : undefined;
-  const serviceDeps = { config, dialect, cursors, now: deps.now, walks };
+  const serviceDeps = { config, dialect, cursors, now: deps.now, walks, ...(history ? { whole: (statements: readonly CompiledQuery[]) => historyWhole(history, statements) } : {}) };
   const auth = new Authenticator(config.security.auth);
   const expressApp = express();
   const httpServer = http.createServer(expressApp);

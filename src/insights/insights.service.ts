@@ -134,17 +134,21 @@ export class InsightsService {
     // look up its source addresses) only when an asked rule reads it.
     const asked = rules.map((rule) => ({ rule, queries: rule.queries(ctx) }));
     const answers = new Map<RuleQuery, Row[]>();
+    // A statement that read less than its window (files left out, Event history not synced over
+    // it) may miss findings, and a baseline that did may make a "new" one of what it lacks.
+    let whole = true;
     await Promise.all(
       (['window', 'baseline'] as const).map(async (over) => {
         const queries = asked.flatMap((a) => a.queries).filter((q) => q.over === over);
         if (queries.length === 0) return;
         const { scan, where } = await this.trail.scanFor(filter, over === 'window' ? window : baseline);
         const label = `insight:${asked.filter((a) => a.queries.some((q) => q.over === over)).map((a) => a.rule.kind).join('+')}`;
-        const rows = await this.trail.runParts({ label, scan, where, parts: queries.map((q) => q.plan) });
+        const { rows, whole: read } = await this.trail.runPartsReported({ label, scan, where, parts: queries.map((q) => q.plan) });
+        whole &&= read;
         queries.forEach((q, i) => answers.set(q, rows[i]));
       }),
     );
-    let complete = true;
+    let complete = whole;
     const perRule = asked.map(({ rule, queries }) => {
       const rows = queries.map((q) => answers.get(q) ?? []);
       if (rows.some((r) => r.length >= RULE_ROW_LIMIT)) complete = false;

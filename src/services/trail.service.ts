@@ -95,6 +95,8 @@ export interface ServiceDeps {
   readonly now?: () => Date;
   /** Lists grouped walks are cut from, kept between their pages (absent: read again every page). */
   readonly walks?: WalkStore;
+  /** Whether Event history lacks nothing of what these statements read (absent: nothing to lack). */
+  readonly whole?: (statements: readonly CompiledQuery[]) => boolean;
 }
 
 /** What names one call: its eventID and time in its account and region. */
@@ -216,10 +218,23 @@ export class TrailService {
    * per-query scan limit that many times sooner.
    */
   async runParts(query: AggregatesQuery): Promise<Row[][]> {
+    return (await this.runPartsReported(query)).rows;
+  }
+
+  /**
+   * As `runParts`, with whether what its statements read was whole: no file left out, and Event
+   * history synced over their windows (`ServiceDeps.whole`).
+   */
+  async runPartsReported(query: AggregatesQuery): Promise<{ rows: Row[][]; whole: boolean }> {
     const { parts, ...common } = query;
-    const alone = (part: (typeof parts)[number]) => this.run({ kind: 'aggregate', ...common, ...part, where: [...common.where, ...part.where] });
-    if (parts.length === 1 || !this.deps.dialect.namedSubqueriesOnce) return Promise.all(parts.map(alone));
-    return partRows(query, await this.runCompiled(compileAggregates(this.deps.dialect, query, this.deps.config.window.deliveryMarginDays)));
+    const alone = (part: (typeof parts)[number]) => this.runReported({ kind: 'aggregate', ...common, ...part, where: [...common.where, ...part.where] });
+    const separate = parts.length === 1 || !this.deps.dialect.namedSubqueriesOnce;
+    const reported = separate
+      ? await Promise.all(parts.map(alone))
+      : [await this.runCompiledReported(compileAggregates(this.deps.dialect, query, this.deps.config.window.deliveryMarginDays))];
+    const rows = separate ? reported.map((r) => r.rows) : partRows(query, reported[0]!.rows);
+    const whole = reported.every((r) => !r.report.unreadable?.length) && (this.deps.whole?.(reported.map((r) => r.query)) ?? true);
+    return { rows, whole };
   }
 
   /** A statement compiled from plans whose scans `scanFor` scoped (a combined form), run as every other: cache, budget, cost report. */

@@ -114,7 +114,10 @@ export class InsightConnection {
   @Field(() => Int, { description: 'Insights in the whole answer.' })
   totalCount!: number;
 
-  @Field({ description: 'False when a rule found more grouped rows than it reads at once: more insights may exist (narrow the filter).' })
+  @Field({
+    description:
+      'False when a rule found more grouped rows than it reads at once (more insights may exist: narrow the filter), or when a statement it ran, over the window or the baseline, read less than it asked: trail files left out, or Event history not synced or lacking events (extensions.warnings says which). Findings may then be missing, and a finding of something new may rest on a baseline that lacks it.',
+  })
   complete!: boolean;
 
   @Field(() => TimeWindow, { description: 'The window searched for findings.' })
