@@ -105,11 +105,13 @@ export function usesTemporaryCredentials(raw: string | null, accessKeyId: string
  */
 export function principalOf(row: IdentityColumns): string {
   const raw = row.identity_type;
-  if (raw && CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION].includes(raw) && row.issuer_arn) return row.issuer_arn;
+  // Tested for null only, as the SQL does (fields.ts principalExpr): "" is a value as written.
+  if (raw && CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION].includes(raw) && row.issuer_arn !== null) return row.issuer_arn;
   return callerKeyOf(row);
 }
 
 /** The key a caller is known by: its ARN, else the invoking service, else its account. */
 export function callerKeyOf(row: Pick<IdentityColumns, 'caller_arn' | 'invoked_by' | 'principal_id' | 'identity_account_id'>): string {
-  return row.caller_arn ?? row.invoked_by ?? row.principal_id ?? (row.identity_account_id ? `account:${row.identity_account_id}` : 'unknown');
+  // Tested for null only, as the SQL does (fields.ts callerKeyExpr): "" is a value as written.
+  return row.caller_arn ?? row.invoked_by ?? row.principal_id ?? (row.identity_account_id !== null ? `account:${row.identity_account_id}` : 'unknown');
 }

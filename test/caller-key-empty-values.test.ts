@@ -1,0 +1,74 @@
+/**
+ * A caller's key and principal are computed the same way for a call (in the service) and for the
+ * lists and counts (in SQL), on every engine: a value CloudTrail wrote as "" is that value, not
+ * a missing one, so a call's own caller always counts it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FixtureServers, serveFixture } from './support/fixture-engines';
+import { tempDir } from './support/trails';
+
+const A = '111122223333';
+const WINDOW = { from: '2026-03-15T00:00:00Z', to: '2026-03-16T00:00:00Z' };
+
+const IDENTITIES: Record<string, Record<string, unknown>> = {
+  'empty-account': { type: 'AWSAccount', accountId: '' },
+  'empty-issuer-arn': { type: 'AssumedRole', principalId: 'AROAEXAMPLE:s', arn: `arn:aws:sts::${A}:assumed-role/R/s`, accountId: A, sessionContext: { sessionIssuer: { type: 'Role', arn: '' } } },
+  'empty-arn': { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: '', accountId: A },
+  'empty-principal-id': { type: 'AWSAccount', principalId: '', accountId: A },
+};
+
+let fixture: FixtureServers;
+let source: string;
+
+beforeAll(async () => {
+  source = tempDir('trailql-empty-keys-');
+  const folder = path.join(source, 'AWSLogs', A, 'CloudTrail', 'eu-west-1', '2026', '03', '15');
+  fs.mkdirSync(folder, { recursive: true });
+  const records = Object.entries(IDENTITIES).map(([id, userIdentity], i) => ({
+    eventVersion: '1.09',
+    userIdentity,
+    eventTime: `2026-03-15T10:00:0${i}Z`,
+    eventSource: 'iotevents.amazonaws.com',
+    eventName: 'ListInputs',
+    awsRegion: 'eu-west-1',
+    sourceIPAddress: '198.51.100.7',
+    requestID: `req-${i}`,
+    eventID: id,
+    eventType: 'AwsApiCall',
+    recipientAccountId: A,
+  }));
+  fs.writeFileSync(path.join(folder, `${A}_CloudTrail_eu-west-1_20260315T1005Z_keys.json`), JSON.stringify({ Records: records }));
+  fixture = await serveFixture(source, { EVENT_SOURCES: 'iotevents.amazonaws.com', CURSOR_SECRET: 'empty-keys-cursor-secret' }, () => new Date('2026-03-16T00:00:00Z'));
+}, 120_000);
+
+afterAll(async () => {
+  await fixture?.close();
+  if (source) fs.rmSync(source, { recursive: true, force: true });
+});
+
+type Node = { eventId: string; caller: { key: string; principal: string; calls: { totalCount: number } } };
+
+test.each(['json', 'parquet', 'athena'] as const)('on %s, each call is among its own caller\'s and principal\'s calls, and in the lists under that key', async (name) => {
+  const r = await fixture.servers[name].gql<{ apiCalls: { nodes: Node[] }; callers: { nodes: { key: string }[] }; principals: { nodes: { key: string }[] } }>(
+    `query($w: ApiCallFilter) {
+      apiCalls(filter: $w, first: 10) { nodes { eventId caller { key principal calls { totalCount } } } }
+      callers(filter: $w, first: 10) { nodes { key } }
+      principals: callers(filter: $w, first: 10, groupBy: PRINCIPAL) { nodes { key } }
+    }`,
+    { w: WINDOW },
+  );
+  expect(r.errors).toBeUndefined();
+  const calls = r.data!.apiCalls.nodes;
+  expect(calls.map((c) => c.eventId).sort()).toEqual(Object.keys(IDENTITIES).sort());
+  const keyed = Object.fromEntries(calls.map((c) => [c.eventId, [c.caller.key, c.caller.principal]]));
+  expect(keyed).toEqual({
+    'empty-account': ['account:', 'account:'],
+    'empty-issuer-arn': [`arn:aws:sts::${A}:assumed-role/R/s`, ''],
+    'empty-arn': ['', ''],
+    'empty-principal-id': ['', ''],
+  });
+  for (const c of calls) expect([c.eventId, c.caller.calls.totalCount]).toEqual([c.eventId, calls.filter((o) => o.caller.key === c.caller.key).length]);
+  expect(r.data!.callers.nodes.map((n) => n.key).sort()).toEqual([...new Set(calls.map((c) => c.caller.key))].sort());
+  expect(r.data!.principals.nodes.map((n) => n.key).sort()).toEqual([...new Set(calls.map((c) => c.caller.principal))].sort());
+});
