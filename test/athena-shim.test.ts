@@ -68,6 +68,12 @@ describe('what Athena refuses, the shim refuses', () => {
     await expect(shim.execute(q('SELECT 1 AS x FROM WHERE ('))).rejects.toThrow(/not Trino SQL/);
   });
 
+  test('a backslash in a text is a character, as in Trino, not an escape', async () => {
+    expect(() => checkTrinoStatement(`SELECT 1 FROM t WHERE strpos("errormessage", 'a\\') > 0 AND "eventname" = 'b'`)).not.toThrow();
+    expect(await one(`SELECT strpos('x\\y', ?) AS x`, ['\\'])).toBe(2);
+    expect(await one(`SELECT length('\\') + length(?) AS x`, ['it\'s'])).toBe(5);
+  });
+
   test('implicit casts between text columns and numbers', async () => {
     const table = '"trailql"."cloudtrail_logs"';
     await expect(shim.execute(q(`SELECT count(*) AS x FROM ${table} WHERE "eventversion" = ?`, [1]))).rejects.toThrow(/implicit cast/);
