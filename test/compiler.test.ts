@@ -152,7 +152,7 @@ describe('apiCallsCount, pinned', () => {
     expect(q.params).toEqual(['2026/03/14', '2026/03/14', '111122223333', '444455556666', '111122223333', '444455556666', '2026-03-14T10:00:00Z', '2026-03-15T00:00:00Z']);
   });
 
-  test('IPv4 and IPv6 blocks and a resource name bind numbers, hex and the reversed suffix', () => {
+  test('IPv4 and IPv6 blocks and a resource name bind numbers, hex and the suffix', () => {
     const filter = { sourceCidrs: ['203.0.113.0/24', '2001:db8::/32'], resourceName: 'boiler-temp' };
     for (const dialect of Object.values(DIALECTS)) {
       const q = compile(dialect, apiCallsCountPlan(filter, WINDOW), 1);
@@ -165,11 +165,11 @@ describe('apiCallsCount, pinned', () => {
         'boiler-temp', // detectorModelName
         'boiler-temp', // inputName
         'boiler-temp', // alarmModelName
-        'pmet-reliob/', // resourceArn ends with "/boiler-temp", reversed
+        '/boiler-temp', // resourceArn ends with it
       ]);
-      for (const v of ['203.0.113.0', '2001:db8', 'boiler-temp', 'pmet-reliob']) expect(q.sql).not.toContain(v);
+      for (const v of ['203.0.113.0', '2001:db8', 'boiler-temp']) expect(q.sql).not.toContain(v);
       expect(q.sql).toContain('BETWEEN ? AND ?');
-      expect(q.sql).toContain('strpos(reverse(');
+      expect(q.sql).toContain(dialect === duckdbDialect ? 'ends_with(' : 'strpos(reverse(');
     }
   });
 });

@@ -19,6 +19,8 @@ export interface Dialect {
   partitionPredicates(ctx: CompileContext, partitions: PartitionSpec): string[];
   jsonText(of: string, pathLiteral: string): string;
   regexpLike(of: string, patternLiteral: string): string;
+  /** Whether the text `of` ends with the text `suffix` (a bound value), by code points: no engine's grapheme rules. */
+  endsWith(of: string, suffix: string): string;
   toJson(of: string): string;
   /** JSON array text of the distinct non-null values of `of`, sorted, at most `limit`. */
   distinctValues(of: string, limit: number): string;
@@ -201,7 +203,7 @@ export function pred(ctx: CompileContext, p: Pred): string {
     case 'cond':
       return cond(ctx, p.cond);
     case 'endsWith':
-      return `strpos(reverse(${expr(ctx, p.e)}), ${bindValue(ctx, p.reversedSuffix)}) = 1`;
+      return ctx.dialect.endsWith(expr(ctx, p.e), bindValue(ctx, p.suffix));
     case 'startsWith':
       return `strpos(${expr(ctx, p.e)}, ${bindValue(ctx, p.prefix)}) = 1`;
     case 'contains':

@@ -128,9 +128,6 @@ export function sourceKindPred(e: Expr, kind: SourceIpKind): Pred {
   }
 }
 
-/** Reverse by code point, so an `ends with` test can be written as `strpos(reverse(x), reverse(v)) = 1`. */
-const reversed = (s: string): string => Array.from(s).reverse().join('');
-
 export interface ValidatedFilter {
   readonly predicates: Pred[];
   readonly regions: string[];
@@ -188,7 +185,7 @@ function actionPatternPred(pattern: string): Pred {
   const text = pattern.slice(start ? 1 : 0, end ? -1 : undefined);
   if (start && end) return { k: 'contains', e, value: val(text) };
   if (end) return { k: 'startsWith', e, prefix: val(text) };
-  if (start) return { k: 'endsWith', e, reversedSuffix: val(reversed(text)) };
+  if (start) return { k: 'endsWith', e, suffix: val(text) };
   return { k: 'in', e, values: [val(text)] };
 }
 
@@ -326,7 +323,7 @@ function validateAt(f: CallFilter, allowedSources: readonly string[], access: Fi
         { k: 'in', e: FIELDS.detectorModelName, values: names.map(val) },
         { k: 'in', e: FIELDS.inputName, values: names.map(val) },
         { k: 'in', e: FIELDS.alarmModelName, values: names.map(val) },
-        ...names.map((name): Pred => ({ k: 'endsWith', e: FIELDS.resourceArnParam, reversedSuffix: val(reversed(`/${name}`)) })),
+        ...names.map((name): Pred => ({ k: 'endsWith', e: FIELDS.resourceArnParam, suffix: val(`/${name}`) })),
       ),
     );
   }

@@ -71,8 +71,8 @@ export type Pred =
   | { readonly k: 'in'; readonly e: Expr; readonly values: readonly Value[] }
   | { readonly k: 'cmp'; readonly e: Expr; readonly op: '<' | '<=' | '>' | '>=' | '='; readonly value: Value }
   | { readonly k: 'cond'; readonly cond: Cond }
-  /** Text ends with a suffix, given reversed (bound as a value). */
-  | { readonly k: 'endsWith'; readonly e: Expr; readonly reversedSuffix: Value }
+  /** Text ends with a suffix (bound as a value), compared character by character (code points). */
+  | { readonly k: 'endsWith'; readonly e: Expr; readonly suffix: Value }
   /** Text starts with a prefix (bound as a value). */
   | { readonly k: 'startsWith'; readonly e: Expr; readonly prefix: Value }
   /** Case-sensitive substring match. */

@@ -64,7 +64,7 @@ export function holds(p: Pred, row: Row): boolean | null {
     case 'cond':
       return cond(p.cond, row);
     case 'endsWith':
-      return onText(p.e, row, (t) => Array.from(t).reverse().join('').startsWith(str(p.reversedSuffix)));
+      return onText(p.e, row, (t) => t.endsWith(str(p.suffix)));
     case 'startsWith':
       return onText(p.e, row, (t) => t.startsWith(str(p.prefix)));
     case 'contains':

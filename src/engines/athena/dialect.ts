@@ -48,6 +48,8 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     },
     jsonText: (of, path) => `json_extract_scalar(${of}, ${path})`,
     regexpLike: (of, pattern) => `regexp_like(${of}, ${pattern})`,
+    // Trino has no ends_with; reverse reverses code points.
+    endsWith: (of, suffix) => `strpos(reverse(${of}), reverse(${suffix})) = 1`,
     toJson: (of) => `json_format(CAST(${of} AS JSON))`,
     distinctValues: (of, limit) =>
       `json_format(CAST(slice(array_sort(array_agg(DISTINCT ${of}) FILTER (WHERE ${of} IS NOT NULL)), 1, ${limit}) AS JSON))`,

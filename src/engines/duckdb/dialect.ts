@@ -195,6 +195,8 @@ export const duckdbDialect: Dialect = {
   jsonText: (of, path) =>
     `CASE WHEN json_type(${of}, ${path}) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(${of}, ${path}) END`,
   regexpLike: (of, pattern) => `regexp_matches(${of}, ${pattern})`,
+  // Not `reverse`: DuckDB reverses grapheme clusters, so a name with a combining mark never matched.
+  endsWith: (of, suffix) => `ends_with(${of}, ${suffix})`,
   toJson: (of) => `CAST(to_json(${of}) AS VARCHAR)`,
   distinctValues: (of, limit) =>
     `CAST(to_json(list_slice(list_sort(list(DISTINCT ${of}) FILTER (WHERE ${of} IS NOT NULL)), 1, ${limit})) AS VARCHAR)`,
