@@ -1,7 +1,8 @@
 /**
- * A caller's key and principal are computed the same way for a call (in the service) and for the
- * lists and counts (in SQL), on every engine: a value CloudTrail wrote as "" is that value, not
- * a missing one, so a call's own caller always counts it.
+ * A value CloudTrail wrote as "" is that value, not a missing one: a caller's key and principal are
+ * computed the same way for a call (in the service) and for the lists and counts (in SQL), on every
+ * engine, so a call's own caller always counts it; and the groups and calls holding "" have ids
+ * `node` takes back, and are found by their lookups.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,7 +33,7 @@ beforeAll(async () => {
     eventSource: 'iotevents.amazonaws.com',
     eventName: 'ListInputs',
     awsRegion: 'eu-west-1',
-    sourceIPAddress: '198.51.100.7',
+    sourceIPAddress: id === 'empty-arn' ? '' : '198.51.100.7',
     requestID: `req-${i}`,
     eventID: id,
     eventType: 'AwsApiCall',
@@ -71,4 +72,25 @@ test.each(['json', 'parquet', 'athena'] as const)('on %s, each call is among its
   for (const c of calls) expect([c.eventId, c.caller.calls.totalCount]).toEqual([c.eventId, calls.filter((o) => o.caller.key === c.caller.key).length]);
   expect(r.data!.callers.nodes.map((n) => n.key).sort()).toEqual([...new Set(calls.map((c) => c.caller.key))].sort());
   expect(r.data!.principals.nodes.map((n) => n.key).sort()).toEqual([...new Set(calls.map((c) => c.caller.principal))].sort());
+});
+
+test.each(['json', 'parquet', 'athena'] as const)('on %s, the ids of groups and calls holding "" are taken back, and "" is looked up', async (name) => {
+  const s = fixture.servers[name];
+  const r = await s.gql<{ apiCalls: { nodes: { id: string }[] }; callers: { nodes: { id: string; key: string }[] }; sourceIps: { nodes: { id: string; address: string }[] } }>(
+    `query($w: ApiCallFilter) { apiCalls(filter: $w, first: 10) { nodes { id } } callers(filter: $w, first: 10) { nodes { id key } } sourceIps(filter: $w, first: 10) { nodes { id address } } }`,
+    { w: WINDOW },
+  );
+  expect(r.errors).toBeUndefined();
+  expect(r.data!.callers.nodes.map((n) => n.key)).toContain('');
+  expect(r.data!.sourceIps.nodes.map((n) => n.address)).toContain('');
+  const ids = [...r.data!.apiCalls.nodes, ...r.data!.callers.nodes, ...r.data!.sourceIps.nodes].map((n) => n.id);
+  const back = await s.gql<{ nodes: ({ id: string } | null)[] }>('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids });
+  expect(back.errors).toBeUndefined();
+  expect(back.data!.nodes.map((n) => n?.id)).toEqual(ids);
+  const looked = await s.gql<{ caller: { key: string; calls: { totalCount: number } }; sourceIp: { address: string; calls: { totalCount: number } } }>(
+    `query($w: ApiCallFilter) { caller(key: "", filter: $w) { key calls { totalCount } } sourceIp(address: "", filter: $w) { address calls { totalCount } } }`,
+    { w: WINDOW },
+  );
+  expect(looked.errors).toBeUndefined();
+  expect(looked.data).toEqual({ caller: { key: '', calls: { totalCount: 2 } }, sourceIp: { address: '', calls: { totalCount: 1 } } });
 });

@@ -222,17 +222,17 @@ describe('bad input refused before any engine query (whole operation)', () => {
   test('baselineDays 0 next to another root field', () =>
     refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } insights(filter: $f, baselineDays: 0) { totalCount } }`, { f: W }));
 
-  test('an empty caller key next to another root field', () =>
-    refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } caller(key: "", filter: $f) { key } }`, { f: W }));
+  test('a caller key too long next to another root field', () =>
+    refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } caller(key: "${'k'.repeat(2049)}", filter: $f) { key } }`, { f: W }));
 
   test('a bad eventId next to another root field', () =>
     refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } apiCall(eventId: "") { eventId } }`, { f: W }));
 
-  test('an empty caller arn next to another root field', () =>
-    refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } caller(arn: "", filter: $f) { key } }`, { f: W }));
+  test('a caller arn too long next to another root field', () =>
+    refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } caller(arn: "${'a'.repeat(2049)}", filter: $f) { key } }`, { f: W }));
 
-  test('an empty source address next to another root field', () =>
-    refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } sourceIp(address: "", filter: $f) { address } }`, { f: W }));
+  test('a source address too long next to another root field', () =>
+    refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } sourceIp(address: "${'1'.repeat(257)}", filter: $f) { address } }`, { f: W }));
 
   test('a resource name with a control character next to another root field', () =>
     refusedWithoutEngine(`query($f: ApiCallFilter) { apiCalls(filter: $f) { totalCount } resource(name: "a\\u0001b", filter: $f) { name } }`, { f: W }));

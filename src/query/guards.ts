@@ -98,12 +98,14 @@ export function fileInScope(relPath: string, scope: Pick<Scope, 'accounts' | 're
 
 /** A caller's key (or its old name, `arn`) as a lookup takes it. */
 export function checkCallerKey(key: string, argument: 'key' | 'arn' = 'key'): void {
-  if (key.length < 1 || key.length > 2048) throw new BadInputError(`caller: ${argument} must be 1 to 2048 characters`, argument);
+  // "" is a key as CloudTrail wrote it (an ARN or principal written empty): its group is listed, so it is found.
+  if (key.length > 2048) throw new BadInputError(`caller: ${argument} must be at most 2048 characters`, argument);
 }
 
 /** A source address as a lookup takes it (null: the calls whose record names none). */
 export function checkSourceAddress(address: string | null): void {
-  if (address !== null && (address.length < 1 || address.length > 256)) throw new BadInputError('sourceIp: address must be 1 to 256 characters', 'address');
+  // "" is an address as CloudTrail wrote it: its group is listed, so it is found.
+  if (address !== null && address.length > 256) throw new BadInputError('sourceIp: address must be at most 256 characters', 'address');
 }
 
 /** Longest eventID a lookup takes: CloudTrail writes UUIDs and a synthetic id is 74 characters. */

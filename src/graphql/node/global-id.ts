@@ -91,12 +91,14 @@ export function encodeId(schema: GraphQLSchema, ref: NodeRef): string {
 }
 
 const text = (max: number) => z.string().min(1).max(max);
+/** A value as CloudTrail wrote it, "" included: the groups and calls holding it have ids too. */
+const written = (max: number) => z.string().max(max);
 const TIME = z.number().int().min(0).max(253_402_300_799_999);
 const PARTS = z.union([
-  z.tuple([z.literal('ApiCall'), z.string().refine(isEventId), TIME, text(64).nullable(), text(64).nullable(), TIME, TIME]),
-  z.tuple([z.literal('Caller'), z.enum(['ARN', 'PRINCIPAL']), text(2048), z.string()]),
-  z.tuple([z.literal('SourceIp'), text(256).nullable(), z.string()]),
-  z.tuple([z.literal('ActionSummary'), text(256).nullable(), text(256).nullable(), z.string()]),
+  z.tuple([z.literal('ApiCall'), z.string().refine(isEventId), TIME, written(64).nullable(), written(64).nullable(), TIME, TIME]),
+  z.tuple([z.literal('Caller'), z.enum(['ARN', 'PRINCIPAL']), written(2048), z.string()]),
+  z.tuple([z.literal('SourceIp'), written(256).nullable(), z.string()]),
+  z.tuple([z.literal('ActionSummary'), written(256).nullable(), written(256).nullable(), z.string()]),
   z.tuple([z.literal('ResourceInstance'), z.enum(['detectorModel', 'input', 'alarmModel']), text(256), text(64).nullable(), text(64).nullable(), z.string()]),
   z.tuple([z.literal('ResourceHistory'), text(256), z.string()]),
 ]);
