@@ -1,7 +1,8 @@
 /**
  * Serves the browser code: /embed/ (the components bundle, fetchable from any origin), /ui (the
  * console) and /explorer (GraphiQL, unless EXPLORER=off). Pages carry a strict Content Security
- * Policy: scripts, styles and connections from this origin only, no inline code, no eval.
+ * Policy: scripts, styles and connections from this origin only, no inline code, no eval (the
+ * explorer's styles may also carry its response's nonce: GraphiQL's dialogs insert a style).
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
