@@ -215,15 +215,8 @@ export class TrailService {
    * each part's rows as its own statement would return them. A single part is its own statement,
    * and so is each part on an engine that reads a `WITH` subquery again at every use (Trino): the
    * one statement would read the window once per part all the same, and meet the engine's
-   * per-query scan limit that many times sooner.
-   */
-  async runParts(query: AggregatesQuery): Promise<Row[][]> {
-    return (await this.runPartsReported(query)).rows;
-  }
-
-  /**
-   * As `runParts`, with whether what its statements read was whole: no file left out, and Event
-   * history synced over their windows (`ServiceDeps.whole`).
+   * per-query scan limit that many times sooner. With the rows, whether what the statements read
+   * was whole: no file left out, and Event history synced over their windows (`ServiceDeps.whole`).
    */
   async runPartsReported(query: AggregatesQuery): Promise<{ rows: Row[][]; whole: boolean }> {
     const { parts, ...common } = query;

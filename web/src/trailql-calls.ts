@@ -277,15 +277,18 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
     const status = this.renderStatus('calls');
     if (this.state.kind !== 'done') return html`<h2 part="heading">Calls</h2>${status}`;
     const { edges, pageInfo, window } = this.state.data.apiCalls;
-    const rows = this.order === 'desc' ? edges : [...edges].reverse();
+    // Each row with its place in the connection: the id of its details, whichever way the page is shown.
+    const placed = edges.map(({ node }, i) => ({ node, id: `detail-${i}` }));
+    const rows = this.order === 'desc' ? placed : placed.reverse();
+    const [csv, ndjson] = [this.exportUrl('csv'), this.exportUrl('ndjson')];
     const sortLabel = this.order === 'desc' ? 'newest first' : 'oldest first';
     return html`
       <div class="bar">
         <h2 part="heading">Calls <span class="muted">${formatTime(window.from)} – ${formatTime(window.to)}</span></h2>
         <span class="spacer"></span>
-        ${this.exportRequest()
-          ? html`<a class="download" part="download" href=${this.exportUrl('csv')!} download="api-calls.csv" @click=${(e: Event) => this.download(e, 'csv')}>CSV</a>
-              <a class="download" part="download" href=${this.exportUrl('ndjson')!} download="api-calls.ndjson" @click=${(e: Event) => this.download(e, 'ndjson')}>NDJSON</a>`
+        ${csv && ndjson
+          ? html`<a class="download" part="download" href=${csv} download="api-calls.csv" @click=${(e: Event) => this.download(e, 'csv')}>CSV</a>
+              <a class="download" part="download" href=${ndjson} download="api-calls.ndjson" @click=${(e: Event) => this.download(e, 'ndjson')}>NDJSON</a>`
           : html`<span class="error download-unavailable" role="status">No download: export-endpoint is not an http(s) address.</span>`}
       </div>
       ${this.renderWarnings()}
@@ -311,11 +314,10 @@ export class TrailqlCalls extends TrailqlElement<CallsPage> {
               </tr>
             </thead>
             <tbody>
-              ${rows.map(({ node: c }) => {
+              ${rows.map(({ node: c, id }) => {
                 // One call per account, region and eventId (two accounts' calls may share an eventId).
                 const key = JSON.stringify([c.account, c.region, c.eventId]);
                 const open = this.expanded.has(key);
-                const id = `detail-${edges.findIndex((e) => e.node === c)}`;
                 return html`<tr class="call" data-event-id=${c.eventId}>
                     <td><button class="toggle" aria-expanded=${open} aria-controls=${id} aria-label="Details of ${c.action} at ${c.eventTime}" @click=${() => this.toggle(key)}>${open ? '▾' : '▸'}</button></td>
                     <td class="time">${formatTime(c.eventTime)}</td>
