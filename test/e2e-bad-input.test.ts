@@ -243,6 +243,30 @@ describe('cursors', () => {
     const res = await ctx.server.gql(PAGE, { filter: WINDOW, first: 2, after: cursor });
     expect(res.errors).toBeUndefined();
   });
+
+  // A nested field's statement runs after its parent's: a cursor of another connection is refused
+  // before the parent's, from the connection the cursor names.
+  const NESTED_AFTER: [string, string][] = [
+    ['Caller.calls', `query($w: ApiCallFilter, $a: String) { callers(filter: $w, first: 2) { nodes { calls(first: 1, after: $a) { totalCount } } } }`],
+    ['Caller.sourceIps', `query($w: ApiCallFilter, $a: String) { callers(filter: $w, first: 2) { nodes { sourceIps(first: 1, after: $a) { totalCount } } } }`],
+    ['Caller.actions', `query($w: ApiCallFilter, $a: String) { caller(key: "arn:aws:iam::111122223333:user/alice", filter: $w) { actions(first: 1, after: $a) { totalCount } } }`],
+    ['SourceIp.calls', `query($w: ApiCallFilter, $a: String) { sourceIps(filter: $w, first: 2) { nodes { calls(first: 1, after: $a) { totalCount } } } }`],
+    ['SourceIp.callers', `query($w: ApiCallFilter, $a: String) { sourceIps(filter: $w, first: 2) { nodes { callers(first: 1, after: $a) { totalCount } } } }`],
+    ['Insight.evidence', `query($w: ApiCallFilter, $a: String) { insights(filter: $w) { nodes { evidence(first: 1, after: $a) { totalCount } } } }`],
+  ];
+  test.each(NESTED_AFTER)("%s given apiCalls' cursor", async (_field, query) => {
+    const res = await expectRefused(query, { w: WINDOW, a: cursor });
+    expect(res.errors![0].message).toMatch(/issued for a different query/);
+  });
+  test("SourceIp.calls given Caller.calls' cursor", async () => {
+    const first = await ctx.server.gql(`query($w: ApiCallFilter) { callers(filter: $w, first: 1) { nodes { calls(first: 1) { pageInfo { endCursor } } } } }`, { w: WINDOW });
+    const nested = first.data.callers.nodes[0].calls.pageInfo.endCursor;
+    expect(typeof nested).toBe('string');
+    await expectRefused(NESTED_AFTER[3]![1], { w: WINDOW, a: nested });
+    // The field that issued it takes it (control).
+    const own = await ctx.server.gql(`query($w: ApiCallFilter, $a: String) { callers(filter: $w, first: 1) { nodes { calls(first: 1, after: $a) { totalCount } } } }`, { w: WINDOW, a: nested });
+    expect(own.errors).toBeUndefined();
+  });
 });
 
 describe('page size', () => {

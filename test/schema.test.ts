@@ -1,9 +1,10 @@
 /** The committed SDL is what the code builds, and every example operation is valid against it. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildSchema, lexicographicSortSchema, parse, printSchema, validate } from 'graphql';
+import { GraphQLObjectType, buildSchema, isObjectType, lexicographicSortSchema, parse, printSchema, validate } from 'graphql';
 import { schema } from '../src/graphql/schema';
 import { missingDescriptions } from '../src/graphql/describe-check';
+import { CURSOR_CONNECTIONS } from '../src/graphql/prevalidate';
 
 const root = path.resolve(__dirname, '..');
 
@@ -38,4 +39,12 @@ describe('descriptions', () => {
     const s = buildSchema(`${sdl}\nextend type Query { t(i: I): T }`);
     expect(missingDescriptions(s).sort()).toEqual(['E', 'E.TWO', 'I', 'I.c', 'Query.a(x:)', 'Query.b', 'Query.t', 'Query.t(i:)', 'T', 'T.d'].sort());
   });
+});
+
+test('every field with an `after` names the connections whose cursors it takes', () => {
+  const paged = Object.values(schema().getTypeMap())
+    .filter((t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__'))
+    .flatMap((t) => Object.values(t.getFields()).filter((f) => f.args.some((a) => a.name === 'after')).map((f) => `${t.name}.${f.name}`));
+  expect(paged.length).toBeGreaterThan(5);
+  expect(paged.sort()).toEqual(Object.keys(CURSOR_CONNECTIONS).sort());
 });

@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { parse } from 'graphql';
 import { checkLimits } from '../src/graphql/limits';
-import { CursorCodec } from '../src/query/cursor';
+import { CursorCodec, queryOf } from '../src/query/cursor';
 import { checkOperationFields, operationFields } from '../src/graphql/prevalidate';
 import { encodeId, pinned } from '../src/graphql/node/global-id';
 import { schema } from '../src/graphql/schema';
@@ -74,8 +74,9 @@ describe('query shape limits', () => {
 });
 
 describe('arguments checked before execution', () => {
-  const CURSOR = new CursorCodec('test').encode({ q: 'q', from: 0, to: 1, k: [] });
-  const AROUND_2025 = new CursorCodec('test').encode({ q: 'q', from: Date.parse('2024-12-31T00:00:00Z'), to: Date.parse('2025-01-02T00:00:00Z'), k: [] });
+  // Cursors of the connections the fields page under (a cursor names its connection).
+  const CURSOR = new CursorCodec('test').encode({ q: queryOf('apiCalls', {}), from: 0, to: 1, k: [] });
+  const around2025 = (connection: string) => new CursorCodec('test').encode({ q: queryOf(connection, {}), from: Date.parse('2024-12-31T00:00:00Z'), to: Date.parse('2025-01-02T00:00:00Z'), k: [] });
   const RULES_ALL = { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 }, cursors: new CursorCodec('test') };
   const scopeA: Scope = { accounts: [A], regions: [], readPayloads: false, admin: false, principal: 't' };
   const fields = (query: string, variables: Record<string, unknown> = {}) => {
@@ -114,7 +115,7 @@ describe('arguments checked before execution', () => {
     expect(refusal(run(nested(`filter: { from: "2025-01-01T00:00:00Z" }`))).message).toBe('filter.from: the window may span at most 31 days');
     expect(refusal(run(under(`, filter: { from: "2024-12-31T00:00:00Z", to: "2025-01-02T00:00:00Z" }`, `filter: { to: "2024-12-30T00:00:00Z" }`))).message).toMatch(/must be before/);
     // Its own cursor's window comes before its parent's.
-    expect(run(`{ callers(first: 2) { nodes { calls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${AROUND_2025}") { edges { cursor } } } } }`)).not.toThrow();
+    expect(run(`{ callers(first: 2) { nodes { calls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${around2025('caller.calls')}") { edges { cursor } } } } }`)).not.toThrow();
     // A node whose window is not known before execution (an insight's evidence: clamped to each
     // finding): each bound on its own.
     expect(run(`{ insights { nodes { evidence { nodes { caller { calls(filter: { from: "2025-01-01T00:00:00Z" }) { totalCount } } } } } } }`)).not.toThrow();
@@ -170,7 +171,7 @@ describe('arguments checked before execution', () => {
   test('root fields: windows judged whole, over the cursor\'s when one carries it', () => {
     expect(refusal(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }) { edges { cursor } } }`)).message).toMatch(/at most 31 days/);
     // One bound falls back on the cursor's window, as execution does.
-    expect(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${AROUND_2025}") { edges { cursor } } }`)).not.toThrow();
+    expect(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${around2025('apiCalls')}") { edges { cursor } } }`)).not.toThrow();
     expect(refusal(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z" }, after: "${CURSOR}") { edges { cursor } } }`)).message).toMatch(/must be before/);
     expect(refusal(run(`{ apiCalls(filter: { from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" }, after: "${CURSOR}") { edges { cursor } } }`)).message).toMatch(/at most 31 days/);
     expect(refusal(run(`{ apiCall(eventId: "e", from: "2026-03-14T00:00:00Z", to: "2026-03-13T00:00:00Z") { eventId } }`)).message).toMatch(/must be before/);

@@ -9,7 +9,7 @@ import { DocumentNode, OperationDefinitionNode, parse } from 'graphql';
 import { TooComplexError } from '../src/errors';
 import { checkLimits, limitsPlugin } from '../src/graphql/limits';
 import { encodeId } from '../src/graphql/node/global-id';
-import { CursorCodec } from '../src/query/cursor';
+import { CursorCodec, queryOf } from '../src/query/cursor';
 import { checkFieldArguments, operationFields, prevalidatePlugin } from '../src/graphql/prevalidate';
 import { schema } from '../src/graphql/schema';
 import { Scope } from '../src/query/guards';
@@ -189,14 +189,14 @@ describe('fields of an operation', () => {
   });
 
   test('windows: whole for root fields, full bounds and over a cursor\'s window; bound by bound otherwise', () => {
-    const check = (args: Record<string, unknown>, root: boolean) => () => checkFieldArguments({ coordinate: 'T.f', root, args }, { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 }, cursors: new CursorCodec('test') }, { accounts: [], regions: [], readPayloads: false, admin: false, principal: 't' }, NOW);
+    const check = (args: Record<string, unknown>, root: boolean) => () => checkFieldArguments({ coordinate: 'Query.apiCalls', root, args }, { eventSources: SOURCES, window: RULES, page: { defaultSize: 50, maxSize: 500 }, cursors: new CursorCodec('test') }, { accounts: [], regions: [], readPayloads: false, admin: false, principal: 't' }, NOW);
     const old = new Date('2025-01-01T00:00:00Z');
     // A cursor signed with the rules' key carries the window the other bound falls back on.
-    const c = new CursorCodec('test').encode({ q: 'q', from: 0, to: 1, k: [] });
+    const c = new CursorCodec('test').encode({ q: queryOf('apiCalls', {}), from: 0, to: 1, k: [] });
     expect(refusal(check({ from: old }, true)).message).toMatch(/at most 31 days/);
     expect(check({ from: old }, false)).not.toThrow();
     expect(refusal(check({ from: old, after: c }, true)).message).toMatch(/must be before/);
-    const around = new CursorCodec('test').encode({ q: 'q', from: old.getTime() - 1000, to: old.getTime() + 1000, k: [] });
+    const around = new CursorCodec('test').encode({ q: queryOf('apiCalls', {}), from: old.getTime() - 1000, to: old.getTime() + 1000, k: [] });
     expect(check({ from: old, after: around }, true)).not.toThrow();
     expect(refusal(check({ from: old, after: null }, true)).message).toMatch(/at most 31 days/);
     expect(refusal(check({ from: old, to: NOW }, false)).message).toMatch(/at most 31 days/);

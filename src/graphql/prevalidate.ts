@@ -1,11 +1,12 @@
 /**
  * Checks every argument of the whole operation before any resolver runs, so a bad value in a
- * nested field is refused before its parent's engine query starts. It knows no field by name:
- * it walks the operation (fragments followed, variables coerced as execution will) and runs the
+ * nested field is refused before its parent's engine query starts. Beyond the windows and
+ * cursors fields carry (below), it knows no field by name: it walks the operation (fragments followed, variables coerced as execution will) and runs the
  * query guards on every argument by its name (`filter`, `first`, `from`, `to`, `after`, `key`,
  * `arn`, `address`, `eventId`, `name`, `baselineDays`), the same checks the services apply again
- * when they build their plans. An `after` is checked for its signature and shape: the query it
- * belongs to is known only once its parent has answered.
+ * when they build their plans. An `after` is checked for its signature, its shape and the
+ * connection it names (`CURSOR_CONNECTIONS`): the rest of the query it belongs to (a nested
+ * field's parent) is known only once its parent has answered.
  *
  * A window given by one bound is checked whole where the window its other bound falls back on is
  * known before execution: an `after`'s, or the window of the caller or address its field is
@@ -38,7 +39,7 @@ import {
 } from 'graphql';
 import { BadInputError, NotAQueryError } from '../errors';
 import { CallFilter, validateFilter } from '../query/filter';
-import { CursorCodec } from '../query/cursor';
+import { CursorCodec, connectionOfQuery, foreignCursor } from '../query/cursor';
 import { MAX_INPUT_DEPTH, Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkInputDepth, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
 import { decodeId, decodeIds } from './node/global-id';
 import { TO_NODES, asksOneStatement } from './statements';
@@ -171,6 +172,25 @@ const CARRIES_WINDOW: ReadonlySet<string> = new Set([
   'SourceIpCallerConnection.nodes',
   'SourceIpCallerEdge.node',
 ]);
+/**
+ * The connections whose cursors each field with an `after` takes (the names its service pages
+ * under; a caller's fields page under its grouping's name). A cursor naming another is refused
+ * before any statement runs: on a nested field, its parent's would run first.
+ */
+export const CURSOR_CONNECTIONS: Readonly<Record<string, readonly string[]>> = {
+  'Query.apiCalls': ['apiCalls'],
+  'Query.callers': ['callers:ARN', 'callers:PRINCIPAL'],
+  'Query.insights': ['insights'],
+  'Query.sourceIps': ['sourceIps'],
+  'Query.untimedRecords': ['untimedRecords'],
+  'Caller.actions': ['callerActions:caller:bySource', 'callerActions:principal:bySource'],
+  'Caller.calls': ['caller.calls', 'principal.calls'],
+  'Caller.sourceIps': ['callerSourceIps:caller', 'callerSourceIps:principal'],
+  'Insight.evidence': ['insightEvidence'],
+  'SourceIp.callers': ['sourceIpCallers'],
+  'SourceIp.calls': ['sourceIp.calls'],
+};
+
 /** Types whose filtered fields fall back on their node's window. */
 const NODE_TYPES = new Set(['Caller', 'SourceIp']);
 
@@ -209,6 +229,9 @@ export function checkFieldArguments(
   // Absent, null or a number (execution has coerced it): the page size guard judges it.
   checkPageSize(args.first as number | null | undefined, rules.page.defaultSize, rules.page.maxSize);
   const cursor = typeof args.after === 'string' ? rules.cursors.verify(args.after) : undefined;
+  if (cursor && !CURSOR_CONNECTIONS[field.coordinate]?.includes(connectionOfQuery(cursor.q))) {
+    throw foreignCursor();
+  }
   if (typeof args.key === 'string') checkCallerKey(args.key);
   if (typeof args.arn === 'string') checkCallerKey(args.arn, 'arn');
   if (typeof args.address === 'string') checkSourceAddress(args.address);

@@ -7,7 +7,11 @@ import { BadInputError } from '../errors';
  * belongs to; it is signed, so it cannot be edited or replayed against another filter or scope.
  */
 export interface CursorPayload {
-  /** Query fingerprint: filter as given, scope, and connection name. */
+  /**
+   * The query it belongs to (`queryOf`): its connection's name, then a fingerprint of the filter
+   * as given, the scope and what else binds it. The name is readable, so an `after` given to
+   * another connection's field is refused before any statement runs (`connectionOfQuery`).
+   */
   readonly q: string;
   /** Window the first page resolved, epoch milliseconds. */
   readonly from: number;
@@ -36,7 +40,7 @@ export class CursorCodec {
   /** Verifies the signature and that the cursor belongs to this query; throws BAD_USER_INPUT otherwise. */
   decode(cursor: string, fingerprint: string): CursorPayload {
     const payload = this.verify(cursor);
-    if (payload.q !== fingerprint) throw new BadInputError('invalid cursor: it was issued for a different query; start again without "after"', 'after');
+    if (payload.q !== fingerprint) throw foreignCursor();
     return payload;
   }
 
@@ -69,6 +73,22 @@ export class CursorCodec {
   private sign(body: Buffer): Buffer {
     return createHmac('sha256', this.key).update(body).digest();
   }
+}
+
+/** The refusal of a cursor issued for another query. */
+export function foreignCursor(): BadInputError {
+  return new BadInputError('invalid cursor: it was issued for a different query; start again without "after"', 'after');
+}
+
+/** The query a cursor belongs to: `connection`'s name, then a fingerprint of what binds it. */
+export function queryOf(connection: string, binding: unknown): string {
+  return `${connection}/${fingerprint(binding)}`;
+}
+
+/** The connection a cursor's query (`queryOf`) names. */
+export function connectionOfQuery(q: string): string {
+  const end = q.lastIndexOf('/');
+  return end < 0 ? '' : q.slice(0, end);
 }
 
 /** Stable hash of a JSON-able value with sorted keys. */

@@ -13,7 +13,7 @@ import { AddressEnrichment, sharedEnrichment } from '../enrichment';
 import { BadInputError, TooComplexError } from '../errors';
 import { NEWEST_FIRST, OLDEST_FIRST, TOTAL, totalOf } from '../query/builders';
 import { Dialect, compile, compileAggregates, keysetEnd, partRows } from '../query/compiler';
-import { CursorCodec, CursorPayload, fingerprint } from '../query/cursor';
+import { CursorCodec, CursorPayload, queryOf } from '../query/cursor';
 import { CALL_TIE, EVENT_COLUMNS, FIELDS, eventColumns } from '../query/fields';
 import { CallFilter, SourceSelection, validateFilter } from '../query/filter';
 import { Scope, Window, applyScope, checkEventId, checkPageSize, resolveWindow } from '../query/guards';
@@ -236,7 +236,7 @@ export class TrailService {
   }
 
   fingerprintOf(connection: string, filter: unknown): string {
-    return fingerprint({ connection, filter, scope: { a: this.scope.accounts, r: this.scope.regions } });
+    return queryOf(connection, { connection, filter, scope: { a: this.scope.accounts, r: this.scope.regions } });
   }
 
   /** A page of calls, newest first, keyset-paged on (eventTime, eventId, account and region). */
