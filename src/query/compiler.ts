@@ -19,6 +19,12 @@ export interface Dialect {
   partitionPredicates(ctx: CompileContext, partitions: PartitionSpec): string[];
   jsonText(of: string, pathLiteral: string): string;
   regexpLike(of: string, patternLiteral: string): string;
+  /**
+   * Whether some element of the JSON array at `arrayPath` (a path literal) of the JSON text `of`
+   * holds, at `fieldPath`, a scalar (read as `jsonText` reads one) equal to one of `values` (bound
+   * values); false when there is no such array.
+   */
+  jsonArrayAnyIn(of: string, arrayPath: string, fieldPath: string, values: readonly string[]): string;
   /** Whether the text `of` ends with the text `suffix` (a bound value), by code points: no engine's grapheme rules. */
   endsWith(of: string, suffix: string): string;
   toJson(of: string): string;
@@ -204,6 +210,14 @@ export function pred(ctx: CompileContext, p: Pred): string {
       return cond(ctx, p.cond);
     case 'endsWith':
       return ctx.dialect.endsWith(expr(ctx, p.e), bindValue(ctx, p.suffix));
+    case 'jsonArrayAnyIn': {
+      if (p.values.length === 0) return 'FALSE';
+      const path = (name: string) => {
+        if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw new Error(`not a field name: ${name}`);
+        return literal(`$.${name}`);
+      };
+      return ctx.dialect.jsonArrayAnyIn(expr(ctx, p.e), path(p.array), path(p.field), p.values.map((v) => bindValue(ctx, v)));
+    }
     case 'startsWith':
       return `strpos(${expr(ctx, p.e)}, ${bindValue(ctx, p.prefix)}) = 1`;
     case 'contains':

@@ -5,6 +5,7 @@
 import { BadInputError, ForbiddenError } from '../errors';
 import { ACCOUNT_ID, REGION } from '../domain/aws';
 import { CallerCategory, IdentityType, RAW_IDENTITY_TYPES } from '../domain/identity';
+import { BATCH_ENTRIES } from '../domain/iotevents-resources';
 import { AWS_INTERNAL, AWS_SERVICE_PATTERNS, Cidr, IPV4_TEXT_PATTERN, IPV6_TEXT_PATTERN, SourceIpKind, addressBlocks, ipv6Hex, parseCidr } from '../domain/ip';
 import { MAX_BOUND_VALUE_LENGTH } from './engine';
 import { FIELDS } from './fields';
@@ -324,6 +325,10 @@ function validateAt(f: CallFilter, allowedSources: readonly string[], access: Fi
         { k: 'in', e: FIELDS.inputName, values: names.map(val) },
         { k: 'in', e: FIELDS.alarmModelName, values: names.map(val) },
         ...names.map((name): Pred => ({ k: 'endsWith', e: FIELDS.resourceArnParam, suffix: val(`/${name}`) })),
+        // A batch call's entries, read only for the actions that send them.
+        ...BATCH_ENTRIES.map((b) =>
+          and({ k: 'cond', cond: { k: 'inConst', e: FIELDS.eventName, values: b.actions } }, { k: 'jsonArrayAnyIn', e: FIELDS.requestParameters, array: b.array, field: b.field, values: names.map(val) }),
+        ),
       ),
     );
   }

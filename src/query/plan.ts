@@ -73,6 +73,11 @@ export type Pred =
   | { readonly k: 'cond'; readonly cond: Cond }
   /** Text ends with a suffix (bound as a value), compared character by character (code points). */
   | { readonly k: 'endsWith'; readonly e: Expr; readonly suffix: Value }
+  /**
+   * Some entry of the JSON array at `array` (a fixed field name) of the JSON text `e` holds, at its
+   * field `field` (a fixed name), a scalar equal to one of `values`. False when there is no such array.
+   */
+  | { readonly k: 'jsonArrayAnyIn'; readonly e: Expr; readonly array: string; readonly field: string; readonly values: readonly Value[] }
   /** Text starts with a prefix (bound as a value). */
   | { readonly k: 'startsWith'; readonly e: Expr; readonly prefix: Value }
   /** Case-sensitive substring match. */

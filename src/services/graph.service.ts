@@ -88,7 +88,8 @@ function checkBuckets(buckets: ActivityBucketRecord[]): ActivityBucketRecord[] {
   }
   return buckets;
 }
-const WRITE_ACTIONS = IOT_EVENTS_ACTIONS.filter((a) => !a.readOnly).map((a) => a.name);
+/** What a resource's history reads: writes to the resource itself (data-plane batch calls send to its detectors and alarms). */
+const WRITE_ACTIONS = IOT_EVENTS_ACTIONS.filter((a) => !a.readOnly && a.plane === 'control').map((a) => a.name);
 
 const ORDERS: Record<CallerOrder, OrderItem[]> = {
   CALLS_DESC: [{ alias: 'calls', dir: 'desc' }],

@@ -24,12 +24,13 @@ const lo = (h: string) => `CAST('0x' || substr(${h}, 17, 16) AS UBIGINT)`;
 /**
  * Trino functions DuckDB spells differently, in a schema searched first (they may shadow DuckDB's
  * own of the same name). `to_utf8`, `sha256` and `to_hex` map varchar -> varbinary -> varbinary ->
- * upper-case hex as Trino's do; `date_format` takes MySQL's `%i` (minutes) and `%s` (seconds).
+ * upper-case hex as Trino's do; `cardinality` counts an array's elements; `date_format` takes MySQL's `%i` (minutes) and `%s` (seconds).
  */
 const TRINO_MACROS = [
   `CREATE MACRO trino.to_utf8(s) AS encode(s)`,
   `CREATE MACRO trino.sha256(b) AS unhex(main.sha256(b))`,
   `CREATE MACRO trino.to_hex(b) AS hex(b)`,
+  `CREATE MACRO trino.cardinality(l) AS len(l)`,
   `CREATE MACRO trino.from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
   `CREATE MACRO trino.at_timezone(t, z) AS timezone(z, t)`,
   `CREATE MACRO trino.date_format(t, f) AS strftime(t, replace(replace(f, '%i', '%M'), '%s', '%S'))`,
@@ -103,12 +104,13 @@ export function substituteParameters(sql: string, params: readonly (string | num
 }
 
 /**
- * Trino's aggregates where DuckDB's of the same name differ: Trino's `max_by` gives the argument
- * of the row with the greatest ordering value even when that argument is NULL, DuckDB's skips rows
- * whose argument is NULL (its `arg_max_null` is Trino's).
+ * Trino's spellings that macros cannot stand in for. Aggregates where DuckDB's of the same name
+ * differ: Trino's `max_by` gives the argument of the row with the greatest ordering value even when
+ * that argument is NULL, DuckDB's skips rows whose argument is NULL (its `arg_max_null` is Trino's).
+ * Types: Trino's `ARRAY(JSON)` is DuckDB's `JSON[]`.
  */
-function asTrinoAggregates(sql: string): string {
-  return sql.replace(/\bmax_by\(/g, 'arg_max_null(');
+function inDuckDbSpelling(sql: string): string {
+  return sql.replace(/\bmax_by\(/g, 'arg_max_null(').replace(/\bAS ARRAY\(JSON\)/g, 'AS JSON[]');
 }
 
 export class AthenaSqlOnDuckDb implements Engine {
@@ -151,7 +153,7 @@ export class AthenaSqlOnDuckDb implements Engine {
     const sql = substituteParameters(query.sql, query.params);
     checkTrinoStatement(sql);
     this.statements.push(sql);
-    const run = asTrinoAggregates(sql);
+    const run = inDuckDbSpelling(sql);
     const bytesScanned = bytesInPartitions(this.files, query.partitions);
     this.bytesScanned += bytesScanned;
     const c = await DuckDBConnection.create(this.instance);

@@ -40,6 +40,10 @@ function cond(c: Cond, row: Row): boolean | null {
       const t = text(c.e, row);
       return t === null ? null : t === c.value;
     }
+    case 'inConst': {
+      const t = text(c.e, row);
+      return t === null ? null : c.values.includes(t);
+    }
     case 'regexConst': {
       const t = text(c.e, row);
       return t === null ? null : regex(c.pattern).test(t);
@@ -65,6 +69,20 @@ export function holds(p: Pred, row: Row): boolean | null {
       return cond(p.cond, row);
     case 'endsWith':
       return onText(p.e, row, (t) => t.endsWith(str(p.suffix)));
+    case 'jsonArrayAnyIn':
+      return onText(p.e, row, (t) => {
+        let entries: unknown;
+        try {
+          entries = (JSON.parse(t) as Record<string, unknown> | null)?.[p.array];
+        } catch {
+          return false;
+        }
+        if (!Array.isArray(entries)) return false;
+        return entries.some((e) => {
+          const v = e && typeof e === 'object' && !Array.isArray(e) ? (e as Record<string, unknown>)[p.field] : undefined;
+          return v !== null && v !== undefined && typeof v !== 'object' && p.values.some((x) => str(x) === String(v));
+        });
+      });
     case 'startsWith':
       return onText(p.e, row, (t) => t.startsWith(str(p.prefix)));
     case 'contains':

@@ -38,13 +38,13 @@ type Node = Record<string, unknown>;
 type Kind = 'number' | 'varchar' | 'unknown';
 
 /**
- * The statement as the grammar reads it alike: the IP types are Trino's own (the grammar knows no
- * such names, so they parse as VARCHAR), and a backslash in a text literal is only a character in
+ * The statement as the grammar reads it alike: the IP types and `ARRAY(JSON)` are Trino's own (the
+ * grammar knows no such names, nor any parameterised type, so they parse as VARCHAR), and a backslash in a text literal is only a character in
  * Trino, while the grammar reads it as an escape (`'x\'` would never end): it is doubled, which the
  * grammar reads back as one.
  */
 export const forGrammar = (sql: string): string =>
-  sql.replace(/ AS (IPADDRESS|IPPREFIX)\)/g, ' AS VARCHAR)').replace(/'(?:[^']|'')*'/g, (text) => text.replace(/\\/g, '\\\\'));
+  sql.replace(/ AS (IPADDRESS|IPPREFIX|ARRAY\(JSON\))\)/g, ' AS VARCHAR)').replace(/'(?:[^']|'')*'/g, (text) => text.replace(/\\/g, '\\\\'));
 
 function functionName(n: Node): string {
   const name = n.name as { name?: Array<{ value?: string }> } | string | undefined;

@@ -48,6 +48,9 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     },
     jsonText: (of, path) => `json_extract_scalar(${of}, ${path})`,
     regexpLike: (of, pattern) => `regexp_like(${of}, ${pattern})`,
+    // TRY_CAST: anything but an array (an object, a text) is no array of entries, not a failure.
+    jsonArrayAnyIn: (of, arrayPath, fieldPath, values) =>
+      `COALESCE(cardinality(filter(TRY_CAST(json_extract(${of}, ${arrayPath}) AS ARRAY(JSON)), trailql_entry -> json_extract_scalar(trailql_entry, ${fieldPath}) IN (${values.join(', ')}))) > 0, FALSE)`,
     // Trino has no ends_with; reverse reverses code points.
     endsWith: (of, suffix) => `strpos(reverse(${of}), reverse(${suffix})) = 1`,
     toJson: (of) => `json_format(CAST(${of} AS JSON))`,

@@ -185,6 +185,9 @@ export function narrowSource(
  * used). Each record becomes one row with the CloudTrail table's columns (DuckDB resolves the
  * lower-case names case-insensitively).
  */
+/** A scalar at a JSON path as text; NULL for an object or an array (as Athena's json_extract_scalar). */
+const duckdbJsonText = (of: string, path: string) => `CASE WHEN json_type(${of}, ${path}) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(${of}, ${path}) END`;
+
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
   namedSubqueriesOnce: true,
@@ -192,9 +195,10 @@ export const duckdbDialect: Dialect = {
     return JSON_SOURCE;
   },
   partitionPredicates: () => [],
-  jsonText: (of, path) =>
-    `CASE WHEN json_type(${of}, ${path}) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(${of}, ${path}) END`,
+  jsonText: (of, path) => duckdbJsonText(of, path),
   regexpLike: (of, pattern) => `regexp_matches(${of}, ${pattern})`,
+  jsonArrayAnyIn: (of, arrayPath, fieldPath, values) =>
+    `COALESCE(len(list_filter(TRY_CAST(json_extract(${of}, ${arrayPath}) AS JSON[]), trailql_entry -> ${duckdbJsonText('trailql_entry', fieldPath)} IN (${values.join(', ')}))) > 0, FALSE)`,
   // Not `reverse`: DuckDB reverses grapheme clusters, so a name with a combining mark never matched.
   endsWith: (of, suffix) => `ends_with(${of}, ${suffix})`,
   toJson: (of) => `CAST(to_json(${of}) AS VARCHAR)`,

@@ -118,7 +118,7 @@ export class ApiCallFilter implements CallFilter {
 
   @Field(() => String, {
     nullable: true,
-    description: 'A detector model, input or alarm model name (from requestParameters or resourceArn).',
+    description: 'A detector model, input or alarm model name: named in requestParameters (by a data-plane batch call, in any of its entries) or its resourceArn.',
   })
   resourceName?: string | null;
 

@@ -95,7 +95,7 @@ export class ApiCallResolver {
     return ctx.service.apiCall(eventId, { from, to });
   }
 
-  @FieldResolver(() => [IotEventsResourceRef], { description: 'Detector models, inputs and alarm models this call names.' })
+  @FieldResolver(() => [IotEventsResourceRef], { description: 'Detector models, inputs and alarm models this call names (a batch call names them in its entries).' })
   iotEventsResources(@Root() call: ApiCallRecord): IotEventsResourceName[] {
     return iotEventsResourcesOf(call);
   }

@@ -77,7 +77,7 @@ const FIELD_COLUMNS: Record<string, readonly string[]> = {
   ec2RoleDelivery: ['ec2_role_delivery'],
   tls: ['tls_version', 'tls_cipher_suite', 'tls_client_host_header'],
   resources: ['resources'],
-  iotEventsResources: ['request_parameters', 'resources'],
+  iotEventsResources: ['event_name', 'request_parameters', 'resources'],
 };
 
 const ALL = EVENT_COLUMNS.map((c) => c.alias);

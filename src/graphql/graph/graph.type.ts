@@ -251,7 +251,7 @@ export class ResourceHistory {
   name!: string;
   @Field(() => TimeWindow, { description: 'The window read.' })
   window!: TimeWindow;
-  @Field(() => [ApiCall], { description: 'Calls that changed it (writes), newest first: all of them in the window (more than 10,000 is refused with QUERY_TOO_COMPLEX: narrow the window).' })
+  @Field(() => [ApiCall], { description: 'Control-plane calls that changed it (writes; data-plane batch calls change its detectors and alarms, not it), newest first: all of them in the window (more than 10,000 is refused with QUERY_TOO_COMPLEX: narrow the window).' })
   changes!: ApiCall[];
   @Field(() => [ResourceInstance], { description: 'The resources of this name: one per kind, account and region.' })
   instances!: ResourceInstance[];
