@@ -315,11 +315,30 @@ const accessDeniedBurst: Rule = {
   },
 };
 
+/**
+ * A BatchDeleteDetector answers without an errorCode when its entries fail: each failed entry is
+ * one of its response's error entries. One whose every entry failed deleted nothing; one whose
+ * response or request holds no such array (not logged, withheld) is taken at its word.
+ */
+const BATCH_DELETE = 'BatchDeleteDetector';
+const FAILED_ENTRIES: Expr = { k: 'jsonArrayLength', of: FIELDS.responseElements, path: '$.batchDeleteDetectorErrorEntries' };
+const ENTRIES: Expr = { k: 'jsonArrayLength', of: FIELDS.requestParameters, path: '$.detectors' };
+const DELETED_SOMETHING: Cond = {
+  k: 'anyOf',
+  items: [
+    { k: 'inConst', e: FIELDS.eventName, values: DESTRUCTIVE_ACTIONS.filter((a) => a !== BATCH_DELETE) },
+    { k: 'isNull', e: FAILED_ENTRIES },
+    { k: 'isNull', e: ENTRIES },
+    { k: 'lessThan', e: FAILED_ENTRIES, than: ENTRIES },
+  ],
+};
+
 const SUCCESSFUL_DESTRUCTIVE: Cond = {
   k: 'allOf',
   items: [
     { k: 'isNull', e: FIELDS.errorCode },
     { k: 'inConst', e: FIELDS.eventName, values: DESTRUCTIVE_ACTIONS },
+    DELETED_SOMETHING,
   ],
 };
 
@@ -351,7 +370,7 @@ const destructiveChange: Rule = {
         summary: logging
           ? `${plural(num(r.calls), 'successful call')} to ${named(action, source)}: what IoT Events logs was changed.`
           : `${plural(num(r.calls), 'successful call')} to ${named(action, source)}: IoT Events resources were deleted.`,
-        where: [cond({ k: 'isNull', e: FIELDS.errorCode }), ...actionWhere(action, source), ...principalWhere(principal)],
+        where: [cond({ k: 'isNull', e: FIELDS.errorCode }), cond(DELETED_SOMETHING), ...actionWhere(action, source), ...principalWhere(principal)],
       });
     }),
 };

@@ -18,6 +18,8 @@ export interface Dialect {
   /** Extra WHERE items restricting partitions (Athena); `[]` when the source itself is pruned. */
   partitionPredicates(ctx: CompileContext, partitions: PartitionSpec): string[];
   jsonText(of: string, pathLiteral: string): string;
+  /** Number of elements of the array at `pathLiteral` of the JSON text `of`; NULL when no array is there. */
+  jsonArrayLength(of: string, pathLiteral: string): string;
   regexpLike(of: string, patternLiteral: string): string;
   /**
    * Whether some element of the JSON array at `arrayPath` (a path literal) of the JSON text `of`
@@ -105,6 +107,8 @@ export function expr(ctx: CompileContext, e: Expr): string {
       return e.path.map(quoteIdent).join('.');
     case 'jsonText':
       return ctx.dialect.jsonText(expr(ctx, e.of), literal(e.path));
+    case 'jsonArrayLength':
+      return ctx.dialect.jsonArrayLength(expr(ctx, e.of), literal(e.path));
     case 'coalesce':
       return `COALESCE(${e.items.map((i) => expr(ctx, i)).join(', ')})`;
     case 'concat':
@@ -164,6 +168,8 @@ export function cond(ctx: CompileContext, c: Cond): string {
       return `substr(${expr(ctx, c.e)}, 1, ${c.prefix.length}) = ${literal(c.prefix)}`;
     case 'regexConst':
       return ctx.dialect.regexpLike(expr(ctx, c.e), literal(c.pattern));
+    case 'lessThan':
+      return `${expr(ctx, c.e)} < ${expr(ctx, c.than)}`;
     case 'allOf':
       return `(${c.items.map((i) => cond(ctx, i)).join(' AND ')})`;
     case 'anyOf':
@@ -462,6 +468,8 @@ function mapCond(c: Cond, f: (e: Expr) => Expr): Cond {
     case 'allOf':
     case 'anyOf':
       return { ...c, items: c.items.map((i) => mapCond(i, f)) };
+    case 'lessThan':
+      return { ...c, e: f(c.e), than: f(c.than) };
     default:
       return { ...c, e: f(c.e) };
   }

@@ -15,6 +15,8 @@ export type Expr =
   | { readonly k: 'col'; readonly path: readonly string[] }
   /** Scalar at a JSON path (from a fixed list in fields.ts) of a JSON-text column, as text. */
   | { readonly k: 'jsonText'; readonly of: Expr; readonly path: string }
+  /** Number of elements of the array at a JSON path (a fixed one) of a JSON-text column; NULL when no array is there. */
+  | { readonly k: 'jsonArrayLength'; readonly of: Expr; readonly path: string }
   | { readonly k: 'coalesce'; readonly items: readonly Expr[] }
   | { readonly k: 'concat'; readonly items: readonly Expr[] }
   | { readonly k: 'case'; readonly whens: readonly (readonly [Cond, Expr])[]; readonly otherwise: Expr | null }
@@ -59,6 +61,8 @@ export type Cond =
   | { readonly k: 'startsWithConst'; readonly e: Expr; readonly prefix: string }
   /** Text matches a regular expression written in this code base (never user input). */
   | { readonly k: 'regexConst'; readonly e: Expr; readonly pattern: string }
+  /** A number less than another (unknown when either is NULL). */
+  | { readonly k: 'lessThan'; readonly e: Expr; readonly than: Expr }
   | { readonly k: 'allOf'; readonly items: readonly Cond[] }
   | { readonly k: 'anyOf'; readonly items: readonly Cond[] };
 

@@ -24,13 +24,14 @@ const lo = (h: string) => `CAST('0x' || substr(${h}, 17, 16) AS UBIGINT)`;
 /**
  * Trino functions DuckDB spells differently, in a schema searched first (they may shadow DuckDB's
  * own of the same name). `to_utf8`, `sha256` and `to_hex` map varchar -> varbinary -> varbinary ->
- * upper-case hex as Trino's do; `cardinality` counts an array's elements; `date_format` takes MySQL's `%i` (minutes) and `%s` (seconds).
+ * upper-case hex as Trino's do; `cardinality` counts an array's elements, `json_array_length` a JSON array's (NULL for anything else); `date_format` takes MySQL's `%i` (minutes) and `%s` (seconds).
  */
 const TRINO_MACROS = [
   `CREATE MACRO trino.to_utf8(s) AS encode(s)`,
   `CREATE MACRO trino.sha256(b) AS unhex(main.sha256(b))`,
   `CREATE MACRO trino.to_hex(b) AS hex(b)`,
   `CREATE MACRO trino.cardinality(l) AS len(l)`,
+  `CREATE MACRO trino.json_array_length(j) AS CASE WHEN json_type(j) = 'ARRAY' THEN main.json_array_length(j) END`,
   `CREATE MACRO trino.from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
   `CREATE MACRO trino.at_timezone(t, z) AS timezone(z, t)`,
   `CREATE MACRO trino.date_format(t, f) AS strftime(t, replace(replace(f, '%i', '%M'), '%s', '%S'))`,

@@ -47,6 +47,8 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
       return items;
     },
     jsonText: (of, path) => `json_extract_scalar(${of}, ${path})`,
+    // NULL for anything but an array.
+    jsonArrayLength: (of, path) => `json_array_length(json_extract(${of}, ${path}))`,
     regexpLike: (of, pattern) => `regexp_like(${of}, ${pattern})`,
     // TRY_CAST: anything but an array (an object, a text) is no array of entries, not a failure.
     jsonArrayAnyIn: (of, arrayPath, fieldPath, values) =>

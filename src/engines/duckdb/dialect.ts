@@ -196,6 +196,7 @@ export const duckdbDialect: Dialect = {
   },
   partitionPredicates: () => [],
   jsonText: (of, path) => duckdbJsonText(of, path),
+  jsonArrayLength: (of, path) => `CASE WHEN json_type(${of}, ${path}) = 'ARRAY' THEN json_array_length(${of}, ${path}) END`,
   regexpLike: (of, pattern) => `regexp_matches(${of}, ${pattern})`,
   jsonArrayAnyIn: (of, arrayPath, fieldPath, values) =>
     `COALESCE(len(list_filter(TRY_CAST(json_extract(${of}, ${arrayPath}) AS JSON[]), trailql_entry -> ${duckdbJsonText('trailql_entry', fieldPath)} IN (${values.join(', ')}))) > 0, FALSE)`,

@@ -1,9 +1,11 @@
 /**
- * Data-plane batch calls name their detector models, inputs and alarm models inside arrays of
- * entries. `resourceName` finds them by any entry's name, alike on DuckDB over JSON, over the store
- * and on the Athena dialect, and a call lists them in `iotEventsResources`; arrays under other
- * actions, an object where the array belongs, or a name that is not a text find nothing. A
- * resource's history stays its own control-plane changes.
+ * Data-plane batch calls, alike on DuckDB over JSON, over the store and on the Athena dialect.
+ * - They name their detector models, inputs and alarm models inside arrays of entries:
+ *   `resourceName` finds them by any entry's name, and a call lists them in `iotEventsResources`;
+ *   arrays under other actions, an object where the array belongs, or a name that is not a text
+ *   find nothing. A resource's history stays its own control-plane changes.
+ * - A BatchDeleteDetector answers without an errorCode when its entries fail (each failed entry
+ *   is an error entry of its response): one whose every entry failed is no destructive change.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,8 +17,8 @@ const WINDOW = { from: '2026-03-15T00:00:00Z', to: '2026-03-16T00:00:00Z' };
 const DATA = 'ioteventsdata.amazonaws.com';
 const CONTROL = 'iotevents.amazonaws.com';
 
-/** [eventID suffix, source, action, requestParameters, errorCode] */
-const CALLS: [string, string, string, unknown, string | null][] = [
+/** [eventID suffix, source, action, requestParameters, errorCode, responseElements] */
+const CALLS: [string, string, string, unknown, string | null, unknown?][] = [
   ['01', DATA, 'BatchUpdateDetector', { detectors: [{ messageId: 'm1', detectorModelName: 'boiler', keyValue: 'k1' }, { messageId: 'm2', detectorModelName: 'chiller', keyValue: 'k2' }] }, null],
   ['02', DATA, 'BatchPutMessage', { messages: [{ messageId: 'm3', inputName: 'temps' }] }, null],
   ['03', DATA, 'BatchSnoozeAlarm', { snoozeActionRequests: [{ requestId: 'r1', alarmModelName: 'overheat', keyValue: 'k1', snoozeDuration: 300 }] }, null],
@@ -30,6 +32,13 @@ const CALLS: [string, string, string, unknown, string | null][] = [
   ['09', DATA, 'BatchPutMessage', { detectors: [{ detectorModelName: 'boiler' }] }, null],
   // The model's own control-plane change, refused.
   ['10', CONTROL, 'UpdateDetectorModel', { detectorModelName: 'boiler' }, 'AccessDeniedException'],
+  // Deletions of detectors: every entry failed; one of two failed.
+  ['11', DATA, 'BatchDeleteDetector', { detectors: [{ messageId: 'm5', detectorModelName: 'pump' }, { messageId: 'm6', detectorModelName: 'pump' }] }, null, {
+    batchDeleteDetectorErrorEntries: [{ messageId: 'm5', errorCode: 'ResourceNotFoundException' }, { messageId: 'm6', errorCode: 'ResourceNotFoundException' }],
+  }],
+  ['12', DATA, 'BatchDeleteDetector', { detectors: [{ messageId: 'm7', detectorModelName: 'pump' }, { messageId: 'm8', detectorModelName: 'pump' }] }, null, {
+    batchDeleteDetectorErrorEntries: [{ messageId: 'm7', errorCode: 'ResourceNotFoundException' }],
+  }],
 ];
 
 let fixture: FixtureServers;
@@ -39,7 +48,7 @@ beforeAll(async () => {
   source = tempDir('trailql-batch-names-');
   const folder = path.join(source, 'AWSLogs', A, 'CloudTrail', 'eu-west-1', '2026', '03', '15');
   fs.mkdirSync(folder, { recursive: true });
-  const records = CALLS.map(([id, eventSource, eventName, requestParameters, errorCode], i) => ({
+  const records = CALLS.map(([id, eventSource, eventName, requestParameters, errorCode, responseElements], i) => ({
     eventVersion: '1.09',
     userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${A}:user/ops`, accountId: A },
     eventTime: `2026-03-15T10:00:${String(i).padStart(2, '0')}Z`,
@@ -48,7 +57,7 @@ beforeAll(async () => {
     awsRegion: 'eu-west-1',
     sourceIPAddress: '198.51.100.7',
     requestParameters,
-    responseElements: null,
+    responseElements: responseElements ?? null,
     ...(errorCode ? { errorCode, errorMessage: 'no' } : {}),
     requestID: `req-${id}`,
     eventID: `00000000-0000-4000-8000-0000000000${id}`,
@@ -114,4 +123,19 @@ test.each(ENGINES)("on %s, a resource's history holds its control-plane changes,
   expect(r.data!.resource.changes.map((c) => c.eventId.slice(-2))).toEqual(['10']);
   expect(r.data!.resource.failedAttempts.map((c) => c.eventId.slice(-2))).toEqual(['10']);
   expect(r.data!.resource.deleted).toBeNull();
+});
+
+test.each(ENGINES)('on %s, a BatchDeleteDetector whose every entry failed is no destructive change', async (engine) => {
+  const r = await fixture.servers[engine].gql<{ insights: { nodes: { action: string; count: number; evidence: { totalCount: number; nodes: { eventId: string }[] } }[] } }>(
+    'query($f: ApiCallFilter) { insights(filter: $f, kinds: [DESTRUCTIVE_CHANGE]) { nodes { action count evidence(first: 50) { totalCount nodes { eventId } } } } }',
+    { f: WINDOW },
+  );
+  expect(r.errors).toBeUndefined();
+  const [finding, ...others] = r.data!.insights.nodes;
+  expect(others).toEqual([]);
+  expect(finding!.action).toBe('BatchDeleteDetector');
+  // One of two failed, and those whose response holds no error entries (taken at their word).
+  const ids = finding!.evidence.nodes.map((n) => n.eventId.slice(-2)).sort();
+  expect(ids).toEqual(['04', '08', '12']);
+  expect([finding!.count, finding!.evidence.totalCount]).toEqual([3, 3]);
 });
