@@ -7,13 +7,9 @@
  * - A BatchDeleteDetector answers without an errorCode when its entries fail (each failed entry
  *   is an error entry of its response): one whose every entry failed is no destructive change.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { FixtureServers, serveFixture } from './support/fixture-engines';
-import { tempDir } from './support/trails';
+import { FixtureServers, ONE_DAY_TRAIL, serveRecords } from './support/fixture-engines';
 
-const A = '111122223333';
-const WINDOW = { from: '2026-03-15T00:00:00Z', to: '2026-03-16T00:00:00Z' };
+const { account: A, window: WINDOW } = ONE_DAY_TRAIL;
 const DATA = 'ioteventsdata.amazonaws.com';
 const CONTROL = 'iotevents.amazonaws.com';
 
@@ -42,12 +38,8 @@ const CALLS: [string, string, string, unknown, string | null, unknown?][] = [
 ];
 
 let fixture: FixtureServers;
-let source: string;
 
 beforeAll(async () => {
-  source = tempDir('trailql-batch-names-');
-  const folder = path.join(source, 'AWSLogs', A, 'CloudTrail', 'eu-west-1', '2026', '03', '15');
-  fs.mkdirSync(folder, { recursive: true });
   const records = CALLS.map(([id, eventSource, eventName, requestParameters, errorCode, responseElements], i) => ({
     eventVersion: '1.09',
     userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${A}:user/ops`, accountId: A },
@@ -64,14 +56,10 @@ beforeAll(async () => {
     eventType: 'AwsApiCall',
     recipientAccountId: A,
   }));
-  fs.writeFileSync(path.join(folder, `${A}_CloudTrail_eu-west-1_20260315T1005Z_batch.json`), JSON.stringify({ Records: records }));
-  fixture = await serveFixture(source, { CURSOR_SECRET: 'batch-cursor-secret' }, () => new Date('2026-03-16T00:00:00Z'));
+  fixture = await serveRecords('batch', records, { CURSOR_SECRET: 'batch-cursor-secret' });
 }, 120_000);
 
-afterAll(async () => {
-  await fixture?.close();
-  if (source) fs.rmSync(source, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 const ENGINES = ['json', 'parquet', 'athena'] as const;
 type EngineName = (typeof ENGINES)[number];

@@ -4,13 +4,9 @@
  * engine, so a call's own caller always counts it; and the groups and calls holding "" have ids
  * `node` takes back, and are found by their lookups.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { FixtureServers, serveFixture } from './support/fixture-engines';
-import { tempDir } from './support/trails';
+import { FixtureServers, ONE_DAY_TRAIL, serveRecords } from './support/fixture-engines';
 
-const A = '111122223333';
-const WINDOW = { from: '2026-03-15T00:00:00Z', to: '2026-03-16T00:00:00Z' };
+const { account: A, window: WINDOW } = ONE_DAY_TRAIL;
 
 const IDENTITIES: Record<string, Record<string, unknown>> = {
   'empty-account': { type: 'AWSAccount', accountId: '' },
@@ -20,12 +16,8 @@ const IDENTITIES: Record<string, Record<string, unknown>> = {
 };
 
 let fixture: FixtureServers;
-let source: string;
 
 beforeAll(async () => {
-  source = tempDir('trailql-empty-keys-');
-  const folder = path.join(source, 'AWSLogs', A, 'CloudTrail', 'eu-west-1', '2026', '03', '15');
-  fs.mkdirSync(folder, { recursive: true });
   const records = Object.entries(IDENTITIES).map(([id, userIdentity], i) => ({
     eventVersion: '1.09',
     userIdentity,
@@ -39,14 +31,10 @@ beforeAll(async () => {
     eventType: 'AwsApiCall',
     recipientAccountId: A,
   }));
-  fs.writeFileSync(path.join(folder, `${A}_CloudTrail_eu-west-1_20260315T1005Z_keys.json`), JSON.stringify({ Records: records }));
-  fixture = await serveFixture(source, { EVENT_SOURCES: 'iotevents.amazonaws.com', CURSOR_SECRET: 'empty-keys-cursor-secret' }, () => new Date('2026-03-16T00:00:00Z'));
+  fixture = await serveRecords('keys', records, { EVENT_SOURCES: 'iotevents.amazonaws.com', CURSOR_SECRET: 'empty-keys-cursor-secret' });
 }, 120_000);
 
-afterAll(async () => {
-  await fixture?.close();
-  if (source) fs.rmSync(source, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 type Node = { eventId: string; caller: { key: string; principal: string; calls: { totalCount: number } } };
 

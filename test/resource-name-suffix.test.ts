@@ -4,22 +4,14 @@
  * Athena dialect: the ARN's ending is compared by code points, not by any engine's notion of a
  * character.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { FixtureServers, serveFixture } from './support/fixture-engines';
-import { tempDir } from './support/trails';
+import { FixtureServers, ONE_DAY_TRAIL, serveRecords } from './support/fixture-engines';
 
-const A = '111122223333';
-const WINDOW = { from: '2026-03-15T00:00:00Z', to: '2026-03-16T00:00:00Z' };
+const { account: A, window: WINDOW } = ONE_DAY_TRAIL;
 const NAMES = ['cafe\u0301', 'fam\u{1F468}\u200D\u{1F469}', 'flag\u{1F1E9}\u{1F1EA}', 'plain-name', 'e\u0301'];
 
 let fixture: FixtureServers;
-let source: string;
 
 beforeAll(async () => {
-  source = tempDir('trailql-suffix-');
-  const folder = path.join(source, 'AWSLogs', A, 'CloudTrail', 'eu-west-1', '2026', '03', '15');
-  fs.mkdirSync(folder, { recursive: true });
   const records = NAMES.map((name, i) => ({
     eventVersion: '1.09',
     userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${A}:user/ops`, accountId: A },
@@ -34,14 +26,10 @@ beforeAll(async () => {
     eventType: 'AwsApiCall',
     recipientAccountId: A,
   }));
-  fs.writeFileSync(path.join(folder, `${A}_CloudTrail_eu-west-1_20260315T1005Z_names.json`), JSON.stringify({ Records: records }));
-  fixture = await serveFixture(source, { EVENT_SOURCES: 'iotevents.amazonaws.com', CURSOR_SECRET: 'suffix-cursor-secret' }, () => new Date('2026-03-16T00:00:00Z'));
+  fixture = await serveRecords('names', records, { EVENT_SOURCES: 'iotevents.amazonaws.com', CURSOR_SECRET: 'suffix-cursor-secret' });
 }, 120_000);
 
-afterAll(async () => {
-  await fixture?.close();
-  if (source) fs.rmSync(source, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 const count = async (name: 'json' | 'parquet' | 'athena', filter: Record<string, unknown>) => {
   const r = await fixture.servers[name].gql<{ apiCalls: { totalCount: number } }>('query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount } }', { f: { ...WINDOW, ...filter } });

@@ -4,6 +4,7 @@
  * its own copy of the fixture.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { athenaDialect } from '../../src/engines/athena/dialect';
 import { compactTrail } from '../../src/engines/duckdb/compact';
 import { AthenaSqlOnDuckDb } from './athena-on-duckdb';
@@ -44,6 +45,29 @@ export async function serveFixture(fixture: string, env: Record<string, string>,
     async close() {
       for (const s of Object.values(servers)) await s.close();
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Where `serveRecords` writes: one account, region and day, read with "now" the next midnight. */
+export const ONE_DAY_TRAIL = { account: '111122223333', region: 'eu-west-1', day: '2026-03-15', window: { from: '2026-03-15T00:00:00Z', to: '2026-03-16T00:00:00Z' } } as const;
+
+/**
+ * Hand-written records in one delivery file (named after `tag`) of ONE_DAY_TRAIL's day folder,
+ * served three ways; closing removes the trail too.
+ */
+export async function serveRecords(tag: string, records: readonly object[], env: Record<string, string>): Promise<FixtureServers> {
+  const { account, region, day } = ONE_DAY_TRAIL;
+  const source = tempDir(`trailql-${tag}-`);
+  const folder = path.join(source, 'AWSLogs', account, 'CloudTrail', region, ...day.split('-'));
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, `${account}_CloudTrail_${region}_${day.replace(/-/g, '')}T1005Z_${tag}.json`), JSON.stringify({ Records: records }));
+  const fixture = await serveFixture(source, env, () => new Date(ONE_DAY_TRAIL.window.to));
+  return {
+    ...fixture,
+    async close() {
+      await fixture.close();
+      fs.rmSync(source, { recursive: true, force: true });
     },
   };
 }
