@@ -161,6 +161,7 @@ export function callerFromRow(row: Row): CallerInfo {
     issuer_arn: str(row.issuer_arn),
     issuer_account_id: str(row.issuer_account_id),
     issuer_user_name: str(row.issuer_user_name),
+    identity_center_user: str(row.identity_center_user),
     on_behalf_of: str(row.on_behalf_of),
     web_id_federation: str(row.web_id_federation),
   };

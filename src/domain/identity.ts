@@ -84,6 +84,8 @@ export interface IdentityColumns {
   issuer_arn: string | null;
   issuer_account_id: string | null;
   issuer_user_name: string | null;
+  /** An Identity Center user's key: `IDENTITY_CENTER_KEY_PREFIX`, its identity store's ARN, `/`, its user id. */
+  identity_center_user: string | null;
   on_behalf_of: string | null;
   web_id_federation: string | null;
 }
@@ -110,8 +112,14 @@ export function principalOf(row: IdentityColumns): string {
   return callerKeyOf(row);
 }
 
-/** The key a caller is known by: its ARN, else the invoking service, else its account. */
-export function callerKeyOf(row: Pick<IdentityColumns, 'caller_arn' | 'invoked_by' | 'principal_id' | 'identity_account_id'>): string {
+/** What starts the key of an IAM Identity Center user (fields.ts `identityCenterUserExpr`). */
+export const IDENTITY_CENTER_KEY_PREFIX = 'identity-center-user:';
+
+/**
+ * The key a caller is known by: its ARN, else the invoking service, else its principal id, else
+ * (an Identity Center user) its identity store and user id, else its account.
+ */
+export function callerKeyOf(row: Pick<IdentityColumns, 'caller_arn' | 'invoked_by' | 'principal_id' | 'identity_center_user' | 'identity_account_id'>): string {
   // Tested for null only, as the SQL does (fields.ts callerKeyExpr): "" is a value as written.
-  return row.caller_arn ?? row.invoked_by ?? row.principal_id ?? (row.identity_account_id !== null ? `account:${row.identity_account_id}` : 'unknown');
+  return row.caller_arn ?? row.invoked_by ?? row.principal_id ?? row.identity_center_user ?? (row.identity_account_id !== null ? `account:${row.identity_account_id}` : 'unknown');
 }

@@ -92,6 +92,7 @@ const IDENTITY_ALIASES = [
   'issuer_arn',
   'issuer_account_id',
   'issuer_user_name',
+  'identity_center_user',
 ];
 
 /**

@@ -3,7 +3,7 @@
  * model) and expressions derived from them. Builders refer to these by name; nothing else ever
  * becomes an identifier in SQL.
  */
-import { CATEGORY_RAW_TYPES, CallerCategory, RAW_IDENTITY_TYPES } from '../domain/identity';
+import { CATEGORY_RAW_TYPES, CallerCategory, IDENTITY_CENTER_KEY_PREFIX, RAW_IDENTITY_TYPES } from '../domain/identity';
 import { Cond, DerivedName, Expr, Projection, col, constant } from './plan';
 
 const ui = (...path: string[]) => col('useridentity', ...path);
@@ -33,6 +33,15 @@ const identityTypeExpr: Expr = {
   otherwise: constant('Unknown'),
 };
 
+/**
+ * An IAM Identity Center user (written with no ARN, principal id or invoking service): the
+ * identity store and the user's id in it (`userIdentity.onBehalfOf`); NULL when either is missing.
+ */
+const identityCenterUserExpr: Expr = {
+  k: 'concat',
+  items: [constant(IDENTITY_CENTER_KEY_PREFIX), ui('onbehalfof', 'identitystorearn'), constant('/'), ui('onbehalfof', 'userid')],
+};
+
 /** The key a caller is known by: mirrors domain/identity.ts `callerKeyOf`. */
 const callerKeyExpr: Expr = {
   k: 'coalesce',
@@ -40,6 +49,7 @@ const callerKeyExpr: Expr = {
     ui('arn'),
     ui('invokedby'),
     ui('principalid'),
+    identityCenterUserExpr,
     { k: 'concat', items: [constant('account:'), ui('accountid')] },
     constant('unknown'),
   ],
@@ -223,6 +233,7 @@ export const EVENT_COLUMNS: readonly Projection[] = [
   p('issuer_arn', issuer('arn')),
   p('issuer_account_id', issuer('accountid')),
   p('issuer_user_name', issuer('username')),
+  p('identity_center_user', identityCenterUserExpr),
   p('on_behalf_of', { k: 'toJson', of: ui('onbehalfof') }),
   p('web_id_federation', { k: 'toJson', of: ui('sessioncontext', 'webidfederationdata') }),
   p('ec2_role_delivery', ui('sessioncontext', 'ec2roledelivery')),

@@ -108,10 +108,15 @@ export function substituteParameters(sql: string, params: readonly (string | num
  * Trino's spellings that macros cannot stand in for. Aggregates where DuckDB's of the same name
  * differ: Trino's `max_by` gives the argument of the row with the greatest ordering value even when
  * that argument is NULL, DuckDB's skips rows whose argument is NULL (its `arg_max_null` is Trino's).
- * Types: Trino's `ARRAY(JSON)` is DuckDB's `JSON[]`.
+ * Types: Trino's `ARRAY(JSON)` is DuckDB's `JSON[]`. A column cast to JSON is `to_json` of it: over
+ * a table of its own, DuckDB (1.5) fails a statement that casts a struct to JSON and also reads a
+ * field of it ("This path wasn't found in the registered paths"), which `to_json` does not.
  */
 function inDuckDbSpelling(sql: string): string {
-  return sql.replace(/\bmax_by\(/g, 'arg_max_null(').replace(/\bAS ARRAY\(JSON\)/g, 'AS JSON[]');
+  return sql
+    .replace(/\bmax_by\(/g, 'arg_max_null(')
+    .replace(/\bAS ARRAY\(JSON\)/g, 'AS JSON[]')
+    .replace(/\bCAST\(("[a-z]+"(?:\."[a-z]+")*) AS JSON\)/g, 'to_json($1)');
 }
 
 export class AthenaSqlOnDuckDb implements Engine {

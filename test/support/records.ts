@@ -58,10 +58,14 @@ export function byTimeDesc(a: RawRecord, b: RawRecord): number {
 
 const ui = (r: RawRecord) => r.userIdentity ?? {};
 
-/** The caller key, computed independently of the service: ARN, else invokedBy, else principalId, else account. */
+/**
+ * The caller key, computed independently of the service: ARN, else invokedBy, else principalId,
+ * else an Identity Center user's store and id, else account.
+ */
 export function callerKeyOf(r: RawRecord): string {
   const u = ui(r);
-  return u.arn ?? u.invokedBy ?? u.principalId ?? (u.accountId ? `account:${u.accountId}` : 'unknown');
+  const idc = u.onBehalfOf?.identityStoreArn != null && u.onBehalfOf?.userId != null ? `identity-center-user:${u.onBehalfOf.identityStoreArn}/${u.onBehalfOf.userId}` : undefined;
+  return u.arn ?? u.invokedBy ?? u.principalId ?? idc ?? (u.accountId ? `account:${u.accountId}` : 'unknown');
 }
 
 /** The principal: the session issuer for role and federated sessions, else the caller. */

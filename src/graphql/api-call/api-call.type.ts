@@ -25,7 +25,7 @@ export class SessionIssuer {
 })
 export class Caller {
   @Field({ description:
-      'The key this caller is known by: userIdentity.arn; else the AWS service name (invokedBy); else userIdentity.principalId; else `account:<accountId>`; else `unknown`. With groupBy PRINCIPAL, the principal.' })
+      'The key this caller is known by: userIdentity.arn; else the AWS service name (invokedBy); else userIdentity.principalId; else, for an IAM Identity Center user, `identity-center-user:<identityStoreArn>/<userId>` (userIdentity.onBehalfOf); else `account:<accountId>`; else `unknown`. With groupBy PRINCIPAL, the principal.' })
   key!: string;
 
   @Field(() => String, { nullable: true, description: 'userIdentity.arn: the session ARN for assumed roles, the user ARN, the root ARN.' })

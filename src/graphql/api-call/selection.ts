@@ -8,11 +8,11 @@ import { neededFor, selectedFields } from '../selection';
 
 const IDENTITY = [
   'identity_type', 'principal_id', 'caller_arn', 'identity_account_id', 'invoked_by', 'access_key_id', 'user_name', 'mfa_authenticated',
-  'session_created', 'issuer_type', 'issuer_principal_id', 'issuer_arn', 'issuer_account_id', 'issuer_user_name',
+  'session_created', 'issuer_type', 'issuer_principal_id', 'issuer_arn', 'issuer_account_id', 'issuer_user_name', 'identity_center_user',
 ];
 
 /** What a caller's key is made of (domain/identity.ts `callerKeyOf`): its id, its graph fields and `principal` need it. */
-const CALLER_KEY = ['caller_arn', 'invoked_by', 'principal_id', 'identity_account_id'];
+const CALLER_KEY = ['caller_arn', 'invoked_by', 'principal_id', 'identity_center_user', 'identity_account_id'];
 
 /** The identity columns each Caller field is computed from (domain/api-call.ts `callerFromRow`). */
 export const CALLER_FIELD_COLUMNS: Record<string, readonly string[]> = {

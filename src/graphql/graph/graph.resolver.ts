@@ -187,7 +187,7 @@ export class GraphQueryResolver {
     description: 'One caller by its key (ARN, or AWS service name; a role ARN with groupBy PRINCIPAL) within a window; null when it made no calls there.',
   })
   caller(
-    @Arg('key', () => String, { nullable: true, description: 'The caller\'s key as `Caller.key` gives it: an ARN, an AWS service name, a principal id or `account:<id>`.' })
+    @Arg('key', () => String, { nullable: true, description: 'The caller\'s key as `Caller.key` gives it: an ARN, an AWS service name, a principal id, `identity-center-user:<identityStoreArn>/<userId>` or `account:<id>`.' })
     key: string | null,
     @Arg('arn', () => String, { nullable: true, description: 'The caller\'s key (the old name of `key`).', deprecationReason: 'Use `key`: it takes every kind of caller key, not only ARNs.' }) arn: string | null,
     @Arg('filter', () => ApiCallFilter, { nullable: true, description: 'The calls to look in, and the window of nested fields.' }) filter: ApiCallFilter | null,
