@@ -113,10 +113,11 @@ export const DERIVED_INPUTS: Record<DerivedName, readonly string[]> = {
 /**
  * The eventTime texts read as a time, on every engine and by the Event history sync: a calendar
  * date, `T` or one space, a time of day with seconds (hours 00-23, fractions up to nanoseconds),
- * then `Z`, a numeric offset (`+02`, `+0200`, `+02:00`) or nothing (UTC). Anything else is no time.
+ * then `Z`, a numeric offset (`+02`, `+0200`, `+02:00`; hours 00-23, minutes 00-59) or nothing
+ * (UTC). Anything else is no time.
  */
 // Written without `?`: a statement's only question marks are its parameters.
-export const EVENT_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}[T ]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9}){0,1}(Z|[+-]\\d{2}(:{0,1}\\d{2}){0,1}){0,1}$';
+export const EVENT_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}[T ]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9}){0,1}(Z|[+-]([01]\\d|2[0-3])(:{0,1}[0-5]\\d){0,1}){0,1}$';
 
 /**
  * How each derived value comes from the record's own columns, the same on every engine: eventTime
