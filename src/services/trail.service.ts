@@ -121,6 +121,9 @@ export class TrailService {
   /** The distinct source addresses of a scan, per scan, for this request. */
   private readonly addresses = new Map<string, Promise<string[]>>();
 
+  /** "Now" for this request (`now`). */
+  private clock?: Date;
+
   constructor(
     readonly deps: ServiceDeps,
     readonly runner: QueryRunner,
@@ -132,8 +135,13 @@ export class TrailService {
     });
   }
 
+  /**
+   * "Now" for this request, read once: every window of one request that ends now (a default one,
+   * one given only `from`) ends at the same instant, whichever field resolves it and when.
+   */
   now(): Date {
-    return this.deps.now?.() ?? new Date();
+    this.clock ??= this.deps.now?.() ?? new Date();
+    return this.clock;
   }
 
   /** What the offline databases say about source addresses (shared by the process). */
