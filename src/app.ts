@@ -40,6 +40,7 @@ import { EXPORT_HEADERS, exportRoutes } from './export/export.routes';
 import { HISTORY_EVENTS_LEFT_OUT, HISTORY_NOT_SYNCED, HistoryCoverage, HistoryGap, HistoryLeftOut, historyGapMessage, historyLeftOutCount, historyLeftOutMessage } from './history/coverage';
 import { ResponseCache } from './cache/response-cache';
 import { answerAgain, keepAnswer, keepRawBody, preparedRequest, reusedReports } from './graphql/response-reuse';
+import { PerCallerQueries, persistedQueriesFor } from './graphql/persisted-queries';
 import { MAX_INPUT_DEPTH } from './query/guards';
 
 export interface AppDeps {
@@ -328,6 +329,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     introspection: config.security.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Each caller's query texts apart: a hash another caller registered is unknown to it.
+    persistedQueries: { cache: new PerCallerQueries() },
     formatError,
     includeStacktraceInErrorResponses: false,
     // Signals are handled by the service's own shutdown (src/ops/shutdown.ts).
@@ -385,6 +388,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     allowOrigins,
     express.json({ limit: '256kb', verify: keepRawBody }),
     ...(responses ? [answerAgain({ cache: responses, authenticate: (authorization) => auth.authenticate(authorization), log: { logger, metrics } })] : []),
+    persistedQueriesFor(async (req) => preparedRequest(req)?.scope ?? auth.authenticate(req.headers.authorization)),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
         const requestId = requestIdOf(req);

@@ -2,6 +2,7 @@
  * Access control over HTTP: who gets in, what each key or token may see through every query path,
  * and the limits that refuse a request before any engine query runs.
  */
+import { createHash } from 'node:crypto';
 import * as jose from 'jose';
 import { Authenticator, hashKey } from '../src/auth/authenticate';
 import { loadConfig } from '../src/config';
@@ -272,6 +273,28 @@ describe('limits', () => {
     expect(await post({ query, extensions: 'persisted' })).toEqual({ status: 400, code: 'BAD_REQUEST' });
     // Not malformed: the persisted-query protocol's request to send the query text (Apollo answers 200).
     expect(await post({ extensions: { persistedQuery: { version: 1, sha256Hash: '1'.repeat(64) } } })).toEqual({ status: 200, code: 'PERSISTED_QUERY_NOT_FOUND' });
+  });
+  test("a persisted query is known only to the caller that registered it", async () => {
+    const send = async (key: string, body: Record<string, unknown>, method: 'POST' | 'GET' = 'POST') => {
+      const res =
+        method === 'POST'
+          ? await fetch(server.url, { method, headers: { 'content-type': 'application/json', ...as(key) }, body: JSON.stringify(body) })
+          : await fetch(`${server.url}?extensions=${encodeURIComponent(JSON.stringify(body.extensions))}`, { headers: { 'apollo-require-preflight': 'true', ...as(key) } });
+      const json = (await res.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+      return { status: res.status, code: json.errors?.[0]?.extensions?.code, data: json.data };
+    };
+    // Another caller's question, about an account key A may not read.
+    const query = '{ caller(key: "arn:aws:iam::444455556666:user/mallory") { key } }';
+    const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
+    expect((await send(TEST_KEY, { query, extensions })).code).toBeUndefined();
+    expect(await send(TEST_KEY, { extensions })).toMatchObject({ status: 200, code: undefined });
+    expect(await send(TEST_KEY, { extensions }, 'GET')).toMatchObject({ status: 200, code: undefined });
+    // Key A never sent it: by hash alone it is unknown, by POST or GET.
+    expect(await send(KEY_A, { extensions })).toEqual({ status: 200, code: 'PERSISTED_QUERY_NOT_FOUND', data: undefined });
+    expect(await send(KEY_A, { extensions }, 'GET')).toEqual({ status: 200, code: 'PERSISTED_QUERY_NOT_FOUND', data: undefined });
+    // Once A sends the text itself, A's own hash is known to A.
+    expect((await send(KEY_A, { query, extensions })).code).toBeUndefined();
+    expect((await send(KEY_A, { extensions })).code).toBeUndefined();
   });
   test('nested arguments are checked before the first engine query', async () => {
     const nested = (args: string) => `{ callers(first: 5) { nodes { key calls(${args}) { edges { node { eventId } } } } } }`;
