@@ -221,6 +221,17 @@ describe('caller lookups', () => {
   const CALLER = `query($k: String, $a: String) { caller(key: $k, arn: $a) { key } }`;
   test('neither key nor arn', () => expectRefused(CALLER, {}));
   test('both key and arn', () => expectRefused(CALLER, { k: 'x', a: 'y' }));
+  // Beside a field that would run a statement of its own: the refusal comes before it.
+  const BESIDE = (args: string) => `query($filter: ApiCallFilter) { apiCalls(filter: $filter, first: 1) { totalCount } caller${args} { key } }`;
+  test('neither, beside another field', async () => {
+    const res = await expectRefused(BESIDE(''), { filter: WINDOW });
+    expect(res.errors![0].message).toBe('caller: give exactly one of `key` and `arn`');
+  });
+  test('both, beside another field', () => expectRefused(BESIDE('(key: "a", arn: "b")'), { filter: WINDOW }));
+  test('one of them beside another field is answered (control)', async () => {
+    const res = await ctx.server.gql(BESIDE('(arn: "b")'), { filter: WINDOW });
+    expect(res.errors).toBeUndefined();
+  });
 });
 
 describe('cursors', () => {

@@ -40,7 +40,7 @@ import {
 import { BadInputError, NotAQueryError } from '../errors';
 import { CallFilter, validateFilter } from '../query/filter';
 import { CursorCodec, connectionOfQuery, foreignCursor } from '../query/cursor';
-import { MAX_INPUT_DEPTH, Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, checkInputDepth, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
+import { MAX_INPUT_DEPTH, Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, lookedUpCallerKey, checkInputDepth, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
 import { decodeId, decodeIds } from './node/global-id';
 import { TO_NODES, asksOneStatement } from './statements';
 import { checkSize } from './shape';
@@ -232,6 +232,7 @@ export function checkFieldArguments(
   if (cursor && !CURSOR_CONNECTIONS[field.coordinate]?.includes(connectionOfQuery(cursor.q))) {
     throw foreignCursor();
   }
+  if (field.coordinate === 'Query.caller') lookedUpCallerKey(args.key as string | null | undefined, args.arn as string | null | undefined);
   if (typeof args.key === 'string') checkCallerKey(args.key);
   if (typeof args.arn === 'string') checkCallerKey(args.arn, 'arn');
   if (typeof args.address === 'string') checkSourceAddress(args.address);

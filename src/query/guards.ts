@@ -102,6 +102,12 @@ export function checkCallerKey(key: string, argument: 'key' | 'arn' = 'key'): vo
   if (key.length > 2048) throw new BadInputError(`caller: ${argument} must be at most 2048 characters`, argument);
 }
 
+/** The key a `caller` lookup is given: as `key` or as `arn` (its old name), exactly one of them. */
+export function lookedUpCallerKey(key: string | null | undefined, arn: string | null | undefined): string {
+  if ((key === null || key === undefined) === (arn === null || arn === undefined)) throw new BadInputError('caller: give exactly one of `key` and `arn`', 'key');
+  return (key ?? arn)!;
+}
+
 /** A source address as a lookup takes it (null: the calls whose record names none). */
 export function checkSourceAddress(address: string | null): void {
   // "" is an address as CloudTrail wrote it: its group is listed, so it is found.

@@ -10,7 +10,7 @@ import { ApiCallFilter } from '../api-call/api-call.input';
 import { ApiCallConnection, Caller, SourceIp } from '../api-call/api-call.type';
 import { connectionColumns } from '../api-call/selection';
 import { nestedCallsAhead } from './nested-ahead';
-import { BadInputError } from '../../errors';
+import { lookedUpCallerKey } from '../../query/guards';
 import { RequestContext } from '../context';
 import { asksFor, asksForCursors, neededByNodes, neededFor } from '../selection';
 import { ACTION_STATS, CALLER_IDENTITY, CALLER_STATS, SOURCE_IP_STATS } from '../../query/builders';
@@ -194,8 +194,7 @@ export class GraphQueryResolver {
     @Arg('groupBy', () => CallerGrouping, { defaultValue: CallerGrouping.ARN, description: 'ARN: the key is a caller key; PRINCIPAL: the key is a principal.' }) groupBy: CallerGrouping,
     @Ctx() ctx: RequestContext,
   ): Promise<CallerNode | null> {
-    if ((key === null || key === undefined) === (arn === null || arn === undefined)) throw new BadInputError('caller: give exactly one of `key` and `arn`', 'key');
-    return ctx.graph.caller((key ?? arn)!, filter, groupBy);
+    return ctx.graph.caller(lookedUpCallerKey(key, arn), filter, groupBy);
   }
 
   @Query(() => SourceIpConnection, { description: 'Source addresses with counts.' })
