@@ -138,10 +138,27 @@ describe('apiCalls filters match an independent reading of the files', () => {
   });
   test('resourceName', async () => {
     const name = pick((r) => r.requestParameters?.detectorModelName);
+    // Data-plane batch calls name theirs in arrays of entries (the IoT Events Data API reference).
+    const batch: Record<string, [string, string]> = {
+      BatchPutMessage: ['messages', 'inputName'],
+      BatchUpdateDetector: ['detectors', 'detectorModelName'],
+      BatchDeleteDetector: ['detectors', 'detectorModelName'],
+      BatchAcknowledgeAlarm: ['acknowledgeActionRequests', 'alarmModelName'],
+      BatchDisableAlarm: ['disableActionRequests', 'alarmModelName'],
+      BatchEnableAlarm: ['enableActionRequests', 'alarmModelName'],
+      BatchResetAlarm: ['resetActionRequests', 'alarmModelName'],
+      BatchSnoozeAlarm: ['snoozeActionRequests', 'alarmModelName'],
+    };
+    let batched = 0;
     await expectSame({ resourceName: name }, (r) => {
       const p = r.requestParameters ?? {};
-      return [p.detectorModelName, p.inputName, p.alarmModelName].includes(name) || (typeof p.resourceArn === 'string' && p.resourceArn.endsWith(`/${name}`));
+      const [array, field] = batch[r.eventName] ?? [];
+      const entries: unknown = array ? p[array] : undefined;
+      const inEntry = Array.isArray(entries) && entries.some((e) => (e as Record<string, unknown> | null)?.[field!] === name);
+      if (inEntry) batched += 1;
+      return [p.detectorModelName, p.inputName, p.alarmModelName].includes(name) || (typeof p.resourceArn === 'string' && p.resourceArn.endsWith(`/${name}`)) || inEntry;
     })();
+    expect(batched).toBeGreaterThan(0);
   });
   test('userAgentContains (case-insensitive)', expectSame({ userAgentContains: 'AWS-CLI' }, (r) => String(r.userAgent ?? '').toLowerCase().includes('aws-cli')));
   test('filters combine with AND', async () => {
