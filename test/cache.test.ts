@@ -11,6 +11,8 @@ import { INFLATE_BOMB } from './support/inflate-bomb';
 import { CompiledQuery, Engine, Row } from '../src/query/engine';
 import { createLogger } from '../src/logger';
 import { QueryReport } from '../src/query/runner';
+import { BudgetExhaustedError } from '../src/errors';
+import { ScanBudgetError } from '../src/query/scan-budget';
 
 const logger = createLogger('silent');
 const SECRET = 'cache-test-secret-of-at-least-32-chars';
@@ -291,6 +293,26 @@ describe('QueryCache over the in-process store', () => {
     abandoned.abort();
     release();
     await expect(leader).rejects.toThrow('aborted');
+    expect((await waiter).rows).toHaveLength(2);
+    expect(second.state.calls).toBe(1);
+  });
+
+  it.each([
+    ['engine time', () => new BudgetExhaustedError('engineMs', 2000, 2004)],
+    ['bytes scanned', () => new ScanBudgetError(1000, 1200)],
+  ])("reruns for a waiter when the request that started the query ran out of its own budget (%s)", async (_what, refusal) => {
+    const { cache } = memoryCache();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const spent = async (): Promise<never> => {
+      await gate;
+      throw refusal();
+    };
+    const second = fakeExec(sampleRows(2));
+    const leader = cache.run(engine(), query(), spent);
+    const waiter = cache.run(engine(), query(), second.exec, { signal: new AbortController().signal });
+    release();
+    await expect(leader).rejects.toThrow(/budget|scanned/);
     expect((await waiter).rows).toHaveLength(2);
     expect(second.state.calls).toBe(1);
   });

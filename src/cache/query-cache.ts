@@ -10,6 +10,8 @@
 import { LRUCache } from 'lru-cache';
 import { CompiledQuery, Engine, Row } from '../query/engine';
 import { Logger } from '../logger';
+import { BudgetExhaustedError } from '../errors';
+import { ScanBudgetError } from '../query/scan-budget';
 import { AnswerReuse, CacheRunOptions, QueryCacheLayer, QueryReport, cachedReport } from '../query/runner';
 import { CacheStore, TtlPolicy, cacheKey, cacheSalt, lockKeyOf, ttlFor } from './cache';
 import { CacheEntry, InvalidEntryError, declaredBodyBytes, decodeEntry, encodeEntry } from './codec';
@@ -175,8 +177,9 @@ export class QueryCache implements QueryCacheLayer {
         const shared = hitReport(engine, query, rows, report);
         return { rows: rows.slice(), report: shared, ...reusable(shared) };
       } catch (err) {
-        // The query was cancelled because the request that started it went away: not our failure.
-        if (running.signal?.aborted && !options.signal?.aborted) {
+        // The query was cancelled because the request that started it went away, or refused by
+        // that request's own budget: not our failure.
+        if ((running.signal?.aborted || err instanceof BudgetExhaustedError || err instanceof ScanBudgetError) && !options.signal?.aborted) {
           this.counters.coalesced -= 1;
           return this.run(engine, query, exec, options);
         }
