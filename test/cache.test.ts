@@ -345,6 +345,17 @@ describe('QueryCache over the in-process store', () => {
     expect(state.calls).toBe(3);
   });
 
+  it('instances with different secrets over one store keep their entries apart (a rotation under way)', async () => {
+    const store = new MemoryStore({ maxEntries: 100 });
+    const old = new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, secret: SECRET, logger, now: () => NOW, salt: 'test' });
+    const rotated = new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, secret: `${SECRET}-rotated`, logger, now: () => NOW, salt: 'test' });
+    const { exec, state } = fakeExec(sampleRows(2));
+    for (let i = 0; i < 3; i += 1) for (const cache of [old, rotated]) await cache.run(engine(), query(), exec);
+    // Each computed once and found twice after; neither took the other's entry for a forgery.
+    expect(state.calls).toBe(2);
+    expect([old.stats(), rotated.stats()].map((s) => [s.hits, s.invalid])).toEqual([[2, 0], [2, 0]]);
+  });
+
   it('answers from the engine when the store fails, hangs or returns garbage, and counts it', async () => {
     const broken: CacheStore = {
       kind: 'memory',
@@ -360,7 +371,8 @@ describe('QueryCache over the in-process store', () => {
     };
     const hanging: CacheStore = { ...broken, get: () => new Promise(() => undefined), set: () => new Promise(() => undefined) };
     const deleted: string[] = [];
-    const garbage: CacheStore = { ...broken, get: async () => Buffer.from('not an entry'), set: async () => undefined, delete: async (k) => void deleted.push(k) };
+    const written: string[] = [];
+    const garbage: CacheStore = { ...broken, get: async () => Buffer.from('not an entry'), set: async (k) => void written.push(k), delete: async (k) => void deleted.push(k) };
     for (const store of [broken, hanging, garbage]) {
       const cache = new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, secret: SECRET, logger, now: () => NOW, opTimeoutMs: 50 });
       const { exec, state } = fakeExec(sampleRows(2));
@@ -370,7 +382,8 @@ describe('QueryCache over the in-process store', () => {
       const stats = cache.stats();
       expect(stats.errors + stats.invalid).toBeGreaterThan(0);
     }
-    expect(deleted).toHaveLength(1);
+    // The refused entry stays until the answer computed instead is stored over it.
+    expect([deleted, written.length]).toEqual([[], 1]);
   });
 
   describe('decoded entries', () => {

@@ -7,6 +7,7 @@
  * No request fails because of the cache: every store call is caught, bounded in time by the
  * store, logged (rate-limited) and counted, and the request is then answered by the engine.
  */
+import { createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { CompiledQuery, Engine, Row } from '../query/engine';
 import { Logger } from '../logger';
@@ -87,7 +88,8 @@ export class CacheTimeoutError extends Error {
   }
 }
 
-type Lookup = { status: 'hit'; entry: CacheEntry } | { status: 'miss' } | { status: 'error' };
+/** `rejected`: a miss because the entry there was refused (it stays, until an answer is stored over it). */
+type Lookup = { status: 'hit'; entry: CacheEntry } | { status: 'miss'; rejected?: true } | { status: 'error' };
 
 /** An entry as decoded from these very bytes. */
 interface Decoded {
@@ -119,7 +121,9 @@ export class QueryCache implements QueryCacheLayer {
   private suppressed = 0;
 
   constructor(private readonly options: QueryCacheOptions) {
-    this.salt = options.salt ?? cacheSalt();
+    // Keys are the secret's own: instances holding another secret (a rotation under way) keep
+    // their entries apart instead of taking each other's for forgeries.
+    this.salt = JSON.stringify([options.salt ?? cacheSalt(), createHmac('sha256', options.secret).update('trailql cache keys').digest('hex')]);
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger.child({ component: 'cache' });
   }
@@ -216,8 +220,9 @@ export class QueryCache implements QueryCacheLayer {
         }
       } else if (lock.token) {
         token = lock.token;
-        // The previous holder may have stored the answer and released the lock since our lookup.
-        const again = await this.lookup(store, key);
+        // The previous holder may have stored the answer and released the lock since our lookup
+        // (an entry refused again is counted once).
+        const again = await this.lookup(store, key, !(found.status === 'miss' && found.rejected));
         if (again.status === 'hit') {
           await this.unlock(store, lockKey, token);
           this.counters.hits += 1;
@@ -235,7 +240,7 @@ export class QueryCache implements QueryCacheLayer {
     }
   }
 
-  private async lookup(store: CacheStore, key: string): Promise<Lookup> {
+  private async lookup(store: CacheStore, key: string, report = true): Promise<Lookup> {
     let raw: Buffer | undefined;
     try {
       raw = await this.bounded('get', store.get(key));
@@ -252,10 +257,12 @@ export class QueryCache implements QueryCacheLayer {
       this.decoded.set(key, { raw, entry: { ...entry, rows: entry.rows.slice() } });
       return { status: 'hit', entry };
     } catch (err) {
-      this.counters.invalid += 1;
-      this.warn({ op: 'decode', err: describe(err), bytes: raw.length }, err instanceof InvalidEntryError ? 'cache entry rejected, treated as a miss' : 'cache entry unreadable, treated as a miss');
-      store.delete(key).catch(() => undefined);
-      return { status: 'miss' };
+      if (report) {
+        this.counters.invalid += 1;
+        this.warn({ op: 'decode', err: describe(err), bytes: raw.length }, err instanceof InvalidEntryError ? 'cache entry rejected, treated as a miss' : 'cache entry unreadable, treated as a miss');
+      }
+      // Not deleted: the answer computed now is stored over it.
+      return { status: 'miss', rejected: true };
     }
   }
 
