@@ -155,6 +155,8 @@ export class QueryCache implements QueryCacheLayer {
     if (!store) return exec();
     // A trail that cannot be read fails here, before anything is looked up or stored.
     const fingerprint = await engine.fingerprint?.(query);
+    // Files changing now: no answer over them is kept, nor taken for theirs.
+    if (fingerprint === null) return exec();
     let key: string;
     let ttlMs: number;
     let closed: boolean;

@@ -108,7 +108,7 @@ export class ResponseCache {
     if (!entry) return undefined;
     for (const dep of entry.dependencies) {
       if (dep.fingerprint === undefined) continue;
-      let now: string | undefined;
+      let now: string | null | undefined;
       try {
         now = await this.engine.fingerprint?.(dep.query);
       } catch {

@@ -282,7 +282,7 @@ export class InstrumentedEngine implements Engine {
   /** When (performance.now()) an engine query last succeeded. */
   lastOkAt: number | undefined;
 
-  readonly fingerprint?: (query: CompiledQuery) => Promise<string | undefined>;
+  readonly fingerprint?: Engine['fingerprint'];
   readonly trailHealth?: () => Promise<TrailHealth>;
 
   constructor(

@@ -195,10 +195,10 @@ export interface Engine {
    * A digest of the state of the files `query` would read (day folders and their modification
    * times), when the engine reads files itself: part of the answer's cache key, so a newly
    * delivered file makes a new answer at once. Undefined: the engine cannot tell (Athena), and
-   * answers are kept according to the delivery lag instead. Throws like `execute` when the trail
-   * is unavailable.
+   * answers are kept according to the delivery lag instead. Null: the files are changing now, and
+   * no answer over them is kept. Throws like `execute` when the trail is unavailable.
    */
-  fingerprint?(query: CompiledQuery): Promise<string | undefined>;
+  fingerprint?(query: CompiledQuery): Promise<string | null | undefined>;
   /** The state of the data (readiness and the `trailHealth` query); absent when the engine cannot tell. */
   trailHealth?(): Promise<TrailHealth>;
   /** Cheap round trip proving the engine can be reached (readiness). */

@@ -12,7 +12,7 @@ import { ParquetStore, allJson, partitionDir, trailRelative } from './parquet-st
 import { DuckDbResources, duckDbResources } from './resources';
 import { RequestScans, SHARED_SCAN_COLUMNS, ScanPool, SharedTable, readsSharedColumns } from './shared-scans';
 import { AWS_LOGS } from '../../trail/layout';
-import { DayFolderFiles, FolderListings, SizedFile, dayFolders, mtimeNsNow, statNow, statNowExact, trailRoot } from './trail-files';
+import { DayFolderFiles, FolderListings, SizedFile, dayFolders, mtimeNsNow, settled, statNow, statNowExact, trailRoot } from './trail-files';
 import { SMALL_RECORD_FILE_BYTES, UnreadableFiles, blameFiles, damagedParquetFiles } from './unreadable-files';
 
 /**
@@ -370,19 +370,19 @@ export class DuckDbEngine implements Engine {
    * The day folders a query reads with their modification times (a file added, removed or
    * renamed changes its folder's), and those of the store's partition folders for the same days
    * (a compaction that rewrites a partition places new files in its folder): a new delivery or a
-   * rewritten partition gives a new digest.
+   * rewritten partition gives a new digest. Null while one of them changed within the last
+   * seconds (FOLDER_SETTLE_MS): a file landing in the same clock tick would not change it again.
    */
-  async fingerprint(query: CompiledQuery): Promise<string> {
-    const hash = createHash('sha256');
-    // One update for all the folders: a month's few hundred updates cost more than the hashing.
+  async fingerprint(query: CompiledQuery): Promise<string | null> {
     const folders = await dayFolders(this.available(), query.partitions, this.listings);
-    hash.update(folders.map((f) => `${f.dir}\u0000${mtimeNsNow(f.dir) ?? '-'}\n`).join(''));
     const store = this.store?.dir;
-    if (store) {
-      const partitions = new Set(folders.map((f) => partitionDir(store, f.account, f.region, f.day)));
-      hash.update([...partitions].map((p) => `${p}\u0000${mtimeNsNow(p) ?? '-'}\n`).join(''));
-    }
-    return hash.digest('hex');
+    const dirs = [...folders.map((f) => f.dir), ...(store ? new Set(folders.map((f) => partitionDir(store, f.account, f.region, f.day))) : [])];
+    const times = dirs.map((dir) => mtimeNsNow(dir));
+    if (times.some((t) => t !== undefined && !settled(t))) return null;
+    // One update for all the folders: a month's few hundred updates cost more than the hashing.
+    return createHash('sha256')
+      .update(dirs.map((dir, i) => `${dir}\u0000${times[i] ?? '-'}\n`).join(''))
+      .digest('hex');
   }
 
   async trailHealth(): Promise<TrailHealth> {

@@ -139,6 +139,17 @@ export function mtimeNsNow(p: string): string | undefined {
   return s?.mtimeNs.toString();
 }
 
+/**
+ * How long after a folder changes its time is not trusted: a file landing within the same
+ * file-system clock tick (a second on some file systems) would not move it again.
+ */
+export const FOLDER_SETTLE_MS = 2_000;
+
+/** Whether a folder's modification time (`mtimeNsNow`) is older than `settleMs`. */
+export function settled(mtimeNs: string | bigint, settleMs = FOLDER_SETTLE_MS): boolean {
+  return Date.now() - Number(BigInt(mtimeNs) / 1_000_000n) >= settleMs;
+}
+
 /** A record file and its size in bytes. */
 export interface SizedFile {
   readonly file: string;
@@ -165,7 +176,7 @@ export class DayFolderFiles {
 
   constructor(
     maxFolders = 50_000,
-    private readonly settleMs = 2_000,
+    private readonly settleMs = FOLDER_SETTLE_MS,
     maxAgeMs = 300_000,
   ) {
     this.listed = new LRUCache({ max: maxFolders, ttl: maxAgeMs });
@@ -195,7 +206,7 @@ export class DayFolderFiles {
       if (s.isSymbolicLink()) return [{ file, size: s.size, link: true }];
       return [{ file, size: s.size, ...(s.isFile() ? {} : { notFile: true as const }) }];
     });
-    if (Date.now() - Number(mtimeNs / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, files });
+    if (settled(mtimeNs, this.settleMs)) this.listed.set(dir, { mtimeNs, files });
     return files;
   }
 }
@@ -215,7 +226,7 @@ export class FolderListings {
 
   constructor(
     maxFolders = 10_000,
-    private readonly settleMs = 2_000,
+    private readonly settleMs = FOLDER_SETTLE_MS,
     maxAgeMs = 300_000,
   ) {
     this.listed = new LRUCache({ max: maxFolders, ttl: maxAgeMs });
@@ -232,7 +243,7 @@ export class FolderListings {
     if (known && known.mtimeNs === mtimeNs) return known.names;
     const names = await listChildren(dir);
     // A listing made while the folder is still changing replaces none: the older one is stale.
-    if (Date.now() - Number(BigInt(mtimeNs) / 1_000_000n) >= this.settleMs) this.listed.set(dir, { mtimeNs, names });
+    if (settled(mtimeNs, this.settleMs)) this.listed.set(dir, { mtimeNs, names });
     else this.listed.delete(dir);
     return names;
   }
