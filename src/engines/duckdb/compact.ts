@@ -407,14 +407,14 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
   const instance = work.some((w) => w.action === 'compact') ? await starting : (await starting).closeSync();
   if (instance) await useUtc(instance);
 
-  /** A day's eventIDs, every copy (see EarlierIds). */
-  const earlierSource = async (b: Work['before'][number]): Promise<EarlierIds> => {
+  /** A day's calls, every copy (see EarlierCalls). */
+  const earlierSource = async (b: Work['before'][number]): Promise<EarlierCalls> => {
     const bdir = partitionDir(store, b.p.account, b.p.region, b.p.day);
     const m = await readManifest(path.join(bdir, MANIFEST_FILE));
     const stored =
-      m !== undefined && Array.isArray(m.leftOutIds) && m.schema === STORE_SCHEMA && sameSet(m.eventSources, sources) && sameFiles(m.files, b.listing.files) && (await parquetIntact(bdir, m));
-    if (!stored) return { parquet: [], ids: [], json: b.listing.paths.filter((f) => !b.listing.notFiles.has(f)) };
-    return { parquet: m.parquet ? [path.join(bdir, m.parquet.file)] : [], ids: m.leftOutIds!, json: [] };
+      m !== undefined && m.format === STORE_FORMAT && Array.isArray(m.leftOutCalls) && m.schema === STORE_SCHEMA && sameSet(m.eventSources, sources) && sameFiles(m.files, b.listing.files) && (await parquetIntact(bdir, m));
+    if (!stored) return { parquet: [], calls: [], json: b.listing.paths.filter((f) => !b.listing.notFiles.has(f)) };
+    return { parquet: m.parquet ? [path.join(bdir, m.parquet.file)] : [], calls: m.leftOutCalls!, json: [] };
   };
 
   /** A partition written: its manifest, the files it replaces removed, the run's totals. */
@@ -425,7 +425,7 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
       records: written.records,
       duplicates: written.duplicates,
       parquet: written.parquet,
-      leftOutIds: written.leftOutIds,
+      leftOutCalls: written.leftOutCalls,
       ...(own.length ? { unreadable: own } : {}),
     };
     await writeAtomic(path.join(w.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
@@ -470,7 +470,7 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
     // The earlier days' sources do not change while this partition is retried.
     const each = await Promise.all(w.before.map(earlierSource));
     for (;;) {
-      const earlier = { parquet: each.flatMap((e) => e.parquet), ids: each.flatMap((e) => e.ids), json: each.flatMap((e) => e.json).filter((f) => !leftOut.has(f)) };
+      const earlier = { parquet: each.flatMap((e) => e.parquet), calls: each.flatMap((e) => e.calls), json: each.flatMap((e) => e.json).filter((f) => !leftOut.has(f)) };
       const readable = { paths: listing.paths.filter((f) => !leftOut.has(f)), earlier };
       try {
         const written = await writePartition(connection, w.dir, readable.paths, readable.earlier, sources);
@@ -496,7 +496,7 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
 
   /**
    * Several partitions in one read of their files (see `writeTogether`), checked against the
-   * eventIDs of their earlier days outside the batch (EarlierIds). False, with nothing written, when some
+   * calls of their earlier days outside the batch (EarlierCalls). False, with nothing written, when some
    * file cannot be read or is empty: those partitions are then compacted one at a time.
    */
   const compactTogether = async (batch: readonly Work[]): Promise<boolean> => {
@@ -504,7 +504,7 @@ async function compactLocked(options: CompactOptions, trailDir: string, store: s
     const inBatch = new Set(batch.map((w) => w.p.key));
     const outside = new Map<string, Work['before'][number]>();
     for (const w of batch) for (const b of w.before) if (!inBatch.has(b.p.key)) outside.set(b.p.key, b);
-    const earlier = await Promise.all([...outside.values()].map(async (b) => ({ account: b.p.account, region: b.p.region, day: b.p.day, ids: await earlierSource(b) })));
+    const earlier = await Promise.all([...outside.values()].map(async (b) => ({ account: b.p.account, region: b.p.region, day: b.p.day, calls: await earlierSource(b) })));
     let written: Map<string, Written>;
     try {
       for (const w of batch) await fs.mkdir(w.dir, { recursive: true });
@@ -671,19 +671,25 @@ interface Written {
   readonly records: number;
   readonly duplicates: number;
   readonly parquet: Manifest['parquet'];
-  /** eventIDs of the records left out as copies (see Manifest.leftOutIds). */
-  readonly leftOutIds: readonly string[];
+  /** Calls of the records left out as copies (see Manifest.leftOutCalls). */
+  readonly leftOutCalls: readonly string[];
 }
 
 /**
- * Where a day's eventIDs come from, every copy: a day stored up to date gives them from its Parquet
+ * Where a day's calls come from, every copy: a day stored up to date gives them from its Parquet
  * file and its manifest's left-out ones, far cheaper than its JSON files; any other day from those.
  */
-interface EarlierIds {
+interface EarlierCalls {
   readonly parquet: readonly string[];
-  readonly ids: readonly string[];
+  readonly calls: readonly string[];
   readonly json: readonly string[];
 }
+
+/**
+ * A record's call, as text: its account, region and eventID, what queries tell copies of one call
+ * by (compiler.ts distinctEvents). The same eventID in another account or region is another call.
+ */
+const CALL_KEY = 'CAST(to_json(list_value("recipientAccountId", "awsRegion", "eventID")) AS VARCHAR)';
 
 /**
  * One partition's records to Parquet: written under a temporary name, described (size, time),
@@ -698,28 +704,28 @@ async function writePartition(
   connection: DuckDBConnection,
   dir: string,
   files: readonly string[],
-  earlier: EarlierIds,
+  earlier: EarlierCalls,
   sources: readonly string[],
 ): Promise<Written> {
-  if (files.length === 0) return { records: 0, duplicates: 0, parquet: null, leftOutIds: [] };
+  if (files.length === 0) return { records: 0, duplicates: 0, parquet: null, leftOutCalls: [] };
   const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
   const tmp = path.join(dir, `${newParquetFileName()}.tmp-${suffix}`);
   const table = `trailql_partition_${suffix}`;
   const where = sources.length ? `WHERE "eventSource" IN (${sources.map(literal).join(', ')})` : '';
-  const { sql: earlierIds, values } = earlierIdsSql(earlier, sources);
-  const notEarlier = earlierIds ? ` AND "eventID" NOT IN (SELECT "eventID" FROM (${earlierIds}) WHERE "eventID" IS NOT NULL)` : '';
+  const { sql: earlierCalls, values } = earlierCallsSql(earlier, sources);
+  const notEarlier = earlierCalls ? ` AND ${CALL_KEY} NOT IN (SELECT trailql_call FROM (${earlierCalls}))` : '';
   try {
     const create = await connection.prepare(
-      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR "eventTime" IS NULL OR (row_number() OVER (PARTITION BY "eventID" ORDER BY ${FIRST_DELIVERY}, trailql_position) = 1${notEarlier})) AS trailql_keep ` +
+      `CREATE TEMP TABLE ${table} AS SELECT *, ("eventID" IS NULL OR "eventTime" IS NULL OR (row_number() OVER (PARTITION BY ${CALL_KEY} ORDER BY ${FIRST_DELIVERY}, trailql_position) = 1${notEarlier})) AS trailql_keep ` +
         `FROM ${jsonRecords(pathList(files), { eventSources: sources, position: true })} ${where}`,
     );
     create.bind(values);
     await create.run();
-    const [total, leftOut] = (await connection.runAndReadAll(`SELECT count(*), list(DISTINCT "eventID") FILTER (WHERE NOT trailql_keep) FROM ${table}`)).getRowsJS()[0] ?? [0, []];
+    const [total, leftOut] = (await connection.runAndReadAll(`SELECT count(*), list(DISTINCT ${CALL_KEY}) FILTER (WHERE NOT trailql_keep) FROM ${table}`)).getRowsJS()[0] ?? [0, []];
     const reader = await connection.runAndReadAll(
       `COPY (SELECT * EXCLUDE (trailql_keep, trailql_position) FROM ${table} WHERE trailql_keep ORDER BY "eventTime", "eventID") TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
     );
-    return { ...(await placeParquet(tmp, dir, Number(reader.getRows()[0]?.[0] ?? 0), Number(total))), leftOutIds: idList(leftOut) };
+    return { ...(await placeParquet(tmp, dir, Number(reader.getRows()[0]?.[0] ?? 0), Number(total))), leftOutCalls: textList(leftOut) };
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
@@ -728,7 +734,7 @@ async function writePartition(
   }
 }
 
-/** A partition to write together with others, and an earlier day outside them whose eventIds count. */
+/** A partition to write together with others, and an earlier day outside them whose calls count. */
 interface BatchPartition {
   readonly key: string;
   readonly account: string;
@@ -743,34 +749,36 @@ interface EarlierDay {
   readonly account: string;
   readonly region: string;
   readonly day: string;
-  readonly ids: EarlierIds;
+  readonly calls: EarlierCalls;
 }
 
 /** The folder part of a file key (everything before its last `/`). */
 const folderOf = (key: string) => `regexp_replace(${key}, '/[^/]*$', '')`;
 
 /**
- * A statement giving an earlier day's eventIDs (column "eventID"), and the values its `?` bind (the
- * left-out eventIDs, read from a manifest, are bound, never written into the statement); '' when
- * there are none.
+ * A statement giving an earlier day's calls (column trailql_call, CALL_KEY; only those with an
+ * eventID), and the values its `?` bind (the left-out calls, read from a manifest, are bound, never
+ * written into the statement); '' when there are none.
  */
-function earlierIdsSql(e: EarlierIds, sources: readonly string[]): { sql: string; values: DuckDBValue[] } {
+function earlierCallsSql(e: EarlierCalls, sources: readonly string[]): { sql: string; values: DuckDBValue[] } {
   const parts = [
-    ...(e.parquet.length ? [`SELECT "eventID" FROM read_parquet(${pathList(e.parquet)})`] : []),
-    ...(e.ids.length ? ['SELECT unnest(CAST(? AS VARCHAR[])) AS "eventID"'] : []),
-    ...(e.json.length ? [`SELECT "eventID" FROM ${jsonRecords(pathList(e.json), { columns: ['eventID'], eventSources: sources })}`] : []),
+    ...(e.parquet.length ? [`SELECT ${CALL_KEY} AS trailql_call FROM read_parquet(${pathList(e.parquet)}) WHERE "eventID" IS NOT NULL`] : []),
+    ...(e.calls.length ? ['SELECT unnest(CAST(? AS VARCHAR[])) AS trailql_call'] : []),
+    ...(e.json.length
+      ? [`SELECT ${CALL_KEY} AS trailql_call FROM ${jsonRecords(pathList(e.json), { columns: ['eventID', 'recipientAccountId', 'awsRegion'], eventSources: sources })} WHERE "eventID" IS NOT NULL`]
+      : []),
   ];
-  return { sql: parts.join(' UNION ALL '), values: e.ids.length ? [listValue([...e.ids])] : [] };
+  return { sql: parts.join(' UNION ALL '), values: e.calls.length ? [listValue([...e.calls])] : [] };
 }
 
 /** A list of file paths for a reader (a few days' files: the big lists are bound instead). */
 const pathList = (paths: readonly string[]) => `[${paths.map(literal).join(', ')}]`;
 
-/** A list of eventIDs as DuckDB returns it (JavaScript values). */
-const idList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+/** A list of texts as DuckDB returns it (JavaScript values). */
+const textList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** A partition's temporary Parquet file renamed to a new name when it holds records, removed otherwise. */
-async function placeParquet(tmp: string, dir: string, records: number, total: number): Promise<Omit<Written, 'leftOutIds'>> {
+async function placeParquet(tmp: string, dir: string, records: number, total: number): Promise<Omit<Written, 'leftOutCalls'>> {
   if (records === 0) {
     await fs.rm(tmp, { force: true });
     return { records: 0, duplicates: total, parquet: null };
@@ -784,9 +792,9 @@ async function placeParquet(tmp: string, dir: string, records: number, total: nu
 /**
  * Several partitions' records to Parquet with one read of all their JSON files, each partition to
  * its own file as `writePartition` writes it, with the same calls left out: a record is kept when
- * it has no eventID or no readable eventTime, or when the nearest earlier copy of its eventID in the same account and
- * region (by day folder, then FIRST_DELIVERY, then place in the file; over the batch's files and the
- * earlier days' eventIds) is not in the same day nor in the `lookbackDays` before. Throws, with no file
+ * it has no eventID or no readable eventTime, or when the nearest earlier copy of its call (CALL_KEY) in the same account and
+ * region folders (by day folder, then FIRST_DELIVERY, then place in the file; over the batch's files and the
+ * earlier days' calls) is not in the same day nor in the `lookbackDays` before. Throws, with no file
  * left behind, when any file cannot be read.
  */
 async function writeTogether(
@@ -804,9 +812,9 @@ async function writeTogether(
   const folders = batch.flatMap((p, i) => p.folders.map((dir) => `(${literal(path.join(dir, 'f'))}, ${i}, ${literal(group(p))}, DATE ${literal(isoDay(p.day))})`));
   const earlierValues: DuckDBValue[] = [];
   const earlierRows = earlier.flatMap((e) => {
-    const { sql, values } = earlierIdsSql(e.ids, sources);
+    const { sql, values } = earlierCallsSql(e.calls, sources);
     earlierValues.push(...values);
-    return sql ? [`SELECT ${literal(group(e))} AS trailql_group, DATE ${literal(isoDay(e.day))} AS trailql_day, "eventID" FROM (${sql})`] : [];
+    return sql ? [`SELECT ${literal(group(e))} AS trailql_group, DATE ${literal(isoDay(e.day))} AS trailql_day, trailql_call FROM (${sql})`] : [];
   });
   const columns = SOURCE_COLUMN_NAMES.map((c) => `"${c}"`).join(', ');
   const tmps: string[] = [];
@@ -824,13 +832,13 @@ async function writeTogether(
     if (Number(clash) !== 0) throw new Error('two day folders of the batch have the same file key');
     // Left: a record whose folder were not found would have no partition and fail the batch below.
     const ownRows =
-      `SELECT r.*, f.trailql_part, f.trailql_group, f.trailql_day, false AS trailql_earlier FROM ${jsonRecords('?', { eventSources: sources, position: true })} r ` +
+      `SELECT r.*, ${CALL_KEY} AS trailql_call, f.trailql_part, f.trailql_group, f.trailql_day, false AS trailql_earlier FROM ${jsonRecords('?', { eventSources: sources, position: true })} r ` +
       `LEFT JOIN ${files} f ON ${folderOf('r."sourceFile"')} = f.trailql_folder`;
     const all = earlierRows.length ? `${ownRows} UNION ALL BY NAME SELECT *, true AS trailql_earlier FROM (${earlierRows.join(' UNION ALL ')})` : ownRows;
     const keep = await connection.prepare(
       `CREATE TABLE ${rows} AS SELECT * EXCLUDE (trailql_earlier, trailql_previous), ` +
         `("eventID" IS NULL OR "eventTime" IS NULL OR trailql_previous IS NULL OR trailql_previous < trailql_day - ${lookbackDays}) AS trailql_keep ` +
-        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, "eventID" ORDER BY trailql_day, ${FIRST_DELIVERY}, trailql_position) AS trailql_previous FROM (${all})) ` +
+        `FROM (SELECT *, lag(trailql_day) OVER (PARTITION BY trailql_group, trailql_call ORDER BY trailql_day, ${FIRST_DELIVERY}, trailql_position) AS trailql_previous FROM (${all})) ` +
         // In partition order: each partition's write then reads only the row groups holding it.
         `WHERE NOT trailql_earlier ORDER BY trailql_part, "eventTime", "eventID"`,
     );
@@ -839,11 +847,11 @@ async function writeTogether(
     await keep.run();
     const counted = (
       await connection.runAndReadAll(
-        `SELECT trailql_part, count(*), count(*) FILTER (WHERE trailql_keep), list(DISTINCT "eventID") FILTER (WHERE NOT trailql_keep) FROM ${rows} GROUP BY trailql_part`,
+        `SELECT trailql_part, count(*), count(*) FILTER (WHERE trailql_keep), list(DISTINCT trailql_call) FILTER (WHERE NOT trailql_keep) FROM ${rows} GROUP BY trailql_part`,
       )
     ).getRowsJS();
     if (counted.some((r) => r[0] === null)) throw new Error('records of a file outside the partitions being written');
-    const counts = new Map(counted.map((r) => [Number(r[0]), { total: Number(r[1]), kept: Number(r[2]), leftOutIds: idList(r[3]) }]));
+    const counts = new Map(counted.map((r) => [Number(r[0]), { total: Number(r[1]), kept: Number(r[2]), leftOutCalls: textList(r[3]) }]));
     const out = new Map<string, Written>();
     // Each partition's file on whichever connection is free: a small file's write is mostly setup.
     let next = 0;
@@ -852,13 +860,13 @@ async function writeTogether(
         while (next < batch.length) {
           const i = next++;
           const p = batch[i]!;
-          const n = counts.get(i) ?? { total: 0, kept: 0, leftOutIds: [] };
+          const n = counts.get(i) ?? { total: 0, kept: 0, leftOutCalls: [] };
           const tmp = path.join(p.dir, `${newParquetFileName()}.tmp-${suffix}`);
           if (n.kept > 0) {
             tmps.push(tmp);
             await c.run(`COPY (SELECT ${columns} FROM ${rows} WHERE trailql_part = ${i} AND trailql_keep ORDER BY "eventTime", "eventID") TO ${literal(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
           }
-          out.set(p.key, { ...(await placeParquet(tmp, p.dir, n.kept, n.total)), leftOutIds: n.leftOutIds });
+          out.set(p.key, { ...(await placeParquet(tmp, p.dir, n.kept, n.total)), leftOutCalls: n.leftOutCalls });
         }
       }),
     );

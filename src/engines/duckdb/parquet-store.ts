@@ -41,9 +41,11 @@ import { DayFolder, mtimeNsNow, statNowExact, trailRoot } from './trail-files';
  * 3: eventTime canonical UTC, eventTimeRaw, synthetic eventIDs; 4: sourceFile, each record's
  * delivery file; 5: records without a readable eventTime kept in every folder holding them, and
  * the copies list; 6: of a call's copies, the one from the first delivery file kept, as every query
- * over JSON chooses (stores of earlier formats are read as JSON until compaction rewrites them).
+ * over JSON chooses; 7: a call's copies are the records of one account, region and eventID, as
+ * queries take them (earlier formats took one eventID in another account or region for a copy, and
+ * left that call out). Stores of earlier formats are read as JSON until compaction rewrites them.
  */
-export const STORE_FORMAT = 6;
+export const STORE_FORMAT = 7;
 /**
  * Changes whenever the source's columns do (the record schema, or how eventTime and eventID are
  * derived): a store made with another schema is not read.
@@ -131,11 +133,12 @@ export interface Manifest {
    */
   readonly unreadable?: readonly (ManifestFile & { readonly reason: string })[];
   /**
-   * The eventIDs of the records left out as copies: with the Parquet file's, every eventID of the
-   * readable JSON files, which the next days are checked against (absent in stores written before
-   * it was kept: those days are checked against their JSON files).
+   * The calls (compact.ts CALL_KEY: account, region and eventID) of the records left out as copies:
+   * with the Parquet file's, every call of the readable JSON files, which the next days are checked
+   * against (absent in stores written before it was kept: those days are checked against their
+   * JSON files).
    */
-  readonly leftOutIds?: readonly string[];
+  readonly leftOutCalls?: readonly string[];
 }
 
 /** The store folder used when none is configured: `<trail folder>/.trailql-parquet`. */
