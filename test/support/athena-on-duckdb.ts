@@ -1,7 +1,8 @@
 /**
  * Runs Athena-dialect SQL on DuckDB, to prove the Athena compiler's statements mean what the
  * DuckDB compiler's do. A table loaded once from the same files has the CloudTrail table's name,
- * columns and partition columns (read from each file's folder); macros stand in for the few Trino
+ * columns and partition columns (read from each file's folder; a value of another type than its
+ * column's is null, as the service's own reader takes it); macros stand in for the few Trino
  * functions DuckDB lacks or reads differently; parameters are substituted as the literal text
  * Athena's ExecutionParameters would carry.
  *
@@ -13,7 +14,7 @@ import * as fs from 'node:fs';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CompiledQuery, Engine, EngineResult, PartitionSpec, Row } from '../../src/query/engine';
 import { checkStatementSize, encodeExecutionParameter } from '../../src/engines/athena/driver';
-import { RECORDS_COLUMNS } from '../../src/engines/duckdb/record-schema';
+import { recordStructure } from '../../src/engines/duckdb/record-schema';
 import { parseDeliveryKey } from '../../src/trail/layout';
 import { listRecordFiles } from './records';
 import { checkTrinoStatement } from './trino-checks';
@@ -147,8 +148,8 @@ export class AthenaSqlOnDuckDb implements Engine {
         regexp_extract(filename, '/CloudTrail/[^/]+/([0-9]{4}/[0-9]{2}/[0-9]{2})/', 1) AS "timestamp",
         regexp_extract(filename, '/([0-9]{12})/CloudTrail/', 1) AS "account",
         filename AS "$path"
-      FROM (SELECT unnest("Records") AS r, filename
-            FROM read_json([${files.join(', ')}], columns = ${RECORDS_COLUMNS}, format = 'unstructured', filename = true))`);
+      FROM (SELECT json_transform(unnest("Records"), '${recordStructure().replace(/'/g, "''")}') AS r, filename
+            FROM read_json([${files.join(', ')}], columns = {'Records': 'JSON[]'}, format = 'unstructured', filename = true))`);
     for (const m of [...MACROS, ...TRINO_MACROS]) await c.run(m);
     c.closeSync();
     return new AthenaSqlOnDuckDb(instance, `athena-on-duckdb:${trailDir}`, paths.map(trailFile));

@@ -2,7 +2,7 @@ import { PartitionSpec } from '../../query/engine';
 import { CompileContext, Dialect, expr, firstDelivery, literal, quoteIdent } from '../../query/compiler';
 import { DERIVED, DERIVED_INPUTS } from '../../query/fields';
 import { DerivedName } from '../../query/plan';
-import { RECORD_COLUMN_NAMES, SOURCE_COLUMN_NAMES, recordStructure, recordsColumns } from './record-schema';
+import { RECORD_COLUMN_NAMES, SOURCE_COLUMN_NAMES, recordStructure } from './record-schema';
 import { MAX_DELIVERY_FILE_BYTES } from './resources';
 
 export interface RecordsOptions {
@@ -79,7 +79,6 @@ export const NOT_A_RECORD = 'not a CloudTrail log file (a Records entry is not a
 export const NOT_AN_OBJECT = 'not a CloudTrail log file (not a JSON object)';
 /** A failed read, naming the file when the statement reads file names. */
 const fail = (message: string, named: boolean) => (named ? `error('${message} in file "' || filename || '"')` : `error('${message}')`);
-const RECORDS_OR_FAIL = `CASE WHEN "Records" IS NULL THEN ${fail(NO_RECORDS_ARRAY, true)} WHEN list_position("Records", NULL) IS NOT NULL THEN ${fail(NOT_A_RECORD, true)} ELSE "Records" END`;
 /** A file's row passes when it has a Records array, and fails the read otherwise. */
 const hasRecordsOrFail = (named: boolean) => `CASE WHEN "Records" IS NULL THEN ${fail(NO_RECORDS_ARRAY, named)}::BOOLEAN ELSE true END`;
 /**
@@ -91,6 +90,9 @@ const hasRecordsOrFail = (named: boolean) => `CASE WHEN "Records" IS NULL THEN $
  */
 const ofSourcesOrFail = (sources: readonly string[], named: boolean) =>
   `list_contains([${sources.map(literal).join(', ')}], coalesce(json_extract_string(r, '$.eventSource'), CASE WHEN starts_with(r::VARCHAR, '{') THEN NULL ELSE ${fail(NOT_A_RECORD, named)} END))`;
+
+/** Whether a record read as JSON (`r`) is an object; fails the read for an entry that is not. */
+const anObjectOrFail = (named: boolean) => `CASE WHEN json_type(r) = 'OBJECT' THEN true ELSE ${fail(NOT_A_RECORD, named)}::BOOLEAN END`;
 
 /**
  * One row per record of the `{"Records":[...]}` files in `fileList` (a list expression or `?`),
@@ -110,10 +112,11 @@ export function jsonRecords(fileList: string, options: RecordsOptions = {}): str
   // Unnested side by side, the two lists are zipped: each record with its place.
   const [place, placed] = options.position ? [', unnest(generate_series(1, len("Records"))) AS trailql_position', ', trailql_position'] : ['', ''];
   const raw = rawColumns(names);
-  const records = !eventSources?.length
-    ? `(SELECT unnest(r)${placed}${file} FROM (SELECT unnest(${RECORDS_OR_FAIL}) AS r${place}${file} FROM ${read(recordsColumns(raw))}))`
-    : `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest("Records") AS r${place}${file} FROM ${read(`{'Records': 'JSON[]'}`)} WHERE ${hasRecordsOrFail(named)}) ` +
-      `WHERE ${ofSourcesOrFail(eventSources, named)})`;
+  // Every record read as JSON and transformed, whatever the sources: a value of another type than
+  // its column's is NULL, not a failure of its whole file (a typed read would refuse the file).
+  const records =
+    `(SELECT unnest(json_transform(r, ${literal(recordStructure(raw))}))${placed}${file} FROM (SELECT unnest("Records") AS r${place}${named ? ', filename' : ''} FROM ${read(`{'Records': 'JSON[]'}`)} WHERE ${hasRecordsOrFail(named)}) ` +
+    `WHERE ${eventSources?.length ? ofSourcesOrFail(eventSources, named) : anObjectOrFail(named)})`;
   return `(SELECT ${derivedSelect(names)}${placed} FROM ${records})`;
 }
 

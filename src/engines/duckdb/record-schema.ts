@@ -44,14 +44,6 @@ export const RECORD_COLUMN_NAMES: readonly string[] = Object.keys(RECORD);
  */
 export const SOURCE_COLUMN_NAMES: readonly string[] = [...RECORD_COLUMN_NAMES, 'eventTimeRaw', 'sourceFile'];
 
-/**
- * `RECORDS_COLUMNS` keeping only some top-level columns (same order, same types): DuckDB then
- * turns only those fields of each record into values, which is most of the cost of reading JSON.
- */
-export function recordsColumns(names: readonly string[]): string {
-  return `{'Records': '${typeText(kept(names)).replace(/'/g, "''")}[]'}`;
-}
-
 const kept = (names: readonly string[] | undefined) => (names ? Object.fromEntries(Object.entries(RECORD).filter(([k]) => names.includes(k))) : RECORD);
 
 /**
