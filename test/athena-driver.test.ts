@@ -4,6 +4,7 @@ import {
   GetQueryResultsCommand,
   GetTableMetadataCommand,
   GetWorkGroupCommand,
+  InternalServerException,
   InvalidRequestException,
   MetadataException,
   StartQueryExecutionCommand,
@@ -460,6 +461,79 @@ describe('AthenaEngine.execute', () => {
     expect(err.message).toMatch(/StartQueryExecution failed: InvalidRequestException: WorkGroup is not found/);
     expect(err.options.userError).toBeFalsy();
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(1);
+  });
+
+  test('a server fault or a dropped connection is retried, the start with the same token', async () => {
+    const fault = () => new InternalServerException({ message: 'internal', $metadata: { httpStatusCode: 500 } });
+    athena
+      .on(StartQueryExecutionCommand)
+      .rejectsOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .resolves({ QueryExecutionId: QUERY_ID });
+    athena.on(GetQueryExecutionCommand).rejectsOnce(fault()).resolves(execution('SUCCEEDED'));
+    const header = ['eventname', 'calls', 'ratio', 'readonly', 'first_seen'];
+    athena
+      .on(GetQueryResultsCommand)
+      .resolvesOnce(resultPage([header, ['ListInputs', '1', '0.5', 'true', '2024-05-01 00:00:00.000']], 'page-2'))
+      .rejectsOnce(Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT' }))
+      .resolves(resultPage([['DeleteInput', '2', '0.25', 'false', '2024-05-01 01:00:00.000']]));
+    const { engine: e } = engine();
+    const result = await e.execute(query('SELECT 1'));
+    expect(result.rows.map((r) => r.eventname)).toEqual(['ListInputs', 'DeleteInput']);
+    expect(athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input.ClientRequestToken)).toEqual(['token-1', 'token-1']);
+    expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(2);
+    // The second page asked again with its own token.
+    expect(athena.commandCalls(GetQueryResultsCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'page-2', 'page-2']);
+    expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
+  });
+
+  test('a running query is stopped when a call keeps failing', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: QUERY_ID });
+    athena.on(GetQueryExecutionCommand).rejects(new InternalServerException({ message: 'internal', $metadata: { httpStatusCode: 500 } }));
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const { engine: e } = engine({ maxRetries: 2 });
+    const err = (await e.execute(query('SELECT 1')).catch((x: unknown) => x)) as EngineError;
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err.message).toMatch(/GetQueryExecution kept failing \(InternalServerException\); gave up after 2 retries/);
+    expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(3);
+    expect(athena.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input)).toStrictEqual([{ QueryExecutionId: QUERY_ID }]);
+  });
+
+  test('a start that does not answer ends with the time limit, and the query it starts late is stopped', async () => {
+    let answer!: (v: { QueryExecutionId: string }) => void;
+    athena.on(StartQueryExecutionCommand).callsFake(() => new Promise((resolve) => (answer = resolve)));
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const { engine: e } = engine();
+    const err = (await e.execute(query('SELECT 1'), { timeoutMs: 30 }).catch((x: unknown) => x)) as EngineError;
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err.options.timeout).toBe(true);
+    expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
+    answer({ QueryExecutionId: 'q-late' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(athena.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input)).toStrictEqual([{ QueryExecutionId: 'q-late' }]);
+  });
+
+  test('a failure Athena marks Retryable is polled again: its own retry may succeed', async () => {
+    mockSucceeded();
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolvesOnce(execution('RUNNING'))
+      .resolvesOnce(execution('FAILED', { StateChangeReason: 'S3 Slow Down', AthenaError: { ErrorCategory: 2, Retryable: true } }))
+      .resolvesOnce(execution('QUEUED'))
+      .resolves(execution('SUCCEEDED'));
+    const { engine: e } = engine();
+    await expect(e.execute(query('SELECT 1'))).resolves.toBeDefined();
+    expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(4);
+  });
+
+  test('result reuse only for a window that ended a delivery lag ago', async () => {
+    mockSucceeded();
+    const now = new Date('2024-05-03T12:00:00Z');
+    const { engine: e } = engine({ resultReuseMaxAgeMinutes: 30 }, { now: () => now, deliveryLagMs: 24 * 3_600_000 });
+    const ending = (to: string) => ({ ...query('SELECT 1 FROM t WHERE a = ?', [1]), window: { from: new Date('2024-05-01T00:00:00Z'), to: new Date(to) } });
+    await e.execute(ending('2024-05-02T12:00:00Z'));
+    await e.execute(ending('2024-05-02T12:00:01Z'));
+    await e.execute(ending('2024-05-04T00:00:00Z'));
+    expect(athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input.ResultReuseConfiguration !== undefined)).toEqual([true, false, false]);
   });
 
   test('an abort while polling stops the query and throws', async () => {

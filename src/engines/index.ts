@@ -20,7 +20,9 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
     const settings = config.athena;
     if (!settings) throw new Error('ENGINE=athena needs the Athena settings');
     return {
-      engine: new AthenaEngine(settings),
+      // Athena may reuse a kept result only for a window ended as long ago as the cache takes one
+      // for complete (the delivery lag, reuse age included).
+      engine: new AthenaEngine(settings, undefined, { deliveryLagMs: config.cache.deliveryLagMinutes * 60_000 }),
       dialect: athenaDialect({
         database: settings.database,
         table: settings.table,

@@ -14,6 +14,8 @@ import {
   type StartQueryExecutionCommandOutput,
   type TableMetadata,
 } from '@aws-sdk/client-athena';
+import { isServerError, isTransientError } from '@smithy/core/retry';
+import { windowBoundMs } from '../../query/engine';
 import type {
   CompiledQuery,
   Engine,
@@ -61,6 +63,13 @@ export interface AthenaEngineOptions {
   retryBaseMs?: number;
   /** Cap of one backoff wait (default 10,000 ms). */
   retryMaxMs?: number;
+  /**
+   * How long after a window ends its answer is complete (late deliveries landed): Athena is let
+   * reuse a kept result only for a window that ended this long ago (default: one day).
+   */
+  deliveryLagMs?: number;
+  /** The clock that lag is measured on. */
+  now?: () => Date;
 }
 
 /** What a statement run without fetching rows (DDL) reports. */
@@ -82,14 +91,23 @@ export interface StatementOptions extends ExecuteOptions {
 
 /**
  * The Athena client the driver makes for itself. Its own retries are off (`maxAttempts: 1`): the
- * driver retries throttled calls itself (see `withRetry`), and two layers multiply (the SDK's
- * default 3 attempts under the driver's 6 made up to 18 calls per logical call with the default 5 retries). The driver's loop is
- * the one kept because it sees the request's abort signal and deadline between attempts, keeps one
- * ClientRequestToken across retries of a start, and counts attempts in one place.
+ * driver retries failed calls itself (see `withRetry`, which classifies them as the SDK's retry
+ * strategy does), and two layers multiply (the SDK's default 3 attempts under the driver's 6 made
+ * up to 18 calls per logical call with the default 5 retries). The driver's loop is the one kept
+ * because it sees the request's abort signal and deadline between attempts, keeps one
+ * ClientRequestToken across retries of a start, and counts attempts in one place. A call that
+ * gets no answer is given up after CALL_TIMEOUT_MS, and retried.
  */
 export function createAthenaClient(region: string, extra: Omit<AthenaClientConfig, 'region' | 'maxAttempts'> = {}): AthenaClient {
-  return new AthenaClient({ ...extra, region, maxAttempts: 1 });
+  return new AthenaClient({ requestHandler: { requestTimeout: CALL_TIMEOUT_MS, connectionTimeout: CONNECT_TIMEOUT_MS }, ...extra, region, maxAttempts: 1 });
 }
+
+/** How long one call to Athena may wait for its answer, and for its connection. */
+const CALL_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** Polls that must see a failure Athena marks Retryable before it is taken as final. */
+const FAILED_POLLS_BEFORE_FINAL = 3;
 
 /** Raised inside the driver when the deadline's signal fires; mapped to an EngineError at the edge. */
 class Aborted extends Error {}
@@ -111,6 +129,17 @@ const THROTTLING_NAMES = new Set(['ThrottlingException', 'TooManyRequestsExcepti
 export function isThrottlingError(err: unknown): boolean {
   const e = asServiceError(err);
   return (e.name !== undefined && THROTTLING_NAMES.has(e.name)) || e.$retryable?.throttling === true;
+}
+
+/**
+ * Whether a failed call may succeed when sent again: throttled, or transient or a server fault as
+ * the SDK's own retry strategy classifies them (a connection reset or refused, a timeout, a 5xx).
+ * Every call the driver makes is safe to repeat: a start keeps its ClientRequestToken.
+ */
+export function isRetryableError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null || err instanceof Aborted) return false;
+  const e = err as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(err) || isTransientError(e) || isServerError(e) || asServiceError(err).$fault === 'server';
 }
 
 async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -211,6 +240,8 @@ export class AthenaEngine implements Engine {
   private readonly token: () => string;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly deliveryLagMs: number;
+  private readonly now: () => Date;
 
   /**
    * @param settings where and how to run (see {@link AthenaSettings})
@@ -232,15 +263,19 @@ export class AthenaEngine implements Engine {
     this.token = options.clientRequestToken ?? randomUUID;
     this.retryBaseMs = options.retryBaseMs ?? 200;
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
+    this.deliveryLagMs = options.deliveryLagMs ?? 86_400_000;
+    this.now = options.now ?? (() => new Date());
   }
 
   async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const parameters = query.params.map(encodeExecutionParameter);
     // A request for fresh answers (`x-trailql-no-cache`) takes no result Athena kept either.
-    const reuse = !options.fresh && (this.settings.resultReuseMaxAgeMinutes ?? 0) > 0;
+    // Nor a window that has not ended a delivery lag ago: a kept result of it may miss late files.
+    const ended = windowBoundMs(query.window.to) <= this.now().getTime() - this.deliveryLagMs;
+    const reuse = !options.fresh && ended && (this.settings.resultReuseMaxAgeMinutes ?? 0) > 0;
     const sql = reuse ? reusableStatement(query.sql, parameters) : query.sql;
     checkStatementSize(sql);
-    return this.run(sql, parameters, this.settings.database, options, true);
+    return this.run(sql, parameters, this.settings.database, options, true, reuse);
   }
 
   /**
@@ -251,7 +286,7 @@ export class AthenaEngine implements Engine {
   async runStatement(sql: string, options: StatementOptions = {}): Promise<StatementResult> {
     const database = options.database === undefined ? this.settings.database : options.database;
     checkStatementSize(sql);
-    const result = await this.run(sql, [], database, options, false);
+    const result = await this.run(sql, [], database, options, false, false);
     return { queryId: result.stats.queryId ?? '', stats: result.stats, statementType: result.statementType };
   }
 
@@ -318,16 +353,17 @@ export class AthenaEngine implements Engine {
     database: string | null,
     options: ExecuteOptions,
     fetchRows: boolean,
+    /** Athena may answer with a result it kept (ATHENA_RESULT_REUSE_MINUTES). */
+    reusable: boolean,
   ): Promise<EngineResult & { statementType?: string }> {
     const deadline = new Deadline(options.signal, options.timeoutMs ?? this.settings.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
     let queryId: string | undefined;
     let finished = false;
     try {
       if (deadline.signal.aborted) throw new Aborted();
-      queryId = await this.start(sql, parameters, database, fetchRows && !options.fresh, deadline.signal);
+      queryId = await this.start(sql, parameters, database, reusable, deadline.signal);
       if (deadline.signal.aborted) throw new Aborted();
-      const execution = await this.waitForCompletion(queryId, deadline.signal);
-      finished = true;
+      const execution = await this.waitForCompletion(queryId, deadline.signal, () => (finished = true));
       const statistics = execution.Statistics;
       const stats: EngineStats = {
         engineMs: statistics?.EngineExecutionTimeInMillis ?? 0,
@@ -339,10 +375,10 @@ export class AthenaEngine implements Engine {
       const rows = fetchRows ? await this.fetchRows(queryId, hasHeader, deadline.signal) : [];
       return { rows, stats, statementType: execution.StatementType };
     } catch (err) {
-      if (deadline.signal.aborted) {
-        if (queryId !== undefined && !finished) await this.stopQuietly(queryId);
-        throw this.abortError(deadline, queryId, err);
-      }
+      // Whatever ended the wait (an abort, a call that kept failing), a query still running is
+      // stopped: it would scan, and bill, for nobody.
+      if (queryId !== undefined && !finished) await this.stopQuietly(queryId);
+      if (deadline.signal.aborted) throw this.abortError(deadline, queryId, err);
       if (err instanceof EngineError) {
         if (queryId === undefined || err.options.queryId !== undefined) throw err;
         throw new EngineError(err.message, ENGINE, { ...err.options, queryId });
@@ -358,7 +394,7 @@ export class AthenaEngine implements Engine {
     sql: string,
     parameters: string[],
     database: string | null,
-    /** A SELECT whose answer may be a result Athena kept (not a statement, not a fresh ask). */
+    /** A SELECT whose answer may be a result Athena kept (not a statement, not a fresh ask, an ended window). */
     reusable: boolean,
     signal: AbortSignal,
   ): Promise<string> {
@@ -373,17 +409,33 @@ export class AthenaEngine implements Engine {
     // Result reuse applies to SELECTs only; statements (DDL) and fresh asks always run.
     const reuse = reusable ? (this.settings.resultReuseMaxAgeMinutes ?? 0) : 0;
     if (reuse > 0) input.ResultReuseConfiguration = { ResultReuseByAgeConfiguration: { Enabled: true, MaxAgeInMinutes: reuse } };
-    // The start call itself is not raced against the signal: once sent, Athena may have started the
-    // query, and only its id lets the abort path stop it.
+    // The start call itself is not cancelled on abort: once sent, Athena may have started the query,
+    // and only its id lets it be stopped. The wait for it ends with the request all the same, and a
+    // query that starts after is stopped then.
     const send = (): Promise<StartQueryExecutionCommandOutput> => this.client.send(new StartQueryExecutionCommand(input));
-    const out = await this.withRetry('StartQueryExecution', send, signal, false);
+    const starting = this.withRetry('StartQueryExecution', send, signal, false);
+    const out = await raceAbort(starting, signal).catch((err: unknown) => {
+      if (signal.aborted) {
+        starting.then(
+          (late) => (late.QueryExecutionId ? this.stopQuietly(late.QueryExecutionId) : undefined),
+          () => undefined,
+        );
+      }
+      throw err;
+    });
     if (!out.QueryExecutionId) throw new EngineError('Athena StartQueryExecution returned no QueryExecutionId', ENGINE);
     return out.QueryExecutionId;
   }
 
-  private async waitForCompletion(queryId: string, signal: AbortSignal): Promise<QueryExecution> {
+  /**
+   * Polls until the query ends; `ended` is called once it has (succeeded, failed or cancelled). A
+   * failure Athena marks Retryable is final only once seen FAILED_POLLS_BEFORE_FINAL times: Athena
+   * retries such queries itself, and they go back to QUEUED.
+   */
+  private async waitForCompletion(queryId: string, signal: AbortSignal, ended: () => void): Promise<QueryExecution> {
     let delay = this.settings.pollInitialMs ?? DEFAULT_POLL_INITIAL_MS;
     const maxDelay = this.settings.pollMaxMs ?? DEFAULT_POLL_MAX_MS;
+    let retryableFailures = 0;
     for (;;) {
       const out = await this.withRetry(
         'GetQueryExecution',
@@ -394,9 +446,12 @@ export class AthenaEngine implements Engine {
       const status = execution.Status;
       switch (status?.State) {
         case 'SUCCEEDED':
+          ended();
           return execution;
         case 'FAILED': {
           const error = status.AthenaError;
+          if (error?.Retryable === true && ++retryableFailures < FAILED_POLLS_BEFORE_FINAL) break;
+          ended();
           const category = error?.ErrorCategory ?? 3;
           const reason = status.StateChangeReason ?? error?.ErrorMessage ?? 'no reason given';
           throw new EngineError(
@@ -407,6 +462,7 @@ export class AthenaEngine implements Engine {
           );
         }
         case 'CANCELLED': {
+          ended();
           // The workgroup's per-query scan limit cancels a statement that reaches it: the question
           // was too large for the table's limit, not a fault of the service.
           const cutoff = await this.perQueryCutoff();
@@ -463,7 +519,7 @@ export class AthenaEngine implements Engine {
   }
 
   /**
-   * Calls `send`, retrying throttling errors with full-jitter exponential backoff up to
+   * Calls `send`, retrying throttled and transient failures (isRetryableError) with full-jitter exponential backoff up to
    * `maxRetries` times (the only retry layer: the client's own is off, see
    * {@link createAthenaClient}), so at most `maxRetries + 1` calls per logical call; any other failure becomes an EngineError naming `call`. With a signal,
    * waits wake on abort and (when `race`) the call itself is abandoned on abort.
@@ -475,10 +531,11 @@ export class AthenaEngine implements Engine {
         return await (race ? raceAbort(send(), signal) : send());
       } catch (err) {
         if (err instanceof Aborted || signal?.aborted) throw err;
-        if (!isThrottlingError(err)) throw this.sdkError(call, err);
+        if (!isRetryableError(err)) throw this.sdkError(call, err);
         if (attempt >= maxRetries) {
-          const name = asServiceError(err).name ?? 'throttled';
-          throw new EngineError(`Athena ${call} kept being throttled (${name}); gave up after ${maxRetries} retries`, ENGINE, {
+          const name = asServiceError(err).name ?? 'failed';
+          const what = isThrottlingError(err) ? 'kept being throttled' : 'kept failing';
+          throw new EngineError(`Athena ${call} ${what} (${name}); gave up after ${maxRetries} retries`, ENGINE, {
             retryable: true,
             cause: err,
           });
