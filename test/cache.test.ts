@@ -485,8 +485,8 @@ describe('configuration', () => {
   });
 
   it('reads the variables and rejects bad ones', () => {
-    const c = loadConfig({ REDIS_URL: 'rediss://:pw@cache.internal:6380/2', CACHE_DELIVERY_LAG_MINUTES: '5', CACHE_OPEN_TTL_SECONDS: '30', CACHE_LOCK_WAIT_MS: '0' });
-    expect(c.cache).toMatchObject({ redisUrl: 'rediss://:pw@cache.internal:6380/2', deliveryLagMinutes: 5, openTtlSeconds: 30, lockWaitMs: 0 });
+    const c = loadConfig({ REDIS_URL: 'rediss://:pw@cache.internal:6380/2', CACHE_DELIVERY_LAG_MINUTES: '1500', CACHE_OPEN_TTL_SECONDS: '30', CACHE_LOCK_WAIT_MS: '0' });
+    expect(c.cache).toMatchObject({ redisUrl: 'rediss://:pw@cache.internal:6380/2', deliveryLagMinutes: 1500, openTtlSeconds: 30, lockWaitMs: 0 });
     expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
     expect(() => loadConfig({ CACHE_CLOSED_TTL_SECONDS: '0' })).toThrow(/CACHE_CLOSED_TTL_SECONDS/);
     expect(() => loadConfig({ CACHE_ENABLED: 'maybe' })).toThrow(/CACHE_ENABLED/);

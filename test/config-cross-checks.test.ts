@@ -28,8 +28,16 @@ test('an Athena result reuse adds its age to the delivery lag: a reused result o
     TRAIL_START_DATE: '2024/01/01',
   };
   expect(loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '2880' }).cache.deliveryLagMinutes).toBe(1440 + 2880);
-  expect(loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '120', CACHE_DELIVERY_LAG_MINUTES: '60' }).cache.deliveryLagMinutes).toBe(180);
+  expect(loadConfig({ ...athena, ATHENA_RESULT_REUSE_MINUTES: '120', CACHE_DELIVERY_LAG_MINUTES: '1500' }).cache.deliveryLagMinutes).toBe(1620);
   expect(loadConfig({ ...athena }).cache.deliveryLagMinutes).toBe(1440);
   // DuckDB keys answers on the files themselves; no reuse to add.
   expect(loadConfig(BASE).cache.deliveryLagMinutes).toBe(1440);
+});
+
+test('the delivery lag is at least the delivery margin: files of a window land until its margin has passed', () => {
+  // Unset, it follows the margin.
+  expect(loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '3' }).cache.deliveryLagMinutes).toBe(3 * 1440);
+  expect(loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '3', CACHE_DELIVERY_LAG_MINUTES: '5000' }).cache.deliveryLagMinutes).toBe(5000);
+  expect(() => loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '3', CACHE_DELIVERY_LAG_MINUTES: '1440' })).toThrow(/CACHE_DELIVERY_LAG_MINUTES: at least DELIVERY_MARGIN_DAYS \(3\) days in minutes \(4320\)/);
+  expect(() => loadConfig({ ...BASE, CACHE_DELIVERY_LAG_MINUTES: '60' })).toThrow(/CACHE_DELIVERY_LAG_MINUTES/);
 });

@@ -13,7 +13,7 @@ import { AthenaSettings } from '../engines/athena/settings';
 import { parseAthenaEnv } from '../engines/athena/env';
 import { SecurityConfig, parseSecurityConfig } from '../auth/security-config';
 import type { InsightsConfig } from '../insights/rules';
-import { ConfigError, Env, bool, int, list, problemsOf, processEnvironment } from './vars';
+import { ConfigError, Env, bool, int, list, optionalInt, problemsOf, processEnvironment } from './vars';
 
 export { ConfigError, processEnvironment, type Env } from './vars';
 export { loadBenchConfig, type BenchConfig } from './bench';
@@ -62,7 +62,8 @@ const EnvSchema = z.object({
   // CloudTrail documents an average of about 5 minutes from call to delivery, with no guarantee, and
   // delivers later at times: a window counts as closed (Athena) only a day after its end, the
   // same day the reader's delivery margin allows for. DuckDB keys answers on the files instead.
-  CACHE_DELIVERY_LAG_MINUTES: int(1440, 0, 7 * 24 * 60),
+  // Unset: DELIVERY_MARGIN_DAYS days (see loadConfig).
+  CACHE_DELIVERY_LAG_MINUTES: optionalInt(0, 7 * 24 * 60),
   CACHE_CLOSED_TTL_SECONDS: int(86_400, 1, 30 * 86_400),
   CACHE_OPEN_TTL_SECONDS: int(60, 1, 86_400),
   CACHE_MAX_ENTRIES: int(1000, 1, 1_000_000),
@@ -282,6 +283,12 @@ export function loadConfig(env: Env = processEnvironment()): Config {
     }
   }
   if (e.EVENT_HISTORY_REGIONS.length && (e.ENGINE !== 'duckdb' || !e.TRAIL_DIR)) problems.push('EVENT_HISTORY_REGIONS: Event history is synced into TRAIL_DIR (ENGINE=duckdb)');
+  // A window's files may land until its last day's margin has passed: an answer kept as complete
+  // sooner could miss them.
+  const deliveryLagMinutes = e.CACHE_DELIVERY_LAG_MINUTES ?? e.DELIVERY_MARGIN_DAYS * 24 * 60;
+  if (deliveryLagMinutes < e.DELIVERY_MARGIN_DAYS * 24 * 60) {
+    problems.push(`CACHE_DELIVERY_LAG_MINUTES: at least DELIVERY_MARGIN_DAYS (${e.DELIVERY_MARGIN_DAYS}) days in minutes (${e.DELIVERY_MARGIN_DAYS * 24 * 60}): files of a window can land until then`);
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -309,7 +316,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
       secret: e.CACHE_SECRET ?? DEV_CACHE_SECRET,
       // A result Athena reuses may be as old as its reuse age: a window is closed only once its
       // late deliveries had time to land before such a result was made.
-      deliveryLagMinutes: e.CACHE_DELIVERY_LAG_MINUTES + (athena?.ok ? (athena.settings.resultReuseMaxAgeMinutes ?? 0) : 0),
+      deliveryLagMinutes: deliveryLagMinutes + (athena?.ok ? (athena.settings.resultReuseMaxAgeMinutes ?? 0) : 0),
       closedTtlSeconds: e.CACHE_CLOSED_TTL_SECONDS,
       openTtlSeconds: e.CACHE_OPEN_TTL_SECONDS,
       maxEntries: e.CACHE_MAX_ENTRIES,
