@@ -345,6 +345,19 @@ describe('QueryCache over the in-process store', () => {
     expect(state.calls).toBe(3);
   });
 
+  it("the wait for another instance's answer ends with the request", async () => {
+    const inner = new MemoryStore({ maxEntries: 10 });
+    // Another instance holds the lock and never answers.
+    const store: CacheStore = { ...inner, kind: 'redis', get: (k) => inner.get(k), set: (k, v, t) => inner.set(k, v, t), delete: (k) => inner.delete(k), connected: () => true, close: () => inner.close(), lock: async () => undefined, unlock: async () => undefined, isLocked: async () => true };
+    const cache = new QueryCache({ store, policy: POLICY, lockWaitMs: 10_000, secret: SECRET, logger, now: () => NOW, salt: 'test' });
+    const gone = new AbortController();
+    const { exec } = fakeExec(sampleRows(1), { signal: gone.signal });
+    setTimeout(() => gone.abort(), 50);
+    const started = Date.now();
+    await expect(cache.run(engine(), query(), exec, { signal: gone.signal })).rejects.toThrow('aborted');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('instances with different secrets over one store keep their entries apart (a rotation under way)', async () => {
     const store = new MemoryStore({ maxEntries: 100 });
     const old = new QueryCache({ store, policy: POLICY, lockWaitMs: 1000, secret: SECRET, logger, now: () => NOW, salt: 'test' });

@@ -192,7 +192,7 @@ export class QueryCache implements QueryCacheLayer {
         throw err;
       }
     }
-    const flight: Flight = { promise: this.lead(store, key, ttlMs, exec), signal: options.signal };
+    const flight: Flight = { promise: this.lead(store, key, ttlMs, exec, options.signal), signal: options.signal };
     this.flights.set(key, flight);
     try {
       const { rows, report } = await flight.promise;
@@ -203,8 +203,11 @@ export class QueryCache implements QueryCacheLayer {
     }
   }
 
-  /** Store, else another instance's computation, else the engine (and store the answer). */
-  private async lead(store: CacheStore, key: string, ttlMs: number, exec: Exec): Promise<Outcome> {
+  /**
+   * Store, else another instance's computation, else the engine (and store the answer). The wait
+   * for another instance ends with the request (`signal`).
+   */
+  private async lead(store: CacheStore, key: string, ttlMs: number, exec: Exec, signal?: AbortSignal): Promise<Outcome> {
     const found = await this.lookup(store, key);
     if (found.status === 'hit') {
       this.counters.hits += 1;
@@ -215,7 +218,7 @@ export class QueryCache implements QueryCacheLayer {
     if (found.status === 'miss' && store.lock && this.options.lockWaitMs > 0) {
       const lock = await this.tryLock(store, lockKey);
       if (lock.held) {
-        const entry = await this.waitForOther(store, key, lockKey, Date.now() + this.options.lockWaitMs);
+        const entry = await this.waitForOther(store, key, lockKey, Date.now() + this.options.lockWaitMs, signal);
         if (entry) {
           this.counters.waited += 1;
           return { rows: entry.rows };
@@ -302,9 +305,9 @@ export class QueryCache implements QueryCacheLayer {
   }
 
   /** Polls for the answer another instance is computing, until it appears, the lock goes, or the deadline. */
-  private async waitForOther(store: CacheStore, key: string, lockKey: string, deadline: number): Promise<CacheEntry | undefined> {
+  private async waitForOther(store: CacheStore, key: string, lockKey: string, deadline: number, signal?: AbortSignal): Promise<CacheEntry | undefined> {
     let delay = POLL_FIRST_MS;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !signal?.aborted) {
       await sleep(Math.min(delay, deadline - Date.now()));
       delay = Math.min(delay * 2, POLL_MAX_MS);
       const found = await this.lookup(store, key);
