@@ -10,9 +10,9 @@ import { loadConfig } from '../src/config';
 import { INFLATE_BOMB } from './support/inflate-bomb';
 import { CompiledQuery, Engine, Row } from '../src/query/engine';
 import { createLogger } from '../src/logger';
-import { QueryReport } from '../src/query/runner';
+import { QueryReport, QueryRunner } from '../src/query/runner';
 import { BudgetExhaustedError } from '../src/errors';
-import { ScanBudgetError } from '../src/query/scan-budget';
+import { ScanBudget, ScanBudgetError } from '../src/query/scan-budget';
 
 const logger = createLogger('silent');
 const SECRET = 'cache-test-secret-of-at-least-32-chars';
@@ -343,6 +343,33 @@ describe('QueryCache over the in-process store', () => {
     await cache.run(engine(), open, exec);
     await cache.run(engine(), query(), exec);
     expect(state.calls).toBe(3);
+  });
+
+  it("a statement that succeeded but spent its request's scan budget is shared, not run again", async () => {
+    let executions = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const billed: Engine = {
+      ...engine(),
+      capabilities: { billedByScan: true, cancellable: true },
+      execute: async () => {
+        executions += 1;
+        await gate;
+        return { rows: [{ n: 1 }], stats: { engineMs: 5, bytesScanned: 50_000_000 } };
+      },
+      ping: async () => undefined,
+      close: async () => undefined,
+    };
+    const { cache } = memoryCache();
+    const leader = new QueryRunner(billed, { cache, scanBudget: new ScanBudget(10_000_000), signal: new AbortController().signal });
+    const waiter = new QueryRunner(billed, { cache, signal: new AbortController().signal });
+    const a = leader.run(query());
+    const b = waiter.run(query());
+    release();
+    // The leader's request is refused for its budget; the other has the rows, scanned once.
+    await expect(a).rejects.toBeInstanceOf(ScanBudgetError);
+    await expect(b).resolves.toEqual([{ n: 1 }]);
+    expect(executions).toBe(1);
   });
 
   it("the wait for another instance's answer ends with the request", async () => {

@@ -263,7 +263,9 @@ export class QueryRunner {
         const result = await this.engine.execute(query, { signal, timeoutMs: this.options.timeoutMs, scope: this.scope, fresh: this.options.noCache });
         const engineMs = performance.now() - started;
         for (const lease of leases) lease.charge({ engineMs, bytesScanned: result.stats.bytesScanned });
-        scan?.charge(result.stats.bytesScanned);
+        // Past the budget, the rest of the request is cancelled; the request is refused once this
+        // statement's answer is handed back (runReported): requests sharing it have their rows.
+        scan?.add(result.stats.bytesScanned);
         const report: QueryReport = {
           ...base,
           outcome: result.stats.notRun ? 'not-run' : 'ok',
@@ -325,6 +327,8 @@ export class QueryRunner {
       this.reports.push(report);
       if (reuse && !this.options.noCache) this.reusable.push({ query, reuse });
       else this.notReusable = true;
+      // This request's scan budget, spent by this statement or another.
+      this.scanBudget?.check();
       return { rows, report };
     } catch (err) {
       this.notReusable = true;
