@@ -345,6 +345,23 @@ describe('QueryCache over the in-process store', () => {
     expect(state.calls).toBe(3);
   });
 
+  it('over files changing now, identical statements running together share one run, and nothing is kept', async () => {
+    const { cache, store } = memoryCache();
+    const changing: Engine = { ...engine(), fingerprint: async () => null };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { exec, state } = fakeExec(sampleRows(2), { gate });
+    const runs = Array.from({ length: 5 }, () => cache.run(changing, query(), exec));
+    release();
+    const answers = await Promise.all(runs);
+    expect(state.calls).toBe(1);
+    expect(answers.every((a) => a.rows.length === 2 && a.reuse === undefined)).toBe(true);
+    // Nothing kept: the next ask runs again.
+    await cache.run(changing, query(), exec);
+    expect(state.calls).toBe(2);
+    expect(await store.get(cache.keyFor(changing, query()))).toBeUndefined();
+  });
+
   it("a statement that succeeded but spent its request's scan budget is shared, not run again", async () => {
     let executions = 0;
     let release!: () => void;

@@ -155,13 +155,14 @@ export class QueryCache implements QueryCacheLayer {
     if (!store) return exec();
     // A trail that cannot be read fails here, before anything is looked up or stored.
     const fingerprint = await engine.fingerprint?.(query);
-    // Files changing now: no answer over them is kept, nor taken for theirs.
-    if (fingerprint === null) return exec();
+    // Files changing now: no answer over them is kept, nor taken for theirs; identical statements
+    // running together still share one run (under a key no kept answer has).
+    const settled = fingerprint !== null;
     let key: string;
     let ttlMs: number;
     let closed: boolean;
     try {
-      key = this.keyFor(engine, query, fingerprint, options.partition);
+      key = this.keyFor(engine, query, fingerprint ?? undefined, options.partition) + (settled ? '' : ':unsettled');
       ({ ttlMs, closed } = ttlFor(query.window, this.now(), this.options.policy, fingerprint !== undefined));
     } catch (err) {
       this.failed('key', err);
@@ -170,11 +171,12 @@ export class QueryCache implements QueryCacheLayer {
     if (options.noCache) {
       this.counters.bypassed += 1;
       const answer = await exec();
-      if (complete(answer.report)) await this.save(store, key, answer.rows, ttlMs);
+      if (settled && complete(answer.report)) await this.save(store, key, answer.rows, ttlMs);
       return answer;
     }
     /** A complete answer over an ended window may be given again while its files stay as they were. */
-    const reusable = (report: QueryReport) => (closed && complete(report) ? { reuse: { ttlMs, ...(fingerprint === undefined ? {} : { fingerprint }) } } : {});
+    const reusable = (report: QueryReport) =>
+      settled && closed && complete(report) ? { reuse: { ttlMs, ...(fingerprint === undefined ? {} : { fingerprint }) } } : {};
     const running = this.flights.get(key);
     if (running) {
       this.counters.coalesced += 1;
@@ -192,7 +194,7 @@ export class QueryCache implements QueryCacheLayer {
         throw err;
       }
     }
-    const flight: Flight = { promise: this.lead(store, key, ttlMs, exec, options.signal), signal: options.signal };
+    const flight: Flight = { promise: settled ? this.lead(store, key, ttlMs, exec, options.signal) : exec(), signal: options.signal };
     this.flights.set(key, flight);
     try {
       const { rows, report } = await flight.promise;
