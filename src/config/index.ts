@@ -62,8 +62,8 @@ const EnvSchema = z.object({
   // CloudTrail documents an average of about 5 minutes from call to delivery, with no guarantee, and
   // delivers later at times: a window counts as closed (Athena) only a day after its end, the
   // same day the reader's delivery margin allows for. DuckDB keys answers on the files instead.
-  // Unset: DELIVERY_MARGIN_DAYS days (see loadConfig).
-  CACHE_DELIVERY_LAG_MINUTES: optionalInt(0, 7 * 24 * 60),
+  // Unset: a day, or DELIVERY_MARGIN_DAYS days when longer (see loadConfig).
+  CACHE_DELIVERY_LAG_MINUTES: optionalInt(0, 30 * 24 * 60),
   CACHE_CLOSED_TTL_SECONDS: int(86_400, 1, 30 * 86_400),
   CACHE_OPEN_TTL_SECONDS: int(60, 1, 86_400),
   CACHE_MAX_ENTRIES: int(1000, 1, 1_000_000),
@@ -285,7 +285,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
   if (e.EVENT_HISTORY_REGIONS.length && (e.ENGINE !== 'duckdb' || !e.TRAIL_DIR)) problems.push('EVENT_HISTORY_REGIONS: Event history is synced into TRAIL_DIR (ENGINE=duckdb)');
   // A window's files may land until its last day's margin has passed: an answer kept as complete
   // sooner could miss them.
-  const deliveryLagMinutes = e.CACHE_DELIVERY_LAG_MINUTES ?? e.DELIVERY_MARGIN_DAYS * 24 * 60;
+  const deliveryLagMinutes = e.CACHE_DELIVERY_LAG_MINUTES ?? Math.max(1, e.DELIVERY_MARGIN_DAYS) * 24 * 60;
   if (deliveryLagMinutes < e.DELIVERY_MARGIN_DAYS * 24 * 60) {
     problems.push(`CACHE_DELIVERY_LAG_MINUTES: at least DELIVERY_MARGIN_DAYS (${e.DELIVERY_MARGIN_DAYS}) days in minutes (${e.DELIVERY_MARGIN_DAYS * 24 * 60}): files of a window can land until then`);
   }
