@@ -111,6 +111,18 @@ test.each(ENGINES)("on %s, a resource's history holds its control-plane changes,
   expect(r.data!.resource.changes.map((c) => c.eventId.slice(-2))).toEqual(['10']);
   expect(r.data!.resource.failedAttempts.map((c) => c.eventId.slice(-2))).toEqual(['10']);
   expect(r.data!.resource.deleted).toBeNull();
+  // Asked for by name, a batch call is still not a change of the resource; nor are no actions at all.
+  const asked = async (actions: string[]) => {
+    const a = await fixture.servers[engine].gql<{ resource: { changes: { eventId: string }[] } }>(
+      'query($f: ApiCallFilter) { resource(name: "boiler", filter: $f) { changes { eventId } } }',
+      { f: { ...WINDOW, actions } },
+    );
+    expect(a.errors).toBeUndefined();
+    return a.data!.resource.changes.map((c) => c.eventId.slice(-2));
+  };
+  expect(await asked(['BatchDeleteDetector', 'UpdateDetectorModel'])).toEqual(['10']);
+  expect(await asked(['BatchDeleteDetector'])).toEqual([]);
+  expect(await asked([])).toEqual(['10']);
 });
 
 test.each(ENGINES)('on %s, a BatchDeleteDetector whose every entry failed is no destructive change', async (engine) => {

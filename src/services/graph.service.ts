@@ -705,7 +705,11 @@ export class GraphService {
    * rather than summed from its newest part.
    */
   private async resourceChanges(names: readonly string[], filter: CallFilter | null | undefined): Promise<ApiCallNode[] | undefined> {
-    const merged: CallFilter = { ...(filter ?? {}), resourceName: null, resourceNames: names, actions: filter?.actions ?? WRITE_ACTIONS };
+    // The writes asked for, of those to the resource itself (never a data-plane batch call).
+    const actions = filter?.actions?.length ? filter.actions.filter((a) => WRITE_ACTIONS.includes(a)) : WRITE_ACTIONS;
+    // None of them: no change (an empty list would narrow nothing).
+    if (actions.length === 0) return [];
+    const merged: CallFilter = { ...(filter ?? {}), resourceName: null, resourceNames: names, actions };
     const changes: ApiCallNode[] = [];
     for (let after: string | null = null; ; ) {
       const page = await this.trail.callsConnection('resource', merged, [], this.trail.deps.config.page.maxSize, after);
