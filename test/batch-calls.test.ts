@@ -35,6 +35,9 @@ const CALLS: [string, string, string, unknown, string | null, unknown?][] = [
   ['12', DATA, 'BatchDeleteDetector', { detectors: [{ messageId: 'm7', detectorModelName: 'pump' }, { messageId: 'm8', detectorModelName: 'pump' }] }, null, {
     batchDeleteDetectorErrorEntries: [{ messageId: 'm7', errorCode: 'ResourceNotFoundException' }],
   }],
+  // Names written as numbers: found by their text, and listed so.
+  ['13', DATA, 'BatchPutMessage', { messages: [{ messageId: 'm9', inputName: 7 }] }, null],
+  ['14', CONTROL, 'DescribeDetectorModel', { detectorModelName: 8 }, null],
 ];
 
 let fixture: FixtureServers;
@@ -85,6 +88,8 @@ test.each(ENGINES)('on %s, a batch call is found by the name in any of its entri
   expect(await found(engine, { resourceName: 'temps' })).toEqual(['02']);
   expect(await found(engine, { resourceName: 'overheat' })).toEqual(['03']);
   expect(await found(engine, { resourceName: 'nothing' })).toEqual([]);
+  expect(await found(engine, { resourceName: '7' })).toEqual(['13']);
+  expect(await found(engine, { resourceName: '8' })).toEqual(['14']);
   // Every call is read (control): the decoys are there, not found by name.
   expect(await found(engine, {})).toEqual(CALLS.map(([id]) => id).sort());
 });
@@ -100,6 +105,7 @@ test.each(ENGINES)('on %s, a batch call lists the resources its entries name', a
   expect(named['03']).toEqual([{ kind: 'alarmModel', name: 'overheat' }]);
   expect(named['05']).toEqual([]);
   for (const id of ['06', '07', '08', '09']) expect([id, named[id]]).toEqual([id, []]);
+  expect([named['13'], named['14']]).toEqual([[{ kind: 'input', name: '7' }], [{ kind: 'detectorModel', name: '8' }]]);
 });
 
 test.each(ENGINES)("on %s, a resource's history holds its control-plane changes, not its detectors' batch calls", async (engine) => {

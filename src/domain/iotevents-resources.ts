@@ -34,6 +34,14 @@ export const BATCH_ENTRIES: readonly BatchEntries[] = [
   { actions: ['BatchSnoozeAlarm'], array: 'snoozeActionRequests', field: 'alarmModelName', kind: 'alarmModel' },
 ];
 
+/**
+ * A name as the SQL reads it (fields.ts `jsonText`): a text, or a number or boolean as its text;
+ * undefined for anything else.
+ */
+function scalarText(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
 /** The names a batch call's entries give, by kind. */
 function batchNames(action: string | null, params: Json): [IotEventsResourceKind, string][] {
   if (!params || typeof params !== 'object' || Array.isArray(params)) return [];
@@ -43,7 +51,8 @@ function batchNames(action: string | null, params: Json): [IotEventsResourceKind
     if (action === null || !b.actions.includes(action) || !Array.isArray(entries)) continue;
     for (const entry of entries) {
       const v = entry && typeof entry === 'object' && !Array.isArray(entry) ? entry[b.field] : undefined;
-      if (typeof v === 'string') out.push([b.kind, v]);
+      const name = scalarText(v);
+      if (name !== undefined) out.push([b.kind, name]);
     }
   }
   return out;
@@ -61,8 +70,9 @@ export function iotEventsResourcesOf(call: Pick<ApiCallRecord, 'action' | 'reque
   // Withheld request parameters: the names read before they were.
   if (call.namedResources) return call.namedResources.map((r) => ({ ...r }));
   const found = new Map<string, IotEventsResourceName>();
-  const add = (kind: IotEventsResourceKind, name: unknown) => {
-    if (typeof name === 'string' && name && name !== 'HIDDEN_DUE_TO_SECURITY_REASONS') found.set(`${kind}/${name}`, { kind, name });
+  const add = (kind: IotEventsResourceKind, value: unknown) => {
+    const name = scalarText(value);
+    if (name && name !== 'HIDDEN_DUE_TO_SECURITY_REASONS') found.set(`${kind}/${name}`, { kind, name });
   };
   const fromArn = (arn: unknown) => {
     const m = typeof arn === 'string' ? ARN.exec(arn) : null;
@@ -86,7 +96,7 @@ export function iotEventsResourcesOf(call: Pick<ApiCallRecord, 'action' | 'reque
 export function callNamesResource(call: Pick<ApiCallRecord, 'action' | 'requestParameters'>, name: string): boolean {
   const params: Json = call.requestParameters;
   if (!params || typeof params !== 'object' || Array.isArray(params)) return false;
-  if (PARAM_KINDS.some(([key]) => params[key] === name)) return true;
+  if (PARAM_KINDS.some(([key]) => scalarText(params[key]) === name)) return true;
   if (batchNames(call.action, params).some(([, n]) => n === name)) return true;
   return typeof params.resourceArn === 'string' && params.resourceArn.endsWith(`/${name}`);
 }
