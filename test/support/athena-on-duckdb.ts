@@ -25,13 +25,12 @@ const lo = (h: string) => `CAST('0x' || substr(${h}, 17, 16) AS UBIGINT)`;
 /**
  * Trino functions DuckDB spells differently, in a schema searched first (they may shadow DuckDB's
  * own of the same name). `to_utf8`, `sha256` and `to_hex` map varchar -> varbinary -> varbinary ->
- * upper-case hex as Trino's do; `cardinality` counts an array's elements, `json_array_length` a JSON array's (NULL for anything else); `date_format` takes MySQL's `%i` (minutes) and `%s` (seconds).
+ * upper-case hex as Trino's do; `json_array_length` counts a JSON array's elements (NULL for anything else); `date_format` takes MySQL's `%i` (minutes) and `%s` (seconds).
  */
 const TRINO_MACROS = [
   `CREATE MACRO trino.to_utf8(s) AS encode(s)`,
   `CREATE MACRO trino.sha256(b) AS unhex(main.sha256(b))`,
   `CREATE MACRO trino.to_hex(b) AS hex(b)`,
-  `CREATE MACRO trino.cardinality(l) AS len(l)`,
   `CREATE MACRO trino.json_array_length(j) AS CASE WHEN json_type(j) = 'ARRAY' THEN main.json_array_length(j) END`,
   `CREATE MACRO trino.from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
   `CREATE MACRO trino.at_timezone(t, z) AS timezone(z, t)`,
@@ -109,7 +108,8 @@ export function substituteParameters(sql: string, params: readonly (string | num
  * Trino's spellings that macros cannot stand in for. Aggregates where DuckDB's of the same name
  * differ: Trino's `max_by` gives the argument of the row with the greatest ordering value even when
  * that argument is NULL, DuckDB's skips rows whose argument is NULL (its `arg_max_null` is Trino's).
- * Types: Trino's `ARRAY(JSON)` is DuckDB's `JSON[]`. A column cast to JSON is `to_json` of it: over
+ * Types: Trino's `ARRAY(JSON)` is DuckDB's `JSON[]`. Lambdas' functions: `transform` and
+ * `arrays_overlap` are DuckDB's `list_transform` and `list_has_any`. A column cast to JSON is `to_json` of it: over
  * a table of its own, DuckDB (1.5) fails a statement that casts a struct to JSON and also reads a
  * field of it ("This path wasn't found in the registered paths"), which `to_json` does not.
  */
@@ -117,6 +117,8 @@ function inDuckDbSpelling(sql: string): string {
   return sql
     .replace(/\bmax_by\(/g, 'arg_max_null(')
     .replace(/\bAS ARRAY\(JSON\)/g, 'AS JSON[]')
+    .replace(/\btransform\(/g, 'list_transform(')
+    .replace(/\barrays_overlap\(/g, 'list_has_any(')
     .replace(/\bCAST\(("[a-z]+"(?:\."[a-z]+")*) AS JSON\)/g, 'to_json($1)');
 }
 

@@ -51,8 +51,9 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     jsonArrayLength: (of, path) => `json_array_length(json_extract(${of}, ${path}))`,
     regexpLike: (of, pattern) => `regexp_like(${of}, ${pattern})`,
     // TRY_CAST: anything but an array (an object, a text) is no array of entries, not a failure.
+    // The values stay outside the lambda: a statement's parameters are bound in its own scope.
     jsonArrayAnyIn: (of, arrayPath, fieldPath, values) =>
-      `COALESCE(cardinality(filter(TRY_CAST(json_extract(${of}, ${arrayPath}) AS ARRAY(JSON)), trailql_entry -> json_extract_scalar(trailql_entry, ${fieldPath}) IN (${values.join(', ')}))) > 0, FALSE)`,
+      `COALESCE(arrays_overlap(transform(TRY_CAST(json_extract(${of}, ${arrayPath}) AS ARRAY(JSON)), trailql_entry -> json_extract_scalar(trailql_entry, ${fieldPath})), ARRAY[${values.join(', ')}]), FALSE)`,
     // Trino has no ends_with; reverse reverses code points.
     endsWith: (of, suffix) => `strpos(reverse(${of}), reverse(${suffix})) = 1`,
     toJson: (of) => `json_format(CAST(${of} AS JSON))`,
