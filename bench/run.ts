@@ -385,12 +385,14 @@ function dayList(days: number): string[] {
 
 const USER_COLUMNS =
   `{'Records': 'STRUCT(eventTime VARCHAR, eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, awsRegion VARCHAR, recipientAccountId VARCHAR, ` +
-  `sourceIPAddress VARCHAR, errorCode VARCHAR, userIdentity STRUCT("type" VARCHAR, arn VARCHAR, userName VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR))[]'}`;
+  `sourceIPAddress VARCHAR, errorCode VARCHAR, userIdentity STRUCT("type" VARCHAR, arn VARCHAR, userName VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR, ` +
+  `onBehalfOf STRUCT(userId VARCHAR, identityStoreArn VARCHAR)))[]'}`;
 
 /** The record fields the insights question reads (the identity with its session issuer's ARN). */
 const INSIGHT_COLUMNS =
   `{'Records': 'STRUCT(eventTime VARCHAR, eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, sourceIPAddress VARCHAR, errorCode VARCHAR, ` +
-  `userIdentity STRUCT("type" VARCHAR, arn VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR, sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))))[]'}`;
+  `userIdentity STRUCT("type" VARCHAR, arn VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR, sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR)), ` +
+  `onBehalfOf STRUCT(userId VARCHAR, identityStoreArn VARCHAR)))[]'}`;
 
 /** Whether some folder matches `<AWSLogs>/<one or two levels>/CloudTrail/<region>/<day>` (DuckDB rejects a glob matching nothing). */
 function hasDayFolder(logs: string, org: boolean, day: string): boolean {
@@ -437,7 +439,8 @@ const FIRST_COPY = 'QUALIFY row_number() OVER (PARTITION BY eventID ORDER BY fil
 function handQuestion(question: Question, variant: Variant, from: string, where: string, fields: string, who: (f: string) => string): HandSql {
   const label = `${question}, ${variant}`;
   // The caller key as the service makes it (src/query/fields.ts).
-  const key = `coalesce(${who('arn')}, ${who('invokedBy')}, ${who('principalId')}, 'account:' || ${who('accountId')}, 'unknown')`;
+  const identityCenterUser = `'identity-center-user:' || ${who('onBehalfOf.identityStoreArn')} || '/' || ${who('onBehalfOf.userId')}`;
+  const key = `coalesce(${who('arn')}, ${who('invokedBy')}, ${who('principalId')}, ${identityCenterUser}, 'account:' || ${who('accountId')}, 'unknown')`;
   if (question === 'recent') {
     return { label, sql: `SELECT ${fields}\nFROM ${from}\nWHERE ${where}\nORDER BY eventTime DESC, eventID DESC\nLIMIT 50` };
   }
@@ -514,12 +517,13 @@ function handJsonSqlOver(trailDir: string, days: number, question: Question, var
     const from =
       `(SELECT r.eventID AS eventID, r.eventTime AS eventTime, r.eventName AS eventName, r.eventSource AS eventSource, r.sourceIPAddress AS sourceIPAddress, r.errorCode AS errorCode,\n` +
       `    r.userIdentity.arn AS arn, r.userIdentity."type" AS "type", r.userIdentity.invokedBy AS invokedBy, r.userIdentity.principalId AS principalId, r.userIdentity.accountId AS accountId,\n` +
-      `    r.userIdentity.sessionContext.sessionIssuer.arn AS issuerArn${same ? ', filename' : ''}\n  FROM (SELECT unnest(Records) AS r${same ? ', filename' : ''} FROM ${read(INSIGHT_COLUMNS)}))`;
-    return handQuestion(question, variant, calls(from), where, fields, (f) => (f === 'sessionContext.sessionIssuer.arn' ? 'issuerArn' : f));
+      `    r.userIdentity.sessionContext.sessionIssuer.arn AS issuerArn, r.userIdentity.onBehalfOf.userId AS userId, r.userIdentity.onBehalfOf.identityStoreArn AS identityStoreArn${same ? ', filename' : ''}\n` +
+      `  FROM (SELECT unnest(Records) AS r${same ? ', filename' : ''} FROM ${read(INSIGHT_COLUMNS)}))`;
+    return handQuestion(question, variant, calls(from), where, fields, (f) => (f === 'sessionContext.sessionIssuer.arn' ? 'issuerArn' : f.split('.').at(-1)!));
   }
   // The asked fields are one flat struct: it unnests in one go.
   const from = `(SELECT unnest(Records, recursive := true)${same ? ', filename' : ''} FROM ${read(USER_COLUMNS)})`;
-  return handQuestion(question, variant, calls(from), where, fields, (f) => f);
+  return handQuestion(question, variant, calls(from), where, fields, (f) => f.split('.').at(-1)!);
 }
 
 /** Over the store the floor is the same answer: compaction kept each call once, so nothing is deduplicated. */
