@@ -244,7 +244,7 @@ export class TrailService {
   }
 
   fingerprintOf(connection: string, filter: unknown): string {
-    return queryOf(connection, { connection, filter, scope: { a: this.scope.accounts, r: this.scope.regions } });
+    return queryOf(connection, { filter, scope: { a: this.scope.accounts, r: this.scope.regions } });
   }
 
   /** A page of calls, newest first, keyset-paged on (eventTime, eventId, account and region). */
