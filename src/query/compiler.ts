@@ -82,7 +82,14 @@ export interface Dialect {
 
 export class CompileContext {
   readonly params: SqlValue[] = [];
-  constructor(readonly dialect: Dialect) {}
+  /**
+   * @param excludedFiles record files the statement must not read (URIs as the engine names them,
+   *   CompiledQuery.excluding): for a dialect reading a table, a predicate of its partitions
+   */
+  constructor(
+    readonly dialect: Dialect,
+    readonly excludedFiles: readonly string[] = [],
+  ) {}
 
   bind(value: SqlValue): string {
     this.params.push(value);
@@ -683,9 +690,9 @@ const partAliases = (p: AggregatePart): string[] => [...p.groupBy.map((g) => g.a
  * computes a subquery named more than once a single time, so the files are read once; an engine
  * that repeats it (Trino) reads them once per part, as the separate statements would.
  */
-export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marginDays: number): CompiledQuery {
+export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marginDays: number, excludedFiles: readonly string[] = []): CompiledQuery {
   if (query.parts.length < 1 || query.parts.length > MAX_BRANCHES) throw new Error(`parts: 1 to ${MAX_BRANCHES}, not ${query.parts.length}`);
-  const ctx = new CompileContext(dialect);
+  const ctx = new CompileContext(dialect, excludedFiles);
   const partitions = partitionsFor(query.scan, marginDays);
   checkAccounts(dialect, partitions);
   const seen = new Map<string, string>();
@@ -725,7 +732,7 @@ export function compileAggregates(dialect: Dialect, query: AggregatesQuery, marg
     return `SELECT ${i} AS ${PART}, ${number}, ${taggedColumns(columns, i)}\nFROM (\n  ${grouped}\n) q`;
   });
   const sql = `WITH ${EVENTS} AS (\n  ${events}\n)\n${selects.join('\nUNION ALL\n')}\nORDER BY ${PART}, ${PART_ROW}`;
-  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: query.scan.from, to: query.scan.to }, label: query.label });
+  return compiled(ctx, sql, partitions, query.scan, query.label, (files) => compileAggregates(dialect, query, marginDays, files));
 }
 
 /** The rows of each part of an `AggregatesQuery` from its statement's rows, under the part's own aliases. */
@@ -792,10 +799,10 @@ export function groupsWithEventsColumns(q: GroupsWithEvents): string[][] {
  * events are those the groups count: the same scan and predicates. The subqueries are read more
  * than once: only for an engine computing them once (Dialect.namedSubqueriesOnce).
  */
-export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, marginDays: number): CompiledQuery {
+export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, marginDays: number, excludedFiles: readonly string[] = []): CompiledQuery {
   const { groups, events } = q;
   if (groups.branches || groups.perGroup || groups.untimed || groups.groupBy.length !== 1) throw new Error('groups with events: one grouping column, no branches, batches or untimed records');
-  const ctx = new CompileContext(dialect);
+  const ctx = new CompileContext(dialect, excludedFiles);
   const partitions = partitionsFor(groups.scan, marginDays);
   checkAccounts(dialect, partitions);
   const { inner, outer } = aggregateColumns(ctx, groups);
@@ -828,7 +835,7 @@ export function compileGroupsWithEvents(dialect: Dialect, q: GroupsWithEvents, m
     `SELECT 1 AS ${PART}, row_number() OVER (ORDER BY q.${parent} ASC NULLS LAST, ${windowOrder('q', events.orderBy)}) AS ${PART_ROW}, ${taggedColumns(columns, 1)}\n` +
     `FROM (\n  ${pageEvents}\n) q\nWHERE q.${GROUP_RANK} <= ${limitLiteral(events.perGroup)}`;
   const sql = `WITH ${EVENTS} AS (\n  ${rows}\n),\n${PAGE} AS (\n${page}\n)${onPageRows}\n${groupRows}\nUNION ALL\n${eventRows}\nORDER BY ${PART}, ${PART_ROW}`;
-  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: groups.scan.from, to: groups.scan.to }, label: groups.label });
+  return compiled(ctx, sql, partitions, groups.scan, groups.label, (files) => compileGroupsWithEvents(dialect, q, marginDays, files));
 }
 
 
@@ -851,8 +858,8 @@ function checkAccounts(dialect: Dialect, partitions: PartitionSpec): void {
   }
 }
 
-export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): CompiledQuery {
-  const ctx = new CompileContext(dialect);
+export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number, excludedFiles: readonly string[] = []): CompiledQuery {
+  const ctx = new CompileContext(dialect, excludedFiles);
   // A keyset page reads up to its cursor only; its answer still belongs to the whole window.
   const bounded: QueryPlan =
     plan.kind === 'events' && plan.after
@@ -872,5 +879,18 @@ export function compile(dialect: Dialect, plan: QueryPlan, marginDays: number): 
   if (plan.kind === 'events' && plan.after && plan.withTotal !== undefined) throw new Error('withTotal: a keyset page reads only up to its cursor');
   if (plan.kind === 'aggregate' && plan.perGroup && plan.after) throw new Error('perGroup: first pages only');
   const sql = bounded.kind === 'events' ? compileEvents(ctx, bounded, partitions) : compileAggregate(ctx, bounded, partitions);
-  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: plan.scan.from, to: plan.scan.to }, label: plan.label });
+  return compiled(ctx, sql, partitions, plan.scan, plan.label, (files) => compile(dialect, plan, marginDays, files));
+}
+
+/** A compiled statement, frozen, that can be compiled again without some files (CompiledQuery.excluding). */
+function compiled(
+  ctx: CompileContext,
+  sql: string,
+  partitions: PartitionSpec,
+  window: { readonly from: Date; readonly to: Date },
+  label: string,
+  again: (files: readonly string[]) => CompiledQuery,
+): CompiledQuery {
+  const excluding = (files: readonly string[]) => again([...new Set([...ctx.excludedFiles, ...files])].sort());
+  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: window.from, to: window.to }, label, excluding });
 }

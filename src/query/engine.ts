@@ -42,6 +42,13 @@ export interface CompiledQuery {
   readonly window: { readonly from: Date; readonly to: Date };
   /** Short label for logs and the cost report (e.g. `apiCalls`, `callerStats`). */
   readonly label: string;
+  /**
+   * The same statement compiled again to leave out these record files as well as those it already
+   * leaves out (URIs as the engine names a row's file: Athena's `"$path"`), for an engine that reads
+   * a table and finds a file unreadable only as a query fails (Athena). An engine that lists the
+   * files it reads (DuckDB) leaves them out of its lists instead. Absent on a hand-made statement.
+   */
+  readonly excluding?: (files: readonly string[]) => CompiledQuery;
 }
 
 /** One result row, as every engine decodes it (the domain's row type). */

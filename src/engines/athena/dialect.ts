@@ -44,6 +44,8 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
       if (table.orgTrail && partitions.accounts.length) {
         items.push(`"account" IN (${partitions.accounts.map((a) => ctx.bind(a)).join(', ')})`);
       }
+      // Files found unreadable (CompiledQuery.excluding): the table's hidden column names a row's object.
+      if (ctx.excludedFiles.length) items.push(`"$path" NOT IN (${ctx.excludedFiles.map((f) => ctx.bind(f)).join(', ')})`);
       return items;
     },
     jsonText: (of, path) => `json_extract_scalar(${of}, ${path})`,
