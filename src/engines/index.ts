@@ -22,7 +22,7 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
     return {
       // Athena may reuse a kept result only for a window ended as long ago as the cache takes one
       // for complete (the delivery lag, reuse age included).
-      engine: new AthenaEngine(settings, undefined, { deliveryLagMs: config.cache.deliveryLagMinutes * 60_000 }),
+      engine: new AthenaEngine(settings, undefined, { deliveryLagMs: config.cache.deliveryLagMinutes * 60_000, logger }),
       dialect: athenaDialect({
         database: settings.database,
         table: settings.table,

@@ -135,7 +135,12 @@ export class AthenaSqlOnDuckDb implements Engine {
     private readonly files: readonly TrailFile[],
   ) {}
 
-  static async create(trailDir: string, database: string, table: string): Promise<AthenaSqlOnDuckDb> {
+  /**
+   * @param damaged files whose rows fail a statement that reads them, as Athena fails a query over
+   *   an object it cannot read: each with the error text the statement fails with. A statement that
+   *   leaves them out (by partition, or by `"$path"`) reads the others.
+   */
+  static async create(trailDir: string, database: string, table: string, damaged: readonly { file: string; error: string }[] = []): Promise<AthenaSqlOnDuckDb> {
     const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
     const c = await DuckDBConnection.create(instance);
     const paths = listRecordFiles(trailDir);
@@ -152,6 +157,14 @@ export class AthenaSqlOnDuckDb implements Engine {
         filename AS "$path"
       FROM (SELECT json_transform(unnest("Records"), '${recordStructure().replace(/'/g, "''")}') AS r, filename
             FROM read_json([${files.join(', ')}], columns = {'Records': 'JSON[]'}, format = 'unstructured', filename = true))`);
+    if (damaged.length) {
+      // Every statement reads eventtype (it leaves out Insights events): a row of a damaged file
+      // that its partition and "$path" predicates keep fails it there.
+      const q = (text: string) => `'${text.replace(/'/g, "''")}'`;
+      const failing = damaged.map((d) => `WHEN "$path" = ${q(d.file)} THEN error(${q(d.error)})`).join(' ');
+      await c.run(`ALTER TABLE "${database}"."${table}" RENAME TO "${table}_rows"`);
+      await c.run(`CREATE VIEW "${database}"."${table}" AS SELECT * REPLACE (CASE ${failing} ELSE "eventtype" END AS "eventtype") FROM "${database}"."${table}_rows"`);
+    }
     for (const m of [...MACROS, ...TRINO_MACROS]) await c.run(m);
     c.closeSync();
     return new AthenaSqlOnDuckDb(instance, `athena-on-duckdb:${trailDir}`, paths.map(trailFile));

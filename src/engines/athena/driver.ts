@@ -24,7 +24,9 @@ import type {
   EngineStats,
   ExecuteOptions,
   Row,
+  TrailHealth,
 } from '../../query/engine';
+import type { Logger } from '../../logger';
 import { BadInputError, EngineError, TooComplexError } from '../../errors';
 import {
   DEFAULT_CATALOG,
@@ -36,6 +38,7 @@ import {
   type AthenaSettings,
 } from './settings';
 import { checkStatementSize, decodeRow, encodeExecutionParameter, reusableStatement } from './statement';
+import { MAX_SET_ASIDE_PER_QUERY, SetAsideObjects, unreadableObjectOf } from './unreadable-objects';
 
 export { MAX_STATEMENT_BYTES, checkStatementSize, decodeAthenaValue, encodeExecutionParameter, reusableStatement } from './statement';
 
@@ -70,6 +73,8 @@ export interface AthenaEngineOptions {
   deliveryLagMs?: number;
   /** The clock that lag is measured on. */
   now?: () => Date;
+  /** Where each object set aside as unreadable is logged, once each time it is found. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** What a statement run without fetching rows (DDL) reports. */
@@ -242,6 +247,10 @@ export class AthenaEngine implements Engine {
   private readonly retryMaxMs: number;
   private readonly deliveryLagMs: number;
   private readonly now: () => Date;
+  private readonly logger: Pick<Logger, 'warn'> | undefined;
+  /** `s3://<bucket>/<prefix>`: objects under its `AWSLogs/` are the trail's. */
+  private readonly trailRoot: string;
+  private readonly setAside: SetAsideObjects;
 
   /**
    * @param settings where and how to run (see {@link AthenaSettings})
@@ -256,8 +265,8 @@ export class AthenaEngine implements Engine {
   ) {
     this.client = client ?? createAthenaClient(settings.region);
     this.catalog = settings.catalog ?? DEFAULT_CATALOG;
-    const trail = `s3://${settings.bucket}/${normalisePrefix(settings.prefix)}`;
-    this.sourceId = `athena:${this.catalog}.${settings.database}.${settings.table}@${trail}`;
+    this.trailRoot = `s3://${settings.bucket}/${normalisePrefix(settings.prefix)}`;
+    this.sourceId = `athena:${this.catalog}.${settings.database}.${settings.table}@${this.trailRoot}`;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.token = options.clientRequestToken ?? randomUUID;
@@ -265,9 +274,53 @@ export class AthenaEngine implements Engine {
     this.retryMaxMs = options.retryMaxMs ?? 10_000;
     this.deliveryLagMs = options.deliveryLagMs ?? 86_400_000;
     this.now = options.now ?? (() => new Date());
+    this.logger = options.logger;
+    this.setAside = new SetAsideObjects(this.now);
   }
 
+  /**
+   * Runs `query` without the trail objects set aside as unreadable within its partitions; when it
+   * fails on an object of the trail it could not read, sets that one aside and runs it again
+   * without it (unreadable-objects.ts), up to MAX_SET_ASIDE_PER_QUERY objects. The answer names
+   * every object it left out; the tries that failed are billed, and counted in its bytes scanned.
+   */
   async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
+    const spent = { engineMs: 0, bytesScanned: 0 };
+    for (let found = 0; ; ) {
+      const leftOut = query.excluding ? this.setAside.within(query.partitions) : [];
+      try {
+        const result = await this.executeOnce(leftOut.length ? query.excluding!(leftOut.map((o) => o.uri)) : query, options);
+        const stats: EngineStats = {
+          ...result.stats,
+          engineMs: result.stats.engineMs + spent.engineMs,
+          bytesScanned: result.stats.bytesScanned + spent.bytesScanned,
+          ...(leftOut.length ? { unreadable: leftOut.map(({ path, reason }) => ({ path, reason })) } : {}),
+        };
+        return { rows: result.rows, stats };
+      } catch (err) {
+        const failed = err instanceof AthenaQueryFailed ? err : undefined;
+        const object = failed && query.excluding ? unreadableObjectOf(failed.reason, this.trailRoot) : undefined;
+        const bytesScanned = spent.bytesScanned + (err instanceof EngineError ? (err.options.bytesScanned ?? 0) : 0);
+        if (!failed || !object || leftOut.some((o) => o.uri === object.uri) || found >= MAX_SET_ASIDE_PER_QUERY) {
+          if (spent.bytesScanned === 0 || !(err instanceof EngineError)) throw err;
+          throw new EngineError(err.message, ENGINE, { ...err.options, bytesScanned });
+        }
+        found += 1;
+        spent.engineMs += failed.engineMs;
+        spent.bytesScanned = bytesScanned;
+        if (this.setAside.add(object)) {
+          this.logger?.warn({ file: object.path, reason: object.reason, queryId: failed.options.queryId }, 'trail file unreadable: left out of answers for an hour');
+        }
+      }
+    }
+  }
+
+  /** Objects set aside now (each for RECHECK_MS): for readiness and the `trailHealth` query. */
+  async trailHealth(): Promise<TrailHealth> {
+    return this.setAside.health();
+  }
+
+  private async executeOnce(query: CompiledQuery, options: ExecuteOptions): Promise<EngineResult> {
     const parameters = query.params.map(encodeExecutionParameter);
     // A request for fresh answers (`x-trailql-no-cache`) takes no result Athena kept either.
     // Nor a window that has not ended a delivery lag ago: a kept result of it may miss late files.
@@ -454,10 +507,11 @@ export class AthenaEngine implements Engine {
           ended();
           const category = error?.ErrorCategory ?? 3;
           const reason = status.StateChangeReason ?? error?.ErrorMessage ?? 'no reason given';
-          throw new EngineError(
+          throw new AthenaQueryFailed(
             `Athena query ${queryId} failed (${ERROR_CATEGORY[category] ?? `category ${category}`} error` +
               `${error?.ErrorType !== undefined ? `, type ${error.ErrorType}` : ''}): ${reason}`,
-            ENGINE,
+            reason,
+            execution.Statistics?.EngineExecutionTimeInMillis ?? 0,
             { userError: category === 1, retryable: error?.Retryable === true, queryId, ...scannedOf(execution) },
           );
         }
@@ -577,6 +631,20 @@ export class AthenaEngine implements Engine {
       cause: err,
       queryId,
     });
+  }
+}
+
+/** A query Athena ran and reported FAILED, with the reason it gave. */
+class AthenaQueryFailed extends EngineError {
+  constructor(
+    message: string,
+    /** Athena's StateChangeReason (or error message), as given. */
+    readonly reason: string,
+    /** The engine time it took, when Athena says. */
+    readonly engineMs: number,
+    options: EngineError['options'],
+  ) {
+    super(message, ENGINE, options);
   }
 }
 
