@@ -388,9 +388,12 @@ const USER_COLUMNS =
   `sourceIPAddress VARCHAR, errorCode VARCHAR, userIdentity STRUCT("type" VARCHAR, arn VARCHAR, userName VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR, ` +
   `onBehalfOf STRUCT(userId VARCHAR, identityStoreArn VARCHAR)))[]'}`;
 
-/** The record fields the insights question reads (the identity with its session issuer's ARN). */
+/**
+ * The record fields the insights question reads (the identity with its session issuer's ARN, and
+ * the request and response a batch delete's entries are in).
+ */
 const INSIGHT_COLUMNS =
-  `{'Records': 'STRUCT(eventTime VARCHAR, eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, sourceIPAddress VARCHAR, errorCode VARCHAR, ` +
+  `{'Records': 'STRUCT(eventTime VARCHAR, eventID VARCHAR, eventName VARCHAR, eventSource VARCHAR, sourceIPAddress VARCHAR, errorCode VARCHAR, requestParameters JSON, responseElements JSON, ` +
   `userIdentity STRUCT("type" VARCHAR, arn VARCHAR, invokedBy VARCHAR, principalId VARCHAR, accountId VARCHAR, sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR)), ` +
   `onBehalfOf STRUCT(userId VARCHAR, identityStoreArn VARCHAR)))[]'}`;
 
@@ -422,6 +425,13 @@ type SqlQuestion = Exclude<Question, 'callersKept' | 'callersLargest' | 'callers
 const sqlQuestion = (q: Question): SqlQuestion => (isCallerWalk(q) && CALLER_WALKS[q].every ? 'callers' : (q as SqlQuestion));
 /** `floor`: the fields asked, no deduplication. `same`: the service's answer (the fields asked, one row per eventID). */
 type Variant = 'floor' | 'same';
+
+/**
+ * A destructive change did something: a BatchDeleteDetector whose every entry failed (as many
+ * error entries in its response as detectors in its request) deleted nothing (src/insights/rules.ts).
+ */
+const BATCH_DELETED_SOMETHING =
+  `(eventName <> 'BatchDeleteDetector' OR coalesce(json_array_length(responseElements, '$.batchDeleteDetectorErrorEntries') < json_array_length(requestParameters, '$.detectors'), true))`;
 
 const WHERE_SOURCES = `eventSource IN (${IOT_SOURCES.map(literal).join(', ')})`;
 /**
@@ -463,11 +473,12 @@ function handQuestion(question: Question, variant: Variant, from: string, where:
     return {
       label,
       sql:
-        `WITH c AS (SELECT ${principal} AS principal, ${who('"type"')} AS identityType, sourceIPAddress, eventName, errorCode, eventTime FROM ${from}\n  WHERE ${where})\n` +
+        `WITH c AS (SELECT ${principal} AS principal, ${who('"type"')} AS identityType, sourceIPAddress, eventName, errorCode, eventTime,\n` +
+        `  ${BATCH_DELETED_SOMETHING} AS deletedSomething FROM ${from}\n  WHERE ${where})\n` +
         `SELECT 'ROOT_ACTIVITY' AS kind, principal, sourceIPAddress AS item, count(*) AS calls, min(eventTime) AS first_seen, max(eventTime) AS last_seen\n` +
         `FROM c WHERE identityType = 'Root' GROUP BY principal, sourceIPAddress\nUNION ALL\n` +
         `SELECT 'DESTRUCTIVE_CHANGE', principal, eventName, count(*), min(eventTime), max(eventTime)\n` +
-        `FROM c WHERE errorCode IS NULL AND eventName IN (${DESTRUCTIVE_ACTIONS.map(literal).join(', ')}) GROUP BY principal, eventName`,
+        `FROM c WHERE errorCode IS NULL AND eventName IN (${DESTRUCTIVE_ACTIONS.map(literal).join(', ')}) AND deletedSomething GROUP BY principal, eventName`,
     };
   }
   if (question === 'nested') {
@@ -516,6 +527,7 @@ function handJsonSqlOver(trailDir: string, days: number, question: Question, var
     // The session issuer's ARN is a second `arn`: the record's fields are named one by one.
     const from =
       `(SELECT r.eventID AS eventID, r.eventTime AS eventTime, r.eventName AS eventName, r.eventSource AS eventSource, r.sourceIPAddress AS sourceIPAddress, r.errorCode AS errorCode,\n` +
+      `    r.requestParameters AS requestParameters, r.responseElements AS responseElements,\n` +
       `    r.userIdentity.arn AS arn, r.userIdentity."type" AS "type", r.userIdentity.invokedBy AS invokedBy, r.userIdentity.principalId AS principalId, r.userIdentity.accountId AS accountId,\n` +
       `    r.userIdentity.sessionContext.sessionIssuer.arn AS issuerArn, r.userIdentity.onBehalfOf.userId AS userId, r.userIdentity.onBehalfOf.identityStoreArn AS identityStoreArn${same ? ', filename' : ''}\n` +
       `  FROM (SELECT unnest(Records) AS r${same ? ', filename' : ''} FROM ${read(INSIGHT_COLUMNS)}))`;
