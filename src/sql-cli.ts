@@ -27,7 +27,7 @@ function athenaFromEnv(env: Env): Dialect {
   const parsed = parseAthenaEnv(env);
   if (parsed.ok) {
     const s = parsed.settings;
-    return athenaDialect({ database: s.database, table: s.table, orgTrail: isOrganizationTrail(s), accountProjection: s.accountProjection, regions: s.regions, accounts: s.accounts, startDate: s.startDate });
+    return athenaDialect({ database: s.database, table: s.table, orgTrail: isOrganizationTrail(s), accountProjection: s.accountProjection, regions: s.regions, accounts: s.accounts, startDate: s.startDate, ...(s.pathColumn ? { pathColumn: s.pathColumn } : {}) });
   }
   return athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: Boolean(env.TRAIL_ORG_ID) });
 }

@@ -26,6 +26,7 @@ export async function createEngine(config: Config, trailDir: string, logger?: Lo
       dialect: athenaDialect({
         database: settings.database,
         table: settings.table,
+        ...(settings.pathColumn ? { pathColumn: settings.pathColumn } : {}),
         orgTrail: isOrganizationTrail(settings),
         accountProjection: settings.accountProjection,
         regions: settings.regions,

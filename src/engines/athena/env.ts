@@ -21,6 +21,7 @@ export const ATHENA_ENV_VARIABLES: Readonly<Partial<Record<keyof AthenaSettings,
   regions: 'TRAIL_REGIONS',
   startDate: 'TRAIL_START_DATE',
   accountProjection: 'TRAIL_ACCOUNT_PROJECTION',
+  pathColumn: 'ATHENA_PATH_COLUMN',
 };
 
 const text = z.string().trim();
@@ -106,6 +107,7 @@ export function parseAthenaEnv(env: Env): AthenaEnvResult {
     regions: read('regions', commaList),
     startDate: read('startDate', text),
     accountProjection: read('accountProjection', z.enum(['enum', 'injected'])),
+    pathColumn: read('pathColumn', text),
   };
 
   for (const problem of athenaSettingsProblems(partial)) {

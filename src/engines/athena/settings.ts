@@ -48,6 +48,12 @@ export interface AthenaSettings {
    * with more accounts than an enum projection handles well; see athena/README.md).
    */
   accountProjection?: 'enum' | 'injected';
+  /**
+   * The column naming the object each row was read from. Unset: the table's hidden `"$path"`. A
+   * view does not pass hidden columns on, so a view (athena/columnar.md) selects `"$path"` under a
+   * name of its own, given here.
+   */
+  pathColumn?: string;
 }
 
 export const DEFAULT_CATALOG = 'AwsDataCatalog';
@@ -141,7 +147,7 @@ export function athenaSettingsProblems(settings: Partial<AthenaSettings>, now: D
   if (s.outputLocation !== undefined && !S3_URI.test(s.outputLocation)) {
     add('outputLocation', `must be an s3://bucket/path URI, got ${JSON.stringify(s.outputLocation)}`);
   }
-  for (const field of ['database', 'table'] as const) {
+  for (const field of ['database', 'table', 'pathColumn'] as const) {
     const value = s[field];
     if (value !== undefined && !IDENTIFIER.test(value)) {
       add(field, `must match [a-z_][a-z0-9_]* (at most 128 characters), got ${JSON.stringify(value)}`);
