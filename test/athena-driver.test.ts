@@ -316,12 +316,12 @@ describe('AthenaEngine.execute', () => {
     expect(sleeps).toEqual([100, 150, 225, 300, 300, 300]);
   });
 
-  test('FAILED with a user error (category 1) gives a non-retryable user EngineError', async () => {
+  test('FAILED with a user error (category 2) gives a non-retryable user EngineError', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: QUERY_ID });
     athena.on(GetQueryExecutionCommand).resolves(
       execution('FAILED', {
         StateChangeReason: "SYNTAX_ERROR: line 1:8: Column 'nope' cannot be resolved",
-        AthenaError: { ErrorCategory: 1, ErrorType: 1001, Retryable: false, ErrorMessage: 'cannot be resolved' },
+        AthenaError: { ErrorCategory: 2, ErrorType: 1001, Retryable: false, ErrorMessage: 'cannot be resolved' },
       }),
     );
     const { engine: e } = engine();
@@ -336,12 +336,12 @@ describe('AthenaEngine.execute', () => {
     expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
   });
 
-  test('FAILED with a system error (category 2) is not a user error, retryable as Athena says', async () => {
+  test('FAILED with a system error (category 1) is not a user error, retryable as Athena says', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: QUERY_ID });
     athena.on(GetQueryExecutionCommand).resolves(
       execution('FAILED', {
         StateChangeReason: 'INTERNAL_ERROR_QUERY_ENGINE',
-        AthenaError: { ErrorCategory: 2, ErrorType: 401, Retryable: true },
+        AthenaError: { ErrorCategory: 1, ErrorType: 401, Retryable: true },
       }),
     );
     const { engine: e } = engine();

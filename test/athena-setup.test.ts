@@ -166,7 +166,7 @@ describe('setup main', () => {
   test('exit 1 when a statement fails', async () => {
     athena.on(GetQueryExecutionCommand).resolves({
       QueryExecution: {
-        Status: { State: 'FAILED', StateChangeReason: 'Insufficient permissions', AthenaError: { ErrorCategory: 1 } },
+        Status: { State: 'FAILED', StateChangeReason: 'Insufficient permissions', AthenaError: { ErrorCategory: 2 } },
       },
     });
     const { out, error } = output();

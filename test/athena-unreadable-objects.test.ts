@@ -9,10 +9,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, GetWorkGroupCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { athenaDialect } from '../src/engines/athena/dialect';
-import { AthenaEngine } from '../src/engines/athena/driver';
+import { AthenaEngine, ScanCutoffError } from '../src/engines/athena/driver';
 import type { AthenaSettings } from '../src/engines/athena/settings';
 import { MAX_SET_ASIDE_PER_QUERY, RECHECK_MS, unreadableObjectOf } from '../src/engines/athena/unreadable-objects';
 import { compile } from '../src/query/compiler';
@@ -58,6 +58,11 @@ describe('which failures name an unreadable object', () => {
     expect(unreadableObjectOf(`HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split ${ROOT}${KEY}: Access Denied (Service: Amazon S3; Status Code: 403)`, ROOT)?.reason).toBe('permission denied');
   });
 
+  test("the words of the trail's own place are not read as S3's load", () => {
+    const root = 's3://logs-500-timeout/throttled-503/';
+    expect(unreadableObjectOf(`HIVE_CURSOR_ERROR: Row is not a valid JSON Object (file ${root}${KEY})`, root)?.path).toBe(KEY);
+  });
+
   test('no object named, one outside the trail, S3 load, or an error of the statement: none', () => {
     expect(unreadableObjectOf('HIVE_CURSOR_ERROR: Unexpected end of input stream', ROOT)).toBeUndefined();
     expect(unreadableObjectOf(`HIVE_CURSOR_ERROR: bad data in s3://other-bucket/ct/${KEY}`, ROOT)).toBeUndefined();
@@ -65,6 +70,17 @@ describe('which failures name an unreadable object', () => {
     expect(unreadableObjectOf(`HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split ${ROOT}${KEY} (offset=0, length=18614): Slow Down (Service: Amazon S3; Status Code: 503)`, ROOT)).toBeUndefined();
     expect(unreadableObjectOf(`HIVE_CURSOR_ERROR: Please reduce your request rate. ${ROOT}${KEY}`, ROOT)).toBeUndefined();
     expect(unreadableObjectOf(`SYNTAX_ERROR: line 1:8: Column '${ROOT}${KEY}' cannot be resolved`, ROOT)).toBeUndefined();
+    // Athena's error code leads the reason; one later in the text is not Athena's.
+    expect(unreadableObjectOf(`Query failed: HIVE_CURSOR_ERROR: bad data (file ${ROOT}${KEY})`, ROOT)).toBeUndefined();
+    // S3 failing to send the object, whatever the words.
+    for (const load of ['ConnectionClosedException: Premature end of Content-Length delimited message body', 'Unable to execute HTTP request: The target server failed to respond', 'java.net.SocketException: Connection reset']) {
+      expect(unreadableObjectOf(`HIVE_CURSOR_ERROR: ${load} (file ${ROOT}${KEY})`, ROOT)).toBeUndefined();
+    }
+    // Two objects named (a value of the data echoed in the reason may name one): no guess.
+    const other = KEY.replace('_abc.', '_def.');
+    expect(unreadableObjectOf(`HIVE_BAD_DATA: Error parsing field value '${ROOT}${other}' for field 4 (file ${ROOT}${KEY})`, ROOT)).toBeUndefined();
+    // A key cut short is no delivery file.
+    expect(unreadableObjectOf(`HIVE_CURSOR_ERROR: bad data in ${ROOT}${KEY.replace(/_abc\.json\.gz$/, '_a')}`, ROOT)).toBeUndefined();
     // Not a delivery file's place in the layout.
     expect(unreadableObjectOf(`HIVE_CURSOR_ERROR: bad data in ${ROOT}AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/03/13/x.json.gz`, ROOT)).toBeUndefined();
     expect(unreadableObjectOf(`HIVE_CURSOR_ERROR: bad data in ${ROOT}AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/13/../x.json.gz`, ROOT)).toBeUndefined();
@@ -176,6 +192,52 @@ describe('the driver', () => {
     expect(loop).toHaveLength(2);
   });
 
+  test('a failure Athena marks Retryable sets nothing aside', async () => {
+    const starts: string[] = [];
+    athena.reset();
+    athena.on(StartQueryExecutionCommand).callsFake(async (input: { QueryString: string }) => {
+      starts.push(input.QueryString);
+      return { QueryExecutionId: 'q-1' };
+    });
+    athena.on(GetQueryExecutionCommand).resolves({
+      QueryExecution: { QueryExecutionId: 'q-1', Status: { State: 'FAILED', StateChangeReason: named(keyOf(1)), AthenaError: { ErrorCategory: 1, Retryable: true } } },
+    });
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const e = engine();
+    await expect(e.execute(question())).rejects.toThrow(/HIVE_CURSOR_ERROR/);
+    expect(starts).toHaveLength(1);
+    expect((await e.trailHealth()).unreadable).toEqual([]);
+  });
+
+  test("a single-account trail's statements read every account of a day: an object of another is left out too", async () => {
+    const starts = failing([named(keyOf(1).replace('/111122223333/', '/999988887777/'))]);
+    const single = athenaDialect({ database: 'trailql', table: 'cloudtrail_logs', orgTrail: false });
+    const result = await engine().execute(compile(single, apiCallsCountPlan({ accounts: ['111122223333'] }, WINDOW), 1));
+    expect(result.stats.unreadable).toHaveLength(1);
+    expect(starts[1]!.sql).toContain('"$path" NOT IN (?)');
+  });
+
+  test("an organization trail's statement over other accounts never reads the object: no second try", async () => {
+    const starts = failing([named(keyOf(1).replace('/111122223333/', '/999988887777/'))]);
+    const org = new AthenaEngine({ ...SETTINGS, orgId: 'o-a1b2c3d4e5' }, new AthenaClient({ region: 'eu-west-1' }), { sleep: async () => undefined, now: () => clock });
+    const err = (await org.execute(question()).catch((x: unknown) => x)) as EngineError;
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err.options.bytesScanned).toBe(100);
+    expect(starts).toHaveLength(1);
+  });
+
+  test("a later try cut at the workgroup's scan limit carries the earlier tries' bytes", async () => {
+    const starts = failing([named(keyOf(1))]);
+    athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'q-2' }).resolves({
+      QueryExecution: { QueryExecutionId: 'q-2', Status: { State: 'CANCELLED' }, Statistics: { DataScannedInBytes: 5000 } },
+    });
+    athena.on(GetWorkGroupCommand).resolves({ WorkGroup: { Name: 'trailql-wg', Configuration: { BytesScannedCutoffPerQuery: 5000 } } });
+    const err = (await engine().execute(question()).catch((x: unknown) => x)) as ScanCutoffError;
+    expect(err).toBeInstanceOf(ScanCutoffError);
+    expect(err.bytesScanned).toBe(5100);
+    expect(starts).toHaveLength(2);
+  });
+
   test('a statement written by hand (no way to leave a file out) fails as Athena failed it', async () => {
     const starts = failing([named(keyOf(1))]);
     const { excluding: _, ...plain } = question();
@@ -191,6 +253,9 @@ describe('over HTTP, the driver asking the shim through the SDK', () => {
   const FILTER = { from: '2026-03-13T00:00:00Z', to: '2026-03-14T00:00:00Z' };
   let dir: string;
   let server: TestServer;
+  /** The same through a view that names each row's object `trailql_path` (athena/columnar.md). */
+  let viewServer: TestServer;
+  let shim: AthenaSqlOnDuckDb;
   let shimAthena: ShimAthena;
   let bad: string;
   const rel = (abs: string) => path.relative(dir, abs).split(path.sep).join('/');
@@ -200,7 +265,7 @@ describe('over HTTP, the driver asking the shim through the SDK', () => {
     dir = await sampleTrail(3, { iotEventsPerDay: 16, otherEventsPerIotEvent: 1 });
     const day = listRecordFiles(dir).filter((f) => f.includes(`${path.sep}2026${path.sep}03${path.sep}13${path.sep}`));
     bad = day.find((f) => recordsOf(f).some((r) => IOT_SOURCES.includes(r.eventSource) && inWindow(r, new Date(FILTER.from), new Date(FILTER.to))))!;
-    const shim = await AthenaSqlOnDuckDb.create(dir, 'trailql', 'cloudtrail_logs', [
+    shim = await AthenaSqlOnDuckDb.create(dir, 'trailql', 'cloudtrail_logs', [
       { file: bad, error: `HIVE_CURSOR_ERROR: Row is not a valid JSON Object - JSONException: Unterminated string at 198 (file ${bad})` },
     ]);
     athena.reset();
@@ -212,9 +277,14 @@ describe('over HTTP, the driver asking the shim through the SDK', () => {
       await shim.close();
     };
     server = await startServer(dir, {}, { now: () => SAMPLE_END, engine: { engine, dialect: ORG } });
+    await shim.setUp(`CREATE VIEW trailql.cloudtrail_columnar AS SELECT * EXCLUDE ("$path"), "$path" AS trailql_path FROM trailql.cloudtrail_logs`);
+    const viewEngine = new AthenaEngine({ ...SETTINGS, table: 'cloudtrail_columnar', pathColumn: 'trailql_path', bucket: 'trail-bucket', prefix: '' }, new AthenaClient({ region: 'eu-west-1' }), { sleep: async () => undefined });
+    const viewDialect = athenaDialect({ database: 'trailql', table: 'cloudtrail_columnar', orgTrail: true, pathColumn: 'trailql_path' });
+    viewServer = await startServer(dir, {}, { now: () => SAMPLE_END, engine: { engine: viewEngine, dialect: viewDialect } });
   });
 
   afterAll(async () => {
+    await viewServer?.close();
     await server?.close();
     athena.reset();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -248,6 +318,22 @@ describe('over HTTP, the driver asking the shim through the SDK', () => {
 
     const health = await server.gql(`{ trailHealth { unreadableFileCount unreadableFiles { path reason size } } }`);
     expect(health.data.trailHealth).toEqual({ unreadableFileCount: 1, unreadableFiles: [{ path: rel(bad), reason: 'malformed JSON', size: 0 }] });
+  });
+
+  test('through a view, the column the view names each object with stands for "$path": the same answer, the file named', async () => {
+    const overTable = await server.gql(PAGE, { filter: FILTER, first: 500 });
+    const overView = await viewServer.gql(PAGE, { filter: FILTER, first: 500 });
+    expect(overView.errors).toBeUndefined();
+    // Each server signs its own cursors: the calls and the count are compared.
+    expect(overView.data.apiCalls.edges).toEqual(overTable.data.apiCalls.edges);
+    expect(overView.data.apiCalls.totalCount).toBe(overTable.data.apiCalls.totalCount);
+    expect(overView.extensions?.warnings).toEqual(overTable.extensions?.warnings);
+    const last = shimAthena.started[shimAthena.started.length - 1]!;
+    expect(last).toContain('"trailql_path" NOT IN (?)');
+    expect(last).not.toContain('"$path"');
+    // A view passes no hidden column on: "$path" is not there to read.
+    const plain = compile(athenaDialect({ database: 'trailql', table: 'cloudtrail_columnar', orgTrail: true }), apiCallsCountPlan({}, { from: new Date(FILTER.from), to: new Date(FILTER.to) }), 1);
+    await expect(shim.execute(plain)).rejects.toThrow(/\$path/);
   });
 
   test('a window without that file is complete and reads every file', async () => {

@@ -193,6 +193,16 @@ export class AthenaSqlOnDuckDb implements Engine {
     }
   }
 
+  /** Runs a statement of DuckDB's own (a view over the table, for a test's setup). */
+  async setUp(sql: string): Promise<void> {
+    const c = await DuckDBConnection.create(this.instance);
+    try {
+      await c.run(sql);
+    } finally {
+      c.closeSync();
+    }
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {

@@ -54,7 +54,8 @@ export function athenaSdkOnShim(mock: AwsClientStub<AthenaClient>, shim: AthenaS
         rows: result.rows,
       });
     } catch (err) {
-      const reason = (err instanceof Error ? err.message : String(err)).split(`${trailDir}/`).join(trailRoot);
+      // As Athena gives it: without the kinds of error DuckDB puts before the text the statement failed with.
+      const reason = (err instanceof Error ? err.message : String(err)).replace(/^(?:[A-Za-z ]*Error: )+(?=[A-Z_]+:)/, '').split(`${trailDir}/`).join(trailRoot);
       executions.set(id, {
         execution: {
           QueryExecutionId: id,

@@ -18,6 +18,8 @@ export interface AthenaTableRef {
   readonly accounts?: readonly string[];
   /** The first day the table projects (TRAIL_START_DATE, `yyyy/MM/dd`): no earlier day is read. */
   readonly startDate?: string;
+  /** The column naming a row's object (ATHENA_PATH_COLUMN); the table's hidden `"$path"` when unset. */
+  readonly pathColumn?: string;
 }
 
 /** `enum`: the table lists its accounts; `injected`: each query supplies them. */
@@ -29,6 +31,7 @@ export type AccountProjection = 'enum' | 'injected';
  * trails) so Athena lists and reads only those prefixes.
  */
 export function athenaDialect(table: AthenaTableRef): Dialect {
+  const path = table.pathColumn ? quoteIdent(table.pathColumn) : '"$path"';
   return {
     name: 'athena',
     requiresAccounts: table.orgTrail && table.accountProjection === 'injected',
@@ -44,8 +47,8 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
       if (table.orgTrail && partitions.accounts.length) {
         items.push(`"account" IN (${partitions.accounts.map((a) => ctx.bind(a)).join(', ')})`);
       }
-      // Files found unreadable (CompiledQuery.excluding): the table's hidden column names a row's object.
-      if (ctx.excludedFiles.length) items.push(`"$path" NOT IN (${ctx.excludedFiles.map((f) => ctx.bind(f)).join(', ')})`);
+      // Files found unreadable (CompiledQuery.excluding): the path column names a row's object.
+      if (ctx.excludedFiles.length) items.push(`${path} NOT IN (${ctx.excludedFiles.map((f) => ctx.bind(f)).join(', ')})`);
       return items;
     },
     jsonText: (of, path) => `json_extract_scalar(${of}, ${path})`,
@@ -67,8 +70,8 @@ export function athenaDialect(table: AthenaTableRef): Dialect {
     // from_iso8601_timestamp reads `T` forms with any offset (none: the session's zone, UTC on
     // Athena); a space between date and time is CloudTrail-adjacent and read alike.
     utcTime: (of) => `date_format(at_timezone(try(from_iso8601_timestamp(replace(${of}, ' ', 'T'))), 'UTC'), '%Y-%m-%dT%H:%i:%sZ')`,
-    // The table's hidden column: the S3 URI of the object a row was read from.
-    sourceFile: () => `COALESCE(NULLIF(regexp_extract("$path", '.*/(AWSLogs/.*)$', 1), ''), "$path")`,
+    // The S3 URI of the object a row was read from: the table's hidden column, or a view's.
+    sourceFile: () => `COALESCE(NULLIF(regexp_extract(${path}, '.*/(AWSLogs/.*)$', 1), ''), ${path})`,
     distinctEvents: distinctEventsByRank,
     // Athena engine v3 has Trino's IP types: one short test per block instead of the shared
     // normalisation. TRY_CAST turns text that is no address ("AWS Internal", service names) into

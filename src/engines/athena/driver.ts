@@ -34,6 +34,7 @@ import {
   DEFAULT_POLL_INITIAL_MS,
   DEFAULT_POLL_MAX_MS,
   DEFAULT_QUERY_TIMEOUT_MS,
+  isOrganizationTrail,
   normalisePrefix,
   type AthenaSettings,
 } from './settings';
@@ -222,7 +223,8 @@ class Deadline {
   }
 }
 
-const ERROR_CATEGORY: Record<number, string> = { 1: 'user', 2: 'system', 3: 'unknown' };
+/** AthenaError.ErrorCategory (Athena's error catalog): what the failure is blamed on. */
+const ERROR_CATEGORY: Record<number, string> = { 1: 'system', 2: 'user', 3: 'other' };
 
 /**
  * The Amazon Athena engine. Submits with StartQueryExecution (parameters as
@@ -275,7 +277,7 @@ export class AthenaEngine implements Engine {
     this.deliveryLagMs = options.deliveryLagMs ?? 86_400_000;
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger;
-    this.setAside = new SetAsideObjects(this.now);
+    this.setAside = new SetAsideObjects(this.now, isOrganizationTrail(settings));
   }
 
   /**
@@ -286,10 +288,13 @@ export class AthenaEngine implements Engine {
    */
   async execute(query: CompiledQuery, options: ExecuteOptions = {}): Promise<EngineResult> {
     const spent = { engineMs: 0, bytesScanned: 0 };
+    // One time limit for the statement, however many tries it takes.
+    const end = performance.now() + (options.timeoutMs ?? this.settings.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
     for (let found = 0; ; ) {
       const leftOut = query.excluding ? this.setAside.within(query.partitions) : [];
       try {
-        const result = await this.executeOnce(leftOut.length ? query.excluding!(leftOut.map((o) => o.uri)) : query, options);
+        const q = leftOut.length ? query.excluding!(leftOut.map((o) => o.uri)) : query;
+        const result = await this.executeOnce(q, { ...options, timeoutMs: Math.max(1, Math.round(end - performance.now())) });
         const stats: EngineStats = {
           ...result.stats,
           engineMs: result.stats.engineMs + spent.engineMs,
@@ -299,18 +304,17 @@ export class AthenaEngine implements Engine {
         return { rows: result.rows, stats };
       } catch (err) {
         const failed = err instanceof AthenaQueryFailed ? err : undefined;
-        const object = failed && query.excluding ? unreadableObjectOf(failed.reason, this.trailRoot) : undefined;
-        const bytesScanned = spent.bytesScanned + (err instanceof EngineError ? (err.options.bytesScanned ?? 0) : 0);
-        if (!failed || !object || leftOut.some((o) => o.uri === object.uri) || found >= MAX_SET_ASIDE_PER_QUERY) {
-          if (spent.bytesScanned === 0 || !(err instanceof EngineError)) throw err;
-          throw new EngineError(err.message, ENGINE, { ...err.options, bytesScanned });
-        }
+        // A failure Athena says may pass on its own is no damaged object.
+        const object = failed && query.excluding && !failed.options.retryable ? unreadableObjectOf(failed.reason, this.trailRoot) : undefined;
+        if (!failed || !object || leftOut.some((o) => o.uri === object.uri) || found >= MAX_SET_ASIDE_PER_QUERY) throw withEarlierBytes(err, spent.bytesScanned);
         found += 1;
         spent.engineMs += failed.engineMs;
-        spent.bytesScanned = bytesScanned;
+        spent.bytesScanned += failed.options.bytesScanned ?? 0;
         if (this.setAside.add(object)) {
           this.logger?.warn({ file: object.path, reason: object.reason, queryId: failed.options.queryId }, 'trail file unreadable: left out of answers for an hour');
         }
+        // Asked again only if that leaves the object out: otherwise it fails again, billed.
+        if (!this.setAside.within(query.partitions).some((o) => o.uri === object.uri)) throw withEarlierBytes(err, spent.bytesScanned - (failed.options.bytesScanned ?? 0));
       }
     }
   }
@@ -512,7 +516,7 @@ export class AthenaEngine implements Engine {
               `${error?.ErrorType !== undefined ? `, type ${error.ErrorType}` : ''}): ${reason}`,
             reason,
             execution.Statistics?.EngineExecutionTimeInMillis ?? 0,
-            { userError: category === 1, retryable: error?.Retryable === true, queryId, ...scannedOf(execution) },
+            { userError: category === 2, retryable: error?.Retryable === true, queryId, ...scannedOf(execution) },
           );
         }
         case 'CANCELLED': {
@@ -664,6 +668,17 @@ export class ScanCutoffError extends TooComplexError {
       { budget: 'bytesScannedPerQuery', limit: cutoffBytes },
     );
   }
+}
+
+/**
+ * The error a statement's last try ended with, carrying the bytes its earlier tries scanned as
+ * well (each was billed).
+ */
+function withEarlierBytes(err: unknown, earlier: number): unknown {
+  if (earlier === 0) return err;
+  if (err instanceof ScanCutoffError) return new ScanCutoffError(err.cutoffBytes, err.queryId, err.bytesScanned + earlier);
+  if (err instanceof EngineError) return new EngineError(err.message, ENGINE, { ...err.options, bytesScanned: (err.options.bytesScanned ?? 0) + earlier });
+  return err;
 }
 
 /** The bytes a query that did not succeed had scanned, when Athena reports them (it bills them). */

@@ -21,10 +21,14 @@ const MAX_REMEMBERED = 10_000;
 /** New objects one query may set aside before it fails: each try is billed for what it scanned. */
 export const MAX_SET_ASIDE_PER_QUERY = 5;
 
-/** Athena's error names for a split or row it could not read (not a fault of the statement). */
-const READING_ERROR = /\b(?:HIVE_CURSOR_ERROR|HIVE_BAD_DATA|HIVE_CANNOT_OPEN_SPLIT|HIVE_UNKNOWN_ERROR|HIVE_FILESYSTEM_ERROR)\b/;
-/** Reading errors that tell of S3's or the cluster's load, not of the object: the query failed, the file did not. */
-const TRANSIENT = /slow ?down|reduce your request rate|status code: ?5\d\d|\b50[03]\b|throttl|timed? ?out|timeout|connection (?:reset|closed|refused)|service unavailable|internal error/i;
+/** Athena's error names for a split or row it could not read (not a fault of the statement), leading its reason. */
+const READING_ERROR = /^\s*(?:HIVE_CURSOR_ERROR|HIVE_BAD_DATA|HIVE_CANNOT_OPEN_SPLIT|HIVE_UNKNOWN_ERROR|HIVE_FILESYSTEM_ERROR)\b/;
+/**
+ * Reading errors that tell of S3's or the cluster's load, not of the object (tested on the reason
+ * without the object's key): the query failed, the file did not.
+ */
+const TRANSIENT =
+  /slow ?down|reduce your request rate|status code: ?5\d\d|\b50[023]\b|throttl|timed? ?out|timeout|connection ?(?:reset|closed|refused)|connectionclosed|premature end|failed to respond|unable to execute http request|socket|reset by peer|broken pipe|service unavailable|internal (?:server )?error/i;
 
 const REASONS: readonly [RegExp, string][] = [
   [/access ?denied|status code: ?403|forbidden/i, 'permission denied'],
@@ -38,8 +42,8 @@ function reasonOf(text: string): string {
   return REASONS.find(([re]) => re.test(text))?.[1] ?? 'unreadable';
 }
 
-/** The partition an object's key names: `AWSLogs/[o-…/]<account>/CloudTrail/<region>/<yyyy>/<MM>/<dd>/<file>`. */
-const OBJECT_KEY = /^AWSLogs\/(?:o-[a-z0-9]{10,32}\/)?(\d{12})\/CloudTrail\/([a-z0-9-]+)\/(\d{4}\/\d{2}\/\d{2})\/[^/]+$/;
+/** A delivery file's key and its partition: `AWSLogs/[o-…/]<account>/CloudTrail/<region>/<yyyy>/<MM>/<dd>/<file>.json[.gz]`. */
+const OBJECT_KEY = /^AWSLogs\/(?:o-[a-z0-9]{10,32}\/)?(\d{12})\/CloudTrail\/([a-z0-9-]+)\/(\d{4}\/\d{2}\/\d{2})\/[^/]+\.json(?:\.gz)?$/;
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -50,18 +54,23 @@ export interface UnreadableObject extends UnreadableFile {
 
 /**
  * The trail object a failed query's reason names as unreadable, or undefined when the failure is
- * not a reading error, is one of S3's or the cluster's load, or names no object of this trail.
+ * not a reading error, is one of S3's or the cluster's load, or names no delivery file of this
+ * trail, or more than one (text of the data echoed in the reason could name another: nothing is
+ * set aside on a guess).
  *
  * @param trailRoot `s3://<bucket>/<prefix>`: where the trail's `AWSLogs/` is
  */
 export function unreadableObjectOf(reason: string, trailRoot: string): UnreadableObject | undefined {
-  if (!READING_ERROR.test(reason) || TRANSIENT.test(reason)) return undefined;
-  const named = new RegExp(`s3a?://${escapeRegExp(trailRoot.replace(/^s3:\/\//, ''))}(${AWS_LOGS}/[A-Za-z0-9!_.*'()/=+-]+)`).exec(reason);
-  if (!named) return undefined;
+  if (!READING_ERROR.test(reason)) return undefined;
+  const mentions = [...reason.matchAll(new RegExp(`s3a?://${escapeRegExp(trailRoot.replace(/^s3:\/\//, ''))}(${AWS_LOGS}/[A-Za-z0-9!_.*'()/=+-]+)`, 'g'))];
   // A split is named with its range after the key (`key (offset=0, length=1234)`), or in quotes.
-  const path = named[1]!.replace(/[.'()]+$/, '');
+  const keys = new Set(mentions.map((m) => m[1]!.replace(/[.'()]+$/, '')));
+  if (keys.size !== 1) return undefined;
+  const path = [...keys][0]!;
   if (!OBJECT_KEY.test(path) || path.split('/').some((s) => s === '.' || s === '..')) return undefined;
-  return { uri: `${trailRoot}${path}`, path, reason: reasonOf(reason.replace(named[0], '')) };
+  const rest = mentions.reduce((text, m) => text.split(m[0]).join(' '), reason);
+  if (TRANSIENT.test(rest)) return undefined;
+  return { uri: `${trailRoot}${path}`, path, reason: reasonOf(rest) };
 }
 
 interface SetAside extends UnreadableObject {
@@ -76,8 +85,13 @@ export class SetAsideObjects {
   private readonly objects = new Map<string, SetAside>();
   private found = 0;
 
+  /**
+   * @param byAccount statements name the accounts they read (an organization trail's table has an
+   *   `account` partition); otherwise every account of a day is read, and its objects with it
+   */
   constructor(
     private readonly now: () => Date = () => new Date(),
+    private readonly byAccount = true,
     private readonly recheckMs = RECHECK_MS,
   ) {}
 
@@ -91,14 +105,14 @@ export class SetAsideObjects {
     return true;
   }
 
-  /** The objects set aside within `partitions` (days, and regions and accounts when named), by URI. */
+  /** The objects set aside that a statement over `partitions` reads (its days, regions and accounts, as it reads them), by URI. */
   within(partitions: PartitionSpec): UnreadableObject[] {
     const out: UnreadableObject[] = [];
     for (const object of this.current()) {
       const [, account, region, day] = OBJECT_KEY.exec(object.path)!;
       if (!partitions.days.includes(day!)) continue;
       if (partitions.regions.length && !partitions.regions.includes(region!)) continue;
-      if (partitions.accounts.length && !partitions.accounts.includes(account!)) continue;
+      if (this.byAccount && partitions.accounts.length && !partitions.accounts.includes(account!)) continue;
       out.push({ uri: object.uri, path: object.path, reason: object.reason });
     }
     return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));

@@ -3,15 +3,15 @@ import { ForbiddenError } from '../../errors';
 import { fileInScope } from '../../query/guards';
 import { RequestContext } from '../context';
 
-@ObjectType({ description: 'A trail file left out of every answer because it cannot be read; read again once it changes.' })
+@ObjectType({ description: 'A trail file left out of every answer because it cannot be read; read again once it changes (on Athena, an hour after it was found).' })
 export class UnreadableTrailFile {
   @Field({ description: 'Path relative to the trail folder (`AWSLogs/...`).' })
   path!: string;
 
-  @Field({ description: 'Why it cannot be read: `empty file`, `not a complete gzip stream`, `truncated JSON`, `malformed JSON`, `permission denied`, `not a file` or `unreadable`.' })
+  @Field({ description: 'Why it cannot be read: `empty file`, `not a complete gzip stream`, `truncated JSON`, `malformed JSON`, `permission denied`, `not a file`, `vanished while being read` or `unreadable`.' })
   reason!: string;
 
-  @Field(() => Number, { description: 'Size in bytes of the version found unreadable.' })
+  @Field(() => Number, { description: 'Size in bytes of the version found unreadable (0 on Athena, which lists no objects).' })
   size!: number;
 
   @Field({ description: 'When it was found unreadable.' })
@@ -20,10 +20,10 @@ export class UnreadableTrailFile {
 
 @ObjectType({ description: 'The state of the data the service reads, as far as the engine can tell.' })
 export class TrailHealth {
-  @Field({ description: 'Whether the engine can tell anything about the files (false on Athena: the fields below are then empty).' })
+  @Field({ description: 'Whether the engine can tell anything about the files (false when it cannot: the fields below are then empty). On Athena it knows only the objects queries failed on.' })
   observed!: boolean;
 
-  @Field({ description: 'Whether the trail can be read at all (its folder and AWSLogs/ exist).' })
+  @Field({ description: 'Whether the trail can be read at all (its folder and AWSLogs/ exist; always true on Athena, whose queries say when they cannot).' })
   available!: boolean;
 
   @Field(() => String, { nullable: true, description: 'Why it cannot, when it cannot.' })
