@@ -389,6 +389,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     express.json({ limit: '256kb', verify: keepRawBody }),
     ...(responses ? [answerAgain({ cache: responses, authenticate: (authorization) => auth.authenticate(authorization), log: { logger, metrics } })] : []),
     persistedQueriesFor(async (req) => preparedRequest(req)?.scope ?? auth.authenticate(req.headers.authorization)),
+    // What Event history had synced is taken before the request reads a file (HistoryCoverage.during).
+    ...(history ? [(_req: express.Request, _res: express.Response, next: express.NextFunction) => history.during(next)] : []),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<RequestContext> => {
         const requestId = requestIdOf(req);

@@ -46,7 +46,7 @@ export interface ExportDeps {
   readonly maxPageSize: number;
   readonly logger: Logger;
   /** What Event history has put on disk, when the trail folder is filled by it. */
-  readonly history?: Pick<HistoryCoverage, 'report'>;
+  readonly history?: Pick<HistoryCoverage, 'report' | 'during'>;
   /** The caller's authentication, as /graphql checks it (a GraphQLError with its code when refused). */
   readonly authenticate: (req: express.Request) => Promise<unknown>;
 }
@@ -342,8 +342,11 @@ export function exportRoutes(deps: ExportDeps): express.Router {
     }
   };
 
-  router.get('/api-calls', handler);
-  router.post('/api-calls', express.json({ limit: '256kb' }), handler);
+  // What Event history had synced is taken before the download reads a file (HistoryCoverage.during).
+  const history = deps.history;
+  const download: express.RequestHandler = history ? (req, res, next) => history.during(() => handler(req, res, next)) : handler;
+  router.get('/api-calls', download);
+  router.post('/api-calls', express.json({ limit: '256kb' }), download);
   // Downloads only read: any other method is refused as such, in JSON like every refusal here.
   router.all('/api-calls', (req, res) => {
     res.setHeader('allow', 'GET, HEAD, POST');

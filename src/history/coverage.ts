@@ -16,6 +16,7 @@
  * are missing too: an answer over their time says so (`complete: false`, HISTORY_EVENTS_LEFT_OUT).
  */
 import * as fs from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as path from 'node:path';
 import { CompiledQuery, windowBoundMs } from '../query/engine';
 import { LeftOutEvent, STATE_FOLDER, SyncState, foldedEntry, isPending, leftOutIn, sourceFileName, timeIn } from './state';
@@ -78,32 +79,57 @@ export class HistoryCoverage {
   /** State files as last read, by path: read again when their size or modification time changes. */
   private readonly read = new Map<string, { readonly version: string; readonly state: SyncState | undefined }>();
   private readonly now: () => Date;
+  /** The states as a request found them when it began (`during`). */
+  private readonly atStart = new AsyncLocalStorage<readonly Stretch[]>();
 
   constructor(private readonly settings: CoverageSettings) {
     this.now = settings.now ?? (() => new Date());
   }
 
   /**
-   * The regions and sources whose synced stretch leaves out part of a statement's window: each
-   * statement's regions (all synced ones when it names none) and accounts, once each.
+   * Runs a request (`run` and what it starts) with the states as they are before it reads a file.
+   * The sync writes a slot's files before the state that says it reached them: a state read after
+   * the files (when the answer is sent) may claim time whose files were written after the request
+   * read the folder. Within `run`, what an answer lacks is what the states said when it began or
+   * say now, whichever lacks more (a state may also lose time: a walk starting again).
    */
-  gaps(queries: readonly Statement[]): HistoryGap[] {
-    return queries.length ? this.gapsIn(queries, this.stretches()) : [];
+  during<T>(run: () => T): T {
+    return this.atStart.run(this.stretches(), run);
   }
 
   /**
-   * The events the sync could not write whose time falls in a statement's window, per region and
-   * source: the statements' regions (all when a statement names none) and accounts, as `gaps`.
+   * What an answer over these statements lacks: the regions and sources whose synced stretch
+   * leaves out part of a statement's window (each statement's regions, all synced ones when it
+   * names none, and accounts, once each), and the events the sync could not write whose time falls
+   * in a statement's window, per region and source. Within a request (`during`), as the states
+   * were when it began or are now, whichever lacks more.
    */
-  leftOut(queries: readonly Statement[]): HistoryLeftOut[] {
-    return queries.length ? this.leftOutIn(queries, this.stretches()) : [];
-  }
-
-  /** Both, from one reading of the states: what an answer over these statements lacks. */
   report(queries: readonly Statement[]): { gaps: HistoryGap[]; leftOut: HistoryLeftOut[] } {
     if (queries.length === 0) return { gaps: [], leftOut: [] };
-    const stretches = this.stretches();
-    return { gaps: this.gapsIn(queries, stretches), leftOut: this.leftOutIn(queries, stretches) };
+    const now = this.stretches();
+    const begun = this.atStart.getStore();
+    const gaps = this.gapsIn(queries, now);
+    const leftOut = this.leftOutIn(queries, now);
+    if (!begun) return { gaps, leftOut };
+    // Of each region and source, the reading that lacks something: the earlier one first.
+    const place = (x: { region: string; source: string }) => `${x.region}\u0000${x.source}`;
+    const gapsThen = this.gapsIn(queries, begun);
+    const lacking = new Set(gapsThen.map(place));
+    const leftOutNow = new Set(leftOut.map(place));
+    return {
+      gaps: [...gapsThen, ...gaps.filter((g) => !lacking.has(place(g)))],
+      leftOut: [...leftOut, ...this.leftOutIn(queries, begun).filter((l) => !leftOutNow.has(place(l)))],
+    };
+  }
+
+  /** The gaps `report` gives. */
+  gaps(queries: readonly Statement[]): HistoryGap[] {
+    return this.report(queries).gaps;
+  }
+
+  /** The events left out `report` gives. */
+  leftOut(queries: readonly Statement[]): HistoryLeftOut[] {
+    return this.report(queries).leftOut;
   }
 
   private gapsIn(queries: readonly Statement[], stretches: readonly Stretch[]): HistoryGap[] {
