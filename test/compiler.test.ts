@@ -196,7 +196,8 @@ describe('apiCalls pages', () => {
     ];
     expect(q.sql).toContain([...where, ...after, 'ORDER BY "event_time" DESC NULLS LAST, "event_id" DESC NULLS LAST, "call_tie" DESC NULLS LAST', 'LIMIT 51'].join('\n'));
     expect(q.sql).toContain('COALESCE("useridentity"."username", "useridentity"."sessioncontext"."sessionissuer"."username") AS trailql_filter_1');
-    expect(q.sql).toContain(`(COALESCE(('a' || "recipientaccountid"), '') || '/' || COALESCE(('r' || "awsregion"), '')) AS trailql_filter_3`);
+    const escaped = (c: string) => `replace(replace("${c}", '\\', '\\\\'), '/', '\\/')`;
+    expect(q.sql).toContain(`(COALESCE(('a' || ${escaped('recipientaccountid')}), '') || '/' || COALESCE(('r' || ${escaped('awsregion')}), '')) AS trailql_filter_3`);
     if (name === 'duckdb') expect(q.sql).toContain('SELECT DISTINCT ON ("recipientaccountid", "awsregion", "eventid") "eventid" AS "event_id"');
     else expect(q.sql).toContain(`${ATHENA_ID} AS "event_id"`);
     expect(q.sql.endsWith('\nLIMIT 51')).toBe(true);

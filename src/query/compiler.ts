@@ -130,6 +130,8 @@ export function expr(ctx: CompileContext, e: Expr): string {
       return `lower(${expr(ctx, e.of)})`;
     case 'nullIfEmpty':
       return `NULLIF(${expr(ctx, e.of)}, '')`;
+    case 'escapeSlash':
+      return `replace(replace(${expr(ctx, e.of)}, ${literal('\\')}, ${literal('\\\\')}), ${literal('/')}, ${literal('\\/')})`;
     case 'toJson':
       return ctx.dialect.toJson(expr(ctx, e.of));
     case 'derived':
@@ -331,6 +333,7 @@ function ofCallKeys(e: Expr): boolean {
       return e.items.every(ofCallKeys);
     case 'lower':
     case 'nullIfEmpty':
+    case 'escapeSlash':
     case 'utcTime':
     case 'bucket':
     case 'minuteBucket':
@@ -587,7 +590,8 @@ function windowOrder(from: string, items: readonly OrderItem[]): string {
  * whose `among` is set comes before any whose is not, however new.
  */
 function latestOrder(m: Extract<Measure, { k: 'latest' }>): Expr {
-  const newest: Expr = { k: 'concat', items: [FIELDS.eventTime, FIELDS.eventId, CALL_TIE.e] };
+  // The time is of one length; the id is joined escaped, so two calls never give one text.
+  const newest: Expr = { k: 'concat', items: [FIELDS.eventTime, { k: 'const', value: '/' }, { k: 'escapeSlash', of: FIELDS.eventId }, { k: 'const', value: '/' }, CALL_TIE.e] };
   if (!m.among) return newest;
   const first: Expr = { k: 'case', whens: [[{ k: 'notNull', e: m.among }, { k: 'const', value: '1' }]], otherwise: { k: 'const', value: '0' } };
   return { k: 'concat', items: [first, newest] };

@@ -246,11 +246,13 @@ export const EVENT_COLUMNS: readonly Projection[] = [
  * What orders calls of one second and one eventID: their account and region. The same eventID may
  * be a call of each account and region (the dedup key, compiler.ts), and a keyset must tell them
  * apart or a walk would skip one. A value present is prefixed (`a`, `r`) and a missing one is
- * empty, so an empty account is not a missing one; `/` is in no account id, so each pair gives
- * its own text.
+ * empty, so an empty account is not a missing one; the two are joined with `/`, which a record's
+ * own text may hold (it is in no real account id or region, but a record says what it says): each
+ * is written with its `/` and `\` escaped, so each pair gives its own text.
  */
 const present = (prefix: string, e: Expr): Expr => ({ k: 'coalesce', items: [{ k: 'concat', items: [constant(prefix), e] }, constant('')] });
-export const CALL_TIE: Projection = p('call_tie', { k: 'concat', items: [present('a', FIELDS.account), constant('/'), present('r', FIELDS.region)] });
+const escaped = (e: Expr): Expr => ({ k: 'escapeSlash', of: e });
+export const CALL_TIE: Projection = p('call_tie', { k: 'concat', items: [present('a', escaped(FIELDS.account)), constant('/'), present('r', escaped(FIELDS.region))] });
 
 /**
  * An action with its event source, one text to group by (an action name may be an API of both

@@ -24,6 +24,11 @@ export type Expr =
   | { readonly k: 'lower'; readonly of: Expr }
   /** NULL where the text is empty, else the text. */
   | { readonly k: 'nullIfEmpty'; readonly of: Expr }
+  /**
+   * The text with `\\` and `/` each written after a `\\`: joined with `/`, texts so written give
+   * one text only when they are the same texts.
+   */
+  | { readonly k: 'escapeSlash'; readonly of: Expr }
   /** Start of the UTC hour/day/ISO week containing an ISO-8601 text timestamp, as ISO text. */
   | { readonly k: 'bucket'; readonly interval: Interval; readonly of: Expr }
   /** Start of the UTC bucket of `minutes` (a divisor of 60) containing an ISO-8601 text timestamp. */
