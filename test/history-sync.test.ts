@@ -777,6 +777,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REGIONS: 'us-east-1,not a region', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_REGIONS/);
     expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_DAYS: '91', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_DAYS/);
     expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REQUESTS_PER_SECOND: '3', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_REQUESTS_PER_SECOND/);
+    // Shorter than Event history's lateness, a late event would never be fetched.
+    expect(() => loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_OVERLAP_MINUTES: '14', API_KEYS: JSON.stringify(TEST_KEYS) })).toThrow(/EVENT_HISTORY_OVERLAP_MINUTES/);
+    expect(loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_OVERLAP_MINUTES: '15', API_KEYS: JSON.stringify(TEST_KEYS) }).eventHistory.overlapMinutes).toBe(15);
     const config = loadConfig({ TRAIL_DIR: '/tmp/x', EVENT_HISTORY_REGIONS: 'us-east-1, eu-west-1,us-east-1', API_KEYS: JSON.stringify(TEST_KEYS) });
     expect(config.eventHistory).toEqual({ regions: ['us-east-1', 'eu-west-1'], intervalMinutes: 15, days: 90, overlapMinutes: 30, requestsPerSecond: 2, maxAttempts: 8 });
   });

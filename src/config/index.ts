@@ -107,7 +107,8 @@ const EnvSchema = z.object({
   EVENT_HISTORY_REGIONS: list([]).pipe(z.array(z.string().regex(REGION, 'each region must look like "us-east-1"'))),
   EVENT_HISTORY_SYNC_INTERVAL_MINUTES: int(15, 0, 24 * 60),
   EVENT_HISTORY_DAYS: int(90, 1, 90),
-  EVENT_HISTORY_OVERLAP_MINUTES: int(30, 0, 24 * 60),
+  // Event history can show an event up to about 15 minutes late: a shorter overlap would never fetch it.
+  EVENT_HISTORY_OVERLAP_MINUTES: int(30, 15, 24 * 60),
   EVENT_HISTORY_REQUESTS_PER_SECOND: int(2, 1, 2),
   EVENT_HISTORY_MAX_ATTEMPTS: int(8, 1, 20),
 });
