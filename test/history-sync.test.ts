@@ -168,6 +168,24 @@ describe('paging and files', () => {
   });
 });
 
+test("an event left out whose text names another time than LookupEvents' is filed over both: an answer over either says it lacks it", async () => {
+  const dir = tempDir();
+  const listed = new Date(NOW.getTime() - HOUR);
+  const written = new Date(NOW.getTime() - 40 * 24 * HOUR);
+  const r = record(7, written);
+  delete r.recipientAccountId;
+  delete r.userIdentity.accountId;
+  const history = new FakeEventHistory([{ ...eventOf(r), EventTime: listed }]);
+  await syncEventHistory({ ...options(dir, mocked(history).client), eventSources: ['iotevents.amazonaws.com'] });
+  const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
+  expect(state.leftOut).toEqual([{ eventId: r.eventID, from: written.toISOString(), to: listed.toISOString(), reason: 'no account' }]);
+  const coverage = new HistoryCoverage({ trailDir: dir, regions: [REGION], eventSources: ['iotevents.amazonaws.com'], graceMs: 15 * 60_000, now: () => NOW });
+  const around = (t: Date) => ({ window: { from: new Date(t.getTime() - 5 * 60_000), to: new Date(t.getTime() + 5 * 60_000) }, partitions: { days: [], regions: [], accounts: [] } });
+  expect(coverage.leftOut([around(listed)])).toEqual([expect.objectContaining({ count: 1, reasons: ['no account'] })]);
+  expect(coverage.leftOut([around(written)])).toEqual([expect.objectContaining({ count: 1, reasons: ['no account'] })]);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 describe('several accounts synced into one folder', () => {
   const OTHER = '210987654321';
   /** `record` of `account` (its identity, resources and recipient). */

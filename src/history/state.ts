@@ -43,7 +43,10 @@ export interface SyncState {
 export interface LeftOutEvent {
   /** LookupEvents' EventId; null for entries folded together (and for an event without one). */
   readonly eventId: string | null;
-  /** When: the event's time (from = to), or the span of the walk that met it when it has none. */
+  /**
+   * When: from the earlier to the later of its record's time and LookupEvents' time for it (one
+   * instant when they agree or only one is known), or the span of the walk that met it with neither.
+   */
   readonly from: string;
   readonly to: string;
   readonly reason: string;

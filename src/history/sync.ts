@@ -269,8 +269,12 @@ async function walkPages(
           meet(t, event.EventId);
           if (t > recorded.after || (t === recorded.after && event.EventId && recorded.ids.has(event.EventId))) continue;
         }
+        // Filed over its text's time and LookupEvents' for it, both: an answer over either says it
+        // lacks the event. Without either, over the walk's span.
+        const times = [record.time?.getTime(), listed].filter((x): x is number => x !== undefined);
+        const [first, last] = times.length ? [Math.min(...times), Math.max(...times)] : [from, endTime];
         // Without an EventId it cannot be told from another: it counts each time a run meets it.
-        tally.leftOut.push({ eventId: event.EventId ?? null, from: iso(time?.getTime() ?? from), to: iso(time?.getTime() ?? endTime), reason: record.reason });
+        tally.leftOut.push({ eventId: event.EventId ?? null, from: iso(first), to: iso(last), reason: record.reason });
         if (event.EventId) tally.knownLeftOut.add(event.EventId);
         continue;
       }
