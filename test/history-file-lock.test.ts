@@ -69,6 +69,53 @@ test('a lock older than the age limit is taken over; a younger one of a live own
   expect(ran).toBe(true);
 });
 
+test("a live holder of this host keeps its lock however old its time: never two holders at once", async () => {
+  const lock = `${file}.lock`;
+  let inside = 0;
+  let most = 0;
+  let release!: () => void;
+  const holding = withFileLock(file, async () => {
+    most = Math.max(most, ++inside);
+    // A slow disk or a suspended machine: the lock's time says a minute and more ago.
+    const old = new Date(Date.now() - 61_000);
+    fs.utimesSync(lock, old, old);
+    await new Promise<void>((r) => (release = r));
+    inside -= 1;
+  });
+  await turns(5);
+  const waiting = withFileLock(file, () => {
+    most = Math.max(most, ++inside);
+    inside -= 1;
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(most).toBe(1);
+  release();
+  await Promise.all([holding, waiting]);
+  expect(most).toBe(1);
+});
+
+test('a lock of a live pid of this host left unrefreshed for ten times the age limit is taken over (the pid is another process now)', async () => {
+  const lock = `${file}.lock`;
+  fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), token: 'pid-reused' }));
+  const past = new Date(Date.now() - 11 * HOUR);
+  fs.utimesSync(lock, past, past);
+  await expect(withFileLock(file, () => 'ran', HOUR)).resolves.toBe('ran');
+});
+
+test('a holder keeps its lock fresh while it works', async () => {
+  const lock = `${file}.lock`;
+  await withFileLock(
+    file,
+    async () => {
+      const past = new Date(Date.now() - HOUR);
+      fs.utimesSync(lock, past, past);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(Date.now() - fs.statSync(lock).mtimeMs).toBeLessThan(200);
+    },
+    400,
+  );
+});
+
 test('a holder whose lock was taken over as stale does not remove the new holder\'s lock', async () => {
   const lock = `${file}.lock`;
   await withFileLock(file, () => {

@@ -2,8 +2,12 @@
  * A lock on a file shared by processes (`npm run sync` and the service's own sync may write the
  * same slot file at once): `<file>.lock`, created exclusively (`wx`, O_CREAT|O_EXCL), holding the
  * owner's host, pid and a random token. Whoever holds it may read, merge and replace the file;
- * the others wait. A lock whose owner is gone (same host, pid no longer running) or that is older
- * than `staleMs` (a crashed holder on another host) is stale and is taken over: it is renamed
+ * the others wait. A holder keeps its lock's time fresh while it holds it. A lock whose owner is
+ * gone (same host, pid no longer running) is stale; so is one of another host not kept fresh for
+ * `staleMs` (a crashed holder there), and one of this host not kept fresh for PID_REUSED_AFTER
+ * times that (its pid now another process's). A live holder of this host is never taken over for
+ * its lock's age alone: a slow disk or a suspended machine must not let two writers merge one
+ * file at once. A stale lock is taken over: it is renamed
  * aside first and removed only when it is still the very file judged stale (same inode), so two
  * waiters breaking the same stale lock cannot remove a fresh one. A holder releases only its own
  * lock (its token).
@@ -15,6 +19,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Far longer than any holder keeps it: a lock is held for one file's read, merge and rename. */
 export const LOCK_STALE_MS = 60_000;
+/** How many `staleMs` a lock of a live pid of this host goes unrefreshed before that pid is taken for another process's. */
+const PID_REUSED_AFTER = 10;
 
 interface Owner {
   readonly pid: number;
@@ -59,8 +65,9 @@ function breakIfStale(lock: string, staleMs: number): boolean {
     ino = st.ino;
     const owner = readOwner(fs.readFileSync(fd, 'utf8'));
     // No readable owner yet: it may be being written this instant; only its age tells.
-    const gone = owner !== null && owner.host === os.hostname() && !alive(owner.pid);
-    stale = gone || Date.now() - st.mtimeMs > staleMs;
+    const age = Date.now() - st.mtimeMs;
+    const here = owner !== null && owner.host === os.hostname();
+    stale = here ? !alive(owner.pid) || age > PID_REUSED_AFTER * staleMs : age > staleMs;
   } finally {
     fs.closeSync(fd);
   }
@@ -100,9 +107,20 @@ export async function withFileLock<T>(file: string, fn: () => T | Promise<T>, st
     // Back off with jitter: 2, 4, ... up to 64 ms, so waiters do not retry in step.
     await sleep(2 ** Math.min(attempt + 1, 6) * (0.5 + Math.random()));
   }
+  // Kept fresh while held: its age tells a waiter on another host whether the holder still runs.
+  const beat = setInterval(() => {
+    try {
+      const now = new Date();
+      fs.utimesSync(lock, now, now);
+    } catch {
+      // Gone or taken over: the release below finds out.
+    }
+  }, Math.max(10, Math.floor(staleMs / 4)));
+  beat.unref();
   try {
     return await fn();
   } finally {
+    clearInterval(beat);
     let owner: Owner | null = null;
     try {
       owner = readOwner(fs.readFileSync(lock, 'utf8'));
