@@ -181,3 +181,33 @@ test('a window bound within a second reaches the next whole second, as the state
   expect(coverage().gaps([window('2026-03-15T09:00:00.000Z')])).toEqual([]);
   expect(coverage().gaps([window('2026-03-15T09:00:00.500Z')])).toHaveLength(1);
 });
+
+describe('data events, which Event history never holds', () => {
+  const DATA = 'ioteventsdata.amazonaws.com';
+  const both = (regions: string[] = ['eu-west-1']) => new HistoryCoverage({ trailDir: dir, regions, eventSources: [SOURCE, DATA], graceMs: HOUR, now: () => NOW });
+  const reading = (sources: string[] | undefined) => ({ ...query(2, 0), ...(sources ? { eventSources: sources } : {}) });
+
+  test('a statement reading the data plane lacks its calls however far the sync got', () => {
+    state('111122223333', 'eu-west-1', { syncedTo: iso(0.1), walk: null, coveredFrom: iso(90 * 24) });
+    const c = both();
+    expect(c.gaps([reading([SOURCE, DATA])])).toEqual([{ region: 'eu-west-1', source: DATA, coveredFrom: null, coveredTo: null, neverInEventHistory: true }]);
+    expect(c.gaps([reading([DATA])])).toHaveLength(1);
+    // A statement of the configured sources is judged the same.
+    expect(c.gaps([reading(undefined)])).toHaveLength(1);
+  });
+
+  test('one reading only the control plane lacks nothing', () => {
+    state('111122223333', 'eu-west-1', { syncedTo: iso(0.1), walk: null, coveredFrom: iso(90 * 24) });
+    expect(both().gaps([reading([SOURCE])])).toEqual([]);
+  });
+
+  test('a folder no sync fills (a trail) lacks nothing of them', () => {
+    expect(both([]).gaps([reading([SOURCE, DATA])])).toEqual([]);
+  });
+
+  test('every source served: any data event may be missing', () => {
+    state('111122223333', 'eu-west-1', { syncedTo: iso(0.1), walk: null, coveredFrom: iso(90 * 24) });
+    const all = new HistoryCoverage({ trailDir: dir, regions: ['eu-west-1'], eventSources: [], graceMs: HOUR, now: () => NOW });
+    expect(all.gaps([reading([])])).toEqual(expect.arrayContaining([{ region: 'eu-west-1', source: '*', coveredFrom: null, coveredTo: null, neverInEventHistory: true }]));
+  });
+});

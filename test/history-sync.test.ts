@@ -186,6 +186,31 @@ test("an event left out whose text names another time than LookupEvents' is file
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('over a synced folder, an answer that may hold data-plane calls says Event history has none; one of the control plane is whole', async () => {
+  const dir = tempDir();
+  const history = new FakeEventHistory([eventOf(record(1, new Date(NOW.getTime() - HOUR)))]);
+  await syncEventHistory(options(dir, mocked(history).client));
+  const server = await startServer(dir, { EVENT_HISTORY_REGIONS: REGION, EVENT_HISTORY_SYNC_INTERVAL_MINUTES: '0' }, { now: () => NOW });
+  const COUNT = 'query($f: ApiCallFilter) { apiCalls(filter: $f, first: 1) { totalCount } }';
+  const window = { from: new Date(NOW.getTime() - 3 * HOUR).toISOString(), to: NOW.toISOString() };
+  try {
+    const data = await server.gql(COUNT, { f: { ...window, actions: ['BatchPutMessage'] } });
+    expect(data.data.apiCalls.totalCount).toBe(0);
+    expect(data.extensions?.complete).toBe(false);
+    const [warning] = data.extensions?.warnings as { code: string; message: string; regions: unknown[] }[];
+    expect(warning!.code).toBe('HISTORY_NOT_SYNCED');
+    expect(warning!.regions).toEqual([{ region: REGION, source: 'ioteventsdata.amazonaws.com', coveredFrom: null, coveredTo: null, neverInEventHistory: true }]);
+    expect(warning!.message).toMatch(/Event history holds no data events: ioteventsdata\.amazonaws\.com calls are not in this answer/);
+
+    const control = await server.gql(COUNT, { f: { ...window, eventSources: ['iotevents.amazonaws.com'] } });
+    expect(control.data.apiCalls.totalCount).toBe(1);
+    expect(control.extensions?.complete).toBe(true);
+  } finally {
+    await server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('several accounts synced into one folder', () => {
   const OTHER = '210987654321';
   /** `record` of `account` (its identity, resources and recipient). */

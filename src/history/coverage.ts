@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as path from 'node:path';
 import { CompiledQuery, windowBoundMs } from '../query/engine';
+import { IOT_EVENTS_DATA_SOURCE } from '../domain/iotevents-actions';
 import { LeftOutEvent, STATE_FOLDER, SyncState, foldedEntry, isPending, leftOutIn, sourceFileName, timeIn } from './state';
 
 /** Stable code of the warning an answer carries when part of its window was not synced. */
@@ -49,6 +50,11 @@ export interface HistoryGap {
   /** The synced stretch, ISO times; null where nothing is on disk yet. */
   readonly coveredFrom: string | null;
   readonly coveredTo: string | null;
+  /**
+   * Event history holds none of the source's calls at any time: data events (`source` a data-event
+   * source, or `*` when every source is served). Only a trail that logs data events has them.
+   */
+  readonly neverInEventHistory?: true;
 }
 
 export interface CoverageSettings {
@@ -62,8 +68,14 @@ export interface CoverageSettings {
   readonly now?: () => Date;
 }
 
-/** What coverage needs of a statement: its window and the partitions it reads. */
-type Statement = Pick<CompiledQuery, 'window' | 'partitions'>;
+/** What coverage needs of a statement: its window, the partitions and the event sources it reads. */
+type Statement = Pick<CompiledQuery, 'window' | 'partitions' | 'eventSources'>;
+
+/**
+ * Event sources whose calls are data events, which Event history never holds (a trail logging
+ * data events does): IoT Events' data plane.
+ */
+const DATA_EVENT_SOURCES: readonly string[] = [IOT_EVENTS_DATA_SOURCE];
 
 interface Stretch {
   readonly account: string;
@@ -135,9 +147,20 @@ export class HistoryCoverage {
   private gapsIn(queries: readonly Statement[], stretches: readonly Stretch[]): HistoryGap[] {
     const now = this.now().getTime();
     const regions = [...new Set([...this.settings.regions, ...stretches.map((s) => s.region)])].sort();
-    const sources = this.settings.eventSources.length ? this.settings.eventSources : ['*'];
+    // Data events are never in Event history: their sources are not judged by what the sync wrote.
+    const sources = this.settings.eventSources.length ? this.settings.eventSources.filter((s) => !DATA_EVENT_SOURCES.includes(s)) : ['*'];
+    const historyFolder = this.settings.regions.length > 0 || stretches.length > 0;
     const found = new Map<string, HistoryGap>();
     for (const q of queries) {
+      // The data-event sources the statement reads: none of their calls is on a folder Event history fills.
+      const read = q.eventSources ?? this.settings.eventSources;
+      const unrecorded = !historyFolder ? [] : read.length === 0 ? ['*'] : read.filter((s) => DATA_EVENT_SOURCES.includes(s));
+      for (const region of q.partitions.regions.length ? q.partitions.regions : regions) {
+        for (const source of unrecorded) {
+          const gap: HistoryGap = { region, source, coveredFrom: null, coveredTo: null, neverInEventHistory: true };
+          found.set(JSON.stringify(gap), gap);
+        }
+      }
       // The bounds as the statement compares them.
       const from = windowBoundMs(q.window.from);
       // Nothing after now can be missing yet.
@@ -291,7 +314,14 @@ function readState(file: string): SyncState | undefined {
 /** The warning's message: which regions and what they hold. */
 export function historyGapMessage(gaps: readonly HistoryGap[]): string {
   const held = (g: HistoryGap) => (g.coveredTo === null ? 'nothing yet' : `${g.coveredFrom ?? 'its first sync'} to ${g.coveredTo}`);
-  return `Event history has not been synced for all of the window: the answer holds what is on disk (${gaps.map((g) => `${whereOf(g)}: ${held(g)}`).join('; ')}).`;
+  const unsynced = gaps.filter((g) => !g.neverInEventHistory);
+  const never = [...new Set(gaps.filter((g) => g.neverInEventHistory).map((g) => g.source))];
+  return [
+    ...(unsynced.length ? [`Event history has not been synced for all of the window: the answer holds what is on disk (${unsynced.map((g) => `${whereOf(g)}: ${held(g)}`).join('; ')}).`] : []),
+    ...(never.length
+      ? [`Event history holds no data events: ${never.map((s) => (s === '*' ? "any service's data events" : `${s} calls`)).join(' and ')} are not in this answer (a trail that logs data events has them).`]
+      : []),
+  ].join(' ');
 }
 
 /** A region, and its event source unless the folder serves every one. */

@@ -5,7 +5,7 @@
  * base are inlined, escaped.
  */
 import { CompiledQuery, PartitionSpec, Row, SqlValue, windowBoundMs } from './engine';
-import { AggregatePart, AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, Projection, QueryPlan, Value, and, col, or, val } from './plan';
+import { AggregatePart, AggregateQuery, AggregatesQuery, Branches, Cond, MAX_BRANCHES, DerivedName, EventsQuery, Expr, Measure, OrderItem, Pred, Projection, QueryPlan, Scan, Value, and, col, or, val } from './plan';
 import { CALL_TIE, EVENT_TIME_PATTERN, FIELDS } from './fields';
 import { partitionsFor } from './partitions';
 import { BadInputError } from '../errors';
@@ -891,10 +891,11 @@ function compiled(
   ctx: CompileContext,
   sql: string,
   partitions: PartitionSpec,
-  window: { readonly from: Date; readonly to: Date },
+  scan: Scan,
   label: string,
   again: (files: readonly string[]) => CompiledQuery,
 ): CompiledQuery {
   const excluding = (files: readonly string[]) => again([...new Set([...ctx.excludedFiles, ...files])].sort());
-  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window: { from: window.from, to: window.to }, label, excluding });
+  const window = { from: scan.from, to: scan.to };
+  return Object.freeze({ sql, params: Object.freeze([...ctx.params]), partitions, window, eventSources: Object.freeze([...scan.eventSources]), label, excluding });
 }

@@ -42,6 +42,8 @@ export interface CompiledQuery {
   readonly window: { readonly from: Date; readonly to: Date };
   /** Short label for logs and the cost report (e.g. `apiCalls`, `callerStats`). */
   readonly label: string;
+  /** The event sources it reads (`[]`: every one); absent on a hand-made statement. */
+  readonly eventSources?: readonly string[];
   /**
    * The same statement compiled again to leave out these record files as well as those it already
    * leaves out (URIs as the engine names a row's file: Athena's `"$path"`), for an engine that reads
