@@ -257,15 +257,17 @@ export const CALL_TIE: Projection = p('call_tie', { k: 'concat', items: [present
 /**
  * An action with its event source, one text to group by (an action name may be an API of both
  * IoT Events sources, and their calls are two actions): `n<eventName>/s<eventSource>`, a missing
- * part empty, so that the action orders first. `/` is in no action name. `actionOfKey` reads it back.
+ * part empty, so that the action orders first, each part with its `/` and `\` escaped (a record
+ * may hold them there): two actions never give one text. `actionOfKey` reads it back.
  */
-export const ACTION_KEY: Expr = { k: 'concat', items: [present('n', FIELDS.eventName), constant('/'), present('s', FIELDS.eventSource)] };
+export const ACTION_KEY: Expr = { k: 'concat', items: [present('n', escaped(FIELDS.eventName)), constant('/'), present('s', escaped(FIELDS.eventSource))] };
 
 /** The action and event source of an `ACTION_KEY` value (null parts for missing ones). */
 export function actionOfKey(key: string): { action: string | null; eventSource: string | null } {
-  // The source part holds no `/`: the last one ends the action.
-  const slash = key.lastIndexOf('/');
-  const part = (text: string) => (text === '' ? null : text.slice(1));
+  // The first `/` not escaped ends the action.
+  let slash = 0;
+  while (slash < key.length && key[slash] !== '/') slash += key[slash] === '\\' ? 2 : 1;
+  const part = (text: string) => (text === '' ? null : text.slice(1).replace(/\\(.)/gs, '$1'));
   return { action: part(key.slice(0, slash)), eventSource: part(key.slice(slash + 1)) };
 }
 
