@@ -41,12 +41,22 @@ const ask = async () => {
 };
 
 test('an answer over a folder that changed within the last seconds is not kept', async () => {
-  touchFolders(0);
-  const q = ctx.server.engine.executed.length;
-  expect(await ask()).toEqual([false]);
-  expect(await ask()).toEqual([false]);
-  const query = ctx.server.engine.executed[q]!;
-  expect(await ctx.server.engine.fingerprint!(query)).toBeNull();
+  // What is asked while the folders are still settling (a busy machine may take longer than that:
+  // the step is then taken again, a few times at most).
+  let settling: { asks: boolean[][]; fingerprint: string | null | undefined; query: unknown } | undefined;
+  for (let attempt = 0; attempt < 5 && !settling; attempt++) {
+    touchFolders(0);
+    const started = Date.now();
+    const q = ctx.server.engine.executed.length;
+    const asks = [await ask(), await ask()];
+    const query = ctx.server.engine.executed[q]!;
+    const fingerprint = await ctx.server.engine.fingerprint!(query);
+    if (Date.now() - started < FOLDER_SETTLE_MS) settling = { asks, fingerprint, query };
+  }
+  expect(settling).toBeDefined();
+  expect(settling!.asks).toEqual([[false], [false]]);
+  expect(settling!.fingerprint).toBeNull();
+  const query = settling!.query as Parameters<NonNullable<TestServer['engine']['fingerprint']>>[0];
   // Settled: a digest, and the answer is kept.
   touchFolders(FOLDER_SETTLE_MS + 5_000);
   expect(typeof (await ctx.server.engine.fingerprint!(query))).toBe('string');
