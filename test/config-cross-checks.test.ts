@@ -35,12 +35,18 @@ test('an Athena result reuse adds its age to the delivery lag: a reused result o
 });
 
 test('the delivery lag is at least the delivery margin: files of a window land until its margin has passed', () => {
-  // Unset, it follows the margin, and is a day at least (a margin of 0 reads no later folder; files still land late).
+  // Unset, it follows the margin.
   expect(loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '3' }).cache.deliveryLagMinutes).toBe(3 * 1440);
-  expect(loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '0' }).cache.deliveryLagMinutes).toBe(1440);
+  expect(loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '1' }).cache.deliveryLagMinutes).toBe(1440);
   // Any margin has a lag that starts.
   expect(loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '30', CACHE_DELIVERY_LAG_MINUTES: String(30 * 1440) }).cache.deliveryLagMinutes).toBe(30 * 1440);
   expect(loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '3', CACHE_DELIVERY_LAG_MINUTES: '5000' }).cache.deliveryLagMinutes).toBe(5000);
   expect(() => loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '3', CACHE_DELIVERY_LAG_MINUTES: '1440' })).toThrow(/CACHE_DELIVERY_LAG_MINUTES: at least DELIVERY_MARGIN_DAYS \(3\) days in minutes \(4320\)/);
   expect(() => loadConfig({ ...BASE, CACHE_DELIVERY_LAG_MINUTES: '60' })).toThrow(/CACHE_DELIVERY_LAG_MINUTES/);
+});
+
+test('the delivery margin is a day at least: a call of a day\'s last minutes is filed in the next day\'s folder', () => {
+  expect(() => loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '0' })).toThrow(/DELIVERY_MARGIN_DAYS/);
+  expect(loadConfig({ ...BASE, DELIVERY_MARGIN_DAYS: '1' }).window.deliveryMarginDays).toBe(1);
+  expect(loadConfig(BASE).window.deliveryMarginDays).toBe(1);
 });

@@ -39,7 +39,9 @@ const EnvSchema = z.object({
   ),
   DEFAULT_WINDOW_HOURS: int(24, 1, 24 * 400),
   MAX_WINDOW_DAYS: int(31, 1, 3660),
-  DELIVERY_MARGIN_DAYS: int(1, 0, 30),
+  // At least a day: CloudTrail files a record by its file's delivery time, so a call of a day's
+  // last minutes sits in the next day's folder; reading no later folder would leave it out unsaid.
+  DELIVERY_MARGIN_DAYS: int(1, 1, 30),
   DEFAULT_PAGE_SIZE: int(50, 1, 1000),
   MAX_PAGE_SIZE: int(500, 1, 1000),
   CURSOR_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -286,7 +288,7 @@ export function loadConfig(env: Env = processEnvironment()): Config {
   if (e.EVENT_HISTORY_REGIONS.length && (e.ENGINE !== 'duckdb' || !e.TRAIL_DIR)) problems.push('EVENT_HISTORY_REGIONS: Event history is synced into TRAIL_DIR (ENGINE=duckdb)');
   // A window's files may land until its last day's margin has passed: an answer kept as complete
   // sooner could miss them.
-  const deliveryLagMinutes = e.CACHE_DELIVERY_LAG_MINUTES ?? Math.max(1, e.DELIVERY_MARGIN_DAYS) * 24 * 60;
+  const deliveryLagMinutes = e.CACHE_DELIVERY_LAG_MINUTES ?? e.DELIVERY_MARGIN_DAYS * 24 * 60;
   if (deliveryLagMinutes < e.DELIVERY_MARGIN_DAYS * 24 * 60) {
     problems.push(`CACHE_DELIVERY_LAG_MINUTES: at least DELIVERY_MARGIN_DAYS (${e.DELIVERY_MARGIN_DAYS}) days in minutes (${e.DELIVERY_MARGIN_DAYS * 24 * 60}): files of a window can land until then`);
   }
