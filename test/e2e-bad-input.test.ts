@@ -280,6 +280,63 @@ describe('cursors', () => {
   });
 });
 
+// Where a nested field's parent is known before execution (a lookup's argument, a node id), a
+// cursor issued under another caller or address is refused before the parent's statement too.
+describe('a nested cursor given under another parent known up front', () => {
+  /** Two parents of each kind seen in the window, with a cursor of each nested connection under the first. */
+  const PARENTS = `query($w: ApiCallFilter) {
+    callers(filter: $w, first: 2) { nodes { key id } }
+    sourceIps(filter: $w, first: 2) { nodes { address id } }
+  }`;
+  type Shape = { parent: 'caller' | 'sourceIp'; field: string };
+  const SHAPES: [string, Shape][] = [
+    ['Caller.calls', { parent: 'caller', field: 'calls' }],
+    ['Caller.sourceIps', { parent: 'caller', field: 'sourceIps' }],
+    ['Caller.actions', { parent: 'caller', field: 'actions' }],
+    ['SourceIp.calls', { parent: 'sourceIp', field: 'calls' }],
+    ['SourceIp.callers', { parent: 'sourceIp', field: 'callers' }],
+  ];
+  const lookup = (s: Shape) =>
+    s.parent === 'caller'
+      ? `query($w: ApiCallFilter, $p: String, $a: String) { caller(key: $p, filter: $w) { ${s.field}(first: 1, after: $a) { totalCount pageInfo { endCursor } } } }`
+      : `query($w: ApiCallFilter, $p: String!, $a: String) { sourceIp(address: $p, filter: $w) { ${s.field}(first: 1, after: $a) { totalCount pageInfo { endCursor } } } }`;
+  const byNode = (s: Shape) =>
+    `query($id: ID!, $a: String) { node(id: $id) { ... on ${s.parent === 'caller' ? 'Caller' : 'SourceIp'} { ${s.field}(first: 1, after: $a) { totalCount } } } }`;
+  let parents: { caller: { key: string; id: string }[]; sourceIp: { address: string; id: string }[] };
+  beforeAll(async () => {
+    const res = await ctx.server.gql(PARENTS, { w: WINDOW });
+    expect(res.errors).toBeUndefined();
+    parents = { caller: res.data.callers.nodes, sourceIp: res.data.sourceIps.nodes };
+    expect(parents.caller).toHaveLength(2);
+    expect(parents.sourceIp).toHaveLength(2);
+  });
+  const keyOf = (s: Shape, i: number) => (s.parent === 'caller' ? parents.caller[i]!.key : parents.sourceIp[i]!.address);
+  const idOf = (s: Shape, i: number) => parents[s.parent][i]!.id;
+  const cursorUnderFirst = async (s: Shape) => {
+    const res = await ctx.server.gql(lookup(s), { w: WINDOW, p: keyOf(s, 0), a: null });
+    expect(res.errors).toBeUndefined();
+    const after = res.data[s.parent][s.field].pageInfo.endCursor as string;
+    expect(typeof after).toBe('string');
+    return after;
+  };
+  test.each(SHAPES)('%s: a cursor of the first parent, given under the second', async (_name, s) => {
+    const after = await cursorUnderFirst(s);
+    const looked = await expectRefused(lookup(s), { w: WINDOW, p: keyOf(s, 1), a: after });
+    expect(looked.errors![0].message).toMatch(/issued for a different query/);
+    await expectRefused(byNode(s), { id: idOf(s, 1), a: after });
+    // Under the parent it was issued under, it is taken, looked up or by id (control).
+    const own = await ctx.server.gql(lookup(s), { w: WINDOW, p: keyOf(s, 0), a: after });
+    expect(own.errors).toBeUndefined();
+    const ownNode = await ctx.server.gql(byNode(s), { id: idOf(s, 0), a: after });
+    expect(ownNode.errors).toBeUndefined();
+  });
+  test("a caller's cursor given to the same key grouped by principal", async () => {
+    const s = SHAPES[0]![1];
+    const after = await cursorUnderFirst(s);
+    await expectRefused(`query($w: ApiCallFilter, $p: String, $a: String) { caller(key: $p, filter: $w, groupBy: PRINCIPAL) { calls(first: 1, after: $a) { totalCount } } }`, { w: WINDOW, p: keyOf(s, 0), a: after });
+  });
+});
+
 describe('page size', () => {
   test.each([0, -1, 501, 2 ** 31 - 1])('first: %p', (first) => expectRefused(PAGE, { filter: WINDOW, first }));
   test('first: 1.5 (not an Int)', () => expectRefused(PAGE, { filter: WINDOW, first: 1.5 }));

@@ -5,8 +5,9 @@
  * query guards on every argument by its name (`filter`, `first`, `from`, `to`, `after`, `key`,
  * `arn`, `address`, `eventId`, `name`, `baselineDays`), the same checks the services apply again
  * when they build their plans. An `after` is checked for its signature, its shape and the
- * connection it names (`CURSOR_CONNECTIONS`): the rest of the query it belongs to (a nested
- * field's parent) is known only once its parent has answered.
+ * connection it names (`CURSOR_CONNECTIONS`), and on a nested field for the caller or address it
+ * was issued under where that parent is known up front (`fitsKnownParent`); the rest of the query
+ * it belongs to (its filter, or a parent found by a list) is checked once the parent has answered.
  *
  * A window given by one bound is checked whole where the window its other bound falls back on is
  * known before execution: an `after`'s, or the window of the caller or address its field is
@@ -39,7 +40,8 @@ import {
 } from 'graphql';
 import { BadInputError, NotAQueryError } from '../errors';
 import { CallFilter, validateFilter } from '../query/filter';
-import { CursorCodec, connectionOfQuery, foreignCursor } from '../query/cursor';
+import { CursorCodec, connectionOfQuery, foreignCursor, parentTagOf, parentTagOfQuery } from '../query/cursor';
+import { NULL_PARENT } from '../services/nested-batches';
 import { MAX_INPUT_DEPTH, Scope, Window, WindowRules, applyScope, checkBaselineDays, checkBound, checkCallerKey, checkEventId, lookedUpCallerKey, checkInputDepth, checkPageSize, checkSourceAddress, resolveWindow } from '../query/guards';
 import { decodeId, decodeIds } from './node/global-id';
 import { TO_NODES, asksOneStatement } from './statements';
@@ -191,6 +193,45 @@ export const CURSOR_CONNECTIONS: Readonly<Record<string, readonly string[]>> = {
   'SourceIp.calls': ['sourceIp.calls'],
 };
 
+/** The connections of a caller grouped by principal (`Query.caller(groupBy: PRINCIPAL)`, a principal's node id). */
+const PRINCIPAL_CONNECTIONS: ReadonlySet<string> = new Set(['principal.calls', 'callerActions:principal:bySource', 'callerSourceIps:principal']);
+
+/**
+ * The caller key or source address a nested field's connection pages under, when its parent is
+ * known before execution: a lookup's argument (`caller`, `sourceIp`) or a `node` id. Under a list,
+ * or a call's caller, the parent is known only once its statement has answered.
+ */
+function knownParentOf(field: FieldArguments, schema: GraphQLSchema | undefined): { key: string; principal?: boolean } | undefined {
+  const parent = field.parent;
+  const type = field.coordinate.split('.')[0];
+  if (!parent) return undefined;
+  const { args } = parent;
+  if (parent.coordinate === 'Query.caller' && type === 'Caller') {
+    const key = args.key ?? args.arn;
+    return typeof key === 'string' ? { key, principal: args.groupBy === 'PRINCIPAL' } : undefined;
+  }
+  if (parent.coordinate === 'Query.sourceIp' && type === 'SourceIp') return typeof args.address === 'string' ? { key: args.address } : undefined;
+  if (parent.coordinate === 'Query.node' && schema && typeof args.id === 'string') {
+    const ref = decodeId(schema, args.id, 'id');
+    if (ref.type !== type) return undefined;
+    if (ref.type === 'Caller') return { key: ref.key, principal: ref.grouping === 'PRINCIPAL' };
+    if (ref.type === 'SourceIp') return { key: ref.address ?? NULL_PARENT };
+  }
+  return undefined;
+}
+
+/**
+ * Whether a nested field's cursor (its query `q`) may belong to the field's parent: where the
+ * parent is known up front, the cursor must have been issued under that very caller or address,
+ * and for a caller under its grouping. Elsewhere its service checks the whole binding.
+ */
+function fitsKnownParent(q: string, field: FieldArguments, schema: GraphQLSchema | undefined): boolean {
+  const known = knownParentOf(field, schema);
+  if (!known) return true;
+  if (known.principal !== undefined && PRINCIPAL_CONNECTIONS.has(connectionOfQuery(q)) !== known.principal) return false;
+  return parentTagOfQuery(q) === parentTagOf(known.key);
+}
+
 /** Types whose filtered fields fall back on their node's window. */
 const NODE_TYPES = new Set(['Caller', 'SourceIp']);
 
@@ -224,6 +265,8 @@ export function checkFieldArguments(
   scope: Scope,
   now: Date,
   carried?: ReadonlyMap<FieldArguments, CarriedWindow | undefined>,
+  /** To read a `node` id its field is selected on. */
+  schema?: GraphQLSchema,
 ): CarriedWindow | undefined {
   const { args } = field;
   // Absent, null or a number (execution has coerced it): the page size guard judges it.
@@ -232,6 +275,7 @@ export function checkFieldArguments(
   if (cursor && !CURSOR_CONNECTIONS[field.coordinate]?.includes(connectionOfQuery(cursor.q))) {
     throw foreignCursor();
   }
+  if (cursor && !fitsKnownParent(cursor.q, field, schema)) throw foreignCursor();
   if (field.coordinate === 'Query.caller') lookedUpCallerKey(args.key as string | null | undefined, args.arn as string | null | undefined);
   if (typeof args.key === 'string') checkCallerKey(args.key);
   if (typeof args.arn === 'string') checkCallerKey(args.arn, 'arn');
@@ -305,7 +349,7 @@ export function checkOperationFields(schema: GraphQLSchema, fields: readonly Fie
   // A field comes after the field it is selected on: its node's window is known by then.
   const carried = new Map<FieldArguments, CarriedWindow | undefined>();
   for (const field of fields) {
-    const handed = checkFieldArguments(field, rules, scope, now, carried);
+    const handed = checkFieldArguments(field, rules, scope, now, carried, schema);
     carried.set(field, checkNodeIds(schema, field, rules, scope, now) ?? handed);
   }
 }

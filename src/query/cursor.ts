@@ -80,9 +80,28 @@ export function foreignCursor(): BadInputError {
   return new BadInputError('invalid cursor: it was issued for a different query; start again without "after"', 'after');
 }
 
-/** The query a cursor belongs to: `connection`'s name, then a fingerprint of what binds it. */
-export function queryOf(connection: string, binding: unknown): string {
-  return `${connection}/${fingerprint(binding)}`;
+/**
+ * The query a cursor belongs to: `connection`'s name, then a fingerprint of what binds it. A
+ * nested connection's cursor is issued under a parent (`parent`: the caller key, source address or
+ * finding it pages under); its fingerprint then starts with a tag of that parent alone, so an
+ * `after` of another parent is refused before any statement where the parent is known up front
+ * (a lookup's argument, a node id), not only once the parent's statement has found it.
+ */
+export function queryOf(connection: string, binding: unknown, parent?: string): string {
+  const tag = parent === undefined ? '' : `${parentTagOf(parent)}.`;
+  return `${connection}/${tag}${fingerprint(binding)}`;
+}
+
+/** The tag `queryOf` gives a nested connection's parent key. */
+export function parentTagOf(parentKey: string): string {
+  return fingerprint({ parent: parentKey });
+}
+
+/** The parent tag of a cursor's query (`queryOf`), if it belongs to a nested connection. */
+export function parentTagOfQuery(q: string): string | undefined {
+  const rest = q.slice(q.lastIndexOf('/') + 1);
+  const dot = rest.indexOf('.');
+  return dot < 0 ? undefined : rest.slice(0, dot);
 }
 
 /** The connection a cursor's query (`queryOf`) names. */

@@ -243,8 +243,10 @@ export class TrailService {
     return this.runner.run(query);
   }
 
-  fingerprintOf(connection: string, filter: unknown): string {
-    return queryOf(connection, { filter, scope: { a: this.scope.accounts, r: this.scope.regions } });
+  /** The query a connection's cursors belong to (`queryOf`); a nested connection's binding names its parent (`parent`). */
+  fingerprintOf(connection: string, binding: object): string {
+    const { parent } = binding as { parent?: unknown };
+    return queryOf(connection, { filter: binding, scope: { a: this.scope.accounts, r: this.scope.regions } }, typeof parent === 'string' ? parent : undefined);
   }
 
   /** A page of calls, newest first, keyset-paged on (eventTime, eventId, account and region). */
