@@ -103,17 +103,28 @@ test('a lock of a live pid of this host left unrefreshed for ten times the age l
 });
 
 test('a holder keeps its lock fresh while it works', async () => {
-  const lock = `${file}.lock`;
-  await withFileLock(
-    file,
-    async () => {
-      const past = new Date(Date.now() - HOUR);
-      fs.utimesSync(lock, past, past);
-      await new Promise((r) => setTimeout(r, 250));
-      expect(Date.now() - fs.statSync(lock).mtimeMs).toBeLessThan(200);
-    },
-    400,
-  );
+  // The clock is the test's (Date and timers are Jest's): the holder's beats, every 100 ms for an
+  // age limit of 400, come exactly when the time moves on, however busy the machine.
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate', 'clearImmediate'] });
+  try {
+    const lock = `${file}.lock`;
+    await withFileLock(
+      file,
+      async () => {
+        const past = new Date(Date.now() - HOUR);
+        fs.utimesSync(lock, past, past);
+        const since = Date.now();
+        jest.advanceTimersByTime(99);
+        expect(fs.statSync(lock).mtimeMs).toBeCloseTo(past.getTime(), 0);
+        jest.advanceTimersByTime(151);
+        // Touched at 100 and 200 ms: the lock's time is the last beat's.
+        expect(fs.statSync(lock).mtimeMs).toBeCloseTo(since + 200, 0);
+      },
+      400,
+    );
+  } finally {
+    jest.useRealTimers();
+  }
 });
 
 test('a holder whose lock was taken over as stale does not remove the new holder\'s lock', async () => {

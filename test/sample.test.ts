@@ -69,7 +69,8 @@ beforeAll(async () => {
     .map((rel) => ({ rel, records: (readGz(path.join(dirA, rel)) as { Records: Rec[] }).Records }));
   all = recordFiles.flatMap((f) => f.records);
   iot = all.filter((r) => IOT_EVENTS_SOURCES.includes(r.eventSource));
-});
+  // Three trails at once: a machine busy with other suites takes its time.
+}, 180_000);
 
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

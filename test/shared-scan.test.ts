@@ -306,7 +306,41 @@ describe('ScanPool', () => {
       conn.closeSync();
     }
   };
-  const settle = () => new Promise((r) => setTimeout(r, 100));
+  /**
+   * The tables left once the drops under way have run, waiting while more than `atMost` are (a
+   * reading is dropped after whoever lets it go has moved on: nobody awaits that). Polled, not
+   * slept on: a busy machine takes as long as it takes, and a drop that never comes still fails.
+   */
+  const tablesLeftSettled = async (atMost: number) => {
+    const deadline = Date.now() + 30_000;
+    let left = await tablesLeft();
+    while (left > atMost && Date.now() < deadline) {
+      await new Promise((r) => setImmediate(r));
+      left = await tablesLeft();
+    }
+    return left;
+  };
+  /** Until the pool's trim of idle readings beyond the memory kept, started when a request let go of one, has run. */
+  const trimmed = (pool: ScanPool) => (pool as unknown as { trimming: Promise<void> }).trimming;
+
+  /**
+   * The pool's clock is the test's: `performance.now()` reads `clock` and the pool's timers are
+   * Jest's, moved on by `pass` only; a busy machine (a pause between two requests) changes nothing.
+   */
+  let clock = 0;
+  const ownClock = () => {
+    clock = 1_000;
+    jest.useFakeTimers({ doNotFake: ['performance', 'Date', 'hrtime', 'nextTick', 'queueMicrotask', 'setImmediate', 'clearImmediate'] });
+    jest.spyOn(performance, 'now').mockImplementation(() => clock);
+  };
+  const pass = (ms: number) => {
+    clock += ms;
+    jest.advanceTimersByTime(ms);
+  };
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
 
   /** A fill making a table of `rows` rows of about 100 bytes each. */
   const fill = (calls: string[], rows = 1) => async (name: string) => {
@@ -333,12 +367,12 @@ describe('ScanPool', () => {
     expect(c!.name).not.toBe(a!.name);
     expect(await tablesLeft()).toBe(2);
     await scans.close();
-    await settle();
-    expect(await tablesLeft()).toBe(0);
+    expect(await tablesLeftSettled(0)).toBe(0);
     expect(scans.table('a', fill(calls), same)).toBeUndefined();
   });
 
   test('a statement alone in its request reads its files itself; a second over them, in the request or in another within the keeping time, makes the reading', async () => {
+    ownClock();
     const pool = new ScanPool(instance, { keepMs: 400, keepMemoryBytes: 100 * MiB });
     const calls: string[] = [];
     const one = new RequestScans(pool);
@@ -363,7 +397,7 @@ describe('ScanPool', () => {
     expect(four.table('c', fill(calls), same, true)).toBeUndefined();
     await four.close();
     expect(new RequestScans(pool, true).table('c', fill(calls), same, true)).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 450));
+    pass(450);
     expect(new RequestScans(pool).table('c', fill(calls), same, true)).toBeUndefined();
     expect(calls).toHaveLength(2);
     // Readings serving no later request: a lone statement never makes one for itself, a second in its request does.
@@ -380,11 +414,11 @@ describe('ScanPool', () => {
     await twice.close();
     expect(calls).toHaveLength(3);
     await pool.close();
-    await settle();
-    expect(await tablesLeft()).toBe(0);
+    expect(await tablesLeftSettled(0)).toBe(0);
   });
 
   test('a reading serves later requests for its time after its files were read, and is dropped after', async () => {
+    ownClock();
     const pool = new ScanPool(instance, { keepMs: 400, keepMemoryBytes: 100 * MiB });
     const calls: string[] = [];
     const one = new RequestScans(pool);
@@ -394,27 +428,25 @@ describe('ScanPool', () => {
     expect((await two.table('a', fill(calls), same))!.made).toBe(false);
     expect(calls).toHaveLength(1);
     // Held by a request, it outlives its time; once released, it is gone.
-    await new Promise((r) => setTimeout(r, 500));
+    pass(500);
     expect(pool.size).toBe(1);
     await two.close();
-    await settle();
     expect(pool.size).toBe(0);
-    expect(await tablesLeft()).toBe(0);
+    expect(await tablesLeftSettled(0)).toBe(0);
     // Used again and again, a reading still serves only its time: then the files are read anew.
     const three = new RequestScans(pool);
     await three.table('a', fill(calls), same);
     await three.close();
-    await new Promise((r) => setTimeout(r, 250));
+    pass(250);
     const four = new RequestScans(pool);
     expect((await four.table('a', fill(calls), same))!.made).toBe(false);
     await four.close();
-    await new Promise((r) => setTimeout(r, 250));
+    pass(250);
     const five = new RequestScans(pool);
     expect((await five.table('a', fill(calls), same))!.made).toBe(true);
     await five.close();
     await pool.close();
-    await settle();
-    expect(await tablesLeft()).toBe(0);
+    expect(await tablesLeftSettled(0)).toBe(0);
   });
 
   test('idle readings beyond the memory kept are dropped, least recently used first', async () => {
@@ -425,7 +457,7 @@ describe('ScanPool', () => {
       const r = new RequestScans(pool);
       const t = await r.table(key, fill(calls, 200_000), same);
       await r.close();
-      await settle();
+      await trimmed(pool);
       return t!.made;
     };
     expect(await use('a')).toBe(true);
@@ -438,8 +470,7 @@ describe('ScanPool', () => {
     expect(await use('a')).toBe(false);
     expect(await use('b')).toBe(true);
     await pool.close();
-    await settle();
-    expect(await tablesLeft()).toBe(0);
+    expect(await tablesLeftSettled(0)).toBe(0);
   });
 
   test('a reading whose files changed since it was read serves no later request', async () => {
@@ -461,8 +492,7 @@ describe('ScanPool', () => {
     expect(calls).toHaveLength(2);
     await two.close();
     await pool.close();
-    await settle();
-    expect(await tablesLeft()).toBe(0);
+    expect(await tablesLeftSettled(0)).toBe(0);
   });
 
   test('a request asking for fresh answers reads anew, and its reading replaces the kept one', async () => {
@@ -481,12 +511,10 @@ describe('ScanPool', () => {
     const next = new RequestScans(pool);
     expect(await next.table('a', fill(calls), same)).toEqual({ name: one!.name, made: false });
     await next.close();
-    await settle();
     // The replaced reading is gone; the fresh one is kept.
-    expect(await tablesLeft()).toBe(1);
+    expect(await tablesLeftSettled(1)).toBe(1);
     await pool.close();
-    await settle();
-    expect(await tablesLeft()).toBe(0);
+    expect(await tablesLeftSettled(0)).toBe(0);
   });
 
   test('a failed reading is not kept: the next statement reads again', async () => {
@@ -519,7 +547,6 @@ describe('ScanPool', () => {
     await first;
     await filling.close();
     await pool.close();
-    await settle();
-    expect(await tablesLeft()).toBe(0);
+    expect(await tablesLeftSettled(0)).toBe(0);
   });
 });
