@@ -58,7 +58,12 @@ const LISTS: Record<string, Field> = {
   accounts: { valid: fc.constant(A), invalid: fc.oneof(malformed, fc.stringMatching(/^\d{1,11}$/)), forbidden: fc.constantFrom(OTHER, '000000000000') },
   regions: { valid: fc.constantFrom('us-east-1', 'eu-west-1', 'ap-southeast-2'), invalid: fc.oneof(malformed, fc.constantFrom('EU', 'us_east_1')) },
   callerArns: { valid: alnum(1, 20).map((n) => `arn:aws:iam::${A}:user/${n}`), invalid: malformed },
-  principalArns: { valid: fc.oneof(alnum(1, 20).map((n) => `arn:aws:iam::${A}:role/${n}`), fc.constant('iotevents.amazonaws.com')), invalid: malformed },
+  // Any principal key (another account's principal id, an Identity Center user, ""): bound as is.
+  principalArns: {
+    valid: fc.oneof(alnum(1, 20).map((n) => `arn:aws:iam::${A}:role/${n}`), fc.constant('iotevents.amazonaws.com'), text),
+    invalid: fc.string({ minLength: 1001, maxLength: 1100 }),
+    free: true,
+  },
   accessKeyIds: { valid: fc.stringMatching(/^[A-Z0-9]{16,24}$/), invalid: malformed },
   errorCodes: { valid: fc.stringMatching(/^[A-Za-z0-9._:-]{1,30}$/), invalid: malformed },
   sourceCidrs: { valid: fc.constantFrom('10.0.0.0/8', '2001:db8::/32', '203.0.113.7/32'), invalid: fc.oneof(malformed, fc.constantFrom('255.255.255.255/33', '10.0.0.0/-1', 'fe80::/129')) },

@@ -193,7 +193,7 @@ describe('what each filter refuses', () => {
     expect(refused({ accounts: ['1234'] }).message).toBe('filter.accounts: "1234" is not a 12-digit AWS account id');
     expect(refused({ regions: ['EU'] }).message).toBe('filter.regions: "EU" is not an AWS region like "us-east-1"');
     expect(refused({ callerArns: ['alice'] }).message).toBe('filter.callerArns: "alice" is not an ARN');
-    expect(refused({ principalArns: ['nobody'] }).message).toBe('filter.principalArns: "nobody" is not an ARN or an AWS service principal');
+    expect(refused({ principalArns: ['p'.repeat(1001)] }).message).toBe(`filter.principalArns: "${'p'.repeat(100)}" is not a principal (at most 1000 characters)`);
     expect(refused({ userNames: [''] }).message).toBe('filter.userNames: "" is not a user name (1 to 256 characters)');
     expect(refused({ accessKeyIds: ['akia'] }).message).toBe('filter.accessKeyIds: "akia" is not an access key id');
     expect(refused({ sourceIps: [''] }).message).toBe('filter.sourceIps: "" is not a source address (1 to 256 characters)');
@@ -216,7 +216,9 @@ describe('what each filter refuses', () => {
     for (const arn of [`arn:aws:iam::${A}:user/a`, 'arn:aws:iam::aws:policy/x', 'arn:aws-cn:s3:::bucket', `arn:aws:iotevents:eu-west-1:${A}:input/x`]) ok({ callerArns: [arn] });
     for (const arn of [`xarn:aws:iam::${A}:user/a`, `arn:aws:iam::${A}:user/a b`, `arn:aws:iam::1234:user/a`, `arn:gcp:iam::${A}:user/a`, `arn:aws:IAM::${A}:user/a`, `arn:aws:iam::${A}:`, `arn:aws:iam:EU:${A}:user/a`, `arn:aws:iam::${A}:${'a'.repeat(1025)}`]) bad({ callerArns: [arn] });
     for (const p of ['iotevents.amazonaws.com', 'ec2.amazonaws.com.cn', `arn:aws:iam::${A}:role/r`]) ok({ principalArns: [p] });
-    for (const p of ['iotevents.amazonaws.com.', 'xx.amazonaws.com.cnx', 'Iot.amazonaws.com', 'a b.amazonaws.com']) bad({ principalArns: [p] });
+    // Any principal `principal` gives: another account's principal id, an Identity Center user, a service as written ("" too).
+    for (const p of ['AROAOTHER0000000018:sess', `identity-center-user:arn:aws:identitystore::${A}:identitystore/d-1/u`, 'AWS Internal', '', 'p'.repeat(1000)]) ok({ principalArns: [p] });
+    bad({ principalArns: ['p'.repeat(1001)] });
     ok({ userNames: ['a'.repeat(256), 'a'] });
     bad({ userNames: ['a'.repeat(257)] });
     ok({ accessKeyIds: ['A'.repeat(16), 'A'.repeat(128)] });

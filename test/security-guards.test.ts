@@ -121,7 +121,7 @@ describe('validateFilter', () => {
       accounts: [A, '1234'],
       regions: ['eu-west-1', 'EU'],
       callerArns: [`arn:aws:iam::${A}:user/alice`, 'alice'],
-      principalArns: ['iotevents.amazonaws.com', 'nobody'],
+      principalArns: ['iotevents.amazonaws.com', 'p'.repeat(1001)],
       accessKeyIds: ['AKIAABCDEFGHIJKLMNOP', 'akia'],
       errorCodes: ['AccessDenied', 'Access Denied'],
       userNames: ['alice', ''],

@@ -60,12 +60,23 @@ export function classifyIdentityType(raw: string | null | undefined): IdentityTy
   return (raw && BY_RAW.get(raw)) || IdentityType.UNKNOWN;
 }
 
+/** The category of each raw type that has one. */
+const CATEGORY_OF_RAW = new Map<string, CallerCategory>(
+  Object.entries(CATEGORY_RAW_TYPES).flatMap(([category, types]) => types.map((t) => [t, category as CallerCategory] as const)),
+);
+
+/**
+ * Tested for null only, as the SQL does (fields.ts categoryExpr): a type written as "" is a type
+ * (of no category), and an `invokedBy` written as "" names a service as written.
+ */
 export function classifyCategory(raw: string | null | undefined, invokedBy: string | null | undefined): CallerCategory {
-  for (const [category, types] of Object.entries(CATEGORY_RAW_TYPES)) {
-    if (raw && types.includes(raw)) return category as CallerCategory;
-  }
-  if (!raw && invokedBy) return CallerCategory.AWS_SERVICE;
-  return CallerCategory.OTHER;
+  if (raw !== null && raw !== undefined) return CATEGORY_OF_RAW.get(raw) ?? CallerCategory.OTHER;
+  return invokedBy !== null && invokedBy !== undefined ? CallerCategory.AWS_SERVICE : CallerCategory.OTHER;
+}
+
+/** Whether a call was made by an AWS service itself (category AWS_SERVICE): its key is then the service. */
+export function madeByService(raw: string | null | undefined, invokedBy: string | null | undefined): boolean {
+  return classifyCategory(raw, invokedBy) === CallerCategory.AWS_SERVICE;
 }
 
 /** The flattened userIdentity columns every engine returns (see query/fields.ts). */
@@ -101,14 +112,21 @@ export function usesTemporaryCredentials(raw: string | null, accessKeyId: string
 }
 
 /**
- * The principal behind a call: the role for an assumed-role session, the user for an IAM user,
- * the account root, the service for AWS services. It is what access is granted to, so the caller
- * graph groups on it.
+ * Sessions whose principal is their issuer: a role's (its policies are what the session may do).
+ * Not a federated user's (GetFederationToken): it is a principal of its own, named by its
+ * federated-user ARN, and its issuer (an IAM user or the root user) is another principal, whose
+ * own calls must not be counted, nor shown, as the federated user's, nor the other way round.
+ */
+export const ISSUER_PRINCIPAL_TYPES: readonly string[] = CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION].filter((t) => t !== 'FederatedUser');
+
+/**
+ * The principal behind a call: the role for a role session, the user for an IAM user or a
+ * federated user, the account root, the service for AWS services. The caller graph groups on it.
  */
 export function principalOf(row: IdentityColumns): string {
   const raw = row.identity_type;
   // Tested for null only, as the SQL does (fields.ts principalExpr): "" is a value as written.
-  if (raw && CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION].includes(raw) && row.issuer_arn !== null) return row.issuer_arn;
+  if (raw !== null && ISSUER_PRINCIPAL_TYPES.includes(raw) && row.issuer_arn !== null) return row.issuer_arn;
   return callerKeyOf(row);
 }
 
@@ -116,10 +134,20 @@ export function principalOf(row: IdentityColumns): string {
 export const IDENTITY_CENTER_KEY_PREFIX = 'identity-center-user:';
 
 /**
- * The key a caller is known by: its ARN, else the invoking service, else its principal id, else
- * (an Identity Center user) its identity store and user id, else its account.
+ * The key a caller is known by: its ARN; else, for a call an AWS service made itself, the
+ * service; else its principal id (another account's principal, even when a service acted for it);
+ * else the invoking service; else (an Identity Center user) its identity store and user id; else
+ * its account.
  */
-export function callerKeyOf(row: Pick<IdentityColumns, 'caller_arn' | 'invoked_by' | 'principal_id' | 'identity_center_user' | 'identity_account_id'>): string {
+export function callerKeyOf(row: Pick<IdentityColumns, 'identity_type' | 'caller_arn' | 'invoked_by' | 'principal_id' | 'identity_center_user' | 'identity_account_id'>): string {
   // Tested for null only, as the SQL does (fields.ts callerKeyExpr): "" is a value as written.
-  return row.caller_arn ?? row.invoked_by ?? row.principal_id ?? row.identity_center_user ?? (row.identity_account_id !== null ? `account:${row.identity_account_id}` : 'unknown');
+  const service = madeByService(row.identity_type, row.invoked_by) ? row.invoked_by : null;
+  return (
+    row.caller_arn ??
+    service ??
+    row.principal_id ??
+    row.invoked_by ??
+    row.identity_center_user ??
+    (row.identity_account_id !== null ? `account:${row.identity_account_id}` : 'unknown')
+  );
 }

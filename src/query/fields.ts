@@ -3,7 +3,7 @@
  * model) and expressions derived from them. Builders refer to these by name; nothing else ever
  * becomes an identifier in SQL.
  */
-import { CATEGORY_RAW_TYPES, CallerCategory, IDENTITY_CENTER_KEY_PREFIX, RAW_IDENTITY_TYPES } from '../domain/identity';
+import { CATEGORY_RAW_TYPES, CallerCategory, IDENTITY_CENTER_KEY_PREFIX, ISSUER_PRINCIPAL_TYPES, RAW_IDENTITY_TYPES } from '../domain/identity';
 import { Cond, DerivedName, Expr, Projection, col, constant } from './plan';
 
 const ui = (...path: string[]) => col('useridentity', ...path);
@@ -47,8 +47,11 @@ const callerKeyExpr: Expr = {
   k: 'coalesce',
   items: [
     ui('arn'),
-    ui('invokedby'),
+    // A service's own call is the service; another caller's (another account's principal, with
+    // the service that acted for it) is its principal id.
+    { k: 'case', whens: [[{ k: 'eqConst', e: categoryExpr, value: CallerCategory.AWS_SERVICE }, ui('invokedby')]], otherwise: null },
     ui('principalid'),
+    ui('invokedby'),
     identityCenterUserExpr,
     { k: 'concat', items: [constant('account:'), ui('accountid')] },
     constant('unknown'),
@@ -63,7 +66,7 @@ const principalExpr: Expr = {
       {
         k: 'allOf',
         items: [
-          { k: 'inConst', e: ui('type'), values: CATEGORY_RAW_TYPES[CallerCategory.ROLE_OR_FEDERATED_SESSION] },
+          { k: 'inConst', e: ui('type'), values: ISSUER_PRINCIPAL_TYPES },
           { k: 'notNull', e: issuer('arn') },
         ],
       },

@@ -59,7 +59,6 @@ const ACTION = /^[A-Za-z0-9]{1,128}$/;
 const ACTION_PATTERN = /^\*?[A-Za-z0-9]{1,128}\*?$/;
 const EVENT_SOURCE = /^[a-z0-9.-]{1,128}\.amazonaws\.com$/;
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:[^\s]{1,1024}$/;
-const SERVICE_PRINCIPAL = /^[a-z0-9.-]{1,128}\.amazonaws\.com(\.cn)?$/;
 const ACCESS_KEY = /^[A-Z0-9]{16,128}$/;
 const ERROR_CODE = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Any name a record can hold (spaces, parentheses, ...): it is bound as a value, never SQL text. 256 code points always fit MAX_BOUND_VALUE_LENGTH. */
@@ -245,12 +244,10 @@ function validateAt(f: CallFilter, allowedSources: readonly string[], access: Fi
   const callerArns = checkList(`${at}.callerArns`, f.callerArns, (v) => ARN.test(v), 'an ARN');
   if (callerArns.length) preds.push({ k: 'in', e: FIELDS.callerArn, values: inValues(callerArns) });
 
-  const principals = checkList(
-    `${at}.principalArns`,
-    f.principalArns,
-    (v) => ARN.test(v) || SERVICE_PRINCIPAL.test(v),
-    'an ARN or an AWS service principal',
-  );
+  // Every principal `principal` gives, callers grouped by PRINCIPAL list, and `not` may leave out:
+  // ARNs and service names, but also another account's principal id, an Identity Center user, and
+  // a service written as "".
+  const principals = checkList(`${at}.principalArns`, f.principalArns, (v) => v.length <= 1000, 'a principal (at most 1000 characters)');
   if (principals.length) preds.push({ k: 'in', e: FIELDS.principal, values: inValues(principals) });
 
   checkCount(`${at}.identityTypes`, f.identityTypes);

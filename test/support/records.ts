@@ -59,20 +59,22 @@ export function byTimeDesc(a: RawRecord, b: RawRecord): number {
 const ui = (r: RawRecord) => r.userIdentity ?? {};
 
 /**
- * The caller key, computed independently of the service: ARN, else invokedBy, else principalId,
- * else an Identity Center user's store and id, else account.
+ * The caller key, computed independently of the service: ARN; else the service, for a call a
+ * service made itself (type AWSService, or no type and an invokedBy); else principalId; else
+ * invokedBy; else an Identity Center user's store and id; else account.
  */
 export function callerKeyOf(r: RawRecord): string {
   const u = ui(r);
   const idc = u.onBehalfOf?.identityStoreArn != null && u.onBehalfOf?.userId != null ? `identity-center-user:${u.onBehalfOf.identityStoreArn}/${u.onBehalfOf.userId}` : undefined;
-  return u.arn ?? u.invokedBy ?? u.principalId ?? idc ?? (u.accountId ? `account:${u.accountId}` : 'unknown');
+  const byService = u.type === 'AWSService' || (u.type == null && u.invokedBy != null);
+  return u.arn ?? (byService ? u.invokedBy : undefined) ?? u.principalId ?? u.invokedBy ?? idc ?? (u.accountId ? `account:${u.accountId}` : 'unknown');
 }
 
-/** The principal: the session issuer for role and federated sessions, else the caller. */
+/** The principal: the session issuer for role sessions, else the caller (a federated user is its own). */
 export function principalOf(r: RawRecord): string {
   const u = ui(r);
   const issuer = u.sessionContext?.sessionIssuer?.arn;
-  if (['AssumedRole', 'Role', 'WebIdentityUser', 'SAMLUser', 'FederatedUser'].includes(u.type) && issuer) return issuer;
+  if (['AssumedRole', 'Role', 'WebIdentityUser', 'SAMLUser'].includes(u.type) && issuer) return issuer;
   return callerKeyOf(r);
 }
 

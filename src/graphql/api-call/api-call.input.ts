@@ -31,7 +31,7 @@ export class ApiCallFilter implements CallFilter {
 
   @Field(() => [String], {
     nullable: true,
-    description: 'Principals: role ARNs (all sessions of the role), IAM user ARNs, root ARNs, or AWS service names.',
+    description: 'Principals as `principal` gives them: role ARNs (all sessions of the role), IAM user, federated user and root ARNs, AWS service names, or another caller\'s key (a principal id of another account, an Identity Center user).',
   })
   principalArns?: string[] | null;
 

@@ -33,7 +33,7 @@ export class Caller {
 
   @Field({
     description:
-      'The principal behind the call: the role of a role or federated session, the IAM user, the root ARN, or the AWS service; else the caller key.',
+      'The principal behind the call: the role of a role session, the IAM user, the federated user (its own ARN; the IAM user or root that made it is its sessionIssuer), the root ARN, or the AWS service; else the caller key.',
   })
   principal!: string;
 

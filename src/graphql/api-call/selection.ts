@@ -12,7 +12,7 @@ const IDENTITY = [
 ];
 
 /** What a caller's key is made of (domain/identity.ts `callerKeyOf`): its id, its graph fields and `principal` need it. */
-const CALLER_KEY = ['caller_arn', 'invoked_by', 'principal_id', 'identity_center_user', 'identity_account_id'];
+const CALLER_KEY = ['identity_type', 'caller_arn', 'invoked_by', 'principal_id', 'identity_center_user', 'identity_account_id'];
 
 /** The identity columns each Caller field is computed from (domain/api-call.ts `callerFromRow`). */
 export const CALLER_FIELD_COLUMNS: Record<string, readonly string[]> = {
@@ -24,7 +24,7 @@ export const CALLER_FIELD_COLUMNS: Record<string, readonly string[]> = {
   sourceIps: CALLER_KEY,
   actions: CALLER_KEY,
   arn: ['caller_arn'],
-  principal: [...CALLER_KEY, 'identity_type', 'issuer_arn'],
+  principal: [...CALLER_KEY, 'issuer_arn'],
   identityType: ['identity_type'],
   rawType: ['identity_type'],
   category: ['identity_type', 'invoked_by'],
