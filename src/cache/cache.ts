@@ -10,10 +10,12 @@ import { CompiledQuery, Engine, windowBoundMs } from '../query/engine';
 
 /**
  * Bump when the shape of cached rows changes (new columns, renamed aliases, different decoding)
- * or what an answer means does (2: a call is its first delivery file's copy, filtered as such):
- * entries written by older code are then never read, nor whole responses kept under them.
+ * or what an answer means does (2: a call is its first delivery file's copy, filtered as such;
+ * 3: another account's principal a service acted for, and a federated user, are callers and
+ * principals of their own): entries written by older code are then never read, nor whole
+ * responses kept under them.
  */
-export const CACHE_SCHEMA_VERSION = 2;
+export const CACHE_SCHEMA_VERSION = 3;
 
 /** Every key this service writes starts with this, so the keyspace can be inspected or flushed. */
 export const KEY_PREFIX = 'trailql:v1:';
