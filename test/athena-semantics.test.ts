@@ -305,10 +305,10 @@ describe('Athena statements', () => {
     const statements = athena.engine.executed;
     expect(statements.length).toBeGreaterThan(20);
     const parser = new Parser();
-    for (const q of statements) {
-      expect(() => parser.astify(forGrammar(q.sql), { database: 'trino' })).not.toThrow();
-      expect(q.sql).toContain('"timestamp" BETWEEN ? AND ?');
-    }
+    for (const q of statements) expect(q.sql).toContain('"timestamp" BETWEEN ? AND ?');
+    // Each text once: its values are parameters, so many statements are one text.
+    const texts = new Set(statements.map((q) => forGrammar(q.sql)));
+    for (const text of texts) expect(() => parser.astify(text, { database: 'trino' })).not.toThrow();
   });
 
   test('the grammar is a real check: broken SQL does not parse', () => {
