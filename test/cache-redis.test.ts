@@ -50,10 +50,11 @@ async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, t
 
 /**
  * A server over `dir` whose cache lives in the Redis at `url` (clock fixed at the sample's end).
- * A Redis command slower than `commandTimeoutMs` marks the cache down: short where an outage is
- * the point, generous where sharing is (a loaded machine must not look like a hung Redis).
+ * A Redis command slower than `commandTimeoutMs` marks the cache down: a second where an outage is
+ * the point (a busy machine's slow reply before it must not look like one), generous where sharing
+ * is.
  */
-async function cachedServer(dir: string, url: string, env: Record<string, string> = {}, waitConnected = true, commandTimeoutMs = 300): Promise<CachedServer> {
+async function cachedServer(dir: string, url: string, env: Record<string, string> = {}, waitConnected = true, commandTimeoutMs = 1000): Promise<CachedServer> {
   const config = loadConfig({ REDIS_URL: url, ...env });
   const cache = createCache(config, logger, { now: () => SAMPLE_END, commandTimeoutMs, probeIntervalMs: 100 });
   if (waitConnected) await waitUntil('the cache is connected', () => cache.stats().connected);
