@@ -67,6 +67,17 @@ test('finished walks cover their stretch; the newest minutes count only once the
   expect(coverage().gaps([query(5, 0)])).toEqual([]);
 });
 
+test('once a run has failed since the stretch was reached, its newest minutes count as missing: the sync is off its schedule', () => {
+  // Reached half an hour ago, with a one-hour schedule: within it, unless a run failed since.
+  state('111122223333', 'eu-west-1', { syncedTo: iso(0.5), walk: { from: iso(1), to: iso(0.25), doneDownTo: iso(0.25) }, coveredFrom: iso(90 * 24), failedAt: iso(0.25) });
+  expect(coverage().gaps([query(2, 0)])).toEqual([{ region: 'eu-west-1', source: SOURCE, coveredFrom: iso(90 * 24), coveredTo: iso(0.5) }]);
+  // What it reached is still whole.
+  expect(coverage().gaps([query(2, 0.5)])).toEqual([]);
+  fs.rmSync(path.join(dir, STATE_FOLDER), { recursive: true });
+  state('111122223333', 'eu-west-1', { syncedTo: iso(0.5), walk: { from: iso(1), to: iso(0.25), doneDownTo: iso(0.25) }, coveredFrom: iso(90 * 24) });
+  expect(coverage().gaps([query(2, 0)])).toEqual([]);
+});
+
 test('a state written before the start was kept is not held against old windows', () => {
   state('111122223333', 'eu-west-1', { syncedTo: iso(0.5), walk: null });
   expect(coverage().gaps([query(89 * 24, 88 * 24)])).toEqual([]);
@@ -80,6 +91,17 @@ test('only the regions and accounts a statement reads; regions synced from the c
   expect(c.gaps([query(2, 0)])).toEqual([{ region: 'us-east-1', source: SOURCE, coveredFrom: null, coveredTo: null }]);
   expect(c.gaps([query(2, 0, { accounts: ['111122223333'] })])).toEqual([]);
   expect(c.gaps([query(30, 0, { accounts: ['111122223333'] })])).toEqual([{ region: 'eu-west-1', source: SOURCE, coveredFrom: iso(24), coveredTo: iso(0.5) }]);
+});
+
+test('data events are said missing in the regions of the statement\'s own accounts, never in another account\'s', () => {
+  state('111122223333', 'eu-west-1', { syncedTo: iso(0.1), walk: null, coveredFrom: iso(90 * 24) });
+  state('444455556666', 'ap-south-1', { syncedTo: iso(0.1), walk: null, coveredFrom: iso(90 * 24) });
+  const DATA = 'ioteventsdata.amazonaws.com';
+  const c = new HistoryCoverage({ trailDir: dir, regions: [], eventSources: [SOURCE, DATA], graceMs: HOUR, now: () => NOW });
+  const regionsOf = (accounts: string[]) => c.gaps([{ ...query(2, 0, { accounts }), eventSources: [DATA] }]).map((g) => g.region);
+  expect(regionsOf(['111122223333'])).toEqual(['eu-west-1']);
+  expect(regionsOf(['444455556666'])).toEqual(['ap-south-1']);
+  expect(regionsOf([])).toEqual(['ap-south-1', 'eu-west-1']);
 });
 
 test('a trail folder no sync has written to has no gaps', () => {

@@ -634,8 +634,11 @@ describe('an interrupted run', () => {
     const state = JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8'));
     expect(state.syncedTo).toBeNull();
     expect(Date.parse(state.walk.doneDownTo)).toBeLessThan(NOW.getTime());
+    // The failure is written down (answers then give the newest minutes no grace), until a run finishes.
+    expect(state.failedAt).toBe(NOW.toISOString());
     history.calls.length = 0;
     const [result] = await syncEventHistory(opts);
+    expect(JSON.parse(fs.readFileSync(`${dir}/${STATE_FOLDER}/${ACCOUNT}/${REGION}/iotevents.amazonaws.com.json`, 'utf8')).failedAt).toBeUndefined();
     // The resumed walk asks only below what was kept (plus a minute), then the new window.
     expect(history.calls[0].EndTime!.getTime()).toBe(Date.parse(state.walk.doneDownTo) + 60_000);
     const repeated = result.events - (400 - kept);
@@ -647,6 +650,32 @@ describe('an interrupted run', () => {
 });
 
 describe('answers over time the sync has not reached', () => {
+  test('runs failing since the last one that finished: the newest minutes, within the schedule, are said missing', async () => {
+    const dir = tempDir();
+    const MIN = 60_000;
+    const history = new FakeEventHistory([eventOf({ ...record(1, new Date(NOW.getTime() - 60 * MIN)), eventSource: 'iotevents.amazonaws.com' })]);
+    const { client } = mocked(history);
+    const opts = { ...options(dir, client), eventSources: ['iotevents.amazonaws.com'] };
+    await syncEventHistory(opts);
+    // An event after the last finished run; the next runs are throttled all the way.
+    history.add([eventOf({ ...record(2, new Date(NOW.getTime() + 10 * MIN)), eventSource: 'iotevents.amazonaws.com' })]);
+    const throttled = new CloudTrailClient({ region: REGION });
+    mockClient(throttled).on(LookupEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    for (const m of [15, 30]) await expect(syncEventHistory({ ...opts, client: () => throttled, now: () => new Date(NOW.getTime() + m * MIN) })).rejects.toBeInstanceOf(SyncFailedError);
+    // Forty minutes after the last finished run, inside its interval and overlap (45 minutes).
+    const at = new Date(NOW.getTime() + 40 * MIN);
+    const server = await startServer(dir, { EVENT_HISTORY_REGIONS: REGION, EVENT_SOURCES: 'iotevents.amazonaws.com' }, { now: () => at });
+    try {
+      const res = await server.gql('query($f: ApiCallFilter) { apiCalls(filter: $f, first: 5) { totalCount } }', { f: { from: NOW.toISOString(), to: at.toISOString() } });
+      expect(res.data.apiCalls.totalCount).toBe(0);
+      expect(res.extensions?.complete).toBe(false);
+      expect(res.extensions?.warnings).toEqual([expect.objectContaining({ code: 'HISTORY_NOT_SYNCED', regions: [expect.objectContaining({ region: REGION, coveredTo: NOW.toISOString() })] })]);
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('say so until the sync has come down to it: complete false, the region and what it holds named, never given again', async () => {
     const dir = tempDir();
     const all: RawRecord[] = records(400, NOW).map((r) => ({ ...r, eventSource: 'iotevents.amazonaws.com' }));

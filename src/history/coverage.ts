@@ -84,6 +84,8 @@ interface Stretch {
   /** Null: not known (a state written before the start was kept), or nothing on disk. */
   readonly from: number | null;
   readonly to: number | null;
+  /** A run failed since the last that finished: the newest minutes get no grace. */
+  readonly failed: boolean;
   readonly leftOut: readonly LeftOutEvent[];
 }
 
@@ -155,7 +157,10 @@ export class HistoryCoverage {
       // The data-event sources the statement reads: none of their calls is on a folder Event history fills.
       const read = q.eventSources ?? this.settings.eventSources;
       const unrecorded = !historyFolder ? [] : read.length === 0 ? ['*'] : read.filter((s) => DATA_EVENT_SOURCES.includes(s));
-      for (const region of q.partitions.regions.length ? q.partitions.regions : regions) {
+      // The regions synced for the statement's accounts only: another account's are not its to learn.
+      const named = q.partitions.accounts;
+      const ownRegions = named.length === 0 ? regions : [...new Set([...this.settings.regions, ...stretches.filter((s) => named.includes(s.account)).map((s) => s.region)])].sort();
+      for (const region of q.partitions.regions.length ? q.partitions.regions : ownRegions) {
         for (const source of unrecorded) {
           const gap: HistoryGap = { region, source, coveredFrom: null, coveredTo: null, neverInEventHistory: true };
           found.set(JSON.stringify(gap), gap);
@@ -171,7 +176,6 @@ export class HistoryCoverage {
       for (const region of q.partitions.regions.length ? q.partitions.regions : regions) {
         const synced = this.settings.regions.includes(region) || (q.partitions.regions.includes(region) && (this.settings.regions.length > 0 || stretches.length > 0));
         for (const source of sources) {
-          const named = q.partitions.accounts;
           const mine = stretches.filter((s) => s.region === region && s.source === source && (named.length === 0 || isPending(s.account) || named.includes(s.account)));
           // Several accounts' states (a folder synced with other credentials): each must cover the
           // window. A region synced (or asked for by name) with none has nothing on disk; one known
@@ -230,7 +234,7 @@ export class HistoryCoverage {
       for (const region of children(path.join(root, account))) {
         for (const source of this.settings.eventSources.length ? this.settings.eventSources : ['*']) {
           const state = this.state(path.join(root, account, region, sourceFileName(source)));
-          if (state) stretches.push({ account, region, source, ...stretchOf(state), leftOut: state.leftOut ?? [] });
+          if (state) stretches.push({ account, region, source, ...stretchOf(state), failed: state.failedAt !== undefined, leftOut: state.leftOut ?? [] });
         }
       }
     }
@@ -268,11 +272,14 @@ function stretchOf(state: SyncState): { from: number | null; to: number | null }
   return { from, to: walk && walk.doneDownTo <= syncedTo ? Math.max(syncedTo, walk.to) : syncedTo };
 }
 
-/** Whether the stretch holds [from, to): its end may lag `to` until `lateAfter` (the sync's schedule). */
+/**
+ * Whether the stretch holds [from, to): its end may lag `to` until `lateAfter` (the sync's
+ * schedule), unless a run has failed since it was reached: the sync then no longer keeps to it.
+ */
 function covers(s: Stretch, from: number, to: number, lateAfter: number): boolean {
   if (s.to === null) return false;
   if (s.from !== null && from < s.from) return false;
-  return to <= s.to || s.to >= lateAfter;
+  return to <= s.to || (!s.failed && s.to >= lateAfter);
 }
 
 function children(dir: string): string[] {
@@ -308,7 +315,9 @@ function readState(file: string): SyncState | undefined {
   if (syncedTo === undefined || coveredFrom === undefined) return undefined;
   const leftOut = leftOutIn(r.leftOut);
   if (leftOut === undefined) return undefined;
-  return { syncedTo, walk, ...(coveredFrom === null ? {} : { coveredFrom }), ...(leftOut.length ? { leftOut } : {}) };
+  // Any mark of a failed run counts, even one that is not a time: it only ever withholds the grace.
+  const failed = r.failedAt !== undefined && r.failedAt !== null;
+  return { syncedTo, walk, ...(coveredFrom === null ? {} : { coveredFrom }), ...(leftOut.length ? { leftOut } : {}), ...(failed ? { failedAt: String(r.failedAt) } : {}) };
 }
 
 /** The warning's message: which regions and what they hold. */

@@ -7,6 +7,8 @@
  *   walk         a walk in progress: [from, to) asked, everything in [doneDownTo, to) on disk,
  *                every event after metDownTo met (and those of metIds at it)
  *   leftOut      events Event history gave that could not be written as records (see LeftOutEvent)
+ *   failedAt     when a run last failed, until one finishes: the sync no longer keeps to its
+ *                interval, so the newest minutes after syncedTo count as missing (coverage.ts)
  *
  * The account is the credentials' own, asked before the walk (STS GetCallerIdentity): a folder
  * synced with several accounts' credentials keeps a state for each, and no run continues
@@ -33,6 +35,8 @@ export interface SyncState {
   coveredFrom?: string | null;
   /** Events the sync met but could not write; absent when there were none. */
   leftOut?: LeftOutEvent[];
+  /** When a run last failed, since the last one that finished; absent when none has. */
+  failedAt?: string;
 }
 
 /**

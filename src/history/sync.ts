@@ -182,20 +182,36 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
     if (state.syncedTo === null || start > Date.parse(state.syncedTo)) state.coveredFrom = iso(start);
     state.syncedTo = iso(to);
     state.walk = null;
+    delete state.failedAt;
     await save();
+  };
+  /** Runs the walks; one that fails is written down, so that answers stop giving the newest minutes the benefit of the schedule. */
+  const walks = async (run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (error) {
+      if (!options.signal?.aborted && !(error instanceof Error && error.name === 'AbortError')) {
+        state.failedAt = clock().toISOString();
+        await save().catch(() => undefined);
+      }
+      throw error;
+    }
   };
 
   const started = state.walk ? Math.max(earliest, Date.parse(state.walk.from)) : undefined;
-  if (state.walk && started !== undefined && started < Date.parse(state.walk.doneDownTo)) {
-    const { doneDownTo, metDownTo, metIds, to } = state.walk;
-    // Every event after the oldest one met was saved with its page, left-out ones included; those
-    // asked again (the overlap) may have been folded by day, where their EventIds no longer tell
-    // them apart. Of the oldest one's very time, only the ones met are known.
-    const recorded: Recorded = metDownTo ? { after: Date.parse(metDownTo), ids: new Set(metIds ?? []) } : { after: Date.parse(doneDownTo) - 1, ids: new Set() };
-    await walk(started, Math.min(Date.parse(to), Date.parse(doneDownTo) + RESUME_OVERLAP_MS), Date.parse(to), recorded);
-  }
-  const from = state.syncedTo ? Math.max(earliest, Date.parse(state.syncedTo) - options.overlapMinutes * 60_000) : earliest;
-  await walk(from, now.getTime(), now.getTime());
+  let from = earliest;
+  await walks(async () => {
+    if (state.walk && started !== undefined && started < Date.parse(state.walk.doneDownTo)) {
+      const { doneDownTo, metDownTo, metIds, to } = state.walk;
+      // Every event after the oldest one met was saved with its page, left-out ones included; those
+      // asked again (the overlap) may have been folded by day, where their EventIds no longer tell
+      // them apart. Of the oldest one's very time, only the ones met are known.
+      const recorded: Recorded = metDownTo ? { after: Date.parse(metDownTo), ids: new Set(metIds ?? []) } : { after: Date.parse(doneDownTo) - 1, ids: new Set() };
+      await walk(started, Math.min(Date.parse(to), Date.parse(doneDownTo) + RESUME_OVERLAP_MS), Date.parse(to), recorded);
+    }
+    from = state.syncedTo ? Math.max(earliest, Date.parse(state.syncedTo) - options.overlapMinutes * 60_000) : earliest;
+    await walk(from, now.getTime(), now.getTime());
+  });
   return {
     region,
     source,
