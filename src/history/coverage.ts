@@ -148,7 +148,8 @@ export class HistoryCoverage {
 
   private gapsIn(queries: readonly Statement[], stretches: readonly Stretch[]): HistoryGap[] {
     const now = this.now().getTime();
-    const regions = [...new Set([...this.settings.regions, ...stretches.map((s) => s.region)])].sort();
+    const regionsOf = (of: readonly Stretch[]) => [...new Set([...this.settings.regions, ...of.map((s) => s.region)])].sort();
+    const regions = regionsOf(stretches);
     // Data events are never in Event history: their sources are not judged by what the sync wrote.
     const sources = this.settings.eventSources.length ? this.settings.eventSources.filter((s) => !DATA_EVENT_SOURCES.includes(s)) : ['*'];
     const historyFolder = this.settings.regions.length > 0 || stretches.length > 0;
@@ -159,7 +160,7 @@ export class HistoryCoverage {
       const unrecorded = !historyFolder ? [] : read.length === 0 ? ['*'] : read.filter((s) => DATA_EVENT_SOURCES.includes(s));
       // The regions synced for the statement's accounts only: another account's are not its to learn.
       const named = q.partitions.accounts;
-      const ownRegions = named.length === 0 ? regions : [...new Set([...this.settings.regions, ...stretches.filter((s) => named.includes(s.account)).map((s) => s.region)])].sort();
+      const ownRegions = named.length === 0 ? regions : regionsOf(stretches.filter((s) => named.includes(s.account)));
       for (const region of q.partitions.regions.length ? q.partitions.regions : ownRegions) {
         for (const source of unrecorded) {
           const gap: HistoryGap = { region, source, coveredFrom: null, coveredTo: null, neverInEventHistory: true };

@@ -185,22 +185,10 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
     delete state.failedAt;
     await save();
   };
-  /** Runs the walks; one that fails is written down, so that answers stop giving the newest minutes the benefit of the schedule. */
-  const walks = async (run: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (error) {
-      if (!options.signal?.aborted && !(error instanceof Error && error.name === 'AbortError')) {
-        state.failedAt = clock().toISOString();
-        await save().catch(() => undefined);
-      }
-      throw error;
-    }
-  };
-
   const started = state.walk ? Math.max(earliest, Date.parse(state.walk.from)) : undefined;
+  // Asked from the end of the last finished walk (the resumed one's, when there is one) less the overlap.
   let from = earliest;
-  await walks(async () => {
+  try {
     if (state.walk && started !== undefined && started < Date.parse(state.walk.doneDownTo)) {
       const { doneDownTo, metDownTo, metIds, to } = state.walk;
       // Every event after the oldest one met was saved with its page, left-out ones included; those
@@ -211,7 +199,14 @@ async function syncOne(options: SyncOptions, region: string, source: string): Pr
     }
     from = state.syncedTo ? Math.max(earliest, Date.parse(state.syncedTo) - options.overlapMinutes * 60_000) : earliest;
     await walk(from, now.getTime(), now.getTime());
-  });
+  } catch (error) {
+    // A failed run is written down: answers stop giving the newest minutes the benefit of the schedule.
+    if (!options.signal?.aborted && !(error instanceof Error && error.name === 'AbortError')) {
+      state.failedAt = clock().toISOString();
+      await save().catch(() => undefined);
+    }
+    throw error;
+  }
   return {
     region,
     source,
